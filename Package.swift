@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Rapport",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "rapport", targets: ["rapport"]),
+        .library(name: "RapportCore", targets: ["RapportCore"]),
+    ],
+    targets: [
+        // libedit, through a system-library target (Debian: libedit-dev).
+        .systemLibrary(
+            name: "CEditLine",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        // Model and store, persistence, query language, interchange, output, demo data,
+        // and the session that runs commands. Knows nothing of terminals.
+        .target(
+            name: "RapportCore",
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+        ),
+        // The command line and the interactive shell, on top of the core.
+        .target(
+            name: "RapportShell",
+            dependencies: ["RapportCore", "CEditLine"]
+        ),
+        .executableTarget(
+            name: "rapport",
+            dependencies: ["RapportShell"]
+        ),
+        .testTarget(
+            name: "RapportCoreTests",
+            dependencies: ["RapportCore"]
+        ),
+        .testTarget(
+            name: "RapportEndToEndTests",
+            dependencies: ["RapportCore"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,369 @@
+import Foundation
+
+/// The file formats of import and export, told by the file's extension.
+public enum InterchangeFormat: String, Sendable {
+    case jsonl, json, csv
+
+    public init?(path: String) {
+        let ext = (path as NSString).pathExtension.lowercased()
+        switch ext {
+        case "jsonl", "ndjson": self = .jsonl
+        case "json": self = .json
+        case "csv": self = .csv
+        default: return nil
+        }
+    }
+}
+
+/// One cell of an imported row, before conversion to a field's type.
+enum RawCell {
+    case json(JSONValue)
+    case text(String)
+
+    var isNull: Bool {
+        switch self {
+        case .json(let v):
+            if case .null = v { return true }
+            if case .array(let a) = v { return a.isEmpty }
+            return false
+        case .text(let t): return t.isEmpty
+        }
+    }
+}
+
+/// Reads JSON Lines, JSON arrays and CSV files into checked inserts, all or nothing:
+/// the first bad row stops the import with its line number.
+public struct Importer {
+    public let store: Store
+    public let clock: Clock
+
+    public init(store: Store, clock: Clock) {
+        self.store = store
+        self.clock = clock
+    }
+
+    public struct Result {
+        public var fieldAdditions: [FieldAddition] = []
+        public var changes: [RecordChange] = []
+    }
+
+    struct Row {
+        var line: Int
+        var cells: [(key: String, value: RawCell)]
+    }
+
+    public func read(file: String, into entity: Entity, span: SourceSpan? = nil) throws -> Result {
+        guard let format = InterchangeFormat(path: file) else {
+            throw Diagnostic.usage("cannot tell the format of '\(file)': use .jsonl, .json or .csv", at: span)
+        }
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.readFile(file) } catch {
+            throw Diagnostic.runtime("cannot read '\(file)': \(error)", at: span)
+        }
+        do {
+            return try read(bytes: bytes, format: format, into: entity)
+        } catch let failure as ImportFailure {
+            throw Diagnostic(.runtime, "import failed: \(file) line \(failure.line): \(failure.message); nothing was imported", at: span)
+        }
+    }
+
+    struct ImportFailure: Error {
+        var line: Int
+        var message: String
+    }
+
+    func read(bytes: [UInt8], format: InterchangeFormat, into entity: Entity) throws -> Result {
+        let rows = try parse(bytes, format)
+        let table = store[entity]
+        var schema = table.schema
+        var result = Result()
+
+        // Custom fields: keys the schema lacks, typed from all their values.
+        var newKeys: [String] = []
+        var seenKeys = Set<String>()
+        for row in rows {
+            for (key, _) in row.cells where schema.position(of: key) == nil && seenKeys.insert(key.lowercased()).inserted {
+                newKeys.append(key)
+            }
+        }
+        for key in newKeys {
+            guard Importer.isValidFieldName(key) else {
+                let line = rows.first { $0.cells.contains { $0.key == key } }?.line ?? 1
+                throw ImportFailure(line: line, message: "'\(key)' is not a usable field name (letters, digits and _ only, starting with a letter)")
+            }
+            let values = rows.flatMap { $0.cells.filter { $0.key.lowercased() == key.lowercased() }.map(\.value) }
+            let field = Field(key, Importer.inferType(values), isCustom: true)
+            schema.append(field)
+            result.fieldAdditions.append(FieldAddition(entity: entity, field: field))
+        }
+
+        var ids = Set<String>()
+        var generator = table.highestGeneratedNumber
+        for row in rows {
+            var after: [String: Value] = [:]
+            for (key, cell) in row.cells {
+                let field = schema.field(named: key)!
+                let value: Value
+                do { value = try convert(cell, to: field, entity: entity) } catch let message as ConversionError {
+                    throw ImportFailure(line: row.line, message: "'\(field.name)': \(message.text)")
+                }
+                if !value.isNull { after[field.name] = value }
+            }
+            let id: String
+            if case .string(let given)? = after["id"] {
+                id = given
+            } else {
+                generator += 1
+                var digits = String(generator)
+                let width = IDGenerator.width(entity)
+                if digits.count < width { digits = String(repeating: "0", count: width - digits.count) + digits }
+                id = entity.idPrefix + digits
+                after["id"] = .string(id)
+            }
+            guard ids.insert(id).inserted else { throw ImportFailure(line: row.line, message: "id \(id) appears twice in the file") }
+            guard table.row(ofID: id) == nil else { throw ImportFailure(line: row.line, message: "\(entity.singular) \(id) already exists") }
+            result.changes.append(RecordChange(kind: .insert, entity: entity, id: id, after: after))
+        }
+        return result
+    }
+
+    static func isValidFieldName(_ key: String) -> Bool {
+        guard let first = key.unicodeScalars.first, first.properties.isAlphabetic || first == "_" else { return false }
+        return key.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" }
+    }
+
+    // MARK: Parsing
+
+    private func parse(_ bytes: [UInt8], _ format: InterchangeFormat) throws -> [Row] {
+        switch format {
+        case .csv:
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw ImportFailure(line: Importer.lineOfInvalidUTF8(bytes), message: "the file is not valid UTF-8")
+            }
+            let records: [(line: Int, fields: [String])]
+            do { records = try CSVReader.parse(text) } catch let e as CSVError {
+                throw ImportFailure(line: e.line, message: e.message)
+            }
+            guard let header = records.first else { return [] }
+            let keys = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+            for (i, k) in keys.enumerated() where k.isEmpty {
+                throw ImportFailure(line: header.line, message: "column \(i + 1) of the header has no name")
+            }
+            var lowered = Set<String>()
+            for k in keys where !lowered.insert(k.lowercased()).inserted {
+                throw ImportFailure(line: header.line, message: "column '\(k)' appears twice in the header")
+            }
+            return try records.dropFirst().map { record in
+                guard record.fields.count == keys.count else {
+                    throw ImportFailure(line: record.line, message: "expected \(keys.count) fields, found \(record.fields.count)")
+                }
+                return Row(line: record.line, cells: zip(keys, record.fields).map { ($0, RawCell.text($1)) })
+            }
+        case .jsonl:
+            var rows: [Row] = []
+            var lineNumber = 0
+            var start = 0
+            while start < bytes.count {
+                lineNumber += 1
+                var end = start
+                while end < bytes.count, bytes[end] != 10 { end += 1 }
+                let line = Array(bytes[start..<end])
+                start = end + 1
+                if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+                rows.append(try object(line, line: lineNumber))
+            }
+            return rows
+        case .json:
+            let value: JSONValue
+            do { value = try JSONScanner.withScanner(bytes) { s -> JSONValue in
+                let v = try s.readValue()
+                guard s.isAtEnd else { throw ImportFailure(line: 1, message: "unexpected text after the JSON array") }
+                return v
+            } } catch let e as JSONSyntaxError {
+                throw ImportFailure(line: e.line, message: "invalid JSON: \(e.message)")
+            }
+            guard case .array(let items) = value else { throw ImportFailure(line: 1, message: "expected a JSON array of objects") }
+            // Line numbers of array elements: count the lines before each object's start.
+            let starts = Importer.topLevelElementLines(bytes)
+            return try items.enumerated().map { i, item in
+                let line = i < starts.count ? starts[i] : 1
+                guard case .object(let members) = item else { throw ImportFailure(line: line, message: "expected an object") }
+                return try row(members, line: line)
+            }
+        }
+    }
+
+    private func object(_ bytes: [UInt8], line: Int) throws -> Row {
+        let value: JSONValue
+        do {
+            value = try JSONScanner.withScanner(bytes) { s -> JSONValue in
+                let v = try s.readValue()
+                guard s.isAtEnd else { throw ImportFailure(line: line, message: "unexpected text after the object") }
+                return v
+            }
+        } catch let e as JSONSyntaxError {
+            throw ImportFailure(line: line, message: "invalid JSON at column \(e.column): \(e.message)")
+        }
+        guard case .object(let members) = value else { throw ImportFailure(line: line, message: "expected a JSON object") }
+        return try row(members, line: line)
+    }
+
+    private func row(_ members: [(key: String, value: JSONValue)], line: Int) throws -> Row {
+        var seen = Set<String>()
+        for m in members where !seen.insert(m.key.lowercased()).inserted {
+            throw ImportFailure(line: line, message: "key '\(m.key)' appears twice")
+        }
+        return Row(line: line, cells: members.map { ($0.key, RawCell.json($0.value)) })
+    }
+
+    static func topLevelElementLines(_ bytes: [UInt8]) -> [Int] {
+        var lines: [Int] = []
+        var line = 1, depth = 0, inString = false, escaped = false
+        for b in bytes {
+            if b == 10 { line += 1 }
+            if inString {
+                if escaped { escaped = false } else if b == 92 { escaped = true } else if b == 34 { inString = false }
+                continue
+            }
+            switch b {
+            case 34: inString = true
+            case 123, 91:
+                if depth == 1 { lines.append(line) }
+                depth += 1
+            case 125, 93: depth -= 1
+            default: break
+            }
+        }
+        return lines
+    }
+
+    static func lineOfInvalidUTF8(_ bytes: [UInt8]) -> Int {
+        var line = 1, start = 0
+        for (i, b) in bytes.enumerated() where b == 10 {
+            if String(validating: bytes[start..<i], as: UTF8.self) == nil { return line }
+            line += 1
+            start = i + 1
+        }
+        return line
+    }
+
+    // MARK: Types
+
+    /// The type that fits every non-null value of a new field.
+    static func inferType(_ cells: [RawCell]) -> FieldType {
+        var types = Set<FieldType>()
+        for cell in cells where !cell.isNull {
+            switch cell {
+            case .json(let v):
+                switch v {
+                case .bool: types.insert(.boolean)
+                case .integer: types.insert(.integer)
+                case .double: types.insert(.number)
+                case .string(let s): types.insert(Day(iso: s) != nil ? .date : .string)
+                case .array: types.insert(.list)
+                default: types.insert(.string)
+                }
+            case .text(let t):
+                if Int64(t) != nil { types.insert(.integer) }
+                else if let d = Double(t), d.isFinite { types.insert(.number) }
+                else if Day(iso: t) != nil { types.insert(.date) }
+                else if t == "true" || t == "false" { types.insert(.boolean) }
+                else { types.insert(.string) }
+            }
+        }
+        if types.count == 1 { return types.first! }
+        if types == [.integer, .number] { return .number }
+        if types.contains(.list) { return .list }
+        return .string
+    }
+
+    struct ConversionError: Error { var text: String }
+
+    func convert(_ cell: RawCell, to field: Field, entity: Entity) throws -> Value {
+        if cell.isNull { return .null }
+        func fail(_ expected: String) -> ConversionError {
+            let shown: String
+            switch cell {
+            case .text(let t): shown = t
+            case .json(let v): shown = String(decoding: JSONWriter.encode(v), as: UTF8.self)
+            }
+            return ConversionError(text: "expected \(expected), found \(shown.count > 40 ? String(shown.prefix(40)) + "…" : shown)")
+        }
+        switch (field.type, cell) {
+        case (.string, .text(let t)): return .string(t)
+        case (.string, .json(.string(let s))): return .string(s)
+        case (.string, .json(.integer(let i))): return .string(String(i))
+        case (.string, .json(.double(let d))): return .string(String(d))
+        case (.string, .json(.bool(let b))): return .string(String(b))
+        case (.integer, .json(.integer(let i))):
+            return try checkedInteger(i, field, fail)
+        case (.integer, .json(.double(let d))) where d == d.rounded() && abs(d) < 9e15:
+            return try checkedInteger(Int64(d), field, fail)
+        case (.integer, .text(let t)):
+            guard let i = Int64(t.trimmingCharacters(in: .whitespaces)) else { throw fail("a whole number") }
+            return try checkedInteger(i, field, fail)
+        case (.number, .json(.integer(let i))): return .number(Double(i))
+        case (.number, .json(.double(let d))): return .number(d)
+        case (.number, .text(let t)):
+            guard let d = Double(t.trimmingCharacters(in: .whitespaces)), d.isFinite else { throw fail("a number") }
+            return .number(d)
+        case (.date, .json(.string(let s))), (.date, .text(let s)):
+            guard let d = Day(iso: s.trimmingCharacters(in: .whitespaces)) else { throw fail("a date (YYYY-MM-DD)") }
+            return .date(d)
+        case (.instant, .json(.string(let s))), (.instant, .text(let s)):
+            if let t = Clock.parseISO8601(s, defaultZone: clock.timeZone) { return .instant(t) }
+            if let d = Day(iso: s) { return .instant(Clock(now: 0, timeZone: clock.timeZone).startOfDay(d)) }
+            if let t = Int64(s) { return .instant(t) }
+            throw fail("a time (2026-11-01T09:30:00+08:00)")
+        case (.instant, .json(.integer(let t))): return .instant(t)
+        case (.list, .json(.array(let items))):
+            var strings: [String] = []
+            for item in items {
+                switch item {
+                case .string(let s): strings.append(s)
+                case .integer(let i): strings.append(String(i))
+                default: throw fail("a list of strings")
+                }
+            }
+            return strings.isEmpty ? .null : .list(strings)
+        case (.list, .json(.string(let s))), (.list, .text(let s)):
+            let items = s.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            return items.isEmpty ? .null : .list(items)
+        case (.boolean, .json(.bool(let b))): return .boolean(b)
+        case (.boolean, .text(let t)):
+            switch t.lowercased() {
+            case "true", "yes", "1": return .boolean(true)
+            case "false", "no", "0": return .boolean(false)
+            default: throw fail("true or false")
+            }
+        default:
+            switch field.type {
+            case .string: throw fail("text")
+            case .integer: throw fail("a whole number")
+            case .number: throw fail("a number")
+            case .date: throw fail("a date (YYYY-MM-DD)")
+            case .instant: throw fail("a time")
+            case .list: throw fail("a list of strings")
+            case .boolean: throw fail("true or false")
+            }
+        }
+    }
+
+    private func checkedInteger(_ i: Int64, _ field: Field, _ fail: (String) -> ConversionError) throws -> Value {
+        if field.name == "satisfaction", !field.isCustom, !(1...5).contains(i) { throw fail("a satisfaction from 1 to 5") }
+        return .integer(i)
+    }
+}
+
+/// Writes query results as JSON Lines, a JSON array or CSV, in the same shapes import reads.
+public enum Exporter {
+    public static func text(_ result: ResultSet, format: InterchangeFormat, timeZone: TimeZone) -> String {
+        let output: OutputFormat
+        switch format {
+        case .jsonl: output = .jsonl
+        case .json: output = .json
+        case .csv: output = .csv
+        }
+        return ResultRenderer(format: output, timeZone: timeZone).render(result)
+    }
+}

@@ -1,0 +1,113 @@
+/// The kinds of record the store holds.
+public enum Entity: String, Sendable, CaseIterable {
+    case customers, contacts, purchases, tickets
+
+    public var singular: String { String(rawValue.dropLast()) }
+
+    /// The entity a word names, singular or plural, in any case.
+    public init?(word: String) {
+        let w = word.lowercased()
+        for e in Entity.allCases where w == e.rawValue || w == e.singular {
+            self = e
+            return
+        }
+        return nil
+    }
+
+    /// The prefix of ids that Rapport generates for this entity.
+    public var idPrefix: String {
+        switch self {
+        case .customers: return "C"
+        case .contacts: return "K"
+        case .purchases: return "P"
+        case .tickets: return "T"
+        }
+    }
+
+    /// The fields every store has for this entity, in display order.
+    public var builtinFields: [Field] {
+        switch self {
+        case .customers:
+            return [
+                Field("id", .string), Field("name", .string), Field("email", .string),
+                Field("phone", .string), Field("city", .string), Field("owner", .string),
+                Field("tier", .string), Field("grade", .string), Field("stage", .string),
+                Field("birthday", .date), Field("createdAt", .date),
+                Field("lastContact", .date), Field("lastPurchase", .date),
+                Field("totalSpent", .number), Field("purchaseCount", .integer),
+                Field("points", .integer), Field("satisfaction", .integer),
+                Field("tags", .list),
+            ]
+        case .contacts:
+            return [
+                Field("id", .string), Field("customer", .string), Field("date", .date),
+                Field("channel", .string), Field("note", .string), Field("by", .string),
+            ]
+        case .purchases:
+            return [
+                Field("id", .string), Field("customer", .string), Field("date", .date),
+                Field("amount", .number), Field("product", .string),
+            ]
+        case .tickets:
+            return [
+                Field("id", .string), Field("customer", .string), Field("kind", .string),
+                Field("text", .string), Field("priority", .string), Field("status", .string),
+                Field("openedAt", .instant), Field("closedAt", .instant), Field("owner", .string),
+            ]
+        }
+    }
+
+    /// The fields `find` shows when the query has no `show`.
+    public var defaultShownFields: [String] {
+        switch self {
+        case .customers: return ["id", "name", "tier", "city", "lastContact"]
+        case .contacts: return ["id", "customer", "date", "channel", "note"]
+        case .purchases: return ["id", "customer", "date", "amount", "product"]
+        case .tickets: return ["id", "customer", "kind", "priority", "status", "openedAt"]
+        }
+    }
+}
+
+/// A named, typed field of an entity.
+public struct Field: Hashable, Sendable {
+    public var name: String
+    public var type: FieldType
+    public var isCustom: Bool
+
+    public init(_ name: String, _ type: FieldType, isCustom: Bool = false) {
+        self.name = name
+        self.type = type
+        self.isCustom = isCustom
+    }
+}
+
+/// The fields of one entity: the built-in ones, then custom fields in order of arrival.
+/// Field names are matched without regard to case.
+public struct EntitySchema: Sendable {
+    public let entity: Entity
+    public private(set) var fields: [Field]
+    private var positions: [String: Int]
+
+    public init(entity: Entity, customFields: [Field] = []) {
+        self.entity = entity
+        self.fields = []
+        self.positions = [:]
+        for f in entity.builtinFields { append(f) }
+        for f in customFields { append(Field(f.name, f.type, isCustom: true)) }
+    }
+
+    /// The position of the field named `name`, in any case.
+    public func position(of name: String) -> Int? { positions[name.lowercased()] }
+
+    public func field(named name: String) -> Field? { position(of: name).map { fields[$0] } }
+
+    @discardableResult
+    public mutating func append(_ field: Field) -> Int {
+        if let p = positions[field.name.lowercased()] { return p }
+        fields.append(field)
+        positions[field.name.lowercased()] = fields.count - 1
+        return fields.count - 1
+    }
+
+    public var customFields: [Field] { fields.filter(\.isCustom) }
+}

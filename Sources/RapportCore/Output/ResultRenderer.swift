@@ -1,0 +1,145 @@
+import Foundation
+
+/// Prints a result set as a table, CSV, a JSON array or JSON Lines.
+public struct ResultRenderer {
+    public var format: OutputFormat
+    public var formatter: ValueFormatter
+
+    public init(format: OutputFormat, timeZone: TimeZone) {
+        self.format = format
+        self.formatter = ValueFormatter(timeZone: timeZone)
+    }
+
+    /// The whole output for `result`, ending with a newline (JSON Lines of no rows is empty).
+    public func render(_ result: ResultSet) -> String {
+        switch format {
+        case .table: return table(result)
+        case .csv: return csv(result)
+        case .json: return json(result)
+        case .jsonl: return jsonl(result)
+        }
+    }
+
+    // MARK: Table
+
+    private func table(_ result: ResultSet) -> String {
+        let columns = result.columns
+        var widths = columns.map { DisplayWidth.of(tableCell($0)) }
+        var numeric = [Bool](repeating: false, count: columns.count)
+        var textual = [Bool](repeating: false, count: columns.count)
+        var cells: [[String]] = []
+        cells.reserveCapacity(result.rows.count)
+        for row in result.rows {
+            var line: [String] = []
+            line.reserveCapacity(columns.count)
+            for c in columns.indices {
+                let value = c < row.count ? row[c] : .null
+                switch value {
+                case .integer, .number: numeric[c] = true
+                case .null: break
+                default: textual[c] = true
+                }
+                let text = tableCell(formatter.text(value, forCSV: false))
+                widths[c] = max(widths[c], DisplayWidth.of(text))
+                line.append(text)
+            }
+            cells.append(line)
+        }
+        let right = columns.indices.map { numeric[$0] && !textual[$0] }
+
+        var out = ""
+        func emit(_ fields: [String]) {
+            var line = ""
+            for (c, f) in fields.enumerated() {
+                if c > 0 { line += "  " }
+                line += DisplayWidth.pad(f, to: widths[c], alignRight: right[c])
+            }
+            while line.utf8.last == 0x20 { line.removeLast() }
+            out += line
+            out += "\n"
+        }
+        emit(columns.map(tableCell))
+        emit(widths.map { String(repeating: "-", count: $0) })
+        for line in cells { emit(line) }
+        let n = result.rows.count
+        out += n == 1 ? "(1 row)\n" : "(\(n) rows)\n"
+        return out
+    }
+
+    /// A cell on one line: line breaks, tabs and other control characters become spaces.
+    private func tableCell(_ s: String) -> String {
+        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return s }
+        var out = String.UnicodeScalarView()
+        var previous: Unicode.Scalar = " "
+        for u in s.unicodeScalars {
+            if u.value < 0x20 || u.value == 0x7F {
+                if !(u == "\n" && previous == "\r") { out.append(" ") }
+            } else {
+                out.append(u)
+            }
+            previous = u
+        }
+        return String(out)
+    }
+
+    // MARK: CSV
+
+    private func csv(_ result: ResultSet) -> String {
+        var out = CSVWriter.row(result.columns)
+        let width = result.columns.count
+        for row in result.rows {
+            out += CSVWriter.row((0..<width).map { $0 < row.count ? formatter.text(row[$0], forCSV: true) : "" })
+        }
+        return out
+    }
+
+    // MARK: JSON
+
+    private func json(_ result: ResultSet) -> String {
+        if result.rows.isEmpty { return "[]\n" }
+        let keys = result.columns.map(JSONText.quoted)
+        var out = "[\n"
+        for (i, row) in result.rows.enumerated() {
+            if i > 0 { out += ",\n" }
+            object(keys, row, into: &out)
+        }
+        out += "\n]\n"
+        return out
+    }
+
+    private func jsonl(_ result: ResultSet) -> String {
+        let keys = result.columns.map(JSONText.quoted)
+        var out = ""
+        for row in result.rows {
+            object(keys, row, into: &out)
+            out += "\n"
+        }
+        return out
+    }
+
+    private func object(_ keys: [String], _ row: [Value], into out: inout String) {
+        out += "{"
+        for (c, key) in keys.enumerated() {
+            if c > 0 { out += "," }
+            out += key
+            out += ":"
+            out += jsonValue(c < row.count ? row[c] : .null)
+        }
+        out += "}"
+    }
+
+    /// A value as JSON: dates and instants as strings, an empty list or a non-finite number as null.
+    public func jsonValue(_ value: Value) -> String {
+        switch value {
+        case .null: return "null"
+        case .string(let s): return JSONText.quoted(s)
+        case .integer(let i): return String(i)
+        case .number(let d): return d.isFinite ? ValueFormatter.number(d) : "null"
+        case .date(let d): return "\"\(d)\""
+        case .instant(let t): return JSONText.quoted(formatter.instant(t))
+        case .list(let items):
+            return items.isEmpty ? "null" : "[" + items.map(JSONText.quoted).joined(separator: ",") + "]"
+        case .boolean(let b): return b ? "true" : "false"
+        }
+    }
+}

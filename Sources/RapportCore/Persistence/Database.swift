@@ -1,0 +1,165 @@
+import Foundation
+
+/// A store and the directory that keeps it: `snapshot.json` (the whole store, replaced
+/// atomically), `journal.jsonl` (every change since, fsync'ed before a command returns),
+/// `audit.jsonl` (every change ever, moved there from the journal at each snapshot) and
+/// `lock` (one writer at a time).
+public final class Database {
+    public let store: Store
+    /// nil for a throwaway store (`--demo`) that lives in memory only.
+    public let directory: String?
+    public let isReadOnly: Bool
+    /// Things said while opening: a dropped torn entry, for instance.
+    public private(set) var warnings: [String] = []
+    private var journal: AppendOnlyFile?
+    private var lock: DirectoryLock?
+    private var journalBytes = 0
+    private var snapshotBytes = 0
+
+    public static let snapshotFile = "snapshot.json"
+    public static let journalFile = "journal.jsonl"
+    public static let auditFile = "audit.jsonl"
+
+    private init(store: Store, directory: String?, readOnly: Bool) {
+        self.store = store
+        self.directory = directory
+        self.isReadOnly = readOnly
+    }
+
+    /// A store in memory only; changes are not kept.
+    public static func inMemory(_ store: Store = Store()) -> Database {
+        Database(store: store, directory: nil, readOnly: false)
+    }
+
+    /// Opens (creating when missing) the store in `directory`: the snapshot, then the
+    /// journal's entries after it.
+    public static func open(directory: String, readOnly: Bool = false) throws -> Database {
+        if !FileSystem.fileExists(directory) {
+            if readOnly { throw Diagnostic.runtime("no store at \(directory)") }
+            do { try FileSystem.createDirectory(directory, mode: 0o700) } catch {
+                throw Diagnostic.runtime("cannot create the store directory \(directory): \(error)")
+            }
+        }
+        // A reader takes no lock: it sees the snapshot and the journal's complete entries.
+        var lock: DirectoryLock?
+        if !readOnly {
+            do { lock = try DirectoryLock.acquire(directory: directory, exclusive: true) } catch {
+                throw Diagnostic.runtime("\(error)")
+            }
+        }
+        let snapshotPath = directory + "/" + snapshotFile
+        var store = Store()
+        var snapshotBytes = 0
+        if FileSystem.fileExists(snapshotPath) {
+            let bytes: [UInt8]
+            do { bytes = try FileSystem.readFile(snapshotPath) } catch {
+                throw Diagnostic.runtime("cannot read \(snapshotPath): \(error)")
+            }
+            snapshotBytes = bytes.count
+            do { store = try SnapshotCodec.read(bytes) } catch let e as SnapshotError {
+                throw Diagnostic.runtime("the snapshot \(snapshotPath) is damaged: \(e.description); it was left untouched")
+            }
+        }
+        let db = Database(store: store, directory: directory, readOnly: readOnly)
+        db.lock = lock
+        db.snapshotBytes = snapshotBytes
+        try db.replayJournal()
+        if !readOnly {
+            do { db.journal = try AppendOnlyFile(path: directory + "/" + journalFile) } catch {
+                throw Diagnostic.runtime("cannot open the journal: \(error)")
+            }
+        }
+        return db
+    }
+
+    private func replayJournal() throws {
+        guard let directory else { return }
+        let path = directory + "/" + Database.journalFile
+        guard FileSystem.fileExists(path) else { return }
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.readFile(path) } catch { throw Diagnostic.runtime("cannot read \(path): \(error)") }
+        var start = 0
+        var entry = 0
+        while start < bytes.count {
+            entry += 1
+            guard let newline = bytes[start...].firstIndex(of: 10) else {
+                try dropTornTail(path, at: start, entry: entry, reason: "it has no end of line")
+                break
+            }
+            do {
+                let set = try JournalCodec.decode(bytes[start..<newline], store: store)
+                if set.sequence > store.sequence { store.apply(set) }
+            } catch {
+                if newline == bytes.count - 1 {
+                    try dropTornTail(path, at: start, entry: entry, reason: "its checksum does not match")
+                    break
+                }
+                throw Diagnostic.runtime("the journal \(path) is damaged at byte \(start) (entry \(entry)); it was left untouched")
+            }
+            start = newline + 1
+        }
+        journalBytes = min(start, bytes.count)
+    }
+
+    private func dropTornTail(_ path: String, at offset: Int, entry: Int, reason: String) throws {
+        warnings.append("warning: dropped the last journal entry (\(entry), at byte \(offset)) because \(reason): it was torn by a crash before it was acknowledged")
+        if !isReadOnly {
+            do { try FileSystem.truncate(path, to: offset) } catch {
+                throw Diagnostic.runtime("cannot truncate the torn journal entry: \(error)")
+            }
+        }
+    }
+
+    /// Makes a change set durable (journal append + fsync), then applies it.
+    /// On failure nothing is applied.
+    public func commit(_ set: inout ChangeSet) throws {
+        guard !isReadOnly else { throw Diagnostic.runtime("the store is open read-only") }
+        set.sequence = store.sequence + 1
+        if let journal {
+            let bytes = JournalCodec.encode(set) { e in
+                var schema = self.store[e].schema
+                for a in set.fieldAdditions where a.entity == e { schema.append(a.field) }
+                return schema
+            }
+            do { try journal.append(bytes) } catch {
+                throw Diagnostic.runtime("the change was not saved: \(error); nothing changed")
+            }
+            journalBytes += bytes.count
+        }
+        store.apply(set)
+    }
+
+    /// Writes a new snapshot and empties the journal, moving its entries to the audit log.
+    public func checkpoint() throws {
+        guard let directory, !isReadOnly else { return }
+        let journalPath = directory + "/" + Database.journalFile
+        do {
+            if journalBytes > 0 {
+                let entries = try FileSystem.readFile(journalPath)
+                let audit = try AppendOnlyFile(path: directory + "/" + Database.auditFile)
+                try audit.append(entries)
+                audit.close()
+            }
+            snapshotBytes = try SnapshotCodec.write(store, to: directory + "/" + Database.snapshotFile)
+            try journal?.truncate(to: 0)
+            journalBytes = 0
+        } catch let d as Diagnostic {
+            throw d
+        } catch {
+            throw Diagnostic.runtime("the snapshot was not written: \(error); the journal still holds every change")
+        }
+    }
+
+    /// Snapshots when the journal has grown large next to the snapshot, then releases the lock.
+    public func close() {
+        if directory != nil, !isReadOnly, journalBytes > 0, journalBytes > 8 << 20 || journalBytes > snapshotBytes / 4 {
+            try? checkpoint()
+        }
+        journal?.close()
+        journal = nil
+        lock?.release()
+        lock = nil
+    }
+
+    deinit { close() }
+}

@@ -1,0 +1,183 @@
+import Foundation
+
+/// A failed file operation: which file, what was being done, and the system's reason.
+public struct FileSystemError: Error, CustomStringConvertible {
+    public var path: String
+    public var operation: String
+    public var code: Int32
+
+    public init(path: String, operation: String, code: Int32 = errno) {
+        self.path = path
+        self.operation = operation
+        self.code = code
+    }
+
+    public var description: String { "cannot \(operation) \(path): \(String(cString: strerror(code)))" }
+}
+
+/// File operations with the durability the store needs: whole reads, atomic
+/// replacement (temp file, fsync, rename, fsync of the directory), directories.
+public enum FileSystem {
+    public static func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func readFile(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError(path: path, operation: "open") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileSystemError(path: path, operation: "stat") }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var done = 0
+        try bytes.withUnsafeMutableBytes { buffer in
+            while done < buffer.count {
+                let n = read(fd, buffer.baseAddress! + done, buffer.count - done)
+                if n < 0 { if errno == EINTR { continue }; throw FileSystemError(path: path, operation: "read") }
+                if n == 0 { break }
+                done += n
+            }
+        }
+        if done < bytes.count { bytes.removeLast(bytes.count - done) }
+        // The file may have grown since fstat.
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw FileSystemError(path: path, operation: "read") }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return bytes
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = write(fd, bytes.baseAddress! + done, min(bytes.count - done, 1 << 30))
+            if n < 0 { if errno == EINTR { continue }; throw FileSystemError(path: path, operation: "write") }
+            done += n
+        }
+    }
+
+    /// Replaces `path` with `bytes` so that a crash leaves either the old file or the
+    /// new one, never a mix: on failure the old file is untouched.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
+        let temp = path + ".tmp-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw FileSystemError(path: temp, operation: "create") }
+        do {
+            try bytes.withUnsafeBytes { try writeAll(fd, $0, path: temp) }
+            guard fsync(fd) == 0 else { throw FileSystemError(path: temp, operation: "fsync") }
+            guard close(fd) == 0 else { throw FileSystemError(path: temp, operation: "close") }
+        } catch {
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+        guard rename(temp, path) == 0 else {
+            let e = FileSystemError(path: path, operation: "rename a new version over")
+            unlink(temp)
+            throw e
+        }
+        try fsyncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
+    public static func fsyncDirectory(_ directory: String) throws {
+        let dir = directory.isEmpty ? "." : directory
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError(path: dir, operation: "open the directory") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw FileSystemError(path: dir, operation: "fsync the directory") }
+    }
+
+    /// Creates a directory and its missing parents, the last one with `mode`.
+    public static func createDirectory(_ path: String, mode: mode_t = 0o700) throws {
+        if fileExists(path) { return }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != path, !fileExists(parent) { try createDirectory(parent, mode: 0o755) }
+        guard mkdir(path, mode) == 0 || errno == EEXIST else { throw FileSystemError(path: path, operation: "create the directory") }
+    }
+
+    public static func truncate(_ path: String, to length: Int) throws {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError(path: path, operation: "open") }
+        defer { close(fd) }
+        guard ftruncate(fd, off_t(length)) == 0 else { throw FileSystemError(path: path, operation: "truncate") }
+        guard fsync(fd) == 0 else { throw FileSystemError(path: path, operation: "fsync") }
+    }
+
+    public static func remove(_ path: String) { unlink(path) }
+}
+
+/// A file written only at its end, each append made durable (fdatasync) before it
+/// returns. A failed append is cut back off, so no partial entry stays behind.
+public final class AppendOnlyFile {
+    public let path: String
+    private var fd: Int32
+
+    public init(path: String, mode: mode_t = 0o600) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw FileSystemError(path: path, operation: "open") }
+    }
+
+    public func append(_ bytes: [UInt8]) throws {
+        guard fd >= 0 else { throw FileSystemError(path: path, operation: "append to a closed", code: EBADF) }
+        let before = lseek(fd, 0, SEEK_END)
+        do {
+            try bytes.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
+            guard fdatasync(fd) == 0 else { throw FileSystemError(path: path, operation: "fdatasync") }
+        } catch {
+            if before >= 0 { _ = ftruncate(fd, before) }
+            throw error
+        }
+    }
+
+    public func truncate(to length: Int) throws {
+        guard ftruncate(fd, off_t(length)) == 0 else { throw FileSystemError(path: path, operation: "truncate") }
+        guard fsync(fd) == 0 else { throw FileSystemError(path: path, operation: "fsync") }
+    }
+
+    public func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+
+    deinit { close() }
+}
+
+/// The store directory's lock: one writer at a time (`flock` on `DIR/lock`); readers
+/// take a shared lock. The writer names itself in the file for the next one's message.
+public final class DirectoryLock {
+    private var fd: Int32
+
+    private init(fd: Int32) { self.fd = fd }
+
+    public struct Busy: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func acquire(directory: String, exclusive: Bool) throws -> DirectoryLock {
+        let path = directory + "/lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw FileSystemError(path: path, operation: "open the lock file") }
+        guard flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 else {
+            let holder = (try? FileSystem.readFile(path)).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+            Glibc.close(fd)
+            throw Busy(description: "the store \(directory) is in use by another rapport" + (holder.isEmpty ? "" : " (\(holder))") +
+                       "; close it first, or open this one with --read-only")
+        }
+        if exclusive {
+            let user = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+            let text = "pid \(getpid()), user \(user), since \(ISO8601DateFormatter().string(from: Date()))\n"
+            _ = ftruncate(fd, 0)
+            _ = text.utf8CString.withUnsafeBufferPointer { pwrite(fd, $0.baseAddress!, $0.count - 1, 0) }
+        }
+        return DirectoryLock(fd: fd)
+    }
+
+    public func release() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+
+    deinit { release() }
+}

@@ -1,0 +1,234 @@
+/// A JSON document as a tree, for small documents: journal entries, imported rows.
+public indirect enum JSONValue: Equatable {
+    case null
+    case bool(Bool)
+    case integer(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([(key: String, value: JSONValue)])
+
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.integer(let x), .integer(let y)): return x == y
+        case (.double(let x), .double(let y)): return x == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.object(let x), .object(let y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        default: return false
+        }
+    }
+}
+
+/// Malformed JSON: where (byte offset, line, column) and what was expected.
+public struct JSONSyntaxError: Error, CustomStringConvertible {
+    public var offset: Int
+    public var line: Int
+    public var column: Int
+    public var message: String
+    public var description: String { "\(message) at line \(line), column \(column)" }
+}
+
+/// A strict JSON reader over bytes (RFC 8259): no trailing commas, no leading zeros,
+/// valid UTF-8, nesting at most 512 deep.
+public struct JSONScanner {
+    private let bytes: UnsafeBufferPointer<UInt8>
+    public private(set) var offset = 0
+    private var depth = 0
+    public static let maximumDepth = 512
+
+    public init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    /// Runs `body` with a scanner over `bytes`.
+    public static func withScanner<R>(_ bytes: [UInt8], _ body: (inout JSONScanner) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var scanner = JSONScanner(bytes: buffer)
+            return try body(&scanner)
+        }
+    }
+
+    public var isAtEnd: Bool {
+        mutating get { skipWhitespace(); return offset >= bytes.count }
+    }
+
+    public mutating func skipWhitespace() {
+        while offset < bytes.count {
+            let b = bytes[offset]
+            guard b == 32 || b == 10 || b == 13 || b == 9 else { return }
+            offset += 1
+        }
+    }
+
+    func error(_ message: String, at position: Int? = nil) -> JSONSyntaxError {
+        let p = min(position ?? offset, bytes.count)
+        var line = 1, lineStart = 0
+        for i in 0..<p where bytes[i] == 10 { line += 1; lineStart = i + 1 }
+        let column = String(decoding: UnsafeBufferPointer(rebasing: bytes[lineStart..<p]), as: UTF8.self).count + 1
+        return JSONSyntaxError(offset: p, line: line, column: column, message: message)
+    }
+
+    public mutating func readValue() throws -> JSONValue {
+        skipWhitespace()
+        guard offset < bytes.count else { throw error("unexpected end of input") }
+        switch bytes[offset] {
+        case UInt8(ascii: "{"):
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= JSONScanner.maximumDepth else { throw error("nested too deeply") }
+            offset += 1
+            var members: [(key: String, value: JSONValue)] = []
+            skipWhitespace()
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: "}") { offset += 1; return .object(members) }
+            while true {
+                skipWhitespace()
+                guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw error("expected a key in quotes") }
+                let key = try readString()
+                skipWhitespace()
+                guard offset < bytes.count, bytes[offset] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                offset += 1
+                members.append((key, try readValue()))
+                skipWhitespace()
+                guard offset < bytes.count else { throw error("expected ',' or '}'") }
+                if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
+                if bytes[offset] == UInt8(ascii: "}") { offset += 1; return .object(members) }
+                throw error("expected ',' or '}'")
+            }
+        case UInt8(ascii: "["):
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= JSONScanner.maximumDepth else { throw error("nested too deeply") }
+            offset += 1
+            var items: [JSONValue] = []
+            skipWhitespace()
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: "]") { offset += 1; return .array(items) }
+            while true {
+                items.append(try readValue())
+                skipWhitespace()
+                guard offset < bytes.count else { throw error("expected ',' or ']'") }
+                if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
+                if bytes[offset] == UInt8(ascii: "]") { offset += 1; return .array(items) }
+                throw error("expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""): return .string(try readString())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        default: return try readNumber()
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws {
+        let n = word.utf8CodeUnitCount
+        guard offset + n <= bytes.count else { throw error("unexpected end of input") }
+        for i in 0..<n where bytes[offset + i] != word.utf8Start[i] { throw error("unexpected character") }
+        offset += n
+    }
+
+    public mutating func readString() throws -> String {
+        guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw error("expected a string") }
+        offset += 1
+        let start = offset
+        var out: [UInt8]?
+        var runStart = start
+        while offset < bytes.count {
+            let b = bytes[offset]
+            if b == UInt8(ascii: "\"") {
+                let run = UnsafeBufferPointer(rebasing: bytes[runStart..<offset])
+                offset += 1
+                if var o = out {
+                    o.append(contentsOf: run)
+                    guard let s = String(validating: o, as: UTF8.self) else { throw error("invalid UTF-8 in a string", at: start) }
+                    return s
+                }
+                guard let s = String(validating: run, as: UTF8.self) else { throw error("invalid UTF-8 in a string", at: start) }
+                return s
+            }
+            if b < 0x20 { throw error("control character in a string") }
+            if b == UInt8(ascii: "\\") {
+                if out == nil { out = [] }
+                out!.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<offset]))
+                offset += 1
+                guard offset < bytes.count else { break }
+                let e = bytes[offset]
+                offset += 1
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out!.append(e)
+                case UInt8(ascii: "n"): out!.append(10)
+                case UInt8(ascii: "t"): out!.append(9)
+                case UInt8(ascii: "r"): out!.append(13)
+                case UInt8(ascii: "b"): out!.append(8)
+                case UInt8(ascii: "f"): out!.append(12)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u") else {
+                            throw error("lone surrogate in a string")
+                        }
+                        offset += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw error("lone surrogate in a string") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let u = Unicode.Scalar(scalar) else { throw error("lone surrogate in a string") }
+                    out!.append(contentsOf: Array(String(Character(u)).utf8))
+                default: throw error("bad escape in a string")
+                }
+                runStart = offset
+                continue
+            }
+            offset += 1
+        }
+        throw error("unterminated string", at: start - 1)
+    }
+
+    private mutating func hex4() throws -> UInt32 {
+        guard offset + 4 <= bytes.count else { throw error("bad \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[offset]
+            let d: UInt32
+            switch c {
+            case 48...57: d = UInt32(c - 48)
+            case 65...70: d = UInt32(c - 55)
+            case 97...102: d = UInt32(c - 87)
+            default: throw error("bad \\u escape")
+            }
+            v = v << 4 | d
+            offset += 1
+        }
+        return v
+    }
+
+    public mutating func readNumber() throws -> JSONValue {
+        let start = offset
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+        let intStart = offset
+        while offset < bytes.count, (48...57).contains(bytes[offset]) { offset += 1 }
+        let intDigits = offset - intStart
+        guard intDigits > 0 else { throw error(offset < bytes.count ? "unexpected character" : "unexpected end of input", at: start) }
+        if intDigits > 1, bytes[intStart] == 48 { throw error("leading zero in a number", at: start) }
+        var isInteger = true
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: ".") {
+            isInteger = false
+            offset += 1
+            let f = offset
+            while offset < bytes.count, (48...57).contains(bytes[offset]) { offset += 1 }
+            guard offset > f else { throw error("digits expected after '.'") }
+        }
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E") {
+            isInteger = false
+            offset += 1
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+            let e = offset
+            while offset < bytes.count, (48...57).contains(bytes[offset]) { offset += 1 }
+            guard offset > e else { throw error("digits expected in the exponent") }
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
+        if isInteger, let i = Int64(text) { return .integer(i) }
+        guard let d = Double(text), d.isFinite else { throw error("number out of range", at: start) }
+        return .double(d)
+    }
+}

@@ -1,0 +1,101 @@
+/// The append-only journal: one change set per line, `JSON<TAB>crc32-hex`, fsync'ed
+/// before the command returns. A torn last line (a crash mid-write) is dropped on
+/// open; a bad line before the end means the file was damaged, and opening stops.
+enum JournalCodec {
+    static func encode(_ set: ChangeSet, schemas: (Entity) -> EntitySchema) -> [UInt8] {
+        var changes: [JSONValue] = []
+        for c in set.changes {
+            let order = schemas(c.entity).fields
+            var members: [(key: String, value: JSONValue)] = [
+                ("op", .string(c.kind.rawValue)), ("entity", .string(c.entity.rawValue)), ("id", .string(c.id)),
+            ]
+            if !c.before.isEmpty { members.append(("before", objectKeepingNulls(c.before, order))) }
+            if !c.after.isEmpty { members.append(("after", objectKeepingNulls(c.after, order))) }
+            changes.append(.object(members))
+        }
+        let fields: [JSONValue] = set.fieldAdditions.map {
+            .object([("entity", .string($0.entity.rawValue)), ("name", .string($0.field.name)), ("type", .string($0.field.type.rawValue))])
+        }
+        let entry: JSONValue = .object([
+            ("seq", .integer(set.sequence)), ("at", .string(RecordCodec.isoUTC(set.at))), ("user", .string(set.user)),
+            ("command", .string(set.command)), ("fields", .array(fields)), ("changes", .array(changes)),
+        ])
+        var bytes = JSONWriter.encode(entry)
+        let crc = CRC32.checksum(bytes)
+        bytes.append(9)
+        bytes.append(contentsOf: hex(crc).utf8)
+        bytes.append(10)
+        return bytes
+    }
+
+    /// Updates can set a field to null, so the journal keeps nulls there.
+    private static func objectKeepingNulls(_ record: [String: Value], _ order: [Field]) -> JSONValue {
+        var members: [(key: String, value: JSONValue)] = []
+        var done = Set<String>()
+        for f in order { if let v = record[f.name] { members.append((f.name, RecordCodec.json(v))); done.insert(f.name) } }
+        for (k, v) in record.sorted(by: { $0.key < $1.key }) where !done.contains(k) { members.append((k, RecordCodec.json(v))) }
+        return .object(members)
+    }
+
+    static func hex(_ v: UInt32) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: 8 - s.count) + s
+    }
+
+    enum LineError: Error {
+        case checksum
+        case malformed(String)
+    }
+
+    /// Checks a line's checksum and decodes it, adding custom fields to the store's
+    /// schemas as they appear so values can be typed.
+    static func decode(_ line: ArraySlice<UInt8>, store: Store) throws -> ChangeSet {
+        guard let tab = line.lastIndex(of: 9), line.endIndex - tab == 9 else { throw LineError.checksum }
+        let body = Array(line[line.startIndex..<tab])
+        guard let stored = UInt32(String(decoding: line[(tab + 1)...], as: UTF8.self), radix: 16),
+              CRC32.checksum(body) == stored else { throw LineError.checksum }
+        let json: JSONValue
+        do { json = try JSONScanner.withScanner(body) { try $0.readValue() } } catch { throw LineError.malformed("\(error)") }
+        guard case .object(let members) = json else { throw LineError.malformed("not an object") }
+        func member(_ k: String) -> JSONValue? { members.first { $0.key == k }?.value }
+        guard case .integer(let seq)? = member("seq"), case .string(let at)? = member("at"),
+              case .string(let user)? = member("user"), case .string(let command)? = member("command"),
+              let time = Clock.parseISO8601(at, defaultZone: .gmt) else { throw LineError.malformed("missing header fields") }
+        var set = ChangeSet(at: time, user: user, command: command)
+        set.sequence = seq
+        if case .array(let fields)? = member("fields") {
+            for f in fields {
+                guard case .object(let m) = f,
+                      case .string(let e)? = m.first(where: { $0.key == "entity" })?.value, let entity = Entity(rawValue: e),
+                      case .string(let name)? = m.first(where: { $0.key == "name" })?.value,
+                      case .string(let t)? = m.first(where: { $0.key == "type" })?.value, let type = FieldType(rawValue: t)
+                else { throw LineError.malformed("bad field") }
+                set.fieldAdditions.append(FieldAddition(entity: entity, field: Field(name, type, isCustom: true)))
+            }
+        }
+        var schemas: [Entity: EntitySchema] = [:]
+        for e in Entity.allCases { schemas[e] = store[e].schema }
+        for a in set.fieldAdditions { schemas[a.entity]!.append(a.field) }
+        if case .array(let changes)? = member("changes") {
+            for c in changes {
+                guard case .object(let m) = c,
+                      case .string(let op)? = m.first(where: { $0.key == "op" })?.value, let kind = RecordChange.Kind(rawValue: op),
+                      case .string(let e)? = m.first(where: { $0.key == "entity" })?.value, let entity = Entity(rawValue: e),
+                      case .string(let id)? = m.first(where: { $0.key == "id" })?.value
+                else { throw LineError.malformed("bad change") }
+                func record(_ key: String) throws -> [String: Value] {
+                    guard case .object(let fields)? = m.first(where: { $0.key == key })?.value else { return [:] }
+                    var r: [String: Value] = [:]
+                    for (name, v) in fields {
+                        guard let field = schemas[entity]!.field(named: name) else { continue }
+                        guard let value = RecordCodec.value(v, as: field.type) else { throw LineError.malformed("bad value for \(name)") }
+                        r[field.name] = value
+                    }
+                    return r
+                }
+                set.changes.append(RecordChange(kind: kind, entity: entity, id: id, before: try record("before"), after: try record("after")))
+            }
+        }
+        return set
+    }
+}

@@ -1,0 +1,458 @@
+import Foundation
+
+/// A snapshot that cannot be read: wrong format, damaged bytes, bad checksum.
+public struct SnapshotError: Error, CustomStringConvertible {
+    public var offset: Int
+    public var message: String
+    public var description: String { "\(message) (at byte \(offset))" }
+}
+
+/// Reads and writes `snapshot.json` (format version 1, see docs/storage.md) straight
+/// between bytes and columns: no intermediate objects, so a million customers load in
+/// about a second.
+enum SnapshotCodec {
+    static let formatName = "rapport-snapshot"
+    static let version: Int64 = 1
+
+    // MARK: Writing
+
+    /// Writes the store atomically to `path`; returns the snapshot's size in bytes.
+    static func write(_ store: Store, to path: String) throws -> Int {
+        let bytes = encode(store)
+        try FileSystem.writeAtomically(bytes, to: path, mode: 0o600)
+        return bytes.count
+    }
+
+    static func encode(_ store: Store) -> [UInt8] {
+        var out = ByteWriter()
+        out.reserve(store.customers.liveCount * 400 + 4096)
+        out.ascii("{\"format\":\"\(formatName)\",\"version\":\(version),\"sequence\":\(store.sequence),\n\"fields\":{")
+        for (i, e) in Entity.allCases.enumerated() {
+            if i > 0 { out.byte(44) }
+            out.string(e.rawValue)
+            out.ascii(":[")
+            for (j, f) in store[e].schema.customFields.enumerated() {
+                if j > 0 { out.byte(44) }
+                out.ascii("{\"name\":")
+                out.string(f.name)
+                out.ascii(",\"type\":\"\(f.type.rawValue)\"}")
+            }
+            out.byte(93)
+        }
+        out.ascii("},\n")
+        for e in Entity.allCases {
+            let table = store[e]
+            out.string(e.rawValue)
+            out.ascii(":[\n")
+            let names = table.schema.fields.map { f -> [UInt8] in
+                var w = ByteWriter()
+                w.string(f.name)
+                w.byte(58)
+                return w.bytes
+            }
+            var first = true
+            for row in 0..<table.rowCount where table.isLive[row] {
+                if !first { out.ascii(",\n") }
+                first = false
+                out.byte(123)
+                var firstField = true
+                for (p, column) in table.columns.enumerated() where !column.isNull(at: row) {
+                    if !firstField { out.byte(44) }
+                    firstField = false
+                    out.append(names[p])
+                    writeValue(column, row, &out)
+                }
+                out.byte(125)
+            }
+            out.ascii(first ? "],\n" : "\n],\n")
+        }
+        let crc = CRC32.checksum(out.bytes)
+        out.ascii("\"checksum\":\"\(JournalCodec.hex(crc))\"}\n")
+        return out.bytes
+    }
+
+    private static func writeValue(_ column: Column, _ row: Int, _ out: inout ByteWriter) {
+        switch column {
+        case .string(let c): out.string(c.dictionary.strings[Int(c.codes[row])])
+        case .list(let c):
+            out.byte(91)
+            for (i, item) in c.lists.lists[Int(c.codes[row])].enumerated() {
+                if i > 0 { out.byte(44) }
+                out.string(c.lists.items.strings[Int(item)])
+            }
+            out.byte(93)
+        case .integer(let c): out.integer(c.values[row])
+        case .number(let c): out.number(c.values[row])
+        case .date(let c):
+            out.byte(34)
+            out.day(Day(daysSinceEpoch: c.values[row]))
+            out.byte(34)
+        case .instant(let c): out.string(RecordCodec.isoUTC(c.values[row]))
+        case .boolean(let c): out.ascii(c.values[row] != 0 ? "true" : "false")
+        }
+    }
+
+    // MARK: Reading
+
+    static func read(_ bytes: [UInt8]) throws -> Store {
+        try verifyChecksum(bytes)
+        return try bytes.withUnsafeBufferPointer { buffer in
+            var r = ByteReader(buffer)
+            let store = Store()
+            try r.expect(123)
+            var sawFormat = false
+            repeat {
+                let key = try r.string()
+                try r.expect(58)
+                switch key {
+                case "format":
+                    guard try r.string() == formatName else { throw r.error("not a Rapport snapshot") }
+                    sawFormat = true
+                case "version":
+                    let v = try r.integer()
+                    guard v == version else { throw r.error("snapshot version \(v) is not supported (this Rapport reads version \(version))") }
+                case "sequence": store.sequence = try r.integer()
+                case "fields": try readFields(&r, store)
+                case "checksum": _ = try r.string()
+                default:
+                    guard let entity = Entity(rawValue: key) else { throw r.error("unexpected key '\(key)'") }
+                    try readRecords(&r, store[entity])
+                }
+            } while try r.consume(44)
+            try r.expect(125)
+            guard sawFormat else { throw SnapshotError(offset: 0, message: "not a Rapport snapshot") }
+            return store
+        }
+    }
+
+    private static func verifyChecksum(_ bytes: [UInt8]) throws {
+        let marker = Array("\"checksum\":\"".utf8)
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 10 || bytes[end - 1] == 32 { end -= 1 }
+        let start = end - (marker.count + 8 + 2)
+        guard start >= 0, Array(bytes[start..<start + marker.count]) == marker,
+              let stored = UInt32(String(decoding: bytes[(start + marker.count)..<(start + marker.count + 8)], as: UTF8.self), radix: 16)
+        else {
+            throw SnapshotError(offset: max(bytes.count - 1, 0), message: "the checksum trailer is missing: the file is truncated or not a snapshot")
+        }
+        guard CRC32.checksum(bytes[0..<start]) == stored else {
+            throw SnapshotError(offset: start, message: "the checksum does not match: the file is damaged")
+        }
+    }
+
+    private static func readFields(_ r: inout ByteReader, _ store: Store) throws {
+        try r.expect(123)
+        if try r.consume(125) { return }
+        repeat {
+            let name = try r.string()
+            guard let entity = Entity(rawValue: name) else { throw r.error("unknown entity '\(name)'") }
+            try r.expect(58)
+            try r.expect(91)
+            if try !r.consume(93) {
+                repeat {
+                    try r.expect(123)
+                    var fieldName = "", typeName = ""
+                    repeat {
+                        let k = try r.string()
+                        try r.expect(58)
+                        let v = try r.string()
+                        if k == "name" { fieldName = v } else if k == "type" { typeName = v }
+                    } while try r.consume(44)
+                    try r.expect(125)
+                    guard let type = FieldType(rawValue: typeName), !fieldName.isEmpty else { throw r.error("bad custom field") }
+                    store[entity].addField(Field(fieldName, type, isCustom: true))
+                } while try r.consume(44)
+                try r.expect(93)
+            }
+        } while try r.consume(44)
+        try r.expect(125)
+    }
+
+    private static func readRecords(_ r: inout ByteReader, _ table: Table) throws {
+        try r.expect(91)
+        if try r.consume(93) { return }
+        let names = table.schema.fields.map { Array($0.name.utf8) }
+        let fieldCount = names.count
+        var present = [Bool](repeating: false, count: fieldCount)
+        var row = 0
+        repeat {
+            try r.expect(123)
+            for i in 0..<fieldCount { present[i] = false }
+            var expected = 0
+            if try !r.consume(125) {
+                repeat {
+                    let key = try r.stringBytes()
+                    // Keys come in schema order, so the next expected field usually matches.
+                    var p = -1
+                    if expected < fieldCount, ByteReader.equal(key, names[expected]) { p = expected } else {
+                        for i in 0..<fieldCount where ByteReader.equal(key, names[i]) { p = i; break }
+                    }
+                    guard p >= 0, !present[p] else { throw r.error("unexpected or repeated field in a record") }
+                    try r.expect(58)
+                    try readValue(&r, table.columns[p])
+                    present[p] = true
+                    expected = p + 1
+                } while try r.consume(44)
+                try r.expect(125)
+            }
+            guard present[Table.idPosition] else { throw r.error("a record has no id") }
+            for i in 0..<fieldCount where !present[i] { table.columns[i].append(.null) }
+            try table.adoptAppendedRow(row)
+            row += 1
+        } while try r.consume(44)
+        try r.expect(93)
+    }
+
+    private static func readValue(_ r: inout ByteReader, _ column: Column) throws {
+        switch column {
+        case .string(let c): c.codes.append(c.dictionary.intern(try r.string()))
+        case .list(let c):
+            try r.expect(91)
+            var items: [String] = []
+            if try !r.consume(93) {
+                repeat { items.append(try r.string()) } while try r.consume(44)
+                try r.expect(93)
+            }
+            c.codes.append(c.lists.intern(items))
+        case .integer(let c): c.values.append(try r.integer())
+        case .number(let c): c.values.append(try r.number())
+        case .date(let c):
+            let b = try r.stringBytes()
+            guard let d = ByteReader.day(b) else { throw r.error("bad date") }
+            c.values.append(d.daysSinceEpoch)
+        case .instant(let c):
+            let s = try r.string()
+            guard let t = Clock.parseISO8601(s, defaultZone: .gmt) else { throw r.error("bad time '\(s)'") }
+            c.values.append(t)
+        case .boolean(let c):
+            if try r.literal("true") { c.values.append(1) } else if try r.literal("false") { c.values.append(0) } else { throw r.error("expected true or false") }
+        }
+    }
+}
+
+/// Appends JSON text to a byte buffer.
+struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    mutating func reserve(_ n: Int) { bytes.reserveCapacity(n) }
+    mutating func byte(_ b: UInt8) { bytes.append(b) }
+    mutating func append(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+    mutating func ascii(_ s: String) { bytes.append(contentsOf: s.utf8) }
+
+    mutating func string(_ s: String) {
+        bytes.append(34)
+        for b in s.utf8 {
+            switch b {
+            case 34: bytes.append(92); bytes.append(34)
+            case 92: bytes.append(92); bytes.append(92)
+            case 10: bytes.append(92); bytes.append(110)
+            case 13: bytes.append(92); bytes.append(114)
+            case 9: bytes.append(92); bytes.append(116)
+            case 0..<32:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: bytes.append(b)
+            }
+        }
+        bytes.append(34)
+    }
+
+    mutating func integer(_ v: Int64) {
+        if v == 0 { bytes.append(48); return }
+        var n = v.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            while n > 0 { d[count] = UInt8(48 + n % 10); n /= 10; count += 1 }
+        }
+        if v < 0 { bytes.append(45) }
+        withUnsafeBytes(of: &digits) { d in
+            for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(d[i]) }
+        }
+    }
+
+    /// Shortest text that reads back as the same Double; integral values without ".0".
+    mutating func number(_ d: Double) {
+        if d == d.rounded(), abs(d) < 1e15 { integer(Int64(d)); return }
+        ascii(d.description)
+    }
+
+    mutating func day(_ d: Day) {
+        let (y, m, dd) = d.parts
+        bytes.append(UInt8(48 + y / 1000 % 10)); bytes.append(UInt8(48 + y / 100 % 10))
+        bytes.append(UInt8(48 + y / 10 % 10)); bytes.append(UInt8(48 + y % 10))
+        bytes.append(45)
+        bytes.append(UInt8(48 + m / 10)); bytes.append(UInt8(48 + m % 10))
+        bytes.append(45)
+        bytes.append(UInt8(48 + dd / 10)); bytes.append(UInt8(48 + dd % 10))
+    }
+}
+
+/// A cursor over snapshot bytes that reads exactly the JSON the snapshot writer makes.
+struct ByteReader {
+    let buffer: UnsafeBufferPointer<UInt8>
+    var position = 0
+
+    init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
+
+    func error(_ message: String) -> SnapshotError { SnapshotError(offset: position, message: message) }
+
+    private mutating func skipSpace() {
+        while position < buffer.count {
+            let b = buffer[position]
+            guard b == 32 || b == 10 || b == 13 || b == 9 else { return }
+            position += 1
+        }
+    }
+
+    mutating func expect(_ b: UInt8) throws {
+        skipSpace()
+        guard position < buffer.count, buffer[position] == b else {
+            throw error("expected '\(Character(Unicode.Scalar(b)))'")
+        }
+        position += 1
+    }
+
+    mutating func consume(_ b: UInt8) throws -> Bool {
+        skipSpace()
+        if position < buffer.count, buffer[position] == b { position += 1; return true }
+        return false
+    }
+
+    mutating func literal(_ word: String) throws -> Bool {
+        skipSpace()
+        let w = Array(word.utf8)
+        guard position + w.count <= buffer.count else { return false }
+        for i in 0..<w.count where buffer[position + i] != w[i] { return false }
+        position += w.count
+        return true
+    }
+
+    /// The raw bytes of a string with no escapes; escaped strings are decoded.
+    mutating func stringBytes() throws -> UnsafeBufferPointer<UInt8> {
+        try expect(34)
+        let start = position
+        while position < buffer.count {
+            let b = buffer[position]
+            if b == 34 {
+                let slice = UnsafeBufferPointer(rebasing: buffer[start..<position])
+                position += 1
+                return slice
+            }
+            if b == 92 { break }
+            position += 1
+        }
+        throw error("unexpected escape or end in a key or date")
+    }
+
+    mutating func string() throws -> String {
+        try expect(34)
+        let start = position
+        while position < buffer.count {
+            let b = buffer[position]
+            if b == 34 {
+                let s = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<position]), as: UTF8.self)
+                position += 1
+                return s
+            }
+            if b == 92 { return try escapedString(from: start) }
+            position += 1
+        }
+        throw error("unterminated string")
+    }
+
+    private mutating func escapedString(from start: Int) throws -> String {
+        var out = Array(UnsafeBufferPointer(rebasing: buffer[start..<position]))
+        while position < buffer.count {
+            let b = buffer[position]
+            position += 1
+            if b == 34 { return String(decoding: out, as: UTF8.self) }
+            guard b == 92 else { out.append(b); continue }
+            guard position < buffer.count else { break }
+            let e = buffer[position]
+            position += 1
+            switch e {
+            case 110: out.append(10)
+            case 114: out.append(13)
+            case 116: out.append(9)
+            case 98: out.append(8)
+            case 102: out.append(12)
+            case 117:
+                guard position + 4 <= buffer.count, let v = UInt32(String(decoding: UnsafeBufferPointer(rebasing: buffer[position..<position + 4]), as: UTF8.self), radix: 16),
+                      let scalar = Unicode.Scalar(v) else { throw error("bad \\u escape") }
+                position += 4
+                out.append(contentsOf: Array(String(Character(scalar)).utf8))
+            default: out.append(e)
+            }
+        }
+        throw error("unterminated string")
+    }
+
+    mutating func integer() throws -> Int64 {
+        skipSpace()
+        var negative = false
+        if position < buffer.count, buffer[position] == 45 { negative = true; position += 1 }
+        let start = position
+        var v: Int64 = 0
+        while position < buffer.count, buffer[position] >= 48, buffer[position] <= 57 {
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int64(buffer[position] - 48))
+            guard !o1, !o2 else { throw error("integer out of range") }
+            v = a
+            position += 1
+        }
+        guard position > start else { throw error("expected a number") }
+        return negative ? -v : v
+    }
+
+    mutating func number() throws -> Double {
+        skipSpace()
+        let start = position
+        var mantissa: Int64 = 0
+        var digits = 0
+        var negative = false
+        var simple = true
+        var fractionDigits = 0
+        if position < buffer.count, buffer[position] == 45 { negative = true; position += 1 }
+        while position < buffer.count, buffer[position] >= 48, buffer[position] <= 57 {
+            mantissa = mantissa &* 10 &+ Int64(buffer[position] - 48); digits += 1; position += 1
+        }
+        if position < buffer.count, buffer[position] == 46 {
+            position += 1
+            while position < buffer.count, buffer[position] >= 48, buffer[position] <= 57 {
+                mantissa = mantissa &* 10 &+ Int64(buffer[position] - 48); digits += 1; fractionDigits += 1; position += 1
+            }
+        }
+        if position < buffer.count, buffer[position] == 101 || buffer[position] == 69 {
+            simple = false
+            position += 1
+            while position < buffer.count, buffer[position] == 43 || buffer[position] == 45 || (buffer[position] >= 48 && buffer[position] <= 57) { position += 1 }
+        }
+        guard position > start else { throw error("expected a number") }
+        // Exact when the digits fit in 2^53 and the divisor is an exact power of ten.
+        if simple, digits <= 15, fractionDigits <= 22 {
+            let v = Double(mantissa) / ByteReader.powersOfTen[fractionDigits]
+            return negative ? -v : v
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<position]), as: UTF8.self)
+        guard let d = Double(text) else { throw error("bad number") }
+        return d
+    }
+
+    static let powersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
+
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        for i in 0..<a.count where a[i] != b[i] { return false }
+        return true
+    }
+
+    static func day(_ b: UnsafeBufferPointer<UInt8>) -> Day? {
+        guard b.count == 10, b[4] == 45, b[7] == 45 else { return nil }
+        func n(_ i: Int) -> Int? { let c = b[i]; return c >= 48 && c <= 57 ? Int(c - 48) : nil }
+        guard let y0 = n(0), let y1 = n(1), let y2 = n(2), let y3 = n(3), let m0 = n(5), let m1 = n(6), let d0 = n(8), let d1 = n(9) else { return nil }
+        return Day(year: y0 * 1000 + y1 * 100 + y2 * 10 + y3, month: m0 * 10 + m1, day: d0 * 10 + d1)
+    }
+}

@@ -1,0 +1,111 @@
+/// The syntax tree of commands. It names entities and fields as written and knows
+/// nothing of how a store holds them, so any backend can run it.
+
+/// A field as written in a command.
+public struct FieldName: Sendable {
+    public var name: String
+    public var span: SourceSpan
+    public init(_ name: String, span: SourceSpan) { self.name = name; self.span = span }
+}
+
+/// A literal value as written.
+public struct Literal: Sendable {
+    public enum Kind: Sendable, Equatable {
+        case string(String, quoted: Bool)
+        case integer(Int64)
+        case number(Double)
+        case date(Day)
+        /// `today` (0) or `yesterday` (-1), resolved against the session's clock.
+        case relativeDay(Int)
+        case duration(days: Double)
+        case null
+        case boolean(Bool)
+        /// `(vip, new)` in `add` and `set`, for list fields.
+        case list([String])
+    }
+    public var kind: Kind
+    public var span: SourceSpan
+    public var text: String
+}
+
+public enum ComparisonOperator: String, Sendable {
+    case equal = "=", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+}
+
+public enum TextOperator: String, Sendable {
+    case contains, startsWith = "starts with", endsWith = "ends with"
+}
+
+public enum HasMode: String, Sendable { case one = "has", any = "has any", all = "has all" }
+
+/// A `where` condition.
+public indirect enum Condition: Sendable {
+    case compare(FieldName, ComparisonOperator, Literal)
+    case member(FieldName, [Literal], negated: Bool)
+    case between(FieldName, Literal, Literal)
+    case text(FieldName, TextOperator, Literal)
+    case has(FieldName, HasMode, [Literal])
+    case isNull(FieldName, negated: Bool)
+    case within(FieldName, Literal)
+    case and(Condition, Condition)
+    case or(Condition, Condition)
+    case not(Condition)
+}
+
+public struct SortKey: Sendable {
+    public var field: FieldName
+    public var descending: Bool
+}
+
+public struct EntityName: Sendable {
+    public var entity: Entity
+    public var span: SourceSpan
+}
+
+/// `find ENTITY [where] [sort by] [limit [offset]] [show]`.
+public struct FindQuery: Sendable {
+    public var entity: EntityName
+    public var condition: Condition?
+    public var sort: [SortKey] = []
+    public var limit: Int?
+    public var offset: Int?
+    /// nil: the entity's default fields; `showAll`: every field.
+    public var show: [FieldName]?
+    public var showAll = false
+}
+
+public enum AggregateFunction: String, Sendable, CaseIterable { case count, sum, avg, min, max }
+
+/// `count ENTITY ...` or `sum|avg|min|max FIELD of ENTITY ... [by FIELD]`.
+public struct AggregateQuery: Sendable {
+    public var function: AggregateFunction
+    public var field: FieldName?
+    public var entity: EntityName
+    public var condition: Condition?
+    public var groupBy: FieldName?
+}
+
+/// `FIELD: VALUE` in `add` or `FIELD = VALUE` in `update ... set`.
+public struct Assignment: Sendable {
+    public var field: FieldName
+    public var value: Literal
+}
+
+/// Any command Rapport understands.
+public enum Command: Sendable {
+    case find(FindQuery)
+    case aggregate(AggregateQuery)
+    case add(EntityName, [Assignment])
+    case update(EntityName, Condition?, [Assignment])
+    case delete(EntityName, Condition?)
+    case logContact(customer: Literal, channel: Literal, note: Literal?)
+    case logPurchase(customer: Literal, amount: Literal, product: Literal?)
+    case openTicket(customer: Literal, kind: Literal, text: Literal, priority: Literal?)
+    case importData(EntityName, path: Literal)
+    case export(EntityName, Condition?, path: Literal)
+    case showCustomer(Literal)
+    case showFields(EntityName?)
+    case save
+    case help(String?)
+    case setting(name: String, value: String?, span: SourceSpan)
+}

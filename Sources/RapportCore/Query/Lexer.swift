@@ -1,0 +1,188 @@
+/// A lexical unit of a command.
+public struct Token: Sendable {
+    public enum Kind: Equatable, Sendable {
+        /// A bare word: keyword, entity, field or unquoted value (`gold`, `at-risk`, `C000123`, `上海`).
+        case word(String)
+        case string(String)
+        case integer(Int64)
+        case number(Double)
+        case date(Day)
+        /// A length of time in days (`90d`, `36h` = 1.5, `2w`, `3mo` = 90, `1y` = 365).
+        case duration(days: Double)
+        case symbol(String)
+        case end
+    }
+
+    public var kind: Kind
+    public var span: SourceSpan
+    /// The characters as written.
+    public var text: String
+
+    /// The lowercased bare word, if this is one.
+    public var keyword: String? {
+        if case .word(let w) = kind { return w.lowercased() }
+        return nil
+    }
+
+    public func isKeyword(_ k: String) -> Bool { keyword == k }
+    public func isSymbol(_ s: String) -> Bool { kind == .symbol(s) }
+}
+
+/// Splits a command's text into tokens. Positions count characters from 1.
+public struct Lexer {
+    private let chars: [Character]
+    private var index = 0
+    private var line: Int
+    private var column = 1
+
+    public init(_ text: String, firstLine: Int = 1) {
+        self.chars = Array(text)
+        self.line = firstLine
+    }
+
+    public static func tokenize(_ text: String, firstLine: Int = 1) throws -> [Token] {
+        var lexer = Lexer(text, firstLine: firstLine)
+        var tokens: [Token] = []
+        while true {
+            let t = try lexer.next()
+            tokens.append(t)
+            if t.kind == .end { return tokens }
+        }
+    }
+
+    private var current: Character? { index < chars.count ? chars[index] : nil }
+    private func peek(_ k: Int = 1) -> Character? { index + k < chars.count ? chars[index + k] : nil }
+
+    private mutating func advance() {
+        if chars[index] == "\n" { line += 1; column = 1 } else { column += 1 }
+        index += 1
+    }
+
+    public mutating func next() throws -> Token {
+        while let c = current, c.isWhitespace { advance() }
+        let start = SourceLocation(line: line, column: column)
+        let startIndex = index
+        func token(_ kind: Token.Kind) -> Token {
+            let text = String(chars[startIndex..<index])
+            return Token(kind: kind, span: SourceSpan(start: start, length: max(1, index - startIndex)), text: text)
+        }
+        guard let c = current else { return Token(kind: .end, span: SourceSpan(start: start, length: 1), text: "") }
+
+        if c == "\"" || c == "“" || c == "'" { return token(.string(try readString(start: start))) }
+        if c.isASCII, c.isNumber || ((c == "-" || c == "+") && (peek()?.isASCII ?? false) && (peek()?.isNumber ?? false)) {
+            return try readNumeric(start: start, startIndex: startIndex)
+        }
+        if Lexer.isWordStart(c) {
+            while let d = current, Lexer.isWordPart(d) || (d == "-" && peek().map(Lexer.isWordPart) == true) { advance() }
+            return token(.word(String(chars[startIndex..<index])))
+        }
+        let two = peek().map { String([c, $0]) }
+        if let two, ["!=", "<=", ">=", "<>", "=="].contains(two) {
+            advance(); advance()
+            return token(.symbol(two == "<>" ? "!=" : two == "==" ? "=" : two))
+        }
+        if "=<>(),:*".contains(c) {
+            advance()
+            return token(.symbol(String(c)))
+        }
+        if c == "（" || c == "）" || c == "，" {
+            advance()
+            return token(.symbol(c == "（" ? "(" : c == "）" ? ")" : ","))
+        }
+        throw Diagnostic.usage("unexpected character '\(c)'", at: SourceSpan(start: start, length: 1))
+    }
+
+    static func isWordStart(_ c: Character) -> Bool { c == "_" || c.isLetter || (!c.isASCII && !c.isWhitespace && !c.isPunctuation && !c.isSymbol) }
+    static func isWordPart(_ c: Character) -> Bool { isWordStart(c) || (c.isASCII && c.isNumber) || c == "." || c == "@" }
+
+    private mutating func readString(start: SourceLocation) throws -> String {
+        let open = current!
+        let close: Character = open == "“" ? "”" : open
+        advance()
+        var s = ""
+        while let c = current {
+            if c == close { advance(); return s }
+            if c == "\\" {
+                advance()
+                guard let e = current else { break }
+                switch e {
+                case "n": s.append("\n")
+                case "t": s.append("\t")
+                case "\\": s.append("\\")
+                case "\"": s.append("\"")
+                case "'": s.append("'")
+                default: s.append("\\"); s.append(e)
+                }
+                advance()
+                continue
+            }
+            if c == "\n" { break }
+            s.append(c)
+            advance()
+        }
+        throw Diagnostic.usage("unterminated string", at: SourceSpan(start: start, length: 1),
+                               suggestion: nil)
+    }
+
+    private mutating func readNumeric(start: SourceLocation, startIndex: Int) throws -> Token {
+        func span() -> SourceSpan { SourceSpan(start: start, length: max(1, index - startIndex)) }
+        func token(_ kind: Token.Kind) -> Token { Token(kind: kind, span: span(), text: String(chars[startIndex..<index])) }
+        if current == "-" || current == "+" { advance() }
+        while let c = current, c.isASCII, c.isNumber { advance() }
+        // A date: 2026-11-01
+        if current == "-", index - startIndex == 4, peek()?.isNumber == true, chars[startIndex] != "-" {
+            while let c = current, c.isASCII, c.isNumber || c == "-" { advance() }
+            let text = String(chars[startIndex..<index])
+            guard let day = Day(iso: text) else {
+                throw Diagnostic.usage("'\(text)' is not a date (YYYY-MM-DD)", at: span())
+            }
+            return token(.date(day))
+        }
+        var isFraction = false
+        if current == ".", let n = peek(), n.isASCII, n.isNumber {
+            isFraction = true
+            advance()
+            while let c = current, c.isASCII, c.isNumber { advance() }
+        }
+        if let e = current, e == "e" || e == "E", let n = peek(), n.isNumber || n == "-" || n == "+" {
+            // An exponent only when digits follow; "1e" is not a number.
+            var k = 1
+            if n == "-" || n == "+" { k = 2 }
+            if let d = peek(k), d.isASCII, d.isNumber {
+                isFraction = true
+                for _ in 0..<k { advance() }
+                while let c = current, c.isASCII, c.isNumber { advance() }
+            }
+        }
+        let numberText = String(chars[startIndex..<index])
+        // A duration: 90d, 36h, 2w, 3mo, 1y
+        if let c = current, c.isLetter {
+            let unitStart = index
+            while let d = current, d.isLetter { advance() }
+            let unit = String(chars[unitStart..<index]).lowercased()
+            let perUnit: Double?
+            switch unit {
+            case "d", "day", "days": perUnit = 1
+            case "h", "hour", "hours": perUnit = 1.0 / 24
+            case "w", "week", "weeks": perUnit = 7
+            case "mo", "month", "months": perUnit = 30
+            case "y", "year", "years": perUnit = 365
+            default: perUnit = nil
+            }
+            guard let perUnit, let amount = Double(numberText) else {
+                throw Diagnostic(.usage, "unknown duration unit '\(unit)'", at: span(),
+                                 notes: ["durations are written 90d, 36h, 2w, 3mo or 1y"])
+            }
+            return token(.duration(days: amount * perUnit))
+        }
+        if let c = current, Lexer.isWordStart(c) || c == "_" {
+            while let d = current, Lexer.isWordPart(d) { advance() }
+            return token(.word(String(chars[startIndex..<index])))
+        }
+        if !isFraction, let i = Int64(numberText) { return token(.integer(i)) }
+        guard let d = Double(numberText), d.isFinite else {
+            throw Diagnostic.usage("number '\(numberText)' is out of range", at: span())
+        }
+        return token(.number(d))
+    }
+}

@@ -1,0 +1,396 @@
+/// Turns a command's text into a `Command`, or a `Diagnostic` that points at the fault.
+public struct Parser {
+    private var tokens: [Token]
+    private var position = 0
+
+    /// Words that start a command, for "did you mean" on an unknown one.
+    public static let commandWords = [
+        "find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log", "open",
+        "import", "export", "show", "save", "help", "set",
+    ]
+
+    public init(tokens: [Token]) { self.tokens = tokens }
+
+    /// Parses one command; `firstLine` is the line the text starts on in its script.
+    public static func parse(_ text: String, firstLine: Int = 1) throws -> Command {
+        var parser = Parser(tokens: try Lexer.tokenize(text, firstLine: firstLine))
+        let command = try parser.parseCommand()
+        try parser.expectEnd()
+        return command
+    }
+
+    // MARK: Token helpers
+
+    private var current: Token { tokens[position] }
+    private func peek(_ k: Int = 1) -> Token { tokens[min(position + k, tokens.count - 1)] }
+    private mutating func advance() -> Token { let t = tokens[position]; if position < tokens.count - 1 { position += 1 }; return t }
+
+    private mutating func accept(_ keyword: String) -> Bool {
+        if current.isKeyword(keyword) { _ = advance(); return true }
+        return false
+    }
+
+    private mutating func acceptSymbol(_ s: String) -> Bool {
+        if current.isSymbol(s) { _ = advance(); return true }
+        return false
+    }
+
+    private func describe(_ t: Token) -> String {
+        t.kind == .end ? "end of command" : "'\(t.text)'"
+    }
+
+    private func unexpected(expected: String, suggestionFrom candidates: [String] = []) -> Diagnostic {
+        let t = current
+        var suggestion: String?
+        if case .word(let w) = t.kind { suggestion = nearestName(to: w, among: candidates) }
+        return Diagnostic.usage("expected \(expected), found \(describe(t))", at: t.span, suggestion: suggestion)
+    }
+
+    private mutating func expect(_ keyword: String) throws {
+        guard accept(keyword) else { throw unexpected(expected: "'\(keyword)'", suggestionFrom: [keyword]) }
+    }
+
+    private mutating func expectSymbol(_ s: String) throws {
+        guard acceptSymbol(s) else { throw unexpected(expected: "'\(s)'") }
+    }
+
+    mutating func expectEnd() throws {
+        guard current.kind == .end else {
+            throw unexpected(expected: "end of command", suggestionFrom: ["where", "sort", "limit", "offset", "show", "by", "and", "or"])
+        }
+    }
+
+    // MARK: Commands
+
+    mutating func parseCommand() throws -> Command {
+        let t = current
+        guard let word = t.keyword else {
+            if t.kind == .end { throw Diagnostic.usage("empty command", at: t.span) }
+            throw unexpected(expected: "a command such as find, count or help")
+        }
+        switch word {
+        case "find", "list": _ = advance(); return .find(try parseFind())
+        case "count", "sum", "avg", "min", "max": _ = advance(); return .aggregate(try parseAggregate(AggregateFunction(rawValue: word)!))
+        case "add": _ = advance(); return try parseAdd()
+        case "update": _ = advance(); return try parseUpdate()
+        case "delete": _ = advance(); return try parseDelete()
+        case "log": _ = advance(); return try parseLog()
+        case "open": _ = advance(); return try parseOpenTicket()
+        case "import":
+            _ = advance()
+            let entity = try parseEntity()
+            try expect("from")
+            return .importData(entity, path: try parseString(what: "a file name in quotes"))
+        case "export":
+            _ = advance()
+            let entity = try parseEntity()
+            var condition: Condition?
+            if accept("where") { condition = try parseCondition() }
+            try expect("to")
+            return .export(entity, condition, path: try parseString(what: "a file name in quotes"))
+        case "show": _ = advance(); return try parseShow()
+        case "save", "checkpoint": _ = advance(); return .save
+        case "help", "?":
+            _ = advance()
+            var topic: [String] = []
+            while current.kind != .end { topic.append(advance().text) }
+            return .help(topic.isEmpty ? nil : topic.joined(separator: " "))
+        case "set":
+            _ = advance()
+            let nameToken = current
+            guard let name = nameToken.keyword else { throw unexpected(expected: "a setting name") }
+            _ = advance()
+            var words: [String] = []
+            while current.kind != .end { words.append(advance().text) }
+            return .setting(name: name, value: words.isEmpty ? nil : words.joined(separator: " "), span: nameToken.span)
+        default:
+            throw Diagnostic.usage("unknown command '\(t.text)'", at: t.span,
+                                   suggestion: nearestName(to: word, among: Parser.commandWords))
+        }
+    }
+
+    private mutating func parseEntity() throws -> EntityName {
+        let t = current
+        guard case .word(let w) = t.kind, let e = Entity(word: w) else {
+            var suggestion: String?
+            if case .word(let w) = t.kind {
+                suggestion = nearestName(to: w, among: Entity.allCases.map(\.rawValue))
+                throw Diagnostic.usage("unknown entity '\(w)'", at: t.span, suggestion: suggestion)
+            }
+            throw unexpected(expected: "customers, contacts, purchases or tickets")
+        }
+        _ = advance()
+        return EntityName(entity: e, span: t.span)
+    }
+
+    private mutating func parseFieldName() throws -> FieldName {
+        let t = current
+        guard case .word(let w) = t.kind else { throw unexpected(expected: "a field name") }
+        _ = advance()
+        return FieldName(w, span: t.span)
+    }
+
+    private mutating func parseFind() throws -> FindQuery {
+        var q = FindQuery(entity: try parseEntity())
+        if accept("where") { q.condition = try parseCondition() }
+        if accept("sort") || accept("order") {
+            try expect("by")
+            repeat {
+                let f = try parseFieldName()
+                var desc = false
+                if accept("desc") || accept("descending") { desc = true } else { _ = accept("asc") || accept("ascending") }
+                q.sort.append(SortKey(field: f, descending: desc))
+            } while acceptSymbol(",")
+        }
+        if accept("limit") {
+            q.limit = try parseCount(what: "limit")
+            if accept("offset") { q.offset = try parseCount(what: "offset") }
+        } else if accept("offset") {
+            q.offset = try parseCount(what: "offset")
+        }
+        if accept("show") {
+            if acceptSymbol("*") || accept("all") {
+                q.showAll = true
+            } else {
+                var fields: [FieldName] = []
+                repeat { fields.append(try parseFieldName()) } while acceptSymbol(",")
+                q.show = fields
+            }
+        }
+        return q
+    }
+
+    private mutating func parseCount(what: String) throws -> Int {
+        let t = current
+        guard case .integer(let n) = t.kind else { throw unexpected(expected: "a whole number after '\(what)'") }
+        guard n >= 0, n <= Int64(Int32.max) else {
+            throw Diagnostic.usage("\(what) must be between 0 and \(Int32.max)", at: t.span)
+        }
+        _ = advance()
+        return Int(n)
+    }
+
+    private mutating func parseAggregate(_ function: AggregateFunction) throws -> AggregateQuery {
+        var field: FieldName?
+        if function != .count {
+            field = try parseFieldName()
+            try expect("of")
+        }
+        var q = AggregateQuery(function: function, field: field, entity: try parseEntity())
+        if accept("where") { q.condition = try parseCondition() }
+        if accept("by") || (accept("group") && accept("by")) { q.groupBy = try parseFieldName() }
+        return q
+    }
+
+    private mutating func parseAdd() throws -> Command {
+        let entity = try parseEntity()
+        var assignments: [Assignment] = []
+        repeat {
+            if current.kind == .end, !assignments.isEmpty { break }
+            let f = try parseFieldName()
+            guard acceptSymbol(":") || acceptSymbol("=") else { throw unexpected(expected: "':' after the field name") }
+            assignments.append(Assignment(field: f, value: try parseAssignedValue()))
+        } while acceptSymbol(",")
+        return .add(entity, assignments)
+    }
+
+    private mutating func parseUpdate() throws -> Command {
+        let entity = try parseEntity()
+        var condition: Condition?
+        if accept("where") { condition = try parseCondition() }
+        try expect("set")
+        var assignments: [Assignment] = []
+        repeat {
+            let f = try parseFieldName()
+            guard acceptSymbol("=") || acceptSymbol(":") else { throw unexpected(expected: "'=' after the field name") }
+            assignments.append(Assignment(field: f, value: try parseAssignedValue()))
+        } while acceptSymbol(",")
+        return .update(entity, condition, assignments)
+    }
+
+    private mutating func parseDelete() throws -> Command {
+        let entity = try parseEntity()
+        guard accept("where") else {
+            throw Diagnostic(.usage, "delete needs a where condition", at: current.span,
+                             notes: ["to delete every record, say so: delete \(entity.entity.rawValue) where id is not null"])
+        }
+        return .delete(entity, try parseCondition())
+    }
+
+    private mutating func parseLog() throws -> Command {
+        guard accept("contact") else {
+            if accept("purchase") {
+                let customer = try parseValue()
+                try expect("amount")
+                let amount = try parseValue()
+                var product: Literal?
+                if current.kind != .end { product = try parseValue() }
+                return .logPurchase(customer: customer, amount: amount, product: product)
+            }
+            throw unexpected(expected: "'contact' or 'purchase'", suggestionFrom: ["contact", "purchase"])
+        }
+        let customer = try parseValue()
+        try expect("via")
+        let channel = try parseValue()
+        var note: Literal?
+        if current.kind != .end { note = try parseValue() }
+        return .logContact(customer: customer, channel: channel, note: note)
+    }
+
+    private mutating func parseOpenTicket() throws -> Command {
+        try expect("ticket")
+        let customer = try parseValue()
+        let kind = try parseValue()
+        let text = try parseValue()
+        var priority: Literal?
+        if accept("priority") { priority = try parseValue() }
+        return .openTicket(customer: customer, kind: kind, text: text, priority: priority)
+    }
+
+    private mutating func parseShow() throws -> Command {
+        if accept("customer") || accept("customers") { return .showCustomer(try parseValue()) }
+        if accept("fields") || accept("schema") {
+            if current.kind == .end { return .showFields(nil) }
+            return .showFields(try parseEntity())
+        }
+        if current.isKeyword("settings") { _ = advance(); return .setting(name: "show", value: nil, span: current.span) }
+        throw unexpected(expected: "'customer ID', 'fields' or 'settings'", suggestionFrom: ["customer", "fields", "settings"])
+    }
+
+    private mutating func parseString(what: String) throws -> Literal {
+        let t = current
+        guard case .string(let s) = t.kind else { throw unexpected(expected: what) }
+        _ = advance()
+        return Literal(kind: .string(s, quoted: true), span: t.span, text: t.text)
+    }
+
+    // MARK: Conditions
+
+    mutating func parseCondition() throws -> Condition {
+        var left = try parseAnd()
+        while accept("or") { left = .or(left, try parseAnd()) }
+        return left
+    }
+
+    private mutating func parseAnd() throws -> Condition {
+        var left = try parseNot()
+        while accept("and") { left = .and(left, try parseNot()) }
+        return left
+    }
+
+    private var depth = 0
+
+    private mutating func parseNot() throws -> Condition {
+        if accept("not") {
+            depth += 1
+            defer { depth -= 1 }
+            guard depth < 200 else { throw Diagnostic.usage("condition is nested too deeply", at: current.span) }
+            return .not(try parseNot())
+        }
+        if current.isSymbol("(") {
+            let open = advance()
+            depth += 1
+            defer { depth -= 1 }
+            guard depth < 200 else { throw Diagnostic.usage("condition is nested too deeply", at: open.span) }
+            let inner = try parseCondition()
+            guard acceptSymbol(")") else {
+                throw Diagnostic(.usage, "expected ')' to close the '(' at \(open.span.start.line):\(open.span.start.column), found \(describe(current))", at: current.span)
+            }
+            return inner
+        }
+        return try parsePredicate()
+    }
+
+    private static let operatorWords = ["in", "not", "between", "contains", "starts", "ends", "has", "is", "within"]
+
+    private mutating func parsePredicate() throws -> Condition {
+        let field = try parseFieldName()
+        let t = current
+        if case .symbol(let s) = t.kind, let op = ComparisonOperator(rawValue: s) {
+            _ = advance()
+            return .compare(field, op, try parseValue())
+        }
+        guard let word = t.keyword else {
+            throw unexpected(expected: "an operator (=, !=, <, >, in, contains, has, is null, within ...)")
+        }
+        switch word {
+        case "in": _ = advance(); return .member(field, try parseList(), negated: false)
+        case "not":
+            _ = advance()
+            try expect("in")
+            return .member(field, try parseList(), negated: true)
+        case "between":
+            _ = advance()
+            let low = try parseValue()
+            try expect("and")
+            return .between(field, low, try parseValue())
+        case "contains", "like": _ = advance(); return .text(field, .contains, try parseValue())
+        case "starts": _ = advance(); try expect("with"); return .text(field, .startsWith, try parseValue())
+        case "ends": _ = advance(); try expect("with"); return .text(field, .endsWith, try parseValue())
+        case "has":
+            _ = advance()
+            if accept("any") { return .has(field, .any, try parseList()) }
+            if accept("all") { return .has(field, .all, try parseList()) }
+            return .has(field, .one, [try parseValue()])
+        case "is":
+            _ = advance()
+            let negated = accept("not")
+            guard accept("null") || accept("empty") || accept("missing") else { throw unexpected(expected: "'null'") }
+            return .isNull(field, negated: negated)
+        case "within": _ = advance(); return .within(field, try parseValue())
+        default:
+            throw Diagnostic.usage("unknown operator '\(t.text)'", at: t.span,
+                                   suggestion: nearestName(to: word, among: Parser.operatorWords))
+        }
+    }
+
+    private mutating func parseList() throws -> [Literal] {
+        try expectSymbol("(")
+        var items: [Literal] = []
+        if acceptSymbol(")") { return items }
+        repeat { items.append(try parseValue()) } while acceptSymbol(",")
+        try expectSymbol(")")
+        return items
+    }
+
+    /// A value, or in `add` and `set` a parenthesized list of values.
+    private mutating func parseAssignedValue() throws -> Literal {
+        guard current.isSymbol("(") else { return try parseValue() }
+        let open = current
+        let items = try parseList()
+        let end = tokens[max(position - 1, 0)].span
+        let length = end.start.line == open.span.start.line ? end.start.column + end.length - open.span.start.column : 1
+        let strings = items.map { item -> String in
+            if case .string(let s, _) = item.kind { return s }
+            return item.text
+        }
+        return Literal(kind: .list(strings), span: SourceSpan(start: open.span.start, length: length),
+                       text: "(" + items.map(\.text).joined(separator: ", ") + ")")
+    }
+
+    mutating func parseValue() throws -> Literal {
+        let t = current
+        let kind: Literal.Kind
+        switch t.kind {
+        case .string(let s): kind = .string(s, quoted: true)
+        case .integer(let i): kind = .integer(i)
+        case .number(let d): kind = .number(d)
+        case .date(let d): kind = .date(d)
+        case .duration(let days): kind = .duration(days: days)
+        case .word(let w):
+            switch w.lowercased() {
+            case "today": kind = .relativeDay(0)
+            case "yesterday": kind = .relativeDay(-1)
+            case "tomorrow": kind = .relativeDay(1)
+            case "null": kind = .null
+            case "true": kind = .boolean(true)
+            case "false": kind = .boolean(false)
+            default: kind = .string(w, quoted: false)
+            }
+        default:
+            throw unexpected(expected: "a value")
+        }
+        _ = advance()
+        return Literal(kind: kind, span: t.span, text: t.text)
+    }
+}

@@ -1,0 +1,51 @@
+/// A field resolved against an entity's schema.
+public struct ResolvedField: Sendable, Equatable {
+    public var position: Int
+    /// The field's name as the schema spells it.
+    public var name: String
+    public var type: FieldType
+}
+
+/// A checked condition: fields resolved, values converted to what the field compares
+/// with. Numbers, dates (days since 1970), instants (seconds) and booleans compare as
+/// `Double` keys; a duration against a date has become a bound on that key.
+public indirect enum Predicate: Sendable {
+    case compareKey(ResolvedField, ComparisonOperator, Double)
+    case compareString(ResolvedField, ComparisonOperator, String)
+    case memberKey(ResolvedField, [Double], negated: Bool)
+    case memberString(ResolvedField, [String], negated: Bool)
+    case betweenKey(ResolvedField, Double, Double)
+    case betweenString(ResolvedField, String, String)
+    case text(ResolvedField, TextOperator, String)
+    case has(ResolvedField, HasMode, [String])
+    case isNull(ResolvedField, negated: Bool)
+    /// The date's next yearly recurrence is today or at most `days` ahead.
+    case within(ResolvedField, days: Double)
+    case and(Predicate, Predicate)
+    case or(Predicate, Predicate)
+    case not(Predicate)
+}
+
+/// A checked `find`.
+public struct CheckedFind: Sendable {
+    public var entity: Entity
+    public var predicate: Predicate?
+    public var sort: [(field: ResolvedField, descending: Bool)]
+    public var limit: Int?
+    public var offset: Int
+    public var shown: [ResolvedField]
+}
+
+/// A checked aggregate query.
+public struct CheckedAggregate: Sendable {
+    public var function: AggregateFunction
+    public var field: ResolvedField?
+    public var entity: Entity
+    public var predicate: Predicate?
+    public var groupBy: ResolvedField?
+
+    /// The result column's name: `count`, `sum(totalSpent)`.
+    public var valueColumn: String {
+        function == .count ? "count" : "\(function.rawValue)(\(field!.name))"
+    }
+}

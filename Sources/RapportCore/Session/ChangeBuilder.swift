@@ -1,0 +1,310 @@
+/// Turns a changing command into a checked `ChangeSet`: every value is converted and
+/// checked before anything changes, so a command applies fully or not at all.
+public struct ChangeBuilder {
+    public let store: Store
+    public let clock: Clock
+    public let user: String
+    public let command: String
+
+    public init(store: Store, clock: Clock, user: String, command: String) {
+        self.store = store
+        self.clock = clock
+        self.user = user
+        self.command = command
+    }
+
+    private var conversion: ValueConversion { ValueConversion(clock: clock) }
+
+    public func build(_ command: Command) throws -> ChangeSet {
+        var set = ChangeSet(at: clock.now, user: user, command: self.command)
+        switch command {
+        case .add(let entity, let assignments):
+            set.changes = [try insert(entity, assignments)]
+        case .update(let entity, let condition, let assignments):
+            set.changes = try update(entity.entity, condition, assignments)
+        case .delete(let entity, let condition):
+            set.changes = try delete(entity.entity, condition)
+        case .logContact(let customer, let channel, let note):
+            set.changes = try logContact(customer, channel, note)
+        case .logPurchase(let customer, let amount, let product):
+            set.changes = try logPurchase(customer, amount, product)
+        case .openTicket(let customer, let kind, let text, let priority):
+            set.changes = try openTicket(customer, kind, text, priority)
+        case .importData(let entity, let path):
+            guard case .string(let file, _) = path.kind else { throw Diagnostic.usage("expected a file name in quotes", at: path.span) }
+            let imported = try Importer(store: store, clock: clock).read(file: file, into: entity.entity, span: path.span)
+            set.fieldAdditions = imported.fieldAdditions
+            set.changes = imported.changes
+        default:
+            break
+        }
+        return set
+    }
+
+    /// "added customer C9", "updated 3 customers", ...
+    public static func summary(_ set: ChangeSet) -> String {
+        guard let first = set.changes.first else {
+            return set.fieldAdditions.isEmpty ? "no change" : "added \(set.fieldAdditions.count) field(s)"
+        }
+        let primary = set.changes.filter { $0.entity == first.entity && $0.kind == first.kind }
+        let verb: String
+        switch first.kind {
+        case .insert: verb = set.command.lowercased().hasPrefix("import") ? "imported" : "added"
+        case .update: verb = "updated"
+        case .delete: verb = "deleted"
+        }
+        var text: String
+        if primary.count == 1 {
+            text = "\(verb) \(first.entity.singular) \(first.id)"
+        } else {
+            text = "\(verb) \(primary.count) \(first.entity.rawValue)"
+        }
+        let others = set.changes.count - primary.count
+        if others > 0 {
+            let related = set.changes.filter { !($0.entity == first.entity && $0.kind == first.kind) }
+            if first.kind == .delete {
+                text += " and \(others) related record\(others == 1 ? "" : "s")"
+            } else if let c = related.first, related.allSatisfy({ $0.entity == c.entity }), related.count == 1 {
+                text += " (\(c.entity.singular) \(c.id) \(c.kind == .update ? "updated" : "changed"))"
+            }
+        }
+        return text
+    }
+
+    // MARK: Add, update, delete
+
+    private func field(_ name: FieldName, in entity: Entity) throws -> Field {
+        let schema = store[entity].schema
+        guard let f = schema.field(named: name.name) else {
+            throw Diagnostic.usage("unknown field '\(name.name)'", at: name.span,
+                                   suggestion: nearestName(to: name.name, among: schema.fields.map(\.name)))
+        }
+        return f
+    }
+
+    private func insert(_ entity: EntityName, _ assignments: [Assignment]) throws -> RecordChange {
+        let table = store[entity.entity]
+        var after: [String: Value] = [:]
+        var seen = Set<String>()
+        for a in assignments {
+            let f = try field(a.field, in: entity.entity)
+            guard seen.insert(f.name).inserted else {
+                throw Diagnostic.usage("'\(f.name)' is given twice", at: a.field.span)
+            }
+            let v = try conversion.value(a.value, for: f, entity: entity.entity)
+            if !v.isNull { after[f.name] = v }
+        }
+        let id: String
+        if case .string(let given)? = after["id"] {
+            if table.row(ofID: given) != nil {
+                let span = assignments.first { $0.field.name.lowercased() == "id" }?.value.span
+                throw Diagnostic.runtime("\(entity.entity.singular) \(given) already exists", at: span)
+            }
+            id = given
+        } else {
+            id = IDGenerator(table: table).next()
+        }
+        after["id"] = .string(id)
+        if entity.entity == .customers, after["createdAt"] == nil { after["createdAt"] = .date(clock.today) }
+        return RecordChange(kind: .insert, entity: entity.entity, id: id, after: after)
+    }
+
+    private func matchingRows(_ entity: Entity, _ condition: Condition?) throws -> [Int32] {
+        let table = store[entity]
+        var q = FindQuery(entity: EntityName(entity: entity, span: SourceSpan(start: .init(line: 1, column: 1), length: 1)))
+        q.condition = condition
+        let checked = try Checker(schema: table.schema, clock: clock).check(q)
+        return QueryExecutor(table: table, clock: clock).rows(checked)
+    }
+
+    private func update(_ entity: Entity, _ condition: Condition?, _ assignments: [Assignment]) throws -> [RecordChange] {
+        let table = store[entity]
+        var values: [(Field, Int, Value)] = []
+        for a in assignments {
+            let f = try field(a.field, in: entity)
+            if f.name == "id" { throw Diagnostic.usage("ids cannot be changed", at: a.field.span) }
+            values.append((f, table.schema.position(of: f.name)!, try conversion.value(a.value, for: f, entity: entity)))
+        }
+        var changes: [RecordChange] = []
+        for row in try matchingRows(entity, condition) {
+            var before: [String: Value] = [:], after: [String: Value] = [:]
+            for (f, p, v) in values {
+                let old = table.value(row: Int(row), field: p)
+                if old != v { before[f.name] = old; after[f.name] = v }
+            }
+            if !after.isEmpty {
+                changes.append(RecordChange(kind: .update, entity: entity, id: table.id(ofRow: Int(row)), before: before, after: after))
+            }
+        }
+        return changes
+    }
+
+    private func delete(_ entity: Entity, _ condition: Condition?) throws -> [RecordChange] {
+        let table = store[entity]
+        var changes: [RecordChange] = []
+        var customerIDs: [String] = []
+        for row in try matchingRows(entity, condition) {
+            let id = table.id(ofRow: Int(row))
+            changes.append(RecordChange(kind: .delete, entity: entity, id: id, before: record(table, Int(row))))
+            if entity == .customers { customerIDs.append(id) }
+        }
+        // A deleted customer takes its contacts, purchases and tickets along.
+        for related in [Entity.contacts, .purchases, .tickets] where !customerIDs.isEmpty {
+            let t = store[related]
+            guard let p = t.schema.position(of: "customer") else { continue }
+            let f = ResolvedField(position: p, name: "customer", type: .string)
+            let rows = QueryExecutor(table: t, clock: clock).lookupRows(f, customerIDs)
+            let wanted = Set(customerIDs)
+            for row in rows {
+                guard case .string(let owner) = t.value(row: Int(row), field: p), wanted.contains(owner) else { continue }
+                changes.append(RecordChange(kind: .delete, entity: related, id: t.id(ofRow: Int(row)), before: record(t, Int(row))))
+            }
+        }
+        return changes
+    }
+
+    private func record(_ table: Table, _ row: Int) -> [String: Value] {
+        var r: [String: Value] = [:]
+        for (i, f) in table.schema.fields.enumerated() {
+            let v = table.value(row: row, field: i)
+            if !v.isNull { r[f.name] = v }
+        }
+        return r
+    }
+
+    // MARK: Logging
+
+    private func customerRow(_ literal: Literal) throws -> Int {
+        let id: String
+        switch literal.kind {
+        case .string(let s, _): id = s
+        case .integer: id = literal.text
+        default: throw Diagnostic.usage("expected a customer id, found '\(literal.text)'", at: literal.span)
+        }
+        guard let row = store.customers.row(ofID: id) else {
+            throw Diagnostic.runtime("no customer with id '\(id)'", at: literal.span)
+        }
+        return row
+    }
+
+    private func text(_ literal: Literal, what: String) throws -> String {
+        switch literal.kind {
+        case .string(let s, _): return s
+        case .integer, .number, .date: return literal.text
+        default: throw Diagnostic.usage("expected \(what), found '\(literal.text)'", at: literal.span)
+        }
+    }
+
+    private func word(_ literal: Literal, field: String, entity: Entity, aliases: [String: String] = [:]) throws -> String {
+        var l = literal
+        if case .string(let s, let q) = l.kind, let alias = aliases[s.lowercased()] { l.kind = .string(alias, quoted: q) }
+        guard case .string(let v) = try conversion.value(l, for: Field(field, .string), entity: entity) else {
+            throw Diagnostic.usage("expected a \(field)", at: literal.span)
+        }
+        return v
+    }
+
+    private func customerValue(_ row: Int, _ name: String) -> Value {
+        let t = store.customers
+        return t.value(row: row, field: t.schema.position(of: name)!)
+    }
+
+    private func logContact(_ customer: Literal, _ channel: Literal, _ note: Literal?) throws -> [RecordChange] {
+        let row = try customerRow(customer)
+        let customerID = store.customers.id(ofRow: row)
+        let channelName = try word(channel, field: "channel", entity: .contacts, aliases: ["call": "phone", "微信": "wechat"])
+        let today = clock.today
+        var contact: [String: Value] = [
+            "customer": .string(customerID), "date": .date(today), "channel": .string(channelName), "by": .string(user),
+        ]
+        if let note { contact["note"] = .string(try text(note, what: "a note in quotes")) }
+        let id = IDGenerator(table: store[.contacts]).next()
+        contact["id"] = .string(id)
+        var changes = [RecordChange(kind: .insert, entity: .contacts, id: id, after: contact)]
+        let old = customerValue(row, "lastContact")
+        if case .date(let d) = old, d >= today {} else {
+            changes.append(RecordChange(kind: .update, entity: .customers, id: customerID,
+                                        before: ["lastContact": old], after: ["lastContact": .date(today)]))
+        }
+        return changes
+    }
+
+    /// Loyalty rule: one point for each whole unit of currency spent.
+    public static func points(for amount: Double) -> Int64 { Int64(amount.rounded(.down)) }
+
+    private func logPurchase(_ customer: Literal, _ amount: Literal, _ product: Literal?) throws -> [RecordChange] {
+        let row = try customerRow(customer)
+        let customerID = store.customers.id(ofRow: row)
+        let value: Double
+        switch amount.kind {
+        case .integer(let i): value = Double(i)
+        case .number(let d): value = d
+        default: throw Diagnostic.usage("expected an amount, found '\(amount.text)'", at: amount.span)
+        }
+        guard value > 0, value < 1e12 else { throw Diagnostic.usage("the amount must be above 0", at: amount.span) }
+        let cents = (value * 100).rounded() / 100
+        let today = clock.today
+        var purchase: [String: Value] = ["customer": .string(customerID), "date": .date(today), "amount": .number(cents)]
+        if let product { purchase["product"] = .string(try text(product, what: "a product name in quotes")) }
+        let id = IDGenerator(table: store[.purchases]).next()
+        purchase["id"] = .string(id)
+
+        var before: [String: Value] = [:], after: [String: Value] = [:]
+        func change(_ name: String, _ v: Value) {
+            let old = customerValue(row, name)
+            if old != v { before[name] = old; after[name] = v }
+        }
+        let spent = customerValue(row, "totalSpent").doubleValue ?? 0
+        change("totalSpent", .number(((spent + cents) * 100).rounded() / 100))
+        if case .integer(let n) = customerValue(row, "purchaseCount") { change("purchaseCount", .integer(n + 1)) } else { change("purchaseCount", .integer(1)) }
+        if case .integer(let p) = customerValue(row, "points") {
+            change("points", .integer(p + ChangeBuilder.points(for: cents)))
+        } else {
+            change("points", .integer(ChangeBuilder.points(for: cents)))
+        }
+        if case .date(let d) = customerValue(row, "lastPurchase"), d >= today {} else { change("lastPurchase", .date(today)) }
+        change("stage", .string("active"))
+        return [RecordChange(kind: .insert, entity: .purchases, id: id, after: purchase),
+                RecordChange(kind: .update, entity: .customers, id: customerID, before: before, after: after)]
+    }
+
+    private func openTicket(_ customer: Literal, _ kind: Literal, _ textLiteral: Literal, _ priority: Literal?) throws -> [RecordChange] {
+        let row = try customerRow(customer)
+        let customerID = store.customers.id(ofRow: row)
+        var ticket: [String: Value] = [
+            "customer": .string(customerID),
+            "kind": .string(try word(kind, field: "kind", entity: .tickets)),
+            "text": .string(try text(textLiteral, what: "the ticket's text in quotes")),
+            "priority": .string(try priority.map { try word($0, field: "priority", entity: .tickets) } ?? "normal"),
+            "status": .string("open"),
+            "openedAt": .instant(clock.now),
+        ]
+        let owner = customerValue(row, "owner")
+        if !owner.isNull { ticket["owner"] = owner }
+        let id = IDGenerator(table: store[.tickets]).next()
+        ticket["id"] = .string(id)
+        return [RecordChange(kind: .insert, entity: .tickets, id: id, after: ticket)]
+    }
+}
+
+/// The next free id of the form PREFIX + zero-padded number for a table.
+public struct IDGenerator {
+    public let table: Table
+
+    public init(table: Table) { self.table = table }
+
+    public static func width(_ entity: Entity) -> Int {
+        switch entity {
+        case .customers, .tickets: return 6
+        case .contacts, .purchases: return 7
+        }
+    }
+
+    public func next() -> String {
+        let n = table.highestGeneratedNumber + 1
+        var digits = String(n)
+        let width = IDGenerator.width(table.entity)
+        if digits.count < width { digits = String(repeating: "0", count: width - digits.count) + digits }
+        return table.entity.idPrefix + digits
+    }
+}

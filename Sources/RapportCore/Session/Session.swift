@@ -1,0 +1,198 @@
+import Foundation
+
+/// What running one command produced.
+public struct CommandOutcome {
+    public enum Status: Int32 {
+        case success = 0
+        case runtimeError = 1
+        case usageError = 2
+    }
+
+    /// For standard output.
+    public var output = ""
+    /// For standard error: diagnostics, warnings, timings.
+    public var messages = ""
+    public var status: Status = .success
+
+    public init() {}
+}
+
+/// Runs commands against an open database with the session's settings and clock.
+/// Both the script runner and the interactive shell go through here.
+public final class Session {
+    public let database: Database
+    public var settings: Settings
+    public var clock: Clock
+    /// Pinned by `--now` or `set now`; otherwise the clock follows the system time.
+    public var pinnedNow: Int64?
+
+    public init(database: Database, settings: Settings, clock: Clock, pinnedNow: Int64? = nil) {
+        self.database = database
+        self.settings = settings
+        self.clock = clock
+        self.pinnedNow = pinnedNow
+    }
+
+    public var store: Store { database.store }
+
+    /// Parses and runs one command. `source` is the text the diagnostic's line numbers
+    /// refer to (the script), and `firstLine` the line where the command starts in it.
+    public func run(_ text: String, firstLine: Int = 1, source: String? = nil) -> CommandOutcome {
+        if pinnedNow == nil { clock.now = Int64(Date().timeIntervalSince1970.rounded(.down)) }
+        let started = DispatchTime.now().uptimeNanoseconds
+        var outcome = CommandOutcome()
+        do {
+            let command = try Parser.parse(text, firstLine: firstLine)
+            try execute(command, text: text, into: &outcome)
+        } catch let d as Diagnostic {
+            outcome.status = d.kind == .usage ? .usageError : .runtimeError
+            let src = source ?? (firstLine == 1 ? text : String(repeating: "\n", count: firstLine - 1) + text)
+            outcome.messages += d.rendered(source: src, colour: settings.colour)
+        } catch {
+            outcome.status = .runtimeError
+            outcome.messages += "error: \(error)\n"
+        }
+        if settings.timer {
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+            outcome.messages += String(format: "time: %.3f ms\n", ms)
+        }
+        return outcome
+    }
+
+    // MARK: Dispatch
+
+    private func execute(_ command: Command, text: String, into outcome: inout CommandOutcome) throws {
+        switch command {
+        case .find(let q):
+            let checked = try Checker(schema: store[q.entity.entity].schema, clock: clock).check(q)
+            emit(QueryExecutor(table: store[checked.entity], clock: clock).find(checked), into: &outcome)
+        case .aggregate(let q):
+            let checked = try Checker(schema: store[q.entity.entity].schema, clock: clock).check(q)
+            emit(QueryExecutor(table: store[checked.entity], clock: clock).aggregate(checked), into: &outcome)
+        case .add, .update, .delete, .logContact, .logPurchase, .openTicket, .importData:
+            try requireWriteAccess(command)
+            var changes = try ChangeBuilder(store: store, clock: clock, user: settings.user, command: text).build(command)
+            try commit(&changes, into: &outcome)
+        case .export(let entity, let condition, let path):
+            try export(entity.entity, condition, path, into: &outcome)
+        case .showCustomer(let id):
+            outcome.output += try ProfileCard(store: store, clock: clock, timeZone: clock.timeZone).render(id)
+        case .showFields(let entity):
+            emit(fieldsResult(entity?.entity), into: &outcome)
+        case .save:
+            try database.checkpoint()
+            note("saved a snapshot of \(store.customers.liveCount) customers", into: &outcome)
+        case .help(let topic):
+            outcome.output += Help.text(topic: topic)
+        case .setting(let name, let value, let span):
+            try applySetting(name, value, span, into: &outcome)
+        }
+    }
+
+    private func requireWriteAccess(_ command: Command) throws {
+        if database.isReadOnly {
+            throw Diagnostic.runtime("the store is open read-only; changes are refused")
+        }
+    }
+
+    private func commit(_ changes: inout ChangeSet, into outcome: inout CommandOutcome) throws {
+        let summary = ChangeBuilder.summary(changes)
+        if settings.dryRun {
+            note("dry run: would have \(summary); nothing changed", into: &outcome)
+            return
+        }
+        if changes.isEmpty {
+            note("nothing to change", into: &outcome)
+            return
+        }
+        try database.commit(&changes)
+        note(summary, into: &outcome)
+    }
+
+    /// A short confirmation: on standard output for tables, on standard error for
+    /// machine formats, so their output stays parseable.
+    private func note(_ text: String, into outcome: inout CommandOutcome) {
+        if settings.format == .table { outcome.output += text + "\n" } else { outcome.messages += text + "\n" }
+    }
+
+    private func emit(_ result: ResultSet, into outcome: inout CommandOutcome) {
+        outcome.output += ResultRenderer(format: settings.format, timeZone: clock.timeZone).render(result)
+    }
+
+    private func fieldsResult(_ entity: Entity?) -> ResultSet {
+        var rows: [[Value]] = []
+        for e in entity.map({ [$0] }) ?? Entity.allCases {
+            for f in store[e].schema.fields {
+                rows.append([.string(e.rawValue), .string(f.name), .string(f.type.rawValue), .string(f.isCustom ? "custom" : "built-in")])
+            }
+        }
+        return ResultSet(columns: ["entity", "field", "type", "kind"], rows: rows)
+    }
+
+    // MARK: Export
+
+    private func export(_ entity: Entity, _ condition: Condition?, _ path: Literal, into outcome: inout CommandOutcome) throws {
+        guard case .string(let file, _) = path.kind else { throw Diagnostic.usage("expected a file name", at: path.span) }
+        guard let format = InterchangeFormat(path: file) else {
+            throw Diagnostic.usage("cannot tell the format of '\(file)': use .jsonl, .json or .csv", at: path.span)
+        }
+        var q = FindQuery(entity: EntityName(entity: entity, span: path.span))
+        q.condition = condition
+        q.showAll = true
+        let checked = try Checker(schema: store[entity].schema, clock: clock).check(q)
+        let result = QueryExecutor(table: store[entity], clock: clock).find(checked)
+        let text = Exporter.text(result, format: format, timeZone: clock.timeZone)
+        do {
+            try FileSystem.writeAtomically(Array(text.utf8), to: file, mode: 0o600)
+        } catch {
+            throw Diagnostic.runtime("cannot write '\(file)': \(error)")
+        }
+        note("exported \(result.rows.count) \(result.rows.count == 1 ? entity.singular : entity.rawValue) to \(file)", into: &outcome)
+    }
+
+    // MARK: Settings
+
+    private func applySetting(_ name: String, _ value: String?, _ span: SourceSpan, into outcome: inout CommandOutcome) throws {
+        let v = value?.lowercased()
+        func onOff() throws -> Bool {
+            switch v {
+            case "on", "true", "yes", "1": return true
+            case "off", "false", "no", "0": return false
+            default: throw Diagnostic.usage("set \(name) takes on or off", at: span)
+            }
+        }
+        switch name {
+        case "show":
+            let rows: [[Value]] = [
+                [.string("format"), .string(settings.format.rawValue)],
+                [.string("dry-run"), .string(settings.dryRun ? "on" : "off")],
+                [.string("timer"), .string(settings.timer ? "on" : "off")],
+                [.string("now"), .string(pinnedNow.map { _ in clock.isoString(clock.now) } ?? "system clock")],
+                [.string("timezone"), .string(clock.timeZone.identifier)],
+                [.string("user"), .string(settings.user)],
+                [.string("role"), .string(settings.role.rawValue)],
+            ]
+            emit(ResultSet(columns: ["setting", "value"], rows: rows), into: &outcome)
+        case "format":
+            guard let v, let f = OutputFormat(rawValue: v) else {
+                throw Diagnostic.usage("format is one of table, csv, json, jsonl", at: span)
+            }
+            settings.format = f
+        case "dry-run", "dryrun": settings.dryRun = try onOff()
+        case "timer": settings.timer = try onOff()
+        case "now":
+            guard let value else { throw Diagnostic.usage("set now takes a date or a time, or 'off'", at: span) }
+            if v == "off" || v == "system" {
+                pinnedNow = nil
+            } else if let t = Clock.parseInstant(value, timeZone: clock.timeZone) {
+                pinnedNow = t
+                clock.now = t
+            } else {
+                throw Diagnostic.usage("'\(value)' is not a date or a time", at: span)
+            }
+        default:
+            throw Diagnostic.usage("unknown setting '\(name)'", at: span,
+                                   suggestion: nearestName(to: name, among: ["format", "dry-run", "timer", "now"]))
+        }
+    }
+}

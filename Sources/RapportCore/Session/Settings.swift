@@ -1,0 +1,24 @@
+import Foundation
+
+/// What a session runs as and how it prints: set from the command line and `set`.
+public struct Settings {
+    public var format: OutputFormat = .table
+    public var dryRun = false
+    public var timer = false
+    public var user: String
+    public var role: Role = .admin
+    public var colour = false
+
+    public init(user: String = Settings.osUser) { self.user = user }
+
+    public static var osUser: String {
+        if let u = ProcessInfo.processInfo.environment["USER"], !u.isEmpty { return u }
+        if let pw = getpwuid(getuid()), let name = pw.pointee.pw_name { return String(cString: name) }
+        return "unknown"
+    }
+}
+
+/// Who is at the keyboard; trainees and agents may do less than managers and admins.
+public enum Role: String, Sendable, CaseIterable {
+    case trainee, agent, manager, admin
+}

@@ -1,0 +1,97 @@
+/// Converting written values to a field's type, with errors that point at the value.
+public struct ValueConversion {
+    public let clock: Clock
+
+    public init(clock: Clock) { self.clock = clock }
+
+    /// Closed vocabularies of built-in customer fields; values match in any case and are
+    /// stored as spelled here.
+    public static let vocabularies: [String: [String]] = [
+        "tier": ["bronze", "silver", "gold", "platinum"],
+        "grade": ["A", "B", "C", "D"],
+        "stage": ["prospect", "active", "at-risk", "lost"],
+        "channel": ["phone", "visit", "email", "sms", "wechat"],
+        "kind": ["inquiry", "complaint", "suggestion"],
+        "priority": ["low", "normal", "high", "urgent"],
+        "status": ["open", "closed"],
+    ]
+
+    /// A literal from `add`, `set` or `log` as a value of `field`.
+    public func value(_ literal: Literal, for field: Field, entity: Entity) throws -> Value {
+        func mismatch(_ expected: String) -> Diagnostic {
+            Diagnostic.usage("'\(field.name)' is a \(field.type.rawValue) field; expected \(expected), found '\(literal.text)'", at: literal.span)
+        }
+        if case .null = literal.kind { return .null }
+        switch field.type {
+        case .string:
+            let text: String
+            switch literal.kind {
+            case .string(let s, _): text = s
+            case .integer, .number, .date, .boolean: text = literal.text
+            default: throw mismatch("text")
+            }
+            if let words = ValueConversion.vocabularies[field.name], !field.isCustom, vocabularyApplies(field.name, entity) {
+                guard let canonical = words.first(where: { $0.lowercased() == text.lowercased() }) else {
+                    throw Diagnostic(.usage, "'\(text)' is not a \(field.name)", at: literal.span,
+                                     suggestion: nearestName(to: text, among: words),
+                                     notes: ["\(field.name) is one of: \(words.joined(separator: ", "))"])
+                }
+                return .string(canonical)
+            }
+            if field.name == "id", text.isEmpty { throw Diagnostic.usage("an id cannot be empty", at: literal.span) }
+            return .string(text)
+        case .integer:
+            switch literal.kind {
+            case .integer(let i):
+                if field.name == "satisfaction", !field.isCustom, !(1...5).contains(i) {
+                    throw Diagnostic.usage("satisfaction is from 1 to 5, found \(i)", at: literal.span)
+                }
+                return .integer(i)
+            case .number(let d) where d == d.rounded() && abs(d) < 9e15: return .integer(Int64(d))
+            default: throw mismatch("a whole number")
+            }
+        case .number:
+            switch literal.kind {
+            case .integer(let i): return .number(Double(i))
+            case .number(let d): return .number(d)
+            default: throw mismatch("a number")
+            }
+        case .date:
+            switch literal.kind {
+            case .date(let d): return .date(d)
+            case .relativeDay(let k): return .date(clock.today.adding(days: k))
+            case .string(let s, _): if let d = Day(iso: s) { return .date(d) }
+            default: break
+            }
+            throw mismatch("a date (YYYY-MM-DD)")
+        case .instant:
+            switch literal.kind {
+            case .date(let d): return .instant(clock.startOfDay(d))
+            case .relativeDay(let k): return .instant(clock.startOfDay(clock.today.adding(days: k)))
+            case .string(let s, _): if let t = Clock.parseISO8601(s, defaultZone: clock.timeZone) { return .instant(t) }
+            default: break
+            }
+            if literal.text.lowercased() == "now" { return .instant(clock.now) }
+            throw mismatch("a time (2026-11-01T09:30:00+08:00) or a date")
+        case .list:
+            switch literal.kind {
+            case .list(let items): return items.isEmpty ? .null : .list(items)
+            case .string(let s, _): return .list([s])
+            case .integer, .number: return .list([literal.text])
+            default: throw mismatch("a list such as (vip, new)")
+            }
+        case .boolean:
+            if case .boolean(let b) = literal.kind { return .boolean(b) }
+            throw mismatch("true or false")
+        }
+    }
+
+    private func vocabularyApplies(_ name: String, _ entity: Entity) -> Bool {
+        switch name {
+        case "tier", "grade", "stage": return entity == .customers
+        case "channel": return entity == .contacts
+        case "kind", "priority", "status": return entity == .tickets
+        default: return false
+        }
+    }
+}

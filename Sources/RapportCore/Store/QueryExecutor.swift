@@ -1,0 +1,317 @@
+/// Runs checked queries against a `Table`: plans with the table's indexes, tests each
+/// candidate row with a predicate compiled to closures over the typed columns, then
+/// orders, pages and projects.
+public struct QueryExecutor {
+    public let table: Table
+    public let clock: Clock
+
+    public init(table: Table, clock: Clock) {
+        self.table = table
+        self.clock = clock
+    }
+
+    public typealias RowTest = (Int) -> Bool
+
+    // MARK: Find
+
+    public func plan(_ q: CheckedFind) -> QueryPlan {
+        Planner(statistics: table).plan(predicate: q.predicate, sort: q.sort, limit: q.limit, offset: q.offset)
+    }
+
+    /// The rows a `find` returns, in order.
+    public func rows(_ q: CheckedFind) -> [Int32] {
+        let test = q.predicate.map(compile)
+        let plan = self.plan(q)
+        let wanted = q.limit.map { q.offset + $0 }
+        var rows: [Int32]
+        if case .ordered(let field, let descending) = plan.access, let wanted, let index = table.orderedIndex(field: field.position) {
+            rows = walk(index, descending: descending, wanted: wanted, test: test, sortField: field)
+        } else {
+            rows = matching(plan.access, test)
+        }
+        order(&rows, by: q.sort, limit: wanted)
+        let start = min(q.offset, rows.count)
+        let end = wanted.map { min($0, rows.count) } ?? rows.count
+        return Array(rows[start..<end])
+    }
+
+    public func find(_ q: CheckedFind) -> ResultSet {
+        let rows = self.rows(q)
+        let columns = q.shown.map { table.columns[$0.position] }
+        return ResultSet(columns: q.shown.map(\.name), rows: rows.map { r in columns.map { $0.value(at: Int(r)) } })
+    }
+
+    /// Rows an access path yields that pass the test, in row order.
+    public func matching(_ access: AccessPath, _ test: RowTest?) -> [Int32] {
+        var out: [Int32] = []
+        switch access {
+        case .scan, .ordered:
+            let live = table.isLive
+            if let test {
+                for r in 0..<live.count where live[r] && test(r) { out.append(Int32(r)) }
+            } else {
+                out = table.liveRows
+            }
+        case .lookup(let f, let values):
+            out = lookupRows(f, values)
+            if let test { out = out.filter { test(Int($0)) } }
+        case .range(let f, let lower, let upper):
+            guard let index = table.orderedIndex(field: f.position) else { return matching(.scan, test) }
+            let range = index.range(lower: lower.map { ($0.key, $0.inclusive) }, upper: upper.map { ($0.key, $0.inclusive) })
+            out = Array(index.rows[range])
+            if let test { out = out.filter { test(Int($0)) } }
+            out.sort()
+        }
+        return out
+    }
+
+    func lookupRows(_ f: ResolvedField, _ values: [String]) -> [Int32] {
+        guard let index = table.hashIndex(field: f.position) else { return matching(.scan, nil) }
+        let dictionary: StringDictionary
+        switch table.columns[f.position] {
+        case .string(let c): dictionary = c.dictionary
+        case .list(let c): dictionary = c.lists.items
+        default: return []
+        }
+        var codes = Set<UInt32>()
+        for v in values { codes.formUnion(dictionary.codes(ignoringCase: v)) }
+        if codes.count == 1 { return index.rows(code: codes.first!) }
+        var rows = Set<Int32>()
+        for c in codes { rows.formUnion(index.rows(code: c)) }
+        return rows.sorted()
+    }
+
+    /// Walks an ordered index until `wanted` rows pass, then through the ties of the
+    /// last key, so the final sort can break ties by the other keys and id.
+    private func walk(_ index: OrderedIndex, descending: Bool, wanted: Int, test: RowTest?, sortField: ResolvedField) -> [Int32] {
+        var out: [Int32] = []
+        let n = index.count
+        var lastKey: Double?
+        var i = 0
+        while i < n {
+            let p = descending ? n - 1 - i : i
+            let key = index.keys[p]
+            if out.count >= wanted, key != lastKey { break }
+            let r = index.rows[p]
+            if test?(Int(r)) ?? true {
+                out.append(r)
+                lastKey = key
+            }
+            i += 1
+        }
+        if out.count < wanted {
+            // Rows with no value sort last in either direction.
+            let column = table.columns[sortField.position]
+            let live = table.isLive
+            for r in 0..<live.count where live[r] && column.isNull(at: r) && (test?(r) ?? true) { out.append(Int32(r)) }
+        }
+        return out
+    }
+
+    // MARK: Ordering
+
+    /// Sorts rows by the keys, nulls last in either direction, then by id ascending.
+    func order(_ rows: inout [Int32], by sort: [(field: ResolvedField, descending: Bool)], limit: Int?) {
+        if sort.isEmpty {
+            if !table.rowsInIDOrder { sortByID(&rows) }
+            return
+        }
+        let keys = sort.map { sortKeys(rows, $0.field) }
+        let descending = sort.map(\.descending)
+        var order = Array(0..<rows.count)
+        let byRow = table.rowsInIDOrder
+        let ids = byRow ? [] : rows.map { table.id(ofRow: Int($0)) }
+        order.sort { a, b in
+            for k in 0..<keys.count {
+                let x = keys[k][a], y = keys[k][b]
+                if x.isNaN || y.isNaN {
+                    if x.isNaN && y.isNaN { continue }
+                    return y.isNaN
+                }
+                if x != y { return descending[k] ? x > y : x < y }
+            }
+            return byRow ? rows[a] < rows[b] : ids[a].utf8.lexicographicallyPrecedes(ids[b].utf8)
+        }
+        rows = order.map { rows[$0] }
+    }
+
+    private func sortByID(_ rows: inout [Int32]) {
+        let ids = table.idColumn
+        rows.sort { ids.dictionary.strings[Int(ids.codes[Int($0)])].utf8.lexicographicallyPrecedes(ids.dictionary.strings[Int(ids.codes[Int($1)])].utf8) }
+    }
+
+    /// Each row's sort key as a Double (strings by code-point rank); NaN for null.
+    private func sortKeys(_ rows: [Int32], _ f: ResolvedField) -> [Double] {
+        switch table.columns[f.position] {
+        case .string(let c):
+            let ranks = c.dictionary.ranks
+            return rows.map { let code = c.codes[Int($0)]; return code == 0 ? .nan : Double(ranks[Int(code)]) }
+        default:
+            return rows.map { table.key(row: Int($0), field: f.position) ?? .nan }
+        }
+    }
+
+    // MARK: Predicates
+
+    /// Compiles a predicate into a test over row positions.
+    public func compile(_ p: Predicate) -> RowTest {
+        switch p {
+        case .and(let a, let b):
+            let x = compile(a), y = compile(b)
+            return { x($0) && y($0) }
+        case .or(let a, let b):
+            let x = compile(a), y = compile(b)
+            return { x($0) || y($0) }
+        case .not(let a):
+            let x = compile(a)
+            return { !x($0) }
+        case .isNull(let f, let negated):
+            let column = table.columns[f.position]
+            return negated ? { !column.isNull(at: $0) } : { column.isNull(at: $0) }
+        case .compareKey(let f, let op, let k):
+            return keyTest(f) { x in QueryExecutor.compare(x, op, k) }
+        case .memberKey(let f, let keys, let negated):
+            let set = Set(keys)
+            return keyTest(f) { set.contains($0) != negated }
+        case .betweenKey(let f, let low, let high):
+            return keyTest(f) { $0 >= low && $0 <= high }
+        case .compareString(let f, let op, let s):
+            switch op {
+            case .equal: return stringTest(f) { $0.lowercased() == s.lowercased() }
+            case .notEqual: return stringTest(f) { $0.lowercased() != s.lowercased() }
+            default: return stringTest(f) { QueryExecutor.compareCodePoints($0, op, s) }
+            }
+        case .memberString(let f, let values, let negated):
+            let set = Set(values.map { $0.lowercased() })
+            return stringTest(f) { set.contains($0.lowercased()) != negated }
+        case .betweenString(let f, let low, let high):
+            return stringTest(f) {
+                !$0.utf8.lexicographicallyPrecedes(low.utf8) && !high.utf8.lexicographicallyPrecedes($0.utf8)
+            }
+        case .text(let f, let op, let s):
+            let needle = s.lowercased()
+            switch op {
+            case .contains: return stringTest(f) { needle.isEmpty || $0.lowercased().contains(needle) }
+            case .startsWith: return stringTest(f) { $0.lowercased().hasPrefix(needle) }
+            case .endsWith: return stringTest(f) { $0.lowercased().hasSuffix(needle) }
+            }
+        case .has(let f, let mode, let values):
+            guard case .list(let c) = table.columns[f.position] else { return { _ in false } }
+            let wanted = values.map { $0.lowercased() }
+            let items = c.lists.items
+            let lists = c.lists.lists
+            var mask = [Bool](repeating: false, count: lists.count)
+            for code in 1..<max(lists.count, 1) {
+                let present = Set(lists[code].map { items.strings[Int($0)].lowercased() })
+                switch mode {
+                case .one, .any: mask[code] = wanted.contains { present.contains($0) }
+                case .all: mask[code] = wanted.allSatisfy { present.contains($0) }
+                }
+            }
+            let codes = c.codes
+            return { mask[Int(codes[$0])] }
+        case .within(let f, let days):
+            guard case .date(let c) = table.columns[f.position] else { return { _ in false } }
+            let today = clock.today
+            // Whether a birthday on (month, day) recurs within the window, for all 12×31 days.
+            var window = [Bool](repeating: false, count: 13 * 32)
+            for m in 1...12 {
+                for d in 1...Day.daysIn(month: m, year: 2000) {
+                    let next = Day(year: 2000, month: m, day: d)!.nextRecurrence(onOrAfter: today)
+                    window[m * 32 + d] = Double(next.daysSinceEpoch - today.daysSinceEpoch) <= days
+                }
+            }
+            let values = c.values
+            return { r in
+                let v = values[r]
+                if v == NullSentinel.date { return false }
+                let parts = Day(daysSinceEpoch: v).parts
+                return window[parts.month * 32 + parts.day]
+            }
+        }
+    }
+
+    static func compare(_ x: Double, _ op: ComparisonOperator, _ k: Double) -> Bool {
+        switch op {
+        case .equal: return x == k
+        case .notEqual: return x != k
+        case .less: return x < k
+        case .lessOrEqual: return x <= k
+        case .greater: return x > k
+        case .greaterOrEqual: return x >= k
+        }
+    }
+
+    static func compareCodePoints(_ a: String, _ op: ComparisonOperator, _ b: String) -> Bool {
+        switch op {
+        case .equal: return a == b
+        case .notEqual: return a != b
+        case .less: return a.utf8.lexicographicallyPrecedes(b.utf8)
+        case .lessOrEqual: return !b.utf8.lexicographicallyPrecedes(a.utf8)
+        case .greater: return b.utf8.lexicographicallyPrecedes(a.utf8)
+        case .greaterOrEqual: return !a.utf8.lexicographicallyPrecedes(b.utf8)
+        }
+    }
+
+    /// A test on a string column, evaluated once per distinct value.
+    private func stringTest(_ f: ResolvedField, _ test: (String) -> Bool) -> RowTest {
+        guard case .string(let c) = table.columns[f.position] else { return { _ in false } }
+        let mask = c.dictionary.mask(test)
+        let codes = c.codes
+        return { mask[Int(codes[$0])] }
+    }
+
+    /// A test on the key of a numeric, temporal or boolean column; null never passes.
+    private func keyTest(_ f: ResolvedField, _ test: @escaping (Double) -> Bool) -> RowTest {
+        switch table.columns[f.position] {
+        case .number(let c):
+            let v = c.values
+            return { let x = v[$0]; return !x.isNaN && test(x) }
+        case .integer(let c):
+            let v = c.values
+            return { let x = v[$0]; return x != NullSentinel.integer && test(Double(x)) }
+        case .date(let c):
+            let v = c.values
+            return { let x = v[$0]; return x != NullSentinel.date && test(Double(x)) }
+        case .instant(let c):
+            let v = c.values
+            return { let x = v[$0]; return x != NullSentinel.instant && test(Double(x)) }
+        case .boolean(let c):
+            let v = c.values
+            return { let x = v[$0]; return x >= 0 && test(Double(x)) }
+        default:
+            return { _ in false }
+        }
+    }
+}
+
+extension Table: PlanStatistics {
+    public func hasLookupIndex(_ field: ResolvedField) -> Bool {
+        indexesEnabled && (field.type == .string || field.type == .list)
+    }
+
+    public func hasOrderedIndex(_ field: ResolvedField) -> Bool {
+        indexesEnabled && [.integer, .number, .date, .instant].contains(field.type)
+    }
+
+    public var liveRowCount: Int { liveCount }
+
+    public func estimate(_ path: AccessPath) -> Int {
+        switch path {
+        case .scan: return liveCount
+        case .ordered: return liveCount
+        case .lookup(let f, let values):
+            guard let index = hashIndex(field: f.position) else { return liveCount }
+            let dictionary: StringDictionary
+            switch columns[f.position] {
+            case .string(let c): dictionary = c.dictionary
+            case .list(let c): dictionary = c.lists.items
+            default: return liveCount
+            }
+            return values.reduce(0) { n, v in n + dictionary.codes(ignoringCase: v).reduce(0) { $0 + index.count(code: $1) } }
+        case .range(let f, let lower, let upper):
+            guard let index = orderedIndex(field: f.position) else { return liveCount }
+            return index.range(lower: lower.map { ($0.key, $0.inclusive) }, upper: upper.map { ($0.key, $0.inclusive) }).count
+        }
+    }
+}

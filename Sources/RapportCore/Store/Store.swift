@@ -1,0 +1,40 @@
+/// The in-memory store: one table per entity. Changes arrive as checked change sets.
+public final class Store {
+    public private(set) var tables: [Entity: Table] = [:]
+    /// The sequence of the last change set applied.
+    public internal(set) var sequence: Int64 = 0
+
+    public init() {
+        for e in Entity.allCases { tables[e] = Table(entity: e) }
+    }
+
+    public subscript(entity: Entity) -> Table { tables[entity]! }
+
+    public var customers: Table { self[.customers] }
+
+    /// Applies a change set that was checked against this store. Values have their
+    /// fields' types; inserted ids are new; updated and deleted ids exist.
+    public func apply(_ set: ChangeSet) {
+        for addition in set.fieldAdditions { self[addition.entity].addField(addition.field) }
+        for change in set.changes {
+            let table = self[change.entity]
+            switch change.kind {
+            case .insert:
+                var record = [Value](repeating: .null, count: table.schema.fields.count)
+                for (name, value) in change.after {
+                    if let p = table.schema.position(of: name) { record[p] = value }
+                }
+                record[Table.idPosition] = .string(change.id)
+                table.append(record)
+            case .update:
+                guard let row = table.row(ofID: change.id) else { continue }
+                for (name, value) in change.after {
+                    if let p = table.schema.position(of: name), p != Table.idPosition { table.set(row: row, field: p, to: value) }
+                }
+            case .delete:
+                if let row = table.row(ofID: change.id) { table.delete(row: row) }
+            }
+        }
+        if set.sequence > sequence { sequence = set.sequence }
+    }
+}

@@ -1,0 +1,200 @@
+/// All records of one entity, held column by column, with an id map and indexes built
+/// on first use and kept in step with every change afterwards.
+///
+/// Rows are internal positions; a deleted row stays as a dead slot until the table is
+/// rebuilt from a snapshot, so positions never move under a running query.
+public final class Table {
+    public let entity: Entity
+    public private(set) var schema: EntitySchema
+    public private(set) var columns: [Column]
+    public private(set) var isLive: [Bool] = []
+    public private(set) var liveCount = 0
+    private var rowOfID: [String: Int32] = [:]
+    private var hashIndexes: [Int: HashIndex] = [:]
+    private var orderedIndexes: [Int: OrderedIndex] = [:]
+    /// Set to false to make every query scan (for tests that compare plans).
+    public var indexesEnabled = true
+    /// Bumped by every change; lets caches know they are stale.
+    public private(set) var version = 0
+    /// True while row order is id order, so results need no sort by id.
+    public private(set) var rowsInIDOrder = true
+
+    public init(entity: Entity, schema: EntitySchema? = nil) {
+        self.entity = entity
+        let schema = schema ?? EntitySchema(entity: entity)
+        self.schema = schema
+        self.columns = schema.fields.map { Column.empty($0.type) }
+    }
+
+    public var rowCount: Int { isLive.count }
+
+    public static let idPosition = 0
+
+    public var idColumn: StringColumn {
+        guard case .string(let c) = columns[Table.idPosition] else { fatalError("id is a string column") }
+        return c
+    }
+
+    public func row(ofID id: String) -> Int? { rowOfID[id].map(Int.init) }
+
+    public func id(ofRow row: Int) -> String {
+        idColumn.dictionary.strings[Int(idColumn.codes[row])]
+    }
+
+    public func value(row: Int, field: Int) -> Value { columns[field].value(at: row) }
+
+    /// The whole record, aligned with `schema.fields`.
+    public func record(row: Int) -> [Value] { columns.map { $0.value(at: row) } }
+
+    /// Every live row, in row order.
+    public var liveRows: [Int32] {
+        var rows: [Int32] = []
+        rows.reserveCapacity(liveCount)
+        for (r, live) in isLive.enumerated() where live { rows.append(Int32(r)) }
+        return rows
+    }
+
+    public func reserveCapacity(_ n: Int) {
+        isLive.reserveCapacity(n)
+        rowOfID.reserveCapacity(n)
+        for c in columns { c.reserve(n) }
+    }
+
+    // MARK: Schema
+
+    /// Adds a custom field, null for every existing row; returns its position.
+    @discardableResult
+    public func addField(_ field: Field) -> Int {
+        if let p = schema.position(of: field.name) { return p }
+        let p = schema.append(Field(field.name, field.type, isCustom: true))
+        columns.append(Column.empty(field.type, count: rowCount))
+        version += 1
+        return p
+    }
+
+    // MARK: Changes (values must already have the field's type; the caller checks)
+
+    /// Appends a record aligned with `schema.fields`; its id must be new.
+    @discardableResult
+    public func append(_ record: [Value]) -> Int {
+        let row = rowCount
+        for (i, c) in columns.enumerated() { c.append(i < record.count ? record[i] : .null) }
+        isLive.append(true)
+        liveCount += 1
+        let newID = id(ofRow: row)
+        if rowsInIDOrder, row > 0, !id(ofRow: row - 1).utf8.lexicographicallyPrecedes(newID.utf8) { rowsInIDOrder = false }
+        rowOfID[newID] = Int32(row)
+        if let n = cachedHighestNumber, let m = generatedNumber(newID), m > n { cachedHighestNumber = m }
+        for (field, index) in hashIndexes { for code in codes(row: row, field: field) { index.insert(row: Int32(row), code: code) } }
+        for (field, index) in orderedIndexes { index.insert(row: Int32(row), key: key(row: row, field: field)) }
+        version += 1
+        return row
+    }
+
+    /// Registers a row whose values a loader has appended to every column directly.
+    /// Indexes must not be built yet.
+    func adoptAppendedRow(_ row: Int) throws {
+        precondition(row == rowCount && hashIndexes.isEmpty && orderedIndexes.isEmpty)
+        let newID = id(ofRow: row)
+        guard rowOfID[newID] == nil else { throw SnapshotError(offset: 0, message: "id \(newID) appears twice in \(entity.rawValue)") }
+        isLive.append(true)
+        liveCount += 1
+        if rowsInIDOrder, row > 0, !id(ofRow: row - 1).utf8.lexicographicallyPrecedes(newID.utf8) { rowsInIDOrder = false }
+        rowOfID[newID] = Int32(row)
+    }
+
+    public func set(row: Int, field: Int, to value: Value) {
+        precondition(field != Table.idPosition, "ids do not change")
+        let r = Int32(row)
+        if let index = hashIndexes[field] { for code in codes(row: row, field: field) { index.remove(row: r, code: code) } }
+        if let index = orderedIndexes[field] { index.remove(row: r, key: key(row: row, field: field)) }
+        columns[field].set(value, at: row)
+        if let index = hashIndexes[field] { for code in codes(row: row, field: field) { index.insert(row: r, code: code) } }
+        if let index = orderedIndexes[field] { index.insert(row: r, key: key(row: row, field: field)) }
+        version += 1
+    }
+
+    public func delete(row: Int) {
+        guard isLive[row] else { return }
+        let r = Int32(row)
+        for (field, index) in hashIndexes { for code in codes(row: row, field: field) { index.remove(row: r, code: code) } }
+        for (field, index) in orderedIndexes { index.remove(row: r, key: key(row: row, field: field)) }
+        rowOfID[id(ofRow: row)] = nil
+        isLive[row] = false
+        liveCount -= 1
+        version += 1
+    }
+
+    // MARK: Generated ids
+
+    private var cachedHighestNumber: Int?
+
+    /// The largest N among ids of the form PREFIX + digits (0 if none).
+    public var highestGeneratedNumber: Int {
+        if let n = cachedHighestNumber { return n }
+        var n = 0
+        for s in idColumn.dictionary.strings { n = max(n, generatedNumber(s) ?? 0) }
+        cachedHighestNumber = n
+        return n
+    }
+
+    private func generatedNumber(_ id: String) -> Int? {
+        guard id.hasPrefix(entity.idPrefix) else { return nil }
+        let digits = id.utf8.dropFirst(entity.idPrefix.utf8.count)
+        guard !digits.isEmpty, digits.count < 18, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        return Int(String(decoding: digits, as: UTF8.self))
+    }
+
+    // MARK: Indexes
+
+    /// The hash index of a string or list field, built on first use.
+    public func hashIndex(field: Int) -> HashIndex? {
+        guard indexesEnabled else { return nil }
+        if let index = hashIndexes[field] { return index }
+        let index: HashIndex
+        switch columns[field] {
+        case .string(let c):
+            index = HashIndex.build(codes: c.codes, codeCount: c.dictionary.strings.count, isLive: isLive)
+        case .list(let c):
+            index = HashIndex.build(rowCount: rowCount, codeCount: c.lists.items.strings.count, isLive: isLive) {
+                c.lists.lists[Int(c.codes[$0])]
+            }
+        default:
+            return nil
+        }
+        hashIndexes[field] = index
+        return index
+    }
+
+    /// The ordered index of a numeric or temporal field, built on first use.
+    public func orderedIndex(field: Int) -> OrderedIndex? {
+        guard indexesEnabled else { return nil }
+        if let index = orderedIndexes[field] { return index }
+        switch columns[field].type {
+        case .integer, .number, .date, .instant: break
+        default: return nil
+        }
+        let index = OrderedIndex.build(rowCount: rowCount, isLive: isLive) { key(row: $0, field: field) }
+        orderedIndexes[field] = index
+        return index
+    }
+
+    private func codes(row: Int, field: Int) -> [UInt32] {
+        switch columns[field] {
+        case .string(let c): return [c.codes[row]]
+        case .list(let c): return c.lists.lists[Int(c.codes[row])]
+        default: return []
+        }
+    }
+
+    /// The ordering key of a numeric or temporal value; nil for null.
+    func key(row: Int, field: Int) -> Double? {
+        switch columns[field] {
+        case .integer(let c): let v = c.values[row]; return v == NullSentinel.integer ? nil : Double(v)
+        case .number(let c): let v = c.values[row]; return v.isNaN ? nil : v
+        case .date(let c): let v = c.values[row]; return v == NullSentinel.date ? nil : Double(v)
+        case .instant(let c): let v = c.values[row]; return v == NullSentinel.instant ? nil : Double(v)
+        default: return nil
+        }
+    }
+}

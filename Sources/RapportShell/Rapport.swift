@@ -1,0 +1,175 @@
+import Foundation
+import RapportCore
+
+/// The `rapport` program: reads the command line, opens the store, then runs `-c`
+/// commands, a script, standard input, or the interactive shell.
+public enum Rapport {
+    public static let version = "0.1.0"
+
+    /// Runs the program and returns its exit status: 0 success, 1 a command failed at
+    /// run time, 2 a usage or parse error.
+    public static func main(_ arguments: [String]) -> Int32 {
+        signal(SIGPIPE, SIG_IGN)
+        let options: Options
+        do { options = try Options.parse(arguments) } catch {
+            printError("error: \(error)\nrun 'rapport --help' for usage\n")
+            return 2
+        }
+        if options.showHelp { print(Options.usage); return 0 }
+        if options.showVersion { print("rapport \(version)"); return 0 }
+
+        let environment = ProcessInfo.processInfo.environment
+        var timeZone = TimeZone.current
+        if let name = options.timeZone ?? environment["RAPPORT_TIMEZONE"] {
+            guard let zone = TimeZone(identifier: name) else {
+                printError("error: unknown time zone '\(name)' (use an IANA name such as Asia/Shanghai or UTC)\n")
+                return 2
+            }
+            timeZone = zone
+        }
+        var clock = Clock.system(timeZone: timeZone)
+        var pinned: Int64?
+        if let now = options.now {
+            guard let t = Clock.parseInstant(now, timeZone: timeZone) else {
+                printError("error: --now takes a date (2026-11-01) or a time (2026-11-01T09:30:00+08:00), not '\(now)'\n")
+                return 2
+            }
+            clock.now = t
+            pinned = t
+        }
+
+        let database: Database
+        let openStarted = DispatchTime.now().uptimeNanoseconds
+        do {
+            database = try openDatabase(options, clock: clock, environment: environment)
+        } catch {
+            printError(describe(error))
+            return 1
+        }
+        if options.timer {
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - openStarted) / 1e6
+            printError(String(format: "time: open %.3f ms\nmemory: %.1f MB resident\n", ms, Double(residentBytes()) / 1e6))
+        }
+        defer { database.close() }
+        for w in database.warnings { printError(w + "\n") }
+
+        var settings = Settings(user: options.user ?? Settings.osUser)
+        settings.format = options.format
+        settings.role = options.role
+        settings.dryRun = options.dryRun
+        settings.timer = options.timer
+        let session = Session(database: database, settings: settings, clock: clock, pinnedNow: pinned)
+
+        if !options.commands.isEmpty {
+            var status = ExitStatus()
+            for command in options.commands {
+                let outcome = session.run(command)
+                write(outcome)
+                status.record(outcome.status)
+                if options.bail, outcome.status != .success { break }
+            }
+            if let script = options.scriptFile {
+                return status.combined(with: runScript(script, session: session, options: options))
+            }
+            return status.code
+        }
+        if let script = options.scriptFile { return runScript(script, session: session, options: options) }
+        if isatty(0) != 0 {
+            return InteractiveLoop(session: session, options: options).run()
+        }
+        return runSource(readAll(FileHandle.standardInput), session: session, options: options)
+    }
+
+    static func openDatabase(_ options: Options, clock: Clock, environment: [String: String]) throws -> Database {
+        if options.demo {
+            let store = Store()
+            DemoLoader.load(into: store, size: options.demoSize, today: clock.today)
+            return Database.inMemory(store)
+        }
+        let directory = options.dataDirectory ?? environment["RAPPORT_DATA"] ?? defaultDataDirectory(environment)
+        return try Database.open(directory: directory, readOnly: options.readOnly)
+    }
+
+    static func defaultDataDirectory(_ environment: [String: String]) -> String {
+        if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") { return xdg + "/rapport" }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share/rapport"
+    }
+
+    /// The process's resident set size, from /proc/self/statm.
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    // MARK: Scripts
+
+    static func runScript(_ path: String, session: Session, options: Options) -> Int32 {
+        if path == "-" { return runSource(readAll(FileHandle.standardInput), session: session, options: options) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            printError("error: cannot read the script '\(path)'\n")
+            return 2
+        }
+        guard let source = String(data: data, encoding: .utf8) else {
+            printError("error: the script '\(path)' is not UTF-8 text\n")
+            return 2
+        }
+        return runSource(source, session: session, options: options)
+    }
+
+    static func runSource(_ source: String, session: Session, options: Options) -> Int32 {
+        var status = ExitStatus()
+        for command in ScriptReader.commands(in: source) {
+            if options.echo { FileHandle.standardOutput.write(Data(("> " + command.text + "\n").utf8)) }
+            let outcome = session.run(command.text, firstLine: command.line, source: source)
+            write(outcome)
+            status.record(outcome.status)
+            if options.bail, outcome.status != .success { break }
+        }
+        return status.code
+    }
+
+    static func readAll(_ handle: FileHandle) -> String {
+        let data = handle.readDataToEndOfFile()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    // MARK: Output
+
+    static func write(_ outcome: CommandOutcome) {
+        if !outcome.output.isEmpty { FileHandle.standardOutput.write(Data(outcome.output.utf8)) }
+        if !outcome.messages.isEmpty { FileHandle.standardError.write(Data(outcome.messages.utf8)) }
+    }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let d = error as? Diagnostic { return d.rendered(source: nil) }
+        return "error: \(error)\n"
+    }
+}
+
+/// The exit status of several commands: 2 if any had a usage error, else 1 if any
+/// failed at run time, else 0.
+struct ExitStatus {
+    private(set) var code: Int32 = 0
+
+    mutating func record(_ status: CommandOutcome.Status) {
+        code = max(code, status.rawValue)
+    }
+
+    func combined(with other: Int32) -> Int32 { max(code, other) }
+}
+
+/// Fills a store with the deterministic demo data.
+enum DemoLoader {
+    static func load(into store: Store, size: Int, today: Day) {
+        store.customers.reserveCapacity(size)
+        DemoGenerator(size: size, today: today).generate { entity, record in
+            store[entity].append(record)
+        }
+    }
+}

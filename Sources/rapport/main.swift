@@ -1,0 +1,4 @@
+import Foundation
+import RapportShell
+
+exit(Rapport.main(Array(CommandLine.arguments.dropFirst())))
