@@ -51,6 +51,10 @@ public enum Rapport {
             printError(String(format: "time: open %.3f ms\nmemory: %.1f MB resident\n", ms, Double(residentBytes()) / 1e6))
         }
         defer { database.close() }
+        if environment["RAPPORT_INDEXES"] == "off" {
+            // For tests that compare answers with and without indexes.
+            for e in Entity.allCases { database.store[e].indexesEnabled = false }
+        }
         for w in database.warnings { printError(w + "\n") }
 
         var settings = Settings(user: options.user ?? Settings.osUser)

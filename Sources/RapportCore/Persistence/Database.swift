@@ -150,9 +150,10 @@ public final class Database {
         }
     }
 
-    /// Snapshots when the journal has grown large next to the snapshot, then releases the lock.
+    /// Snapshots when the journal has grown large (over 1 MiB and over a quarter of the
+    /// snapshot), so the next opening replays little; then releases the lock.
     public func close() {
-        if directory != nil, !isReadOnly, journalBytes > 0, journalBytes > 8 << 20 || journalBytes > snapshotBytes / 4 {
+        if directory != nil, !isReadOnly, journalBytes > max(1 << 20, snapshotBytes / 4) {
             try? checkpoint()
         }
         journal?.close()
