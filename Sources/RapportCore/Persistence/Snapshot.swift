@@ -205,15 +205,15 @@ enum SnapshotCodec {
 
     private static func readValue(_ r: inout ByteReader, _ column: Column) throws {
         switch column {
-        case .string(let c): c.codes.append(c.dictionary.intern(try r.string()))
+        case .string(let c): c.codes.append(try r.internString(c.dictionary))
         case .list(let c):
             try r.expect(91)
-            var items: [String] = []
+            var items: [UInt32] = []
             if try !r.consume(93) {
-                repeat { items.append(try r.string()) } while try r.consume(44)
+                repeat { items.append(try r.internString(c.lists.items)) } while try r.consume(44)
                 try r.expect(93)
             }
-            c.codes.append(c.lists.intern(items))
+            c.codes.append(c.lists.intern(codes: items))
         case .integer(let c): c.values.append(try r.integer())
         case .number(let c): c.values.append(try r.number())
         case .date(let c):
@@ -345,6 +345,27 @@ struct ByteReader {
             position += 1
         }
         throw error("unexpected escape or end in a key or date")
+    }
+
+    /// Reads a string into a dictionary, without building a `String` when it is known.
+    mutating func internString(_ dictionary: StringDictionary) throws -> UInt32 {
+        try expect(34)
+        let start = position
+        while position < buffer.count {
+            let b = buffer[position]
+            if b == 34 {
+                let raw = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<position])
+                position += 1
+                if let code = dictionary.code(utf8: raw) { return code }
+                guard let s = String(validating: UnsafeBufferPointer(rebasing: buffer[start..<(position - 1)]), as: UTF8.self) else {
+                    throw error("invalid UTF-8 in a string")
+                }
+                return dictionary.intern(s)
+            }
+            if b == 92 { return dictionary.intern(try escapedString(from: start)) }
+            position += 1
+        }
+        throw error("unterminated string")
     }
 
     mutating func string() throws -> String {

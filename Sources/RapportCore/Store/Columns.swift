@@ -1,35 +1,108 @@
+import Foundation
+
 /// Interned strings: each distinct string gets a code, 1 and up; 0 stands for null.
-/// Also answers case-insensitive lookups and code-point ranks for ordering.
+/// An open-addressing table over the UTF-8 bytes finds a string's code without
+/// building a `String`, so a loader can intern straight from file bytes. Also answers
+/// case-insensitive lookups and code-point ranks for ordering.
 public final class StringDictionary {
     public private(set) var strings: [String] = [""]
-    private var codes: [String: UInt32] = [:]
+    private var hashes: [UInt64] = [0]
+    /// Open addressing; each slot holds a code in its low 32 bits and the top 32 bits
+    /// of that string's hash above, so most probes never touch the strings. 0 is empty.
+    private var slots = [UInt64](repeating: 0, count: 16)
     private var folded: [String: [UInt32]] = [:]
+    private var foldedThrough = 1
     private var cachedRanks: [UInt32]?
 
     public init() {}
 
     public var count: Int { strings.count - 1 }
 
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    /// The code of the string with these UTF-8 bytes, if interned.
+    public func code(utf8 bytes: UnsafeRawBufferPointer) -> UInt32? {
+        let h = StringDictionary.hash(bytes)
+        let tag = h & 0xFFFF_FFFF_0000_0000
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        return slots.withUnsafeBufferPointer { slots in
+            while true {
+                let slot = slots[i]
+                if slot == 0 { return nil }
+                if slot & 0xFFFF_FFFF_0000_0000 == tag {
+                    let c = UInt32(truncatingIfNeeded: slot)
+                    if StringDictionary.equal(strings[Int(c)], bytes) { return c }
+                }
+                i = (i + 1) & mask
+            }
+        }
+    }
+
+    private static func equal(_ s: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var s = s
+        return s.withUTF8 { u in u.count == bytes.count && (u.count == 0 || memcmp(u.baseAddress!, bytes.baseAddress!, u.count) == 0) }
+    }
+
+    /// The code of the string with these UTF-8 bytes (valid UTF-8), adding it when new.
+    public func intern(utf8 bytes: UnsafeRawBufferPointer) -> UInt32 {
+        if let c = code(utf8: bytes) { return c }
+        return add(String(decoding: bytes, as: UTF8.self), hash: StringDictionary.hash(bytes))
+    }
+
     /// The code of `s`, adding it when new.
     public func intern(_ s: String) -> UInt32 {
-        if let c = codes[s] { return c }
+        var bytes = s
+        let (found, h) = bytes.withUTF8 { u -> (UInt32?, UInt64) in
+            let raw = UnsafeRawBufferPointer(u)
+            return (code(utf8: raw), StringDictionary.hash(raw))
+        }
+        return found ?? add(s, hash: h)
+    }
+
+    private func add(_ s: String, hash h: UInt64) -> UInt32 {
         let c = UInt32(strings.count)
         strings.append(s)
-        codes[s] = c
-        folded[s.lowercased(), default: []].append(c)
+        hashes.append(h)
+        if strings.count * 2 > slots.count { grow() } else { place(c, h) }
         cachedRanks = nil
         return c
     }
 
-    public func code(of s: String) -> UInt32? { codes[s] }
+    private func place(_ c: UInt32, _ h: UInt64) {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        while slots[i] != 0 { i = (i + 1) & mask }
+        slots[i] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(c)
+    }
+
+    private func grow() {
+        slots = [UInt64](repeating: 0, count: slots.count * 2)
+        for c in 1..<strings.count { place(UInt32(c), hashes[c]) }
+    }
+
+    public func code(of s: String) -> UInt32? {
+        var s = s
+        return s.withUTF8 { code(utf8: UnsafeRawBufferPointer($0)) }
+    }
 
     /// The codes of every string equal to `s` when case is ignored.
-    public func codes(ignoringCase s: String) -> [UInt32] { folded[s.lowercased()] ?? [] }
+    public func codes(ignoringCase s: String) -> [UInt32] {
+        while foldedThrough < strings.count {
+            folded[strings[foldedThrough].lowercased(), default: []].append(UInt32(foldedThrough))
+            foldedThrough += 1
+        }
+        return folded[s.lowercased()] ?? []
+    }
 
     /// Each code's position in code-point order of the strings (rank 0 for null).
     public var ranks: [UInt32] {
         if let r = cachedRanks { return r }
-        let order = (1..<strings.count).sorted { strings[$0].utf8.lexicographicallyPrecedes(strings[$1].utf8) }
+        let order = (1..<max(strings.count, 1)).sorted { strings[$0].utf8.lexicographicallyPrecedes(strings[$1].utf8) }
         var r = [UInt32](repeating: 0, count: strings.count)
         for (i, code) in order.enumerated() { r[code] = UInt32(i + 1) }
         cachedRanks = r
@@ -39,7 +112,7 @@ public final class StringDictionary {
     /// A table over all codes of whether the string passes `test` (false for null).
     public func mask(_ test: (String) -> Bool) -> [Bool] {
         var m = [Bool](repeating: false, count: strings.count)
-        for c in 1..<strings.count where test(strings[c]) { m[c] = true }
+        for c in 1..<max(strings.count, 1) where test(strings[c]) { m[c] = true }
         return m
     }
 }
@@ -62,8 +135,12 @@ public final class ListDictionary {
     public init() {}
 
     public func intern(_ list: [String]) -> UInt32 {
-        if list.isEmpty { return 0 }
-        let itemCodes = list.map { items.intern($0) }
+        intern(codes: list.map { items.intern($0) })
+    }
+
+    /// The code of a list given by its items' codes in `items`.
+    public func intern(codes itemCodes: [UInt32]) -> UInt32 {
+        if itemCodes.isEmpty { return 0 }
         if let c = codes[itemCodes] { return c }
         let c = UInt32(lists.count)
         lists.append(itemCodes)

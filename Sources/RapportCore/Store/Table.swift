@@ -9,7 +9,8 @@ public final class Table {
     public private(set) var columns: [Column]
     public private(set) var isLive: [Bool] = []
     public private(set) var liveCount = 0
-    private var rowOfID: [String: Int32] = [:]
+    /// The live row of each id, by the id's dictionary code; -1 for none.
+    private var rowOfIDCode: [Int32] = [-1]
     private var hashIndexes: [Int: HashIndex] = [:]
     private var orderedIndexes: [Int: OrderedIndex] = [:]
     /// Set to false to make every query scan (for tests that compare plans).
@@ -35,7 +36,16 @@ public final class Table {
         return c
     }
 
-    public func row(ofID id: String) -> Int? { rowOfID[id].map(Int.init) }
+    public func row(ofID id: String) -> Int? {
+        guard let code = idColumn.dictionary.code(of: id), Int(code) < rowOfIDCode.count else { return nil }
+        let row = rowOfIDCode[Int(code)]
+        return row >= 0 ? Int(row) : nil
+    }
+
+    private func setRow(_ row: Int32, forIDCode code: UInt32) {
+        while rowOfIDCode.count <= Int(code) { rowOfIDCode.append(-1) }
+        rowOfIDCode[Int(code)] = row
+    }
 
     public func id(ofRow row: Int) -> String {
         idColumn.dictionary.strings[Int(idColumn.codes[row])]
@@ -56,7 +66,7 @@ public final class Table {
 
     public func reserveCapacity(_ n: Int) {
         isLive.reserveCapacity(n)
-        rowOfID.reserveCapacity(n)
+        rowOfIDCode.reserveCapacity(n + 1)
         for c in columns { c.reserve(n) }
     }
 
@@ -83,7 +93,7 @@ public final class Table {
         liveCount += 1
         let newID = id(ofRow: row)
         if rowsInIDOrder, row > 0, !id(ofRow: row - 1).utf8.lexicographicallyPrecedes(newID.utf8) { rowsInIDOrder = false }
-        rowOfID[newID] = Int32(row)
+        setRow(Int32(row), forIDCode: idColumn.codes[row])
         if let n = cachedHighestNumber, let m = generatedNumber(newID), m > n { cachedHighestNumber = m }
         for (field, index) in hashIndexes { for code in codes(row: row, field: field) { index.insert(row: Int32(row), code: code) } }
         for (field, index) in orderedIndexes { index.insert(row: Int32(row), key: key(row: row, field: field)) }
@@ -96,11 +106,11 @@ public final class Table {
     func adoptAppendedRow(_ row: Int) throws {
         precondition(row == rowCount && hashIndexes.isEmpty && orderedIndexes.isEmpty)
         let newID = id(ofRow: row)
-        guard rowOfID[newID] == nil else { throw SnapshotError(offset: 0, message: "id \(newID) appears twice in \(entity.rawValue)") }
+        guard self.row(ofID: newID) == nil else { throw SnapshotError(offset: 0, message: "id \(newID) appears twice in \(entity.rawValue)") }
         isLive.append(true)
         liveCount += 1
         if rowsInIDOrder, row > 0, !id(ofRow: row - 1).utf8.lexicographicallyPrecedes(newID.utf8) { rowsInIDOrder = false }
-        rowOfID[newID] = Int32(row)
+        setRow(Int32(row), forIDCode: idColumn.codes[row])
     }
 
     public func set(row: Int, field: Int, to value: Value) {
@@ -119,7 +129,7 @@ public final class Table {
         let r = Int32(row)
         for (field, index) in hashIndexes { for code in codes(row: row, field: field) { index.remove(row: r, code: code) } }
         for (field, index) in orderedIndexes { index.remove(row: r, key: key(row: row, field: field)) }
-        rowOfID[id(ofRow: row)] = nil
+        setRow(-1, forIDCode: idColumn.codes[row])
         isLive[row] = false
         liveCount -= 1
         version += 1
