@@ -51,13 +51,15 @@ public final class Database {
         var store = Store()
         var snapshotBytes = 0
         if FileSystem.fileExists(snapshotPath) {
-            let bytes: [UInt8]
-            do { bytes = try FileSystem.readFile(snapshotPath) } catch {
-                throw Diagnostic.runtime("cannot read \(snapshotPath): \(error)")
-            }
-            snapshotBytes = bytes.count
-            do { store = try SnapshotCodec.read(bytes) } catch let e as SnapshotError {
+            do {
+                store = try FileSystem.withMappedFile(snapshotPath) { buffer in
+                    snapshotBytes = buffer.count
+                    return try SnapshotCodec.read(buffer)
+                }
+            } catch let e as SnapshotError {
                 throw Diagnostic.runtime("the snapshot \(snapshotPath) is damaged: \(e.description); it was left untouched")
+            } catch {
+                throw Diagnostic.runtime("cannot read \(snapshotPath): \(error)")
             }
         }
         let db = Database(store: store, directory: directory, readOnly: readOnly)

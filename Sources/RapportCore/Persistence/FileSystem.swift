@@ -48,6 +48,24 @@ public enum FileSystem {
         return bytes
     }
 
+    /// Maps a file read-only for the duration of `body`: no copy, and pages come from
+    /// the page cache instead of fresh zeroed memory.
+    public static func withMappedFile<R>(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError(path: path, operation: "open") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileSystemError(path: path, operation: "stat") }
+        let size = Int(st.st_size)
+        if size == 0 { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            throw FileSystemError(path: path, operation: "map")
+        }
+        defer { munmap(base, size) }
+        madvise(base, size, MADV_SEQUENTIAL)
+        return try body(UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: size))
+    }
+
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
         var done = 0
         while done < bytes.count {

@@ -26,7 +26,9 @@ enum SnapshotCodec {
     static func encode(_ store: Store) -> [UInt8] {
         var out = ByteWriter()
         out.reserve(store.customers.liveCount * 400 + 4096)
-        out.ascii("{\"format\":\"\(formatName)\",\"version\":\(version),\"sequence\":\(store.sequence),\n\"fields\":{")
+        out.ascii("{\"format\":\"\(formatName)\",\"version\":\(version),\"sequence\":\(store.sequence),\n\"counts\":{")
+        out.ascii(Entity.allCases.map { "\"\($0.rawValue)\":\(store[$0].liveCount)" }.joined(separator: ","))
+        out.ascii("},\n\"fields\":{")
         for (i, e) in Entity.allCases.enumerated() {
             if i > 0 { out.byte(44) }
             out.string(e.rawValue)
@@ -95,8 +97,31 @@ enum SnapshotCodec {
     // MARK: Reading
 
     static func read(_ bytes: [UInt8]) throws -> Store {
-        try verifyChecksum(bytes)
-        return try bytes.withUnsafeBufferPointer { buffer in
+        try bytes.withUnsafeBufferPointer { try read($0) }
+    }
+
+    /// Reads a snapshot from memory (a mapped file). The checksum is verified on a
+    /// second thread while the first one parses.
+    static func read(_ buffer: UnsafeBufferPointer<UInt8>) throws -> Store {
+        /// The bytes outlive the check: `read` waits for it before returning.
+        final class Check: @unchecked Sendable {
+            let buffer: UnsafeBufferPointer<UInt8>
+            var error: Error?
+            init(_ buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
+        }
+        let check = Check(buffer)
+        let verified = DispatchGroup()
+        DispatchQueue.global().async(group: verified) {
+            do { try verifyChecksum(check.buffer) } catch { check.error = error }
+        }
+        let parsed = Result { try parse(buffer) }
+        verified.wait()
+        if let error = check.error { throw error }
+        return try parsed.get()
+    }
+
+    private static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws -> Store {
+        do {
             var r = ByteReader(buffer)
             let store = Store()
             try r.expect(123)
@@ -112,6 +137,15 @@ enum SnapshotCodec {
                     let v = try r.integer()
                     guard v == version else { throw r.error("snapshot version \(v) is not supported (this Rapport reads version \(version))") }
                 case "sequence": store.sequence = try r.integer()
+                case "counts":
+                    try r.expect(123)
+                    repeat {
+                        let name = try r.string()
+                        try r.expect(58)
+                        let n = try r.integer()
+                        if let e = Entity(rawValue: name), n > 0, n < 1 << 31 { store[e].reserveCapacity(Int(n)) }
+                    } while try r.consume(44)
+                    try r.expect(125)
                 case "fields": try readFields(&r, store)
                 case "checksum": _ = try r.string()
                 default:
@@ -125,7 +159,7 @@ enum SnapshotCodec {
         }
     }
 
-    private static func verifyChecksum(_ bytes: [UInt8]) throws {
+    private static func verifyChecksum(_ bytes: UnsafeBufferPointer<UInt8>) throws {
         let marker = Array("\"checksum\":\"".utf8)
         var end = bytes.count
         while end > 0, bytes[end - 1] == 10 || bytes[end - 1] == 32 { end -= 1 }
@@ -135,7 +169,7 @@ enum SnapshotCodec {
         else {
             throw SnapshotError(offset: max(bytes.count - 1, 0), message: "the checksum trailer is missing: the file is truncated or not a snapshot")
         }
-        guard CRC32.checksum(bytes[0..<start]) == stored else {
+        guard CRC32.checksum(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[0..<start])) == stored else {
             throw SnapshotError(offset: start, message: "the checksum does not match: the file is damaged")
         }
     }

@@ -10,9 +10,20 @@ extension QueryExecutor {
         var groups: [(key: Value, rows: [Int32])] = []
         switch table.columns[by.position] {
         case .string(let c):
+            let ranks = c.dictionary.ranks
+            var present: [UInt32] = []
+            if q.function == .count && q.field == nil {
+                // Counting needs no row lists: one counter per dictionary code.
+                var counts = [Int](repeating: 0, count: c.dictionary.strings.count)
+                for r in rows { counts[Int(c.codes[Int(r)])] += 1 }
+                for code in counts.indices where counts[code] > 0 { present.append(UInt32(code)) }
+                present.sort { ($0 == 0 ? UInt32.max : ranks[Int($0)]) < ($1 == 0 ? UInt32.max : ranks[Int($1)]) }
+                return ResultSet(columns: [by.name, q.valueColumn], rows: present.map { code in
+                    [code == 0 ? .null : .string(c.dictionary.strings[Int(code)]), .integer(Int64(counts[Int(code)]))]
+                })
+            }
             var byCode: [UInt32: [Int32]] = [:]
             for r in rows { byCode[c.codes[Int(r)], default: []].append(r) }
-            let ranks = c.dictionary.ranks
             for code in byCode.keys.sorted(by: { ($0 == 0 ? UInt32.max : ranks[Int($0)]) < ($1 == 0 ? UInt32.max : ranks[Int($1)]) }) {
                 groups.append((code == 0 ? .null : .string(c.dictionary.strings[Int(code)]), byCode[code]!))
             }

@@ -66,6 +66,8 @@ public struct QueryExecutor {
     }
 
     func lookupRows(_ f: ResolvedField, _ values: [String]) -> [Int32] {
+        // Ids are unique: the id map answers without a posting list per id.
+        if f.position == Table.idPosition { return table.rows(ofIDs: values) }
         guard let index = table.hashIndex(field: f.position) else { return matching(.scan, nil) }
         let dictionary: StringDictionary
         switch table.columns[f.position] {
@@ -177,13 +179,12 @@ public struct QueryExecutor {
             return keyTest(f) { $0 >= low && $0 <= high }
         case .compareString(let f, let op, let s):
             switch op {
-            case .equal: return stringTest(f) { $0.lowercased() == s.lowercased() }
-            case .notEqual: return stringTest(f) { $0.lowercased() != s.lowercased() }
+            case .equal: return codeTest(f, [s], negated: false)
+            case .notEqual: return codeTest(f, [s], negated: true)
             default: return stringTest(f) { QueryExecutor.compareCodePoints($0, op, s) }
             }
         case .memberString(let f, let values, let negated):
-            let set = Set(values.map { $0.lowercased() })
-            return stringTest(f) { set.contains($0.lowercased()) != negated }
+            return codeTest(f, values, negated: negated)
         case .betweenString(let f, let low, let high):
             return stringTest(f) {
                 !$0.utf8.lexicographicallyPrecedes(low.utf8) && !high.utf8.lexicographicallyPrecedes($0.utf8)
@@ -253,6 +254,19 @@ public struct QueryExecutor {
         }
     }
 
+    /// Equality with any of `values` (ignoring case) on a string column, through the
+    /// dictionary's case-folded codes: no pass over every distinct value. Null never passes.
+    private func codeTest(_ f: ResolvedField, _ values: [String], negated: Bool) -> RowTest {
+        guard case .string(let c) = table.columns[f.position] else { return { _ in false } }
+        var wanted = Set<UInt32>()
+        for v in values { wanted.formUnion(c.dictionary.codes(ignoringCase: v)) }
+        let codes = c.codes
+        if wanted.count == 1, let only = wanted.first {
+            return negated ? { let x = codes[$0]; return x != 0 && x != only } : { codes[$0] == only }
+        }
+        return { let x = codes[$0]; return x != 0 && wanted.contains(x) != negated }
+    }
+
     /// A test on a string column, evaluated once per distinct value.
     private func stringTest(_ f: ResolvedField, _ test: (String) -> Bool) -> RowTest {
         guard case .string(let c) = table.columns[f.position] else { return { _ in false } }
@@ -301,6 +315,7 @@ extension Table: PlanStatistics {
         case .scan: return liveCount
         case .ordered: return liveCount
         case .lookup(let f, let values):
+            if f.position == Table.idPosition { return rows(ofIDs: values).count }
             guard let index = hashIndex(field: f.position) else { return liveCount }
             let dictionary: StringDictionary
             switch columns[f.position] {

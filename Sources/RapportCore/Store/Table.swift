@@ -42,6 +42,17 @@ public final class Table {
         return row >= 0 ? Int(row) : nil
     }
 
+    /// The live rows whose ids equal one of `ids`, ignoring case, sorted.
+    public func rows(ofIDs ids: [String]) -> [Int32] {
+        var rows = Set<Int32>()
+        for id in ids {
+            for code in idColumn.dictionary.codes(ignoringCase: id) where Int(code) < rowOfIDCode.count && rowOfIDCode[Int(code)] >= 0 {
+                rows.insert(rowOfIDCode[Int(code)])
+            }
+        }
+        return rows.sorted()
+    }
+
     private func setRow(_ row: Int32, forIDCode code: UInt32) {
         while rowOfIDCode.count <= Int(code) { rowOfIDCode.append(-1) }
         rowOfIDCode[Int(code)] = row
