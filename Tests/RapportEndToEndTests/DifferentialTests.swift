@@ -1,0 +1,608 @@
+import Foundation
+import XCTest
+
+/// Random customers and hundreds of random queries, each run by the real `rapport` binary
+/// and by sqlite3 on the same data; sqlite3 is the oracle and every answer must agree.
+///
+/// The generator leans on the contract's edge cases: missing fields, 29 February
+/// birthdays, Chinese names, values that differ only in case, ties in sort keys, empty
+/// tag lists, dates on the exact boundary of a duration. Set `RAPPORT_DIFF_SEED` to
+/// replay a run; a failure prints its seed, the Rapport query and the SQL.
+final class DifferentialTests: XCTestCase {
+    static let today = "2026-11-01"
+
+    func testRandomQueriesAgreeWithSQLite() throws {
+        let seed = ProcessInfo.processInfo.environment["RAPPORT_DIFF_SEED"].flatMap(UInt64.init) ?? 20261101
+        var random = SeededRandom(seed: seed)
+        let customers = (0..<700).map { CustomerGenerator.customer(number: $0, random: &random) }
+        let queries = (0..<450).map { _ in QueryGenerator.query(random: &random) }
+
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let dataFile = dir.appendingPathComponent("customers.jsonl")
+        try customers.map(\.jsonLine).joined(separator: "\n").write(to: dataFile, atomically: true, encoding: .utf8)
+        let store = dir.appendingPathComponent("store").path
+        let common = ["--data", store, "--now", Self.today, "--timezone", "UTC"]
+        let imported = RapportRunner.run(common + ["-c", "import customers from \"\(dataFile.path)\""])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+
+        let oracle = try SQLiteOracle.answers(customers: customers, queries: queries, directory: dir)
+        for indexes in ["on", "off"] {
+            let script = queries.map(\.rapport).joined(separator: "\n") + "\n"
+            let run = RapportRunner.run(common + ["--format", "json", "--bail", "-"], stdin: script,
+                                        environment: ["RAPPORT_INDEXES": indexes])
+            XCTAssertEqual(run.status, 0, "seed \(seed), indexes \(indexes): \(run.stderr)")
+            XCTAssertEqual(run.stderr, "")
+            let answers = RapportAnswers.parse(run.stdout, queries: queries)
+            XCTAssertEqual(answers.count, queries.count, "seed \(seed): one JSON array per query")
+            let nonEmpty = oracle.filter { !$0.isEmpty }.count
+            XCTAssertGreaterThan(nonEmpty, queries.count / 2, "the generator should mostly ask queries with answers")
+            var disagreements = 0
+            for (index, query) in queries.enumerated() where index < answers.count {
+                if answers[index] != oracle[index] {
+                    disagreements += 1
+                    if disagreements <= 5 {
+                        XCTFail("""
+                            seed \(seed), indexes \(indexes), query \(index):
+                              rapport: \(query.rapport)
+                              sql:     \(query.sql)
+                              rapport answered \(answers[index].prefix(12))
+                              sqlite3 answered \(oracle[index].prefix(12))
+                            """)
+                    }
+                }
+            }
+            XCTAssertEqual(disagreements, 0, "seed \(seed), indexes \(indexes): \(disagreements) of \(queries.count) queries disagree")
+        }
+    }
+
+    private func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rapport-diff-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+// MARK: - Data
+
+/// SplitMix64: the same seed gives the same customers and queries on every machine.
+struct SeededRandom {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func int(_ range: ClosedRange<Int>) -> Int {
+        range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))
+    }
+    mutating func chance(_ p: Double) -> Bool { Double(next() % 1_000_000) / 1_000_000 < p }
+    mutating func pick<T>(_ items: [T]) -> T { items[int(0...items.count - 1)] }
+}
+
+/// A cell of an answer, typed loosely enough to compare Rapport's JSON with sqlite3's text.
+enum Cell: Equatable, CustomStringConvertible {
+    case null
+    case number(Double)
+    case text(String)
+
+    static func == (a: Cell, b: Cell) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.text(let x), .text(let y)): return x == y
+        case (.number(let x), .number(let y)): return abs(x - y) <= 1e-6 + 1e-9 * max(abs(x), abs(y))
+        default: return false
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .null: return "null"
+        case .number(let n): return String(n)
+        case .text(let s): return "\"\(s)\""
+        }
+    }
+}
+
+enum ColumnKind { case text, number, date, tags }
+
+struct FieldInfo {
+    let name: String
+    let kind: ColumnKind
+}
+
+enum CustomerFields {
+    static let strings = ["name", "email", "city", "owner", "tier", "grade", "stage"]
+    static let numbers = ["totalSpent", "purchaseCount", "points", "satisfaction"]
+    static let dates = ["birthday", "createdAt", "lastContact", "lastPurchase"]
+    static let yearly = ["birthday", "createdAt"]
+    static let groupable = ["tier", "grade", "stage", "city", "owner", "satisfaction"]
+    static func kind(_ field: String) -> ColumnKind {
+        if strings.contains(field) || field == "id" { return .text }
+        if numbers.contains(field) { return .number }
+        if dates.contains(field) { return .date }
+        return .tags
+    }
+}
+
+struct Customer {
+    var id: String
+    var values: [String: Any] = [:]   // String, Double, Int, or [String] for tags; absent = missing
+
+    var jsonLine: String {
+        var object: [String: Any] = ["id": id]
+        for (k, v) in values { object[k] = v }
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+enum CustomerGenerator {
+    static let names = ["王芳", "李芳芳", "张伟", "芳", "陈静", "Anna", "anna", "ANNA Li", "Zoë", "Émile Roy",
+                        "O'Brien", "Li Wei", "li wei", "Ma", "Zhang \"Zed\"", "黄超静"]
+    static let cities = ["上海", "北京", "深圳", "Berlin", "berlin", "BERLIN", "Paris", "São Paulo", "Zürich"]
+    static let owners = ["alice", "bob", "Bob", "陈经理"]
+    static let tiers = ["bronze", "silver", "gold", "Gold", "GOLD", "platinum"]
+    static let grades = ["A", "B", "C", "D", "a"]
+    static let stages = ["prospect", "active", "at-risk", "lost", "Active"]
+    static let tags = ["vip", "VIP", "wechat", "b2b", "newsletter", "老客户"]
+    static let birthdays = ["1992-02-29", "2000-02-29", "1990-11-01", "1985-11-08", "1985-11-09", "1970-10-31",
+                            "1999-12-31", "2001-01-01", "1988-03-01", "1996-02-28"]
+    /// Days before today: the boundaries of the durations the queries use.
+    static let ages = [0, 1, 2, 6, 7, 8, 13, 14, 15, 29, 30, 31, 89, 90, 91, 179, 180, 364, 365, 366, 400, 800]
+
+    static func customer(number: Int, random: inout SeededRandom) -> Customer {
+        var c = Customer(id: String(format: "C%04d", (number * 7919) % 10000))
+        func maybe(_ field: String, _ p: Double = 0.12, _ make: (inout SeededRandom) -> Any) {
+            if !random.chance(p) { c.values[field] = make(&random) }
+        }
+        maybe("name", 0.03) { $0.pick(names) }
+        maybe("email", 0.3) { r in "user\(r.int(0...50))@\(r.pick(["example.com", "Example.COM", "qq.com"]))" }
+        maybe("city") { $0.pick(cities) }
+        maybe("owner") { $0.pick(owners) }
+        maybe("tier") { $0.pick(tiers) }
+        maybe("grade") { $0.pick(grades) }
+        maybe("stage") { $0.pick(stages) }
+        maybe("birthday", 0.15) { r in r.chance(0.5) ? r.pick(birthdays) : day(ago: r.int(6000...25000)) }
+        maybe("createdAt", 0.05) { r in day(ago: r.chance(0.5) ? r.pick(ages) + 365 * r.int(0...3) : r.int(0...3000)) }
+        maybe("lastContact", 0.15) { r in day(ago: r.chance(0.6) ? r.pick(ages) : r.int(0...1000)) }
+        maybe("lastPurchase", 0.25) { r in day(ago: r.int(0...1500)) }
+        maybe("totalSpent", 0.1) { r in r.chance(0.3) ? r.pick([0.0, 5000.0, 5000.5, -75.0, 12345.67]) : Double(r.int(0...3_000_000)) / 100 }
+        maybe("purchaseCount", 0.1) { r in r.int(0...40) }
+        maybe("points", 0.1) { r in r.chance(0.2) ? r.pick([0, 10, 5000]) : r.int(0...99999) }
+        maybe("satisfaction", 0.3) { r in r.int(1...5) }
+        maybe("tags", 0.2) { r in
+            var list: [String] = []
+            for tag in tags where r.chance(0.25) { list.append(tag) }
+            return list   // an empty list counts as missing
+        }
+        return c
+    }
+
+    static func day(ago days: Int) -> String {
+        DayMath.string(DayMath.ordinal(DifferentialTests.today) - days)
+    }
+}
+
+/// Calendar arithmetic written for the test, independent of Rapport's own `Day`.
+enum DayMath {
+    static func ordinal(_ iso: String) -> Int {
+        let parts = iso.split(separator: "-").map { Int($0)! }
+        return ordinal(year: parts[0], month: parts[1], day: parts[2])
+    }
+
+    /// Days since 1970-01-01 (Howard Hinnant's days_from_civil).
+    static func ordinal(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
+    static func string(_ ordinal: Int) -> String {
+        let z = ordinal + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        return String(format: "%04d-%02d-%02d", y, m, d)
+    }
+
+    static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
+
+    /// Days from today to the date's next yearly recurrence; 29 February falls on the 28th.
+    static func daysToRecurrence(of iso: String, today: String) -> Int {
+        let parts = iso.split(separator: "-").map { Int($0)! }
+        let now = ordinal(today)
+        let year = Int(today.prefix(4))!
+        for y in year...(year + 1) {
+            let day = parts[1] == 2 && parts[2] == 29 && !isLeap(y) ? 28 : parts[2]
+            let candidate = ordinal(year: y, month: parts[1], day: day)
+            if candidate >= now { return candidate - now }
+        }
+        fatalError("no recurrence")
+    }
+}
+
+// MARK: - Queries
+
+struct GeneratedQuery {
+    enum Shape { case ids, aggregate(columns: [ColumnKind]) }
+    var rapport: String
+    var sql: String
+    var shape: Shape
+}
+
+enum QueryGenerator {
+    static func query(random r: inout SeededRandom) -> GeneratedQuery {
+        let condition = r.chance(0.9) ? Condition.random(depth: r.int(0...3), random: &r) : nil
+        let whereRapport = condition.map { " where " + $0.rapport } ?? ""
+        let whereSQL = condition.map { " WHERE " + $0.sql } ?? ""
+        switch r.int(0...9) {
+        case 0...5:
+            var sortRapport: [String] = [], sortSQL: [String] = []
+            for _ in 0..<r.int(0...2) {
+                let field = r.pick(CustomerFields.strings + CustomerFields.numbers + CustomerFields.dates)
+                let descending = r.chance(0.5)
+                sortRapport.append(field + (descending ? " desc" : r.chance(0.5) ? " asc" : ""))
+                sortSQL.append("\(field) IS NULL, \(field)\(descending ? " DESC" : "")")
+            }
+            var rapport = "find customers" + whereRapport
+            var sql = "SELECT id FROM customers" + whereSQL + " ORDER BY "
+                + (sortSQL + ["id"]).joined(separator: ", ")
+            if !sortRapport.isEmpty { rapport += " sort by " + sortRapport.joined(separator: ", ") }
+            if r.chance(0.4) {
+                let limit = r.int(0...30)
+                rapport += " limit \(limit)"
+                sql += " LIMIT \(limit)"
+                if r.chance(0.5) {
+                    let offset = r.int(0...40)
+                    rapport += " offset \(offset)"
+                    sql += " OFFSET \(offset)"
+                }
+            }
+            return GeneratedQuery(rapport: rapport + " show id", sql: sql, shape: .ids)
+        case 6, 7:
+            if r.chance(0.5) {
+                return GeneratedQuery(rapport: "count customers" + whereRapport,
+                                      sql: "SELECT count(*) FROM customers" + whereSQL,
+                                      shape: .aggregate(columns: [.number]))
+            }
+            let group = r.pick(CustomerFields.groupable)
+            return GeneratedQuery(
+                rapport: "count customers" + whereRapport + " by " + group,
+                sql: "SELECT \(group), count(*) FROM customers\(whereSQL) GROUP BY \(group) ORDER BY \(group) IS NULL, \(group)",
+                shape: .aggregate(columns: [CustomerFields.kind(group), .number]))
+        default:
+            let function = r.pick(["sum", "avg", "min", "max"])
+            let field: String
+            if function == "min" || function == "max" {
+                field = r.pick(CustomerFields.numbers + CustomerFields.dates + ["name", "city"])
+            } else {
+                field = r.pick(CustomerFields.numbers)
+            }
+            let kind = CustomerFields.kind(field) == .number ? ColumnKind.number : .text
+            let aggregate = "\(function)(\(field))"
+            if r.chance(0.5) {
+                return GeneratedQuery(rapport: "\(function) \(field) of customers" + whereRapport,
+                                      sql: "SELECT \(aggregate) FROM customers" + whereSQL,
+                                      shape: .aggregate(columns: [kind]))
+            }
+            let group = r.pick(CustomerFields.groupable)
+            return GeneratedQuery(
+                rapport: "\(function) \(field) of customers\(whereRapport) by \(group)",
+                sql: "SELECT \(group), \(aggregate) FROM customers\(whereSQL) GROUP BY \(group) ORDER BY \(group) IS NULL, \(group)",
+                shape: .aggregate(columns: [CustomerFields.kind(group), kind]))
+        }
+    }
+}
+
+/// A condition with its Rapport text and an SQL translation that follows the contract's
+/// two-valued logic: each test is wrapped in `coalesce(..., 0)` so a missing field is false.
+struct Condition {
+    var rapport: String
+    var sql: String
+
+    static func random(depth: Int, random r: inout SeededRandom) -> Condition {
+        if depth == 0 || r.chance(0.35) { return atom(random: &r) }
+        switch r.int(0...4) {
+        case 0:
+            let inner = random(depth: depth - 1, random: &r)
+            return Condition(rapport: "not (\(inner.rapport))", sql: "NOT (\(inner.sql))")
+        case 1, 2:
+            let a = random(depth: depth - 1, random: &r), b = random(depth: depth - 1, random: &r)
+            return Condition(rapport: "\(a.rapport) and \(b.rapport)", sql: "(\(a.sql) AND \(b.sql))")
+        default:
+            // An `or` is always parenthesized: inside it, an unparenthesized `and` checks that
+            // `and` binds tighter (`x and y or z` is `(x and y) or z`).
+            let a = random(depth: depth - 1, random: &r), b = random(depth: depth - 1, random: &r)
+            return Condition(rapport: "(\(a.rapport) or \(b.rapport))", sql: "(\(a.sql) OR \(b.sql))")
+        }
+    }
+
+    static func atom(random r: inout SeededRandom) -> Condition {
+        let field = r.pick(CustomerFields.strings + CustomerFields.numbers + CustomerFields.dates + ["tags", "id"])
+        let written = r.chance(0.2) ? field.lowercased() : field   // field names ignore case
+        if r.chance(0.08) {
+            let negated = r.chance(0.5)
+            let sql = field == "tags"
+                ? "\(negated ? "" : "NOT ")EXISTS (SELECT 1 FROM tags t WHERE t.cid = customers.id)"
+                : "\(field) IS \(negated ? "NOT " : "")NULL"
+            return Condition(rapport: "\(written) is \(negated ? "not " : "")null", sql: sql)
+        }
+        switch CustomerFields.kind(field) {
+        case .text: return stringAtom(field, written, random: &r)
+        case .number: return numberAtom(field, written, random: &r)
+        case .date: return dateAtom(field, written, random: &r)
+        case .tags: return tagsAtom(written, random: &r)
+        }
+    }
+
+    static func wrap(_ sql: String) -> String { "coalesce((\(sql)), 0)" }
+
+    static func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+    static func sqlText(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+
+    static func stringValue(_ field: String, random r: inout SeededRandom) -> String {
+        let pool: [String]
+        switch field {
+        case "name": pool = CustomerGenerator.names + ["芳", "an", "ANNA", "Li", "zoë"]
+        case "city": pool = CustomerGenerator.cities + ["SHANGHAI", "上"]
+        case "owner": pool = CustomerGenerator.owners + ["BOB"]
+        case "tier": pool = CustomerGenerator.tiers + ["diamond"]
+        case "grade": pool = CustomerGenerator.grades + ["b"]
+        case "stage": pool = CustomerGenerator.stages + ["AT-RISK"]
+        case "id": pool = ["C0000", "C0001", "c0042", "C5000", "C9999", "C12"]
+        default: pool = ["user1@example.com", "EXAMPLE", "qq.com", "user"]
+        }
+        return r.pick(pool)
+    }
+
+    static func stringAtom(_ field: String, _ written: String, random r: inout SeededRandom) -> Condition {
+        let v = stringValue(field, random: &r)
+        let literal = v.allSatisfy({ $0.isASCII && $0.isLetter }) && r.chance(0.5) ? v : quoted(v)
+        switch r.int(0...9) {
+        case 0, 1:
+            return Condition(rapport: "\(written) = \(literal)", sql: wrap("lower(\(field)) = lower(\(sqlText(v)))"))
+        case 2:
+            return Condition(rapport: "\(written) != \(literal)", sql: wrap("lower(\(field)) != lower(\(sqlText(v)))"))
+        case 3:
+            let op = r.pick(["<", "<=", ">", ">="])
+            return Condition(rapport: "\(written) \(op) \(quoted(v))", sql: wrap("\(field) \(op) \(sqlText(v))"))
+        case 4:
+            let values = (0..<r.int(1...3)).map { _ in stringValue(field, random: &r) }
+            let negated = r.chance(0.4)
+            return Condition(
+                rapport: "\(written) \(negated ? "not in" : "in") (\(values.map(quoted).joined(separator: ", ")))",
+                sql: wrap("lower(\(field)) \(negated ? "NOT IN" : "IN") (\(values.map { "lower(\(sqlText($0)))" }.joined(separator: ", ")))"))
+        case 5:
+            let w = stringValue(field, random: &r)
+            return Condition(rapport: "\(written) between \(quoted(v)) and \(quoted(w))",
+                             sql: wrap("\(field) BETWEEN \(sqlText(v)) AND \(sqlText(w))"))
+        case 6, 7:
+            let part = r.chance(0.5) ? String(v.prefix(r.int(1...2))) : v
+            return Condition(rapport: "\(written) contains \(quoted(part))",
+                             sql: wrap("instr(lower(\(field)), lower(\(sqlText(part)))) > 0"))
+        case 8:
+            let part = String(v.prefix(r.int(1...3)))
+            return Condition(rapport: "\(written) starts with \(quoted(part))",
+                             sql: wrap("substr(lower(\(field)), 1, length(\(sqlText(part)))) = lower(\(sqlText(part)))"))
+        default:
+            let part = String(v.suffix(r.int(1...3)))
+            return Condition(rapport: "\(written) ends with \(quoted(part))",
+                             sql: wrap("length(\(field)) >= length(\(sqlText(part))) AND substr(lower(\(field)), -length(\(sqlText(part)))) = lower(\(sqlText(part)))"))
+        }
+    }
+
+    static func numberValue(_ field: String, random r: inout SeededRandom) -> String {
+        switch field {
+        case "totalSpent": return r.pick(["0", "5000", "5000.5", "-75", "10000", "12345.67", "20000", "-1"])
+        case "satisfaction": return r.pick(["1", "2", "3", "4", "5", "3.5"])
+        case "points": return r.pick(["0", "10", "5000", "50000", "99999", "4.5"])
+        default: return r.pick(["0", "1", "5", "10", "20", "40"])
+        }
+    }
+
+    static func numberAtom(_ field: String, _ written: String, random r: inout SeededRandom) -> Condition {
+        let v = numberValue(field, random: &r)
+        switch r.int(0...7) {
+        case 0...4:
+            let op = r.pick(["=", "!=", "<", "<=", ">", ">="])
+            return Condition(rapport: "\(written) \(op) \(v)", sql: wrap("\(field) \(op) \(v)"))
+        case 5:
+            let values = (0..<r.int(1...3)).map { _ in numberValue(field, random: &r) }
+            let negated = r.chance(0.4)
+            return Condition(rapport: "\(written) \(negated ? "not in" : "in") (\(values.joined(separator: ", ")))",
+                             sql: wrap("\(field) \(negated ? "NOT IN" : "IN") (\(values.joined(separator: ", ")))"))
+        default:
+            let w = numberValue(field, random: &r)
+            return Condition(rapport: "\(written) between \(v) and \(w)", sql: wrap("\(field) BETWEEN \(v) AND \(w)"))
+        }
+    }
+
+    /// A duration as Rapport writes it and its length in days.
+    static func duration(random r: inout SeededRandom) -> (text: String, days: Double) {
+        switch r.int(0...5) {
+        case 0: let n = r.pick([0, 1, 7, 30, 89, 90, 91, 180, 365]); return ("\(n)d", Double(n))
+        case 1: let n = r.pick([12, 24, 36, 48]); return ("\(n)h", Double(n) / 24)
+        case 2: let n = r.pick([1, 2, 4]); return ("\(n)w", Double(n * 7))
+        case 3: let n = r.pick([1, 3, 6]); return ("\(n)mo", Double(n * 30))
+        case 4: return ("1y", 365)
+        default: let n = r.pick([7, 8, 14]); return ("\(n)d", Double(n))
+        }
+    }
+
+    static func dateAtom(_ field: String, _ written: String, random r: inout SeededRandom) -> Condition {
+        let age = "(julianday('\(DifferentialTests.today)') - julianday(\(field)))"
+        if CustomerFields.yearly.contains(field) && r.chance(0.35) {
+            let d = duration(random: &r)
+            return Condition(rapport: "\(written) within \(d.text)", sql: wrap("\(field)_next <= \(d.days)"))
+        }
+        let op = r.pick(["=", "!=", "<", "<=", ">", ">="])
+        switch r.int(0...5) {
+        case 0, 1:
+            let d = duration(random: &r)
+            return Condition(rapport: "\(written) \(op) \(d.text)", sql: wrap("\(age) \(op) \(d.days)"))
+        case 2:
+            let d = duration(random: &r), e = duration(random: &r)
+            return Condition(rapport: "\(written) between \(d.text) and \(e.text)",
+                             sql: wrap("\(age) BETWEEN \(d.days) AND \(e.days)"))
+        case 3:
+            let (word, value) = r.pick([("today", DifferentialTests.today), ("yesterday", CustomerGenerator.day(ago: 1))])
+            return Condition(rapport: "\(written) \(op) \(word)", sql: wrap("\(field) \(op) '\(value)'"))
+        case 4:
+            let a = CustomerGenerator.day(ago: r.pick(CustomerGenerator.ages))
+            let b = CustomerGenerator.day(ago: r.int(0...3000))
+            return Condition(rapport: "\(written) between \(a) and \(b)", sql: wrap("\(field) BETWEEN '\(a)' AND '\(b)'"))
+        default:
+            let value = r.chance(0.5) ? r.pick(CustomerGenerator.birthdays) : CustomerGenerator.day(ago: r.pick(CustomerGenerator.ages))
+            return Condition(rapport: "\(written) \(op) \(value)", sql: wrap("\(field) \(op) '\(value)'"))
+        }
+    }
+
+    static func tagsAtom(_ written: String, random r: inout SeededRandom) -> Condition {
+        func exists(_ tag: String) -> String {
+            "EXISTS (SELECT 1 FROM tags t WHERE t.cid = customers.id AND lower(t.tag) = lower(\(sqlText(tag))))"
+        }
+        let pool = CustomerGenerator.tags + ["Wechat", "none"]
+        switch r.int(0...2) {
+        case 0:
+            let tag = r.pick(pool)
+            return Condition(rapport: "\(written) has \(quoted(tag))", sql: exists(tag))
+        default:
+            let any = r.chance(0.5)
+            let tags = (0..<r.int(1...3)).map { _ in r.pick(pool) }
+            return Condition(rapport: "\(written) has \(any ? "any" : "all") (\(tags.map(quoted).joined(separator: ", ")))",
+                             sql: "(" + tags.map(exists).joined(separator: any ? " OR " : " AND ") + ")")
+        }
+    }
+}
+
+// MARK: - Answers
+
+enum SQLiteOracle {
+    static let separator = "\u{1F}"
+    static let nullMark = "\u{2205}NULL"
+
+    /// Loads the customers into an in-memory sqlite3 database and runs every query.
+    static func answers(customers: [Customer], queries: [GeneratedQuery], directory: URL) throws -> [[[Cell]]] {
+        var script = """
+            CREATE TABLE customers (id TEXT PRIMARY KEY, name TEXT, email TEXT, city TEXT, owner TEXT, tier TEXT,
+              grade TEXT, stage TEXT, birthday TEXT, birthday_next INTEGER, createdAt TEXT, createdAt_next INTEGER,
+              lastContact TEXT, lastPurchase TEXT, totalSpent REAL, purchaseCount INTEGER, points INTEGER,
+              satisfaction INTEGER);
+            CREATE TABLE tags (cid TEXT, tag TEXT);
+            BEGIN;
+
+            """
+        func literal(_ value: Any?) -> String {
+            switch value {
+            case let s as String: return Condition.sqlText(s)
+            case let d as Double: return String(d)
+            case let i as Int: return String(i)
+            default: return "NULL"
+            }
+        }
+        for c in customers {
+            let v = c.values
+            let next = { (field: String) in (v[field] as? String).map { String(DayMath.daysToRecurrence(of: $0, today: DifferentialTests.today)) } ?? "NULL" }
+            let cells = [literal(c.id)] + ["name", "email", "city", "owner", "tier", "grade", "stage", "birthday"].map { literal(v[$0]) }
+                + [next("birthday"), literal(v["createdAt"]), next("createdAt")]
+                + ["lastContact", "lastPurchase", "totalSpent", "purchaseCount", "points", "satisfaction"].map { literal(v[$0]) }
+            script += "INSERT INTO customers VALUES (\(cells.joined(separator: ", ")));\n"
+            for tag in v["tags"] as? [String] ?? [] {
+                script += "INSERT INTO tags VALUES (\(literal(c.id)), \(literal(tag)));\n"
+            }
+        }
+        script += "COMMIT;\n.mode list\n.separator \"\(separator)\"\n.nullvalue \"\(nullMark)\"\n"
+        for (index, query) in queries.enumerated() {
+            script += "SELECT '@@\(index)';\n\(query.sql);\n"
+        }
+        let scriptFile = directory.appendingPathComponent("oracle.sql")
+        try script.write(to: scriptFile, atomically: true, encoding: .utf8)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["sqlite3", "-bail", ":memory:", ".read \(scriptFile.path)"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw OracleError(message: "sqlite3 (install it with scripts/setup) failed: " + String(decoding: errors, as: UTF8.self))
+        }
+
+        var answers = [[[Cell]]](repeating: [], count: queries.count)
+        var current = -1
+        for line in String(decoding: output, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("@@"), let n = Int(line.dropFirst(2)) { current = n; continue }
+            guard current >= 0, !line.isEmpty else { continue }
+            let raw = line.components(separatedBy: separator)
+            let kinds: [ColumnKind]
+            switch queries[current].shape {
+            case .ids: kinds = [.text]
+            case .aggregate(let columns): kinds = columns
+            }
+            answers[current].append(zip(raw, kinds).map { text, kind in
+                if text == nullMark { return .null }
+                if kind == .number, let n = Double(text) { return .number(n) }
+                return .text(text)
+            })
+        }
+        return answers
+    }
+
+    struct OracleError: Error, CustomStringConvertible { var message: String; var description: String { message } }
+}
+
+enum RapportAnswers {
+    /// Splits `--format json` output, one array per query with one object per line, into rows.
+    static func parse(_ output: String, queries: [GeneratedQuery]) -> [[[Cell]]] {
+        var answers: [[[Cell]]] = []
+        var rows: [[Cell]] = []
+        for line in output.split(separator: "\n") {
+            if line == "[]" { answers.append([]); continue }
+            if line == "[" { rows = []; continue }
+            if line == "]" { answers.append(rows); continue }
+            var text = String(line)
+            if text.hasSuffix(",") { text.removeLast() }
+            guard answers.count < queries.count,
+                  let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { continue }
+            let columns = columnNames(queries[answers.count].rapport)
+            rows.append(columns.map { cell(object[$0]) })
+        }
+        return answers
+    }
+
+    /// The JSON keys of a query's answer, in SQL column order.
+    static func columnNames(_ query: String) -> [String] {
+        let words = query.split(separator: " ").map(String.init)
+        let group = words.firstIndex(of: "by").flatMap { i in
+            words[i - 1] == "sort" ? nil : (i + 1 < words.count ? words[i + 1] : nil)
+        }
+        if words[0] == "find" { return ["id"] }
+        let value = words[0] == "count" ? "count" : "\(words[0])(\(words[1]))"
+        return (group.map { [$0] } ?? []) + [value]
+    }
+
+    static func cell(_ value: Any?) -> Cell {
+        switch value {
+        case nil, is NSNull: return .null
+        case let s as String: return .text(s)
+        case let n as NSNumber: return .number(n.doubleValue)
+        default: return .text("\(value!)")
+        }
+    }
+}
