@@ -21,6 +21,8 @@ public struct Options {
     public var readOnly = false
     public var echo = false
     public var noRC = false
+    public var check = false
+    public var recover = false
     public var showHelp = false
     public var showVersion = false
 
@@ -41,6 +43,8 @@ public struct Options {
       --read-only         open the store without taking the writer's lock
       --timer             print how long each command took (on standard error)
       --echo              print each script command before its output
+      --check             verify the store's files (checksums, order of changes) and exit
+      --recover           rebuild a damaged store from its intact parts and exit
       --no-rc             skip the start-up file
       -h, --help          this text
       --version           the version
@@ -102,6 +106,8 @@ public struct Options {
             case "--timer": o.timer = true
             case "--echo": o.echo = true
             case "--no-rc": o.noRC = true
+            case "--check": o.check = true
+            case "--recover": o.recover = true
             case "-h", "--help": o.showHelp = true
             case "--version": o.showVersion = true
             case "-":
@@ -110,7 +116,8 @@ public struct Options {
             default:
                 if arg.hasPrefix("-") {
                     let known = ["--data", "--demo", "--demo-size", "--now", "--timezone", "--format", "--role", "--user",
-                                 "--bail", "--dry-run", "--read-only", "--timer", "--echo", "--no-rc", "--help", "--version"]
+                                 "--bail", "--dry-run", "--read-only", "--timer", "--echo", "--no-rc", "--check", "--recover",
+                                 "--help", "--version"]
                     let hint = nearestName(to: arg, among: known).map { "; did you mean '\($0)'?" } ?? ""
                     throw UsageError(description: "unknown option '\(arg)'\(hint)")
                 }

@@ -10,6 +10,8 @@ public enum Rapport {
     /// run time, 2 a usage or parse error.
     public static func main(_ arguments: [String]) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
+        // A size-limited file (ulimit -f) makes write() fail with EFBIG instead of killing us.
+        signal(SIGXFSZ, SIG_IGN)
         let options: Options
         do { options = try Options.parse(arguments) } catch {
             printError("error: \(error)\nrun 'rapport --help' for usage\n")
@@ -36,6 +38,24 @@ public enum Rapport {
             }
             clock.now = t
             pinned = t
+        }
+
+        if options.check || options.recover {
+            guard !options.demo else { printError("error: --check and --recover work on a store directory, not --demo\n"); return 2 }
+            let directory = options.dataDirectory ?? environment["RAPPORT_DATA"] ?? defaultDataDirectory(environment)
+            if options.check {
+                let report = Database.check(directory: directory)
+                print(report, terminator: "")
+                return report.isSound ? 0 : 1
+            }
+            do {
+                let report = try Database.recover(directory: directory)
+                print(report, terminator: "")
+                return 0
+            } catch {
+                printError(describe(error))
+                return 1
+            }
         }
 
         let database: Database
@@ -81,7 +101,7 @@ public enum Rapport {
         if isatty(0) != 0 {
             return InteractiveLoop(session: session, options: options).run()
         }
-        return runSource(readAll(FileHandle.standardInput), session: session, options: options)
+        return runStandardInput(session: session, options: options)
     }
 
     static func openDatabase(_ options: Options, clock: Clock, environment: [String: String]) throws -> Database {
@@ -110,7 +130,7 @@ public enum Rapport {
     // MARK: Scripts
 
     static func runScript(_ path: String, session: Session, options: Options) -> Int32 {
-        if path == "-" { return runSource(readAll(FileHandle.standardInput), session: session, options: options) }
+        if path == "-" { return runStandardInput(session: session, options: options) }
         guard let data = FileManager.default.contents(atPath: path) else {
             printError("error: cannot read the script '\(path)'\n")
             return 2
@@ -125,29 +145,60 @@ public enum Rapport {
     static func runSource(_ source: String, session: Session, options: Options) -> Int32 {
         var status = ExitStatus()
         for command in ScriptReader.commands(in: source) {
-            if options.echo { FileHandle.standardOutput.write(Data(("> " + command.text + "\n").utf8)) }
-            let outcome = session.run(command.text, firstLine: command.line, source: source)
-            write(outcome)
-            status.record(outcome.status)
-            if options.bail, outcome.status != .success { break }
+            if !run(command, source: source, session: session, options: options, status: &status) { break }
         }
         return status.code
     }
 
-    static func readAll(_ handle: FileHandle) -> String {
-        let data = handle.readDataToEndOfFile()
-        return String(decoding: data, as: UTF8.self)
+    /// Runs commands from standard input as their lines arrive, so a program feeding
+    /// Rapport through a pipe sees each command's answer before it sends the next.
+    static func runStandardInput(session: Session, options: Options) -> Int32 {
+        var status = ExitStatus()
+        var accumulator = ScriptReader.Accumulator()
+        var lineNumber = 0
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        while true {
+            let length = getline(&line, &capacity, stdin)
+            if length < 0 { break }
+            lineNumber += 1
+            var bytes = UnsafeBufferPointer(start: UnsafeRawPointer(line!).assumingMemoryBound(to: UInt8.self), count: length)
+            if bytes.last == 10 { bytes = UnsafeBufferPointer(rebasing: bytes.dropLast()) }
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                printError("error: line \(lineNumber) of standard input is not UTF-8 text\n")
+                status.record(.usageError)
+                if options.bail { break }
+                continue
+            }
+            guard let command = accumulator.feed(Substring(text), lineNumber: lineNumber) else { continue }
+            if !run(command, source: nil, session: session, options: options, status: &status) { return status.code }
+        }
+        if let command = accumulator.finish() {
+            _ = run(command, source: nil, session: session, options: options, status: &status)
+        }
+        return status.code
+    }
+
+    /// Runs one script command; false when `--bail` says to stop.
+    private static func run(_ command: ScriptReader.Command, source: String?, session: Session, options: Options,
+                            status: inout ExitStatus) -> Bool {
+        if options.echo { StandardStreams.output("> " + command.text + "\n") }
+        let outcome = session.run(command.text, firstLine: command.line, source: source)
+        write(outcome)
+        status.record(outcome.status)
+        return !(options.bail && outcome.status != .success)
     }
 
     // MARK: Output
 
     static func write(_ outcome: CommandOutcome) {
-        if !outcome.output.isEmpty { FileHandle.standardOutput.write(Data(outcome.output.utf8)) }
-        if !outcome.messages.isEmpty { FileHandle.standardError.write(Data(outcome.messages.utf8)) }
+        if !outcome.output.isEmpty { StandardStreams.output(outcome.output) }
+        if !outcome.messages.isEmpty { StandardStreams.error(outcome.messages) }
     }
 
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        StandardStreams.error(text)
     }
 
     static func describe(_ error: Error) -> String {

@@ -11,26 +11,46 @@ public struct ScriptReader {
     }
 
     public static func commands(in source: String) -> [Command] {
+        var accumulator = Accumulator()
         var result: [Command] = []
-        var pending: [Substring] = []
-        var pendingLine = 0
-        for (index, rawLine) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if let command = accumulator.feed(line, lineNumber: index + 1) { result.append(command) }
+        }
+        if let command = accumulator.finish() { result.append(command) }
+        return result
+    }
+
+    /// Gathers lines into commands one line at a time, for input that arrives as it is
+    /// written (a pipe into `rapport -`).
+    public struct Accumulator {
+        private var pending: [Substring] = []
+        private var pendingLine = 0
+
+        public init() {}
+
+        /// Adds a line; returns a command once one is complete.
+        public mutating func feed(_ rawLine: Substring, lineNumber: Int) -> Command? {
             var line = rawLine
             if line.hasSuffix("\r") { line = line.dropLast() }
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
             if pending.isEmpty {
-                if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix("--") { continue }
-                pendingLine = index + 1
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix("--") { return nil }
+                pendingLine = lineNumber
             }
             pending.append(line)
             let text = pending.joined(separator: "\n")
-            if !isUnfinished(text) {
-                result.append(Command(text: text, line: pendingLine))
-                pending = []
-            }
+            guard !isUnfinished(text) else { return nil }
+            pending = []
+            return Command(text: text, line: pendingLine)
         }
-        if !pending.isEmpty { result.append(Command(text: pending.joined(separator: "\n"), line: pendingLine)) }
-        return result
+
+        /// What is left at the end of the input: an unfinished command, run as it is so
+        /// that it gets its error.
+        public mutating func finish() -> Command? {
+            guard !pending.isEmpty else { return nil }
+            defer { pending = [] }
+            return Command(text: pending.joined(separator: "\n"), line: pendingLine)
+        }
     }
 
     /// An open parenthesis: the command goes on past the end of the line. (A string

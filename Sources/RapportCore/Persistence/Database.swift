@@ -19,6 +19,7 @@ public final class Database {
     public static let snapshotFile = "snapshot.json"
     public static let journalFile = "journal.jsonl"
     public static let auditFile = "audit.jsonl"
+    public static let previousSnapshotFile = "snapshot.prev.json"
 
     private init(store: Store, directory: String?, readOnly: Bool) {
         self.store = store
@@ -40,6 +41,14 @@ public final class Database {
                 throw Diagnostic.runtime("cannot create the store directory \(directory): \(error)")
             }
         }
+        // A directory we cannot write to (a read-only mount, a backup on a CD) still opens,
+        // for reading; changes are then refused with a clear message.
+        var readOnly = readOnly
+        var warnings: [String] = []
+        if !readOnly, access(directory, W_OK) != 0 {
+            readOnly = true
+            warnings.append("warning: the store directory \(directory) is not writable (\(String(cString: strerror(errno)))): opened read-only, changes will be refused")
+        }
         // A reader takes no lock: it sees the snapshot and the journal's complete entries.
         var lock: DirectoryLock?
         if !readOnly {
@@ -57,7 +66,8 @@ public final class Database {
                     return try SnapshotCodec.read(buffer)
                 }
             } catch let e as SnapshotError {
-                throw Diagnostic.runtime("the snapshot \(snapshotPath) is damaged: \(e.description); it was left untouched")
+                throw Diagnostic(.runtime, "the snapshot \(snapshotPath) is damaged: \(e.description); it was left untouched",
+                                 notes: ["'rapport --data \(directory) --check' describes the damage; '--recover' rebuilds the store from what is intact"])
             } catch {
                 throw Diagnostic.runtime("cannot read \(snapshotPath): \(error)")
             }
@@ -65,6 +75,7 @@ public final class Database {
         let db = Database(store: store, directory: directory, readOnly: readOnly)
         db.lock = lock
         db.snapshotBytes = snapshotBytes
+        db.warnings = warnings
         try db.replayJournal()
         if !readOnly {
             do { db.journal = try AppendOnlyFile(path: directory + "/" + journalFile) } catch {
@@ -80,36 +91,20 @@ public final class Database {
         guard FileSystem.fileExists(path) else { return }
         let bytes: [UInt8]
         do { bytes = try FileSystem.readFile(path) } catch { throw Diagnostic.runtime("cannot read \(path): \(error)") }
-        var start = 0
-        var entry = 0
-        while start < bytes.count {
-            entry += 1
-            guard let newline = bytes[start...].firstIndex(of: 10) else {
-                try dropTornTail(path, at: start, entry: entry, reason: "it has no end of line")
-                break
-            }
-            do {
-                let set = try JournalCodec.decode(bytes[start..<newline], store: store)
-                if set.sequence > store.sequence { store.apply(set) }
-            } catch {
-                if newline == bytes.count - 1 {
-                    try dropTornTail(path, at: start, entry: entry, reason: "its checksum does not match")
-                    break
+        let replay = JournalReplay.run(bytes, into: store)
+        journalBytes = replay.validBytes
+        guard let problem = replay.problem else { return }
+        if problem.isTornTail {
+            warnings.append("warning: dropped the last journal entry (\(problem.entry), at byte \(problem.offset)) because \(problem.reason): it was torn by a crash before it was acknowledged")
+            if !isReadOnly {
+                do { try FileSystem.truncate(path, to: problem.offset) } catch {
+                    throw Diagnostic.runtime("cannot truncate the torn journal entry: \(error)")
                 }
-                throw Diagnostic.runtime("the journal \(path) is damaged at byte \(start) (entry \(entry)); it was left untouched")
             }
-            start = newline + 1
+            return
         }
-        journalBytes = min(start, bytes.count)
-    }
-
-    private func dropTornTail(_ path: String, at offset: Int, entry: Int, reason: String) throws {
-        warnings.append("warning: dropped the last journal entry (\(entry), at byte \(offset)) because \(reason): it was torn by a crash before it was acknowledged")
-        if !isReadOnly {
-            do { try FileSystem.truncate(path, to: offset) } catch {
-                throw Diagnostic.runtime("cannot truncate the torn journal entry: \(error)")
-            }
-        }
+        throw Diagnostic(.runtime, "the journal \(path) is damaged at byte \(problem.offset) (entry \(problem.entry)): \(problem.reason); it was left untouched",
+                                 notes: ["'rapport --data \(directory) --check' describes the damage; '--recover' rebuilds the store from what is intact"])
     }
 
     /// Makes a change set durable (journal append + fsync), then applies it.
@@ -131,24 +126,32 @@ public final class Database {
         store.apply(set)
     }
 
-    /// Writes a new snapshot and empties the journal, moving its entries to the audit log.
+    /// Writes a new snapshot, moves the journal's entries to the audit log and empties
+    /// the journal. The snapshot it replaces stays as `snapshot.prev.json`, so that a
+    /// damaged snapshot can be rebuilt from the previous one and the audit log.
     public func checkpoint() throws {
         guard let directory, !isReadOnly else { return }
         let journalPath = directory + "/" + Database.journalFile
+        let snapshotPath = directory + "/" + Database.snapshotFile
         do {
+            if FileSystem.fileExists(snapshotPath) {
+                try FileSystem.replaceWithLink(to: snapshotPath, at: directory + "/" + Database.previousSnapshotFile)
+            }
+            snapshotBytes = try SnapshotCodec.write(store, to: snapshotPath)
+            // A crash from here on leaves journal entries the new snapshot already holds:
+            // opening skips them by their sequence numbers.
             if journalBytes > 0 {
                 let entries = try FileSystem.readFile(journalPath)
                 let audit = try AppendOnlyFile(path: directory + "/" + Database.auditFile)
+                defer { audit.close() }
                 try audit.append(entries)
-                audit.close()
             }
-            snapshotBytes = try SnapshotCodec.write(store, to: directory + "/" + Database.snapshotFile)
             try journal?.truncate(to: 0)
             journalBytes = 0
         } catch let d as Diagnostic {
             throw d
         } catch {
-            throw Diagnostic.runtime("the snapshot was not written: \(error); the journal still holds every change")
+            throw Diagnostic.runtime("the snapshot was not completed: \(error); the journal still holds every change")
         }
     }
 

@@ -67,6 +67,7 @@ public enum FileSystem {
     }
 
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        if let code = FaultInjection.failure("write", path) { throw FileSystemError(path: path, operation: "write", code: code) }
         var done = 0
         while done < bytes.count {
             let n = write(fd, bytes.baseAddress! + done, min(bytes.count - done, 1 << 30))
@@ -83,19 +84,28 @@ public enum FileSystem {
         guard fd >= 0 else { throw FileSystemError(path: temp, operation: "create") }
         do {
             try bytes.withUnsafeBytes { try writeAll(fd, $0, path: temp) }
-            guard fsync(fd) == 0 else { throw FileSystemError(path: temp, operation: "fsync") }
+            try sync(fd, path: temp)
             guard close(fd) == 0 else { throw FileSystemError(path: temp, operation: "close") }
         } catch {
             close(fd)
             unlink(temp)
             throw error
         }
-        guard rename(temp, path) == 0 else {
-            let e = FileSystemError(path: path, operation: "rename a new version over")
+        let injected = FaultInjection.failure("rename", path)
+        guard injected == nil, rename(temp, path) == 0 else {
+            let e = FileSystemError(path: path, operation: "rename a new version over", code: injected ?? errno)
             unlink(temp)
             throw e
         }
         try fsyncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
+    /// fsync, or fdatasync when only the data must reach the disk.
+    static func sync(_ fd: Int32, path: String, dataOnly: Bool = false) throws {
+        let injected = FaultInjection.failure("fsync", path)
+        guard injected == nil, (dataOnly ? fdatasync(fd) : fsync(fd)) == 0 else {
+            throw FileSystemError(path: path, operation: dataOnly ? "fdatasync" : "fsync", code: injected ?? errno)
+        }
     }
 
     public static func fsyncDirectory(_ directory: String) throws {
@@ -123,6 +133,22 @@ public enum FileSystem {
     }
 
     public static func remove(_ path: String) { unlink(path) }
+
+    /// Makes `path` a second name of `target`'s current content (a hard link), replacing
+    /// whatever `path` was, atomically; falls back to a copy where links are refused.
+    public static func replaceWithLink(to target: String, at path: String) throws {
+        let temp = path + ".tmp-\(getpid())"
+        unlink(temp)
+        if link(target, temp) != 0 {
+            try writeAtomically(try readFile(target), to: path)
+            return
+        }
+        // When both names already lead to the same file, rename does nothing: unlink
+        // the temporary name in every case.
+        defer { unlink(temp) }
+        guard rename(temp, path) == 0 else { throw FileSystemError(path: path, operation: "rename") }
+        try fsyncDirectory((path as NSString).deletingLastPathComponent)
+    }
 }
 
 /// A file written only at its end, each append made durable (fdatasync) before it
@@ -133,6 +159,7 @@ public final class AppendOnlyFile {
 
     public init(path: String, mode: mode_t = 0o600) throws {
         self.path = path
+        if let code = FaultInjection.failure("open", path) { throw FileSystemError(path: path, operation: "open", code: code) }
         fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileSystemError(path: path, operation: "open") }
     }
@@ -142,7 +169,7 @@ public final class AppendOnlyFile {
         let before = lseek(fd, 0, SEEK_END)
         do {
             try bytes.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
-            guard fdatasync(fd) == 0 else { throw FileSystemError(path: path, operation: "fdatasync") }
+            try FileSystem.sync(fd, path: path, dataOnly: true)
         } catch {
             if before >= 0 { _ = ftruncate(fd, before) }
             throw error
@@ -184,7 +211,7 @@ public final class DirectoryLock {
                        "; close it first, or open this one with --read-only")
         }
         if exclusive {
-            let user = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+            let user = ProcessInfo.processInfo.environment["USER"] ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "uid \(getuid())"
             let text = "pid \(getpid()), user \(user), since \(ISO8601DateFormatter().string(from: Date()))\n"
             _ = ftruncate(fd, 0)
             _ = text.utf8CString.withUnsafeBufferPointer { pwrite(fd, $0.baseAddress!, $0.count - 1, 0) }

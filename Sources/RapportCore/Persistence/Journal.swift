@@ -99,3 +99,75 @@ enum JournalCodec {
         return set
     }
 }
+
+/// Applies a journal's (or the audit log's) entries to a store, in order, up to the
+/// first one that cannot be trusted.
+struct JournalReplay {
+    /// Why reading stopped before the end.
+    struct Problem {
+        var offset: Int
+        /// The entry's number in the file, from 1.
+        var entry: Int
+        var reason: String
+        /// The last entry, cut short or with a bad checksum: a write a crash interrupted.
+        var isTornTail: Bool
+    }
+
+    /// Bytes up to the end of the last good entry.
+    var validBytes = 0
+    var entries = 0
+    var applied = 0
+    var firstSequence: Int64?
+    var lastSequence: Int64?
+    var problem: Problem?
+
+    private static let entryStart = Array("{\"seq\":".utf8)
+
+    /// Entries at or below the store's sequence are already in it and are skipped; the
+    /// others must follow it without a gap, or the file does not belong to this snapshot.
+    static func run(_ bytes: [UInt8], into store: Store?) -> JournalReplay {
+        var replay = JournalReplay()
+        var start = 0
+        var expected = store.map { $0.sequence + 1 }
+        while start < bytes.count {
+            let entry = replay.entries + 1
+            let newline = bytes[start...].firstIndex(of: 10)
+            let end = newline ?? bytes.count
+            let looksLikeEntry = bytes[start..<end].starts(with: entryStart)
+            func stop(_ reason: String, torn: Bool) {
+                // Only our own half-written entry may be cut off; anything else is kept for a person to look at.
+                replay.problem = Problem(offset: start, entry: entry, reason: reason, isTornTail: torn && looksLikeEntry)
+            }
+            guard let newline else { stop("it has no end of line", torn: true); break }
+            let set: ChangeSet
+            do {
+                set = try JournalCodec.decode(bytes[start..<newline], store: store ?? Store())
+            } catch JournalCodec.LineError.checksum {
+                stop(looksLikeEntry ? "its checksum does not match" : "it is not a journal entry", torn: newline == bytes.count - 1)
+                break
+            } catch {
+                stop("it cannot be read (\(error))", torn: false)
+                break
+            }
+            if let e = expected, set.sequence > e {
+                stop("it holds change \(set.sequence) but change \(e) comes next: the file does not belong with this snapshot", torn: false)
+                break
+            }
+            if replay.firstSequence == nil { replay.firstSequence = set.sequence }
+            if let last = replay.lastSequence, set.sequence <= last {
+                stop("change \(set.sequence) comes after change \(last): the entries are out of order", torn: false)
+                break
+            }
+            replay.lastSequence = set.sequence
+            if let store, set.sequence > store.sequence {
+                store.apply(set)
+                replay.applied += 1
+            }
+            if let s = store { expected = s.sequence + 1 }
+            replay.entries = entry
+            start = newline + 1
+            replay.validBytes = start
+        }
+        return replay
+    }
+}

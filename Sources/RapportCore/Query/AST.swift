@@ -106,6 +106,10 @@ public enum Command: Sendable {
     case showCustomer(Literal)
     case showFields(EntityName?)
     case save
+    /// Verifies the store's files: checksums, order of changes, readable snapshot.
+    case check
+    /// Writes a consistent copy of the store into a new directory.
+    case backup(path: Literal)
     case help(String?)
     case setting(name: String, value: String?, span: SourceSpan)
 }

@@ -64,7 +64,8 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
     /// `source` is the whole text the span's line numbers refer to.
     public func rendered(source: String?, colour: Bool = false) -> String {
         let red = colour ? "\u{1B}[1;31m" : "", reset = colour ? "\u{1B}[0m" : ""
-        var out = "\(red)error:\(reset) \(message)"
+        let shown = message.count > 240 ? String(message.prefix(240)) + "…" : message
+        var out = "\(red)error:\(reset) \(shown)"
         if let span { out += " at \(span.start.line):\(span.start.column)" }
         out += "\n"
         if let span, let source {
@@ -72,10 +73,19 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
             if span.start.line >= 1, span.start.line <= lines.count {
                 var line = String(lines[span.start.line - 1])
                 if line.hasSuffix("\r") { line.removeLast() }
-                let chars = Array(line)
-                let startIndex = min(max(span.start.column - 1, 0), chars.count)
+                var chars = Array(line)
+                var startIndex = min(max(span.start.column - 1, 0), chars.count)
+                var length = max(span.length, 1)
+                // A long line is cut to a window around the fault, marked with ellipses.
+                if chars.count > 160 {
+                    length = min(length, 60)
+                    let from = max(0, startIndex - 60), to = min(chars.count, startIndex + length + 60)
+                    chars = (from > 0 ? ["…"] : []) + chars[from..<to] + (to < chars.count ? ["…"] : [])
+                    startIndex = startIndex - from + (from > 0 ? 1 : 0)
+                    line = String(chars)
+                }
                 let prefixWidth = DisplayWidth.of(String(chars[..<startIndex]).replacingTabs())
-                let covered = chars[startIndex..<min(chars.count, startIndex + max(span.length, 1))]
+                let covered = chars[startIndex..<min(chars.count, startIndex + length)]
                 let caretWidth = max(1, DisplayWidth.of(String(covered)))
                 out += "  \(line.replacingTabs())\n"
                 out += "  " + String(repeating: " ", count: prefixWidth) + red + String(repeating: "^", count: caretWidth) + reset + "\n"
@@ -93,6 +103,9 @@ extension String {
 
 /// The known name nearest to `name`, when it is close enough to be a likely typo.
 public func nearestName(to name: String, among candidates: [String]) -> String? {
+    // A name more than three characters longer than every candidate is no typo of one.
+    let longest = candidates.lazy.map(\.count).max() ?? 0
+    guard name.utf8.count <= 4 * (longest + 3), name.count <= longest + 3 else { return nil }
     let target = Array(name.lowercased())
     var best: (String, Int)?
     for c in candidates {

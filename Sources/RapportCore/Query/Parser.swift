@@ -6,7 +6,7 @@ public struct Parser {
     /// Words that start a command, for "did you mean" on an unknown one.
     public static let commandWords = [
         "find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log", "open",
-        "import", "export", "show", "save", "help", "set",
+        "import", "export", "show", "save", "help", "set", "check", "backup",
     ]
 
     public init(tokens: [Token]) { self.tokens = tokens }
@@ -90,6 +90,11 @@ public struct Parser {
             return .export(entity, condition, path: try parseString(what: "a file name in quotes"))
         case "show": _ = advance(); return try parseShow()
         case "save", "checkpoint": _ = advance(); return .save
+        case "check": _ = advance(); return .check
+        case "backup":
+            _ = advance()
+            try expect("to")
+            return .backup(path: try parseString(what: "a directory name in quotes"))
         case "help", "?":
             _ = advance()
             var topic: [String] = []

@@ -82,6 +82,17 @@ public final class Session {
         case .save:
             try database.checkpoint()
             note("saved a snapshot of \(store.customers.liveCount) customers", into: &outcome)
+        case .check:
+            guard let directory = database.directory else {
+                note("the demo store lives in memory: there are no files to check", into: &outcome)
+                return
+            }
+            let report = Database.check(directory: directory)
+            outcome.output += report.description
+            if !report.isSound { outcome.status = .runtimeError }
+        case .backup(let path):
+            guard case .string(let target, _) = path.kind else { throw Diagnostic.usage("expected a directory name", at: path.span) }
+            note(try database.backup(to: target), into: &outcome)
         case .help(let topic):
             outcome.output += Help.text(topic: topic)
         case .setting(let name, let value, let span):

@@ -1,0 +1,176 @@
+import Foundation
+
+/// What `check` or `recover` found: one line per file or action, and whether the store
+/// is sound.
+public struct MaintenanceReport: CustomStringConvertible {
+    public var lines: [String] = []
+    public var isSound = true
+
+    mutating func ok(_ line: String) { lines.append(line) }
+    mutating func problem(_ line: String) { lines.append(line); isSound = false }
+
+    public var description: String { lines.joined(separator: "\n") + "\n" }
+}
+
+extension Database {
+    // MARK: Check
+
+    /// Verifies a store directory without changing it: the snapshot's checksum and
+    /// format, every journal and audit entry's checksum and order, and that the journal
+    /// follows the snapshot. Works on a store that no longer opens.
+    public static func check(directory: String) -> MaintenanceReport {
+        var report = MaintenanceReport()
+        guard FileSystem.fileExists(directory) else {
+            report.problem("no store at \(directory)")
+            return report
+        }
+        var store: Store?
+        let snapshotPath = directory + "/" + snapshotFile
+        if FileSystem.fileExists(snapshotPath) {
+            do {
+                var size = 0
+                let s = try FileSystem.withMappedFile(snapshotPath) { buffer in
+                    size = buffer.count
+                    return try SnapshotCodec.read(buffer)
+                }
+                store = s
+                report.ok("\(snapshotFile): ok, \(size) bytes, up to change \(s.sequence), " +
+                          Entity.allCases.map { "\(s[$0].liveCount) \($0.rawValue)" }.joined(separator: ", "))
+            } catch {
+                report.problem("\(snapshotFile): damaged: \(error)")
+            }
+        } else {
+            store = Store()
+            report.ok("\(snapshotFile): none yet (an empty store)")
+        }
+        checkLog(directory + "/" + journalFile, name: journalFile, store: store, report: &report)
+        checkLog(directory + "/" + auditFile, name: auditFile, store: nil, report: &report)
+        report.ok(report.isSound ? "the store is sound" : "the store is damaged: 'rapport --data \(directory) --recover' rebuilds it from what is intact")
+        return report
+    }
+
+    private static func checkLog(_ path: String, name: String, store: Store?, report: inout MaintenanceReport) {
+        guard FileSystem.fileExists(path) else { report.ok("\(name): none"); return }
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.readFile(path) } catch { report.problem("\(name): \(error)"); return }
+        let replay = JournalReplay.run(bytes, into: store)
+        let range = replay.firstSequence.map { " (changes \($0) to \(replay.lastSequence!))" } ?? ""
+        guard let p = replay.problem else {
+            report.ok("\(name): ok, \(replay.entries) \(replay.entries == 1 ? "entry" : "entries")\(range)")
+            return
+        }
+        let what = p.isTornTail ? "a torn last entry (a crash mid-write; dropped when the store opens)" : "damaged"
+        let line = "\(name): \(what) at byte \(p.offset), entry \(p.entry): \(p.reason); \(replay.entries) good entries before it\(range)"
+        if p.isTornTail { report.ok(line) } else { report.problem(line) }
+    }
+
+    // MARK: Recover
+
+    /// Rebuilds a damaged store from what is intact: the snapshot if it reads, else the
+    /// previous snapshot plus the audit log's later entries (else the audit log alone),
+    /// then the journal's entries up to the first bad one. The damaged files are moved,
+    /// never deleted, into `damaged-TIME/` in the store; the report says what was dropped.
+    public static func recover(directory: String, now: Date = Date()) throws -> MaintenanceReport {
+        guard FileSystem.fileExists(directory) else { throw Diagnostic.runtime("no store at \(directory)") }
+        let lock: DirectoryLock
+        do { lock = try DirectoryLock.acquire(directory: directory, exclusive: true) } catch {
+            throw Diagnostic.runtime("\(error)")
+        }
+        defer { lock.release() }
+        var report = MaintenanceReport()
+        let path = { (name: String) in directory + "/" + name }
+        func load(_ name: String) -> Store? {
+            guard FileSystem.fileExists(path(name)) else { return nil }
+            return try? FileSystem.withMappedFile(path(name)) { try SnapshotCodec.read($0) }
+        }
+        func readLog(_ name: String) throws -> [UInt8] {
+            FileSystem.fileExists(path(name)) ? try FileSystem.readFile(path(name)) : []
+        }
+
+        var damaged: [String] = []
+        let store: Store
+        if let s = load(snapshotFile) {
+            store = s
+            report.ok("\(snapshotFile) is intact (up to change \(s.sequence))")
+        } else {
+            if FileSystem.fileExists(path(snapshotFile)) { damaged.append(snapshotFile) }
+            let base = load(previousSnapshotFile)
+            store = base ?? Store()
+            report.ok(base.map { "\(snapshotFile) is damaged or missing: starting from \(previousSnapshotFile) (up to change \($0.sequence))" }
+                      ?? "\(snapshotFile) is damaged or missing and there is no previous snapshot: starting from an empty store")
+            let audit = JournalReplay.run(try readLog(auditFile), into: store)
+            report.ok("\(auditFile): replayed \(audit.applied) changes after it")
+            if let p = audit.problem {
+                report.problem("\(auditFile): stopped at byte \(p.offset), entry \(p.entry): \(p.reason)")
+            }
+        }
+
+        let journalBytes = try readLog(journalFile)
+        let journal = JournalReplay.run(journalBytes, into: store)
+        report.ok("\(journalFile): replayed \(journal.applied) changes")
+        if let p = journal.problem {
+            let dropped = journalBytes.count - p.offset
+            let after = journalBytes[p.offset...].filter { $0 == 10 }.count
+            report.problem("\(journalFile): dropped \(dropped) bytes from byte \(p.offset) (entry \(p.entry) and \(max(after - 1, 0)) after it): \(p.reason)")
+            damaged.append(journalFile)
+        }
+
+        // Keep every damaged file for a person to look at, then write the rebuilt store.
+        if !damaged.isEmpty {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            formatter.dateFormat = "yyyyMMdd'T'HHmmss"
+            let folder = "damaged-" + formatter.string(from: now)
+            try FileSystem.createDirectory(path(folder), mode: 0o700)
+            for name in damaged {
+                let copy = try FileSystem.readFile(path(name))
+                try FileSystem.writeAtomically(copy, to: path(folder) + "/" + name)
+            }
+            report.ok("the damaged files were kept in \(path(folder))")
+        }
+        if journal.validBytes > 0 {
+            let audit = try AppendOnlyFile(path: path(auditFile))
+            defer { audit.close() }
+            try audit.append(Array(journalBytes[..<journal.validBytes]))
+        }
+        _ = try SnapshotCodec.write(store, to: path(snapshotFile))
+        try FileSystem.writeAtomically([], to: path(journalFile))
+        report.ok("wrote a new snapshot: up to change \(store.sequence), " +
+                  Entity.allCases.map { "\(store[$0].liveCount) \($0.rawValue)" }.joined(separator: ", "))
+        return report
+    }
+
+    // MARK: Backup
+
+    /// Writes a consistent copy of the open store into `target`, a new or empty
+    /// directory: a snapshot of the store as it is now, and the audit trail so far.
+    /// `rapport --data TARGET` opens the copy.
+    public func backup(to target: String) throws -> String {
+        if FileSystem.fileExists(target) {
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
+            guard contents.isEmpty else {
+                throw Diagnostic.runtime("\(target) is not empty: back up into a new or empty directory")
+            }
+        }
+        if let directory, (target as NSString).standardizingPath == (directory as NSString).standardizingPath {
+            throw Diagnostic.runtime("cannot back up a store into itself")
+        }
+        do {
+            try FileSystem.createDirectory(target, mode: 0o700)
+            _ = try SnapshotCodec.write(store, to: target + "/" + Database.snapshotFile)
+            if let directory {
+                var audit: [UInt8] = []
+                for name in [Database.auditFile, Database.journalFile] where FileSystem.fileExists(directory + "/" + name) {
+                    audit += try FileSystem.readFile(directory + "/" + name)
+                }
+                if !audit.isEmpty { try FileSystem.writeAtomically(audit, to: target + "/" + Database.auditFile) }
+            }
+        } catch let d as Diagnostic {
+            throw d
+        } catch {
+            throw Diagnostic.runtime("the backup was not completed: \(error)")
+        }
+        return "backed up \(store.customers.liveCount) customers (up to change \(store.sequence)) to \(target)"
+    }
+}

@@ -1,0 +1,346 @@
+import Foundation
+import XCTest
+
+/// Nothing lost, nothing half-done: crashes, disk faults, corruption, atomic commands,
+/// backups and hostile input, each against the real binary. docs/reliability.md maps
+/// every guarantee to the test here that proves it.
+final class ReliabilityTests: XCTestCase {
+    var root: String!
+    var data: String { root + "/store" }
+
+    override func setUp() {
+        root = NSTemporaryDirectory() + "rapport-reliability-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    @discardableResult
+    func rapport(_ args: [String], stdin: String? = nil, faults: String? = nil, store: String? = nil) -> RapportRunner.Result {
+        RapportRunner.run(["--data", store ?? data, "--now", "2026-11-01", "--timezone", "UTC"] + args, stdin: stdin,
+                          environment: faults.map { ["RAPPORT_TEST_FAULTS": $0] } ?? [:])
+    }
+
+    func csv(_ command: String, store: String? = nil) -> String {
+        let r = rapport(["--format", "csv", "-c", command], store: store)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return r.stdout
+    }
+
+    /// Three customers and a snapshot, then one change in the journal.
+    func makeStore(customers: Int = 3) {
+        var commands: [String] = []
+        for i in 1...customers { commands += ["-c", "add customer id: \"C\(i)\", name: \"客户\(i)\", city: 上海, points: \(i)"] }
+        XCTAssertEqual(rapport(commands + ["-c", "save", "-c", "log contact C1 via phone \"first\""]).status, 0)
+    }
+
+    func bytes(_ name: String) -> Data { FileManager.default.contents(atPath: data + "/" + name) ?? Data() }
+
+    // MARK: Crashes
+
+    func testSigkillDuringChangesLosesNothingAcknowledged() throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/crashtest").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, "--kills", "30", "--seed", "20261101", "--bin", RapportRunner.binary.path]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("30 kills survived"), text)
+        XCTAssertTrue(text.contains("0 lost"), text)
+    }
+
+    // MARK: Disk faults
+
+    func testFailedJournalWriteChangesNothingAndTheShellGoesOn() {
+        makeStore()
+        for fault in ["write:journal.jsonl:1", "fsync:journal.jsonl:1", "write:journal.jsonl:1:ENOSPC"] {
+            let contacts = Int(csv("count contacts").split(separator: "\n")[1])!
+            let r = rapport(["--format", "csv", "-"], stdin: """
+                log contact C2 via visit "lost to the fault"
+                count contacts
+                log contact C3 via visit "after the fault"
+                count contacts
+                """, faults: fault)
+            XCTAssertEqual(r.status, 1, fault)
+            XCTAssertTrue(r.stderr.contains("the change was not saved"), "\(fault): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("journal.jsonl"), "names the file: \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("nothing changed"), r.stderr)
+            XCTAssertEqual(r.stdout, "count\n\(contacts)\ncount\n\(contacts + 1)\n",
+                           "\(fault): the failed change is not in memory; the next one works")
+            XCTAssertEqual(csv("find contacts where note = \"lost to the fault\" show id"), "id\n", fault)
+            XCTAssertEqual(csv("count contacts"), "count\n\(contacts + 1)\n", "\(fault): after a restart too")
+        }
+    }
+
+    func testFailedSnapshotKeepsTheOldOneAndTheJournal() {
+        makeStore()
+        for fault in ["write:snapshot.json:1", "fsync:snapshot.json:1", "rename:snapshot.json:1", "write:snapshot.json:1:ENOSPC"] {
+            let snapshot = bytes("snapshot.json"), journal = bytes("journal.jsonl")
+            let r = rapport(["-c", "save", "-c", "count customers"], faults: fault)
+            XCTAssertEqual(r.status, 1, fault)
+            XCTAssertTrue(r.stderr.contains("the snapshot was not completed"), "\(fault): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("3"), "the shell goes on after the failure: \(r.stdout)")
+            XCTAssertEqual(bytes("snapshot.json"), snapshot, "\(fault): the old snapshot is untouched")
+            XCTAssertEqual(bytes("journal.jsonl"), journal, "\(fault): the journal still holds every change")
+            let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: data))?.filter { $0.contains(".tmp-") } ?? []
+            XCTAssertEqual(leftovers, [], "no temporary file is left behind")
+            XCTAssertEqual(csv("count contacts"), "count\n1\n")
+        }
+    }
+
+    func testSizeLimitedFileFailsCleanly() throws {
+        makeStore(customers: 40)
+        let big = root + "/big.jsonl"
+        let rows = (0..<3000).map { #"{"id":"B\#($0)","name":"批量客户\#($0)","note":"\#(String(repeating: "x", count: 40))"}"# }
+        try rows.joined(separator: "\n").write(toFile: big, atomically: true, encoding: .utf8)
+        let journal = bytes("journal.jsonl")
+        // `ulimit -f 64`: no file may grow past 64 KiB; the import's journal entry would.
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "ulimit -f 64; exec \"$0\" \"$@\"", RapportRunner.binary.path, "--data", data, "--format", "csv",
+                           "-c", "import customers from \"\(big)\"", "-c", "count customers", "-c", "log contact C2 via sms \"small\""]
+        let err = Pipe(), out = Pipe()
+        shell.standardError = err
+        shell.standardOutput = out
+        try shell.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        shell.waitUntilExit()
+        XCTAssertEqual(shell.terminationStatus, 1, stderr)
+        XCTAssertTrue(stderr.contains("File too large"), stderr)
+        XCTAssertTrue(stdout.hasPrefix("count\n40\n"), "the import changed nothing: \(stdout)")
+        XCTAssertEqual(bytes("journal.jsonl").prefix(journal.count), journal, "the journal before the import is intact")
+        XCTAssertEqual(csv("count customers"), "count\n40\n")
+        XCTAssertEqual(csv("count contacts"), "count\n2\n", "the small change after the failure was kept")
+    }
+
+    /// A real full disk and a real read-only file system: a small tmpfs (needs root to
+    /// mount; skipped elsewhere, the size-limited file test covers the same path).
+    func testFullDiskAndReadOnlyMount() throws {
+        let mountPoint = root + "/tmpfs"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        func sh(_ command: String) -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", command]
+            p.standardError = FileHandle.nullDevice
+            try? p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        guard getuid() == 0, sh("mount -t tmpfs -o size=160k tmpfs '\(mountPoint)'") == 0 else {
+            throw XCTSkip("cannot mount a tmpfs here")
+        }
+        defer { _ = sh("umount '\(mountPoint)'") }
+        let store = mountPoint + "/store"
+        var commands: [String] = []
+        for i in 1...150 { commands += ["-c", "add customer id: \"C\(i)\", name: \"\(String(repeating: "名", count: 80))\""] }
+        var r = rapport(commands, store: store)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // Fill the disk with the rest of its space, then try a change and a snapshot.
+        _ = sh("dd if=/dev/zero of='\(mountPoint)/filler' bs=1k count=1000 2>/dev/null")
+        r = rapport(["-c", "update customers set city = \(String(repeating: "城", count: 200))", "-c", "save", "-c", "count customers"], store: store)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("No space left on device"), r.stderr)
+        XCTAssertTrue(r.stdout.contains("150"), "the shell went on: \(r.stdout)")
+        XCTAssertEqual(csv("count customers where city is not null", store: store), "count\n0\n", "nothing half-applied")
+        XCTAssertEqual(csv("count customers", store: store), "count\n150\n")
+
+        _ = sh("rm -f '\(mountPoint)/filler'")
+        XCTAssertEqual(sh("mount -o remount,ro '\(mountPoint)'"), 0)
+        r = rapport(["--format", "csv", "-c", "count customers", "-c", "log contact C1 via phone \"x\""], store: store)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("opened read-only"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("changes are refused"), r.stderr)
+        XCTAssertEqual(r.stdout, "count\n150\n")
+    }
+
+    // MARK: Corruption
+
+    func testFlippedJournalByteIsFoundCheckedAndRecovered() throws {
+        makeStore()
+        XCTAssertEqual(rapport(["-c", "log contact C2 via email \"second\"", "-c", "log contact C3 via sms \"third\""]).status, 0)
+        var journal = bytes("journal.jsonl")
+        let firstEnd = journal.firstIndex(of: 10)!
+        journal[firstEnd + 40] ^= 0x01   // inside the second of three entries
+        try journal.write(to: URL(fileURLWithPath: data + "/journal.jsonl"))
+
+        let open = rapport(["-c", "count customers"])
+        XCTAssertEqual(open.status, 1)
+        XCTAssertTrue(open.stderr.contains("journal.jsonl is damaged at byte \(firstEnd + 1) (entry 2)"), open.stderr)
+        XCTAssertEqual(bytes("journal.jsonl"), journal, "never overwritten")
+
+        let check = RapportRunner.run(["--data", data, "--check"])
+        XCTAssertEqual(check.status, 1)
+        XCTAssertTrue(check.stdout.contains("journal.jsonl: damaged at byte \(firstEnd + 1), entry 2"), check.stdout)
+
+        let recover = RapportRunner.run(["--data", data, "--recover"])
+        XCTAssertEqual(recover.status, 0, recover.stderr)
+        XCTAssertTrue(recover.stdout.contains("dropped"), recover.stdout)
+        XCTAssertTrue(recover.stdout.contains("entry 2 and 1 after it"), recover.stdout)
+        XCTAssertEqual(csv("find contacts show note"), "note\nfirst\n", "the valid prefix is kept")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: data).filter { $0.hasPrefix("damaged-") }
+        XCTAssertEqual(kept.count, 1)
+        XCTAssertEqual(FileManager.default.contents(atPath: data + "/" + kept[0] + "/journal.jsonl"), journal)
+        XCTAssertEqual(RapportRunner.run(["--data", data, "--check"]).status, 0)
+    }
+
+    func testTruncatedSnapshotIsRebuiltFromThePreviousOneAndTheAuditLog() throws {
+        makeStore()
+        XCTAssertEqual(rapport(["-c", "update customers where id = C2 set tier = gold", "-c", "save",
+                                "-c", "log purchase C3 amount 99.5"]).status, 0)
+        let expected = csv("find customers show id, tier, points, totalSpent")
+        let snapshot = bytes("snapshot.json")
+        try snapshot.prefix(snapshot.count / 2).write(to: URL(fileURLWithPath: data + "/snapshot.json"))
+
+        let open = rapport(["-c", "count customers"])
+        XCTAssertEqual(open.status, 1)
+        XCTAssertTrue(open.stderr.contains("snapshot.json is damaged"), open.stderr)
+        XCTAssertTrue(open.stderr.contains("--recover"), open.stderr)
+        XCTAssertTrue(RapportRunner.run(["--data", data, "--check"]).stdout.contains("snapshot.json: damaged"))
+
+        let recover = RapportRunner.run(["--data", data, "--recover"])
+        XCTAssertEqual(recover.status, 0, recover.stderr)
+        XCTAssertTrue(recover.stdout.contains("starting from snapshot.prev.json"), recover.stdout)
+        XCTAssertEqual(csv("find customers show id, tier, points, totalSpent"), expected, "nothing lost")
+    }
+
+    func testJournalFromAnotherStoreIsRefused() throws {
+        makeStore()
+        let other = root + "/other"
+        XCTAssertEqual(rapport(["-c", "add customer id: \"X1\"", "-c", "add customer id: \"X2\"", "-c", "add customer id: \"X3\"",
+                                "-c", "save", "-c", "add customer id: \"X4\"", "-c", "add customer id: \"X5\""], store: other).status, 0)
+        // Our snapshot ends at change 3, so change 4 must come next; the other store's
+        // journal line holds its change 5.
+        let foreign = FileManager.default.contents(atPath: other + "/journal.jsonl")!
+        let lines = foreign.split(separator: 10)
+        try (Data(lines[1]) + Data([10])).write(to: URL(fileURLWithPath: data + "/journal.jsonl"))
+        let r = rapport(["-c", "count customers"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("does not belong with this snapshot"), r.stderr)
+        XCTAssertEqual(bytes("journal.jsonl"), Data(lines[1]) + Data([10]), "never overwritten")
+    }
+
+    func testAFileThatIsNotAJournalIsNotCutOff() throws {
+        makeStore()
+        let csvText = Data("id,name\nC1,Someone\nC2,Else".utf8)   // no final newline, like a torn entry
+        try csvText.write(to: URL(fileURLWithPath: data + "/journal.jsonl"))
+        let r = rapport(["-c", "count customers"])
+        XCTAssertEqual(r.status, 1, "a swapped file is not a torn write: \(r.stderr)")
+        XCTAssertTrue(r.stderr.contains("not a journal entry"), r.stderr)
+        XCTAssertEqual(bytes("journal.jsonl"), csvText)
+    }
+
+    // MARK: Atomic commands
+
+    func testUpdateInvalidForOneMatchedCustomerChangesNone() {
+        makeStore()
+        let before = csv("find customers show id, name, points")
+        let r = rapport(["-c", "update customers where city = 上海 set id = \"SAME\""])
+        XCTAssertNotEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(csv("find customers show id, name, points"), before)
+        let bad = rapport(["-c", "update customers set points = 5, satisfaction = 9"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertEqual(csv("find customers show id, name, points"), before)
+    }
+
+    // MARK: Two processes
+
+    func testSecondWriterIsToldWhoHoldsTheStore() throws {
+        makeStore()
+        let holder = Process()
+        holder.executableURL = RapportRunner.binary
+        holder.arguments = ["--data", data, "-"]
+        let input = Pipe(), output = Pipe()
+        holder.standardInput = input
+        holder.standardOutput = output
+        try holder.run()
+        defer { try? input.fileHandleForWriting.close(); holder.waitUntilExit() }
+        // Once the holder has answered a command, it has the store open and locked.
+        input.fileHandleForWriting.write(Data("count customers\n".utf8))
+        XCTAssertFalse(output.fileHandleForReading.availableData.isEmpty, "the holder answers")
+        let r = rapport(["-c", "count customers"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("pid \(holder.processIdentifier),"), "holder \(holder.processIdentifier): \(r.stderr)")
+        let reader = rapport(["--read-only", "--format", "csv", "-c", "count customers"])
+        XCTAssertEqual(reader.stdout, "count\n3\n", reader.stderr)
+    }
+
+    // MARK: Backups
+
+    func testBackupWhileInUseRestoresTheSameAnswers() throws {
+        makeStore()
+        let backup = root + "/backup"
+        let queries = ["find customers show *", "find contacts show *", "count customers by city"]
+        let r = rapport(["-c", "log purchase C2 amount 10", "-c", "backup to \"\(backup)\""])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("backed up 3 customers"), r.stdout)
+        let expected = queries.map { csv($0) }
+        XCTAssertEqual(rapport(["-c", "log contact C3 via phone \"after\""]).status, 0)
+        // The original moved on; the backup is the store as it was when it was taken.
+        XCTAssertEqual(csv("count contacts"), "count\n2\n")
+        XCTAssertEqual(queries.map { csv($0, store: backup) }, expected)
+        let again = rapport(["-c", "backup to \"\(backup)\""])
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.stderr.contains("not empty"), again.stderr)
+        let mode = try FileManager.default.attributesOfItem(atPath: backup)[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o700)
+    }
+
+    // MARK: Hostile input
+
+    func testHostileInputGetsAClearErrorNeverACrash() throws {
+        let deep = "find customers where " + String(repeating: "(", count: 100_000) + "tier = gold" + String(repeating: ")", count: 100_000)
+        let cases: [(String, String)] = [
+            ("find customers where name = \"unterminated", "unterminated string"),
+            (deep, "nested too deeply"),
+            ("find customers where " + String(repeating: "not ", count: 50_000) + "tier = gold", "nested too deeply"),
+            ("find customers where " + String(repeating: "x", count: 10_000_000) + " = 1", "unknown field"),
+            ("find customers where totalSpent > 1e999", "out of range"),
+            ("find customers limit 99999999999999999999", "whole number"),
+            ("find customers where birthday = 2026-02-30", "is not a date"),
+            ("add customer id: \"Z\", birthday: 2025-02-29", "is not a date"),
+            ("find customers where name = \"a\" and", "expected"),
+            ("find customers where tier in (", "expected"),
+        ]
+        for (input, message) in cases {
+            let r = RapportRunner.run(["--demo-size", "20", "-"], stdin: input + "\n")
+            XCTAssertEqual(r.status, 2, "\(input.prefix(60)): \(r.stderr.prefix(300))")
+            XCTAssertTrue(r.stderr.contains(message), "\(input.prefix(60)): \(r.stderr.prefix(300))")
+            XCTAssertLessThan(r.stderr.utf8.count, 2000, "a long line is shown in a window, not whole")
+        }
+        var invalid = Data("count customers\n".utf8)
+        invalid.append(contentsOf: [0xFF, 0xFE, 0x0A])
+        let script = root + "/bad.rq"
+        try invalid.write(to: URL(fileURLWithPath: script))
+        let file = RapportRunner.run(["--demo-size", "20", script])
+        XCTAssertEqual(file.status, 2)
+        XCTAssertTrue(file.stderr.contains("not UTF-8"), file.stderr)
+    }
+
+    func testClosedStandardOutputEndsQuietly() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "\"$0\" --demo-size 20000 -c 'find customers show *' > \"$1\"", RapportRunner.binary.path, "/dev/full"]
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertFalse(text.contains("Fatal error"), text)
+        let pipe = Process()
+        pipe.executableURL = URL(fileURLWithPath: "/bin/bash")
+        pipe.arguments = ["-c", "set -o pipefail; \"$0\" --demo-size 20000 -c 'find customers show *' | head -1 >/dev/null", RapportRunner.binary.path]
+        try pipe.run()
+        pipe.waitUntilExit()
+        XCTAssertEqual(pipe.terminationStatus, 0, "a reader that stops early is not a crash")
+    }
+}
