@@ -99,7 +99,7 @@ public enum Rapport {
         }
         if let script = options.scriptFile { return runScript(script, session: session, options: options) }
         if isatty(0) != 0 {
-            return InteractiveLoop(session: session, options: options).run()
+            return InteractiveShell(session: session, options: options, environment: environment).run()
         }
         return runStandardInput(session: session, options: options)
     }

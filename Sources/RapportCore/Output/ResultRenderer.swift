@@ -4,6 +4,10 @@ import Foundation
 public struct ResultRenderer {
     public var format: OutputFormat
     public var formatter: ValueFormatter
+    /// Bold headers and a dim row count in tables, for a terminal.
+    public var colour = false
+    /// Asked every thousand rows; true abandons the rendering.
+    public var isCancelled: (() -> Bool)?
 
     public init(format: OutputFormat, timeZone: TimeZone) {
         self.format = format
@@ -12,6 +16,11 @@ public struct ResultRenderer {
 
     /// The whole output for `result`, ending with a newline (JSON Lines of no rows is empty).
     public func render(_ result: ResultSet) -> String {
+        renderUnlessCancelled(result) ?? ""
+    }
+
+    /// The output for `result`, or nil when `isCancelled` said stop.
+    public func renderUnlessCancelled(_ result: ResultSet) -> String? {
         switch format {
         case .table: return table(result)
         case .csv: return csv(result)
@@ -22,14 +31,19 @@ public struct ResultRenderer {
 
     // MARK: Table
 
-    private func table(_ result: ResultSet) -> String {
+    private func stop(_ row: Int) -> Bool {
+        row & 1023 == 1023 && isCancelled?() == true
+    }
+
+    private func table(_ result: ResultSet) -> String? {
         let columns = result.columns
         var widths = columns.map { DisplayWidth.of(tableCell($0)) }
         var numeric = [Bool](repeating: false, count: columns.count)
         var textual = [Bool](repeating: false, count: columns.count)
         var cells: [[String]] = []
         cells.reserveCapacity(result.rows.count)
-        for row in result.rows {
+        for (i, row) in result.rows.enumerated() {
+            if stop(i) { return nil }
             var line: [String] = []
             line.reserveCapacity(columns.count)
             for c in columns.indices {
@@ -58,11 +72,18 @@ public struct ResultRenderer {
             out += line
             out += "\n"
         }
+        let (bold, dim, reset) = colour ? ("\u{1B}[1m", "\u{1B}[2m", "\u{1B}[0m") : ("", "", "")
+        out += bold
         emit(columns.map(tableCell))
+        out.removeLast()
+        out += reset + "\n"
         emit(widths.map { String(repeating: "-", count: $0) })
-        for line in cells { emit(line) }
+        for (i, line) in cells.enumerated() {
+            if stop(i) { return nil }
+            emit(line)
+        }
         let n = result.rows.count
-        out += n == 1 ? "(1 row)\n" : "(\(n) rows)\n"
+        out += dim + (n == 1 ? "(1 row)" : "(\(n) rows)") + reset + "\n"
         return out
     }
 
@@ -84,10 +105,11 @@ public struct ResultRenderer {
 
     // MARK: CSV
 
-    private func csv(_ result: ResultSet) -> String {
+    private func csv(_ result: ResultSet) -> String? {
         var out = CSVWriter.row(result.columns)
         let width = result.columns.count
-        for row in result.rows {
+        for (i, row) in result.rows.enumerated() {
+            if stop(i) { return nil }
             out += CSVWriter.row((0..<width).map { $0 < row.count ? formatter.text(row[$0], forCSV: true) : "" })
         }
         return out
@@ -95,11 +117,12 @@ public struct ResultRenderer {
 
     // MARK: JSON
 
-    private func json(_ result: ResultSet) -> String {
+    private func json(_ result: ResultSet) -> String? {
         if result.rows.isEmpty { return "[]\n" }
         let keys = result.columns.map(JSONText.quoted)
         var out = "[\n"
         for (i, row) in result.rows.enumerated() {
+            if stop(i) { return nil }
             if i > 0 { out += ",\n" }
             object(keys, row, into: &out)
         }
@@ -107,10 +130,11 @@ public struct ResultRenderer {
         return out
     }
 
-    private func jsonl(_ result: ResultSet) -> String {
+    private func jsonl(_ result: ResultSet) -> String? {
         let keys = result.columns.map(JSONText.quoted)
         var out = ""
-        for row in result.rows {
+        for (i, row) in result.rows.enumerated() {
+            if stop(i) { return nil }
             object(keys, row, into: &out)
             out += "\n"
         }

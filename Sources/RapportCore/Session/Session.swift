@@ -25,6 +25,8 @@ public final class Session {
     public var clock: Clock
     /// Pinned by `--now` or `set now`; otherwise the clock follows the system time.
     public var pinnedNow: Int64?
+    /// Asked while a long result is written out; true stops it (Ctrl-C in the shell).
+    public var isCancelled: () -> Bool = { false }
 
     public init(database: Database, settings: Settings, clock: Clock, pinnedNow: Int64? = nil) {
         self.database = database
@@ -127,7 +129,15 @@ public final class Session {
     }
 
     private func emit(_ result: ResultSet, into outcome: inout CommandOutcome) {
-        outcome.output += ResultRenderer(format: settings.format, timeZone: clock.timeZone).render(result)
+        var renderer = ResultRenderer(format: settings.format, timeZone: clock.timeZone)
+        renderer.colour = settings.colour
+        renderer.isCancelled = isCancelled
+        guard let text = renderer.renderUnlessCancelled(result) else {
+            outcome.messages += "cancelled\n"
+            outcome.status = .runtimeError
+            return
+        }
+        outcome.output += text
     }
 
     private func fieldsResult(_ entity: Entity?) -> ResultSet {
@@ -178,6 +188,8 @@ public final class Session {
                 [.string("format"), .string(settings.format.rawValue)],
                 [.string("dry-run"), .string(settings.dryRun ? "on" : "off")],
                 [.string("timer"), .string(settings.timer ? "on" : "off")],
+                [.string("pager"), .string(settings.pager ? "on" : "off")],
+                [.string("colour"), .string(settings.colour ? "on" : "off")],
                 [.string("now"), .string(pinnedNow.map { _ in clock.isoString(clock.now) } ?? "system clock")],
                 [.string("timezone"), .string(clock.timeZone.identifier)],
                 [.string("user"), .string(settings.user)],
@@ -191,6 +203,8 @@ public final class Session {
             settings.format = f
         case "dry-run", "dryrun": settings.dryRun = try onOff()
         case "timer": settings.timer = try onOff()
+        case "pager": settings.pager = try onOff()
+        case "colour", "color": settings.colour = try onOff()
         case "now":
             guard let value else { throw Diagnostic.usage("set now takes a date or a time, or 'off'", at: span) }
             if v == "off" || v == "system" {
@@ -203,7 +217,7 @@ public final class Session {
             }
         default:
             throw Diagnostic.usage("unknown setting '\(name)'", at: span,
-                                   suggestion: nearestName(to: name, among: ["format", "dry-run", "timer", "now"]))
+                                   suggestion: nearestName(to: name, among: ["format", "dry-run", "timer", "now", "pager", "colour"]))
         }
     }
 }

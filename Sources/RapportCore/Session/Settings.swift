@@ -7,7 +7,10 @@ public struct Settings {
     public var timer = false
     public var user: String
     public var role: Role = .admin
+    /// Colour in tables and errors (the shell turns it on for a terminal without NO_COLOR).
     public var colour = false
+    /// Long results through a pager (the shell turns it on for a terminal).
+    public var pager = false
 
     public init(user: String = Settings.osUser) { self.user = user }
 

@@ -1,0 +1,174 @@
+import Foundation
+import RapportCore
+
+/// The interactive shell: a prompt with line editing, domain completion and history;
+/// multi-line commands; Ctrl-C that cancels, never kills; a pager for long results;
+/// colour on a terminal; a start-up file; `edit` in $EDITOR.
+struct InteractiveShell {
+    let session: Session
+    let options: Options
+    let environment: [String: String]
+
+    /// Words that leave the shell.
+    static let exitWords: Set<String> = ["exit", "quit", "\\q", ".quit", ".exit"]
+
+    func run() -> Int32 {
+        Interrupt.install()
+        StandardStreams.stopWhenInterrupted = true
+        let onTerminal = isatty(STDOUT_FILENO) != 0
+        session.settings.colour = onTerminal && (environment["NO_COLOR"] ?? "").isEmpty
+        session.settings.pager = onTerminal
+        session.isCancelled = { Interrupt.isRaised }
+
+        StandardStreams.output(welcome)
+        if !options.noRC { runStartupFile() }
+
+        let history = ShellHistory(path: environment["RAPPORT_HISTORY"] ?? ShellHistory.defaultPath(environment))
+        let store = session.store
+        let lessons: [String] = []
+        let editor = LineEditor(history: history) { before in
+            let completion = Completer(store: store, lessons: lessons).complete(before)
+            return (completion.replacementStart, completion.candidates)
+        }
+        var state = State()
+        var pending: [String] = []
+        while true {
+            switch editor.readLine(prompt: pending.isEmpty ? prompt : continuationPrompt) {
+            case .endOfInput:
+                StandardStreams.output("\n")
+                return 0
+            case .interrupted:
+                // The line being typed (and any unfinished command) is dropped.
+                pending = []
+                StandardStreams.output("\n")
+            case .line(let line):
+                pending.append(line)
+                let text = pending.joined(separator: "\n")
+                if ScriptReader.isUnfinished(text) { continue }
+                pending = []
+                guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
+                editor.remember(text)
+                if handle(text, editor: editor, state: &state) == .leave { return 0 }
+            }
+        }
+    }
+
+    // MARK: Commands of the shell itself
+
+    private struct State {
+        /// The last command run, for `edit`.
+        var lastCommand: String?
+    }
+
+    private enum Next { case goOn, leave }
+
+    private func handle(_ text: String, editor: LineEditor, state: inout State) -> Next {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let words = trimmed.split(separator: " ", maxSplits: 1).map(String.init)
+        switch words.first?.lowercased() ?? "" {
+        case let word where InteractiveShell.exitWords.contains(word) && words.count == 1:
+            return .leave
+        case "edit" where words.count == 1:
+            edit(state.lastCommand, editor: editor, state: &state)
+        case "history" where words.count == 1 || Int(words[1]) != nil:
+            showHistory(editor.history, last: words.count > 1 ? Int(words[1])! : 20)
+        default:
+            run(text)
+            state.lastCommand = text
+        }
+        return .goOn
+    }
+
+    private func run(_ command: String) {
+        Interrupt.clear()
+        let outcome = session.run(command)
+        show(outcome)
+    }
+
+    private func edit(_ last: String?, editor: LineEditor, state: inout State) {
+        let template = last.map { $0 + "\n" } ?? """
+        # Write commands here, one per line (a block may span lines); save and quit to run them.
+        # Lines starting with # are skipped. An empty file runs nothing.
+
+        """
+        let edited: String
+        do {
+            edited = try ExternalEditor.edit(template, command: ExternalEditor.command(environment))
+        } catch {
+            StandardStreams.error("error: \(error)\n")
+            return
+        }
+        let commands = ScriptReader.commands(in: edited)
+        if commands.isEmpty { StandardStreams.error("nothing to run\n") }
+        for command in commands {
+            StandardStreams.output(prompt + command.text + "\n")
+            editor.remember(command.text)
+            Interrupt.clear()
+            let outcome = session.run(command.text, firstLine: command.line, source: edited)
+            show(outcome)
+            state.lastCommand = command.text
+            if Interrupt.isRaised { break }
+        }
+    }
+
+    private func showHistory(_ history: ShellHistory, last count: Int) {
+        let entries = history.entries
+        let first = max(0, entries.count - max(count, 0))
+        var out = ""
+        for i in first..<entries.count { out += String(format: "%5d  ", i + 1) + entries[i] + "\n" }
+        StandardStreams.output(out)
+    }
+
+    // MARK: Start-up file
+
+    /// Runs `$XDG_CONFIG_HOME/rapport/rc` (default `~/.config/rapport/rc`) if it exists:
+    /// settings and commands to start each session with. Errors name the file.
+    private func runStartupFile() {
+        let path = XDGDirectories(environment).config + "/rapport/rc"
+        guard let data = FileManager.default.contents(atPath: path) else { return }
+        guard let source = String(data: data, encoding: .utf8) else {
+            StandardStreams.error("\(path): not UTF-8 text; skipped\n")
+            return
+        }
+        for command in ScriptReader.commands(in: source) {
+            let outcome = session.run(command.text, firstLine: command.line, source: source)
+            if !outcome.output.isEmpty { StandardStreams.output(outcome.output) }
+            if !outcome.messages.isEmpty { StandardStreams.error("\(path):\n" + outcome.messages) }
+        }
+    }
+
+    // MARK: Output
+
+    /// Writes an outcome: long results on a terminal go through the pager.
+    private func show(_ outcome: CommandOutcome) {
+        if !outcome.output.isEmpty {
+            if session.settings.pager, let size = Pager.terminalSize(), Pager.isLonger(outcome.output, than: size.rows - 1),
+               Pager.show(outcome.output, command: Pager.command(environment)) {
+                // shown
+            } else {
+                StandardStreams.output(outcome.output)
+            }
+        }
+        if !outcome.messages.isEmpty { StandardStreams.error(outcome.messages) }
+        if Interrupt.isRaised { Interrupt.clear() }
+    }
+
+    // MARK: Prompt
+
+    private var storeName: String {
+        session.database.directory.map { ($0 as NSString).lastPathComponent } ?? "demo"
+    }
+
+    var prompt: String { "\(storeName) (\(session.settings.role.rawValue))> " }
+
+    private var continuationPrompt: String {
+        String(repeating: " ", count: max(DisplayWidth.of(prompt) - 5, 0)) + "...> "
+    }
+
+    private var welcome: String {
+        let count = session.store.customers.liveCount
+        let readOnly = session.database.isReadOnly ? ", read-only" : ""
+        return "Rapport \(Rapport.version): store '\(storeName)' with \(count) customer\(count == 1 ? "" : "s")\(readOnly). "
+            + "Type help for commands, Ctrl-D to leave.\n"
+    }
+}

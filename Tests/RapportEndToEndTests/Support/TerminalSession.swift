@@ -1,0 +1,110 @@
+import Foundation
+import XCTest
+
+/// The real binary in a real terminal: a tmux session on a private server, typed into
+/// with `send-keys` and read with `capture-pane`, as a person would use it.
+final class TerminalSession {
+    let socket = "rapport-test-\(UUID().uuidString.prefix(8))"
+    let name = "shell"
+    let home: String
+
+    /// Starts `rapport ARGUMENTS` in a terminal of `columns` x `rows`, with its own home
+    /// (XDG directories inside it) unless `home` is given.
+    init(_ arguments: [String], environment: [String: String] = [:], home: String? = nil,
+         columns: Int = 100, rows: Int = 30) throws {
+        self.home = home ?? NSTemporaryDirectory() + "rapport-tty-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: self.home, withIntermediateDirectories: true)
+        var env = ["HOME": self.home, "XDG_STATE_HOME": self.home + "/state", "XDG_CONFIG_HOME": self.home + "/config",
+                   "LANG": "C.UTF-8", "TERM": "xterm-256color", "PAGER": "less -RFX"]
+        for (k, v) in environment { env[k] = v }
+        let assignments = env.sorted { $0.key < $1.key }.map { "\($0.key)=\(TerminalSession.quoted($0.value))" }
+        let unset = environment["NO_COLOR"] == nil ? "-u NO_COLOR " : ""
+        let command = "env \(unset)" + assignments.joined(separator: " ") + " "
+            + ([RapportRunner.binary.path] + arguments).map(TerminalSession.quoted).joined(separator: " ")
+            + "; echo \"[exited $?]\"; sleep 60"
+        try tmux(["new-session", "-d", "-s", name, "-x", String(columns), "-y", String(rows), command])
+    }
+
+    deinit {
+        _ = try? tmux(["kill-server"])
+    }
+
+    static func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    /// Types `text` literally, then the named keys (Enter, Tab, C-c, Up...).
+    func type(_ text: String, then keys: String...) {
+        if !text.isEmpty { _ = try? tmux(["send-keys", "-t", name, "-l", text]) }
+        if !keys.isEmpty { _ = try? tmux(["send-keys", "-t", name] + keys) }
+    }
+
+    /// Presses keys: Enter, Tab, C-c, C-d, C-r, Up, Escape, q...
+    func press(_ keys: String...) {
+        _ = try? tmux(["send-keys", "-t", name] + keys)
+    }
+
+    /// What the screen shows now; with `escapes`, colours included.
+    func screen(escapes: Bool = false) -> String {
+        (try? tmux(["capture-pane", "-p", "-t", name] + (escapes ? ["-e"] : []))) ?? ""
+    }
+
+    /// Waits until the screen shows `text` (and returns the screen), or fails the test.
+    @discardableResult
+    func waitFor(_ text: String, timeout: Double = 20, file: StaticString = #filePath, line: UInt = #line) -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var shown = ""
+        while Date() < deadline {
+            shown = screen()
+            if shown.contains(text) { return shown }
+            usleep(50_000)
+        }
+        XCTFail("the screen never showed \(text.debugDescription); it shows:\n\(shown)", file: file, line: line)
+        return shown
+    }
+
+    /// Waits until `text` appears `count` times on the screen.
+    @discardableResult
+    func waitFor(_ text: String, count: Int, timeout: Double = 20, file: StaticString = #filePath, line: UInt = #line) -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var shown = ""
+        while Date() < deadline {
+            shown = screen()
+            if shown.components(separatedBy: text).count - 1 >= count { return shown }
+            usleep(50_000)
+        }
+        XCTFail("the screen never showed \(text.debugDescription) \(count) times; it shows:\n\(shown)", file: file, line: line)
+        return shown
+    }
+
+    /// The line the cursor is on, trailing blanks removed.
+    func currentLine() -> String {
+        let y = (try? tmux(["display-message", "-p", "-t", name, "#{cursor_y}"]))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let lines = screen().components(separatedBy: "\n")
+        guard let y, let row = Int(y), row < lines.count else { return "" }
+        var text = lines[row]
+        while text.hasSuffix(" ") { text.removeLast() }
+        return text
+    }
+
+    /// Runs a tmux command with posix_spawn and waitpid. (Foundation's Process waits for
+    /// an end-of-file the tmux server never gives: the server inherits the descriptor.)
+    /// The output goes through a file for the same reason.
+    @discardableResult
+    private func tmux(_ arguments: [String]) throws -> String {
+        let outputPath = home + "/.tmux-output"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ["tmux", "-L", socket, "-f", "/dev/null"] + arguments
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { for p in cArguments { free(p) } }
+        var pid: pid_t = 0
+        let status = posix_spawnp(&pid, "tmux", &actions, nil, &cArguments, environ)
+        guard status == 0 else { throw NSError(domain: "tmux", code: Int(status), userInfo: [NSLocalizedDescriptionKey: "cannot run tmux (is it installed? scripts/setup installs it)"]) }
+        var exitStatus: Int32 = 0
+        while waitpid(pid, &exitStatus, 0) < 0 && errno == EINTR {}
+        return (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import XCTest
+
+/// The interactive shell in a real terminal (tmux): what a person typing sees.
+final class TerminalSessionTests: XCTestCase {
+    let prompt = "demo (admin)> "
+    /// The prompt as capture-pane shows it at the end of a line (trailing blanks dropped).
+    let bareprompt = "demo (admin)>"
+
+    func shell(_ extra: [String] = [], environment: [String: String] = [:], home: String? = nil, rows: Int = 30) throws -> TerminalSession {
+        let session = try TerminalSession(["--demo", "--demo-size", "300", "--now", "2026-11-01"] + extra,
+                                          environment: environment, home: home, rows: rows)
+        session.waitFor(bareprompt)
+        return session
+    }
+
+    func testWelcomeQueryAndCtrlDLeaves() throws {
+        let t = try shell()
+        let welcome = t.screen()
+        XCTAssertTrue(welcome.contains("store 'demo' with 300 customers"), welcome)
+        XCTAssertTrue(welcome.contains("Type help"), welcome)
+        t.type("count customers by tier", then: "Enter")
+        let screen = t.waitFor("(4 rows)")
+        XCTAssertTrue(screen.contains("platinum"), screen)
+        t.press("C-d")
+        t.waitFor("[exited 0]")
+    }
+
+    func testMultiLineCommandContinuesOnASecondPrompt() throws {
+        let t = try shell()
+        t.type("find customers where (tier = gold", then: "Enter")
+        t.waitFor("...> ")
+        t.type("  or tier = platinum) limit 2 show id, tier", then: "Enter")
+        let screen = t.waitFor("(2 rows)")
+        XCTAssertFalse(screen.contains("error"), screen)
+    }
+
+    func testCtrlCDropsTheLineAndTheShellGoesOn() throws {
+        let t = try shell()
+        t.type("find customers where nonsense and", then: "C-c")
+        t.waitFor(bareprompt, count: 2)
+        XCTAssertFalse(t.screen().contains("error"), "the dropped line was not run: \(t.screen())")
+        // An unfinished multi-line command is dropped too.
+        t.type("find customers where (tier = gold", then: "Enter")
+        t.waitFor("...> ")
+        t.press("C-c")
+        t.waitFor(bareprompt, count: 3)
+        t.type("count customers", then: "Enter")
+        t.waitFor("300")
+        XCTAssertFalse(t.screen().contains("[exited"), "Ctrl-C never ends the shell")
+    }
+
+    func testHistoryPersistsAcrossSessionsWithItsHygiene() throws {
+        let home = NSTemporaryDirectory() + "rapport-tty-" + UUID().uuidString
+        do {
+            let t = try shell(home: home)
+            t.type("count tickets", then: "Enter")
+            t.waitFor("(1 row)")
+            t.type("count customers", then: "Enter")
+            t.waitFor("(1 row)", count: 2)
+            t.type("count customers", then: "Enter")
+            t.waitFor("(1 row)", count: 3)
+            t.type(" count contacts", then: "Enter")
+            t.waitFor("(1 row)", count: 4)
+            t.press("C-d")
+            t.waitFor("[exited 0]")
+        }
+        let file = home + "/state/rapport/history"
+        let saved = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        XCTAssertEqual(saved, "count tickets\ncount customers\n", "a leading space keeps a line out; a repeat is kept once")
+        let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o600)
+
+        let t = try shell(home: home)
+        t.press("Up")
+        usleep(300_000)
+        XCTAssertEqual(t.currentLine(), prompt + "count customers")
+        t.press("Up")
+        usleep(300_000)
+        XCTAssertEqual(t.currentLine(), prompt + "count tickets")
+        t.press("C-u")
+        // Reverse search finds an earlier command by a piece of it.
+        t.press("C-r")
+        t.type("tick")
+        usleep(300_000)
+        t.press("Enter")
+        t.waitFor("(1 row)")
+        t.type("history", then: "Enter")
+        t.waitFor("3  history")
+    }
+
+    func testTabCompletesCommandsFieldsValuesAndIds() throws {
+        let t = try shell()
+        t.type("fi", then: "Tab")
+        usleep(300_000)
+        XCTAssertEqual(t.currentLine(), prompt + "find")
+        t.type(" customers where ti", then: "Tab")
+        usleep(300_000)
+        XCTAssertEqual(t.currentLine(), prompt + "find customers where tier")
+        t.type(" = pla", then: "Tab")
+        usleep(300_000)
+        XCTAssertEqual(t.currentLine(), prompt + "find customers where tier = platinum")
+        t.type(" and city = 上", then: "Tab")
+        usleep(300_000)
+        XCTAssertEqual(t.currentLine(), prompt + "find customers where tier = platinum and city = 上海")
+        t.type(" limit 1 show id", then: "Enter")
+        t.waitFor("(1 row)")
+        // Two Tabs list the choices: customer ids after `show customer`.
+        t.type("show customer C00001", then: "Tab", "Tab")
+        let screen = t.waitFor("C000019")
+        XCTAssertTrue(screen.contains("C000010"), screen)
+    }
+
+    func testLongResultsGoThroughThePagerUnlessItIsOff() throws {
+        let t = try shell(rows: 20)
+        t.type("find customers show id, name", then: "Enter")
+        var screen = t.waitFor("C000019")
+        XCTAssertFalse(screen.contains("(300 rows)"), "the pager shows the first screen only: \(screen)")
+        t.press("q")
+        t.waitFor(bareprompt, count: 1)
+        t.press("C-l")
+        t.type("set pager off", then: "Enter")
+        t.type("find customers show id, name", then: "Enter")
+        screen = t.waitFor("(300 rows)")
+        XCTAssertTrue(screen.contains("C000300"), screen)
+    }
+
+    func testColourOnATerminalAndNoneWithNoColor() throws {
+        let t = try shell()
+        t.type("count customers by tier", then: "Enter")
+        t.waitFor("(4 rows)")
+        t.type("find customers where tir = gold", then: "Enter")
+        t.waitFor("did you mean")
+        let coloured = t.screen(escapes: true)
+        XCTAssertTrue(coloured.contains("\u{1B}[1m"), "bold headers: \(coloured.debugDescription)")
+        XCTAssertTrue(coloured.contains("31merror"), "red errors: \(coloured.debugDescription)")
+
+        let plain = try shell(environment: ["NO_COLOR": "1"])
+        plain.type("count customers by tier", then: "Enter")
+        plain.waitFor("(4 rows)")
+        XCTAssertFalse(plain.screen(escapes: true).contains("\u{1B}[1m"))
+    }
+
+    func testStartupFileAppliesAndNoRcSkipsIt() throws {
+        let home = NSTemporaryDirectory() + "rapport-tty-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: home + "/config/rapport", withIntermediateDirectories: true)
+        try "# my settings\nset format csv\n".write(toFile: home + "/config/rapport/rc", atomically: true, encoding: .utf8)
+        do {
+            let t = try shell(home: home)
+            t.type("count customers", then: "Enter")
+            let screen = t.waitFor("count\n300")
+            XCTAssertFalse(screen.contains("(1 row)"), screen)
+        }
+        let t = try shell(["--no-rc"], home: home)
+        t.type("count customers", then: "Enter")
+        t.waitFor("(1 row)")
+    }
+
+    func testEditRunsWhatTheEditorSaved() throws {
+        let home = NSTemporaryDirectory() + "rapport-tty-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        // An "editor" that appends a second command to the file it is given.
+        let editor = home + "/editor.sh"
+        try "#!/bin/sh\nprintf 'count customers by grade\\n' >> \"$1\"\n".write(toFile: editor, atomically: true, encoding: .utf8)
+        chmod(editor, 0o755)
+        let t = try shell(environment: ["EDITOR": editor], home: home)
+        t.type("count customers", then: "Enter")
+        t.waitFor("(1 row)")
+        t.type("edit", then: "Enter")
+        let screen = t.waitFor("(4 rows)")
+        XCTAssertTrue(screen.contains(prompt + "count customers by grade"), "edited commands are shown as they run: \(screen)")
+        XCTAssertEqual(screen.components(separatedBy: "(1 row)").count - 1, 2, "the last command ran again: \(screen)")
+    }
+}
