@@ -1,0 +1,855 @@
+import Foundation
+
+/// What Tab offers at the cursor: the words that may replace the one being typed.
+public struct Completion: Equatable, Sendable {
+    /// The character offset in the line where the word being completed starts. For a
+    /// word begun with a quote (`"上`), the offset of that quote.
+    public var replacementStart: Int
+    /// Full words to put in place of `line[replacementStart..<cursor]`, sorted,
+    /// de-duplicated. Values that need quotes come quoted (`"Hong Kong"`); a file name
+    /// comes with its opening quote, and its closing one unless it is a directory.
+    public var candidates: [String]
+
+    public init(replacementStart: Int, candidates: [String]) {
+        self.replacementStart = replacementStart
+        self.candidates = candidates
+    }
+}
+
+/// Tab completion that knows the command language, the store's schema (custom fields
+/// included) and its data: command words, entities, fields, the operators a field's
+/// type allows, low-cardinality values, customer ids, settings, help topics, lessons
+/// and file names. Pure logic: the shell passes the line and the cursor.
+///
+/// Only the line the cursor is on is read as the command. When `line` holds earlier
+/// lines too (a block being typed), a `campaign` line not yet closed by `end` makes
+/// the block's words (target, every, send, log, end) the ones offered at the start.
+///
+/// Not for concurrent use with changes to the store, like the store itself.
+public struct Completer {
+    public let store: Store
+    public let lessons: [String]
+    public let fileNames: (String) -> [String]
+
+    /// A string or list field with more distinct values than this offers none.
+    public static let maxDistinctValues = 200
+    /// At most this many ids are offered, the first in order.
+    public static let maxIDs = 100
+
+    /// Words that start a command at the prompt.
+    public static let commandWords = [
+        "add", "avg", "backup", "campaign", "check", "count", "delete", "edit", "exit", "export", "find",
+        "help", "history", "import", "log", "max", "min", "open", "quit", "save", "set", "show", "sum",
+        "tutorial", "update",
+    ]
+    /// Words that start a line inside a `campaign` block.
+    public static let campaignWords = ["end", "every", "log", "send", "target"]
+    /// Names `set` takes.
+    public static let settingNames = ["colour", "dry-run", "format", "now", "pager", "timer"]
+
+    /// - Parameters:
+    ///   - lessons: the tutorial's lesson names, offered after `tutorial`.
+    ///   - fileNames: the paths that start with a prefix, directories ending in "/".
+    public init(store: Store, lessons: [String] = [], fileNames: @escaping (String) -> [String] = Completer.listFiles) {
+        self.store = store
+        self.lessons = lessons
+        self.fileNames = fileNames
+    }
+
+    /// The completions for the word that ends at `cursor` (a Character offset into
+    /// `line`; the end of the line when nil or out of range). Text after the cursor is
+    /// ignored. Never fails: input it cannot follow gets no candidates.
+    public func complete(_ line: String, cursor: Int? = nil) -> Completion {
+        let chars = Array(line)
+        let end = min(max(cursor ?? chars.count, 0), chars.count)
+        var lineStart = end
+        while lineStart > 0, chars[lineStart - 1] != "\n" { lineStart -= 1 }
+        let inBlock = lineStart > 0 && Completer.insideCampaign(chars[0..<lineStart])
+
+        var pieces = Completer.tokenize(chars, from: lineStart, to: end)
+        var partial = Partial(text: "", quote: nil, start: end)
+        if let last = pieces.last, last.end == end, last.kind != .symbol {
+            partial = Partial(text: last.text, quote: last.kind == .string ? last.quote : nil, start: last.start)
+            pieces.removeLast()
+        }
+        let sources = context(pieces, inBlock: inBlock)
+        return Completion(replacementStart: partial.start, candidates: candidates(from: sources, for: partial))
+    }
+
+    /// The files and directories whose path starts with `prefix` (ignoring case in the
+    /// last component), directories with a trailing "/". Hidden entries only when the
+    /// last component starts with ".".
+    public static func listFiles(_ prefix: String) -> [String] {
+        let directory: String, name: String
+        if let slash = prefix.lastIndex(of: "/") {
+            directory = String(prefix[...slash])
+            name = String(prefix[prefix.index(after: slash)...])
+        } else {
+            directory = ""
+            name = prefix
+        }
+        let fm = FileManager.default
+        guard let entries = try? fm.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory) else { return [] }
+        let lowered = name.lowercased()
+        var result: [String] = []
+        for entry in entries where entry.lowercased().hasPrefix(lowered) {
+            if entry.hasPrefix("."), !name.hasPrefix(".") { continue }
+            var isDirectory: ObjCBool = false
+            let path = directory + entry
+            _ = fm.fileExists(atPath: directory.isEmpty ? "./" + entry : path, isDirectory: &isDirectory)
+            result.append(isDirectory.boolValue ? path + "/" : path)
+        }
+        return result.sorted()
+    }
+
+    // MARK: Tokens
+
+    /// A token as far as completion cares; tolerant of anything half typed.
+    struct Piece {
+        enum Kind { case word, string, symbol }
+        var kind: Kind
+        /// The word as written, a string's content or a symbol (full-width forms mapped).
+        var text: String
+        var start: Int
+        var end: Int
+        var quote: Character = "\""
+
+        var keyword: String? { kind == .word ? text.lowercased() : nil }
+        func isSymbol(_ s: String) -> Bool { kind == .symbol && text == s }
+    }
+
+    struct Partial {
+        var text: String
+        /// The quote the word was begun with, if any.
+        var quote: Character?
+        var start: Int
+    }
+
+    static func tokenize(_ c: [Character], from lo: Int, to hi: Int) -> [Piece] {
+        var pieces: [Piece] = []
+        var i = lo
+        func isQuote(_ ch: Character) -> Bool { ch == "\"" || ch == "“" || ch == "'" }
+        func isSymbolStart(_ k: Int) -> Bool {
+            let ch = c[k]
+            if "=<>(),:*（），".contains(ch) { return true }
+            return ch == "!" && k + 1 < hi && c[k + 1] == "="
+        }
+        while i < hi {
+            let ch = c[i]
+            if ch.isWhitespace { i += 1; continue }
+            if isQuote(ch) {
+                let close: Character = ch == "“" ? "”" : ch
+                var j = i + 1
+                var s = ""
+                while j < hi {
+                    let d = c[j]
+                    if d == close { j += 1; break }
+                    if d == "\\", j + 1 < hi {
+                        let e = c[j + 1]
+                        switch e {
+                        case "n": s.append("\n")
+                        case "t": s.append("\t")
+                        case "\\", "\"", "'": s.append(e)
+                        default: s.append("\\"); s.append(e)
+                        }
+                        j += 2
+                        continue
+                    }
+                    s.append(d)
+                    j += 1
+                }
+                pieces.append(Piece(kind: .string, text: s, start: i, end: j, quote: ch))
+                i = j
+                continue
+            }
+            if isSymbolStart(i) {
+                if i + 1 < hi {
+                    let two = String([ch, c[i + 1]])
+                    if ["!=", "<=", ">=", "<>", "=="].contains(two) {
+                        pieces.append(Piece(kind: .symbol, text: two == "<>" ? "!=" : two == "==" ? "=" : two, start: i, end: i + 2))
+                        i += 2
+                        continue
+                    }
+                }
+                let mapped: String = ch == "（" ? "(" : ch == "）" ? ")" : ch == "，" ? "," : String(ch)
+                pieces.append(Piece(kind: .symbol, text: mapped, start: i, end: i + 1))
+                i += 1
+                continue
+            }
+            var j = i
+            while j < hi, !c[j].isWhitespace, !isQuote(c[j]), !isSymbolStart(j) { j += 1 }
+            pieces.append(Piece(kind: .word, text: String(c[i..<j]), start: i, end: j))
+            i = j
+        }
+        return pieces
+    }
+
+    static func insideCampaign(_ chars: ArraySlice<Character>) -> Bool {
+        var inside = false
+        for line in String(chars).split(separator: "\n") {
+            switch line.split(whereSeparator: { $0.isWhitespace }).first?.lowercased() {
+            case "campaign": inside = true
+            case "end": inside = false
+            default: break
+            }
+        }
+        return inside
+    }
+
+    // MARK: Where the cursor is
+
+    enum FieldFilter { case all, numeric, ordered, sortable, settable }
+    enum FileKind { case data, any, directory }
+
+    /// Where candidates come from.
+    enum Source {
+        case keywords([String])
+        case fields(Entity?, FieldFilter, exclude: Set<String>)
+        case operators(FieldType?)
+        case values(Entity, Field, exclude: Set<String>)
+        case ids(Entity, exclude: Set<String>)
+        case files(FileKind)
+        /// Offered as they are, never quoted (lesson names).
+        case names([String])
+    }
+
+    /// How a clause's tokens ended: candidates for the position after them (`more`), or
+    /// the clause is complete and the next one may start at `next`, with `extra`
+    /// candidates besides the next clauses' keywords when the tokens run out there.
+    enum Step {
+        case more([Source])
+        case next(Int, extra: [Source])
+        case fail
+    }
+
+    private static let entityWords = Source.keywords(Entity.allCases.map(\.rawValue))
+
+    func context(_ p: [Piece], inBlock: Bool) -> [Source] {
+        guard let first = p.first else { return [.keywords(inBlock ? Completer.campaignWords : Completer.commandWords)] }
+        guard let command = first.keyword else { return [] }
+        let n = p.count
+        func kw(_ k: Int) -> String? { k < n ? p[k].keyword : nil }
+        func entity(_ k: Int) -> Entity? { kw(k).flatMap(Entity.init(word:)) }
+        let customerIDs = Source.ids(.customers, exclude: [])
+
+        switch command {
+        case "find", "list", "target":
+            if n == 1 { return [Completer.entityWords] }
+            guard let e = entity(1) else { return [] }
+            return tail(p, from: 2, entity: e, clauses: command == "target" ? ["where"] : ["where", "sort", "limit", "offset", "show"])
+        case "count":
+            if n == 1 { return [Completer.entityWords] }
+            guard let e = entity(1) else { return [] }
+            return tail(p, from: 2, entity: e, clauses: ["where", "by"])
+        case "sum", "avg", "min", "max":
+            let filter: FieldFilter = command == "sum" || command == "avg" ? .numeric : .ordered
+            if n == 1 { return [.fields(nil, filter, exclude: [])] }
+            if n == 2 { return p[1].kind == .word ? [.keywords(["of"])] : [] }
+            guard kw(2) == "of" else { return [] }
+            if n == 3 {
+                let having = Entity.allCases.filter { e in
+                    store[e].schema.field(named: p[1].text).map { filter.accepts($0) } ?? false
+                }
+                return [.keywords((having.isEmpty ? Entity.allCases : having).map(\.rawValue))]
+            }
+            guard let e = entity(3) else { return [] }
+            return tail(p, from: 4, entity: e, clauses: ["where", "by"])
+        case "delete":
+            if n == 1 { return [Completer.entityWords] }
+            guard let e = entity(1) else { return [] }
+            return tail(p, from: 2, entity: e, clauses: ["where"])
+        case "update":
+            if n == 1 { return [Completer.entityWords] }
+            guard let e = entity(1) else { return [] }
+            return tail(p, from: 2, entity: e, clauses: ["where", "set"])
+        case "export":
+            if n == 1 { return [Completer.entityWords] }
+            guard let e = entity(1) else { return [] }
+            return tail(p, from: 2, entity: e, clauses: ["where", "to"])
+        case "import":
+            if n == 1 { return [Completer.entityWords] }
+            guard entity(1) != nil else { return [] }
+            if n == 2 { return [.keywords(["from"])] }
+            return n == 3 && kw(2) == "from" ? [.files(.data)] : []
+        case "add":
+            if n == 1 { return [.keywords(Entity.allCases.map(\.singular))] }
+            guard let e = entity(1) else { return [] }
+            if case .more(let sources) = assignments(p, from: 2, entity: e, separator: ":", filter: .all) { return sources }
+            return []
+        case "log":
+            if n == 1 { return [.keywords(["contact", "purchase"])] }
+            switch kw(1) {
+            case "contact":
+                // In a campaign the customer is each targeted one: `log contact via sms "..."`.
+                let via = inBlock ? 2 : 3
+                if !inBlock, n == 2 { return [customerIDs] }
+                if n == via { return [.keywords(["via"])] }
+                if n == via + 1, kw(via) == "via" { return vocabulary("channel", of: .contacts) }
+                return []
+            case "purchase":
+                if n == 2 { return [customerIDs] }
+                if n == 3 { return [.keywords(["amount"])] }
+                if n == 5, kw(3) == "amount" { return vocabulary("product", of: .purchases) }
+                return []
+            default:
+                return []
+            }
+        case "open":
+            if n == 1 { return [.keywords(["ticket"])] }
+            guard kw(1) == "ticket" else { return [] }
+            switch n {
+            case 2: return [customerIDs]
+            case 3: return vocabulary("kind", of: .tickets)
+            case 5: return [.keywords(["priority"])]
+            case 6: return kw(5) == "priority" ? vocabulary("priority", of: .tickets) : []
+            default: return []
+            }
+        case "send":
+            return n == 1 ? vocabulary("channel", of: .contacts) : []
+        case "show":
+            if n == 1 { return [.keywords(["customer", "fields", "settings"])] }
+            guard n == 2 else { return [] }
+            switch kw(1) {
+            case "customer", "customers": return [customerIDs]
+            case "fields", "schema": return [Completer.entityWords]
+            default: return []
+            }
+        case "backup":
+            if n == 1 { return [.keywords(["to"])] }
+            return n == 2 && kw(1) == "to" ? [.files(.directory)] : []
+        case "help", "?":
+            return n == 1 ? [.keywords(Array(Help.topics.keys))] : []
+        case "set":
+            if n == 1 { return [.keywords(Completer.settingNames)] }
+            guard n == 2 else { return [] }
+            switch kw(1) {
+            case "format": return [.keywords(OutputFormat.allCases.map(\.rawValue))]
+            case "dry-run", "dryrun", "timer", "pager", "colour", "color": return [.keywords(["on", "off"])]
+            case "now": return [.keywords(["off"])]
+            default: return []
+            }
+        case "tutorial":
+            return n == 1 ? [.names(lessons)] : []
+        default:
+            return []
+        }
+    }
+
+    /// The values of a built-in field of another entity (channels, kinds, priorities, products).
+    private func vocabulary(_ name: String, of e: Entity) -> [Source] {
+        guard let f = store[e].schema.field(named: name) else { return [] }
+        return [.values(e, f, exclude: [])]
+    }
+
+    /// The clauses after `ENTITY`, each at most once and in the order given.
+    private func tail(_ p: [Piece], from start: Int, entity e: Entity, clauses: [String]) -> [Source] {
+        var allowed = 0
+        var k = start
+        var extra: [Source] = []
+        func shown(_ clause: String) -> String { clause == "sort" ? "sort by" : clause }
+        while true {
+            if k >= p.count { return extra + [.keywords(clauses[allowed...].map(shown))] }
+            guard var word = p[k].keyword else { return [] }
+            if word == "order" { word = "sort" }
+            if word == "group", clauses.contains("by") {
+                k += 1
+                if k >= p.count { return [.keywords(["by"])] }
+                guard p[k].keyword == "by" else { return [] }
+                word = "by"
+            }
+            guard let index = clauses[allowed...].firstIndex(of: word) else { return [] }
+            allowed = index + 1
+            k += 1
+            let step: Step
+            switch word {
+            case "where": step = condition(p, from: k, entity: e)
+            case "sort": step = sort(p, from: k, entity: e)
+            case "limit", "offset":
+                step = k < p.count ? .next(k + 1, extra: []) : .more([])
+            case "show": step = show(p, from: k, entity: e)
+            case "by": step = k < p.count ? .next(k + 1, extra: []) : .more([.fields(e, .all, exclude: [])])
+            case "set": step = assignments(p, from: k, entity: e, separator: "=", filter: .settable)
+            case "to": step = k < p.count ? .next(k + 1, extra: []) : .more([.files(.any)])
+            default: step = .fail
+            }
+            switch step {
+            case .more(let sources): return sources
+            case .fail: return []
+            case .next(let j, let more):
+                k = j
+                extra = more
+            }
+        }
+    }
+
+    private enum ValueUse { case equality, compare, text, within, betweenLow, betweenHigh }
+    private enum ListUse { case member, has }
+
+    private enum ConditionState {
+        case operand, op, notIn, with, isNull(sawNot: Bool), hasNext, betweenAnd, done
+        case value(ValueUse)
+        case listOpen(ListUse)
+        case listItem(ListUse)
+        case listNext(ListUse)
+    }
+
+    private func condition(_ p: [Piece], from start: Int, entity e: Entity) -> Step {
+        let schema = store[e].schema
+        var state = ConditionState.operand
+        var field: Field?
+        var listed: Set<String> = []
+        var depth = 0
+        var k = start
+        func isValue(_ t: Piece) -> Bool { t.kind != .symbol }
+        while k < p.count {
+            let t = p[k]
+            let w = t.keyword
+            switch state {
+            case .operand:
+                if w == "not" { break }
+                if t.isSymbol("(") { depth += 1; break }
+                guard t.kind == .word else { return .fail }
+                field = schema.field(named: t.text)
+                state = .op
+            case .op:
+                if t.kind == .symbol {
+                    switch t.text {
+                    case "=", "!=": state = .value(.equality)
+                    case "<", "<=", ">", ">=": state = .value(.compare)
+                    default: return .fail
+                    }
+                    break
+                }
+                switch w {
+                case "in": state = .listOpen(.member)
+                case "not": state = .notIn
+                case "between": state = .value(.betweenLow)
+                case "contains", "like": state = .value(.text)
+                case "starts", "ends": state = .with
+                case "has": state = .hasNext
+                case "is": state = .isNull(sawNot: false)
+                case "within": state = .value(.within)
+                default: return .fail
+                }
+            case .notIn:
+                guard w == "in" else { return .fail }
+                state = .listOpen(.member)
+            case .with:
+                guard w == "with" else { return .fail }
+                state = .value(.text)
+            case .isNull(let sawNot):
+                if w == "not", !sawNot { state = .isNull(sawNot: true); break }
+                guard w == "null" || w == "empty" || w == "missing" else { return .fail }
+                state = .done
+            case .hasNext:
+                if w == "any" || w == "all" { state = .listOpen(.has); break }
+                guard isValue(t) else { return .fail }
+                state = .done
+            case .value(let use):
+                guard isValue(t) else { return .fail }
+                state = use == .betweenLow ? .betweenAnd : .done
+            case .betweenAnd:
+                guard w == "and" else { return .fail }
+                state = .value(.betweenHigh)
+            case .listOpen(let use):
+                guard t.isSymbol("(") else { return .fail }
+                listed = []
+                state = .listItem(use)
+            case .listItem(let use):
+                if t.isSymbol(")"), listed.isEmpty { state = .done; break }
+                guard isValue(t) else { return .fail }
+                listed.insert(t.text.lowercased())
+                state = .listNext(use)
+            case .listNext(let use):
+                if t.isSymbol(",") { state = .listItem(use) } else if t.isSymbol(")") { state = .done } else { return .fail }
+            case .done:
+                if w == "and" || w == "or" { state = .operand; break }
+                if t.isSymbol(")") {
+                    guard depth > 0 else { return .fail }
+                    depth -= 1
+                    break
+                }
+                return depth == 0 ? .next(k, extra: []) : .fail
+            }
+            k += 1
+        }
+
+        switch state {
+        case .operand: return .more([.fields(e, .all, exclude: []), .keywords(["not"])])
+        case .op: return .more([.operators(field?.type)])
+        case .notIn: return .more([.keywords(["in"])])
+        case .with: return .more([.keywords(["with"])])
+        case .isNull(let sawNot): return .more([.keywords(sawNot ? ["null"] : ["null", "not null"])])
+        case .betweenAnd: return .more([.keywords(["and"])])
+        case .hasNext:
+            guard let field, field.type == .list else { return .more([.keywords(["any", "all"])]) }
+            return .more([.values(e, field, exclude: []), .keywords(["any", "all"])])
+        case .value(let use):
+            guard let field else { return .more([]) }
+            switch (use, field.type) {
+            case (.equality, .string): return .more(valueSources(e, field, exclude: []))
+            case (.equality, .boolean): return .more([.keywords(["true", "false"])])
+            case (.equality, .date), (.equality, .instant), (.compare, .date), (.compare, .instant),
+                 (.betweenLow, .date), (.betweenLow, .instant), (.betweenHigh, .date), (.betweenHigh, .instant):
+                return .more([.keywords(["today", "yesterday", "tomorrow"])])
+            default: return .more([])
+            }
+        case .listOpen, .listNext: return .more([])
+        case .listItem(let use):
+            guard let field else { return .more([]) }
+            switch (use, field.type) {
+            case (.member, .string): return .more(valueSources(e, field, exclude: listed))
+            case (.has, .list): return .more([.values(e, field, exclude: listed)])
+            default: return .more([])
+            }
+        case .done:
+            let joiners = Source.keywords(["and", "or"])
+            return depth == 0 ? .next(p.count, extra: [joiners]) : .more([joiners])
+        }
+    }
+
+    /// Ids for `id` and for the `customer` of contacts, purchases and tickets; else the
+    /// field's values.
+    private func valueSources(_ e: Entity, _ field: Field, exclude: Set<String>) -> [Source] {
+        if !field.isCustom {
+            if field.name == "id" { return [.ids(e, exclude: exclude)] }
+            if field.name == "customer", e != .customers { return [.ids(.customers, exclude: exclude)] }
+        }
+        return [.values(e, field, exclude: exclude)]
+    }
+
+    private func sort(_ p: [Piece], from start: Int, entity e: Entity) -> Step {
+        var k = start
+        if k >= p.count { return .more([.keywords(["by"])]) }
+        guard p[k].keyword == "by" else { return .fail }
+        k += 1
+        var used: Set<String> = []
+        while true {
+            if k >= p.count { return .more([.fields(e, .sortable, exclude: used)]) }
+            guard p[k].kind == .word else { return .fail }
+            used.insert(p[k].text.lowercased())
+            k += 1
+            if k >= p.count { return .next(k, extra: [.keywords(["asc", "desc"])]) }
+            if let w = p[k].keyword, ["asc", "desc", "ascending", "descending"].contains(w) { k += 1 }
+            if k < p.count, p[k].isSymbol(",") { k += 1; continue }
+            return .next(k, extra: [])
+        }
+    }
+
+    private func show(_ p: [Piece], from start: Int, entity e: Entity) -> Step {
+        var k = start
+        var used: Set<String> = []
+        while true {
+            if k >= p.count { return .more([.fields(e, .all, exclude: used)]) }
+            if p[k].isSymbol("*") || p[k].keyword == "all" { return .next(k + 1, extra: []) }
+            guard p[k].kind == .word else { return .fail }
+            used.insert(p[k].text.lowercased())
+            k += 1
+            if k < p.count, p[k].isSymbol(",") { k += 1; continue }
+            return .next(k, extra: [])
+        }
+    }
+
+    /// `FIELD: VALUE, ...` in `add` and `FIELD = VALUE, ...` after `update ... set`.
+    private func assignments(_ p: [Piece], from start: Int, entity e: Entity, separator: String, filter: FieldFilter) -> Step {
+        let schema = store[e].schema
+        var k = start
+        var used: Set<String> = []
+        while true {
+            if k >= p.count { return .more([.fields(e, filter, exclude: used)]) }
+            guard p[k].kind == .word else { return .fail }
+            let field = schema.field(named: p[k].text)
+            used.insert(p[k].text.lowercased())
+            k += 1
+            if k >= p.count { return .more([.keywords([separator])]) }
+            guard p[k].isSymbol(":") || p[k].isSymbol("=") else { return .fail }
+            k += 1
+            if k >= p.count {
+                guard let field else { return .more([]) }
+                switch field.type {
+                case .string, .list: return .more([.values(e, field, exclude: [])])
+                case .boolean: return .more([.keywords(["true", "false"])])
+                case .date, .instant: return .more([.keywords(["today", "yesterday", "tomorrow"])])
+                default: return .more([])
+                }
+            }
+            if p[k].isSymbol("(") {
+                // A list: (vip, new)
+                k += 1
+                var listed: Set<String> = []
+                while true {
+                    if k >= p.count {
+                        guard let field, field.type == .list else { return .more([]) }
+                        return .more([.values(e, field, exclude: listed)])
+                    }
+                    if p[k].isSymbol(")") { k += 1; break }
+                    guard p[k].kind != .symbol else { return .fail }
+                    listed.insert(p[k].text.lowercased())
+                    k += 1
+                    if k >= p.count { return .more([]) }
+                    if p[k].isSymbol(",") { k += 1 } else if !p[k].isSymbol(")") { return .fail }
+                }
+            } else {
+                guard p[k].kind != .symbol else { return .fail }
+                k += 1
+            }
+            if k >= p.count { return .more([]) }
+            guard p[k].isSymbol(",") else { return .next(k, extra: []) }
+            k += 1
+        }
+    }
+
+    // MARK: Candidates
+
+    private func candidates(from sources: [Source], for partial: Partial) -> [String] {
+        let prefix = partial.text.lowercased()
+        func matches(_ s: String) -> Bool { prefix.isEmpty || s.lowercased().hasPrefix(prefix) }
+        var result = Set<String>()
+        func addWords(_ words: [String]) {
+            guard partial.quote == nil else { return }
+            for w in words where matches(w) { result.insert(w) }
+        }
+        for source in sources {
+            switch source {
+            case .keywords(let words):
+                addWords(words)
+            case .names(let names):
+                for name in names where matches(name) { result.insert(name) }
+            case .fields(let e, let filter, let exclude):
+                addWords(fieldNames(e, filter).filter { !exclude.contains($0.lowercased()) })
+            case .operators(let type):
+                addWords(Completer.operators(for: type))
+            case .values(let e, let field, let exclude):
+                for v in values(e, field) where !exclude.contains(v.lowercased()) && matches(v) {
+                    result.insert(render(v, partial))
+                }
+            case .ids(let e, let exclude):
+                for id in Completer.ids(in: store[e], prefix: partial.text, cap: Completer.maxIDs) where !exclude.contains(id.lowercased()) {
+                    result.insert(render(id, partial))
+                }
+            case .files(let kind):
+                let quote = partial.quote ?? "\""
+                for path in fileNames(partial.text) where matches(path) {
+                    let isDirectory = path.hasSuffix("/")
+                    switch kind {
+                    case .directory where !isDirectory: continue
+                    case .data where !isDirectory:
+                        let ext = (path as NSString).pathExtension.lowercased()
+                        if !["jsonl", "json", "csv"].contains(ext) { continue }
+                    default: break
+                    }
+                    let quoted = Completer.quoted(path, quote)
+                    result.insert(isDirectory ? String(quoted.dropLast()) : quoted)
+                }
+            }
+        }
+        return result.sorted()
+    }
+
+    private func fieldNames(_ e: Entity?, _ filter: FieldFilter) -> [String] {
+        var names: [String] = []
+        var seen = Set<String>()
+        for entity in e.map({ [$0] }) ?? Entity.allCases {
+            for f in store[entity].schema.fields where filter.accepts(f) && seen.insert(f.name.lowercased()).inserted {
+                names.append(f.name)
+            }
+        }
+        return names
+    }
+
+    static func operators(for type: FieldType?) -> [String] {
+        let comparisons = ["=", "!=", "<", "<=", ">", ">="]
+        let nulls = ["is null", "is not null"]
+        let membership = ["in", "not in", "between"]
+        switch type {
+        case .string: return comparisons + membership + ["contains", "starts with", "ends with"] + nulls
+        case .list: return ["has", "has any", "has all"] + nulls
+        case .integer, .number, .instant: return comparisons + membership + nulls
+        case .date: return comparisons + membership + ["within"] + nulls
+        case .boolean: return ["=", "!="] + nulls
+        case nil:
+            return comparisons + membership + ["contains", "starts with", "ends with", "has", "has any", "has all", "within"] + nulls
+        }
+    }
+
+    /// A value as it may be typed: bare when it reads back as the same word, else quoted
+    /// (always quoted when the user began with a quote).
+    private func render(_ value: String, _ partial: Partial) -> String {
+        if let q = partial.quote { return Completer.quoted(value, q) }
+        return Completer.isBareWord(value) ? value : Completer.quoted(value, "\"")
+    }
+
+    static func quoted(_ s: String, _ open: Character) -> String {
+        let close: Character = open == "“" ? "”" : open
+        var out = String(open)
+        for c in s {
+            if c == "\\" || c == close { out.append("\\") }
+            out.append(c)
+        }
+        out.append(close)
+        return out
+    }
+
+    /// Words the parser reads as something other than a plain word in a value's place.
+    private static let reservedValueWords: Set<String> = ["today", "yesterday", "tomorrow", "null", "true", "false", "any", "all"]
+
+    /// Whether the lexer reads `s` back as one bare word with the same text.
+    static func isBareWord(_ s: String) -> Bool {
+        let chars = Array(s)
+        guard let first = chars.first, Lexer.isWordStart(first) else { return false }
+        for i in 1..<chars.count {
+            let c = chars[i]
+            if Lexer.isWordPart(c) { continue }
+            if c == "-", i + 1 < chars.count, Lexer.isWordPart(chars[i + 1]) { continue }
+            return false
+        }
+        return !reservedValueWords.contains(s.lowercased())
+    }
+
+    // MARK: Values and ids from the store
+
+    /// The closed vocabulary of a built-in field (tier, channel, ...), then the live
+    /// values of a string or list field with few distinct values; case-insensitively
+    /// distinct, the vocabulary's spelling first.
+    func values(_ e: Entity, _ field: Field) -> [String] {
+        let table = store[e]
+        var result: [String] = []
+        var seen = Set<String>()
+        if !field.isCustom, let words = ValueConversion.vocabularies[field.name], Completer.vocabularyApplies(field.name, e) {
+            for w in words where seen.insert(w.lowercased()).inserted { result.append(w) }
+        }
+        if let p = table.schema.position(of: field.name), let live = Completer.liveValues(table, p) {
+            for v in live where seen.insert(v.lowercased()).inserted { result.append(v) }
+        }
+        return result
+    }
+
+    private static func vocabularyApplies(_ name: String, _ entity: Entity) -> Bool {
+        switch name {
+        case "tier", "grade", "stage": return entity == .customers
+        case "channel": return entity == .contacts
+        case "kind", "priority", "status": return entity == .tickets
+        default: return false
+        }
+    }
+
+    /// The distinct values some live row holds, or nil when the column has more than
+    /// `maxDistinctValues` (or is not a string or list column). Reads the column's
+    /// dictionary, then scans rows only until every value has been seen, so a column
+    /// with no dead values costs a few hundred rows at most.
+    static func liveValues(_ table: Table, _ position: Int) -> [String]? {
+        let live = table.isLive
+        switch table.columns[position] {
+        case .string(let column):
+            let dictionary = column.dictionary
+            let total = dictionary.count
+            guard total <= maxDistinctValues else { return nil }
+            let seen = codesInUse(column.codes, live: live, codeCount: total + 1)
+            return (1..<(total + 1)).filter { seen[$0] }.map { dictionary.strings[$0] }
+        case .list(let column):
+            let items = column.lists.items
+            guard items.count <= maxDistinctValues else { return nil }
+            let lists = column.lists.lists
+            // Past this many distinct combinations, offer every item without checking.
+            guard lists.count <= 100_000 else { return Array(items.strings.dropFirst()) }
+            let seenLists = codesInUse(column.codes, live: live, codeCount: lists.count)
+            var seenItems = [Bool](repeating: false, count: items.strings.count)
+            for (code, used) in seenLists.enumerated() where used {
+                for item in lists[code] { seenItems[Int(item)] = true }
+            }
+            return (1..<max(items.strings.count, 1)).filter { seenItems[$0] }.map { items.strings[$0] }
+        default:
+            return nil
+        }
+    }
+
+    /// Which non-zero codes appear on a live row; stops once all have appeared.
+    private static func codesInUse(_ codes: [UInt32], live: [Bool], codeCount: Int) -> [Bool] {
+        var seen = [Bool](repeating: false, count: codeCount)
+        var missing = codeCount - 1
+        guard missing > 0 else { return seen }
+        codes.withUnsafeBufferPointer { codes in
+            live.withUnsafeBufferPointer { live in
+                for row in 0..<min(codes.count, live.count) where live[row] {
+                    let c = Int(codes[row])
+                    if c != 0, c < codeCount, !seen[c] {
+                        seen[c] = true
+                        missing -= 1
+                        if missing == 0 { return }
+                    }
+                }
+            }
+        }
+        return seen
+    }
+
+    /// Up to `cap` live ids starting with `prefix` (ASCII case ignored), in order. A big
+    /// table whose rows are in id order is binary searched; others are scanned.
+    static func ids(in table: Table, prefix: String, cap: Int) -> [String] {
+        let rowCount = table.rowCount
+        let live = table.isLive
+        var found: [String] = []
+        if table.rowsInIDOrder, rowCount > 50_000 {
+            for variant in Set([prefix, prefix.uppercased(), prefix.lowercased()]) {
+                let key = Array(variant.utf8)
+                var lo = 0, hi = rowCount
+                while lo < hi {
+                    let mid = (lo + hi) >> 1
+                    if table.id(ofRow: mid).utf8.lexicographicallyPrecedes(key) { lo = mid + 1 } else { hi = mid }
+                }
+                var taken = 0
+                var row = lo
+                while row < rowCount, taken < cap {
+                    let id = table.id(ofRow: row)
+                    guard id.utf8.starts(with: key) else { break }
+                    if live[row] { found.append(id); taken += 1 }
+                    row += 1
+                }
+            }
+        } else {
+            let key = prefix.utf8.map(foldASCII)
+            // Keeps the smallest `cap` matches: past the bound, only smaller ones enter.
+            var bound: String?
+            for row in 0..<rowCount where live[row] {
+                let id = table.id(ofRow: row)
+                guard hasFoldedPrefix(id, key) else { continue }
+                if let bound, !id.utf8.lexicographicallyPrecedes(bound.utf8) { continue }
+                found.append(id)
+                if found.count >= cap * 4 {
+                    found.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                    found.removeLast(found.count - cap)
+                    bound = found.last
+                }
+            }
+        }
+        found.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        var unique: [String] = []
+        for id in found where unique.last != id { unique.append(id) }
+        return Array(unique.prefix(cap))
+    }
+
+    private static func foldASCII(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b + 32 : b }
+
+    private static func hasFoldedPrefix(_ s: String, _ key: [UInt8]) -> Bool {
+        if key.isEmpty { return true }
+        var i = 0
+        for b in s.utf8 {
+            if foldASCII(b) != key[i] { return false }
+            i += 1
+            if i == key.count { return true }
+        }
+        return false
+    }
+}
+
+extension Completer.FieldFilter {
+    func accepts(_ f: Field) -> Bool {
+        switch self {
+        case .all: return true
+        case .numeric: return f.type.isNumeric
+        case .ordered: return f.type.isNumeric || f.type.isTemporal
+        case .sortable: return f.type != .list
+        case .settable: return f.name != "id" || f.isCustom
+        }
+    }
+}

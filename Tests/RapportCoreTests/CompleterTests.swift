@@ -1,0 +1,427 @@
+import Foundation
+import XCTest
+@testable import RapportCore
+
+/// A small store for completion: a custom string and a custom integer field, Chinese
+/// cities, a city with a space, a value no live row holds any more, and one record of
+/// each other entity.
+private enum CompleterFixtures {
+    static func store() -> Store {
+        let store = Store()
+        let customers = store.customers
+        customers.addField(Field("region", .string))
+        customers.addField(Field("loyaltyScore", .integer))
+        add(customers, "C1", ["name": .string("王芳"), "tier": .string("gold"), "city": .string("上海"),
+                              "tags": .list(["vip", "老客户"]), "region": .string("East China"), "loyaltyScore": .integer(5)])
+        add(customers, "C2", ["name": .string("Anna"), "tier": .string("Gold"), "city": .string("Berlin"),
+                              "tags": .list(["VIP"]), "region": .string("europe")])
+        add(customers, "C3", ["name": .string("李芳芳"), "tier": .string("silver"), "city": .string("北京"), "region": .string("north")])
+        add(customers, "C10", ["name": .string("Lee"), "city": .string("Hong Kong"), "tags": .list(["b2b"])])
+        add(customers, "C11", ["name": .string("Typo"), "city": .string("Shangai")])
+        // The misspelt city is corrected: no live row holds "Shangai" any more.
+        customers.set(row: customers.row(ofID: "C11")!, field: customers.schema.position(of: "city")!, to: .string("上海"))
+        add(customers, "D1", ["name": .string("Other prefix"), "city": .string("广州")])
+
+        add(store[.contacts], "K1", ["customer": .string("C1"), "channel": .string("phone"), "note": .string("hello")])
+        add(store[.purchases], "P1", ["customer": .string("C1"), "amount": .number(12), "product": .string("Tea sampler")])
+        add(store[.purchases], "P2", ["customer": .string("C2"), "amount": .number(30), "product": .string("茶具套装")])
+        add(store[.tickets], "T1", ["customer": .string("C1"), "kind": .string("complaint"), "priority": .string("high"),
+                                    "status": .string("open")])
+        return store
+    }
+
+    static func add(_ table: Table, _ id: String, _ fields: [String: Value]) {
+        var record = [Value](repeating: .null, count: table.schema.fields.count)
+        record[0] = .string(id)
+        for (k, v) in fields { record[table.schema.position(of: k)!] = v }
+        table.append(record)
+    }
+
+    static let files = ["data/", "data.csv", "dump.jsonl", "notes.txt", "Daily.JSON", "my file.csv"]
+}
+
+final class CompleterTests: XCTestCase {
+    private let store = CompleterFixtures.store()
+
+    private var completer: Completer {
+        Completer(store: store, lessons: ["basics", "campaigns", "changing data"]) { prefix in
+            CompleterFixtures.files.filter { $0.lowercased().hasPrefix(prefix.lowercased()) }
+        }
+    }
+
+    private func candidates(_ line: String, cursor: Int? = nil) -> [String] {
+        completer.complete(line, cursor: cursor).candidates
+    }
+
+    // MARK: Command words and entities
+
+    func testCommandWordsAtTheStart() {
+        let all = candidates("")
+        for word in ["find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log", "open", "import",
+                     "export", "show", "save", "check", "backup", "help", "set", "edit", "history", "tutorial", "exit", "quit"] {
+            XCTAssertTrue(all.contains(word), word)
+        }
+        for word in Parser.commandWords { XCTAssertTrue(all.contains(word), "parser command \(word) missing") }
+        XCTAssertEqual(all, all.sorted())
+        XCTAssertEqual(candidates("fi"), ["find"])
+        XCTAssertEqual(candidates("FI"), ["find"])
+        XCTAssertEqual(candidates("s"), ["save", "set", "show", "sum"])
+        XCTAssertEqual(candidates("e"), ["edit", "exit", "export"])
+        XCTAssertEqual(completer.complete("  sh"), Completion(replacementStart: 2, candidates: ["show"]))
+        XCTAssertEqual(candidates("zz"), [])
+    }
+
+    func testEntityNames() {
+        let entities = ["contacts", "customers", "purchases", "tickets"]
+        XCTAssertEqual(candidates("find "), entities)
+        XCTAssertEqual(candidates("count cu"), ["customers"])
+        XCTAssertEqual(candidates("delete t"), ["tickets"])
+        XCTAssertEqual(candidates("update P"), ["purchases"])
+        XCTAssertEqual(candidates("import c"), ["contacts", "customers"])
+        XCTAssertEqual(candidates("export "), entities)
+        XCTAssertEqual(candidates("show fields "), entities)
+        XCTAssertEqual(candidates("add c"), ["contact", "customer"])
+        // After `of`, the entities that have the field.
+        XCTAssertEqual(candidates("sum totalSpent of "), ["customers"])
+        XCTAssertEqual(candidates("avg amount of "), ["purchases"])
+        XCTAssertEqual(candidates("max date of "), ["contacts", "purchases"])
+        XCTAssertEqual(candidates("sum nosuchfield of "), entities)
+        XCTAssertEqual(candidates("sum points "), ["of"])
+    }
+
+    // MARK: Fields
+
+    func testFieldsAfterWhereIncludeCustomFields() {
+        let fields = candidates("find customers where ")
+        for f in ["id", "name", "city", "tier", "lastContact", "tags", "region", "loyaltyScore", "not"] {
+            XCTAssertTrue(fields.contains(f), f)
+        }
+        XCTAssertFalse(fields.contains("amount"))
+        XCTAssertEqual(candidates("find customers where last"), ["lastContact", "lastPurchase"])
+        XCTAssertEqual(candidates("find customers where LASTC"), ["lastContact"])
+        XCTAssertEqual(candidates("find customers where reg"), ["region"])
+        XCTAssertEqual(candidates("find customers where tier = gold and ti"), ["tier"])
+        XCTAssertEqual(candidates("find customers where tier = gold or lo"), ["loyaltyScore"])
+        XCTAssertEqual(candidates("find customers where not ci"), ["city"])
+        XCTAssertEqual(candidates("find customers where (ci"), ["city"])
+        XCTAssertEqual(candidates("find customers where not (tier = gold or (ci"), ["city"])
+        XCTAssertEqual(candidates("find tickets where pr"), ["priority"])
+        XCTAssertEqual(candidates("count contacts where ch"), ["channel"])
+        XCTAssertEqual(candidates("delete customers where sta"), ["stage"])
+        XCTAssertEqual(candidates("export customers where re"), ["region"])
+    }
+
+    func testFieldsInSortShowBySetAndAdd() {
+        let sortable = candidates("find customers sort by ")
+        XCTAssertTrue(sortable.contains("totalSpent"))
+        XCTAssertTrue(sortable.contains("region"))
+        XCTAssertFalse(sortable.contains("tags"), "lists cannot be sorted")
+        XCTAssertFalse(candidates("find customers sort by name, ").contains("name"))
+        XCTAssertEqual(candidates("find customers where tier = gold sort by points desc, to"), ["totalSpent"])
+        XCTAssertEqual(candidates("find customers order by po"), ["points"])
+        XCTAssertEqual(candidates("find customers show na"), ["name"])
+        XCTAssertEqual(candidates("find customers limit 5 show id, na"), ["name"])
+        XCTAssertFalse(candidates("find customers show id, name, ").contains("name"))
+        XCTAssertTrue(candidates("find customers show id, name, ").contains("region"))
+        XCTAssertEqual(candidates("count customers by ci"), ["city"])
+        XCTAssertEqual(candidates("count customers where tier = gold by re"), ["region"])
+        XCTAssertEqual(candidates("sum points of customers group by ti"), ["tier"])
+        XCTAssertEqual(candidates("update customers set ti"), ["tier"])
+        XCTAssertFalse(candidates("update customers set ").contains("id"), "ids do not change")
+        XCTAssertEqual(candidates("update customers where tier = gold set points = 5, re"), ["region"])
+        XCTAssertEqual(candidates("add customer na"), ["name"])
+        XCTAssertEqual(candidates("add customer name: \"x\", ti"), ["tier"])
+    }
+
+    func testAggregateFieldsAreNumeric() {
+        let sum = candidates("sum ")
+        XCTAssertEqual(Set(sum), ["amount", "loyaltyScore", "points", "purchaseCount", "satisfaction", "totalSpent"])
+        XCTAssertEqual(candidates("avg p"), ["points", "purchaseCount"])
+        let max = candidates("max ")
+        XCTAssertTrue(max.contains("birthday"))
+        XCTAssertTrue(max.contains("openedAt"))
+        XCTAssertFalse(max.contains("tags"))
+        XCTAssertFalse(max.contains("name"))
+        XCTAssertEqual(candidates("min loyaltyScore of customers where ci"), ["city"])
+    }
+
+    // MARK: Operators
+
+    func testOperatorsFitTheFieldType() {
+        let text = candidates("find customers where tier ")
+        for op in ["=", "!=", "<", "in", "not in", "between", "contains", "starts with", "ends with", "is null", "is not null"] {
+            XCTAssertTrue(text.contains(op), op)
+        }
+        XCTAssertFalse(text.contains("has"))
+        XCTAssertFalse(text.contains("within"))
+        XCTAssertEqual(candidates("find customers where tags "), ["has", "has all", "has any", "is not null", "is null"])
+        XCTAssertTrue(candidates("find customers where birthday ").contains("within"))
+        XCTAssertFalse(candidates("find customers where points ").contains("contains"))
+        XCTAssertTrue(candidates("find customers where loyaltyScore ").contains(">="))
+        XCTAssertEqual(candidates("find customers where region s"), ["starts with"])
+        XCTAssertEqual(candidates("find customers where tier is "), ["not null", "null"])
+        XCTAssertEqual(candidates("find customers where tier is not "), ["null"])
+        XCTAssertEqual(candidates("find customers where tier not "), ["in"])
+        XCTAssertEqual(candidates("find customers where name starts "), ["with"])
+        XCTAssertEqual(candidates("find customers where points between 1 "), ["and"])
+        XCTAssertEqual(candidates("find customers where city !"), ["!="])
+        // An unknown field gets every operator.
+        XCTAssertTrue(candidates("find customers where nosuch ").contains("has any"))
+    }
+
+    // MARK: Values
+
+    func testValuesOfLowCardinalityFields() {
+        // The tier vocabulary, with the data's "Gold" folded into "gold".
+        XCTAssertEqual(candidates("find customers where tier = "), ["bronze", "gold", "platinum", "silver"])
+        XCTAssertEqual(candidates("find customers where tier != G"), ["gold"])
+        XCTAssertEqual(candidates("find customers where city = "), ["\"Hong Kong\"", "Berlin", "上海", "北京", "广州"])
+        XCTAssertEqual(candidates("find customers where city = 上"), ["上海"])
+        XCTAssertEqual(candidates("find customers where city = BER"), ["Berlin"])
+        XCTAssertEqual(completer.complete("find customers where city = ho"),
+                       Completion(replacementStart: 28, candidates: ["\"Hong Kong\""]))
+        // Begun with a quote: replaced from the quote, and quoted.
+        XCTAssertEqual(completer.complete("find customers where city = \"ho"),
+                       Completion(replacementStart: 28, candidates: ["\"Hong Kong\""]))
+        XCTAssertEqual(candidates("find customers where city = \"北"), ["\"北京\""])
+        XCTAssertEqual(candidates("find customers where region = "), ["\"East China\"", "europe", "north"])
+        XCTAssertEqual(candidates("find customers where grade = "), ["A", "B", "C", "D"])
+        XCTAssertEqual(candidates("find customers where stage = at"), ["at-risk"])
+        // The corrected misspelling is gone.
+        XCTAssertEqual(candidates("find customers where city = S"), [])
+        // Not after operators that do not compare whole values.
+        XCTAssertEqual(candidates("find customers where city contains "), [])
+        XCTAssertEqual(candidates("find customers where points = "), [])
+    }
+
+    func testValuesInListsAndHas() {
+        XCTAssertEqual(candidates("find customers where city in (上海, "), ["\"Hong Kong\"", "Berlin", "北京", "广州"])
+        XCTAssertEqual(candidates("find customers where city not in (b"), ["Berlin"])
+        XCTAssertEqual(candidates("find customers where city in （上海，北"), ["北京"])
+        XCTAssertEqual(candidates("find customers where tier in (gold, silver, "), ["bronze", "platinum"])
+        XCTAssertEqual(candidates("find customers where tags has "), ["all", "any", "b2b", "vip", "老客户"])
+        XCTAssertEqual(candidates("find customers where tags has any (vip, "), ["b2b", "老客户"])
+        XCTAssertEqual(candidates("find customers where tags has all (V"), ["vip"])
+        XCTAssertEqual(candidates("find customers where tags has 老"), ["老客户"])
+        XCTAssertEqual(candidates("find tickets where priority in ("), ["high", "low", "normal", "urgent"])
+        XCTAssertEqual(candidates("find tickets where status = "), ["closed", "open"])
+        XCTAssertEqual(candidates("find purchases where product = "), ["\"Tea sampler\"", "茶具套装"])
+        XCTAssertEqual(candidates("update customers set tier = p"), ["platinum"])
+        XCTAssertEqual(candidates("add customer tags: (vip, "), ["b2b", "老客户"])
+    }
+
+    func testFieldsWithManyValuesOfferNone() {
+        let store = Store()
+        for i in 0..<(Completer.maxDistinctValues + 1) {
+            CompleterFixtures.add(store.customers, "C\(i)", ["city": .string("city\(i)"), "tier": .string("gold")])
+        }
+        let completer = Completer(store: store)
+        XCTAssertEqual(completer.complete("find customers where city = ci").candidates, [])
+        XCTAssertEqual(completer.complete("find customers where city in (").candidates, [])
+        XCTAssertEqual(completer.complete("find customers where tier = ").candidates, ["bronze", "gold", "platinum", "silver"])
+        CompleterFixtures.add(store.customers, "X", ["owner": .string("张伟")])
+        XCTAssertEqual(completer.complete("find customers where owner = ").candidates, ["张伟"])
+    }
+
+    func testQuotingOfValues() {
+        XCTAssertTrue(Completer.isBareWord("gold"))
+        XCTAssertTrue(Completer.isBareWord("at-risk"))
+        XCTAssertTrue(Completer.isBareWord("上海"))
+        XCTAssertTrue(Completer.isBareWord("b2b"))
+        XCTAssertFalse(Completer.isBareWord("Hong Kong"))
+        XCTAssertFalse(Completer.isBareWord("2b"))
+        XCTAssertFalse(Completer.isBareWord("O'Brien"))
+        XCTAssertFalse(Completer.isBareWord("null"))
+        XCTAssertFalse(Completer.isBareWord("x-"))
+        XCTAssertFalse(Completer.isBareWord(""))
+        XCTAssertEqual(Completer.quoted("say \"hi\"", "\""), "\"say \\\"hi\\\"\"")
+        // Each quoted value reads back as itself.
+        for value in ["Hong Kong", "O'Brien", "a\\b", "say \"hi\"", "null"] {
+            let tokens = try? Lexer.tokenize(Completer.quoted(value, "\""))
+            XCTAssertEqual(tokens?.first?.kind, .string(value))
+        }
+    }
+
+    // MARK: Ids
+
+    func testCustomerIDs() {
+        XCTAssertEqual(candidates("show customer "), ["C1", "C10", "C11", "C2", "C3", "D1"])
+        XCTAssertEqual(candidates("show customer C1"), ["C1", "C10", "C11"])
+        XCTAssertEqual(candidates("show customer c1"), ["C1", "C10", "C11"])
+        XCTAssertEqual(candidates("log contact d"), ["D1"])
+        XCTAssertEqual(candidates("log purchase C2"), ["C2"])
+        XCTAssertEqual(candidates("open ticket C3"), ["C3"])
+        XCTAssertEqual(candidates("open ticket \"C3"), ["\"C3\""])
+        XCTAssertEqual(candidates("find customers where id = C1"), ["C1", "C10", "C11"])
+        XCTAssertEqual(candidates("find tickets where customer in (C1, C1"), ["C10", "C11"])
+        XCTAssertEqual(candidates("find tickets where id = "), ["T1"])
+        store.customers.delete(row: store.customers.row(ofID: "C10")!)
+        XCTAssertEqual(candidates("show customer C1"), ["C1", "C11"], "deleted ids are not offered")
+    }
+
+    func testIDsAreCapped() {
+        let store = Store()
+        for i in 0..<300 { CompleterFixtures.add(store.customers, String(format: "C%04d", 299 - i), [:]) }
+        XCTAssertFalse(store.customers.rowsInIDOrder)
+        let ids = Completer(store: store).complete("show customer C").candidates
+        XCTAssertEqual(ids.count, Completer.maxIDs)
+        XCTAssertEqual(ids, (0..<Completer.maxIDs).map { String(format: "C%04d", $0) })
+        XCTAssertEqual(Completer(store: store).complete("show customer C029").candidates, (290..<300).map { String(format: "C%04d", $0) })
+    }
+
+    func testIDsOfABigTableInIDOrderAreFoundBySearch() {
+        let table = Table(entity: .customers)
+        for i in 0..<60_000 {
+            table.append([.string("C" + String(format: "%06d", i))])
+        }
+        table.append([.string("c999999")])
+        table.delete(row: table.row(ofID: "C012345")!)
+        XCTAssertTrue(table.rowsInIDOrder)
+        XCTAssertEqual(Completer.ids(in: table, prefix: "C01234", cap: 100),
+                       ["C012340", "C012341", "C012342", "C012343", "C012344", "C012346", "C012347", "C012348", "C012349"])
+        XCTAssertEqual(Completer.ids(in: table, prefix: "c05999", cap: 100), (59990..<60000).map { "C0\($0)" })
+        XCTAssertEqual(Completer.ids(in: table, prefix: "c9", cap: 100), ["c999999"])
+        XCTAssertEqual(Completer.ids(in: table, prefix: "", cap: 3), ["C000000", "C000001", "C000002"])
+        XCTAssertEqual(Completer.ids(in: table, prefix: "X", cap: 3), [])
+    }
+
+    // MARK: Keywords that follow
+
+    func testClauseKeywords() {
+        XCTAssertEqual(candidates("find customers "), ["limit", "offset", "show", "sort by", "where"])
+        XCTAssertEqual(candidates("find customers s"), ["show", "sort by"])
+        XCTAssertEqual(candidates("find customers where tier = gold "), ["and", "limit", "offset", "or", "show", "sort by"])
+        XCTAssertEqual(candidates("find customers where tier is null "), ["and", "limit", "offset", "or", "show", "sort by"])
+        XCTAssertEqual(candidates("find customers where city in (上海) o"), ["offset", "or"])
+        XCTAssertEqual(candidates("find customers where (tier = gold "), ["and", "or"])
+        XCTAssertEqual(candidates("find customers where (tier = gold) "), ["and", "limit", "offset", "or", "show", "sort by"])
+        XCTAssertEqual(candidates("find customers sort "), ["by"])
+        XCTAssertEqual(candidates("find customers sort by name "), ["asc", "desc", "limit", "offset", "show"])
+        XCTAssertEqual(candidates("find customers sort by name d"), ["desc"])
+        XCTAssertEqual(candidates("find customers sort by name desc "), ["limit", "offset", "show"])
+        XCTAssertEqual(candidates("find customers limit 5 "), ["offset", "show"])
+        XCTAssertEqual(candidates("find customers limit 5 offset 10 "), ["show"])
+        XCTAssertEqual(candidates("find customers show name "), [])
+        XCTAssertEqual(candidates("count customers "), ["by", "where"])
+        XCTAssertEqual(candidates("count customers where tier = gold "), ["and", "by", "or"])
+        XCTAssertEqual(candidates("sum points of customers "), ["by", "where"])
+        XCTAssertEqual(candidates("export customers "), ["to", "where"])
+        XCTAssertEqual(candidates("export customers where tier = gold "), ["and", "or", "to"])
+        XCTAssertEqual(candidates("update customers "), ["set", "where"])
+        XCTAssertEqual(candidates("update customers where tier = gold "), ["and", "or", "set"])
+        XCTAssertEqual(candidates("delete customers "), ["where"])
+        XCTAssertEqual(candidates("import customers "), ["from"])
+        XCTAssertEqual(candidates("backup "), ["to"])
+        XCTAssertEqual(candidates("show "), ["customer", "fields", "settings"])
+        XCTAssertEqual(candidates("log "), ["contact", "purchase"])
+        XCTAssertEqual(candidates("open "), ["ticket"])
+        XCTAssertEqual(candidates("find customers where birthday < "), ["today", "tomorrow", "yesterday"])
+    }
+
+    func testLogOpenAndSetArguments() {
+        XCTAssertEqual(candidates("log contact C1 "), ["via"])
+        XCTAssertEqual(candidates("log contact C1 via "), ["email", "phone", "sms", "visit", "wechat"])
+        XCTAssertEqual(candidates("log contact C1 via w"), ["wechat"])
+        XCTAssertEqual(candidates("log purchase C1 "), ["amount"])
+        XCTAssertEqual(candidates("log purchase C1 amount 1200 "), ["\"Tea sampler\"", "茶具套装"])
+        XCTAssertEqual(candidates("open ticket C1 "), ["complaint", "inquiry", "suggestion"])
+        XCTAssertEqual(candidates("open ticket C1 co"), ["complaint"])
+        XCTAssertEqual(candidates("open ticket C1 complaint \"late delivery\" "), ["priority"])
+        XCTAssertEqual(candidates("open ticket C1 complaint \"late delivery\" priority "), ["high", "low", "normal", "urgent"])
+        XCTAssertEqual(candidates("open ticket C1 complaint \"late delivery\" priority u"), ["urgent"])
+        XCTAssertEqual(candidates("set "), ["colour", "dry-run", "format", "now", "pager", "timer"])
+        XCTAssertEqual(candidates("set d"), ["dry-run"])
+        XCTAssertEqual(candidates("set format "), ["csv", "json", "jsonl", "table"])
+        XCTAssertEqual(candidates("set format j"), ["json", "jsonl"])
+        XCTAssertEqual(candidates("set dry-run "), ["off", "on"])
+        XCTAssertEqual(candidates("set timer o"), ["off", "on"])
+        XCTAssertEqual(candidates("set pager "), ["off", "on"])
+        XCTAssertEqual(candidates("set colour of"), ["off"])
+    }
+
+    // MARK: Files, lessons, help
+
+    func testFileNamesInQuotes() {
+        XCTAssertEqual(candidates("import customers from "), ["\"Daily.JSON\"", "\"data.csv\"", "\"data/", "\"dump.jsonl\"", "\"my file.csv\""])
+        XCTAssertEqual(completer.complete("import customers from \"da"),
+                       Completion(replacementStart: 22, candidates: ["\"Daily.JSON\"", "\"data.csv\"", "\"data/"]))
+        XCTAssertEqual(candidates("import customers from 'du"), ["'dump.jsonl'"])
+        XCTAssertEqual(candidates("export customers to \"n"), ["\"notes.txt\""])
+        XCTAssertEqual(candidates("export customers where tier = gold to \"n"), ["\"notes.txt\""])
+        XCTAssertEqual(candidates("backup to \""), ["\"data/"])
+        XCTAssertEqual(candidates("import customers from \"data.csv\" "), [])
+    }
+
+    func testListFilesReadsADirectory() throws {
+        let dir = NSTemporaryDirectory() + "completer-\(UUID().uuidString)/"
+        try FileManager.default.createDirectory(atPath: dir + "sub", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for name in ["customers.csv", "Contacts.jsonl", ".hidden.csv", "other.txt"] {
+            _ = FileManager.default.createFile(atPath: dir + name, contents: Data())
+        }
+        XCTAssertEqual(Completer.listFiles(dir + "c"), [dir + "Contacts.jsonl", dir + "customers.csv"])
+        XCTAssertEqual(Completer.listFiles(dir), [dir + "Contacts.jsonl", dir + "customers.csv", dir + "other.txt", dir + "sub/"])
+        XCTAssertEqual(Completer.listFiles(dir + "."), [dir + ".hidden.csv"])
+        XCTAssertEqual(Completer.listFiles(dir + "nosuchdir/x"), [])
+        let real = Completer(store: store)
+        XCTAssertEqual(real.complete("import customers from \"\(dir)s").candidates, ["\"\(dir)sub/"])
+    }
+
+    func testLessonsAndHelpTopics() {
+        XCTAssertEqual(candidates("tutorial "), ["basics", "campaigns", "changing data"])
+        XCTAssertEqual(candidates("tutorial c"), ["campaigns", "changing data"])
+        XCTAssertEqual(candidates("help "), Help.topics.keys.sorted())
+        XCTAssertTrue(candidates("help ").contains("operators"))
+        XCTAssertEqual(candidates("help OP"), ["operators"])
+        XCTAssertEqual(candidates("help find "), [])
+    }
+
+    // MARK: Campaign blocks
+
+    func testCampaignBlocks() {
+        let open = "campaign \"birthday greetings\"\n  "
+        XCTAssertEqual(candidates(open), ["end", "every", "log", "send", "target"])
+        XCTAssertEqual(candidates(open + "target customers where bir"), ["birthday"])
+        XCTAssertEqual(candidates(open + "target customers where stage != l"), ["lost"])
+        XCTAssertEqual(candidates(open + "send "), ["email", "phone", "sms", "visit", "wechat"])
+        XCTAssertEqual(candidates(open + "log contact "), ["via"])
+        XCTAssertEqual(candidates(open + "log contact via s"), ["sms"])
+        XCTAssertTrue(candidates(open + "every 365d\n  send sms \"hi\"\nend\n").contains("find"))
+        XCTAssertEqual(completer.complete(open + "sen").replacementStart, open.count)
+    }
+
+    // MARK: Cursor and robustness
+
+    func testCursorInTheMiddleCompletesTheWordBeforeIt() {
+        let line = "find customers where ti = gold"
+        XCTAssertEqual(completer.complete(line, cursor: 23), Completion(replacementStart: 21, candidates: ["tier"]))
+        XCTAssertEqual(completer.complete(line, cursor: 2), Completion(replacementStart: 0, candidates: ["find"]))
+        XCTAssertEqual(completer.complete("find customers where city = 上海 and", cursor: 30).candidates, ["上海"])
+        XCTAssertEqual(completer.complete("fi", cursor: 99), Completion(replacementStart: 0, candidates: ["find"]))
+        XCTAssertEqual(completer.complete("fi", cursor: -3), completer.complete(""))
+    }
+
+    func testNeverFailsOnOddInput() {
+        let samples = [
+            "find customers where city in (上海, \"北京", "\"", "'", "“上", "\\", "find \"", "((((((", "))))",
+            "find customers where ((((((((tier", "find customers where tier = = = ", "!!!", "<>", "=", ",,,", "*",
+            "find customers where city in ()", "find customers where city in ) ", "find customers where tags has any ((",
+            "sum of of of", "log contact via via via", "open ticket", "set", "show customer \"C1\" extra", "😀 find",
+            "find customers where name = \"a\\", "find customers sort by , , ", "update customers set = =", "add customer : :",
+            "export customers to \"\" \"\"", "campaign\ncampaign\nend\nend\n", "\n\n\n", "  \t ", "find customers where 2026-11-01 ",
+            "find customers where lastContact > 90d a", "count customers group", "count customers group x", "find customers show *, ",
+            String(repeating: "(", count: 5000) + "ti", "find customers where " + String(repeating: "tier = gold and ", count: 2000),
+            String(repeating: "x", count: 100_000), String(repeating: "\"", count: 1001),
+        ]
+        for sample in samples {
+            let count = sample.count
+            let cursors = count < 200 ? Array(0...count) : [0, 1, count / 2, count - 1, count]
+            for cursor in cursors {
+                let c = completer.complete(sample, cursor: cursor)
+                XCTAssertTrue((0...cursor).contains(c.replacementStart), "\(sample.prefix(40)) at \(cursor)")
+                XCTAssertEqual(c.candidates, Array(Set(c.candidates)).sorted())
+            }
+        }
+        XCTAssertEqual(completer.complete("find customers where " + String(repeating: "tier = gold and ", count: 2000) + "ci").candidates, ["city"])
+    }
+}

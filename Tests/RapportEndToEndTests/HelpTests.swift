@@ -1,0 +1,273 @@
+import Foundation
+import RapportCore
+import XCTest
+
+/// Drives the real `rapport` binary through `help`: every example on every page runs on the
+/// demo store, queries among them find something, the overview fits a screen, and unknown
+/// topics and commands get the nearest one.
+///
+/// In help, a line indented by exactly two spaces is an example command (see `Help`).
+final class HelpTests: XCTestCase {
+    static let demo = ["--demo", "--now", "2026-11-01"]
+    var work: URL!
+
+    override func setUpWithError() throws {
+        work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("rapport-help-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(at: work)
+    }
+
+    // MARK: Running
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs rapport in `directory` (files written by examples land there), feeding `stdin`.
+    func rapport(_ arguments: [String], stdin: String = "", in directory: URL? = nil) throws -> Run {
+        let dir = directory ?? work!
+        let input = dir.appendingPathComponent("stdin-\(UUID().uuidString)")
+        let output = dir.appendingPathComponent("stdout-\(UUID().uuidString)")
+        let errors = dir.appendingPathComponent("stderr-\(UUID().uuidString)")
+        try Data(stdin.utf8).write(to: input)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        defer { for f in [input, output, errors] { try? FileManager.default.removeItem(at: f) } }
+        let process = Process()
+        process.executableURL = RapportRunner.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = dir
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        process.environment = env
+        process.standardInput = try FileHandle(forReadingFrom: input)
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = try FileHandle(forWritingTo: errors)
+        try process.run()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus,
+                   stdout: String(decoding: try Data(contentsOf: output), as: UTF8.self),
+                   stderr: String(decoding: try Data(contentsOf: errors), as: UTF8.self))
+    }
+
+    /// Runs commands from standard input with --echo and splits standard output into each
+    /// command's part.
+    func echoed(_ commands: [String], options: [String] = [], in directory: URL? = nil) throws -> (run: Run, parts: [String]) {
+        let run = try rapport(HelpTests.demo + options + ["--echo", "-"], stdin: commands.joined(separator: "\n") + "\n", in: directory)
+        var parts: [String] = []
+        var index = -1
+        var lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        for line in lines {
+            if index + 1 < commands.count, line == "> " + commands[index + 1] {
+                index += 1
+                parts.append("")
+            } else if index >= 0 {
+                parts[index] += line + "\n"
+            }
+        }
+        XCTAssertEqual(parts.count, commands.count, "every command should be echoed:\n\(run.stdout)")
+        return (run, parts)
+    }
+
+    /// The topic words listed at the end of `help`.
+    func listedTopics() throws -> [String] {
+        let overview = try rapport(HelpTests.demo + ["-c", "help"]).stdout
+        guard let start = overview.range(of: "Topics:") else {
+            XCTFail("help should end with the topics:\n\(overview)")
+            return []
+        }
+        let labels: Set<String> = ["commands", "operators", "more"]
+        return overview[start.upperBound...].split(separator: "\n").dropFirst()
+            .flatMap { $0.split(separator: " ").map(String.init) }
+            .filter { !labels.contains($0) }
+    }
+
+    /// Every page `help` reaches from its topic list and from the command words, once each,
+    /// with the words that reach it.
+    func pages() throws -> [(words: [String], text: String)] {
+        var words = try listedTopics()
+        for w in Parser.commandWords + ["edit", "history"] where !words.contains(w) { words.append(w) }
+        let (run, parts) = try echoed(words.map { "help " + $0 })
+        XCTAssertEqual(run.status, 0, run.stderr)
+        var pages: [(words: [String], text: String)] = []
+        for (word, text) in zip(words, parts) {
+            if let i = pages.firstIndex(where: { $0.text == text }) { pages[i].words.append(word) } else { pages.append(([word], text)) }
+        }
+        return pages
+    }
+
+    static func displayWidth(_ line: Substring) -> Int {
+        line.unicodeScalars.reduce(0) { width, s in
+            let v = s.value
+            let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
+                || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
+                || (0xFFE0...0xFFE6).contains(v) || v >= 0x20000
+            return width + (wide ? 2 : 1)
+        }
+    }
+
+    // MARK: Examples
+
+    /// Every example of every page runs on a fresh demo store, in the page's order: exit 0,
+    /// no error; queries return rows, changes change something.
+    func testEveryExampleRunsOnTheDemoStore() throws {
+        let pages = try pages()
+        XCTAssertGreaterThan(pages.count, 30, "one page per command, operator family and subject")
+        let queryWords: Set<String> = ["find", "list", "count", "sum", "avg", "min", "max"]
+        var total = 0, queries = 0
+        for page in pages {
+            let examples = Help.examples(in: page.text)
+            guard !examples.isEmpty else { continue }
+            total += examples.count
+            // Queries print as CSV, whatever an earlier example set, so their rows can be counted.
+            var script: [String] = []
+            var queryAt: [Int: String] = [:]
+            for example in examples {
+                let first = example.split(separator: " ").first.map { $0.lowercased() } ?? ""
+                if queryWords.contains(first) {
+                    script.append("set format csv")
+                    queryAt[script.count] = example
+                }
+                script.append(example)
+            }
+            let dir = work.appendingPathComponent("page-\(page.words[0].unicodeScalars.map { String($0.value) }.joined())")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let (run, parts) = try echoed(script, in: dir)
+            let context = "help \(page.words[0]):\n\(examples.joined(separator: "\n"))\nstderr:\n\(run.stderr)"
+            XCTAssertEqual(run.status, 0, context)
+            XCTAssertFalse(run.stderr.lowercased().contains("error"), context)
+            for bad in ["nothing to change", "no change"] {
+                XCTAssertFalse((run.stdout + run.stderr).contains(bad), "an example changes nothing: \(context)")
+            }
+            guard parts.count == script.count else { continue }
+            for (index, example) in queryAt {
+                queries += 1
+                let rows = parts[index].split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                XCTAssertGreaterThan(rows.count, 1, "no rows from the demo store: \(example)")
+                if !example.contains(" by "), rows.count == 2 {
+                    // One aggregate row: a count of 0 or a null sum says the example misses the data.
+                    XCTAssertNotEqual(rows.last, "0", "counts nothing on the demo store: \(example)")
+                    XCTAssertNotEqual(rows.last, "", "aggregates nothing on the demo store: \(example)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(total, 80, "help should teach by example")
+        XCTAssertGreaterThan(queries, 50)
+    }
+
+    /// The overview's examples run too (pages() covers the topic pages only).
+    func testOverviewExamplesRun() throws {
+        let overview = try rapport(HelpTests.demo + ["-c", "help"]).stdout
+        let examples = Help.examples(in: overview)
+        XCTAssertGreaterThanOrEqual(examples.count, 4)
+        let r = try rapport(HelpTests.demo + examples.flatMap { ["-c", $0] })
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "")
+        XCTAssertFalse(r.stdout.contains("(0 rows)"), r.stdout)
+    }
+
+    // MARK: Shape
+
+    func testOverviewFitsOneScreenAndListsCommandsByTask() throws {
+        let r = try rapport(HelpTests.demo + ["-c", "help"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        XCTAssertLessThanOrEqual(lines.count, 40, r.stdout)
+        for line in lines { XCTAssertLessThanOrEqual(HelpTests.displayWidth(line), 100, String(line)) }
+        for heading in ["Finding customers", "Looking at one customer", "Changing data", "Files", "The store",
+                        "Settings", "The shell", "campaign", "tutorial", "Topics:"] {
+            XCTAssertTrue(r.stdout.contains(heading), heading)
+        }
+        for word in Parser.commandWords where !["list"].contains(word) {
+            XCTAssertTrue(r.stdout.contains(word), "the overview should mention \(word)")
+        }
+        let topics = try listedTopics()
+        for t in ["find", "count", "=", "in", "between", "contains", "starts", "has", "null", "within", "and", "or",
+                  "not", "dates", "fields", "formats", "settings", "shell", "errors", "exit", "campaign", "tutorial",
+                  "edit", "history"] {
+            XCTAssertTrue(topics.contains(t), "topic list lacks \(t)")
+        }
+    }
+
+    func testEveryPageFitsOneHundredColumns() throws {
+        for page in try pages() {
+            for line in page.text.split(separator: "\n") {
+                XCTAssertLessThanOrEqual(HelpTests.displayWidth(line), 100, "help \(page.words[0]): \(line)")
+            }
+            XCTAssertFalse(page.text.hasPrefix("no help"), "help \(page.words[0]) should have a page")
+        }
+    }
+
+    // MARK: Topics
+
+    func testTopicsLeadToTheirPages() throws {
+        let expectations: [(String, String)] = [
+            ("help contains", "FIELD contains V"), ("help starts with", "FIELD starts with V"), ("help ends", "FIELD ends with V"),
+            ("help in", "FIELD in (V, ...)"), ("help not in", "FIELD not in"), ("help between", "FIELD between A and B"),
+            ("help within", "FIELD within D"), ("help null", "FIELD is null"), ("help is not null", "FIELD is not null"),
+            ("help =", "FIELD = VALUE"), ("help >=", "FIELD >= VALUE"), ("help has", "FIELD has any"),
+            ("help and", "COND and COND"), ("help or", "COND or COND"), ("help not", "not COND"),
+            ("help operators", "Conditions follow where"), ("help where", "Conditions follow where"),
+            ("help find", "find ENTITY [where COND]"), ("help sum", "sum|avg|min|max FIELD of ENTITY"),
+            ("help MAX", "sum|avg|min|max FIELD of ENTITY"), ("help show", "show customer ID"),
+            ("help log", "log purchase ID amount"), ("help open", "open ticket ID"), ("help backup", "backup to \"DIR\""),
+            ("help dates", "Durations: 90d"), ("help durations", "Durations: 90d"),
+            ("help fields", "show fields ENTITY"), ("help tickets", "openedAt instant"), ("help formats", "jsonl"),
+            ("help set", "set NAME VALUE"), ("help settings", "dry-run"), ("help pager", "pager"),
+            ("help shell", "$XDG_STATE_HOME/rapport/history"), ("help shell", "$XDG_CONFIG_HOME/rapport/rc"),
+            ("help shell", "--no-rc"), ("help shell", "less -RFX"), ("help shell", "NO_COLOR"), ("help shell", "Tab"),
+            ("help edit", "$EDITOR"), ("help history", "Ctrl-R"),
+            ("help errors", "2   a usage or parse error"), ("help exit", "1   a command failed at run time"),
+            ("help campaign", "Not in this version yet"), ("help tutorial", "Not in this version yet"),
+        ]
+        let (run, parts) = try echoed(expectations.map(\.0))
+        XCTAssertEqual(run.status, 0, run.stderr)
+        for ((command, expected), text) in zip(expectations, parts) {
+            XCTAssertTrue(text.contains(expected), "\(command) should say \(expected):\n\(text)")
+            XCTAssertFalse(text.hasPrefix("no help"), command)
+        }
+        // The fields page lists every built-in field with its type.
+        let fields = parts[expectations.firstIndex { $0.0 == "help fields" }!]
+        for e in Entity.allCases {
+            for f in e.builtinFields { XCTAssertTrue(fields.contains("\(f.name) \(f.type.rawValue)"), "\(e) \(f.name)") }
+        }
+    }
+
+    /// Help says campaign and tutorial are not there yet: true as long as they do not parse.
+    func testAnnouncedCommandsAreReallyNotThereYet() throws {
+        for command in ["tutorial", #"campaign "x""#] {
+            let r = try rapport(HelpTests.demo + ["-c", command])
+            XCTAssertEqual(r.status, 2, "\(command) runs now: update help campaign / help tutorial")
+            XCTAssertTrue(r.stderr.contains("unknown command"), r.stderr)
+        }
+    }
+
+    func testUnknownTopicSuggestsAndListsTopics() throws {
+        let (run, parts) = try echoed(["help nonsense", "help contians", "help fnd", "help dtaes"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(parts[0].hasPrefix("no help on 'nonsense'"), parts[0])
+        XCTAssertTrue(parts[0].contains("Type help for the commands by task"), parts[0])
+        XCTAssertTrue(parts[1].hasPrefix("no help on 'contians'; did you mean 'contains'?"), parts[1])
+        XCTAssertTrue(parts[2].contains("did you mean 'find'?"), parts[2])
+        XCTAssertTrue(parts[3].contains("did you mean 'dates'?"), parts[3])
+        for part in parts {
+            XCTAssertTrue(part.contains("Topics: help TOPIC"), part)
+            XCTAssertTrue(part.contains("within"), part)
+            XCTAssertFalse(part.contains("Finding customers"), "the topic list, not the whole overview:\n\(part)")
+        }
+    }
+
+    func testUnknownCommandSuggestsTheNearest() throws {
+        let r = try rapport(HelpTests.demo + ["-c", "fnd customers"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertTrue(r.stderr.contains("unknown command 'fnd'"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("did you mean 'find'?"), r.stderr)
+    }
+}
