@@ -27,13 +27,12 @@ enum ExternalEditor {
         close(fd)
         guard written == bytes.count else { throw Failure(description: "cannot write \(path)") }
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command + " \"$1\"", "sh", path]
-        do { try process.run() } catch { throw Failure(description: "cannot start the editor '\(command)': \(error)") }
-        process.waitUntilExit()
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            throw Failure(description: "the editor '\(command)' exited with status \(process.terminationStatus); nothing was run")
+        let status: Int32
+        do { status = try ChildProcess.run(command + " \"$1\"", arguments: [path]) } catch {
+            throw Failure(description: "cannot start the editor '\(command)': \(error)")
+        }
+        guard status == 0 else {
+            throw Failure(description: "the editor '\(command)' exited with status \(status); nothing was run")
         }
         guard let data = FileManager.default.contents(atPath: path), let edited = String(data: data, encoding: .utf8) else {
             throw Failure(description: "the edited file is not UTF-8 text; nothing was run")

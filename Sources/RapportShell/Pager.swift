@@ -28,25 +28,7 @@ enum Pager {
 
     /// Shows `text` in the pager and waits for it to end; false when no pager could start.
     static func show(_ text: String, command: String) -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "exec " + command]
-        let pipe = Pipe()
-        process.standardInput = pipe
-        do { try process.run() } catch { return false }
-        let fd = pipe.fileHandleForWriting.fileDescriptor
-        var text = text
-        text.withUTF8 { bytes in
-            var done = 0
-            while done < bytes.count {
-                let n = write(fd, bytes.baseAddress! + done, min(bytes.count - done, 1 << 16))
-                if n > 0 { done += n; continue }
-                if n < 0, errno == EINTR { continue }
-                break  // the reader quit early (q in less): the rest is not wanted
-            }
-        }
-        try? pipe.fileHandleForWriting.close()
-        process.waitUntilExit()
-        return process.terminationReason == .exit && process.terminationStatus != 127
+        guard let status = try? ChildProcess.run("exec " + command, input: text) else { return false }
+        return status != 127 && status != 126
     }
 }

@@ -318,7 +318,7 @@ public struct Completer {
             if n == 1 { return [.keywords(["to"])] }
             return n == 2 && kw(1) == "to" ? [.files(.directory)] : []
         case "help", "?":
-            return n == 1 ? [.keywords(Array(Help.topics.keys))] : []
+            return n == 1 ? [.keywords(Help.topicWords.filter { !$0.contains(" ") })] : []
         case "set":
             if n == 1 { return [.keywords(Completer.settingNames)] }
             guard n == 2 else { return [] }
