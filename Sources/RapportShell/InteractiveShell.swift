@@ -150,7 +150,11 @@ struct InteractiveShell {
             }
         }
         if !outcome.messages.isEmpty { StandardStreams.error(outcome.messages) }
-        if Interrupt.isRaised { Interrupt.clear() }
+        if Interrupt.isRaised {
+            // Ctrl-C while the result was being written: the rest of it was dropped.
+            if !outcome.messages.hasSuffix("cancelled\n") { StandardStreams.error("\ncancelled\n") }
+            Interrupt.clear()
+        }
     }
 
     // MARK: Prompt

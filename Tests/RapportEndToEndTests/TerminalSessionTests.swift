@@ -50,6 +50,21 @@ final class TerminalSessionTests: XCTestCase {
         XCTAssertFalse(t.screen().contains("[exited"), "Ctrl-C never ends the shell")
     }
 
+    func testCtrlCStopsARunningQueryNotTheShell() throws {
+        let t = try TerminalSession(["--demo", "--demo-size", "100000", "--now", "2026-11-01"])
+        t.waitFor(bareprompt, timeout: 60)
+        t.type("set pager off", then: "Enter")
+        t.type("find customers show *", then: "Enter")
+        usleep(700_000)
+        t.press("C-c")
+        let screen = t.waitFor("cancelled", timeout: 60)
+        XCTAssertFalse(screen.contains("(100000 rows)"), screen)
+        t.type("show customer C000001", then: "Enter")
+        let card = t.waitFor("latest contacts")
+        XCTAssertTrue(card.contains("  stage "), card)
+        XCTAssertFalse(card.contains("[exited"), card)
+    }
+
     func testHistoryPersistsAcrossSessionsWithItsHygiene() throws {
         let home = NSTemporaryDirectory() + "rapport-tty-" + UUID().uuidString
         do {

@@ -214,7 +214,7 @@ public enum Help {
             timer      on | off: how long each command took, on standard error; --timer
             now        a date, a time or off: pin "today" for date maths; --now
             pager      on | off: long results go through $PAGER (interactive shell)
-            colour     on | off: colour in errors (interactive shell; NO_COLOR turns it off)
+            colour     on | off: colour in table headers and errors (shell; NO_COLOR turns it off)
         The time zone, user and role come from --timezone, --user and --role.
 
           set dry-run on
@@ -253,15 +253,16 @@ public enum Help {
         """),
         Topic(name: "edit", aliases: ["editor"], body: """
         edit
-        In the interactive shell: opens the command being written, or the last one, in $EDITOR
-        (else vi); what you save and quit with runs as commands. Handy for long queries over
-        several lines. Scripts and -c have nothing to edit. See help shell.
+        In the interactive shell: opens the last command in $VISUAL or $EDITOR (else vi), or an
+        empty file when there is none; what you save and quit with runs, one command a line.
+        Handy for long queries over several lines. Scripts and -c have nothing to edit.
         """),
         Topic(name: "history", aliases: ["ctrl-r", "up"], body: """
         history
-        In the interactive shell: lists the commands typed so far. Up and Down walk through them,
-        Ctrl-R searches them. They are kept in $XDG_STATE_HOME/rapport/history (by default
-        ~/.local/state/rapport/history); a command typed with a leading space is not kept.
+        In the interactive shell: history lists the last 20 commands (history 50: the last 50).
+        Up and Down walk through them, Ctrl-R searches them. The latest 1000 are kept in
+        $XDG_STATE_HOME/rapport/history (by default ~/.local/state/rapport/history), readable
+        by you only; a command typed with a leading space is not kept, a repeat is kept once.
         """),
         Topic(name: "shell", aliases: ["interactive", "keys", "keyboard", "tab", "completion", "rc", "startup",
                                        "start-up", "multi-line", "multiline", "ctrl-c", "ctrl-d", "quit", "scripts",
@@ -269,15 +270,16 @@ public enum Help {
         rapport with no -c and no script, on a terminal, starts the interactive shell.
             keys        Left/Right, Home/End (Ctrl-A/Ctrl-E) move; Up/Down and
                         Ctrl-R recall history, Tab completes commands, entities, fields and values
-            Ctrl-C      drops the line being typed; Ctrl-D on an empty line (or exit, quit) leaves
+            Ctrl-C      drops the line being typed, or stops a long result; Ctrl-D on an empty
+                        line (or exit, quit) leaves
             multi-line  a line with an open ( goes on to the next, at a ...> prompt
             history     $XDG_STATE_HOME/rapport/history (~/.local/state/rapport/history); a
                         command typed after a space is not kept; history lists it
             start-up    $XDG_CONFIG_HOME/rapport/rc (~/.config/rapport/rc) runs before the first
                         prompt, say set format csv; --no-rc skips it
-            edit        opens the command in $EDITOR
+            edit        opens the last command in $EDITOR and runs what you save
             pager       long results go through $PAGER, else less -RFX; set pager off
-            colour      on at a terminal; NO_COLOR=1 turns it off
+            colour      headers and errors, at a terminal; NO_COLOR=1 or set colour off turns it off
         Scripts: rapport FILE, rapport -f FILE, or - for standard input; one command a line, # starts
         a comment line, the first line may be #!/usr/bin/env rapport; --bail stops at an error.
         """),
