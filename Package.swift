@@ -35,6 +35,10 @@ let package = Package(
             dependencies: ["RapportCore"]
         ),
         .testTarget(
+            name: "RapportShellTests",
+            dependencies: ["RapportShell"]
+        ),
+        .testTarget(
             name: "RapportEndToEndTests",
             dependencies: ["RapportCore"]
         ),

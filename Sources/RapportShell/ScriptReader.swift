@@ -53,9 +53,11 @@ public struct ScriptReader {
         }
     }
 
-    /// An open parenthesis: the command goes on past the end of the line. (A string
-    /// cannot span lines, so an open quote ends at the line's end and gets its error.)
+    /// An open parenthesis, or a `campaign` block without its `end` line: the command
+    /// goes on past the end of the line. (A string cannot span lines, so an open quote
+    /// ends at the line's end and gets its error.)
     public static func isUnfinished(_ text: String) -> Bool {
+        if isOpenBlock(text) { return true }
         var depth = 0
         var quote: Character?
         var escaped = false
@@ -74,5 +76,12 @@ public struct ScriptReader {
         }
         return depth > 0
     }
-}
 
+    /// A block starts with `campaign` on its first line and ends with a line `end`.
+    static func isOpenBlock(_ text: String) -> Bool {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let first = lines.first,
+              first.trimmingCharacters(in: .whitespaces).split(separator: " ").first?.lowercased() == "campaign" else { return false }
+        return !lines.dropFirst().contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "end" }
+    }
+}

@@ -130,6 +130,40 @@ final class TerminalSessionTests: XCTestCase {
         XCTAssertTrue(screen.contains("C000010"), screen)
     }
 
+    func testCompletionKnowsWhatAnEarlierSessionImported() throws {
+        let home = NSTemporaryDirectory() + "rapport-tty-" + UUID().uuidString
+        let store = home + "/store"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let file = home + "/new.jsonl"
+        try """
+        {"id": "N1", "name": "Sigrún", "city": "Reykjavík", "tier": "gold", "wechatId": "sig_1"}
+        {"id": "N2", "name": "王芳", "city": "苏州", "tier": "silver", "wechatId": "wf_2"}
+
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        do {
+            let t = try TerminalSession(["--data", store], home: home)
+            t.waitFor("store 'store' with 0 customers")
+            t.type("import customers from \"ne", then: "Tab")
+            usleep(300_000)
+            XCTAssertEqual(t.currentLine(), "store (admin)> import customers from \"new.jsonl\"")
+            t.press("Enter")
+            t.waitFor("imported 2")
+            t.press("C-d")
+            t.waitFor("[exited 0]")
+        }
+        let t = try TerminalSession(["--data", store], home: home)
+        t.waitFor("with 2 customers")
+        t.type("find customers where wec", then: "Tab")
+        usleep(300_000)
+        XCTAssertEqual(t.currentLine(), "store (admin)> find customers where wechatId")
+        t.press("C-u")
+        t.type("find customers where city = Rey", then: "Tab")
+        usleep(300_000)
+        XCTAssertEqual(t.currentLine(), "store (admin)> find customers where city = Reykjavík")
+        t.type("show id, wechatId", then: "Enter")
+        t.waitFor("sig_1")
+    }
+
     func testLongResultsGoThroughThePagerUnlessItIsOff() throws {
         let t = try shell(rows: 20)
         t.type("find customers show id, name", then: "Enter")

@@ -8,8 +8,8 @@ final class TerminalSession {
     let name = "shell"
     let home: String
 
-    /// Starts `rapport ARGUMENTS` in a terminal of `columns` x `rows`, with its own home
-    /// (XDG directories inside it) unless `home` is given.
+    /// Starts `rapport ARGUMENTS` in a terminal of `columns` x `rows`, in its own home
+    /// (XDG directories inside it; also the working directory) unless `home` is given.
     init(_ arguments: [String], environment: [String: String] = [:], home: String? = nil,
          columns: Int = 100, rows: Int = 30) throws {
         self.home = home ?? NSTemporaryDirectory() + "rapport-tty-" + UUID().uuidString
@@ -19,7 +19,7 @@ final class TerminalSession {
         for (k, v) in environment { env[k] = v }
         let assignments = env.sorted { $0.key < $1.key }.map { "\($0.key)=\(TerminalSession.quoted($0.value))" }
         let unset = environment["NO_COLOR"] == nil ? "-u NO_COLOR " : ""
-        let command = "env \(unset)" + assignments.joined(separator: " ") + " "
+        let command = "cd \(TerminalSession.quoted(self.home)) && env \(unset)" + assignments.joined(separator: " ") + " "
             + ([RapportRunner.binary.path] + arguments).map(TerminalSession.quoted).joined(separator: " ")
             + "; echo \"[exited $?]\"; sleep 60"
         try tmux(["new-session", "-d", "-s", name, "-x", String(columns), "-y", String(rows), command])
