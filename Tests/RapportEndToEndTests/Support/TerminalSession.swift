@@ -47,23 +47,10 @@ final class TerminalSession {
         (try? tmux(["capture-pane", "-p", "-t", name] + (escapes ? ["-e"] : []))) ?? ""
     }
 
-    /// Waits until the screen shows `text` (and returns the screen), or fails the test.
+    /// Waits until the screen shows `text` at least `count` times and returns the
+    /// screen, or fails the test.
     @discardableResult
-    func waitFor(_ text: String, timeout: Double = 20, file: StaticString = #filePath, line: UInt = #line) -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        var shown = ""
-        while Date() < deadline {
-            shown = screen()
-            if shown.contains(text) { return shown }
-            usleep(50_000)
-        }
-        XCTFail("the screen never showed \(text.debugDescription); it shows:\n\(shown)", file: file, line: line)
-        return shown
-    }
-
-    /// Waits until `text` appears `count` times on the screen.
-    @discardableResult
-    func waitFor(_ text: String, count: Int, timeout: Double = 20, file: StaticString = #filePath, line: UInt = #line) -> String {
+    func waitFor(_ text: String, count: Int = 1, timeout: Double = 20, file: StaticString = #filePath, line: UInt = #line) -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var shown = ""
         while Date() < deadline {
@@ -71,8 +58,21 @@ final class TerminalSession {
             if shown.components(separatedBy: text).count - 1 >= count { return shown }
             usleep(50_000)
         }
-        XCTFail("the screen never showed \(text.debugDescription) \(count) times; it shows:\n\(shown)", file: file, line: line)
+        XCTFail("the screen never showed \(text.debugDescription)\(count > 1 ? " \(count) times" : ""); it shows:\n\(shown)",
+                file: file, line: line)
         return shown
+    }
+
+    /// Waits until the line the cursor is on reads `expected`, or fails the test.
+    func waitForCurrentLine(_ expected: String, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line) {
+        let deadline = Date().addingTimeInterval(timeout)
+        var shown = ""
+        while Date() < deadline {
+            shown = currentLine()
+            if shown == expected { return }
+            usleep(50_000)
+        }
+        XCTFail("the cursor line reads \(shown.debugDescription), not \(expected.debugDescription)", file: file, line: line)
     }
 
     /// The line the cursor is on, trailing blanks removed.
