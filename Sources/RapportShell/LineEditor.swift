@@ -33,6 +33,7 @@ final class LineEditor {
         rl_attempted_completion_function = { text, start, end in LineEditor.complete(text, start, end) }
         rl_sort_completion_matches = 0
         using_history()
+        stifle_history(Int32(history.capacity))
         for entry in history.entries { add_history(entry) }
     }
 
