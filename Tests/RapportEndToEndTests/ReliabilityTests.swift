@@ -304,6 +304,7 @@ final class ReliabilityTests: XCTestCase {
             (deep, "nested too deeply"),
             ("find customers where " + String(repeating: "not ", count: 50_000) + "tier = gold", "nested too deeply"),
             ("find customers where " + String(repeating: "x", count: 10_000_000) + " = 1", "unknown field"),
+            ("find customers where " + Array(repeating: "tier = gold", count: 300_000).joined(separator: " or "), "condition is too long"),
             ("find customers where totalSpent > 1e999", "out of range"),
             ("find customers limit 99999999999999999999", "whole number"),
             ("find customers where birthday = 2026-02-30", "is not a date"),
