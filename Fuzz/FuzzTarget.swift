@@ -6,10 +6,11 @@
 // The first byte of an input picks the surface, the rest is the input:
 //
 //   q  query language: each line is a command run by a Session on a store of 8 demo
-//      customers; the store's snapshot must then read back as the same store. One input
-//      in eight (by its checksum, so runs repeat) also runs on a store kept in a real
-//      directory (tmpfs), which is then closed, reopened and checked: it must open, hold
-//      exactly what the in-memory run held, and `check` must find it sound
+//      customers. When the commands changed it, the store's snapshot must read back as
+//      the same store, and one such input in eight (by its checksum, so runs repeat) is
+//      run again on a store in a real directory (tmpfs), which is then closed, reopened
+//      and checked: it must open, hold exactly what the run in memory held, and `check`
+//      must find it sound
 //   j  the JSON scanner alone (what journal entries and imports go through)
 //   l  journal lines, each sealed with its right CRC-32 so the decoder is reached;
 //      replayed in memory; one input in eight also as journal.jsonl of a store: open,
@@ -148,7 +149,10 @@ private func fuzzQuery(_ body: [UInt8]) {
     let source = text(body)
     let commands = source.split(separator: "\n", omittingEmptySubsequences: true).prefix(24).map(String.init)
     guard !commands.isEmpty else { _ = try? Parser.parse(source); return }
-    let expected = requireSnapshotRoundTrip(runCommands(commands, on: Database.inMemory(demoStore())), after: "the commands")
+    let store = runCommands(commands, on: Database.inMemory(demoStore()))
+    // The checks below cost more than the commands: only for inputs that changed something.
+    guard store.sequence > 0 else { return }
+    let expected = requireSnapshotRoundTrip(store, after: "the commands")
     if alsoOnDisk(body) {
         freshStore()
         let database: Database
@@ -294,7 +298,9 @@ private func fuzzImport(_ body: [UInt8], format: InterchangeFormat) {
     let file = workDirectory + "/import." + format.rawValue
     try! FileSystem.writeAtomically(bytes, to: file)
     let commands = ["import \(entity.rawValue) from \"\(file)\"", "find \(entity.rawValue) show *"]
-    let expected = requireSnapshotRoundTrip(runImport(commands, on: Database.inMemory(demoStore())), after: "an import")
+    let store = runImport(commands, on: Database.inMemory(demoStore()))
+    guard store.sequence > 0 else { return }
+    let expected = requireSnapshotRoundTrip(store, after: "an import")
     if alsoOnDisk(body) {
         freshStore()
         let database: Database
