@@ -119,6 +119,8 @@ struct JournalReplay {
     var applied = 0
     var firstSequence: Int64?
     var lastSequence: Int64?
+    /// Entries met a second time, skipped: see `run`.
+    var repeated = 0
     var problem: Problem?
 
     private static let entryStart = Array("{\"seq\":".utf8)
@@ -129,6 +131,7 @@ struct JournalReplay {
         var replay = JournalReplay()
         var start = 0
         var expected = store.map { $0.sequence + 1 }
+        var seen: [Int64: UInt32] = [:]
         while start < bytes.count {
             let entry = replay.entries + 1
             let newline = bytes[start...].firstIndex(of: 10)
@@ -154,10 +157,22 @@ struct JournalReplay {
                 break
             }
             if replay.firstSequence == nil { replay.firstSequence = set.sequence }
+            // The line's checksum, to tell the same entry met again from another one.
+            let checksum = UInt32(String(decoding: bytes[(newline - 8)..<newline], as: UTF8.self), radix: 16) ?? 0
             if let last = replay.lastSequence, set.sequence <= last {
+                // A crash after a snapshot appended the journal to the audit log but before
+                // the journal was emptied makes the next snapshot append those entries again.
+                if seen[set.sequence] == checksum {
+                    replay.repeated += 1
+                    replay.entries = entry
+                    start = newline + 1
+                    replay.validBytes = start
+                    continue
+                }
                 stop("change \(set.sequence) comes after change \(last): the entries are out of order", torn: false)
                 break
             }
+            seen[set.sequence] = checksum
             replay.lastSequence = set.sequence
             if let store, set.sequence > store.sequence {
                 store.apply(set)
