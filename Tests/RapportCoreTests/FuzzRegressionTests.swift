@@ -111,6 +111,46 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertTrue(replay.problem?.reason.contains("bad value for openedAt") == true, "\(String(describing: replay.problem))")
     }
 
+    /// Journal lines with their checksums, as the fuzz target seals them.
+    func sealed(_ lines: [String]) -> [UInt8] {
+        lines.flatMap { line -> [UInt8] in
+            let body = Array(line.utf8)
+            return body + [9] + Array(JournalCodec.hex(CRC32.checksum(body)).utf8) + [10]
+        }
+    }
+
+    /// Fuzz input `l` (journal lines, checksums right), minimised: two entries that each
+    /// add customer C9. Replay applied both, leaving two records with one id, and the
+    /// store's next snapshot did not read back ("id C9 appears twice").
+    func testJournalEntryAddingAnIDTheStoreHoldsIsDamage() {
+        let found = sealed([#"{"seq":1,"at":"2026-11-01T00:00","user":"f","command":"","fies":[{"aype":"r"}],"changes":[{"op":"insert","entity":"customers","id":"C9"}]}"#,
+                            #"{"seq":2,"at":"2026-11-01T00:00Z","user":"fz","command":"upa","fifages":[{}],"changes":[{"op":"insert","entity":"customers","id":"C9","":{"":"C9","birl":1}}]}"#])
+        let store = Store()
+        let replay = JournalReplay.run(found, into: store)
+        XCTAssertEqual(replay.applied, 1)
+        XCTAssertEqual(replay.problem?.entry, 2)
+        XCTAssertEqual(replay.problem?.isTornTail, false)
+        XCTAssertEqual(replay.problem?.reason, "it adds customer C9, which the store already holds")
+        XCTAssertEqual(store.customers.liveCount, 1)
+        assertSnapshotReadsBack(store)
+
+        // An id the snapshot holds; and within one entry, a delete then an insert of the
+        // same id is fine while two inserts are not.
+        func entry(_ changes: String) -> [UInt8] {
+            sealed([#"{"seq":1,"at":"2026-11-01T00:00:00Z","user":"x","command":"c","fields":[],"changes":["# + changes + "]}"])
+        }
+        let insert = #"{"op":"insert","entity":"customers","id":"C000001","after":{"id":"C000001"}}"#
+        let delete = #"{"op":"delete","entity":"customers","id":"C000001"}"#
+        XCTAssertEqual(JournalReplay.run(entry(insert), into: demoStore()).problem?.reason,
+                       "it adds customer C000001, which the store already holds")
+        let demo = demoStore()
+        let ok = JournalReplay.run(entry(delete + "," + insert), into: demo)
+        XCTAssertNil(ok.problem)
+        XCTAssertEqual(ok.applied, 1)
+        assertSnapshotReadsBack(demo)
+        XCTAssertNotNil(JournalReplay.run(entry(delete + "," + insert + "," + insert), into: demoStore()).problem)
+    }
+
     /// A 3 MB `or` chain of 200,000 terms overflowed the stack (the checker recursed once
     /// per term); such a condition is now refused while parsing.
     func testLongConditionChainIsRefusedInsteadOfOverflowingTheStack() {

@@ -125,6 +125,18 @@ struct JournalReplay {
 
     private static let entryStart = Array("{\"seq\":".utf8)
 
+    /// An insert whose id the store (or an earlier change of the same set) already holds:
+    /// applying it would leave two records with one id, and a snapshot that does not read.
+    static func insertOfExistingID(_ set: ChangeSet, _ store: Store) -> RecordChange? {
+        var live: [Entity: [String: Bool]] = [:]
+        for c in set.changes where c.kind != .update {
+            let exists = live[c.entity]?[c.id] ?? (store[c.entity].row(ofID: c.id) != nil)
+            if c.kind == .insert, exists { return c }
+            live[c.entity, default: [:]][c.id] = c.kind == .insert
+        }
+        return nil
+    }
+
     /// Entries at or below the store's sequence are already in it and are skipped; the
     /// others must follow it without a gap, or the file does not belong to this snapshot.
     static func run(_ bytes: [UInt8], into store: Store?) -> JournalReplay {
@@ -174,6 +186,10 @@ struct JournalReplay {
             }
             seen[set.sequence] = checksum
             replay.lastSequence = set.sequence
+            if let store, set.sequence > store.sequence, let clash = JournalReplay.insertOfExistingID(set, store) {
+                stop("it adds \(clash.entity.singular) \(clash.id), which the store already holds", torn: false)
+                break
+            }
             if let store, set.sequence > store.sequence {
                 store.apply(set)
                 replay.applied += 1
