@@ -151,6 +151,22 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertNotNil(JournalReplay.run(entry(delete + "," + insert + "," + insert), into: demoStore()).problem)
     }
 
+    /// Found by reading the code: a snapshot whose `counts` said two billion customers
+    /// reserved room for them before anything else was checked (while the checksum was
+    /// still being verified), some 8 GB per column: with less memory to hand (`ulimit -v
+    /// 8000000`) `rapport` died with "failed to allocate" instead of reporting damage.
+    func testSnapshotCountsDoNotReserveMoreThanTheFileCanHold() throws {
+        var body = Array("{\"format\":\"rapport-snapshot\",\"version\":1,\"sequence\":0,\n\"counts\":{\"customers\":2000000000,\"contacts\":0,\"purchases\":0,\"tickets\":0},\n\"customers\":[\n{\"id\":\"C1\"}\n],\n".utf8)
+        body += Array("\"checksum\":\"\(JournalCodec.hex(CRC32.checksum(body)))\"}\n".utf8)
+        let store = try SnapshotCodec.read(body)
+        XCTAssertEqual(store.customers.liveCount, 1)
+        XCTAssertLessThan(store.customers.isLive.capacity, 1000)
+        // With the checksum wrong (a damaged count), the same: an error, no reservation.
+        var damaged = body
+        damaged[damaged.count - 4] ^= 1
+        XCTAssertThrowsError(try SnapshotCodec.read(damaged)) { XCTAssertTrue("\($0)".contains("checksum"), "\($0)") }
+    }
+
     /// A 3 MB `or` chain of 200,000 terms overflowed the stack (the checker recursed once
     /// per term); such a condition is now refused while parsing.
     func testLongConditionChainIsRefusedInsteadOfOverflowingTheStack() {
