@@ -312,10 +312,10 @@ public struct Importer {
             return .date(d)
         case (.instant, .json(.string(let s))), (.instant, .text(let s)):
             if let t = Clock.parseISO8601(s, defaultZone: clock.timeZone) { return .instant(t) }
-            if let d = Day(iso: s) { return .instant(Clock(now: 0, timeZone: clock.timeZone).startOfDay(d)) }
-            if let t = Int64(s) { return .instant(t) }
+            if let d = Day(iso: s), let t = Clock.checkedInstant(Clock(now: 0, timeZone: clock.timeZone).startOfDay(d)) { return .instant(t) }
+            if let t = Int64(s).flatMap(Clock.checkedInstant) { return .instant(t) }
             throw fail("a time (2026-11-01T09:30:00+08:00)")
-        case (.instant, .json(.integer(let t))): return .instant(t)
+        case (.instant, .json(.integer(let t))) where Clock.instantRange.contains(t): return .instant(t)
         case (.list, .json(.array(let items))):
             var strings: [String] = []
             for item in items {

@@ -39,13 +39,25 @@ public struct Clock: Sendable {
     /// time with offset, `2026-11-01T09:30:00+08:00` (or `Z`).
     public static func parseInstant(_ text: String, timeZone: TimeZone) -> Int64? {
         if let d = Day(iso: text) {
-            return Clock(now: 0, timeZone: timeZone).startOfDay(d)
+            return checkedInstant(Clock(now: 0, timeZone: timeZone).startOfDay(d))
         }
         return parseISO8601(text, defaultZone: timeZone)
     }
 
+    /// The instants a store keeps: those whose UTC date lies between 0001-01-01 and
+    /// 9999-12-31, so that each one is written as ISO 8601 and read back the same.
+    public static let instantRange: ClosedRange<Int64> = -62_135_596_800...253_402_300_799
+
+    /// `t` when it is in `instantRange`, else nil.
+    public static func checkedInstant(_ t: Int64) -> Int64? { instantRange.contains(t) ? t : nil }
+
     /// `YYYY-MM-DDTHH:MM[:SS][.fff](Z|±HH:MM)`; without an offset, the default zone.
+    /// nil outside `instantRange`.
     public static func parseISO8601(_ text: String, defaultZone: TimeZone) -> Int64? {
+        parseISO8601Unchecked(text, defaultZone: defaultZone).flatMap(checkedInstant)
+    }
+
+    private static func parseISO8601Unchecked(_ text: String, defaultZone: TimeZone) -> Int64? {
         let s = Array(text.utf8)
         guard s.count >= 16, let day = Day(iso: Substring(text.prefix(10))), s[10] == UInt8(ascii: "T") || s[10] == UInt8(ascii: " ") else { return nil }
         func num(_ a: Int, _ b: Int) -> Int? {

@@ -119,9 +119,23 @@ struct JournalReplay {
     var applied = 0
     var firstSequence: Int64?
     var lastSequence: Int64?
+    /// Entries met a second time, skipped: see `run`.
+    var repeated = 0
     var problem: Problem?
 
     private static let entryStart = Array("{\"seq\":".utf8)
+
+    /// An insert whose id the store (or an earlier change of the same set) already holds:
+    /// applying it would leave two records with one id, and a snapshot that does not read.
+    static func insertOfExistingID(_ set: ChangeSet, _ store: Store) -> RecordChange? {
+        var live: [Entity: [String: Bool]] = [:]
+        for c in set.changes where c.kind != .update {
+            let exists = live[c.entity]?[c.id] ?? (store[c.entity].row(ofID: c.id) != nil)
+            if c.kind == .insert, exists { return c }
+            live[c.entity, default: [:]][c.id] = c.kind == .insert
+        }
+        return nil
+    }
 
     /// Entries at or below the store's sequence are already in it and are skipped; the
     /// others must follow it without a gap, or the file does not belong to this snapshot.
@@ -129,6 +143,7 @@ struct JournalReplay {
         var replay = JournalReplay()
         var start = 0
         var expected = store.map { $0.sequence + 1 }
+        var seen: [Int64: UInt32] = [:]
         while start < bytes.count {
             let entry = replay.entries + 1
             let newline = bytes[start...].firstIndex(of: 10)
@@ -154,11 +169,27 @@ struct JournalReplay {
                 break
             }
             if replay.firstSequence == nil { replay.firstSequence = set.sequence }
+            // The line's checksum, to tell the same entry met again from another one.
+            let checksum = UInt32(String(decoding: bytes[(newline - 8)..<newline], as: UTF8.self), radix: 16) ?? 0
             if let last = replay.lastSequence, set.sequence <= last {
+                // A crash after a snapshot appended the journal to the audit log but before
+                // the journal was emptied makes the next snapshot append those entries again.
+                if seen[set.sequence] == checksum {
+                    replay.repeated += 1
+                    replay.entries = entry
+                    start = newline + 1
+                    replay.validBytes = start
+                    continue
+                }
                 stop("change \(set.sequence) comes after change \(last): the entries are out of order", torn: false)
                 break
             }
+            seen[set.sequence] = checksum
             replay.lastSequence = set.sequence
+            if let store, set.sequence > store.sequence, let clash = JournalReplay.insertOfExistingID(set, store) {
+                stop("it adds \(clash.entity.singular) \(clash.id), which the store already holds", torn: false)
+                break
+            }
             if let store, set.sequence > store.sequence {
                 store.apply(set)
                 replay.applied += 1

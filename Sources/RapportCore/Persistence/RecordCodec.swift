@@ -24,7 +24,7 @@ enum RecordCodec {
         case (.number, .integer(let i)): return .number(Double(i))
         case (.date, .string(let s)): return Day(iso: s).map(Value.date)
         case (.instant, .string(let s)): return Clock.parseISO8601(s, defaultZone: .gmt).map(Value.instant)
-        case (.instant, .integer(let t)): return .instant(t)
+        case (.instant, .integer(let t)) where Clock.instantRange.contains(t): return .instant(t)
         case (.list, .array(let items)):
             var strings: [String] = []
             for item in items {

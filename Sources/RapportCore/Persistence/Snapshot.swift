@@ -143,7 +143,8 @@ enum SnapshotCodec {
                         let name = try r.string()
                         try r.expect(58)
                         let n = try r.integer()
-                        if let e = Entity(rawValue: name), n > 0, n < 1 << 31 { store[e].reserveCapacity(Int(n)) }
+                        // A record takes at least 10 bytes: a damaged count must not reserve more.
+                        if let e = Entity(rawValue: name), n > 0, n < 1 << 31, n <= r.buffer.count / 10 { store[e].reserveCapacity(Int(n)) }
                     } while try r.consume(44)
                     try r.expect(125)
                 case "fields": try readFields(&r, store)

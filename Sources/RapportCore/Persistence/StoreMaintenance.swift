@@ -54,7 +54,8 @@ extension Database {
         let bytes: [UInt8]
         do { bytes = try FileSystem.readFile(path) } catch { report.problem("\(name): \(error)"); return }
         let replay = JournalReplay.run(bytes, into: store)
-        let range = replay.firstSequence.map { " (changes \($0) to \(replay.lastSequence!))" } ?? ""
+        let range = (replay.firstSequence.map { " (changes \($0) to \(replay.lastSequence!))" } ?? "") +
+            (replay.repeated > 0 ? ", \(replay.repeated) repeated (written twice by a crash during a snapshot; skipped)" : "")
         guard let p = replay.problem else {
             report.ok("\(name): ok, \(replay.entries) \(replay.entries == 1 ? "entry" : "entries")\(range)")
             return

@@ -271,39 +271,67 @@ public struct Parser {
 
     // MARK: Conditions
 
-    mutating func parseCondition() throws -> Condition {
+    /// The deepest a condition's tree may be (a chain of N terms joined by `and` or `or`
+    /// is N deep), as SQLite limits an expression's depth: checking and running a
+    /// condition recurse through its tree, and a deeper one could overflow the stack.
+    public static let maximumConditionDepth = 1000
+
+    mutating func parseCondition() throws -> Condition { try parseOr().condition }
+
+    private typealias Parsed = (condition: Condition, depth: Int)
+
+    /// The depth of a node over a subtree `depth` deep, within the limit.
+    private func deeper(_ depth: Int, at span: SourceSpan) throws -> Int {
+        guard depth < Parser.maximumConditionDepth else {
+            throw Diagnostic(.usage, "condition is too long: at most \(Parser.maximumConditionDepth) conditions may be joined by and, or and not", at: span,
+                             notes: ["to match one of many values, use: FIELD in (V1, V2, ...)"])
+        }
+        return depth + 1
+    }
+
+    private mutating func parseOr() throws -> Parsed {
         var left = try parseAnd()
-        while accept("or") { left = .or(left, try parseAnd()) }
+        while current.isKeyword("or") {
+            let op = advance()
+            let right = try parseAnd()
+            left = (.or(left.condition, right.condition), try deeper(max(left.depth, right.depth), at: op.span))
+        }
         return left
     }
 
-    private mutating func parseAnd() throws -> Condition {
+    private mutating func parseAnd() throws -> Parsed {
         var left = try parseNot()
-        while accept("and") { left = .and(left, try parseNot()) }
+        while current.isKeyword("and") {
+            let op = advance()
+            let right = try parseNot()
+            left = (.and(left.condition, right.condition), try deeper(max(left.depth, right.depth), at: op.span))
+        }
         return left
     }
 
     private var depth = 0
 
-    private mutating func parseNot() throws -> Condition {
-        if accept("not") {
+    private mutating func parseNot() throws -> Parsed {
+        if current.isKeyword("not") {
+            let op = advance()
             depth += 1
             defer { depth -= 1 }
             guard depth < 200 else { throw Diagnostic.usage("condition is nested too deeply", at: current.span) }
-            return .not(try parseNot())
+            let inner = try parseNot()
+            return (.not(inner.condition), try deeper(inner.depth, at: op.span))
         }
         if current.isSymbol("(") {
             let open = advance()
             depth += 1
             defer { depth -= 1 }
             guard depth < 200 else { throw Diagnostic.usage("condition is nested too deeply", at: open.span) }
-            let inner = try parseCondition()
+            let inner = try parseOr()
             guard acceptSymbol(")") else {
                 throw Diagnostic(.usage, "expected ')' to close the '(' at \(open.span.start.line):\(open.span.start.column), found \(describe(current))", at: current.span)
             }
             return inner
         }
-        return try parsePredicate()
+        return (try parsePredicate(), 1)
     }
 
     private static let operatorWords = ["in", "not", "between", "contains", "starts", "ends", "has", "is", "within"]

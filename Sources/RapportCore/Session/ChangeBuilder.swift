@@ -255,10 +255,18 @@ public struct ChangeBuilder {
             if old != v { before[name] = old; after[name] = v }
         }
         let spent = customerValue(row, "totalSpent").doubleValue ?? 0
-        change("totalSpent", .number(((spent + cents) * 100).rounded() / 100))
-        if case .integer(let n) = customerValue(row, "purchaseCount") { change("purchaseCount", .integer(n + 1)) } else { change("purchaseCount", .integer(1)) }
+        let total = ((spent + cents) * 100).rounded() / 100
+        // An infinite total could not be written to the snapshot or read back.
+        guard total.isFinite else { throw Diagnostic.usage("the amount takes totalSpent out of range", at: amount.span) }
+        change("totalSpent", .number(total))
+        func plus(_ a: Int64, _ b: Int64, _ name: String) throws -> Value {
+            let (sum, overflow) = a.addingReportingOverflow(b)
+            guard !overflow else { throw Diagnostic.usage("the purchase takes \(name) out of range", at: amount.span) }
+            return .integer(sum)
+        }
+        if case .integer(let n) = customerValue(row, "purchaseCount") { change("purchaseCount", try plus(n, 1, "purchaseCount")) } else { change("purchaseCount", .integer(1)) }
         if case .integer(let p) = customerValue(row, "points") {
-            change("points", .integer(p + ChangeBuilder.points(for: cents)))
+            change("points", try plus(p, ChangeBuilder.points(for: cents), "points"))
         } else {
             change("points", .integer(ChangeBuilder.points(for: cents)))
         }

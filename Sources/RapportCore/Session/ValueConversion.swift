@@ -66,8 +66,8 @@ public struct ValueConversion {
             throw mismatch("a date (YYYY-MM-DD)")
         case .instant:
             switch literal.kind {
-            case .date(let d): return .instant(clock.startOfDay(d))
-            case .relativeDay(let k): return .instant(clock.startOfDay(clock.today.adding(days: k)))
+            case .date(let d): if let t = Clock.checkedInstant(clock.startOfDay(d)) { return .instant(t) }
+            case .relativeDay(let k): if let t = Clock.checkedInstant(clock.startOfDay(clock.today.adding(days: k))) { return .instant(t) }
             case .string(let s, _): if let t = Clock.parseISO8601(s, defaultZone: clock.timeZone) { return .instant(t) }
             default: break
             }
