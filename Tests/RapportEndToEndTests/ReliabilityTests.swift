@@ -96,6 +96,19 @@ final class ReliabilityTests: XCTestCase {
         }
     }
 
+    func testFailedAuditAppendAfterTheSnapshotLosesNothing() {
+        makeStore()
+        let r = rapport(["-c", "log purchase C2 amount 30", "-c", "save", "-c", "count contacts"], faults: "write:audit.jsonl:1")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("the snapshot was saved, but the journal could not be moved"), r.stderr)
+        XCTAssertFalse(bytes("journal.jsonl").isEmpty, "the journal keeps its entries")
+        XCTAssertEqual(csv("count contacts"), "count\n1\n")
+        XCTAssertEqual(csv("count purchases"), "count\n1\n", "entries the snapshot holds are not applied twice")
+        XCTAssertEqual(rapport(["--check"]).status, 0, "the store is sound")
+        XCTAssertEqual(rapport(["-c", "save"]).status, 0, "the next snapshot goes through")
+        XCTAssertEqual(csv("count purchases"), "count\n1\n")
+    }
+
     func testSizeLimitedFileFailsCleanly() throws {
         makeStore(customers: 40)
         let big = root + "/big.jsonl"

@@ -138,8 +138,14 @@ public final class Database {
                 try FileSystem.replaceWithLink(to: snapshotPath, at: directory + "/" + Database.previousSnapshotFile)
             }
             snapshotBytes = try SnapshotCodec.write(store, to: snapshotPath)
-            // A crash from here on leaves journal entries the new snapshot already holds:
-            // opening skips them by their sequence numbers.
+        } catch let d as Diagnostic {
+            throw d
+        } catch {
+            throw Diagnostic.runtime("the snapshot was not completed: \(error); the journal still holds every change")
+        }
+        // A crash or failure from here on leaves journal entries the new snapshot already
+        // holds: opening skips them by their sequence numbers.
+        do {
             if journalBytes > 0 {
                 let entries = try FileSystem.readFile(journalPath)
                 let audit = try AppendOnlyFile(path: directory + "/" + Database.auditFile)
@@ -148,10 +154,9 @@ public final class Database {
             }
             try journal?.truncate(to: 0)
             journalBytes = 0
-        } catch let d as Diagnostic {
-            throw d
         } catch {
-            throw Diagnostic.runtime("the snapshot was not completed: \(error); the journal still holds every change")
+            throw Diagnostic.runtime("the snapshot was saved, but the journal could not be moved to the audit log: \(error); "
+                                     + "nothing is lost (the journal keeps its entries, and opening skips those the snapshot holds)")
         }
     }
 

@@ -189,8 +189,8 @@ public final class AppendOnlyFile {
     deinit { close() }
 }
 
-/// The store directory's lock: one writer at a time (`flock` on `DIR/lock`); readers
-/// take a shared lock. The writer names itself in the file for the next one's message.
+/// The store directory's lock: one writer at a time (`flock` on `DIR/lock`); a
+/// read-only opening takes none. The writer names itself in the file for the next one's message.
 public final class DirectoryLock {
     private var fd: Int32
 
