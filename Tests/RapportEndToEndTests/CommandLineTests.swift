@@ -32,6 +32,13 @@ final class CommandLineTests: XCTestCase {
         """)
     }
 
+    func testShellOnlyCommandsInAScriptSaySo() {
+        let r = rapport(["--demo-size", "5", "-"], stdin: "count customers\nedit\nhistroy\n")
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("'edit' works in the interactive shell only at 2:1"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("did you mean 'history'?"), r.stderr)
+    }
+
     func testDemoAnswersContractExamples() {
         let r = rapport(["--demo", "--format", "csv", "-c", "find customers where tier = gold and lastContact > 90d show id, tier, lastContact"])
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -108,9 +108,11 @@ public struct Parser {
             var words: [String] = []
             while current.kind != .end { words.append(advance().text) }
             return .setting(name: name, value: words.isEmpty ? nil : words.joined(separator: " "), span: nameToken.span)
+        case "edit", "history", "exit", "quit":
+            throw Diagnostic.usage("'\(word)' works in the interactive shell only", at: t.span)
         default:
             throw Diagnostic.usage("unknown command '\(t.text)'", at: t.span,
-                                   suggestion: nearestName(to: word, among: Parser.commandWords))
+                                   suggestion: nearestName(to: word, among: Parser.commandWords + ["edit", "history", "exit", "quit"]))
         }
     }
 
