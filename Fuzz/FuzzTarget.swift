@@ -149,16 +149,23 @@ private func fuzzQuery(_ body: [UInt8]) {
     let source = text(body)
     let commands = source.split(separator: "\n", omittingEmptySubsequences: true).prefix(24).map(String.init)
     guard !commands.isEmpty else { _ = try? Parser.parse(source); return }
-    let store = runCommands(commands, on: Database.inMemory(demoStore()))
+    checkStores(body, after: "the commands") { runCommands(commands, on: $0) }
+}
+
+/// Runs `run` on an in-memory demo store and, when it changed the store, checks that
+/// the snapshot reads back; for one input in eight, runs it again on a real store
+/// directory that must reopen to the same store.
+private func checkStores(_ body: [UInt8], after what: String, _ run: (Database) -> Store) {
+    let store = run(Database.inMemory(demoStore()))
     // The checks below cost more than the commands: only for inputs that changed something.
     guard store.sequence > 0 else { return }
-    let expected = requireSnapshotRoundTrip(store, after: "the commands")
+    let expected = requireSnapshotRoundTrip(store, after: what)
     if alsoOnDisk(body) {
         freshStore()
         let database: Database
         do { database = try Database.open(directory: storeDirectory) } catch { fatalError("the demo store did not open: \(error)") }
-        _ = runCommands(commands, on: database)
-        requireReopens(database, as: expected, after: "the commands")
+        _ = run(database)
+        requireReopens(database, as: expected, after: what)
     }
 }
 
@@ -298,16 +305,7 @@ private func fuzzImport(_ body: [UInt8], format: InterchangeFormat) {
     let file = workDirectory + "/import." + format.rawValue
     try! FileSystem.writeAtomically(bytes, to: file)
     let commands = ["import \(entity.rawValue) from \"\(file)\"", "find \(entity.rawValue) show *"]
-    let store = runImport(commands, on: Database.inMemory(demoStore()))
-    guard store.sequence > 0 else { return }
-    let expected = requireSnapshotRoundTrip(store, after: "an import")
-    if alsoOnDisk(body) {
-        freshStore()
-        let database: Database
-        do { database = try Database.open(directory: storeDirectory) } catch { fatalError("the demo store did not open: \(error)") }
-        _ = runImport(commands, on: database)
-        requireReopens(database, as: expected, after: "an import")
-    }
+    checkStores(body, after: "an import") { runImport(commands, on: $0) }
 }
 
 /// `import` (from the file the fuzzer wrote), then a `find` that prints what came in.
