@@ -65,13 +65,24 @@ struct InteractiveShell {
     private func handle(_ text: String, editor: LineEditor, state: inout State) -> Next {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         let words = trimmed.split(separator: " ", maxSplits: 1).map(String.init)
-        switch words.first?.lowercased() ?? "" {
-        case let word where InteractiveShell.exitWords.contains(word) && words.count == 1:
-            return .leave
-        case "edit" where words.count == 1:
-            edit(state.lastCommand, editor: editor, state: &state)
-        case "history" where words.count == 1 || Int(words[1]) != nil:
-            showHistory(editor.history, last: words.count > 1 ? Int(words[1])! : 20)
+        let word = words.first?.lowercased() ?? ""
+        let argument = words.count > 1 ? words[1].trimmingCharacters(in: .whitespacesAndNewlines) : nil
+        switch word {
+        case _ where InteractiveShell.exitWords.contains(word):
+            if argument == nil { return .leave }
+            StandardStreams.error("error: \(word) takes nothing after it\n")
+        case "edit":
+            if argument == nil {
+                edit(state.lastCommand, editor: editor, state: &state)
+            } else {
+                StandardStreams.error("error: edit takes nothing after it: it opens the last command in the editor\n")
+            }
+        case "history":
+            if let count = argument.map({ Int($0) }) ?? 20, count > 0 {
+                showHistory(editor.history, last: count)
+            } else {
+                StandardStreams.error("error: history takes how many commands to list, such as history 50\n")
+            }
         default:
             run(text)
             state.lastCommand = text
@@ -113,7 +124,7 @@ struct InteractiveShell {
 
     private func showHistory(_ history: ShellHistory, last count: Int) {
         let entries = history.entries
-        let first = max(0, entries.count - max(count, 0))
+        let first = max(0, entries.count - count)
         var out = ""
         for i in first..<entries.count { out += String(format: "%5d  ", i + 1) + entries[i] + "\n" }
         StandardStreams.output(out)

@@ -104,6 +104,8 @@ final class TerminalSessionTests: XCTestCase {
         t.type("history", then: "Enter")
         let listed = t.waitFor("5  history")
         XCTAssertTrue(listed.contains("    4  count tickets"), listed)
+        t.type("history lots", then: "Enter")
+        t.waitFor("error: history takes how many commands to list")
     }
 
     func testTabCompletesCommandsFieldsValuesAndIds() throws {
