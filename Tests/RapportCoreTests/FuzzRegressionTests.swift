@@ -266,11 +266,16 @@ final class FuzzRegressionTests: XCTestCase {
     }
 
     func testByteOrderMarkAndNULBytes() throws {
-        // A BOM before a CSV header is skipped; before JSON it is an error at column 1.
+        // A BOM before a CSV header, a JSON Lines file or a JSON array is skipped; one
+        // further in is an error.
         XCTAssertEqual(try CSVReader.parse("\u{FEFF}id,name\nN1,x\n").map(\.fields), [["id", "name"], ["N1", "x"]])
         let importer = Importer(store: demoStore(), clock: clock)
-        XCTAssertThrowsError(try importer.read(bytes: [0xEF, 0xBB, 0xBF] + Array(#"{"id":"N1"}"#.utf8), format: .jsonl, into: .customers)) {
-            XCTAssertEqual(($0 as? Importer.ImportFailure)?.message, "invalid JSON at column 1: unexpected character")
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        XCTAssertEqual(try importer.read(bytes: bom + Array(#"{"id":"N1"}"#.utf8), format: .jsonl, into: .customers).changes.count, 1)
+        XCTAssertEqual(try importer.read(bytes: bom + Array(#"[{"id":"N1"}]"#.utf8), format: .json, into: .customers).changes.count, 1)
+        XCTAssertEqual(try importer.read(bytes: bom + Array("id,name\nN1,x\n".utf8), format: .csv, into: .customers).changes.count, 1)
+        XCTAssertThrowsError(try importer.read(bytes: Array("{\"id\":\"N0\"}\n".utf8) + bom + Array(#"{"id":"N1"}"#.utf8), format: .jsonl, into: .customers)) {
+            XCTAssertEqual(($0 as? Importer.ImportFailure)?.line, 2)
         }
         // NUL: data inside a quoted string; outside one, an unexpected character.
         let s = session()

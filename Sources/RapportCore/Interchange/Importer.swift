@@ -135,6 +135,8 @@ public struct Importer {
     // MARK: Parsing
 
     private func parse(_ bytes: [UInt8], _ format: InterchangeFormat) throws -> [Row] {
+        // Windows tools start UTF-8 files with a byte-order mark; it is not data.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return try parse(Array(bytes.dropFirst(3)), format) }
         switch format {
         case .csv:
             guard let text = String(validating: bytes, as: UTF8.self) else {
