@@ -309,6 +309,43 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(reader.stdout, "count\n3\n", reader.stderr)
     }
 
+    func testReadersOpenWhileAWriterKeepsTakingSnapshots() throws {
+        makeStore()
+        let writer = Process()
+        writer.executableURL = RapportRunner.binary
+        writer.arguments = ["--data", data, "-"]
+        let input = Pipe()
+        writer.standardInput = input
+        writer.standardOutput = FileHandle.nullDevice
+        writer.standardError = FileHandle.nullDevice
+        try writer.run()
+        // Changes and snapshots, as fast as the writer takes them, while readers open.
+        let feeding = DispatchQueue(label: "writer")
+        final class Flag: @unchecked Sendable { var stop = false }
+        let flag = Flag()
+        let handle = input.fileHandleForWriting
+        feeding.async {
+            while !flag.stop {
+                handle.write(Data("log contact C2 via phone \"again\"\nsave\n".utf8))
+                usleep(2_000)
+            }
+            try? handle.close()
+        }
+        var last = 0
+        for _ in 0..<25 {
+            let r = rapport(["--read-only", "--format", "csv", "-c", "count contacts"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertFalse(r.stderr.contains("error"), r.stderr)
+            let count = Int(r.stdout.split(separator: "\n").last ?? "") ?? -1
+            XCTAssertGreaterThanOrEqual(count, last, "a reader never sees the store go back")
+            last = count
+        }
+        flag.stop = true
+        feeding.sync {}
+        writer.waitUntilExit()
+        XCTAssertGreaterThan(last, 1, "the writer was writing while the readers read")
+    }
+
     // MARK: Backups
 
     func testBackupWhileInUseRestoresTheSameAnswers() throws {

@@ -49,13 +49,27 @@ public final class Database {
             readOnly = true
             warnings.append("warning: the store directory \(directory) is not writable (\(String(cString: strerror(errno)))): opened read-only, changes will be refused")
         }
-        // A reader takes no lock: it sees the snapshot and the journal's complete entries.
+        // A reader takes no directory lock: it sees the snapshot and the journal's complete entries.
         var lock: DirectoryLock?
         if !readOnly {
             do { lock = try DirectoryLock.acquire(directory: directory, exclusive: true) } catch {
                 throw Diagnostic.runtime("\(error)")
             }
         }
+        // A reader takes no directory lock, but holds the snapshot lock while it reads, so
+        // that a writer cannot replace the snapshot between its reading the snapshot and
+        // the journal. (A writer holds the directory lock: nobody checkpoints under it.)
+        if readOnly {
+            let pairing = SnapshotLock.hold(directory: directory, exclusive: false)
+            defer { withExtendedLifetime(pairing) {} }
+            return try load(directory: directory, readOnly: true, lock: nil, warnings: warnings)
+        }
+        SnapshotLock.create(directory: directory)
+        return try load(directory: directory, readOnly: false, lock: lock, warnings: warnings)
+    }
+
+    /// Reads the snapshot, then replays the journal's entries after it.
+    private static func load(directory: String, readOnly: Bool, lock: DirectoryLock?, warnings: [String]) throws -> Database {
         let snapshotPath = directory + "/" + snapshotFile
         var store = Store()
         var snapshotBytes = 0
@@ -94,6 +108,10 @@ public final class Database {
         let replay = JournalReplay.run(bytes, into: store)
         journalBytes = replay.validBytes
         guard let problem = replay.problem else { return }
+        if problem.isTornTail && isReadOnly {
+            warnings.append("warning: the last journal entry (\(problem.entry), at byte \(problem.offset)) is incomplete: another process may be writing it; it was not read")
+            return
+        }
         if problem.isTornTail {
             warnings.append("warning: dropped the last journal entry (\(problem.entry), at byte \(problem.offset)) because \(problem.reason): it was torn by a crash before it was acknowledged")
             if !isReadOnly {
@@ -133,6 +151,9 @@ public final class Database {
         guard let directory, !isReadOnly else { return }
         let journalPath = directory + "/" + Database.journalFile
         let snapshotPath = directory + "/" + Database.snapshotFile
+        // Readers wait while the snapshot and the journal do not go together.
+        let pairing = SnapshotLock.hold(directory: directory, exclusive: true)
+        defer { withExtendedLifetime(pairing) {} }
         do {
             if FileSystem.fileExists(snapshotPath) {
                 try FileSystem.replaceWithLink(to: snapshotPath, at: directory + "/" + Database.previousSnapshotFile)

@@ -20,6 +20,7 @@ public struct FileSystemError: Error, CustomStringConvertible {
 public enum FileSystem {
     public static func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+
     public static func readFile(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileSystemError(path: path, operation: "open") }
@@ -225,4 +226,33 @@ public final class DirectoryLock {
     }
 
     deinit { release() }
+}
+
+/// Keeps a snapshot and the journal that follows it together for readers, who take no
+/// `DirectoryLock`: the writer holds `DIR/snapshot.lock` exclusively while it replaces
+/// the snapshot and empties the journal, a reader holds it shared while it reads both.
+final class SnapshotLock {
+    static let fileName = "snapshot.lock"
+    private let fd: Int32
+
+    private init(fd: Int32) { self.fd = fd }
+
+    /// Creates the lock file, so that readers find it from the writer's first moment.
+    static func create(directory: String) {
+        let fd = open(directory + "/" + fileName, O_RDONLY | O_CREAT | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
+    }
+
+    /// Waits for the lock; nil when there is no lock file to hold (no writer has opened
+    /// the store since it was made, or it cannot be opened): nothing to wait for.
+    static func hold(directory: String, exclusive: Bool) -> SnapshotLock? {
+        let fd = open(directory + "/" + fileName, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        while flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0 {
+            if errno != EINTR { close(fd); return nil }
+        }
+        return SnapshotLock(fd: fd)
+    }
+
+    deinit { close(fd) }
 }

@@ -24,6 +24,9 @@ extension Database {
             report.problem("no store at \(directory)")
             return report
         }
+        // A writer at work must not replace the snapshot between our reading it and the journal.
+        let pairing = SnapshotLock.hold(directory: directory, exclusive: false)
+        defer { withExtendedLifetime(pairing) {} }
         var store: Store?
         let snapshotPath = directory + "/" + snapshotFile
         if FileSystem.fileExists(snapshotPath) {
@@ -78,6 +81,9 @@ extension Database {
             throw Diagnostic.runtime("\(error)")
         }
         defer { lock.release() }
+        SnapshotLock.create(directory: directory)
+        let pairing = SnapshotLock.hold(directory: directory, exclusive: true)
+        defer { withExtendedLifetime(pairing) {} }
         var report = MaintenanceReport()
         let path = { (name: String) in directory + "/" + name }
         func load(_ name: String) -> Store? {
