@@ -25,13 +25,14 @@ struct InteractiveShell {
 
         let history = ShellHistory(path: environment["RAPPORT_HISTORY"] ?? ShellHistory.defaultPath(environment))
         let store = session.store
-        let lessons: [String] = []
+        // The lines of an unfinished command typed so far: completion sees them too.
+        var pending: [String] = []
         let editor = LineEditor(history: history) { before in
-            let completion = Completer(store: store, lessons: lessons).complete(before)
-            return (completion.replacementStart, completion.candidates)
+            let earlier = pending.isEmpty ? "" : pending.joined(separator: "\n") + "\n"
+            let completion = Completer(store: store).complete(earlier + before)
+            return (max(0, completion.replacementStart - earlier.count), completion.candidates)
         }
         var state = State()
-        var pending: [String] = []
         while true {
             switch editor.readLine(prompt: pending.isEmpty ? prompt : continuationPrompt) {
             case .endOfInput:

@@ -367,6 +367,11 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(real.complete("import customers from \"\(dir)s").candidates, ["\"\(dir)sub/"])
     }
 
+    func testAMultiLineCommandIsOneCommand() {
+        XCTAssertEqual(candidates("find customers where (tier = gold\n  or ti"), ["tier"])
+        XCTAssertEqual(Completer(store: store).complete("find customers where (tier = gold\n  or ti").replacementStart, 39)
+    }
+
     func testLessonsAndHelpTopics() {
         XCTAssertEqual(candidates("tutorial "), ["basics", "campaigns", "changing data"])
         XCTAssertEqual(candidates("tutorial c"), ["campaigns", "changing data"])

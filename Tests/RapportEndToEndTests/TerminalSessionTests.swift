@@ -30,7 +30,10 @@ final class TerminalSessionTests: XCTestCase {
         let t = try shell()
         t.type("find customers where (tier = gold", then: "Enter")
         t.waitFor("...>")
-        t.type("  or tier = platinum) limit 2 show id, tier", then: "Enter")
+        // Completion on the second line knows the entity named on the first.
+        t.type("  or ti", then: "Tab")
+        t.waitForCurrentLine("         ...>   or tier")
+        t.type("= platinum) limit 2 show id, tier", then: "Enter")
         let screen = t.waitFor("(2 rows)")
         XCTAssertFalse(screen.contains("error"), screen)
     }

@@ -66,7 +66,9 @@ public struct Completer {
         while lineStart > 0, chars[lineStart - 1] != "\n" { lineStart -= 1 }
         let inBlock = lineStart > 0 && Completer.insideCampaign(chars[0..<lineStart])
 
-        var pieces = Completer.tokenize(chars, from: lineStart, to: end)
+        // In a campaign block each line is a clause of its own; otherwise the lines
+        // since the last block's `end` (an open parenthesis) start the same command.
+        var pieces = Completer.tokenize(chars, from: inBlock ? lineStart : Completer.commandStart(chars[0..<lineStart]), to: end)
         var partial = Partial(text: "", quote: nil, start: end)
         if let last = pieces.last, last.end == end, last.kind != .symbol {
             partial = Partial(text: last.text, quote: last.kind == .string ? last.quote : nil, start: last.start)
@@ -182,6 +184,18 @@ public struct Completer {
             i = j
         }
         return pieces
+    }
+
+    /// Where the command being typed starts: after the last line that ends a block.
+    static func commandStart(_ chars: ArraySlice<Character>) -> Int {
+        var start = chars.startIndex
+        var lineStart = chars.startIndex
+        for i in chars.indices where chars[i] == "\n" {
+            let words = chars[lineStart..<i].split(whereSeparator: { $0.isWhitespace })
+            if words.count == 1, String(words[0]).lowercased() == "end" { start = i + 1 }
+            lineStart = i + 1
+        }
+        return start
     }
 
     static func insideCampaign(_ chars: ArraySlice<Character>) -> Bool {
