@@ -36,11 +36,15 @@ enum RawCell {
 public struct Importer {
     public let store: Store
     public let clock: Clock
+    /// Asked every thousand rows; true abandons the import before anything changed (Ctrl-C).
+    public var isCancelled: () -> Bool = { false }
 
     public init(store: Store, clock: Clock) {
         self.store = store
         self.clock = clock
     }
+
+    struct Cancelled: Error {}
 
     public struct Result {
         public var fieldAdditions: [FieldAddition] = []
@@ -64,6 +68,8 @@ public struct Importer {
             return try read(bytes: bytes, format: format, into: entity)
         } catch let failure as ImportFailure {
             throw Diagnostic(.runtime, "import failed: \(file) line \(failure.line): \(failure.message); nothing was imported", at: span)
+        } catch is Cancelled {
+            throw Diagnostic.runtime("import cancelled; nothing was imported")
         }
     }
 
@@ -99,7 +105,8 @@ public struct Importer {
 
         var ids = Set<String>()
         var generator = table.highestGeneratedNumber
-        for row in rows {
+        for (index, row) in rows.enumerated() {
+            if index & 1023 == 1023, isCancelled() { throw Cancelled() }
             var after: [String: Value] = [:]
             for (key, cell) in row.cells {
                 let field = schema.field(named: key)!
@@ -167,6 +174,7 @@ public struct Importer {
             var start = 0
             while start < bytes.count {
                 lineNumber += 1
+                if lineNumber & 1023 == 1023, isCancelled() { throw Cancelled() }
                 var end = start
                 while end < bytes.count, bytes[end] != 10 { end += 1 }
                 let line = Array(bytes[start..<end])

@@ -5,6 +5,8 @@ public struct ChangeBuilder {
     public let clock: Clock
     public let user: String
     public let command: String
+    /// Asked during a long import; true abandons it before anything changed.
+    public var isCancelled: () -> Bool = { false }
 
     public init(store: Store, clock: Clock, user: String, command: String) {
         self.store = store
@@ -32,7 +34,9 @@ public struct ChangeBuilder {
             set.changes = try openTicket(customer, kind, text, priority)
         case .importData(let entity, let path):
             guard case .string(let file, _) = path.kind else { throw Diagnostic.usage("expected a file name in quotes", at: path.span) }
-            let imported = try Importer(store: store, clock: clock).read(file: file, into: entity.entity, span: path.span)
+            var importer = Importer(store: store, clock: clock)
+            importer.isCancelled = isCancelled
+            let imported = try importer.read(file: file, into: entity.entity, span: path.span)
             set.fieldAdditions = imported.fieldAdditions
             set.changes = imported.changes
         default:

@@ -270,8 +270,8 @@ public enum Help {
         rapport with no -c and no script, on a terminal, starts the interactive shell.
             keys        Left/Right, Home/End (Ctrl-A/Ctrl-E) move; Up/Down and
                         Ctrl-R recall history, Tab completes commands, entities, fields and values
-            Ctrl-C      drops the line being typed, or stops a long result; Ctrl-D on an empty
-                        line (or exit, quit) leaves
+            Ctrl-C      drops the line being typed, or stops a long result or import; Ctrl-D
+                        on an empty line (or exit, quit) leaves
             multi-line  a line with an open ( goes on to the next, at a ...> prompt
             history     $XDG_STATE_HOME/rapport/history (~/.local/state/rapport/history); a
                         command typed after a space is not kept; history lists it

@@ -25,7 +25,8 @@ public final class Session {
     public var clock: Clock
     /// Pinned by `--now` or `set now`; otherwise the clock follows the system time.
     public var pinnedNow: Int64?
-    /// Asked while a long result is written out; true stops it (Ctrl-C in the shell).
+    /// Asked while a long result is written out or a file imported; true stops it
+    /// (Ctrl-C in the shell). A change is never stopped once it is being saved.
     public var isCancelled: () -> Bool = { false }
 
     public init(database: Database, settings: Settings, clock: Clock, pinnedNow: Int64? = nil) {
@@ -73,7 +74,9 @@ public final class Session {
             emit(QueryExecutor(table: store[checked.entity], clock: clock).aggregate(checked), into: &outcome)
         case .add, .update, .delete, .logContact, .logPurchase, .openTicket, .importData:
             try requireWriteAccess(command)
-            var changes = try ChangeBuilder(store: store, clock: clock, user: settings.user, command: text).build(command)
+            var builder = ChangeBuilder(store: store, clock: clock, user: settings.user, command: text)
+            builder.isCancelled = isCancelled
+            var changes = try builder.build(command)
             try commit(&changes, into: &outcome)
         case .export(let entity, let condition, let path):
             try export(entity.entity, condition, path, into: &outcome)
