@@ -7,6 +7,7 @@ enum Interrupt {
 
     /// Installs the handler, without SA_RESTART so that a blocked read returns EINTR.
     static func install() {
+        clear()  // initialises the flag here, never first inside the handler
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { _ in Interrupt.raised = 1 }
         sigemptyset(&action.sa_mask)
