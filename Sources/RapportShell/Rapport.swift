@@ -45,12 +45,12 @@ public enum Rapport {
             let directory = options.dataDirectory ?? environment["RAPPORT_DATA"] ?? defaultDataDirectory(environment)
             if options.check {
                 let report = Database.check(directory: directory)
-                print(report, terminator: "")
+                StandardStreams.output(report.description)
                 return report.isSound ? 0 : 1
             }
             do {
                 let report = try Database.recover(directory: directory)
-                print(report, terminator: "")
+                StandardStreams.output(report.description)
                 return 0
             } catch {
                 printError(describe(error))

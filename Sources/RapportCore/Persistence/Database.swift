@@ -81,7 +81,7 @@ public final class Database {
                 }
             } catch let e as SnapshotError {
                 throw Diagnostic(.runtime, "the snapshot \(snapshotPath) is damaged: \(e.description); it was left untouched",
-                                 notes: ["'rapport --data \(directory) --check' describes the damage; '--recover' rebuilds the store from what is intact"])
+                                 notes: [damageNote(directory)])
             } catch {
                 throw Diagnostic.runtime("cannot read \(snapshotPath): \(error)")
             }
@@ -114,15 +114,18 @@ public final class Database {
         }
         if problem.isTornTail {
             warnings.append("warning: dropped the last journal entry (\(problem.entry), at byte \(problem.offset)) because \(problem.reason): it was torn by a crash before it was acknowledged")
-            if !isReadOnly {
-                do { try FileSystem.truncate(path, to: problem.offset) } catch {
-                    throw Diagnostic.runtime("cannot truncate the torn journal entry: \(error)")
-                }
+            do { try FileSystem.truncate(path, to: problem.offset) } catch {
+                throw Diagnostic.runtime("cannot truncate the torn journal entry: \(error)")
             }
             return
         }
         throw Diagnostic(.runtime, "the journal \(path) is damaged at byte \(problem.offset) (entry \(problem.entry)): \(problem.reason); it was left untouched",
-                                 notes: ["'rapport --data \(directory) --check' describes the damage; '--recover' rebuilds the store from what is intact"])
+                         notes: [Database.damageNote(directory)])
+    }
+
+    /// What to do about a damaged file.
+    private static func damageNote(_ directory: String) -> String {
+        "'rapport --data \(directory) --check' describes the damage; '--recover' rebuilds the store from what is intact"
     }
 
     /// Makes a change set durable (journal append + fsync), then applies it.

@@ -20,6 +20,12 @@ public struct FileSystemError: Error, CustomStringConvertible {
 public enum FileSystem {
     public static func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// Who is logged in: `$USER`, else the password database's name for our uid.
+    public static var userName: String {
+        if let u = ProcessInfo.processInfo.environment["USER"], !u.isEmpty { return u }
+        if let pw = getpwuid(getuid()), let name = pw.pointee.pw_name { return String(cString: name) }
+        return "uid \(getuid())"
+    }
 
     public static func readFile(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -212,8 +218,7 @@ public final class DirectoryLock {
                        "; close it first, or open this one with --read-only")
         }
         if exclusive {
-            let user = ProcessInfo.processInfo.environment["USER"] ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "uid \(getuid())"
-            let text = "pid \(getpid()), user \(user), since \(ISO8601DateFormatter().string(from: Date()))\n"
+            let text = "pid \(getpid()), user \(FileSystem.userName), since \(ISO8601DateFormatter().string(from: Date()))\n"
             _ = ftruncate(fd, 0)
             _ = text.utf8CString.withUnsafeBufferPointer { pwrite(fd, $0.baseAddress!, $0.count - 1, 0) }
         }

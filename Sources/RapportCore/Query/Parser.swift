@@ -9,6 +9,9 @@ public struct Parser {
         "import", "export", "show", "save", "help", "set", "check", "backup",
     ]
 
+    /// Words the interactive shell handles itself; elsewhere they get a clear refusal.
+    public static let shellOnlyWords = ["edit", "history", "exit", "quit"]
+
     public init(tokens: [Token]) { self.tokens = tokens }
 
     /// Parses one command; `firstLine` is the line the text starts on in its script.
@@ -108,11 +111,11 @@ public struct Parser {
             var words: [String] = []
             while current.kind != .end { words.append(advance().text) }
             return .setting(name: name, value: words.isEmpty ? nil : words.joined(separator: " "), span: nameToken.span)
-        case "edit", "history", "exit", "quit":
+        case _ where Parser.shellOnlyWords.contains(word):
             throw Diagnostic.usage("'\(word)' works in the interactive shell only", at: t.span)
         default:
             throw Diagnostic.usage("unknown command '\(t.text)'", at: t.span,
-                                   suggestion: nearestName(to: word, among: Parser.commandWords + ["edit", "history", "exit", "quit"]))
+                                   suggestion: nearestName(to: word, among: Parser.commandWords + Parser.shellOnlyWords))
         }
     }
 

@@ -37,15 +37,11 @@ public struct Completer {
     public static let maxIDs = 100
 
     /// Words that start a command at the prompt.
-    public static let commandWords = [
-        "add", "avg", "backup", "campaign", "check", "count", "delete", "edit", "exit", "export", "find",
-        "help", "history", "import", "log", "max", "min", "open", "quit", "save", "set", "show", "sum",
-        "tutorial", "update",
-    ]
+    public static let commandWords = (Parser.commandWords + Parser.shellOnlyWords + ["campaign", "tutorial"]).sorted()
     /// Words that start a line inside a `campaign` block.
     public static let campaignWords = ["end", "every", "log", "send", "target"]
     /// Names `set` takes.
-    public static let settingNames = ["colour", "dry-run", "format", "now", "pager", "timer"]
+    public static let settingNames = Settings.names.sorted()
 
     /// - Parameters:
     ///   - lessons: the tutorial's lesson names, offered after `tutorial`.

@@ -220,7 +220,7 @@ public final class Session {
             }
         default:
             throw Diagnostic.usage("unknown setting '\(name)'", at: span,
-                                   suggestion: nearestName(to: name, among: ["format", "dry-run", "timer", "now", "pager", "colour"]))
+                                   suggestion: nearestName(to: name, among: Settings.names))
         }
     }
 }

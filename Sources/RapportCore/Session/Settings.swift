@@ -14,11 +14,11 @@ public struct Settings {
 
     public init(user: String = Settings.osUser) { self.user = user }
 
-    public static var osUser: String {
-        if let u = ProcessInfo.processInfo.environment["USER"], !u.isEmpty { return u }
-        if let pw = getpwuid(getuid()), let name = pw.pointee.pw_name { return String(cString: name) }
-        return "unknown"
-    }
+    /// What `set NAME VALUE` knows.
+    public static let names = ["format", "dry-run", "timer", "now", "pager", "colour"]
+
+    /// Who is logged in: `$USER`, else the password database's name for our uid.
+    public static var osUser: String { FileSystem.userName }
 }
 
 /// Who is at the keyboard; trainees and agents may do less than managers and admins.
