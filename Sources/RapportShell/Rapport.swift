@@ -218,13 +218,3 @@ struct ExitStatus {
 
     func combined(with other: Int32) -> Int32 { max(code, other) }
 }
-
-/// Fills a store with the deterministic demo data.
-enum DemoLoader {
-    static func load(into store: Store, size: Int, today: Day) {
-        store.customers.reserveCapacity(size)
-        DemoGenerator(size: size, today: today).generate { entity, record in
-            store[entity].append(record)
-        }
-    }
-}

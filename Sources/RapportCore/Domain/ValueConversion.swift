@@ -4,18 +4,6 @@ public struct ValueConversion {
 
     public init(clock: Clock) { self.clock = clock }
 
-    /// Closed vocabularies of built-in customer fields; values match in any case and are
-    /// stored as spelled here.
-    public static let vocabularies: [String: [String]] = [
-        "tier": ["bronze", "silver", "gold", "platinum"],
-        "grade": ["A", "B", "C", "D"],
-        "stage": ["prospect", "active", "at-risk", "lost"],
-        "channel": ["phone", "visit", "email", "sms", "wechat"],
-        "kind": ["inquiry", "complaint", "suggestion"],
-        "priority": ["low", "normal", "high", "urgent"],
-        "status": ["open", "closed"],
-    ]
-
     /// A literal from `add`, `set` or `log` as a value of `field`.
     public func value(_ literal: Literal, for field: Field, entity: Entity) throws -> Value {
         func mismatch(_ expected: String) -> Diagnostic {
@@ -30,8 +18,9 @@ public struct ValueConversion {
             case .integer, .number, .date, .boolean: text = literal.text
             default: throw mismatch("text")
             }
-            if let words = ValueConversion.vocabularies[field.name], !field.isCustom, vocabularyApplies(field.name, entity) {
-                guard let canonical = words.first(where: { $0.lowercased() == text.lowercased() }) else {
+            if !field.isCustom, let vocabulary = Vocabulary.of(field.name, in: entity) {
+                let words = vocabulary.words
+                guard let canonical = vocabulary.canonical(text) else {
                     throw Diagnostic(.usage, "'\(text)' is not a \(field.name)", at: literal.span,
                                      suggestion: nearestName(to: text, among: words),
                                      notes: ["\(field.name) is one of: \(words.joined(separator: ", "))"])
@@ -83,15 +72,6 @@ public struct ValueConversion {
         case .boolean:
             if case .boolean(let b) = literal.kind { return .boolean(b) }
             throw mismatch("true or false")
-        }
-    }
-
-    private func vocabularyApplies(_ name: String, _ entity: Entity) -> Bool {
-        switch name {
-        case "tier", "grade", "stage": return entity == .customers
-        case "channel": return entity == .contacts
-        case "kind", "priority", "status": return entity == .tickets
-        default: return false
         }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import RapportCore
 
 /// Splits a script into commands: one per line, `#` comment lines and a `#!` first line
 /// skipped; a line with an open parenthesis continues on the next.

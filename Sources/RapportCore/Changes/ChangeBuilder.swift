@@ -199,10 +199,8 @@ public struct ChangeBuilder {
         }
     }
 
-    private func word(_ literal: Literal, field: String, entity: Entity, aliases: [String: String] = [:]) throws -> String {
-        var l = literal
-        if case .string(let s, let q) = l.kind, let alias = aliases[s.lowercased()] { l.kind = .string(alias, quoted: q) }
-        guard case .string(let v) = try conversion.value(l, for: Field(field, .string), entity: entity) else {
+    private func word(_ literal: Literal, field: String, entity: Entity) throws -> String {
+        guard case .string(let v) = try conversion.value(literal, for: Field(field, .string), entity: entity) else {
             throw Diagnostic.usage("expected a \(field)", at: literal.span)
         }
         return v
@@ -216,7 +214,7 @@ public struct ChangeBuilder {
     private func logContact(_ customer: Literal, _ channel: Literal, _ note: Literal?) throws -> [RecordChange] {
         let row = try customerRow(customer)
         let customerID = store.customers.id(ofRow: row)
-        let channelName = try word(channel, field: "channel", entity: .contacts, aliases: ["call": "phone", "微信": "wechat"])
+        let channelName = try word(channel, field: "channel", entity: .contacts)
         let today = clock.today
         var contact: [String: Value] = [
             "customer": .string(customerID), "date": .date(today), "channel": .string(channelName), "by": .string(user),

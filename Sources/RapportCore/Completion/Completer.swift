@@ -725,22 +725,13 @@ public struct Completer {
         let table = store[e]
         var result: [String] = []
         var seen = Set<String>()
-        if !field.isCustom, let words = ValueConversion.vocabularies[field.name], Completer.vocabularyApplies(field.name, e) {
-            for w in words where seen.insert(w.lowercased()).inserted { result.append(w) }
+        if !field.isCustom, let vocabulary = Vocabulary.of(field.name, in: e) {
+            for w in vocabulary.words where seen.insert(w.lowercased()).inserted { result.append(w) }
         }
         if let p = table.schema.position(of: field.name), let live = Completer.liveValues(table, p) {
             for v in live where seen.insert(v.lowercased()).inserted { result.append(v) }
         }
         return result
-    }
-
-    private static func vocabularyApplies(_ name: String, _ entity: Entity) -> Bool {
-        switch name {
-        case "tier", "grade", "stage": return entity == .customers
-        case "channel": return entity == .contacts
-        case "kind", "priority", "status": return entity == .tickets
-        default: return false
-        }
     }
 
     /// The distinct values some live row holds, or nil when the column has more than

@@ -1,0 +1,45 @@
+/// The closed vocabularies of built-in fields: which words a field may hold, the one
+/// spelling each is stored in, and the aliases people type for them. Every path into the
+/// store (commands, import, journal replay) and every query resolves words here.
+public struct Vocabulary: Sendable {
+    /// The words, in their stored spelling.
+    public let words: [String]
+    /// Other spellings people use, lower-cased, mapped to a stored word.
+    public let aliases: [String: String]
+
+    public init(_ words: [String], aliases: [String: String] = [:]) {
+        self.words = words
+        self.aliases = aliases
+    }
+
+    /// The stored spelling of `text` (any case, or an alias), or nil when it is not a word
+    /// of this vocabulary.
+    public func canonical(_ text: String) -> String? {
+        let lower = text.lowercased()
+        if let w = words.first(where: { $0.lowercased() == lower }) { return w }
+        return aliases[lower]
+    }
+
+    /// The vocabulary of a built-in field of an entity; nil for free-text and custom fields.
+    public static func of(_ field: String, in entity: Entity) -> Vocabulary? {
+        switch (entity, field) {
+        case (.customers, "tier"): return tier
+        case (.customers, "grade"): return grade
+        case (.customers, "stage"): return stage
+        case (.contacts, "channel"): return channel
+        case (.tickets, "kind"): return ticketKind
+        case (.tickets, "priority"): return priority
+        case (.tickets, "status"): return ticketStatus
+        default: return nil
+        }
+    }
+
+    public static let tier = Vocabulary(["bronze", "silver", "gold", "platinum"])
+    public static let grade = Vocabulary(["A", "B", "C", "D"])
+    public static let stage = Vocabulary(["prospect", "active", "at-risk", "lost"])
+    public static let channel = Vocabulary(["phone", "visit", "email", "sms", "wechat"],
+                                           aliases: ["call": "phone", "微信": "wechat"])
+    public static let ticketKind = Vocabulary(["inquiry", "complaint", "suggestion"])
+    public static let priority = Vocabulary(["low", "normal", "high", "urgent"])
+    public static let ticketStatus = Vocabulary(["open", "closed"])
+}
