@@ -40,7 +40,9 @@ let package = Package(
         ),
         .testTarget(
             name: "RapportEndToEndTests",
-            dependencies: ["RapportCore"]
+            dependencies: ["RapportCore"],
+            // Stores written by older versions, copied and opened by the tests.
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -45,8 +45,27 @@ public struct ChangeBuilder {
         return set
     }
 
-    /// "added customer C9", "updated 3 customers", ...
-    public static func summary(_ set: ChangeSet) -> String {
+    /// "added customer C9", "updated 3 customers", "deleted 1 customer (C7) and 4 related
+    /// records", ... An update or a delete always says how many records it touched, even
+    /// none; `unchangedMatches` is how many an update matched that had the values already.
+    public static func summary(_ set: ChangeSet, of command: Command, unchangedMatches: Int = 0) -> String {
+        func records(_ n: Int, _ entity: Entity) -> String { "\(n) \(n == 1 ? entity.singular : entity.rawValue)" }
+        func bulk(_ verb: String, _ entity: Entity, _ kind: RecordChange.Kind) -> String {
+            let primary = set.changes.filter { $0.entity == entity && $0.kind == kind }
+            var text = "\(verb) \(records(primary.count, entity))"
+            if primary.count == 1 { text += " (\(primary[0].id))" }
+            if primary.isEmpty {
+                text += unchangedMatches > 0 ? ": the \(unchangedMatches) that matched already had these values" : ": none matched"
+            }
+            let related = set.changes.count - primary.count
+            if related > 0 { text += " and \(related) related record\(related == 1 ? "" : "s")" }
+            return text
+        }
+        switch command {
+        case .update(let entity, _, _): return bulk("updated", entity.entity, .update)
+        case .delete(let entity, _): return bulk("deleted", entity.entity, .delete)
+        default: break
+        }
         guard let first = set.changes.first else {
             return set.fieldAdditions.isEmpty ? "no change" : "added \(set.fieldAdditions.count) field(s)"
         }

@@ -79,6 +79,9 @@ public final class Database {
                     snapshotBytes = buffer.count
                     return try SnapshotCodec.read(buffer)
                 }
+            } catch let e as NewerFormatError {
+                throw Diagnostic(.runtime, "cannot open the store in \(directory): \(snapshotFile) \(e); it was left untouched",
+                                 notes: [newerNote])
             } catch let e as SnapshotError {
                 throw Diagnostic(.runtime, "the snapshot \(snapshotPath) is damaged: \(e.description); it was left untouched",
                                  notes: [damageNote(directory)])
@@ -108,6 +111,10 @@ public final class Database {
         let replay = JournalReplay.run(bytes, into: store)
         journalBytes = replay.validBytes
         guard let problem = replay.problem else { return }
+        if problem.isNewerFormat {
+            throw Diagnostic(.runtime, "cannot open the store in \(directory): entry \(problem.entry) of \(Database.journalFile) \(problem.reason); it was left untouched",
+                             notes: [Database.newerNote])
+        }
         if problem.isTornTail && isReadOnly {
             warnings.append("warning: the last journal entry (\(problem.entry), at byte \(problem.offset)) is incomplete: another process may be writing it; it was not read")
             return
@@ -123,16 +130,25 @@ public final class Database {
                          notes: [Database.damageNote(directory)])
     }
 
+    /// What to do about a store from a newer Rapport (`--recover` would drop what it cannot read).
+    static let newerNote = "open it with that newer version of Rapport; this one changes nothing in it"
+
     /// What to do about a damaged file.
     private static func damageNote(_ directory: String) -> String {
         "'rapport --data \(directory) --check' describes the damage; '--recover' rebuilds the store from what is intact"
     }
 
     /// Makes a change set durable (journal append + fsync), then applies it.
-    /// On failure nothing is applied.
-    public func commit(_ set: inout ChangeSet) throws {
+    /// On failure nothing is applied. Every change comes through here, so here its audit
+    /// metadata is set: the real time (a pinned clock cannot backdate it), the pinned
+    /// clock beside it, the user and the role.
+    public func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
         guard !isReadOnly else { throw Diagnostic.runtime("the store is open read-only") }
         set.sequence = store.sequence + 1
+        set.at = Int64(Date().timeIntervalSince1970.rounded(.down))
+        set.pinnedNow = author.pinnedNow
+        set.user = author.user
+        set.role = author.role
         if let journal {
             let bytes = JournalCodec.encode(set) { e in
                 var schema = self.store[e].schema

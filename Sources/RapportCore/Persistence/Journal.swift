@@ -16,8 +16,14 @@ enum JournalCodec {
         let fields: [JSONValue] = set.fieldAdditions.map {
             .object([("entity", .string($0.entity.rawValue)), ("name", .string($0.field.name)), ("type", .string($0.field.type.rawValue))])
         }
-        let entry: JSONValue = .object([
-            ("seq", .integer(set.sequence)), ("at", .string(RecordCodec.isoUTC(set.at))), ("user", .string(set.user)),
+        // "seq" comes first: a torn last line is recognised by how an entry starts.
+        var header: [(key: String, value: JSONValue)] = [
+            ("seq", .integer(set.sequence)), ("version", .integer(FormatMigrations.entryVersion)),
+            ("at", .string(RecordCodec.isoUTC(set.at))),
+        ]
+        if let pinned = set.pinnedNow { header.append(("pinnedNow", .string(RecordCodec.isoUTC(pinned)))) }
+        header += [("user", .string(set.user)), ("role", set.role.map { .string($0.rawValue) } ?? .null)]
+        let entry: JSONValue = .object(header + [
             ("command", .string(set.command)), ("fields", .array(fields)), ("changes", .array(changes)),
         ])
         var bytes = JSONWriter.encode(entry)
@@ -45,6 +51,7 @@ enum JournalCodec {
     enum LineError: Error {
         case checksum
         case malformed(String)
+        case newer(NewerFormatError)
     }
 
     /// Checks a line's checksum and decodes it, adding custom fields to the store's
@@ -56,13 +63,32 @@ enum JournalCodec {
               CRC32.checksum(body) == stored else { throw LineError.checksum }
         let json: JSONValue
         do { json = try JSONScanner.withScanner(body) { try $0.readValue() } } catch { throw LineError.malformed("\(error)") }
-        guard case .object(let members) = json else { throw LineError.malformed("not an object") }
+        guard case .object(let stored) = json else { throw LineError.malformed("not an object") }
+        // An entry without a version was written before versions were recorded: version 1.
+        var version: Int64 = 1
+        if let v = stored.first(where: { $0.key == "version" })?.value {
+            guard case .integer(let n) = v, n >= 1 else { throw LineError.malformed("bad version") }
+            version = n
+        }
+        let members: FormatMigrations.EntryMembers
+        do { members = try FormatMigrations.migrateEntry(stored, from: version) } catch let e as NewerFormatError { throw LineError.newer(e) }
         func member(_ k: String) -> JSONValue? { members.first { $0.key == k }?.value }
         guard case .integer(let seq)? = member("seq"), case .string(let at)? = member("at"),
               case .string(let user)? = member("user"), case .string(let command)? = member("command"),
               let time = Clock.parseISO8601(at, defaultZone: .gmt) else { throw LineError.malformed("missing header fields") }
         var set = ChangeSet(at: time, user: user, command: command)
         set.sequence = seq
+        switch member("role") {
+        case .string(let r)?:
+            guard let role = Role(rawValue: r) else { throw LineError.malformed("unknown role '\(r)'") }
+            set.role = role
+        case .null?: break
+        default: throw LineError.malformed("missing role")
+        }
+        if let pinned = member("pinnedNow") {
+            guard case .string(let p) = pinned, let t = Clock.parseISO8601(p, defaultZone: .gmt) else { throw LineError.malformed("bad pinnedNow") }
+            set.pinnedNow = t
+        }
         if case .array(let fields)? = member("fields") {
             for f in fields {
                 guard case .object(let m) = f,
@@ -111,6 +137,8 @@ struct JournalReplay {
         var reason: String
         /// The last entry, cut short or with a bad checksum: a write a crash interrupted.
         var isTornTail: Bool
+        /// An entry written by a newer Rapport: not damage, and never to be dropped.
+        var isNewerFormat = false
     }
 
     /// Bytes up to the end of the last good entry.
@@ -157,6 +185,10 @@ struct JournalReplay {
             let set: ChangeSet
             do {
                 set = try JournalCodec.decode(bytes[start..<newline], store: store ?? Store())
+            } catch JournalCodec.LineError.newer(let e) {
+                stop("\(e)", torn: false)
+                replay.problem?.isNewerFormat = true
+                break
             } catch JournalCodec.LineError.checksum {
                 stop(looksLikeEntry ? "its checksum does not match" : "it is not a journal entry", torn: newline == bytes.count - 1)
                 break

@@ -12,7 +12,7 @@ public struct SnapshotError: Error, CustomStringConvertible {
 /// about a second.
 enum SnapshotCodec {
     static let formatName = "rapport-snapshot"
-    static let version: Int64 = 1
+    static var version: Int64 { FormatMigrations.snapshotVersion }
 
     // MARK: Writing
 
@@ -126,6 +126,7 @@ enum SnapshotCodec {
             let store = Store()
             try r.expect(123)
             var sawFormat = false
+            var fileVersion: Int64 = 0
             repeat {
                 let key = try r.string()
                 try r.expect(58)
@@ -135,7 +136,9 @@ enum SnapshotCodec {
                     sawFormat = true
                 case "version":
                     let v = try r.integer()
-                    guard v == version else { throw r.error("snapshot version \(v) is not supported (this Rapport reads version \(version))") }
+                    if v > version { throw NewerFormatError(what: "snapshot", version: v, known: version) }
+                    guard v >= 1 else { throw r.error("bad snapshot version \(v)") }
+                    fileVersion = v
                 case "sequence": store.sequence = try r.integer()
                 case "counts":
                     try r.expect(123)
@@ -156,6 +159,8 @@ enum SnapshotCodec {
             } while try r.consume(44)
             try r.expect(125)
             guard sawFormat else { throw SnapshotError(offset: 0, message: "not a Rapport snapshot") }
+            guard fileVersion > 0 else { throw SnapshotError(offset: 0, message: "the snapshot has no version") }
+            FormatMigrations.migrateSnapshot(store, from: fileVersion)
             return store
         }
     }

@@ -5,6 +5,8 @@ import Foundation
 public struct MaintenanceReport: CustomStringConvertible {
     public var lines: [String] = []
     public var isSound = true
+    /// Some file was written by a newer Rapport: not damage, and not for `--recover`.
+    public var isNewer = false
 
     mutating func ok(_ line: String) { lines.append(line) }
     mutating func problem(_ line: String) { lines.append(line); isSound = false }
@@ -39,6 +41,9 @@ extension Database {
                 store = s
                 report.ok("\(snapshotFile): ok, \(size) bytes, up to change \(s.sequence), " +
                           Entity.allCases.map { "\(s[$0].liveCount) \($0.rawValue)" }.joined(separator: ", "))
+            } catch let e as NewerFormatError {
+                report.problem("\(snapshotFile): \(e)")
+                report.isNewer = true
             } catch {
                 report.problem("\(snapshotFile): damaged: \(error)")
             }
@@ -48,7 +53,11 @@ extension Database {
         }
         checkLog(directory + "/" + journalFile, name: journalFile, store: store, report: &report)
         checkLog(directory + "/" + auditFile, name: auditFile, store: nil, report: &report)
-        report.ok(report.isSound ? "the store is sound" : "the store is damaged: 'rapport --data \(directory) --recover' rebuilds it from what is intact")
+        if report.isNewer {
+            report.ok("this Rapport cannot read the store: \(newerNote)")
+        } else {
+            report.ok(report.isSound ? "the store is sound" : "the store is damaged: 'rapport --data \(directory) --recover' rebuilds it from what is intact")
+        }
         return report
     }
 
@@ -61,6 +70,11 @@ extension Database {
             (replay.repeated > 0 ? ", \(replay.repeated) repeated (written twice by a crash during a snapshot; skipped)" : "")
         guard let p = replay.problem else {
             report.ok("\(name): ok, \(replay.entries) \(replay.entries == 1 ? "entry" : "entries")\(range)")
+            return
+        }
+        if p.isNewerFormat {
+            report.problem("\(name): entry \(p.entry) at byte \(p.offset): \(p.reason)")
+            report.isNewer = true
             return
         }
         let what = p.isTornTail ? "a torn last entry (a crash mid-write; dropped when the store opens)" : "damaged"
@@ -86,9 +100,15 @@ extension Database {
         defer { withExtendedLifetime(pairing) {} }
         var report = MaintenanceReport()
         let path = { (name: String) in directory + "/" + name }
-        func load(_ name: String) -> Store? {
+        // Recovering drops what does not read: a file from a newer Rapport must stop it instead.
+        func refuseNewer(_ name: String, _ reason: String) -> Diagnostic {
+            Diagnostic(.runtime, "cannot recover the store in \(directory): \(name) \(reason); nothing was changed", notes: [newerNote])
+        }
+        func load(_ name: String) throws -> Store? {
             guard FileSystem.fileExists(path(name)) else { return nil }
-            return try? FileSystem.withMappedFile(path(name)) { try SnapshotCodec.read($0) }
+            do { return try FileSystem.withMappedFile(path(name)) { try SnapshotCodec.read($0) } } catch let e as NewerFormatError {
+                throw refuseNewer(name, "\(e)")
+            } catch { return nil }
         }
         func readLog(_ name: String) throws -> [UInt8] {
             FileSystem.fileExists(path(name)) ? try FileSystem.readFile(path(name)) : []
@@ -96,16 +116,17 @@ extension Database {
 
         var damaged: [String] = []
         let store: Store
-        if let s = load(snapshotFile) {
+        if let s = try load(snapshotFile) {
             store = s
             report.ok("\(snapshotFile) is intact (up to change \(s.sequence))")
         } else {
             if FileSystem.fileExists(path(snapshotFile)) { damaged.append(snapshotFile) }
-            let base = load(previousSnapshotFile)
+            let base = try load(previousSnapshotFile)
             store = base ?? Store()
             report.ok(base.map { "\(snapshotFile) is damaged or missing: starting from \(previousSnapshotFile) (up to change \($0.sequence))" }
                       ?? "\(snapshotFile) is damaged or missing and there is no previous snapshot: starting from an empty store")
             let audit = JournalReplay.run(try readLog(auditFile), into: store)
+            if let p = audit.problem, p.isNewerFormat { throw refuseNewer(auditFile, "(entry \(p.entry)): \(p.reason)") }
             report.ok("\(auditFile): replayed \(audit.applied) changes after it")
             if let p = audit.problem {
                 report.problem("\(auditFile): stopped at byte \(p.offset), entry \(p.entry): \(p.reason)")
@@ -114,6 +135,7 @@ extension Database {
 
         let journalBytes = try readLog(journalFile)
         let journal = JournalReplay.run(journalBytes, into: store)
+        if let p = journal.problem, p.isNewerFormat { throw refuseNewer(journalFile, "(entry \(p.entry)): \(p.reason)") }
         report.ok("\(journalFile): replayed \(journal.applied) changes")
         if let p = journal.problem {
             let dropped = journalBytes.count - p.offset

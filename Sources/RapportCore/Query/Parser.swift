@@ -205,9 +205,7 @@ public struct Parser {
     }
 
     private mutating func parseUpdate() throws -> Command {
-        let entity = try parseEntity()
-        var condition: Condition?
-        if accept("where") { condition = try parseCondition() }
+        let target = try parseBulkTarget(verb: "update", rest: " set ...")
         try expect("set")
         var assignments: [Assignment] = []
         repeat {
@@ -215,16 +213,25 @@ public struct Parser {
             guard acceptSymbol("=") || acceptSymbol(":") else { throw unexpected(expected: "'=' after the field name") }
             assignments.append(Assignment(field: f, value: try parseAssignedValue()))
         } while acceptSymbol(",")
-        return .update(entity, condition, assignments)
+        return .update(target.entity, target.condition, assignments)
     }
 
     private mutating func parseDelete() throws -> Command {
+        let target = try parseBulkTarget(verb: "delete", rest: "")
+        return .delete(target.entity, target.condition)
+    }
+
+    /// `ENTITY where COND` or `all ENTITY`: a change to every record must say so, so
+    /// that a forgotten where cannot rewrite or delete them all. nil condition: all.
+    private mutating func parseBulkTarget(verb: String, rest: String) throws -> (entity: EntityName, condition: Condition?) {
+        if accept("all") { return (try parseEntity(), nil) }
         let entity = try parseEntity()
         guard accept("where") else {
-            throw Diagnostic(.usage, "delete needs a where condition", at: current.span,
-                             notes: ["to delete every record, say so: delete \(entity.entity.rawValue) where id is not null"])
+            let name = entity.entity.rawValue
+            throw Diagnostic(.usage, "\(verb) needs a where condition, or all for every record", at: current.span,
+                             notes: ["to \(verb == "update" ? "change" : "delete") every record, say so: \(verb) all \(name)\(rest)"])
         }
-        return .delete(entity, try parseCondition())
+        return (entity, try parseCondition())
     }
 
     private mutating func parseLog() throws -> Command {

@@ -77,7 +77,7 @@ public final class Session {
             var builder = ChangeBuilder(store: store, clock: clock, user: settings.user, command: text)
             builder.isCancelled = isCancelled
             var changes = try builder.build(command)
-            try commit(&changes, into: &outcome)
+            try commit(&changes, of: command, into: &outcome)
         case .export(let entity, let condition, let path):
             try export(entity.entity, condition, path, into: &outcome)
         case .showCustomer(let id):
@@ -111,18 +111,34 @@ public final class Session {
         }
     }
 
-    private func commit(_ changes: inout ChangeSet, into outcome: inout CommandOutcome) throws {
-        let summary = ChangeBuilder.summary(changes)
+    private func commit(_ changes: inout ChangeSet, of command: Command, into outcome: inout CommandOutcome) throws {
+        var unchangedMatches = 0
+        if changes.isEmpty, case .update(let entity, let condition, _) = command {
+            unchangedMatches = try matchCount(entity, condition)
+        }
+        let summary = ChangeBuilder.summary(changes, of: command, unchangedMatches: unchangedMatches)
         if settings.dryRun {
             note("dry run: would have \(summary); nothing changed", into: &outcome)
             return
         }
         if changes.isEmpty {
-            note("nothing to change", into: &outcome)
+            switch command {
+            case .update, .delete: note(summary, into: &outcome)
+            default: note("nothing to change", into: &outcome)
+            }
             return
         }
-        try database.commit(&changes)
+        try database.commit(&changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
         note(summary, into: &outcome)
+    }
+
+    /// How many records a condition matches (all when nil): asked only when an update
+    /// changed none, to tell "none matched" from "they had these values already".
+    private func matchCount(_ entity: EntityName, _ condition: Condition?) throws -> Int {
+        var q = FindQuery(entity: entity)
+        q.condition = condition
+        let checked = try Checker(schema: store[entity.entity].schema, clock: clock).check(q)
+        return QueryExecutor(table: store[entity.entity], clock: clock).rows(checked).count
     }
 
     /// A short confirmation: on standard output for tables, on standard error for

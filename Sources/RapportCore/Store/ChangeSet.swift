@@ -30,10 +30,16 @@ public struct FieldAddition: Sendable, Equatable {
 public struct ChangeSet: Sendable, Equatable {
     /// Position in the store's history, assigned when committed.
     public var sequence: Int64 = 0
-    /// When, in seconds since 1970 (UTC).
+    /// When it was made: the real time in seconds since 1970 (UTC), never a pinned clock.
+    /// Set with the other metadata by `Database.commit`, which every change goes through.
     public var at: Int64
+    /// The session's clock when it was pinned (`--now`, `set now`): the time the change's
+    /// records were dated by. nil when the clock followed the system time.
+    public var pinnedNow: Int64?
     /// Who: the OS user or `--user`.
     public var user: String
+    /// The role the session ran as (`--role`); nil in entries written before roles were recorded.
+    public var role: Role?
     /// The command as typed.
     public var command: String
     public var fieldAdditions: [FieldAddition] = []
@@ -46,4 +52,19 @@ public struct ChangeSet: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { changes.isEmpty && fieldAdditions.isEmpty }
+}
+
+/// Who makes a change and under which clock: what `Database.commit` records beside the
+/// real time in every change set.
+public struct ChangeAuthor: Sendable, Equatable {
+    public var user: String
+    public var role: Role
+    /// The session's pinned clock (`--now`, `set now`), if any.
+    public var pinnedNow: Int64?
+
+    public init(user: String, role: Role, pinnedNow: Int64?) {
+        self.user = user
+        self.role = role
+        self.pinnedNow = pinnedNow
+    }
 }
