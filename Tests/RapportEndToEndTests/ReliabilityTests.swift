@@ -160,7 +160,7 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         // Fill the disk with the rest of its space, then try a change and a snapshot.
         _ = sh("dd if=/dev/zero of='\(mountPoint)/filler' bs=1k count=1000 2>/dev/null")
-        r = rapport(["-c", "update customers set city = \(String(repeating: "城", count: 200))", "-c", "save", "-c", "count customers"], store: store)
+        r = rapport(["-c", "update all customers set city = \(String(repeating: "城", count: 200))", "-c", "save", "-c", "count customers"], store: store)
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("No space left on device"), r.stderr)
         XCTAssertTrue(r.stdout.contains("150"), "the shell went on: \(r.stdout)")
@@ -282,7 +282,7 @@ final class ReliabilityTests: XCTestCase {
         let r = rapport(["-c", "update customers where city = 上海 set id = \"SAME\""])
         XCTAssertNotEqual(r.status, 0, r.stderr)
         XCTAssertEqual(csv("find customers show id, name, points"), before)
-        let bad = rapport(["-c", "update customers set points = 5, satisfaction = 9"])
+        let bad = rapport(["-c", "update all customers set points = 5, satisfaction = 9"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertEqual(csv("find customers show id, name, points"), before)
     }

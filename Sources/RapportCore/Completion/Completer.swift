@@ -265,11 +265,17 @@ public struct Completer {
             guard let e = entity(3) else { return [] }
             return tail(p, from: 4, entity: e, clauses: ["where", "by"])
         case "delete":
-            if n == 1 { return [Completer.entityWords] }
+            if n == 1 { return [Completer.entityWords, .keywords(["all"])] }
+            if kw(1) == "all" { return n == 2 ? [Completer.entityWords] : [] }
             guard let e = entity(1) else { return [] }
             return tail(p, from: 2, entity: e, clauses: ["where"])
         case "update":
-            if n == 1 { return [Completer.entityWords] }
+            if n == 1 { return [Completer.entityWords, .keywords(["all"])] }
+            if kw(1) == "all" {
+                if n == 2 { return [Completer.entityWords] }
+                guard let e = entity(2) else { return [] }
+                return tail(p, from: 3, entity: e, clauses: ["set"])
+            }
             guard let e = entity(1) else { return [] }
             return tail(p, from: 2, entity: e, clauses: ["where", "set"])
         case "export":

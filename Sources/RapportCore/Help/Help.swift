@@ -115,10 +115,12 @@ public enum Help {
           show customer C9
         """),
         Topic(name: "update", aliases: ["change"], body: """
-        update ENTITY [where COND] set FIELD = VALUE, ...
-        Changes the matching records and says how many changed. Without where, every record
-        changes. null clears a field; a list is written in parentheses; ids cannot change.
-        Try it first with set dry-run on (help settings).
+        update ENTITY where COND set FIELD = VALUE, ...
+        update all ENTITY set FIELD = VALUE, ...
+        Changes the matching records and says how many changed ("updated 3 customers").
+        To change every record, say all: without where or all it is refused. null clears a
+        field; a list is written in parentheses; ids cannot change. Try it first with
+        set dry-run on (help settings).
 
           update customers where id = C000002 set tier = silver, owner = 李娜
           update customers where city = 苏州 and stage = at-risk set owner = 陈静
@@ -127,8 +129,10 @@ public enum Help {
         """),
         Topic(name: "delete", aliases: ["remove"], body: """
         delete ENTITY where COND
-        Deletes the matching records. Deleting a customer deletes their contacts, purchases and
-        tickets too. where is required: to delete everything, say so (where id is not null).
+        delete all ENTITY
+        Deletes the matching records and says how many went. Deleting a customer deletes their
+        contacts, purchases and tickets too ("deleted 2 customers and 5 related records").
+        To delete every record, say all: without where or all it is refused.
         See first what would go, with a dry run:
 
           set dry-run on
