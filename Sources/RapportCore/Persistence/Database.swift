@@ -80,7 +80,7 @@ public final class Database {
                     return try SnapshotCodec.read(buffer)
                 }
             } catch let e as NewerFormatError {
-                throw Diagnostic(.runtime, "cannot open the store in \(directory): \(snapshotFile) \(e); it was left untouched",
+                throw Diagnostic(.runtime, "cannot open the store in \(directory): \(snapshotFile) was \(e); it was left untouched",
                                  notes: [newerNote])
             } catch let e as SnapshotError {
                 throw Diagnostic(.runtime, "the snapshot \(snapshotPath) is damaged: \(e.description); it was left untouched",
@@ -112,7 +112,7 @@ public final class Database {
         journalBytes = replay.validBytes
         guard let problem = replay.problem else { return }
         if problem.isNewerFormat {
-            throw Diagnostic(.runtime, "cannot open the store in \(directory): entry \(problem.entry) of \(Database.journalFile) \(problem.reason); it was left untouched",
+            throw Diagnostic(.runtime, "cannot open the store in \(directory): entry \(problem.entry) of \(Database.journalFile): \(problem.reason); it was left untouched",
                              notes: [Database.newerNote])
         }
         if problem.isTornTail && isReadOnly {

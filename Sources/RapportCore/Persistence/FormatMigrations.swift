@@ -52,6 +52,6 @@ struct NewerFormatError: Error, CustomStringConvertible {
     var version: Int64
     var known: Int64
     var description: String {
-        "it was written by a newer version of Rapport (\(what) format version \(version); this Rapport reads versions 1 to \(known))"
+        "written by a newer version of Rapport (\(what) format version \(version); this Rapport reads versions 1 to \(known))"
     }
 }

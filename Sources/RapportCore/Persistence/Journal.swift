@@ -186,7 +186,7 @@ struct JournalReplay {
             do {
                 set = try JournalCodec.decode(bytes[start..<newline], store: store ?? Store())
             } catch JournalCodec.LineError.newer(let e) {
-                stop("\(e)", torn: false)
+                stop("it was \(e)", torn: false)
                 replay.problem?.isNewerFormat = true
                 break
             } catch JournalCodec.LineError.checksum {

@@ -107,7 +107,7 @@ extension Database {
         func load(_ name: String) throws -> Store? {
             guard FileSystem.fileExists(path(name)) else { return nil }
             do { return try FileSystem.withMappedFile(path(name)) { try SnapshotCodec.read($0) } } catch let e as NewerFormatError {
-                throw refuseNewer(name, "\(e)")
+                throw refuseNewer(name, "was \(e)")
             } catch { return nil }
         }
         func readLog(_ name: String) throws -> [UInt8] {
