@@ -129,6 +129,11 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("update customers set ti"), ["tier"])
         XCTAssertFalse(candidates("update customers set ").contains("id"), "ids do not change")
         XCTAssertEqual(candidates("update customers where tier = gold set points = 5, re"), ["region"])
+        XCTAssertEqual(candidates("update al"), ["all"])
+        XCTAssertEqual(candidates("update all cu"), ["customers"])
+        XCTAssertEqual(candidates("update all customers "), ["set"])
+        XCTAssertEqual(candidates("update all customers set ti"), ["tier"])
+        XCTAssertEqual(candidates("delete all t"), ["tickets"])
         XCTAssertEqual(candidates("add customer na"), ["name"])
         XCTAssertEqual(candidates("add customer name: \"x\", ti"), ["tier"])
     }
