@@ -3,7 +3,8 @@ import Foundation
 /// Ctrl-C in the interactive shell: a flag raised by the SIGINT handler, looked at by
 /// the line reader, the output writer and the pager. The shell never dies of it.
 enum Interrupt {
-    private static var raised: sig_atomic_t = 0
+    // Written by the signal handler, which can capture nothing.
+    nonisolated(unsafe) private static var raised: sig_atomic_t = 0
 
     /// Installs the handler, without SA_RESTART so that a blocked read returns EINTR.
     static func install() {

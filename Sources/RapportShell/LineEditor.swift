@@ -20,18 +20,17 @@ final class LineEditor {
     }
 
     private(set) var history: ShellHistory
-    private static var completionProvider: CompletionProvider?
-    private static var pendingMatches: [String] = []
-    private static let wordBreaks = strdup(" \t\n\"'(),=<>!")
+    // libedit's callbacks are C function pointers that capture nothing, so what they read
+    // lives in statics; the shell runs on one thread.
+    nonisolated(unsafe) private static var completionProvider: CompletionProvider?
+    nonisolated(unsafe) private static var pendingMatches: [String] = []
+    nonisolated(unsafe) private static let wordBreaks = strdup(" \t\n\"'(),=<>!")
 
     init(history: ShellHistory, completion: @escaping CompletionProvider) {
         self.history = history
         LineEditor.completionProvider = completion
         LineEditor.useUTF8Locale()
-        rl_readline_name = UnsafePointer(strdup("rapport"))
-        rl_basic_word_break_characters = UnsafePointer(LineEditor.wordBreaks)
-        rl_attempted_completion_function = { text, start, end in LineEditor.complete(text, start, end) }
-        rl_sort_completion_matches = 0
+        rapport_rl_configure(strdup("rapport"), LineEditor.wordBreaks) { text, start, end in LineEditor.complete(text, start, end) }
         using_history()
         stifle_history(Int32(history.capacity))
         for entry in history.entries { add_history(entry) }
@@ -72,9 +71,9 @@ final class LineEditor {
     // MARK: Completion
 
     private static func complete(_ text: UnsafePointer<CChar>?, _ start: Int32, _ end: Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
-        rl_attempted_completion_over = 1
+        rapport_rl_set_attempted_completion_over(1)
         guard let provider = completionProvider else { return nil }
-        let line = rl_line_buffer.map { String(cString: $0) } ?? ""
+        let line = rapport_rl_line_buffer().map { String(cString: $0) } ?? ""
         // libedit counts the cursor in characters (wide characters), not bytes.
         let scalars = Array(line.unicodeScalars)
         let cursor = min(max(Int(end), 0), scalars.count)
@@ -86,7 +85,7 @@ final class LineEditor {
         let ourWord = String(before.dropFirst(wordStart))
         pendingMatches = LineEditor.align(candidates, ourWord: ourWord, libeditWord: libeditWord)
         if pendingMatches.isEmpty { return nil }
-        rl_completion_append_character = pendingMatches.count == 1 && (pendingMatches[0].hasSuffix("/") || pendingMatches[0].hasSuffix("(")) ? 0 : 32
+        rapport_rl_set_completion_append_character(pendingMatches.count == 1 && (pendingMatches[0].hasSuffix("/") || pendingMatches[0].hasSuffix("(")) ? 0 : 32)
         return rl_completion_matches(text) { _, state in
             let index = Int(state)
             guard index < LineEditor.pendingMatches.count else { return nil }

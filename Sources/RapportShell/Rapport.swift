@@ -1,3 +1,4 @@
+import CEditLine
 import Foundation
 import RapportCore
 
@@ -160,7 +161,7 @@ public enum Rapport {
         var capacity = 0
         defer { free(line) }
         while true {
-            let length = getline(&line, &capacity, stdin)
+            let length = getline(&line, &capacity, rapport_stdin())
             if length < 0 { break }
             lineNumber += 1
             var bytes = UnsafeBufferPointer(start: UnsafeRawPointer(line!).assumingMemoryBound(to: UInt8.self), count: length)

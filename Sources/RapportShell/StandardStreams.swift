@@ -5,7 +5,7 @@ import Foundation
 /// closed standard output ends the program quietly, as it would end `cat`.
 enum StandardStreams {
     /// In the interactive shell, Ctrl-C stops a long write to standard output.
-    static var stopWhenInterrupted = false
+    nonisolated(unsafe) static var stopWhenInterrupted = false
 
     static func write(_ text: String, to fd: Int32) {
         var text = text
