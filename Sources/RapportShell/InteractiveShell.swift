@@ -172,7 +172,7 @@ struct InteractiveShell {
     // MARK: Prompt
 
     private var storeName: String {
-        session.database.directory.map { ($0 as NSString).lastPathComponent } ?? "demo"
+        session.database.directory.map { Path.lastComponent($0) } ?? "demo"
     }
 
     var prompt: String { "\(storeName) (\(session.settings.role.rawValue))> " }

@@ -86,16 +86,13 @@ public struct Completer {
             directory = ""
             name = prefix
         }
-        let fm = FileManager.default
-        guard let entries = try? fm.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory) else { return [] }
+        guard let entries = try? FileSystem.directoryEntries(directory.isEmpty ? "." : directory) else { return [] }
         let lowered = name.lowercased()
         var result: [String] = []
         for entry in entries where entry.lowercased().hasPrefix(lowered) {
             if entry.hasPrefix("."), !name.hasPrefix(".") { continue }
-            var isDirectory: ObjCBool = false
             let path = directory + entry
-            _ = fm.fileExists(atPath: directory.isEmpty ? "./" + entry : path, isDirectory: &isDirectory)
-            result.append(isDirectory.boolValue ? path + "/" : path)
+            result.append(FileSystem.isDirectory(directory.isEmpty ? "./" + entry : path) ? path + "/" : path)
         }
         return result.sorted()
     }
@@ -644,7 +641,7 @@ public struct Completer {
                     switch kind {
                     case .directory where !isDirectory: continue
                     case .data where !isDirectory:
-                        let ext = (path as NSString).pathExtension.lowercased()
+                        let ext = Path.fileExtension(path).lowercased()
                         if !["jsonl", "json", "csv"].contains(ext) { continue }
                     default: break
                     }
