@@ -60,6 +60,9 @@ public struct Completer {
         let end = min(max(cursor ?? chars.count, 0), chars.count)
         var lineStart = end
         while lineStart > 0, chars[lineStart - 1] != "\n" { lineStart -= 1 }
+        // In a comment nothing is offered; the comment ends where ScriptReader says.
+        let typed = Substring(String(chars[lineStart..<end]))
+        if ScriptReader.withoutComment(typed).count < typed.count { return Completion(replacementStart: end, candidates: []) }
         let inBlock = lineStart > 0 && Completer.insideCampaign(chars[0..<lineStart])
 
         // In a campaign block each line is a clause of its own; otherwise the lines
@@ -132,6 +135,10 @@ public struct Completer {
         while i < hi {
             let ch = c[i]
             if ch.isWhitespace { i += 1; continue }
+            if ch == "#" {
+                while i < hi, c[i] != "\n" { i += 1 }
+                continue
+            }
             if isQuote(ch) {
                 let close: Character = ch == "“" ? "”" : ch
                 var j = i + 1
@@ -172,7 +179,7 @@ public struct Completer {
                 continue
             }
             var j = i
-            while j < hi, !c[j].isWhitespace, !isQuote(c[j]), !isSymbolStart(j) { j += 1 }
+            while j < hi, !c[j].isWhitespace, !isQuote(c[j]), !isSymbolStart(j), c[j] != "#" { j += 1 }
             pieces.append(Piece(kind: .word, text: String(c[i..<j]), start: i, end: j))
             i = j
         }
