@@ -1,5 +1,8 @@
 import Foundation
+// The fuzz target (scripts/fuzz) compiles this file into one module with RapportCore.
+#if canImport(RapportCore)
 import RapportCore
+#endif
 
 /// The command line: `rapport [OPTIONS] [SCRIPT...]`, options anywhere (docs/command-line.md).
 public struct Options {
