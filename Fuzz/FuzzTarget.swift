@@ -22,6 +22,10 @@
 //   i, a, c  an import file (JSON Lines, JSON array, CSV) run through
 //      `import ENTITY from "FILE"`; the second byte picks the entity (c customers,
 //      o contacts, p purchases, t tickets), then the same checks as for q
+//   o  the command line: the bytes split at NUL into an argument vector for
+//      `Options.parse` (Sources/RapportShell/Options.swift, compiled in too); its `-c`
+//      commands are lexed with its `--param` values, and each argument taken apart as
+//      a path, where `Path`'s parts must put the path back together
 //
 // Any other first byte picks a surface by its value. Errors are expected and fine;
 // a trap, a crash, a hang, or a store that does not reopen to what it held is a bug
@@ -40,6 +44,7 @@ private let fuzzClock = Clock(now: fixedNow, timeZone: utc)
 private enum Surface: Character, CaseIterable {
     case query = "q", json = "j", journalSealed = "l", journalRaw = "r", snapshotSealed = "s", snapshotRaw = "t"
     case importJSONL = "i", importJSON = "a", importCSV = "c"
+    case commandLine = "o"
 }
 
 private let forcedSurface: Surface? = ProcessInfo.processInfo.environment["RAPPORT_FUZZ_SURFACE"]
@@ -89,8 +94,29 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case .importJSONL: fuzzImport(body, format: .jsonl)
     case .importJSON: fuzzImport(body, format: .json)
     case .importCSV: fuzzImport(body, format: .csv)
+    case .commandLine: fuzzCommandLine(body)
     }
     return 0
+}
+
+// MARK: Command line
+
+private func fuzzCommandLine(_ body: [UInt8]) {
+    let arguments = body.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+    for argument in arguments {
+        let names = Path.components(argument)
+        guard Path.components(Path.prefixes(argument).last ?? "") == names else {
+            fatalError("Path.prefixes(\(argument.debugDescription)) does not end at the path")
+        }
+        if names.count >= 2, Path.components(Path.join(Path.parent(argument), Path.lastComponent(argument))) != names {
+            fatalError("Path.parent and lastComponent of \(argument.debugDescription) do not join back to it")
+        }
+        _ = Path.fileExtension(argument)
+    }
+    guard let options = try? Options.parse(arguments) else { return }
+    for case .command(let text) in options.inputs {
+        _ = try? Lexer.tokenize(text, parameters: options.parameters)
+    }
 }
 
 // MARK: Store directory

@@ -47,8 +47,10 @@ struct InteractiveShell {
                 let text = pending.joined(separator: "\n")
                 if ScriptReader.isUnfinished(text) { continue }
                 pending = []
+                // A line that is only a comment is kept in the history but runs nothing.
                 guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
                 editor.remember(text)
+                if InteractiveShell.withoutComments(text).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
                 if handle(text, editor: editor, state: &state) == .leave { return 0 }
             }
         }
@@ -63,8 +65,13 @@ struct InteractiveShell {
 
     private enum Next { case goOn, leave }
 
+    /// The text with each line's `#` comment removed, as the Lexer reads it.
+    static func withoutComments(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map(ScriptReader.withoutComment).joined(separator: "\n")
+    }
+
     private func handle(_ text: String, editor: LineEditor, state: inout State) -> Next {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = InteractiveShell.withoutComments(text).trimmingCharacters(in: .whitespacesAndNewlines)
         let words = trimmed.split(separator: " ", maxSplits: 1).map(String.init)
         let word = words.first?.lowercased() ?? ""
         let argument = words.count > 1 ? words[1].trimmingCharacters(in: .whitespacesAndNewlines) : nil
@@ -172,7 +179,7 @@ struct InteractiveShell {
     // MARK: Prompt
 
     private var storeName: String {
-        session.database.directory.map { ($0 as NSString).lastPathComponent } ?? "demo"
+        session.database.directory.map { Path.lastComponent($0) } ?? "demo"
     }
 
     var prompt: String { "\(storeName) (\(session.settings.role.rawValue))> " }

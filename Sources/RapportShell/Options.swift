@@ -1,9 +1,18 @@
 import Foundation
+// The fuzz target (scripts/fuzz) compiles this file into one module with RapportCore.
+#if canImport(RapportCore)
 import RapportCore
+#endif
 
-/// The command line, as the contract fixes it:
-/// `rapport [OPTIONS] [SCRIPT [ARG...]]`.
+/// The command line: `rapport [OPTIONS] [SCRIPT...]`, options anywhere (docs/command-line.md).
 public struct Options {
+    /// One thing to run, in the order typed: a `-c` command, or a script (`-f FILE`, a bare
+    /// name, or "-" for standard input).
+    public enum Input: Equatable {
+        case command(String)
+        case script(String)
+    }
+
     public var dataDirectory: String?
     public var demo = false
     public var demoSize = 5000
@@ -12,9 +21,12 @@ public struct Options {
     public var format: OutputFormat = .table
     public var role: Role = .admin
     public var user: String?
-    public var commands: [String] = []
-    public var scriptFile: String?
-    public var scriptArguments: [String] = []
+    public var inputs: [Input] = []
+    /// `--param NAME=VALUE`: what `$NAME` stands for in every command.
+    public var parameters: [String: String] = [:]
+    /// The first bare word on the line, when it was taken for a script: if no such file
+    /// exists and it looks like a command, the error suggests `-c`.
+    public var firstBareWord: Int?
     public var bail = false
     public var dryRun = false
     public var timer = false
@@ -27,8 +39,9 @@ public struct Options {
     public var showVersion = false
 
     public static let usage = """
-    usage: rapport [OPTIONS] [SCRIPT [ARG...]]
-      --data DIR          store directory (default: $RAPPORT_DATA, else the XDG data dir)
+    usage: rapport [OPTIONS] [SCRIPT...]
+      --data DIR          store directory (default: $RAPPORT_DATA, else the XDG data dir);
+                          created with its missing parents
       --demo              a throwaway store seeded with deterministic demo data
       --demo-size N       customers in the demo store (default 5000)
       --now WHEN          pin the clock: 2026-11-01 or 2026-11-01T09:30:00+08:00
@@ -38,7 +51,8 @@ public struct Options {
       --user NAME         who changes are recorded as (default: the OS user)
       -c COMMAND          run one command; may repeat; then exit
       -f FILE / SCRIPT    run a script file; "-" reads commands from standard input
-      --bail              stop a script at the first error
+      --param NAME=VALUE  $NAME in any command stands for VALUE; may repeat
+      --bail              stop at the first failing command, in any input
       --dry-run           report what changing commands would do; change nothing
       --read-only         open the store without taking the writer's lock
       --timer             print how long each command took (on standard error)
@@ -48,58 +62,95 @@ public struct Options {
       --no-rc             skip the start-up file
       -h, --help          this text
       --version           the version
+      --                  the words after it are script names, even if they start with -
+
+    -c commands and scripts run in the order typed; options may come anywhere and
+    apply to the whole run. '#' starts a comment. Exit status: 0 success, 1 a command
+    failed at run time, 2 a usage or parse error (the worst seen).
     """
 
     public struct UsageError: Error, CustomStringConvertible {
         public var description: String
     }
 
+    /// The options that take a value, and those that do not.
+    static let valueOptions = ["--data", "--demo-size", "--now", "--timezone", "--tz", "--format", "--role", "--user",
+                               "-c", "--command", "-f", "--file", "--param"]
+    static let flagOptions = ["--demo", "--bail", "--dry-run", "--read-only", "--timer", "--echo", "--no-rc",
+                              "--check", "--recover", "-h", "--help", "--version"]
+
     public static func parse(_ arguments: [String]) throws -> Options {
         var o = Options()
         var i = 0
-        func value(_ name: String) throws -> String {
-            i += 1
-            guard i < arguments.count else { throw UsageError(description: "option \(name) needs a value") }
-            return arguments[i]
+        var optionsEnded = false
+        func addScript(_ path: String) throws {
+            if path == "-", o.inputs.contains(.script("-")) {
+                throw UsageError(description: "standard input ('-') can be read only once")
+            }
+            o.inputs.append(.script(path))
         }
         while i < arguments.count {
-            var arg = arguments[i]
+            let word = arguments[i]
+            i += 1
+            if optionsEnded || word == "-" || !word.hasPrefix("-") {
+                if o.firstBareWord == nil, word != "-" { o.firstBareWord = o.inputs.count }
+                try addScript(word)
+                continue
+            }
+            if word == "--" { optionsEnded = true; continue }
+            var name = word
             var inlineValue: String?
-            if arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
-                inlineValue = String(arg[arg.index(after: eq)...])
-                arg = String(arg[..<eq])
+            if word.hasPrefix("--"), let eq = word.firstIndex(of: "=") {
+                name = String(word[..<eq])
+                inlineValue = String(word[word.index(after: eq)...])
             }
-            func v(_ name: String) throws -> String {
+            guard valueOptions.contains(name) || flagOptions.contains(name) else {
+                let hint = nearestName(to: name, among: valueOptions + flagOptions).map { "; did you mean '\($0)'?" } ?? ""
+                throw UsageError(description: "unknown option '\(name)'\(hint)")
+            }
+            if flagOptions.contains(name), inlineValue != nil {
+                throw UsageError(description: "option \(name) takes no value")
+            }
+            func value() throws -> String {
                 if let inlineValue { return inlineValue }
-                return try value(name)
+                guard i < arguments.count else { throw UsageError(description: "option \(name) needs a value") }
+                i += 1
+                return arguments[i - 1]
             }
-            switch arg {
-            case "--data": o.dataDirectory = try v(arg)
+            switch name {
+            case "--data": o.dataDirectory = try value()
             case "--demo": o.demo = true
             case "--demo-size":
-                let text = try v(arg)
+                let text = try value()
                 guard let n = Int(text), n >= 0, n <= 50_000_000 else { throw UsageError(description: "--demo-size takes a number of customers (0 to 50000000), not '\(text)'") }
                 o.demoSize = n
                 o.demo = true
-            case "--now": o.now = try v(arg)
-            case "--timezone", "--tz": o.timeZone = try v(arg)
+            case "--now": o.now = try value()
+            case "--timezone", "--tz": o.timeZone = try value()
             case "--format":
-                let text = try v(arg)
+                let text = try value()
                 guard let f = OutputFormat(rawValue: text.lowercased()) else {
                     throw UsageError(description: "--format is one of table, csv, json, jsonl, not '\(text)'")
                 }
                 o.format = f
             case "--role":
-                let text = try v(arg)
+                let text = try value()
                 guard let r = Role(rawValue: text.lowercased()) else {
                     throw UsageError(description: "--role is one of trainee, agent, manager, admin, not '\(text)'")
                 }
                 o.role = r
-            case "--user": o.user = try v(arg)
-            case "-c", "--command": o.commands.append(try v(arg))
+            case "--user": o.user = try value()
+            case "-c", "--command": o.inputs.append(.command(try value()))
             case "-f", "--file":
-                guard o.scriptFile == nil else { throw UsageError(description: "only one script file can run") }
-                o.scriptFile = try v(arg)
+                let path = try value()
+                guard !path.isEmpty else { throw UsageError(description: "\(name) needs a file name, not an empty word") }
+                try addScript(path)
+            case "--param":
+                let text = try value()
+                guard let eq = text.firstIndex(of: "="), Lexer.isParameterName(String(text[..<eq])) else {
+                    throw UsageError(description: "--param takes NAME=VALUE, NAME a letter or _ then letters, digits or _, not '\(text)'")
+                }
+                o.parameters[String(text[..<eq])] = String(text[text.index(after: eq)...])
             case "--bail": o.bail = true
             case "--dry-run": o.dryRun = true
             case "--read-only": o.readOnly = true
@@ -110,26 +161,8 @@ public struct Options {
             case "--recover": o.recover = true
             case "-h", "--help": o.showHelp = true
             case "--version": o.showVersion = true
-            case "-":
-                guard o.scriptFile == nil else { throw UsageError(description: "only one script file can run") }
-                o.scriptFile = "-"
-            default:
-                if arg.hasPrefix("-") {
-                    let known = ["--data", "--demo", "--demo-size", "--now", "--timezone", "--format", "--role", "--user",
-                                 "--bail", "--dry-run", "--read-only", "--timer", "--echo", "--no-rc", "--check", "--recover",
-                                 "--help", "--version"]
-                    let hint = nearestName(to: arg, among: known).map { "; did you mean '\($0)'?" } ?? ""
-                    throw UsageError(description: "unknown option '\(arg)'\(hint)")
-                }
-                if o.scriptFile == nil {
-                    o.scriptFile = arg
-                    o.scriptArguments = Array(arguments[(i + 1)...])
-                    i = arguments.count
-                    continue
-                }
-                o.scriptArguments.append(arg)
+            default: throw UsageError(description: "unknown option '\(name)'")
             }
-            i += 1
         }
         if o.demo && o.dataDirectory != nil {
             throw UsageError(description: "--demo and --data cannot be used together: the demo store is throwaway")

@@ -20,6 +20,12 @@ public enum Rapport {
         }
         if options.showHelp { print(Options.usage); return 0 }
         if options.showVersion { print("rapport \(version)"); return 0 }
+        // Every script is read before anything runs: a missing one stops the run whole.
+        let scripts: [String: String]
+        do { scripts = try readScripts(options) } catch {
+            printError("error: \(error)\n")
+            return 2
+        }
 
         let environment = ProcessInfo.processInfo.environment
         var timeZone = TimeZone.current
@@ -85,20 +91,24 @@ public enum Rapport {
         settings.timer = options.timer
         let session = Session(database: database, settings: settings, clock: clock, pinnedNow: pinned)
 
-        if !options.commands.isEmpty {
+        session.parameters = options.parameters
+        if !options.inputs.isEmpty {
             var status = ExitStatus()
-            for command in options.commands {
-                let outcome = session.run(command)
-                write(outcome)
-                status.record(outcome.status)
-                if options.bail, outcome.status != .success { break }
-            }
-            if let script = options.scriptFile {
-                return status.combined(with: runScript(script, session: session, options: options))
+            for input in options.inputs {
+                switch input {
+                case .command(let text):
+                    let outcome = session.run(text)
+                    write(outcome)
+                    status.record(outcome.status)
+                case .script("-"):
+                    status.record(code: runStandardInput(session: session, options: options))
+                case .script(let path):
+                    status.record(code: runSource(scripts[path] ?? "", session: session, options: options))
+                }
+                if options.bail, status.code != 0 { break }
             }
             return status.code
         }
-        if let script = options.scriptFile { return runScript(script, session: session, options: options) }
         if isatty(0) != 0 {
             return InteractiveShell(session: session, options: options, environment: environment).run()
         }
@@ -130,17 +140,36 @@ public enum Rapport {
 
     // MARK: Scripts
 
-    static func runScript(_ path: String, session: Session, options: Options) -> Int32 {
-        if path == "-" { return runStandardInput(session: session, options: options) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            printError("error: cannot read the script '\(path)'\n")
-            return 2
+    /// What the user meant by the scripts on the command line: their texts by path
+    /// ("-", standard input, is read as it comes). A word that is no file but a command
+    /// gets told about `-c`.
+    static func readScripts(_ options: Options) throws -> [String: String] {
+        var sources: [String: String] = [:]
+        for (index, input) in options.inputs.enumerated() {
+            guard case .script(let path) = input, path != "-", sources[path] == nil else { continue }
+            let bytes: [UInt8]
+            do { bytes = try FileSystem.readFile(path) } catch let e as FileSystemError {
+                if index == options.firstBareWord, e.code == ENOENT, Parser.commandWords.contains(path.lowercased()) {
+                    let words = options.inputs[index...].compactMap { input -> String? in
+                        if case .script(let word) = input, word != "-" { return word }
+                        return nil
+                    }
+                    throw Options.UsageError(description: "'\(path)' is not a script file; to run a command, use: rapport -c "
+                                             + shellQuoted(words.joined(separator: " ")))
+                }
+                throw Options.UsageError(description: "cannot read the script '\(path)': \(String(cString: strerror(e.code)))")
+            }
+            guard let source = String(validating: bytes, as: UTF8.self) else {
+                throw Options.UsageError(description: "the script '\(path)' is not UTF-8 text")
+            }
+            sources[path] = source
         }
-        guard let source = String(data: data, encoding: .utf8) else {
-            printError("error: the script '\(path)' is not UTF-8 text\n")
-            return 2
-        }
-        return runSource(source, session: session, options: options)
+        return sources
+    }
+
+    /// The text in single quotes, as a POSIX shell reads it back.
+    static func shellQuoted(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     static func runSource(_ source: String, session: Session, options: Options) -> Int32 {
@@ -217,5 +246,8 @@ struct ExitStatus {
         code = max(code, status.rawValue)
     }
 
-    func combined(with other: Int32) -> Int32 { max(code, other) }
+    /// A whole input's status (a script's), already 0, 1 or 2.
+    mutating func record(code other: Int32) {
+        code = max(code, other)
+    }
 }

@@ -49,9 +49,7 @@ struct ShellHistory {
     /// Appends to the file; rewrites it whole once it holds twice the cap.
     private mutating func save(appending entry: String) {
         guard let path else { return }
-        let directory = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                 attributes: [.posixPermissions: 0o700])
+        try? FileSystem.createDirectory(Path.parent(path), mode: 0o700)
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
         var line = Array((entry + "\n").utf8)

@@ -60,6 +60,9 @@ public struct Completer {
         let end = min(max(cursor ?? chars.count, 0), chars.count)
         var lineStart = end
         while lineStart > 0, chars[lineStart - 1] != "\n" { lineStart -= 1 }
+        // In a comment nothing is offered; the comment ends where ScriptReader says.
+        let typed = Substring(String(chars[lineStart..<end]))
+        if ScriptReader.withoutComment(typed).count < typed.count { return Completion(replacementStart: end, candidates: []) }
         let inBlock = lineStart > 0 && Completer.insideCampaign(chars[0..<lineStart])
 
         // In a campaign block each line is a clause of its own; otherwise the lines
@@ -86,16 +89,13 @@ public struct Completer {
             directory = ""
             name = prefix
         }
-        let fm = FileManager.default
-        guard let entries = try? fm.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory) else { return [] }
+        guard let entries = try? FileSystem.directoryEntries(directory.isEmpty ? "." : directory) else { return [] }
         let lowered = name.lowercased()
         var result: [String] = []
         for entry in entries where entry.lowercased().hasPrefix(lowered) {
             if entry.hasPrefix("."), !name.hasPrefix(".") { continue }
-            var isDirectory: ObjCBool = false
             let path = directory + entry
-            _ = fm.fileExists(atPath: directory.isEmpty ? "./" + entry : path, isDirectory: &isDirectory)
-            result.append(isDirectory.boolValue ? path + "/" : path)
+            result.append(FileSystem.isDirectory(directory.isEmpty ? "./" + entry : path) ? path + "/" : path)
         }
         return result.sorted()
     }
@@ -135,6 +135,10 @@ public struct Completer {
         while i < hi {
             let ch = c[i]
             if ch.isWhitespace { i += 1; continue }
+            if ch == "#" {
+                while i < hi, c[i] != "\n" { i += 1 }
+                continue
+            }
             if isQuote(ch) {
                 let close: Character = ch == "“" ? "”" : ch
                 var j = i + 1
@@ -175,7 +179,7 @@ public struct Completer {
                 continue
             }
             var j = i
-            while j < hi, !c[j].isWhitespace, !isQuote(c[j]), !isSymbolStart(j) { j += 1 }
+            while j < hi, !c[j].isWhitespace, !isQuote(c[j]), !isSymbolStart(j), c[j] != "#" { j += 1 }
             pieces.append(Piece(kind: .word, text: String(c[i..<j]), start: i, end: j))
             i = j
         }
@@ -650,7 +654,7 @@ public struct Completer {
                     switch kind {
                     case .directory where !isDirectory: continue
                     case .data where !isDirectory:
-                        let ext = (path as NSString).pathExtension.lowercased()
+                        let ext = Path.fileExtension(path).lowercased()
                         if !["jsonl", "json", "csv"].contains(ext) { continue }
                     default: break
                     }

@@ -5,7 +5,7 @@ public enum InterchangeFormat: String, Sendable {
     case jsonl, json, csv
 
     public init?(path: String) {
-        let ext = (path as NSString).pathExtension.lowercased()
+        let ext = Path.fileExtension(path).lowercased()
         switch ext {
         case "jsonl", "ndjson": self = .jsonl
         case "json": self = .json

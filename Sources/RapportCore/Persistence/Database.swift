@@ -40,6 +40,8 @@ public final class Database {
             do { try FileSystem.createDirectory(directory, mode: 0o700) } catch {
                 throw Diagnostic.runtime("cannot create the store directory \(directory): \(error)")
             }
+        } else if !FileSystem.isDirectory(directory) {
+            throw Diagnostic.runtime("\(directory) is a file, not a store directory")
         }
         // A directory we cannot write to (a read-only mount, a backup on a CD) still opens,
         // for reading; changes are then refused with a clear message.

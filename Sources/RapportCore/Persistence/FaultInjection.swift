@@ -33,7 +33,7 @@ enum FaultInjection {
     /// A temporary file (`snapshot.json.tmp-123`) counts as the file it will replace.
     static func failure(_ operation: String, _ path: String) -> Int32? {
         if rules.isEmpty { return nil }
-        var name = (path as NSString).lastPathComponent
+        var name = Path.lastComponent(path)
         if let r = name.range(of: ".tmp-") { name = String(name[..<r.lowerBound]) }
         lock.lock()
         defer { lock.unlock() }

@@ -104,7 +104,7 @@ public enum FileSystem {
             unlink(temp)
             throw e
         }
-        try fsyncDirectory((path as NSString).deletingLastPathComponent)
+        try fsyncDirectory(Path.parent(path))
     }
 
     /// fsync, or fdatasync when only the data must reach the disk.
@@ -123,12 +123,44 @@ public enum FileSystem {
         guard fsync(fd) == 0 else { throw FileSystemError(path: dir, operation: "fsync the directory") }
     }
 
-    /// Creates a directory and its missing parents, the last one with `mode`.
+    /// Creates a directory and its missing parents, like `mkdir -p`: the parents with
+    /// 0755, the last one with `mode`. A name on the way that exists but is not a
+    /// directory is an error naming it.
     public static func createDirectory(_ path: String, mode: mode_t = 0o700) throws {
-        if fileExists(path) { return }
-        let parent = (path as NSString).deletingLastPathComponent
-        if !parent.isEmpty, parent != path, !fileExists(parent) { try createDirectory(parent, mode: 0o755) }
-        guard mkdir(path, mode) == 0 || errno == EEXIST else { throw FileSystemError(path: path, operation: "create the directory") }
+        guard !path.isEmpty else { throw FileSystemError(path: "''", operation: "create the directory", code: ENOENT) }
+        let steps = Path.prefixes(path)
+        for (index, step) in steps.enumerated() {
+            if mkdir(step, index == steps.count - 1 ? mode : 0o755) == 0 { continue }
+            let code = errno
+            guard code == EEXIST else { throw FileSystemError(path: step, operation: "create the directory", code: code) }
+            guard isDirectory(step) else { throw FileSystemError(path: step, operation: "create a directory under", code: ENOTDIR) }
+        }
+    }
+
+    /// True when `path` is a directory, or a link to one.
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The names in a directory, without "." and "..", in no particular order.
+    public static func directoryEntries(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw FileSystemError(path: path, operation: "list the directory") }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// True when two paths lead to the same file or directory (same device and inode).
+    public static func isSameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
 
     public static func truncate(_ path: String, to length: Int) throws {
@@ -154,7 +186,7 @@ public enum FileSystem {
         // the temporary name in every case.
         defer { unlink(temp) }
         guard rename(temp, path) == 0 else { throw FileSystemError(path: path, operation: "rename") }
-        try fsyncDirectory((path as NSString).deletingLastPathComponent)
+        try fsyncDirectory(Path.parent(path))
     }
 }
 

@@ -176,14 +176,17 @@ extension Database {
     /// directory: a snapshot of the store as it is now, and the audit trail so far.
     /// `rapport --data TARGET` opens the copy.
     public func backup(to target: String) throws -> String {
+        if let directory, FileSystem.isSameFile(target, directory) {
+            throw Diagnostic.runtime("cannot back up a store into itself")
+        }
         if FileSystem.fileExists(target) {
-            let contents = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
+            guard FileSystem.isDirectory(target) else {
+                throw Diagnostic.runtime("\(target) is a file: back up into a new or empty directory")
+            }
+            let contents = (try? FileSystem.directoryEntries(target)) ?? []
             guard contents.isEmpty else {
                 throw Diagnostic.runtime("\(target) is not empty: back up into a new or empty directory")
             }
-        }
-        if let directory, (target as NSString).standardizingPath == (directory as NSString).standardizingPath {
-            throw Diagnostic.runtime("cannot back up a store into itself")
         }
         do {
             try FileSystem.createDirectory(target, mode: 0o700)

@@ -29,19 +29,23 @@ public struct Token: Sendable {
 }
 
 /// Splits a command's text into tokens. Positions count characters from 1.
+/// `#` outside quotes starts a comment to the end of the line. `$NAME` outside quotes
+/// is the script parameter NAME (`--param NAME=VALUE`), read as one token of its own.
 public struct Lexer {
     private let chars: [Character]
     private var index = 0
     private var line: Int
     private var column = 1
+    private let parameters: [String: String]
 
-    public init(_ text: String, firstLine: Int = 1) {
+    public init(_ text: String, firstLine: Int = 1, parameters: [String: String] = [:]) {
         self.chars = Array(text)
         self.line = firstLine
+        self.parameters = parameters
     }
 
-    public static func tokenize(_ text: String, firstLine: Int = 1) throws -> [Token] {
-        var lexer = Lexer(text, firstLine: firstLine)
+    public static func tokenize(_ text: String, firstLine: Int = 1, parameters: [String: String] = [:]) throws -> [Token] {
+        var lexer = Lexer(text, firstLine: firstLine, parameters: parameters)
         var tokens: [Token] = []
         while true {
             let t = try lexer.next()
@@ -59,7 +63,13 @@ public struct Lexer {
     }
 
     public mutating func next() throws -> Token {
-        while let c = current, c.isWhitespace { advance() }
+        while let c = current, c.isWhitespace || c == "#" {
+            if c == "#" {
+                while let d = current, d != "\n" { advance() }
+            } else {
+                advance()
+            }
+        }
         let start = SourceLocation(line: line, column: column)
         let startIndex = index
         func token(_ kind: Token.Kind) -> Token {
@@ -69,6 +79,7 @@ public struct Lexer {
         guard let c = current else { return Token(kind: .end, span: SourceSpan(start: start, length: 1), text: "") }
 
         if c == "\"" || c == "“" || c == "'" { return token(.string(try readString(start: start))) }
+        if c == "$" { return try readParameter(start: start, startIndex: startIndex) }
         if c.isASCII, c.isNumber || ((c == "-" || c == "+") && (peek()?.isASCII ?? false) && (peek()?.isNumber ?? false)) {
             return try readNumeric(start: start, startIndex: startIndex)
         }
@@ -94,6 +105,43 @@ public struct Lexer {
 
     static func isWordStart(_ c: Character) -> Bool { c == "_" || c.isLetter || (!c.isASCII && !c.isWhitespace && !c.isPunctuation && !c.isSymbol) }
     static func isWordPart(_ c: Character) -> Bool { isWordStart(c) || (c.isASCII && c.isNumber) || c == "." || c == "@" }
+
+    /// A parameter name: a letter or `_`, then letters, digits and `_`.
+    public static func isParameterName(_ name: String) -> Bool {
+        guard let first = name.first, first == "_" || (first.isASCII && first.isLetter) else { return false }
+        return name.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+    }
+
+    /// `$NAME`: the parameter's value as the token it reads as on its own (a number,
+    /// date, duration or word), or else as a quoted string. Never more than one token,
+    /// so a value cannot add syntax to the command.
+    private mutating func readParameter(start: SourceLocation, startIndex: Int) throws -> Token {
+        advance()
+        while let d = current, d == "_" || (d.isASCII && (d.isLetter || d.isNumber)) { advance() }
+        let span = SourceSpan(start: start, length: index - startIndex)
+        let written = String(chars[startIndex..<index])
+        let name = String(written.dropFirst())
+        guard !name.isEmpty else {
+            throw Diagnostic(.usage, "'$' must be followed by a parameter name", at: span,
+                             notes: ["write $NAME for a value given with --param NAME=VALUE, or quote a literal \"$\""])
+        }
+        guard let value = parameters[name] else {
+            let known = parameters.keys.sorted()
+            let notes = known.isEmpty
+                ? ["no parameters are defined: give one with --param \(name)=VALUE"]
+                : ["the parameters are: " + known.map { "$" + $0 }.joined(separator: ", ")]
+            throw Diagnostic(.usage, "unknown parameter '\(written)'", at: span,
+                             suggestion: nearestName(to: name, among: known).map { "$" + $0 }, notes: notes)
+        }
+        var kind = Token.Kind.string(value)
+        if let tokens = try? Lexer.tokenize(value), tokens.count == 2, tokens[0].text == value {
+            switch tokens[0].kind {
+            case .word, .integer, .number, .date, .duration: kind = tokens[0].kind
+            default: break
+            }
+        }
+        return Token(kind: kind, span: span, text: written)
+    }
 
     private mutating func readString(start: SourceLocation) throws -> String {
         let open = current!

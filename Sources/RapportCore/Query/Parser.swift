@@ -14,9 +14,10 @@ public struct Parser {
 
     public init(tokens: [Token]) { self.tokens = tokens }
 
-    /// Parses one command; `firstLine` is the line the text starts on in its script.
-    public static func parse(_ text: String, firstLine: Int = 1) throws -> Command {
-        var parser = Parser(tokens: try Lexer.tokenize(text, firstLine: firstLine))
+    /// Parses one command; `firstLine` is the line the text starts on in its script,
+    /// `parameters` the values `$NAME` stands for.
+    public static func parse(_ text: String, firstLine: Int = 1, parameters: [String: String] = [:]) throws -> Command {
+        var parser = Parser(tokens: try Lexer.tokenize(text, firstLine: firstLine, parameters: parameters))
         let command = try parser.parseCommand()
         try parser.expectEnd()
         return command

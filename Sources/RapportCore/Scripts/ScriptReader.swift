@@ -1,7 +1,8 @@
 import Foundation
 
 /// Splits a script into commands: one per line, `#` comment lines and a `#!` first line
-/// skipped; a line with an open parenthesis continues on the next.
+/// skipped; a line with an open parenthesis continues on the next. A `#` outside quotes
+/// starts a comment to the end of its line anywhere (the Lexer skips it the same way).
 public struct ScriptReader {
     public struct Command {
         public var text: String
@@ -60,14 +61,17 @@ public struct ScriptReader {
         var depth = 0
         var quote: Character?
         var escaped = false
+        var inComment = false
         for c in text {
-            if c == "\n" { quote = nil; escaped = false; continue }
+            if c == "\n" { quote = nil; escaped = false; inComment = false; continue }
+            if inComment { continue }
             if let q = quote {
                 if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == q || (q == "“" && c == "”") { quote = nil }
                 continue
             }
             switch c {
             case "\"", "'", "“": quote = c
+            case "#": inComment = true
             case "(", "（": depth += 1
             case ")", "）": depth -= 1
             default: break
@@ -78,9 +82,29 @@ public struct ScriptReader {
 
     /// A block starts with `campaign` on its first line and ends with a line `end`.
     static func isOpenBlock(_ text: String) -> Bool {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(withoutComment)
         guard let first = lines.first,
               first.trimmingCharacters(in: .whitespaces).split(separator: " ").first?.lowercased() == "campaign" else { return false }
         return !lines.dropFirst().contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "end" }
+    }
+
+    /// The line up to its comment: the first `#` outside quotes and what follows it go.
+    /// Quotes follow the Lexer's rules (`"…"`, `'…'`, `“…”`, backslash escapes).
+    public static func withoutComment(_ line: Substring) -> Substring {
+        var quote: Character?
+        var escaped = false
+        for index in line.indices {
+            let c = line[index]
+            if let q = quote {
+                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == q || (q == "“" && c == "”") { quote = nil }
+                continue
+            }
+            switch c {
+            case "\"", "'", "“": quote = c
+            case "#": return line[..<index]
+            default: break
+            }
+        }
+        return line
     }
 }

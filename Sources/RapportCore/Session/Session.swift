@@ -28,6 +28,8 @@ public final class Session {
     /// Asked while a long result is written out or a file imported; true stops it
     /// (Ctrl-C in the shell). A change is never stopped once it is being saved.
     public var isCancelled: () -> Bool = { false }
+    /// Script parameters (`--param NAME=VALUE`): what `$NAME` stands for in a command.
+    public var parameters: [String: String] = [:]
 
     public init(database: Database, settings: Settings, clock: Clock, pinnedNow: Int64? = nil) {
         self.database = database
@@ -45,7 +47,7 @@ public final class Session {
         let started = DispatchTime.now().uptimeNanoseconds
         var outcome = CommandOutcome()
         do {
-            let command = try Parser.parse(text, firstLine: firstLine)
+            let command = try Parser.parse(text, firstLine: firstLine, parameters: parameters)
             try execute(command, text: text, into: &outcome)
         } catch let d as Diagnostic {
             outcome.status = d.kind == .usage ? .usageError : .runtimeError

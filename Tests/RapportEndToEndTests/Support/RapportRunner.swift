@@ -21,9 +21,12 @@ enum RapportRunner {
         return fallback
     }()
 
-    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) -> Result {
+    /// `directory`: the working directory to run in (relative paths start there).
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
+                    directory: String? = nil) -> Result {
         let process = Process()
         process.executableURL = binary
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory, isDirectory: true) }
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
