@@ -63,8 +63,8 @@ final class CleanOutputEndToEndTests: XCTestCase {
         XCTAssertEqual(card["id"] as? String, "C000001")
         XCTAssertNotNil(card["latestContacts"] as? [Any])
         let csv = rapport(["--demo-size", "5", "--format", "csv", "-c", "show customer C000001"])
-        XCTAssertTrue(csv.stdout.hasPrefix("id,name,"), csv.stdout)
-        XCTAssertEqual(csv.stdout.components(separatedBy: "\r\n").count, 3, csv.stdout)
+        XCTAssertTrue(csv.rawStdout.hasPrefix("id,name,"), csv.rawStdout)
+        XCTAssertEqual(csv.rawStdout.components(separatedBy: "\r\n").count, 3, csv.rawStdout)
     }
 
     func testImportedControlCharactersNeverReachTheCard() throws {
@@ -85,7 +85,7 @@ final class CleanOutputEndToEndTests: XCTestCase {
         XCTAssertEqual(imported.status, 0, imported.stderr)
         let r = rapport(["--data", data, "--format", "csv", "-c", "find customers where `First Name` = bob show `First Name`, `e-mail`, `電話`"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(r.stdout, "First Name,e-mail,電話\r\nBob,bob@x.org,123\r\n")
+        XCTAssertEqual(r.rawStdout, "First Name,e-mail,電話\r\nBob,bob@x.org,123\r\n")
         let unknown = rapport(["--data", data, "-c", "find customers where `First Nam` = bob"])
         XCTAssertEqual(unknown.status, 2)
         XCTAssertTrue(unknown.stderr.contains("did you mean 'First Name'?"), unknown.stderr)
@@ -97,6 +97,6 @@ final class CleanOutputEndToEndTests: XCTestCase {
         let r = rapport(["--data", data, "-c", "import customers from \"\(file)\""])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("line 3"), r.stderr)
-        XCTAssertEqual(rapport(["--data", data, "--format", "csv", "-c", "count customers"]).stdout, "count\r\n0\r\n")
+        XCTAssertEqual(rapport(["--data", data, "--format", "csv", "-c", "count customers"]).rawStdout, "count\r\n0\r\n")
     }
 }
