@@ -51,7 +51,8 @@ final class HelpTests: XCTestCase {
         try process.run()
         process.waitUntilExit()
         return Run(status: process.terminationStatus,
-                   stdout: String(decoding: try Data(contentsOf: output), as: UTF8.self),
+                   // CSV records end in CRLF; these tests read output by lines (as RapportRunner does).
+                   stdout: String(decoding: try Data(contentsOf: output), as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n"),
                    stderr: String(decoding: try Data(contentsOf: errors), as: UTF8.self))
     }
 

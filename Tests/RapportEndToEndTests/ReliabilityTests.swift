@@ -129,7 +129,7 @@ final class ReliabilityTests: XCTestCase {
         shell.waitUntilExit()
         XCTAssertEqual(shell.terminationStatus, 1, stderr)
         XCTAssertTrue(stderr.contains("File too large"), stderr)
-        XCTAssertTrue(stdout.hasPrefix("count\n40\n"), "the import changed nothing: \(stdout)")
+        XCTAssertTrue(stdout.hasPrefix("count\r\n40\r\n"), "the import changed nothing: \(stdout)")
         XCTAssertEqual(bytes("journal.jsonl").prefix(journal.count), journal, "the journal before the import is intact")
         XCTAssertEqual(csv("count customers"), "count\n40\n")
         XCTAssertEqual(csv("count contacts"), "count\n2\n", "the small change after the failure was kept")

@@ -64,7 +64,9 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
     /// `source` is the whole text the span's line numbers refer to.
     public func rendered(source: String?, colour: Bool = false) -> String {
         let red = colour ? "\u{1B}[1;31m" : "", reset = colour ? "\u{1B}[0m" : ""
-        let shown = message.count > 240 ? String(message.prefix(240)) + "…" : message
+        // Messages may echo imported data or typed text: no raw control characters.
+        let cleaned = TerminalText.clean(message)
+        let shown = cleaned.count > 240 ? String(cleaned.prefix(240)) + "…" : cleaned
         var out = "\(red)error:\(reset) \(shown)"
         if let span { out += " at \(span.start.line):\(span.start.column)" }
         out += "\n"
@@ -73,6 +75,7 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
             if span.start.line >= 1, span.start.line <= lines.count {
                 var line = String(lines[span.start.line - 1])
                 if line.hasSuffix("\r") { line.removeLast() }
+                line = TerminalText.clean(line)
                 var chars = Array(line)
                 var startIndex = min(max(span.start.column - 1, 0), chars.count)
                 var length = max(span.length, 1)
@@ -91,8 +94,8 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
                 out += "  " + String(repeating: " ", count: prefixWidth) + red + String(repeating: "^", count: caretWidth) + reset + "\n"
             }
         }
-        if let suggestion { out += "  did you mean '\(suggestion)'?\n" }
-        for note in notes { out += "  \(note)\n" }
+        if let suggestion { out += "  did you mean '\(TerminalText.clean(suggestion))'?\n" }
+        for note in notes { out += "  \(TerminalText.clean(note))\n" }
         return out
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A malformed CSV text: where (1-based line and column) and what.
 public struct CSVError: Error, CustomStringConvertible, Equatable {
     public var line: Int
@@ -13,11 +15,14 @@ public struct CSVError: Error, CustomStringConvertible, Equatable {
     public var description: String { "line \(line), column \(column): \(message)" }
 }
 
-/// Reads RFC 4180 CSV.
+/// Reads CSV as RFC 4180 writes it and as Python's csv module (default dialect) reads
+/// what other tools write: a quote inside an unquoted field is a character.
 public struct CSVReader {
     /// The records of `text`, each with the line it starts on. Quoted fields may hold
-    /// commas, doubled quotes and line breaks; lines end with LF or CRLF; a leading
-    /// UTF-8 byte order mark and empty lines are skipped.
+    /// commas, doubled quotes and line breaks, all kept exactly (a CRLF stays a CRLF);
+    /// records end with CRLF, LF or a lone CR; a leading UTF-8 byte order mark and empty
+    /// lines are skipped. Text after a closing quote (`"a"b`) is an error: its meaning
+    /// is not clear.
     public static func parse(_ text: String) throws -> [(line: Int, fields: [String])] {
         var text = text
         return try text.withUTF8 { try parse(bytes: $0) }
@@ -44,7 +49,7 @@ public struct CSVReader {
         /// The length of the line break at `k`, or 0.
         @inline(__always) func lineBreak(_ k: Int) -> Int {
             if b[k] == lf { return 1 }
-            if b[k] == cr, k + 1 < n, b[k + 1] == lf { return 2 }
+            if b[k] == cr { return k + 1 < n && b[k + 1] == lf ? 2 : 1 }
             return 0
         }
 
@@ -79,7 +84,7 @@ public struct CSVReader {
                             }
                             break
                         }
-                        if c == lf { line += 1; lineStart = i + 1 }
+                        if c == lf || (c == cr && (i + 1 == n || b[i + 1] != lf)) { line += 1; lineStart = i + 1 }
                         if !simple { scratch.append(c) }
                         i += 1
                     }
@@ -93,10 +98,7 @@ public struct CSVReader {
                     let start = i
                     while i < n {
                         let c = b[i]
-                        if c == comma || c == lf || (c == cr && lineBreak(i) > 0) { break }
-                        if c == quote {
-                            throw CSVError(line: line, column: column(i), message: "a quote inside an unquoted field")
-                        }
+                        if c == comma || c == lf || c == cr { break }
                         i += 1
                     }
                     fields.append(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self))
@@ -114,14 +116,18 @@ public struct CSVReader {
     }
 }
 
-/// Writes RFC 4180 CSV.
+/// Writes RFC 4180 CSV: every record, the header too, ends in CRLF.
 public enum CSVWriter {
-    /// `s` as a CSV field, quoted only when it holds a comma, a quote or a line break.
+    /// `s` as a CSV field, quoted when it holds a comma, a quote or a line break, or
+    /// starts or ends with a space or tab (which tools that trim would otherwise lose).
     public static func field(_ s: String) -> String {
-        var needsQuotes = false
-        for c in s.utf8 where c == 0x2C || c == 0x22 || c == 0x0A || c == 0x0D {
-            needsQuotes = true
-            break
+        let utf8 = s.utf8
+        var needsQuotes = utf8.first == 0x20 || utf8.first == 0x09 || utf8.last == 0x20 || utf8.last == 0x09
+        if !needsQuotes {
+            for c in utf8 where c == 0x2C || c == 0x22 || c == 0x0A || c == 0x0D {
+                needsQuotes = true
+                break
+            }
         }
         guard needsQuotes else { return s }
         var out = "\""
@@ -132,16 +138,79 @@ public enum CSVWriter {
         return out
     }
 
-    /// One record, ending with "\n". A lone empty field is written `""` so that the
+    /// One record, ending with CRLF. A lone empty field is written `""` so that the
     /// line is not blank.
     public static func row(_ fields: [String]) -> String {
-        if fields.count == 1, fields[0].isEmpty { return "\"\"\n" }
+        if fields.count == 1, fields[0].isEmpty { return "\"\"\r\n" }
         var out = ""
         for (k, f) in fields.enumerated() {
             if k > 0 { out += "," }
             out += field(f)
         }
-        out += "\n"
+        out += "\r\n"
         return out
+    }
+}
+
+/// A list (tags) in one text cell, as CSV export writes it and import reads it: items
+/// joined by `;`; a backslash makes the next character plain, so an item holding `;` or
+/// `\` is written `a\;b` or `a\\b`. Import also takes hand-written cells such as
+/// `vip; north`: unescaped spaces around items are dropped, and so are empty items.
+public enum ListCell {
+    public static func join(_ items: [String]) -> String {
+        var out = ""
+        for (k, item) in items.enumerated() {
+            if k > 0 { out += ";" }
+            out += escaped(item)
+        }
+        return out
+    }
+
+    /// `item` with `;` and `\` escaped, and spaces at either end, which import would trim.
+    static func escaped(_ item: String) -> String {
+        let scalars = item.unicodeScalars
+        guard scalars.contains(where: { $0 == ";" || $0 == "\\" || $0.properties.isWhitespace }) else { return item }
+        let first = scalars.firstIndex { !$0.properties.isWhitespace } ?? scalars.endIndex
+        let last = scalars.lastIndex { !$0.properties.isWhitespace }
+        var out = String.UnicodeScalarView()
+        for i in scalars.indices {
+            let u = scalars[i]
+            let atEdge = i < first || last.map { i > $0 } ?? true
+            if u == ";" || u == "\\" || (atEdge && u.properties.isWhitespace) { out.append("\\") }
+            out.append(u)
+        }
+        return String(out)
+    }
+
+    public static func split(_ text: String) -> [String] {
+        guard text.utf8.contains(0x5C) else {
+            return text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        }
+        var items: [String] = []
+        var item: [(scalar: Unicode.Scalar, escaped: Bool)] = []
+        func finish() {
+            var lo = 0, hi = item.count
+            while lo < hi, !item[lo].escaped, item[lo].scalar.properties.isWhitespace { lo += 1 }
+            while hi > lo, !item[hi - 1].escaped, item[hi - 1].scalar.properties.isWhitespace { hi -= 1 }
+            if lo < hi {
+                var s = String.UnicodeScalarView()
+                for k in lo..<hi { s.append(item[k].scalar) }
+                items.append(String(s))
+            }
+            item.removeAll(keepingCapacity: true)
+        }
+        var it = text.unicodeScalars.makeIterator()
+        while let u = it.next() {
+            if u == "\\" {
+                // A backslash at the very end has nothing to escape: it is itself.
+                item.append((it.next() ?? "\\", true))
+            } else if u == ";" {
+                finish()
+            } else {
+                item.append((u, false))
+            }
+        }
+        finish()
+        return items
     }
 }

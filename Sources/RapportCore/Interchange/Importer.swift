@@ -95,7 +95,7 @@ public struct Importer {
         for key in newKeys {
             guard Importer.isValidFieldName(key) else {
                 let line = rows.first { $0.cells.contains { $0.key == key } }?.line ?? 1
-                throw ImportFailure(line: line, message: "'\(key)' is not a usable field name (letters, digits and _ only, starting with a letter)")
+                throw ImportFailure(line: line, message: "'\(key)' is not a usable field name (it must not be empty, hold control characters, or start or end with a space)")
             }
             let values = rows.flatMap { $0.cells.filter { $0.key.lowercased() == key.lowercased() }.map(\.value) }
             let field = Field(key, Importer.inferType(values), isCustom: true)
@@ -134,9 +134,12 @@ public struct Importer {
         return result
     }
 
+    /// Any name as written (`First Name`, `電話`, `e-mail`; queries quote it in backticks),
+    /// but not empty, not padded with spaces and without control characters.
     static func isValidFieldName(_ key: String) -> Bool {
-        guard let first = key.unicodeScalars.first, first.properties.isAlphabetic || first == "_" else { return false }
-        return key.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" }
+        guard let first = key.unicodeScalars.first, let last = key.unicodeScalars.last,
+              !first.properties.isWhitespace, !last.properties.isWhitespace else { return false }
+        return !key.unicodeScalars.contains(where: TerminalText.isControl)
     }
 
     // MARK: Parsing
@@ -337,7 +340,7 @@ public struct Importer {
             }
             return strings.isEmpty ? .null : .list(strings)
         case (.list, .json(.string(let s))), (.list, .text(let s)):
-            let items = s.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let items = ListCell.split(s)
             return items.isEmpty ? .null : .list(items)
         case (.boolean, .json(.bool(let b))): return .boolean(b)
         case (.boolean, .text(let t)):

@@ -29,6 +29,29 @@ public struct ResultRenderer {
         }
     }
 
+    /// One record with related rows (`show customer ID`): in JSON and JSON Lines each
+    /// related set is an extra key holding an array of objects (`[]` when empty); CSV and
+    /// tables show the record alone. A related key equal to a column (in any case) is
+    /// left out, so no object has two members of one name.
+    public func render(record: ResultSet, related: [(key: String, rows: ResultSet)]) -> String {
+        guard format == .json || format == .jsonl, let row = record.rows.first else { return render(record) }
+        let columns = Set(record.columns.map { $0.lowercased() })
+        var out = ""
+        object(record.columns.map(JSONText.quoted), row, into: &out)
+        out.removeLast()
+        for (key, rows) in related where !columns.contains(key.lowercased()) {
+            out += "," + JSONText.quoted(key) + ":["
+            let keys = rows.columns.map(JSONText.quoted)
+            for (i, r) in rows.rows.enumerated() {
+                if i > 0 { out += "," }
+                object(keys, r, into: &out)
+            }
+            out += "]"
+        }
+        out += "}"
+        return format == .json ? "[\n" + out + "\n]\n" : out + "\n"
+    }
+
     // MARK: Table
 
     private func stop(_ row: Int) -> Bool {
@@ -87,21 +110,8 @@ public struct ResultRenderer {
         return out
     }
 
-    /// A cell on one line: line breaks, tabs and other control characters become spaces.
-    private func tableCell(_ s: String) -> String {
-        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return s }
-        var out = String.UnicodeScalarView()
-        var previous: Unicode.Scalar = " "
-        for u in s.unicodeScalars {
-            if u.value < 0x20 || u.value == 0x7F {
-                if !(u == "\n" && previous == "\r") { out.append(" ") }
-            } else {
-                out.append(u)
-            }
-            previous = u
-        }
-        return String(out)
-    }
+    /// A cell on one line, safe for a terminal.
+    private func tableCell(_ s: String) -> String { TerminalText.clean(s) }
 
     // MARK: CSV
 

@@ -10,7 +10,7 @@ public struct ValueFormatter {
         self.clock = Clock(now: 0, timeZone: timeZone)
     }
 
-    /// A value as text: lists joined by `;` for CSV and `, ` otherwise; null as "".
+    /// A value as text: lists as a `ListCell` for CSV and joined by `, ` otherwise; null as "".
     public func text(_ value: Value, forCSV: Bool = false) -> String {
         switch value {
         case .null: return ""
@@ -19,7 +19,7 @@ public struct ValueFormatter {
         case .number(let d): return ValueFormatter.number(d)
         case .date(let d): return d.description
         case .instant(let t): return instant(t)
-        case .list(let items): return items.joined(separator: forCSV ? ";" : ", ")
+        case .list(let items): return forCSV ? ListCell.join(items) : items.joined(separator: ", ")
         case .boolean(let b): return b ? "true" : "false"
         }
     }

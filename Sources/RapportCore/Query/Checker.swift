@@ -35,7 +35,9 @@ public struct Checker {
         if q.showAll {
             shown = schema.fields.enumerated().map { ResolvedField(position: $0.offset, name: $0.element.name, type: $0.element.type) }
         } else if let show = q.show {
-            shown = try show.map(resolve)
+            // `show name, NAME` names one field twice: one column, so no format repeats a key.
+            var seen = Set<Int>()
+            shown = try show.map(resolve).filter { seen.insert($0.position).inserted }
         } else {
             shown = q.entity.entity.defaultShownFields.compactMap { name in
                 schema.position(of: name).map { ResolvedField(position: $0, name: schema.fields[$0].name, type: schema.fields[$0].type) }

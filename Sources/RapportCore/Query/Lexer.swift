@@ -4,6 +4,8 @@ public struct Token: Sendable {
         /// A bare word: keyword, entity, field or unquoted value (`gold`, `at-risk`, `C000123`, `上海`).
         case word(String)
         case string(String)
+        /// A field name in backticks (`` `First Name` ``): always a field, never a keyword or value.
+        case quotedName(String)
         case integer(Int64)
         case number(Double)
         case date(Day)
@@ -80,6 +82,7 @@ public struct Lexer {
 
         if c == "\"" || c == "“" || c == "'" { return token(.string(try readString(start: start))) }
         if c == "$" { return try readParameter(start: start, startIndex: startIndex) }
+        if c == "`" { return token(.quotedName(try readQuotedName(start: start))) }
         if c.isASCII, c.isNumber || ((c == "-" || c == "+") && (peek()?.isASCII ?? false) && (peek()?.isNumber ?? false)) {
             return try readNumeric(start: start, startIndex: startIndex)
         }
@@ -170,6 +173,24 @@ public struct Lexer {
         }
         throw Diagnostic.usage("unterminated string", at: SourceSpan(start: start, length: 1),
                                suggestion: nil)
+    }
+
+    /// The name between backticks; a doubled backtick stands for one.
+    private mutating func readQuotedName(start: SourceLocation) throws -> String {
+        advance()
+        var name = ""
+        while let c = current, c != "\n" {
+            advance()
+            if c == "`" {
+                if current == "`" { advance(); name.append("`"); continue }
+                guard !name.isEmpty else {
+                    throw Diagnostic.usage("empty field name", at: SourceSpan(start: start, length: 2))
+                }
+                return name
+            }
+            name.append(c)
+        }
+        throw Diagnostic.usage("unterminated field name: a name that opens with ` closes with `", at: SourceSpan(start: start, length: 1))
     }
 
     private mutating func readNumeric(start: SourceLocation, startIndex: Int) throws -> Token {

@@ -136,9 +136,13 @@ public struct Parser {
 
     private mutating func parseFieldName() throws -> FieldName {
         let t = current
-        guard case .word(let w) = t.kind else { throw unexpected(expected: "a field name") }
+        let name: String
+        switch t.kind {
+        case .word(let w), .quotedName(let w): name = w
+        default: throw unexpected(expected: "a field name")
+        }
         _ = advance()
-        return FieldName(w, span: t.span)
+        return FieldName(name, span: t.span)
     }
 
     private mutating func parseFind() throws -> FindQuery {

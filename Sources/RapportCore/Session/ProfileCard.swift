@@ -13,7 +13,8 @@ public struct ProfileCard {
         self.timeZone = timeZone
     }
 
-    public func render(_ literal: Literal) throws -> String {
+    /// The customer's id and row, or an error naming the id.
+    private func find(_ literal: Literal) throws -> (id: String, row: Int) {
         let id: String
         switch literal.kind {
         case .string(let s, _): id = s
@@ -24,13 +25,38 @@ public struct ProfileCard {
             let known = customers.row(ofID: id.uppercased()) != nil ? id.uppercased() : nil
             throw Diagnostic(.runtime, "no customer with id '\(id)'", at: literal.span, suggestion: known)
         }
+        return (id, row)
+    }
+
+    /// `show customer ID` in csv, json and jsonl: every stored field of the customer as
+    /// one record, and what the card lists (latest contacts and purchases, open tickets)
+    /// with all their fields, for the JSON formats.
+    public func record(_ literal: Literal) throws -> (record: ResultSet, related: [(key: String, rows: ResultSet)]) {
+        let (_, row) = try find(literal)
+        let customers = store.customers
+        let fields = customers.schema.fields
+        let record = ResultSet(columns: fields.map(\.name),
+                               rows: [fields.indices.map { customers.value(row: row, field: $0) }])
+        let id = customers.value(row: row, field: customers.schema.position(of: "id")!)
+        guard case .string(let customer) = id else { return (record, []) }
+        return (record, [
+            ("latestContacts", latestContacts(customer, fields: nil)),
+            ("latestPurchases", latestPurchases(customer, fields: nil)),
+            ("openTickets", openTickets(customer, fields: nil)),
+        ])
+    }
+
+    /// The card for a terminal: every text from the store passes `TerminalText.clean`.
+    public func render(_ literal: Literal) throws -> String {
+        let (id, row) = try find(literal)
+        let customers = store.customers
         let formatter = ValueFormatter(timeZone: timeZone)
         func text(_ name: String) -> String {
             guard let p = customers.schema.position(of: name) else { return "" }
-            return formatter.text(customers.value(row: row, field: p), forCSV: false)
+            return TerminalText.clean(formatter.text(customers.value(row: row, field: p), forCSV: false))
         }
         var lines: [String] = []
-        lines.append("\(text("name"))  (\(id))")
+        lines.append("\(text("name"))  (\(TerminalText.clean(id)))")
         var pairs: [(String, String)] = [
             ("tier", text("tier")), ("grade", text("grade")), ("stage", text("stage")), ("points", text("points")),
             ("phone", text("phone")), ("email", text("email")), ("city", text("city")), ("owner", text("owner")),
@@ -40,33 +66,52 @@ public struct ProfileCard {
             ("satisfaction", text("satisfaction")), ("tags", text("tags")),
         ]
         for f in customers.schema.customFields {
-            pairs.append((f.name, text(f.name)))
+            pairs.append((TerminalText.clean(f.name), text(f.name)))
         }
         let width = pairs.map { DisplayWidth.of($0.0) }.max() ?? 0
         for (k, v) in pairs where !v.isEmpty {
             lines.append("  " + DisplayWidth.pad(k, to: width, alignRight: false) + "  " + v)
         }
-        lines.append(contentsOf: section("latest contacts", .contacts, id, sortField: "date", fields: ["date", "channel", "note", "by"], limit: 5))
-        lines.append(contentsOf: section("latest purchases", .purchases, id, sortField: "date", fields: ["date", "amount", "product"], limit: 5))
-        lines.append(contentsOf: section("open tickets", .tickets, id, sortField: "openedAt", fields: ["id", "kind", "priority", "openedAt", "text"], limit: 10, openOnly: true))
+        lines.append(contentsOf: section("latest contacts", latestContacts(id, fields: ["date", "channel", "note", "by"])))
+        lines.append(contentsOf: section("latest purchases", latestPurchases(id, fields: ["date", "amount", "product"])))
+        lines.append(contentsOf: section("open tickets", openTickets(id, fields: ["id", "kind", "priority", "openedAt", "text"])))
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private func section(_ title: String, _ entity: Entity, _ customer: String, sortField: String, fields: [String], limit: Int, openOnly: Bool = false) -> [String] {
-        let table = store[entity]
-        guard let p = table.schema.position(of: "customer"), let s = table.schema.position(of: sortField) else { return [] }
-        var condition: Predicate = .compareString(ResolvedField(position: p, name: "customer", type: .string), .equal, customer)
-        if openOnly, let st = table.schema.position(of: "status") {
-            condition = .and(condition, .compareString(ResolvedField(position: st, name: "status", type: .string), .equal, "open"))
-        }
-        let shown = fields.compactMap { name in table.schema.position(of: name).map { ResolvedField(position: $0, name: name, type: table.schema.fields[$0].type) } }
-        let q = CheckedFind(entity: entity, predicate: condition,
-                            sort: [(ResolvedField(position: s, name: sortField, type: table.schema.fields[s].type), true)],
-                            limit: limit, offset: 0, shown: shown)
-        let result = QueryExecutor(table: table, clock: clock).find(q)
+    private func latestContacts(_ customer: String, fields: [String]?) -> ResultSet {
+        related(.contacts, customer, sortField: "date", fields: fields, limit: 5)
+    }
+
+    private func latestPurchases(_ customer: String, fields: [String]?) -> ResultSet {
+        related(.purchases, customer, sortField: "date", fields: fields, limit: 5)
+    }
+
+    private func openTickets(_ customer: String, fields: [String]?) -> ResultSet {
+        related(.tickets, customer, sortField: "openedAt", fields: fields, limit: 10, openOnly: true)
+    }
+
+    private func section(_ title: String, _ result: ResultSet) -> [String] {
         guard !result.rows.isEmpty else { return ["", "\(title): none"] }
         let rendered = ResultRenderer(format: .table, timeZone: timeZone).render(result)
         let body = rendered.split(separator: "\n").dropLast().map { "  " + $0 }
         return ["", "\(title):"] + body
+    }
+
+    /// The customer's newest records of `entity`, `fields` of them (all when nil).
+    private func related(_ entity: Entity, _ customer: String, sortField: String, fields: [String]?, limit: Int, openOnly: Bool = false) -> ResultSet {
+        let table = store[entity]
+        let names = fields ?? table.schema.fields.map(\.name)
+        guard let p = table.schema.position(of: "customer"), let s = table.schema.position(of: sortField) else {
+            return ResultSet(columns: names)
+        }
+        var condition: Predicate = .compareString(ResolvedField(position: p, name: "customer", type: .string), .equal, customer)
+        if openOnly, let st = table.schema.position(of: "status") {
+            condition = .and(condition, .compareString(ResolvedField(position: st, name: "status", type: .string), .equal, "open"))
+        }
+        let shown = names.compactMap { name in table.schema.position(of: name).map { ResolvedField(position: $0, name: name, type: table.schema.fields[$0].type) } }
+        let q = CheckedFind(entity: entity, predicate: condition,
+                            sort: [(ResolvedField(position: s, name: sortField, type: table.schema.fields[s].type), true)],
+                            limit: limit, offset: 0, shown: shown)
+        return QueryExecutor(table: table, clock: clock).find(q)
     }
 }

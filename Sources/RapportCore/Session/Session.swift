@@ -83,7 +83,13 @@ public final class Session {
         case .export(let entity, let condition, let path):
             try export(entity.entity, condition, path, into: &outcome)
         case .showCustomer(let id):
-            outcome.output += try ProfileCard(store: store, clock: clock, timeZone: clock.timeZone).render(id)
+            let card = ProfileCard(store: store, clock: clock, timeZone: clock.timeZone)
+            if settings.format == .table {
+                outcome.output += try card.render(id)
+            } else {
+                let (record, related) = try card.record(id)
+                outcome.output += ResultRenderer(format: settings.format, timeZone: clock.timeZone).render(record: record, related: related)
+            }
         case .showFields(let entity):
             emit(fieldsResult(entity?.entity), into: &outcome)
         case .save:
@@ -146,6 +152,7 @@ public final class Session {
     /// A short confirmation: on standard output for tables, on standard error for
     /// machine formats, so their output stays parseable.
     private func note(_ text: String, into outcome: inout CommandOutcome) {
+        let text = TerminalText.clean(text)
         if settings.format == .table { outcome.output += text + "\n" } else { outcome.messages += text + "\n" }
     }
 

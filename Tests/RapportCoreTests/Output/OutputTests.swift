@@ -140,18 +140,15 @@ final class OutputTests: XCTestCase {
             [.string("C2"), .null, .list([]), .null, .null],
         ])
         let out = render(r, .csv)
-        XCTAssertEqual(out, """
-            id,note,tags,amount,birthday
-            C1,"说 ""你好"", then left
-            bye",vip;老客户,1200,1990-02-14
-            C2,,,,
-
-            """)
+        // Records end in CRLF; the LF inside the quoted note is data and stays an LF.
+        XCTAssertEqual(out, "id,note,tags,amount,birthday\r\n"
+            + "C1,\"说 \"\"你好\"\", then left\nbye\",vip;老客户,1200,1990-02-14\r\n"
+            + "C2,,,,\r\n")
         let back = try CSVReader.parse(out)
         XCTAssertEqual(back.map(\.line), [1, 2, 4])
         XCTAssertEqual(back[1].fields, ["C1", "说 \"你好\", then left\nbye", "vip;老客户", "1200", "1990-02-14"])
         XCTAssertEqual(back[2].fields, ["C2", "", "", "", ""])
-        XCTAssertEqual(render(ResultSet(columns: ["a", "b"]), .csv), "a,b\n")
+        XCTAssertEqual(render(ResultSet(columns: ["a", "b"]), .csv), "a,b\r\n")
     }
 
     func testCSVSingleColumnNullSurvivesRoundTrip() throws {

@@ -260,7 +260,8 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertThrowsError(try Parser.parse("find customers where name = '")) { XCTAssertTrue("\($0)".contains("unterminated string"), "\($0)") }
         XCTAssertThrowsError(try Parser.parse("find customers where name = “王芳")) { XCTAssertTrue("\($0)".contains("unterminated string"), "\($0)") }
         XCTAssertThrowsError(try CSVReader.parse("id,name\nN1,\"open")) { XCTAssertEqual($0 as? CSVError, CSVError(line: 2, column: 4, message: "unterminated quoted field")) }
-        XCTAssertThrowsError(try CSVReader.parse("id,name\nN1,a\"b")) { XCTAssertEqual(($0 as? CSVError)?.message, "a quote inside an unquoted field") }
+        // A quote inside an unquoted field is a character, as Python's csv module reads it.
+        XCTAssertEqual(try CSVReader.parse("id,name\nN1,a\"b").map(\.fields), [["id", "name"], ["N1", "a\"b"]])
         XCTAssertThrowsError(try JSONScanner.withScanner([34]) { try $0.readValue() }) { XCTAssertTrue("\($0)".contains("unterminated string"), "\($0)") }
         XCTAssertThrowsError(try JSONScanner.withScanner(Array("\"\\".utf8)) { try $0.readValue() }) { XCTAssertTrue("\($0)".contains("unterminated string"), "\($0)") }
     }

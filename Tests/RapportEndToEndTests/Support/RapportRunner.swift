@@ -4,8 +4,12 @@ import Foundation
 enum RapportRunner {
     struct Result {
         var status: Int32
+        /// Standard output with CSV's CRLF record ends read as LF: most tests read CSV
+        /// output line by line, and Swift's `split(separator: "\n")` does not split a
+        /// CRLF (one Character). Tests of the bytes themselves read `rawStdout`.
         var stdout: String
         var stderr: String
+        var rawStdout: String
     }
 
     /// The binary: $RAPPORT_BIN, else `rapport` beside the test bundle (.build/<triple>/debug).
@@ -37,7 +41,7 @@ enum RapportRunner {
         process.standardError = err
         process.standardInput = input
         do { try process.run() } catch {
-            return Result(status: -1, stdout: "", stderr: "cannot run \(binary.path): \(error)")
+            return Result(status: -1, stdout: "", stderr: "cannot run \(binary.path): \(error)", rawStdout: "")
         }
         final class Box: @unchecked Sendable { var data = Data() }
         let outBox = Box(), errBox = Box()
@@ -48,8 +52,10 @@ enum RapportRunner {
         try? input.fileHandleForWriting.close()
         group.wait()
         process.waitUntilExit()
+        let stdout = String(decoding: outBox.data, as: UTF8.self)
         return Result(status: process.terminationStatus,
-                      stdout: String(decoding: outBox.data, as: UTF8.self),
-                      stderr: String(decoding: errBox.data, as: UTF8.self))
+                      stdout: stdout.replacingOccurrences(of: "\r\n", with: "\n"),
+                      stderr: String(decoding: errBox.data, as: UTF8.self),
+                      rawStdout: stdout)
     }
 }
