@@ -299,7 +299,7 @@ public enum Help {
             format     table | csv | json | jsonl: how results print (help formats); --format
             dry-run    on | off: changing commands say what they would do and change nothing; --dry-run
             timer      on | off: how long each command took, on standard error; --timer
-            now        a date, a time or off: pin "today" for date maths; --now
+            now        a date or off: pin "today" for date maths; --now
             pager      on | off: long results go through $PAGER (interactive shell)
             colour     on | off: colour in table headers and errors (shell; NO_COLOR turns it off)
         The time zone, user and role come from --timezone, --user and --role.
