@@ -5,11 +5,29 @@
 /// (`rapport --demo --now 2026-11-01`), and the end-to-end tests run every one of them.
 /// Prose starts at column 0; syntax tables and quoted output are indented by four or more.
 public enum Help {
+    /// The groups of the topic list at the end of `help`. Each label is a topic too: its page
+    /// is the topic of that name, or else a list of the group's pages with their summaries.
+    public enum Group: String, CaseIterable, Sendable {
+        case commands, operators, more
+    }
+
     /// One page of help: its name, the other words that lead to it, and its text.
     public struct Topic: Sendable {
         public let name: String
+        /// The words under which the topic list shows this page, by group; each leads here.
+        public let listed: [Group: [String]]
+        /// One line on the page of its group (`help commands`, `help more`).
+        public let summary: String
         public let aliases: [String]
         public let body: String
+
+        public init(name: String, listed: [Group: [String]], summary: String, aliases: [String], body: String) {
+            self.name = name
+            self.listed = listed
+            self.summary = summary
+            self.aliases = aliases
+            self.body = body
+        }
 
         /// The example commands on this page, in order.
         public var examples: [String] { Help.examples(in: body) }
@@ -52,17 +70,60 @@ public enum Help {
         campaign ... end: care campaigns in scripts        tutorial: guided lessons
     """ + "\n\n" + topicList
 
-    /// The names that `help TOPIC` knows, grouped as the overview lists them.
-    public static let topicList = """
-    Topics: help TOPIC
-        commands   find count sum avg min max show add update delete log open
-                   import export backup check save set help edit history
-        operators  operators = in between contains starts has null within and or not
-        more       dates fields formats settings shell errors exit campaign tutorial
-    """
+    /// The names that `help TOPIC` knows, grouped as the overview lists them. Built from the
+    /// topics' own `listed` words, so every word shown leads to a page.
+    public static let topicList: String = {
+        var lines = ["Topics: help TOPIC"]
+        for group in Group.allCases {
+            var line = "    " + group.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+            let indent = String(repeating: " ", count: line.count)
+            var lineIsEmpty = true
+            for word in listedWords(in: group) {
+                if line.count + word.count + 1 > 84, !lineIsEmpty {
+                    lines.append(line)
+                    line = indent
+                    lineIsEmpty = true
+                }
+                line += (lineIsEmpty ? "" : " ") + word
+                lineIsEmpty = false
+            }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }()
+
+    /// The words the topic list shows in `group`, in the order of `topics`.
+    public static func listedWords(in group: Group) -> [String] {
+        topics.flatMap { $0.listed[group] ?? [] }
+    }
+
+    /// The page of a group label that has no topic of its own: its pages, one line each.
+    private static func groupPage(_ group: Group) -> Topic {
+        let heading = switch group {
+        case .commands: "The commands, one page each (help WORD). help operators and help more list the rest."
+        case .operators: "The operators of a condition, one page each (help WORD)."
+        case .more: "Subjects beyond single commands, one page each (help WORD)."
+        }
+        var lines = [heading]
+        for topic in topics {
+            guard let words = topic.listed[group] else { continue }
+            let label = words.joined(separator: " ")
+            lines.append("    " + label.padding(toLength: max(24, label.count + 2), withPad: " ", startingAt: 0) + topic.summary)
+        }
+        lines += ["", "  help \(group == .commands ? "find" : "dates")"]
+        return Topic(name: group.rawValue, listed: [:], summary: heading, aliases: [], body: lines.joined(separator: "\n"))
+    }
+
+    /// Every page: the topics, then a page for each group label no topic is named after.
+    public static let pages: [Topic] = {
+        let named = Set(topics.flatMap { [$0.name] + $0.aliases })
+        return topics + Group.allCases.filter { !named.contains($0.rawValue) }.map(groupPage)
+    }()
 
     public static let topics: [Topic] = [
-        Topic(name: "find", aliases: ["list", "sort", "order", "limit", "offset", "sort by"], body: """
+        Topic(name: "find", listed: [.commands: ["find"]],
+              summary: "list the records that match a condition: sorted, limited, chosen fields",
+              aliases: ["list", "sort", "order", "limit", "offset", "sort by"], body: """
         find ENTITY [where COND] [sort by FIELD [asc|desc], ...] [limit N [offset M]] [show FIELD, ...]
         Lists the customers, contacts, purchases or tickets (singular works too) that match COND;
         see help operators. Rows come in sort order, then by id; missing values sort last.
@@ -78,7 +139,9 @@ public enum Help {
           find purchases where customer = C000001 sort by date desc
           find customers where id = C000005 show *
         """),
-        Topic(name: "count", aliases: ["sum", "avg", "min", "max", "aggregate", "aggregates", "by", "group by"], body: """
+        Topic(name: "count", listed: [.commands: ["count", "sum", "avg", "min", "max"]],
+              summary: "count records, or total, average, least, most of a field; by F groups",
+              aliases: ["sum", "avg", "min", "max", "aggregate", "aggregates", "by", "group by"], body: """
         count ENTITY [where COND] [by FIELD]
         sum|avg|min|max FIELD of ENTITY [where COND] [by FIELD]
         Without by: one row (count, sum(FIELD), ...). With by: one row per value of FIELD, ordered
@@ -93,7 +156,9 @@ public enum Help {
           max amount of purchases by product
           count tickets where status = open by priority
         """),
-        Topic(name: "show", aliases: ["show customer", "profile", "card"], body: """
+        Topic(name: "show", listed: [.commands: ["show"]],
+              summary: "a customer's card (show customer ID), show fields, show settings",
+              aliases: ["show customer", "profile", "card"], body: """
         show customer ID        a customer's card: fields, latest contacts and purchases, open tickets
         show fields [ENTITY]    every field with its type, custom fields included (help fields)
         show settings           the session's settings (help settings)
@@ -102,7 +167,9 @@ public enum Help {
           show fields customers
           show settings
         """),
-        Topic(name: "add", aliases: ["insert", "new"], body: """
+        Topic(name: "add", listed: [.commands: ["add"]],
+              summary: "add one record, a customer for instance",
+              aliases: ["insert", "new"], body: """
         add ENTITY FIELD: VALUE, ...
         Adds one record. Without an id a customer gets the next free one (C005001 on the demo
         store); createdAt defaults to today. tier, grade and stage take their fixed words, in any
@@ -114,7 +181,9 @@ public enum Help {
           add customer id: "C9", name: "Anna Schmidt", email: "anna@example.com", tags: (vip, newsletter)
           show customer C9
         """),
-        Topic(name: "update", aliases: ["change"], body: """
+        Topic(name: "update", listed: [.commands: ["update"]],
+              summary: "change fields of the matching records",
+              aliases: ["change"], body: """
         update ENTITY where COND set FIELD = VALUE, ...
         update all ENTITY set FIELD = VALUE, ...
         Changes the matching records and says how many changed ("updated 3 customers").
@@ -127,7 +196,9 @@ public enum Help {
           update customers where id = C000011 set tags = (vip, 团购), email = null
           update tickets where id = T000006 set status = closed
         """),
-        Topic(name: "delete", aliases: ["remove"], body: """
+        Topic(name: "delete", listed: [.commands: ["delete"]],
+              summary: "delete the matching records; a customer's own records go too",
+              aliases: ["remove"], body: """
         delete ENTITY where COND
         delete all ENTITY
         Deletes the matching records and says how many went. Deleting a customer deletes their
@@ -140,7 +211,9 @@ public enum Help {
           set dry-run off
           delete customers where id = C000011
         """),
-        Topic(name: "log", aliases: ["log contact", "log purchase"], body: """
+        Topic(name: "log", listed: [.commands: ["log"]],
+              summary: "log a contact or a purchase; the customer's fields follow",
+              aliases: ["log contact", "log purchase"], body: """
         log contact ID via phone|visit|email|sms|wechat ["NOTE"]
         log purchase ID amount N ["PRODUCT"]
         A contact sets the customer's lastContact to today (via call means phone). A purchase,
@@ -152,7 +225,9 @@ public enum Help {
           log purchase C000001 amount 1200 "茶具套装"
           show customer C000001
         """),
-        Topic(name: "open", aliases: ["open ticket"], body: """
+        Topic(name: "open", listed: [.commands: ["open"]],
+              summary: "open a ticket for a customer",
+              aliases: ["open ticket"], body: """
         open ticket ID inquiry|complaint|suggestion "TEXT" [priority low|normal|high|urgent]
         Opens a ticket for customer ID, with status open and priority normal unless given.
         Close it with update tickets ... set status = closed (help update).
@@ -161,7 +236,9 @@ public enum Help {
           open ticket C000002 inquiry "When will my order ship?"
           find tickets where customer = C000001 and status = open
         """),
-        Topic(name: "import", aliases: ["load", "csv file", "jsonl file"], body: """
+        Topic(name: "import", listed: [.commands: ["import"]],
+              summary: "read a JSON Lines, JSON or CSV file, all or nothing",
+              aliases: ["load", "csv file", "jsonl file"], body: """
         import ENTITY from "FILE"
         Reads JSON Lines (.jsonl), a JSON array (.json) or CSV with a header row (.csv), told by
         the extension, with the field names as keys. All or nothing: a bad row (a wrong value, an
@@ -175,7 +252,9 @@ public enum Help {
           import customers from "suzhou.csv"
           count customers where city = 苏州
         """),
-        Topic(name: "export", aliases: ["write"], body: """
+        Topic(name: "export", listed: [.commands: ["export"]],
+              summary: "write the matching records to a JSON Lines, JSON or CSV file",
+              aliases: ["write"], body: """
         export ENTITY [where COND] to "FILE"
         Writes every field of the matching records as JSON Lines, a JSON array or CSV, by the
         file's extension (.jsonl, .json, .csv). import reads the same formats back. The file is
@@ -185,7 +264,9 @@ public enum Help {
           export customers where tags has vip to "vip.csv"
           export tickets where status = open to "open-tickets.json"
         """),
-        Topic(name: "backup", aliases: ["copy", "restore"], body: """
+        Topic(name: "backup", listed: [.commands: ["backup"]],
+              summary: "write a consistent copy of the store into a new directory",
+              aliases: ["copy", "restore"], body: """
         backup to "DIR"
         Writes a consistent copy of the store (a snapshot, and the audit trail so far) into DIR, a
         new or empty directory. rapport --data DIR opens the copy; rapport --check --data DIR
@@ -193,7 +274,9 @@ public enum Help {
 
           backup to "rapport-backup"
         """),
-        Topic(name: "check", aliases: ["verify", "recover", "fsck"], body: """
+        Topic(name: "check", listed: [.commands: ["check"]],
+              summary: "verify the store's files; rapport --recover repairs them",
+              aliases: ["verify", "recover", "fsck"], body: """
         check
         Verifies the store's files: checksums, the order of changes, a readable snapshot. It
         changes nothing. The demo store lives in memory, so there it has nothing to check.
@@ -202,7 +285,9 @@ public enum Help {
 
           check
         """),
-        Topic(name: "save", aliases: ["checkpoint", "snapshot"], body: """
+        Topic(name: "save", listed: [.commands: ["save"]],
+              summary: "write a snapshot now, so the next start is quicker",
+              aliases: ["checkpoint", "snapshot"], body: """
         save
         Writes a snapshot of the whole store now, so the next start reads it instead of replaying
         the journal. It is never needed to keep your work: every change is on disk when its
@@ -210,13 +295,15 @@ public enum Help {
 
           save
         """),
-        Topic(name: "settings", aliases: ["set", "setting", "options", "dry-run", "dryrun", "timer", "now",
+        Topic(name: "settings", listed: [.commands: ["set"], .more: ["settings"]],
+              summary: "set format, dry-run, timer, now, pager, colour; show settings",
+              aliases: ["set", "setting", "options", "dry-run", "dryrun", "timer", "now",
                                           "pager", "colour", "color", "show settings"], body: """
         set NAME VALUE changes a setting for this session; show settings lists them.
             format     table | csv | json | jsonl: how results print (help formats); --format
             dry-run    on | off: changing commands say what they would do and change nothing; --dry-run
             timer      on | off: how long each command took, on standard error; --timer
-            now        a date, a time or off: pin "today" for date maths; --now
+            now        a date or off: pin "today" for date maths; --now
             pager      on | off: long results go through $PAGER (interactive shell)
             colour     on | off: colour in table headers and errors (shell; NO_COLOR turns it off)
         The time zone, user and role come from --timezone, --user and --role.
@@ -230,7 +317,9 @@ public enum Help {
           show settings
           set format table
         """),
-        Topic(name: "formats", aliases: ["format", "output", "table", "csv", "json", "jsonl"], body: """
+        Topic(name: "formats", listed: [.more: ["formats"]],
+              summary: "how results print: table, csv, json, jsonl",
+              aliases: ["format", "output", "table", "csv", "json", "jsonl"], body: """
         Results print as a table (the default), csv, json or jsonl: --format F, or set format F.
             table   aligned columns (Chinese characters take two cells), then (N rows)
             csv     RFC 4180: a header row, then one row per result; list items joined by ';'
@@ -246,29 +335,38 @@ public enum Help {
           count customers by stage
           set format table
         """),
-        Topic(name: "help", aliases: ["topics"], body: """
+        Topic(name: "help", listed: [.commands: ["help"]],
+              summary: "the commands by task; help TOPIC for one page",
+              aliases: ["topics"], body: """
         help            the commands, by task, and the list of topics
         help TOPIC      a command, an operator, or: dates fields formats settings shell errors
+        help commands   every command, one line each; help operators and help more: the rest
         Lines indented by two spaces are commands to type as they stand: they run on the demo
         store (rapport --demo). A misspelt topic or command gets the nearest one.
 
           help find
           help within
         """),
-        Topic(name: "edit", aliases: ["editor"], body: """
+        Topic(name: "edit", listed: [.commands: ["edit"]],
+              summary: "open the last command in $EDITOR and run what you save (shell)",
+              aliases: ["editor"], body: """
         edit
         In the interactive shell: opens the last command in $VISUAL or $EDITOR (else vi), or an
         empty file when there is none; what you save and quit with runs, one command a line.
         Handy for long queries over several lines. Scripts and -c have nothing to edit.
         """),
-        Topic(name: "history", aliases: ["ctrl-r", "up"], body: """
+        Topic(name: "history", listed: [.commands: ["history"]],
+              summary: "list the commands typed before (shell)",
+              aliases: ["ctrl-r", "up"], body: """
         history
         In the interactive shell: history lists the last 20 commands (history 50: the last 50).
         Up and Down walk through them, Ctrl-R searches them. The latest 1000 are kept in
         $XDG_STATE_HOME/rapport/history (by default ~/.local/state/rapport/history), readable
         by you only; a command typed with a leading space is not kept, a repeat is kept once.
         """),
-        Topic(name: "shell", aliases: ["interactive", "keys", "keyboard", "tab", "completion", "rc", "startup",
+        Topic(name: "shell", listed: [.more: ["shell"]],
+              summary: "the interactive shell: keys, history, start-up file, pager; scripts",
+              aliases: ["interactive", "keys", "keyboard", "tab", "completion", "rc", "startup",
                                        "start-up", "multi-line", "multiline", "ctrl-c", "ctrl-d", "quit", "scripts",
                                        "script", "no_color"], body: """
         rapport with no -c and no script, on a terminal, starts the interactive shell.
@@ -287,7 +385,9 @@ public enum Help {
         Scripts: rapport FILE, rapport -f FILE, or - for standard input; one command a line, # starts
         a comment line, the first line may be #!/usr/bin/env rapport; --bail stops at an error.
         """),
-        Topic(name: "errors", aliases: ["exit", "error", "exit codes", "exit status", "status codes", "bail"], body: """
+        Topic(name: "errors", listed: [.more: ["errors", "exit"]],
+              summary: "what an error message shows; exit statuses 0, 1 and 2",
+              aliases: ["exit", "error", "exit codes", "exit status", "status codes", "bail"], body: """
         Errors go to standard error, results to standard output. A parse error names the line and
         column, shows the command with a caret under the fault, and suggests the nearest word:
             error: unknown field 'lastcontct' at 1:22
@@ -300,7 +400,9 @@ public enum Help {
             2   a usage or parse error (an unknown word, a bad option); 2 wins over 1
         A script goes on after an error unless --bail stops it there.
         """),
-        Topic(name: "dates", aliases: ["date", "duration", "durations", "today", "yesterday", "tomorrow", "time",
+        Topic(name: "dates", listed: [.more: ["dates"]],
+              summary: "dates, durations, today, ages in days, ticket times",
+              aliases: ["date", "duration", "durations", "today", "yesterday", "tomorrow", "time",
                                        "times", "timezone", "age", "days"], body: """
         Dates: 2026-11-01, today, yesterday, tomorrow. Durations: 90d, 36h, 2w, 3mo (30 days), 1y
         (365 days); fractions work (1.5d). Today is the clock's day in the store's time zone
@@ -319,11 +421,15 @@ public enum Help {
         zone; openedAt > 24h, opened more than 24 hours ago:
           find tickets where openedAt > 30d and status = open
         """),
-        Topic(name: "fields", aliases: ["field", "schema", "show fields", "types", "custom fields"],
+        Topic(name: "fields", listed: [.more: ["fields"]],
+              summary: "the fields of every entity, with their types and fixed words",
+              aliases: ["field", "schema", "show fields", "types", "custom fields"],
               body: fieldsBody),
 
         // Operators.
-        Topic(name: "operators", aliases: ["operator", "where", "conditions", "condition", "cond"], body: """
+        Topic(name: "operators", listed: [:],
+              summary: "every operator of a condition on one page",
+              aliases: ["operator", "where", "conditions", "condition", "cond"], body: """
         Conditions follow where: FIELD OP VALUE, joined by and, or, not and parentheses.
             =  !=  <  <=  >  >=                  comparison; = and != ignore case on text (help =)
             in (a, b)  not in (a, b)             membership (help in)
@@ -337,7 +443,9 @@ public enum Help {
 
           find customers where tags has vip and not (stage = lost) and city in (上海, 杭州)
         """),
-        Topic(name: "=", aliases: ["!=", "<", "<=", ">", ">=", "<>", "==", "comparison", "compare", "equals",
+        Topic(name: "=", listed: [.operators: ["="]],
+              summary: "comparison: = != < <= > >=",
+              aliases: ["!=", "<", "<=", ">", ">=", "<>", "==", "comparison", "compare", "equals",
                                    "equal", "less", "greater"], body: """
         FIELD = VALUE   FIELD != VALUE   FIELD < VALUE   FIELD <= VALUE   FIELD > VALUE   FIELD >= VALUE
         On text, = and != ignore case; <, <=, >, >= compare by code point, case kept. Numbers
@@ -350,7 +458,9 @@ public enum Help {
           find customers where satisfaction < 3 and tier = platinum
           find purchases where amount > 10000
         """),
-        Topic(name: "in", aliases: ["not in", "membership", "member"], body: """
+        Topic(name: "in", listed: [.operators: ["in"]],
+              summary: "membership: in (a, b), not in (a, b)",
+              aliases: ["not in", "membership", "member"], body: """
         FIELD in (V, ...)     FIELD not in (V, ...)
         True when the field equals one of the values; text ignores case. Like !=, not in leaves out
         records where the field is missing.
@@ -359,7 +469,9 @@ public enum Help {
           find customers where stage not in (lost, prospect) and tier = bronze limit 10
           count tickets where priority in (high, urgent) by status
         """),
-        Topic(name: "between", aliases: ["range"], body: """
+        Topic(name: "between", listed: [.operators: ["between"]],
+              summary: "an inclusive range: between A and B",
+              aliases: ["range"], body: """
         FIELD between A and B
         Inclusive: A <= FIELD <= B, on numbers, dates and text (text by code point).
 
@@ -367,7 +479,9 @@ public enum Help {
           find customers where birthday between 1990-01-01 and 1999-12-31 and tier = gold
           count purchases where date between 2026-10-01 and 2026-10-31
         """),
-        Topic(name: "contains", aliases: ["starts", "starts with", "ends", "ends with", "like", "substring", "text",
+        Topic(name: "contains", listed: [.operators: ["contains", "starts"]],
+              summary: "text tests: contains, starts with, ends with",
+              aliases: ["starts", "starts with", "ends", "ends with", "like", "substring", "text",
                                           "search"], body: """
         FIELD contains V     FIELD starts with V     FIELD ends with V
         Substring tests on text, ignoring case. For lists such as tags, use has (help has).
@@ -378,7 +492,9 @@ public enum Help {
           find tickets where text contains 快递
           find contacts where note contains revisit limit 5
         """),
-        Topic(name: "has", aliases: ["has any", "has all", "tags", "lists"], body: """
+        Topic(name: "has", listed: [.operators: ["has"]],
+              summary: "list fields such as tags: has, has any, has all",
+              aliases: ["has any", "has all", "tags", "lists"], body: """
         FIELD has V     FIELD has any (V, ...)     FIELD has all (V, ...)
         Tests on list fields such as tags, ignoring case. A customer without tags matches none of
         them: find those with tags is null.
@@ -388,7 +504,9 @@ public enum Help {
           find customers where tags has all (vip, referral)
           count customers by tags
         """),
-        Topic(name: "null", aliases: ["is", "is null", "is not null", "not null", "missing", "empty", "nulls"], body: """
+        Topic(name: "null", listed: [.operators: ["null"]],
+              summary: "missing or present: is null, is not null",
+              aliases: ["is", "is null", "is not null", "not null", "missing", "empty", "nulls"], body: """
         FIELD is null     FIELD is not null
         A field may be missing: no email, no city, never contacted. A comparison with a missing
         field is false, so only is null finds it; a list with no items counts as missing.
@@ -398,7 +516,9 @@ public enum Help {
           find customers where tags is null and stage = active limit 10
           find tickets where closedAt is null and priority = urgent
         """),
-        Topic(name: "within", aliases: ["birthday", "birthdays", "anniversary", "recurrence"], body: """
+        Topic(name: "within", listed: [.operators: ["within"]],
+              summary: "yearly dates such as birthdays: the next one at most D ahead",
+              aliases: ["birthday", "birthdays", "anniversary", "recurrence"], body: """
         FIELD within D
         For yearly dates (birthday, createdAt): true when the next recurrence of the day and month
         is today or at most D ahead. A 29 February date recurs on 28 February in other years.
@@ -407,7 +527,9 @@ public enum Help {
           find customers where birthday within 7d and stage != lost
           count customers where createdAt within 30d and stage = active
         """),
-        Topic(name: "and", aliases: ["or", "not", "and/or/not", "logic", "(", ")", "parentheses", "precedence"], body: """
+        Topic(name: "and", listed: [.operators: ["and", "or", "not"]],
+              summary: "and, or, not and parentheses",
+              aliases: ["or", "not", "and/or/not", "logic", "(", ")", "parentheses", "precedence"], body: """
         COND and COND     COND or COND     not COND     ( COND )
         and binds tighter than or: a or b and c means a or (b and c); parentheses say otherwise.
         Logic is two-valued: not C holds exactly where C does not, so not (stage = lost) includes
@@ -419,7 +541,9 @@ public enum Help {
         """),
 
         // Announced by the contract, not built yet.
-        Topic(name: "campaign", aliases: ["campaigns", "send", "outbox", "every", "target"], body: """
+        Topic(name: "campaign", listed: [.more: ["campaign"]],
+              summary: "care campaigns in scripts: announced, not here yet",
+              aliases: ["campaigns", "send", "outbox", "every", "target"], body: """
         Not in this version yet: campaign is announced, and rapport does not understand it today.
         When it comes, a script will hold care campaigns such as:
             campaign "birthday greetings"
@@ -436,7 +560,9 @@ public enum Help {
           find customers where birthday within 7d and stage != lost show id, name, phone, points
           log contact C000003 via sms "birthday greeting"
         """),
-        Topic(name: "tutorial", aliases: ["tutorials", "lesson", "lessons", "training", "learn"], body: """
+        Topic(name: "tutorial", listed: [.more: ["tutorial"]],
+              summary: "guided lessons: announced, not here yet",
+              aliases: ["tutorials", "lesson", "lessons", "training", "learn"], body: """
         Not in this version yet: tutorial is announced, and rapport does not understand it today.
         When it comes, tutorial will list the lessons and tutorial NAME start one. Lessons will run
         on a sandbox copy of the demo data: nothing done in a lesson reaches the real store.
@@ -504,12 +630,15 @@ public enum Help {
     }
 
     /// Every word `help` knows, for suggestions and completion.
-    public static var topicWords: [String] { topics.flatMap { [$0.name] + $0.aliases } }
+    public static let topicWords: [String] = {
+        var seen = Set<String>()
+        return pages.flatMap { [$0.name] + $0.aliases + $0.listed.values.flatMap { $0 } }.filter { seen.insert($0).inserted }
+    }()
 
     private static let lookup: [String: Topic] = {
         var table: [String: Topic] = [:]
-        for t in topics {
-            for word in [t.name] + t.aliases where table[word] == nil { table[word] = t }
+        for t in pages {
+            for word in [t.name] + t.aliases + t.listed.values.flatMap({ $0 }) where table[word] == nil { table[word] = t }
         }
         return table
     }()
