@@ -98,8 +98,10 @@ public struct ChangeBuilder {
         let others = set.changes.count - primary.count
         if others > 0 {
             let related = set.changes.filter { !($0.entity == first.entity && $0.kind == first.kind) }
+            // Customers whose derived fields follow a deletion are not "related records".
+            let deleted = related.filter { $0.kind == .delete }.count
             if first.kind == .delete {
-                text += " and \(others) related record\(others == 1 ? "" : "s")"
+                if deleted > 0 { text += " and \(deleted) related record\(deleted == 1 ? "" : "s")" }
             } else if let c = related.first, related.allSatisfy({ $0.entity == c.entity }), related.count == 1 {
                 text += " (\(c.entity.singular) \(c.id) \(c.kind == .update ? "updated" : "changed"))"
             }
