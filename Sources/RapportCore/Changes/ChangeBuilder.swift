@@ -56,7 +56,8 @@ public struct ChangeBuilder {
                     Importer.Problem(line: $0.changeIndex < importLines.count ? importLines[$0.changeIndex] : 1, message: $0.message)
                 }
             } else {
-                throw Diagnostic.usage(failure.problems[0].message, at: ChangeBuilder.span(of: command))
+                let first = failure.problems[0]
+                throw Diagnostic(first.kind, first.message, at: ChangeBuilder.span(of: command))
             }
         }
         if let importProblems, !importProblems.isEmpty, case .importData(_, let path) = command, case .string(let file, _) = path.kind {
@@ -193,8 +194,8 @@ public struct ChangeBuilder {
         // A deleted customer takes its contacts, purchases and tickets along.
         for related in [Entity.contacts, .purchases, .tickets] where !customerIDs.isEmpty {
             let t = store[related]
-            guard let p = t.schema.position(of: "customer") else { continue }
-            let f = ResolvedField(position: p, name: "customer", type: .string)
+            guard let p = t.schema.position(of: RecordField.customer) else { continue }
+            let f = ResolvedField(position: p, name: RecordField.customer, type: .string)
             let rows = QueryExecutor(table: t, clock: clock).lookupRows(f, customerIDs)
             let wanted = Set(customerIDs)
             for row in rows {

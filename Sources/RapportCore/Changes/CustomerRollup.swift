@@ -16,6 +16,8 @@ public struct CustomerRollup {
         /// The change in the set that the problem is about.
         public var changeIndex: Int
         public var message: String
+        /// Runtime: the store lacks the customer. Usage: the change itself is out of range.
+        public var kind: Diagnostic.Kind
     }
 
     /// Every problem found, in the order of the changes.
@@ -32,6 +34,8 @@ public struct CustomerRollup {
 
     /// The effect of a set on one customer's derived fields.
     struct Tally {
+        /// The last change that touched the customer, for pointing at a problem.
+        var changeIndex = 0
         var cents: Int64 = 0
         var count: Int64 = 0
         var points: Int64 = 0
@@ -70,11 +74,11 @@ public struct CustomerRollup {
         for (i, change) in set.changes.enumerated() where change.entity != .customers {
             if change.kind != .delete, let named = change.after[RecordField.customer] ?? (change.kind == .insert ? .null : nil) {
                 guard case .string(let id) = named else {
-                    problems.append(Problem(changeIndex: i, message: "a \(change.entity.singular) needs a customer"))
+                    problems.append(Problem(changeIndex: i, message: "a \(change.entity.singular) needs a customer", kind: .usage))
                     continue
                 }
                 guard exists(id) else {
-                    problems.append(Problem(changeIndex: i, message: "no customer with id '\(id)'"))
+                    problems.append(Problem(changeIndex: i, message: "no customer with id '\(id)'", kind: .runtime))
                     continue
                 }
             }
@@ -96,6 +100,7 @@ public struct CustomerRollup {
             let isPurchase = change.entity == .purchases
             func touch(_ id: String, _ body: (inout Tally) -> Void) {
                 if tallies[id] == nil { tallies[id] = Tally(); order.append(id) }
+                tallies[id]!.changeIndex = i
                 body(&tallies[id]!)
             }
             if let old, let owner = old.customer {
@@ -140,10 +145,12 @@ public struct CustomerRollup {
         if !problems.isEmpty { throw Failure(problems: problems) }
 
         // Records grouped by the customer the set leaves them with, for recomputation.
-        var touchedByCustomer: [Entity: [String: [Facts]]] = [.purchases: [:], .contacts: [:]]
+        var touchedByCustomer: [Entity: [String: [Facts]]] = [:]
         func recordsOf(_ entity: Entity, _ customer: String) -> [Facts] {
-            if touchedByCustomer[entity]!.isEmpty {
-                for case let (_, facts?) in finalFacts[entity]! { if let c = facts.customer { touchedByCustomer[entity]![c, default: []].append(facts) } }
+            if touchedByCustomer[entity] == nil {
+                var grouped: [String: [Facts]] = [:]
+                for case let (_, facts?) in finalFacts[entity]! { if let c = facts.customer { grouped[c, default: []].append(facts) } }
+                touchedByCustomer[entity] = grouped
             }
             var out = touchedByCustomer[entity]![customer] ?? []
             let touched = finalFacts[entity]!
@@ -155,20 +162,21 @@ public struct CustomerRollup {
             guard let t = tallies[id] else { continue }
             var after: [String: Value] = [:]
             let changeIndex = customerChange[id]
+            let problemIndex = t.changeIndex
             func current(_ name: String) -> Value { customerValue(id, name, set, customerChange) }
             if t.purchasesTouched, t.cents != 0 || t.count != 0 || t.points != 0 {
                 let spentCents = (current(CustomerField.totalSpent).doubleValue ?? 0) * 100
                 let total = (spentCents.rounded() + Double(t.cents)) / 100
                 // An infinite total could not be written to the snapshot or read back.
                 guard total.isFinite, abs(total) < 1e300 else {
-                    problems.append(Problem(changeIndex: changeIndex ?? 0, message: "the purchase takes totalSpent out of range"))
+                    problems.append(Problem(changeIndex: problemIndex, message: "the purchase takes totalSpent out of range", kind: .usage))
                     continue
                 }
                 after[CustomerField.totalSpent] = .number(total)
                 for (name, delta) in [(CustomerField.purchaseCount, t.count), (CustomerField.points, t.points)] where delta != 0 {
                     let (sum, overflow) = (current(name).integerValue ?? 0).addingReportingOverflow(delta)
                     guard !overflow else {
-                        problems.append(Problem(changeIndex: changeIndex ?? 0, message: "the purchase takes \(name) out of range"))
+                        problems.append(Problem(changeIndex: problemIndex, message: "the purchase takes \(name) out of range", kind: .usage))
                         continue
                     }
                     after[name] = .integer(sum)

@@ -57,7 +57,8 @@ final class CustomerRollupTests: XCTestCase {
     func testRecordsOfUnknownCustomersAndKeptFieldsAreRefused() {
         let s = session()
         var out = s.run("add purchase customer: \"C9\", amount: 5")
-        XCTAssertEqual(out.status, .usageError)
+        XCTAssertEqual(out.status, .runtimeError, "as for log purchase C9")
+        XCTAssertTrue(out.messages.contains("at 1:24"), "points at the customer: \(out.messages)")
         XCTAssertTrue(out.messages.contains("no customer with id 'C9'"), out.messages)
         out = s.run("open ticket C9 complaint \"x\"")
         XCTAssertNotEqual(out.status, .success)
