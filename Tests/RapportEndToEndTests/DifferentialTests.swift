@@ -163,9 +163,11 @@ enum CustomerGenerator {
         maybe("email", 0.3) { r in "user\(r.int(0...50))@\(r.pick(["example.com", "Example.COM", "qq.com"]))" }
         maybe("city") { $0.pick(cities) }
         maybe("owner") { $0.pick(owners) }
-        maybe("tier") { $0.pick(tiers) }
-        maybe("grade") { $0.pick(grades) }
-        maybe("stage") { $0.pick(stages) }
+        // Rapport stores vocabulary words in one spelling (import included), so the
+        // oracle gets that spelling; queries below still write them in any case.
+        maybe("tier") { $0.pick(tiers).lowercased() }
+        maybe("grade") { $0.pick(grades).uppercased() }
+        maybe("stage") { $0.pick(stages).lowercased() }
         maybe("birthday", 0.15) { r in r.chance(0.5) ? r.pick(birthdays) : day(ago: r.int(6000...25000)) }
         maybe("createdAt", 0.05) { r in day(ago: r.chance(0.5) ? r.pick(ages) + 365 * r.int(0...3) : r.int(0...3000)) }
         maybe("lastContact", 0.15) { r in day(ago: r.chance(0.6) ? r.pick(ages) : r.int(0...1000)) }

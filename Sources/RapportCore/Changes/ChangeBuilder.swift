@@ -17,8 +17,12 @@ public struct ChangeBuilder {
 
     private var conversion: ValueConversion { ValueConversion(clock: clock) }
 
+    /// The record changes of `command`, then the derived customer fields that follow from
+    /// them (`CustomerRollup`, which every change path goes through).
     public func build(_ command: Command) throws -> ChangeSet {
         var set = ChangeSet(at: clock.now, user: user, command: self.command)
+        var importProblems: [Importer.Problem]?
+        var importLines: [Int] = []
         switch command {
         case .add(let entity, let assignments):
             set.changes = [try insert(entity, assignments)]
@@ -39,10 +43,39 @@ public struct ChangeBuilder {
             let imported = try importer.read(file: file, into: entity.entity, span: path.span)
             set.fieldAdditions = imported.fieldAdditions
             set.changes = imported.changes
+            importProblems = imported.problems
+            importLines = imported.lines
         default:
             break
         }
+        do {
+            try CustomerRollup(store: store).reconcile(&set)
+        } catch let failure as CustomerRollup.Failure {
+            if importProblems != nil {
+                importProblems! += failure.problems.map {
+                    Importer.Problem(line: $0.changeIndex < importLines.count ? importLines[$0.changeIndex] : 1, message: $0.message)
+                }
+            } else {
+                let first = failure.problems[0]
+                throw Diagnostic(first.kind, first.message, at: ChangeBuilder.span(of: command))
+            }
+        }
+        if let importProblems, !importProblems.isEmpty, case .importData(_, let path) = command, case .string(let file, _) = path.kind {
+            throw Importer.failure(file: file, importProblems, span: path.span)
+        }
         return set
+    }
+
+    /// Where a problem the rollup finds points: the customer or the amount written in
+    /// the command.
+    static func span(of command: Command) -> SourceSpan? {
+        switch command {
+        case .add(_, let assignments), .update(_, _, let assignments):
+            return assignments.first { $0.field.name.lowercased() == RecordField.customer.lowercased() }?.value.span
+        case .logPurchase(_, let amount, _): return amount.span
+        case .logContact(let customer, _, _), .openTicket(let customer, _, _, _): return customer.span
+        default: return nil
+        }
     }
 
     /// "added customer C9", "updated 3 customers", "deleted 1 customer (C7) and 4 related
@@ -57,7 +90,8 @@ public struct ChangeBuilder {
             if primary.isEmpty {
                 text += unchangedMatches > 0 ? ": the \(unchangedMatches) that matched already had these values" : ": none matched"
             }
-            let related = set.changes.count - primary.count
+            // Customers whose derived fields follow the change are not "related records".
+            let related = set.changes.filter { $0.kind == .delete && $0.entity != entity }.count
             if related > 0 { text += " and \(related) related record\(related == 1 ? "" : "s")" }
             return text
         }
@@ -85,8 +119,10 @@ public struct ChangeBuilder {
         let others = set.changes.count - primary.count
         if others > 0 {
             let related = set.changes.filter { !($0.entity == first.entity && $0.kind == first.kind) }
+            // Customers whose derived fields follow a deletion are not "related records".
+            let deleted = related.filter { $0.kind == .delete }.count
             if first.kind == .delete {
-                text += " and \(others) related record\(others == 1 ? "" : "s")"
+                if deleted > 0 { text += " and \(deleted) related record\(deleted == 1 ? "" : "s")" }
             } else if let c = related.first, related.allSatisfy({ $0.entity == c.entity }), related.count == 1 {
                 text += " (\(c.entity.singular) \(c.id) \(c.kind == .update ? "updated" : "changed"))"
             }
@@ -128,7 +164,7 @@ public struct ChangeBuilder {
             id = IDGenerator(table: table).next()
         }
         after["id"] = .string(id)
-        if entity.entity == .customers, after["createdAt"] == nil { after["createdAt"] = .date(clock.today) }
+        if entity.entity == .customers, after[CustomerField.createdAt] == nil { after[CustomerField.createdAt] = .date(clock.today) }
         return RecordChange(kind: .insert, entity: entity.entity, id: id, after: after)
     }
 
@@ -146,7 +182,11 @@ public struct ChangeBuilder {
         for a in assignments {
             let f = try field(a.field, in: entity)
             if f.name == "id" { throw Diagnostic.usage("ids cannot be changed", at: a.field.span) }
-            values.append((f, table.schema.position(of: f.name)!, try conversion.value(a.value, for: f, entity: entity)))
+            if entity == .customers, !f.isCustom, let records = CustomerField.keptFromRecords[f.name] {
+                throw Diagnostic.usage("\(f.name) is kept from the customer's \(records); change the \(records) instead", at: a.field.span)
+            }
+            guard let position = table.schema.position(of: f.name) else { continue }
+            values.append((f, position, try conversion.value(a.value, for: f, entity: entity)))
         }
         var changes: [RecordChange] = []
         for row in try matchingRows(entity, condition) {
@@ -174,8 +214,8 @@ public struct ChangeBuilder {
         // A deleted customer takes its contacts, purchases and tickets along.
         for related in [Entity.contacts, .purchases, .tickets] where !customerIDs.isEmpty {
             let t = store[related]
-            guard let p = t.schema.position(of: "customer") else { continue }
-            let f = ResolvedField(position: p, name: "customer", type: .string)
+            guard let p = t.schema.position(of: RecordField.customer) else { continue }
+            let f = ResolvedField(position: p, name: RecordField.customer, type: .string)
             let rows = QueryExecutor(table: t, clock: clock).lookupRows(f, customerIDs)
             let wanted = Set(customerIDs)
             for row in rows {
@@ -227,7 +267,8 @@ public struct ChangeBuilder {
 
     private func customerValue(_ row: Int, _ name: String) -> Value {
         let t = store.customers
-        return t.value(row: row, field: t.schema.position(of: name)!)
+        guard let p = t.schema.position(of: name) else { return .null }
+        return t.value(row: row, field: p)
     }
 
     private func logContact(_ customer: Literal, _ channel: Literal, _ note: Literal?) throws -> [RecordChange] {
@@ -241,17 +282,8 @@ public struct ChangeBuilder {
         if let note { contact["note"] = .string(try text(note, what: "a note in quotes")) }
         let id = IDGenerator(table: store[.contacts]).next()
         contact["id"] = .string(id)
-        var changes = [RecordChange(kind: .insert, entity: .contacts, id: id, after: contact)]
-        let old = customerValue(row, "lastContact")
-        if case .date(let d) = old, d >= today {} else {
-            changes.append(RecordChange(kind: .update, entity: .customers, id: customerID,
-                                        before: ["lastContact": old], after: ["lastContact": .date(today)]))
-        }
-        return changes
+        return [RecordChange(kind: .insert, entity: .contacts, id: id, after: contact)]
     }
-
-    /// Loyalty rule: one point for each whole unit of currency spent.
-    public static func points(for amount: Double) -> Int64 { Int64(amount.rounded(.down)) }
 
     private func logPurchase(_ customer: Literal, _ amount: Literal, _ product: Literal?) throws -> [RecordChange] {
         let row = try customerRow(customer)
@@ -262,39 +294,22 @@ public struct ChangeBuilder {
         case .number(let d): value = d
         default: throw Diagnostic.usage("expected an amount, found '\(amount.text)'", at: amount.span)
         }
-        guard value > 0, value < 1e12 else { throw Diagnostic.usage("the amount must be above 0", at: amount.span) }
-        let cents = (value * 100).rounded() / 100
-        let today = clock.today
-        var purchase: [String: Value] = ["customer": .string(customerID), "date": .date(today), "amount": .number(cents)]
+        let cents: Double
+        do { cents = try RecordRules.amount(value) } catch let violation as RuleViolation {
+            throw Diagnostic.usage(violation.message, at: amount.span)
+        }
+        var purchase: [String: Value] = ["customer": .string(customerID), "date": .date(clock.today), "amount": .number(cents)]
         if let product { purchase["product"] = .string(try text(product, what: "a product name in quotes")) }
         let id = IDGenerator(table: store[.purchases]).next()
         purchase["id"] = .string(id)
-
-        var before: [String: Value] = [:], after: [String: Value] = [:]
-        func change(_ name: String, _ v: Value) {
-            let old = customerValue(row, name)
-            if old != v { before[name] = old; after[name] = v }
+        var changes = [RecordChange(kind: .insert, entity: .purchases, id: id, after: purchase)]
+        // A purchase makes the customer active; the figures follow in `CustomerRollup`.
+        let stage = customerValue(row, CustomerField.stage)
+        if stage != .string("active") {
+            changes.append(RecordChange(kind: .update, entity: .customers, id: customerID,
+                                        before: [CustomerField.stage: stage], after: [CustomerField.stage: .string("active")]))
         }
-        let spent = customerValue(row, "totalSpent").doubleValue ?? 0
-        let total = ((spent + cents) * 100).rounded() / 100
-        // An infinite total could not be written to the snapshot or read back.
-        guard total.isFinite else { throw Diagnostic.usage("the amount takes totalSpent out of range", at: amount.span) }
-        change("totalSpent", .number(total))
-        func plus(_ a: Int64, _ b: Int64, _ name: String) throws -> Value {
-            let (sum, overflow) = a.addingReportingOverflow(b)
-            guard !overflow else { throw Diagnostic.usage("the purchase takes \(name) out of range", at: amount.span) }
-            return .integer(sum)
-        }
-        if case .integer(let n) = customerValue(row, "purchaseCount") { change("purchaseCount", try plus(n, 1, "purchaseCount")) } else { change("purchaseCount", .integer(1)) }
-        if case .integer(let p) = customerValue(row, "points") {
-            change("points", try plus(p, ChangeBuilder.points(for: cents), "points"))
-        } else {
-            change("points", .integer(ChangeBuilder.points(for: cents)))
-        }
-        if case .date(let d) = customerValue(row, "lastPurchase"), d >= today {} else { change("lastPurchase", .date(today)) }
-        change("stage", .string("active"))
-        return [RecordChange(kind: .insert, entity: .purchases, id: id, after: purchase),
-                RecordChange(kind: .update, entity: .customers, id: customerID, before: before, after: after)]
+        return changes
     }
 
     private func openTicket(_ customer: Literal, _ kind: Literal, _ textLiteral: Literal, _ priority: Literal?) throws -> [RecordChange] {
@@ -308,7 +323,7 @@ public struct ChangeBuilder {
             "status": .string("open"),
             "openedAt": .instant(clock.now),
         ]
-        let owner = customerValue(row, "owner")
+        let owner = customerValue(row, CustomerField.owner)
         if !owner.isNull { ticket["owner"] = owner }
         let id = IDGenerator(table: store[.tickets]).next()
         ticket["id"] = .string(id)

@@ -4,8 +4,15 @@ public struct ValueConversion {
 
     public init(clock: Clock) { self.clock = clock }
 
-    /// A literal from `add`, `set` or `log` as a value of `field`.
+    /// A literal from `add`, `set` or `log` as a value of `field`, checked by `RecordRules`.
     public func value(_ literal: Literal, for field: Field, entity: Entity) throws -> Value {
+        let typed = try typedValue(literal, for: field)
+        do { return try RecordRules.check(typed, for: field, in: entity) } catch let violation as RuleViolation {
+            throw Diagnostic(.usage, violation.message, at: literal.span, suggestion: violation.suggestion, notes: violation.notes)
+        }
+    }
+
+    private func typedValue(_ literal: Literal, for field: Field) throws -> Value {
         func mismatch(_ expected: String) -> Diagnostic {
             Diagnostic.usage("'\(field.name)' is a \(field.type.rawValue) field; expected \(expected), found '\(literal.text)'", at: literal.span)
         }
@@ -18,24 +25,10 @@ public struct ValueConversion {
             case .integer, .number, .date, .boolean: text = literal.text
             default: throw mismatch("text")
             }
-            if !field.isCustom, let vocabulary = Vocabulary.of(field.name, in: entity) {
-                let words = vocabulary.words
-                guard let canonical = vocabulary.canonical(text) else {
-                    throw Diagnostic(.usage, "'\(text)' is not a \(field.name)", at: literal.span,
-                                     suggestion: nearestName(to: text, among: words),
-                                     notes: ["\(field.name) is one of: \(words.joined(separator: ", "))"])
-                }
-                return .string(canonical)
-            }
-            if field.name == "id", text.isEmpty { throw Diagnostic.usage("an id cannot be empty", at: literal.span) }
             return .string(text)
         case .integer:
             switch literal.kind {
-            case .integer(let i):
-                if field.name == "satisfaction", !field.isCustom, !(1...5).contains(i) {
-                    throw Diagnostic.usage("satisfaction is from 1 to 5, found \(i)", at: literal.span)
-                }
-                return .integer(i)
+            case .integer(let i): return .integer(i)
             case .number(let d) where d == d.rounded() && abs(d) < 9e15: return .integer(Int64(d))
             default: throw mismatch("a whole number")
             }

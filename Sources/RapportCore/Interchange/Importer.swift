@@ -32,7 +32,8 @@ enum RawCell {
 }
 
 /// Reads JSON Lines, JSON arrays and CSV files into checked inserts, all or nothing:
-/// the first bad row stops the import with its line number.
+/// every bad row is reported with its line number (up to `reportedProblems`), and
+/// nothing is stored when any row is bad.
 public struct Importer {
     public let store: Store
     public let clock: Clock
@@ -49,13 +50,28 @@ public struct Importer {
     public struct Result {
         public var fieldAdditions: [FieldAddition] = []
         public var changes: [RecordChange] = []
+        /// The line each change came from, for problems found after reading.
+        public var lines: [Int] = []
+        /// The bad rows; their rows have no change.
+        public var problems: [Problem] = []
     }
+
+    public struct Problem: Sendable, Equatable {
+        public var line: Int
+        public var message: String
+        public init(line: Int, message: String) { self.line = line; self.message = message }
+    }
+
+    /// How many bad rows an import failure lists before "and N more".
+    public static let reportedProblems = 20
 
     struct Row {
         var line: Int
         var cells: [(key: String, value: RawCell)]
     }
 
+    /// Reads a file; bad rows come back in `problems` (the caller adds any it finds later
+    /// and reports them all with `failure`), a file that cannot be read at all throws.
     public func read(file: String, into entity: Entity, span: SourceSpan? = nil) throws -> Result {
         guard let format = InterchangeFormat(path: file) else {
             throw Diagnostic.usage("cannot tell the format of '\(file)': use .jsonl, .json or .csv", at: span)
@@ -65,20 +81,41 @@ public struct Importer {
             throw Diagnostic.runtime("cannot read '\(file)': \(error)", at: span)
         }
         do {
-            return try read(bytes: bytes, format: format, into: entity)
+            return try readRows(bytes: bytes, format: format, into: entity)
         } catch let failure as ImportFailure {
-            throw Diagnostic(.runtime, "import failed: \(file) line \(failure.line): \(failure.message); nothing was imported", at: span)
+            throw Importer.failure(file: file, failure.problems, span: span)
         } catch is Cancelled {
             throw Diagnostic.runtime("import cancelled; nothing was imported")
         }
     }
 
-    struct ImportFailure: Error {
-        var line: Int
-        var message: String
+    /// The error of an import with bad rows: each with its line, up to `reportedProblems`.
+    public static func failure(file: String, _ problems: [Problem], span: SourceSpan?) -> Diagnostic {
+        let sorted = problems.sorted { $0.line < $1.line }
+        if sorted.count == 1 {
+            return Diagnostic(.runtime, "import failed: \(file) line \(sorted[0].line): \(sorted[0].message); nothing was imported", at: span)
+        }
+        var notes = sorted.prefix(reportedProblems).map { "line \($0.line): \($0.message)" }
+        if sorted.count > reportedProblems { notes.append("and \(sorted.count - reportedProblems) more") }
+        return Diagnostic(.runtime, "import failed: \(file): \(sorted.count) bad rows; nothing was imported", at: span, notes: notes)
     }
 
+    struct ImportFailure: Error {
+        var problems: [Problem]
+        var line: Int { problems[0].line }
+        var message: String { problems[0].message }
+        init(line: Int, message: String) { problems = [Problem(line: line, message: message)] }
+        init(_ problems: [Problem]) { self.problems = problems }
+    }
+
+    /// Reads everything or throws every bad row.
     func read(bytes: [UInt8], format: InterchangeFormat, into entity: Entity) throws -> Result {
+        let result = try readRows(bytes: bytes, format: format, into: entity)
+        if !result.problems.isEmpty { throw ImportFailure(result.problems) }
+        return result
+    }
+
+    func readRows(bytes: [UInt8], format: InterchangeFormat, into entity: Entity) throws -> Result {
         let rows = try parse(bytes, format)
         let table = store[entity]
         var schema = table.schema
@@ -108,13 +145,19 @@ public struct Importer {
         for (index, row) in rows.enumerated() {
             if index & 1023 == 1023, isCancelled() { throw Cancelled() }
             var after: [String: Value] = [:]
+            var rowProblem: String?
             for (key, cell) in row.cells {
-                let field = schema.field(named: key)!
-                let value: Value
-                do { value = try convert(cell, to: field, entity: entity) } catch let message as ConversionError {
-                    throw ImportFailure(line: row.line, message: "'\(field.name)': \(message.text)")
+                guard let field = schema.field(named: key) else { continue }
+                do {
+                    let value = try convert(cell, to: field, entity: entity)
+                    if !value.isNull { after[field.name] = value }
+                } catch let message as ConversionError {
+                    rowProblem = rowProblem ?? "'\(field.name)': \(message.text)"
                 }
-                if !value.isNull { after[field.name] = value }
+            }
+            if let rowProblem {
+                result.problems.append(Problem(line: row.line, message: rowProblem))
+                continue
             }
             let id: String
             if case .string(let given)? = after["id"] {
@@ -127,9 +170,16 @@ public struct Importer {
                 id = entity.idPrefix + digits
                 after["id"] = .string(id)
             }
-            guard ids.insert(id).inserted else { throw ImportFailure(line: row.line, message: "id \(id) appears twice in the file") }
-            guard table.row(ofID: id) == nil else { throw ImportFailure(line: row.line, message: "\(entity.singular) \(id) already exists") }
+            guard ids.insert(id).inserted else {
+                result.problems.append(Problem(line: row.line, message: "id \(id) appears twice in the file"))
+                continue
+            }
+            guard table.row(ofID: id) == nil else {
+                result.problems.append(Problem(line: row.line, message: "\(entity.singular) \(id) already exists"))
+                continue
+            }
             result.changes.append(RecordChange(kind: .insert, entity: entity, id: id, after: after))
+            result.lines.append(row.line)
         }
         return result
     }
@@ -292,7 +342,17 @@ public struct Importer {
 
     struct ConversionError: Error { var text: String }
 
+    /// A cell as a value of `field`, checked by the same `RecordRules` as `add` and `update`.
     func convert(_ cell: RawCell, to field: Field, entity: Entity) throws -> Value {
+        let typed = try typedValue(cell, to: field)
+        do { return try RecordRules.check(typed, for: field, in: entity) } catch let violation as RuleViolation {
+            var text = violation.message
+            if let suggestion = violation.suggestion { text += " (did you mean '\(suggestion)'?)" }
+            throw ConversionError(text: text)
+        }
+    }
+
+    private func typedValue(_ cell: RawCell, to field: Field) throws -> Value {
         if cell.isNull { return .null }
         func fail(_ expected: String) -> ConversionError {
             let shown: String
@@ -309,12 +369,12 @@ public struct Importer {
         case (.string, .json(.double(let d))): return .string(String(d))
         case (.string, .json(.bool(let b))): return .string(String(b))
         case (.integer, .json(.integer(let i))):
-            return try checkedInteger(i, field, fail)
+            return .integer(i)
         case (.integer, .json(.double(let d))) where d == d.rounded() && abs(d) < 9e15:
-            return try checkedInteger(Int64(d), field, fail)
+            return .integer(Int64(d))
         case (.integer, .text(let t)):
             guard let i = Int64(t.trimmingCharacters(in: .whitespaces)) else { throw fail("a whole number") }
-            return try checkedInteger(i, field, fail)
+            return .integer(i)
         case (.number, .json(.integer(let i))): return .number(Double(i))
         case (.number, .json(.double(let d))): return .number(d)
         case (.number, .text(let t)):
@@ -360,11 +420,6 @@ public struct Importer {
             case .boolean: throw fail("true or false")
             }
         }
-    }
-
-    private func checkedInteger(_ i: Int64, _ field: Field, _ fail: (String) -> ConversionError) throws -> Value {
-        if field.name == "satisfaction", !field.isCustom, !(1...5).contains(i) { throw fail("a satisfaction from 1 to 5") }
-        return .integer(i)
     }
 }
 

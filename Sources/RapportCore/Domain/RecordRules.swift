@@ -1,0 +1,77 @@
+/// A value a rule refuses, with what to tell the user.
+public struct RuleViolation: Error, Sendable {
+    public var message: String
+    public var suggestion: String?
+    public var notes: [String] = []
+}
+
+/// What a stored value must be, whichever path it arrives by (add, update, log, import):
+/// one check, after the value has its field's type. Returns the value in its stored form
+/// (vocabulary words in their one spelling, amounts in cents).
+public enum RecordRules {
+    /// The largest purchase amount accepted; beyond it sums stop being exact in cents.
+    public static let maximumAmount = 1e12
+    static let earliestDay = Day(year: 1, month: 1, day: 1)!
+    static let latestDay = Day(year: 9999, month: 12, day: 31)!
+
+    public static func check(_ value: Value, for field: Field, in entity: Entity) throws -> Value {
+        switch value {
+        case .null:
+            return value
+        case .number(let d):
+            guard d.isFinite else { throw RuleViolation(message: "\(field.name) must be a finite number") }
+            if !field.isCustom, entity == .purchases, field.name == RecordField.amount { return .number(try amount(d)) }
+            return value
+        case .date(let day):
+            guard day >= earliestDay, day <= latestDay else {
+                throw RuleViolation(message: "\(field.name) must be a date from 0001-01-01 to 9999-12-31")
+            }
+            return value
+        case .instant(let t):
+            guard Clock.instantRange.contains(t) else { throw RuleViolation(message: "\(field.name) is out of range") }
+            return value
+        case .integer(let i):
+            if !field.isCustom, entity == .customers, field.name == CustomerField.satisfaction, !(1...5).contains(i) {
+                throw RuleViolation(message: "satisfaction is from 1 to 5, found \(i)")
+            }
+            return value
+        case .string(let text):
+            guard !field.isCustom else { return value }
+            if let vocabulary = Vocabulary.of(field.name, in: entity) {
+                guard let canonical = vocabulary.canonical(text) else {
+                    throw RuleViolation(message: "'\(text)' is not a \(field.name)",
+                                        suggestion: nearestName(to: text, among: vocabulary.words),
+                                        notes: ["\(field.name) is one of: \(vocabulary.words.joined(separator: ", "))"])
+                }
+                return .string(canonical)
+            }
+            if field.name == RecordField.id || (entity != .customers && field.name == RecordField.customer) {
+                try checkID(text, what: field.name == RecordField.id ? "an id" : "a customer id")
+            }
+            return value
+        case .list, .boolean:
+            return value
+        }
+    }
+
+    /// Ids are matched exactly, so a space or control character would make a record that
+    /// no one can name.
+    public static func checkID(_ text: String, what: String = "an id") throws {
+        if text.isEmpty { throw RuleViolation(message: "\(what) cannot be empty") }
+        if let first = text.unicodeScalars.first, let last = text.unicodeScalars.last,
+           first.properties.isWhitespace || last.properties.isWhitespace {
+            throw RuleViolation(message: "\(what) cannot start or end with a space")
+        }
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw RuleViolation(message: "\(what) cannot contain control characters")
+        }
+    }
+
+    /// A purchase amount in cents: above 0 and below `maximumAmount`.
+    public static func amount(_ value: Double) throws -> Double {
+        guard value.isFinite, value > 0, value < maximumAmount else {
+            throw RuleViolation(message: "the amount must be above 0 and below 1000000000000")
+        }
+        return (value * 100).rounded() / 100
+    }
+}

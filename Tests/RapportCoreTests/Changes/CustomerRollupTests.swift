@@ -1,0 +1,74 @@
+import XCTest
+@testable import RapportCore
+
+/// The rule for derived customer fields, change by change.
+final class CustomerRollupTests: XCTestCase {
+    let clock = QueryFixtures.clock
+
+    func session() -> Session {
+        let store = Store()
+        store.customers.append(QueryFixtures.customer("C1", ["name": .string("A"), "totalSpent": .number(500),
+                                                             "purchaseCount": .integer(3), "points": .integer(40)]))
+        store.customers.append(QueryFixtures.customer("C2", ["name": .string("B")]))
+        return Session(database: .inMemory(store), settings: Settings(user: "t"), clock: clock, pinnedNow: clock.now)
+    }
+
+    func field(_ s: Session, _ id: String, _ name: String) -> Value {
+        let t = s.store.customers
+        return t.value(row: t.row(ofID: id)!, field: t.schema.position(of: name)!)
+    }
+
+    func testOpeningBalanceIsKeptAndDifferencesApplied() {
+        let s = session()
+        XCTAssertEqual(s.run("add purchase id: P1, customer: \"C1\", date: 2026-03-01, amount: 20.5").status, .success)
+        XCTAssertEqual(field(s, "C1", "totalSpent"), .number(520.5))
+        XCTAssertEqual(field(s, "C1", "purchaseCount"), .integer(4))
+        XCTAssertEqual(field(s, "C1", "points"), .integer(60))
+        XCTAssertEqual(field(s, "C1", "lastPurchase"), .date(Day(iso: "2026-03-01")!))
+        XCTAssertEqual(s.run("update purchases where id = P1 set amount = 10").status, .success)
+        XCTAssertEqual(field(s, "C1", "totalSpent"), .number(510))
+        XCTAssertEqual(field(s, "C1", "points"), .integer(50))
+        // Moved to C2: C1 loses it (and its latest date), C2 gains it.
+        XCTAssertEqual(s.run("update purchases where id = P1 set customer = \"C2\"").status, .success)
+        XCTAssertEqual(field(s, "C1", "totalSpent"), .number(500))
+        XCTAssertEqual(field(s, "C1", "lastPurchase"), .null)
+        XCTAssertEqual(field(s, "C2", "totalSpent"), .number(10))
+        XCTAssertEqual(field(s, "C2", "purchaseCount"), .integer(1))
+        XCTAssertEqual(field(s, "C2", "lastPurchase"), .date(Day(iso: "2026-03-01")!))
+        XCTAssertEqual(s.run("delete purchases where id = P1").output, "deleted purchase P1\n", "the customer's update is no related record")
+        XCTAssertEqual(field(s, "C2", "totalSpent"), .number(0))
+        XCTAssertEqual(field(s, "C2", "purchaseCount"), .integer(0))
+        XCTAssertEqual(field(s, "C2", "lastPurchase"), .null)
+    }
+
+    func testLatestContactIsRecomputedWhenItsRecordGoes() {
+        let s = session()
+        XCTAssertEqual(s.run("add contact id: K1, customer: \"C1\", date: 2026-01-05, channel: call").status, .success)
+        XCTAssertEqual(s.run("add contact id: K2, customer: \"C1\", date: 2026-06-05, channel: email").status, .success)
+        XCTAssertEqual(field(s, "C1", "lastContact"), .date(Day(iso: "2026-06-05")!))
+        XCTAssertEqual(s.run("delete contacts where id = K2").status, .success)
+        XCTAssertEqual(field(s, "C1", "lastContact"), .date(Day(iso: "2026-01-05")!))
+        XCTAssertEqual(s.run("update contacts where id = K1 set date = 2025-12-31").status, .success)
+        XCTAssertEqual(field(s, "C1", "lastContact"), .date(Day(iso: "2025-12-31")!))
+        let t = s.store[.contacts]
+        XCTAssertEqual(t.value(row: t.row(ofID: "K1")!, field: t.schema.position(of: "channel")!), .string("phone"), "call is stored as phone")
+    }
+
+    func testRecordsOfUnknownCustomersAndKeptFieldsAreRefused() {
+        let s = session()
+        var out = s.run("add purchase customer: \"C9\", amount: 5")
+        XCTAssertEqual(out.status, .runtimeError, "as for log purchase C9")
+        XCTAssertTrue(out.messages.contains("at 1:24"), "points at the customer: \(out.messages)")
+        XCTAssertTrue(out.messages.contains("no customer with id 'C9'"), out.messages)
+        out = s.run("open ticket C9 complaint \"x\"")
+        XCTAssertNotEqual(out.status, .success)
+        XCTAssertEqual(s.run("add purchase id: P1, customer: \"C1\", amount: 5").status, .success)
+        out = s.run("update purchases where id = P1 set customer = \"C9\"")
+        XCTAssertTrue(out.messages.contains("no customer with id 'C9'"), out.messages)
+        out = s.run("update customers where id = C1 set totalSpent = 1")
+        XCTAssertEqual(out.status, .usageError)
+        XCTAssertTrue(out.messages.contains("totalSpent is kept from the customer's purchases; change the purchases instead"), out.messages)
+        XCTAssertEqual(s.run("update customers where id = C1 set points = 7").status, .success, "points may be adjusted")
+        XCTAssertEqual(s.store.sequence, 2)
+    }
+}

@@ -1,0 +1,60 @@
+import XCTest
+@testable import RapportCore
+
+/// The rules every path into the store shares.
+final class RecordRulesTests: XCTestCase {
+    func check(_ value: Value, _ field: String, _ entity: Entity) throws -> Value {
+        try RecordRules.check(value, for: EntitySchema(entity: entity).field(named: field)!, in: entity)
+    }
+
+    func message(_ value: Value, _ field: String, _ entity: Entity) -> String? {
+        do { _ = try check(value, field, entity); return nil } catch { return (error as? RuleViolation)?.message }
+    }
+
+    func testVocabulariesAreStoredInOneSpellingWithAliases() throws {
+        XCTAssertEqual(try check(.string("Gold"), "tier", .customers), .string("gold"))
+        XCTAssertEqual(try check(.string("call"), "channel", .contacts), .string("phone"))
+        XCTAssertEqual(try check(.string("AT-RISK"), "stage", .customers), .string("at-risk"))
+        XCTAssertEqual(message(.string("diamond"), "tier", .customers), "'diamond' is not a tier")
+        XCTAssertThrowsError(try check(.string("fax"), "channel", .contacts))
+        // A custom field of the same name has no vocabulary.
+        let custom = Field("tier", .string, isCustom: true)
+        XCTAssertEqual(try RecordRules.check(.string("diamond"), for: custom, in: .contacts), .string("diamond"))
+    }
+
+    func testIdsAreNeitherEmptyNorPaddedNorControl() throws {
+        XCTAssertEqual(try check(.string("C1"), "id", .customers), .string("C1"))
+        XCTAssertEqual(message(.string(""), "id", .customers), "an id cannot be empty")
+        XCTAssertEqual(message(.string(" C1"), "id", .customers), "an id cannot start or end with a space")
+        XCTAssertEqual(message(.string("C1 "), "id", .purchases), "an id cannot start or end with a space")
+        XCTAssertEqual(message(.string("C\u{7}1"), "id", .customers), "an id cannot contain control characters")
+        XCTAssertEqual(message(.string(" C1"), "customer", .purchases), "a customer id cannot start or end with a space")
+    }
+
+    func testSatisfactionAmountsNumbersAndDates() throws {
+        XCTAssertEqual(try check(.integer(5), "satisfaction", .customers), .integer(5))
+        XCTAssertEqual(message(.integer(0), "satisfaction", .customers), "satisfaction is from 1 to 5, found 0")
+        XCTAssertEqual(message(.integer(6), "satisfaction", .customers), "satisfaction is from 1 to 5, found 6")
+        XCTAssertEqual(try check(.number(12.345), "amount", .purchases), .number(12.35), "amounts are kept in cents")
+        XCTAssertNotNil(message(.number(0), "amount", .purchases))
+        XCTAssertNotNil(message(.number(-3), "amount", .purchases))
+        XCTAssertNotNil(message(.number(1e12), "amount", .purchases))
+        XCTAssertNotNil(message(.number(.infinity), "totalSpent", .customers))
+        XCTAssertNotNil(message(.date(Day(daysSinceEpoch: Int32.max)), "birthday", .customers))
+        XCTAssertEqual(try check(.date(Day(iso: "2026-02-28")!), "birthday", .customers), .date(Day(iso: "2026-02-28")!))
+    }
+
+    func testLoyaltyIsOnePointPerWholeUnit() {
+        XCTAssertEqual(Loyalty.points(forAmount: 12.99), 12)
+        XCTAssertEqual(Loyalty.points(forAmount: 0.5), 0)
+        XCTAssertEqual(Loyalty.points(forAmount: 100), 100)
+        XCTAssertEqual(Loyalty.points(forAmount: .nan), 0)
+    }
+
+    func testDerivedFieldsNameTheRecordsThatKeepThem() {
+        XCTAssertEqual(CustomerField.keptFromRecords[CustomerField.totalSpent], "purchases")
+        XCTAssertEqual(CustomerField.keptFromRecords[CustomerField.lastContact], "contacts")
+        XCTAssertNil(CustomerField.keptFromRecords[CustomerField.points], "points may be adjusted by hand")
+        for name in CustomerField.keptFromRecords.keys { XCTAssertNotNil(EntitySchema(entity: .customers).position(of: name), name) }
+    }
+}
