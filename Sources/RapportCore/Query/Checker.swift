@@ -161,8 +161,9 @@ public struct Checker {
             if f.type.isTemporal, !schema.fields[f.position].isCustom, !Checker.allowsWithin(schema.fields[f.position], of: schema.entity) {
                 let duration: String
                 if case .duration = value.kind { duration = value.text } else { duration = "30d" }
-                throw Diagnostic(.usage, "'within' means a yearly anniversary (as for birthdays); '\(f.name)' does not recur each year",
-                                 at: keyword, notes: ["for 'at most \(duration) ago' use: \(name.name) <= \(duration)"])
+                throw Diagnostic(.usage, "'within' means a yearly anniversary, as for birthdays; '\(f.name)' does not recur each year",
+                                 at: keyword, suggestion: "\(name.name) <= \(duration)",
+                                 notes: ["\(name.name) <= \(duration) holds where it was at most \(duration) ago"])
             }
             guard f.type == .date else {
                 throw Diagnostic.usage("'within' works on dates; '\(f.name)' is a \(f.type.rawValue)", at: name.span)
