@@ -78,10 +78,20 @@ public struct Checker {
     }
 
     public func check(_ c: Condition, warnings: inout [Diagnostic]) throws -> Predicate {
+        // The recursion stays in this small frame (a chain may be 1000 deep); the large
+        // switch over the operators runs once per leaf.
         switch c {
         case .and(let a, let b): return .and(try check(a, warnings: &warnings), try check(b, warnings: &warnings))
         case .or(let a, let b): return .or(try check(a, warnings: &warnings), try check(b, warnings: &warnings))
         case .not(let a): return .not(try check(a, warnings: &warnings))
+        default: return try checkTest(c, warnings: &warnings)
+        }
+    }
+
+    /// One test of a field: the leaves of a condition.
+    private func checkTest(_ c: Condition, warnings: inout [Diagnostic]) throws -> Predicate {
+        switch c {
+        case .and, .or, .not: return try check(c, warnings: &warnings)
         case .isNull(let name, let negated): return .isNull(try resolve(name), negated: negated)
         case .isTrue(let name):
             let f = try resolve(name)
