@@ -323,7 +323,7 @@ public enum Help {
         Conditions follow where: FIELD OP VALUE, joined by and, or, not and parentheses.
             =  !=  <  <=  >  >=                  comparison; = and != ignore case on text (help =)
             in (a, b)  not in (a, b)             membership (help in)
-            between A and B, not between A and B inclusive range, or outside it (help between)
+            between A and B   not between ...    inclusive range, or outside it (help between)
             contains, starts with, ends with     text tests, ignoring case; each takes not:
                                                  not contains, not starts with ... (help contains)
             has V, has any (...), has all (...)  list fields such as tags; not has ... (help has)
