@@ -432,6 +432,9 @@ public struct Completer {
                 field = schema.field(named: t.text)
                 state = .op
             case .op:
+                // A boolean field may stand alone: `where vip and ...`.
+                if field?.type == .boolean, w == "and" || w == "or" { state = .operand; break }
+                if field?.type == .boolean, t.isSymbol(")"), depth > 0 { depth -= 1; state = .done; break }
                 if t.kind == .symbol {
                     switch t.text {
                     case "=", "!=": state = .value(.equality)
@@ -452,8 +455,14 @@ public struct Completer {
                 default: return .fail
                 }
             case .notIn:
-                guard w == "in" else { return .fail }
-                state = .listOpen(.member)
+                switch w {
+                case "in": state = .listOpen(.member)
+                case "between": state = .value(.betweenLow)
+                case "contains", "like": state = .value(.text)
+                case "starts", "ends": state = .with
+                case "has": state = .hasNext
+                default: return .fail
+                }
             case .with:
                 guard w == "with" else { return .fail }
                 state = .value(.text)
@@ -496,8 +505,20 @@ public struct Completer {
 
         switch state {
         case .operand: return .more([.fields(e, .all, exclude: []), .keywords(["not"])])
-        case .op: return .more([.operators(field?.type)])
-        case .notIn: return .more([.keywords(["in"])])
+        case .op:
+            if let field, field.type.isTemporal, !Checker.allowsWithin(field, of: e) {
+                return .more([.keywords(Completer.operators(for: field.type).filter { $0 != "within" })])
+            }
+            return .more([.operators(field?.type)])
+        case .notIn:
+            let negatable: [String]
+            switch field?.type {
+            case .string?: negatable = ["in", "between", "contains", "starts with", "ends with"]
+            case .list?: negatable = ["has", "has any", "has all"]
+            case nil: negatable = ["in", "between", "contains", "starts with", "ends with", "has"]
+            default: negatable = ["in", "between"]
+            }
+            return .more([.keywords(negatable)])
         case .with: return .more([.keywords(["with"])])
         case .isNull(let sawNot): return .more([.keywords(sawNot ? ["null"] : ["null", "not null"])])
         case .betweenAnd: return .more([.keywords(["and"])])
@@ -680,15 +701,17 @@ public struct Completer {
     static func operators(for type: FieldType?) -> [String] {
         let comparisons = ["=", "!=", "<", "<=", ">", ">="]
         let nulls = ["is null", "is not null"]
-        let membership = ["in", "not in", "between"]
+        let membership = ["in", "not in", "between", "not between"]
+        let text = ["contains", "not contains", "starts with", "not starts with", "ends with", "not ends with"]
+        let lists = ["has", "has any", "has all", "not has", "not has any", "not has all"]
         switch type {
-        case .string: return comparisons + membership + ["contains", "starts with", "ends with"] + nulls
-        case .list: return ["has", "has any", "has all"] + nulls
+        case .string: return comparisons + membership + text + nulls
+        case .list: return lists + nulls
         case .integer, .number, .instant: return comparisons + membership + nulls
         case .date: return comparisons + membership + ["within"] + nulls
-        case .boolean: return ["=", "!="] + nulls
+        case .boolean: return ["=", "!="] + nulls + ["and", "or"]
         case nil:
-            return comparisons + membership + ["contains", "starts with", "ends with", "has", "has any", "has all", "within"] + nulls
+            return comparisons + membership + text + lists + ["within"] + nulls
         }
     }
 

@@ -20,6 +20,8 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
         case usage
         /// The command was understood but could not run: exit status 1.
         case runtime
+        /// A doubt that does not stop the command (never thrown): the exit status stays 0.
+        case warning
     }
 
     public var kind: Kind
@@ -63,11 +65,12 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
     ///
     /// `source` is the whole text the span's line numbers refer to.
     public func rendered(source: String?, colour: Bool = false) -> String {
-        let red = colour ? "\u{1B}[1;31m" : "", reset = colour ? "\u{1B}[0m" : ""
+        let isWarning = kind == .warning
+        let red = colour ? (isWarning ? "\u{1B}[1;35m" : "\u{1B}[1;31m") : "", reset = colour ? "\u{1B}[0m" : ""
         // Messages may echo imported data or typed text: no raw control characters.
         let cleaned = TerminalText.clean(message)
         let shown = cleaned.count > 240 ? String(cleaned.prefix(240)) + "…" : cleaned
-        var out = "\(red)error:\(reset) \(shown)"
+        var out = "\(red)\(isWarning ? "warning" : "error"):\(reset) \(shown)"
         if let span { out += " at \(span.start.line):\(span.start.column)" }
         out += "\n"
         if let span, let source {

@@ -433,12 +433,16 @@ public enum Help {
         Conditions follow where: FIELD OP VALUE, joined by and, or, not and parentheses.
             =  !=  <  <=  >  >=                  comparison; = and != ignore case on text (help =)
             in (a, b)  not in (a, b)             membership (help in)
-            between A and B                      inclusive range (help between)
-            contains, starts with, ends with     text tests, ignoring case (help contains)
-            has V, has any (...), has all (...)  list fields such as tags (help has)
+            between A and B   not between ...    inclusive range, or outside it (help between)
+            contains, starts with, ends with     text tests, ignoring case; each takes not:
+                                                 not contains, not starts with ... (help contains)
+            has V, has any (...), has all (...)  list fields such as tags; not has ... (help has)
             is null, is not null                 missing or present (help null)
             within 7d                            the next yearly recurrence is that close (help within)
+            FIELD alone                          a true/false field is true: where vip, where not vip
             and, or, not, ( )                    and binds tighter than or (help and)
+        An operator's own not (x not between 1 and 5) never matches a missing value, as in SQL;
+        not (x between 1 and 5) does (help and).
         Values: numbers, "strings" or bare words (gold, 上海, C000001), dates and durations (help dates).
 
           find customers where tags has vip and not (stage = lost) and city in (上海, 杭州)
@@ -471,37 +475,42 @@ public enum Help {
         """),
         Topic(name: "between", listed: [.operators: ["between"]],
               summary: "an inclusive range: between A and B",
-              aliases: ["range"], body: """
-        FIELD between A and B
-        Inclusive: A <= FIELD <= B, on numbers, dates and text (text by code point).
+              aliases: ["range", "not between"], body: """
+        FIELD between A and B     FIELD not between A and B
+        Inclusive: A <= FIELD <= B, on numbers, dates and text (text by code point). not between
+        is the outside of the range; a missing field matches neither.
 
           find customers where totalSpent between 5000 and 8000 limit 10
+          find customers where points not between 100 and 5000 limit 10
           find customers where birthday between 1990-01-01 and 1999-12-31 and tier = gold
           count purchases where date between 2026-10-01 and 2026-10-31
         """),
         Topic(name: "contains", listed: [.operators: ["contains", "starts"]],
               summary: "text tests: contains, starts with, ends with",
               aliases: ["starts", "starts with", "ends", "ends with", "like", "substring", "text",
-                                          "search"], body: """
+                        "search", "not contains", "not starts with", "not ends with"], body: """
         FIELD contains V     FIELD starts with V     FIELD ends with V
         Substring tests on text, ignoring case. For lists such as tags, use has (help has).
+        Each takes not (name not contains 芳); a missing field matches neither way.
 
           find customers where name contains 芳
           find customers where name starts with 欧阳
           find customers where email ends with "@example.com" and tier = platinum
           find tickets where text contains 快递
           find contacts where note contains revisit limit 5
+          find customers where email not ends with "@example.com" limit 5
         """),
         Topic(name: "has", listed: [.operators: ["has"]],
               summary: "list fields such as tags: has, has any, has all",
-              aliases: ["has any", "has all", "tags", "lists"], body: """
-        FIELD has V     FIELD has any (V, ...)     FIELD has all (V, ...)
+              aliases: ["has any", "has all", "tags", "lists", "not has"], body: """
+        FIELD has V     FIELD has any (V, ...)     FIELD has all (V, ...)     FIELD not has ...
         Tests on list fields such as tags, ignoring case. A customer without tags matches none of
-        them: find those with tags is null.
+        them, with or without not: find those with tags is null.
 
           find customers where tags has vip
           find customers where tags has any (投诉过, 生日关怀) and stage = active
           find customers where tags has all (vip, referral)
+          find customers where tags not has vip limit 10
           count customers by tags
         """),
         Topic(name: "null", listed: [.operators: ["null"]],
@@ -520,8 +529,10 @@ public enum Help {
               summary: "yearly dates such as birthdays: the next one at most D ahead",
               aliases: ["birthday", "birthdays", "anniversary", "recurrence"], body: """
         FIELD within D
-        For yearly dates (birthday, createdAt): true when the next recurrence of the day and month
-        is today or at most D ahead. A 29 February date recurs on 28 February in other years.
+        For yearly dates (birthday, createdAt, and custom date fields): true when the next
+        recurrence of the day and month is today or at most D ahead. A 29 February date recurs
+        on 28 February in other years. Past events (lastContact, a purchase's date) refuse it:
+        for "in the last 30 days" write lastContact <= 30d.
 
           find customers where birthday within 7d show id, name, birthday, phone
           find customers where birthday within 7d and stage != lost

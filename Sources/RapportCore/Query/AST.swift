@@ -38,15 +38,19 @@ public enum TextOperator: String, Sendable {
 
 public enum HasMode: String, Sendable { case one = "has", any = "has any", all = "has all" }
 
-/// A `where` condition.
+/// A `where` condition. `negated` is the operator's own `not` (`x not between 1 and 5`),
+/// under which a missing value still never matches; `.not` is the logical one.
 public indirect enum Condition: Sendable {
     case compare(FieldName, ComparisonOperator, Literal)
     case member(FieldName, [Literal], negated: Bool)
-    case between(FieldName, Literal, Literal)
-    case text(FieldName, TextOperator, Literal)
-    case has(FieldName, HasMode, [Literal])
+    case between(FieldName, Literal, Literal, negated: Bool)
+    case text(FieldName, TextOperator, Literal, negated: Bool)
+    case has(FieldName, HasMode, [Literal], negated: Bool)
     case isNull(FieldName, negated: Bool)
-    case within(FieldName, Literal)
+    /// `keyword` is where the word `within` stands, for a refusal's caret.
+    case within(FieldName, Literal, keyword: SourceSpan)
+    /// A field standing alone (`where vip`): a boolean field that is true.
+    case isTrue(FieldName)
     case and(Condition, Condition)
     case or(Condition, Condition)
     case not(Condition)

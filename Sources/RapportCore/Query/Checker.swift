@@ -22,7 +22,8 @@ public struct Checker {
     // MARK: Queries
 
     public func check(_ q: FindQuery) throws -> CheckedFind {
-        let predicate = try q.condition.map(check)
+        var warnings: [Diagnostic] = []
+        let predicate = try q.condition.map { try check($0, warnings: &warnings) }
         var sort: [(ResolvedField, Bool)] = []
         for key in q.sort {
             let f = try resolve(key.field)
@@ -44,7 +45,7 @@ public struct Checker {
             }
         }
         return CheckedFind(entity: q.entity.entity, predicate: predicate, sort: sort,
-                           limit: q.limit, offset: q.offset ?? 0, shown: shown)
+                           limit: q.limit, offset: q.offset ?? 0, shown: shown, warnings: warnings)
     }
 
     public func check(_ q: AggregateQuery) throws -> CheckedAggregate {
@@ -64,18 +65,43 @@ public struct Checker {
             }
             field = f
         }
+        var warnings: [Diagnostic] = []
+        let predicate = try q.condition.map { try check($0, warnings: &warnings) }
         return CheckedAggregate(function: q.function, field: field, entity: q.entity.entity,
-                                predicate: try q.condition.map(check), groupBy: try q.groupBy.map(resolve))
+                                predicate: predicate, groupBy: try q.groupBy.map(resolve), warnings: warnings)
     }
 
     // MARK: Conditions
 
+    /// Checks a condition, dropping any warnings.
     public func check(_ c: Condition) throws -> Predicate {
+        var warnings: [Diagnostic] = []
+        return try check(c, warnings: &warnings)
+    }
+
+    public func check(_ c: Condition, warnings: inout [Diagnostic]) throws -> Predicate {
+        // The recursion stays in this small frame (a chain may be 1000 deep); the large
+        // switch over the operators runs once per leaf.
         switch c {
-        case .and(let a, let b): return .and(try check(a), try check(b))
-        case .or(let a, let b): return .or(try check(a), try check(b))
-        case .not(let a): return .not(try check(a))
+        case .and(let a, let b): return .and(try check(a, warnings: &warnings), try check(b, warnings: &warnings))
+        case .or(let a, let b): return .or(try check(a, warnings: &warnings), try check(b, warnings: &warnings))
+        case .not(let a): return .not(try check(a, warnings: &warnings))
+        default: return try checkTest(c, warnings: &warnings)
+        }
+    }
+
+    /// One test of a field: the leaves of a condition.
+    private func checkTest(_ c: Condition, warnings: inout [Diagnostic]) throws -> Predicate {
+        switch c {
+        case .and, .or, .not: return try check(c, warnings: &warnings)
         case .isNull(let name, let negated): return .isNull(try resolve(name), negated: negated)
+        case .isTrue(let name):
+            let f = try resolve(name)
+            guard f.type == .boolean else {
+                throw Diagnostic(.usage, "'\(f.name)' is a \(f.type.rawValue) field, not true or false; a condition on it needs an operator",
+                                 at: name.span, notes: ["for example: \(name.name) \(f.type == .list ? "has" : "=") VALUE"])
+            }
+            return .compareKey(f, .equal, 1)
         case .compare(let name, let op, let value):
             let f = try resolve(name)
             if case .null = value.kind {
@@ -83,6 +109,9 @@ public struct Checker {
             }
             switch f.type {
             case .string:
+                if op == .equal || op == .notEqual {
+                    return .compareString(f, op, try word(value, for: f, warnings: &warnings))
+                }
                 return .compareString(f, op, try string(value, for: f))
             case .list:
                 throw Diagnostic(.usage, "'\(f.name)' is a list; use 'has'", at: name.span,
@@ -97,30 +126,32 @@ public struct Checker {
         case .member(let name, let values, let negated):
             let f = try resolve(name)
             switch f.type {
-            case .string: return .memberString(f, try values.map { try string($0, for: f) }, negated: negated)
+            case .string: return .memberString(f, try values.map { try word($0, for: f, warnings: &warnings) }, negated: negated)
             case .list:
                 throw Diagnostic(.usage, "'\(f.name)' is a list; use 'has any'", at: name.span)
             default:
                 return .memberKey(f, try values.map { try key($0, for: f) }, negated: negated)
             }
-        case .between(let name, let low, let high):
+        case .between(let name, let low, let high, let negated):
             let f = try resolve(name)
             switch f.type {
-            case .string: return .betweenString(f, try string(low, for: f), try string(high, for: f))
+            case .string: return .betweenString(f, try string(low, for: f), try string(high, for: f), negated: negated)
             case .list: throw Diagnostic.usage("'\(f.name)' is a list; 'between' needs a single value", at: name.span)
             case .date, .instant:
                 if case .duration(let a) = low.kind, case .duration(let b) = high.kind {
                     // An age between a and b days: the date lies between today-b and today-a.
-                    return .and(ageComparison(f, .greaterOrEqual, a), ageComparison(f, .lessOrEqual, b))
+                    let inside = Predicate.and(ageComparison(f, .greaterOrEqual, a), ageComparison(f, .lessOrEqual, b))
+                    return negated ? .and(.isNull(f, negated: true), .not(inside)) : inside
                 }
                 if f.type == .instant, let a = dayValue(low), let b = dayValue(high) {
-                    return .and(instantAgainstDay(f, .greaterOrEqual, a), instantAgainstDay(f, .lessOrEqual, b))
+                    let inside = Predicate.and(instantAgainstDay(f, .greaterOrEqual, a), instantAgainstDay(f, .lessOrEqual, b))
+                    return negated ? .and(.isNull(f, negated: true), .not(inside)) : inside
                 }
-                return .betweenKey(f, try key(low, for: f), try key(high, for: f))
+                return .betweenKey(f, try key(low, for: f), try key(high, for: f), negated: negated)
             default:
-                return .betweenKey(f, try key(low, for: f), try key(high, for: f))
+                return .betweenKey(f, try key(low, for: f), try key(high, for: f), negated: negated)
             }
-        case .text(let name, let op, let value):
+        case .text(let name, let op, let value, let negated):
             let f = try resolve(name)
             guard f.type == .string else {
                 if f.type == .list {
@@ -129,16 +160,23 @@ public struct Checker {
                 }
                 throw Diagnostic.usage("'\(op.rawValue)' works on text; '\(f.name)' is a \(f.type.rawValue)", at: name.span)
             }
-            return .text(f, op, try string(value, for: f))
-        case .has(let name, let mode, let values):
+            return .text(f, op, try string(value, for: f), negated: negated)
+        case .has(let name, let mode, let values, let negated):
             let f = try resolve(name)
             guard f.type == .list else {
                 throw Diagnostic(.usage, "'has' works on lists; '\(f.name)' is a \(f.type.rawValue)", at: name.span,
                                  notes: ["use: \(f.name) = VALUE"])
             }
-            return .has(f, mode, try values.map { try string($0, for: f) })
-        case .within(let name, let value):
+            return .has(f, mode, try values.map { try string($0, for: f) }, negated: negated)
+        case .within(let name, let value, let keyword):
             let f = try resolve(name)
+            if f.type.isTemporal, !schema.fields[f.position].isCustom, !Checker.allowsWithin(schema.fields[f.position], of: schema.entity) {
+                let duration: String
+                if case .duration = value.kind { duration = value.text } else { duration = "30d" }
+                throw Diagnostic(.usage, "'within' means a yearly anniversary, as for birthdays; '\(f.name)' does not recur each year",
+                                 at: keyword, suggestion: "\(name.name) <= \(duration)",
+                                 notes: ["\(name.name) <= \(duration) holds where it was at most \(duration) ago"])
+            }
             guard f.type == .date else {
                 throw Diagnostic.usage("'within' works on dates; '\(f.name)' is a \(f.type.rawValue)", at: name.span)
             }
@@ -148,6 +186,29 @@ public struct Checker {
             }
             return .within(f, days: days)
         }
+    }
+
+    /// The built-in dates that recur each year, where `within` makes sense. Custom date
+    /// fields are the user's to judge; every other built-in date is a past event.
+    static let yearlyFields: [Entity: Set<String>] = [.customers: ["birthday", "createdAt"]]
+
+    /// Whether `within` (a yearly recurrence) makes sense on a field.
+    public static func allowsWithin(_ field: Field, of entity: Entity) -> Bool {
+        field.type == .date && (field.isCustom || yearlyFields[entity]?.contains(field.name) == true)
+    }
+
+    /// The text of a value compared for equality with a string field. On a field with a
+    /// vocabulary an alias becomes its word (`call` is `phone`); a word outside it still
+    /// runs (old stores may hold other words) but earns a warning.
+    func word(_ v: Literal, for f: ResolvedField, warnings: inout [Diagnostic]) throws -> String {
+        let text = try string(v, for: f)
+        guard !schema.fields[f.position].isCustom, let vocabulary = Vocabulary.of(f.name, in: schema.entity) else { return text }
+        if let canonical = vocabulary.canonical(text) { return canonical }
+        var warning = Diagnostic(.warning, "'\(text)' is not a \(f.name)", at: v.span,
+                                 suggestion: nearestName(to: text, among: vocabulary.words))
+        warning.notes = ["\(f.name) is one of: \(vocabulary.words.joined(separator: ", "))"]
+        warnings.append(warning)
+        return text
     }
 
     /// `field op duration`: the field's age (today minus the date, in days) compared

@@ -353,6 +353,10 @@ public struct Parser {
 
     private static let operatorWords = ["in", "not", "between", "contains", "starts", "ends", "has", "is", "within"]
 
+    /// Words that may follow a complete condition: after one of them, a field standing
+    /// alone (`where vip and ...`) is a boolean test, not a missing operator.
+    private static let conditionFollowers = ["and", "or", "sort", "limit", "offset", "show", "by", "set", "to"]
+
     private mutating func parsePredicate() throws -> Condition {
         let field = try parseFieldName()
         let t = current
@@ -360,37 +364,52 @@ public struct Parser {
             _ = advance()
             return .compare(field, op, try parseValue())
         }
+        if t.kind == .end || t.isSymbol(")") || Parser.conditionFollowers.contains(where: { t.isKeyword($0) }) {
+            return .isTrue(field)
+        }
         guard let word = t.keyword else {
             throw unexpected(expected: "an operator (=, !=, <, >, in, contains, has, is null, within ...)")
         }
         switch word {
-        case "in": _ = advance(); return .member(field, try parseList(), negated: false)
         case "not":
             _ = advance()
-            try expect("in")
-            return .member(field, try parseList(), negated: true)
-        case "between":
-            _ = advance()
-            let low = try parseValue()
-            try expect("and")
-            return .between(field, low, try parseValue())
-        case "contains", "like": _ = advance(); return .text(field, .contains, try parseValue())
-        case "starts": _ = advance(); try expect("with"); return .text(field, .startsWith, try parseValue())
-        case "ends": _ = advance(); try expect("with"); return .text(field, .endsWith, try parseValue())
-        case "has":
-            _ = advance()
-            if accept("any") { return .has(field, .any, try parseList()) }
-            if accept("all") { return .has(field, .all, try parseList()) }
-            return .has(field, .one, [try parseValue()])
+            guard let negatedWord = current.keyword, ["in", "between", "contains", "like", "starts", "ends", "has"].contains(negatedWord) else {
+                throw unexpected(expected: "'in', 'between', 'contains', 'starts with', 'ends with' or 'has' after 'not'",
+                                 suggestionFrom: ["in", "between", "contains", "starts", "ends", "has"])
+            }
+            return try parseOperator(negatedWord, field: field, negated: true)
+        case "in", "between", "contains", "like", "starts", "ends", "has":
+            return try parseOperator(word, field: field, negated: false)
         case "is":
             _ = advance()
             let negated = accept("not")
             guard accept("null") || accept("empty") || accept("missing") else { throw unexpected(expected: "'null'") }
             return .isNull(field, negated: negated)
-        case "within": _ = advance(); return .within(field, try parseValue())
+        case "within":
+            let keyword = advance().span
+            return .within(field, try parseValue(), keyword: keyword)
         default:
             throw Diagnostic.usage("unknown operator '\(t.text)'", at: t.span,
                                    suggestion: nearestName(to: word, among: Parser.operatorWords))
+        }
+    }
+
+    /// The operators that take a `not` of their own, from the operator word on.
+    private mutating func parseOperator(_ word: String, field: FieldName, negated: Bool) throws -> Condition {
+        _ = advance()
+        switch word {
+        case "in": return .member(field, try parseList(), negated: negated)
+        case "between":
+            let low = try parseValue()
+            try expect("and")
+            return .between(field, low, try parseValue(), negated: negated)
+        case "starts": try expect("with"); return .text(field, .startsWith, try parseValue(), negated: negated)
+        case "ends": try expect("with"); return .text(field, .endsWith, try parseValue(), negated: negated)
+        case "has":
+            if accept("any") { return .has(field, .any, try parseList(), negated: negated) }
+            if accept("all") { return .has(field, .all, try parseList(), negated: negated) }
+            return .has(field, .one, [try parseValue()], negated: negated)
+        default: return .text(field, .contains, try parseValue(), negated: negated)
         }
     }
 

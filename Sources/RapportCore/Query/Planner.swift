@@ -79,7 +79,7 @@ public struct Planner {
             return [.lookup(f, values: [v])]
         case .memberString(let f, let values, negated: false) where statistics.hasLookupIndex(f):
             return [.lookup(f, values: values)]
-        case .has(let f, let mode, let values) where statistics.hasLookupIndex(f) && !values.isEmpty:
+        case .has(let f, let mode, let values, negated: false) where statistics.hasLookupIndex(f) && !values.isEmpty:
             return mode == .all ? values.map { .lookup(f, values: [$0]) } : [.lookup(f, values: values)]
         case .compareKey(let f, let op, let key) where statistics.hasOrderedIndex(f):
             switch op {
@@ -90,7 +90,7 @@ public struct Planner {
             case .greaterOrEqual: return [.range(f, lower: .init(key: key, inclusive: true), upper: nil)]
             case .notEqual: return []
             }
-        case .betweenKey(let f, let low, let high) where statistics.hasOrderedIndex(f):
+        case .betweenKey(let f, let low, let high, negated: false) where statistics.hasOrderedIndex(f):
             return [.range(f, lower: .init(key: low, inclusive: true), upper: .init(key: high, inclusive: true))]
         default:
             return []

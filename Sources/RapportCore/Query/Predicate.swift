@@ -14,10 +14,11 @@ public indirect enum Predicate: Sendable {
     case compareString(ResolvedField, ComparisonOperator, String)
     case memberKey(ResolvedField, [Double], negated: Bool)
     case memberString(ResolvedField, [String], negated: Bool)
-    case betweenKey(ResolvedField, Double, Double)
-    case betweenString(ResolvedField, String, String)
-    case text(ResolvedField, TextOperator, String)
-    case has(ResolvedField, HasMode, [String])
+    /// `negated`: outside the range; a missing value matches neither way.
+    case betweenKey(ResolvedField, Double, Double, negated: Bool)
+    case betweenString(ResolvedField, String, String, negated: Bool)
+    case text(ResolvedField, TextOperator, String, negated: Bool)
+    case has(ResolvedField, HasMode, [String], negated: Bool)
     case isNull(ResolvedField, negated: Bool)
     /// The date's next yearly recurrence is today or at most `days` ahead.
     case within(ResolvedField, days: Double)
@@ -34,6 +35,8 @@ public struct CheckedFind: Sendable {
     public var limit: Int?
     public var offset: Int
     public var shown: [ResolvedField]
+    /// Doubts that did not stop the query, such as a word outside a field's vocabulary.
+    public var warnings: [Diagnostic] = []
 }
 
 /// A checked aggregate query.
@@ -43,6 +46,8 @@ public struct CheckedAggregate: Sendable {
     public var entity: Entity
     public var predicate: Predicate?
     public var groupBy: ResolvedField?
+    /// Doubts that did not stop the query, such as a word outside a field's vocabulary.
+    public var warnings: [Diagnostic] = []
 
     /// The result column's name: `count`, `sum(totalSpent)`.
     public var valueColumn: String {

@@ -46,12 +46,12 @@ public final class Session {
         if pinnedNow == nil { clock.now = Int64(Date().timeIntervalSince1970.rounded(.down)) }
         let started = DispatchTime.now().uptimeNanoseconds
         var outcome = CommandOutcome()
+        let src = source ?? (firstLine == 1 ? text : String(repeating: "\n", count: firstLine - 1) + text)
         do {
             let command = try Parser.parse(text, firstLine: firstLine, parameters: parameters)
-            try execute(command, text: text, into: &outcome)
+            try execute(command, text: text, source: src, into: &outcome)
         } catch let d as Diagnostic {
             outcome.status = d.kind == .usage ? .usageError : .runtimeError
-            let src = source ?? (firstLine == 1 ? text : String(repeating: "\n", count: firstLine - 1) + text)
             outcome.messages += d.rendered(source: src, colour: settings.colour)
         } catch {
             outcome.status = .runtimeError
@@ -66,13 +66,15 @@ public final class Session {
 
     // MARK: Dispatch
 
-    private func execute(_ command: Command, text: String, into outcome: inout CommandOutcome) throws {
+    private func execute(_ command: Command, text: String, source: String, into outcome: inout CommandOutcome) throws {
         switch command {
         case .find(let q):
             let checked = try Checker(schema: store[q.entity.entity].schema, clock: clock).check(q)
+            for w in checked.warnings { outcome.messages += w.rendered(source: source, colour: settings.colour) }
             emit(QueryExecutor(table: store[checked.entity], clock: clock).find(checked), into: &outcome)
         case .aggregate(let q):
             let checked = try Checker(schema: store[q.entity.entity].schema, clock: clock).check(q)
+            for w in checked.warnings { outcome.messages += w.rendered(source: source, colour: settings.colour) }
             emit(QueryExecutor(table: store[checked.entity], clock: clock).aggregate(checked), into: &outcome)
         case .add, .update, .delete, .logContact, .logPurchase, .openTicket, .importData:
             try requireWriteAccess(command)

@@ -175,8 +175,8 @@ public struct QueryExecutor {
         case .memberKey(let f, let keys, let negated):
             let set = Set(keys)
             return keyTest(f) { set.contains($0) != negated }
-        case .betweenKey(let f, let low, let high):
-            return keyTest(f) { $0 >= low && $0 <= high }
+        case .betweenKey(let f, let low, let high, let negated):
+            return keyTest(f) { ($0 >= low && $0 <= high) != negated }
         case .compareString(let f, let op, let s):
             switch op {
             case .equal: return codeTest(f, [s], negated: false)
@@ -185,28 +185,28 @@ public struct QueryExecutor {
             }
         case .memberString(let f, let values, let negated):
             return codeTest(f, values, negated: negated)
-        case .betweenString(let f, let low, let high):
+        case .betweenString(let f, let low, let high, let negated):
             return stringTest(f) {
-                !$0.utf8.lexicographicallyPrecedes(low.utf8) && !high.utf8.lexicographicallyPrecedes($0.utf8)
+                (!$0.utf8.lexicographicallyPrecedes(low.utf8) && !high.utf8.lexicographicallyPrecedes($0.utf8)) != negated
             }
-        case .text(let f, let op, let s):
+        case .text(let f, let op, let s, let negated):
             let needle = s.lowercased()
             switch op {
-            case .contains: return stringTest(f) { needle.isEmpty || $0.lowercased().contains(needle) }
-            case .startsWith: return stringTest(f) { $0.lowercased().hasPrefix(needle) }
-            case .endsWith: return stringTest(f) { $0.lowercased().hasSuffix(needle) }
+            case .contains: return stringTest(f) { (needle.isEmpty || $0.lowercased().contains(needle)) != negated }
+            case .startsWith: return stringTest(f) { $0.lowercased().hasPrefix(needle) != negated }
+            case .endsWith: return stringTest(f) { $0.lowercased().hasSuffix(needle) != negated }
             }
-        case .has(let f, let mode, let values):
+        case .has(let f, let mode, let values, let negated):
             guard case .list(let c) = table.columns[f.position] else { return { _ in false } }
             let wanted = values.map { $0.lowercased() }
             let items = c.lists.items
             let lists = c.lists.lists
             var mask = [Bool](repeating: false, count: lists.count)
-            for code in 1..<max(lists.count, 1) {
+            for code in 1..<max(lists.count, 1) where !lists[code].isEmpty {
                 let present = Set(lists[code].map { items.strings[Int($0)].lowercased() })
                 switch mode {
-                case .one, .any: mask[code] = wanted.contains { present.contains($0) }
-                case .all: mask[code] = wanted.allSatisfy { present.contains($0) }
+                case .one, .any: mask[code] = wanted.contains { present.contains($0) } != negated
+                case .all: mask[code] = wanted.allSatisfy { present.contains($0) } != negated
                 }
             }
             let codes = c.codes

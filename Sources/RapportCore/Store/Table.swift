@@ -208,13 +208,14 @@ public final class Table {
         }
     }
 
-    /// The ordering key of a numeric or temporal value; nil for null.
+    /// The ordering key of a numeric, temporal or boolean (false 0, true 1) value; nil for null.
     func key(row: Int, field: Int) -> Double? {
         switch columns[field] {
         case .integer(let c): let v = c.values[row]; return v == NullSentinel.integer ? nil : Double(v)
         case .number(let c): let v = c.values[row]; return v.isNaN ? nil : v
         case .date(let c): let v = c.values[row]; return v == NullSentinel.date ? nil : Double(v)
         case .instant(let c): let v = c.values[row]; return v == NullSentinel.instant ? nil : Double(v)
+        case .boolean(let c): let v = c.values[row]; return v == NullSentinel.boolean ? nil : Double(v)
         default: return nil
         }
     }

@@ -159,14 +159,28 @@ final class CompleterTests: XCTestCase {
         }
         XCTAssertFalse(text.contains("has"))
         XCTAssertFalse(text.contains("within"))
-        XCTAssertEqual(candidates("find customers where tags "), ["has", "has all", "has any", "is not null", "is null"])
+        XCTAssertEqual(candidates("find customers where tags "), ["has", "has all", "has any", "is not null", "is null",
+                                                                  "not has", "not has all", "not has any"])
         XCTAssertTrue(candidates("find customers where birthday ").contains("within"))
+        // within is a yearly recurrence: refused on past events, so not offered there.
+        XCTAssertFalse(candidates("find customers where lastContact ").contains("within"))
+        XCTAssertTrue(candidates("find customers where lastContact ").contains("not between"))
         XCTAssertFalse(candidates("find customers where points ").contains("contains"))
         XCTAssertTrue(candidates("find customers where loyaltyScore ").contains(">="))
         XCTAssertEqual(candidates("find customers where region s"), ["starts with"])
         XCTAssertEqual(candidates("find customers where tier is "), ["not null", "null"])
         XCTAssertEqual(candidates("find customers where tier is not "), ["null"])
-        XCTAssertEqual(candidates("find customers where tier not "), ["in"])
+        XCTAssertEqual(candidates("find customers where tier not "), ["between", "contains", "ends with", "in", "starts with"])
+        XCTAssertEqual(candidates("find customers where points not "), ["between", "in"])
+        XCTAssertEqual(candidates("find customers where tier not s"), ["starts with"])
+    }
+
+    func testABooleanFieldMayStandAlone() {
+        store.customers.addField(Field("vip", .boolean))
+        XCTAssertTrue(candidates("find customers where vip ").contains("and"))
+        XCTAssertTrue(candidates("find customers where vip and ").contains("tier"))
+        XCTAssertTrue(candidates("find customers where (vip) ").contains("or"))
+        XCTAssertEqual(candidates("find customers where vip = "), ["false", "true"])
         XCTAssertEqual(candidates("find customers where name starts "), ["with"])
         XCTAssertEqual(candidates("find customers where points between 1 "), ["and"])
         XCTAssertEqual(candidates("find customers where city !"), ["!="])
