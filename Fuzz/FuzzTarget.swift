@@ -185,6 +185,7 @@ private func checkStores(_ body: [UInt8], after what: String, _ run: (Database) 
     let store = run(Database.inMemory(demoStore()))
     // The checks below cost more than the commands: only for inputs that changed something.
     guard store.sequence > 0 else { return }
+    requireDerivedFieldsAgree(store, after: what)
     let expected = requireSnapshotRoundTrip(store, after: what)
     if alsoOnDisk(body) {
         freshStore()
@@ -218,6 +219,54 @@ private func runCommands(_ commands: [String], on database: Database) -> Store {
     }
     return database.store
 }
+
+// MARK: Derived fields
+
+/// The demo customers start with derived fields that agree with their records, and no
+/// command may set them apart from the records (update refuses them), so after any
+/// sequence of commands each demo customer still in its row (not deleted and re-added)
+/// has totalSpent, purchaseCount, lastPurchase and lastContact equal to a recomputation.
+private func requireDerivedFieldsAgree(_ store: Store, after what: @autoclosure () -> String) {
+    struct Recomputed { var cents: Int64 = 0; var count: Int64 = 0; var lastPurchase: Day?; var lastContact: Day? }
+    func value(_ table: Table, _ row: Int, _ name: String) -> Value {
+        guard let p = table.schema.position(of: name) else { return .null }
+        return table.value(row: row, field: p)
+    }
+    var recomputed: [String: Recomputed] = [:]
+    let purchases = store[.purchases]
+    for row in purchases.liveRows.map(Int.init) {
+        guard case .string(let c) = value(purchases, row, "customer") else { continue }
+        recomputed[c, default: Recomputed()].cents += Int64(((value(purchases, row, "amount").doubleValue ?? 0) * 100).rounded())
+        recomputed[c, default: Recomputed()].count += 1
+        if case .date(let d) = value(purchases, row, "date") { recomputed[c, default: Recomputed()].lastPurchase = max(recomputed[c]?.lastPurchase ?? d, d) }
+    }
+    let contacts = store[.contacts]
+    for row in contacts.liveRows.map(Int.init) {
+        guard case .string(let c) = value(contacts, row, "customer") else { continue }
+        if case .date(let d) = value(contacts, row, "date") { recomputed[c, default: Recomputed()].lastContact = max(recomputed[c]?.lastContact ?? d, d) }
+    }
+    let customers = store.customers
+    for (row, id) in demoCustomerRows {
+        guard customers.row(ofID: id) == row else { continue }
+        let r = recomputed[id] ?? Recomputed()
+        let cents = Int64(((value(customers, row, "totalSpent").doubleValue ?? 0) * 100).rounded())
+        let count: Int64 = { if case .integer(let n) = value(customers, row, "purchaseCount") { return n }; return 0 }()
+        let lastPurchase: Day? = { if case .date(let d) = value(customers, row, "lastPurchase") { return d }; return nil }()
+        let lastContact: Day? = { if case .date(let d) = value(customers, row, "lastContact") { return d }; return nil }()
+        guard cents == r.cents, count == r.count, lastPurchase == r.lastPurchase, lastContact == r.lastContact else {
+            fatalError("customer \(id)'s derived fields disagree with its records after \(what()): "
+                + "totalSpent \(cents) vs \(r.cents) cents, purchaseCount \(count) vs \(r.count), "
+                + "lastPurchase \(String(describing: lastPurchase)) vs \(String(describing: r.lastPurchase)), "
+                + "lastContact \(String(describing: lastContact)) vs \(String(describing: r.lastContact))")
+        }
+    }
+}
+
+/// The demo store's customers and their rows.
+private let demoCustomerRows: [(Int, String)] = {
+    let customers = demoStore().customers
+    return customers.liveRows.map { (Int($0), customers.id(ofRow: Int($0))) }
+}()
 
 // MARK: JSON
 

@@ -35,7 +35,7 @@ final class CustomerRollupTests: XCTestCase {
         XCTAssertEqual(field(s, "C2", "totalSpent"), .number(10))
         XCTAssertEqual(field(s, "C2", "purchaseCount"), .integer(1))
         XCTAssertEqual(field(s, "C2", "lastPurchase"), .date(Day(iso: "2026-03-01")!))
-        XCTAssertEqual(s.run("delete purchases where id = P1").output, "deleted purchase P1\n", "the customer's update is no related record")
+        XCTAssertEqual(s.run("delete purchases where id = P1").output, "deleted 1 purchase (P1)\n", "the customer's update is no related record")
         XCTAssertEqual(field(s, "C2", "totalSpent"), .number(0))
         XCTAssertEqual(field(s, "C2", "purchaseCount"), .integer(0))
         XCTAssertEqual(field(s, "C2", "lastPurchase"), .null)
