@@ -198,7 +198,7 @@ private func checkStores(_ body: [UInt8], after what: String, _ run: (Database) 
 
 /// Runs commands as the shell does, one per line; returns the store.
 private func runCommands(_ commands: [String], on database: Database) -> Store {
-    let session = Session(database: database, settings: Settings(user: "fuzz"), clock: fuzzClock, pinnedNow: fixedNow)
+    let session = Session(backend: InMemoryBackend(database: database), settings: Settings(user: "fuzz"), clock: fuzzClock, pinnedNow: fixedNow)
     for command in commands {
         // Commands that name files or directories are parsed and checked but not run:
         // the fuzzer must not read /dev/zero or write over files of its own choosing.
@@ -385,7 +385,7 @@ private func fuzzImport(_ body: [UInt8], format: InterchangeFormat) {
 
 /// `import` (from the file the fuzzer wrote), then a `find` that prints what came in.
 private func runImport(_ commands: [String], on database: Database) -> Store {
-    let session = Session(database: database, settings: Settings(user: "fuzz"), clock: fuzzClock, pinnedNow: fixedNow)
+    let session = Session(backend: InMemoryBackend(database: database), settings: Settings(user: "fuzz"), clock: fuzzClock, pinnedNow: fixedNow)
     for command in commands { _ = session.run(command) }
     return database.store
 }

@@ -24,12 +24,12 @@ struct InteractiveShell {
         if !options.noRC { runStartupFile() }
 
         let history = ShellHistory(path: environment["RAPPORT_HISTORY"] ?? ShellHistory.defaultPath(environment))
-        let store = session.store
+        let backend = session.backend
         // The lines of an unfinished command typed so far: completion sees them too.
         var pending: [String] = []
         let editor = LineEditor(history: history) { before in
             let earlier = pending.isEmpty ? "" : pending.joined(separator: "\n") + "\n"
-            let completion = Completer(store: store).complete(earlier + before)
+            let completion = Completer(backend: backend).complete(earlier + before)
             return (max(0, completion.replacementStart - earlier.count), completion.candidates)
         }
         var state = State()
@@ -179,7 +179,7 @@ struct InteractiveShell {
     // MARK: Prompt
 
     private var storeName: String {
-        session.database.directory.map { Path.lastComponent($0) } ?? "demo"
+        session.backend.location.map { Path.lastComponent($0) } ?? "demo"
     }
 
     var prompt: String { "\(storeName) (\(session.settings.role.rawValue))> " }
@@ -189,8 +189,8 @@ struct InteractiveShell {
     }
 
     private var welcome: String {
-        let count = session.store.customers.liveCount
-        let readOnly = session.database.isReadOnly ? ", read-only" : ""
+        let count = session.backend.count(.customers)
+        let readOnly = session.backend.isReadOnly ? ", read-only" : ""
         return "Rapport \(Rapport.version): store '\(storeName)' with \(count) customer\(count == 1 ? "" : "s")\(readOnly). "
             + "Type help for commands, Ctrl-D to leave.\n"
     }

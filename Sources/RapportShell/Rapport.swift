@@ -89,7 +89,7 @@ public enum Rapport {
         settings.role = options.role
         settings.dryRun = options.dryRun
         settings.timer = options.timer
-        let session = Session(database: database, settings: settings, clock: clock, pinnedNow: pinned)
+        let session = Session(backend: InMemoryBackend(database: database), settings: settings, clock: clock, pinnedNow: pinned)
 
         session.parameters = options.parameters
         if !options.inputs.isEmpty {

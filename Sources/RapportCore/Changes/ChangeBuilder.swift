@@ -1,15 +1,15 @@
 /// Turns a changing command into a checked `ChangeSet`: every value is converted and
 /// checked before anything changes, so a command applies fully or not at all.
 public struct ChangeBuilder {
-    public let store: Store
+    public let backend: any Backend
     public let clock: Clock
     public let user: String
     public let command: String
     /// Asked during a long import; true abandons it before anything changed.
     public var isCancelled: () -> Bool = { false }
 
-    public init(store: Store, clock: Clock, user: String, command: String) {
-        self.store = store
+    public init(backend: any Backend, clock: Clock, user: String, command: String) {
+        self.backend = backend
         self.clock = clock
         self.user = user
         self.command = command
@@ -38,7 +38,7 @@ public struct ChangeBuilder {
             set.changes = try openTicket(customer, kind, text, priority)
         case .importData(let entity, let path):
             guard case .string(let file, _) = path.kind else { throw Diagnostic.usage("expected a file name in quotes", at: path.span) }
-            var importer = Importer(store: store, clock: clock)
+            var importer = Importer(backend: backend, clock: clock)
             importer.isCancelled = isCancelled
             let imported = try importer.read(file: file, into: entity.entity, span: path.span)
             set.fieldAdditions = imported.fieldAdditions
@@ -49,7 +49,7 @@ public struct ChangeBuilder {
             break
         }
         do {
-            try CustomerRollup(store: store).reconcile(&set)
+            try CustomerRollup(backend: backend).reconcile(&set)
         } catch let failure as CustomerRollup.Failure {
             if importProblems != nil {
                 importProblems! += failure.problems.map {
@@ -133,7 +133,7 @@ public struct ChangeBuilder {
     // MARK: Add, update, delete
 
     private func field(_ name: FieldName, in entity: Entity) throws -> Field {
-        let schema = store[entity].schema
+        let schema = backend.schema(of: entity)
         guard let f = schema.field(named: name.name) else {
             throw Diagnostic.usage("unknown field '\(name.name)'", at: name.span,
                                    suggestion: nearestName(to: name.name, among: schema.fields.map(\.name)))
@@ -142,7 +142,6 @@ public struct ChangeBuilder {
     }
 
     private func insert(_ entity: EntityName, _ assignments: [Assignment]) throws -> RecordChange {
-        let table = store[entity.entity]
         var after: [String: Value] = [:]
         var seen = Set<String>()
         for a in assignments {
@@ -155,99 +154,83 @@ public struct ChangeBuilder {
         }
         let id: String
         if case .string(let given)? = after["id"] {
-            if table.row(ofID: given) != nil {
+            if !backend.records(entity.entity, ids: [given], fields: []).isEmpty {
                 let span = assignments.first { $0.field.name.lowercased() == "id" }?.value.span
                 throw Diagnostic.runtime("\(entity.entity.singular) \(given) already exists", at: span)
             }
             id = given
         } else {
-            id = IDGenerator(table: table).next()
+            id = IDGenerator.next(entity.entity, in: backend)
         }
         after["id"] = .string(id)
         if entity.entity == .customers, after[CustomerField.createdAt] == nil { after[CustomerField.createdAt] = .date(clock.today) }
         return RecordChange(kind: .insert, entity: entity.entity, id: id, after: after)
     }
 
-    private func matchingRows(_ entity: Entity, _ condition: Condition?) throws -> [Int32] {
-        let table = store[entity]
+    /// The records a condition matches (all when nil), with `fields` of each (all when nil).
+    private func matchingRecords(_ entity: Entity, _ condition: Condition?, fields: [String]?) throws -> [(id: String, record: [String: Value])] {
         var q = FindQuery(entity: EntityName(entity: entity, span: SourceSpan(start: .init(line: 1, column: 1), length: 1)))
         q.condition = condition
-        let checked = try Checker(schema: table.schema, clock: clock).check(q)
-        return QueryExecutor(table: table, clock: clock).rows(checked)
+        let checked = try Checker(schema: backend.schema(of: entity), clock: clock).check(q)
+        return backend.records(matching: checked, fields: fields, clock: clock)
     }
 
     private func update(_ entity: Entity, _ condition: Condition?, _ assignments: [Assignment]) throws -> [RecordChange] {
-        let table = store[entity]
-        var values: [(Field, Int, Value)] = []
+        let schema = backend.schema(of: entity)
+        var values: [(Field, Value)] = []
         for a in assignments {
             let f = try field(a.field, in: entity)
             if f.name == "id" { throw Diagnostic.usage("ids cannot be changed", at: a.field.span) }
             if entity == .customers, !f.isCustom, let records = CustomerField.keptFromRecords[f.name] {
                 throw Diagnostic.usage("\(f.name) is kept from the customer's \(records); change the \(records) instead", at: a.field.span)
             }
-            guard let position = table.schema.position(of: f.name) else { continue }
-            values.append((f, position, try conversion.value(a.value, for: f, entity: entity)))
+            guard schema.position(of: f.name) != nil else { continue }
+            values.append((f, try conversion.value(a.value, for: f, entity: entity)))
         }
         var changes: [RecordChange] = []
-        for row in try matchingRows(entity, condition) {
+        for (id, record) in try matchingRecords(entity, condition, fields: values.map { $0.0.name }) {
             var before: [String: Value] = [:], after: [String: Value] = [:]
-            for (f, p, v) in values {
-                let old = table.value(row: Int(row), field: p)
+            for (f, v) in values {
+                let old = record[f.name] ?? .null
                 if old != v { before[f.name] = old; after[f.name] = v }
             }
             if !after.isEmpty {
-                changes.append(RecordChange(kind: .update, entity: entity, id: table.id(ofRow: Int(row)), before: before, after: after))
+                changes.append(RecordChange(kind: .update, entity: entity, id: id, before: before, after: after))
             }
         }
         return changes
     }
 
     private func delete(_ entity: Entity, _ condition: Condition?) throws -> [RecordChange] {
-        let table = store[entity]
         var changes: [RecordChange] = []
         var customerIDs: [String] = []
-        for row in try matchingRows(entity, condition) {
-            let id = table.id(ofRow: Int(row))
-            changes.append(RecordChange(kind: .delete, entity: entity, id: id, before: record(table, Int(row))))
+        for (id, record) in try matchingRecords(entity, condition, fields: nil) {
+            changes.append(RecordChange(kind: .delete, entity: entity, id: id, before: record))
             if entity == .customers { customerIDs.append(id) }
         }
         // A deleted customer takes its contacts, purchases and tickets along.
         for related in [Entity.contacts, .purchases, .tickets] where !customerIDs.isEmpty {
-            let t = store[related]
-            guard let p = t.schema.position(of: RecordField.customer) else { continue }
-            let f = ResolvedField(position: p, name: RecordField.customer, type: .string)
-            let rows = QueryExecutor(table: t, clock: clock).lookupRows(f, customerIDs)
-            let wanted = Set(customerIDs)
-            for row in rows {
-                guard case .string(let owner) = t.value(row: Int(row), field: p), wanted.contains(owner) else { continue }
-                changes.append(RecordChange(kind: .delete, entity: related, id: t.id(ofRow: Int(row)), before: record(t, Int(row))))
+            for (id, record) in backend.records(related, ofCustomers: customerIDs, fields: nil) {
+                changes.append(RecordChange(kind: .delete, entity: related, id: id, before: record))
             }
         }
         return changes
     }
 
-    private func record(_ table: Table, _ row: Int) -> [String: Value] {
-        var r: [String: Value] = [:]
-        for (i, f) in table.schema.fields.enumerated() {
-            let v = table.value(row: row, field: i)
-            if !v.isNull { r[f.name] = v }
-        }
-        return r
-    }
-
     // MARK: Logging
 
-    private func customerRow(_ literal: Literal) throws -> Int {
+    /// The customer a command names: its stored id and record.
+    private func customer(_ literal: Literal) throws -> (id: String, record: [String: Value]) {
         let id: String
         switch literal.kind {
         case .string(let s, _): id = s
         case .integer: id = literal.text
         default: throw Diagnostic.usage("expected a customer id, found '\(literal.text)'", at: literal.span)
         }
-        guard let row = store.customers.row(ofID: id) else {
+        guard let record = backend.records(.customers, ids: [id], fields: nil)[id] else {
             throw Diagnostic.runtime("no customer with id '\(id)'", at: literal.span)
         }
-        return row
+        return (id, record)
     }
 
     private func text(_ literal: Literal, what: String) throws -> String {
@@ -265,29 +248,21 @@ public struct ChangeBuilder {
         return v
     }
 
-    private func customerValue(_ row: Int, _ name: String) -> Value {
-        let t = store.customers
-        guard let p = t.schema.position(of: name) else { return .null }
-        return t.value(row: row, field: p)
-    }
-
     private func logContact(_ customer: Literal, _ channel: Literal, _ note: Literal?) throws -> [RecordChange] {
-        let row = try customerRow(customer)
-        let customerID = store.customers.id(ofRow: row)
+        let customerID = try self.customer(customer).id
         let channelName = try word(channel, field: "channel", entity: .contacts)
         let today = clock.today
         var contact: [String: Value] = [
             "customer": .string(customerID), "date": .date(today), "channel": .string(channelName), "by": .string(user),
         ]
         if let note { contact["note"] = .string(try text(note, what: "a note in quotes")) }
-        let id = IDGenerator(table: store[.contacts]).next()
+        let id = IDGenerator.next(.contacts, in: backend)
         contact["id"] = .string(id)
         return [RecordChange(kind: .insert, entity: .contacts, id: id, after: contact)]
     }
 
     private func logPurchase(_ customer: Literal, _ amount: Literal, _ product: Literal?) throws -> [RecordChange] {
-        let row = try customerRow(customer)
-        let customerID = store.customers.id(ofRow: row)
+        let (customerID, customerRecord) = try self.customer(customer)
         let value: Double
         switch amount.kind {
         case .integer(let i): value = Double(i)
@@ -300,11 +275,11 @@ public struct ChangeBuilder {
         }
         var purchase: [String: Value] = ["customer": .string(customerID), "date": .date(clock.today), "amount": .number(cents)]
         if let product { purchase["product"] = .string(try text(product, what: "a product name in quotes")) }
-        let id = IDGenerator(table: store[.purchases]).next()
+        let id = IDGenerator.next(.purchases, in: backend)
         purchase["id"] = .string(id)
         var changes = [RecordChange(kind: .insert, entity: .purchases, id: id, after: purchase)]
         // A purchase makes the customer active; the figures follow in `CustomerRollup`.
-        let stage = customerValue(row, CustomerField.stage)
+        let stage = customerRecord[CustomerField.stage] ?? .null
         if stage != .string("active") {
             changes.append(RecordChange(kind: .update, entity: .customers, id: customerID,
                                         before: [CustomerField.stage: stage], after: [CustomerField.stage: .string("active")]))
@@ -313,8 +288,7 @@ public struct ChangeBuilder {
     }
 
     private func openTicket(_ customer: Literal, _ kind: Literal, _ textLiteral: Literal, _ priority: Literal?) throws -> [RecordChange] {
-        let row = try customerRow(customer)
-        let customerID = store.customers.id(ofRow: row)
+        let (customerID, customerRecord) = try self.customer(customer)
         var ticket: [String: Value] = [
             "customer": .string(customerID),
             "kind": .string(try word(kind, field: "kind", entity: .tickets)),
@@ -323,20 +297,17 @@ public struct ChangeBuilder {
             "status": .string("open"),
             "openedAt": .instant(clock.now),
         ]
-        let owner = customerValue(row, CustomerField.owner)
+        let owner = customerRecord[CustomerField.owner] ?? .null
         if !owner.isNull { ticket["owner"] = owner }
-        let id = IDGenerator(table: store[.tickets]).next()
+        let id = IDGenerator.next(.tickets, in: backend)
         ticket["id"] = .string(id)
         return [RecordChange(kind: .insert, entity: .tickets, id: id, after: ticket)]
     }
 }
 
-/// The next free id of the form PREFIX + zero-padded number for a table.
-public struct IDGenerator {
-    public let table: Table
-
-    public init(table: Table) { self.table = table }
-
+/// Ids of the form PREFIX + zero-padded number (`C000123`), continuing from the highest
+/// generated number the backend holds.
+public enum IDGenerator {
     public static func width(_ entity: Entity) -> Int {
         switch entity {
         case .customers, .tickets: return 6
@@ -344,11 +315,15 @@ public struct IDGenerator {
         }
     }
 
-    public func next() -> String {
-        let n = table.highestGeneratedNumber + 1
-        var digits = String(n)
-        let width = IDGenerator.width(table.entity)
+    public static func id(_ entity: Entity, number: Int) -> String {
+        var digits = String(number)
+        let width = IDGenerator.width(entity)
         if digits.count < width { digits = String(repeating: "0", count: width - digits.count) + digits }
-        return table.entity.idPrefix + digits
+        return entity.idPrefix + digits
+    }
+
+    /// The next free id of the entity.
+    public static func next(_ entity: Entity, in backend: any Backend) -> String {
+        id(entity, number: backend.highestGeneratedNumber(entity) + 1)
     }
 }

@@ -7,10 +7,15 @@
 /// Sums and counts move by the difference the change makes (an opening balance imported
 /// from another system stays); a latest date is recomputed from the customer's remaining
 /// records only when the record holding it is removed, moved or re-dated.
+///
+/// It reads the store in batches, a few backend calls per change set whatever its size:
+/// the stored facts of the records the set updates or deletes, the derived fields of
+/// every customer it names, and the records of the customers whose latest date must be
+/// recomputed.
 public struct CustomerRollup {
-    public let store: Store
+    public let backend: any Backend
 
-    public init(store: Store) { self.store = store }
+    public init(backend: any Backend) { self.backend = backend }
 
     public struct Problem: Sendable, Equatable {
         /// The change in the set that the problem is about.
@@ -52,17 +57,18 @@ public struct CustomerRollup {
     }
 
     public func reconcile(_ set: inout ChangeSet) throws {
-        let customers = store.customers
         var customerChange: [String: Int] = [:]
         var deletedCustomers = Set<String>()
         for (i, c) in set.changes.enumerated() where c.entity == .customers {
             customerChange[c.id] = i
             if c.kind == .delete { deletedCustomers.insert(c.id) }
         }
+        let stored = storedFacts(of: set)
+        let customers = storedCustomers(named: set, owners: stored)
         func exists(_ id: String) -> Bool {
             if deletedCustomers.contains(id) { return false }
             if let i = customerChange[id], set.changes[i].kind == .insert { return true }
-            return customers.row(ofID: id) != nil
+            return customers[id] != nil
         }
 
         var problems: [Problem] = []
@@ -83,7 +89,7 @@ public struct CustomerRollup {
                 }
             }
             guard change.entity == .purchases || change.entity == .contacts else { continue }
-            let old: Facts? = change.kind == .insert ? nil : (finalFacts[change.entity]![change.id] ?? storedFacts(change.entity, change.id))
+            let old: Facts? = change.kind == .insert ? nil : (finalFacts[change.entity]![change.id] ?? stored[change.entity]?[change.id])
             var new: Facts?
             switch change.kind {
             case .insert: new = facts(change.after)
@@ -113,7 +119,7 @@ public struct CustomerRollup {
                         t.points -= Loyalty.points(forAmount: old.amount ?? 0)
                     }
                     if datesMove, let d = old.date {
-                        let current = customerDay(owner, isPurchase ? CustomerField.lastPurchase : CustomerField.lastContact, set, customerChange)
+                        let current = customerDay(owner, isPurchase ? CustomerField.lastPurchase : CustomerField.lastContact, set, customerChange, customers)
                         if isPurchase { t.purchaseDates.touched = true } else { t.contactDates.touched = true }
                         if current == nil || d >= current! {
                             if isPurchase { t.purchaseDates.mustRecompute = true } else { t.contactDates.mustRecompute = true }
@@ -144,6 +150,20 @@ public struct CustomerRollup {
         }
         if !problems.isEmpty { throw Failure(problems: problems) }
 
+        // The stored records of the customers whose latest dates are recomputed: one call per entity.
+        var storedByCustomer: [Entity: [String: [(String, Facts)]]] = [:]
+        for (entity, mustRecompute) in [(Entity.purchases, { (t: Tally) in t.purchaseDates.mustRecompute }),
+                                        (Entity.contacts, { (t: Tally) in t.contactDates.mustRecompute })] {
+            let ids = order.filter { !deletedCustomers.contains($0) && mustRecompute(tallies[$0]!) }
+            guard !ids.isEmpty else { continue }
+            var grouped: [String: [(String, Facts)]] = [:]
+            for (id, record) in backend.records(entity, ofCustomers: ids, fields: CustomerRollup.factFields) {
+                let f = facts(record)
+                if let c = f.customer { grouped[c, default: []].append((id, f)) }
+            }
+            storedByCustomer[entity] = grouped
+        }
+
         // Records grouped by the customer the set leaves them with, for recomputation.
         var touchedByCustomer: [Entity: [String: [Facts]]] = [:]
         func recordsOf(_ entity: Entity, _ customer: String) -> [Facts] {
@@ -154,7 +174,7 @@ public struct CustomerRollup {
             }
             var out = touchedByCustomer[entity]![customer] ?? []
             let touched = finalFacts[entity]!
-            for (id, facts) in storedRecords(entity, of: customer) where touched[id] == nil { out.append(facts) }
+            for (id, facts) in storedByCustomer[entity]?[customer] ?? [] where touched[id] == nil { out.append(facts) }
             return out
         }
 
@@ -163,7 +183,7 @@ public struct CustomerRollup {
             var after: [String: Value] = [:]
             let changeIndex = customerChange[id]
             let problemIndex = t.changeIndex
-            func current(_ name: String) -> Value { customerValue(id, name, set, customerChange) }
+            func current(_ name: String) -> Value { customerValue(id, name, set, customerChange, customers) }
             if t.purchasesTouched, t.cents != 0 || t.count != 0 || t.points != 0 {
                 let spentCents = (current(CustomerField.totalSpent).doubleValue ?? 0) * 100
                 let total = (spentCents.rounded() + Double(t.cents)) / 100
@@ -193,79 +213,76 @@ public struct CustomerRollup {
                 }
                 after[name] = latest.map(Value.date) ?? .null
             }
-            merge(after, into: &set, customer: id, at: changeIndex)
+            merge(after, into: &set, customer: id, at: changeIndex, stored: customers[id])
         }
         if !problems.isEmpty { throw Failure(problems: problems) }
     }
 
     // MARK: Reading the store
 
+    /// The fields of a contact or purchase the derived fields depend on.
+    static let factFields = [RecordField.customer, RecordField.date, RecordField.amount]
+    /// The customer fields the rollup reads and writes.
+    static let derivedFields = [CustomerField.totalSpent, CustomerField.purchaseCount, CustomerField.points,
+                                CustomerField.lastPurchase, CustomerField.lastContact]
+
     private func facts(_ record: [String: Value]) -> Facts {
         Facts(customer: record[RecordField.customer]?.stringValue, date: record[RecordField.date]?.dayValue,
               amount: record[RecordField.amount]?.doubleValue)
     }
 
-    private func storedFacts(_ entity: Entity, _ id: String) -> Facts? {
-        let table = store[entity]
-        guard let row = table.row(ofID: id) else { return nil }
-        return facts(table, row)
+    /// The stored facts of the purchases and contacts the set updates or deletes.
+    private func storedFacts(of set: ChangeSet) -> [Entity: [String: Facts]] {
+        var out: [Entity: [String: Facts]] = [:]
+        for entity in [Entity.purchases, .contacts] {
+            let ids = set.changes.filter { $0.entity == entity && $0.kind != .insert }.map(\.id)
+            guard !ids.isEmpty else { continue }
+            out[entity] = backend.records(entity, ids: ids, fields: CustomerRollup.factFields).mapValues(facts)
+        }
+        return out
     }
 
-    private func facts(_ table: Table, _ row: Int) -> Facts {
-        func value(_ name: String) -> Value {
-            guard let p = table.schema.position(of: name) else { return .null }
-            return table.value(row: row, field: p)
+    /// The derived fields of every stored customer the set's records name or belonged to;
+    /// a customer missing here is not stored.
+    private func storedCustomers(named set: ChangeSet, owners: [Entity: [String: Facts]]) -> [String: [String: Value]] {
+        var ids = Set<String>()
+        for change in set.changes where change.entity != .customers {
+            if case .string(let id)? = change.after[RecordField.customer] { ids.insert(id) }
         }
-        return Facts(customer: value(RecordField.customer).stringValue, date: value(RecordField.date).dayValue,
-                     amount: value(RecordField.amount).doubleValue)
-    }
-
-    /// A customer's records through the hash index on `customer`: no scan per customer.
-    private func storedRecords(_ entity: Entity, of customer: String) -> [(String, Facts)] {
-        let table = store[entity]
-        guard let p = table.schema.position(of: RecordField.customer), case .string(let column) = table.columns[p] else { return [] }
-        let rows: [Int32]
-        if let index = table.hashIndex(field: p) {
-            rows = column.dictionary.codes(ignoringCase: customer).flatMap { index.rows(code: $0) }
-        } else {
-            rows = table.liveRows
-        }
-        return rows.compactMap { row in
-            let f = facts(table, Int(row))
-            return f.customer == customer ? (table.id(ofRow: Int(row)), f) : nil
-        }
+        for facts in owners.values { for f in facts.values { if let c = f.customer { ids.insert(c) } } }
+        guard !ids.isEmpty else { return [:] }
+        return backend.records(.customers, ids: Array(ids), fields: CustomerRollup.derivedFields)
     }
 
     /// A customer's value as the set leaves it before the rollup: its insert's value, or
     /// the store's.
-    private func customerValue(_ id: String, _ name: String, _ set: ChangeSet, _ customerChange: [String: Int]) -> Value {
+    private func customerValue(_ id: String, _ name: String, _ set: ChangeSet, _ customerChange: [String: Int],
+                               _ stored: [String: [String: Value]]) -> Value {
         if let i = customerChange[id] {
             let c = set.changes[i]
             if c.kind == .insert { return c.after[name] ?? .null }
             if let v = c.after[name] { return v }
         }
-        let t = store.customers
-        guard let row = t.row(ofID: id), let p = t.schema.position(of: name) else { return .null }
-        return t.value(row: row, field: p)
+        return stored[id]?[name] ?? .null
     }
 
-    private func customerDay(_ id: String, _ name: String, _ set: ChangeSet, _ customerChange: [String: Int]) -> Day? {
-        customerValue(id, name, set, customerChange).dayValue
+    private func customerDay(_ id: String, _ name: String, _ set: ChangeSet, _ customerChange: [String: Int],
+                             _ stored: [String: [String: Value]]) -> Day? {
+        customerValue(id, name, set, customerChange, stored).dayValue
     }
 
     /// Adds the derived values to the customer's own change in the set, or appends one
     /// update; values that do not change are left out.
-    private func merge(_ values: [String: Value], into set: inout ChangeSet, customer id: String, at index: Int?) {
+    private func merge(_ values: [String: Value], into set: inout ChangeSet, customer id: String, at index: Int?,
+                       stored: [String: Value]?) {
         if let index, set.changes[index].kind == .insert {
             for (name, v) in values { set.changes[index].after[name] = v.isNull ? nil : v }
             return
         }
-        let t = store.customers
-        guard let row = t.row(ofID: id) else { return }
+        guard let stored else { return }
         var before: [String: Value] = [:], after: [String: Value] = [:]
         for (name, v) in values {
-            guard let p = t.schema.position(of: name) else { continue }
-            let old = t.value(row: row, field: p)
+            let old = stored[name] ?? .null
             if old != v { before[name] = old; after[name] = v }
         }
         guard !after.isEmpty else { return }

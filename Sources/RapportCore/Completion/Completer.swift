@@ -25,9 +25,10 @@ public struct Completion: Equatable, Sendable {
 /// lines too (a block being typed), a `campaign` line not yet closed by `end` makes
 /// the block's words (target, every, send, log, end) the ones offered at the start.
 ///
-/// Not for concurrent use with changes to the store, like the store itself.
+/// Not for concurrent use with changes to the store, like the store itself. The store's
+/// values and ids come through `Backend` as capped samples.
 public struct Completer {
-    public let store: Store
+    public let backend: any Backend
     public let lessons: [String]
     public let fileNames: (String) -> [String]
 
@@ -46,8 +47,8 @@ public struct Completer {
     /// - Parameters:
     ///   - lessons: the tutorial's lesson names, offered after `tutorial`.
     ///   - fileNames: the paths that start with a prefix, directories ending in "/".
-    public init(store: Store, lessons: [String] = [], fileNames: @escaping (String) -> [String] = Completer.listFiles) {
-        self.store = store
+    public init(backend: any Backend, lessons: [String] = [], fileNames: @escaping (String) -> [String] = Completer.listFiles) {
+        self.backend = backend
         self.lessons = lessons
         self.fileNames = fileNames
     }
@@ -262,7 +263,7 @@ public struct Completer {
             guard kw(2) == "of" else { return [] }
             if n == 3 {
                 let having = Entity.allCases.filter { e in
-                    store[e].schema.field(named: p[1].text).map { filter.accepts($0) } ?? false
+                    backend.schema(of: e).field(named: p[1].text).map { filter.accepts($0) } ?? false
                 }
                 return [.keywords((having.isEmpty ? Entity.allCases : having).map(\.rawValue))]
             }
@@ -357,7 +358,7 @@ public struct Completer {
 
     /// The values of a built-in field of another entity (channels, kinds, priorities, products).
     private func vocabulary(_ name: String, of e: Entity) -> [Source] {
-        guard let f = store[e].schema.field(named: name) else { return [] }
+        guard let f = backend.schema(of: e).field(named: name) else { return [] }
         return [.values(e, f, exclude: [])]
     }
 
@@ -414,7 +415,7 @@ public struct Completer {
     }
 
     private func condition(_ p: [Piece], from start: Int, entity e: Entity) -> Step {
-        let schema = store[e].schema
+        let schema = backend.schema(of: e)
         var state = ConditionState.operand
         var field: Field?
         var listed: Set<String> = []
@@ -593,7 +594,7 @@ public struct Completer {
 
     /// `FIELD: VALUE, ...` in `add` and `FIELD = VALUE, ...` after `update ... set`.
     private func assignments(_ p: [Piece], from start: Int, entity e: Entity, separator: String, filter: FieldFilter) -> Step {
-        let schema = store[e].schema
+        let schema = backend.schema(of: e)
         var k = start
         var used: Set<String> = []
         while true {
@@ -665,7 +666,7 @@ public struct Completer {
                     result.insert(render(v, partial))
                 }
             case .ids(let e, let exclude):
-                for id in Completer.ids(in: store[e], prefix: partial.text, cap: Completer.maxIDs) where !exclude.contains(id.lowercased()) {
+                for id in backend.ids(e, prefix: partial.text, limit: Completer.maxIDs) where !exclude.contains(id.lowercased()) {
                     result.insert(render(id, partial))
                 }
             case .files(let kind):
@@ -691,7 +692,7 @@ public struct Completer {
         var names: [String] = []
         var seen = Set<String>()
         for entity in e.map({ [$0] }) ?? Entity.allCases {
-            for f in store[entity].schema.fields where filter.accepts(f) && seen.insert(f.name.lowercased()).inserted {
+            for f in backend.schema(of: entity).fields where filter.accepts(f) && seen.insert(f.name.lowercased()).inserted {
                 names.append(f.name)
             }
         }
@@ -755,124 +756,15 @@ public struct Completer {
     /// values of a string or list field with few distinct values; case-insensitively
     /// distinct, the vocabulary's spelling first.
     func values(_ e: Entity, _ field: Field) -> [String] {
-        let table = store[e]
         var result: [String] = []
         var seen = Set<String>()
         if !field.isCustom, let vocabulary = Vocabulary.of(field.name, in: e) {
             for w in vocabulary.words where seen.insert(w.lowercased()).inserted { result.append(w) }
         }
-        if let p = table.schema.position(of: field.name), let live = Completer.liveValues(table, p) {
+        if let live = backend.distinctValues(e, field: field.name, limit: Completer.maxDistinctValues) {
             for v in live where seen.insert(v.lowercased()).inserted { result.append(v) }
         }
         return result
-    }
-
-    /// The distinct values some live row holds, or nil when the column has more than
-    /// `maxDistinctValues` (or is not a string or list column). Reads the column's
-    /// dictionary, then scans rows only until every value has been seen, so a column
-    /// with no dead values costs a few hundred rows at most.
-    static func liveValues(_ table: Table, _ position: Int) -> [String]? {
-        let live = table.isLive
-        switch table.columns[position] {
-        case .string(let column):
-            let dictionary = column.dictionary
-            let total = dictionary.count
-            guard total <= maxDistinctValues else { return nil }
-            let seen = codesInUse(column.codes, live: live, codeCount: total + 1)
-            return (1..<(total + 1)).filter { seen[$0] }.map { dictionary.strings[$0] }
-        case .list(let column):
-            let items = column.lists.items
-            guard items.count <= maxDistinctValues else { return nil }
-            let lists = column.lists.lists
-            // Past this many distinct combinations, offer every item without checking.
-            guard lists.count <= 100_000 else { return Array(items.strings.dropFirst()) }
-            let seenLists = codesInUse(column.codes, live: live, codeCount: lists.count)
-            var seenItems = [Bool](repeating: false, count: items.strings.count)
-            for (code, used) in seenLists.enumerated() where used {
-                for item in lists[code] { seenItems[Int(item)] = true }
-            }
-            return (1..<max(items.strings.count, 1)).filter { seenItems[$0] }.map { items.strings[$0] }
-        default:
-            return nil
-        }
-    }
-
-    /// Which non-zero codes appear on a live row; stops once all have appeared.
-    private static func codesInUse(_ codes: [UInt32], live: [Bool], codeCount: Int) -> [Bool] {
-        var seen = [Bool](repeating: false, count: codeCount)
-        var missing = codeCount - 1
-        guard missing > 0 else { return seen }
-        codes.withUnsafeBufferPointer { codes in
-            live.withUnsafeBufferPointer { live in
-                for row in 0..<min(codes.count, live.count) where live[row] {
-                    let c = Int(codes[row])
-                    if c != 0, c < codeCount, !seen[c] {
-                        seen[c] = true
-                        missing -= 1
-                        if missing == 0 { return }
-                    }
-                }
-            }
-        }
-        return seen
-    }
-
-    /// Up to `cap` live ids starting with `prefix` (ASCII case ignored), in order. A big
-    /// table whose rows are in id order is binary searched; others are scanned.
-    static func ids(in table: Table, prefix: String, cap: Int) -> [String] {
-        let rowCount = table.rowCount
-        let live = table.isLive
-        var found: [String] = []
-        if table.rowsInIDOrder, rowCount > 50_000 {
-            for variant in Set([prefix, prefix.uppercased(), prefix.lowercased()]) {
-                let key = Array(variant.utf8)
-                var lo = 0, hi = rowCount
-                while lo < hi {
-                    let mid = (lo + hi) >> 1
-                    if table.id(ofRow: mid).utf8.lexicographicallyPrecedes(key) { lo = mid + 1 } else { hi = mid }
-                }
-                var taken = 0
-                var row = lo
-                while row < rowCount, taken < cap {
-                    let id = table.id(ofRow: row)
-                    guard id.utf8.starts(with: key) else { break }
-                    if live[row] { found.append(id); taken += 1 }
-                    row += 1
-                }
-            }
-        } else {
-            let key = prefix.utf8.map(foldASCII)
-            // Keeps the smallest `cap` matches: past the bound, only smaller ones enter.
-            var bound: String?
-            for row in 0..<rowCount where live[row] {
-                let id = table.id(ofRow: row)
-                guard hasFoldedPrefix(id, key) else { continue }
-                if let bound, !id.utf8.lexicographicallyPrecedes(bound.utf8) { continue }
-                found.append(id)
-                if found.count >= cap * 4 {
-                    found.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-                    found.removeLast(found.count - cap)
-                    bound = found.last
-                }
-            }
-        }
-        found.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        var unique: [String] = []
-        for id in found where unique.last != id { unique.append(id) }
-        return Array(unique.prefix(cap))
-    }
-
-    private static func foldASCII(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b + 32 : b }
-
-    private static func hasFoldedPrefix(_ s: String, _ key: [UInt8]) -> Bool {
-        if key.isEmpty { return true }
-        var i = 0
-        for b in s.utf8 {
-            if foldASCII(b) != key[i] { return false }
-            i += 1
-            if i == key.count { return true }
-        }
-        return false
     }
 }
 

@@ -35,13 +35,13 @@ enum RawCell {
 /// every bad row is reported with its line number (up to `reportedProblems`), and
 /// nothing is stored when any row is bad.
 public struct Importer {
-    public let store: Store
+    public let backend: any Backend
     public let clock: Clock
     /// Asked every thousand rows; true abandons the import before anything changed (Ctrl-C).
     public var isCancelled: () -> Bool = { false }
 
-    public init(store: Store, clock: Clock) {
-        self.store = store
+    public init(backend: any Backend, clock: Clock) {
+        self.backend = backend
         self.clock = clock
     }
 
@@ -117,8 +117,7 @@ public struct Importer {
 
     func readRows(bytes: [UInt8], format: InterchangeFormat, into entity: Entity) throws -> Result {
         let rows = try parse(bytes, format)
-        let table = store[entity]
-        var schema = table.schema
+        var schema = backend.schema(of: entity)
         var result = Result()
 
         // Custom fields: keys the schema lacks, typed from all their values.
@@ -141,7 +140,7 @@ public struct Importer {
         }
 
         var ids = Set<String>()
-        var generator = table.highestGeneratedNumber
+        var generator = backend.highestGeneratedNumber(entity)
         for (index, row) in rows.enumerated() {
             if index & 1023 == 1023, isCancelled() { throw Cancelled() }
             var after: [String: Value] = [:]
@@ -164,22 +163,30 @@ public struct Importer {
                 id = given
             } else {
                 generator += 1
-                var digits = String(generator)
-                let width = IDGenerator.width(entity)
-                if digits.count < width { digits = String(repeating: "0", count: width - digits.count) + digits }
-                id = entity.idPrefix + digits
+                id = IDGenerator.id(entity, number: generator)
                 after["id"] = .string(id)
             }
             guard ids.insert(id).inserted else {
                 result.problems.append(Problem(line: row.line, message: "id \(id) appears twice in the file"))
                 continue
             }
-            guard table.row(ofID: id) == nil else {
-                result.problems.append(Problem(line: row.line, message: "\(entity.singular) \(id) already exists"))
-                continue
-            }
             result.changes.append(RecordChange(kind: .insert, entity: entity, id: id, after: after))
             result.lines.append(row.line)
+        }
+        // Ids the store holds already: one question for the whole file.
+        let existing = backend.records(entity, ids: result.changes.map(\.id), fields: [])
+        if !existing.isEmpty {
+            var kept = Result(fieldAdditions: result.fieldAdditions, problems: result.problems)
+            for (change, line) in zip(result.changes, result.lines) {
+                if existing[change.id] != nil {
+                    kept.problems.append(Problem(line: line, message: "\(entity.singular) \(change.id) already exists"))
+                } else {
+                    kept.changes.append(change)
+                    kept.lines.append(line)
+                }
+            }
+            kept.problems.sort { $0.line < $1.line }
+            result = kept
         }
         return result
     }

@@ -3,42 +3,40 @@ import Foundation
 /// `show customer ID`: one customer's story on one screen: details, segment and value,
 /// latest contacts, purchases and open tickets.
 public struct ProfileCard {
-    public let store: Store
+    public let backend: any Backend
     public let clock: Clock
     public let timeZone: TimeZone
 
-    public init(store: Store, clock: Clock, timeZone: TimeZone) {
-        self.store = store
+    public init(backend: any Backend, clock: Clock, timeZone: TimeZone) {
+        self.backend = backend
         self.clock = clock
         self.timeZone = timeZone
     }
 
-    /// The customer's id and row, or an error naming the id.
-    private func find(_ literal: Literal) throws -> (id: String, row: Int) {
+    /// The customer's id and stored record, or an error naming the id.
+    private func find(_ literal: Literal) throws -> (id: String, record: [String: Value]) {
         let id: String
         switch literal.kind {
         case .string(let s, _): id = s
         default: id = literal.text
         }
-        let customers = store.customers
-        guard let row = customers.row(ofID: id) else {
-            let known = customers.row(ofID: id.uppercased()) != nil ? id.uppercased() : nil
+        guard let record = backend.records(.customers, ids: [id], fields: nil)[id] else {
+            let upper = id.uppercased()
+            let known = backend.records(.customers, ids: [upper], fields: []).isEmpty ? nil : upper
             throw Diagnostic(.runtime, "no customer with id '\(id)'", at: literal.span, suggestion: known)
         }
-        return (id, row)
+        return (id, record)
     }
 
     /// `show customer ID` in csv, json and jsonl: every stored field of the customer as
     /// one record, and what the card lists (latest contacts and purchases, open tickets)
     /// with all their fields, for the JSON formats.
     public func record(_ literal: Literal) throws -> (record: ResultSet, related: [(key: String, rows: ResultSet)]) {
-        let (_, row) = try find(literal)
-        let customers = store.customers
-        let fields = customers.schema.fields
+        let (_, stored) = try find(literal)
+        let fields = backend.schema(of: .customers).fields
         let record = ResultSet(columns: fields.map(\.name),
-                               rows: [fields.indices.map { customers.value(row: row, field: $0) }])
-        let id = customers.value(row: row, field: customers.schema.position(of: "id")!)
-        guard case .string(let customer) = id else { return (record, []) }
+                               rows: [fields.map { stored[$0.name] ?? .null }])
+        guard case .string(let customer)? = stored["id"] else { return (record, []) }
         return (record, [
             ("latestContacts", latestContacts(customer, fields: nil)),
             ("latestPurchases", latestPurchases(customer, fields: nil)),
@@ -48,12 +46,12 @@ public struct ProfileCard {
 
     /// The card for a terminal: every text from the store passes `TerminalText.clean`.
     public func render(_ literal: Literal) throws -> String {
-        let (id, row) = try find(literal)
-        let customers = store.customers
+        let (id, stored) = try find(literal)
+        let schema = backend.schema(of: .customers)
         let formatter = ValueFormatter(timeZone: timeZone)
         func text(_ name: String) -> String {
-            guard let p = customers.schema.position(of: name) else { return "" }
-            return TerminalText.clean(formatter.text(customers.value(row: row, field: p), forCSV: false))
+            guard let f = schema.field(named: name) else { return "" }
+            return TerminalText.clean(formatter.text(stored[f.name] ?? .null, forCSV: false))
         }
         var lines: [String] = []
         lines.append("\(text("name"))  (\(TerminalText.clean(id)))")
@@ -65,7 +63,7 @@ public struct ProfileCard {
             ("total spent", text("totalSpent")), ("purchases", text("purchaseCount")),
             ("satisfaction", text("satisfaction")), ("tags", text("tags")),
         ]
-        for f in customers.schema.customFields {
+        for f in schema.customFields {
             pairs.append((TerminalText.clean(f.name), text(f.name)))
         }
         let width = pairs.map { DisplayWidth.of($0.0) }.max() ?? 0
@@ -99,19 +97,19 @@ public struct ProfileCard {
 
     /// The customer's newest records of `entity`, `fields` of them (all when nil).
     private func related(_ entity: Entity, _ customer: String, sortField: String, fields: [String]?, limit: Int, openOnly: Bool = false) -> ResultSet {
-        let table = store[entity]
-        let names = fields ?? table.schema.fields.map(\.name)
-        guard let p = table.schema.position(of: "customer"), let s = table.schema.position(of: sortField) else {
+        let schema = backend.schema(of: entity)
+        let names = fields ?? schema.fields.map(\.name)
+        guard let p = schema.position(of: "customer"), let s = schema.position(of: sortField) else {
             return ResultSet(columns: names)
         }
         var condition: Predicate = .compareString(ResolvedField(position: p, name: "customer", type: .string), .equal, customer)
-        if openOnly, let st = table.schema.position(of: "status") {
+        if openOnly, let st = schema.position(of: "status") {
             condition = .and(condition, .compareString(ResolvedField(position: st, name: "status", type: .string), .equal, "open"))
         }
-        let shown = names.compactMap { name in table.schema.position(of: name).map { ResolvedField(position: $0, name: name, type: table.schema.fields[$0].type) } }
+        let shown = names.compactMap { name in schema.position(of: name).map { ResolvedField(position: $0, name: name, type: schema.fields[$0].type) } }
         let q = CheckedFind(entity: entity, predicate: condition,
-                            sort: [(ResolvedField(position: s, name: sortField, type: table.schema.fields[s].type), true)],
+                            sort: [(ResolvedField(position: s, name: sortField, type: schema.fields[s].type), true)],
                             limit: limit, offset: 0, shown: shown)
-        return QueryExecutor(table: table, clock: clock).find(q)
+        return backend.find(q, clock: clock)
     }
 }

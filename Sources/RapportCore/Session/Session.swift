@@ -17,10 +17,10 @@ public struct CommandOutcome {
     public init() {}
 }
 
-/// Runs commands against an open database with the session's settings and clock.
-/// Both the script runner and the interactive shell go through here.
+/// Runs commands against a store, through its `Backend`, with the session's settings
+/// and clock. Both the script runner and the interactive shell go through here.
 public final class Session {
-    public let database: Database
+    public let backend: any Backend
     public var settings: Settings
     public var clock: Clock
     /// Pinned by `--now` or `set now`; otherwise the clock follows the system time.
@@ -31,14 +31,12 @@ public final class Session {
     /// Script parameters (`--param NAME=VALUE`): what `$NAME` stands for in a command.
     public var parameters: [String: String] = [:]
 
-    public init(database: Database, settings: Settings, clock: Clock, pinnedNow: Int64? = nil) {
-        self.database = database
+    public init(backend: any Backend, settings: Settings, clock: Clock, pinnedNow: Int64? = nil) {
+        self.backend = backend
         self.settings = settings
         self.clock = clock
         self.pinnedNow = pinnedNow
     }
-
-    public var store: Store { database.store }
 
     /// Parses and runs one command. `source` is the text the diagnostic's line numbers
     /// refer to (the script), and `firstLine` the line where the command starts in it.
@@ -69,23 +67,23 @@ public final class Session {
     private func execute(_ command: Command, text: String, source: String, into outcome: inout CommandOutcome) throws {
         switch command {
         case .find(let q):
-            let checked = try Checker(schema: store[q.entity.entity].schema, clock: clock).check(q)
+            let checked = try Checker(schema: backend.schema(of: q.entity.entity), clock: clock).check(q)
             for w in checked.warnings { outcome.messages += w.rendered(source: source, colour: settings.colour) }
-            emit(QueryExecutor(table: store[checked.entity], clock: clock).find(checked), into: &outcome)
+            emit(backend.find(checked, clock: clock), into: &outcome)
         case .aggregate(let q):
-            let checked = try Checker(schema: store[q.entity.entity].schema, clock: clock).check(q)
+            let checked = try Checker(schema: backend.schema(of: q.entity.entity), clock: clock).check(q)
             for w in checked.warnings { outcome.messages += w.rendered(source: source, colour: settings.colour) }
-            emit(QueryExecutor(table: store[checked.entity], clock: clock).aggregate(checked), into: &outcome)
+            emit(backend.aggregate(checked, clock: clock), into: &outcome)
         case .add, .update, .delete, .logContact, .logPurchase, .openTicket, .importData:
             try requireWriteAccess(command)
-            var builder = ChangeBuilder(store: store, clock: clock, user: settings.user, command: text)
+            var builder = ChangeBuilder(backend: backend, clock: clock, user: settings.user, command: text)
             builder.isCancelled = isCancelled
             var changes = try builder.build(command)
             try commit(&changes, of: command, into: &outcome)
         case .export(let entity, let condition, let path):
             try export(entity.entity, condition, path, into: &outcome)
         case .showCustomer(let id):
-            let card = ProfileCard(store: store, clock: clock, timeZone: clock.timeZone)
+            let card = ProfileCard(backend: backend, clock: clock, timeZone: clock.timeZone)
             if settings.format == .table {
                 outcome.output += try card.render(id)
             } else {
@@ -95,19 +93,18 @@ public final class Session {
         case .showFields(let entity):
             emit(fieldsResult(entity?.entity), into: &outcome)
         case .save:
-            try database.checkpoint()
-            note("saved a snapshot of \(store.customers.liveCount) customers", into: &outcome)
+            try backend.checkpoint()
+            note("saved a snapshot of \(backend.count(.customers)) customers", into: &outcome)
         case .check:
-            guard let directory = database.directory else {
+            guard let report = backend.check() else {
                 note("the demo store lives in memory: there are no files to check", into: &outcome)
                 return
             }
-            let report = Database.check(directory: directory)
             outcome.output += report.description
             if !report.isSound { outcome.status = .runtimeError }
         case .backup(let path):
             guard case .string(let target, _) = path.kind else { throw Diagnostic.usage("expected a directory name", at: path.span) }
-            note(try database.backup(to: target), into: &outcome)
+            note(try backend.backup(to: target), into: &outcome)
         case .help(let topic):
             outcome.output += Help.text(topic: topic)
         case .setting(let name, let value, let span):
@@ -116,7 +113,7 @@ public final class Session {
     }
 
     private func requireWriteAccess(_ command: Command) throws {
-        if database.isReadOnly {
+        if backend.isReadOnly {
             throw Diagnostic.runtime("the store is open read-only; changes are refused")
         }
     }
@@ -138,7 +135,7 @@ public final class Session {
             }
             return
         }
-        try database.commit(&changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
+        try backend.commit(&changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
         note(summary, into: &outcome)
     }
 
@@ -147,8 +144,8 @@ public final class Session {
     private func matchCount(_ entity: EntityName, _ condition: Condition?) throws -> Int {
         var q = FindQuery(entity: entity)
         q.condition = condition
-        let checked = try Checker(schema: store[entity.entity].schema, clock: clock).check(q)
-        return QueryExecutor(table: store[entity.entity], clock: clock).rows(checked).count
+        let checked = try Checker(schema: backend.schema(of: entity.entity), clock: clock).check(q)
+        return backend.count(matching: checked, clock: clock)
     }
 
     /// A short confirmation: on standard output for tables, on standard error for
@@ -173,7 +170,7 @@ public final class Session {
     private func fieldsResult(_ entity: Entity?) -> ResultSet {
         var rows: [[Value]] = []
         for e in entity.map({ [$0] }) ?? Entity.allCases {
-            for f in store[e].schema.fields {
+            for f in backend.schema(of: e).fields {
                 rows.append([.string(e.rawValue), .string(f.name), .string(f.type.rawValue), .string(f.isCustom ? "custom" : "built-in")])
             }
         }
@@ -190,8 +187,8 @@ public final class Session {
         var q = FindQuery(entity: EntityName(entity: entity, span: path.span))
         q.condition = condition
         q.showAll = true
-        let checked = try Checker(schema: store[entity].schema, clock: clock).check(q)
-        let result = QueryExecutor(table: store[entity], clock: clock).find(checked)
+        let checked = try Checker(schema: backend.schema(of: entity), clock: clock).check(q)
+        let result = backend.find(checked, clock: clock)
         let text = Exporter.text(result, format: format, timeZone: clock.timeZone)
         do {
             try FileSystem.writeAtomically(Array(text.utf8), to: file, mode: 0o600)

@@ -296,12 +296,12 @@ final class CompleterTests: XCTestCase {
         table.append([.string("c999999")])
         table.delete(row: table.row(ofID: "C012345")!)
         XCTAssertTrue(table.rowsInIDOrder)
-        XCTAssertEqual(Completer.ids(in: table, prefix: "C01234", cap: 100),
+        XCTAssertEqual(table.liveIDs(prefix: "C01234", cap: 100),
                        ["C012340", "C012341", "C012342", "C012343", "C012344", "C012346", "C012347", "C012348", "C012349"])
-        XCTAssertEqual(Completer.ids(in: table, prefix: "c05999", cap: 100), (59990..<60000).map { "C0\($0)" })
-        XCTAssertEqual(Completer.ids(in: table, prefix: "c9", cap: 100), ["c999999"])
-        XCTAssertEqual(Completer.ids(in: table, prefix: "", cap: 3), ["C000000", "C000001", "C000002"])
-        XCTAssertEqual(Completer.ids(in: table, prefix: "X", cap: 3), [])
+        XCTAssertEqual(table.liveIDs(prefix: "c05999", cap: 100), (59990..<60000).map { "C0\($0)" })
+        XCTAssertEqual(table.liveIDs(prefix: "c9", cap: 100), ["c999999"])
+        XCTAssertEqual(table.liveIDs(prefix: "", cap: 3), ["C000000", "C000001", "C000002"])
+        XCTAssertEqual(table.liveIDs(prefix: "X", cap: 3), [])
     }
 
     // MARK: Keywords that follow

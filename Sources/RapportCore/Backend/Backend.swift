@@ -1,0 +1,72 @@
+/// What the session layer (`Session`, `ChangeBuilder`, `CustomerRollup`, `Importer`,
+/// `ProfileCard`, `Completer`) needs of a store, in store-neutral terms: entities, field
+/// names, checked queries and `ChangeSet`s. The in-memory engine (`InMemoryBackend`) is
+/// the first implementation; a SQL database can be another without touching the core.
+///
+/// Records are `[String: Value]` keyed by the schema's field names; a null field is
+/// left out, so `record[name] ?? .null` reads any field. Checked queries hold
+/// `ResolvedField`s whose positions are those of `schema(of:)`.
+///
+/// Calls that touch many records take and return batches: the callers never loop over a
+/// large table calling the backend once per record, so a backend across a network pays
+/// one round trip per step, and the in-memory one keeps its column-level loops.
+public protocol Backend: AnyObject {
+    // MARK: Schema and counts
+
+    /// The entity's fields: built-in ones, then custom ones in the order they were added.
+    func schema(of entity: Entity) -> EntitySchema
+    /// How many records the entity holds.
+    func count(_ entity: Entity) -> Int
+
+    // MARK: Queries
+
+    /// The rows of a checked `find`, projected on `q.shown`, in the query's order.
+    func find(_ q: CheckedFind, clock: Clock) -> ResultSet
+    /// The one row (or one per group) of a checked aggregate.
+    func aggregate(_ q: CheckedAggregate, clock: Clock) -> ResultSet
+    /// How many records a checked `find` would return (sort, limit and projection ignored).
+    func count(matching q: CheckedFind, clock: Clock) -> Int
+    /// The id and record of every record a checked condition matches, in id order:
+    /// before values of an update or a delete. `fields` nil: every field.
+    func records(matching q: CheckedFind, fields: [String]?, clock: Clock) -> [(id: String, record: [String: Value])]
+    /// The records with these ids that exist (absent ids are left out). `fields` nil:
+    /// every field; a record whose listed fields are all null is present and empty.
+    func records(_ entity: Entity, ids: [String], fields: [String]?) -> [String: [String: Value]]
+    /// A customer's related records (contacts, purchases, tickets): those of `entity`
+    /// whose `customer` is one of `customers` (exactly, case kept), in id order.
+    func records(_ entity: Entity, ofCustomers customers: [String], fields: [String]?) -> [(id: String, record: [String: Value])]
+
+    // MARK: Changes
+
+    /// Makes a checked change set durable, then visible; on failure nothing changed.
+    /// Assigns the set's sequence and audit metadata (time, user, role, pinned clock).
+    func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws
+    /// The highest number among the entity's generated ids (`C000123` → 123), 0 when
+    /// none: new ids continue from it (`IDGenerator`).
+    func highestGeneratedNumber(_ entity: Entity) -> Int
+    /// Changes are refused (a read-only mount, `--read-only`).
+    var isReadOnly: Bool { get }
+    /// The sequence of the last change set committed.
+    var sequence: Int64 { get }
+
+    // MARK: Planning and completion
+
+    /// What the planner knows of the entity's indexes and counts.
+    func statistics(_ entity: Entity) -> PlanStatistics
+    /// The distinct values some record holds in a string or list field, or nil when there
+    /// are more than `limit` (or the field is of another type).
+    func distinctValues(_ entity: Entity, field: String, limit: Int) -> [String]?
+    /// Up to `limit` ids starting with `prefix` (ASCII case ignored), in code-point order.
+    func ids(_ entity: Entity, prefix: String, limit: Int) -> [String]
+
+    // MARK: Upkeep
+
+    /// Where the store lives (a directory, a connection string); nil for one in memory only.
+    var location: String? { get }
+    /// Makes the store quick to open again (a snapshot); nothing to do for some backends.
+    func checkpoint() throws
+    /// Verifies the stored files without changing them; nil when there is nothing to check.
+    func check() -> MaintenanceReport?
+    /// Writes a consistent copy into `target`; says what it wrote.
+    func backup(to target: String) throws -> String
+}

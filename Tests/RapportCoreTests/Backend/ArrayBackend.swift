@@ -1,0 +1,163 @@
+@testable import RapportCore
+
+/// A naive backend over arrays of records, with no `Store`, `Table` or `QueryExecutor`
+/// behind it: what a second backend has to provide, in its simplest form. Predicates
+/// are evaluated record by record; aggregates do `count` only.
+final class ArrayBackend: Backend {
+    private(set) var records: [Entity: [[String: Value]]] = [:]
+    private var schemas: [Entity: EntitySchema] = [:]
+    private(set) var sequence: Int64 = 0
+    /// The calls the session made, by name, for the tests to see what it asked.
+    private(set) var calls: [String] = []
+    var isReadOnly = false
+    var location: String? { nil }
+
+    init() {
+        for e in Entity.allCases { schemas[e] = EntitySchema(entity: e); records[e] = [] }
+    }
+
+    func schema(of entity: Entity) -> EntitySchema { schemas[entity]! }
+    func count(_ entity: Entity) -> Int { records[entity]!.count }
+
+    // MARK: Queries
+
+    private func matching(_ entity: Entity, _ predicate: Predicate?) -> [[String: Value]] {
+        let all = records[entity]!.sorted { ($0["id"]?.text ?? "").utf8.lexicographicallyPrecedes(($1["id"]?.text ?? "").utf8) }
+        guard let predicate else { return all }
+        return all.filter { Self.test(predicate, $0) }
+    }
+
+    private static func test(_ p: Predicate, _ r: [String: Value]) -> Bool {
+        switch p {
+        case .and(let a, let b): return test(a, r) && test(b, r)
+        case .or(let a, let b): return test(a, r) || test(b, r)
+        case .not(let a): return !test(a, r)
+        case .isNull(let f, let negated): return (r[f.name] ?? .null).isNull != negated
+        case .compareString(let f, let op, let s):
+            guard case .string(let v)? = r[f.name] else { return false }
+            switch op {
+            case .equal: return v.lowercased() == s.lowercased()
+            case .notEqual: return v.lowercased() != s.lowercased()
+            default: return QueryExecutor.compareCodePoints(v, op, s)
+            }
+        case .memberString(let f, let values, let negated):
+            guard case .string(let v)? = r[f.name] else { return false }
+            return values.contains { $0.lowercased() == v.lowercased() } != negated
+        case .compareKey(let f, let op, let k):
+            guard let x = r[f.name].flatMap(key) else { return false }
+            return QueryExecutor.compare(x, op, k)
+        case .betweenKey(let f, let low, let high, let negated):
+            guard let x = r[f.name].flatMap(key) else { return false }
+            return (x >= low && x <= high) != negated
+        default:
+            return false
+        }
+    }
+
+    private static func key(_ v: Value) -> Double? {
+        switch v {
+        case .integer(let i): return Double(i)
+        case .number(let d): return d
+        case .date(let d): return Double(d.daysSinceEpoch)
+        case .instant(let t): return Double(t)
+        case .boolean(let b): return b ? 1 : 0
+        default: return nil
+        }
+    }
+
+    func find(_ q: CheckedFind, clock: Clock) -> ResultSet {
+        calls.append("find")
+        var rows = matching(q.entity, q.predicate)
+        rows = Array(rows.dropFirst(q.offset).prefix(q.limit ?? rows.count))
+        return ResultSet(columns: q.shown.map(\.name), rows: rows.map { r in q.shown.map { r[$0.name] ?? .null } })
+    }
+
+    func aggregate(_ q: CheckedAggregate, clock: Clock) -> ResultSet {
+        calls.append("aggregate")
+        return ResultSet(columns: [q.valueColumn], rows: [[.integer(Int64(matching(q.entity, q.predicate).count))]])
+    }
+
+    func count(matching q: CheckedFind, clock: Clock) -> Int { matching(q.entity, q.predicate).count }
+
+    func records(matching q: CheckedFind, fields: [String]?, clock: Clock) -> [(id: String, record: [String: Value])] {
+        matching(q.entity, q.predicate).map { ($0["id"]!.text, Self.only(fields, $0)) }
+    }
+
+    func records(_ entity: Entity, ids: [String], fields: [String]?) -> [String: [String: Value]] {
+        calls.append("records by id")
+        var out: [String: [String: Value]] = [:]
+        for r in records[entity]! where ids.contains(r["id"]!.text) { out[r["id"]!.text] = Self.only(fields, r) }
+        return out
+    }
+
+    func records(_ entity: Entity, ofCustomers customers: [String], fields: [String]?) -> [(id: String, record: [String: Value])] {
+        records[entity]!.filter { customers.contains($0["customer"]?.text ?? "") }.map { ($0["id"]!.text, Self.only(fields, $0)) }
+    }
+
+    private static func only(_ fields: [String]?, _ r: [String: Value]) -> [String: Value] {
+        guard let fields else { return r }
+        return r.filter { fields.contains($0.key) }
+    }
+
+    // MARK: Changes
+
+    func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
+        calls.append("commit")
+        sequence += 1
+        set.sequence = sequence
+        set.user = author.user
+        for a in set.fieldAdditions { schemas[a.entity]!.append(a.field) }
+        for c in set.changes {
+            var table = records[c.entity]!
+            let index = table.firstIndex { $0["id"]?.text == c.id }
+            switch c.kind {
+            case .insert: table.append(c.after)
+            case .update:
+                guard let index else { continue }
+                for (k, v) in c.after { table[index][k] = v.isNull ? nil : v }
+            case .delete:
+                if let index { table.remove(at: index) }
+            }
+            records[c.entity] = table
+        }
+    }
+
+    func highestGeneratedNumber(_ entity: Entity) -> Int {
+        records[entity]!.compactMap { r -> Int? in
+            let id = r["id"]!.text
+            guard id.hasPrefix(entity.idPrefix) else { return nil }
+            return Int(id.dropFirst(entity.idPrefix.count))
+        }.max() ?? 0
+    }
+
+    // MARK: Planning, completion, upkeep
+
+    func statistics(_ entity: Entity) -> PlanStatistics { NoIndexes(liveRowCount: count(entity)) }
+
+    func distinctValues(_ entity: Entity, field: String, limit: Int) -> [String]? {
+        let values = Set(records[entity]!.compactMap { $0[field]?.text }).sorted()
+        return values.count <= limit ? values : nil
+    }
+
+    func ids(_ entity: Entity, prefix: String, limit: Int) -> [String] {
+        Array(records[entity]!.map { $0["id"]!.text }.filter { $0.lowercased().hasPrefix(prefix.lowercased()) }.sorted().prefix(limit))
+    }
+
+    func checkpoint() throws {}
+    func check() -> MaintenanceReport? { nil }
+    func backup(to target: String) throws -> String { throw Diagnostic.runtime("an array backend keeps no files") }
+
+    struct NoIndexes: PlanStatistics {
+        var liveRowCount: Int
+        func hasLookupIndex(_ field: ResolvedField) -> Bool { false }
+        func hasOrderedIndex(_ field: ResolvedField) -> Bool { false }
+        func estimate(_ path: AccessPath) -> Int { liveRowCount }
+    }
+}
+
+private extension Value {
+    var text: String {
+        if case .string(let s) = self { return s }
+        return ""
+    }
+}
