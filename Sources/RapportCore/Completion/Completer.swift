@@ -37,15 +37,15 @@ public struct Completer {
     /// At most this many ids are offered, the first in order.
     public static let maxIDs = 100
 
-    /// Words that start a command at the prompt.
-    public static let commandWords = (Parser.commandWords + Parser.shellOnlyWords + ["campaign", "tutorial"]).sorted()
+    /// Words that start a command at the prompt: the catalogue's, without aliases.
+    public static let commandWords = CommandCatalogue.all.map(\.word).sorted()
     /// Words that start a line inside a `campaign` block.
     public static let campaignWords = ["end", "every", "log", "send", "target"]
     /// Names `set` takes.
-    public static let settingNames = Settings.names.sorted()
+    public static let settingNames = SettingCatalogue.all.map(\.name).sorted()
 
     /// - Parameters:
-    ///   - lessons: the tutorial's lesson names, offered after `tutorial`.
+    ///   - lessons: the tutorial's lesson names, for when `tutorial` is a command.
     ///   - fileNames: the paths that start with a prefix, directories ending in "/".
     public init(backend: any Backend, lessons: [String] = [], fileNames: @escaping (String) -> [String] = Completer.listFiles) {
         self.backend = backend
@@ -247,17 +247,25 @@ public struct Completer {
         func entity(_ k: Int) -> Entity? { kw(k).flatMap(Entity.init(word:)) }
         let customerIDs = Source.ids(.customers, exclude: [])
 
+        // A campaign block's own clauses; everything else by the command's catalogue shape.
+        let shape: CompletionShape
         switch command {
-        case "find", "list", "target":
+        case "target" where inBlock: shape = .entityThenClauses(["where"])
+        case "send" where inBlock: return n == 1 ? vocabulary("channel", of: .contacts) : []
+        default:
+            guard let spec = CommandCatalogue.spec(named: command) else { return [] }
+            shape = spec.completion
+        }
+
+        switch shape {
+        case .nothing:
+            return []
+        case .entityThenClauses(let clauses):
             if n == 1 { return [Completer.entityWords] }
             guard let e = entity(1) else { return [] }
-            return tail(p, from: 2, entity: e, clauses: command == "target" ? ["where"] : ["where", "sort", "limit", "offset", "show"])
-        case "count":
-            if n == 1 { return [Completer.entityWords] }
-            guard let e = entity(1) else { return [] }
-            return tail(p, from: 2, entity: e, clauses: ["where", "by"])
-        case "sum", "avg", "min", "max":
-            let filter: FieldFilter = command == "sum" || command == "avg" ? .numeric : .ordered
+            return tail(p, from: 2, entity: e, clauses: clauses)
+        case .fieldOfEntity(let numericOnly):
+            let filter: FieldFilter = numericOnly ? .numeric : .ordered
             if n == 1 { return [.fields(nil, filter, exclude: [])] }
             if n == 2 { return p[1].kind == .word ? [.keywords(["of"])] : [] }
             guard kw(2) == "of" else { return [] }
@@ -269,35 +277,26 @@ public struct Completer {
             }
             guard let e = entity(3) else { return [] }
             return tail(p, from: 4, entity: e, clauses: ["where", "by"])
-        case "delete":
-            if n == 1 { return [Completer.entityWords, .keywords(["all"])] }
-            if kw(1) == "all" { return n == 2 ? [Completer.entityWords] : [] }
-            guard let e = entity(1) else { return [] }
-            return tail(p, from: 2, entity: e, clauses: ["where"])
-        case "update":
+        case .changeTarget(let afterTarget):
             if n == 1 { return [Completer.entityWords, .keywords(["all"])] }
             if kw(1) == "all" {
                 if n == 2 { return [Completer.entityWords] }
                 guard let e = entity(2) else { return [] }
-                return tail(p, from: 3, entity: e, clauses: ["set"])
+                return afterTarget.isEmpty ? [] : tail(p, from: 3, entity: e, clauses: afterTarget)
             }
             guard let e = entity(1) else { return [] }
-            return tail(p, from: 2, entity: e, clauses: ["where", "set"])
-        case "export":
-            if n == 1 { return [Completer.entityWords] }
-            guard let e = entity(1) else { return [] }
-            return tail(p, from: 2, entity: e, clauses: ["where", "to"])
-        case "import":
+            return tail(p, from: 2, entity: e, clauses: ["where"] + afterTarget)
+        case .importFrom:
             if n == 1 { return [Completer.entityWords] }
             guard entity(1) != nil else { return [] }
             if n == 2 { return [.keywords(["from"])] }
             return n == 3 && kw(2) == "from" ? [.files(.data)] : []
-        case "add":
+        case .newRecord:
             if n == 1 { return [.keywords(Entity.allCases.map(\.singular))] }
             guard let e = entity(1) else { return [] }
             if case .more(let sources) = assignments(p, from: 2, entity: e, separator: ":", filter: .all) { return sources }
             return []
-        case "log":
+        case .logEntry:
             if n == 1 { return [.keywords(["contact", "purchase"])] }
             switch kw(1) {
             case "contact":
@@ -315,7 +314,7 @@ public struct Completer {
             default:
                 return []
             }
-        case "open":
+        case .ticket:
             if n == 1 { return [.keywords(["ticket"])] }
             guard kw(1) == "ticket" else { return [] }
             switch n {
@@ -325,9 +324,7 @@ public struct Completer {
             case 6: return kw(5) == "priority" ? vocabulary("priority", of: .tickets) : []
             default: return []
             }
-        case "send":
-            return n == 1 ? vocabulary("channel", of: .contacts) : []
-        case "show":
+        case .showWhat:
             if n == 1 { return [.keywords(["customer", "fields", "settings"])] }
             guard n == 2 else { return [] }
             switch kw(1) {
@@ -335,24 +332,15 @@ public struct Completer {
             case "fields", "schema": return [Completer.entityWords]
             default: return []
             }
-        case "backup":
+        case .directoryAfterTo:
             if n == 1 { return [.keywords(["to"])] }
             return n == 2 && kw(1) == "to" ? [.files(.directory)] : []
-        case "help", "?":
+        case .helpTopic:
             return n == 1 ? [.keywords(Help.topicWords.filter { !$0.contains(" ") })] : []
-        case "set":
+        case .setting:
             if n == 1 { return [.keywords(Completer.settingNames)] }
-            guard n == 2 else { return [] }
-            switch kw(1) {
-            case "format": return [.keywords(OutputFormat.allCases.map(\.rawValue))]
-            case "dry-run", "dryrun", "timer", "pager", "colour", "color": return [.keywords(["on", "off"])]
-            case "now": return [.keywords(["off"])]
-            default: return []
-            }
-        case "tutorial":
-            return n == 1 ? [.names(lessons)] : []
-        default:
-            return []
+            guard n == 2, let name = kw(1), let setting = SettingCatalogue.spec(named: name) else { return [] }
+            return [.keywords(setting.values)]
         }
     }
 

@@ -41,34 +41,51 @@ public enum Help {
         }
     }
 
-    public static let overview = """
-    Rapport keeps customers with their contacts, purchases and tickets. Commands by task:
-    (lines indented by two spaces are commands to try; they run as shown on rapport --demo)
+    /// `help`: the catalogue's commands by task, then the topic list.
+    public static let overview: String = {
+        var lines = [
+            "Rapport keeps customers with their contacts, purchases and tickets. Commands by task:",
+            "(lines indented by two spaces are commands to try; they run as shown on rapport --demo)",
+            "",
+        ]
+        for task in CommandSpec.Task.allCases {
+            lines.append(task.rawValue)
+            var forms = CommandCatalogue.all.filter { $0.task == task }.compactMap(\.synopsis)
+            if task == .settings { forms += SettingCatalogue.all.map { "set \($0.name) \($0.valueSyntax)" } + ["show settings"] }
+            lines += packed(forms, indent: 4, width: 96)
+            lines += overviewNotes[task] ?? []
+        }
+        lines += [
+            "Announced, not here yet",
+            "    campaign ... end: care campaigns in scripts        tutorial: guided lessons",
+        ]
+        return lines.joined(separator: "\n") + "\n\n" + topicList
+    }()
 
-    Finding customers
-        find ENTITY [where COND] [sort by FIELD [desc]] [limit N [offset M]] [show FIELD, ...]
-        count ENTITY [where COND] [by FIELD]     sum|avg|min|max FIELD of ENTITY [where] [by]
-      find customers where tier = gold and lastContact > 90d
-      count customers by city
-    Looking at one customer
-        show customer ID: fields, latest contacts and purchases, open tickets; show fields
-      show customer C000001
-    Changing data
-        add, update ... set, delete ... where, log contact, log purchase, open ticket
-      log contact C000001 via phone "quarterly revisit"
-    Files
-        import ENTITY from "FILE"    export ENTITY [where COND] to "FILE"    backup to "DIR"
-    The store
-        save: write a snapshot now             check: verify the store's files
-    Settings
-        set format table|csv|json|jsonl    set dry-run on|off    set timer on|off    set now DATE
-        show settings; pager and colour in the interactive shell
-    The shell
-        Tab completes; Up/Down recall history; Ctrl-C drops the line; Ctrl-D leaves
-        a line with an open ( goes on to the next; edit opens $EDITOR; history lists commands
-    Announced, not here yet
-        campaign ... end: care campaigns in scripts        tutorial: guided lessons
-    """ + "\n\n" + topicList
+    /// What the overview says of a task besides the commands' forms: examples and the shell's keys.
+    private static let overviewNotes: [CommandSpec.Task: [String]] = [
+        .finding: ["  find customers where tier = gold and lastContact > 90d", "  count customers by city"],
+        .lookingAtOne: ["  show customer C000001"],
+        .changing: [#"  log contact C000001 via phone "quarterly revisit""#],
+        .shell: ["    Tab completes; Up/Down recall history; Ctrl-C drops the line; Ctrl-D leaves",
+                 "    a line with an open ( goes on to the next"],
+    ]
+
+    /// Items on as few lines as fit `width`, four spaces apart.
+    private static func packed(_ items: [String], indent: Int, width: Int) -> [String] {
+        let margin = String(repeating: " ", count: indent)
+        var lines: [String] = []
+        var line = ""
+        for item in items {
+            if !line.isEmpty, margin.count + line.count + 4 + item.count > width {
+                lines.append(margin + line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : "    ") + item
+        }
+        if !line.isEmpty { lines.append(margin + line) }
+        return lines
+    }
 
     /// The names that `help TOPIC` knows, grouped as the overview lists them. Built from the
     /// topics' own `listed` words, so every word shown leads to a page.
@@ -120,8 +137,32 @@ public enum Help {
         return topics + Group.allCases.filter { !named.contains($0.rawValue) }.map(groupPage)
     }()
 
-    public static let topics: [Topic] = [
-        Topic(name: "find", listed: [.commands: ["find"]],
+    /// The pages, with each command's word listed under commands on its catalogue topic
+    /// and its least role at the end.
+    public static let topics: [Topic] = writtenTopics.map { topic in
+        let specs = CommandCatalogue.all.filter { $0.helpTopic == topic.name }
+        let listedElsewhere = Set(writtenTopics.flatMap { $0.listed.values.flatMap { $0 } })
+        var listed = topic.listed
+        let words = specs.map(\.word).filter { !listedElsewhere.contains($0) }
+        if !words.isEmpty { listed[.commands] = words }
+        var body = topic.body
+        if let role = roleLine(specs) { body += "\n\n" + role }
+        return Topic(name: topic.name, listed: listed, summary: topic.summary, aliases: topic.aliases, body: body)
+    }
+
+    /// "Least role: agent", from the catalogue; nil for a page of no command or of the shell's own.
+    static func roleLine(_ specs: [CommandSpec]) -> String? {
+        let specs = specs.filter { !$0.shellOnly }
+        guard let first = specs.first else { return nil }
+        if specs.allSatisfy({ $0.leastRole == first.leastRole }) {
+            let notes = specs.compactMap(\.roleNote)
+            return "Least role: \(first.leastRole.rawValue)" + (notes.isEmpty ? "" : " " + notes.joined(separator: "; ")) + " (help roles)."
+        }
+        return "Least roles: " + specs.map { "\($0.word) \($0.leastRole.rawValue)" }.joined(separator: ", ") + " (help roles)."
+    }
+
+    private static let writtenTopics: [Topic] = [
+        Topic(name: "find", listed: [:],
               summary: "list the records that match a condition: sorted, limited, chosen fields",
               aliases: ["list", "sort", "order", "limit", "offset", "sort by"], body: """
         find ENTITY [where COND] [sort by FIELD [asc|desc], ...] [limit N [offset M]] [show FIELD, ...]
@@ -139,7 +180,7 @@ public enum Help {
           find purchases where customer = C000001 sort by date desc
           find customers where id = C000005 show *
         """),
-        Topic(name: "count", listed: [.commands: ["count", "sum", "avg", "min", "max"]],
+        Topic(name: "count", listed: [:],
               summary: "count records, or total, average, least, most of a field; by F groups",
               aliases: ["sum", "avg", "min", "max", "aggregate", "aggregates", "by", "group by"], body: """
         count ENTITY [where COND] [by FIELD]
@@ -156,7 +197,7 @@ public enum Help {
           max amount of purchases by product
           count tickets where status = open by priority
         """),
-        Topic(name: "show", listed: [.commands: ["show"]],
+        Topic(name: "show", listed: [:],
               summary: "a customer's card (show customer ID), show fields, show settings",
               aliases: ["show customer", "profile", "card"], body: """
         show customer ID        a customer's card: fields, latest contacts and purchases, open tickets
@@ -167,7 +208,7 @@ public enum Help {
           show fields customers
           show settings
         """),
-        Topic(name: "add", listed: [.commands: ["add"]],
+        Topic(name: "add", listed: [:],
               summary: "add one record, a customer for instance",
               aliases: ["insert", "new"], body: """
         add ENTITY FIELD: VALUE, ...
@@ -181,7 +222,7 @@ public enum Help {
           add customer id: "C9", name: "Anna Schmidt", email: "anna@example.com", tags: (vip, newsletter)
           show customer C9
         """),
-        Topic(name: "update", listed: [.commands: ["update"]],
+        Topic(name: "update", listed: [:],
               summary: "change fields of the matching records",
               aliases: ["change"], body: """
         update ENTITY where COND set FIELD = VALUE, ...
@@ -196,7 +237,7 @@ public enum Help {
           update customers where id = C000011 set tags = (vip, 团购), email = null
           update tickets where id = T000006 set status = closed
         """),
-        Topic(name: "delete", listed: [.commands: ["delete"]],
+        Topic(name: "delete", listed: [:],
               summary: "delete the matching records; a customer's own records go too",
               aliases: ["remove"], body: """
         delete ENTITY where COND
@@ -211,7 +252,7 @@ public enum Help {
           set dry-run off
           delete customers where id = C000011
         """),
-        Topic(name: "log", listed: [.commands: ["log"]],
+        Topic(name: "log", listed: [:],
               summary: "log a contact or a purchase; the customer's fields follow",
               aliases: ["log contact", "log purchase"], body: """
         log contact ID via phone|visit|email|sms|wechat ["NOTE"]
@@ -225,7 +266,7 @@ public enum Help {
           log purchase C000001 amount 1200 "茶具套装"
           show customer C000001
         """),
-        Topic(name: "open", listed: [.commands: ["open"]],
+        Topic(name: "open", listed: [:],
               summary: "open a ticket for a customer",
               aliases: ["open ticket"], body: """
         open ticket ID inquiry|complaint|suggestion "TEXT" [priority low|normal|high|urgent]
@@ -236,7 +277,7 @@ public enum Help {
           open ticket C000002 inquiry "When will my order ship?"
           find tickets where customer = C000001 and status = open
         """),
-        Topic(name: "import", listed: [.commands: ["import"]],
+        Topic(name: "import", listed: [:],
               summary: "read a JSON Lines, JSON or CSV file, all or nothing",
               aliases: ["load", "csv file", "jsonl file"], body: """
         import ENTITY from "FILE"
@@ -252,7 +293,7 @@ public enum Help {
           import customers from "suzhou.csv"
           count customers where city = 苏州
         """),
-        Topic(name: "export", listed: [.commands: ["export"]],
+        Topic(name: "export", listed: [:],
               summary: "write the matching records to a JSON Lines, JSON or CSV file",
               aliases: ["write"], body: """
         export ENTITY [where COND] to "FILE"
@@ -264,7 +305,7 @@ public enum Help {
           export customers where tags has vip to "vip.csv"
           export tickets where status = open to "open-tickets.json"
         """),
-        Topic(name: "backup", listed: [.commands: ["backup"]],
+        Topic(name: "backup", listed: [:],
               summary: "write a consistent copy of the store into a new directory",
               aliases: ["copy", "restore"], body: """
         backup to "DIR"
@@ -274,7 +315,7 @@ public enum Help {
 
           backup to "rapport-backup"
         """),
-        Topic(name: "check", listed: [.commands: ["check"]],
+        Topic(name: "check", listed: [:],
               summary: "verify the store's files; rapport --recover repairs them",
               aliases: ["verify", "recover", "fsck"], body: """
         check
@@ -285,7 +326,7 @@ public enum Help {
 
           check
         """),
-        Topic(name: "save", listed: [.commands: ["save"]],
+        Topic(name: "save", listed: [:],
               summary: "write a snapshot now, so the next start is quicker",
               aliases: ["checkpoint", "snapshot"], body: """
         save
@@ -295,17 +336,11 @@ public enum Help {
 
           save
         """),
-        Topic(name: "settings", listed: [.commands: ["set"], .more: ["settings"]],
-              summary: "set format, dry-run, timer, now, pager, colour; show settings",
-              aliases: ["set", "setting", "options", "dry-run", "dryrun", "timer", "now",
-                                          "pager", "colour", "color", "show settings"], body: """
+        Topic(name: "settings", listed: [.more: ["settings"]],
+              summary: "set " + SettingCatalogue.all.map(\.name).joined(separator: ", ") + "; show settings",
+              aliases: ["set", "setting", "options"] + SettingCatalogue.acceptedNames + ["show settings"], body: """
         set NAME VALUE changes a setting for this session; show settings lists them.
-            format     table | csv | json | jsonl: how results print (help formats); --format
-            dry-run    on | off: changing commands say what they would do and change nothing; --dry-run
-            timer      on | off: how long each command took, on standard error; --timer
-            now        a date or off: pin "today" for date maths; --now
-            pager      on | off: long results go through $PAGER (interactive shell)
-            colour     on | off: colour in table headers and errors (shell; NO_COLOR turns it off)
+        \(settingLines)
         The time zone, user and role come from --timezone, --user and --role.
 
           set dry-run on
@@ -335,7 +370,7 @@ public enum Help {
           count customers by stage
           set format table
         """),
-        Topic(name: "help", listed: [.commands: ["help"]],
+        Topic(name: "help", listed: [:],
               summary: "the commands by task; help TOPIC for one page",
               aliases: ["topics"], body: """
         help            the commands, by task, and the list of topics
@@ -347,7 +382,7 @@ public enum Help {
           help find
           help within
         """),
-        Topic(name: "edit", listed: [.commands: ["edit"]],
+        Topic(name: "edit", listed: [:],
               summary: "open the last command in $EDITOR and run what you save (shell)",
               aliases: ["editor"], body: """
         edit
@@ -355,7 +390,7 @@ public enum Help {
         empty file when there is none; what you save and quit with runs, one command a line.
         Handy for long queries over several lines. Scripts and -c have nothing to edit.
         """),
-        Topic(name: "history", listed: [.commands: ["history"]],
+        Topic(name: "history", listed: [:],
               summary: "list the commands typed before (shell)",
               aliases: ["ctrl-r", "up"], body: """
         history
@@ -400,6 +435,9 @@ public enum Help {
             2   a usage or parse error (an unknown word, a bad option); 2 wins over 1
         A script goes on after an error unless --bail stops it there.
         """),
+        Topic(name: "roles", listed: [.more: ["roles"]],
+              summary: "trainee, agent, manager, admin: who may run which command",
+              aliases: ["role", "permissions"], body: rolesBody),
         Topic(name: "dates", listed: [.more: ["dates"]],
               summary: "dates, durations, today, ages in days, ticket times",
               aliases: ["date", "duration", "durations", "today", "yesterday", "tomorrow", "time",
@@ -582,6 +620,31 @@ public enum Help {
           help find
         """),
     ]
+
+    /// The settings page's table, one line per catalogue entry.
+    private static var settingLines: String {
+        SettingCatalogue.all.map { setting in
+            let values = setting.valueSyntax.split(separator: "|").joined(separator: " | ")
+            return "    " + setting.name.padding(toLength: 11, withPad: " ", startingAt: 0) + values + ": " + setting.help
+        }.joined(separator: "\n")
+    }
+
+    /// The roles page: the catalogue's commands by the least role that may run them.
+    private static var rolesBody: String {
+        var lines = [
+            "A session runs as one role (--role; admin unless given), least to most: trainee, agent,",
+            "manager, admin. Each may do what those before it may; a command above the session's role",
+            "is refused before it reads or changes anything, and exits with status 1.",
+        ]
+        for role in Role.allCases {
+            let words = CommandCatalogue.all.filter { !$0.shellOnly && $0.leastRole == role }.map(\.word)
+            let settings = SettingCatalogue.all.filter { $0.leastRole == role && $0.leastRole > .trainee }.map { "set \($0.name)" }
+            let updates = role == .manager ? ["update of anything but one customer by id"] : []
+            lines.append("    " + role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + (words + settings + updates).joined(separator: ", "))
+        }
+        lines += ["", "  show settings"]
+        return lines.joined(separator: "\n")
+    }
 
     // MARK: Fields
 

@@ -3,24 +3,26 @@ public struct Parser {
     private var tokens: [Token]
     private var position = 0
 
-    /// Words that start a command, for "did you mean" on an unknown one.
-    public static let commandWords = [
-        "find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log", "open",
-        "import", "export", "show", "save", "help", "set", "check", "backup",
-    ]
+    /// Words that start a command outside the shell (aliases not included).
+    public static let commandWords = CommandCatalogue.all.filter { !$0.shellOnly }.map(\.word)
 
     /// Words the interactive shell handles itself; elsewhere they get a clear refusal.
-    public static let shellOnlyWords = ["edit", "history", "exit", "quit"]
+    public static let shellOnlyWords = CommandCatalogue.all.filter(\.shellOnly).flatMap(\.words)
 
     public init(tokens: [Token]) { self.tokens = tokens }
 
     /// Parses one command; `firstLine` is the line the text starts on in its script,
     /// `parameters` the values `$NAME` stands for.
     public static func parse(_ text: String, firstLine: Int = 1, parameters: [String: String] = [:]) throws -> Command {
+        try parseStatement(text, firstLine: firstLine, parameters: parameters).command
+    }
+
+    /// Parses one command and says which catalogue entry it is, for the role check.
+    public static func parseStatement(_ text: String, firstLine: Int = 1, parameters: [String: String] = [:]) throws -> (spec: CommandSpec, command: Command) {
         var parser = Parser(tokens: try Lexer.tokenize(text, firstLine: firstLine, parameters: parameters))
-        let command = try parser.parseCommand()
+        let statement = try parser.parseStatement()
         try parser.expectEnd()
-        return command
+        return statement
     }
 
     // MARK: Token helpers
@@ -66,58 +68,58 @@ public struct Parser {
 
     // MARK: Commands
 
-    mutating func parseCommand() throws -> Command {
+    mutating func parseCommand() throws -> Command { try parseStatement().command }
+
+    /// The command word picks the catalogue entry, whose clause parser reads the rest.
+    mutating func parseStatement() throws -> (spec: CommandSpec, command: Command) {
         let t = current
         guard let word = t.keyword else {
             if t.kind == .end { throw Diagnostic.usage("empty command", at: t.span) }
             throw unexpected(expected: "a command such as find, count or help")
         }
-        switch word {
-        case "find", "list": _ = advance(); return .find(try parseFind())
-        case "count", "sum", "avg", "min", "max": _ = advance(); return .aggregate(try parseAggregate(AggregateFunction(rawValue: word)!))
-        case "add": _ = advance(); return try parseAdd()
-        case "update": _ = advance(); return try parseUpdate()
-        case "delete": _ = advance(); return try parseDelete()
-        case "log": _ = advance(); return try parseLog()
-        case "open": _ = advance(); return try parseOpenTicket()
-        case "import":
-            _ = advance()
-            let entity = try parseEntity()
-            try expect("from")
-            return .importData(entity, path: try parseString(what: "a file name in quotes"))
-        case "export":
-            _ = advance()
-            let entity = try parseEntity()
-            var condition: Condition?
-            if accept("where") { condition = try parseCondition() }
-            try expect("to")
-            return .export(entity, condition, path: try parseString(what: "a file name in quotes"))
-        case "show": _ = advance(); return try parseShow()
-        case "save", "checkpoint": _ = advance(); return .save
-        case "check": _ = advance(); return .check
-        case "backup":
-            _ = advance()
-            try expect("to")
-            return .backup(path: try parseString(what: "a directory name in quotes"))
-        case "help", "?":
-            _ = advance()
-            var topic: [String] = []
-            while current.kind != .end { topic.append(advance().text) }
-            return .help(topic.isEmpty ? nil : topic.joined(separator: " "))
-        case "set":
-            _ = advance()
-            let nameToken = current
-            guard let name = nameToken.keyword else { throw unexpected(expected: "a setting name") }
-            _ = advance()
-            var words: [String] = []
-            while current.kind != .end { words.append(advance().text) }
-            return .setting(name: name, value: words.isEmpty ? nil : words.joined(separator: " "), span: nameToken.span)
-        case _ where Parser.shellOnlyWords.contains(word):
-            throw Diagnostic.usage("'\(word)' works in the interactive shell only", at: t.span)
-        default:
+        guard let spec = CommandCatalogue.spec(named: word) else {
             throw Diagnostic.usage("unknown command '\(t.text)'", at: t.span,
-                                   suggestion: nearestName(to: word, among: Parser.commandWords + Parser.shellOnlyWords))
+                                   suggestion: nearestName(to: word, among: CommandCatalogue.all.flatMap(\.words)))
         }
+        guard !spec.shellOnly, let parseClauses = spec.parseClauses else {
+            throw Diagnostic.usage("'\(word)' works in the interactive shell only", at: t.span)
+        }
+        _ = advance()
+        return (spec, try parseClauses(&self))
+    }
+
+    mutating func parseImport() throws -> Command {
+        let entity = try parseEntity()
+        try expect("from")
+        return .importData(entity, path: try parseString(what: "a file name in quotes"))
+    }
+
+    mutating func parseExport() throws -> Command {
+        let entity = try parseEntity()
+        var condition: Condition?
+        if accept("where") { condition = try parseCondition() }
+        try expect("to")
+        return .export(entity, condition, path: try parseString(what: "a file name in quotes"))
+    }
+
+    mutating func parseBackup() throws -> Command {
+        try expect("to")
+        return .backup(path: try parseString(what: "a directory name in quotes"))
+    }
+
+    mutating func parseHelp() throws -> Command {
+        var topic: [String] = []
+        while current.kind != .end { topic.append(advance().text) }
+        return .help(topic.isEmpty ? nil : topic.joined(separator: " "))
+    }
+
+    mutating func parseSet() throws -> Command {
+        let nameToken = current
+        guard let name = nameToken.keyword else { throw unexpected(expected: "a setting name") }
+        _ = advance()
+        var words: [String] = []
+        while current.kind != .end { words.append(advance().text) }
+        return .setting(name: name, value: words.isEmpty ? nil : words.joined(separator: " "), span: nameToken.span)
     }
 
     private mutating func parseEntity() throws -> EntityName {
@@ -145,7 +147,7 @@ public struct Parser {
         return FieldName(name, span: t.span)
     }
 
-    private mutating func parseFind() throws -> FindQuery {
+    mutating func parseFind() throws -> FindQuery {
         var q = FindQuery(entity: try parseEntity())
         if accept("where") { q.condition = try parseCondition() }
         if accept("sort") || accept("order") {
@@ -185,7 +187,7 @@ public struct Parser {
         return Int(n)
     }
 
-    private mutating func parseAggregate(_ function: AggregateFunction) throws -> AggregateQuery {
+    mutating func parseAggregate(_ function: AggregateFunction) throws -> AggregateQuery {
         var field: FieldName?
         if function != .count {
             field = try parseFieldName()
@@ -197,7 +199,7 @@ public struct Parser {
         return q
     }
 
-    private mutating func parseAdd() throws -> Command {
+    mutating func parseAdd() throws -> Command {
         let entity = try parseEntity()
         var assignments: [Assignment] = []
         repeat {
@@ -209,7 +211,7 @@ public struct Parser {
         return .add(entity, assignments)
     }
 
-    private mutating func parseUpdate() throws -> Command {
+    mutating func parseUpdate() throws -> Command {
         let target = try parseBulkTarget(verb: "update", rest: " set ...")
         try expect("set")
         var assignments: [Assignment] = []
@@ -221,7 +223,7 @@ public struct Parser {
         return .update(target.entity, target.condition, assignments)
     }
 
-    private mutating func parseDelete() throws -> Command {
+    mutating func parseDelete() throws -> Command {
         let target = try parseBulkTarget(verb: "delete", rest: "")
         return .delete(target.entity, target.condition)
     }
@@ -239,7 +241,7 @@ public struct Parser {
         return (entity, try parseCondition())
     }
 
-    private mutating func parseLog() throws -> Command {
+    mutating func parseLog() throws -> Command {
         guard accept("contact") else {
             if accept("purchase") {
                 let customer = try parseValue()
@@ -259,7 +261,7 @@ public struct Parser {
         return .logContact(customer: customer, channel: channel, note: note)
     }
 
-    private mutating func parseOpenTicket() throws -> Command {
+    mutating func parseOpenTicket() throws -> Command {
         try expect("ticket")
         let customer = try parseValue()
         let kind = try parseValue()
@@ -269,7 +271,7 @@ public struct Parser {
         return .openTicket(customer: customer, kind: kind, text: text, priority: priority)
     }
 
-    private mutating func parseShow() throws -> Command {
+    mutating func parseShow() throws -> Command {
         if accept("customer") || accept("customers") { return .showCustomer(try parseValue()) }
         if accept("fields") || accept("schema") {
             if current.kind == .end { return .showFields(nil) }

@@ -46,7 +46,8 @@ public final class Session {
         var outcome = CommandOutcome()
         let src = source ?? (firstLine == 1 ? text : String(repeating: "\n", count: firstLine - 1) + text)
         do {
-            let command = try Parser.parse(text, firstLine: firstLine, parameters: parameters)
+            let (spec, command) = try Parser.parseStatement(text, firstLine: firstLine, parameters: parameters)
+            try authorize(spec, command)
             try execute(command, text: text, source: src, into: &outcome)
         } catch let d as Diagnostic {
             outcome.status = d.kind == .usage ? .usageError : .runtimeError
@@ -110,6 +111,17 @@ public final class Session {
         case .setting(let name, let value, let span):
             try applySetting(name, value, span, into: &outcome)
         }
+    }
+
+    /// Refuses a command above the session's role before it reads or changes anything.
+    private func authorize(_ spec: CommandSpec, _ command: Command) throws {
+        let needed = spec.leastRole(for: command)
+        guard settings.role < needed else { return }
+        var what = spec.word
+        if case .setting(let name, _, _) = command, let setting = SettingCatalogue.spec(named: name) { what += " " + setting.name }
+        var notes: [String] = []
+        if let roleNote = spec.roleNote, what == spec.word { notes.append("\(spec.word) needs \(spec.leastRole.rawValue) \(roleNote)") }
+        throw Diagnostic(.runtime, "'\(what)' needs the \(needed.rawValue) role; this session is \(settings.role.rawValue)", notes: notes)
     }
 
     private func requireWriteAccess(_ command: Command) throws {
@@ -201,50 +213,20 @@ public final class Session {
     // MARK: Settings
 
     private func applySetting(_ name: String, _ value: String?, _ span: SourceSpan, into outcome: inout CommandOutcome) throws {
-        let v = value?.lowercased()
-        func onOff() throws -> Bool {
-            switch v {
-            case "on", "true", "yes", "1": return true
-            case "off", "false", "no", "0": return false
-            default: throw Diagnostic.usage("set \(name) takes on or off", at: span)
-            }
-        }
-        switch name {
-        case "show":
-            let rows: [[Value]] = [
-                [.string("format"), .string(settings.format.rawValue)],
-                [.string("dry-run"), .string(settings.dryRun ? "on" : "off")],
-                [.string("timer"), .string(settings.timer ? "on" : "off")],
-                [.string("pager"), .string(settings.pager ? "on" : "off")],
-                [.string("colour"), .string(settings.colour ? "on" : "off")],
-                [.string("now"), .string(pinnedNow.map { _ in clock.isoString(clock.now) } ?? "system clock")],
+        if name == "show" {
+            var rows: [[Value]] = SettingCatalogue.all.map { [.string($0.name), .string($0.current(self))] }
+            rows += [
                 [.string("timezone"), .string(clock.timeZone.identifier)],
                 [.string("user"), .string(settings.user)],
                 [.string("role"), .string(settings.role.rawValue)],
             ]
             emit(ResultSet(columns: ["setting", "value"], rows: rows), into: &outcome)
-        case "format":
-            guard let v, let f = OutputFormat(rawValue: v) else {
-                throw Diagnostic.usage("format is one of table, csv, json, jsonl", at: span)
-            }
-            settings.format = f
-        case "dry-run", "dryrun": settings.dryRun = try onOff()
-        case "timer": settings.timer = try onOff()
-        case "pager": settings.pager = try onOff()
-        case "colour", "color": settings.colour = try onOff()
-        case "now":
-            guard let value else { throw Diagnostic.usage("set now takes a date or a time, or 'off'", at: span) }
-            if v == "off" || v == "system" {
-                pinnedNow = nil
-            } else if let t = Clock.parseInstant(value, timeZone: clock.timeZone) {
-                pinnedNow = t
-                clock.now = t
-            } else {
-                throw Diagnostic.usage("'\(value)' is not a date or a time", at: span)
-            }
-        default:
-            throw Diagnostic.usage("unknown setting '\(name)'", at: span,
-                                   suggestion: nearestName(to: name, among: Settings.names))
+            return
         }
+        guard let setting = SettingCatalogue.spec(named: name) else {
+            throw Diagnostic.usage("unknown setting '\(name)'", at: span,
+                                   suggestion: nearestName(to: name, among: SettingCatalogue.acceptedNames))
+        }
+        try setting.apply(self, value, span)
     }
 }

@@ -14,14 +14,9 @@ public struct Settings {
 
     public init(user: String = Settings.osUser) { self.user = user }
 
-    /// What `set NAME VALUE` knows.
-    public static let names = ["format", "dry-run", "timer", "now", "pager", "colour"]
+    /// What `set NAME VALUE` knows (the catalogue's names, without aliases).
+    public static var names: [String] { SettingCatalogue.all.map(\.name) }
 
     /// Who is logged in: `$USER`, else the password database's name for our uid.
     public static var osUser: String { FileSystem.userName }
-}
-
-/// Who is at the keyboard; trainees and agents may do less than managers and admins.
-public enum Role: String, Sendable, CaseIterable {
-    case trainee, agent, manager, admin
 }

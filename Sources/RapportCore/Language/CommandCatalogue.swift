@@ -1,0 +1,182 @@
+/// What Tab offers after a command's word: one shape per kind of command, read by the
+/// completer. A new command whose clauses look like an existing one's reuses its shape.
+public enum CompletionShape: Sendable, Equatable {
+    /// Nothing after the word (save, check, the shell's own words).
+    case nothing
+    /// `ENTITY` then these clauses, each at most once and in this order.
+    case entityThenClauses([String])
+    /// `FIELD of ENTITY [where] [by]`; numeric fields only, or anything ordered.
+    case fieldOfEntity(numericOnly: Bool)
+    /// `ENTITY where ...` or `all ENTITY`, then `afterTarget` (`set` for update).
+    case changeTarget(afterTarget: [String])
+    /// `ENTITY from "FILE"`.
+    case importFrom
+    /// `ENTITY FIELD: VALUE, ...` with the singular entity names.
+    case newRecord
+    /// `contact ID via CHANNEL` or `purchase ID amount N PRODUCT`.
+    case logEntry
+    /// `ticket ID KIND "TEXT" priority P`.
+    case ticket
+    /// `customer ID`, `fields ENTITY`, `settings`.
+    case showWhat
+    /// `to "DIR"`.
+    case directoryAfterTo
+    /// A help topic.
+    case helpTopic
+    /// A setting's name, then its values.
+    case setting
+}
+
+/// One command: everything the parser's dispatch, the completer, help and the role check
+/// need to know of it. Its clauses are parsed by hand in `Parser`; `parseClauses` says which.
+public struct CommandSpec: Sendable {
+    /// The sections of help's overview, in order.
+    public enum Task: String, CaseIterable, Sendable {
+        case finding = "Finding customers"
+        case lookingAtOne = "Looking at one customer"
+        case changing = "Changing data"
+        case files = "Files"
+        case store = "The store"
+        case settings = "Settings"
+        case shell = "The shell"
+    }
+
+    public let word: String
+    /// Other words that run the same command; never offered by Tab.
+    public let aliases: [String]
+    /// The command's form as help's overview shows it; nil when another entry's covers it.
+    public let synopsis: String?
+    public let task: Task
+    /// The help page that explains it; `help WORD` leads there too.
+    public let helpTopic: String
+    /// The least role that may run it at all.
+    public let leastRole: Role
+    /// When the role needed depends on the clauses (`update` of one customer, `set now`),
+    /// what help says about it.
+    public let roleNote: String?
+    let roleForCommand: (@Sendable (Command) -> Role)?
+    /// Whether running it may change the store.
+    public let changesData: Bool
+    /// Handled by the interactive shell itself; elsewhere refused with a clear message.
+    public let shellOnly: Bool
+    let parseClauses: (@Sendable (inout Parser) throws -> Command)?
+    public let completion: CompletionShape
+
+    init(_ word: String, aliases: [String] = [], synopsis: String?, task: Task, help: String? = nil,
+         role: Role, roleNote: String? = nil, roleFor: (@Sendable (Command) -> Role)? = nil,
+         changesData: Bool = false, shellOnly: Bool = false, completion: CompletionShape,
+         parse: (@Sendable (inout Parser) throws -> Command)?) {
+        self.word = word
+        self.aliases = aliases
+        self.synopsis = synopsis
+        self.task = task
+        self.helpTopic = help ?? word
+        self.leastRole = role
+        self.roleNote = roleNote
+        self.roleForCommand = roleFor
+        self.changesData = changesData
+        self.shellOnly = shellOnly
+        self.completion = completion
+        self.parseClauses = parse
+    }
+
+    /// The word and its aliases.
+    public var words: [String] { [word] + aliases }
+
+    /// The least role that may run this particular command (never below `leastRole`).
+    public func leastRole(for command: Command) -> Role {
+        max(leastRole, roleForCommand?(command) ?? leastRole)
+    }
+}
+
+/// Every command Rapport knows, in the order help's overview shows them.
+public enum CommandCatalogue {
+    public static let all: [CommandSpec] = [
+        CommandSpec("find", aliases: ["list"],
+                    synopsis: "find ENTITY [where COND] [sort by FIELD [desc]] [limit N [offset M]] [show FIELD, ...]",
+                    task: .finding, role: .trainee,
+                    completion: .entityThenClauses(["where", "sort", "limit", "offset", "show"]),
+                    parse: { .find(try $0.parseFind()) }),
+        CommandSpec("count", synopsis: "count ENTITY [where COND] [by FIELD]", task: .finding, role: .trainee,
+                    completion: .entityThenClauses(["where", "by"]),
+                    parse: { .aggregate(try $0.parseAggregate(.count)) }),
+        CommandSpec("sum", synopsis: "sum|avg|min|max FIELD of ENTITY [where] [by]", task: .finding, help: "count",
+                    role: .trainee, completion: .fieldOfEntity(numericOnly: true),
+                    parse: { .aggregate(try $0.parseAggregate(.sum)) }),
+        CommandSpec("avg", synopsis: nil, task: .finding, help: "count", role: .trainee,
+                    completion: .fieldOfEntity(numericOnly: true),
+                    parse: { .aggregate(try $0.parseAggregate(.avg)) }),
+        CommandSpec("min", synopsis: nil, task: .finding, help: "count", role: .trainee,
+                    completion: .fieldOfEntity(numericOnly: false),
+                    parse: { .aggregate(try $0.parseAggregate(.min)) }),
+        CommandSpec("max", synopsis: nil, task: .finding, help: "count", role: .trainee,
+                    completion: .fieldOfEntity(numericOnly: false),
+                    parse: { .aggregate(try $0.parseAggregate(.max)) }),
+        CommandSpec("show", synopsis: "show customer ID: fields, latest contacts and purchases, open tickets; show fields",
+                    task: .lookingAtOne, role: .trainee, completion: .showWhat,
+                    parse: { try $0.parseShow() }),
+        CommandSpec("add", synopsis: "add ENTITY FIELD: VALUE, ...", task: .changing, role: .agent, changesData: true,
+                    completion: .newRecord, parse: { try $0.parseAdd() }),
+        CommandSpec("update", synopsis: "update ... set", task: .changing, role: .agent,
+                    roleNote: "for one customer by id (where id = ID); manager for any other update",
+                    roleFor: updateRole, changesData: true,
+                    completion: .changeTarget(afterTarget: ["set"]), parse: { try $0.parseUpdate() }),
+        CommandSpec("delete", synopsis: "delete ... where", task: .changing, role: .admin, changesData: true,
+                    completion: .changeTarget(afterTarget: []), parse: { try $0.parseDelete() }),
+        CommandSpec("log", synopsis: "log contact, log purchase", task: .changing, role: .agent, changesData: true,
+                    completion: .logEntry, parse: { try $0.parseLog() }),
+        CommandSpec("open", synopsis: "open ticket", task: .changing, role: .agent, changesData: true,
+                    completion: .ticket, parse: { try $0.parseOpenTicket() }),
+        CommandSpec("import", synopsis: #"import ENTITY from "FILE""#, task: .files, role: .admin, changesData: true,
+                    completion: .importFrom, parse: { try $0.parseImport() }),
+        CommandSpec("export", synopsis: #"export ENTITY [where COND] to "FILE""#, task: .files, role: .manager,
+                    completion: .entityThenClauses(["where", "to"]), parse: { try $0.parseExport() }),
+        CommandSpec("backup", synopsis: #"backup to "DIR""#, task: .files, role: .admin,
+                    completion: .directoryAfterTo, parse: { try $0.parseBackup() }),
+        CommandSpec("save", aliases: ["checkpoint"], synopsis: "save: write a snapshot now", task: .store, role: .manager,
+                    completion: .nothing, parse: { _ in .save }),
+        CommandSpec("check", synopsis: "check: verify the store's files", task: .store, role: .trainee,
+                    completion: .nothing, parse: { _ in .check }),
+        CommandSpec("set", synopsis: nil, task: .settings, help: "settings", role: .trainee,
+                    roleNote: "(set now: \(SettingCatalogue.spec(named: "now")!.leastRole.rawValue))",
+                    roleFor: settingRole, completion: .setting, parse: { try $0.parseSet() }),
+        CommandSpec("help", synopsis: "help [TOPIC]", task: .shell, role: .trainee,
+                    completion: .helpTopic, parse: { try $0.parseHelp() }),
+        CommandSpec("edit", synopsis: "edit opens $EDITOR", task: .shell, role: .trainee, shellOnly: true,
+                    completion: .nothing, parse: nil),
+        CommandSpec("history", synopsis: "history lists commands", task: .shell, role: .trainee, shellOnly: true,
+                    completion: .nothing, parse: nil),
+        CommandSpec("exit", aliases: ["quit"], synopsis: nil, task: .shell, help: "shell", role: .trainee,
+                    shellOnly: true, completion: .nothing, parse: nil),
+    ]
+
+    /// The entry for a command word or alias, in any case.
+    public static func spec(named word: String) -> CommandSpec? { byWord[word.lowercased()] }
+
+    /// Every word and alias that runs a command outside the shell.
+    public static var runnableWords: [String] { all.filter { !$0.shellOnly }.flatMap(\.words) }
+
+    private static let byWord: [String: CommandSpec] = {
+        var table: [String: CommandSpec] = [:]
+        for spec in all {
+            for word in spec.words {
+                precondition(table[word] == nil, "'\(word)' names two commands")
+                table[word] = spec
+            }
+        }
+        return table
+    }()
+
+    /// Changing one customer named by id is an agent's daily work; anything wider, a manager's.
+    private static func updateRole(_ command: Command) -> Role {
+        guard case .update(let entity, let condition?, _) = command, entity.entity == .customers,
+              case .compare(let field, .equal, let value) = condition, field.name.lowercased() == "id" else { return .manager }
+        if case .list = value.kind { return .manager }
+        return .agent
+    }
+
+    private static func settingRole(_ command: Command) -> Role {
+        guard case .setting(let name, _, _) = command, let spec = SettingCatalogue.spec(named: name) else { return .trainee }
+        return spec.leastRole
+    }
+}
