@@ -232,7 +232,7 @@ public enum Rapport {
     }
 
     static func describe(_ error: Error) -> String {
-        if let d = error as? Diagnostic { return d.rendered(source: nil) }
+        if let d = error as? Diagnostic { return DiagnosticFormatter().format(d, source: nil) }
         return "error: \(error)\n"
     }
 }

@@ -23,7 +23,7 @@ public struct ProfileCard {
         let customers = store.customers
         guard let row = customers.row(ofID: id) else {
             let known = customers.row(ofID: id.uppercased()) != nil ? id.uppercased() : nil
-            throw Diagnostic(.runtime, "no customer with id '\(id)'", at: literal.span, suggestion: known)
+            throw Diagnostic(.runtime, .customerNotFound, [id], at: literal.span, suggestion: known)
         }
         return (id, row)
     }

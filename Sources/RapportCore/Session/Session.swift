@@ -13,8 +13,17 @@ public struct CommandOutcome {
     /// For standard error: diagnostics, warnings, timings.
     public var messages = ""
     public var status: Status = .success
+    /// Which errors and warnings the command produced, in the order they were shown, so
+    /// that callers can ask which one happened without reading the wording.
+    public var diagnosticIDs: [DiagnosticID] = []
 
     public init() {}
+
+    /// Shows `diagnostic` on standard error and records its id.
+    mutating func report(_ diagnostic: Diagnostic, source: String?, colour: Bool) {
+        diagnosticIDs.append(diagnostic.id)
+        messages += DiagnosticFormatter(colour: colour).format(diagnostic, source: source)
+    }
 }
 
 /// Runs commands against an open database with the session's settings and clock.
@@ -52,7 +61,7 @@ public final class Session {
             try execute(command, text: text, source: src, into: &outcome)
         } catch let d as Diagnostic {
             outcome.status = d.kind == .usage ? .usageError : .runtimeError
-            outcome.messages += d.rendered(source: src, colour: settings.colour)
+            outcome.report(d, source: src, colour: settings.colour)
         } catch {
             outcome.status = .runtimeError
             outcome.messages += "error: \(error)\n"
@@ -70,11 +79,11 @@ public final class Session {
         switch command {
         case .find(let q):
             let checked = try Checker(schema: store[q.entity.entity].schema, clock: clock).check(q)
-            for w in checked.warnings { outcome.messages += w.rendered(source: source, colour: settings.colour) }
+            for w in checked.warnings { outcome.report(w, source: source, colour: settings.colour) }
             emit(QueryExecutor(table: store[checked.entity], clock: clock).find(checked), into: &outcome)
         case .aggregate(let q):
             let checked = try Checker(schema: store[q.entity.entity].schema, clock: clock).check(q)
-            for w in checked.warnings { outcome.messages += w.rendered(source: source, colour: settings.colour) }
+            for w in checked.warnings { outcome.report(w, source: source, colour: settings.colour) }
             emit(QueryExecutor(table: store[checked.entity], clock: clock).aggregate(checked), into: &outcome)
         case .add, .update, .delete, .logContact, .logPurchase, .openTicket, .importData:
             try requireWriteAccess(command)
@@ -106,7 +115,7 @@ public final class Session {
             outcome.output += report.description
             if !report.isSound { outcome.status = .runtimeError }
         case .backup(let path):
-            guard case .string(let target, _) = path.kind else { throw Diagnostic.usage("expected a directory name", at: path.span) }
+            guard case .string(let target, _) = path.kind else { throw Diagnostic.usage(.expectedDirectoryName, at: path.span) }
             note(try database.backup(to: target), into: &outcome)
         case .help(let topic):
             outcome.output += Help.text(topic: topic)
@@ -117,7 +126,7 @@ public final class Session {
 
     private func requireWriteAccess(_ command: Command) throws {
         if database.isReadOnly {
-            throw Diagnostic.runtime("the store is open read-only; changes are refused")
+            throw Diagnostic.runtime(.readOnlyChangesRefused)
         }
     }
 
@@ -183,9 +192,9 @@ public final class Session {
     // MARK: Export
 
     private func export(_ entity: Entity, _ condition: Condition?, _ path: Literal, into outcome: inout CommandOutcome) throws {
-        guard case .string(let file, _) = path.kind else { throw Diagnostic.usage("expected a file name", at: path.span) }
+        guard case .string(let file, _) = path.kind else { throw Diagnostic.usage(.expectedFileName, at: path.span) }
         guard let format = InterchangeFormat(path: file) else {
-            throw Diagnostic.usage("cannot tell the format of '\(file)': use .jsonl, .json or .csv", at: path.span)
+            throw Diagnostic.usage(.unknownFileFormat, file, at: path.span)
         }
         var q = FindQuery(entity: EntityName(entity: entity, span: path.span))
         q.condition = condition
@@ -196,7 +205,7 @@ public final class Session {
         do {
             try FileSystem.writeAtomically(Array(text.utf8), to: file, mode: 0o600)
         } catch {
-            throw Diagnostic.runtime("cannot write '\(file)': \(error)")
+            throw Diagnostic.runtime(.cannotWriteFile, file, "\(error)")
         }
         note("exported \(result.rows.count) \(result.rows.count == 1 ? entity.singular : entity.rawValue) to \(file)", into: &outcome)
     }
@@ -209,7 +218,7 @@ public final class Session {
             switch v {
             case "on", "true", "yes", "1": return true
             case "off", "false", "no", "0": return false
-            default: throw Diagnostic.usage("set \(name) takes on or off", at: span)
+            default: throw Diagnostic.usage(.settingNeedsOnOff, name, at: span)
             }
         }
         switch name {
@@ -228,7 +237,7 @@ public final class Session {
             emit(ResultSet(columns: ["setting", "value"], rows: rows), into: &outcome)
         case "format":
             guard let v, let f = OutputFormat(rawValue: v) else {
-                throw Diagnostic.usage("format is one of table, csv, json, jsonl", at: span)
+                throw Diagnostic.usage(.settingFormatChoices, at: span)
             }
             settings.format = f
         case "dry-run", "dryrun": settings.dryRun = try onOff()
@@ -236,17 +245,17 @@ public final class Session {
         case "pager": settings.pager = try onOff()
         case "colour", "color": settings.colour = try onOff()
         case "now":
-            guard let value else { throw Diagnostic.usage("set now takes a date or a time, or 'off'", at: span) }
+            guard let value else { throw Diagnostic.usage(.settingNowNeedsValue, at: span) }
             if v == "off" || v == "system" {
                 pinnedNow = nil
             } else if let t = Clock.parseInstant(value, timeZone: clock.timeZone) {
                 pinnedNow = t
                 clock.now = t
             } else {
-                throw Diagnostic.usage("'\(value)' is not a date or a time", at: span)
+                throw Diagnostic.usage(.notADateOrTime, value, at: span)
             }
         default:
-            throw Diagnostic.usage("unknown setting '\(name)'", at: span,
+            throw Diagnostic.usage(.unknownSetting, name, at: span,
                                    suggestion: nearestName(to: name, among: Settings.names))
         }
     }
