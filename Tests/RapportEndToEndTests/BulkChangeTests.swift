@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RapportTestSupport
 
 /// Changing every record takes an explicit `all`, and every update or delete says how
 /// many records it touched, also in a dry run.

@@ -1,6 +1,7 @@
 import Foundation
 import RapportCore
 import XCTest
+import RapportTestSupport
 
 /// Drives the real `rapport` binary through `help`: every example on every page runs on the
 /// demo store, queries among them find something, the overview fits a screen, and unknown

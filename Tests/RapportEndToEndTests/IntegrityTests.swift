@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RapportTestSupport
 
 /// Records and values that agree, through the real binary: one validation for import and
 /// `add`, every bad row reported, no record of a customer that does not exist.

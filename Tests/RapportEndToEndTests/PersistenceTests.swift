@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RapportTestSupport
 
 /// The store directory under damage: a torn journal tail, a corrupt snapshot, a
 /// damaged journal entry, read-only opening.

@@ -13,15 +13,16 @@ public struct CommandOutcome {
     /// For standard error: diagnostics, warnings, timings.
     public var messages = ""
     public var status: Status = .success
-    /// Which errors and warnings the command produced, in the order they were shown, so
-    /// that callers can ask which one happened without reading the wording.
-    public var diagnosticIDs: [DiagnosticID] = []
+    /// The errors and warnings the command produced, in the order they were shown, so
+    /// that callers can ask which one happened, and where, without reading the wording.
+    public var diagnostics: [Diagnostic] = []
+    public var diagnosticIDs: [DiagnosticID] { diagnostics.map(\.id) }
 
     public init() {}
 
     /// Shows `diagnostic` on standard error and records its id.
     mutating func report(_ diagnostic: Diagnostic, source: String?, colour: Bool) {
-        diagnosticIDs.append(diagnostic.id)
+        diagnostics.append(diagnostic)
         messages += DiagnosticFormatter(colour: colour).format(diagnostic, source: source)
     }
 }
