@@ -82,7 +82,7 @@ public enum Rapport {
             // For tests that compare answers with and without indexes.
             for e in Entity.allCases { database.store[e].indexesEnabled = false }
         }
-        for w in database.warnings { printError(w + "\n") }
+        for w in database.warnings { printError(DiagnosticFormatter().format(w, source: nil)) }
 
         var settings = Settings(user: options.user ?? Settings.osUser)
         settings.format = options.format

@@ -49,6 +49,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case journalDamaged
     case journalFromNewerVersion
     case journalNotMoved
+    case journalTailDropped
+    case journalTailIncomplete
     case limitOutOfRange
     case listNeedsHas
     case listNeedsHasAny
@@ -73,6 +75,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case sortByList
     case storeIsAFile
     case storeLocked
+    case storeNotWritable
     case storeReadOnly
     case textOperatorOnList
     case textOperatorOnType

@@ -67,6 +67,8 @@ public enum DiagnosticMessages {
         case .journalDamaged: Wording("the journal \(a[0]) is damaged at byte \(a[1]) (entry \(a[2])): \(a[3]); it was left untouched")
         case .journalFromNewerVersion: Wording("cannot open the store in \(a[0]): entry \(a[1]) of \(a[2]): \(a[3]); it was left untouched")
         case .journalNotMoved: Wording("the snapshot was saved, but the journal could not be moved to the audit log: \(a[0]); nothing is lost (the journal keeps its entries, and opening skips those the snapshot holds)")
+        case .journalTailDropped: Wording("dropped the last journal entry (\(a[0]), at byte \(a[1])) because \(a[2]): it was torn by a crash before it was acknowledged")
+        case .journalTailIncomplete: Wording("the last journal entry (\(a[0]), at byte \(a[1])) is incomplete: another process may be writing it; it was not read")
         case .limitOutOfRange: Wording("\(a[0]) must be between 0 and \(a[1])")
         case .listNeedsHas: Wording("'\(a[0])' is a list; use 'has'",
                            notes: ["for example: \(a[0]) has vip"])
@@ -94,6 +96,7 @@ public enum DiagnosticMessages {
         case .sortByList: Wording("cannot sort by the list field '\(a[0])'")
         case .storeIsAFile: Wording("\(a[0]) is a file, not a store directory")
         case .storeLocked: Wording("\(a[0])")
+        case .storeNotWritable: Wording("the store directory \(a[0]) is not writable (\(a[1])): opened read-only, changes will be refused")
         case .storeReadOnly: Wording("the store is open read-only")
         case .textOperatorOnList: Wording("'\(a[0])' works on text; '\(a[1])' is a list",
                            notes: ["use: \(a[1]) has VALUE"])

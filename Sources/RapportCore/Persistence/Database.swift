@@ -10,7 +10,7 @@ public final class Database {
     public let directory: String?
     public let isReadOnly: Bool
     /// Things said while opening: a dropped torn entry, for instance.
-    public private(set) var warnings: [String] = []
+    public private(set) var warnings: [Diagnostic] = []
     private var journal: AppendOnlyFile?
     private var lock: DirectoryLock?
     private var journalBytes = 0
@@ -46,10 +46,10 @@ public final class Database {
         // A directory we cannot write to (a read-only mount, a backup on a CD) still opens,
         // for reading; changes are then refused with a clear message.
         var readOnly = readOnly
-        var warnings: [String] = []
+        var warnings: [Diagnostic] = []
         if !readOnly, access(directory, W_OK) != 0 {
             readOnly = true
-            warnings.append("warning: the store directory \(directory) is not writable (\(String(cString: strerror(errno)))): opened read-only, changes will be refused")
+            warnings.append(Diagnostic(.warning, .storeNotWritable, [directory, String(cString: strerror(errno))]))
         }
         // A reader takes no directory lock: it sees the snapshot and the journal's complete entries.
         var lock: DirectoryLock?
@@ -71,7 +71,7 @@ public final class Database {
     }
 
     /// Reads the snapshot, then replays the journal's entries after it.
-    private static func load(directory: String, readOnly: Bool, lock: DirectoryLock?, warnings: [String]) throws -> Database {
+    private static func load(directory: String, readOnly: Bool, lock: DirectoryLock?, warnings: [Diagnostic]) throws -> Database {
         let snapshotPath = directory + "/" + snapshotFile
         var store = Store()
         var snapshotBytes = 0
@@ -118,11 +118,11 @@ public final class Database {
                              notes: [Database.newerNote])
         }
         if problem.isTornTail && isReadOnly {
-            warnings.append("warning: the last journal entry (\(problem.entry), at byte \(problem.offset)) is incomplete: another process may be writing it; it was not read")
+            warnings.append(Diagnostic(.warning, .journalTailIncomplete, [String(problem.entry), String(problem.offset)]))
             return
         }
         if problem.isTornTail {
-            warnings.append("warning: dropped the last journal entry (\(problem.entry), at byte \(problem.offset)) because \(problem.reason): it was torn by a crash before it was acknowledged")
+            warnings.append(Diagnostic(.warning, .journalTailDropped, [String(problem.entry), String(problem.offset), problem.reason]))
             do { try FileSystem.truncate(path, to: problem.offset) } catch {
                 throw Diagnostic.runtime(.cannotTruncateJournal, "\(error)")
             }
