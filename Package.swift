@@ -34,17 +34,24 @@ let package = Package(
             name: "rapport",
             dependencies: ["RapportShell"]
         ),
+        // What the test targets share: the binary runner, a temporary store, a record
+        // builder and assertDiagnostic. A library target, so that tests import it.
+        .target(
+            name: "RapportTestSupport",
+            dependencies: ["RapportCore"],
+            path: "Tests/RapportTestSupport"
+        ),
         .testTarget(
             name: "RapportCoreTests",
-            dependencies: ["RapportCore"]
+            dependencies: ["RapportCore", "RapportTestSupport"]
         ),
         .testTarget(
             name: "RapportShellTests",
-            dependencies: ["RapportShell"]
+            dependencies: ["RapportShell", "RapportTestSupport"]
         ),
         .testTarget(
             name: "RapportEndToEndTests",
-            dependencies: ["RapportCore"],
+            dependencies: ["RapportCore", "RapportTestSupport"],
             // Stores written by older versions, copied and opened by the tests.
             exclude: ["Fixtures"]
         ),

@@ -82,7 +82,7 @@ public enum Rapport {
             // For tests that compare answers with and without indexes.
             for e in Entity.allCases { database.store[e].indexesEnabled = false }
         }
-        for w in database.warnings { printError(w + "\n") }
+        for w in database.warnings { printError(DiagnosticFormatter().format(w, source: nil)) }
 
         var settings = Settings(user: options.user ?? Settings.osUser)
         settings.format = options.format
@@ -232,7 +232,7 @@ public enum Rapport {
     }
 
     static func describe(_ error: Error) -> String {
-        if let d = error as? Diagnostic { return d.rendered(source: nil) }
+        if let d = error as? Diagnostic { return DiagnosticFormatter().format(d, source: nil) }
         return "error: \(error)\n"
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RapportTestSupport
 
 /// The audit trail through the real binary: every journal and audit entry records the real
 /// time (a pinned clock cannot backdate it), the pinned clock beside it, user and role,

@@ -1,13 +1,15 @@
 import Foundation
 import XCTest
+import RapportTestSupport
 
 /// Changing every record takes an explicit `all`, and every update or delete says how
 /// many records it touched, also in a dry run.
 final class BulkChangeTests: XCTestCase {
-    var data: String!
+    var store: TemporaryStore!
+    var data: String { store.path }
 
     override func setUpWithError() throws {
-        data = NSTemporaryDirectory() + "rapport-bulk-\(UUID().uuidString)"
+        store = TemporaryStore("bulk")
         let r = rapport(["-c", #"add customer id: "C1", name: "王芳", city: 上海"#, "-c", #"add customer id: "C2", name: "李娜", city: 上海"#,
                          "-c", #"add customer id: "C3", name: "张伟", city: 北京"#,
                          "-c", "log contact C1 via phone", "-c", "log contact C2 via sms", "-c", "log purchase C1 amount 10",
@@ -16,12 +18,12 @@ final class BulkChangeTests: XCTestCase {
     }
 
     override func tearDown() {
-        try? FileManager.default.removeItem(atPath: data)
+        store = nil
     }
 
     @discardableResult
     func rapport(_ args: [String]) -> RapportRunner.Result {
-        RapportRunner.run(["--data", data, "--now", "2026-11-24", "--timezone", "UTC"] + args)
+        store.run(args)
     }
 
     func csv(_ command: String) -> String { rapport(["--format", "csv", "-c", command]).stdout }

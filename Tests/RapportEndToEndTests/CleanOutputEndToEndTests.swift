@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RapportTestSupport
 
 /// Real files in, clean output out, through the real binary.
 final class CleanOutputEndToEndTests: XCTestCase {

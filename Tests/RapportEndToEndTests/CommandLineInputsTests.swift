@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RapportTestSupport
 
 /// The command line through the real binary: inputs in the order typed, `--bail` across
 /// them, options anywhere, `--param` and `$NAME`, `#` comments, the hint for a command

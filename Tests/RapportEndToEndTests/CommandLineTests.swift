@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RapportTestSupport
 
 /// Drives the real `rapport` binary: -c, scripts, stdin, exit codes, error shapes,
 /// persistence across runs.

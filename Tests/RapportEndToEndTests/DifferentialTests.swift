@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RapportTestSupport
 
 /// Random customers and hundreds of random queries, each run by the real `rapport` binary
 /// and by sqlite3 on the same data; sqlite3 is the oracle and every answer must agree.

@@ -1,6 +1,7 @@
 import Foundation
 import RapportCore
 import XCTest
+import RapportTestSupport
 
 /// Stored formats evolve: a store written by an older Rapport opens and is brought
 /// forward; one written by a newer Rapport is refused and left exactly as it was.

@@ -1,6 +1,7 @@
 import Foundation
 import RapportCore
 import XCTest
+import RapportTestSupport
 
 /// Drives the real `rapport` binary through `help`: every example on every page runs on the
 /// demo store, queries among them find something, the overview fits a screen, and unknown
@@ -22,38 +23,11 @@ final class HelpTests: XCTestCase {
 
     // MARK: Running
 
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Run = RapportRunner.Result
 
     /// Runs rapport in `directory` (files written by examples land there), feeding `stdin`.
     func rapport(_ arguments: [String], stdin: String = "", in directory: URL? = nil) throws -> Run {
-        let dir = directory ?? work!
-        let input = dir.appendingPathComponent("stdin-\(UUID().uuidString)")
-        let output = dir.appendingPathComponent("stdout-\(UUID().uuidString)")
-        let errors = dir.appendingPathComponent("stderr-\(UUID().uuidString)")
-        try Data(stdin.utf8).write(to: input)
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        defer { for f in [input, output, errors] { try? FileManager.default.removeItem(at: f) } }
-        let process = Process()
-        process.executableURL = RapportRunner.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = dir
-        var env = ProcessInfo.processInfo.environment
-        env["NO_COLOR"] = "1"
-        process.environment = env
-        process.standardInput = try FileHandle(forReadingFrom: input)
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus,
-                   // CSV records end in CRLF; these tests read output by lines (as RapportRunner does).
-                   stdout: String(decoding: try Data(contentsOf: output), as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n"),
-                   stderr: String(decoding: try Data(contentsOf: errors), as: UTF8.self))
+        RapportRunner.run(arguments, stdin: stdin, directory: (directory ?? work!).path)
     }
 
     /// Runs commands from standard input with --echo and splits standard output into each

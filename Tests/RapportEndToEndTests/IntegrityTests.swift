@@ -1,30 +1,26 @@
 import Foundation
 import XCTest
+import RapportTestSupport
 
 /// Records and values that agree, through the real binary: one validation for import and
 /// `add`, every bad row reported, no record of a customer that does not exist.
 final class IntegrityTests: XCTestCase {
-    var data: String!
-    var files: [String] = []
+    var store: TemporaryStore!
 
     override func setUpWithError() throws {
-        data = NSTemporaryDirectory() + "rapport-integrity-\(UUID().uuidString)"
+        store = TemporaryStore("integrity")
     }
 
     override func tearDown() {
-        try? FileManager.default.removeItem(atPath: data)
-        for f in files { try? FileManager.default.removeItem(atPath: f) }
+        store = nil
     }
 
     func rapport(_ command: String, format: String = "table") -> RapportRunner.Result {
-        RapportRunner.run(["--now", "2026-11-24", "--timezone", "UTC", "--data", data, "--format", format, "-c", command])
+        store.run(["--format", format, "-c", command])
     }
 
     func file(_ name: String, _ text: String) throws -> String {
-        let path = data + "-" + name
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        files.append(path)
-        return path
+        try store.file(name, text)
     }
 
     func seedCustomers() throws {

@@ -1,22 +1,24 @@
 import Foundation
 import XCTest
+import RapportTestSupport
 
 /// The store directory under damage: a torn journal tail, a corrupt snapshot, a
 /// damaged journal entry, read-only opening.
 final class PersistenceTests: XCTestCase {
-    var data: String!
+    var store: TemporaryStore!
+    var data: String { store.path }
 
     override func setUp() {
-        data = NSTemporaryDirectory() + "rapport-persist-\(UUID().uuidString)"
+        store = TemporaryStore("persist")
     }
 
     override func tearDown() {
-        try? FileManager.default.removeItem(atPath: data)
+        store = nil
     }
 
     @discardableResult
     func rapport(_ args: [String]) -> RapportRunner.Result {
-        RapportRunner.run(["--data", data, "--now", "2026-11-24", "--timezone", "UTC"] + args)
+        store.run(args)
     }
 
     func count() -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RapportTestSupport
 
 /// Through the real binary: a word outside a vocabulary warns on standard error and the
 /// query still answers; `within` on a past event is a usage error.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RapportTestSupport
 
 /// Nothing lost, nothing half-done: crashes, disk faults, corruption, atomic commands,
 /// backups and hostile input, each against the real binary. docs/reliability.md maps

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RapportTestSupport
 
 /// `--role` limits what a session may run, by each command's least role in the catalogue;
 /// a refusal names the role needed, exits 1 and changes nothing, in `-c`, scripts and stdin.

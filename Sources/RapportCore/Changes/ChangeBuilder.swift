@@ -37,7 +37,7 @@ public struct ChangeBuilder {
         case .openTicket(let customer, let kind, let text, let priority):
             set.changes = try openTicket(customer, kind, text, priority)
         case .importData(let entity, let path):
-            guard case .string(let file, _) = path.kind else { throw Diagnostic.usage("expected a file name in quotes", at: path.span) }
+            guard case .string(let file, _) = path.kind else { throw Diagnostic.usage(.expectedQuotedFileName, at: path.span) }
             var importer = Importer(backend: backend, clock: clock)
             importer.isCancelled = isCancelled
             let imported = try importer.read(file: file, into: entity.entity, span: path.span)
@@ -57,7 +57,7 @@ public struct ChangeBuilder {
                 }
             } else {
                 let first = failure.problems[0]
-                throw Diagnostic(first.kind, first.message, at: ChangeBuilder.span(of: command))
+                throw Diagnostic(first.kind, first.id, first.arguments, at: ChangeBuilder.span(of: command))
             }
         }
         if let importProblems, !importProblems.isEmpty, case .importData(_, let path) = command, case .string(let file, _) = path.kind {
@@ -135,7 +135,7 @@ public struct ChangeBuilder {
     private func field(_ name: FieldName, in entity: Entity) throws -> Field {
         let schema = backend.schema(of: entity)
         guard let f = schema.field(named: name.name) else {
-            throw Diagnostic.usage("unknown field '\(name.name)'", at: name.span,
+            throw Diagnostic.usage(.unknownField, name.name, at: name.span,
                                    suggestion: nearestName(to: name.name, among: schema.fields.map(\.name)))
         }
         return f
@@ -147,7 +147,7 @@ public struct ChangeBuilder {
         for a in assignments {
             let f = try field(a.field, in: entity.entity)
             guard seen.insert(f.name).inserted else {
-                throw Diagnostic.usage("'\(f.name)' is given twice", at: a.field.span)
+                throw Diagnostic.usage(.fieldGivenTwice, f.name, at: a.field.span)
             }
             let v = try conversion.value(a.value, for: f, entity: entity.entity)
             if !v.isNull { after[f.name] = v }
@@ -156,7 +156,7 @@ public struct ChangeBuilder {
         if case .string(let given)? = after["id"] {
             if !backend.records(entity.entity, ids: [given], fields: []).isEmpty {
                 let span = assignments.first { $0.field.name.lowercased() == "id" }?.value.span
-                throw Diagnostic.runtime("\(entity.entity.singular) \(given) already exists", at: span)
+                throw Diagnostic.runtime(.recordExists, entity.entity.singular, given, at: span)
             }
             id = given
         } else {
@@ -180,9 +180,9 @@ public struct ChangeBuilder {
         var values: [(Field, Value)] = []
         for a in assignments {
             let f = try field(a.field, in: entity)
-            if f.name == "id" { throw Diagnostic.usage("ids cannot be changed", at: a.field.span) }
+            if f.name == "id" { throw Diagnostic.usage(.idUnchangeable, at: a.field.span) }
             if entity == .customers, !f.isCustom, let records = CustomerField.keptFromRecords[f.name] {
-                throw Diagnostic.usage("\(f.name) is kept from the customer's \(records); change the \(records) instead", at: a.field.span)
+                throw Diagnostic.usage(.derivedFieldReadOnly, f.name, records, at: a.field.span)
             }
             guard schema.position(of: f.name) != nil else { continue }
             values.append((f, try conversion.value(a.value, for: f, entity: entity)))
@@ -225,10 +225,10 @@ public struct ChangeBuilder {
         switch literal.kind {
         case .string(let s, _): id = s
         case .integer: id = literal.text
-        default: throw Diagnostic.usage("expected a customer id, found '\(literal.text)'", at: literal.span)
+        default: throw Diagnostic.usage(.expectedCustomerID, literal.text, at: literal.span)
         }
         guard let record = backend.records(.customers, ids: [id], fields: nil)[id] else {
-            throw Diagnostic.runtime("no customer with id '\(id)'", at: literal.span)
+            throw Diagnostic.runtime(.customerNotFound, id, at: literal.span)
         }
         return (id, record)
     }
@@ -237,13 +237,13 @@ public struct ChangeBuilder {
         switch literal.kind {
         case .string(let s, _): return s
         case .integer, .number, .date: return literal.text
-        default: throw Diagnostic.usage("expected \(what), found '\(literal.text)'", at: literal.span)
+        default: throw Diagnostic.usage(.expectedValue, what, literal.text, at: literal.span)
         }
     }
 
     private func word(_ literal: Literal, field: String, entity: Entity) throws -> String {
         guard case .string(let v) = try conversion.value(literal, for: Field(field, .string), entity: entity) else {
-            throw Diagnostic.usage("expected a \(field)", at: literal.span)
+            throw Diagnostic.usage(.expectedWord, field, at: literal.span)
         }
         return v
     }
@@ -267,11 +267,11 @@ public struct ChangeBuilder {
         switch amount.kind {
         case .integer(let i): value = Double(i)
         case .number(let d): value = d
-        default: throw Diagnostic.usage("expected an amount, found '\(amount.text)'", at: amount.span)
+        default: throw Diagnostic.usage(.expectedAmount, amount.text, at: amount.span)
         }
         let cents: Double
         do { cents = try RecordRules.amount(value) } catch let violation as RuleViolation {
-            throw Diagnostic.usage(violation.message, at: amount.span)
+            throw Diagnostic(.usage, violation.id, violation.arguments, at: amount.span, suggestion: violation.suggestion)
         }
         var purchase: [String: Value] = ["customer": .string(customerID), "date": .date(clock.today), "amount": .number(cents)]
         if let product { purchase["product"] = .string(try text(product, what: "a product name in quotes")) }

@@ -20,9 +20,12 @@ public struct CustomerRollup {
     public struct Problem: Sendable, Equatable {
         /// The change in the set that the problem is about.
         public var changeIndex: Int
-        public var message: String
+        public var id: DiagnosticID
+        public var arguments: [String]
         /// Runtime: the store lacks the customer. Usage: the change itself is out of range.
         public var kind: Diagnostic.Kind
+
+        public var message: String { DiagnosticMessages.wording(for: id, DiagnosticArguments(arguments)).message }
     }
 
     /// Every problem found, in the order of the changes.
@@ -80,11 +83,11 @@ public struct CustomerRollup {
         for (i, change) in set.changes.enumerated() where change.entity != .customers {
             if change.kind != .delete, let named = change.after[RecordField.customer] ?? (change.kind == .insert ? .null : nil) {
                 guard case .string(let id) = named else {
-                    problems.append(Problem(changeIndex: i, message: "a \(change.entity.singular) needs a customer", kind: .usage))
+                    problems.append(Problem(changeIndex: i, id: .customerRequired, arguments: [change.entity.singular], kind: .usage))
                     continue
                 }
                 guard exists(id) else {
-                    problems.append(Problem(changeIndex: i, message: "no customer with id '\(id)'", kind: .runtime))
+                    problems.append(Problem(changeIndex: i, id: .customerNotFound, arguments: [id], kind: .runtime))
                     continue
                 }
             }
@@ -189,14 +192,14 @@ public struct CustomerRollup {
                 let total = (spentCents.rounded() + Double(t.cents)) / 100
                 // An infinite total could not be written to the snapshot or read back.
                 guard total.isFinite, abs(total) < 1e300 else {
-                    problems.append(Problem(changeIndex: problemIndex, message: "the purchase takes totalSpent out of range", kind: .usage))
+                    problems.append(Problem(changeIndex: problemIndex, id: .derivedOutOfRange, arguments: ["totalSpent"], kind: .usage))
                     continue
                 }
                 after[CustomerField.totalSpent] = .number(total)
                 for (name, delta) in [(CustomerField.purchaseCount, t.count), (CustomerField.points, t.points)] where delta != 0 {
                     let (sum, overflow) = (current(name).integerValue ?? 0).addingReportingOverflow(delta)
                     guard !overflow else {
-                        problems.append(Problem(changeIndex: problemIndex, message: "the purchase takes \(name) out of range", kind: .usage))
+                        problems.append(Problem(changeIndex: problemIndex, id: .derivedOutOfRange, arguments: [name], kind: .usage))
                         continue
                     }
                     after[name] = .integer(sum)

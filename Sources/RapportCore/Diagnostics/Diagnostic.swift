@@ -13,7 +13,9 @@ public struct SourceSpan: Hashable, Sendable {
     public init(start: SourceLocation, length: Int) { self.start = start; self.length = length }
 }
 
-/// An error a user sees: what went wrong, where, and what they may have meant.
+/// An error or warning a user sees: which one (`id`), what it is about (`arguments`),
+/// where, and what they may have meant. The wording lives in `DiagnosticMessages`, the
+/// presentation (caret, colour) in `DiagnosticFormatter`.
 public struct Diagnostic: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable {
         /// The command is malformed or names unknown things: exit status 2.
@@ -25,27 +27,38 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
     }
 
     public var kind: Kind
-    public var message: String
+    public var id: DiagnosticID
+    /// What the message names (a field, a file, a value as written), in the order the
+    /// catalogue's wording for `id` uses them.
+    public var arguments: [String]
     public var span: SourceSpan?
     public var suggestion: String?
-    /// Further lines of explanation, printed under the caret.
-    public var notes: [String]
+    /// Lines that come from the data rather than from the wording (the rows an import
+    /// refused, advice shared with reports), shown after the catalogue's notes.
+    public var extraNotes: [String]
 
-    public init(_ kind: Kind, _ message: String, at span: SourceSpan? = nil, suggestion: String? = nil, notes: [String] = []) {
+    public init(_ kind: Kind, _ id: DiagnosticID, _ arguments: [String] = [], at span: SourceSpan? = nil,
+                suggestion: String? = nil, notes extraNotes: [String] = []) {
         self.kind = kind
-        self.message = message
+        self.id = id
+        self.arguments = arguments
         self.span = span
         self.suggestion = suggestion
-        self.notes = notes
+        self.extraNotes = extraNotes
     }
 
-    public static func usage(_ message: String, at span: SourceSpan? = nil, suggestion: String? = nil) -> Diagnostic {
-        Diagnostic(.usage, message, at: span, suggestion: suggestion)
+    public static func usage(_ id: DiagnosticID, _ arguments: String..., at span: SourceSpan? = nil, suggestion: String? = nil) -> Diagnostic {
+        Diagnostic(.usage, id, arguments, at: span, suggestion: suggestion)
     }
 
-    public static func runtime(_ message: String, at span: SourceSpan? = nil) -> Diagnostic {
-        Diagnostic(.runtime, message, at: span)
+    public static func runtime(_ id: DiagnosticID, _ arguments: String..., at span: SourceSpan? = nil) -> Diagnostic {
+        Diagnostic(.runtime, id, arguments, at: span)
     }
+
+    public var message: String { DiagnosticMessages.wording(for: id, DiagnosticArguments(arguments)).message }
+
+    /// Further lines of explanation, printed under the caret.
+    public var notes: [String] { DiagnosticMessages.wording(for: id, DiagnosticArguments(arguments)).notes + extraNotes }
 
     public var description: String { message }
 
@@ -55,56 +68,6 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
         d.span?.start.line += lines
         return d
     }
-
-    /// The full text for standard error:
-    ///
-    ///     error: unknown field 'lastcontct' at 1:22
-    ///       find customers where lastcontct > 90d
-    ///                            ^^^^^^^^^^
-    ///       did you mean 'lastContact'?
-    ///
-    /// `source` is the whole text the span's line numbers refer to.
-    public func rendered(source: String?, colour: Bool = false) -> String {
-        let isWarning = kind == .warning
-        let red = colour ? (isWarning ? "\u{1B}[1;35m" : "\u{1B}[1;31m") : "", reset = colour ? "\u{1B}[0m" : ""
-        // Messages may echo imported data or typed text: no raw control characters.
-        let cleaned = TerminalText.clean(message)
-        let shown = cleaned.count > 240 ? String(cleaned.prefix(240)) + "…" : cleaned
-        var out = "\(red)\(isWarning ? "warning" : "error"):\(reset) \(shown)"
-        if let span { out += " at \(span.start.line):\(span.start.column)" }
-        out += "\n"
-        if let span, let source {
-            let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
-            if span.start.line >= 1, span.start.line <= lines.count {
-                var line = String(lines[span.start.line - 1])
-                if line.hasSuffix("\r") { line.removeLast() }
-                line = TerminalText.clean(line)
-                var chars = Array(line)
-                var startIndex = min(max(span.start.column - 1, 0), chars.count)
-                var length = max(span.length, 1)
-                // A long line is cut to a window around the fault, marked with ellipses.
-                if chars.count > 160 {
-                    length = min(length, 60)
-                    let from = max(0, startIndex - 60), to = min(chars.count, startIndex + length + 60)
-                    chars = (from > 0 ? ["…"] : []) + chars[from..<to] + (to < chars.count ? ["…"] : [])
-                    startIndex = startIndex - from + (from > 0 ? 1 : 0)
-                    line = String(chars)
-                }
-                let prefixWidth = DisplayWidth.of(String(chars[..<startIndex]).replacingTabs())
-                let covered = chars[startIndex..<min(chars.count, startIndex + length)]
-                let caretWidth = max(1, DisplayWidth.of(String(covered)))
-                out += "  \(line.replacingTabs())\n"
-                out += "  " + String(repeating: " ", count: prefixWidth) + red + String(repeating: "^", count: caretWidth) + reset + "\n"
-            }
-        }
-        if let suggestion { out += "  did you mean '\(TerminalText.clean(suggestion))'?\n" }
-        for note in notes { out += "  \(TerminalText.clean(note))\n" }
-        return out
-    }
-}
-
-extension String {
-    fileprivate func replacingTabs() -> String { replacingOccurrences(of: "\t", with: " ") }
 }
 
 /// The known name nearest to `name`, when it is close enough to be a likely typo.

@@ -1,8 +1,17 @@
 /// A value a rule refuses, with what to tell the user.
 public struct RuleViolation: Error, Sendable {
-    public var message: String
+    public var id: DiagnosticID
+    public var arguments: [String]
     public var suggestion: String?
-    public var notes: [String] = []
+
+    init(_ id: DiagnosticID, _ arguments: String..., suggestion: String? = nil) {
+        self.id = id
+        self.arguments = arguments
+        self.suggestion = suggestion
+    }
+
+    public var message: String { DiagnosticMessages.wording(for: id, DiagnosticArguments(arguments)).message }
+    public var notes: [String] { DiagnosticMessages.wording(for: id, DiagnosticArguments(arguments)).notes }
 }
 
 /// What a stored value must be, whichever path it arrives by (add, update, log, import):
@@ -19,29 +28,28 @@ public enum RecordRules {
         case .null:
             return value
         case .number(let d):
-            guard d.isFinite else { throw RuleViolation(message: "\(field.name) must be a finite number") }
+            guard d.isFinite else { throw RuleViolation(.nonFiniteNumber, field.name) }
             if !field.isCustom, entity == .purchases, field.name == RecordField.amount { return .number(try amount(d)) }
             return value
         case .date(let day):
             guard day >= earliestDay, day <= latestDay else {
-                throw RuleViolation(message: "\(field.name) must be a date from 0001-01-01 to 9999-12-31")
+                throw RuleViolation(.dateOutOfRange, field.name)
             }
             return value
         case .instant(let t):
-            guard Clock.instantRange.contains(t) else { throw RuleViolation(message: "\(field.name) is out of range") }
+            guard Clock.instantRange.contains(t) else { throw RuleViolation(.instantOutOfRange, field.name) }
             return value
         case .integer(let i):
             if !field.isCustom, entity == .customers, field.name == CustomerField.satisfaction, !(1...5).contains(i) {
-                throw RuleViolation(message: "satisfaction is from 1 to 5, found \(i)")
+                throw RuleViolation(.satisfactionOutOfRange, String(i))
             }
             return value
         case .string(let text):
             guard !field.isCustom else { return value }
             if let vocabulary = Vocabulary.of(field.name, in: entity) {
                 guard let canonical = vocabulary.canonical(text) else {
-                    throw RuleViolation(message: "'\(text)' is not a \(field.name)",
-                                        suggestion: nearestName(to: text, among: vocabulary.words),
-                                        notes: ["\(field.name) is one of: \(vocabulary.words.joined(separator: ", "))"])
+                    throw RuleViolation(.notInVocabulary, text, field.name, vocabulary.words.joined(separator: ", "),
+                                        suggestion: nearestName(to: text, among: vocabulary.words))
                 }
                 return .string(canonical)
             }
@@ -57,20 +65,20 @@ public enum RecordRules {
     /// Ids are matched exactly, so a space or control character would make a record that
     /// no one can name.
     public static func checkID(_ text: String, what: String = "an id") throws {
-        if text.isEmpty { throw RuleViolation(message: "\(what) cannot be empty") }
+        if text.isEmpty { throw RuleViolation(.idEmpty, what) }
         if let first = text.unicodeScalars.first, let last = text.unicodeScalars.last,
            first.properties.isWhitespace || last.properties.isWhitespace {
-            throw RuleViolation(message: "\(what) cannot start or end with a space")
+            throw RuleViolation(.idPadded, what)
         }
         if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw RuleViolation(message: "\(what) cannot contain control characters")
+            throw RuleViolation(.idControlCharacters, what)
         }
     }
 
     /// A purchase amount in cents: above 0 and below `maximumAmount`.
     public static func amount(_ value: Double) throws -> Double {
         guard value.isFinite, value > 0, value < maximumAmount else {
-            throw RuleViolation(message: "the amount must be above 0 and below 1000000000000")
+            throw RuleViolation(.amountOutOfRange)
         }
         return (value * 100).rounded() / 100
     }

@@ -8,13 +8,13 @@ public struct ValueConversion {
     public func value(_ literal: Literal, for field: Field, entity: Entity) throws -> Value {
         let typed = try typedValue(literal, for: field)
         do { return try RecordRules.check(typed, for: field, in: entity) } catch let violation as RuleViolation {
-            throw Diagnostic(.usage, violation.message, at: literal.span, suggestion: violation.suggestion, notes: violation.notes)
+            throw Diagnostic(.usage, violation.id, violation.arguments, at: literal.span, suggestion: violation.suggestion)
         }
     }
 
     private func typedValue(_ literal: Literal, for field: Field) throws -> Value {
         func mismatch(_ expected: String) -> Diagnostic {
-            Diagnostic.usage("'\(field.name)' is a \(field.type.rawValue) field; expected \(expected), found '\(literal.text)'", at: literal.span)
+            Diagnostic.usage(.typeMismatch, field.name, field.type.rawValue, expected, literal.text, at: literal.span)
         }
         if case .null = literal.kind { return .null }
         switch field.type {

@@ -74,18 +74,18 @@ public struct Importer {
     /// and reports them all with `failure`), a file that cannot be read at all throws.
     public func read(file: String, into entity: Entity, span: SourceSpan? = nil) throws -> Result {
         guard let format = InterchangeFormat(path: file) else {
-            throw Diagnostic.usage("cannot tell the format of '\(file)': use .jsonl, .json or .csv", at: span)
+            throw Diagnostic.usage(.unknownFileFormat, file, at: span)
         }
         let bytes: [UInt8]
         do { bytes = try FileSystem.readFile(file) } catch {
-            throw Diagnostic.runtime("cannot read '\(file)': \(error)", at: span)
+            throw Diagnostic.runtime(.cannotReadFile, file, "\(error)", at: span)
         }
         do {
             return try readRows(bytes: bytes, format: format, into: entity)
         } catch let failure as ImportFailure {
             throw Importer.failure(file: file, failure.problems, span: span)
         } catch is Cancelled {
-            throw Diagnostic.runtime("import cancelled; nothing was imported")
+            throw Diagnostic.runtime(.importCancelled)
         }
     }
 
@@ -93,11 +93,11 @@ public struct Importer {
     public static func failure(file: String, _ problems: [Problem], span: SourceSpan?) -> Diagnostic {
         let sorted = problems.sorted { $0.line < $1.line }
         if sorted.count == 1 {
-            return Diagnostic(.runtime, "import failed: \(file) line \(sorted[0].line): \(sorted[0].message); nothing was imported", at: span)
+            return Diagnostic(.runtime, .importFailed, [file, String(sorted[0].line), sorted[0].message], at: span)
         }
         var notes = sorted.prefix(reportedProblems).map { "line \($0.line): \($0.message)" }
         if sorted.count > reportedProblems { notes.append("and \(sorted.count - reportedProblems) more") }
-        return Diagnostic(.runtime, "import failed: \(file): \(sorted.count) bad rows; nothing was imported", at: span, notes: notes)
+        return Diagnostic(.runtime, .importFailedRows, [file, String(sorted.count)], at: span, notes: notes)
     }
 
     struct ImportFailure: Error {

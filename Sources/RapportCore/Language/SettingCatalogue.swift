@@ -27,7 +27,7 @@ public enum SettingCatalogue {
                     help: "how results print (help formats); --format", leastRole: .trainee,
                     apply: { session, value, span in
                         guard let value, let format = OutputFormat(rawValue: value.lowercased()) else {
-                            throw Diagnostic.usage("format is one of table, csv, json, jsonl", at: span)
+                            throw Diagnostic.usage(.settingFormatChoices, at: span)
                         }
                         session.settings.format = format
                     },
@@ -40,7 +40,7 @@ public enum SettingCatalogue {
         SettingSpec(name: "now", aliases: [], valueSyntax: "DATE|off", values: ["off"], defaultValue: "system clock",
                     help: #"pin "today" for date maths; --now"#, leastRole: .manager,
                     apply: { session, value, span in
-                        guard let value else { throw Diagnostic.usage("set now takes a date or a time, or 'off'", at: span) }
+                        guard let value else { throw Diagnostic.usage(.settingNowNeedsValue, at: span) }
                         let word = value.lowercased()
                         if word == "off" || word == "system" {
                             session.pinnedNow = nil
@@ -48,7 +48,7 @@ public enum SettingCatalogue {
                             session.pinnedNow = instant
                             session.clock.now = instant
                         } else {
-                            throw Diagnostic.usage("'\(value)' is not a date or a time", at: span)
+                            throw Diagnostic.usage(.notADateOrTime, value, at: span)
                         }
                     },
                     current: { session in session.pinnedNow.map { _ in session.clock.isoString(session.clock.now) } ?? "system clock" }),
@@ -71,7 +71,7 @@ public enum SettingCatalogue {
                         switch value?.lowercased() {
                         case "on", "true", "yes", "1": session.settings[keyPath: flag] = true
                         case "off", "false", "no", "0": session.settings[keyPath: flag] = false
-                        default: throw Diagnostic.usage("set \(name) takes on or off", at: span)
+                        default: throw Diagnostic.usage(.settingNeedsOnOff, name, at: span)
                         }
                     },
                     current: { $0.settings[keyPath: flag] ? "on" : "off" })

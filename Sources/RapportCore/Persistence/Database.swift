@@ -10,7 +10,7 @@ public final class Database {
     public let directory: String?
     public let isReadOnly: Bool
     /// Things said while opening: a dropped torn entry, for instance.
-    public private(set) var warnings: [String] = []
+    public private(set) var warnings: [Diagnostic] = []
     private var journal: AppendOnlyFile?
     private var lock: DirectoryLock?
     private var journalBytes = 0
@@ -36,26 +36,26 @@ public final class Database {
     /// journal's entries after it.
     public static func open(directory: String, readOnly: Bool = false) throws -> Database {
         if !FileSystem.fileExists(directory) {
-            if readOnly { throw Diagnostic.runtime("no store at \(directory)") }
+            if readOnly { throw Diagnostic.runtime(.noStore, directory) }
             do { try FileSystem.createDirectory(directory, mode: 0o700) } catch {
-                throw Diagnostic.runtime("cannot create the store directory \(directory): \(error)")
+                throw Diagnostic.runtime(.cannotCreateStoreDirectory, directory, "\(error)")
             }
         } else if !FileSystem.isDirectory(directory) {
-            throw Diagnostic.runtime("\(directory) is a file, not a store directory")
+            throw Diagnostic.runtime(.storeIsAFile, directory)
         }
         // A directory we cannot write to (a read-only mount, a backup on a CD) still opens,
         // for reading; changes are then refused with a clear message.
         var readOnly = readOnly
-        var warnings: [String] = []
+        var warnings: [Diagnostic] = []
         if !readOnly, access(directory, W_OK) != 0 {
             readOnly = true
-            warnings.append("warning: the store directory \(directory) is not writable (\(String(cString: strerror(errno)))): opened read-only, changes will be refused")
+            warnings.append(Diagnostic(.warning, .storeNotWritable, [directory, String(cString: strerror(errno))]))
         }
         // A reader takes no directory lock: it sees the snapshot and the journal's complete entries.
         var lock: DirectoryLock?
         if !readOnly {
             do { lock = try DirectoryLock.acquire(directory: directory, exclusive: true) } catch {
-                throw Diagnostic.runtime("\(error)")
+                throw Diagnostic.runtime(.storeLocked, "\(error)")
             }
         }
         // A reader takes no directory lock, but holds the snapshot lock while it reads, so
@@ -71,7 +71,7 @@ public final class Database {
     }
 
     /// Reads the snapshot, then replays the journal's entries after it.
-    private static func load(directory: String, readOnly: Bool, lock: DirectoryLock?, warnings: [String]) throws -> Database {
+    private static func load(directory: String, readOnly: Bool, lock: DirectoryLock?, warnings: [Diagnostic]) throws -> Database {
         let snapshotPath = directory + "/" + snapshotFile
         var store = Store()
         var snapshotBytes = 0
@@ -82,13 +82,13 @@ public final class Database {
                     return try SnapshotCodec.read(buffer)
                 }
             } catch let e as NewerFormatError {
-                throw Diagnostic(.runtime, "cannot open the store in \(directory): \(snapshotFile) was \(e); it was left untouched",
+                throw Diagnostic(.runtime, .snapshotFromNewerVersion, [directory, snapshotFile, "\(e)"],
                                  notes: [newerNote])
             } catch let e as SnapshotError {
-                throw Diagnostic(.runtime, "the snapshot \(snapshotPath) is damaged: \(e.description); it was left untouched",
+                throw Diagnostic(.runtime, .snapshotDamaged, [snapshotPath, e.description],
                                  notes: [damageNote(directory)])
             } catch {
-                throw Diagnostic.runtime("cannot read \(snapshotPath): \(error)")
+                throw Diagnostic.runtime(.cannotReadStoreFile, snapshotPath, "\(error)")
             }
         }
         let db = Database(store: store, directory: directory, readOnly: readOnly)
@@ -98,7 +98,7 @@ public final class Database {
         try db.replayJournal()
         if !readOnly {
             do { db.journal = try AppendOnlyFile(path: directory + "/" + journalFile) } catch {
-                throw Diagnostic.runtime("cannot open the journal: \(error)")
+                throw Diagnostic.runtime(.cannotOpenJournal, "\(error)")
             }
         }
         return db
@@ -109,26 +109,26 @@ public final class Database {
         let path = directory + "/" + Database.journalFile
         guard FileSystem.fileExists(path) else { return }
         let bytes: [UInt8]
-        do { bytes = try FileSystem.readFile(path) } catch { throw Diagnostic.runtime("cannot read \(path): \(error)") }
+        do { bytes = try FileSystem.readFile(path) } catch { throw Diagnostic.runtime(.cannotReadStoreFile, path, "\(error)") }
         let replay = JournalReplay.run(bytes, into: store)
         journalBytes = replay.validBytes
         guard let problem = replay.problem else { return }
         if problem.isNewerFormat {
-            throw Diagnostic(.runtime, "cannot open the store in \(directory): entry \(problem.entry) of \(Database.journalFile): \(problem.reason); it was left untouched",
+            throw Diagnostic(.runtime, .journalFromNewerVersion, [directory, String(problem.entry), Database.journalFile, problem.reason],
                              notes: [Database.newerNote])
         }
         if problem.isTornTail && isReadOnly {
-            warnings.append("warning: the last journal entry (\(problem.entry), at byte \(problem.offset)) is incomplete: another process may be writing it; it was not read")
+            warnings.append(Diagnostic(.warning, .journalTailIncomplete, [String(problem.entry), String(problem.offset)]))
             return
         }
         if problem.isTornTail {
-            warnings.append("warning: dropped the last journal entry (\(problem.entry), at byte \(problem.offset)) because \(problem.reason): it was torn by a crash before it was acknowledged")
+            warnings.append(Diagnostic(.warning, .journalTailDropped, [String(problem.entry), String(problem.offset), problem.reason]))
             do { try FileSystem.truncate(path, to: problem.offset) } catch {
-                throw Diagnostic.runtime("cannot truncate the torn journal entry: \(error)")
+                throw Diagnostic.runtime(.cannotTruncateJournal, "\(error)")
             }
             return
         }
-        throw Diagnostic(.runtime, "the journal \(path) is damaged at byte \(problem.offset) (entry \(problem.entry)): \(problem.reason); it was left untouched",
+        throw Diagnostic(.runtime, .journalDamaged, [path, String(problem.offset), String(problem.entry), problem.reason],
                          notes: [Database.damageNote(directory)])
     }
 
@@ -145,7 +145,7 @@ public final class Database {
     /// metadata is set: the real time (a pinned clock cannot backdate it), the pinned
     /// clock beside it, the user and the role.
     public func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
-        guard !isReadOnly else { throw Diagnostic.runtime("the store is open read-only") }
+        guard !isReadOnly else { throw Diagnostic.runtime(.storeReadOnly) }
         set.sequence = store.sequence + 1
         set.at = Int64(Date().timeIntervalSince1970.rounded(.down))
         set.pinnedNow = author.pinnedNow
@@ -158,7 +158,7 @@ public final class Database {
                 return schema
             }
             do { try journal.append(bytes) } catch {
-                throw Diagnostic.runtime("the change was not saved: \(error); nothing changed")
+                throw Diagnostic.runtime(.changeNotSaved, "\(error)")
             }
             journalBytes += bytes.count
         }
@@ -183,7 +183,7 @@ public final class Database {
         } catch let d as Diagnostic {
             throw d
         } catch {
-            throw Diagnostic.runtime("the snapshot was not completed: \(error); the journal still holds every change")
+            throw Diagnostic.runtime(.snapshotIncomplete, "\(error)")
         }
         // A crash or failure from here on leaves journal entries the new snapshot already
         // holds: opening skips them by their sequence numbers.
@@ -197,8 +197,7 @@ public final class Database {
             try journal?.truncate(to: 0)
             journalBytes = 0
         } catch {
-            throw Diagnostic.runtime("the snapshot was saved, but the journal could not be moved to the audit log: \(error); "
-                                     + "nothing is lost (the journal keeps its entries, and opening skips those the snapshot holds)")
+            throw Diagnostic.runtime(.journalNotMoved, "\(error)")
         }
     }
 

@@ -89,10 +89,10 @@ extension Database {
     /// then the journal's entries up to the first bad one. The damaged files are moved,
     /// never deleted, into `damaged-TIME/` in the store; the report says what was dropped.
     public static func recover(directory: String, now: Date = Date()) throws -> MaintenanceReport {
-        guard FileSystem.fileExists(directory) else { throw Diagnostic.runtime("no store at \(directory)") }
+        guard FileSystem.fileExists(directory) else { throw Diagnostic.runtime(.noStore, directory) }
         let lock: DirectoryLock
         do { lock = try DirectoryLock.acquire(directory: directory, exclusive: true) } catch {
-            throw Diagnostic.runtime("\(error)")
+            throw Diagnostic.runtime(.storeLocked, "\(error)")
         }
         defer { lock.release() }
         SnapshotLock.create(directory: directory)
@@ -102,7 +102,7 @@ extension Database {
         let path = { (name: String) in directory + "/" + name }
         // Recovering drops what does not read: a file from a newer Rapport must stop it instead.
         func refuseNewer(_ name: String, _ reason: String) -> Diagnostic {
-            Diagnostic(.runtime, "cannot recover the store in \(directory): \(name) \(reason); nothing was changed", notes: [newerNote])
+            Diagnostic(.runtime, .recoverRefusedNewer, [directory, name, reason], notes: [newerNote])
         }
         func load(_ name: String) throws -> Store? {
             guard FileSystem.fileExists(path(name)) else { return nil }
@@ -177,15 +177,15 @@ extension Database {
     /// `rapport --data TARGET` opens the copy.
     public func backup(to target: String) throws -> String {
         if let directory, FileSystem.isSameFile(target, directory) {
-            throw Diagnostic.runtime("cannot back up a store into itself")
+            throw Diagnostic.runtime(.backupIntoItself)
         }
         if FileSystem.fileExists(target) {
             guard FileSystem.isDirectory(target) else {
-                throw Diagnostic.runtime("\(target) is a file: back up into a new or empty directory")
+                throw Diagnostic.runtime(.backupTargetIsFile, target)
             }
             let contents = (try? FileSystem.directoryEntries(target)) ?? []
             guard contents.isEmpty else {
-                throw Diagnostic.runtime("\(target) is not empty: back up into a new or empty directory")
+                throw Diagnostic.runtime(.backupTargetNotEmpty, target)
             }
         }
         do {
@@ -201,7 +201,7 @@ extension Database {
         } catch let d as Diagnostic {
             throw d
         } catch {
-            throw Diagnostic.runtime("the backup was not completed: \(error)")
+            throw Diagnostic.runtime(.backupIncomplete, "\(error)")
         }
         return "backed up \(store.customers.liveCount) customers (up to change \(store.sequence)) to \(target)"
     }

@@ -12,7 +12,7 @@ public struct Checker {
 
     public func resolve(_ name: FieldName) throws -> ResolvedField {
         guard let p = schema.position(of: name.name) else {
-            throw Diagnostic.usage("unknown field '\(name.name)'", at: name.span,
+            throw Diagnostic.usage(.unknownField, name.name, at: name.span,
                                    suggestion: nearestName(to: name.name, among: schema.fields.map(\.name)))
         }
         let f = schema.fields[p]
@@ -28,7 +28,7 @@ public struct Checker {
         for key in q.sort {
             let f = try resolve(key.field)
             if f.type == .list {
-                throw Diagnostic.usage("cannot sort by the list field '\(f.name)'", at: key.field.span)
+                throw Diagnostic.usage(.sortByList, f.name, at: key.field.span)
             }
             sort.append((f, key.descending))
         }
@@ -55,11 +55,11 @@ public struct Checker {
             switch q.function {
             case .sum, .avg:
                 guard f.type.isNumeric else {
-                    throw Diagnostic.usage("\(q.function.rawValue) needs a numeric field; '\(f.name)' is a \(f.type.rawValue)", at: name.span)
+                    throw Diagnostic.usage(.aggregateNeedsNumber, q.function.rawValue, f.name, f.type.rawValue, at: name.span)
                 }
             case .min, .max:
                 guard f.type != .list, f.type != .boolean else {
-                    throw Diagnostic.usage("\(q.function.rawValue) cannot take the \(f.type.rawValue) field '\(f.name)'", at: name.span)
+                    throw Diagnostic.usage(.aggregateRejectsType, q.function.rawValue, f.type.rawValue, f.name, at: name.span)
                 }
             case .count: break
             }
@@ -98,14 +98,13 @@ public struct Checker {
         case .isTrue(let name):
             let f = try resolve(name)
             guard f.type == .boolean else {
-                throw Diagnostic(.usage, "'\(f.name)' is a \(f.type.rawValue) field, not true or false; a condition on it needs an operator",
-                                 at: name.span, notes: ["for example: \(name.name) \(f.type == .list ? "has" : "=") VALUE"])
+                throw Diagnostic.usage(.fieldNeedsOperator, f.name, f.type.rawValue, name.name, f.type == .list ? "has" : "=", at: name.span)
             }
             return .compareKey(f, .equal, 1)
         case .compare(let name, let op, let value):
             let f = try resolve(name)
             if case .null = value.kind {
-                throw Diagnostic.usage("compare with null using 'is null' or 'is not null'", at: value.span)
+                throw Diagnostic.usage(.nullComparison, at: value.span)
             }
             switch f.type {
             case .string:
@@ -114,8 +113,7 @@ public struct Checker {
                 }
                 return .compareString(f, op, try string(value, for: f))
             case .list:
-                throw Diagnostic(.usage, "'\(f.name)' is a list; use 'has'", at: name.span,
-                                 notes: ["for example: \(f.name) has vip"])
+                throw Diagnostic.usage(.listNeedsHas, f.name, at: name.span)
             case .date, .instant:
                 if case .duration(let days) = value.kind { return ageComparison(f, op, days) }
                 if f.type == .instant, let day = dayValue(value) { return instantAgainstDay(f, op, day) }
@@ -128,7 +126,7 @@ public struct Checker {
             switch f.type {
             case .string: return .memberString(f, try values.map { try word($0, for: f, warnings: &warnings) }, negated: negated)
             case .list:
-                throw Diagnostic(.usage, "'\(f.name)' is a list; use 'has any'", at: name.span)
+                throw Diagnostic.usage(.listNeedsHasAny, f.name, at: name.span)
             default:
                 return .memberKey(f, try values.map { try key($0, for: f) }, negated: negated)
             }
@@ -136,7 +134,7 @@ public struct Checker {
             let f = try resolve(name)
             switch f.type {
             case .string: return .betweenString(f, try string(low, for: f), try string(high, for: f), negated: negated)
-            case .list: throw Diagnostic.usage("'\(f.name)' is a list; 'between' needs a single value", at: name.span)
+            case .list: throw Diagnostic.usage(.betweenOnList, f.name, at: name.span)
             case .date, .instant:
                 if case .duration(let a) = low.kind, case .duration(let b) = high.kind {
                     // An age between a and b days: the date lies between today-b and today-a.
@@ -155,17 +153,15 @@ public struct Checker {
             let f = try resolve(name)
             guard f.type == .string else {
                 if f.type == .list {
-                    throw Diagnostic(.usage, "'\(op.rawValue)' works on text; '\(f.name)' is a list", at: name.span,
-                                     notes: ["use: \(f.name) has VALUE"])
+                    throw Diagnostic.usage(.textOperatorOnList, op.rawValue, f.name, at: name.span)
                 }
-                throw Diagnostic.usage("'\(op.rawValue)' works on text; '\(f.name)' is a \(f.type.rawValue)", at: name.span)
+                throw Diagnostic.usage(.textOperatorOnType, op.rawValue, f.name, f.type.rawValue, at: name.span)
             }
             return .text(f, op, try string(value, for: f), negated: negated)
         case .has(let name, let mode, let values, let negated):
             let f = try resolve(name)
             guard f.type == .list else {
-                throw Diagnostic(.usage, "'has' works on lists; '\(f.name)' is a \(f.type.rawValue)", at: name.span,
-                                 notes: ["use: \(f.name) = VALUE"])
+                throw Diagnostic.usage(.hasOnNonList, f.name, f.type.rawValue, at: name.span)
             }
             return .has(f, mode, try values.map { try string($0, for: f) }, negated: negated)
         case .within(let name, let value, let keyword):
@@ -173,16 +169,14 @@ public struct Checker {
             if f.type.isTemporal, !schema.fields[f.position].isCustom, !Checker.allowsWithin(schema.fields[f.position], of: schema.entity) {
                 let duration: String
                 if case .duration = value.kind { duration = value.text } else { duration = "30d" }
-                throw Diagnostic(.usage, "'within' means a yearly anniversary, as for birthdays; '\(f.name)' does not recur each year",
-                                 at: keyword, suggestion: "\(name.name) <= \(duration)",
-                                 notes: ["\(name.name) <= \(duration) holds where it was at most \(duration) ago"])
+                throw Diagnostic.usage(.withinNeedsAnniversary, f.name, name.name, duration,
+                                       at: keyword, suggestion: "\(name.name) <= \(duration)")
             }
             guard f.type == .date else {
-                throw Diagnostic.usage("'within' works on dates; '\(f.name)' is a \(f.type.rawValue)", at: name.span)
+                throw Diagnostic.usage(.withinNeedsDate, f.name, f.type.rawValue, at: name.span)
             }
             guard case .duration(let days) = value.kind else {
-                throw Diagnostic(.usage, "'within' needs a duration, found '\(value.text)'", at: value.span,
-                                 notes: ["for example: \(f.name) within 7d"])
+                throw Diagnostic.usage(.withinNeedsDuration, value.text, f.name, at: value.span)
             }
             return .within(f, days: days)
         }
@@ -204,10 +198,8 @@ public struct Checker {
         let text = try string(v, for: f)
         guard !schema.fields[f.position].isCustom, let vocabulary = Vocabulary.of(f.name, in: schema.entity) else { return text }
         if let canonical = vocabulary.canonical(text) { return canonical }
-        var warning = Diagnostic(.warning, "'\(text)' is not a \(f.name)", at: v.span,
-                                 suggestion: nearestName(to: text, among: vocabulary.words))
-        warning.notes = ["\(f.name) is one of: \(vocabulary.words.joined(separator: ", "))"]
-        warnings.append(warning)
+        warnings.append(Diagnostic(.warning, .notInVocabulary, [text, f.name, vocabulary.words.joined(separator: ", ")], at: v.span,
+                                   suggestion: nearestName(to: text, among: vocabulary.words)))
         return text
     }
 
@@ -265,7 +257,7 @@ public struct Checker {
         case .boolean: expected = "true or false"
         case .string, .list: expected = "text"
         }
-        return Diagnostic.usage("'\(f.name)' is a \(f.type.rawValue) field; expected \(expected), found '\(v.text)'", at: v.span)
+        return Diagnostic.usage(.typeMismatch, f.name, f.type.rawValue, expected, v.text, at: v.span)
     }
 
     /// The comparison key of a value for a numeric, temporal or boolean field.

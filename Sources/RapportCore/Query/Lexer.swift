@@ -103,7 +103,7 @@ public struct Lexer {
             advance()
             return token(.symbol(c == "（" ? "(" : c == "）" ? ")" : ","))
         }
-        throw Diagnostic.usage("unexpected character '\(c)'", at: SourceSpan(start: start, length: 1))
+        throw Diagnostic.usage(.unexpectedCharacter, String(c), at: SourceSpan(start: start, length: 1))
     }
 
     static func isWordStart(_ c: Character) -> Bool { c == "_" || c.isLetter || (!c.isASCII && !c.isWhitespace && !c.isPunctuation && !c.isSymbol) }
@@ -125,16 +125,12 @@ public struct Lexer {
         let written = String(chars[startIndex..<index])
         let name = String(written.dropFirst())
         guard !name.isEmpty else {
-            throw Diagnostic(.usage, "'$' must be followed by a parameter name", at: span,
-                             notes: ["write $NAME for a value given with --param NAME=VALUE, or quote a literal \"$\""])
+            throw Diagnostic.usage(.parameterNameMissing, at: span)
         }
         guard let value = parameters[name] else {
             let known = parameters.keys.sorted()
-            let notes = known.isEmpty
-                ? ["no parameters are defined: give one with --param \(name)=VALUE"]
-                : ["the parameters are: " + known.map { "$" + $0 }.joined(separator: ", ")]
-            throw Diagnostic(.usage, "unknown parameter '\(written)'", at: span,
-                             suggestion: nearestName(to: name, among: known).map { "$" + $0 }, notes: notes)
+            throw Diagnostic.usage(.unknownParameter, written, name, known.map { "$" + $0 }.joined(separator: ", "), at: span,
+                                   suggestion: nearestName(to: name, among: known).map { "$" + $0 })
         }
         var kind = Token.Kind.string(value)
         if let tokens = try? Lexer.tokenize(value), tokens.count == 2, tokens[0].text == value {
@@ -171,7 +167,7 @@ public struct Lexer {
             s.append(c)
             advance()
         }
-        throw Diagnostic.usage("unterminated string", at: SourceSpan(start: start, length: 1),
+        throw Diagnostic.usage(.unterminatedString, at: SourceSpan(start: start, length: 1),
                                suggestion: nil)
     }
 
@@ -184,13 +180,13 @@ public struct Lexer {
             if c == "`" {
                 if current == "`" { advance(); name.append("`"); continue }
                 guard !name.isEmpty else {
-                    throw Diagnostic.usage("empty field name", at: SourceSpan(start: start, length: 2))
+                    throw Diagnostic.usage(.emptyFieldName, at: SourceSpan(start: start, length: 2))
                 }
                 return name
             }
             name.append(c)
         }
-        throw Diagnostic.usage("unterminated field name: a name that opens with ` closes with `", at: SourceSpan(start: start, length: 1))
+        throw Diagnostic.usage(.unterminatedFieldName, at: SourceSpan(start: start, length: 1))
     }
 
     private mutating func readNumeric(start: SourceLocation, startIndex: Int) throws -> Token {
@@ -203,7 +199,7 @@ public struct Lexer {
             while let c = current, c.isASCII, c.isNumber || c == "-" { advance() }
             let text = String(chars[startIndex..<index])
             guard let day = Day(iso: text) else {
-                throw Diagnostic.usage("'\(text)' is not a date (YYYY-MM-DD)", at: span())
+                throw Diagnostic.usage(.invalidDate, text, at: span())
             }
             return token(.date(day))
         }
@@ -239,8 +235,7 @@ public struct Lexer {
             default: perUnit = nil
             }
             guard let perUnit, let amount = Double(numberText) else {
-                throw Diagnostic(.usage, "unknown duration unit '\(unit)'", at: span(),
-                                 notes: ["durations are written 90d, 36h, 2w, 3mo or 1y"])
+                throw Diagnostic.usage(.unknownDurationUnit, unit, at: span())
             }
             return token(.duration(days: amount * perUnit))
         }
@@ -250,7 +245,7 @@ public struct Lexer {
         }
         if !isFraction, let i = Int64(numberText) { return token(.integer(i)) }
         guard let d = Double(numberText), d.isFinite else {
-            throw Diagnostic.usage("number '\(numberText)' is out of range", at: span())
+            throw Diagnostic.usage(.numberOutOfRange, numberText, at: span())
         }
         return token(.number(d))
     }

@@ -49,7 +49,7 @@ public struct Parser {
         let t = current
         var suggestion: String?
         if case .word(let w) = t.kind { suggestion = nearestName(to: w, among: candidates) }
-        return Diagnostic.usage("expected \(expected), found \(describe(t))", at: t.span, suggestion: suggestion)
+        return Diagnostic.usage(.expectedToken, expected, describe(t), at: t.span, suggestion: suggestion)
     }
 
     private mutating func expect(_ keyword: String) throws {
@@ -74,15 +74,15 @@ public struct Parser {
     mutating func parseStatement() throws -> (spec: CommandSpec, command: Command) {
         let t = current
         guard let word = t.keyword else {
-            if t.kind == .end { throw Diagnostic.usage("empty command", at: t.span) }
+            if t.kind == .end { throw Diagnostic.usage(.emptyCommand, at: t.span) }
             throw unexpected(expected: "a command such as find, count or help")
         }
         guard let spec = CommandCatalogue.spec(named: word) else {
-            throw Diagnostic.usage("unknown command '\(t.text)'", at: t.span,
+            throw Diagnostic.usage(.unknownCommand, t.text, at: t.span,
                                    suggestion: nearestName(to: word, among: CommandCatalogue.all.flatMap(\.words)))
         }
         guard !spec.shellOnly, let parseClauses = spec.parseClauses else {
-            throw Diagnostic.usage("'\(word)' works in the interactive shell only", at: t.span)
+            throw Diagnostic.usage(.shellOnlyCommand, word, at: t.span)
         }
         _ = advance()
         return (spec, try parseClauses(&self))
@@ -128,7 +128,7 @@ public struct Parser {
             var suggestion: String?
             if case .word(let w) = t.kind {
                 suggestion = nearestName(to: w, among: Entity.allCases.map(\.rawValue))
-                throw Diagnostic.usage("unknown entity '\(w)'", at: t.span, suggestion: suggestion)
+                throw Diagnostic.usage(.unknownEntity, w, at: t.span, suggestion: suggestion)
             }
             throw unexpected(expected: "customers, contacts, purchases or tickets")
         }
@@ -181,7 +181,7 @@ public struct Parser {
         let t = current
         guard case .integer(let n) = t.kind else { throw unexpected(expected: "a whole number after '\(what)'") }
         guard n >= 0, n <= Int64(Int32.max) else {
-            throw Diagnostic.usage("\(what) must be between 0 and \(Int32.max)", at: t.span)
+            throw Diagnostic.usage(.limitOutOfRange, what, String(Int32.max), at: t.span)
         }
         _ = advance()
         return Int(n)
@@ -235,8 +235,7 @@ public struct Parser {
         let entity = try parseEntity()
         guard accept("where") else {
             let name = entity.entity.rawValue
-            throw Diagnostic(.usage, "\(verb) needs a where condition, or all for every record", at: current.span,
-                             notes: ["to \(verb == "update" ? "change" : "delete") every record, say so: \(verb) all \(name)\(rest)"])
+            throw Diagnostic.usage(.conditionRequired, verb, name, rest, at: current.span)
         }
         return (entity, try parseCondition())
     }
@@ -302,8 +301,7 @@ public struct Parser {
     /// The depth of a node over a subtree `depth` deep, within the limit.
     private func deeper(_ depth: Int, at span: SourceSpan) throws -> Int {
         guard depth < Parser.maximumConditionDepth else {
-            throw Diagnostic(.usage, "condition is too long: at most \(Parser.maximumConditionDepth) conditions may be joined by and, or and not", at: span,
-                             notes: ["to match one of many values, use: FIELD in (V1, V2, ...)"])
+            throw Diagnostic.usage(.conditionTooLong, String(Parser.maximumConditionDepth), at: span)
         }
         return depth + 1
     }
@@ -335,7 +333,7 @@ public struct Parser {
             let op = advance()
             depth += 1
             defer { depth -= 1 }
-            guard depth < 200 else { throw Diagnostic.usage("condition is nested too deeply", at: current.span) }
+            guard depth < 200 else { throw Diagnostic.usage(.conditionTooDeep, at: current.span) }
             let inner = try parseNot()
             return (.not(inner.condition), try deeper(inner.depth, at: op.span))
         }
@@ -343,10 +341,10 @@ public struct Parser {
             let open = advance()
             depth += 1
             defer { depth -= 1 }
-            guard depth < 200 else { throw Diagnostic.usage("condition is nested too deeply", at: open.span) }
+            guard depth < 200 else { throw Diagnostic.usage(.conditionTooDeep, at: open.span) }
             let inner = try parseOr()
             guard acceptSymbol(")") else {
-                throw Diagnostic(.usage, "expected ')' to close the '(' at \(open.span.start.line):\(open.span.start.column), found \(describe(current))", at: current.span)
+                throw Diagnostic.usage(.unclosedParenthesis, "\(open.span.start.line):\(open.span.start.column)", describe(current), at: current.span)
             }
             return inner
         }
@@ -391,7 +389,7 @@ public struct Parser {
             let keyword = advance().span
             return .within(field, try parseValue(), keyword: keyword)
         default:
-            throw Diagnostic.usage("unknown operator '\(t.text)'", at: t.span,
+            throw Diagnostic.usage(.unknownOperator, t.text, at: t.span,
                                    suggestion: nearestName(to: word, among: Parser.operatorWords))
         }
     }

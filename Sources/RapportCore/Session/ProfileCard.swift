@@ -23,7 +23,7 @@ public struct ProfileCard {
         guard let record = backend.records(.customers, ids: [id], fields: nil)[id] else {
             let upper = id.uppercased()
             let known = backend.records(.customers, ids: [upper], fields: []).isEmpty ? nil : upper
-            throw Diagnostic(.runtime, "no customer with id '\(id)'", at: literal.span, suggestion: known)
+            throw Diagnostic(.runtime, .customerNotFound, [id], at: literal.span, suggestion: known)
         }
         return (id, record)
     }

@@ -13,8 +13,18 @@ public struct CommandOutcome {
     /// For standard error: diagnostics, warnings, timings.
     public var messages = ""
     public var status: Status = .success
+    /// The errors and warnings the command produced, in the order they were shown, so
+    /// that callers can ask which one happened, and where, without reading the wording.
+    public var diagnostics: [Diagnostic] = []
+    public var diagnosticIDs: [DiagnosticID] { diagnostics.map(\.id) }
 
     public init() {}
+
+    /// Shows `diagnostic` on standard error and records its id.
+    mutating func report(_ diagnostic: Diagnostic, source: String?, colour: Bool) {
+        diagnostics.append(diagnostic)
+        messages += DiagnosticFormatter(colour: colour).format(diagnostic, source: source)
+    }
 }
 
 /// Runs commands against a store, through its `Backend`, with the session's settings
@@ -51,7 +61,7 @@ public final class Session {
             try execute(command, text: text, source: src, into: &outcome)
         } catch let d as Diagnostic {
             outcome.status = d.kind == .usage ? .usageError : .runtimeError
-            outcome.messages += d.rendered(source: src, colour: settings.colour)
+            outcome.report(d, source: src, colour: settings.colour)
         } catch {
             outcome.status = .runtimeError
             outcome.messages += "error: \(error)\n"
@@ -69,11 +79,11 @@ public final class Session {
         switch command {
         case .find(let q):
             let checked = try Checker(schema: backend.schema(of: q.entity.entity), clock: clock).check(q)
-            for w in checked.warnings { outcome.messages += w.rendered(source: source, colour: settings.colour) }
+            for w in checked.warnings { outcome.report(w, source: source, colour: settings.colour) }
             emit(backend.find(checked, clock: clock), into: &outcome)
         case .aggregate(let q):
             let checked = try Checker(schema: backend.schema(of: q.entity.entity), clock: clock).check(q)
-            for w in checked.warnings { outcome.messages += w.rendered(source: source, colour: settings.colour) }
+            for w in checked.warnings { outcome.report(w, source: source, colour: settings.colour) }
             emit(backend.aggregate(checked, clock: clock), into: &outcome)
         case .add, .update, .delete, .logContact, .logPurchase, .openTicket, .importData:
             try requireWriteAccess(command)
@@ -104,7 +114,7 @@ public final class Session {
             outcome.output += report.description
             if !report.isSound { outcome.status = .runtimeError }
         case .backup(let path):
-            guard case .string(let target, _) = path.kind else { throw Diagnostic.usage("expected a directory name", at: path.span) }
+            guard case .string(let target, _) = path.kind else { throw Diagnostic.usage(.expectedDirectoryName, at: path.span) }
             note(try backend.backup(to: target), into: &outcome)
         case .help(let topic):
             outcome.output += Help.text(topic: topic)
@@ -121,12 +131,12 @@ public final class Session {
         if case .setting(let name, _, _) = command, let setting = SettingCatalogue.spec(named: name) { what += " " + setting.name }
         var notes: [String] = []
         if let roleNote = spec.roleNote, what == spec.word { notes.append("\(spec.word) needs \(spec.leastRole.rawValue) \(roleNote)") }
-        throw Diagnostic(.runtime, "'\(what)' needs the \(needed.rawValue) role; this session is \(settings.role.rawValue)", notes: notes)
+        throw Diagnostic(.runtime, .roleRequired, [what, needed.rawValue, settings.role.rawValue], notes: notes)
     }
 
     private func requireWriteAccess(_ command: Command) throws {
         if backend.isReadOnly {
-            throw Diagnostic.runtime("the store is open read-only; changes are refused")
+            throw Diagnostic.runtime(.readOnlyChangesRefused)
         }
     }
 
@@ -192,9 +202,9 @@ public final class Session {
     // MARK: Export
 
     private func export(_ entity: Entity, _ condition: Condition?, _ path: Literal, into outcome: inout CommandOutcome) throws {
-        guard case .string(let file, _) = path.kind else { throw Diagnostic.usage("expected a file name", at: path.span) }
+        guard case .string(let file, _) = path.kind else { throw Diagnostic.usage(.expectedFileName, at: path.span) }
         guard let format = InterchangeFormat(path: file) else {
-            throw Diagnostic.usage("cannot tell the format of '\(file)': use .jsonl, .json or .csv", at: path.span)
+            throw Diagnostic.usage(.unknownFileFormat, file, at: path.span)
         }
         var q = FindQuery(entity: EntityName(entity: entity, span: path.span))
         q.condition = condition
@@ -205,7 +215,7 @@ public final class Session {
         do {
             try FileSystem.writeAtomically(Array(text.utf8), to: file, mode: 0o600)
         } catch {
-            throw Diagnostic.runtime("cannot write '\(file)': \(error)")
+            throw Diagnostic.runtime(.cannotWriteFile, file, "\(error)")
         }
         note("exported \(result.rows.count) \(result.rows.count == 1 ? entity.singular : entity.rawValue) to \(file)", into: &outcome)
     }
@@ -224,7 +234,7 @@ public final class Session {
             return
         }
         guard let setting = SettingCatalogue.spec(named: name) else {
-            throw Diagnostic.usage("unknown setting '\(name)'", at: span,
+            throw Diagnostic.usage(.unknownSetting, name, at: span,
                                    suggestion: nearestName(to: name, among: SettingCatalogue.acceptedNames))
         }
         try setting.apply(self, value, span)

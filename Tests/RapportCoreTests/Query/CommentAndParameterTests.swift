@@ -88,7 +88,7 @@ final class CommentAndParameterTests: XCTestCase {
         XCTAssertThrowsError(try Lexer.tokenize("find customers where tier = $TEIR", parameters: ["TIER": "gold", "CITY": "x"])) { error in
             let d = error as! Diagnostic
             XCTAssertEqual(d.kind, .usage)
-            XCTAssertEqual(d.rendered(source: "find customers where tier = $TEIR"), """
+            XCTAssertEqual(DiagnosticFormatter().format(d, source: "find customers where tier = $TEIR"), """
             error: unknown parameter '$TEIR' at 1:29
               find customers where tier = $TEIR
                                           ^^^^^

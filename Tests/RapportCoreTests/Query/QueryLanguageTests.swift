@@ -74,7 +74,7 @@ final class CheckerTests: XCTestCase {
         guard case .find(let q) = try Parser.parse(text) else { return XCTFail() }
         XCTAssertThrowsError(try Checker(schema: EntitySchema(entity: .customers), clock: QueryFixtures.clock).check(q)) { error in
             let d = error as! Diagnostic
-            XCTAssertEqual(d.rendered(source: text), """
+            XCTAssertEqual(DiagnosticFormatter().format(d, source: text), """
             error: unknown field 'lastcontct' at 1:22
               find customers where lastcontct > 90d
                                    ^^^^^^^^^^

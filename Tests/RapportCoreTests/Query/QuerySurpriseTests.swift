@@ -13,7 +13,7 @@ final class VocabularyInQueryTests: XCTestCase {
         let text = "find customers where tier = goldd"
         let checked = try checkedFind(text)
         XCTAssertEqual(checked.warnings.count, 1)
-        XCTAssertEqual(checked.warnings[0].rendered(source: text), """
+        XCTAssertEqual(DiagnosticFormatter().format(checked.warnings[0], source: text), """
             warning: 'goldd' is not a tier at 1:29
               find customers where tier = goldd
                                           ^^^^^

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RapportTestSupport
 
 /// The real binary in a real terminal: a tmux session on a private server, typed into
 /// with `send-keys` and read with `capture-pane`, as a person would use it.

@@ -1,19 +1,19 @@
 import Foundation
 
 /// Runs the built `rapport` binary and collects what it printed.
-enum RapportRunner {
-    struct Result {
-        var status: Int32
+public enum RapportRunner {
+    public struct Result: Sendable {
+        public var status: Int32
         /// Standard output with CSV's CRLF record ends read as LF: most tests read CSV
         /// output line by line, and Swift's `split(separator: "\n")` does not split a
         /// CRLF (one Character). Tests of the bytes themselves read `rawStdout`.
-        var stdout: String
-        var stderr: String
-        var rawStdout: String
+        public var stdout: String
+        public var stderr: String
+        public var rawStdout: String
     }
 
     /// The binary: $RAPPORT_BIN, else `rapport` beside the test bundle (.build/<triple>/debug).
-    static let binary: URL = {
+    public static let binary: URL = {
         if let path = ProcessInfo.processInfo.environment["RAPPORT_BIN"] { return URL(fileURLWithPath: path) }
         var dir = Bundle.main.bundleURL
         for _ in 0..<4 {
@@ -26,7 +26,7 @@ enum RapportRunner {
     }()
 
     /// `directory`: the working directory to run in (relative paths start there).
-    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
+    public static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
                     directory: String? = nil) -> Result {
         let process = Process()
         process.executableURL = binary

@@ -1,0 +1,137 @@
+/// Every message a user can see from a diagnostic, by id: the one place for the wording.
+/// One case per `DiagnosticID`, alphabetical; `a[n]` is the diagnostic's n-th argument.
+/// A switch without a default, so an id without wording does not compile.
+public enum DiagnosticMessages {
+    public struct Wording: Sendable, Equatable {
+        public var message: String
+        /// Explanation under the caret.
+        public var notes: [String]
+
+        init(_ message: String, notes: [String] = []) {
+            self.message = message
+            self.notes = notes
+        }
+    }
+
+    public static func wording(for id: DiagnosticID, _ a: DiagnosticArguments) -> Wording {
+        switch id {
+        case .aggregateNeedsNumber: Wording("\(a[0]) needs a numeric field; '\(a[1])' is a \(a[2])")
+        case .aggregateRejectsType: Wording("\(a[0]) cannot take the \(a[1]) field '\(a[2])'")
+        case .amountOutOfRange: Wording("the amount must be above 0 and below 1000000000000")
+        case .backupIncomplete: Wording("the backup was not completed: \(a[0])")
+        case .backupIntoItself: Wording("cannot back up a store into itself")
+        case .backupTargetIsFile: Wording("\(a[0]) is a file: back up into a new or empty directory")
+        case .backupTargetNotEmpty: Wording("\(a[0]) is not empty: back up into a new or empty directory")
+        case .betweenOnList: Wording("'\(a[0])' is a list; 'between' needs a single value")
+        case .cannotCreateStoreDirectory: Wording("cannot create the store directory \(a[0]): \(a[1])")
+        case .cannotOpenJournal: Wording("cannot open the journal: \(a[0])")
+        case .cannotReadFile: Wording("cannot read '\(a[0])': \(a[1])")
+        case .cannotReadStoreFile: Wording("cannot read \(a[0]): \(a[1])")
+        case .cannotTruncateJournal: Wording("cannot truncate the torn journal entry: \(a[0])")
+        case .cannotWriteFile: Wording("cannot write '\(a[0])': \(a[1])")
+        case .changeNotSaved: Wording("the change was not saved: \(a[0]); nothing changed")
+        case .conditionRequired: Wording("\(a[0]) needs a where condition, or all for every record",
+                           notes: ["to \(a[0] == "update" ? "change" : "delete") every record, say so: \(a[0]) all \(a[1])\(a[2])"])
+        case .conditionTooDeep: Wording("condition is nested too deeply")
+        case .conditionTooLong: Wording("condition is too long: at most \(a[0]) conditions may be joined by and, or and not",
+                           notes: ["to match one of many values, use: FIELD in (V1, V2, ...)"])
+        case .customerNotFound: Wording("no customer with id '\(a[0])'")
+        case .customerRequired: Wording("a \(a[0]) needs a customer")
+        case .dateOutOfRange: Wording("\(a[0]) must be a date from 0001-01-01 to 9999-12-31")
+        case .derivedFieldReadOnly: Wording("\(a[0]) is kept from the customer's \(a[1]); change the \(a[1]) instead")
+        case .derivedOutOfRange: Wording("the purchase takes \(a[0]) out of range")
+        case .emptyCommand: Wording("empty command")
+        case .emptyFieldName: Wording("empty field name")
+        case .expectedAmount: Wording("expected an amount, found '\(a[0])'")
+        case .expectedCustomerID: Wording("expected a customer id, found '\(a[0])'")
+        case .expectedDirectoryName: Wording("expected a directory name")
+        case .expectedFileName: Wording("expected a file name")
+        case .expectedQuotedFileName: Wording("expected a file name in quotes")
+        case .expectedToken: Wording("expected \(a[0]), found \(a[1])")
+        case .expectedValue: Wording("expected \(a[0]), found '\(a[1])'")
+        case .expectedWord: Wording("expected a \(a[0])")
+        case .fieldGivenTwice: Wording("'\(a[0])' is given twice")
+        case .fieldNeedsOperator: Wording("'\(a[0])' is a \(a[1]) field, not true or false; a condition on it needs an operator",
+                           notes: ["for example: \(a[2]) \(a[3]) VALUE"])
+        case .hasOnNonList: Wording("'has' works on lists; '\(a[0])' is a \(a[1])",
+                           notes: ["use: \(a[0]) = VALUE"])
+        case .idControlCharacters: Wording("\(a[0]) cannot contain control characters")
+        case .idEmpty: Wording("\(a[0]) cannot be empty")
+        case .idPadded: Wording("\(a[0]) cannot start or end with a space")
+        case .idUnchangeable: Wording("ids cannot be changed")
+        case .importCancelled: Wording("import cancelled; nothing was imported")
+        case .importFailed: Wording("import failed: \(a[0]) line \(a[1]): \(a[2]); nothing was imported")
+        case .importFailedRows: Wording("import failed: \(a[0]): \(a[1]) bad rows; nothing was imported")
+        case .instantOutOfRange: Wording("\(a[0]) is out of range")
+        case .invalidDate: Wording("'\(a[0])' is not a date (YYYY-MM-DD)")
+        case .journalDamaged: Wording("the journal \(a[0]) is damaged at byte \(a[1]) (entry \(a[2])): \(a[3]); it was left untouched")
+        case .journalFromNewerVersion: Wording("cannot open the store in \(a[0]): entry \(a[1]) of \(a[2]): \(a[3]); it was left untouched")
+        case .journalNotMoved: Wording("the snapshot was saved, but the journal could not be moved to the audit log: \(a[0]); nothing is lost (the journal keeps its entries, and opening skips those the snapshot holds)")
+        case .journalTailDropped: Wording("dropped the last journal entry (\(a[0]), at byte \(a[1])) because \(a[2]): it was torn by a crash before it was acknowledged")
+        case .journalTailIncomplete: Wording("the last journal entry (\(a[0]), at byte \(a[1])) is incomplete: another process may be writing it; it was not read")
+        case .limitOutOfRange: Wording("\(a[0]) must be between 0 and \(a[1])")
+        case .listNeedsHas: Wording("'\(a[0])' is a list; use 'has'",
+                           notes: ["for example: \(a[0]) has vip"])
+        case .listNeedsHasAny: Wording("'\(a[0])' is a list; use 'has any'")
+        case .nonFiniteNumber: Wording("\(a[0]) must be a finite number")
+        case .noStore: Wording("no store at \(a[0])")
+        case .notADateOrTime: Wording("'\(a[0])' is not a date or a time")
+        case .notInVocabulary: Wording("'\(a[0])' is not a \(a[1])",
+                           notes: ["\(a[1]) is one of: \(a[2])"])
+        case .nullComparison: Wording("compare with null using 'is null' or 'is not null'")
+        case .numberOutOfRange: Wording("number '\(a[0])' is out of range")
+        case .parameterNameMissing: Wording("'$' must be followed by a parameter name",
+                           notes: ["write $NAME for a value given with --param NAME=VALUE, or quote a literal \"$\""])
+        case .readOnlyChangesRefused: Wording("the store is open read-only; changes are refused")
+        case .recordExists: Wording("\(a[0]) \(a[1]) already exists")
+        case .recoverRefusedNewer: Wording("cannot recover the store in \(a[0]): \(a[1]) \(a[2]); nothing was changed")
+        case .roleRequired: Wording("'\(a[0])' needs the \(a[1]) role; this session is \(a[2])")
+        case .satisfactionOutOfRange: Wording("satisfaction is from 1 to 5, found \(a[0])")
+        case .settingFormatChoices: Wording("format is one of table, csv, json, jsonl")
+        case .settingNeedsOnOff: Wording("set \(a[0]) takes on or off")
+        case .settingNowNeedsValue: Wording("set now takes a date or a time, or 'off'")
+        case .shellOnlyCommand: Wording("'\(a[0])' works in the interactive shell only")
+        case .snapshotDamaged: Wording("the snapshot \(a[0]) is damaged: \(a[1]); it was left untouched")
+        case .snapshotFromNewerVersion: Wording("cannot open the store in \(a[0]): \(a[1]) was \(a[2]); it was left untouched")
+        case .snapshotIncomplete: Wording("the snapshot was not completed: \(a[0]); the journal still holds every change")
+        case .sortByList: Wording("cannot sort by the list field '\(a[0])'")
+        case .storeIsAFile: Wording("\(a[0]) is a file, not a store directory")
+        case .storeLocked: Wording("\(a[0])")
+        case .storeNotWritable: Wording("the store directory \(a[0]) is not writable (\(a[1])): opened read-only, changes will be refused")
+        case .storeReadOnly: Wording("the store is open read-only")
+        case .textOperatorOnList: Wording("'\(a[0])' works on text; '\(a[1])' is a list",
+                           notes: ["use: \(a[1]) has VALUE"])
+        case .textOperatorOnType: Wording("'\(a[0])' works on text; '\(a[1])' is a \(a[2])")
+        case .typeMismatch: Wording("'\(a[0])' is a \(a[1]) field; expected \(a[2]), found '\(a[3])'")
+        case .unclosedParenthesis: Wording("expected ')' to close the '(' at \(a[0]), found \(a[1])")
+        case .unexpectedCharacter: Wording("unexpected character '\(a[0])'")
+        case .unknownCommand: Wording("unknown command '\(a[0])'")
+        case .unknownDurationUnit: Wording("unknown duration unit '\(a[0])'",
+                           notes: ["durations are written 90d, 36h, 2w, 3mo or 1y"])
+        case .unknownEntity: Wording("unknown entity '\(a[0])'")
+        case .unknownField: Wording("unknown field '\(a[0])'")
+        case .unknownFileFormat: Wording("cannot tell the format of '\(a[0])': use .jsonl, .json or .csv")
+        case .unknownOperator: Wording("unknown operator '\(a[0])'")
+        case .unknownParameter: Wording("unknown parameter '\(a[0])'",
+                           notes: [a[2].isEmpty ? "no parameters are defined: give one with --param \(a[1])=VALUE" : "the parameters are: \(a[2])"])
+        case .unknownSetting: Wording("unknown setting '\(a[0])'")
+        case .unterminatedFieldName: Wording("unterminated field name: a name that opens with ` closes with `")
+        case .unterminatedString: Wording("unterminated string")
+        case .withinNeedsAnniversary: Wording("'within' means a yearly anniversary, as for birthdays; '\(a[0])' does not recur each year",
+                           notes: ["\(a[1]) <= \(a[2]) holds where it was at most \(a[2]) ago"])
+        case .withinNeedsDate: Wording("'within' works on dates; '\(a[0])' is a \(a[1])")
+        case .withinNeedsDuration: Wording("'within' needs a duration, found '\(a[0])'",
+                           notes: ["for example: \(a[1]) within 7d"])
+        }
+    }
+}
+
+/// A diagnostic's arguments, read by position; a missing one reads as empty rather than
+/// trapping, since a message must never crash the program that reports it.
+public struct DiagnosticArguments: Sendable {
+    let values: [String]
+
+    public init(_ values: [String]) { self.values = values }
+
+    public subscript(index: Int) -> String { index < values.count ? values[index] : "" }
+}
