@@ -154,4 +154,23 @@ final class PeriodGroupingTests: XCTestCase {
         XCTAssertEqual(refusal("count customers by month(birthday")?.message, "expected ')', found end of command")
         XCTAssertEqual(refusal("count customers by month(birthday) limit 3")?.kind, .usage)
     }
+
+    func testCompletionOffersPeriodsAfterByAndDateFieldsInside() {
+        let store = QueryFixtures.store()
+        store.customers.addField(Field("renewalDate", .date))
+        let completer = Completer(backend: InMemoryBackend(store: store))
+        func candidates(_ line: String) -> [String] { completer.complete(line).candidates }
+        let afterBy = candidates("count customers by ")
+        XCTAssertTrue(afterBy.contains("tier"))
+        for period in ["month", "quarter", "year", "week", "weekday"] { XCTAssertTrue(afterBy.contains(period), period) }
+        XCTAssertEqual(candidates("count customers by we"), ["week", "weekday"])
+        XCTAssertEqual(candidates("count customers by mo"), ["month"])
+        let inside = candidates("count customers by month(")
+        XCTAssertTrue(inside.contains("lastContact"))
+        XCTAssertTrue(inside.contains("renewalDate"), "custom date fields too")
+        XCTAssertFalse(inside.contains("tier"), "only dates and instants")
+        XCTAssertEqual(candidates("count tickets by WEEK(op"), ["openedAt"])
+        XCTAssertEqual(candidates("sum points of customers group by quarter(lastC"), ["lastContact"])
+        XCTAssertEqual(candidates("count customers by month(lastContact) "), [])
+    }
 }
