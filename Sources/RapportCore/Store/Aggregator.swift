@@ -57,47 +57,60 @@ extension QueryExecutor {
         return ResultSet(columns: [by.name, q.valueColumn], rows: groups.map { [$0.key, fold(q, $0.rows)] })
     }
 
-    /// Groups by the period a date or instant falls in, in the clock's zone. Each row's
-    /// period is an integer computed from its day number; only group labels are formatted.
+    /// Groups by the period a date or instant falls in, in the clock's zone. Rows are
+    /// counted per day number in an array; only each occupied day's period is computed,
+    /// and only group labels are formatted.
     private func aggregate(_ q: CheckedAggregate, _ rows: [Int32], by: ResolvedField, period: Period) -> ResultSet {
-        var byKey: [Int: [Int32]] = [:]
-        var counts: [Int: Int] = [:]
-        var nulls: [Int32] = []
-        var nullCount = 0
-        let countOnly = q.function == .count && q.field == nil
-        func add(_ key: Int, _ r: Int32) {
-            if countOnly { counts[key, default: 0] += 1 } else { byKey[key, default: []].append(r) }
-        }
+        let null = NullSentinel.date
+        var dayOfRow = [Int32](repeating: null, count: rows.count)
         switch table.columns[by.position] {
         case .date(let c):
-            for r in rows {
-                let d = c.values[Int(r)]
-                if d == NullSentinel.date {
-                    if countOnly { nullCount += 1 } else { nulls.append(r) }
-                } else {
-                    add(period.key(ofDay: d), r)
-                }
-            }
+            for (i, r) in rows.enumerated() { dayOfRow[i] = c.values[Int(r)] }
         case .instant(let c):
             var localDays = LocalDays(clock: clock)
-            for r in rows {
+            for (i, r) in rows.enumerated() {
                 let t = c.values[Int(r)]
-                if t == NullSentinel.instant {
-                    if countOnly { nullCount += 1 } else { nulls.append(r) }
-                } else {
-                    add(period.key(ofDay: localDays.day(of: t)), r)
-                }
+                if t != NullSentinel.instant { dayOfRow[i] = localDays.day(of: t) }
             }
         default:
             preconditionFailure("the checker lets only dates and instants be grouped by period")
         }
+        var first = Int32.max, last = Int32.min
+        for d in dayOfRow where d != null { first = min(first, d); last = max(last, d) }
+        // Stored days lie in 0001..9999, so the span is at most a few million.
+        let span = first <= last ? Int(last - first) + 1 : 0
+        var countOfDay = [Int](repeating: 0, count: span)
+        var nullCount = 0
+        for d in dayOfRow {
+            if d == null { nullCount += 1 } else { countOfDay[Int(d - first)] += 1 }
+        }
+        var keyOfDay = [Int](repeating: 0, count: span)
+        var keys = Set<Int>()
+        for i in 0..<span where countOfDay[i] > 0 {
+            keyOfDay[i] = period.key(ofDay: first + Int32(i))
+            keys.insert(keyOfDay[i])
+        }
+        let ordered = keys.sorted()
+        let groupOfKey = Dictionary(uniqueKeysWithValues: ordered.enumerated().map { ($1, $0) })
+        var groupOfDay = [Int](repeating: 0, count: span)
+        for i in 0..<span where countOfDay[i] > 0 { groupOfDay[i] = groupOfKey[keyOfDay[i]]! }
+
         let columns = [q.groupColumn!, q.valueColumn]
-        if countOnly {
-            var result = counts.keys.sorted().map { [Value.string(period.label(ofKey: $0)), .integer(Int64(counts[$0]!))] }
+        let labels = ordered.map { Value.string(period.label(ofKey: $0)) }
+        if q.function == .count && q.field == nil {
+            var counts = [Int](repeating: 0, count: ordered.count)
+            for i in 0..<span { counts[groupOfDay[i]] += countOfDay[i] }
+            var result = ordered.indices.map { [labels[$0], Value.integer(Int64(counts[$0]))] }
             if nullCount > 0 { result.append([.null, .integer(Int64(nullCount))]) }
             return ResultSet(columns: columns, rows: result)
         }
-        var result = byKey.keys.sorted().map { [Value.string(period.label(ofKey: $0)), fold(q, byKey[$0]!)] }
+        var rowsOfGroup = [[Int32]](repeating: [], count: ordered.count)
+        var nulls: [Int32] = []
+        for (i, r) in rows.enumerated() {
+            let d = dayOfRow[i]
+            if d == null { nulls.append(r) } else { rowsOfGroup[groupOfDay[Int(d - first)]].append(r) }
+        }
+        var result = ordered.indices.map { [labels[$0], fold(q, rowsOfGroup[$0])] }
         if !nulls.isEmpty { result.append([.null, fold(q, nulls)]) }
         return ResultSet(columns: columns, rows: result)
     }
