@@ -291,11 +291,11 @@ enum QueryGenerator {
                                       sql: "SELECT count(*) FROM customers" + whereSQL,
                                       shape: .aggregate(columns: [.number]))
             }
-            let group = r.pick(CustomerFields.groupable)
+            let group = Group.random(&r)
             return GeneratedQuery(
-                rapport: "count customers" + whereRapport + " by " + group,
-                sql: "SELECT \(group), count(*) FROM customers\(whereSQL) GROUP BY \(group) ORDER BY \(group) IS NULL, \(group)",
-                shape: .aggregate(columns: [CustomerFields.kind(group), .number]))
+                rapport: "count customers" + whereRapport + " by " + group.rapport,
+                sql: "SELECT \(group.sql), count(*) FROM customers\(whereSQL) GROUP BY 1 ORDER BY \(group.order)",
+                shape: .aggregate(columns: [group.kind, .number]))
         default:
             let function = r.pick(["sum", "avg", "min", "max"])
             let field: String
@@ -311,12 +311,47 @@ enum QueryGenerator {
                                       sql: "SELECT \(aggregate) FROM customers" + whereSQL,
                                       shape: .aggregate(columns: [kind]))
             }
-            let group = r.pick(CustomerFields.groupable)
+            let group = Group.random(&r)
             return GeneratedQuery(
-                rapport: "\(function) \(field) of customers\(whereRapport) by \(group)",
-                sql: "SELECT \(group), \(aggregate) FROM customers\(whereSQL) GROUP BY \(group) ORDER BY \(group) IS NULL, \(group)",
-                shape: .aggregate(columns: [CustomerFields.kind(group), kind]))
+                rapport: "\(function) \(field) of customers\(whereRapport) by \(group.rapport)",
+                sql: "SELECT \(group.sql), \(aggregate) FROM customers\(whereSQL) GROUP BY 1 ORDER BY \(group.order)",
+                shape: .aggregate(columns: [group.kind, kind]))
         }
+    }
+}
+
+/// The `by` of an aggregate: a field, or a period of a date field, with its SQL.
+struct Group {
+    var rapport: String
+    var sql: String
+    var order: String
+    var kind: ColumnKind
+
+    static func random(_ r: inout SeededRandom) -> Group {
+        guard r.chance(0.4) else {
+            let field = r.pick(CustomerFields.groupable)
+            return Group(rapport: field, sql: field, order: "\(field) IS NULL, \(field)", kind: CustomerFields.kind(field))
+        }
+        let field = r.pick(CustomerFields.dates)
+        let period = r.pick(["month", "quarter", "year", "week", "weekday"])
+        // Written in any case; the column is named in lower case.
+        let written = r.chance(0.2) ? period.uppercased() : period
+        // The ISO week's Thursday decides its year: SQLite 3.40 has no %V or %G.
+        let thursday = "date(\(field), '-3 days', 'weekday 4')"
+        let sql: String
+        var sortKey: String?
+        switch period {
+        case "month": sql = "strftime('%Y-%m', \(field))"
+        case "quarter": sql = "strftime('%Y', \(field)) || '-Q' || ((CAST(strftime('%m', \(field)) AS INTEGER) + 2) / 3)"
+        case "year": sql = "strftime('%Y', \(field))"
+        case "week": sql = "strftime('%Y', \(thursday)) || '-W' || printf('%02d', (strftime('%j', \(thursday)) - 1) / 7 + 1)"
+        default:
+            sql = "CASE strftime('%w', \(field)) WHEN '1' THEN 'Mon' WHEN '2' THEN 'Tue' WHEN '3' THEN 'Wed' WHEN '4' THEN 'Thu' "
+                + "WHEN '5' THEN 'Fri' WHEN '6' THEN 'Sat' WHEN '0' THEN 'Sun' END"
+            // Monday first, as Rapport orders weekdays.
+            sortKey = "(CAST(strftime('%w', min(\(field))) AS INTEGER) + 6) % 7"
+        }
+        return Group(rapport: "\(written)(\(field))", sql: sql, order: "(\(sql)) IS NULL, \(sortKey ?? "(" + sql + ")")", kind: .text)
     }
 }
 
@@ -646,6 +681,9 @@ enum RapportAnswers {
         let words = query.split(separator: " ").map(String.init)
         let group = words.firstIndex(of: "by").flatMap { i in
             words[i - 1] == "sort" ? nil : (i + 1 < words.count ? words[i + 1] : nil)
+        }.map { by in
+            // `by WEEK(createdAt)` names its column `week(createdAt)`.
+            by.firstIndex(of: "(").map { by[..<$0].lowercased() + by[$0...] } ?? by
         }
         if words[0] == "find" { return ["id"] }
         let value = words[0] == "count" ? "count" : "\(words[0])(\(words[1]))"

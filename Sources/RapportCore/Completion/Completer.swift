@@ -213,7 +213,7 @@ public struct Completer {
 
     // MARK: Where the cursor is
 
-    enum FieldFilter { case all, numeric, ordered, sortable, settable }
+    enum FieldFilter { case all, numeric, ordered, temporal, sortable, settable }
     enum FileKind { case data, any, directory }
 
     /// Where candidates come from.
@@ -376,7 +376,7 @@ public struct Completer {
             case "limit", "offset":
                 step = k < p.count ? .next(k + 1, extra: []) : .more([])
             case "show": step = show(p, from: k, entity: e)
-            case "by": step = k < p.count ? .next(k + 1, extra: []) : .more([.fields(e, .all, exclude: [])])
+            case "by": step = groupKey(p, from: k, entity: e)
             case "set": step = assignments(p, from: k, entity: e, separator: "=", filter: .settable)
             case "to": step = k < p.count ? .next(k + 1, extra: []) : .more([.files(.any)])
             default: step = .fail
@@ -389,6 +389,15 @@ public struct Completer {
                 extra = more
             }
         }
+    }
+
+    /// `FIELD` or `PERIOD(FIELD)` after `by`; inside the parentheses, date and instant fields.
+    private func groupKey(_ p: [Piece], from k: Int, entity e: Entity) -> Step {
+        if k >= p.count { return .more([.fields(e, .all, exclude: []), .keywords(Period.allCases.map(\.rawValue))]) }
+        guard k + 1 < p.count, p[k + 1].isSymbol("(") else { return .next(k + 1, extra: []) }
+        if k + 2 >= p.count { return .more([.fields(e, .temporal, exclude: [])]) }
+        if k + 3 >= p.count { return .more([]) }
+        return p[k + 3].isSymbol(")") ? .next(k + 4, extra: []) : .fail
     }
 
     private enum ValueUse { case equality, compare, text, within, betweenLow, betweenHigh }
@@ -762,6 +771,7 @@ extension Completer.FieldFilter {
         case .all: return true
         case .numeric: return f.type.isNumeric
         case .ordered: return f.type.isNumeric || f.type.isTemporal
+        case .temporal: return f.type.isTemporal
         case .sortable: return f.type != .list
         case .settable: return f.name != "id" || f.isCustom
         }

@@ -187,7 +187,8 @@ public enum Help {
         sum|avg|min|max FIELD of ENTITY [where COND] [by FIELD]
         Without by: one row (count, sum(FIELD), ...). With by: one row per value of FIELD, ordered
         by that value, the group of missing values last. Missing values are skipped, as in SQL;
-        count customers by tags counts a customer once for each of their tags.
+        count customers by tags counts a customer once for each of their tags. by month(DATE) and
+        quarter, year, week, weekday group dates by period (help periods).
 
           count customers where stage = at-risk
           count customers by tier
@@ -458,6 +459,21 @@ public enum Help {
         Ticket times: openedAt = 2026-10-15 is every ticket opened that day in the store's time
         zone; openedAt > 24h, opened more than 24 hours ago:
           find tickets where openedAt > 30d and status = open
+        """),
+        Topic(name: "periods", listed: [.more: ["periods"]],
+              summary: "group counts and totals by month, quarter, year, ISO week or weekday",
+              aliases: ["period", "month", "quarter", "year", "week", "weekday"], body: """
+        count ENTITY [where COND] by PERIOD(FIELD)
+        sum|avg|min|max FIELD of ENTITY [where COND] by PERIOD(FIELD)
+        PERIOD is month (2026-11), quarter (2026-Q4), year (2026), week (ISO 8601: weeks start on
+        Monday and belong to the year of their Thursday, so 2027-01-01 is in 2026-W53) or weekday
+        (Mon..Sun). FIELD is a date or a ticket time; times count in the store's time zone.
+        The groups come in time order, weekdays Monday first, the group of missing dates last.
+          count purchases by month(date)
+          sum amount of purchases where date <= 1y by quarter(date)
+          count tickets by weekday(openedAt)
+          count tickets where status = open by week(openedAt)
+          avg satisfaction of customers by year(createdAt)
         """),
         Topic(name: "fields", listed: [.more: ["fields"]],
               summary: "the fields of every entity, with their types and fixed words",

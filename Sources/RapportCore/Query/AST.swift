@@ -80,13 +80,24 @@ public struct FindQuery: Sendable {
 
 public enum AggregateFunction: String, Sendable, CaseIterable { case count, sum, avg, min, max }
 
-/// `count ENTITY ...` or `sum|avg|min|max FIELD of ENTITY ... [by FIELD]`.
+/// A calendar period a date or instant falls in, for `by month(F)` and the like.
+public enum Period: String, Sendable, CaseIterable { case month, quarter, year, week, weekday }
+
+/// `month` in `by month(date)`, as written; the checker resolves it to a `Period`.
+public struct PeriodName: Sendable {
+    public var name: String
+    public var span: SourceSpan
+}
+
+/// `count ENTITY ...` or `sum|avg|min|max FIELD of ENTITY ... [by FIELD | by PERIOD(FIELD)]`.
 public struct AggregateQuery: Sendable {
     public var function: AggregateFunction
     public var field: FieldName?
     public var entity: EntityName
     public var condition: Condition?
     public var groupBy: FieldName?
+    /// Set when the groups are periods of `groupBy`.
+    public var groupPeriod: PeriodName?
 }
 
 /// `FIELD: VALUE` in `add` or `FIELD = VALUE` in `update ... set`.

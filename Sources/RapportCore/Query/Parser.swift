@@ -195,7 +195,17 @@ public struct Parser {
         }
         var q = AggregateQuery(function: function, field: field, entity: try parseEntity())
         if accept("where") { q.condition = try parseCondition() }
-        if accept("by") || (accept("group") && accept("by")) { q.groupBy = try parseFieldName() }
+        if accept("by") || (accept("group") && accept("by")) {
+            // `by month(date)`: a word followed by `(` calls a period function.
+            if case .word(let name) = current.kind, peek().isSymbol("(") {
+                q.groupPeriod = PeriodName(name: name, span: advance().span)
+                _ = advance()
+                q.groupBy = try parseFieldName()
+                try expectSymbol(")")
+            } else {
+                q.groupBy = try parseFieldName()
+            }
+        }
         return q
     }
 

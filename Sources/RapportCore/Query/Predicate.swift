@@ -46,11 +46,19 @@ public struct CheckedAggregate: Sendable {
     public var entity: Entity
     public var predicate: Predicate?
     public var groupBy: ResolvedField?
+    /// Set when the groups are periods of the date or instant `groupBy`.
+    public var groupPeriod: Period?
     /// Doubts that did not stop the query, such as a word outside a field's vocabulary.
     public var warnings: [Diagnostic] = []
 
     /// The result column's name: `count`, `sum(totalSpent)`.
     public var valueColumn: String {
         function == .count ? "count" : "\(function.rawValue)(\(field!.name))"
+    }
+
+    /// The group column's name: `tier`, `month(openedAt)`.
+    public var groupColumn: String? {
+        guard let by = groupBy else { return nil }
+        return groupPeriod.map { "\($0.rawValue)(\(by.name))" } ?? by.name
     }
 }
