@@ -61,6 +61,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case nullComparison
     case numberOutOfRange
     case parameterNameMissing
+    case periodNeedsDate
     case readOnlyChangesRefused
     case recordExists
     case recoverRefusedNewer
@@ -90,6 +91,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case unknownFileFormat
     case unknownOperator
     case unknownParameter
+    case unknownPeriod
     case unknownSetting
     case unterminatedFieldName
     case unterminatedString

@@ -82,6 +82,7 @@ public enum DiagnosticMessages {
         case .numberOutOfRange: Wording("number '\(a[0])' is out of range")
         case .parameterNameMissing: Wording("'$' must be followed by a parameter name",
                            notes: ["write $NAME for a value given with --param NAME=VALUE, or quote a literal \"$\""])
+        case .periodNeedsDate: Wording("\(a[0]) needs a date or instant field; '\(a[1])' is a \(a[2])")
         case .readOnlyChangesRefused: Wording("the store is open read-only; changes are refused")
         case .recordExists: Wording("\(a[0]) \(a[1]) already exists")
         case .recoverRefusedNewer: Wording("cannot recover the store in \(a[0]): \(a[1]) \(a[2]); nothing was changed")
@@ -114,6 +115,7 @@ public enum DiagnosticMessages {
         case .unknownOperator: Wording("unknown operator '\(a[0])'")
         case .unknownParameter: Wording("unknown parameter '\(a[0])'",
                            notes: [a[2].isEmpty ? "no parameters are defined: give one with --param \(a[1])=VALUE" : "the parameters are: \(a[2])"])
+        case .unknownPeriod: Wording("unknown period function '\(a[0])'; by takes month, quarter, year, week or weekday")
         case .unknownSetting: Wording("unknown setting '\(a[0])'")
         case .unterminatedFieldName: Wording("unterminated field name: a name that opens with ` closes with `")
         case .unterminatedString: Wording("unterminated string")

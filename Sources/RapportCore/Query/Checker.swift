@@ -70,7 +70,7 @@ public struct Checker {
         let period = try q.groupPeriod.map(resolvePeriod)
         let groupBy = try q.groupBy.map(resolve)
         if let period, let by = groupBy, let name = q.groupBy, !by.type.isTemporal {
-            throw Diagnostic.usage("\(period.rawValue) needs a date or instant field; '\(by.name)' is a \(by.type.rawValue)", at: name.span)
+            throw Diagnostic.usage(.periodNeedsDate, period.rawValue, by.name, by.type.rawValue, at: name.span)
         }
         return CheckedAggregate(function: q.function, field: field, entity: q.entity.entity,
                                 predicate: predicate, groupBy: groupBy, groupPeriod: period, warnings: warnings)
@@ -79,7 +79,7 @@ public struct Checker {
     /// `month` in `by month(F)`, in any case.
     private func resolvePeriod(_ written: PeriodName) throws -> Period {
         guard let period = Period(rawValue: written.name.lowercased()) else {
-            throw Diagnostic.usage("unknown period function '\(written.name)'; by takes month, quarter, year, week or weekday",
+            throw Diagnostic.usage(.unknownPeriod, written.name,
                                    at: written.span, suggestion: nearestName(to: written.name, among: Period.allCases.map(\.rawValue)))
         }
         return period
