@@ -82,6 +82,8 @@ public func nearestName(to name: String, among candidates: [String]) -> String? 
         if best == nil || d < best!.1 { best = (c, d) }
     }
     guard let (candidate, distance) = best else { return nil }
+    // What was typed is already that word (a keyword in the wrong place): no typo to fix.
+    if distance == 0 { return nil }
     let allowed = max(1, min(3, (target.count + 1) / 3))
     if distance <= allowed { return candidate }
     if candidate.lowercased().hasPrefix(name.lowercased()), name.count >= 3 { return candidate }

@@ -62,7 +62,11 @@ public struct Parser {
 
     mutating func expectEnd() throws {
         guard current.kind == .end else {
-            throw unexpected(expected: "end of command", suggestionFrom: ["where", "sort", "limit", "offset", "show", "by", "and", "or"])
+            var d = unexpected(expected: "end of command", suggestionFrom: ["where", "sort", "limit", "offset", "show", "by", "and", "or"])
+            if let word = current.keyword, ["where", "sort", "limit", "offset", "show"].contains(word) {
+                d.extraNotes.append("the clauses of find go in this order: where, sort by, limit, offset, show")
+            }
+            throw d
         }
     }
 

@@ -36,6 +36,16 @@ final class DiagnosticTests: XCTestCase {
         assertDiagnostic("delete customers 1️⃣", .conditionRequired)
     }
 
+    /// A keyword in the wrong place is no typo: no "did you mean" naming the word itself,
+    /// but the order the clauses go in.
+    func testMisplacedClauseSuggestsTheOrderNotTheSameWord() {
+        let d = assertDiagnostic("find purchases show id, amount 1️⃣limit 4", .expectedToken)
+        XCTAssertNil(d?.suggestion)
+        XCTAssertTrue(d?.notes.contains { $0.contains("where, sort by, limit, offset, show") } ?? false, "\(String(describing: d?.notes))")
+        XCTAssertNil(nearestName(to: "Limit", among: ["where", "limit"]))
+        XCTAssertEqual(nearestName(to: "limt", among: ["where", "limit"]), "limit")
+    }
+
     func testCheckerDiagnostics() {
         assertDiagnostic("find customers where 1️⃣lastcontct > 90d", .unknownField)
         assertDiagnostic("find customers where 1️⃣tags = vip", .listNeedsHas)
