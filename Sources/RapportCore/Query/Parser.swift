@@ -150,28 +150,40 @@ public struct Parser {
     mutating func parseFind() throws -> FindQuery {
         var q = FindQuery(entity: try parseEntity())
         if accept("where") { q.condition = try parseCondition() }
-        if accept("sort") || accept("order") {
-            try expect("by")
-            repeat {
-                let e = try parseExpression()
-                var desc = false
-                if accept("desc") || accept("descending") { desc = true } else { _ = accept("asc") || accept("ascending") }
-                q.sort.append(SortKey(expression: e, descending: desc))
-            } while acceptSymbol(",")
+        // After the condition, sort, limit and show may come in any order, each once.
+        var seen = Set<String>()
+        func once(_ clause: String, at token: Token) throws {
+            guard seen.insert(clause).inserted else { throw Diagnostic.usage("'\(clause)' is given twice", at: token.span) }
         }
-        if accept("limit") {
-            q.limit = try parseCount(what: "limit")
-            if accept("offset") { q.offset = try parseCount(what: "offset") }
-        } else if accept("offset") {
-            q.offset = try parseCount(what: "offset")
-        }
-        if accept("show") {
-            if acceptSymbol("*") || accept("all") {
-                q.showAll = true
+        while true {
+            let t = current
+            if accept("sort") || accept("order") {
+                try once("sort by", at: t)
+                try expect("by")
+                repeat {
+                    let e = try parseExpression()
+                    var desc = false
+                    if accept("desc") || accept("descending") { desc = true } else { _ = accept("asc") || accept("ascending") }
+                    q.sort.append(SortKey(expression: e, descending: desc))
+                } while acceptSymbol(",")
+            } else if accept("limit") {
+                try once("limit", at: t)
+                q.limit = try parseCount(what: "limit")
+                if accept("offset") { try once("offset", at: tokens[position - 1]); q.offset = try parseCount(what: "offset") }
+            } else if accept("offset") {
+                try once("offset", at: t)
+                q.offset = try parseCount(what: "offset")
+            } else if accept("show") {
+                try once("show", at: t)
+                if acceptSymbol("*") || accept("all") {
+                    q.showAll = true
+                } else {
+                    var columns: [Expression] = []
+                    repeat { columns.append(try parseExpression()) } while acceptSymbol(",")
+                    q.show = columns
+                }
             } else {
-                var columns: [Expression] = []
-                repeat { columns.append(try parseExpression()) } while acceptSymbol(",")
-                q.show = columns
+                break
             }
         }
         return q
