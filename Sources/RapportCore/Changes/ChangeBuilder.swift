@@ -234,7 +234,8 @@ public struct ChangeBuilder {
         case .string, .list: fits = value.field?.type == f.type
         }
         guard fits else {
-            throw Diagnostic.usage("'\(f.name)' is a \(f.type.rawValue) field; '\(e.name)' is \(Checker.describe(value.kind))", at: e.span)
+            let article = f.type == .integer || f.type == .instant ? "an" : "a"
+            throw Diagnostic.usage("'\(f.name)' is \(article) \(f.type.rawValue) field; '\(e.name)' is \(Checker.describe(value.kind))", at: e.span)
         }
         return value
     }
