@@ -488,8 +488,8 @@ public enum Help {
         Values: numbers, "strings" or bare words (gold, 上海, C000001), dates and durations (help dates).
 
           find customers where tags has vip and not (stage = lost) and city in (上海, 杭州)
-          find customers where totalSpent / purchaseCount > 1000 sort by totalSpent / purchaseCount desc limit 5
-          find tickets where closedAt - openedAt > 2 show id, closedAt - openedAt sort by openedAt desc limit 5
+          find customers where totalSpent / purchaseCount > 1000 sort by points - 100 desc limit 5
+          find tickets where closedAt - openedAt > 2 show id, closedAt - openedAt limit 5
         """),
         Topic(name: "=", listed: [.operators: ["="]],
               summary: "comparison: = != < <= > >=",
