@@ -115,7 +115,8 @@ public indirect enum TypedExpression: Sendable {
         case .number, .duration: return .number(key)
         case .date:
             let day = key.rounded(.down)
-            return abs(day) < 1e8 ? .date(Day(daysSinceEpoch: Int32(day))) : .null
+            // Years 0000 to 9999, the dates the formats can write.
+            return day >= -719_528 && day <= 2_932_896 ? .date(Day(daysSinceEpoch: Int32(day))) : .null
         case .instant:
             let seconds = key.rounded(.down)
             return abs(seconds) < 1e15 ? .instant(Int64(seconds)) : .null

@@ -73,6 +73,18 @@ final class ExpressionTests: XCTestCase {
         XCTAssertThrowsError(try Parser.parse(deep)) { XCTAssertTrue("\($0)".contains("nested too deeply"), "\($0)") }
     }
 
+    func testSortLimitAndShowComeInAnyOrderOnce() throws {
+        guard case .find(let q) = try Parser.parse("find customers where points > 1 show id, points * 2 sort by points * 2 desc limit 5 offset 1") else { return XCTFail() }
+        XCTAssertEqual(q.show?.map(\.name), ["id", "points * 2"])
+        XCTAssertEqual(q.sort.map(\.expression.name), ["points * 2"])
+        XCTAssertEqual(q.limit, 5)
+        XCTAssertEqual(q.offset, 1)
+        XCTAssertThrowsError(try Parser.parse("find customers show id limit 2 show name")) {
+            XCTAssertTrue("\($0)".contains("'show' is given twice"), "\($0)")
+            XCTAssertEqual(($0 as? Diagnostic)?.span?.start.column, 32)
+        }
+    }
+
     // MARK: The bare-word rule
 
     func testABareWordIsAFieldOnlyWhereTheEntityHasIt() throws {
