@@ -80,7 +80,11 @@ final class ExpressionCommandLineTests: XCTestCase {
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.hasPrefix("error: cannot add a date and a number: '5' is a number at 1:36\n"), r.stderr)
         XCTAssertTrue(r.stderr.contains("a number of days is written as a duration, such as 30d"), r.stderr)
-        r = rapport(store + ["--format", "csv", "-c", "find customers show id, points"])
-        XCTAssertEqual(r.stdout, "id,points\nC1,5\n")
+        // A date beyond year 9999 is refused rather than stored or cleared.
+        r = rapport(store + ["-c", "update all customers set createdAt = createdAt + 9999y"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("customer C1: createdAt + 9999y is out of range for the date field 'createdAt'"), r.stderr)
+        r = rapport(store + ["--format", "csv", "-c", "find customers show id, points, createdAt"])
+        XCTAssertEqual(r.stdout, "id,points,createdAt\nC1,5,2026-11-24\n")
     }
 }

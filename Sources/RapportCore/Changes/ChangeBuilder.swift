@@ -263,7 +263,13 @@ public struct ChangeBuilder {
             }
             return .integer(Int64(key))
         case .number: return .number(key)
-        default: return e.value(ofKey: key)
+        default:
+            let value = e.value(ofKey: key)
+            if value.isNull {
+                throw Diagnostic.runtime("\(entity.singular) \(id): \(written.name) is out of range for the \(f.type.rawValue) field '\(f.name)'; nothing was changed",
+                                         at: written.span)
+            }
+            return value
         }
     }
 
