@@ -207,13 +207,12 @@ public struct Checker {
         switch e {
         case .field(let name): return .field(try resolve(name))
         case .value(let v): return try constant(v)
-        case .negate(let inner, let op):
+        case .negate(let inner, _):
             let x = try typed(inner)
             guard x.kind == .number || x.kind == .duration else {
                 throw Diagnostic.usage("'-' needs a number; '\(inner.name)' is \(Checker.describe(x.kind))", at: inner.span)
             }
             if case .constant(let c, let k) = x { return .constant(-c, k) }
-            _ = op
             return .negate(x)
         case .binary(let l, let op, let r, _):
             var a = try typed(l), b = try typed(r)
