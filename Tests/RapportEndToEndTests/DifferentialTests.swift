@@ -265,8 +265,15 @@ enum QueryGenerator {
         case 0...5:
             var sortRapport: [String] = [], sortSQL: [String] = []
             for _ in 0..<r.int(0...2) {
-                let field = r.pick(CustomerFields.strings + CustomerFields.numbers + CustomerFields.dates + CustomerFields.booleans)
                 let descending = r.chance(0.5)
+                if r.chance(0.2) {
+                    // An expression as a sort key; x / 0 and missing operands sort last.
+                    let e = r.chance(0.7) ? Arithmetic.random(depth: 2, random: &r) : Arithmetic.dateDifference(random: &r)
+                    sortRapport.append(e.rapport + (descending ? " desc" : ""))
+                    sortSQL.append("(\(e.sql)) IS NULL, (\(e.sql))\(descending ? " DESC" : "")")
+                    continue
+                }
+                let field = r.pick(CustomerFields.strings + CustomerFields.numbers + CustomerFields.dates + CustomerFields.booleans)
                 sortRapport.append(field + (descending ? " desc" : r.chance(0.5) ? " asc" : ""))
                 sortSQL.append("\(field) IS NULL, \(field)\(descending ? " DESC" : "")")
             }
@@ -379,6 +386,7 @@ struct Condition {
     }
 
     static func atom(random r: inout SeededRandom) -> Condition {
+        if r.chance(0.15) { return Arithmetic.comparison(random: &r) }
         let field = r.pick(CustomerFields.strings + CustomerFields.numbers + CustomerFields.dates + CustomerFields.booleans + ["tags", "id"])
         let written = r.chance(0.2) ? field.lowercased() : field   // field names ignore case
         if r.chance(0.08) {
@@ -572,6 +580,86 @@ struct Condition {
             let tags = (0..<r.int(1...3)).map { _ in r.pick(pool) }
             return Condition(rapport: "\(written) \(not)has \(any ? "any" : "all") (\(tags.map(quoted).joined(separator: ", ")))",
                              sql: negate("(" + tags.map(exists).joined(separator: any ? " OR " : " AND ") + ")"))
+        }
+    }
+}
+
+/// Expressions for the generator: arithmetic on numbers (computed in SQL as reals, as
+/// Rapport does, with SQLite's NULL for x / 0), fields against fields, and date
+/// arithmetic through julianday.
+struct Arithmetic {
+    var rapport: String
+    var sql: String
+
+    static let constants = ["0", "1", "2", "3", "10", "100", "0.5", "-1", "-75", "4.5"]
+
+    /// A numeric expression `depth` operators deep at most, fully parenthesized.
+    static func random(depth: Int, random r: inout SeededRandom) -> Arithmetic {
+        if depth == 0 || r.chance(0.3) {
+            if r.chance(0.75) {
+                let field = r.pick(CustomerFields.numbers)
+                return Arithmetic(rapport: r.chance(0.2) ? field.lowercased() : field, sql: "(\(field) * 1.0)")
+            }
+            // Never a bare integer in SQL: in ORDER BY that would name a column.
+            let c = r.pick(constants)
+            return Arithmetic(rapport: c, sql: "(\(c) * 1.0)")
+        }
+        if r.chance(0.1) {
+            let inner = random(depth: depth - 1, random: &r)
+            return Arithmetic(rapport: "-(\(inner.rapport))", sql: "(-\(inner.sql))")
+        }
+        let a = random(depth: depth - 1, random: &r), b = random(depth: depth - 1, random: &r)
+        let op = r.pick(["+", "-", "*", "/"])
+        return Arithmetic(rapport: "(\(a.rapport) \(op) \(b.rapport))", sql: "(\(a.sql) \(op) \(b.sql))")
+    }
+
+    /// `DATE - DATE` in days.
+    static func dateDifference(random r: inout SeededRandom) -> Arithmetic {
+        let a = r.pick(CustomerFields.dates + ["today"]), b = r.pick(CustomerFields.dates)
+        func julian(_ d: String) -> String { d == "today" ? "julianday('\(DifferentialTests.today)')" : "julianday(\(d))" }
+        return Arithmetic(rapport: "(\(a) - \(b))", sql: "(\(julian(a)) - \(julian(b)))")
+    }
+
+    static func comparison(random r: inout SeededRandom) -> Condition {
+        let op = r.pick(["=", "!=", "<", "<=", ">", ">="])
+        switch r.int(0...5) {
+        case 0, 1:
+            let a = random(depth: r.int(1...3), random: &r)
+            let rightSide = r.chance(0.5) ? random(depth: r.int(0...1), random: &r) : Arithmetic(rapport: r.pick(constants), sql: "")
+            let sql = rightSide.sql.isEmpty ? "(\(rightSide.rapport))" : rightSide.sql
+            return Condition(rapport: "\(a.rapport) \(op) \(rightSide.rapport)", sql: Condition.wrap("\(a.sql) \(op) \(sql)"))
+        case 2:
+            // Field against field: a bare word on the right that names a field is that field.
+            let pair = r.pick([("points", "totalSpent"), ("purchaseCount", "satisfaction"), ("lastContact", "lastPurchase"),
+                               ("createdAt", "lastContact"), ("birthday", "createdAt")])
+            return Condition(rapport: "\(pair.0) \(op) \(pair.1)", sql: Condition.wrap("\(pair.0) \(op) \(pair.1)"))
+        case 3:
+            // Text against text: equality ignores case, ordering by code point.
+            let pair = r.pick([("city", "owner"), ("tier", "grade"), ("name", "owner"), ("stage", "tier"), ("grade", "owner")])
+            let sql = op == "=" || op == "!=" ? "lower(\(pair.0)) \(op) lower(\(pair.1))" : "\(pair.0) \(op) \(pair.1)"
+            return Condition(rapport: "\(pair.0) \(op) \(pair.1)", sql: Condition.wrap(sql))
+        case 4:
+            let d = dateDifference(random: &r)
+            let n = r.pick(["0", "1", "30", "90", "365", "-30", "400.5"])
+            return Condition(rapport: "\(d.rapport) \(op) \(n)", sql: Condition.wrap("\(d.sql) \(op) \(n)"))
+        default:
+            // DATE ± DURATION against a date, or against a duration (an age).
+            let field = r.pick(CustomerFields.dates)
+            let d = Condition.duration(random: &r)
+            let sign = r.pick(["+", "-"])
+            let shifted = "(julianday(\(field)) \(sign) \(d.days))"
+            switch r.int(0...2) {
+            case 0:
+                let other = r.pick(CustomerFields.dates)
+                return Condition(rapport: "\(field) \(sign) \(d.text) \(op) \(other)", sql: Condition.wrap("\(shifted) \(op) julianday(\(other))"))
+            case 1:
+                let day = CustomerGenerator.day(ago: r.pick(CustomerGenerator.ages))
+                return Condition(rapport: "\(field) \(sign) \(d.text) \(op) \(day)", sql: Condition.wrap("\(shifted) \(op) julianday('\(day)')"))
+            default:
+                let age = Condition.duration(random: &r)
+                return Condition(rapport: "\(field) \(sign) \(d.text) \(op) \(age.text)",
+                                 sql: Condition.wrap("(julianday('\(DifferentialTests.today)') - \(shifted)) \(op) \(age.days)"))
+            }
         }
     }
 }

@@ -177,7 +177,9 @@ public struct ChangeBuilder {
 
     private func update(_ entity: Entity, _ condition: Condition?, _ assignments: [Assignment]) throws -> [RecordChange] {
         let schema = backend.schema(of: entity)
+        let checker = Checker(schema: schema, clock: clock)
         var values: [(Field, Value)] = []
+        var computed: [(field: Field, value: TypedExpression, written: Expression)] = []
         for a in assignments {
             let f = try field(a.field, in: entity)
             if f.name == "id" { throw Diagnostic.usage(.idUnchangeable, at: a.field.span) }
@@ -185,12 +187,20 @@ public struct ChangeBuilder {
                 throw Diagnostic.usage(.derivedFieldReadOnly, f.name, records, at: a.field.span)
             }
             guard schema.position(of: f.name) != nil else { continue }
-            values.append((f, try conversion.value(a.value, for: f, entity: entity)))
+            if let e = computedValue(a, checker) {
+                computed.append((f, try checkedAssignment(e, to: f, checker), e))
+            } else {
+                values.append((f, try conversion.value(a.value, for: f, entity: entity)))
+            }
         }
+        var read = values.map { $0.0.name } + computed.map(\.field.name)
+        for c in computed { read += Self.fields(of: c.value).map(\.name) }
         var changes: [RecordChange] = []
-        for (id, record) in try matchingRecords(entity, condition, fields: values.map { $0.0.name }) {
+        for (id, record) in try matchingRecords(entity, condition, fields: Array(Set(read))) {
             var before: [String: Value] = [:], after: [String: Value] = [:]
-            for (f, v) in values {
+            // Computed from the record as it was before this change.
+            let assigned = try values + computed.map { c in (c.field, try Self.assignedValue(c.value, c.written, to: c.field, record: record, id: id, entity: entity)) }
+            for (f, v) in assigned {
                 let old = record[f.name] ?? .null
                 if old != v { before[f.name] = old; after[f.name] = v }
             }
@@ -199,6 +209,68 @@ public struct ChangeBuilder {
             }
         }
         return changes
+    }
+
+    /// The expression an assignment computes per record: an expression, or a bare word
+    /// that names a field of the entity (`set owner = city`). nil: a plain value.
+    private func computedValue(_ a: Assignment, _ checker: Checker) -> Expression? {
+        if let e = a.expression { return e }
+        if case .string(let word, quoted: false) = a.value.kind, (try? checker.resolve(FieldName(word, span: a.value.span))) != nil {
+            return .field(FieldName(word, span: a.value.span))
+        }
+        return nil
+    }
+
+    /// Checks an assigned expression's type against the field before anything runs.
+    private func checkedAssignment(_ e: Expression, to f: Field, _ checker: Checker) throws -> TypedExpression {
+        let value = try checker.typed(e)
+        let fits: Bool
+        switch f.type {
+        case .integer, .number: fits = value.kind == .number
+        case .date: fits = value.kind == .date
+        case .instant: fits = value.kind == .instant
+        case .boolean: fits = value.kind == .boolean
+        // Text and lists only copy another field of the same type.
+        case .string, .list: fits = value.field?.type == f.type
+        }
+        guard fits else {
+            let article = f.type == .integer || f.type == .instant ? "an" : "a"
+            throw Diagnostic.usage(.expressionTypeForField, f.name, article, f.type.rawValue, e.name, Checker.describe(value.kind), at: e.span)
+        }
+        return value
+    }
+
+    private static func fields(of e: TypedExpression) -> [ResolvedField] {
+        switch e {
+        case .field(let f): return [f]
+        case .constant: return []
+        case .negate(let x): return fields(of: x)
+        case .arithmetic(let a, _, let b, _): return fields(of: a) + fields(of: b)
+        }
+    }
+
+    /// The value an expression gives one record, converted to the field's type. A
+    /// missing result clears the field; an integer field refuses a fractional result.
+    private static func assignedValue(_ e: TypedExpression, _ written: Expression, to f: Field, record: [String: Value], id: String, entity: Entity) throws -> Value {
+        if let source = e.field, source.type == f.type { return record[source.name] ?? .null }
+        let key = e.evaluate { TypedExpression.key(of: record[$0.name] ?? .null) }
+        guard key.isFinite else { return .null }
+        switch f.type {
+        case .integer:
+            guard key == key.rounded(), abs(key) < 9.2e18 else {
+                throw Diagnostic.runtime(.computedNotWholeNumber, entity.singular, id, written.name, ValueFormatter.number(key), f.name,
+                                         at: written.span)
+            }
+            return .integer(Int64(key))
+        case .number: return .number(key)
+        default:
+            let value = e.value(ofKey: key)
+            if value.isNull {
+                throw Diagnostic.runtime(.computedValueOutOfRange, entity.singular, id, written.name, f.type.rawValue, f.name,
+                                         at: written.span)
+            }
+            return value
+        }
     }
 
     private func delete(_ entity: Entity, _ condition: Condition?) throws -> [RecordChange] {

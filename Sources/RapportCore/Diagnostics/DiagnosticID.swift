@@ -4,6 +4,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case aggregateNeedsNumber
     case aggregateRejectsType
     case amountOutOfRange
+    case arithmeticOperandType
+    case arithmeticTypeMismatch
     case backupIncomplete
     case backupIntoItself
     case backupTargetIsFile
@@ -16,6 +18,9 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case cannotTruncateJournal
     case cannotWriteFile
     case changeNotSaved
+    case comparisonTypeMismatch
+    case computedNotWholeNumber
+    case computedValueOutOfRange
     case conditionRequired
     case conditionTooDeep
     case conditionTooLong
@@ -34,6 +39,10 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case expectedToken
     case expectedValue
     case expectedWord
+    case expressionParenthesisUnclosed
+    case expressionTooDeep
+    case expressionTooLong
+    case expressionTypeForField
     case fieldGivenTwice
     case fieldNeedsOperator
     case hasOnNonList
@@ -52,13 +61,16 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case journalTailDropped
     case journalTailIncomplete
     case limitOutOfRange
+    case listInExpression
     case listNeedsHas
     case listNeedsHasAny
+    case negationNeedsNumber
     case nonFiniteNumber
     case noStore
     case notADateOrTime
     case notInVocabulary
     case nullComparison
+    case nullInExpression
     case numberOutOfRange
     case parameterNameMissing
     case periodNeedsDate
@@ -79,6 +91,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case storeLocked
     case storeNotWritable
     case storeReadOnly
+    case textComparedWith
+    case textInExpression
     case textOperatorOnList
     case textOperatorOnType
     case typeMismatch

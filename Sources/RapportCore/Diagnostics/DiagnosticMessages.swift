@@ -18,6 +18,9 @@ public enum DiagnosticMessages {
         case .aggregateNeedsNumber: Wording("\(a[0]) needs a numeric field; '\(a[1])' is a \(a[2])")
         case .aggregateRejectsType: Wording("\(a[0]) cannot take the \(a[1]) field '\(a[2])'")
         case .amountOutOfRange: Wording("the amount must be above 0 and below 1000000000000")
+        case .arithmeticOperandType: Wording("'\(a[0])' works on numbers, dates and durations; '\(a[1])' is \(a[2])")
+        case .arithmeticTypeMismatch: Wording("cannot \(a[0]) \(a[1]) and \(a[2]): '\(a[3])' is \(a[4])",
+                           notes: ["numbers take + - * /; DATE - DATE is days; DATE + DURATION and DATE - DURATION are dates"])
         case .backupIncomplete: Wording("the backup was not completed: \(a[0])")
         case .backupIntoItself: Wording("cannot back up a store into itself")
         case .backupTargetIsFile: Wording("\(a[0]) is a file: back up into a new or empty directory")
@@ -30,6 +33,9 @@ public enum DiagnosticMessages {
         case .cannotTruncateJournal: Wording("cannot truncate the torn journal entry: \(a[0])")
         case .cannotWriteFile: Wording("cannot write '\(a[0])': \(a[1])")
         case .changeNotSaved: Wording("the change was not saved: \(a[0]); nothing changed")
+        case .comparisonTypeMismatch: Wording("cannot compare \(a[0]) with \(a[1]): '\(a[2])' is \(a[3])")
+        case .computedNotWholeNumber: Wording("\(a[0]) \(a[1]): \(a[2]) is \(a[3]), not a whole number for the integer field '\(a[4])'; nothing was changed")
+        case .computedValueOutOfRange: Wording("\(a[0]) \(a[1]): \(a[2]) is out of range for the \(a[3]) field '\(a[4])'; nothing was changed")
         case .conditionRequired: Wording("\(a[0]) needs a where condition, or all for every record",
                            notes: ["to \(a[0] == "update" ? "change" : "delete") every record, say so: \(a[0]) all \(a[1])\(a[2])"])
         case .conditionTooDeep: Wording("condition is nested too deeply")
@@ -50,6 +56,10 @@ public enum DiagnosticMessages {
         case .expectedToken: Wording("expected \(a[0]), found \(a[1])")
         case .expectedValue: Wording("expected \(a[0]), found '\(a[1])'")
         case .expectedWord: Wording("expected a \(a[0])")
+        case .expressionParenthesisUnclosed: Wording("expected ')' to close the '(' at \(a[0]), found \(a[1])")
+        case .expressionTooDeep: Wording("expression is nested too deeply")
+        case .expressionTooLong: Wording("expression is too long: at most \(a[0]) operands may be joined")
+        case .expressionTypeForField: Wording("'\(a[0])' is \(a[1]) \(a[2]) field; '\(a[3])' is \(a[4])")
         case .fieldGivenTwice: Wording("'\(a[0])' is given twice")
         case .fieldNeedsOperator: Wording("'\(a[0])' is a \(a[1]) field, not true or false; a condition on it needs an operator",
                            notes: ["for example: \(a[2]) \(a[3]) VALUE"])
@@ -70,15 +80,18 @@ public enum DiagnosticMessages {
         case .journalTailDropped: Wording("dropped the last journal entry (\(a[0]), at byte \(a[1])) because \(a[2]): it was torn by a crash before it was acknowledged")
         case .journalTailIncomplete: Wording("the last journal entry (\(a[0]), at byte \(a[1])) is incomplete: another process may be writing it; it was not read")
         case .limitOutOfRange: Wording("\(a[0]) must be between 0 and \(a[1])")
+        case .listInExpression: Wording("a list cannot take part in an expression")
         case .listNeedsHas: Wording("'\(a[0])' is a list; use 'has'",
                            notes: ["for example: \(a[0]) has vip"])
         case .listNeedsHasAny: Wording("'\(a[0])' is a list; use 'has any'")
+        case .negationNeedsNumber: Wording("'-' needs a number; '\(a[0])' is \(a[1])")
         case .nonFiniteNumber: Wording("\(a[0]) must be a finite number")
         case .noStore: Wording("no store at \(a[0])")
         case .notADateOrTime: Wording("'\(a[0])' is not a date or a time")
         case .notInVocabulary: Wording("'\(a[0])' is not a \(a[1])",
                            notes: ["\(a[1]) is one of: \(a[2])"])
         case .nullComparison: Wording("compare with null using 'is null' or 'is not null'")
+        case .nullInExpression: Wording("null has no value to compute with; test for it with 'is null'")
         case .numberOutOfRange: Wording("number '\(a[0])' is out of range")
         case .parameterNameMissing: Wording("'$' must be followed by a parameter name",
                            notes: ["write $NAME for a value given with --param NAME=VALUE, or quote a literal \"$\""])
@@ -100,6 +113,8 @@ public enum DiagnosticMessages {
         case .storeLocked: Wording("\(a[0])")
         case .storeNotWritable: Wording("the store directory \(a[0]) is not writable (\(a[1])): opened read-only, changes will be refused")
         case .storeReadOnly: Wording("the store is open read-only")
+        case .textComparedWith: Wording("cannot compare text with \(a[0]): '\(a[1])'")
+        case .textInExpression: Wording("'\(a[0])' is text; an expression takes fields, numbers, dates and durations")
         case .textOperatorOnList: Wording("'\(a[0])' works on text; '\(a[1])' is a list",
                            notes: ["use: \(a[1]) has VALUE"])
         case .textOperatorOnType: Wording("'\(a[0])' works on text; '\(a[1])' is a \(a[2])")

@@ -495,11 +495,17 @@ public enum Help {
             within 7d                            the next yearly recurrence is that close (help within)
             FIELD alone                          a true/false field is true: where vip, where not vip
             and, or, not, ( )                    and binds tighter than or (help and)
+        Either side of a comparison may be an expression: + - * / on numbers (* / first,
+        parentheses group), DATE - DATE in days, DATE + 30d and DATE - 1y are dates. A bare
+        word that is a field of the entity is that field (city = owner); a missing operand or
+        x / 0 is missing, so the comparison is false. sort by and show take expressions too.
         An operator's own not (x not between 1 and 5) never matches a missing value, as in SQL;
         not (x between 1 and 5) does (help and).
         Values: numbers, "strings" or bare words (gold, 上海, C000001), dates and durations (help dates).
 
           find customers where tags has vip and not (stage = lost) and city in (上海, 杭州)
+          find customers where totalSpent / purchaseCount > 1000 sort by points - 100 desc limit 5
+          find tickets where closedAt - openedAt > 2 show id, closedAt - openedAt limit 5
         """),
         Topic(name: "=", listed: [.operators: ["="]],
               summary: "comparison: = != < <= > >=",

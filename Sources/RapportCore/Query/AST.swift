@@ -28,6 +28,53 @@ public struct Literal: Sendable {
     public var text: String
 }
 
+/// `+ - * /` between two values.
+public enum ArithmeticOperator: String, Sendable {
+    case add = "+", subtract = "-", multiply = "*", divide = "/"
+
+    /// `* /` bind tighter than `+ -`.
+    var precedence: Int { self == .add || self == .subtract ? 1 : 2 }
+}
+
+/// A value computed from fields and literals: `totalSpent / purchaseCount`,
+/// `today - 30d`. A bare word is a field here; the checker decides whether a word
+/// standing alone on the right of a comparison is a field or text.
+public indirect enum Expression: Sendable {
+    case field(FieldName)
+    case value(Literal)
+    case negate(Expression, op: SourceSpan)
+    case binary(Expression, ArithmeticOperator, Expression, op: SourceSpan)
+
+    /// Where the expression starts, for a caret.
+    public var span: SourceSpan {
+        switch self {
+        case .field(let f): return f.span
+        case .value(let v): return v.span
+        case .negate(_, let op): return op
+        case .binary(let a, _, let b, _):
+            let start = a.span, end = b.span
+            guard start.start.line == end.start.line, end.start.column >= start.start.column else { return start }
+            return SourceSpan(start: start.start, length: end.start.column + end.length - start.start.column)
+        }
+    }
+
+    /// The expression as written with normalised spacing: a `show` column's name.
+    public var name: String { text(parentOf: 0) }
+
+    private func text(parentOf precedence: Int, rightOperand: Bool = false) -> String {
+        switch self {
+        case .field(let f): return f.name
+        case .value(let v): return v.text
+        case .negate(let e, _): return "-" + e.text(parentOf: 3)
+        case .binary(let a, let op, let b, _):
+            let inner = a.text(parentOf: op.precedence) + " \(op.rawValue) " + b.text(parentOf: op.precedence, rightOperand: true)
+            // Parentheses only where they change the meaning.
+            let needed = op.precedence < precedence || (rightOperand && op.precedence == precedence)
+            return needed ? "(" + inner + ")" : inner
+        }
+    }
+}
+
 public enum ComparisonOperator: String, Sendable {
     case equal = "=", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
 }
@@ -42,6 +89,8 @@ public enum HasMode: String, Sendable { case one = "has", any = "has any", all =
 /// under which a missing value still never matches; `.not` is the logical one.
 public indirect enum Condition: Sendable {
     case compare(FieldName, ComparisonOperator, Literal)
+    /// A comparison where a side is more than a field or a single value: `EXPR OP EXPR`.
+    case compareExpressions(Expression, ComparisonOperator, Expression)
     case member(FieldName, [Literal], negated: Bool)
     case between(FieldName, Literal, Literal, negated: Bool)
     case text(FieldName, TextOperator, Literal, negated: Bool)
@@ -57,7 +106,7 @@ public indirect enum Condition: Sendable {
 }
 
 public struct SortKey: Sendable {
-    public var field: FieldName
+    public var expression: Expression
     public var descending: Bool
 }
 
@@ -74,7 +123,7 @@ public struct FindQuery: Sendable {
     public var limit: Int?
     public var offset: Int?
     /// nil: the entity's default fields; `showAll`: every field.
-    public var show: [FieldName]?
+    public var show: [Expression]?
     public var showAll = false
 }
 
@@ -104,6 +153,13 @@ public struct AggregateQuery: Sendable {
 public struct Assignment: Sendable {
     public var field: FieldName
     public var value: Literal
+    /// In `update ... set`, a value computed per record (`points - 100`); `value` is
+    /// then only its first token, for carets.
+    public var expression: Expression?
+
+    public init(field: FieldName, value: Literal, expression: Expression? = nil) {
+        self.field = field; self.value = value; self.expression = expression
+    }
 }
 
 /// Any command Rapport understands.

@@ -24,29 +24,34 @@ public struct Checker {
     public func check(_ q: FindQuery) throws -> CheckedFind {
         var warnings: [Diagnostic] = []
         let predicate = try q.condition.map { try check($0, warnings: &warnings) }
-        var sort: [(ResolvedField, Bool)] = []
+        var sort: [CheckedSortKey] = []
         for key in q.sort {
-            let f = try resolve(key.field)
-            if f.type == .list {
-                throw Diagnostic.usage(.sortByList, f.name, at: key.field.span)
+            let value = try typed(key.expression)
+            if value.kind == .list {
+                throw Diagnostic.usage(.sortByList, key.expression.name, at: key.expression.span)
             }
-            sort.append((f, key.descending))
+            sort.append(CheckedSortKey(value, descending: key.descending))
         }
-        let shown: [ResolvedField]
+        let columns: [ShownColumn]
         if q.showAll {
-            shown = schema.fields.enumerated().map { ResolvedField(position: $0.offset, name: $0.element.name, type: $0.element.type) }
+            columns = schema.fields.enumerated().map { column(ResolvedField(position: $0.offset, name: $0.element.name, type: $0.element.type)) }
         } else if let show = q.show {
             // `show name, NAME` names one field twice: one column, so no format repeats a key.
-            var seen = Set<Int>()
-            shown = try show.map(resolve).filter { seen.insert($0.position).inserted }
+            var seen = Set<String>()
+            columns = try show.map { e -> ShownColumn in
+                let value = try typed(e)
+                return value.field.map(column) ?? ShownColumn(name: e.name, value: value)
+            }.filter { seen.insert($0.value.field.map { "\($0.position)" } ?? "(" + $0.name).inserted }
         } else {
-            shown = q.entity.entity.defaultShownFields.compactMap { name in
-                schema.position(of: name).map { ResolvedField(position: $0, name: schema.fields[$0].name, type: schema.fields[$0].type) }
+            columns = q.entity.entity.defaultShownFields.compactMap { name in
+                schema.position(of: name).map { column(ResolvedField(position: $0, name: schema.fields[$0].name, type: schema.fields[$0].type)) }
             }
         }
         return CheckedFind(entity: q.entity.entity, predicate: predicate, sort: sort,
-                           limit: q.limit, offset: q.offset ?? 0, shown: shown, warnings: warnings)
+                           limit: q.limit, offset: q.offset ?? 0, columns: columns, warnings: warnings)
     }
+
+    private func column(_ f: ResolvedField) -> ShownColumn { ShownColumn(name: f.name, value: .field(f)) }
 
     public func check(_ q: AggregateQuery) throws -> CheckedAggregate {
         var field: ResolvedField?
@@ -115,7 +120,13 @@ public struct Checker {
                 throw Diagnostic.usage(.fieldNeedsOperator, f.name, f.type.rawValue, name.name, f.type == .list ? "has" : "=", at: name.span)
             }
             return .compareKey(f, .equal, 1)
+        case .compareExpressions(let left, let op, let right):
+            return try compare(left, op, right, warnings: &warnings)
         case .compare(let name, let op, let value):
+            // A bare word that names a field of the entity is that field (`city = owner`).
+            if case .string(let word, quoted: false) = value.kind, (try? resolve(FieldName(word, span: value.span))) != nil {
+                return try compare(.field(name), op, .field(FieldName(word, span: value.span)), warnings: &warnings)
+            }
             let f = try resolve(name)
             if case .null = value.kind {
                 throw Diagnostic.usage(.nullComparison, at: value.span)
@@ -196,6 +207,154 @@ public struct Checker {
         }
     }
 
+    // MARK: Expressions
+
+    /// Checks an expression: every bare word is a field, operand types must fit the
+    /// operator, and constant parts are folded (`today - 30d` becomes one date).
+    public func typed(_ e: Expression) throws -> TypedExpression {
+        switch e {
+        case .field(let name): return .field(try resolve(name))
+        case .value(let v): return try constant(v)
+        case .negate(let inner, _):
+            let x = try typed(inner)
+            guard x.kind == .number || x.kind == .duration else {
+                throw Diagnostic.usage(.negationNeedsNumber, inner.name, Checker.describe(x.kind), at: inner.span)
+            }
+            if case .constant(let c, let k) = x { return .constant(-c, k) }
+            return .negate(x)
+        case .binary(let l, let op, let r, _):
+            var a = try typed(l), b = try typed(r)
+            let kind: ValueKind
+            for (side, x) in [(l, a), (r, b)] where ![.number, .date, .instant, .duration].contains(x.kind) {
+                throw Diagnostic.usage(.arithmeticOperandType, op.rawValue, side.name, Checker.describe(x.kind), at: side.span)
+            }
+            switch (a.kind, op, b.kind) {
+            case (.number, _, .number): kind = .number
+            case (.duration, .add, .duration), (.duration, .subtract, .duration): kind = .duration
+            case (.date, .subtract, .date): kind = .number
+            case (.instant, .subtract, .instant):
+                // Seconds apart, as days.
+                return fold(.arithmetic(.arithmetic(a, .subtract, b, .number), .divide, .constant(86400, .number), .number))
+            case (.date, .add, .duration), (.date, .subtract, .duration), (.duration, .add, .date): kind = .date
+            case (.instant, .add, .duration), (.instant, .subtract, .duration), (.duration, .add, .instant):
+                // A duration counts in days; an instant in seconds.
+                if a.kind == .duration { a = fold(.arithmetic(a, .multiply, .constant(86400, .number), .duration)) }
+                else { b = fold(.arithmetic(b, .multiply, .constant(86400, .number), .duration)) }
+                kind = .instant
+            default:
+                // The caret goes under the operand that does not fit the other one.
+                let blameLeft = a.kind == .duration && b.kind != .duration
+                let blamed = blameLeft ? l : r, blamedKind = blameLeft ? a.kind : b.kind
+                var notes: [String] = []
+                if a.kind.isTemporal && b.kind == .number { notes = ["a number of days is written as a duration, such as 30d"] }
+                throw Diagnostic(.usage, .arithmeticTypeMismatch,
+                                 [Checker.verb(op), Checker.describe(a.kind), Checker.describe(b.kind), blamed.name, Checker.describe(blamedKind)],
+                                 at: blamed.span, notes: notes)
+            }
+            return fold(.arithmetic(a, op, b, kind))
+        }
+    }
+
+    /// An expression without fields, computed now.
+    private func fold(_ e: TypedExpression) -> TypedExpression {
+        if case .arithmetic(.constant(let x, _), let op, .constant(let y, _), let kind) = e {
+            return .constant(TypedExpression.apply(x, op, y), kind)
+        }
+        return e
+    }
+
+    private func constant(_ v: Literal) throws -> TypedExpression {
+        switch v.kind {
+        case .integer(let i): return .constant(Double(i), .number)
+        case .number(let d): return .constant(d, .number)
+        case .date(let d): return .constant(Double(d.daysSinceEpoch), .date)
+        case .relativeDay(let k): return .constant(Double(clock.today.adding(days: k).daysSinceEpoch), .date)
+        case .duration(let days): return .constant(days, .duration)
+        case .boolean(let b): return .constant(b ? 1 : 0, .boolean)
+        case .string(let s, _):
+            if let d = Day(iso: s) { return .constant(Double(d.daysSinceEpoch), .date) }
+            throw Diagnostic.usage(.textInExpression, v.text, at: v.span)
+        case .null:
+            throw Diagnostic.usage(.nullInExpression, at: v.span)
+        case .list:
+            throw Diagnostic.usage(.listInExpression, at: v.span)
+        }
+    }
+
+    static func describe(_ k: ValueKind) -> String {
+        switch k {
+        case .number: return "a number"
+        case .date: return "a date"
+        case .instant: return "an instant"
+        case .duration: return "a duration"
+        case .text: return "text"
+        case .boolean: return "true or false"
+        case .list: return "a list"
+        }
+    }
+
+    private static func verb(_ op: ArithmeticOperator) -> String {
+        switch op {
+        case .add: return "add"
+        case .subtract: return "subtract"
+        case .multiply: return "multiply"
+        case .divide: return "divide"
+        }
+    }
+
+    /// `EXPR OP EXPR`. Where one side is a field and the other folds to a constant, the
+    /// result is the same test as `FIELD OP VALUE`, which an index can answer.
+    private func compare(_ left: Expression, _ op: ComparisonOperator, _ right: Expression, warnings: inout [Diagnostic]) throws -> Predicate {
+        // A single value against a field keeps the value's own conversion (text, vocabulary).
+        if case .field(let f) = left, case .value(let v) = right { return try checkTest(.compare(f, op, v), warnings: &warnings) }
+        if case .value(let v) = left, case .field(let f) = right { return try checkTest(.compare(f, op.mirrored, v), warnings: &warnings) }
+        var a = try typed(left), b = try typed(right)
+        var op = op
+        if a.kind == .text || b.kind == .text {
+            guard let x = a.field, let y = b.field, a.kind == b.kind else {
+                let blamed = a.kind == .text ? right : left
+                throw Diagnostic.usage(.textComparedWith, Checker.describe(a.kind == .text ? b.kind : a.kind), blamed.name, at: blamed.span)
+            }
+            return .compareFields(x, op, y)
+        }
+        for (side, x) in [(left, a), (right, b)] where x.kind == .list {
+            throw Diagnostic(.usage, .listNeedsHas, [side.name], at: side.span)
+        }
+        // A date against a duration compares its age, as `lastContact > 90d` does.
+        if a.kind == .duration, b.kind.isTemporal { swap(&a, &b); op = op.mirrored }
+        if b.kind == .duration, a.kind.isTemporal, case .constant(let days, _) = b {
+            let bound = a.kind == .instant ? Double(clock.now) - days * 86400 : Double(clock.today.daysSinceEpoch) - days
+            return test(a, op.mirrored, bound)
+        }
+        // A calendar date against an instant stands for its whole day.
+        if a.kind == .date, b.kind == .instant { swap(&a, &b); op = op.mirrored }
+        if a.kind == .instant, b.kind == .date, case .constant(let days, _) = b, days == days.rounded(), abs(days) < 1e7 {
+            let start = Double(clock.startOfDay(Day(daysSinceEpoch: Int32(days))))
+            let next = Double(clock.startOfDay(Day(daysSinceEpoch: Int32(days) + 1)))
+            switch op {
+            case .equal: return .and(test(a, .greaterOrEqual, start), test(a, .less, next))
+            case .notEqual: return .or(test(a, .less, start), test(a, .greaterOrEqual, next))
+            case .less: return test(a, .less, start)
+            case .lessOrEqual: return test(a, .less, next)
+            case .greater: return test(a, .greaterOrEqual, next)
+            case .greaterOrEqual: return test(a, .greaterOrEqual, start)
+            }
+        }
+        let compatible = a.kind == b.kind || (a.kind == .number && b.kind == .duration) || (a.kind == .duration && b.kind == .number)
+        guard compatible else {
+            throw Diagnostic.usage(.comparisonTypeMismatch, Checker.describe(a.kind), Checker.describe(b.kind), right.name, Checker.describe(b.kind), at: right.span)
+        }
+        if case .constant(let k, _) = b { return test(a, op, k) }
+        if case .constant(let k, _) = a { return test(b, op.mirrored, k) }
+        return .compareValues(a, op, b)
+    }
+
+    /// `value op key`: an index-answerable test when the value is one field.
+    private func test(_ value: TypedExpression, _ op: ComparisonOperator, _ key: Double) -> Predicate {
+        if let f = value.field { return .compareKey(f, op, key) }
+        return .compareValues(value, op, .constant(key, value.kind))
+    }
+
     /// The built-in dates that recur each year, where `within` makes sense. Custom date
     /// fields are the user's to judge; every other built-in date is a past event.
     static let yearlyFields: [Entity: Set<String>] = [.customers: ["birthday", "createdAt"]]
@@ -227,16 +386,7 @@ public struct Checker {
             bound = Double(clock.today.daysSinceEpoch) - days
         }
         // age > n  <=>  date < today - n, and so on: the order flips.
-        let flipped: ComparisonOperator
-        switch op {
-        case .equal: flipped = .equal
-        case .notEqual: flipped = .notEqual
-        case .less: flipped = .greater
-        case .lessOrEqual: flipped = .greaterOrEqual
-        case .greater: flipped = .less
-        case .greaterOrEqual: flipped = .lessOrEqual
-        }
-        return .compareKey(f, flipped, bound)
+        return .compareKey(f, op.mirrored, bound)
     }
 
     /// An instant against a calendar date: the date stands for its whole day in the zone.
@@ -307,4 +457,22 @@ public struct Checker {
         default: throw mismatch(v, f)
         }
     }
+}
+
+extension ComparisonOperator {
+    /// The operator with its sides swapped: `a < b` is `b > a`.
+    public var mirrored: ComparisonOperator {
+        switch self {
+        case .equal: return .equal
+        case .notEqual: return .notEqual
+        case .less: return .greater
+        case .lessOrEqual: return .greaterOrEqual
+        case .greater: return .less
+        case .greaterOrEqual: return .lessOrEqual
+        }
+    }
+}
+
+extension ValueKind {
+    var isTemporal: Bool { self == .date || self == .instant }
 }

@@ -95,7 +95,7 @@ public struct Lexer {
             advance(); advance()
             return token(.symbol(two == "<>" ? "!=" : two == "==" ? "=" : two))
         }
-        if "=<>(),:*".contains(c) {
+        if "=<>(),:*+-/".contains(c) {
             advance()
             return token(.symbol(String(c)))
         }

@@ -154,28 +154,40 @@ public struct Parser {
     mutating func parseFind() throws -> FindQuery {
         var q = FindQuery(entity: try parseEntity())
         if accept("where") { q.condition = try parseCondition() }
-        if accept("sort") || accept("order") {
-            try expect("by")
-            repeat {
-                let f = try parseFieldName()
-                var desc = false
-                if accept("desc") || accept("descending") { desc = true } else { _ = accept("asc") || accept("ascending") }
-                q.sort.append(SortKey(field: f, descending: desc))
-            } while acceptSymbol(",")
+        // After the condition, sort, limit and show may come in any order, each once.
+        var seen = Set<String>()
+        func once(_ clause: String, at token: Token) throws {
+            guard seen.insert(clause).inserted else { throw Diagnostic.usage(.fieldGivenTwice, clause, at: token.span) }
         }
-        if accept("limit") {
-            q.limit = try parseCount(what: "limit")
-            if accept("offset") { q.offset = try parseCount(what: "offset") }
-        } else if accept("offset") {
-            q.offset = try parseCount(what: "offset")
-        }
-        if accept("show") {
-            if acceptSymbol("*") || accept("all") {
-                q.showAll = true
+        while true {
+            let t = current
+            if accept("sort") || accept("order") {
+                try once("sort by", at: t)
+                try expect("by")
+                repeat {
+                    let e = try parseExpression()
+                    var desc = false
+                    if accept("desc") || accept("descending") { desc = true } else { _ = accept("asc") || accept("ascending") }
+                    q.sort.append(SortKey(expression: e, descending: desc))
+                } while acceptSymbol(",")
+            } else if accept("limit") {
+                try once("limit", at: t)
+                q.limit = try parseCount(what: "limit")
+                if accept("offset") { try once("offset", at: tokens[position - 1]); q.offset = try parseCount(what: "offset") }
+            } else if accept("offset") {
+                try once("offset", at: t)
+                q.offset = try parseCount(what: "offset")
+            } else if accept("show") {
+                try once("show", at: t)
+                if acceptSymbol("*") || accept("all") {
+                    q.showAll = true
+                } else {
+                    var columns: [Expression] = []
+                    repeat { columns.append(try parseExpression()) } while acceptSymbol(",")
+                    q.show = columns
+                }
             } else {
-                var fields: [FieldName] = []
-                repeat { fields.append(try parseFieldName()) } while acceptSymbol(",")
-                q.show = fields
+                break
             }
         }
         return q
@@ -232,7 +244,20 @@ public struct Parser {
         repeat {
             let f = try parseFieldName()
             guard acceptSymbol("=") || acceptSymbol(":") else { throw unexpected(expected: "'=' after the field name") }
-            assignments.append(Assignment(field: f, value: try parseAssignedValue()))
+            if current.isSymbol("(") {
+                assignments.append(Assignment(field: f, value: try parseAssignedValue()))
+                continue
+            }
+            let first = current
+            switch try parseExpression() {
+            case .value(let literal):
+                assignments.append(Assignment(field: f, value: literal))
+            case .field(let name) where first.kind == .word(name.name):
+                // A bare word: the change builder decides whether it names a field.
+                assignments.append(Assignment(field: f, value: Literal(kind: .string(name.name, quoted: false), span: name.span, text: name.name)))
+            case let e:
+                assignments.append(Assignment(field: f, value: Literal(kind: .string(first.text, quoted: false), span: e.span, text: e.name), expression: e))
+            }
         } while acceptSymbol(",")
         return .update(target.entity, target.condition, assignments)
     }
@@ -351,6 +376,9 @@ public struct Parser {
             let inner = try parseNot()
             return (.not(inner.condition), try deeper(inner.depth, at: op.span))
         }
+        if current.isSymbol("("), let comparison = try parenthesizedComparison() {
+            return (comparison, 1)
+        }
         if current.isSymbol("(") {
             let open = advance()
             depth += 1
@@ -371,12 +399,45 @@ public struct Parser {
     /// alone (`where vip and ...`) is a boolean test, not a missing operator.
     private static let conditionFollowers = ["and", "or", "sort", "limit", "offset", "show", "by", "set", "to"]
 
+    /// At an opening parenthesis: a comparison whose left side is a parenthesized
+    /// expression (`(a + b) / 2 > 5`), or nil when the parenthesis groups conditions
+    /// (`(tier = gold or vip)`). Decided by reading ahead: an expression, then a
+    /// comparison operator.
+    private mutating func parenthesizedComparison() throws -> Condition? {
+        let start = position, savedTokens = tokens
+        let left: Expression
+        do { left = try parseExpression() } catch { position = start; tokens = savedTokens; return nil }
+        guard case .symbol(let s) = current.kind, let op = ComparisonOperator(rawValue: s) else {
+            position = start; tokens = savedTokens
+            return nil
+        }
+        _ = advance()
+        return .compareExpressions(left, op, try parseExpression())
+    }
+
     private mutating func parsePredicate() throws -> Condition {
-        let field = try parseFieldName()
+        let start = current
+        let left = try parseExpression()
         let t = current
         if case .symbol(let s) = t.kind, let op = ComparisonOperator(rawValue: s) {
             _ = advance()
-            return .compare(field, op, try parseValue())
+            let valueToken = current
+            let right = try parseExpression()
+            // `FIELD OP VALUE` keeps its own form, which the checker turns into an
+            // index-answerable test; a bare word on the right may still name a field.
+            if case .field(let field) = left {
+                if case .value(let literal) = right { return .compare(field, op, literal) }
+                if case .field(let name) = right, valueToken.kind == .word(name.name) {
+                    return .compare(field, op, Literal(kind: .string(name.name, quoted: false), span: name.span, text: name.name))
+                }
+            }
+            return .compareExpressions(left, op, right)
+        }
+        guard case .field(let field) = left else {
+            throw unexpected(expected: "a comparison operator (=, !=, <, <=, >, >=) after '\(left.name)'")
+        }
+        if start.isSymbol("(") || start.isSymbol("-") {
+            throw unexpected(expected: "a comparison operator (=, !=, <, <=, >, >=)")
         }
         if t.kind == .end || t.isSymbol(")") || Parser.conditionFollowers.contains(where: { t.isKeyword($0) }) {
             return .isTrue(field)
@@ -450,6 +511,89 @@ public struct Parser {
         return Literal(kind: .list(strings), span: SourceSpan(start: open.span.start, length: length),
                        text: "(" + items.map(\.text).joined(separator: ", ") + ")")
     }
+
+    // MARK: Expressions
+
+    /// How deeply an expression may nest (operators and parentheses), so that checking
+    /// and evaluating it cannot overflow the stack.
+    public static let maximumExpressionDepth = 100
+
+    private var expressionDepth = 0
+
+    /// `TERM (+|- TERM)*`, where a term is `FACTOR (*|/ FACTOR)*`: left-associative.
+    mutating func parseExpression() throws -> Expression {
+        try parseBinary(precedence: 1)
+    }
+
+    private mutating func parseBinary(precedence: Int) throws -> Expression {
+        var left = precedence == 1 ? try parseBinary(precedence: 2) : try parseFactor()
+        var operands = 1
+        while let (op, opSpan) = arithmeticOperator(precedence: precedence) {
+            let right = precedence == 1 ? try parseBinary(precedence: 2) : try parseFactor()
+            operands += 1
+            guard operands <= Parser.maximumExpressionDepth else {
+                throw Diagnostic.usage(.expressionTooLong, String(Parser.maximumExpressionDepth), at: opSpan)
+            }
+            left = .binary(left, op, right, op: opSpan)
+        }
+        return left
+    }
+
+    /// The operator at the current token if it binds at `precedence`, consumed. A signed
+    /// number right after an operand (`points -100`) is an operator and its number.
+    private mutating func arithmeticOperator(precedence: Int) -> (ArithmeticOperator, SourceSpan)? {
+        let t = current
+        if case .symbol(let s) = t.kind, let op = ArithmeticOperator(rawValue: s), op.precedence == precedence {
+            _ = advance()
+            return (op, t.span)
+        }
+        guard precedence == 1, let sign = t.text.first, sign == "-" || sign == "+" else { return nil }
+        let magnitude: Token.Kind
+        switch t.kind {
+        case .integer(let i) where i != .min: magnitude = .integer(abs(i))
+        case .number(let d): magnitude = .number(abs(d))
+        case .duration(let days): magnitude = .duration(days: abs(days))
+        default: return nil
+        }
+        let opSpan = SourceSpan(start: t.span.start, length: 1)
+        let rest = SourceSpan(start: SourceLocation(line: t.span.start.line, column: t.span.start.column + 1), length: max(1, t.span.length - 1))
+        tokens[position] = Token(kind: magnitude, span: rest, text: String(t.text.dropFirst()))
+        return (sign == "-" ? .subtract : .add, opSpan)
+    }
+
+    private mutating func parseFactor() throws -> Expression {
+        let t = current
+        expressionDepth += 1
+        defer { expressionDepth -= 1 }
+        guard expressionDepth <= Parser.maximumExpressionDepth else {
+            throw Diagnostic.usage(.expressionTooDeep, at: t.span)
+        }
+        if t.isSymbol("-") {
+            _ = advance()
+            return .negate(try parseFactor(), op: t.span)
+        }
+        if t.isSymbol("(") {
+            _ = advance()
+            let inner = try parseExpression()
+            guard acceptSymbol(")") else {
+                throw Diagnostic.usage(.expressionParenthesisUnclosed, "\(t.span.start.line):\(t.span.start.column)", describe(current), at: current.span)
+            }
+            return inner
+        }
+        switch t.kind {
+        case .quotedName(let name):
+            _ = advance()
+            return .field(FieldName(name, span: t.span))
+        case .word(let w) where !Parser.valueWords.contains(w.lowercased()):
+            _ = advance()
+            return .field(FieldName(w, span: t.span))
+        default:
+            return .value(try parseValue())
+        }
+    }
+
+    /// Words that are values wherever they stand.
+    private static let valueWords: Set<String> = ["today", "yesterday", "tomorrow", "null", "true", "false"]
 
     mutating func parseValue() throws -> Literal {
         let t = current

@@ -50,7 +50,7 @@ public struct Planner {
     /// A scan beats an index that yields more than this share of the rows.
     static let scanShare = 0.4
 
-    public func plan(predicate: Predicate?, sort: [(field: ResolvedField, descending: Bool)] = [], limit: Int? = nil, offset: Int = 0) -> QueryPlan {
+    public func plan(predicate: Predicate?, sort: [CheckedSortKey] = [], limit: Int? = nil, offset: Int = 0) -> QueryPlan {
         let total = statistics.liveRowCount
         var best = QueryPlan(access: .scan, estimatedRows: total)
         if let predicate {
@@ -63,9 +63,9 @@ public struct Planner {
             best = QueryPlan(access: .scan, estimatedRows: total)
         }
         // A small limit on an indexed sort key: walk the index in order instead.
-        if let limit, let first = sort.first, statistics.hasOrderedIndex(first.field),
+        if let limit, let first = sort.first, let field = first.field, statistics.hasOrderedIndex(field),
            limit + offset < max(best.estimatedRows / 4, 1) {
-            return QueryPlan(access: .ordered(first.field, descending: first.descending), estimatedRows: limit + offset)
+            return QueryPlan(access: .ordered(field, descending: first.descending), estimatedRows: limit + offset)
         }
         return best
     }

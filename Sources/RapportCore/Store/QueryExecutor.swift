@@ -37,8 +37,15 @@ public struct QueryExecutor {
 
     public func find(_ q: CheckedFind) -> ResultSet {
         let rows = self.rows(q)
-        let columns = q.shown.map { table.columns[$0.position] }
-        return ResultSet(columns: q.shown.map(\.name), rows: rows.map { r in columns.map { $0.value(at: Int(r)) } })
+        let cells: [(Int) -> Value] = q.columns.map { column in
+            if let f = column.value.field {
+                let stored = table.columns[f.position]
+                return { stored.value(at: $0) }
+            }
+            let value = compile(column.value)
+            return { column.value.value(ofKey: value($0)) }
+        }
+        return ResultSet(columns: q.columns.map(\.name), rows: rows.map { r in cells.map { $0(Int(r)) } })
     }
 
     /// Rows an access path yields that pass the test, in row order.
@@ -113,12 +120,12 @@ public struct QueryExecutor {
     // MARK: Ordering
 
     /// Sorts rows by the keys, nulls last in either direction, then by id ascending.
-    func order(_ rows: inout [Int32], by sort: [(field: ResolvedField, descending: Bool)], limit: Int?) {
+    func order(_ rows: inout [Int32], by sort: [CheckedSortKey], limit: Int?) {
         if sort.isEmpty {
             if !table.rowsInIDOrder { sortByID(&rows) }
             return
         }
-        let keys = sort.map { sortKeys(rows, $0.field) }
+        let keys = sort.map { sortKeys(rows, $0.value) }
         let descending = sort.map(\.descending)
         var order = Array(0..<rows.count)
         let byRow = table.rowsInIDOrder
@@ -143,7 +150,11 @@ public struct QueryExecutor {
     }
 
     /// Each row's sort key as a Double (strings by code-point rank); NaN for null.
-    private func sortKeys(_ rows: [Int32], _ f: ResolvedField) -> [Double] {
+    private func sortKeys(_ rows: [Int32], _ value: TypedExpression) -> [Double] {
+        guard let f = value.field else {
+            let key = compile(value)
+            return rows.map { key(Int($0)) }
+        }
         switch table.columns[f.position] {
         case .string(let c):
             let ranks = c.dictionary.ranks
@@ -211,6 +222,10 @@ public struct QueryExecutor {
             }
             let codes = c.codes
             return { mask[Int(codes[$0])] }
+        case .compareValues(let a, let op, let b):
+            return valueTest(a, op, b)
+        case .compareFields(let f, let op, let g):
+            return fieldTest(f, op, g)
         case .within(let f, let days):
             guard case .date(let c) = table.columns[f.position] else { return { _ in false } }
             let today = clock.today
@@ -229,6 +244,126 @@ public struct QueryExecutor {
                 let parts = Day(daysSinceEpoch: v).parts
                 return window[parts.month * 32 + parts.day]
             }
+        }
+    }
+
+    // MARK: Expressions
+
+    public typealias RowValue = (Int) -> Double
+
+    /// Compiles an expression into the key of each row, NaN where missing. Constants are
+    /// folded by the checker; a field reads its column directly.
+    public func compile(_ e: TypedExpression) -> RowValue {
+        switch e {
+        case .field(let f): return keyReader(f)
+        case .constant(let c, _): return { _ in c }
+        case .negate(let inner):
+            let x = compile(inner)
+            return { -x($0) }
+        case .arithmetic(let a, let op, let b, _):
+            let x = compile(a)
+            if case .constant(let k, _) = b {
+                switch op {
+                case .add: return { x($0) + k }
+                case .subtract: return { x($0) - k }
+                case .multiply: return { x($0) * k }
+                case .divide: return k == 0 ? { _ in .nan } : { x($0) / k }
+                }
+            }
+            let y = compile(b)
+            switch op {
+            case .add: return { x($0) + y($0) }
+            case .subtract: return { x($0) - y($0) }
+            case .multiply: return { x($0) * y($0) }
+            case .divide: return { let d = y($0); return d == 0 ? .nan : x($0) / d }
+            }
+        }
+    }
+
+    /// The key of a numeric, temporal or boolean column at a row; NaN for null.
+    private func keyReader(_ f: ResolvedField) -> RowValue {
+        switch table.columns[f.position] {
+        case .number(let c):
+            let v = c.values
+            return { v[$0] }
+        case .integer(let c):
+            let v = c.values
+            return { let x = v[$0]; return x == NullSentinel.integer ? .nan : Double(x) }
+        case .date(let c):
+            let v = c.values
+            return { let x = v[$0]; return x == NullSentinel.date ? .nan : Double(x) }
+        case .instant(let c):
+            let v = c.values
+            return { let x = v[$0]; return x == NullSentinel.instant ? .nan : Double(x) }
+        case .boolean(let c):
+            let v = c.values
+            return { let x = v[$0]; return x < 0 ? .nan : Double(x) }
+        case .string, .list:
+            return { _ in .nan }
+        }
+    }
+
+    /// Two computed keys; a missing one (NaN) never passes, not even `!=`.
+    private func valueTest(_ a: TypedExpression, _ op: ComparisonOperator, _ b: TypedExpression) -> RowTest {
+        // Two plain number columns, the common field-vs-field case: no closure per side.
+        if let f = a.field, let g = b.field, case .number(let c) = table.columns[f.position], case .number(let d) = table.columns[g.position] {
+            let x = c.values, y = d.values
+            switch op {
+            case .equal: return { x[$0] == y[$0] }
+            case .notEqual: return { let p = x[$0], q = y[$0]; return p != q && !p.isNaN && !q.isNaN }
+            case .less: return { x[$0] < y[$0] }
+            case .lessOrEqual: return { x[$0] <= y[$0] }
+            case .greater: return { x[$0] > y[$0] }
+            case .greaterOrEqual: return { x[$0] >= y[$0] }
+            }
+        }
+        let x = compile(a)
+        if case .constant(let k, _) = b {
+            if op == .notEqual { return { let v = x($0); return !v.isNaN && v != k } }
+            return { QueryExecutor.compare(x($0), op, k) }
+        }
+        let y = compile(b)
+        switch op {
+        // IEEE comparisons with NaN are false, except `!=`.
+        case .notEqual: return { let p = x($0), q = y($0); return p != q && !p.isNaN && !q.isNaN }
+        case .equal: return { x($0) == y($0) }
+        case .less: return { x($0) < y($0) }
+        case .lessOrEqual: return { x($0) <= y($0) }
+        case .greater: return { x($0) > y($0) }
+        case .greaterOrEqual: return { x($0) >= y($0) }
+        }
+    }
+
+    /// Two text fields: equality ignoring case through shared case-folded classes,
+    /// ordering through shared code-point ranks, both built once per distinct value.
+    private func fieldTest(_ f: ResolvedField, _ op: ComparisonOperator, _ g: ResolvedField) -> RowTest {
+        guard case .string(let c) = table.columns[f.position], case .string(let d) = table.columns[g.position] else { return { _ in false } }
+        let left = c.dictionary.strings, right = d.dictionary.strings
+        var classes: [String: Int32] = [:]
+        func classify(_ strings: [String]) -> [Int32] {
+            strings.enumerated().map { i, s in
+                if i == 0 { return -1 }
+                let key = op == .equal || op == .notEqual ? s.lowercased() : s
+                if let k = classes[key] { return k }
+                let k = Int32(classes.count)
+                classes[key] = k
+                return k
+            }
+        }
+        var x = classify(left), y = classify(right)
+        if op != .equal && op != .notEqual {
+            // Class numbers in code-point order, so integers compare as the strings do.
+            let order = classes.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            var rank = [Int32](repeating: 0, count: classes.count)
+            for (r, s) in order.enumerated() { rank[Int(classes[s]!)] = Int32(r) }
+            x = x.map { $0 < 0 ? -1 : rank[Int($0)] }
+            y = y.map { $0 < 0 ? -1 : rank[Int($0)] }
+        }
+        let a = c.codes, b = d.codes
+        return { r in
+            let p = x[Int(a[r])], q = y[Int(b[r])]
+            guard p >= 0, q >= 0 else { return false }
+            return QueryExecutor.compare(Double(p), op, Double(q))
         }
     }
 

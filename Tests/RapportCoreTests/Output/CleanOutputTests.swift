@@ -109,8 +109,13 @@ final class CleanOutputTests: XCTestCase {
         // A backtick-quoted name is a field even where it spells a keyword.
         guard case .find(let q) = try Parser.parse("find customers where `not` = 1 sort by `limit` show `where`") else { return XCTFail() }
         XCTAssertEqual(q.show?.map(\.name), ["where"])
-        XCTAssertEqual(q.sort.map(\.field.name), ["limit"])
-        XCTAssertThrowsError(try Parser.parse("find customers where tier = `gold`")) { XCTAssertTrue("\($0)".contains("expected a value"), "\($0)") }
+        XCTAssertEqual(q.sort.map(\.expression.name), ["limit"])
+        // On the value side too a backtick-quoted name is a field, never text.
+        guard case .find(let named) = try Parser.parse("find customers where tier = `gold`"),
+              case .compareExpressions(_, _, .field(let gold))? = named.condition else { return XCTFail() }
+        XCTAssertEqual(gold.name, "gold")
+        let checker = Checker(schema: EntitySchema(entity: .customers), clock: QueryFixtures.clock)
+        XCTAssertThrowsError(try checker.check(named)) { XCTAssertTrue("\($0)".contains("unknown field 'gold'"), "\($0)") }
     }
 
     func testHeadersThatAreNotIdentifiersBecomeFields() throws {
