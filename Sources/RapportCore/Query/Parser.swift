@@ -63,8 +63,8 @@ public struct Parser {
     mutating func expectEnd() throws {
         guard current.kind == .end else {
             var d = unexpected(expected: "end of command", suggestionFrom: ["where", "sort", "limit", "offset", "show", "by", "and", "or"])
-            if let word = current.keyword, ["where", "sort", "limit", "offset", "show"].contains(word) {
-                d.extraNotes.append("the clauses of find go in this order: where, sort by, limit, offset, show")
+            if current.keyword == "where" {
+                d.extraNotes.append("where comes right after the entity: find customers where ... sort by ... limit ... show ...")
             }
             throw d
         }

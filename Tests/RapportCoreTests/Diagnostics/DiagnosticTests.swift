@@ -37,11 +37,11 @@ final class DiagnosticTests: XCTestCase {
     }
 
     /// A keyword in the wrong place is no typo: no "did you mean" naming the word itself,
-    /// but the order the clauses go in.
+    /// but where the clause goes.
     func testMisplacedClauseSuggestsTheOrderNotTheSameWord() {
-        let d = assertDiagnostic("find purchases show id, amount 1️⃣limit 4", .expectedToken)
+        let d = assertDiagnostic("find purchases show id limit 4 1️⃣where amount > 10", .expectedToken)
         XCTAssertNil(d?.suggestion)
-        XCTAssertTrue(d?.notes.contains { $0.contains("where, sort by, limit, offset, show") } ?? false, "\(String(describing: d?.notes))")
+        XCTAssertTrue(d?.notes.contains { $0.contains("where comes right after the entity") } ?? false, "\(String(describing: d?.notes))")
         XCTAssertNil(nearestName(to: "Limit", among: ["where", "limit"]))
         XCTAssertEqual(nearestName(to: "limt", among: ["where", "limit"]), "limit")
     }
