@@ -183,10 +183,13 @@ public final class Session {
         var rows: [[Value]] = []
         for e in entity.map({ [$0] }) ?? Entity.allCases {
             for f in backend.schema(of: e).fields {
-                rows.append([.string(e.rawValue), .string(f.name), .string(f.type.rawValue), .string(f.isCustom ? "custom" : "built-in")])
+                rows.append([.string(e.rawValue), .string(f.name), .string(f.type.rawValue), .string(f.isCustom ? "custom" : "built-in"), .null])
+            }
+            for f in DerivedFields.of(e) {
+                rows.append([.string(e.rawValue), .string(f.name), .string(f.type.rawValue), .string("derived"), .string(f.rule)])
             }
         }
-        return ResultSet(columns: ["entity", "field", "type", "kind"], rows: rows)
+        return ResultSet(columns: ["entity", "field", "type", "kind", "rule"], rows: rows)
     }
 
     // MARK: Export

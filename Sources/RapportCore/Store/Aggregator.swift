@@ -8,7 +8,8 @@ extension QueryExecutor {
             return ResultSet(columns: [q.valueColumn], rows: [[fold(q, rows)]])
         }
         var groups: [(key: Value, rows: [Int32])] = []
-        switch table.columns[by.position] {
+        let byColumn = column(by)
+        switch byColumn {
         case .string(let c):
             let ranks = c.dictionary.ranks
             var present: [UInt32] = []
@@ -43,11 +44,11 @@ extension QueryExecutor {
             var byKey: [Double: [Int32]] = [:]
             var nulls: [Int32] = []
             for r in rows {
-                if let k = table.key(row: Int(r), field: by.position) { byKey[k, default: []].append(r) } else { nulls.append(r) }
+                if let k = byColumn.key(at: Int(r)) { byKey[k, default: []].append(r) } else { nulls.append(r) }
             }
             for k in byKey.keys.sorted() {
                 let rs = byKey[k]!
-                groups.append((table.value(row: Int(rs[0]), field: by.position), rs))
+                groups.append((byColumn.value(at: Int(rs[0])), rs))
             }
             if !nulls.isEmpty { groups.append((.null, nulls)) }
         }
@@ -57,7 +58,7 @@ extension QueryExecutor {
     /// One aggregate over rows; nulls are skipped as in SQL.
     private func fold(_ q: CheckedAggregate, _ rows: [Int32]) -> Value {
         guard let f = q.field else { return .integer(Int64(rows.count)) }
-        let column = table.columns[f.position]
+        let column = self.column(f)
         switch q.function {
         case .count:
             return .integer(Int64(rows.reduce(0) { $0 + (column.isNull(at: Int($1)) ? 0 : 1) }))
@@ -67,7 +68,7 @@ extension QueryExecutor {
             var overflow = false
             var sum = 0.0, compensation = 0.0
             for r in rows {
-                guard let k = table.key(row: Int(r), field: f.position) else { continue }
+                guard let k = column.key(at: Int(r)) else { continue }
                 n += 1
                 if case .integer(let c) = column, !overflow {
                     let (s, o) = intSum.addingReportingOverflow(c.values[Int(r)])
@@ -95,11 +96,11 @@ extension QueryExecutor {
                 }
             } else {
                 for r in rows {
-                    guard let k = table.key(row: Int(r), field: f.position) else { continue }
+                    guard let k = column.key(at: Int(r)) else { continue }
                     if best == nil || (q.function == .min ? k < bestKey : k > bestKey) { best = r; bestKey = k }
                 }
             }
-            return best.map { table.value(row: Int($0), field: f.position) } ?? .null
+            return best.map { column.value(at: Int($0)) } ?? .null
         }
     }
 }

@@ -12,6 +12,12 @@ public struct QueryExecutor {
 
     public typealias RowTest = (Int) -> Bool
 
+    /// The column a field reads: stored, or derived (computed from the store and today,
+    /// kept until either changes). Every read of a field's values goes through here.
+    public func column(_ f: ResolvedField) -> Column {
+        f.isDerived ? table.derivedColumn(named: f.name, today: clock.today) : table.columns[f.position]
+    }
+
     // MARK: Find
 
     public func plan(_ q: CheckedFind) -> QueryPlan {
@@ -37,7 +43,7 @@ public struct QueryExecutor {
 
     public func find(_ q: CheckedFind) -> ResultSet {
         let rows = self.rows(q)
-        let columns = q.shown.map { table.columns[$0.position] }
+        let columns = q.shown.map(column)
         return ResultSet(columns: q.shown.map(\.name), rows: rows.map { r in columns.map { $0.value(at: Int(r)) } })
     }
 
@@ -70,7 +76,7 @@ public struct QueryExecutor {
         if f.position == Table.idPosition { return table.rows(ofIDs: values) }
         guard let index = table.hashIndex(field: f.position) else { return matching(.scan, nil) }
         let dictionary: StringDictionary
-        switch table.columns[f.position] {
+        switch column(f) {
         case .string(let c): dictionary = c.dictionary
         case .list(let c): dictionary = c.lists.items
         default: return []
@@ -103,7 +109,7 @@ public struct QueryExecutor {
         }
         if out.count < wanted {
             // Rows with no value sort last in either direction.
-            let column = table.columns[sortField.position]
+            let column = self.column(sortField)
             let live = table.isLive
             for r in 0..<live.count where live[r] && column.isNull(at: r) && (test?(r) ?? true) { out.append(Int32(r)) }
         }
@@ -144,12 +150,13 @@ public struct QueryExecutor {
 
     /// Each row's sort key as a Double (strings by code-point rank); NaN for null.
     private func sortKeys(_ rows: [Int32], _ f: ResolvedField) -> [Double] {
-        switch table.columns[f.position] {
+        let column = self.column(f)
+        switch column {
         case .string(let c):
             let ranks = c.dictionary.ranks
             return rows.map { let code = c.codes[Int($0)]; return code == 0 ? .nan : Double(ranks[Int(code)]) }
         default:
-            return rows.map { table.key(row: Int($0), field: f.position) ?? .nan }
+            return rows.map { column.key(at: Int($0)) ?? .nan }
         }
     }
 
@@ -168,7 +175,7 @@ public struct QueryExecutor {
             let x = compile(a)
             return { !x($0) }
         case .isNull(let f, let negated):
-            let column = table.columns[f.position]
+            let column = self.column(f)
             return negated ? { !column.isNull(at: $0) } : { column.isNull(at: $0) }
         case .compareKey(let f, let op, let k):
             return keyTest(f) { x in QueryExecutor.compare(x, op, k) }
@@ -197,7 +204,7 @@ public struct QueryExecutor {
             case .endsWith: return stringTest(f) { $0.lowercased().hasSuffix(needle) != negated }
             }
         case .has(let f, let mode, let values, let negated):
-            guard case .list(let c) = table.columns[f.position] else { return { _ in false } }
+            guard case .list(let c) = column(f) else { return { _ in false } }
             let wanted = values.map { $0.lowercased() }
             let items = c.lists.items
             let lists = c.lists.lists
@@ -212,7 +219,7 @@ public struct QueryExecutor {
             let codes = c.codes
             return { mask[Int(codes[$0])] }
         case .within(let f, let days):
-            guard case .date(let c) = table.columns[f.position] else { return { _ in false } }
+            guard case .date(let c) = column(f) else { return { _ in false } }
             let today = clock.today
             // Whether a birthday on (month, day) recurs within the window, for all 12×31 days.
             var window = [Bool](repeating: false, count: 13 * 32)
@@ -257,7 +264,7 @@ public struct QueryExecutor {
     /// Equality with any of `values` (ignoring case) on a string column, through the
     /// dictionary's case-folded codes: no pass over every distinct value. Null never passes.
     private func codeTest(_ f: ResolvedField, _ values: [String], negated: Bool) -> RowTest {
-        guard case .string(let c) = table.columns[f.position] else { return { _ in false } }
+        guard case .string(let c) = column(f) else { return { _ in false } }
         var wanted = Set<UInt32>()
         for v in values { wanted.formUnion(c.dictionary.codes(ignoringCase: v)) }
         let codes = c.codes
@@ -269,7 +276,7 @@ public struct QueryExecutor {
 
     /// A test on a string column, evaluated once per distinct value.
     private func stringTest(_ f: ResolvedField, _ test: (String) -> Bool) -> RowTest {
-        guard case .string(let c) = table.columns[f.position] else { return { _ in false } }
+        guard case .string(let c) = column(f) else { return { _ in false } }
         let mask = c.dictionary.mask(test)
         let codes = c.codes
         return { mask[Int(codes[$0])] }
@@ -277,7 +284,7 @@ public struct QueryExecutor {
 
     /// A test on the key of a numeric, temporal or boolean column; null never passes.
     private func keyTest(_ f: ResolvedField, _ test: @escaping (Double) -> Bool) -> RowTest {
-        switch table.columns[f.position] {
+        switch column(f) {
         case .number(let c):
             let v = c.values
             return { let x = v[$0]; return !x.isNaN && test(x) }
@@ -301,11 +308,11 @@ public struct QueryExecutor {
 
 extension Table: PlanStatistics {
     public func hasLookupIndex(_ field: ResolvedField) -> Bool {
-        indexesEnabled && (field.type == .string || field.type == .list)
+        indexesEnabled && !field.isDerived && (field.type == .string || field.type == .list)
     }
 
     public func hasOrderedIndex(_ field: ResolvedField) -> Bool {
-        indexesEnabled && [.integer, .number, .date, .instant].contains(field.type)
+        indexesEnabled && !field.isDerived && [.integer, .number, .date, .instant].contains(field.type)
     }
 
     public var liveRowCount: Int { liveCount }
