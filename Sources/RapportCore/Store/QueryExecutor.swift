@@ -126,7 +126,7 @@ public struct QueryExecutor {
         }
         let keys = sort.map { sortKeys(rows, $0.field) }
         let descending = sort.map(\.descending)
-        var order = Array(0..<rows.count)
+        var order = QueryExecutor.candidates(keys[0], descending: descending[0], limit: limit)
         let byRow = table.rowsInIDOrder
         let ids = byRow ? [] : rows.map { table.id(ofRow: Int($0)) }
         order.sort { a, b in
@@ -141,6 +141,34 @@ public struct QueryExecutor {
             return byRow ? rows[a] < rows[b] : ids[a].utf8.lexicographicallyPrecedes(ids[b].utf8)
         }
         rows = order.map { rows[$0] }
+    }
+
+    /// The positions that can be among the first `limit` by this first key: every one at
+    /// least as good as the limit-th best (ties kept for the later keys), found in linear
+    /// time, so `sort by F limit N` on an unindexed field (a derived one) sorts N rows, not all.
+    static func candidates(_ keys: [Double], descending: Bool, limit: Int?) -> [Int] {
+        guard let limit, limit > 0, limit * 4 < keys.count else { return Array(keys.indices) }
+        var present = descending ? keys.compactMap { $0.isNaN ? nil : -$0 } : keys.filter { !$0.isNaN }
+        guard present.count > limit else { return Array(keys.indices) }
+        let bound = kthSmallest(&present, limit)
+        return descending ? keys.indices.filter { keys[$0] >= -bound } : keys.indices.filter { keys[$0] <= bound }
+    }
+
+    /// The k-th smallest value (k from 1), by Hoare's selection; reorders `values`.
+    static func kthSmallest(_ values: inout [Double], _ k: Int) -> Double {
+        let target = k - 1
+        var lo = 0, hi = values.count - 1
+        while lo < hi {
+            let pivot = values[lo + (hi - lo) / 2]
+            var i = lo, j = hi
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if target <= j { hi = j } else if target >= i { lo = i } else { return values[target] }
+        }
+        return values[target]
     }
 
     private func sortByID(_ rows: inout [Int32]) {

@@ -23,6 +23,8 @@ public final class Table {
     weak var store: Store?
     /// Derived columns computed since the last change (see `derivedColumn`).
     var derivedCache: [String: (stamp: DerivedStamp, column: Column)] = [:]
+    /// Rows of the customers named in a related table (see `ownerRowOfCode`).
+    var ownerRowCache: [Entity: (rowsKey: [Int], rowOfCode: [Int32])] = [:]
 
     public init(entity: Entity, schema: EntitySchema? = nil) {
         self.entity = entity

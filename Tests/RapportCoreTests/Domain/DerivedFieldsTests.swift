@@ -125,3 +125,27 @@ final class DerivedFieldsTests: XCTestCase {
         XCTAssertEqual(s.store.customers.liveCount, 5)
     }
 }
+
+/// The selection that lets `sort by F limit N` sort only the rows that can come first.
+final class SortCandidateTests: XCTestCase {
+    func testCandidatesAreExactlyThoseAsGoodAsTheLimitThBest() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let n = Int.random(in: 1...60, using: &generator)
+            let keys = (0..<n).map { _ in Bool.random() && Bool.random() ? Double.nan : Double(Int.random(in: 0...9, using: &generator)) }
+            let limit = Int.random(in: 1...8, using: &generator)
+            for descending in [false, true] {
+                let got = QueryExecutor.candidates(keys, descending: descending, limit: limit)
+                let present = keys.filter { !$0.isNaN }.sorted(by: descending ? (>) : (<))
+                let expected: [Int]
+                if limit * 4 >= n || present.count <= limit {
+                    expected = Array(keys.indices)
+                } else {
+                    let bound = present[limit - 1]
+                    expected = keys.indices.filter { descending ? keys[$0] >= bound : keys[$0] <= bound }
+                }
+                XCTAssertEqual(got, expected, "\(keys) limit \(limit) descending \(descending)")
+            }
+        }
+    }
+}
