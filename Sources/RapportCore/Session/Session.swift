@@ -202,7 +202,9 @@ public final class Session {
         var q = FindQuery(entity: EntityName(entity: entity, span: path.span))
         q.condition = condition
         q.showAll = true
-        let checked = try Checker(schema: backend.schema(of: entity), clock: clock).check(q)
+        var checked = try Checker(schema: backend.schema(of: entity), clock: clock).check(q)
+        // The stored fields only: an exported file imports back, and import refuses derived names.
+        checked.shown.removeAll(where: \.isDerived)
         let result = backend.find(checked, clock: clock)
         let text = Exporter.text(result, format: format, timeZone: clock.timeZone)
         do {

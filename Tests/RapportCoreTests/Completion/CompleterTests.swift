@@ -140,7 +140,8 @@ final class CompleterTests: XCTestCase {
 
     func testAggregateFieldsAreNumeric() {
         let sum = candidates("sum ")
-        XCTAssertEqual(Set(sum), ["amount", "loyaltyScore", "points", "purchaseCount", "satisfaction", "totalSpent"])
+        XCTAssertEqual(Set(sum), ["amount", "loyaltyScore", "points", "purchaseCount", "satisfaction", "totalSpent",
+                                  "daysSinceContact", "daysSincePurchase", "contactCount", "openTickets"])
         XCTAssertEqual(candidates("avg p"), ["points", "purchaseCount"])
         let max = candidates("max ")
         XCTAssertTrue(max.contains("birthday"))
