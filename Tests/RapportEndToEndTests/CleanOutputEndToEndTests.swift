@@ -25,6 +25,14 @@ final class CleanOutputEndToEndTests: XCTestCase {
         return path
     }
 
+    /// A `show *` JSON answer without the derived fields, as comparable text.
+    private func storedFields(_ json: String) throws -> String {
+        let records = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        let derived: Set<String> = ["daysSinceContact", "daysSincePurchase", "contactCount", "openTickets"]
+        let stored = records.map { $0.filter { !derived.contains($0.key) } }
+        return String(decoding: try JSONSerialization.data(withJSONObject: stored, options: [.sortedKeys]), as: UTF8.self)
+    }
+
     func testExportToCSVThenImportGivesTheSameRecords() throws {
         let second = dir + "/second", file = dir + "/out.csv"
         // Demo data plus the cases that broke before: a tag holding ';' and '\', a note with CRLF.
@@ -44,7 +52,9 @@ final class CleanOutputEndToEndTests: XCTestCase {
         let after = rapport(["--data", second, "--format", "json", "-c", query])
         XCTAssertEqual(before.status, 0, before.stderr)
         XCTAssertGreaterThan(before.stdout.count, 1000)
-        XCTAssertEqual(after.stdout, before.stdout)
+        // Derived fields are no part of the file: the reimported store has no contacts, so
+        // they differ; every stored field must come back the same.
+        XCTAssertEqual(try storedFields(after.stdout), try storedFields(before.stdout))
         XCTAssertTrue(after.stdout.contains(#""tags":["a;b","c\\d","plain"]"#), after.stdout)
         XCTAssertTrue(after.stdout.contains(#""memo":"l1\r\nl2, \"q\"""#), after.stdout)
     }

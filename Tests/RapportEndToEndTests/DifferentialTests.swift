@@ -125,12 +125,14 @@ struct FieldInfo {
 
 enum CustomerFields {
     static let strings = ["name", "email", "city", "owner", "tier", "grade", "stage"]
-    static let numbers = ["totalSpent", "purchaseCount", "points", "satisfaction"]
+    /// Derived by Rapport; the oracle gets them precomputed (`SQLiteOracle.daysSince`).
+    static let derived = ["daysSinceContact", "daysSincePurchase"]
+    static let numbers = ["totalSpent", "purchaseCount", "points", "satisfaction"] + derived
     static let dates = ["birthday", "createdAt", "lastContact", "lastPurchase"]
     static let yearly = ["birthday", "createdAt"]
     /// A custom field imported from true/false values.
     static let booleans = ["vip"]
-    static let groupable = ["tier", "grade", "stage", "city", "owner", "satisfaction", "vip"]
+    static let groupable = ["tier", "grade", "stage", "city", "owner", "satisfaction", "vip", "daysSinceContact"]
     static func kind(_ field: String) -> ColumnKind {
         if strings.contains(field) || field == "id" { return .text }
         if numbers.contains(field) || booleans.contains(field) { return .number }
@@ -496,6 +498,7 @@ struct Condition {
         case "totalSpent": return r.pick(["0", "5000", "5000.5", "-75", "10000", "12345.67", "20000", "-1"])
         case "satisfaction": return r.pick(["1", "2", "3", "4", "5", "3.5"])
         case "points": return r.pick(["0", "10", "5000", "50000", "99999", "4.5"])
+        case "daysSinceContact", "daysSincePurchase": return r.pick(["0", "1", "7", "30", "90", "91", "365", "400.5", "1000"])
         default: return r.pick(["0", "1", "5", "10", "20", "40"])
         }
     }
@@ -670,13 +673,18 @@ enum SQLiteOracle {
     static let separator = "\u{1F}"
     static let nullMark = "\u{2205}NULL"
 
+    /// The derived days since a date, as the oracle's column holds it: today minus the date.
+    static func daysSince(_ date: String?) -> String {
+        date.map { String(DayMath.ordinal(DifferentialTests.today) - DayMath.ordinal($0)) } ?? "NULL"
+    }
+
     /// Loads the customers into an in-memory sqlite3 database and runs every query.
     static func answers(customers: [Customer], queries: [GeneratedQuery], directory: URL) throws -> [[[Cell]]] {
         var script = """
             CREATE TABLE customers (id TEXT PRIMARY KEY, name TEXT, email TEXT, city TEXT, owner TEXT, tier TEXT,
               grade TEXT, stage TEXT, birthday TEXT, birthday_next INTEGER, createdAt TEXT, createdAt_next INTEGER,
               lastContact TEXT, lastPurchase TEXT, totalSpent REAL, purchaseCount INTEGER, points INTEGER,
-              satisfaction INTEGER, vip INTEGER);
+              satisfaction INTEGER, vip INTEGER, daysSinceContact INTEGER, daysSincePurchase INTEGER);
             CREATE TABLE tags (cid TEXT, tag TEXT);
             BEGIN;
 
@@ -696,6 +704,7 @@ enum SQLiteOracle {
             let cells = [literal(c.id)] + ["name", "email", "city", "owner", "tier", "grade", "stage", "birthday"].map { literal(v[$0]) }
                 + [next("birthday"), literal(v["createdAt"]), next("createdAt")]
                 + ["lastContact", "lastPurchase", "totalSpent", "purchaseCount", "points", "satisfaction", "vip"].map { literal(v[$0]) }
+                + ["lastContact", "lastPurchase"].map { daysSince(v[$0] as? String) }
             script += "INSERT INTO customers VALUES (\(cells.joined(separator: ", ")));\n"
             for tag in v["tags"] as? [String] ?? [] {
                 script += "INSERT INTO tags VALUES (\(literal(c.id)), \(literal(tag)));\n"

@@ -135,6 +135,9 @@ public struct ChangeBuilder {
     private func field(_ name: FieldName, in entity: Entity) throws -> Field {
         let schema = backend.schema(of: entity)
         guard let f = schema.field(named: name.name) else {
+            if let derived = DerivedFields.named(name.name, of: entity) {
+                throw DerivedFields.writeRefusal(derived, at: name.span)
+            }
             throw Diagnostic.usage(.unknownField, name.name, at: name.span,
                                    suggestion: nearestName(to: name.name, among: schema.fields.map(\.name)))
         }

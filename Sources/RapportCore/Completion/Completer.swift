@@ -213,7 +213,8 @@ public struct Completer {
 
     // MARK: Where the cursor is
 
-    enum FieldFilter { case all, numeric, ordered, temporal, sortable, settable }
+    /// `storable`: every stored field (what `add` takes); `settable`: those `update` may set.
+    enum FieldFilter { case all, numeric, ordered, temporal, sortable, settable, storable }
     enum FileKind { case data, any, directory }
 
     /// Where candidates come from.
@@ -294,7 +295,7 @@ public struct Completer {
         case .newRecord:
             if n == 1 { return [.keywords(Entity.allCases.map(\.singular))] }
             guard let e = entity(1) else { return [] }
-            if case .more(let sources) = assignments(p, from: 2, entity: e, separator: ":", filter: .all) { return sources }
+            if case .more(let sources) = assignments(p, from: 2, entity: e, separator: ":", filter: .storable) { return sources }
             return []
         case .logEntry:
             if n == 1 { return [.keywords(["contact", "purchase"])] }
@@ -427,7 +428,7 @@ public struct Completer {
                 if w == "not" { break }
                 if t.isSymbol("(") { depth += 1; break }
                 guard t.kind == .word else { return .fail }
-                field = schema.field(named: t.text)
+                field = schema.field(named: t.text) ?? DerivedFields.named(t.text, of: e).map { Field($0.name, $0.type) }
                 state = .op
             case .op:
                 // A boolean field may stand alone: `where vip and ...`.
@@ -692,6 +693,10 @@ public struct Completer {
             for f in backend.schema(of: entity).fields where filter.accepts(f) && seen.insert(f.name.lowercased()).inserted {
                 names.append(f.name)
             }
+            // Derived fields read like stored ones but take no value.
+            for d in DerivedFields.of(entity) where filter != .settable && filter != .storable && filter.accepts(Field(d.name, d.type)) && seen.insert(d.name.lowercased()).inserted {
+                names.append(d.name)
+            }
         }
         return names
     }
@@ -774,6 +779,7 @@ extension Completer.FieldFilter {
         case .temporal: return f.type.isTemporal
         case .sortable: return f.type != .list
         case .settable: return f.name != "id" || f.isCustom
+        case .storable: return true
         }
     }
 }

@@ -27,6 +27,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case customerNotFound
     case customerRequired
     case dateOutOfRange
+    case derivedFieldCannotBeSet
     case derivedFieldReadOnly
     case derivedOutOfRange
     case emptyCommand
@@ -39,7 +40,6 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case expectedToken
     case expectedValue
     case expectedWord
-    case expressionParenthesisUnclosed
     case expressionTooDeep
     case expressionTooLong
     case expressionTypeForField

@@ -371,6 +371,20 @@ public enum Help {
           count customers by stage
           set format table
         """),
+        Topic(name: "derived", listed: [.more: ["derived"]],
+              summary: "read-only fields computed from the records and today",
+              aliases: ["derived fields", "computed"] + DerivedFields.all.map(\.name), body: """
+        Derived fields are computed from the records and today each time they are read, so they
+        are right after every change and on every --now. They are queried, sorted, grouped and
+        shown like stored fields, but never stored: set, add and import refuse their names.
+        \(DerivedFields.all.map { "    \($0.entity.singular) \($0.name) (\($0.type.rawValue))\n        \($0.rule)" }.joined(separator: "\n"))
+        show fields lists them as derived; show * and show NAME show them.
+
+          find customers where daysSinceContact > 90 sort by daysSinceContact desc limit 5
+          count customers by openTickets
+          avg daysSinceContact of customers by tier
+          find customers where contactCount = 0 show id, name, contactCount
+        """),
         Topic(name: "help", listed: [:],
               summary: "the commands by task; help TOPIC for one page",
               aliases: ["topics"], body: """

@@ -129,6 +129,10 @@ public struct Importer {
             }
         }
         for key in newKeys {
+            if let derived = DerivedFields.named(key, of: entity) {
+                let line = rows.first { $0.cells.contains { $0.key == key } }?.line ?? 1
+                throw ImportFailure(line: line, message: "'\(key)' is a derived field, computed from the records (\(derived.rule)); a custom field may not take its name")
+            }
             guard Importer.isValidFieldName(key) else {
                 let line = rows.first { $0.cells.contains { $0.key == key } }?.line ?? 1
                 throw ImportFailure(line: line, message: "'\(key)' is not a usable field name (it must not be empty, hold control characters, or start or end with a space)")

@@ -12,11 +12,21 @@ public struct Checker {
 
     public func resolve(_ name: FieldName) throws -> ResolvedField {
         guard let p = schema.position(of: name.name) else {
+            if let derived = Checker.derivedFields(of: schema).first(where: { $0.name.lowercased() == name.name.lowercased() }) {
+                return derived
+            }
             throw Diagnostic.usage(.unknownField, name.name, at: name.span,
-                                   suggestion: nearestName(to: name.name, among: schema.fields.map(\.name)))
+                                   suggestion: nearestName(to: name.name, among: schema.fields.map(\.name) + DerivedFields.of(schema.entity).map(\.name)))
         }
         let f = schema.fields[p]
         return ResolvedField(position: p, name: f.name, type: f.type)
+    }
+
+    /// The entity's derived fields as resolved fields, placed after the stored ones.
+    public static func derivedFields(of schema: EntitySchema) -> [ResolvedField] {
+        DerivedFields.of(schema.entity).enumerated().map {
+            ResolvedField(position: schema.fields.count + $0.offset, name: $0.element.name, type: $0.element.type, isDerived: true)
+        }
     }
 
     // MARK: Queries
@@ -34,7 +44,8 @@ public struct Checker {
         }
         let columns: [ShownColumn]
         if q.showAll {
-            columns = schema.fields.enumerated().map { column(ResolvedField(position: $0.offset, name: $0.element.name, type: $0.element.type)) }
+            columns = (schema.fields.enumerated().map { ResolvedField(position: $0.offset, name: $0.element.name, type: $0.element.type) }
+                + Checker.derivedFields(of: schema)).map(column)
         } else if let show = q.show {
             // `show name, NAME` names one field twice: one column, so no format repeats a key.
             var seen = Set<String>()
@@ -191,7 +202,7 @@ public struct Checker {
             return .has(f, mode, try values.map { try string($0, for: f) }, negated: negated)
         case .within(let name, let value, let keyword):
             let f = try resolve(name)
-            if f.type.isTemporal, !schema.fields[f.position].isCustom, !Checker.allowsWithin(schema.fields[f.position], of: schema.entity) {
+            if f.type.isTemporal, f.isDerived || (!schema.fields[f.position].isCustom && !Checker.allowsWithin(schema.fields[f.position], of: schema.entity)) {
                 let duration: String
                 if case .duration = value.kind { duration = value.text } else { duration = "30d" }
                 throw Diagnostic.usage(.withinNeedsAnniversary, f.name, name.name, duration,
@@ -369,7 +380,7 @@ public struct Checker {
     /// runs (old stores may hold other words) but earns a warning.
     func word(_ v: Literal, for f: ResolvedField, warnings: inout [Diagnostic]) throws -> String {
         let text = try string(v, for: f)
-        guard !schema.fields[f.position].isCustom, let vocabulary = Vocabulary.of(f.name, in: schema.entity) else { return text }
+        guard !f.isDerived, !schema.fields[f.position].isCustom, let vocabulary = Vocabulary.of(f.name, in: schema.entity) else { return text }
         if let canonical = vocabulary.canonical(text) { return canonical }
         warnings.append(Diagnostic(.warning, .notInVocabulary, [text, f.name, vocabulary.words.joined(separator: ", ")], at: v.span,
                                    suggestion: nearestName(to: text, among: vocabulary.words)))

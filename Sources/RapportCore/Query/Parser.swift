@@ -576,7 +576,7 @@ public struct Parser {
             _ = advance()
             let inner = try parseExpression()
             guard acceptSymbol(")") else {
-                throw Diagnostic.usage(.expressionParenthesisUnclosed, "\(t.span.start.line):\(t.span.start.column)", describe(current), at: current.span)
+                throw Diagnostic.usage(.unclosedParenthesis, "\(t.span.start.line):\(t.span.start.column)", describe(current), at: current.span)
             }
             return inner
         }

@@ -4,6 +4,9 @@ public struct ResolvedField: Sendable, Equatable {
     /// The field's name as the schema spells it.
     public var name: String
     public var type: FieldType
+    /// A derived field (`DerivedFields`): computed, never stored; its position lies past
+    /// the stored fields and names no stored column.
+    public var isDerived = false
 }
 
 /// A checked condition: fields resolved, values converted to what the field compares

@@ -66,6 +66,9 @@ public struct ProfileCard {
         for f in schema.customFields {
             pairs.append((TerminalText.clean(f.name), text(f.name)))
         }
+        for (name, value) in derived(id, ["contactCount", "openTickets"], schema: schema) where value != .integer(0) {
+            pairs.append((name, TerminalText.clean(formatter.text(value, forCSV: false))))
+        }
         let width = pairs.map { DisplayWidth.of($0.0) }.max() ?? 0
         for (k, v) in pairs where !v.isEmpty {
             lines.append("  " + DisplayWidth.pad(k, to: width, alignRight: false) + "  " + v)
@@ -74,6 +77,15 @@ public struct ProfileCard {
         lines.append(contentsOf: section("latest purchases", latestPurchases(id, fields: ["date", "amount", "product"])))
         lines.append(contentsOf: section("open tickets", openTickets(id, fields: ["id", "kind", "priority", "openedAt", "text"])))
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The customer's values of some derived fields, read through the same query path as any field.
+    private func derived(_ customer: String, _ names: [String], schema: EntitySchema) -> [(String, Value)] {
+        let fields = Checker.derivedFields(of: schema).filter { names.contains($0.name) }
+        let q = CheckedFind(entity: .customers, predicate: .compareString(ResolvedField(position: Table.idPosition, name: "id", type: .string), .equal, customer),
+                            sort: [], limit: 1, offset: 0, shown: fields)
+        guard let row = backend.find(q, clock: clock).rows.first else { return [] }
+        return zip(fields.map(\.name), row).map { ($0, $1) }
     }
 
     private func latestContacts(_ customer: String, fields: [String]?) -> ResultSet {

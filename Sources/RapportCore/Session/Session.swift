@@ -193,10 +193,13 @@ public final class Session {
         var rows: [[Value]] = []
         for e in entity.map({ [$0] }) ?? Entity.allCases {
             for f in backend.schema(of: e).fields {
-                rows.append([.string(e.rawValue), .string(f.name), .string(f.type.rawValue), .string(f.isCustom ? "custom" : "built-in")])
+                rows.append([.string(e.rawValue), .string(f.name), .string(f.type.rawValue), .string(f.isCustom ? "custom" : "built-in"), .null])
+            }
+            for f in DerivedFields.of(e) {
+                rows.append([.string(e.rawValue), .string(f.name), .string(f.type.rawValue), .string("derived"), .string(f.rule)])
             }
         }
-        return ResultSet(columns: ["entity", "field", "type", "kind"], rows: rows)
+        return ResultSet(columns: ["entity", "field", "type", "kind", "rule"], rows: rows)
     }
 
     // MARK: Export
@@ -209,7 +212,9 @@ public final class Session {
         var q = FindQuery(entity: EntityName(entity: entity, span: path.span))
         q.condition = condition
         q.showAll = true
-        let checked = try Checker(schema: backend.schema(of: entity), clock: clock).check(q)
+        var checked = try Checker(schema: backend.schema(of: entity), clock: clock).check(q)
+        // The stored fields only: an exported file imports back, and import refuses derived names.
+        checked.columns.removeAll { $0.value.field?.isDerived ?? false }
         let result = backend.find(checked, clock: clock)
         let text = Exporter.text(result, format: format, timeZone: clock.timeZone)
         do {

@@ -11,7 +11,8 @@ extension QueryExecutor {
         }
         if let period = q.groupPeriod { return aggregate(q, rows, by: by, period: period) }
         var groups: [(key: Value, rows: [Int32])] = []
-        switch table.columns[by.position] {
+        let byColumn = column(by)
+        switch byColumn {
         case .string(let c):
             let ranks = c.dictionary.ranks
             var present: [UInt32] = []
@@ -46,11 +47,11 @@ extension QueryExecutor {
             var byKey: [Double: [Int32]] = [:]
             var nulls: [Int32] = []
             for r in rows {
-                if let k = table.key(row: Int(r), field: by.position) { byKey[k, default: []].append(r) } else { nulls.append(r) }
+                if let k = byColumn.key(at: Int(r)) { byKey[k, default: []].append(r) } else { nulls.append(r) }
             }
             for k in byKey.keys.sorted() {
                 let rs = byKey[k]!
-                groups.append((table.value(row: Int(rs[0]), field: by.position), rs))
+                groups.append((byColumn.value(at: Int(rs[0])), rs))
             }
             if !nulls.isEmpty { groups.append((.null, nulls)) }
         }
@@ -63,7 +64,7 @@ extension QueryExecutor {
     private func aggregate(_ q: CheckedAggregate, _ rows: [Int32], by: ResolvedField, period: Period) -> ResultSet {
         let null = NullSentinel.date
         var dayOfRow = [Int32](repeating: null, count: rows.count)
-        switch table.columns[by.position] {
+        switch column(by) {
         case .date(let c):
             for (i, r) in rows.enumerated() { dayOfRow[i] = c.values[Int(r)] }
         case .instant(let c):
@@ -118,7 +119,7 @@ extension QueryExecutor {
     /// One aggregate over rows; nulls are skipped as in SQL.
     private func fold(_ q: CheckedAggregate, _ rows: [Int32]) -> Value {
         guard let f = q.field else { return .integer(Int64(rows.count)) }
-        let column = table.columns[f.position]
+        let column = self.column(f)
         switch q.function {
         case .count:
             return .integer(Int64(rows.reduce(0) { $0 + (column.isNull(at: Int($1)) ? 0 : 1) }))
@@ -128,7 +129,7 @@ extension QueryExecutor {
             var overflow = false
             var sum = 0.0, compensation = 0.0
             for r in rows {
-                guard let k = table.key(row: Int(r), field: f.position) else { continue }
+                guard let k = column.key(at: Int(r)) else { continue }
                 n += 1
                 if case .integer(let c) = column, !overflow {
                     let (s, o) = intSum.addingReportingOverflow(c.values[Int(r)])
@@ -156,11 +157,11 @@ extension QueryExecutor {
                 }
             } else {
                 for r in rows {
-                    guard let k = table.key(row: Int(r), field: f.position) else { continue }
+                    guard let k = column.key(at: Int(r)) else { continue }
                     if best == nil || (q.function == .min ? k < bestKey : k > bestKey) { best = r; bestKey = k }
                 }
             }
-            return best.map { table.value(row: Int($0), field: f.position) } ?? .null
+            return best.map { column.value(at: Int($0)) } ?? .null
         }
     }
 }

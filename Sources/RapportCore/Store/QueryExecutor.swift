@@ -12,6 +12,12 @@ public struct QueryExecutor {
 
     public typealias RowTest = (Int) -> Bool
 
+    /// The column a field reads: stored, or derived (computed from the store and today,
+    /// kept until either changes). Every read of a field's values goes through here.
+    public func column(_ f: ResolvedField) -> Column {
+        f.isDerived ? table.derivedColumn(named: f.name, today: clock.today) : table.columns[f.position]
+    }
+
     // MARK: Find
 
     public func plan(_ q: CheckedFind) -> QueryPlan {
@@ -39,7 +45,7 @@ public struct QueryExecutor {
         let rows = self.rows(q)
         let cells: [(Int) -> Value] = q.columns.map { column in
             if let f = column.value.field {
-                let stored = table.columns[f.position]
+                let stored = self.column(f)
                 return { stored.value(at: $0) }
             }
             let value = compile(column.value)
@@ -77,7 +83,7 @@ public struct QueryExecutor {
         if f.position == Table.idPosition { return table.rows(ofIDs: values) }
         guard let index = table.hashIndex(field: f.position) else { return matching(.scan, nil) }
         let dictionary: StringDictionary
-        switch table.columns[f.position] {
+        switch column(f) {
         case .string(let c): dictionary = c.dictionary
         case .list(let c): dictionary = c.lists.items
         default: return []
@@ -110,7 +116,7 @@ public struct QueryExecutor {
         }
         if out.count < wanted {
             // Rows with no value sort last in either direction.
-            let column = table.columns[sortField.position]
+            let column = self.column(sortField)
             let live = table.isLive
             for r in 0..<live.count where live[r] && column.isNull(at: r) && (test?(r) ?? true) { out.append(Int32(r)) }
         }
@@ -127,7 +133,7 @@ public struct QueryExecutor {
         }
         let keys = sort.map { sortKeys(rows, $0.value) }
         let descending = sort.map(\.descending)
-        var order = Array(0..<rows.count)
+        var order = QueryExecutor.candidates(keys[0], descending: descending[0], limit: limit)
         let byRow = table.rowsInIDOrder
         let ids = byRow ? [] : rows.map { table.id(ofRow: Int($0)) }
         order.sort { a, b in
@@ -144,6 +150,34 @@ public struct QueryExecutor {
         rows = order.map { rows[$0] }
     }
 
+    /// The positions that can be among the first `limit` by this first key: every one at
+    /// least as good as the limit-th best (ties kept for the later keys), found in linear
+    /// time, so `sort by F limit N` on an unindexed field (a derived one) sorts N rows, not all.
+    static func candidates(_ keys: [Double], descending: Bool, limit: Int?) -> [Int] {
+        guard let limit, limit > 0, limit * 4 < keys.count else { return Array(keys.indices) }
+        var present = descending ? keys.compactMap { $0.isNaN ? nil : -$0 } : keys.filter { !$0.isNaN }
+        guard present.count > limit else { return Array(keys.indices) }
+        let bound = kthSmallest(&present, limit)
+        return descending ? keys.indices.filter { keys[$0] >= -bound } : keys.indices.filter { keys[$0] <= bound }
+    }
+
+    /// The k-th smallest value (k from 1), by Hoare's selection; reorders `values`.
+    static func kthSmallest(_ values: inout [Double], _ k: Int) -> Double {
+        let target = k - 1
+        var lo = 0, hi = values.count - 1
+        while lo < hi {
+            let pivot = values[lo + (hi - lo) / 2]
+            var i = lo, j = hi
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if target <= j { hi = j } else if target >= i { lo = i } else { return values[target] }
+        }
+        return values[target]
+    }
+
     private func sortByID(_ rows: inout [Int32]) {
         let ids = table.idColumn
         rows.sort { ids.dictionary.strings[Int(ids.codes[Int($0)])].utf8.lexicographicallyPrecedes(ids.dictionary.strings[Int(ids.codes[Int($1)])].utf8) }
@@ -155,12 +189,13 @@ public struct QueryExecutor {
             let key = compile(value)
             return rows.map { key(Int($0)) }
         }
-        switch table.columns[f.position] {
+        let column = self.column(f)
+        switch column {
         case .string(let c):
             let ranks = c.dictionary.ranks
             return rows.map { let code = c.codes[Int($0)]; return code == 0 ? .nan : Double(ranks[Int(code)]) }
         default:
-            return rows.map { table.key(row: Int($0), field: f.position) ?? .nan }
+            return rows.map { column.key(at: Int($0)) ?? .nan }
         }
     }
 
@@ -179,7 +214,7 @@ public struct QueryExecutor {
             let x = compile(a)
             return { !x($0) }
         case .isNull(let f, let negated):
-            let column = table.columns[f.position]
+            let column = self.column(f)
             return negated ? { !column.isNull(at: $0) } : { column.isNull(at: $0) }
         case .compareKey(let f, let op, let k):
             return keyTest(f) { x in QueryExecutor.compare(x, op, k) }
@@ -208,7 +243,7 @@ public struct QueryExecutor {
             case .endsWith: return stringTest(f) { $0.lowercased().hasSuffix(needle) != negated }
             }
         case .has(let f, let mode, let values, let negated):
-            guard case .list(let c) = table.columns[f.position] else { return { _ in false } }
+            guard case .list(let c) = column(f) else { return { _ in false } }
             let wanted = values.map { $0.lowercased() }
             let items = c.lists.items
             let lists = c.lists.lists
@@ -227,7 +262,7 @@ public struct QueryExecutor {
         case .compareFields(let f, let op, let g):
             return fieldTest(f, op, g)
         case .within(let f, let days):
-            guard case .date(let c) = table.columns[f.position] else { return { _ in false } }
+            guard case .date(let c) = column(f) else { return { _ in false } }
             let today = clock.today
             // Whether a birthday on (month, day) recurs within the window, for all 12×31 days.
             var window = [Bool](repeating: false, count: 13 * 32)
@@ -282,7 +317,7 @@ public struct QueryExecutor {
 
     /// The key of a numeric, temporal or boolean column at a row; NaN for null.
     private func keyReader(_ f: ResolvedField) -> RowValue {
-        switch table.columns[f.position] {
+        switch column(f) {
         case .number(let c):
             let v = c.values
             return { v[$0] }
@@ -306,7 +341,7 @@ public struct QueryExecutor {
     /// Two computed keys; a missing one (NaN) never passes, not even `!=`.
     private func valueTest(_ a: TypedExpression, _ op: ComparisonOperator, _ b: TypedExpression) -> RowTest {
         // Two plain number columns, the common field-vs-field case: no closure per side.
-        if let f = a.field, let g = b.field, case .number(let c) = table.columns[f.position], case .number(let d) = table.columns[g.position] {
+        if let f = a.field, let g = b.field, case .number(let c) = column(f), case .number(let d) = column(g) {
             let x = c.values, y = d.values
             switch op {
             case .equal: return { x[$0] == y[$0] }
@@ -337,7 +372,7 @@ public struct QueryExecutor {
     /// Two text fields: equality ignoring case through shared case-folded classes,
     /// ordering through shared code-point ranks, both built once per distinct value.
     private func fieldTest(_ f: ResolvedField, _ op: ComparisonOperator, _ g: ResolvedField) -> RowTest {
-        guard case .string(let c) = table.columns[f.position], case .string(let d) = table.columns[g.position] else { return { _ in false } }
+        guard case .string(let c) = column(f), case .string(let d) = column(g) else { return { _ in false } }
         let left = c.dictionary.strings, right = d.dictionary.strings
         var classes: [String: Int32] = [:]
         func classify(_ strings: [String]) -> [Int32] {
@@ -392,7 +427,7 @@ public struct QueryExecutor {
     /// Equality with any of `values` (ignoring case) on a string column, through the
     /// dictionary's case-folded codes: no pass over every distinct value. Null never passes.
     private func codeTest(_ f: ResolvedField, _ values: [String], negated: Bool) -> RowTest {
-        guard case .string(let c) = table.columns[f.position] else { return { _ in false } }
+        guard case .string(let c) = column(f) else { return { _ in false } }
         var wanted = Set<UInt32>()
         for v in values { wanted.formUnion(c.dictionary.codes(ignoringCase: v)) }
         let codes = c.codes
@@ -404,7 +439,7 @@ public struct QueryExecutor {
 
     /// A test on a string column, evaluated once per distinct value.
     private func stringTest(_ f: ResolvedField, _ test: (String) -> Bool) -> RowTest {
-        guard case .string(let c) = table.columns[f.position] else { return { _ in false } }
+        guard case .string(let c) = column(f) else { return { _ in false } }
         let mask = c.dictionary.mask(test)
         let codes = c.codes
         return { mask[Int(codes[$0])] }
@@ -412,7 +447,7 @@ public struct QueryExecutor {
 
     /// A test on the key of a numeric, temporal or boolean column; null never passes.
     private func keyTest(_ f: ResolvedField, _ test: @escaping (Double) -> Bool) -> RowTest {
-        switch table.columns[f.position] {
+        switch column(f) {
         case .number(let c):
             let v = c.values
             return { let x = v[$0]; return !x.isNaN && test(x) }
@@ -436,11 +471,11 @@ public struct QueryExecutor {
 
 extension Table: PlanStatistics {
     public func hasLookupIndex(_ field: ResolvedField) -> Bool {
-        indexesEnabled && (field.type == .string || field.type == .list)
+        indexesEnabled && !field.isDerived && (field.type == .string || field.type == .list)
     }
 
     public func hasOrderedIndex(_ field: ResolvedField) -> Bool {
-        indexesEnabled && [.integer, .number, .date, .instant].contains(field.type)
+        indexesEnabled && !field.isDerived && [.integer, .number, .date, .instant].contains(field.type)
     }
 
     public var liveRowCount: Int { liveCount }

@@ -6,6 +6,7 @@ public final class Store {
 
     public init() {
         for e in Entity.allCases { tables[e] = Table(entity: e) }
+        for table in tables.values { table.store = self }
     }
 
     public subscript(entity: Entity) -> Table { tables[entity]! }

@@ -19,6 +19,12 @@ public final class Table {
     public private(set) var version = 0
     /// True while row order is id order, so results need no sort by id.
     public private(set) var rowsInIDOrder = true
+    /// The store holding this table, whose other tables derived fields read.
+    weak var store: Store?
+    /// Derived columns computed since the last change (see `derivedColumn`).
+    var derivedCache: [String: (stamp: DerivedStamp, column: Column)] = [:]
+    /// Rows of the customers named in a related table (see `ownerRowOfCode`).
+    var ownerRowCache: [Entity: (rowsKey: [Int], rowOfCode: [Int32])] = [:]
 
     public init(entity: Entity, schema: EntitySchema? = nil) {
         self.entity = entity
@@ -209,14 +215,5 @@ public final class Table {
     }
 
     /// The ordering key of a numeric, temporal or boolean (false 0, true 1) value; nil for null.
-    func key(row: Int, field: Int) -> Double? {
-        switch columns[field] {
-        case .integer(let c): let v = c.values[row]; return v == NullSentinel.integer ? nil : Double(v)
-        case .number(let c): let v = c.values[row]; return v.isNaN ? nil : v
-        case .date(let c): let v = c.values[row]; return v == NullSentinel.date ? nil : Double(v)
-        case .instant(let c): let v = c.values[row]; return v == NullSentinel.instant ? nil : Double(v)
-        case .boolean(let c): let v = c.values[row]; return v == NullSentinel.boolean ? nil : Double(v)
-        default: return nil
-        }
-    }
+    func key(row: Int, field: Int) -> Double? { columns[field].key(at: row) }
 }

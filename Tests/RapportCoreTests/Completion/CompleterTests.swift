@@ -140,7 +140,8 @@ final class CompleterTests: XCTestCase {
 
     func testAggregateFieldsAreNumeric() {
         let sum = candidates("sum ")
-        XCTAssertEqual(Set(sum), ["amount", "loyaltyScore", "points", "purchaseCount", "satisfaction", "totalSpent"])
+        XCTAssertEqual(Set(sum), ["amount", "loyaltyScore", "points", "purchaseCount", "satisfaction", "totalSpent",
+                                  "daysSinceContact", "daysSincePurchase", "contactCount", "openTickets"])
         XCTAssertEqual(candidates("avg p"), ["points", "purchaseCount"])
         let max = candidates("max ")
         XCTAssertTrue(max.contains("birthday"))
@@ -449,5 +450,24 @@ final class CompleterTests: XCTestCase {
             }
         }
         XCTAssertEqual(completer.complete("find customers where " + String(repeating: "tier = gold and ", count: 2000) + "ci").candidates, ["city"])
+    }
+}
+
+/// Derived fields complete wherever a field is read, never where one is written.
+final class DerivedFieldCompletionTests: XCTestCase {
+    private func candidates(_ line: String) -> [String] {
+        Completer(store: CompleterFixtures.store()).complete(line, cursor: nil).candidates
+    }
+
+    func testDerivedNamesCompleteWhereFieldsAreRead() {
+        XCTAssertEqual(candidates("find customers where daysS"), ["daysSinceContact", "daysSincePurchase"])
+        XCTAssertEqual(candidates("find customers sort by contactC"), ["contactCount"])
+        XCTAssertEqual(candidates("avg openT"), ["openTickets"])
+        XCTAssertTrue(candidates("find customers where openTickets ").contains(">="))
+    }
+
+    func testDerivedNamesAreNotOfferedAsTargetsOfAChange() {
+        XCTAssertEqual(candidates("update customers where id = C1 set daysS"), [])
+        XCTAssertEqual(candidates("add customer contactC"), [])
     }
 }

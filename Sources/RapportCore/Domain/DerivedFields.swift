@@ -1,0 +1,88 @@
+/// What a derived field's rule may read, a whole column at a time. The engine answers
+/// from its columns; the rules never look up another table row by row.
+public protocol DerivedInputs {
+    /// Today in the store's time zone.
+    var today: Day { get }
+    /// How many rows the entity has (dead rows included: results align with row positions).
+    var rowCount: Int { get }
+    /// The entity's own date column, days since 1970, `NullSentinel.date` for none.
+    func dates(_ field: String) -> [Int32]
+    /// For each live record of `related` whose `field` passes `keep` (tested once per
+    /// distinct value; nil for a missing value), the row of its customer, or -1 when the
+    /// customer is unknown. One pass over the related table.
+    func ownerRows(of related: Entity, where field: String?, keep: (String?) -> Bool) -> [Int32]
+}
+
+/// A read-only field computed from the records and today, queried like a stored one.
+/// Never written to the snapshot or the journal.
+public struct DerivedField: Sendable {
+    public let name: String
+    public let entity: Entity
+    public let type: FieldType
+    /// The exact rule in one line, for docs, `help derived` and `show fields`.
+    public let rule: String
+    /// The whole column, aligned with the entity's rows.
+    public let compute: @Sendable (any DerivedInputs) -> Column
+}
+
+/// The one registry of derived fields: the checker, the engine, `show fields`, help and
+/// the write refusals all read it. To add a field, add an entry here (and its rule in
+/// docs/language.md).
+public enum DerivedFields {
+    public static let all: [DerivedField] = [
+        DerivedField(name: "daysSinceContact", entity: .customers, type: .integer,
+                     rule: "today - lastContact in days (store's time zone); null when never contacted",
+                     compute: { .integer(TypedColumn(DerivedRules.daysSince($0.dates(CustomerField.lastContact), today: $0.today))) }),
+        DerivedField(name: "daysSincePurchase", entity: .customers, type: .integer,
+                     rule: "today - lastPurchase in days (store's time zone); null when never bought",
+                     compute: { .integer(TypedColumn(DerivedRules.daysSince($0.dates(CustomerField.lastPurchase), today: $0.today))) }),
+        DerivedField(name: "contactCount", entity: .customers, type: .integer,
+                     rule: "number of the customer's contacts; 0 when none",
+                     compute: { .integer(TypedColumn(DerivedRules.countPerRow($0.ownerRows(of: .contacts, where: nil, keep: { _ in true }), rowCount: $0.rowCount))) }),
+        DerivedField(name: "openTickets", entity: .customers, type: .integer,
+                     rule: "number of the customer's tickets whose status is not closed; 0 when none",
+                     compute: { .integer(TypedColumn(DerivedRules.countPerRow($0.ownerRows(of: .tickets, where: "status", keep: DerivedRules.isOpenTicketStatus), rowCount: $0.rowCount))) }),
+    ]
+
+    /// The entity's derived fields, in display order.
+    public static func of(_ entity: Entity) -> [DerivedField] { all.filter { $0.entity == entity } }
+
+    /// The derived field of `entity` named `name`, in any case.
+    public static func named(_ name: String, of entity: Entity) -> DerivedField? {
+        let lower = name.lowercased()
+        return all.first { $0.entity == entity && $0.name.lowercased() == lower }
+    }
+
+    /// Whether `name` (any case) is a derived field of any entity: no custom field may take it.
+    public static func isDerivedName(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return all.contains { $0.name.lowercased() == lower }
+    }
+
+    /// The refusal of a write to a derived field, naming its rule.
+    /// The refusal of a write to a derived field, wherever one is attempted.
+    public static func writeRefusal(_ field: DerivedField, at span: SourceSpan? = nil) -> Diagnostic {
+        Diagnostic.usage(.derivedFieldCannotBeSet, field.name, field.rule, at: span)
+    }
+}
+
+/// The pure rules behind the derived fields, over whole columns.
+public enum DerivedRules {
+    /// Days from each date to today; null stays null. A date after today gives a negative count.
+    public static func daysSince(_ dates: [Int32], today: Day) -> [Int64] {
+        let t = Int64(today.daysSinceEpoch)
+        return dates.map { $0 == NullSentinel.date ? NullSentinel.integer : t - Int64($0) }
+    }
+
+    /// How many times each row appears among `owners` (-1 ignored); 0 for a row never named.
+    public static func countPerRow(_ owners: [Int32], rowCount: Int) -> [Int64] {
+        var counts = [Int64](repeating: 0, count: rowCount)
+        for r in owners where r >= 0 && Int(r) < rowCount { counts[Int(r)] += 1 }
+        return counts
+    }
+
+    /// A ticket counts as open unless its status is `closed` (any case); a missing status counts.
+    public static func isOpenTicketStatus(_ status: String?) -> Bool {
+        status?.lowercased() != "closed"
+    }
+}
