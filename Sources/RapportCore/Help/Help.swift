@@ -489,6 +489,23 @@ public enum Help {
           count tickets where status = open by week(openedAt)
           avg satisfaction of customers by year(createdAt)
         """),
+        Topic(name: "expressions", listed: [.more: ["expressions"]],
+              summary: "arithmetic and field against field, in where, sort by, show and set",
+              aliases: ["expression", "arithmetic", "math", "compute", "field against field"], body: """
+        Either side of a comparison may be a field or an expression: + - * / on numbers,
+        DATE - DATE in days, DATE + DURATION and DATE - DURATION (mo 30 days, y 365). A bare word
+        is a field where the entity has one (city = owner), else text (tier = gold); a quoted value
+        is always a value. A missing operand makes the whole expression missing; x / 0 is missing.
+        Expressions also work in sort by, in show (the column is named as written) and in
+        update ... set, where each record's value is computed from the record itself.
+          find customers where totalSpent / purchaseCount > 5000 show id, totalSpent / purchaseCount limit 5
+          find customers where lastContact - createdAt > 1000 show id, lastContact - createdAt limit 5
+          count customers where lastContact = lastPurchase
+          find customers where birthday + 30y > today show id, name, birthday limit 5
+          find customers sort by totalSpent / purchaseCount desc limit 3 show id, totalSpent, purchaseCount
+          set dry-run on
+          update customers where id = C000001 set points = points - 100
+        """),
         Topic(name: "fields", listed: [.more: ["fields"]],
               summary: "the fields of every entity, with their types and fixed words",
               aliases: ["field", "schema", "show fields", "types", "custom fields"],
