@@ -132,6 +132,7 @@ final class RelationTests: XCTestCase {
         _ = assertDiagnostic("find customers where count contact >= 1️⃣2.5", .relationCountNeedsWholeNumber)
         _ = assertDiagnostic("find customers where 1️⃣customer.tier = gold", .customerFieldOnCustomers)
         _ = assertDiagnostic("find purchases where amount > 1️⃣customer.totalSpent + 1", .customerFieldMixed)
+        _ = assertDiagnostic("find purchases where amount > 1️⃣customer.totalSpent", .customerFieldMixed)
         _ = assertDiagnostic("find customers where count contact(date <= 90d) 1️⃣", .expectedToken)
         _ = assertDiagnostic("find customers where any purchase(amount > 5 1️⃣", .unclosedParenthesis)
     }
