@@ -8,7 +8,8 @@ import RapportTestSupport
 /// The generator leans on the contract's edge cases: missing fields, 29 February
 /// birthdays, Chinese names, values that differ only in case, ties in sort keys, empty
 /// tag lists, dates on the exact boundary of a duration, a custom true/false field (stored
-/// as 0/1 in SQLite). `RAPPORT_DIFF_SEEDS=1,2,3` runs several seeds. Set `RAPPORT_DIFF_SEED` to
+/// as 0/1 in SQLite), tickets for relations (`any/no/count ticket(...)` as `EXISTS`, `NOT
+/// EXISTS` and a correlated count) and `customer.FIELD` on tickets (a join). `RAPPORT_DIFF_SEEDS=1,2,3` runs several seeds. Set `RAPPORT_DIFF_SEED` to
 /// replay a run; a failure prints its seed, the Rapport query and the SQL.
 final class DifferentialTests: XCTestCase {
     static let today = "2026-11-01"
@@ -23,6 +24,7 @@ final class DifferentialTests: XCTestCase {
     private func runQueries(seed: UInt64) throws {
         var random = SeededRandom(seed: seed)
         let customers = (0..<700).map { CustomerGenerator.customer(number: $0, random: &random) }
+        let tickets = TicketGenerator.tickets(of: customers, random: &random)
         let queries = (0..<450).map { _ in QueryGenerator.query(random: &random) }
 
         let dir = try temporaryDirectory()
@@ -33,8 +35,14 @@ final class DifferentialTests: XCTestCase {
         let common = ["--data", store, "--now", Self.today, "--timezone", "UTC"]
         let imported = RapportRunner.run(common + ["-c", "import customers from \"\(dataFile.path)\""])
         XCTAssertEqual(imported.status, 0, imported.stderr)
+        // Tickets leave the customers' stored fields as they are (contacts and purchases
+        // would move totals and last dates), so the oracle's customers stay as generated.
+        let ticketFile = dir.appendingPathComponent("tickets.jsonl")
+        try tickets.map(\.jsonLine).joined(separator: "\n").write(to: ticketFile, atomically: true, encoding: .utf8)
+        let ticketsImported = RapportRunner.run(common + ["-c", "import tickets from \"\(ticketFile.path)\""])
+        XCTAssertEqual(ticketsImported.status, 0, ticketsImported.stderr)
 
-        let oracle = try SQLiteOracle.answers(customers: customers, queries: queries, directory: dir)
+        let oracle = try SQLiteOracle.answers(customers: customers, tickets: tickets, queries: queries, directory: dir)
         for indexes in ["on", "off"] {
             let script = queries.map(\.rapport).joined(separator: "\n") + "\n"
             let run = RapportRunner.run(common + ["--format", "json", "--bail", "-"], stdin: script,
@@ -258,8 +266,87 @@ struct GeneratedQuery {
     var shape: Shape
 }
 
+/// Tickets for relations and `customer.FIELD`: none for many customers, up to four for others.
+enum TicketGenerator {
+    static let kinds = ["inquiry", "complaint", "suggestion"]
+    static let statuses = ["open", "closed"]
+    static let priorities = ["low", "normal", "high", "urgent"]
+    static let owners = ["alice", "bob", "陈经理"]
+
+    static func tickets(of customers: [Customer], random r: inout SeededRandom) -> [Customer] {
+        var out: [Customer] = []
+        for c in customers where r.chance(0.6) {
+            for _ in 0..<r.int(1...4) {
+                var t = Customer(id: String(format: "T%05d", out.count + 1))
+                t.values["customer"] = c.id
+                t.values["kind"] = r.pick(kinds)
+                t.values["text"] = "ticket"
+                if r.chance(0.9) { t.values["status"] = r.pick(statuses) }
+                if r.chance(0.85) { t.values["priority"] = r.pick(priorities) }
+                if r.chance(0.7) { t.values["owner"] = r.pick(owners) }
+                out.append(t)
+            }
+        }
+        return out
+    }
+
+    /// A condition on tickets; its SQL reads the oracle's `tickets` table as `t`.
+    static func condition(depth: Int, random r: inout SeededRandom) -> Condition {
+        if depth > 0, r.chance(0.4) {
+            let a = condition(depth: depth - 1, random: &r), b = condition(depth: depth - 1, random: &r)
+            return r.chance(0.5) ? Condition(rapport: "\(a.rapport) and \(b.rapport)", sql: "(\(a.sql) AND \(b.sql))")
+                : Condition(rapport: "(\(a.rapport) or \(b.rapport))", sql: "(\(a.sql) OR \(b.sql))")
+        }
+        let (field, pool) = r.pick([("kind", kinds), ("status", statuses), ("priority", priorities), ("owner", owners)])
+        let column = "t.t" + field
+        switch r.int(0...4) {
+        case 0: return Condition(rapport: "\(field) is null", sql: "\(column) IS NULL")
+        case 1:
+            let v = r.pick(pool)
+            return Condition(rapport: "\(field) != \(Condition.quoted(v.uppercased()))", sql: Condition.wrap("lower(\(column)) != \(Condition.sqlText(v))"))
+        case 2:
+            let vs = [r.pick(pool), r.pick(pool)]
+            return Condition(rapport: "\(field) in (\(vs.map(Condition.quoted).joined(separator: ", ")))",
+                             sql: Condition.wrap("\(column) IN (\(vs.map(Condition.sqlText).joined(separator: ", ")))"))
+        case 3:
+            let inner = condition(depth: 0, random: &r)
+            return Condition(rapport: "not (\(inner.rapport))", sql: "NOT (\(inner.sql))")
+        default:
+            let v = r.pick(pool)
+            return Condition(rapport: "\(field) = \(Condition.quoted(v))", sql: Condition.wrap("\(column) = \(Condition.sqlText(v))"))
+        }
+    }
+
+    /// `any|no|count ticket(COND)` on customers, as `EXISTS`, `NOT EXISTS` or a correlated count.
+    static func relation(random r: inout SeededRandom) -> Condition {
+        let inner = r.chance(0.8) ? condition(depth: r.int(0...2), random: &r) : nil
+        let entity = r.pick(["ticket", "tickets", "TICKET"])
+        let rapportInner = inner.map { "(\($0.rapport))" } ?? ""
+        let matching = "FROM tickets t WHERE t.tcustomer = customers.id" + (inner.map { " AND " + $0.sql } ?? "")
+        switch r.int(0...2) {
+        case 0: return Condition(rapport: "any \(entity)\(rapportInner)", sql: "EXISTS (SELECT 1 \(matching))")
+        case 1: return Condition(rapport: "no \(entity)\(rapportInner)", sql: "NOT EXISTS (SELECT 1 \(matching))")
+        default:
+            let op = r.pick(["=", "!=", "<", "<=", ">", ">="]), n = r.int(0...3)
+            return Condition(rapport: "count \(entity)\(rapportInner) \(op) \(n)",
+                             sql: "(SELECT count(*) \(matching)) \(op == "=" ? "==" : op) \(n)")
+        }
+    }
+}
+
 enum QueryGenerator {
     static func query(random r: inout SeededRandom) -> GeneratedQuery {
+        if r.chance(0.1) {
+            // Tickets by their customer's fields (`customer.FIELD`), maybe with their own.
+            var condition = Condition.random(depth: r.int(0...2), random: &r, customerPrefix: "customer.")
+            if r.chance(0.4) {
+                let own = TicketGenerator.condition(depth: 1, random: &r)
+                condition = Condition(rapport: "\(own.rapport) and \(condition.rapport)", sql: "(\(own.sql) AND \(condition.sql))")
+            }
+            return GeneratedQuery(rapport: "find tickets where \(condition.rapport) show id",
+                                  sql: "SELECT t.tid FROM tickets t JOIN customers ON customers.id = t.tcustomer WHERE \(condition.sql) ORDER BY t.tid",
+                                  shape: .ids)
+        }
         let condition = r.chance(0.9) ? Condition.random(depth: r.int(0...3), random: &r) : nil
         let whereRapport = condition.map { " where " + $0.rapport } ?? ""
         let whereSQL = condition.map { " WHERE " + $0.sql } ?? ""
@@ -370,27 +457,32 @@ struct Condition {
     var rapport: String
     var sql: String
 
-    static func random(depth: Int, random r: inout SeededRandom) -> Condition {
-        if depth == 0 || r.chance(0.35) { return atom(random: &r) }
+    /// `customerPrefix`: the condition is on tickets and reads their customer's fields
+    /// (`customer.tier`); no relations then, and no arithmetic.
+    static func random(depth: Int, random r: inout SeededRandom, customerPrefix: String = "") -> Condition {
+        if depth == 0 || r.chance(0.35) { return atom(random: &r, customerPrefix: customerPrefix) }
         switch r.int(0...4) {
         case 0:
-            let inner = random(depth: depth - 1, random: &r)
+            let inner = random(depth: depth - 1, random: &r, customerPrefix: customerPrefix)
             return Condition(rapport: "not (\(inner.rapport))", sql: "NOT (\(inner.sql))")
         case 1, 2:
-            let a = random(depth: depth - 1, random: &r), b = random(depth: depth - 1, random: &r)
+            let a = random(depth: depth - 1, random: &r, customerPrefix: customerPrefix), b = random(depth: depth - 1, random: &r, customerPrefix: customerPrefix)
             return Condition(rapport: "\(a.rapport) and \(b.rapport)", sql: "(\(a.sql) AND \(b.sql))")
         default:
             // An `or` is always parenthesized: inside it, an unparenthesized `and` checks that
             // `and` binds tighter (`x and y or z` is `(x and y) or z`).
-            let a = random(depth: depth - 1, random: &r), b = random(depth: depth - 1, random: &r)
+            let a = random(depth: depth - 1, random: &r, customerPrefix: customerPrefix), b = random(depth: depth - 1, random: &r, customerPrefix: customerPrefix)
             return Condition(rapport: "(\(a.rapport) or \(b.rapport))", sql: "(\(a.sql) OR \(b.sql))")
         }
     }
 
-    static func atom(random r: inout SeededRandom) -> Condition {
-        if r.chance(0.15) { return Arithmetic.comparison(random: &r) }
+    static func atom(random r: inout SeededRandom, customerPrefix: String = "") -> Condition {
+        if customerPrefix.isEmpty {
+            if r.chance(0.12) { return TicketGenerator.relation(random: &r) }
+            if r.chance(0.15) { return Arithmetic.comparison(random: &r) }
+        }
         let field = r.pick(CustomerFields.strings + CustomerFields.numbers + CustomerFields.dates + CustomerFields.booleans + ["tags", "id"])
-        let written = r.chance(0.2) ? field.lowercased() : field   // field names ignore case
+        let written = customerPrefix + (r.chance(0.2) ? field.lowercased() : field)   // field names ignore case
         if r.chance(0.08) {
             let negated = r.chance(0.5)
             let sql = field == "tags"
@@ -487,7 +579,8 @@ struct Condition {
         default:
             // Standing alone inside a larger condition: `vip and ...` / `not vip or ...`.
             let negated = r.chance(0.5)
-            let other = numberAtom("points", "points", random: &r)
+            // `customer.vip or customer.points > 0` on tickets: the same prefix.
+            let other = numberAtom("points", written.dropLast(field.count) + "points", random: &r)
             return Condition(rapport: "(\(negated ? "not " : "")\(written) or \(other.rapport))",
                              sql: "(\(negated ? "NOT " : "")\(wrap(field)) OR \(other.sql))")
         }
@@ -679,13 +772,14 @@ enum SQLiteOracle {
     }
 
     /// Loads the customers into an in-memory sqlite3 database and runs every query.
-    static func answers(customers: [Customer], queries: [GeneratedQuery], directory: URL) throws -> [[[Cell]]] {
+    static func answers(customers: [Customer], tickets: [Customer], queries: [GeneratedQuery], directory: URL) throws -> [[[Cell]]] {
         var script = """
             CREATE TABLE customers (id TEXT PRIMARY KEY, name TEXT, email TEXT, city TEXT, owner TEXT, tier TEXT,
               grade TEXT, stage TEXT, birthday TEXT, birthday_next INTEGER, createdAt TEXT, createdAt_next INTEGER,
               lastContact TEXT, lastPurchase TEXT, totalSpent REAL, purchaseCount INTEGER, points INTEGER,
               satisfaction INTEGER, vip INTEGER, daysSinceContact INTEGER, daysSincePurchase INTEGER);
             CREATE TABLE tags (cid TEXT, tag TEXT);
+            CREATE TABLE tickets (tid TEXT PRIMARY KEY, tcustomer TEXT, tkind TEXT, tstatus TEXT, tpriority TEXT, towner TEXT);
             BEGIN;
 
             """
@@ -709,6 +803,10 @@ enum SQLiteOracle {
             for tag in v["tags"] as? [String] ?? [] {
                 script += "INSERT INTO tags VALUES (\(literal(c.id)), \(literal(tag)));\n"
             }
+        }
+        for t in tickets {
+            let cells = [literal(t.id)] + ["customer", "kind", "status", "priority", "owner"].map { literal(t.values[$0]) }
+            script += "INSERT INTO tickets VALUES (\(cells.joined(separator: ", ")));\n"
         }
         script += "COMMIT;\n.mode list\n.separator \"\(separator)\"\n.nullvalue \"\(nullMark)\"\n"
         for (index, query) in queries.enumerated() {

@@ -407,25 +407,48 @@ public struct Completer {
     private enum ConditionState {
         case operand, op, notIn, with, isNull(sawNot: Bool), hasNext, betweenAnd, done
         case value(ValueUse)
+        /// After `any`, `no` or `count`: the record entity; then `(` or the rest.
+        case relationEntity(counting: Bool)
+        case relationAfterEntity(counting: Bool)
+        /// After `count ENTITY(...)`: a comparison with a number.
+        case relationCount
         case listOpen(ListUse)
         case listItem(ListUse)
         case listNext(ListUse)
     }
 
-    private func condition(_ p: [Piece], from start: Int, entity e: Entity) -> Step {
-        let schema = backend.schema(of: e)
+    private func condition(_ p: [Piece], from start: Int, entity outer: Entity) -> Step {
+        // Inside a relation's parentheses (`any purchase(...)`), the inner entity's fields.
+        var e = outer
+        var schema = backend.schema(of: e)
+        var relation: (entity: Entity, counting: Bool, depth: Int)?
         var state = ConditionState.operand
         var field: Field?
         var listed: Set<String> = []
         var depth = 0
         var k = start
         func isValue(_ t: Piece) -> Bool { t.kind != .symbol }
+        /// A closing parenthesis: the end of a group, or of a relation's condition.
+        func close() -> ConditionState {
+            defer { depth -= 1 }
+            guard let r = relation, r.depth == depth else { return .done }
+            relation = nil
+            e = outer
+            schema = backend.schema(of: e)
+            return r.counting ? .relationCount : .done
+        }
+        func isComparison(_ t: Piece) -> Bool { t.kind == .symbol && ["=", "!=", "<", "<=", ">", ">="].contains(t.text) }
         while k < p.count {
             let t = p[k]
             let w = t.keyword
             switch state {
             case .operand:
                 if w == "not" { break }
+                if e == .customers, relation == nil, let w, ["any", "no", "count"].contains(w),
+                   k + 1 >= p.count || (p[k + 1].kind == .word && Entity(word: p[k + 1].text) != nil) {
+                    state = .relationEntity(counting: w == "count")
+                    break
+                }
                 if t.isSymbol("(") { depth += 1; break }
                 guard t.kind == .word else { return .fail }
                 field = schema.field(named: t.text) ?? DerivedFields.named(t.text, of: e).map { Field($0.name, $0.type) }
@@ -433,7 +456,7 @@ public struct Completer {
             case .op:
                 // A boolean field may stand alone: `where vip and ...`.
                 if field?.type == .boolean, w == "and" || w == "or" { state = .operand; break }
-                if field?.type == .boolean, t.isSymbol(")"), depth > 0 { depth -= 1; state = .done; break }
+                if field?.type == .boolean, t.isSymbol(")"), depth > 0 { state = close(); break }
                 if t.kind == .symbol {
                     switch t.text {
                     case "=", "!=": state = .value(.equality)
@@ -462,6 +485,25 @@ public struct Completer {
                 case "has": state = .hasNext
                 default: return .fail
                 }
+            case .relationEntity(let counting):
+                guard t.kind == .word, let inner = Entity(word: t.text), inner != .customers else { return .fail }
+                relation = (inner, counting, depth + 1)
+                state = .relationAfterEntity(counting: counting)
+            case .relationAfterEntity(let counting):
+                if t.isSymbol("("), let r = relation {
+                    depth += 1
+                    e = r.entity
+                    schema = backend.schema(of: e)
+                    state = .operand
+                    break
+                }
+                relation = nil
+                state = counting ? .relationCount : .done
+                continue
+            case .relationCount:
+                guard isComparison(t) else { return .fail }
+                field = Field("count", .integer)
+                state = .value(.compare)
             case .with:
                 guard w == "with" else { return .fail }
                 state = .value(.text)
@@ -494,7 +536,7 @@ public struct Completer {
                 if w == "and" || w == "or" { state = .operand; break }
                 if t.isSymbol(")") {
                     guard depth > 0 else { return .fail }
-                    depth -= 1
+                    state = close()
                     break
                 }
                 return depth == 0 ? .next(k, extra: []) : .fail
@@ -503,7 +545,15 @@ public struct Completer {
         }
 
         switch state {
-        case .operand: return .more([.fields(e, .all, exclude: []), .keywords(["not"])])
+        case .operand:
+            let relations = e == .customers && relation == nil ? ["any", "no", "count"] : []
+            return .more([.fields(e, .all, exclude: []), .keywords(["not"] + relations)])
+        case .relationEntity: return .more([.keywords(["contact", "purchase", "ticket"])])
+        case .relationAfterEntity(let counting):
+            if counting { return .more([]) }
+            let joiners = Source.keywords(["and", "or"])
+            return depth == 0 ? .next(p.count, extra: [joiners]) : .more([joiners])
+        case .relationCount: return .more([])
         case .op:
             if let field, field.type.isTemporal, !Checker.allowsWithin(field, of: e) {
                 return .more([.keywords(Completer.operators(for: field.type).filter { $0 != "within" })])

@@ -24,6 +24,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case conditionRequired
     case conditionTooDeep
     case conditionTooLong
+    case customerFieldMixed
+    case customerFieldOnCustomers
     case customerNotFound
     case customerRequired
     case dateOutOfRange
@@ -77,6 +79,10 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case readOnlyChangesRefused
     case recordExists
     case recoverRefusedNewer
+    case relationCountNeedsWholeNumber
+    case relationNeedsCustomers
+    case relationNeedsRecords
+    case relationNested
     case roleRequired
     case satisfactionOutOfRange
     case settingFormatChoices

@@ -41,6 +41,9 @@ public enum DiagnosticMessages {
         case .conditionTooDeep: Wording("condition is nested too deeply")
         case .conditionTooLong: Wording("condition is too long: at most \(a[0]) conditions may be joined by and, or and not",
                            notes: ["to match one of many values, use: FIELD in (V1, V2, ...)"])
+        case .customerFieldMixed: Wording("'\(a[0])' is a field of the record's customer; one comparison cannot mix it with the \(a[1])'s own fields",
+                           notes: ["compare customer fields with customer fields or values: customer.totalSpent > 1000"])
+        case .customerFieldOnCustomers: Wording("'\(a[0])' reads the customer of a contact, purchase or ticket; on customers write '\(a[1])'")
         case .customerNotFound: Wording("no customer with id '\(a[0])'")
         case .customerRequired: Wording("a \(a[0]) needs a customer")
         case .dateOutOfRange: Wording("\(a[0]) must be a date from 0001-01-01 to 9999-12-31")
@@ -99,6 +102,12 @@ public enum DiagnosticMessages {
         case .readOnlyChangesRefused: Wording("the store is open read-only; changes are refused")
         case .recordExists: Wording("\(a[0]) \(a[1]) already exists")
         case .recoverRefusedNewer: Wording("cannot recover the store in \(a[0]): \(a[1]) \(a[2]); nothing was changed")
+        case .relationCountNeedsWholeNumber: Wording("'count \(a[0])' compares with a whole number of records, found '\(a[1])'")
+        case .relationNeedsCustomers: Wording("'\(a[0]) \(a[1])' tests a customer's records and works in conditions on customers, not on \(a[2])",
+                           notes: ["on \(a[2]), test the record's customer with customer.FIELD, such as customer.tier = gold"])
+        case .relationNeedsRecords: Wording("'\(a[0]) \(a[1])' names no records of a customer: use contacts, purchases or tickets")
+        case .relationNested: Wording("a relation cannot stand inside another relation's condition",
+                           notes: ["combine relations with and, or and not instead: any purchase(amount > 100) and no ticket(status != closed)"])
         case .roleRequired: Wording("'\(a[0])' needs the \(a[1]) role; this session is \(a[2])")
         case .satisfactionOutOfRange: Wording("satisfaction is from 1 to 5, found \(a[0])")
         case .settingFormatChoices: Wording("format is one of table, csv, json, jsonl")

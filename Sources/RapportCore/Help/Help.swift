@@ -385,6 +385,25 @@ public enum Help {
           avg daysSinceContact of customers by tier
           find customers where contactCount = 0 show id, name, contactCount
         """),
+        Topic(name: "relations", listed: [.more: ["relations"]],
+              summary: "test a customer's records, or a record's customer",
+              aliases: ["relation", "any", "no", "customer."], body: """
+        In a condition on customers, test the customer's contacts, purchases or tickets:
+            any ENTITY(COND)          at least one record matches (any ENTITY: has any)
+            no ENTITY(COND)           none matches; a customer with no records has none
+            count ENTITY(COND) OP N   how many match, compared with a whole number
+        The entity may be singular or plural; COND is checked against its fields, and a
+        relation cannot stand inside another. count ENTITY(COND) = 0 is no ENTITY(COND).
+        In a condition on contacts, purchases or tickets, customer.FIELD reads the record's
+        customer with any operator its type allows; a record whose customer is missing or
+        unknown reads every customer field as missing.
+
+          count customers where any purchase(product = 丝巾 and date <= 1y)
+          find customers where no ticket(status != closed) and tier = gold limit 5
+          find customers where count contact(date <= 90d) >= 3 show id, name, contactCount
+          find tickets where customer.tier = gold and status = open limit 5
+          count purchases where customer.daysSinceContact > 180
+        """),
         Topic(name: "help", listed: [:],
               summary: "the commands by task; help TOPIC for one page",
               aliases: ["topics"], body: """

@@ -100,9 +100,31 @@ public indirect enum Condition: Sendable {
     case within(FieldName, Literal, keyword: SourceSpan)
     /// A field standing alone (`where vip`): a boolean field that is true.
     case isTrue(FieldName)
+    /// `any purchase(...)`, `no ticket(...)`, `count contact(...) >= 3`: a test of a
+    /// customer's records, in a condition on customers.
+    case relation(RelationCondition)
     case and(Condition, Condition)
     case or(Condition, Condition)
     case not(Condition)
+}
+
+/// How a relation counts the customer's matching records.
+public enum RelationQuantifier: Sendable {
+    /// At least one.
+    case any
+    /// None.
+    case no
+    /// `count ENTITY(COND) OP N`; `count` is the value as written, an integer for the checker.
+    case count(ComparisonOperator, Literal)
+}
+
+/// `any ENTITY(COND)`: `condition` is nil where no parentheses follow (`any purchase`).
+public struct RelationCondition: Sendable {
+    public var quantifier: RelationQuantifier
+    public var entity: EntityName
+    public var condition: Condition?
+    /// Where `any`, `no` or `count` stands, for a refusal's caret.
+    public var keyword: SourceSpan
 }
 
 public struct SortKey: Sendable {

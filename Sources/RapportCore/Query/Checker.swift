@@ -4,14 +4,26 @@
 public struct Checker {
     public let schema: EntitySchema
     public let clock: Clock
+    /// The schemas of the other entities, for relations and `customer.FIELD`.
+    public let schemas: (Entity) -> EntitySchema
+    /// Set while checking a relation's inner condition, where another relation is refused.
+    private var insideRelation = false
 
-    public init(schema: EntitySchema, clock: Clock) {
+    public init(schema: EntitySchema, clock: Clock, schemas: @escaping (Entity) -> EntitySchema = { EntitySchema(entity: $0) }) {
         self.schema = schema
         self.clock = clock
+        self.schemas = schemas
     }
 
     public func resolve(_ name: FieldName) throws -> ResolvedField {
         guard let p = schema.position(of: name.name) else {
+            if let field = Checker.customerField(name) {
+                if schema.entity == .customers {
+                    throw Diagnostic.usage(.customerFieldOnCustomers, name.name, field.name, at: name.span, suggestion: field.name)
+                }
+                // A leaf whose every field is `customer.FIELD` never reaches here.
+                throw Diagnostic.usage(.customerFieldMixed, name.name, schema.entity.singular, at: name.span)
+            }
             if let derived = Checker.derivedFields(of: schema).first(where: { $0.name.lowercased() == name.name.lowercased() }) {
                 return derived
             }
@@ -122,6 +134,11 @@ public struct Checker {
 
     /// One test of a field: the leaves of a condition.
     private func checkTest(_ c: Condition, warnings: inout [Diagnostic]) throws -> Predicate {
+        if schema.entity != .customers, let onCustomer = Checker.customerSide(c) {
+            var customers = Checker(schema: schemas(.customers), clock: clock, schemas: schemas)
+            customers.insideRelation = insideRelation
+            return .ofCustomer(try customers.checkTest(onCustomer, warnings: &warnings))
+        }
         switch c {
         case .and, .or, .not: return try check(c, warnings: &warnings)
         case .isNull(let name, let negated): return .isNull(try resolve(name), negated: negated)
@@ -135,6 +152,10 @@ public struct Checker {
             return try compare(left, op, right, warnings: &warnings)
         case .compare(let name, let op, let value):
             // A bare word that names a field of the entity is that field (`city = owner`).
+            if case .string(let word, quoted: false) = value.kind, Checker.customerField(FieldName(word, span: value.span)) != nil {
+                // `amount > customer.totalSpent`: refused as a mix, not read as text.
+                _ = try resolve(FieldName(word, span: value.span))
+            }
             if case .string(let word, quoted: false) = value.kind, (try? resolve(FieldName(word, span: value.span))) != nil {
                 return try compare(.field(name), op, .field(FieldName(word, span: value.span)), warnings: &warnings)
             }
@@ -200,6 +221,8 @@ public struct Checker {
                 throw Diagnostic.usage(.hasOnNonList, f.name, f.type.rawValue, at: name.span)
             }
             return .has(f, mode, try values.map { try string($0, for: f) }, negated: negated)
+        case .relation(let relation):
+            return try check(relation, warnings: &warnings)
         case .within(let name, let value, let keyword):
             let f = try resolve(name)
             if f.type.isTemporal, f.isDerived || (!schema.fields[f.position].isCustom && !Checker.allowsWithin(schema.fields[f.position], of: schema.entity)) {
@@ -216,6 +239,90 @@ public struct Checker {
             }
             return .within(f, days: days)
         }
+    }
+
+    // MARK: Relations
+
+    /// `any|no ENTITY(COND)`, `count ENTITY(COND) OP N`: the inner condition is checked
+    /// against the inner entity's schema.
+    private func check(_ r: RelationCondition, warnings: inout [Diagnostic]) throws -> Predicate {
+        let word: String
+        switch r.quantifier {
+        case .any: word = "any"
+        case .no: word = "no"
+        case .count: word = "count"
+        }
+        guard !insideRelation else { throw Diagnostic.usage(.relationNested, at: r.keyword) }
+        guard schema.entity == .customers else {
+            throw Diagnostic.usage(.relationNeedsCustomers, word, r.entity.entity.singular, schema.entity.rawValue, at: r.keyword)
+        }
+        guard r.entity.entity != .customers else {
+            throw Diagnostic.usage(.relationNeedsRecords, word, r.entity.entity.singular, at: r.entity.span)
+        }
+        var inner = Checker(schema: schemas(r.entity.entity), clock: clock, schemas: schemas)
+        inner.insideRelation = true
+        let predicate = try r.condition.map { try inner.check($0, warnings: &warnings) }
+        switch r.quantifier {
+        case .any: return .relation(r.entity.entity, predicate, .greater, 0)
+        case .no: return .relation(r.entity.entity, predicate, .equal, 0)
+        case .count(let op, let value):
+            let n: Double
+            switch value.kind {
+            case .integer(let i): n = Double(i)
+            case .number(let d) where d == d.rounded(): n = d
+            default: throw Diagnostic.usage(.relationCountNeedsWholeNumber, r.entity.entity.singular, value.text, at: value.span)
+            }
+            return .relation(r.entity.entity, predicate, op, n)
+        }
+    }
+
+    /// The customer's field a `customer.FIELD` name reads, its span past the prefix.
+    static func customerField(_ name: FieldName) -> FieldName? {
+        let prefix = "customer."
+        guard name.name.count > prefix.count, name.name.lowercased().hasPrefix(prefix) else { return nil }
+        var span = name.span
+        span.start.column += prefix.count
+        span.length = max(span.length - prefix.count, 1)
+        return FieldName(String(name.name.dropFirst(prefix.count)), span: span)
+    }
+
+    /// A leaf whose every field is `customer.FIELD`, with the prefixes taken off; nil when
+    /// some field is the record's own (mixing both is refused in `resolve`).
+    static func customerSide(_ c: Condition) -> Condition? {
+        var allCustomer = true, any = false
+        func strip(_ f: FieldName) -> FieldName {
+            guard let field = customerField(f) else { allCustomer = false; return f }
+            any = true
+            return field
+        }
+        func strip(_ e: Expression) -> Expression {
+            switch e {
+            case .field(let f): return .field(strip(f))
+            case .value: return e
+            case .negate(let x, let op): return .negate(strip(x), op: op)
+            case .binary(let a, let op, let b, let span): return .binary(strip(a), op, strip(b), op: span)
+            }
+        }
+        let stripped: Condition
+        switch c {
+        case .compare(let f, let op, let v):
+            // A bare word on the right may name a field: `customer.city = customer.owner`.
+            var value = v
+            if case .string(let word, quoted: false) = v.kind, let field = customerField(FieldName(word, span: v.span)) {
+                value = Literal(kind: .string(field.name, quoted: false), span: field.span, text: field.name)
+            }
+            stripped = .compare(strip(f), op, value)
+        case .compareExpressions(let a, let op, let b): stripped = .compareExpressions(strip(a), op, strip(b))
+        case .member(let f, let v, let n): stripped = .member(strip(f), v, negated: n)
+        case .between(let f, let a, let b, let n): stripped = .between(strip(f), a, b, negated: n)
+        case .text(let f, let op, let v, let n): stripped = .text(strip(f), op, v, negated: n)
+        case .has(let f, let mode, let v, let n): stripped = .has(strip(f), mode, v, negated: n)
+        case .isNull(let f, let n): stripped = .isNull(strip(f), negated: n)
+        case .within(let f, let v, let keyword): stripped = .within(strip(f), v, keyword: keyword)
+        case .isTrue(let f): stripped = .isTrue(strip(f))
+        case .relation, .and, .or, .not: return nil
+        }
+        return any && allCustomer ? stripped : nil
     }
 
     // MARK: Expressions

@@ -376,6 +376,7 @@ public struct Parser {
             let inner = try parseNot()
             return (.not(inner.condition), try deeper(inner.depth, at: op.span))
         }
+        if let relation = try parseRelation() { return relation }
         if current.isSymbol("("), let comparison = try parenthesizedComparison() {
             return (comparison, 1)
         }
@@ -391,6 +392,42 @@ public struct Parser {
             return inner
         }
         return (try parsePredicate(), 1)
+    }
+
+    /// `any ENTITY[(COND)]`, `no ENTITY[(COND)]`, `count ENTITY[(COND)] OP N`, or nil
+    /// when the word after `any`, `no` or `count` names no entity (a field may be called
+    /// `count`). The checker decides which entities may stand there.
+    private mutating func parseRelation() throws -> Parsed? {
+        guard let word = current.keyword, ["any", "no", "count"].contains(word),
+              case .word(let name) = peek().kind, let entity = Entity(word: name) else { return nil }
+        let keyword = advance().span
+        let entityName = EntityName(entity: entity, span: advance().span)
+        var condition: Condition?
+        var depth = 1
+        if current.isSymbol("(") {
+            let open = advance()
+            self.depth += 1
+            defer { self.depth -= 1 }
+            guard self.depth < 200 else { throw Diagnostic.usage(.conditionTooDeep, at: open.span) }
+            let inner = try parseOr()
+            guard acceptSymbol(")") else {
+                throw Diagnostic.usage(.unclosedParenthesis, "\(open.span.start.line):\(open.span.start.column)", describe(current), at: current.span)
+            }
+            condition = inner.condition
+            depth = try deeper(inner.depth, at: open.span)
+        }
+        let quantifier: RelationQuantifier
+        switch word {
+        case "any": quantifier = .any
+        case "no": quantifier = .no
+        default:
+            guard case .symbol(let s) = current.kind, let op = ComparisonOperator(rawValue: s) else {
+                throw unexpected(expected: "a comparison with a number after 'count \(name)(...)', such as >= 3")
+            }
+            _ = advance()
+            quantifier = .count(op, try parseValue())
+        }
+        return (.relation(RelationCondition(quantifier: quantifier, entity: entityName, condition: condition, keyword: keyword)), depth)
     }
 
     private static let operatorWords = ["in", "not", "between", "contains", "starts", "ends", "has", "is", "within"]

@@ -30,9 +30,29 @@ public indirect enum Predicate: Sendable {
     case compareValues(TypedExpression, ComparisonOperator, TypedExpression)
     /// Two text fields: equality ignores case, ordering by code point.
     case compareFields(ResolvedField, ComparisonOperator, ResolvedField)
+    /// On customers: the number of the customer's records of `entity` that match
+    /// `predicate` (every record when nil), compared with `count`. A customer with no
+    /// records counts 0.
+    case relation(Entity, Predicate?, ComparisonOperator, Double)
+    /// On contacts, purchases and tickets: a test of the record's customer
+    /// (`customer.tier = gold`), checked against the customers' schema.
+    case ofCustomer(Predicate)
     case and(Predicate, Predicate)
     case or(Predicate, Predicate)
     case not(Predicate)
+
+    /// What the predicate answers for a record whose every field is missing: how a
+    /// `customer.FIELD` test reads a record whose customer is missing. Every leaf but
+    /// `is null` is false on a missing value.
+    public var holdsWhereAllMissing: Bool {
+        switch self {
+        case .isNull(_, let negated): return !negated
+        case .and(let a, let b): return a.holdsWhereAllMissing && b.holdsWhereAllMissing
+        case .or(let a, let b): return a.holdsWhereAllMissing || b.holdsWhereAllMissing
+        case .not(let a): return !a.holdsWhereAllMissing
+        default: return false
+        }
+    }
 }
 
 /// What a checked expression yields. Every kind but text computes as a `Double` key:

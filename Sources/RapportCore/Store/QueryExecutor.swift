@@ -261,6 +261,11 @@ public struct QueryExecutor {
             return valueTest(a, op, b)
         case .compareFields(let f, let op, let g):
             return fieldTest(f, op, g)
+        case .relation(let entity, let inner, let op, let n):
+            let counts = relatedCounts(entity, inner)
+            return { QueryExecutor.compare(Double(counts[$0]), op, n) }
+        case .ofCustomer(let p):
+            return customerTest(p)
         case .within(let f, let days):
             guard case .date(let c) = column(f) else { return { _ in false } }
             let today = clock.today
@@ -280,6 +285,44 @@ public struct QueryExecutor {
                 return window[parts.month * 32 + parts.day]
             }
         }
+    }
+
+    // MARK: Relations
+
+    /// For each customer row, how many of its records of `entity` match `inner`: the
+    /// inner condition runs once over that table with its own plan, then one pass maps the
+    /// matches to customer rows through the `customer` column. No nested scan.
+    private func relatedCounts(_ entity: Entity, _ inner: Predicate?) -> [Int32] {
+        var counts = [Int32](repeating: 0, count: table.rowCount)
+        guard let store = table.store, table.entity == .customers else { return counts }
+        let related = store[entity]
+        guard let p = related.schema.position(of: RecordField.customer), case .string(let owners) = related.columns[p] else { return counts }
+        let executor = QueryExecutor(table: related, clock: clock)
+        let rows = executor.matching(Planner(statistics: related).plan(predicate: inner).access, inner.map(executor.compile))
+        let rowOfCode = TableDerivedInputs(table: table, store: store, today: clock.today).ownerRowOfCode(entity, owners.dictionary)
+        let codes = owners.codes
+        for r in rows {
+            let owner = rowOfCode[Int(codes[Int(r)])]
+            if owner >= 0 { counts[Int(owner)] += 1 }
+        }
+        return counts
+    }
+
+    /// `customer.FIELD` tests on a record: the test runs once over the customers into a
+    /// mask, read per record through one answer per distinct customer id. A record whose
+    /// customer is missing reads every customer field as missing.
+    private func customerTest(_ p: Predicate) -> RowTest {
+        guard let store = table.store, let position = table.schema.position(of: RecordField.customer),
+              case .string(let owners) = table.columns[position] else { return { _ in false } }
+        let customers = store.customers
+        let executor = QueryExecutor(table: customers, clock: clock)
+        var matched = [Bool](repeating: false, count: customers.rowCount)
+        for r in executor.matching(Planner(statistics: customers).plan(predicate: p).access, executor.compile(p)) { matched[Int(r)] = true }
+        let missing = p.holdsWhereAllMissing
+        let rowOfCode = TableDerivedInputs(table: customers, store: store, today: clock.today).ownerRowOfCode(table.entity, owners.dictionary)
+        let answer = rowOfCode.map { $0 >= 0 ? matched[Int($0)] : missing }
+        let codes = owners.codes
+        return { answer[Int(codes[$0])] }
     }
 
     // MARK: Expressions

@@ -189,6 +189,21 @@ final class CompleterTests: XCTestCase {
         XCTAssertTrue(candidates("find customers where nosuch ").contains("has any"))
     }
 
+    func testRelationsOfferRecordEntitiesThenTheirFields() {
+        XCTAssertTrue(candidates("find customers where ").contains("any"))
+        XCTAssertFalse(candidates("find contacts where ").contains("any"))
+        XCTAssertEqual(candidates("find customers where any "), ["contact", "purchase", "ticket"])
+        XCTAssertEqual(candidates("find customers where count t"), ["ticket"])
+        // Inside the parentheses, the inner entity's fields; after them, the customers' again.
+        let inner = candidates("find customers where any purchase(")
+        XCTAssertTrue(inner.contains("amount") && inner.contains("product"), "\(inner)")
+        XCTAssertFalse(inner.contains("tier"))
+        XCTAssertEqual(candidates("find customers where no ticket(status = open) and ti"), ["tier"])
+        XCTAssertTrue(candidates("find customers where any purchase(date <= 1y and am").contains("amount"))
+        XCTAssertTrue(candidates("find customers where any purchase ").contains("and"))
+        XCTAssertEqual(candidates("find customers where count contact(date <= 90d) >= 3 a"), ["and"])
+    }
+
     // MARK: Values
 
     func testValuesOfLowCardinalityFields() {
