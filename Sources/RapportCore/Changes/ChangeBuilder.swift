@@ -252,9 +252,18 @@ public struct ChangeBuilder {
         }
     }
 
+    /// The value an expression gives one record, held to the same `RecordRules` as a
+    /// written value (vocabularies, ranges, a purchase amount above 0).
+    private static func assignedValue(_ e: TypedExpression, _ written: Expression, to f: Field, record: [String: Value], id: String, entity: Entity) throws -> Value {
+        let value = try convertedValue(e, written, to: f, record: record, id: id, entity: entity)
+        do { return try RecordRules.check(value, for: f, in: entity) } catch let violation as RuleViolation {
+            throw Diagnostic(.runtime, violation.id, violation.arguments, at: written.span, suggestion: violation.suggestion)
+        }
+    }
+
     /// The value an expression gives one record, converted to the field's type. A
     /// missing result clears the field; an integer field refuses a fractional result.
-    private static func assignedValue(_ e: TypedExpression, _ written: Expression, to f: Field, record: [String: Value], id: String, entity: Entity) throws -> Value {
+    private static func convertedValue(_ e: TypedExpression, _ written: Expression, to f: Field, record: [String: Value], id: String, entity: Entity) throws -> Value {
         if let source = e.field, source.type == f.type { return record[source.name] ?? .null }
         let key = e.evaluate { TypedExpression.key(of: record[$0.name] ?? .null) }
         guard key.isFinite else { return .null }
