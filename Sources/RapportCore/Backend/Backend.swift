@@ -27,7 +27,8 @@ public protocol Backend: AnyObject {
     /// How many records a checked `find` would return (sort, limit and projection ignored).
     func count(matching q: CheckedFind, clock: Clock) -> Int
     /// The id and record of every record a checked condition matches, in id order:
-    /// before values of an update or a delete. `fields` nil: every field.
+    /// before values of an update or a delete. `fields` nil: every stored field; a derived
+    /// field named in `fields` is read as of the clock's today.
     func records(matching q: CheckedFind, fields: [String]?, clock: Clock) -> [(id: String, record: [String: Value])]
     /// The records with these ids that exist (absent ids are left out). `fields` nil:
     /// every field; a record whose listed fields are all null is present and empty.

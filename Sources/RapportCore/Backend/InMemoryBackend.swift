@@ -41,8 +41,17 @@ public final class InMemoryBackend: Backend {
     public func records(matching q: CheckedFind, fields: [String]?, clock: Clock) -> [(id: String, record: [String: Value])] {
         let table = store[q.entity]
         let positions = Self.positions(fields, in: table)
+        // Derived fields named in `fields` (`set points = contactCount`), from their columns as of today.
+        let derived = (fields ?? []).compactMap { name in
+            table.schema.position(of: name) == nil ? DerivedFields.named(name, of: q.entity) : nil
+        }.map { ($0.name, table.derivedColumn(named: $0.name, today: clock.today)) }
         return QueryExecutor(table: table, clock: clock).rows(q).map { row in
-            (table.id(ofRow: Int(row)), Self.record(table, Int(row), positions))
+            var record = Self.record(table, Int(row), positions)
+            for (name, column) in derived {
+                let v = column.value(at: Int(row))
+                if !v.isNull { record[name] = v }
+            }
+            return (table.id(ofRow: Int(row)), record)
         }
     }
 

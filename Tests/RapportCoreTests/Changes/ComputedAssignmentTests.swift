@@ -41,4 +41,12 @@ final class ComputedAssignmentTests: XCTestCase {
         XCTAssertEqual(s.run("update all purchases set amount = amount / 3").status, .success)
         XCTAssertEqual(value(s, .purchases, "P1", "amount"), .number(6.67))
     }
+
+    func testADerivedFieldCanBeCopiedOrComputedFrom() {
+        let s = session()
+        XCTAssertEqual(s.run("update all customers set points = contactCount").status, .success)
+        XCTAssertEqual(value(s, .customers, "C1", "points"), .integer(1))
+        XCTAssertEqual(s.run("update all customers set points = contactCount + 1").status, .success)
+        XCTAssertEqual(value(s, .customers, "C1", "points"), .integer(2))
+    }
 }
