@@ -116,16 +116,10 @@ public struct ChangeBuilder {
         } else {
             text = "\(verb) \(primary.count) \(first.entity.rawValue)"
         }
-        let others = set.changes.count - primary.count
-        if others > 0 {
-            let related = set.changes.filter { !($0.entity == first.entity && $0.kind == first.kind) }
-            // Customers whose derived fields follow a deletion are not "related records".
-            let deleted = related.filter { $0.kind == .delete }.count
-            if first.kind == .delete {
-                if deleted > 0 { text += " and \(deleted) related record\(deleted == 1 ? "" : "s")" }
-            } else if let c = related.first, related.allSatisfy({ $0.entity == c.entity }), related.count == 1 {
-                text += " (\(c.entity.singular) \(c.id) \(c.kind == .update ? "updated" : "changed"))"
-            }
+        // Deletes went to `bulk` above; here one other change is the customer a log updated.
+        let related = set.changes.filter { !($0.entity == first.entity && $0.kind == first.kind) }
+        if related.count == 1, let c = related.first {
+            text += " (\(c.entity.singular) \(c.id) \(c.kind == .update ? "updated" : "changed"))"
         }
         return text
     }
@@ -189,7 +183,6 @@ public struct ChangeBuilder {
             if entity == .customers, !f.isCustom, let records = CustomerField.keptFromRecords[f.name] {
                 throw Diagnostic.usage(.derivedFieldReadOnly, f.name, records, at: a.field.span)
             }
-            guard schema.position(of: f.name) != nil else { continue }
             if let e = computedValue(a, checker) {
                 computed.append((f, try checkedAssignment(e, to: f, checker), e))
             } else {
