@@ -1,6 +1,7 @@
 /// The closed vocabularies of built-in fields: which words a field may hold, the one
 /// spelling each is stored in, and the aliases people type for them. Every path into the
-/// store (commands, import, journal replay) and every query resolves words here.
+/// store (commands and import, through `RecordRules`) and every query resolves words here;
+/// journal replay stores what was written, already resolved.
 public struct Vocabulary: Sendable {
     /// The words, in their stored spelling.
     public let words: [String]
