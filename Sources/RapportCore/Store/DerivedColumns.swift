@@ -13,7 +13,8 @@ extension Table {
 }
 
 /// When a cached derived column was computed: the sum of the store's table versions
-/// (each bumped by every change) and today.
+/// (each bumped by every change), today, and the table's row count (a loader appends
+/// rows without bumping the version).
 struct DerivedStamp: Equatable {
     let today: Day
     let versions: Int
