@@ -59,8 +59,7 @@ public enum DerivedFields {
         return all.contains { $0.name.lowercased() == lower }
     }
 
-    /// The refusal of a write to a derived field, naming its rule.
-    /// The refusal of a write to a derived field, wherever one is attempted.
+    /// The refusal of a write to a derived field, naming its rule, wherever one is attempted.
     public static func writeRefusal(_ field: DerivedField, at span: SourceSpan? = nil) -> Diagnostic {
         Diagnostic.usage(.derivedFieldCannotBeSet, field.name, field.rule, at: span)
     }

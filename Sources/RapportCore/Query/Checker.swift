@@ -152,12 +152,11 @@ public struct Checker {
             return try compare(left, op, right, warnings: &warnings)
         case .compare(let name, let op, let value):
             // A bare word that names a field of the entity is that field (`city = owner`).
-            if case .string(let word, quoted: false) = value.kind, Checker.customerField(FieldName(word, span: value.span)) != nil {
+            if case .string(let word, quoted: false) = value.kind {
+                let other = FieldName(word, span: value.span)
                 // `amount > customer.totalSpent`: refused as a mix, not read as text.
-                _ = try resolve(FieldName(word, span: value.span))
-            }
-            if case .string(let word, quoted: false) = value.kind, (try? resolve(FieldName(word, span: value.span))) != nil {
-                return try compare(.field(name), op, .field(FieldName(word, span: value.span)), warnings: &warnings)
+                if Checker.customerField(other) != nil { _ = try resolve(other) }
+                if (try? resolve(other)) != nil { return try compare(.field(name), op, .field(other), warnings: &warnings) }
             }
             let f = try resolve(name)
             if case .null = value.kind {

@@ -380,18 +380,21 @@ public struct Parser {
         if current.isSymbol("("), let comparison = try parenthesizedComparison() {
             return (comparison, 1)
         }
-        if current.isSymbol("(") {
-            let open = advance()
-            depth += 1
-            defer { depth -= 1 }
-            guard depth < 200 else { throw Diagnostic.usage(.conditionTooDeep, at: open.span) }
-            let inner = try parseOr()
-            guard acceptSymbol(")") else {
-                throw Diagnostic.usage(.unclosedParenthesis, "\(open.span.start.line):\(open.span.start.column)", describe(current), at: current.span)
-            }
-            return inner
-        }
+        if current.isSymbol("(") { return try parseParenthesizedCondition().inner }
         return (try parsePredicate(), 1)
+    }
+
+    /// `( CONDITION )`, from the opening parenthesis on; `open` is where it stands.
+    private mutating func parseParenthesizedCondition() throws -> (inner: Parsed, open: SourceSpan) {
+        let open = advance()
+        depth += 1
+        defer { depth -= 1 }
+        guard depth < 200 else { throw Diagnostic.usage(.conditionTooDeep, at: open.span) }
+        let inner = try parseOr()
+        guard acceptSymbol(")") else {
+            throw Diagnostic.usage(.unclosedParenthesis, "\(open.span.start.line):\(open.span.start.column)", describe(current), at: current.span)
+        }
+        return (inner, open.span)
     }
 
     /// `any ENTITY[(COND)]`, `no ENTITY[(COND)]`, `count ENTITY[(COND)] OP N`, or nil
@@ -405,16 +408,9 @@ public struct Parser {
         var condition: Condition?
         var depth = 1
         if current.isSymbol("(") {
-            let open = advance()
-            self.depth += 1
-            defer { self.depth -= 1 }
-            guard self.depth < 200 else { throw Diagnostic.usage(.conditionTooDeep, at: open.span) }
-            let inner = try parseOr()
-            guard acceptSymbol(")") else {
-                throw Diagnostic.usage(.unclosedParenthesis, "\(open.span.start.line):\(open.span.start.column)", describe(current), at: current.span)
-            }
+            let (inner, open) = try parseParenthesizedCondition()
             condition = inner.condition
-            depth = try deeper(inner.depth, at: open.span)
+            depth = try deeper(inner.depth, at: open)
         }
         let quantifier: RelationQuantifier
         switch word {

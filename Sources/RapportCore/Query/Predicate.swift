@@ -130,8 +130,9 @@ public indirect enum TypedExpression: Sendable {
         }
     }
 
-    /// A computed key as a value of its kind; missing becomes null. A date keeps the
-    /// day it falls on, an instant its whole second.
+    /// A computed key as a value of its kind; missing becomes null, and so does a date or
+    /// instant past what the formats can write. A date keeps the day it falls on, an
+    /// instant its whole second.
     public func value(ofKey key: Double) -> Value {
         guard key.isFinite else { return .null }
         switch kind {
@@ -142,7 +143,8 @@ public indirect enum TypedExpression: Sendable {
             return day >= -719_528 && day <= 2_932_896 ? .date(Day(daysSinceEpoch: Int32(day))) : .null
         case .instant:
             let seconds = key.rounded(.down)
-            return abs(seconds) < 1e15 ? .instant(Int64(seconds)) : .null
+            let range = Clock.instantRange
+            return seconds >= Double(range.lowerBound) && seconds <= Double(range.upperBound) ? .instant(Int64(seconds)) : .null
         case .boolean: return .boolean(key != 0)
         case .text, .list: return .null
         }

@@ -13,7 +13,8 @@ extension Table {
 }
 
 /// When a cached derived column was computed: the sum of the store's table versions
-/// (each bumped by every change) and today.
+/// (each bumped by every change), today, and the table's row count (a loader appends
+/// rows without bumping the version).
 struct DerivedStamp: Equatable {
     let today: Day
     let versions: Int
@@ -39,7 +40,7 @@ struct TableDerivedInputs: DerivedInputs {
         guard let store, related != table.entity else { return [] }
         let other = store[related]
         guard let cp = other.schema.position(of: RecordField.customer), case .string(let owners) = other.columns[cp] else { return [] }
-        let rowOfCode = ownerRowOfCode(related, owners.dictionary)
+        let rowOfCode = table.ownerRowOfCode(related, owners.dictionary)
         var kept: [Bool]?
         var keptCodes: [UInt32] = []
         if let field {
@@ -64,21 +65,21 @@ struct TableDerivedInputs: DerivedInputs {
     }
 }
 
-extension TableDerivedInputs {
+extension Table {
     /// The row in this table of each customer id in a related table's dictionary (-1 for
     /// none), looked up once per distinct id. Kept while this table's rows are the same (ids
     /// never change; its row and live counts change with every insert and delete), and
     /// extended for ids the dictionary gained since.
     func ownerRowOfCode(_ related: Entity, _ ids: StringDictionary) -> [Int32] {
-        let rowsKey = [table.rowCount, table.liveCount]
+        let rowsKey = [rowCount, liveCount]
         var rowOfCode: [Int32] = [-1]
-        if let cached = table.ownerRowCache[related], cached.rowsKey == rowsKey, cached.rowOfCode.count <= ids.strings.count {
+        if let cached = ownerRowCache[related], cached.rowsKey == rowsKey, cached.rowOfCode.count <= ids.strings.count {
             rowOfCode = cached.rowOfCode
         }
         let strings = ids.strings
         rowOfCode.reserveCapacity(strings.count)
-        for code in rowOfCode.count..<max(strings.count, 1) { rowOfCode.append(table.row(ofID: strings[code]).map { Int32($0) } ?? -1) }
-        table.ownerRowCache[related] = (rowsKey, rowOfCode)
+        for code in rowOfCode.count..<max(strings.count, 1) { rowOfCode.append(row(ofID: strings[code]).map { Int32($0) } ?? -1) }
+        ownerRowCache[related] = (rowsKey, rowOfCode)
         return rowOfCode
     }
 }

@@ -299,7 +299,7 @@ public struct QueryExecutor {
         guard let p = related.schema.position(of: RecordField.customer), case .string(let owners) = related.columns[p] else { return counts }
         let executor = QueryExecutor(table: related, clock: clock)
         let rows = executor.matching(Planner(statistics: related).plan(predicate: inner).access, inner.map(executor.compile))
-        let rowOfCode = TableDerivedInputs(table: table, store: store, today: clock.today).ownerRowOfCode(entity, owners.dictionary)
+        let rowOfCode = table.ownerRowOfCode(entity, owners.dictionary)
         let codes = owners.codes
         for r in rows {
             let owner = rowOfCode[Int(codes[Int(r)])]
@@ -319,7 +319,7 @@ public struct QueryExecutor {
         var matched = [Bool](repeating: false, count: customers.rowCount)
         for r in executor.matching(Planner(statistics: customers).plan(predicate: p).access, executor.compile(p)) { matched[Int(r)] = true }
         let missing = p.holdsWhereAllMissing
-        let rowOfCode = TableDerivedInputs(table: customers, store: store, today: clock.today).ownerRowOfCode(table.entity, owners.dictionary)
+        let rowOfCode = customers.ownerRowOfCode(table.entity, owners.dictionary)
         let answer = rowOfCode.map { $0 >= 0 ? matched[Int($0)] : missing }
         let codes = owners.codes
         return { answer[Int(codes[$0])] }

@@ -209,4 +209,13 @@ final class ExpressionTests: XCTestCase {
         XCTAssertEqual(result.rows[2][1], .null)
         XCTAssertEqual(result.rows[2][2], .date(Day(iso: "2026-09-25")!))
     }
+
+    func testAComputedInstantPastYear9999IsMissing() {
+        // Once read as an instant of year 84163, or a trap when the output formatted it.
+        let far = TypedExpression.arithmetic(.constant(0, .instant), .add, .constant(3e9 * 86400, .duration), .instant)
+        XCTAssertEqual(far.value(ofKey: 3e9 * 86400), .null)
+        XCTAssertEqual(far.value(ofKey: -1e14), .null)
+        XCTAssertEqual(far.value(ofKey: Double(Clock.instantRange.upperBound)), .instant(Clock.instantRange.upperBound))
+        XCTAssertEqual(far.value(ofKey: 86400.5), .instant(86400))
+    }
 }
