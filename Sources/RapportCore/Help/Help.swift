@@ -781,10 +781,13 @@ public enum Help {
         return pages.flatMap { [$0.name] + $0.aliases + $0.listed.values.flatMap { $0 } }.filter { seen.insert($0).inserted }
     }()
 
+    /// Keyed in lower case, as `normalize` leaves what was typed (daysSinceContact).
     private static let lookup: [String: Topic] = {
         var table: [String: Topic] = [:]
         for t in pages {
-            for word in [t.name] + t.aliases + t.listed.values.flatMap({ $0 }) where table[word] == nil { table[word] = t }
+            for word in [t.name] + t.aliases + t.listed.values.flatMap({ $0 }) where table[word.lowercased()] == nil {
+                table[word.lowercased()] = t
+            }
         }
         return table
     }()

@@ -78,11 +78,11 @@ public final class Session {
     private func execute(_ command: Command, text: String, source: String, into outcome: inout CommandOutcome) throws {
         switch command {
         case .find(let q):
-            let checked = try Checker(schema: backend.schema(of: q.entity.entity), clock: clock, schemas: backend.schema(of:)).check(q)
+            let checked = try checker(q.entity.entity).check(q)
             for w in checked.warnings { outcome.report(w, source: source, colour: settings.colour) }
             emit(backend.find(checked, clock: clock), into: &outcome)
         case .aggregate(let q):
-            let checked = try Checker(schema: backend.schema(of: q.entity.entity), clock: clock, schemas: backend.schema(of:)).check(q)
+            let checked = try checker(q.entity.entity).check(q)
             for w in checked.warnings { outcome.report(w, source: source, colour: settings.colour) }
             emit(backend.aggregate(checked, clock: clock), into: &outcome)
         case .add, .update, .delete, .logContact, .logPurchase, .openTicket, .importData:
@@ -121,6 +121,11 @@ public final class Session {
         case .setting(let name, let value, let span):
             try applySetting(name, value, span, into: &outcome)
         }
+    }
+
+    /// The checker of queries on `entity`, with this store's schemas and the session's clock.
+    private func checker(_ entity: Entity) -> Checker {
+        Checker(schema: backend.schema(of: entity), clock: clock, schemas: backend.schema(of:))
     }
 
     /// Refuses a command above the session's role before it reads or changes anything.
@@ -166,7 +171,7 @@ public final class Session {
     private func matchCount(_ entity: EntityName, _ condition: Condition?) throws -> Int {
         var q = FindQuery(entity: entity)
         q.condition = condition
-        let checked = try Checker(schema: backend.schema(of: entity.entity), clock: clock, schemas: backend.schema(of:)).check(q)
+        let checked = try checker(entity.entity).check(q)
         return backend.count(matching: checked, clock: clock)
     }
 
@@ -212,7 +217,7 @@ public final class Session {
         var q = FindQuery(entity: EntityName(entity: entity, span: path.span))
         q.condition = condition
         q.showAll = true
-        var checked = try Checker(schema: backend.schema(of: entity), clock: clock, schemas: backend.schema(of:)).check(q)
+        var checked = try checker(entity).check(q)
         // The stored fields only: an exported file imports back, and import refuses derived names.
         checked.columns.removeAll { $0.value.field?.isDerived ?? false }
         let result = backend.find(checked, clock: clock)

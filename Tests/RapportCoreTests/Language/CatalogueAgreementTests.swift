@@ -56,6 +56,13 @@ final class CatalogueAgreementTests: XCTestCase {
         }
     }
 
+    func testEveryTopicWordLeadsToAPage() {
+        for word in Help.topicWords {
+            XCTAssertNotNil(Help.topic(named: word), "help \(word)")
+        }
+        XCTAssertEqual(Help.topic(named: "daysSinceContact")?.name, "derived")
+    }
+
     func testTheCompleterOffersExactlyTheCatalogueWordsAtTheStart() {
         XCTAssertEqual(completer.complete("").candidates, CommandCatalogue.all.map(\.word).sorted())
         for word in CommandCatalogue.all.flatMap(\.words) {
