@@ -261,10 +261,10 @@ public struct Completer {
         switch shape {
         case .nothing:
             return []
-        case .entityThenClauses(let clauses):
+        case .entityThenClauses(let clauses, let anyOrder):
             if n == 1 { return [Completer.entityWords] }
             guard let e = entity(1) else { return [] }
-            return tail(p, from: 2, entity: e, clauses: clauses)
+            return tail(p, from: 2, entity: e, clauses: clauses, anyOrder: anyOrder)
         case .fieldOfEntity(let numericOnly):
             let filter: FieldFilter = numericOnly ? .numeric : .ordered
             if n == 1 { return [.fields(nil, filter, exclude: [])] }
@@ -351,14 +351,17 @@ public struct Completer {
         return [.values(e, f, exclude: [])]
     }
 
-    /// The clauses after `ENTITY`, each at most once and in the order given.
-    private func tail(_ p: [Piece], from start: Int, entity e: Entity, clauses: [String]) -> [Source] {
+    /// The clauses after `ENTITY`, each at most once: in the order given, or with
+    /// `anyOrder` the first one first and the others in any order after it.
+    private func tail(_ p: [Piece], from start: Int, entity e: Entity, clauses: [String], anyOrder: Bool = false) -> [Source] {
         var allowed = 0
+        var used: Set<String> = []
         var k = start
         var extra: [Source] = []
         func shown(_ clause: String) -> String { clause == "sort" ? "sort by" : clause }
+        func open() -> [String] { clauses[allowed...].filter { !used.contains($0) } }
         while true {
-            if k >= p.count { return extra + [.keywords(clauses[allowed...].map(shown))] }
+            if k >= p.count { return extra + [.keywords(open().map(shown))] }
             guard var word = p[k].keyword else { return [] }
             if word == "order" { word = "sort" }
             if word == "group", clauses.contains("by") {
@@ -367,8 +370,9 @@ public struct Completer {
                 guard p[k].keyword == "by" else { return [] }
                 word = "by"
             }
-            guard let index = clauses[allowed...].firstIndex(of: word) else { return [] }
-            allowed = index + 1
+            guard open().contains(word), let index = clauses.firstIndex(of: word) else { return [] }
+            used.insert(word)
+            allowed = anyOrder ? 1 : index + 1
             k += 1
             let step: Step
             switch word {

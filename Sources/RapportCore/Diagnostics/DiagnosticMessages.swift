@@ -13,9 +13,15 @@ public enum DiagnosticMessages {
         }
     }
 
+    /// "a string", "an integer": the type names and words the messages put after "is".
+    static func article(_ word: String) -> String {
+        guard let first = word.lowercased().first else { return word }
+        return ("aeiou".contains(first) ? "an " : "a ") + word
+    }
+
     public static func wording(for id: DiagnosticID, _ a: DiagnosticArguments) -> Wording {
         switch id {
-        case .aggregateNeedsNumber: Wording("\(a[0]) needs a numeric field; '\(a[1])' is a \(a[2])")
+        case .aggregateNeedsNumber: Wording("\(a[0]) needs a numeric field; '\(a[1])' is \(article(a[2]))")
         case .aggregateRejectsType: Wording("\(a[0]) cannot take the \(a[1]) field '\(a[2])'")
         case .amountOutOfRange: Wording("the amount must be above 0 and below 1000000000000")
         case .arithmeticOperandType: Wording("'\(a[0])' works on numbers, dates and durations; '\(a[1])' is \(a[2])")
@@ -64,9 +70,9 @@ public enum DiagnosticMessages {
         case .expressionTooLong: Wording("expression is too long: at most \(a[0]) operands may be joined")
         case .expressionTypeForField: Wording("'\(a[0])' is \(a[1]) \(a[2]) field; '\(a[3])' is \(a[4])")
         case .fieldGivenTwice: Wording("'\(a[0])' is given twice")
-        case .fieldNeedsOperator: Wording("'\(a[0])' is a \(a[1]) field, not true or false; a condition on it needs an operator",
+        case .fieldNeedsOperator: Wording("'\(a[0])' is \(article(a[1])) field, not true or false; a condition on it needs an operator",
                            notes: ["for example: \(a[2]) \(a[3]) VALUE"])
-        case .hasOnNonList: Wording("'has' works on lists; '\(a[0])' is a \(a[1])",
+        case .hasOnNonList: Wording("'has' works on lists; '\(a[0])' is \(article(a[1]))",
                            notes: ["use: \(a[0]) = VALUE"])
         case .idControlCharacters: Wording("\(a[0]) cannot contain control characters")
         case .idEmpty: Wording("\(a[0]) cannot be empty")
@@ -98,7 +104,7 @@ public enum DiagnosticMessages {
         case .numberOutOfRange: Wording("number '\(a[0])' is out of range")
         case .parameterNameMissing: Wording("'$' must be followed by a parameter name",
                            notes: ["write $NAME for a value given with --param NAME=VALUE, or quote a literal \"$\""])
-        case .periodNeedsDate: Wording("\(a[0]) needs a date or instant field; '\(a[1])' is a \(a[2])")
+        case .periodNeedsDate: Wording("\(a[0]) needs a date or instant field; '\(a[1])' is \(article(a[2]))")
         case .readOnlyChangesRefused: Wording("the store is open read-only; changes are refused")
         case .recordExists: Wording("\(a[0]) \(a[1]) already exists")
         case .recoverRefusedNewer: Wording("cannot recover the store in \(a[0]): \(a[1]) \(a[2]); nothing was changed")
@@ -126,8 +132,8 @@ public enum DiagnosticMessages {
         case .textInExpression: Wording("'\(a[0])' is text; an expression takes fields, numbers, dates and durations")
         case .textOperatorOnList: Wording("'\(a[0])' works on text; '\(a[1])' is a list",
                            notes: ["use: \(a[1]) has VALUE"])
-        case .textOperatorOnType: Wording("'\(a[0])' works on text; '\(a[1])' is a \(a[2])")
-        case .typeMismatch: Wording("'\(a[0])' is a \(a[1]) field; expected \(a[2]), found '\(a[3])'")
+        case .textOperatorOnType: Wording("'\(a[0])' works on text; '\(a[1])' is \(article(a[2]))")
+        case .typeMismatch: Wording("'\(a[0])' is \(article(a[1])) field; expected \(a[2]), found '\(a[3])'")
         case .unclosedParenthesis: Wording("expected ')' to close the '(' at \(a[0]), found \(a[1])")
         case .unexpectedCharacter: Wording("unexpected character '\(a[0])'")
         case .unknownCommand: Wording("unknown command '\(a[0])'")
@@ -145,7 +151,7 @@ public enum DiagnosticMessages {
         case .unterminatedString: Wording("unterminated string")
         case .withinNeedsAnniversary: Wording("'within' means a yearly anniversary, as for birthdays; '\(a[0])' does not recur each year",
                            notes: ["\(a[1]) <= \(a[2]) holds where it was at most \(a[2]) ago"])
-        case .withinNeedsDate: Wording("'within' works on dates; '\(a[0])' is a \(a[1])")
+        case .withinNeedsDate: Wording("'within' works on dates; '\(a[0])' is \(article(a[1]))")
         case .withinNeedsDuration: Wording("'within' needs a duration, found '\(a[0])'",
                            notes: ["for example: \(a[1]) within 7d"])
         }

@@ -3,8 +3,9 @@
 public enum CompletionShape: Sendable, Equatable {
     /// Nothing after the word (save, check, the shell's own words).
     case nothing
-    /// `ENTITY` then these clauses, each at most once and in this order.
-    case entityThenClauses([String])
+    /// `ENTITY` then these clauses, each at most once: in this order, or with `anyOrder`
+    /// the first (`where`) first and the others in any order after it.
+    case entityThenClauses([String], anyOrder: Bool = false)
     /// `FIELD of ENTITY [where] [by]`; numeric fields only, or anything ordered.
     case fieldOfEntity(numericOnly: Bool)
     /// `ENTITY where ...` or `all ENTITY`, then `afterTarget` (`set` for update).
@@ -95,7 +96,7 @@ public enum CommandCatalogue {
         CommandSpec("find", aliases: ["list"],
                     synopsis: "find ENTITY [where COND] [sort by FIELD [desc]] [limit N [offset M]] [show FIELD, ...]",
                     task: .finding, role: .trainee,
-                    completion: .entityThenClauses(["where", "sort", "limit", "offset", "show"]),
+                    completion: .entityThenClauses(["where", "sort", "limit", "offset", "show"], anyOrder: true),
                     parse: { .find(try $0.parseFind()) }),
         CommandSpec("count", synopsis: "count ENTITY [where COND] [by FIELD]", task: .finding, role: .trainee,
                     completion: .entityThenClauses(["where", "by"]),

@@ -334,9 +334,10 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("find customers sort by name "), ["asc", "desc", "limit", "offset", "show"])
         XCTAssertEqual(candidates("find customers sort by name d"), ["desc"])
         XCTAssertEqual(candidates("find customers sort by name desc "), ["limit", "offset", "show"])
-        XCTAssertEqual(candidates("find customers limit 5 "), ["offset", "show"])
-        XCTAssertEqual(candidates("find customers limit 5 offset 10 "), ["show"])
-        XCTAssertEqual(candidates("find customers show name "), [])
+        // After where, find's clauses come in any order (as the parser reads them), each once.
+        XCTAssertEqual(candidates("find customers limit 5 "), ["offset", "show", "sort by"])
+        XCTAssertEqual(candidates("find customers limit 5 offset 10 "), ["show", "sort by"])
+        XCTAssertEqual(candidates("find customers show name "), ["limit", "offset", "sort by"])
         XCTAssertEqual(candidates("count customers "), ["by", "where"])
         XCTAssertEqual(candidates("count customers where tier = gold "), ["and", "by", "or"])
         XCTAssertEqual(candidates("sum points of customers "), ["by", "where"])
