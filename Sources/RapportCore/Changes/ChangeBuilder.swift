@@ -211,7 +211,7 @@ public struct ChangeBuilder {
     /// that names a field of the entity (`set owner = city`). nil: a plain value.
     private func computedValue(_ a: Assignment, _ checker: Checker) -> Expression? {
         if let e = a.expression { return e }
-        if case .string(let word, quoted: false) = a.value.kind, (try? checker.resolve(FieldName(word, span: a.value.span))) != nil {
+        if case .string(let word, quoted: false) = a.value.kind, checker.existingField(FieldName(word, span: a.value.span)) != nil {
             return .field(FieldName(word, span: a.value.span))
         }
         return nil

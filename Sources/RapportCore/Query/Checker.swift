@@ -15,6 +15,16 @@ public struct Checker {
         self.schemas = schemas
     }
 
+    /// The stored or derived field of this name, if the entity has one; nil, cheaply,
+    /// otherwise (the bare-word test asks this of every unquoted value).
+    func existingField(_ name: FieldName) -> ResolvedField? {
+        if let p = schema.position(of: name.name) {
+            let f = schema.fields[p]
+            return ResolvedField(position: p, name: f.name, type: f.type)
+        }
+        return Checker.derivedFields(of: schema).first { $0.name.lowercased() == name.name.lowercased() }
+    }
+
     public func resolve(_ name: FieldName) throws -> ResolvedField {
         guard let p = schema.position(of: name.name) else {
             if let field = Checker.customerField(name) {
@@ -156,7 +166,7 @@ public struct Checker {
                 let other = FieldName(word, span: value.span)
                 // `amount > customer.totalSpent`: refused as a mix, not read as text.
                 if Checker.customerField(other) != nil { _ = try resolve(other) }
-                if (try? resolve(other)) != nil { return try compare(.field(name), op, .field(other), warnings: &warnings) }
+                if existingField(other) != nil { return try compare(.field(name), op, .field(other), warnings: &warnings) }
             }
             let f = try resolve(name)
             if case .null = value.kind {

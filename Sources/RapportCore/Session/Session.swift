@@ -54,14 +54,16 @@ public final class Session {
         if pinnedNow == nil { clock.now = Int64(Date().timeIntervalSince1970.rounded(.down)) }
         let started = DispatchTime.now().uptimeNanoseconds
         var outcome = CommandOutcome()
-        let src = source ?? (firstLine == 1 ? text : String(repeating: "\n", count: firstLine - 1) + text)
+        // Built only when a diagnostic is shown: line N of a long script would otherwise
+        // cost N bytes on every command.
+        func src() -> String { source ?? (firstLine == 1 ? text : String(repeating: "\n", count: firstLine - 1) + text) }
         do {
             let (spec, command) = try Parser.parseStatement(text, firstLine: firstLine, parameters: parameters)
             try authorize(spec, command)
             try execute(command, text: text, source: src, into: &outcome)
         } catch let d as Diagnostic {
             outcome.status = d.kind == .usage ? .usageError : .runtimeError
-            outcome.report(d, source: src, colour: settings.colour)
+            outcome.report(d, source: src(), colour: settings.colour)
         } catch {
             outcome.status = .runtimeError
             outcome.messages += "error: \(error)\n"
@@ -75,15 +77,15 @@ public final class Session {
 
     // MARK: Dispatch
 
-    private func execute(_ command: Command, text: String, source: String, into outcome: inout CommandOutcome) throws {
+    private func execute(_ command: Command, text: String, source: () -> String, into outcome: inout CommandOutcome) throws {
         switch command {
         case .find(let q):
             let checked = try checker(q.entity.entity).check(q)
-            for w in checked.warnings { outcome.report(w, source: source, colour: settings.colour) }
+            for w in checked.warnings { outcome.report(w, source: source(), colour: settings.colour) }
             emit(backend.find(checked, clock: clock), into: &outcome)
         case .aggregate(let q):
             let checked = try checker(q.entity.entity).check(q)
-            for w in checked.warnings { outcome.report(w, source: source, colour: settings.colour) }
+            for w in checked.warnings { outcome.report(w, source: source(), colour: settings.colour) }
             emit(backend.aggregate(checked, clock: clock), into: &outcome)
         case .add, .update, .delete, .logContact, .logPurchase, .openTicket, .importData:
             try requireWriteAccess(command)
