@@ -7,19 +7,6 @@ import XCTest
 final class DerivedFieldsPropertyTests: XCTestCase {
     let clock = QueryFixtures.clock
 
-    struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func pick<T>(_ items: [T]) -> T { items[int(items.count)] }
-    }
-
     struct Expected {
         var cents: Int64 = 0
         var count: Int64 = 0
@@ -97,7 +84,7 @@ final class DerivedFieldsPropertyTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
 
-        var rng = Rng(state: seed)
+        var rng = SplitMix64(seed: seed)
         func date() -> String { "2026-\(String(format: "%02d", 1 + rng.int(11)))-\(String(format: "%02d", 1 + rng.int(28)))" }
         func amount() -> String { "\(1 + rng.int(3000)).\(String(format: "%02d", rng.int(100)))" }
         var failures = 0
@@ -168,4 +155,9 @@ final class DerivedFieldsPropertyTests: XCTestCase {
         XCTAssertGreaterThan(failures, 0)
         XCTAssertGreaterThan(store.sequence, Int64(steps / 2), "most steps changed something")
     }
+}
+
+private extension SplitMix64 {
+    /// 0 ..< n, from the demo generator's own SplitMix64.
+    mutating func int(_ n: Int) -> Int { int(0, n - 1) }
 }
