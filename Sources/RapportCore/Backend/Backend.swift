@@ -17,6 +17,8 @@ public protocol Backend: AnyObject {
     func schema(of entity: Entity) -> EntitySchema
     /// How many records the entity holds.
     func count(_ entity: Entity) -> Int
+    /// The store's business rules (`show policy`), as of the last commit.
+    var policy: Policy { get }
 
     // MARK: Queries
 

@@ -19,6 +19,8 @@ public final class InMemoryBackend: Backend {
 
     public func count(_ entity: Entity) -> Int { store[entity].liveCount }
 
+    public var policy: Policy { store.policy }
+
     // MARK: Queries
 
     public func find(_ q: CheckedFind, clock: Clock) -> ResultSet {

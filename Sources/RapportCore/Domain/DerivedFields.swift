@@ -3,6 +3,8 @@
 public protocol DerivedInputs {
     /// Today in the store's time zone.
     var today: Day { get }
+    /// The store's business rules (thresholds, rates, intervals).
+    var policy: Policy { get }
     /// How many rows the entity has (dead rows included: results align with row positions).
     var rowCount: Int { get }
     /// The entity's own date column, days since 1970, `NullSentinel.date` for none.

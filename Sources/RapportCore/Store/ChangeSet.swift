@@ -44,6 +44,8 @@ public struct ChangeSet: Sendable, Equatable {
     public var command: String
     public var fieldAdditions: [FieldAddition] = []
     public var changes: [RecordChange] = []
+    /// Keys of the store's policy this change sets (`set policy`).
+    public var policyChanges: [PolicyChange] = []
 
     public init(at: Int64, user: String, command: String) {
         self.at = at
@@ -51,7 +53,7 @@ public struct ChangeSet: Sendable, Equatable {
         self.command = command
     }
 
-    public var isEmpty: Bool { changes.isEmpty && fieldAdditions.isEmpty }
+    public var isEmpty: Bool { changes.isEmpty && fieldAdditions.isEmpty && policyChanges.isEmpty }
 }
 
 /// Who makes a change and under which clock: what `Database.commit` records beside the

@@ -4,7 +4,8 @@ extension Table {
     /// The column of a derived field of this table's entity, computed or from the cache.
     public func derivedColumn(named name: String, today: Day) -> Column {
         guard let field = DerivedFields.named(name, of: entity) else { return Column.empty(.integer, count: rowCount) }
-        let stamp = DerivedStamp(today: today, versions: store?.tables.values.map(\.version).reduce(0, &+) ?? version, rowCount: rowCount)
+        let stamp = DerivedStamp(today: today, versions: store?.tables.values.map(\.version).reduce(0, &+) ?? version,
+                                 policyVersion: store?.policyVersion ?? 0, rowCount: rowCount)
         if let cached = derivedCache[field.name], cached.stamp == stamp { return cached.column }
         let column = field.compute(TableDerivedInputs(table: self, store: store, today: today))
         derivedCache[field.name] = (stamp, column)
@@ -18,6 +19,7 @@ extension Table {
 struct DerivedStamp: Equatable {
     let today: Day
     let versions: Int
+    let policyVersion: Int
     let rowCount: Int
 }
 
@@ -28,6 +30,7 @@ struct TableDerivedInputs: DerivedInputs {
     let today: Day
 
     var rowCount: Int { table.rowCount }
+    var policy: Policy { store?.policy ?? .defaults }
 
     func dates(_ field: String) -> [Int32] {
         guard let p = table.schema.position(of: field), case .date(let c) = table.columns[p] else {

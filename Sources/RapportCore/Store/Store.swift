@@ -3,6 +3,10 @@ public final class Store {
     public private(set) var tables: [Entity: Table] = [:]
     /// The sequence of the last change set applied.
     public internal(set) var sequence: Int64 = 0
+    /// The store's business rules (`show policy`); changed only by change sets.
+    public internal(set) var policy = Policy.defaults
+    /// Bumped by every policy change: derived columns computed under the old policy are stale.
+    public private(set) var policyVersion = 0
 
     public init() {
         for e in Entity.allCases { tables[e] = Table(entity: e) }
@@ -17,6 +21,8 @@ public final class Store {
     /// fields' types; inserted ids are new; updated and deleted ids exist.
     public func apply(_ set: ChangeSet) {
         for addition in set.fieldAdditions { self[addition.entity].addField(addition.field) }
+        for change in set.policyChanges { policy.set(change.key, to: change.after) }
+        if !set.policyChanges.isEmpty { policyVersion += 1 }
         for change in set.changes {
             let table = self[change.entity]
             switch change.kind {

@@ -18,6 +18,7 @@ final class ArrayBackend: Backend {
 
     func schema(of entity: Entity) -> EntitySchema { schemas[entity]! }
     func count(_ entity: Entity) -> Int { records[entity]!.count }
+    var policy: Policy = .defaults
 
     // MARK: Queries
 
