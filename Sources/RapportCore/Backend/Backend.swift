@@ -38,6 +38,10 @@ public protocol Backend: AnyObject {
     /// A customer's related records (contacts, purchases, tickets): those of `entity`
     /// whose `customer` is one of `customers` (exactly, case kept), in id order.
     func records(_ entity: Entity, ofCustomers customers: [String], fields: [String]?) -> [(id: String, record: [String: Value])]
+    /// What `recompute` reads of every live customer (in any order), with the purchase
+    /// figures of the 12 months ending `today` (`Segmentation.windowStart`): whole columns,
+    /// one pass over the purchases (a SQL backend: one `GROUP BY customer`).
+    func segmentationInputs(today: Day) -> SegmentationInputs
 
     // MARK: Changes
 

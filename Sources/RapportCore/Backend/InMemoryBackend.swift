@@ -139,3 +139,7 @@ public final class InMemoryBackend: Backend {
 
     public func backup(to target: String) throws -> String { try database.backup(to: target) }
 }
+
+extension InMemoryBackend {
+    public func segmentationInputs(today: Day) -> SegmentationInputs { store.segmentationInputs(today: today) }
+}

@@ -49,7 +49,7 @@ public struct ChangeBuilder {
             break
         }
         do {
-            try CustomerRollup(backend: backend).reconcile(&set)
+            try CustomerRollup(backend: backend, today: clock.today).reconcile(&set)
         } catch let failure as CustomerRollup.Failure {
             if importProblems != nil {
                 importProblems! += failure.problems.map {

@@ -1,7 +1,8 @@
 /// The one place every change path goes through before a change set is committed:
 /// it refuses contacts, purchases and tickets that name no customer, and gives each
 /// customer whose purchases or contacts the set touches one update of its derived fields
-/// (totalSpent, purchaseCount, points, lastPurchase, lastContact), with before values.
+/// (totalSpent, purchaseCount, points, lastPurchase, lastContact), with before values,
+/// and raises the tier of a customer whose 12-month purchases now reach a higher one.
 /// The journal then holds the derived values, so replay applies them as written.
 ///
 /// Sums and counts move by the difference the change makes (an opening balance imported
@@ -14,8 +15,13 @@
 /// recomputed.
 public struct CustomerRollup {
     public let backend: any Backend
+    /// Today, for the tier a purchase raises (`Segmentation.raisedTier`); nil: no raise.
+    public let today: Day?
 
-    public init(backend: any Backend) { self.backend = backend }
+    public init(backend: any Backend, today: Day? = nil) {
+        self.backend = backend
+        self.today = today
+    }
 
     public struct Problem: Sendable, Equatable {
         /// The change in the set that the problem is about.
@@ -157,7 +163,9 @@ public struct CustomerRollup {
         var storedByCustomer: [Entity: [String: [(String, Facts)]]] = [:]
         for (entity, mustRecompute) in [(Entity.purchases, { (t: Tally) in t.purchaseDates.mustRecompute }),
                                         (Entity.contacts, { (t: Tally) in t.contactDates.mustRecompute })] {
-            let ids = order.filter { !deletedCustomers.contains($0) && mustRecompute(tallies[$0]!) }
+            // A tier raise reads every purchase of the customers whose purchases the set touches.
+            let readsAll = { (t: Tally) in entity == .purchases && today != nil && t.purchasesTouched }
+            let ids = order.filter { !deletedCustomers.contains($0) && (mustRecompute(tallies[$0]!) || readsAll(tallies[$0]!)) }
             guard !ids.isEmpty else { continue }
             var grouped: [String: [(String, Facts)]] = [:]
             for (id, record) in backend.records(entity, ofCustomers: ids, fields: CustomerRollup.factFields) {
@@ -216,6 +224,19 @@ public struct CustomerRollup {
                 }
                 after[name] = latest.map(Value.date) ?? .null
             }
+            if let today, t.purchasesTouched {
+                var spend = 0.0, purchases = 0
+                for f in recordsOf(.purchases, id) {
+                    guard let d = f.date, Segmentation.inWindow(d, today: today) else { continue }
+                    spend += f.amount ?? 0
+                    purchases += 1
+                }
+                let tier = current(CustomerField.tier).stringValue
+                if let raised = Segmentation.raisedTier(current: tier, spend: spend, purchases: purchases, policy: backend.policy),
+                   raised != tier {
+                    after[CustomerField.tier] = .string(raised)
+                }
+            }
             merge(after, into: &set, customer: id, at: changeIndex, stored: customers[id])
         }
         if !problems.isEmpty { throw Failure(problems: problems) }
@@ -227,7 +248,7 @@ public struct CustomerRollup {
     static let factFields = [RecordField.customer, RecordField.date, RecordField.amount]
     /// The customer fields the rollup reads and writes.
     static let derivedFields = [CustomerField.totalSpent, CustomerField.purchaseCount, CustomerField.points,
-                                CustomerField.lastPurchase, CustomerField.lastContact]
+                                CustomerField.lastPurchase, CustomerField.lastContact, CustomerField.tier]
 
     private func facts(_ record: [String: Value]) -> Facts {
         Facts(customer: record[RecordField.customer]?.stringValue, date: record[RecordField.date]?.dayValue,

@@ -336,6 +336,9 @@ public struct Completer {
         case .directoryAfterTo:
             if n == 1 { return [.keywords(["to"])] }
             return n == 2 && kw(1) == "to" ? [.files(.directory)] : []
+        case .wordThenOption(let words, let option):
+            if n == 1 { return [.keywords(words)] }
+            return n == 2 && kw(1).map({ words.contains($0.lowercased()) }) == true ? [.keywords([option])] : []
         case .helpTopic:
             return n == 1 ? [.keywords(Help.topicWords.filter { !$0.contains(" ") })] : []
         case .setting:

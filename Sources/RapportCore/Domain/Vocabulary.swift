@@ -27,6 +27,7 @@ public struct Vocabulary: Sendable {
         case (.customers, "tier"): return tier
         case (.customers, "grade"): return grade
         case (.customers, "stage"): return stage
+        case (.customers, "lostReason"): return lostReason
         case (.contacts, "channel"): return channel
         case (.tickets, "kind"): return ticketKind
         case (.tickets, "priority"): return priority
@@ -38,6 +39,8 @@ public struct Vocabulary: Sendable {
     public static let tier = Vocabulary(["bronze", "silver", "gold", "platinum"])
     public static let grade = Vocabulary(["A", "B", "C", "D"])
     public static let stage = Vocabulary(["prospect", "active", "at-risk", "lost"])
+    /// Why a lost customer left (docs/segments.md).
+    public static let lostReason = Vocabulary(["natural", "malicious", "competitive", "fault"])
     public static let channel = Vocabulary(["phone", "visit", "email", "sms", "wechat"],
                                            aliases: ["call": "phone", "微信": "wechat"])
     public static let ticketKind = Vocabulary(["inquiry", "complaint", "suggestion"])

@@ -267,6 +267,26 @@ public enum Help {
           log purchase C000001 amount 1200 "茶具套装"
           show customer C000001
         """),
+        Topic(name: "recompute", listed: [:],
+              summary: "set every customer's tier, grade or stage by the policy; list who moved",
+              aliases: ["tiers", "grades", "stages", "segment", "lostReason"], body: """
+        recompute tiers|grades|stages [--dry-run]
+        Applies one rule to every customer and lists each one that moves (id, name, field,
+        from, to), then a summary line. --dry-run (or set dry-run on) lists the same and
+        changes nothing. The thresholds are the store's policy (tier.*, grade.*, stage.*).
+          tiers   the highest tier whose 12-month spend and purchase count are both reached,
+                  else bronze (12 months: the 365 days up to today). A purchase raises a
+                  tier at once; only recompute lowers one.
+          grades  A, B, C by the policy's shares of the customers ranked by 12-month spend
+                  (equal spend, equal grade); the rest, and those without spend, D.
+          stages  prospect (never bought), active, at-risk (no purchase for stage.atRisk),
+                  lost (for stage.lost). A customer becoming lost gets lostReason fault
+                  after a complaint, else natural, unless one is set; leaving lost clears it.
+
+          recompute tiers --dry-run
+          recompute stages
+          count customers by tier
+        """),
         Topic(name: "open", listed: [:],
               summary: "open a ticket for a customer",
               aliases: ["open ticket"], body: """

@@ -26,6 +26,8 @@ public enum CompletionShape: Sendable, Equatable {
     case helpTopic
     /// A setting's name, then its values.
     case setting
+    /// One of `words`, then `option` (`recompute tiers --dry-run`).
+    case wordThenOption([String], option: String)
 }
 
 /// One command: everything the parser's dispatch, the completer, help and the role check
@@ -128,6 +130,10 @@ public enum CommandCatalogue {
                     completion: .logEntry, parse: { try $0.parseLog() }),
         CommandSpec("open", synopsis: "open ticket", task: .changing, role: .agent, changesData: true,
                     completion: .ticket, parse: { try $0.parseOpenTicket() }),
+        CommandSpec("recompute", synopsis: "recompute tiers|grades|stages [--dry-run]: segment every customer, list who moved",
+                    task: .changing, role: .manager, changesData: true,
+                    completion: .wordThenOption(RecomputeTarget.allCases.map(\.rawValue), option: "--dry-run"),
+                    parse: { try $0.parseRecompute() }),
         CommandSpec("import", synopsis: #"import ENTITY from "FILE""#, task: .files, role: .admin, changesData: true,
                     completion: .importFrom, parse: { try $0.parseImport() }),
         CommandSpec("export", synopsis: #"export ENTITY [where COND] to "FILE""#, task: .files, role: .manager,

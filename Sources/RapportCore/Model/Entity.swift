@@ -36,7 +36,7 @@ public enum Entity: String, Sendable, CaseIterable {
                 Field("lastContact", .date), Field("lastPurchase", .date),
                 Field("totalSpent", .number), Field("purchaseCount", .integer),
                 Field("points", .integer), Field("satisfaction", .integer),
-                Field("tags", .list),
+                Field("tags", .list), Field("lostReason", .string),
             ]
         case .contacts:
             return [

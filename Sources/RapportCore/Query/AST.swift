@@ -204,5 +204,7 @@ public enum Command: Sendable {
     /// Writes a consistent copy of the store into a new directory.
     case backup(path: Literal)
     case help(String?)
+    /// Sets every customer's tier, grade or stage by the segmentation rules; `dryRun` only lists.
+    case recompute(RecomputeTarget, dryRun: Bool)
     case setting(name: String, value: String?, span: SourceSpan)
 }

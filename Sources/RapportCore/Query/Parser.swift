@@ -111,6 +111,23 @@ public struct Parser {
         return .backup(path: try parseString(what: "a directory name in quotes"))
     }
 
+    /// `recompute tiers|grades|stages [--dry-run]`
+    mutating func parseRecompute() throws -> Command {
+        let words = RecomputeTarget.allCases.map(\.rawValue)
+        guard let word = current.keyword, let target = RecomputeTarget(rawValue: word.lowercased()) else {
+            throw unexpected(expected: "tiers, grades or stages", suggestionFrom: words)
+        }
+        _ = advance()
+        var dryRun = false
+        if current.isSymbol("-"), peek().isSymbol("-"), peek(2).isKeyword("dry-run") {
+            _ = advance(); _ = advance(); _ = advance()
+            dryRun = true
+        } else if accept("dry-run") {
+            dryRun = true
+        }
+        return .recompute(target, dryRun: dryRun)
+    }
+
     mutating func parseHelp() throws -> Command {
         var topic: [String] = []
         while current.kind != .end { topic.append(advance().text) }

@@ -120,6 +120,8 @@ public final class Session {
             note(try backend.backup(to: target), into: &outcome)
         case .help(let topic):
             outcome.output += Help.text(topic: topic)
+        case .recompute(let target, let dryRunClause):
+            try recompute(target, dryRun: dryRunClause || settings.dryRun, text: text, into: &outcome)
         case .setting(let name, let value, let span):
             try applySetting(name, value, span, into: &outcome)
         }
@@ -207,6 +209,21 @@ public final class Session {
             }
         }
         return ResultSet(columns: ["entity", "field", "type", "kind", "rule"], rows: rows)
+    }
+
+    // MARK: Recompute
+
+    /// Lists who moves, then commits one change set of their updates unless it is a dry run.
+    private func recompute(_ target: RecomputeTarget, dryRun: Bool, text: String, into outcome: inout CommandOutcome) throws {
+        if !dryRun { try requireWriteAccess(.recompute(target, dryRun: dryRun)) }
+        let moves = Recompute(backend: backend, today: clock.today).moves(target)
+        if !moves.isEmpty, !dryRun {
+            // Customer fields only: no record changes, so the rollup has nothing to add.
+            var changes = Recompute.changeSet(moves, at: clock.now, user: settings.user, command: text)
+            try backend.commit(&changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
+        }
+        if !moves.isEmpty || settings.format != .table { emit(Recompute.result(moves), into: &outcome) }
+        note(Recompute.summary(moves, target, dryRun: dryRun), into: &outcome)
     }
 
     // MARK: Export

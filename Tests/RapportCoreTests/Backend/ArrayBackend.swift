@@ -95,6 +95,33 @@ final class ArrayBackend: Backend {
         records[entity]!.filter { customers.contains($0["customer"]?.text ?? "") }.map { ($0["id"]!.text, Self.only(fields, $0)) }
     }
 
+    /// Record by record, as a naive backend would: the same figures as the engine's column passes.
+    func segmentationInputs(today: Day) -> SegmentationInputs {
+        calls.append("segmentationInputs")
+        var out = SegmentationInputs()
+        let customers = records[.customers]!
+        func text(_ r: [String: Value], _ f: String) -> String? { if case .string(let s)? = r[f] { return s } else { return nil } }
+        for c in customers {
+            let id = text(c, "id") ?? ""
+            out.ids.append(id); out.names.append(text(c, "name")); out.tiers.append(text(c, "tier"))
+            out.grades.append(text(c, "grade")); out.stages.append(text(c, "stage")); out.lostReasons.append(text(c, "lostReason"))
+            var spend = 0.0, count = 0
+            var latest: Day?
+            if case .date(let d)? = c["lastPurchase"] { latest = d }
+            for p in records[.purchases]! where text(p, "customer") == id {
+                guard case .date(let d)? = p["date"] else { continue }
+                latest = max(latest ?? d, d)
+                if Segmentation.inWindow(d, today: today) {
+                    if case .number(let a)? = p["amount"] { spend += a }
+                    count += 1
+                }
+            }
+            out.spend.append(spend); out.purchases.append(count); out.lastPurchase.append(latest)
+            out.hasComplaint.append(records[.tickets]!.contains { text($0, "customer") == id && text($0, "kind")?.lowercased() == "complaint" })
+        }
+        return out
+    }
+
     private static func only(_ fields: [String]?, _ r: [String: Value]) -> [String: Value] {
         guard let fields else { return r }
         return r.filter { fields.contains($0.key) }
