@@ -274,14 +274,14 @@ public enum Help {
         Applies one rule to every customer and lists each one that moves (id, name, field,
         from, to), then a summary line. --dry-run (or set dry-run on) lists the same and
         changes nothing. The thresholds are the store's policy (tier.*, grade.*, stage.*).
-          tiers   the highest tier whose 12-month spend and purchase count are both reached,
-                  else bronze (12 months: the 365 days up to today). A purchase raises a
-                  tier at once; only recompute lowers one.
-          grades  A, B, C by the policy's shares of the customers ranked by 12-month spend
-                  (equal spend, equal grade); the rest, and those without spend, D.
-          stages  prospect (never bought), active, at-risk (no purchase for stage.atRisk),
-                  lost (for stage.lost). A customer becoming lost gets lostReason fault
-                  after a complaint, else natural, unless one is set; leaving lost clears it.
+        tiers: the highest tier whose 12-month spend and purchase count are both reached,
+        else bronze (12 months: the 365 days up to today). A purchase raises a tier at once;
+        only recompute lowers one.
+        grades: A, B, C by the policy's shares of the customers ranked by 12-month spend
+        (equal spend, equal grade); the rest, and those without spend, D.
+        stages: prospect (never bought), active, at-risk (no purchase for stage.atRisk), lost
+        (for stage.lost). A customer becoming lost gets lostReason fault after a complaint,
+        else natural, unless one is set; leaving lost clears it.
 
           recompute tiers --dry-run
           recompute stages
