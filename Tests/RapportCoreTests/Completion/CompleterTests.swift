@@ -101,7 +101,7 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("find customers where LASTC"), ["lastContact"])
         XCTAssertEqual(candidates("find customers where reg"), ["region"])
         XCTAssertEqual(candidates("find customers where tier = gold and ti"), ["tier"])
-        XCTAssertEqual(candidates("find customers where tier = gold or lo"), ["loyaltyScore"])
+        XCTAssertEqual(candidates("find customers where tier = gold or lo"), ["lostReason", "loyaltyScore"], "the built-in lostReason beside the custom field")
         XCTAssertEqual(candidates("find customers where not ci"), ["city"])
         XCTAssertEqual(candidates("find customers where (ci"), ["city"])
         XCTAssertEqual(candidates("find customers where not (tier = gold or (ci"), ["city"])
