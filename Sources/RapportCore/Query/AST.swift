@@ -205,4 +205,9 @@ public enum Command: Sendable {
     case backup(path: Literal)
     case help(String?)
     case setting(name: String, value: String?, span: SourceSpan)
+    /// `show policy [PREFIX]`: the store's business rules, those under PREFIX when given.
+    case showPolicy(prefix: String?, span: SourceSpan)
+    /// `set policy KEY = VALUE`; the key and the value are checked against the policy's
+    /// catalogue when it runs. `value` is the value's text (quotes removed), `valueSpan` all of it.
+    case setPolicy(key: String, keySpan: SourceSpan, value: String, valueSpan: SourceSpan)
 }
