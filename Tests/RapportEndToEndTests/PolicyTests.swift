@@ -105,7 +105,7 @@ final class PolicyTests: XCTestCase {
         r = rapport(["-c", "set policy ltv.margin = 2"])
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.hasPrefix("error: ltv.margin takes a number from 0 to 1; '2' is not one at 1:25\n"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("\n                            ^\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("\n  set policy ltv.margin = 2\n" + String(repeating: " ", count: 26) + "^\n"), r.stderr)
         r = rapport(["-c", "set policy resolution.urgent = soon please"])
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("resolution.urgent takes a duration of 0d or more"), r.stderr)

@@ -354,7 +354,7 @@ public enum Help {
           set format table
         """),
         Topic(name: "policy", listed: [.more: ["policy"]],
-              summary: "the store's business rules: service targets, revisits, loyalty, tiers, churn",
+              summary: "the store's business rules: targets, revisits, points, tiers, churn",
               aliases: ["show policy", "set policy", "rules", "business rules"] + PolicyCatalogue.all.map(\.name), body: """
         show policy [PREFIX]        every rule with its value, default and meaning (those under PREFIX)
         set policy KEY = VALUE      changes one rule for everyone using this store

@@ -59,10 +59,19 @@ enum JournalCodec {
         return String(repeating: "0", count: 8 - s.count) + s
     }
 
-    enum LineError: Error {
+    enum LineError: Error, CustomStringConvertible {
         case checksum
         case malformed(String)
         case newer(NewerFormatError)
+
+        /// What `--check` and the damage message say of the entry.
+        var description: String {
+            switch self {
+            case .checksum: "bad checksum"
+            case .malformed(let why): why
+            case .newer(let e): e.description
+            }
+        }
     }
 
     /// Checks a line's checksum and decodes it, adding custom fields to the store's
