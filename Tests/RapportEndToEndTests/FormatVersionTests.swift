@@ -54,7 +54,7 @@ final class FormatVersionTests: XCTestCase {
         let lines = String(decoding: file("journal.jsonl"), as: UTF8.self).split(separator: "\n")
         XCTAssertEqual(lines.count, 5)
         XCTAssertFalse(lines[3].contains(#""version""#), "old entries keep their bytes and checksums")
-        XCTAssertTrue(lines[4].hasPrefix(#"{"seq":9,"version":2,"#), String(lines[4]))
+        XCTAssertTrue(lines[4].hasPrefix(#"{"seq":9,"version":3,"#), String(lines[4]))
         XCTAssertEqual(csv("find customers where tier = platinum show id"), "id\nC000001\n")
         XCTAssertEqual(rapport(["--check"]).status, 0)
 
@@ -70,14 +70,14 @@ final class FormatVersionTests: XCTestCase {
     func testSnapshotOfANewerVersionIsRefusedAndLeftUntouched() throws {
         XCTAssertEqual(rapport(["-c", #"add customer id: "C1", name: "王芳""#, "-c", "save"]).status, 0)
         var text = String(decoding: file("snapshot.json"), as: UTF8.self)
-        text = text.replacingOccurrences(of: #""version":1,"#, with: #""version":7,"#)
+        text = text.replacingOccurrences(of: #""version":2,"#, with: #""version":7,"#)
         let body = text[..<text.range(of: #""checksum":""#)!.upperBound]
         let newer = Data((body + FormatVersionTests.hex(CRC32.checksum(Array(body.dropLast(12).utf8))) + "\"}\n").utf8)
         try newer.write(to: URL(fileURLWithPath: data + "/snapshot.json"))
 
         var r = rapport(["-c", "count customers"])
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("written by a newer version of Rapport (snapshot format version 7; this Rapport reads versions 1 to 1)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("written by a newer version of Rapport (snapshot format version 7; this Rapport reads versions 1 to 2)"), r.stderr)
         XCTAssertFalse(r.stderr.contains("damaged"), r.stderr)
         r = rapport(["--check"])
         XCTAssertEqual(r.status, 1)
@@ -93,14 +93,14 @@ final class FormatVersionTests: XCTestCase {
     func testJournalEntryOfANewerVersionIsRefusedNeverCutOff() throws {
         XCTAssertEqual(rapport(["-c", #"add customer id: "C1", name: "王芳""#]).status, 0)
         // As the last line, a newer entry must not be taken for a torn write and dropped.
-        let entry = #"{"seq":2,"version":3,"at":"2030-01-01T00:00:00Z","user":"x","role":"admin","command":"x","fields":[],"changes":[]}"#
+        let entry = #"{"seq":2,"version":9,"at":"2030-01-01T00:00:00Z","user":"x","role":"admin","command":"x","fields":[],"changes":[]}"#
         var journal = file("journal.jsonl")
         journal.append(Data((entry + "\t" + FormatVersionTests.hex(CRC32.checksum(Array(entry.utf8))) + "\n").utf8))
         try journal.write(to: URL(fileURLWithPath: data + "/journal.jsonl"))
 
         var r = rapport(["-c", "count customers"])
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("entry 2 of journal.jsonl: it was written by a newer version of Rapport (journal entry format version 3; this Rapport reads versions 1 to 2)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("entry 2 of journal.jsonl: it was written by a newer version of Rapport (journal entry format version 9; this Rapport reads versions 1 to 3)"), r.stderr)
         r = rapport(["--read-only", "-c", "count customers"])
         XCTAssertEqual(r.status, 1)
         r = rapport(["--recover"])

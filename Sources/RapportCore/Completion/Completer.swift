@@ -43,6 +43,8 @@ public struct Completer {
     public static let campaignWords = ["end", "every", "log", "send", "target"]
     /// Names `set` takes.
     public static let settingNames = SettingCatalogue.all.map(\.name).sorted()
+    /// `set policy` and `show policy` take a key; it has dots (`resolution.urgent`).
+    private static let policyKeys = Source.keywords(PolicyCatalogue.all.map(\.name))
 
     /// - Parameters:
     ///   - lessons: the tutorial's lesson names, for when `tutorial` is a command.
@@ -326,11 +328,12 @@ public struct Completer {
             default: return []
             }
         case .showWhat:
-            if n == 1 { return [.keywords(["customer", "fields", "settings"])] }
+            if n == 1 { return [.keywords(["customer", "fields", "settings", "policy"])] }
             guard n == 2 else { return [] }
             switch kw(1) {
             case "customer", "customers": return [customerIDs]
             case "fields", "schema": return [Completer.entityWords]
+            case "policy": return [Completer.policyKeys]
             default: return []
             }
         case .directoryAfterTo:
@@ -342,7 +345,11 @@ public struct Completer {
         case .helpTopic:
             return n == 1 ? [.keywords(Help.topicWords.filter { !$0.contains(" ") })] : []
         case .setting:
-            if n == 1 { return [.keywords(Completer.settingNames)] }
+            if n == 1 { return [.keywords(Completer.settingNames + ["policy"])] }
+            if kw(1) == "policy" {
+                if n == 2 { return [Completer.policyKeys] }
+                return n == 3 ? [.keywords(["="])] : []
+            }
             guard n == 2, let name = kw(1), let setting = SettingCatalogue.spec(named: name) else { return [] }
             return [.keywords(setting.values)]
         }

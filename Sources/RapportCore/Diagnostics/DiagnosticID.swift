@@ -76,6 +76,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case numberOutOfRange
     case parameterNameMissing
     case periodNeedsDate
+    case policyValueInvalid
     case readOnlyChangesRefused
     case recordExists
     case recoverRefusedNewer
@@ -112,6 +113,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case unknownOperator
     case unknownParameter
     case unknownPeriod
+    case unknownPolicyKey
+    case unknownPolicyPrefix
     case unknownSetting
     case unterminatedFieldName
     case unterminatedString

@@ -105,6 +105,7 @@ public enum DiagnosticMessages {
         case .parameterNameMissing: Wording("'$' must be followed by a parameter name",
                            notes: ["write $NAME for a value given with --param NAME=VALUE, or quote a literal \"$\""])
         case .periodNeedsDate: Wording("\(a[0]) needs a date or instant field; '\(a[1])' is \(article(a[2]))")
+        case .policyValueInvalid: Wording("\(a[0]) takes \(a[1]); '\(a[2])' is not one")
         case .readOnlyChangesRefused: Wording("the store is open read-only; changes are refused")
         case .recordExists: Wording("\(a[0]) \(a[1]) already exists")
         case .recoverRefusedNewer: Wording("cannot recover the store in \(a[0]): \(a[1]) \(a[2]); nothing was changed")
@@ -138,7 +139,7 @@ public enum DiagnosticMessages {
         case .unexpectedCharacter: Wording("unexpected character '\(a[0])'")
         case .unknownCommand: Wording("unknown command '\(a[0])'")
         case .unknownDurationUnit: Wording("unknown duration unit '\(a[0])'",
-                           notes: ["durations are written 90d, 36h, 2w, 3mo or 1y"])
+                           notes: ["durations are written 90d, 36h, 30min, 10s, 2w, 3mo or 1y"])
         case .unknownEntity: Wording("unknown entity '\(a[0])'")
         case .unknownField: Wording("unknown field '\(a[0])'")
         case .unknownFileFormat: Wording("cannot tell the format of '\(a[0])': use .jsonl, .json or .csv")
@@ -146,6 +147,8 @@ public enum DiagnosticMessages {
         case .unknownParameter: Wording("unknown parameter '\(a[0])'",
                            notes: [a[2].isEmpty ? "no parameters are defined: give one with --param \(a[1])=VALUE" : "the parameters are: \(a[2])"])
         case .unknownPeriod: Wording("unknown period function '\(a[0])'; by takes month, quarter, year, week or weekday")
+        case .unknownPolicyKey: Wording("unknown policy key '\(a[0])'", notes: ["show policy lists every key"])
+        case .unknownPolicyPrefix: Wording("no policy key starts with '\(a[0])'", notes: ["show policy lists every key"])
         case .unknownSetting: Wording("unknown setting '\(a[0])'")
         case .unterminatedFieldName: Wording("unterminated field name: a name that opens with ` closes with `")
         case .unterminatedString: Wording("unterminated string")

@@ -51,7 +51,7 @@ public enum Help {
         for task in CommandSpec.Task.allCases {
             lines.append(task.rawValue)
             var forms = CommandCatalogue.all.filter { $0.task == task }.compactMap(\.synopsis)
-            if task == .settings { forms += SettingCatalogue.all.map { "set \($0.name) \($0.valueSyntax)" } + ["show settings"] }
+            if task == .settings { forms += SettingCatalogue.all.map { "set \($0.name) \($0.valueSyntax)" } + ["show settings", "show policy", "set policy KEY = VALUE"] }
             lines += packed(forms, indent: 4, width: 96)
             lines += overviewNotes[task] ?? []
         }
@@ -372,6 +372,25 @@ public enum Help {
           set format csv
           show settings
           set format table
+        """),
+        Topic(name: "policy", listed: [.more: ["policy"]],
+              summary: "the store's business rules: targets, revisits, points, tiers, churn",
+              aliases: ["show policy", "set policy", "rules", "business rules"] + PolicyCatalogue.all.map(\.name), body: """
+        show policy [PREFIX]        every rule with its value, default and meaning (those under PREFIX)
+        set policy KEY = VALUE      changes one rule for everyone using this store
+        The policy holds the numbers the business may tune: first response and resolution targets,
+        revisit intervals, points, lifetime value, tier thresholds, grade shares, stages and churn
+        signals. A change is checked (the key exists, the value is of its kind and in its range),
+        journalled and audited like any change, and --dry-run shows it without making it.
+        Durations take s, min, h, d, w, mo (30 days) or y (365 days); percentages 20 for 20 %.
+        Every key, its default and what reads it: docs/policy.md.
+
+          show policy
+          show policy resolution
+          set policy resolution.urgent = 12h
+          set policy ltv.discountRate = 0.08
+
+        Least roles: show policy trainee, set policy \(CommandCatalogue.policyRole.rawValue) (help roles).
         """),
         Topic(name: "formats", listed: [.more: ["formats"]],
               summary: "how results print: table, csv, json, jsonl",
@@ -732,7 +751,8 @@ public enum Help {
             let words = CommandCatalogue.all.filter { !$0.shellOnly && $0.leastRole == role }.map(\.word)
             let settings = SettingCatalogue.all.filter { $0.leastRole == role && $0.leastRole > .trainee }.map { "set \($0.name)" }
             let updates = role == .manager ? ["update of anything but one customer by id"] : []
-            lines.append("    " + role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + (words + settings + updates).joined(separator: ", "))
+            let policy = role == CommandCatalogue.policyRole ? ["set policy"] : []
+            lines.append("    " + role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + (words + settings + updates + policy).joined(separator: ", "))
         }
         lines += ["", "  show settings"]
         return lines.joined(separator: "\n")

@@ -145,7 +145,7 @@ public enum CommandCatalogue {
         CommandSpec("check", synopsis: "check: verify the store's files", task: .store, role: .trainee,
                     completion: .nothing, parse: { _ in .check }),
         CommandSpec("set", synopsis: nil, task: .settings, help: "settings", role: .trainee,
-                    roleNote: "(set now: \(SettingCatalogue.spec(named: "now")!.leastRole.rawValue))",
+                    roleNote: "(set now: \(SettingCatalogue.spec(named: "now")!.leastRole.rawValue); set policy: \(policyRole.rawValue))",
                     roleFor: settingRole, completion: .setting, parse: { try $0.parseSet() }),
         CommandSpec("help", synopsis: "help [TOPIC]", task: .shell, role: .trainee,
                     completion: .helpTopic, parse: { try $0.parseHelp() }),
@@ -182,7 +182,11 @@ public enum CommandCatalogue {
         return .agent
     }
 
+    /// The store's business rules are the admin's (contract section 11).
+    static let policyRole = Role.admin
+
     private static func settingRole(_ command: Command) -> Role {
+        if case .setPolicy = command { return policyRole }
         guard case .setting(let name, _, _) = command, let spec = SettingCatalogue.spec(named: name) else { return .trainee }
         return spec.leastRole
     }

@@ -13,22 +13,30 @@ enum FormatMigrations {
     /// Journal and audit entries.
     /// - 1: no "version"; "at" was the session's clock, pinned (`--now`) or not; no role.
     /// - 2: "version"; "at" the real time; "pinnedNow" when the clock was pinned; "role".
-    static let entryVersion: Int64 = 2
+    /// - 3: "policy": the policy keys the change set (`set policy`), each key, before, after.
+    static let entryVersion: Int64 = 3
 
     /// `entrySteps[i]` takes an entry of version i+1 to version i+2.
     static let entrySteps: [@Sendable (EntryMembers) -> EntryMembers] = [
         // 1 → 2: the role was not recorded; "at" keeps what it was (the real time
         // unless the clock was pinned, which the entry cannot tell).
         { members in members.filter { $0.key != "version" } + [("version", .integer(2)), ("role", .null)] },
+        // 2 → 3: no entry changed the policy before it could be set.
+        { members in members.filter { $0.key != "version" } + [("version", .integer(3))] },
     ]
 
-    /// The snapshot. Version 1 is still current: its content has not changed.
-    static let snapshotVersion: Int64 = 1
+    /// The snapshot.
+    /// - 1: format, version, sequence, counts, custom fields, the records.
+    /// - 2: "policy": the keys set away from their defaults, canonical units.
+    static let snapshotVersion: Int64 = 2
 
     /// `snapshotSteps[i]` takes a store read from a snapshot of version i+1 to version
     /// i+2. (The snapshot is parsed straight into columns, so its steps work on the
-    /// loaded store.) None yet.
-    static let snapshotSteps: [@Sendable (Store) -> Void] = []
+    /// loaded store.)
+    static let snapshotSteps: [@Sendable (Store) -> Void] = [
+        // 1 → 2: a store without a policy has every key at its default, as it is read.
+        { _ in },
+    ]
 
     /// Brings an entry of `version` to the current version.
     /// `version` must be 1 or more (the reader checks).

@@ -23,9 +23,16 @@ enum JournalCodec {
         ]
         if let pinned = set.pinnedNow { header.append(("pinnedNow", .string(RecordCodec.isoUTC(pinned)))) }
         header += [("user", .string(set.user)), ("role", set.role.map { .string($0.rawValue) } ?? .null)]
-        let entry: JSONValue = .object(header + [
+        var body: [(key: String, value: JSONValue)] = [
             ("command", .string(set.command)), ("fields", .array(fields)), ("changes", .array(changes)),
-        ])
+        ]
+        if !set.policyChanges.isEmpty {
+            // Values in the key's canonical unit (seconds for a duration), exactly as applied.
+            body.append(("policy", .array(set.policyChanges.map {
+                .object([("key", .string($0.key)), ("before", number($0.before)), ("after", number($0.after))])
+            })))
+        }
+        let entry: JSONValue = .object(header + body)
         var bytes = JSONWriter.encode(entry)
         let crc = CRC32.checksum(bytes)
         bytes.append(9)
@@ -43,15 +50,28 @@ enum JournalCodec {
         return .object(members)
     }
 
+    private static func number(_ d: Double) -> JSONValue {
+        d == d.rounded() && abs(d) < 1e15 ? .integer(Int64(d)) : .double(d)
+    }
+
     static func hex(_ v: UInt32) -> String {
         let s = String(v, radix: 16)
         return String(repeating: "0", count: 8 - s.count) + s
     }
 
-    enum LineError: Error {
+    enum LineError: Error, CustomStringConvertible {
         case checksum
         case malformed(String)
         case newer(NewerFormatError)
+
+        /// What `--check` and the damage message say of the entry.
+        var description: String {
+            switch self {
+            case .checksum: "bad checksum"
+            case .malformed(let why): why
+            case .newer(let e): e.description
+            }
+        }
     }
 
     /// Checks a line's checksum and decodes it, adding custom fields to the store's
@@ -122,7 +142,30 @@ enum JournalCodec {
                 set.changes.append(RecordChange(kind: kind, entity: entity, id: id, before: try record("before"), after: try record("after")))
             }
         }
+        if let policy = member("policy") {
+            guard case .array(let entries) = policy else { throw LineError.malformed("bad policy") }
+            for p in entries {
+                guard case .object(let m) = p, case .string(let name)? = m.first(where: { $0.key == "key" })?.value,
+                      let before = m.first(where: { $0.key == "before" })?.value.number,
+                      let after = m.first(where: { $0.key == "after" })?.value.number
+                else { throw LineError.malformed("bad policy change") }
+                // A key this Rapport does not know, or a value it would refuse, is not guessed at.
+                guard let key = PolicyCatalogue.key(named: name) else { throw LineError.malformed("unknown policy key '\(name)'") }
+                guard key.accepts(after) else { throw LineError.malformed("policy \(key.name) cannot be \(after)") }
+                set.policyChanges.append(PolicyChange(key: key.name, before: before, after: after))
+            }
+        }
         return set
+    }
+}
+
+private extension JSONValue {
+    var number: Double? {
+        switch self {
+        case .integer(let n): return Double(n)
+        case .double(let d): return d
+        default: return nil
+        }
     }
 }
 

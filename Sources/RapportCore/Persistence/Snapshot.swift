@@ -41,6 +41,15 @@ enum SnapshotCodec {
             }
             out.byte(93)
         }
+        out.ascii("},\n\"policy\":{")
+        var firstKey = true
+        for key in PolicyCatalogue.all where store.policy.overrides[key.name] != nil {
+            if !firstKey { out.byte(44) }
+            firstKey = false
+            out.string(key.name)
+            out.byte(58)
+            out.number(store.policy.value(key))
+        }
         out.ascii("},\n")
         for e in Entity.allCases {
             let table = store[e]
@@ -151,6 +160,7 @@ enum SnapshotCodec {
                     } while try r.consume(44)
                     try r.expect(125)
                 case "fields": try readFields(&r, store)
+                case "policy": try readPolicy(&r, store)
                 case "checksum": _ = try r.string()
                 default:
                     guard let entity = Entity(rawValue: key) else { throw r.error("unexpected key '\(key)'") }
@@ -178,6 +188,22 @@ enum SnapshotCodec {
         guard CRC32.checksum(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[0..<start])) == stored else {
             throw SnapshotError(offset: start, message: "the checksum does not match: the file is damaged")
         }
+    }
+
+    /// Refuses a key this Rapport does not know and a value `set policy` would refuse, as
+    /// it refuses other data it cannot trust: the store is not opened on a guess.
+    private static func readPolicy(_ r: inout ByteReader, _ store: Store) throws {
+        try r.expect(123)
+        if try r.consume(125) { return }
+        repeat {
+            let name = try r.string()
+            try r.expect(58)
+            let value = try r.number()
+            guard let key = PolicyCatalogue.key(named: name) else { throw r.error("unknown policy key '\(name)'") }
+            guard key.accepts(value) else { throw r.error("policy \(key.name) cannot be \(value)") }
+            store.policy.set(key.name, to: value)
+        } while try r.consume(44)
+        try r.expect(125)
     }
 
     private static func readFields(_ r: inout ByteReader, _ store: Store) throws {

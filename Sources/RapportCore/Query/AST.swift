@@ -207,4 +207,9 @@ public enum Command: Sendable {
     /// Sets every customer's tier, grade or stage by the segmentation rules; `dryRun` only lists.
     case recompute(RecomputeTarget, dryRun: Bool)
     case setting(name: String, value: String?, span: SourceSpan)
+    /// `show policy [PREFIX]`: the store's business rules, those under PREFIX when given.
+    case showPolicy(prefix: String?, span: SourceSpan)
+    /// `set policy KEY = VALUE`; the key and the value are checked against the policy's
+    /// catalogue when it runs. `value` is the value's text (quotes removed), `valueSpan` all of it.
+    case setPolicy(key: String, keySpan: SourceSpan, value: String, valueSpan: SourceSpan)
 }

@@ -9,7 +9,7 @@ public struct Token: Sendable {
         case integer(Int64)
         case number(Double)
         case date(Day)
-        /// A length of time in days (`90d`, `36h` = 1.5, `2w`, `3mo` = 90, `1y` = 365).
+        /// A length of time in days (`90d`, `36h` = 1.5, `2w`, `3mo` = 90, `1y` = 365, `30min`, `10s`).
         case duration(days: Double)
         case symbol(String)
         case end
@@ -220,20 +220,13 @@ public struct Lexer {
             }
         }
         let numberText = String(chars[startIndex..<index])
-        // A duration: 90d, 36h, 2w, 3mo, 1y
+        // A duration: 90d, 36h, 2w, 3mo, 1y, 30min, 10s
         if let c = current, c.isLetter {
             let unitStart = index
             while let d = current, d.isLetter { advance() }
             let unit = String(chars[unitStart..<index]).lowercased()
-            let perUnit: Double?
-            switch unit {
-            case "d", "day", "days": perUnit = 1
-            case "h", "hour", "hours": perUnit = 1.0 / 24
-            case "w", "week", "weeks": perUnit = 7
-            case "mo", "month", "months": perUnit = 30
-            case "y", "year", "years": perUnit = 365
-            default: perUnit = nil
-            }
+            // One table of duration words for queries and policy values (`set policy ... = 3min`).
+            let perUnit = PolicyKey.durationUnits.first { $0.words.contains(unit) }.map { $0.seconds / 86_400 }
             guard let perUnit, let amount = Double(numberText) else {
                 throw Diagnostic.usage(.unknownDurationUnit, unit, at: span())
             }

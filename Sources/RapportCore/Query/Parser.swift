@@ -135,12 +135,42 @@ public struct Parser {
     }
 
     mutating func parseSet() throws -> Command {
+        if current.isKeyword("policy") {
+            _ = advance()
+            return try parseSetPolicy()
+        }
         let nameToken = current
         guard let name = nameToken.keyword else { throw unexpected(expected: "a setting name") }
         _ = advance()
         var words: [String] = []
         while current.kind != .end { words.append(advance().text) }
         return .setting(name: name, value: words.isEmpty ? nil : words.joined(separator: " "), span: nameToken.span)
+    }
+
+    /// `set policy KEY = VALUE`. The value is every token up to the end, read back as
+    /// written (`24h`, `0.1`, `"3 min"`, `24 hours`), so each form `PolicyKey.parse` reads works.
+    private mutating func parseSetPolicy() throws -> Command {
+        let keyToken = current
+        let key: String
+        switch keyToken.kind {
+        case .word(let w), .string(let w), .quotedName(let w): key = w
+        default: throw unexpected(expected: "a policy key such as resolution.urgent (show policy lists them)")
+        }
+        _ = advance()
+        try expectSymbol("=")
+        let first = current
+        guard first.kind != .end else { throw unexpected(expected: "a value after '='") }
+        var words: [String] = []
+        var last = first
+        while current.kind != .end {
+            last = advance()
+            if case .string(let s) = last.kind { words.append(s) } else { words.append(last.text) }
+        }
+        var valueSpan = first.span
+        if last.span.start.line == first.span.start.line {
+            valueSpan.length = last.span.start.column + last.span.length - first.span.start.column
+        }
+        return .setPolicy(key: key, keySpan: keyToken.span, value: words.joined(separator: " "), valueSpan: valueSpan)
     }
 
     private mutating func parseEntity() throws -> EntityName {
@@ -333,7 +363,16 @@ public struct Parser {
             return .showFields(try parseEntity())
         }
         if current.isKeyword("settings") { _ = advance(); return .setting(name: "show", value: nil, span: current.span) }
-        throw unexpected(expected: "'customer ID', 'fields' or 'settings'", suggestionFrom: ["customer", "fields", "settings"])
+        if accept("policy") {
+            let t = current
+            guard case .word(let prefix) = t.kind else {
+                if t.kind == .end { return .showPolicy(prefix: nil, span: t.span) }
+                throw unexpected(expected: "a policy key or its first part, such as resolution")
+            }
+            _ = advance()
+            return .showPolicy(prefix: prefix, span: t.span)
+        }
+        throw unexpected(expected: "'customer ID', 'fields', 'settings' or 'policy'", suggestionFrom: ["customer", "fields", "settings", "policy"])
     }
 
     private mutating func parseString(what: String) throws -> Literal {

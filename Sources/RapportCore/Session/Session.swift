@@ -124,7 +124,32 @@ public final class Session {
             try recompute(target, dryRun: dryRunClause || settings.dryRun, text: text, into: &outcome)
         case .setting(let name, let value, let span):
             try applySetting(name, value, span, into: &outcome)
+        case .showPolicy(let prefix, let span):
+            emit(try PolicyCommands.table(backend.policy, prefix: prefix, span: span), into: &outcome)
+        case .setPolicy(let key, let keySpan, let value, let valueSpan):
+            try setPolicy(key, keySpan, value, valueSpan, text: text, into: &outcome)
         }
+    }
+
+    /// One key checked, then committed as a change set like any change: journalled with who,
+    /// when and the command, before and after.
+    private func setPolicy(_ name: String, _ keySpan: SourceSpan, _ value: String, _ valueSpan: SourceSpan,
+                           text: String, into outcome: inout CommandOutcome) throws {
+        try requireWriteAccess(.setPolicy(key: name, keySpan: keySpan, value: value, valueSpan: valueSpan))
+        let (key, change) = try PolicyCommands.change(backend.policy, key: name, keySpan: keySpan, value: value, valueSpan: valueSpan)
+        guard let change else {
+            note("no change: policy \(key.name) is \(key.format(backend.policy.value(key))) already", into: &outcome)
+            return
+        }
+        let summary = PolicyCommands.summary(key, change)
+        if settings.dryRun {
+            note("dry run: would set \(summary); nothing changed", into: &outcome)
+            return
+        }
+        var changes = ChangeSet(at: clock.now, user: settings.user, command: text)
+        changes.policyChanges = [change]
+        try backend.commit(&changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
+        note(summary, into: &outcome)
     }
 
     /// The checker of queries on `entity`, with this store's schemas and the session's clock.
@@ -138,6 +163,7 @@ public final class Session {
         guard settings.role < needed else { return }
         var what = spec.word
         if case .setting(let name, _, _) = command, let setting = SettingCatalogue.spec(named: name) { what += " " + setting.name }
+        if case .setPolicy = command { what += " policy" }
         var notes: [String] = []
         if let roleNote = spec.roleNote, what == spec.word { notes.append("\(spec.word) needs \(spec.leastRole.rawValue) \(roleNote)") }
         throw Diagnostic(.runtime, .roleRequired, [what, needed.rawValue, settings.role.rawValue], notes: notes)

@@ -135,6 +135,7 @@ final class ArrayBackend: Backend {
         set.sequence = sequence
         set.user = author.user
         for a in set.fieldAdditions { schemas[a.entity]!.append(a.field) }
+        for c in set.policyChanges { policy.set(c.key, to: c.after) }
         for c in set.changes {
             var table = records[c.entity]!
             let index = table.firstIndex { $0["id"]?.text == c.id }

@@ -72,7 +72,7 @@ final class CatalogueAgreementTests: XCTestCase {
 
     func testEverySettingIsAcceptedBySetAndOfferedByTheCompleter() {
         let session = Session(database: Database.inMemory(Store()), settings: Settings(user: "t"), clock: Clock(now: 0, timeZone: TimeZone(identifier: "UTC")!))
-        XCTAssertEqual(completer.complete("set ").candidates, SettingCatalogue.all.map(\.name).sorted())
+        XCTAssertEqual(completer.complete("set ").candidates, (SettingCatalogue.all.map(\.name) + ["policy"]).sorted())
         for setting in SettingCatalogue.all {
             for name in setting.names {
                 for value in setting.values {
