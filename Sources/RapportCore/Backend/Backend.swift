@@ -39,6 +39,11 @@ public protocol Backend: AnyObject {
     /// whose `customer` is one of `customers` (exactly, case kept), in id order.
     func records(_ entity: Entity, ofCustomers customers: [String], fields: [String]?) -> [(id: String, record: [String: Value])]
 
+    /// The whole columns `report kpi` reads (`KPIColumns`), in one call: days in the
+    /// clock's zone; with `groupBy` (a text field of customers, stored or derived, already
+    /// checked) each customer's group, labels in text order and null last.
+    func kpiColumns(groupBy: String?, clock: Clock) -> KPIColumns
+
     // MARK: Changes
 
     /// Makes a checked change set durable, then visible; on failure nothing changed.

@@ -26,6 +26,8 @@ public enum CompletionShape: Sendable, Equatable {
     case helpTopic
     /// A setting's name, then its values.
     case setting
+    /// `kpi`, then `from DATE to DATE` and `by` a customer field or a period.
+    case report
 }
 
 /// One command: everything the parser's dispatch, the completer, help and the role check
@@ -113,6 +115,8 @@ public enum CommandCatalogue {
         CommandSpec("max", synopsis: nil, task: .finding, help: "count", role: .trainee,
                     completion: .fieldOfEntity(numericOnly: false),
                     parse: { .aggregate(try $0.parseAggregate(.max)) }),
+        CommandSpec("report", synopsis: "report kpi [from DATE to DATE] [by FIELD|month|quarter|week|year]",
+                    task: .finding, role: .trainee, completion: .report, parse: { try $0.parseReport() }),
         CommandSpec("show", synopsis: "show customer ID: fields, latest contacts and purchases, open tickets; show fields",
                     task: .lookingAtOne, role: .trainee, completion: .showWhat,
                     parse: { try $0.parseShow() }),

@@ -171,6 +171,15 @@ public struct AggregateQuery: Sendable {
     public var groupPeriod: PeriodName?
 }
 
+/// `report kpi [from DATE to DATE] [by FIELD | by month|quarter|week|year]`.
+public struct ReportQuery: Sendable {
+    /// The report's name as written (`kpi`), for carets.
+    public var name: SourceSpan
+    public var from: Literal?
+    public var to: Literal?
+    public var by: FieldName?
+}
+
 /// `FIELD: VALUE` in `add` or `FIELD = VALUE` in `update ... set`.
 public struct Assignment: Sendable {
     public var field: FieldName
@@ -205,4 +214,5 @@ public enum Command: Sendable {
     case backup(path: Literal)
     case help(String?)
     case setting(name: String, value: String?, span: SourceSpan)
+    case report(ReportQuery)
 }
