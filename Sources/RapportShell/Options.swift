@@ -130,7 +130,7 @@ public struct Options {
             case "--format":
                 let text = try value()
                 guard let f = OutputFormat(rawValue: text.lowercased()) else {
-                    throw UsageError(description: "--format is one of table, csv, json, jsonl, not '\(text)'")
+                    throw UsageError(description: "--format is one of table, csv, json, jsonl, chart, not '\(text)'")
                 }
                 o.format = f
             case "--role":

@@ -43,6 +43,11 @@ public protocol Backend: AnyObject {
     /// one pass over the purchases (a SQL backend: one `GROUP BY customer`).
     func segmentationInputs(today: Day) -> SegmentationInputs
 
+    /// The whole columns `report kpi` reads (`KPIColumns`), in one call: days in the
+    /// clock's zone; with `groupBy` (a text field of customers, stored or derived, already
+    /// checked) each customer's group, labels in text order and null last.
+    func kpiColumns(groupBy: String?, clock: Clock) -> KPIColumns
+
     // MARK: Changes
 
     /// Makes a checked change set durable, then visible; on failure nothing changed.

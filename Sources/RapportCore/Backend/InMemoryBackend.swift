@@ -101,6 +101,54 @@ public final class InMemoryBackend: Backend {
         return r
     }
 
+    public func kpiColumns(groupBy: String?, clock: Clock) -> KPIColumns {
+        let customers = store[.customers]
+        let liveRows = customers.liveRows
+        // A customer's position among the live ones, by table row.
+        var positionOfRow = [Int32](repeating: -1, count: customers.rowCount)
+        for (i, r) in liveRows.enumerated() { positionOfRow[Int(r)] = Int32(i) }
+        var c = KPIColumns()
+        if let p = customers.schema.position(of: CustomerField.createdAt), case .date(let dates) = customers.columns[p] {
+            c.customerCreated = liveRows.map { dates.values[Int($0)] }
+        } else {
+            c.customerCreated = [Int32](repeating: NullSentinel.date, count: liveRows.count)
+        }
+        if let p = customers.schema.position(of: CustomerField.satisfaction), case .integer(let s) = customers.columns[p] {
+            c.customerSatisfaction = liveRows.map { let v = s.values[Int($0)]; return v == NullSentinel.integer ? .nan : Double(v) }
+        }
+        if let groupBy {
+            let column = customers.schema.position(of: groupBy).map { customers.columns[$0] }
+                ?? customers.derivedColumn(named: groupBy, today: clock.today)
+            if case .string(let s) = column {
+                let ranks = s.dictionary.ranks
+                let present = Set(liveRows.map { s.codes[Int($0)] })
+                let ordered = present.sorted { ($0 == 0 ? UInt32.max : ranks[Int($0)]) < ($1 == 0 ? UInt32.max : ranks[Int($1)]) }
+                var groupOfCode = [Int32](repeating: -1, count: s.dictionary.strings.count)
+                for (g, code) in ordered.enumerated() { groupOfCode[Int(code)] = Int32(g) }
+                c.groupLabels = ordered.map { $0 == 0 ? .null : .string(s.dictionary.strings[Int($0)]) }
+                c.customerGroup = liveRows.map { groupOfCode[Int(s.codes[Int($0)])] }
+            }
+        }
+        // Each related record's customer, as a position among the live customers.
+        func owners(_ table: Table) -> [Int32] {
+            guard let p = table.schema.position(of: RecordField.customer), case .string(let ids) = table.columns[p] else { return [] }
+            let rowOfCode = customers.ownerRowOfCode(table.entity, ids.dictionary)
+            return table.liveRows.map { let row = rowOfCode[Int(ids.codes[Int($0)])]; return row < 0 ? -1 : positionOfRow[Int(row)] }
+        }
+        let purchases = store[.purchases]
+        c.purchaseOwner = owners(purchases)
+        if let p = purchases.schema.position(of: RecordField.date), case .date(let dates) = purchases.columns[p] {
+            c.purchaseDay = purchases.liveRows.map { dates.values[Int($0)] }
+        }
+        let tickets = store[.tickets]
+        c.ticketOwner = owners(tickets)
+        if let p = tickets.schema.position(of: "openedAt"), case .instant(let opened) = tickets.columns[p] {
+            var localDays = LocalDays(clock: clock)
+            c.ticketOpenedDay = tickets.liveRows.map { let t = opened.values[Int($0)]; return t == NullSentinel.instant ? NullSentinel.date : localDays.day(of: t) }
+        }
+        return c
+    }
+
     // MARK: Changes
 
     public func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {

@@ -352,6 +352,21 @@ public struct Completer {
             }
             guard n == 2, let name = kw(1), let setting = SettingCatalogue.spec(named: name) else { return [] }
             return [.keywords(setting.values)]
+        case .report:
+            if n == 1 { return [.keywords(["kpi"])] }
+            guard kw(1) == "kpi" else { return [] }
+            switch kw(n - 1) {
+            case "by":
+                let textFields = backend.schema(of: .customers).fields.filter { $0.type == .string }.map(\.name)
+                    + DerivedFields.of(.customers).filter { $0.type == .string }.map(\.name)
+                return [.keywords(KPIReport.periods.map(\.rawValue)), .names(textFields.filter { $0 != "id" })]
+            case "from", "to": return []
+            default:
+                let used = Set(p.compactMap(\.keyword))
+                if used.contains("by") { return [] }
+                if used.contains("from") && !used.contains("to") { return n >= 4 && kw(n - 2) == "from" ? [.keywords(["to"])] : [] }
+                return [.keywords(used.contains("from") ? ["by"] : ["from", "by"])]
+            }
         }
     }
 

@@ -84,6 +84,9 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case relationNeedsCustomers
     case relationNeedsRecords
     case relationNested
+    case reportGroupNeedsText
+    case reportNeedsDate
+    case reportPeriodReversed
     case roleRequired
     case satisfactionOutOfRange
     case settingFormatChoices

@@ -115,9 +115,12 @@ public enum DiagnosticMessages {
         case .relationNeedsRecords: Wording("'\(a[0]) \(a[1])' names no records of a customer: use contacts, purchases or tickets")
         case .relationNested: Wording("a relation cannot stand inside another relation's condition",
                            notes: ["combine relations with and, or and not instead: any purchase(amount > 100) and no ticket(status != closed)"])
+        case .reportGroupNeedsText: Wording("report kpi groups by a text field of customers or by month, quarter, week or year; '\(a[0])' is \(article(a[1]))")
+        case .reportNeedsDate: Wording("report kpi needs a date after \(a[0]) (YYYY-MM-DD, today or yesterday), not '\(a[1])'")
+        case .reportPeriodReversed: Wording("the period starts after it ends: from \(a[0]) is later than to \(a[1])")
         case .roleRequired: Wording("'\(a[0])' needs the \(a[1]) role; this session is \(a[2])")
         case .satisfactionOutOfRange: Wording("satisfaction is from 1 to 5, found \(a[0])")
-        case .settingFormatChoices: Wording("format is one of table, csv, json, jsonl")
+        case .settingFormatChoices: Wording("format is one of table, csv, json, jsonl, chart")
         case .settingNeedsOnOff: Wording("set \(a[0]) takes on or off")
         case .settingNowNeedsValue: Wording("set now takes a date or a time, or 'off'")
         case .shellOnlyCommand: Wording("'\(a[0])' works in the interactive shell only")

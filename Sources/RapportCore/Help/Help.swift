@@ -392,14 +392,38 @@ public enum Help {
 
         Least roles: show policy trainee, set policy \(CommandCatalogue.policyRole.rawValue) (help roles).
         """),
+        Topic(name: "report", listed: [:],
+              summary: "key measures over a period: new and lost customers, churn, repeat buyers",
+              aliases: ["kpi", "report kpi", "churn", "kpis"], body: """
+        report kpi [from DATE to DATE] [by FIELD|month|quarter|week|year]
+        The period is from DATE to DATE, both days included (store's time zone); without it,
+        the 30 days ending today. The measures, each defined in docs/reports.md:
+            newCustomers     customers created in the period
+            lostCustomers    customers whose last purchase turned stage.lost old in the period
+            churnRate        lost / customers active on the first day (bought within stage.lost), %
+            repeatRate       buyers with 2+ purchases in the period among all its buyers, %
+            avgSatisfaction  mean satisfaction of the period's buyers who have a rating
+            ticketsOpened    tickets opened in the period
+            targetsMet       share of tickets that met their targets (empty until tickets have targets)
+        by a text field of customers (tier, city, stage, ...): one row per value. by month,
+        quarter, week or year: one row per period, and in a table a sparkline per measure.
+        A rate with nobody to count is empty (null), never 0%. Tables print 12.5%; csv and json
+        give the number 12.5.
+
+          report kpi
+          report kpi from 2026-01-01 to 2026-06-30 by month
+          report kpi from 2026-01-01 to 2026-12-31 by tier
+        """),
         Topic(name: "formats", listed: [.more: ["formats"]],
-              summary: "how results print: table, csv, json, jsonl",
-              aliases: ["format", "output", "table", "csv", "json", "jsonl"], body: """
-        Results print as a table (the default), csv, json or jsonl: --format F, or set format F.
+              summary: "how results print: table, csv, json, jsonl, chart",
+              aliases: ["format", "output", "table", "csv", "json", "jsonl", "chart", "bar chart"], body: """
+        Results print as a table (the default), csv, json, jsonl or chart: --format F, or set format F.
             table   aligned columns (Chinese characters take two cells), then (N rows)
             csv     RFC 4180: a header row, then one row per result; list items joined by ';'
             json    one array of objects
             jsonl   one object per line
+            chart   a grouped count or sum (by F, by month(F)) as horizontal bars with a scale,
+                    as wide as COLUMNS (else 80); any other result prints as the table does
         Dates print as YYYY-MM-DD, numbers without thousands separators, missing values as an
         empty CSV cell or JSON null. In csv and json modes, notes such as "updated 3 customers" go
         to standard error, so standard output stays parseable. export goes by the file's extension.
@@ -408,6 +432,8 @@ public enum Help {
           find customers where city = 杭州 and tier = platinum show id, name, tags
           set format jsonl
           count customers by stage
+          set format chart
+          count customers by tier
           set format table
         """),
         Topic(name: "derived", listed: [.more: ["derived"]],

@@ -28,6 +28,8 @@ public enum CompletionShape: Sendable, Equatable {
     case setting
     /// One of `words`, then `option` (`recompute tiers --dry-run`).
     case wordThenOption([String], option: String)
+    /// `kpi`, then `from DATE to DATE` and `by` a customer field or a period.
+    case report
 }
 
 /// One command: everything the parser's dispatch, the completer, help and the role check
@@ -115,6 +117,8 @@ public enum CommandCatalogue {
         CommandSpec("max", synopsis: nil, task: .finding, help: "count", role: .trainee,
                     completion: .fieldOfEntity(numericOnly: false),
                     parse: { .aggregate(try $0.parseAggregate(.max)) }),
+        CommandSpec("report", synopsis: "report kpi [from DATE to DATE] [by FIELD|month|quarter|week|year]",
+                    task: .finding, role: .trainee, completion: .report, parse: { try $0.parseReport() }),
         CommandSpec("show", synopsis: "show customer ID: fields, latest contacts and purchases, open tickets; show fields",
                     task: .lookingAtOne, role: .trainee, completion: .showWhat,
                     parse: { try $0.parseShow() }),

@@ -22,7 +22,7 @@ public struct SettingSpec: Sendable {
 
 public enum SettingCatalogue {
     public static let all: [SettingSpec] = [
-        SettingSpec(name: "format", aliases: [], valueSyntax: "table|csv|json|jsonl",
+        SettingSpec(name: "format", aliases: [], valueSyntax: "table|csv|json|jsonl|chart",
                     values: OutputFormat.allCases.map(\.rawValue), defaultValue: OutputFormat.table.rawValue,
                     help: "how results print (help formats); --format", leastRole: .trainee,
                     apply: { session, value, span in

@@ -6,6 +6,8 @@ public struct ResultRenderer {
     public var formatter: ValueFormatter
     /// Bold headers and a dim row count in tables, for a terminal.
     public var colour = false
+    /// The columns a chart may fill (`COLUMNS`, else 80).
+    public var width = 80
     /// Asked every thousand rows; true abandons the rendering.
     public var isCancelled: (() -> Bool)?
 
@@ -23,6 +25,7 @@ public struct ResultRenderer {
     public func renderUnlessCancelled(_ result: ResultSet) -> String? {
         switch format {
         case .table: return table(result)
+        case .chart: return chart(result)
         case .csv: return csv(result)
         case .json: return json(result)
         case .jsonl: return jsonl(result)
@@ -76,7 +79,8 @@ public struct ResultRenderer {
                 case .null: break
                 default: textual[c] = true
                 }
-                let text = tableCell(formatter.text(value, forCSV: false))
+                var text = tableCell(formatter.text(value, forCSV: false))
+                if result.percentColumns.contains(c), let percent = value.numeric { text = String(format: "%.1f%%", percent) }
                 widths[c] = max(widths[c], DisplayWidth.of(text))
                 line.append(text)
             }
@@ -107,6 +111,36 @@ public struct ResultRenderer {
         }
         let n = result.rows.count
         out += dim + (n == 1 ? "(1 row)" : "(\(n) rows)") + reset + "\n"
+        if result.showsTrend, n > 1 { out += trends(result) }
+        return out
+    }
+
+    /// A sparkline of each numeric column over the rows (periods, oldest first).
+    private func trends(_ result: ResultSet) -> String {
+        var lines: [(String, String)] = []
+        for c in result.columns.indices.dropFirst() {
+            let values = result.rows.map { c < $0.count ? $0[c].numeric : nil }
+            guard values.contains(where: { $0 != nil }) else { continue }
+            lines.append((tableCell(result.columns[c]), Sparkline.draw(values)))
+        }
+        let width = lines.map { DisplayWidth.of($0.0) }.max() ?? 0
+        return lines.map { "trend " + DisplayWidth.pad($0.0, to: width, alignRight: false) + "  " + $0.1 + "\n" }.joined()
+    }
+
+    // MARK: Chart
+
+    /// A grouped count or sum as bars; anything else as the table prints it.
+    private func chart(_ result: ResultSet) -> String? {
+        guard result.isGrouped, result.columns.count == 2, !result.rows.isEmpty,
+              result.rows.allSatisfy({ $0.count == 2 && ($0[1].isNull || $0[1].numeric != nil) }) else {
+            return table(result)
+        }
+        let labels = result.rows.map { tableCell(formatter.text($0[0], forCSV: false)) }
+        let values = result.rows.map { $0[1].numeric }
+        let texts = result.rows.map { $0[1].isNull ? "-" : formatter.text($0[1], forCSV: false) }
+        var out = colour ? "\u{1B}[1m" + tableCell(result.columns[1]) + " by " + tableCell(result.columns[0]) + "\u{1B}[0m\n"
+                         : tableCell(result.columns[1]) + " by " + tableCell(result.columns[0]) + "\n"
+        out += BarChart.render(labels: labels, values: values, valueTexts: texts, width: width, colour: colour)
         return out
     }
 
@@ -174,6 +208,17 @@ public struct ResultRenderer {
         case .list(let items):
             return items.isEmpty ? "null" : "[" + items.map(JSONText.quoted).joined(separator: ",") + "]"
         case .boolean(let b): return b ? "true" : "false"
+        }
+    }
+}
+
+extension Value {
+    /// The value as a number for charts and sparklines; nil for null and non-numbers.
+    var numeric: Double? {
+        switch self {
+        case .integer(let i): return Double(i)
+        case .number(let d): return d.isFinite ? d : nil
+        default: return nil
         }
     }
 }

@@ -171,6 +171,15 @@ public struct AggregateQuery: Sendable {
     public var groupPeriod: PeriodName?
 }
 
+/// `report kpi [from DATE to DATE] [by FIELD | by month|quarter|week|year]`.
+public struct ReportQuery: Sendable {
+    /// The report's name as written (`kpi`), for carets.
+    public var name: SourceSpan
+    public var from: Literal?
+    public var to: Literal?
+    public var by: FieldName?
+}
+
 /// `FIELD: VALUE` in `add` or `FIELD = VALUE` in `update ... set`.
 public struct Assignment: Sendable {
     public var field: FieldName
@@ -212,4 +221,5 @@ public enum Command: Sendable {
     /// `set policy KEY = VALUE`; the key and the value are checked against the policy's
     /// catalogue when it runs. `value` is the value's text (quotes removed), `valueSpan` all of it.
     case setPolicy(key: String, keySpan: SourceSpan, value: String, valueSpan: SourceSpan)
+    case report(ReportQuery)
 }

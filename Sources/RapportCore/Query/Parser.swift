@@ -272,6 +272,18 @@ public struct Parser {
         return q
     }
 
+    mutating func parseReport() throws -> Command {
+        guard current.isKeyword("kpi") else { throw unexpected(expected: "a report name (kpi)", suggestionFrom: ["kpi"]) }
+        var q = ReportQuery(name: advance().span)
+        if accept("from") {
+            q.from = try parseValue()
+            try expect("to")
+            q.to = try parseValue()
+        }
+        if accept("by") { q.by = try parseFieldName() }
+        return .report(q)
+    }
+
     mutating func parseAdd() throws -> Command {
         let entity = try parseEntity()
         var assignments: [Assignment] = []

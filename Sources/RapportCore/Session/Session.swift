@@ -86,7 +86,12 @@ public final class Session {
         case .aggregate(let q):
             let checked = try checker(q.entity.entity).check(q)
             for w in checked.warnings { outcome.report(w, source: source(), colour: settings.colour) }
-            emit(backend.aggregate(checked, clock: clock), into: &outcome)
+            var result = backend.aggregate(checked, clock: clock)
+            result.isGrouped = checked.groupBy != nil
+            emit(result, into: &outcome)
+        case .report(let q):
+            let request = try KPIRequest(q, schema: backend.schema(of: .customers), clock: clock)
+            emit(KPIReport.run(request, backend: backend, clock: clock), into: &outcome)
         case .add, .update, .delete, .logContact, .logPurchase, .openTicket, .importData:
             try requireWriteAccess(command)
             var builder = ChangeBuilder(backend: backend, clock: clock, user: settings.user, command: text)
@@ -97,7 +102,7 @@ public final class Session {
             try export(entity.entity, condition, path, into: &outcome)
         case .showCustomer(let id):
             let card = ProfileCard(backend: backend, clock: clock, timeZone: clock.timeZone)
-            if settings.format == .table {
+            if settings.format.isForReading {
                 outcome.output += try card.render(id)
             } else {
                 let (record, related) = try card.record(id)
@@ -209,13 +214,14 @@ public final class Session {
     /// machine formats, so their output stays parseable.
     private func note(_ text: String, into outcome: inout CommandOutcome) {
         let text = TerminalText.clean(text)
-        if settings.format == .table { outcome.output += text + "\n" } else { outcome.messages += text + "\n" }
+        if settings.format.isForReading { outcome.output += text + "\n" } else { outcome.messages += text + "\n" }
     }
 
     private func emit(_ result: ResultSet, into outcome: inout CommandOutcome) {
         var renderer = ResultRenderer(format: settings.format, timeZone: clock.timeZone)
         renderer.colour = settings.colour
         renderer.isCancelled = isCancelled
+        if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), columns > 0 { renderer.width = columns }
         guard let text = renderer.renderUnlessCancelled(result) else {
             outcome.messages += "cancelled\n"
             outcome.status = .runtimeError

@@ -127,6 +127,38 @@ final class ArrayBackend: Backend {
         return r.filter { fields.contains($0.key) }
     }
 
+    func kpiColumns(groupBy: String?, clock: Clock) -> KPIColumns {
+        calls.append("kpiColumns")
+        let customers = matching(.customers, nil)
+        var position: [String: Int32] = [:]
+        for (i, c) in customers.enumerated() { position[c["id"]?.text ?? ""] = Int32(i) }
+        func day(_ v: Value?) -> Int32 {
+            switch v {
+            case .date(let d)?: return d.daysSinceEpoch
+            case .instant(let t)?: return clock.day(of: t).daysSinceEpoch
+            default: return NullSentinel.date
+            }
+        }
+        var c = KPIColumns()
+        c.customerCreated = customers.map { day($0["createdAt"]) }
+        c.customerSatisfaction = customers.map { if case .integer(let s)? = $0["satisfaction"] { return Double(s) } else { return .nan } }
+        if let groupBy {
+            let labels = customers.map { $0[groupBy] ?? .null }
+            let texts = Set(labels.compactMap { $0.isNull ? nil : $0.text }).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            c.groupLabels = texts.map { .string($0) } + (labels.contains { $0.isNull } ? [.null] : [])
+            c.customerGroup = labels.map { v in Int32(v.isNull ? texts.count : texts.firstIndex(of: v.text)!) }
+        }
+        for p in matching(.purchases, nil) {
+            c.purchaseOwner.append(position[p["customer"]?.text ?? ""] ?? -1)
+            c.purchaseDay.append(day(p["date"]))
+        }
+        for t in matching(.tickets, nil) {
+            c.ticketOwner.append(position[t["customer"]?.text ?? ""] ?? -1)
+            c.ticketOpenedDay.append(day(t["openedAt"]))
+        }
+        return c
+    }
+
     // MARK: Changes
 
     func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {

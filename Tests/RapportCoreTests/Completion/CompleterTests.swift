@@ -367,7 +367,7 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("open ticket C1 complaint \"late delivery\" priority u"), ["urgent"])
         XCTAssertEqual(candidates("set "), ["colour", "dry-run", "format", "now", "pager", "policy", "timer"])
         XCTAssertEqual(candidates("set d"), ["dry-run"])
-        XCTAssertEqual(candidates("set format "), ["csv", "json", "jsonl", "table"])
+        XCTAssertEqual(candidates("set format "), ["chart", "csv", "json", "jsonl", "table"])
         XCTAssertEqual(candidates("set format j"), ["json", "jsonl"])
         XCTAssertEqual(candidates("set dry-run "), ["off", "on"])
         XCTAssertEqual(candidates("set timer o"), ["off", "on"])
