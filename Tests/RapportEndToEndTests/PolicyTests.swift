@@ -43,7 +43,7 @@ final class PolicyTests: XCTestCase {
     func testSetPolicySurvivesANewProcessAndASnapshot() throws {
         var r = rapport(["-c", "set policy resolution.urgent = 12h"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(r.stdout, "policy resolution.urgent: 1d → 12h\n")
+        XCTAssertEqual(r.stdout, "policy resolution.urgent: 24h → 12h\n")
         XCTAssertEqual(shown("resolution.urgent"), "12h", "journal replay")
         // Every form a value may take, quoted too: minutes, seconds, words, fractions.
         for (command, expected) in [("set policy response.phone = 5min", "5min"),
@@ -72,7 +72,7 @@ final class PolicyTests: XCTestCase {
         // Back to the default: the override goes, and the next snapshot does not hold it.
         r = rapport(["-c", "set policy resolution.urgent = 24h", "-c", "save"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(shown("resolution.urgent"), "1d")
+        XCTAssertEqual(shown("resolution.urgent"), "24h")
         let snapshot = try String(contentsOfFile: store.path + "/snapshot.json", encoding: .utf8)
         XCTAssertFalse(snapshot.contains("resolution.urgent"), snapshot)
     }
@@ -83,10 +83,10 @@ final class PolicyTests: XCTestCase {
         XCTAssertEqual(r.stdout, "no change: policy resolution.urgent is 1d already\n")
         r = rapport(["--dry-run", "-c", "set policy resolution.urgent = 12h"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(r.stdout, "dry run: would set policy resolution.urgent: 1d → 12h; nothing changed\n")
+        XCTAssertEqual(r.stdout, "dry run: would set policy resolution.urgent: 24h → 12h; nothing changed\n")
         r = rapport(["-c", "set dry-run on", "-c", "set policy resolution.urgent = 12h"])
         XCTAssertTrue(r.stdout.contains("nothing changed"), r.stdout)
-        XCTAssertEqual(shown("resolution.urgent"), "1d")
+        XCTAssertEqual(shown("resolution.urgent"), "24h")
         let journal = (try? String(contentsOfFile: store.path + "/journal.jsonl", encoding: .utf8)) ?? ""
         XCTAssertFalse(journal.contains("policy"), journal)
     }
@@ -136,7 +136,7 @@ final class PolicyTests: XCTestCase {
             let show = rapport(["--role", role, "-c", "show policy"])
             XCTAssertEqual(show.status, 0, show.stderr)
         }
-        XCTAssertEqual(shown("resolution.urgent"), "1d")
+        XCTAssertEqual(shown("resolution.urgent"), "24h")
     }
 
     func testAReadOnlyStoreRefusesAChange() {
@@ -144,7 +144,7 @@ final class PolicyTests: XCTestCase {
         let r = rapport(["--read-only", "-c", "set policy resolution.urgent = 12h"])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("read-only"), r.stderr)
-        XCTAssertEqual(shown("resolution.urgent"), "1d")
+        XCTAssertEqual(shown("resolution.urgent"), "24h")
     }
 
     func testAStoreWrittenBeforeThePolicyOpensWithTheDefaultsAndTakesAChange() throws {

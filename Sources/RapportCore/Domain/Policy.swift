@@ -132,12 +132,13 @@ public struct PolicyKey: Sendable {
         return amount * perUnit
     }
 
-    /// The largest of d, h, min, s that divides the value exactly: 180 → `3min`,
-    /// 86400 → `1d`. Weeks, months and years print as days (`2w` → `14d`).
+    /// Days from four days up (`7d`, `365d`), otherwise the largest of h, min, s that
+    /// divides it: 180 → `3min`, one day → `24h`, three days → `72h`, as service targets
+    /// are spoken of. Weeks, months and years print as days (`2w` → `14d`).
     static func formatDuration(_ seconds: Double) -> String {
         let s = Int64(seconds.rounded())
         if s == 0 { return "0d" }
-        if s % 86_400 == 0 { return "\(s / 86_400)d" }
+        if s % 86_400 == 0 && s >= 4 * 86_400 { return "\(s / 86_400)d" }
         if s % 3_600 == 0 { return "\(s / 3_600)h" }
         if s % 60 == 0 { return "\(s / 60)min" }
         return "\(s)s"

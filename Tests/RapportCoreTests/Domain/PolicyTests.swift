@@ -17,6 +17,22 @@ final class PolicyTests: XCTestCase {
         }
     }
 
+    /// Durations print as service targets are spoken of: minutes and hours up to three
+    /// days, days from four days up.
+    func testDurationsPrintAsTargetsAreSpokenOf() {
+        let shown = { (name: String) in PolicyCatalogue.key(named: name).map { $0.format($0.defaultValue) } }
+        XCTAssertEqual(shown("response.phone"), "3min")
+        XCTAssertEqual(shown("response.wechat"), "1h")
+        XCTAssertEqual(shown("response.email"), "24h")
+        XCTAssertEqual(shown("resolution.normal"), "72h")
+        XCTAssertEqual(shown("resolution.low"), "7d")
+        XCTAssertEqual(shown("points.expiry"), "365d")
+        let key = PolicyCatalogue.key(named: "revisit.A")!
+        XCTAssertEqual(key.format(90), "90s")
+        XCTAssertEqual(key.format(5_400), "90min")
+        XCTAssertEqual(key.format(0), "0d")
+    }
+
     /// A key added without its line in docs/policy.md fails here.
     func testDocsNameEveryKeyWithItsDefault() throws {
         let text = try String(contentsOf: PolicyTests.root.appendingPathComponent("docs/policy.md"), encoding: .utf8)
