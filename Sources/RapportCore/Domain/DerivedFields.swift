@@ -13,6 +13,29 @@ public protocol DerivedInputs {
     /// distinct value; nil for a missing value), the row of its customer, or -1 when the
     /// customer is unknown. One pass over the related table.
     func ownerRows(of related: Entity, where field: String?, keep: (String?) -> Bool) -> [Int32]
+    /// The entity's own integer column, `NullSentinel.integer` for none.
+    func integers(_ field: String) -> [Int64]
+    /// The entity's own string column as codes into `strings` (code 0, and `strings[0]`, for none),
+    /// so a rule tests each distinct value once.
+    func strings(_ field: String) -> (codes: [UInt32], strings: [String])
+    /// For each live record of `related` whose `field` passes `keep`: its customer's row
+    /// (-1 when unknown), the record's `number` (NaN for none), its `day` field as days
+    /// (an instant counted in the store's time zone; `NullSentinel.date` for none) and
+    /// whether its `flag` field passes `flagTest`. Arrays not asked for are empty. One pass.
+    func relatedRows(of related: Entity, where field: String?, keep: (String?) -> Bool,
+                     number: String?, day: String?, flag: String?, flagTest: (String?) -> Bool) -> RelatedRows
+    /// A value computed once per store change and today, shared by the rules of several
+    /// fields (the purchase aggregates behind rfm, ltv and churnRisk).
+    func shared<T>(_ key: String, _ make: () -> T) -> T
+}
+
+/// Records of a related entity, aligned: see `DerivedInputs.relatedRows`.
+public struct RelatedRows: Sendable {
+    public var owners: [Int32] = []
+    public var numbers: [Double] = []
+    public var days: [Int32] = []
+    public var flags: [Bool] = []
+    public init() {}
 }
 
 /// A read-only field computed from the records and today, queried like a stored one.
@@ -44,6 +67,21 @@ public enum DerivedFields {
         DerivedField(name: "openTickets", entity: .customers, type: .integer,
                      rule: "number of the customer's tickets whose status is not closed; 0 when none",
                      compute: { .integer(TypedColumn(DerivedRules.countPerRow($0.ownerRows(of: .tickets, where: "status", keep: DerivedRules.isOpenTicketStatus), rowCount: $0.rowCount))) }),
+        DerivedField(name: "nextContactDue", entity: .customers, type: .date,
+                     rule: "earliest of lastContact (createdAt when never contacted) + revisit interval of the grade, and last purchase + revisit.afterPurchase when that purchase came after the last contact",
+                     compute: { .date(TypedColumn(CustomerValue.nextContactDue($0))) }),
+        DerivedField(name: "rfm", entity: .customers, type: .string,
+                     rule: "recency, frequency, monetary scores 1-5 (last purchase date, purchase count, total spend) by mid-rank quintile among customers with a purchase; null without one",
+                     compute: { CustomerValue.rfmColumn($0) }),
+        DerivedField(name: "rfmSegment", entity: .customers, type: .string,
+                     rule: "the cell of the R and F scores in the RFM grid: champions, loyal, potential, new, at risk, can't lose, hibernating, lost (help value)",
+                     compute: { CustomerValue.rfmSegmentColumn($0) }),
+        DerivedField(name: "ltv", entity: .customers, type: .number,
+                     rule: "sum over i = 1..ltv.horizon of ltv.margin x spend of the last 365 days / (1 + ltv.discountRate)^i, to the cent; 0 without such spend",
+                     compute: { .number(TypedColumn(CustomerValue.ltv($0))) }),
+        DerivedField(name: "churnRisk", entity: .customers, type: .string,
+                     rule: "low, medium or high: the sum of the weights of the churn signals (lapse, one-time buyer, low satisfaction, complaint, overdue revisit) against churn.medium and churn.high (why churn ID)",
+                     compute: { CustomerValue.churnRiskColumn($0) }),
     ]
 
     /// The entity's derived fields, in display order.
