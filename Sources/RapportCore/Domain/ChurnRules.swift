@@ -125,14 +125,15 @@ public struct ChurnSignal: Sendable, Equatable {
     /// The facts that raised the signal, in one line.
     public var evidence: String {
         func date(_ d: Int32) -> String { Day(daysSinceEpoch: d).description }
+        func days(_ n: Int32) -> String { n == 1 ? "1 day" : "\(n) days" }
         switch kind {
         case .lapse:
             let gap = facts.meanGap ?? 0
-            return "no purchase for \(today - facts.lastPurchase) days (last \(date(facts.lastPurchase))), more than "
+            return "no purchase for \(days(today - facts.lastPurchase)) (last \(date(facts.lastPurchase))), more than "
                 + "\(Self.number(thresholds.gapFactor)) × the usual gap of \(Self.number((gap * 10).rounded() / 10)) days "
                 + "between \(facts.purchaseCount) purchases"
         case .oneTimeBuyer:
-            return "\(facts.purchaseCount == 1 ? "one purchase" : "purchases on one day") only, \(today - facts.lastPurchase) days ago (\(date(facts.lastPurchase))); "
+            return "\(facts.purchaseCount == 1 ? "one purchase" : "purchases on one day") only, \(days(today - facts.lastPurchase)) ago (\(date(facts.lastPurchase))); "
                 + "silent for more than \(thresholds.oneTimeAfterDays) days"
         case .lowSatisfaction:
             return "satisfaction \(facts.satisfaction), at or below \(thresholds.lowSatisfaction)"
@@ -140,11 +141,11 @@ public struct ChurnSignal: Sendable, Equatable {
             var parts: [String] = []
             if facts.openComplaints > 0 { parts.append("\(facts.openComplaints) open complaint\(facts.openComplaints == 1 ? "" : "s")") }
             if facts.latestComplaint != NullSentinel.date {
-                parts.append("latest opened \(date(facts.latestComplaint)) (\(today - facts.latestComplaint) days ago)")
+                parts.append("latest opened \(date(facts.latestComplaint)) (\(days(today - facts.latestComplaint)) ago)")
             }
             return parts.joined(separator: ", ")
         case .overdueRevisit:
-            return "revisit was due \(date(facts.nextContactDue)), \(today - facts.nextContactDue) days overdue"
+            return "revisit was due \(date(facts.nextContactDue)), \(days(today - facts.nextContactDue)) overdue"
         }
     }
 
