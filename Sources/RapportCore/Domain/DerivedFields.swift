@@ -13,6 +13,29 @@ public protocol DerivedInputs {
     /// distinct value; nil for a missing value), the row of its customer, or -1 when the
     /// customer is unknown. One pass over the related table.
     func ownerRows(of related: Entity, where field: String?, keep: (String?) -> Bool) -> [Int32]
+    /// The entity's own integer column, `NullSentinel.integer` for none.
+    func integers(_ field: String) -> [Int64]
+    /// The entity's own string column as codes into `strings` (code 0, and `strings[0]`, for none),
+    /// so a rule tests each distinct value once.
+    func strings(_ field: String) -> (codes: [UInt32], strings: [String])
+    /// For each live record of `related` whose `field` passes `keep`: its customer's row
+    /// (-1 when unknown), the record's `number` (NaN for none), its `day` field as days
+    /// (an instant counted in the store's time zone; `NullSentinel.date` for none) and
+    /// whether its `flag` field passes `flagTest`. Arrays not asked for are empty. One pass.
+    func relatedRows(of related: Entity, where field: String?, keep: (String?) -> Bool,
+                     number: String?, day: String?, flag: String?, flagTest: (String?) -> Bool) -> RelatedRows
+    /// A value computed once per store change and today, shared by the rules of several
+    /// fields (the purchase aggregates behind rfm, ltv and churnRisk).
+    func shared<T>(_ key: String, _ make: () -> T) -> T
+}
+
+/// Records of a related entity, aligned: see `DerivedInputs.relatedRows`.
+public struct RelatedRows: Sendable {
+    public var owners: [Int32] = []
+    public var numbers: [Double] = []
+    public var days: [Int32] = []
+    public var flags: [Bool] = []
+    public init() {}
 }
 
 /// A read-only field computed from the records and today, queried like a stored one.
@@ -44,6 +67,21 @@ public enum DerivedFields {
         DerivedField(name: "openTickets", entity: .customers, type: .integer,
                      rule: "number of the customer's tickets whose status is not closed; 0 when none",
                      compute: { .integer(TypedColumn(DerivedRules.countPerRow($0.ownerRows(of: .tickets, where: "status", keep: DerivedRules.isOpenTicketStatus), rowCount: $0.rowCount))) }),
+        DerivedField(name: "nextContactDue", entity: .customers, type: .date,
+                     rule: "min((lastContact or createdAt) + revisit.GRADE, later purchase + revisit.afterPurchase)",
+                     compute: { .date(TypedColumn(CustomerValue.nextContactDue($0))) }),
+        DerivedField(name: "rfm", entity: .customers, type: .string,
+                     rule: "R (last purchase), F (count), M (total spend): 1-5 by quintile among buyers; else null",
+                     compute: { CustomerValue.rfmColumn($0) }),
+        DerivedField(name: "rfmSegment", entity: .customers, type: .string,
+                     rule: "the cell of R and F: champions, loyal, potential, new, at risk, ... (help value)",
+                     compute: { CustomerValue.rfmSegmentColumn($0) }),
+        DerivedField(name: "ltv", entity: .customers, type: .number,
+                     rule: "ltv.margin x 365-day spend x sum 1/(1 + ltv.discountRate)^i, i = 1..ltv.horizon; 0 none",
+                     compute: { .number(TypedColumn(CustomerValue.ltv($0))) }),
+        DerivedField(name: "churnRisk", entity: .customers, type: .string,
+                     rule: "low, medium, high: sum of churn signal weights vs churn.medium, churn.high (why churn)",
+                     compute: { CustomerValue.churnRiskColumn($0) }),
     ]
 
     /// The entity's derived fields, in display order.

@@ -194,6 +194,13 @@ public enum PolicyCatalogue {
         PolicyKey("churn.oneTimeAfter", .duration, 180 * day, help: "signal: a one-time buyer silent for this long"),
         PolicyKey("churn.lowSatisfaction", .integer, 2, range: 1...5, help: "signal: satisfaction at or below this"),
         PolicyKey("churn.complaintWithin", .duration, 90 * day, help: "signal: a complaint open or opened within this"),
+        PolicyKey("churn.weight.lapse", .number, 3, range: 0...100, help: "weight of the lapse signal (no purchase for gapFactor × the usual gap)"),
+        PolicyKey("churn.weight.oneTime", .number, 2, range: 0...100, help: "weight of the one-time buyer signal"),
+        PolicyKey("churn.weight.satisfaction", .number, 2, range: 0...100, help: "weight of the low satisfaction signal"),
+        PolicyKey("churn.weight.complaint", .number, 2, range: 0...100, help: "weight of the complaint signal"),
+        PolicyKey("churn.weight.revisit", .number, 1, range: 0...100, help: "weight of the overdue revisit signal"),
+        PolicyKey("churn.medium", .number, 2, range: 0...1000, help: "churnRisk is medium from this sum of signal weights"),
+        PolicyKey("churn.high", .number, 4, range: 0...1000, help: "churnRisk is high from this sum of signal weights"),
     ]
 
     private static let byName: [String: PolicyKey] = Dictionary(uniqueKeysWithValues: all.map { ($0.name.lowercased(), $0) })

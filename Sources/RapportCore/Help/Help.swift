@@ -450,6 +450,45 @@ public enum Help {
           avg daysSinceContact of customers by tier
           find customers where contactCount = 0 show id, name, contactCount
         """),
+        Topic(name: "value", listed: [.more: ["value"]],
+              summary: "customer value: RFM, lifetime value, churn risk, why churn",
+              aliases: ["rfm segments", "lifetime value", "churn", "segments"], body: """
+        Derived customer fields (help derived), computed from the purchases, the policy and today.
+        Only purchases dated up to today count; --now moves every one of them.
+        ltv: the spend s of the last 365 days (today included) valued over the policy's horizon:
+            ltv = sum for i = 1..ltv.horizon of ltv.margin x s / (1 + ltv.discountRate)^i
+            (defaults 1.0, 0.10, 5 years: 3.79 x s); 0 without such spend.
+        rfm: three digits, recency (last purchase date), frequency (number of purchases) and
+            monetary (total spend), each 1-5 by quintile among the customers with a purchase,
+            5 best. Equal values score the same (the quintile of their middle rank).
+            Null for a customer who never bought.
+        rfmSegment: the cell of the R and F scores:
+            R\\F  1            2            3            4          5
+            5    new          potential    potential    champions  champions
+            4    new          potential    potential    loyal      loyal
+            3    hibernating  hibernating  hibernating  loyal      loyal
+            2    hibernating  hibernating  at risk      at risk    can't lose
+            1    lost         lost         at risk      at risk    can't lose
+        churnRisk: low, medium or high from the sum of the weights of these signals
+        (policy churn.weight.*), medium from churn.medium, high from churn.high:
+            lapse            purchases on 2 days or more, none for more than churn.gapFactor
+                             times the customer's mean gap between purchases
+            one-time buyer   purchases on one day only, more than churn.oneTimeAfter ago
+            low satisfaction satisfaction at or below churn.lowSatisfaction
+            complaint        a complaint not closed, or opened within churn.complaintWithin
+            overdue revisit  today is after nextContactDue
+        nextContactDue: last contact (or createdAt) + the grade's revisit interval, or the last
+        purchase + revisit.afterPurchase when that purchase came after the last contact,
+        whichever is earlier.
+        why churn ID lists a customer's signals with their evidence and weight.
+
+          count customers by rfmSegment
+          find customers where churnRisk = high sort by ltv desc limit 10 show id, name, rfm, ltv, churnRisk
+          why churn C000042
+          avg ltv of customers by tier
+          find customers where rfmSegment = "can't lose" sort by ltv desc limit 5 show id, name, rfm, ltv
+          count customers where nextContactDue < today
+        """),
         Topic(name: "relations", listed: [.more: ["relations"]],
               summary: "test a customer's records, or a record's customer",
               aliases: ["relation", "any", "no", "customer."], body: """

@@ -206,6 +206,8 @@ public enum Command: Sendable {
     case importData(EntityName, path: Literal)
     case export(EntityName, Condition?, path: Literal)
     case showCustomer(Literal)
+    /// `why churn ID`: the signals behind one customer's churnRisk.
+    case whyChurn(Literal)
     case showFields(EntityName?)
     case save
     /// Verifies the store's files: checksums, order of changes, readable snapshot.

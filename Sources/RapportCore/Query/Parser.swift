@@ -368,6 +368,11 @@ public struct Parser {
         return .openTicket(customer: customer, kind: kind, text: text, priority: priority)
     }
 
+    mutating func parseWhy() throws -> Command {
+        try expect("churn")
+        return .whyChurn(try parseValue())
+    }
+
     mutating func parseShow() throws -> Command {
         if accept("customer") || accept("customers") { return .showCustomer(try parseValue()) }
         if accept("fields") || accept("schema") {

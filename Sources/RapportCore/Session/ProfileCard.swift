@@ -14,7 +14,7 @@ public struct ProfileCard {
     }
 
     /// The customer's id and stored record, or an error naming the id.
-    private func find(_ literal: Literal) throws -> (id: String, record: [String: Value]) {
+    func find(_ literal: Literal) throws -> (id: String, record: [String: Value]) {
         let id: String
         switch literal.kind {
         case .string(let s, _): id = s
@@ -73,10 +73,30 @@ public struct ProfileCard {
         for (k, v) in pairs where !v.isEmpty {
             lines.append("  " + DisplayWidth.pad(k, to: width, alignRight: false) + "  " + v)
         }
+        lines.append(contentsOf: valueSection(id, stored, schema: schema, formatter: formatter))
         lines.append(contentsOf: section("latest contacts", latestContacts(id, fields: ["date", "channel", "note", "by"])))
         lines.append(contentsOf: section("latest purchases", latestPurchases(id, fields: ["date", "amount", "product"])))
         lines.append(contentsOf: section("open tickets", openTickets(id, fields: ["id", "kind", "priority", "openedAt", "text"])))
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Value: ltv, rfm and its segment, grade, next contact due, and churn risk with its
+    /// weightiest signal (the first of equal weights, as `why churn` lists them).
+    private func valueSection(_ id: String, _ stored: [String: Value], schema: EntitySchema, formatter: ValueFormatter) -> [String] {
+        let values = Dictionary(derived(id, ["ltv", "rfm", "rfmSegment", "nextContactDue", "churnRisk"], schema: schema),
+                                uniquingKeysWith: { a, _ in a })
+        func text(_ v: Value?) -> String { TerminalText.clean(formatter.text(v ?? .null, forCSV: false)) }
+        var rfm = text(values["rfm"])
+        if !rfm.isEmpty { rfm += " (\(text(values["rfmSegment"])))" }
+        let signals = ChurnExplanation(backend: backend, clock: clock).assess(id, stored).signals
+        var churn = text(values["churnRisk"])
+        if let top = signals.max(by: { $0.weight < $1.weight }) {
+            churn += ": \(top.kind.rawValue), \(TerminalText.clean(top.evidence))"
+        }
+        let pairs = [("ltv", text(values["ltv"])), ("rfm", rfm), ("grade", text(stored["grade"])),
+                     ("next contact due", text(values["nextContactDue"])), ("churn risk", churn)]
+        let width = pairs.map { DisplayWidth.of($0.0) }.max() ?? 0
+        return ["", "value:"] + pairs.filter { !$0.1.isEmpty }.map { "  " + DisplayWidth.pad($0.0, to: width, alignRight: false) + "  " + $0.1 }
     }
 
     /// The customer's values of some derived fields, read through the same query path as any field.

@@ -108,6 +108,10 @@ public final class Session {
                 let (record, related) = try card.record(id)
                 outcome.output += ResultRenderer(format: settings.format, timeZone: clock.timeZone).render(record: record, related: related)
             }
+        case .whyChurn(let id):
+            let explanation = try ChurnExplanation(backend: backend, clock: clock).explain(id)
+            note(explanation.headline, into: &outcome)
+            emit(explanation.signals, into: &outcome)
         case .showFields(let entity):
             emit(fieldsResult(entity?.entity), into: &outcome)
         case .save:

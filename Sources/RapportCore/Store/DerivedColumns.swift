@@ -1,15 +1,23 @@
+import Foundation
+
 /// The in-memory engine's derived columns: each computed whole from the store's columns
 /// and today, then kept until a table of the store changes or today moves.
 extension Table {
     /// The column of a derived field of this table's entity, computed or from the cache.
-    public func derivedColumn(named name: String, today: Day) -> Column {
+    /// `timeZone` counts instants of related records as days (a ticket's openedAt).
+    public func derivedColumn(named name: String, today: Day, timeZone: TimeZone = TimeZone(identifier: "UTC")!) -> Column {
         guard let field = DerivedFields.named(name, of: entity) else { return Column.empty(.integer, count: rowCount) }
-        let stamp = DerivedStamp(today: today, versions: store?.tables.values.map(\.version).reduce(0, &+) ?? version,
-                                 policyVersion: store?.policyVersion ?? 0, rowCount: rowCount)
+        let stamp = derivedStamp(today: today, timeZone: timeZone)
         if let cached = derivedCache[field.name], cached.stamp == stamp { return cached.column }
-        let column = field.compute(TableDerivedInputs(table: self, store: store, today: today))
+        let column = field.compute(TableDerivedInputs(table: self, store: store, today: today, timeZone: timeZone))
         derivedCache[field.name] = (stamp, column)
         return column
+    }
+
+    func derivedStamp(today: Day, timeZone: TimeZone) -> DerivedStamp {
+        DerivedStamp(today: today, timeZone: timeZone.identifier,
+                     versions: store?.tables.values.map(\.version).reduce(0, &+) ?? version,
+                     policyVersion: store?.policyVersion ?? 0, rowCount: rowCount)
     }
 }
 
@@ -18,6 +26,7 @@ extension Table {
 /// rows without bumping the version).
 struct DerivedStamp: Equatable {
     let today: Day
+    let timeZone: String
     let versions: Int
     let policyVersion: Int
     let rowCount: Int
@@ -28,6 +37,7 @@ struct TableDerivedInputs: DerivedInputs {
     let table: Table
     let store: Store?
     let today: Day
+    let timeZone: TimeZone
 
     var rowCount: Int { table.rowCount }
     var policy: Policy { store?.policy ?? .defaults }
@@ -37,6 +47,72 @@ struct TableDerivedInputs: DerivedInputs {
             return [Int32](repeating: NullSentinel.date, count: rowCount)
         }
         return c.values
+    }
+
+    func integers(_ field: String) -> [Int64] {
+        guard let p = table.schema.position(of: field), case .integer(let c) = table.columns[p] else {
+            return [Int64](repeating: NullSentinel.integer, count: rowCount)
+        }
+        return c.values
+    }
+
+    func strings(_ field: String) -> (codes: [UInt32], strings: [String]) {
+        guard let p = table.schema.position(of: field), case .string(let c) = table.columns[p] else {
+            return ([UInt32](repeating: 0, count: rowCount), [""])
+        }
+        return (c.codes, c.dictionary.strings)
+    }
+
+    func shared<T>(_ key: String, _ make: () -> T) -> T {
+        let stamp = table.derivedStamp(today: today, timeZone: timeZone)
+        if let cached = table.derivedShared[key], cached.stamp == stamp, let value = cached.value as? T { return value }
+        let value = make()
+        table.derivedShared[key] = (stamp, value)
+        return value
+    }
+
+    func relatedRows(of related: Entity, where field: String?, keep: (String?) -> Bool,
+                     number: String?, day: String?, flag: String?, flagTest: (String?) -> Bool) -> RelatedRows {
+        var out = RelatedRows()
+        guard let store, related != table.entity else { return out }
+        let other = store[related]
+        guard let cp = other.schema.position(of: RecordField.customer), case .string(let owners) = other.columns[cp] else { return out }
+        let rowOfCode = table.ownerRowOfCode(related, owners.dictionary)
+        func mask(_ name: String?, _ test: (String?) -> Bool) -> (mask: [Bool], codes: [UInt32])? {
+            guard let name, let p = other.schema.position(of: name), case .string(let values) = other.columns[p] else { return nil }
+            var m = values.dictionary.mask { test($0) }
+            m[0] = test(nil)
+            return (m, values.codes)
+        }
+        let kept = mask(field, keep)
+        if field != nil, kept == nil, !keep(nil) { return out }
+        let flagged = mask(flag, flagTest)
+        var numbers: [Double]?
+        if let number, let p = other.schema.position(of: number), case .number(let c) = other.columns[p] { numbers = c.values }
+        var dates: [Int32]?
+        var instants: [Int64]?
+        if let day, let p = other.schema.position(of: day) {
+            switch other.columns[p] {
+            case .date(let c): dates = c.values
+            case .instant(let c): instants = c.values
+            default: break
+            }
+        }
+        let clock = Clock(now: 0, timeZone: timeZone)
+        let live = other.isLive
+        let ownerCodes = owners.codes
+        for r in 0..<live.count where live[r] {
+            if let kept, !kept.mask[Int(kept.codes[r])] { continue }
+            out.owners.append(rowOfCode[Int(ownerCodes[r])])
+            if number != nil { out.numbers.append(numbers?[r] ?? .nan) }
+            if day != nil {
+                if let dates { out.days.append(dates[r]) }
+                else if let instants, instants[r] != NullSentinel.instant { out.days.append(clock.day(of: instants[r]).daysSinceEpoch) }
+                else { out.days.append(NullSentinel.date) }
+            }
+            if flag != nil { out.flags.append(flagged.map { $0.mask[Int($0.codes[r])] } ?? flagTest(nil)) }
+        }
+        return out
     }
 
     func ownerRows(of related: Entity, where field: String?, keep: (String?) -> Bool) -> [Int32] {

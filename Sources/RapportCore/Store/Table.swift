@@ -23,6 +23,8 @@ public final class Table {
     weak var store: Store?
     /// Derived columns computed since the last change (see `derivedColumn`).
     var derivedCache: [String: (stamp: DerivedStamp, column: Column)] = [:]
+    /// Values several derived rules share (see `DerivedInputs.shared`), under the same stamp.
+    var derivedShared: [String: (stamp: DerivedStamp, value: Any)] = [:]
     /// Rows of the customers named in a related table (see `ownerRowOfCode`).
     var ownerRowCache: [Entity: (rowsKey: [Int], rowOfCode: [Int32])] = [:]
 

@@ -141,7 +141,7 @@ final class CompleterTests: XCTestCase {
     func testAggregateFieldsAreNumeric() {
         let sum = candidates("sum ")
         XCTAssertEqual(Set(sum), ["amount", "loyaltyScore", "points", "purchaseCount", "satisfaction", "totalSpent",
-                                  "daysSinceContact", "daysSincePurchase", "contactCount", "openTickets"])
+                                  "daysSinceContact", "daysSincePurchase", "contactCount", "openTickets", "ltv"])
         XCTAssertEqual(candidates("avg p"), ["points", "purchaseCount"])
         let max = candidates("max ")
         XCTAssertTrue(max.contains("birthday"))
