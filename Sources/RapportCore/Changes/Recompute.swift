@@ -50,7 +50,7 @@ public struct Recompute {
                 move(i, target.field, inputs.tiers[i], Segmentation.tier(spend: inputs.spend[i], purchases: inputs.purchases[i], policy: policy))
             }
         case .grades:
-            let grades = Segmentation.grades(values: Recompute.gradeValues(inputs), policy: policy)
+            let grades = Segmentation.grades(values: Recompute.gradeValues(inputs, policy: policy), policy: policy)
             for i in 0..<inputs.count { move(i, target.field, inputs.grades[i], grades[i]) }
         case .stages:
             for i in 0..<inputs.count {
@@ -69,10 +69,12 @@ public struct Recompute {
         }.map(\.element)
     }
 
-    /// The value customers are graded by: for now their 12-month spend. The derived `ltv`
-    /// is this spend times a positive constant, so ranking by either gives the same grades;
-    /// at merge this reads the `ltv` column instead.
-    static func gradeValues(_ inputs: SegmentationInputs) -> [Double] { inputs.spend }
+    /// The value customers are graded by: their `ltv`, by the same rule as the derived field
+    /// (12-month spend through the policy's ltv factor).
+    static func gradeValues(_ inputs: SegmentationInputs, policy: Policy) -> [Double] {
+        let factor = ValueRules.ltvFactor(policy)
+        return inputs.spend.map { ValueRules.ltv(recentSpend: $0, factor: factor) }
+    }
 
     /// One update per moving customer, with before and after values.
     public static func changeSet(_ moves: [Move], at now: Int64, user: String, command: String) -> ChangeSet {
