@@ -13,6 +13,11 @@ public protocol DerivedInputs {
     /// distinct value; nil for a missing value), the row of its customer, or -1 when the
     /// customer is unknown. One pass over the related table.
     func ownerRows(of related: Entity, where field: String?, keep: (String?) -> Bool) -> [Int32]
+    /// A related table's integer column, over its live rows in the order `ownerRows(of:
+    /// related, where: nil, ...)` gives them; `NullSentinel.integer` for none.
+    func relatedIntegers(of related: Entity, _ field: String) -> [Int64]
+    /// A related table's date column, aligned like `relatedIntegers`; `NullSentinel.date` for none.
+    func relatedDates(of related: Entity, _ field: String) -> [Int32]
 }
 
 /// A read-only field computed from the records and today, queried like a stored one.
@@ -44,6 +49,9 @@ public enum DerivedFields {
         DerivedField(name: "openTickets", entity: .customers, type: .integer,
                      rule: "number of the customer's tickets whose status is not closed; 0 when none",
                      compute: { .integer(TypedColumn(DerivedRules.countPerRow($0.ownerRows(of: .tickets, where: "status", keep: DerivedRules.isOpenTicketStatus), rowCount: $0.rowCount))) }),
+        DerivedField(name: CustomerField.points, entity: .customers, type: .integer,
+                     rule: "the unexpired balance of the customer's points ledger (earned by purchases and add points, spent by redeem); 0 when none",
+                     compute: { .integer(TypedColumn(DerivedRules.pointsBalances($0))) }),
     ]
 
     /// The entity's derived fields, in display order.
@@ -80,6 +88,24 @@ public enum DerivedRules {
         var counts = [Int64](repeating: 0, count: rowCount)
         for r in owners where r >= 0 && Int(r) < rowCount { counts[Int(r)] += 1 }
         return counts
+    }
+
+    /// Each customer's points balance as of today (`Loyalty.balance`), one pass over the ledger.
+    public static func pointsBalances(_ inputs: any DerivedInputs) -> [Int64] {
+        let owners = inputs.ownerRows(of: .points, where: nil, keep: { _ in true })
+        let changes = inputs.relatedIntegers(of: .points, PointsField.change)
+        let dates = inputs.relatedDates(of: .points, RecordField.date)
+        let expiries = inputs.relatedDates(of: .points, PointsField.expiresAt)
+        var entries = [[Loyalty.Entry]](repeating: [], count: inputs.rowCount)
+        for i in owners.indices where owners[i] >= 0 && Int(owners[i]) < inputs.rowCount {
+            let change = i < changes.count ? changes[i] : NullSentinel.integer
+            guard change != NullSentinel.integer, change != 0 else { continue }
+            func day(_ column: [Int32]) -> Day? {
+                i < column.count && column[i] != NullSentinel.date ? Day(daysSinceEpoch: column[i]) : nil
+            }
+            entries[Int(owners[i])].append(Loyalty.Entry(date: day(dates), change: change, expiresAt: day(expiries)))
+        }
+        return entries.map { $0.isEmpty ? 0 : Loyalty.balance(of: $0, today: inputs.today).points }
     }
 
     /// A ticket counts as open unless its status is `closed` (any case); a missing status counts.

@@ -66,6 +66,31 @@ struct TableDerivedInputs: DerivedInputs {
         }
         return out
     }
+
+    func relatedIntegers(of related: Entity, _ field: String) -> [Int64] {
+        guard let store, related != table.entity else { return [] }
+        let other = store[related]
+        guard let p = other.schema.position(of: field), case .integer(let c) = other.columns[p] else {
+            return [Int64](repeating: NullSentinel.integer, count: other.liveCount)
+        }
+        return Self.liveValues(c.values, other.isLive)
+    }
+
+    func relatedDates(of related: Entity, _ field: String) -> [Int32] {
+        guard let store, related != table.entity else { return [] }
+        let other = store[related]
+        guard let p = other.schema.position(of: field), case .date(let c) = other.columns[p] else {
+            return [Int32](repeating: NullSentinel.date, count: other.liveCount)
+        }
+        return Self.liveValues(c.values, other.isLive)
+    }
+
+    private static func liveValues<T>(_ values: [T], _ live: [Bool]) -> [T] {
+        var out: [T] = []
+        out.reserveCapacity(values.count)
+        for r in 0..<live.count where live[r] { out.append(values[r]) }
+        return out
+    }
 }
 
 extension Table {
