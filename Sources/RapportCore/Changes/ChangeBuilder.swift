@@ -411,13 +411,18 @@ public struct ChangeBuilder {
 
     /// A customer's points as of the clock's today, from the ledger.
     public func pointsBalance(of customerID: String) -> Loyalty.Balance {
+        Self.pointsBalance(of: customerID, in: backend, today: clock.today)
+    }
+
+    /// A customer's points as of `today`: the ledger's entries of the customer, one call.
+    public static func pointsBalance(of customerID: String, in backend: any Backend, today: Day) -> Loyalty.Balance {
         let fields = [RecordField.date, PointsField.change, PointsField.expiresAt]
         let entries = backend.records(.points, ofCustomers: [customerID], fields: fields).compactMap { _, r -> Loyalty.Entry? in
             guard case .integer(let change)? = r[PointsField.change] else { return nil }
             func day(_ name: String) -> Day? { if case .date(let d)? = r[name] { return d } else { return nil } }
             return Loyalty.Entry(date: day(RecordField.date), change: change, expiresAt: day(PointsField.expiresAt))
         }
-        return Loyalty.balance(of: entries, today: clock.today)
+        return Loyalty.balance(of: entries, today: today)
     }
 
     private func openTicket(_ customer: Literal, _ kind: Literal, _ textLiteral: Literal, _ priority: Literal?) throws -> [RecordChange] {
