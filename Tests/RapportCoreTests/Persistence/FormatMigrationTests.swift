@@ -24,7 +24,7 @@ final class FormatMigrationTests: XCTestCase {
         set.pinnedNow = 1_577_836_800
         set.role = .trainee
         let bytes = JournalCodec.encode(set) { Store()[$0].schema }
-        XCTAssertTrue(bytes.starts(with: Array(#"{"seq":3,"version":2,"#.utf8)))
+        XCTAssertTrue(bytes.starts(with: Array(#"{"seq":3,"version":3,"#.utf8)))
         let read = try JournalCodec.decode(bytes.dropLast(), store: Store())
         XCTAssertEqual(read, set)
     }
