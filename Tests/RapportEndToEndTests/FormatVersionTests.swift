@@ -45,6 +45,12 @@ final class FormatVersionTests: XCTestCase {
         XCTAssertEqual(csv("find customers where id = C000001 show name, city, tier, birthday, tags, vipLevel, totalSpent, points, lastContact"),
                        "name,city,tier,birthday,tags,vipLevel,totalSpent,points,lastContact\n王芳,上海,gold,1990-02-14,vip;团购,钻石,88.5,88,2026-11-20\n")
         XCTAssertEqual(csv("find customers where id = C000003 show name, owner"), "name,owner\n张伟,陈静\n")
+        // The stored points moved onto the ledger: every balance as it was, on any day.
+        let balances = "id,points\nC000001,88\nC000002,1200\nC000003,0\n"
+        XCTAssertEqual(csv("find customers show id, points"), balances)
+        XCTAssertEqual(rapport(["--now", "2031-01-01", "--format", "csv", "-c", "find customers show id, points"]).stdout, balances,
+                       "points from before the ledger do not expire")
+        XCTAssertEqual(csv("find points show id, customer, change"), "id,customer,change\nLP0000001,C000002,1200\nLP0000002,C000001,88\n")
         XCTAssertEqual(csv("find tickets show customer, kind, priority, text"), "customer,kind,priority,text\nC000003,complaint,high,物流太慢\n")
 
         // A change appends a current entry after the old ones; the store reopens and stays sound.
@@ -54,7 +60,7 @@ final class FormatVersionTests: XCTestCase {
         let lines = String(decoding: file("journal.jsonl"), as: UTF8.self).split(separator: "\n")
         XCTAssertEqual(lines.count, 5)
         XCTAssertFalse(lines[3].contains(#""version""#), "old entries keep their bytes and checksums")
-        XCTAssertTrue(lines[4].hasPrefix(#"{"seq":9,"version":2,"#), String(lines[4]))
+        XCTAssertTrue(lines[4].hasPrefix(#"{"seq":9,"version":3,"#), String(lines[4]))
         XCTAssertEqual(csv("find customers where tier = platinum show id"), "id\nC000001\n")
         XCTAssertEqual(rapport(["--check"]).status, 0)
 
@@ -65,19 +71,21 @@ final class FormatVersionTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stdout)
         XCTAssertTrue(r.stdout.contains("audit.jsonl: ok, 9 entries (changes 1 to 9)"), r.stdout)
         XCTAssertEqual(csv("count customers by tier"), "tier,count\nbronze,1\nplatinum,1\nsilver,1\n")
+        XCTAssertTrue(String(decoding: file("snapshot.json"), as: UTF8.self).hasPrefix(#"{"format":"rapport-snapshot","version":2,"#))
+        XCTAssertEqual(csv("find customers show id, points"), "id,points\nC000001,88\nC000002,1200\nC000003,0\n")
     }
 
     func testSnapshotOfANewerVersionIsRefusedAndLeftUntouched() throws {
         XCTAssertEqual(rapport(["-c", #"add customer id: "C1", name: "王芳""#, "-c", "save"]).status, 0)
         var text = String(decoding: file("snapshot.json"), as: UTF8.self)
-        text = text.replacingOccurrences(of: #""version":1,"#, with: #""version":7,"#)
+        text = text.replacingOccurrences(of: #""version":2,"#, with: #""version":7,"#)
         let body = text[..<text.range(of: #""checksum":""#)!.upperBound]
         let newer = Data((body + FormatVersionTests.hex(CRC32.checksum(Array(body.dropLast(12).utf8))) + "\"}\n").utf8)
         try newer.write(to: URL(fileURLWithPath: data + "/snapshot.json"))
 
         var r = rapport(["-c", "count customers"])
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("written by a newer version of Rapport (snapshot format version 7; this Rapport reads versions 1 to 1)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("written by a newer version of Rapport (snapshot format version 7; this Rapport reads versions 1 to 2)"), r.stderr)
         XCTAssertFalse(r.stderr.contains("damaged"), r.stderr)
         r = rapport(["--check"])
         XCTAssertEqual(r.status, 1)
@@ -93,14 +101,14 @@ final class FormatVersionTests: XCTestCase {
     func testJournalEntryOfANewerVersionIsRefusedNeverCutOff() throws {
         XCTAssertEqual(rapport(["-c", #"add customer id: "C1", name: "王芳""#]).status, 0)
         // As the last line, a newer entry must not be taken for a torn write and dropped.
-        let entry = #"{"seq":2,"version":3,"at":"2030-01-01T00:00:00Z","user":"x","role":"admin","command":"x","fields":[],"changes":[]}"#
+        let entry = #"{"seq":2,"version":4,"at":"2030-01-01T00:00:00Z","user":"x","role":"admin","command":"x","fields":[],"changes":[]}"#
         var journal = file("journal.jsonl")
         journal.append(Data((entry + "\t" + FormatVersionTests.hex(CRC32.checksum(Array(entry.utf8))) + "\n").utf8))
         try journal.write(to: URL(fileURLWithPath: data + "/journal.jsonl"))
 
         var r = rapport(["-c", "count customers"])
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("entry 2 of journal.jsonl: it was written by a newer version of Rapport (journal entry format version 3; this Rapport reads versions 1 to 2)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("entry 2 of journal.jsonl: it was written by a newer version of Rapport (journal entry format version 4; this Rapport reads versions 1 to 3)"), r.stderr)
         r = rapport(["--read-only", "-c", "count customers"])
         XCTAssertEqual(r.status, 1)
         r = rapport(["--recover"])
