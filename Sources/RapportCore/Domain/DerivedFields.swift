@@ -50,7 +50,7 @@ public enum DerivedFields {
                      rule: "number of the customer's tickets whose status is not closed; 0 when none",
                      compute: { .integer(TypedColumn(DerivedRules.countPerRow($0.ownerRows(of: .tickets, where: "status", keep: DerivedRules.isOpenTicketStatus), rowCount: $0.rowCount))) }),
         DerivedField(name: CustomerField.points, entity: .customers, type: .integer,
-                     rule: "the unexpired balance of the customer's points ledger (earned by purchases and add points, spent by redeem); 0 when none",
+                     rule: "unexpired balance of the customer's points ledger (add points, redeem); 0 when none",
                      compute: { .integer(TypedColumn(DerivedRules.pointsBalances($0))) }),
     ]
 

@@ -541,7 +541,7 @@ public enum Help {
           find customers where birthday + 30y > today show id, name, birthday limit 5
           find customers sort by totalSpent / purchaseCount desc limit 3 show id, totalSpent, purchaseCount
           set dry-run on
-          update customers where id = C000001 set points = points - 100
+          update customers where id = C000001 set satisfaction = 5 - 1
         """),
         Topic(name: "fields", listed: [.more: ["fields"]],
               summary: "the fields of every entity, with their types and fixed words",
