@@ -797,7 +797,10 @@ enum SQLiteOracle {
             let next = { (field: String) in (v[field] as? String).map { String(DayMath.daysToRecurrence(of: $0, today: DifferentialTests.today)) } ?? "NULL" }
             let cells = [literal(c.id)] + ["name", "email", "city", "owner", "tier", "grade", "stage", "birthday"].map { literal(v[$0]) }
                 + [next("birthday"), literal(v["createdAt"]), next("createdAt")]
-                + ["lastContact", "lastPurchase", "totalSpent", "purchaseCount", "points", "satisfaction", "vip"].map { literal(v[$0]) }
+                + ["lastContact", "lastPurchase", "totalSpent", "purchaseCount"].map { literal(v[$0]) }
+                // An imported points column is an opening balance on the ledger: 0 when none.
+                + [literal(v["points"] ?? 0)]
+                + ["satisfaction", "vip"].map { literal(v[$0]) }
                 + ["lastContact", "lastPurchase"].map { daysSince(v[$0] as? String) }
             script += "INSERT INTO customers VALUES (\(cells.joined(separator: ", ")));\n"
             for tag in v["tags"] as? [String] ?? [] {

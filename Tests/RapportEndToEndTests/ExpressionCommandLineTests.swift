@@ -18,6 +18,15 @@ final class ExpressionCommandLineTests: XCTestCase {
         RapportRunner.run(["--now", "2026-11-24", "--timezone", "UTC"] + args)
     }
 
+    /// Customers with a custom field, imported from JSON Lines.
+    func seed(_ lines: [String]) throws {
+        let file = NSTemporaryDirectory() + "rapport-expr-\(UUID().uuidString).jsonl"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let r = rapport(["--data", data!, "-c", "import customers from \"\(file)\""])
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
     func testRatioFilteredShownAndSorted() throws {
         let demo = ["--demo-size", "400", "--format", "csv"]
         let r = rapport(demo + ["-c", "find customers where totalSpent / purchaseCount > 1000 show id, totalSpent / purchaseCount sort by totalSpent / purchaseCount desc limit 5"])
@@ -44,37 +53,37 @@ final class ExpressionCommandLineTests: XCTestCase {
 
     func testUpdateComputesFromEachRecordAllOrNothing() throws {
         let store = ["--data", data!]
-        XCTAssertEqual(rapport(store + ["-c", #"add customer id: "C000001", name: "Anna", points: 500, city: "Berlin""#,
-                                        "-c", #"add customer id: "C000002", name: "Bob", points: 15"#]).status, 0)
-        var r = rapport(store + ["-c", "update customers where id = C000001 set points = points - 100, owner = city"])
+        // bonus: a custom integer field (points is the ledger's balance, not settable).
+        try seed([#"{"id":"C000001","name":"Anna","bonus":500,"city":"Berlin"}"#, #"{"id":"C000002","name":"Bob","bonus":15}"#])
+        var r = rapport(store + ["-c", "update customers where id = C000001 set bonus = bonus - 100, owner = city"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout, "updated 1 customer (C000001)\n")
-        r = rapport(store + ["--format", "csv", "-c", "find customers show id, points, owner"])
-        XCTAssertEqual(r.stdout, "id,points,owner\nC000001,400,Berlin\nC000002,15,\n")
+        r = rapport(store + ["--format", "csv", "-c", "find customers show id, bonus, owner"])
+        XCTAssertEqual(r.stdout, "id,bonus,owner\nC000001,400,Berlin\nC000002,15,\n")
 
         // 15 / 2 is not whole: refused with the record's id, and C000001 keeps its value too.
-        r = rapport(store + ["-c", "update customers where points > 0 set points = points / 2"])
+        r = rapport(store + ["-c", "update customers where bonus > 0 set bonus = bonus / 2"])
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("customer C000002: points / 2 is 7.5, not a whole number for the integer field 'points'"), r.stderr)
-        r = rapport(store + ["--format", "csv", "-c", "find customers show id, points"])
-        XCTAssertEqual(r.stdout, "id,points\nC000001,400\nC000002,15\n")
+        XCTAssertTrue(r.stderr.contains("customer C000002: bonus / 2 is 7.5, not a whole number for the integer field 'bonus'"), r.stderr)
+        r = rapport(store + ["--format", "csv", "-c", "find customers show id, bonus"])
+        XCTAssertEqual(r.stdout, "id,bonus\nC000001,400\nC000002,15\n")
 
         // A missing result clears the field.
-        r = rapport(store + ["-c", "update customers where id = C000002 set satisfaction = points / 0, points = points * 2"])
+        r = rapport(store + ["-c", "update customers where id = C000002 set satisfaction = bonus / 0, bonus = bonus * 2"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        r = rapport(store + ["--format", "csv", "-c", "find customers where id = C000002 show points, satisfaction"])
-        XCTAssertEqual(r.stdout, "points,satisfaction\n30,\n")
+        r = rapport(store + ["--format", "csv", "-c", "find customers where id = C000002 show bonus, satisfaction"])
+        XCTAssertEqual(r.stdout, "bonus,satisfaction\n30,\n")
     }
 
-    func testTypeErrorsStopBeforeAnythingRuns() {
+    func testTypeErrorsStopBeforeAnythingRuns() throws {
         let store = ["--data", data!]
-        XCTAssertEqual(rapport(store + ["-c", #"add customer id: "C1", name: "Anna", points: 5"#]).status, 0)
-        var r = rapport(store + ["-c", "update all customers set points = createdAt - 1d"])
+        try seed([#"{"id":"C1","name":"Anna","bonus":5,"createdAt":"2026-11-24"}"#])
+        var r = rapport(store + ["-c", "update all customers set bonus = createdAt - 1d"])
         XCTAssertEqual(r.status, 2)
         XCTAssertEqual(r.stderr, """
-        error: 'points' is an integer field; 'createdAt - 1d' is a date at 1:35
-          update all customers set points = createdAt - 1d
-                                            ^^^^^^^^^^^^^^
+        error: 'bonus' is an integer field; 'createdAt - 1d' is a date at 1:34
+          update all customers set bonus = createdAt - 1d
+                                           ^^^^^^^^^^^^^^
 
         """)
         r = rapport(store + ["-c", "find customers where lastContact + 5 > today"])
@@ -85,7 +94,7 @@ final class ExpressionCommandLineTests: XCTestCase {
         r = rapport(store + ["-c", "update all customers set createdAt = createdAt + 9999y"])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("customer C1: createdAt + 9999y is out of range for the date field 'createdAt'"), r.stderr)
-        r = rapport(store + ["--format", "csv", "-c", "find customers show id, points, createdAt"])
-        XCTAssertEqual(r.stdout, "id,points,createdAt\nC1,5,2026-11-24\n")
+        r = rapport(store + ["--format", "csv", "-c", "find customers show id, bonus, createdAt"])
+        XCTAssertEqual(r.stdout, "id,bonus,createdAt\nC1,5,2026-11-24\n")
     }
 }

@@ -45,6 +45,12 @@ final class FormatVersionTests: XCTestCase {
         XCTAssertEqual(csv("find customers where id = C000001 show name, city, tier, birthday, tags, vipLevel, totalSpent, points, lastContact"),
                        "name,city,tier,birthday,tags,vipLevel,totalSpent,points,lastContact\n王芳,上海,gold,1990-02-14,vip;团购,钻石,88.5,88,2026-11-20\n")
         XCTAssertEqual(csv("find customers where id = C000003 show name, owner"), "name,owner\n张伟,陈静\n")
+        // The stored points moved onto the ledger: every balance as it was, on any day.
+        let balances = "id,points\nC000001,88\nC000002,1200\nC000003,0\n"
+        XCTAssertEqual(csv("find customers show id, points"), balances)
+        XCTAssertEqual(rapport(["--now", "2031-01-01", "--format", "csv", "-c", "find customers show id, points"]).stdout, balances,
+                       "points from before the ledger do not expire")
+        XCTAssertEqual(csv("find points show id, customer, change"), "id,customer,change\nLP0000001,C000002,1200\nLP0000002,C000001,88\n")
         XCTAssertEqual(csv("find tickets show customer, kind, priority, text"), "customer,kind,priority,text\nC000003,complaint,high,物流太慢\n")
 
         // A change appends a current entry after the old ones; the store reopens and stays sound.
@@ -65,6 +71,8 @@ final class FormatVersionTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stdout)
         XCTAssertTrue(r.stdout.contains("audit.jsonl: ok, 9 entries (changes 1 to 9)"), r.stdout)
         XCTAssertEqual(csv("count customers by tier"), "tier,count\nbronze,1\nplatinum,1\nsilver,1\n")
+        XCTAssertTrue(String(decoding: file("snapshot.json"), as: UTF8.self).hasPrefix(#"{"format":"rapport-snapshot","version":2,"#))
+        XCTAssertEqual(csv("find customers show id, points"), "id,points\nC000001,88\nC000002,1200\nC000003,0\n")
     }
 
     func testSnapshotOfANewerVersionIsRefusedAndLeftUntouched() throws {

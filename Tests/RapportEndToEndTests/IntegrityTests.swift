@@ -97,12 +97,14 @@ final class IntegrityTests: XCTestCase {
         XCTAssertEqual(rapport("count customers", format: "csv").stdout, "count\n0\n")
     }
 
-    func testKeptFieldsCannotBeSetButPointsCan() throws {
+    func testKeptFieldsCannotBeSetNorPoints() throws {
         try seedCustomers()
         let r = rapport("update customers where id = C1 set totalSpent = 100")
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("totalSpent is kept from the customer's purchases; change the purchases instead"), r.stderr)
-        XCTAssertEqual(rapport("update customers where id = C1 set points = 100").status, 0)
+        // Points are the ledger's balance now: add points and redeem change them.
+        XCTAssertEqual(rapport("update customers where id = C1 set points = 100").status, 2)
+        XCTAssertEqual(rapport("add points C1 100 \"goodwill\"").status, 0)
         XCTAssertEqual(rapport("find customers where id = C1 show points", format: "csv").stdout, "points\n100\n")
     }
 }

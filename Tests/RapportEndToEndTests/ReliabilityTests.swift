@@ -33,7 +33,7 @@ final class ReliabilityTests: XCTestCase {
     /// Three customers and a snapshot, then one change in the journal.
     func makeStore(customers: Int = 3) {
         var commands: [String] = []
-        for i in 1...customers { commands += ["-c", "add customer id: \"C\(i)\", name: \"客户\(i)\", city: 上海, points: \(i)"] }
+        for i in 1...customers { commands += ["-c", "add customer id: \"C\(i)\", name: \"客户\(i)\", city: 上海, satisfaction: \(i % 5 + 1)"] }
         XCTAssertEqual(rapport(commands + ["-c", "save", "-c", "log contact C1 via phone \"first\""]).status, 0)
     }
 

@@ -27,6 +27,7 @@ public struct ChangeBuilder {
         case .add(let entity, let assignments):
             set.changes = [try insert(entity, assignments)]
         case .update(let entity, let condition, let assignments):
+            if entity.entity == .points { throw Diagnostic.usage(.pointsLedgerWrittenByRules, "update", at: entity.span) }
             set.changes = try update(entity.entity, condition, assignments)
         case .delete(let entity, let condition):
             set.changes = try delete(entity.entity, condition)
@@ -36,7 +37,12 @@ public struct ChangeBuilder {
             set.changes = try logPurchase(customer, amount, product)
         case .openTicket(let customer, let kind, let text, let priority):
             set.changes = try openTicket(customer, kind, text, priority)
+        case .addPoints(let customer, let points, let reason):
+            set.changes = try ledgerEntry(customer, points, reason, redeeming: false)
+        case .redeem(let customer, let points, let reason):
+            set.changes = try ledgerEntry(customer, points, reason, redeeming: true)
         case .importData(let entity, let path):
+            if entity.entity == .points { throw Diagnostic.usage(.pointsLedgerWrittenByRules, "import", at: entity.span) }
             guard case .string(let file, _) = path.kind else { throw Diagnostic.usage(.expectedQuotedFileName, at: path.span) }
             var importer = Importer(backend: backend, clock: clock)
             importer.isCancelled = isCancelled
@@ -73,7 +79,8 @@ public struct ChangeBuilder {
         case .add(_, let assignments), .update(_, _, let assignments):
             return assignments.first { $0.field.name.lowercased() == RecordField.customer.lowercased() }?.value.span
         case .logPurchase(_, let amount, _): return amount.span
-        case .logContact(let customer, _, _), .openTicket(let customer, _, _, _): return customer.span
+        case .logContact(let customer, _, _), .openTicket(let customer, _, _, _), .addPoints(let customer, _, _),
+             .redeem(let customer, _, _): return customer.span
         default: return nil
         }
     }
@@ -81,7 +88,8 @@ public struct ChangeBuilder {
     /// "added customer C9", "updated 3 customers", "deleted 1 customer (C7) and 4 related
     /// records", ... An update or a delete always says how many records it touched, even
     /// none; `unchangedMatches` is how many an update matched that had the values already.
-    public static func summary(_ set: ChangeSet, of command: Command, unchangedMatches: Int = 0) -> String {
+    /// `pointsBalance`: for `add points` and `redeem`, the customer's balance before the change.
+    public static func summary(_ set: ChangeSet, of command: Command, unchangedMatches: Int = 0, pointsBalance: Int64? = nil) -> String {
         func records(_ n: Int, _ entity: Entity) -> String { "\(n) \(n == 1 ? entity.singular : entity.rawValue)" }
         func bulk(_ verb: String, _ entity: Entity, _ kind: RecordChange.Kind) -> String {
             let primary = set.changes.filter { $0.entity == entity && $0.kind == kind }
@@ -98,6 +106,14 @@ public struct ChangeBuilder {
         switch command {
         case .update(let entity, _, _): return bulk("updated", entity.entity, .update)
         case .delete(let entity, _): return bulk("deleted", entity.entity, .delete)
+        case .addPoints, .redeem:
+            guard let entry = set.changes.first(where: { $0.entity == .points && $0.kind == .insert }),
+                  case .integer(let change)? = entry.after[PointsField.change],
+                  case .string(let customer)? = entry.after[RecordField.customer] else { break }
+            let verb = change < 0 ? "redeemed" : "added"
+            var text = "\(verb) \(change.magnitude) point\(change.magnitude == 1 ? "" : "s") (\(entry.id)) for customer \(customer)"
+            if let pointsBalance { text += ": balance \(pointsBalance + change)" }
+            return text
         default: break
         }
         guard let first = set.changes.first else {
@@ -286,7 +302,7 @@ public struct ChangeBuilder {
             if entity == .customers { customerIDs.append(id) }
         }
         // A deleted customer takes its contacts, purchases and tickets along.
-        for related in [Entity.contacts, .purchases, .tickets] where !customerIDs.isEmpty {
+        for related in [Entity.contacts, .purchases, .tickets, .points] where !customerIDs.isEmpty {
             for (id, record) in backend.records(related, ofCustomers: customerIDs, fields: nil) {
                 changes.append(RecordChange(kind: .delete, entity: related, id: id, before: record))
             }
@@ -364,6 +380,51 @@ public struct ChangeBuilder {
         return changes
     }
 
+    // MARK: Points
+
+    /// One entry on a customer's points ledger: an earned lot that expires after the
+    /// policy's `points.expiry`, or a redemption, refused when the balance as of today
+    /// is short.
+    private func ledgerEntry(_ customer: Literal, _ points: Literal, _ reason: Literal, redeeming: Bool) throws -> [RecordChange] {
+        let customerID = try self.customer(customer).id
+        guard case .integer(let amount) = points.kind, amount > 0 else {
+            throw Diagnostic.usage(.pointsNotPositive, points.text, at: points.span)
+        }
+        let why = try text(reason, what: "a reason in quotes")
+        let today = clock.today
+        var entry: [String: Value] = [
+            RecordField.customer: .string(customerID), RecordField.date: .date(today),
+            PointsField.change: .integer(redeeming ? -amount : amount), PointsField.reason: .string(why),
+        ]
+        if redeeming {
+            let balance = pointsBalance(of: customerID).points
+            guard balance >= amount else {
+                throw Diagnostic.runtime(.pointsBalanceShort, customerID, String(balance), String(amount), at: points.span)
+            }
+        } else {
+            entry[PointsField.expiresAt] = .date(Loyalty.expiry(earnedOn: today, policy: backend.policy))
+        }
+        let id = IDGenerator.next(.points, in: backend)
+        entry[RecordField.id] = .string(id)
+        return [RecordChange(kind: .insert, entity: .points, id: id, after: entry)]
+    }
+
+    /// A customer's points as of the clock's today, from the ledger.
+    public func pointsBalance(of customerID: String) -> Loyalty.Balance {
+        Self.pointsBalance(of: customerID, in: backend, today: clock.today)
+    }
+
+    /// A customer's points as of `today`: the ledger's entries of the customer, one call.
+    public static func pointsBalance(of customerID: String, in backend: any Backend, today: Day) -> Loyalty.Balance {
+        let fields = [RecordField.date, PointsField.change, PointsField.expiresAt]
+        let entries = backend.records(.points, ofCustomers: [customerID], fields: fields).compactMap { _, r -> Loyalty.Entry? in
+            guard case .integer(let change)? = r[PointsField.change] else { return nil }
+            func day(_ name: String) -> Day? { if case .date(let d)? = r[name] { return d } else { return nil } }
+            return Loyalty.Entry(date: day(RecordField.date), change: change, expiresAt: day(PointsField.expiresAt))
+        }
+        return Loyalty.balance(of: entries, today: today)
+    }
+
     private func openTicket(_ customer: Literal, _ kind: Literal, _ textLiteral: Literal, _ priority: Literal?) throws -> [RecordChange] {
         let (customerID, customerRecord) = try self.customer(customer)
         var ticket: [String: Value] = [
@@ -388,7 +449,7 @@ public enum IDGenerator {
     public static func width(_ entity: Entity) -> Int {
         switch entity {
         case .customers, .tickets: return 6
-        case .contacts, .purchases: return 7
+        case .contacts, .purchases, .points: return 7
         }
     }
 

@@ -1,9 +1,11 @@
 /// The one place every change path goes through before a change set is committed:
 /// it refuses contacts, purchases and tickets that name no customer, and gives each
 /// customer whose purchases or contacts the set touches one update of its derived fields
-/// (totalSpent, purchaseCount, points, lastPurchase, lastContact), with before values,
-/// and raises the tier of a customer whose 12-month purchases now reach a higher one.
-/// The journal then holds the derived values, so replay applies them as written.
+/// (totalSpent, purchaseCount, lastPurchase, lastContact), with before values, raises the
+/// tier of a customer whose 12-month purchases now reach a higher one, and gives each
+/// purchase the points ledger entry it earns (`L` + the purchase's id), inserted, updated
+/// or deleted with it. The journal then holds the derived values, so replay applies them
+/// as written.
 ///
 /// Sums and counts move by the difference the change makes (an opening balance imported
 /// from another system stays); a latest date is recomputed from the customer's remaining
@@ -52,7 +54,6 @@ public struct CustomerRollup {
         var changeIndex = 0
         var cents: Int64 = 0
         var count: Int64 = 0
-        var points: Int64 = 0
         var purchasesTouched = false
         var purchaseDates = DateTally()
         var contactDates = DateTally()
@@ -85,6 +86,8 @@ public struct CustomerRollup {
         var order: [String] = []
         // The facts of each record as the set leaves it (nil: deleted), for recomputation.
         var finalFacts: [Entity: [String: Facts?]] = [.purchases: [:], .contacts: [:]]
+        // The purchases whose customer, date or amount the set changes: their points follow.
+        var movedPurchases = Set<String>()
 
         for (i, change) in set.changes.enumerated() where change.entity != .customers {
             if change.kind != .delete, let named = change.after[RecordField.customer] ?? (change.kind == .insert ? .null : nil) {
@@ -112,6 +115,7 @@ public struct CustomerRollup {
             }
             finalFacts[change.entity]![change.id] = .some(new)
             guard old != new else { continue }
+            if change.entity == .purchases { movedPurchases.insert(change.id) }
             let isPurchase = change.entity == .purchases
             func touch(_ id: String, _ body: (inout Tally) -> Void) {
                 if tallies[id] == nil { tallies[id] = Tally(); order.append(id) }
@@ -125,7 +129,6 @@ public struct CustomerRollup {
                         t.purchasesTouched = true
                         t.cents -= Self.cents(old.amount)
                         t.count -= 1
-                        t.points -= Loyalty.points(forAmount: old.amount ?? 0)
                     }
                     if datesMove, let d = old.date {
                         let current = customerDay(owner, isPurchase ? CustomerField.lastPurchase : CustomerField.lastContact, set, customerChange, customers)
@@ -143,7 +146,6 @@ public struct CustomerRollup {
                         t.purchasesTouched = true
                         t.cents += Self.cents(new.amount)
                         t.count += 1
-                        t.points += Loyalty.points(forAmount: new.amount ?? 0)
                     }
                     if datesMove, let d = new.date {
                         if isPurchase {
@@ -158,6 +160,7 @@ public struct CustomerRollup {
             }
         }
         if !problems.isEmpty { throw Failure(problems: problems) }
+        earnPoints(&set, purchases: finalFacts[.purchases]!.filter { movedPurchases.contains($0.key) })
 
         // The stored records of the customers whose latest dates are recomputed: one call per entity.
         var storedByCustomer: [Entity: [String: [(String, Facts)]]] = [:]
@@ -195,7 +198,7 @@ public struct CustomerRollup {
             let changeIndex = customerChange[id]
             let problemIndex = t.changeIndex
             func current(_ name: String) -> Value { customerValue(id, name, set, customerChange, customers) }
-            if t.purchasesTouched, t.cents != 0 || t.count != 0 || t.points != 0 {
+            if t.purchasesTouched, t.cents != 0 || t.count != 0 {
                 let spentCents = (current(CustomerField.totalSpent).doubleValue ?? 0) * 100
                 let total = (spentCents.rounded() + Double(t.cents)) / 100
                 // An infinite total could not be written to the snapshot or read back.
@@ -204,7 +207,7 @@ public struct CustomerRollup {
                     continue
                 }
                 after[CustomerField.totalSpent] = .number(total)
-                for (name, delta) in [(CustomerField.purchaseCount, t.count), (CustomerField.points, t.points)] where delta != 0 {
+                for (name, delta) in [(CustomerField.purchaseCount, t.count)] where delta != 0 {
                     let (sum, overflow) = (current(name).integerValue ?? 0).addingReportingOverflow(delta)
                     guard !overflow else {
                         problems.append(Problem(changeIndex: problemIndex, id: .derivedOutOfRange, arguments: [name], kind: .usage))
@@ -242,12 +245,59 @@ public struct CustomerRollup {
         if !problems.isEmpty { throw Failure(problems: problems) }
     }
 
+    // MARK: Points earned by purchases
+
+    /// The ledger entry of the purchase with this id: one per purchase, so changing or
+    /// deleting the purchase finds it by id.
+    public static func ledgerID(ofPurchase id: String) -> String { Entity.points.idPrefix + id }
+
+    /// Makes each purchase the set leaves (`purchases`: nil for deleted) hold the ledger
+    /// entry it earns under the store's policy, and removes the entry of a purchase that is
+    /// gone or earns nothing. Entries the set already changes (a deleted customer's) are left.
+    private func earnPoints(_ set: inout ChangeSet, purchases: [String: Facts?]) {
+        guard !purchases.isEmpty else { return }
+        let policy = backend.policy
+        let already = Set(set.changes.filter { $0.entity == .points }.map(\.id))
+        let ids = purchases.keys.sorted().filter { !already.contains(Self.ledgerID(ofPurchase: $0)) }
+        guard !ids.isEmpty else { return }
+        let stored = backend.records(.points, ids: ids.map(Self.ledgerID(ofPurchase:)), fields: nil)
+        for purchase in ids {
+            let ledgerID = Self.ledgerID(ofPurchase: purchase)
+            var wanted: [String: Value]?
+            if case let facts?? = purchases[purchase], let customer = facts.customer {
+                let earned = Loyalty.points(forAmount: facts.amount ?? 0, policy: policy)
+                if earned > 0 {
+                    wanted = [RecordField.id: .string(ledgerID), RecordField.customer: .string(customer),
+                              PointsField.change: .integer(earned), PointsField.reason: .string("purchase \(purchase)")]
+                    if let date = facts.date {
+                        wanted![RecordField.date] = .date(date)
+                        wanted![PointsField.expiresAt] = .date(Loyalty.expiry(earnedOn: date, policy: policy))
+                    }
+                }
+            }
+            switch (stored[ledgerID], wanted) {
+            case (nil, let after?):
+                set.changes.append(RecordChange(kind: .insert, entity: .points, id: ledgerID, after: after))
+            case (let before?, nil):
+                set.changes.append(RecordChange(kind: .delete, entity: .points, id: ledgerID, before: before))
+            case (let before?, let after?):
+                var b: [String: Value] = [:], a: [String: Value] = [:]
+                for name in Set(before.keys).union(after.keys) where before[name] != after[name] {
+                    b[name] = before[name] ?? .null
+                    a[name] = after[name] ?? .null
+                }
+                if !a.isEmpty { set.changes.append(RecordChange(kind: .update, entity: .points, id: ledgerID, before: b, after: a)) }
+            case (nil, nil): break
+            }
+        }
+    }
+
     // MARK: Reading the store
 
     /// The fields of a contact or purchase the derived fields depend on.
     static let factFields = [RecordField.customer, RecordField.date, RecordField.amount]
     /// The customer fields the rollup reads and writes.
-    static let derivedFields = [CustomerField.totalSpent, CustomerField.purchaseCount, CustomerField.points,
+    static let derivedFields = [CustomerField.totalSpent, CustomerField.purchaseCount,
                                 CustomerField.lastPurchase, CustomerField.lastContact, CustomerField.tier]
 
     private func facts(_ record: [String: Value]) -> Facts {

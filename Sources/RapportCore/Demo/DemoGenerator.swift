@@ -104,7 +104,7 @@ public struct DemoGenerator {
                 .date(Day(daysSinceEpoch: Int32(createdAt))),
                 contactDays.last.map { .date(Day(daysSinceEpoch: Int32($0))) } ?? .null,
                 purchases.last.map { .date(Day(daysSinceEpoch: Int32($0.0))) } ?? .null,
-                .number(totalSpent), .integer(Int64(purchases.count)), .integer(Int64(totalSpent.rounded(.down))),
+                .number(totalSpent), .integer(Int64(purchases.count)),
                 satisfaction, tags.isEmpty ? .null : .list(tags),
             ]
             try sink(.customers, customer)

@@ -76,6 +76,9 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case numberOutOfRange
     case parameterNameMissing
     case periodNeedsDate
+    case pointsBalanceShort
+    case pointsLedgerWrittenByRules
+    case pointsNotPositive
     case policyValueInvalid
     case readOnlyChangesRefused
     case recordExists

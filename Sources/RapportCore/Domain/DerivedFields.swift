@@ -67,6 +67,9 @@ public enum DerivedFields {
         DerivedField(name: "openTickets", entity: .customers, type: .integer,
                      rule: "number of the customer's tickets whose status is not closed; 0 when none",
                      compute: { .integer(TypedColumn(DerivedRules.countPerRow($0.ownerRows(of: .tickets, where: "status", keep: DerivedRules.isOpenTicketStatus), rowCount: $0.rowCount))) }),
+        DerivedField(name: CustomerField.points, entity: .customers, type: .integer,
+                     rule: "unexpired balance of the customer's points ledger (add points, redeem); 0 when none",
+                     compute: { .integer(TypedColumn(DerivedRules.pointsBalances($0))) }),
         DerivedField(name: "nextContactDue", entity: .customers, type: .date,
                      rule: "min((lastContact or createdAt) + revisit.GRADE, later purchase + revisit.afterPurchase)",
                      compute: { .date(TypedColumn(CustomerValue.nextContactDue($0))) }),
@@ -118,6 +121,22 @@ public enum DerivedRules {
         var counts = [Int64](repeating: 0, count: rowCount)
         for r in owners where r >= 0 && Int(r) < rowCount { counts[Int(r)] += 1 }
         return counts
+    }
+
+    /// Each customer's points balance as of today (`Loyalty.balance`), one pass over the ledger.
+    public static func pointsBalances(_ inputs: any DerivedInputs) -> [Int64] {
+        let earned = inputs.relatedRows(of: .points, where: nil, keep: { _ in true }, number: PointsField.change,
+                                        day: RecordField.date, flag: nil, flagTest: { _ in false })
+        let expiries = inputs.relatedRows(of: .points, where: nil, keep: { _ in true }, number: nil,
+                                          day: PointsField.expiresAt, flag: nil, flagTest: { _ in false }).days
+        var entries = [[Loyalty.Entry]](repeating: [], count: inputs.rowCount)
+        for i in earned.owners.indices where earned.owners[i] >= 0 && Int(earned.owners[i]) < inputs.rowCount {
+            let change = earned.numbers[i]
+            guard !change.isNaN, change != 0 else { continue }
+            func day(_ d: Int32) -> Day? { d == NullSentinel.date ? nil : Day(daysSinceEpoch: d) }
+            entries[Int(earned.owners[i])].append(Loyalty.Entry(date: day(earned.days[i]), change: Int64(change), expiresAt: day(expiries[i])))
+        }
+        return entries.map { $0.isEmpty ? 0 : Loyalty.balance(of: $0, today: inputs.today).points }
     }
 
     /// A ticket counts as open unless its status is `closed` (any case); a missing status counts.

@@ -14,10 +14,10 @@ public enum CustomerField {
     public static let lastPurchase = "lastPurchase"
     public static let totalSpent = "totalSpent"
     public static let purchaseCount = "purchaseCount"
+    /// Derived from the points ledger (`DerivedFields`), no longer stored.
     public static let points = "points"
 
     /// The fields kept from the customer's records, with the records that keep them.
-    /// `points` is not here: it may be adjusted by hand.
     public static let keptFromRecords: [String: String] = [
         totalSpent: "purchases", purchaseCount: "purchases", lastPurchase: "purchases", lastContact: "contacts",
     ]
@@ -29,4 +29,11 @@ public enum RecordField {
     public static let customer = "customer"
     public static let date = "date"
     public static let amount = "amount"
+}
+
+/// Names of the fields of a points ledger entry.
+public enum PointsField {
+    public static let change = "change"
+    public static let reason = "reason"
+    public static let expiresAt = "expiresAt"
 }

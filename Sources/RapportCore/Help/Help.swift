@@ -259,7 +259,7 @@ public enum Help {
         log contact ID via phone|visit|email|sms|wechat ["NOTE"]
         log purchase ID amount N ["PRODUCT"]
         A contact sets the customer's lastContact to today (via call means phone). A purchase,
-        rounded to cents, adds to totalSpent and purchaseCount, earns one point per whole unit,
+        rounded to cents, adds to totalSpent and purchaseCount, earns points (help points),
         sets lastPurchase and makes the customer active.
 
           log contact C000001 via phone "quarterly revisit"
@@ -297,6 +297,24 @@ public enum Help {
           open ticket C000001 complaint "快递太慢了" priority high
           open ticket C000002 inquiry "When will my order ship?"
           find tickets where customer = C000001 and status = open
+        """),
+        Topic(name: "points", listed: [.more: ["points"]],
+              summary: "the loyalty points ledger: earn, redeem, expire",
+              aliases: ["add points", "loyalty", "ledger"], body: """
+        add points ID N "REASON"        N points earned (a whole number above 0)
+        redeem ID N "REASON"            N points spent; refused when the balance is short
+        Every change of a customer's points is an entry of the points ledger (find points): id,
+        customer, date, change (+ earned, - redeemed), reason, expiresAt. A purchase earns
+        floor(amount x points.perUnit) by itself, and changing or deleting it changes its entry.
+        Earned points expire points.expiry after their date (policy, default 365d): on the
+        expiresAt day they no longer count. A redemption spends the oldest valid points first.
+        The customer's points field is the balance as of today, so --now shows it on any day;
+        it cannot be set. The ledger is written only by these commands and purchases.
+
+          add points C000001 100 "birthday gift"
+          redeem C000001 50 "coupon"
+          find points where customer = C000001 sort by date desc limit 5
+          sum change of points by month(date)
         """),
         Topic(name: "import", listed: [:],
               summary: "read a JSON Lines, JSON or CSV file, all or nothing",
@@ -438,7 +456,7 @@ public enum Help {
         """),
         Topic(name: "derived", listed: [.more: ["derived"]],
               summary: "read-only fields computed from the records and today",
-              aliases: ["derived fields", "computed"] + DerivedFields.all.map(\.name), body: """
+              aliases: ["derived fields", "computed"] + DerivedFields.all.map(\.name).filter { $0 != "points" }, body: """
         Derived fields are computed from the records and today each time they are read, so they
         are right after every change and on every --now. They are queried, sorted, grouped and
         shown like stored fields, but never stored: set, add and import refuse their names.
@@ -627,7 +645,7 @@ public enum Help {
           find customers where birthday + 30y > today show id, name, birthday limit 5
           find customers sort by totalSpent / purchaseCount desc limit 3 show id, totalSpent, purchaseCount
           set dry-run on
-          update customers where id = C000001 set points = points - 100
+          update customers where id = C000001 set satisfaction = 5 - 1
         """),
         Topic(name: "fields", listed: [.more: ["fields"]],
               summary: "the fields of every entity, with their types and fixed words",

@@ -124,7 +124,8 @@ public struct Importer {
         var newKeys: [String] = []
         var seenKeys = Set<String>()
         for row in rows {
-            for (key, _) in row.cells where schema.position(of: key) == nil && seenKeys.insert(key.lowercased()).inserted {
+            for (key, _) in row.cells where schema.position(of: key) == nil && !isOpeningPoints(key, entity)
+                && seenKeys.insert(key.lowercased()).inserted {
                 newKeys.append(key)
             }
         }
@@ -145,11 +146,21 @@ public struct Importer {
 
         var ids = Set<String>()
         var generator = backend.highestGeneratedNumber(entity)
+        var ledgerNumber = backend.highestGeneratedNumber(.points)
         for (index, row) in rows.enumerated() {
             if index & 1023 == 1023, isCancelled() { throw Cancelled() }
             var after: [String: Value] = [:]
             var rowProblem: String?
+            var openingPoints: Int64 = 0
             for (key, cell) in row.cells {
+                if isOpeningPoints(key, entity) {
+                    do {
+                        if case .integer(let n) = try convert(cell, to: Field(CustomerField.points, .integer), entity: entity) { openingPoints = n }
+                    } catch let message as ConversionError {
+                        rowProblem = rowProblem ?? "'\(CustomerField.points)': \(message.text)"
+                    }
+                    continue
+                }
                 guard let field = schema.field(named: key) else { continue }
                 do {
                     let value = try convert(cell, to: field, entity: entity)
@@ -176,13 +187,18 @@ public struct Importer {
             }
             result.changes.append(RecordChange(kind: .insert, entity: entity, id: id, after: after))
             result.lines.append(row.line)
+            if openingPoints != 0 {
+                ledgerNumber += 1
+                result.changes.append(openingBalance(openingPoints, customer: id, ledgerID: IDGenerator.id(.points, number: ledgerNumber)))
+                result.lines.append(row.line)
+            }
         }
         // Ids the store holds already: one question for the whole file.
-        let existing = backend.records(entity, ids: result.changes.map(\.id), fields: [])
+        let existing = backend.records(entity, ids: result.changes.filter { $0.entity == entity }.map(\.id), fields: [])
         if !existing.isEmpty {
             var kept = Result(fieldAdditions: result.fieldAdditions, problems: result.problems)
             for (change, line) in zip(result.changes, result.lines) {
-                if existing[change.id] != nil {
+                if change.entity == entity, existing[change.id] != nil {
                     kept.problems.append(Problem(line: line, message: "\(entity.singular) \(change.id) already exists"))
                 } else {
                     kept.changes.append(change)
@@ -193,6 +209,23 @@ public struct Importer {
             result = kept
         }
         return result
+    }
+
+    /// A customer's `points` column: the balance from another system, which becomes an
+    /// opening-balance entry on the ledger (the customer's points are derived from it).
+    private func isOpeningPoints(_ key: String, _ entity: Entity) -> Bool {
+        entity == .customers && key.lowercased() == CustomerField.points.lowercased()
+    }
+
+    /// The ledger entry of an imported balance: dated the import day; a positive balance
+    /// is a lot that expires the policy's period later, like points earned that day.
+    private func openingBalance(_ points: Int64, customer: String, ledgerID: String) -> RecordChange {
+        var entry: [String: Value] = [
+            RecordField.id: .string(ledgerID), RecordField.customer: .string(customer), RecordField.date: .date(clock.today),
+            PointsField.change: .integer(points), PointsField.reason: .string("opening balance (import)"),
+        ]
+        if points > 0 { entry[PointsField.expiresAt] = .date(Loyalty.expiry(earnedOn: clock.today, policy: backend.policy)) }
+        return RecordChange(kind: .insert, entity: .points, id: ledgerID, after: entry)
     }
 
     /// Any name as written (`First Name`, `電話`, `e-mail`; queries quote it in backticks),

@@ -1,6 +1,7 @@
 /// The kinds of record the store holds.
 public enum Entity: String, Sendable, CaseIterable {
-    case customers, contacts, purchases, tickets
+    /// `points` is the loyalty ledger: one entry per points earned or redeemed.
+    case customers, contacts, purchases, tickets, points
 
     public var singular: String { String(rawValue.dropLast()) }
 
@@ -21,6 +22,7 @@ public enum Entity: String, Sendable, CaseIterable {
         case .contacts: return "K"
         case .purchases: return "P"
         case .tickets: return "T"
+        case .points: return "L"
         }
     }
 
@@ -35,7 +37,7 @@ public enum Entity: String, Sendable, CaseIterable {
                 Field("birthday", .date), Field("createdAt", .date),
                 Field("lastContact", .date), Field("lastPurchase", .date),
                 Field("totalSpent", .number), Field("purchaseCount", .integer),
-                Field("points", .integer), Field("satisfaction", .integer),
+                Field("satisfaction", .integer),
                 Field("tags", .list), Field("lostReason", .string),
             ]
         case .contacts:
@@ -54,6 +56,12 @@ public enum Entity: String, Sendable, CaseIterable {
                 Field("text", .string), Field("priority", .string), Field("status", .string),
                 Field("openedAt", .instant), Field("closedAt", .instant), Field("owner", .string),
             ]
+        case .points:
+            // change: + earned, - redeemed; expiresAt only on earned entries.
+            return [
+                Field("id", .string), Field("customer", .string), Field("date", .date),
+                Field("change", .integer), Field("reason", .string), Field("expiresAt", .date),
+            ]
         }
     }
 
@@ -64,6 +72,7 @@ public enum Entity: String, Sendable, CaseIterable {
         case .contacts: return ["id", "customer", "date", "channel", "note"]
         case .purchases: return ["id", "customer", "date", "amount", "product"]
         case .tickets: return ["id", "customer", "kind", "priority", "status", "openedAt"]
+        case .points: return ["id", "customer", "date", "change", "reason", "expiresAt"]
         }
     }
 }

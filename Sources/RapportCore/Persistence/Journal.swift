@@ -122,6 +122,13 @@ enum JournalCodec {
         var schemas: [Entity: EntitySchema] = [:]
         for e in Entity.allCases { schemas[e] = store[e].schema }
         for a in set.fieldAdditions { schemas[a.entity]!.append(a.field) }
+        // Before the ledger (version 3) customers stored `points`: what each change moved them.
+        var legacyPointsMoves: [(customer: String, change: Int64)] = []
+        func legacyPoints(_ m: [(key: String, value: JSONValue)], _ key: String) -> Int64 {
+            guard case .object(let fields)? = m.first(where: { $0.key == key })?.value,
+                  case .integer(let n)? = fields.first(where: { $0.key == CustomerField.points })?.value else { return 0 }
+            return n
+        }
         if case .array(let changes)? = member("changes") {
             for c in changes {
                 guard case .object(let m) = c,
@@ -140,6 +147,10 @@ enum JournalCodec {
                     return r
                 }
                 set.changes.append(RecordChange(kind: kind, entity: entity, id: id, before: try record("before"), after: try record("after")))
+                if version < 3, entity == .customers, kind != .delete {
+                    let moved = legacyPoints(m, "after") &- (kind == .update ? legacyPoints(m, "before") : 0)
+                    if moved != 0 { legacyPointsMoves.append((id, moved)) }
+                }
             }
         }
         if let policy = member("policy") {
@@ -155,6 +166,7 @@ enum JournalCodec {
                 set.policyChanges.append(PolicyChange(key: key.name, before: before, after: after))
             }
         }
+        if version < 3 { FormatMigrations.ledgerFromLegacyPoints(&set, pointsMoves: legacyPointsMoves, store: store) }
         return set
     }
 }

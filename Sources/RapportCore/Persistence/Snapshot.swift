@@ -133,6 +133,7 @@ enum SnapshotCodec {
         do {
             var r = ByteReader(buffer)
             let store = Store()
+            var legacy = FormatMigrations.LegacySnapshotValues()
             try r.expect(123)
             var sawFormat = false
             var fileVersion: Int64 = 0
@@ -164,13 +165,15 @@ enum SnapshotCodec {
                 case "checksum": _ = try r.string()
                 default:
                     guard let entity = Entity(rawValue: key) else { throw r.error("unexpected key '\(key)'") }
-                    try readRecords(&r, store[entity])
+                    // Version 1 stored the customers' points, now the ledger's (read aside for the migration).
+                    let collectPoints = entity == .customers && fileVersion < 2
+                    try readRecords(&r, store[entity], collectLegacyPoints: collectPoints, into: &legacy.customerPoints)
                 }
             } while try r.consume(44)
             try r.expect(125)
             guard sawFormat else { throw SnapshotError(offset: 0, message: "not a Rapport snapshot") }
             guard fileVersion > 0 else { throw SnapshotError(offset: 0, message: "the snapshot has no version") }
-            FormatMigrations.migrateSnapshot(store, from: fileVersion)
+            FormatMigrations.migrateSnapshot(store, from: fileVersion, legacy: legacy)
             return store
         }
     }
@@ -234,7 +237,12 @@ enum SnapshotCodec {
         try r.expect(125)
     }
 
-    private static func readRecords(_ r: inout ByteReader, _ table: Table) throws {
+    private static let legacyPointsKey = Array(CustomerField.points.utf8)
+
+    /// `collectLegacyPoints`: put a `points` member of each record in `legacyPoints`, by
+    /// row, instead of refusing it (a version 1 snapshot's customers).
+    private static func readRecords(_ r: inout ByteReader, _ table: Table, collectLegacyPoints: Bool,
+                                    into legacyPoints: inout [Int: Int64]) throws {
         try r.expect(91)
         if try r.consume(93) { return }
         let names = table.schema.fields.map { Array($0.name.utf8) }
@@ -252,6 +260,11 @@ enum SnapshotCodec {
                     var p = -1
                     if expected < fieldCount, ByteReader.equal(key, names[expected]) { p = expected } else {
                         for i in 0..<fieldCount where ByteReader.equal(key, names[i]) { p = i; break }
+                    }
+                    if p < 0, collectLegacyPoints, ByteReader.equal(key, legacyPointsKey) {
+                        try r.expect(58)
+                        if try !r.literal("null") { legacyPoints[row] = try r.integer() }
+                        continue
                     }
                     guard p >= 0, !present[p] else { throw r.error("unexpected or repeated field in a record") }
                     try r.expect(58)

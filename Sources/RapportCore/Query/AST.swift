@@ -203,6 +203,10 @@ public enum Command: Sendable {
     case logContact(customer: Literal, channel: Literal, note: Literal?)
     case logPurchase(customer: Literal, amount: Literal, product: Literal?)
     case openTicket(customer: Literal, kind: Literal, text: Literal, priority: Literal?)
+    /// `add points ID N "REASON"`: an earned lot on the customer's points ledger.
+    case addPoints(customer: Literal, points: Literal, reason: Literal)
+    /// `redeem ID N "REASON"`: spends points from the ledger, refused when the balance is short.
+    case redeem(customer: Literal, points: Literal, reason: Literal)
     case importData(EntityName, path: Literal)
     case export(EntityName, Condition?, path: Literal)
     case showCustomer(Literal)

@@ -181,7 +181,7 @@ public struct Parser {
                 suggestion = nearestName(to: w, among: Entity.allCases.map(\.rawValue))
                 throw Diagnostic.usage(.unknownEntity, w, at: t.span, suggestion: suggestion)
             }
-            throw unexpected(expected: "customers, contacts, purchases or tickets")
+            throw unexpected(expected: "customers, contacts, purchases, tickets or points")
         }
         _ = advance()
         return EntityName(entity: e, span: t.span)
@@ -286,6 +286,11 @@ public struct Parser {
 
     mutating func parseAdd() throws -> Command {
         let entity = try parseEntity()
+        // The ledger is written only by its rules: `add points ID N "REASON"`.
+        if entity.entity == .points {
+            let (customer, points, reason) = try parsePointsClauses()
+            return .addPoints(customer: customer, points: points, reason: reason)
+        }
         var assignments: [Assignment] = []
         repeat {
             if current.kind == .end, !assignments.isEmpty { break }
@@ -356,6 +361,19 @@ public struct Parser {
         var note: Literal?
         if current.kind != .end { note = try parseValue() }
         return .logContact(customer: customer, channel: channel, note: note)
+    }
+
+    mutating func parseRedeem() throws -> Command {
+        let (customer, points, reason) = try parsePointsClauses()
+        return .redeem(customer: customer, points: points, reason: reason)
+    }
+
+    /// `ID N "REASON"` of `add points` and `redeem`.
+    private mutating func parsePointsClauses() throws -> (Literal, Literal, Literal) {
+        let customer = try parseValue()
+        let points = try parseValue()
+        guard current.kind != .end else { throw unexpected(expected: "a reason in quotes") }
+        return (customer, points, try parseValue())
     }
 
     mutating func parseOpenTicket() throws -> Command {

@@ -34,9 +34,13 @@ public struct ProfileCard {
     public func record(_ literal: Literal) throws -> (record: ResultSet, related: [(key: String, rows: ResultSet)]) {
         let (_, stored) = try find(literal)
         let fields = backend.schema(of: .customers).fields
-        let record = ResultSet(columns: fields.map(\.name),
-                               rows: [fields.map { stored[$0.name] ?? .null }])
-        guard case .string(let customer)? = stored["id"] else { return (record, []) }
+        guard case .string(let customer)? = stored["id"] else {
+            return (ResultSet(columns: fields.map(\.name), rows: [fields.map { stored[$0.name] ?? .null }]), [])
+        }
+        // The balance is derived from the ledger; the card's record keeps it beside the stored fields.
+        let points = ChangeBuilder.pointsBalance(of: customer, in: backend, today: clock.today).points
+        let record = ResultSet(columns: fields.map(\.name) + [CustomerField.points],
+                               rows: [fields.map { stored[$0.name] ?? .null } + [.integer(points)]])
         return (record, [
             ("latestContacts", latestContacts(customer, fields: nil)),
             ("latestPurchases", latestPurchases(customer, fields: nil)),
@@ -49,6 +53,11 @@ public struct ProfileCard {
         let (id, stored) = try find(literal)
         let schema = backend.schema(of: .customers)
         let formatter = ValueFormatter(timeZone: timeZone)
+        let balance = ChangeBuilder.pointsBalance(of: id, in: backend, today: clock.today)
+        var points = balance.points == 0 ? "" : String(balance.points)
+        if let next = balance.nextExpiry, balance.points > 0 {
+            points += " (\(next.points) expire on \(formatter.text(.date(next.on), forCSV: false)))"
+        }
         func text(_ name: String) -> String {
             guard let f = schema.field(named: name) else { return "" }
             return TerminalText.clean(formatter.text(stored[f.name] ?? .null, forCSV: false))
@@ -56,7 +65,7 @@ public struct ProfileCard {
         var lines: [String] = []
         lines.append("\(text("name"))  (\(TerminalText.clean(id)))")
         var pairs: [(String, String)] = [
-            ("tier", text("tier")), ("grade", text("grade")), ("stage", text("stage")), ("points", text("points")),
+            ("tier", text("tier")), ("grade", text("grade")), ("stage", text("stage")), ("points", TerminalText.clean(points)),
             ("phone", text("phone")), ("email", text("email")), ("city", text("city")), ("owner", text("owner")),
             ("birthday", text("birthday")), ("customer since", text("createdAt")),
             ("last contact", text("lastContact")), ("last purchase", text("lastPurchase")),

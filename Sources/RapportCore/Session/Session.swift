@@ -92,12 +92,19 @@ public final class Session {
         case .report(let q):
             let request = try KPIRequest(q, schema: backend.schema(of: .customers), clock: clock)
             emit(KPIReport.run(request, backend: backend, clock: clock), into: &outcome)
-        case .add, .update, .delete, .logContact, .logPurchase, .openTicket, .importData:
+        case .add, .update, .delete, .logContact, .logPurchase, .openTicket, .importData, .addPoints, .redeem:
             try requireWriteAccess(command)
             var builder = ChangeBuilder(backend: backend, clock: clock, user: settings.user, command: text)
             builder.isCancelled = isCancelled
             var changes = try builder.build(command)
-            try commit(&changes, of: command, into: &outcome)
+            // The balance before the change, for the confirmation line.
+            var pointsBalance: Int64?
+            switch command {
+            case .addPoints, .redeem:
+                if case .string(let id)? = changes.changes.first?.after[RecordField.customer] { pointsBalance = builder.pointsBalance(of: id).points }
+            default: break
+            }
+            try commit(&changes, of: command, into: &outcome, pointsBalance: pointsBalance)
         case .export(let entity, let condition, let path):
             try export(entity.entity, condition, path, into: &outcome)
         case .showCustomer(let id):
@@ -184,12 +191,13 @@ public final class Session {
         }
     }
 
-    private func commit(_ changes: inout ChangeSet, of command: Command, into outcome: inout CommandOutcome) throws {
+    private func commit(_ changes: inout ChangeSet, of command: Command, into outcome: inout CommandOutcome,
+                        pointsBalance: Int64? = nil) throws {
         var unchangedMatches = 0
         if changes.isEmpty, case .update(let entity, let condition, _) = command {
             unchangedMatches = try matchCount(entity, condition)
         }
-        let summary = ChangeBuilder.summary(changes, of: command, unchangedMatches: unchangedMatches)
+        let summary = ChangeBuilder.summary(changes, of: command, unchangedMatches: unchangedMatches, pointsBalance: pointsBalance)
         if settings.dryRun {
             note("dry run: would have \(summary); nothing changed", into: &outcome)
             return

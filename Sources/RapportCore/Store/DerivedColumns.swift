@@ -88,7 +88,13 @@ struct TableDerivedInputs: DerivedInputs {
         if field != nil, kept == nil, !keep(nil) { return out }
         let flagged = mask(flag, flagTest)
         var numbers: [Double]?
-        if let number, let p = other.schema.position(of: number), case .number(let c) = other.columns[p] { numbers = c.values }
+        if let number, let p = other.schema.position(of: number) {
+            switch other.columns[p] {
+            case .number(let c): numbers = c.values
+            case .integer(let c): numbers = c.values.map { $0 == NullSentinel.integer ? .nan : Double($0) }
+            default: break
+            }
+        }
         var dates: [Int32]?
         var instants: [Int64]?
         if let day, let p = other.schema.position(of: day) {

@@ -8,13 +8,15 @@ final class CustomerRollupTests: XCTestCase {
     func session() -> Session {
         let store = Store()
         store.customers.append(QueryFixtures.customer("C1", ["name": .string("A"), "totalSpent": .number(500),
-                                                             "purchaseCount": .integer(3), "points": .integer(40)]))
+                                                             "purchaseCount": .integer(3)]))
+        store[.points].append(QueryFixtures.balance("C1", 40))
         store.customers.append(QueryFixtures.customer("C2", ["name": .string("B")]))
         return Session(database: .inMemory(store), settings: Settings(user: "t"), clock: clock, pinnedNow: clock.now)
     }
 
     func field(_ s: Session, _ id: String, _ name: String) -> Value {
         let t = s.store.customers
+        if name == CustomerField.points { return t.derivedColumn(named: name, today: clock.today).value(at: t.row(ofID: id)!) }
         return t.value(row: t.row(ofID: id)!, field: t.schema.position(of: name)!)
     }
 
@@ -35,7 +37,12 @@ final class CustomerRollupTests: XCTestCase {
         XCTAssertEqual(field(s, "C2", "totalSpent"), .number(10))
         XCTAssertEqual(field(s, "C2", "purchaseCount"), .integer(1))
         XCTAssertEqual(field(s, "C2", "lastPurchase"), .date(Day(iso: "2026-03-01")!))
-        XCTAssertEqual(s.run("delete purchases where id = P1").output, "deleted 1 purchase (P1)\n", "the customer's update is no related record")
+        XCTAssertEqual(field(s, "C2", "points"), .integer(10), "its ledger entry moved with it")
+        XCTAssertEqual(field(s, "C1", "points"), .integer(40))
+        XCTAssertEqual(s.run("delete purchases where id = P1").output, "deleted 1 purchase (P1) and 1 related record\n",
+                       "the customer's update is no related record; the purchase's ledger entry is")
+        XCTAssertEqual(field(s, "C2", "points"), .integer(0))
+        XCTAssertNil(s.store[.points].row(ofID: "LP1"))
         XCTAssertEqual(field(s, "C2", "totalSpent"), .number(0))
         XCTAssertEqual(field(s, "C2", "purchaseCount"), .integer(0))
         XCTAssertEqual(field(s, "C2", "lastPurchase"), .null)
@@ -68,7 +75,9 @@ final class CustomerRollupTests: XCTestCase {
         out = s.run("update customers where id = C1 set totalSpent = 1")
         XCTAssertEqual(out.status, .usageError)
         XCTAssertTrue(out.messages.contains("totalSpent is kept from the customer's purchases; change the purchases instead"), out.messages)
-        XCTAssertEqual(s.run("update customers where id = C1 set points = 7").status, .success, "points may be adjusted")
+        XCTAssertEqual(s.run("update customers where id = C1 set points = 7").diagnosticIDs, [.derivedFieldCannotBeSet],
+                       "points are the ledger's: add points and redeem change them")
+        XCTAssertEqual(s.run("add points C1 7 \"goodwill\"").status, .success)
         XCTAssertEqual(s.store.sequence, 2)
     }
 }

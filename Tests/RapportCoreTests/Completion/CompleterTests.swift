@@ -72,11 +72,11 @@ final class CompleterTests: XCTestCase {
     }
 
     func testEntityNames() {
-        let entities = ["contacts", "customers", "purchases", "tickets"]
+        let entities = ["contacts", "customers", "points", "purchases", "tickets"]
         XCTAssertEqual(candidates("find "), entities)
         XCTAssertEqual(candidates("count cu"), ["customers"])
         XCTAssertEqual(candidates("delete t"), ["tickets"])
-        XCTAssertEqual(candidates("update P"), ["purchases"])
+        XCTAssertEqual(candidates("update P"), ["points", "purchases"])
         XCTAssertEqual(candidates("import c"), ["contacts", "customers"])
         XCTAssertEqual(candidates("export "), entities)
         XCTAssertEqual(candidates("show fields "), entities)
@@ -84,7 +84,7 @@ final class CompleterTests: XCTestCase {
         // After `of`, the entities that have the field.
         XCTAssertEqual(candidates("sum totalSpent of "), ["customers"])
         XCTAssertEqual(candidates("avg amount of "), ["purchases"])
-        XCTAssertEqual(candidates("max date of "), ["contacts", "purchases"])
+        XCTAssertEqual(candidates("max date of "), ["contacts", "points", "purchases"])
         XCTAssertEqual(candidates("sum nosuchfield of "), entities)
         XCTAssertEqual(candidates("sum points "), ["of"])
     }
@@ -140,7 +140,7 @@ final class CompleterTests: XCTestCase {
 
     func testAggregateFieldsAreNumeric() {
         let sum = candidates("sum ")
-        XCTAssertEqual(Set(sum), ["amount", "loyaltyScore", "points", "purchaseCount", "satisfaction", "totalSpent",
+        XCTAssertEqual(Set(sum), ["amount", "change", "loyaltyScore", "points", "purchaseCount", "satisfaction", "totalSpent",
                                   "daysSinceContact", "daysSincePurchase", "contactCount", "openTickets", "ltv"])
         XCTAssertEqual(candidates("avg p"), ["points", "purchaseCount"])
         let max = candidates("max ")

@@ -54,7 +54,7 @@ final class RecordRulesTests: XCTestCase {
     func testDerivedFieldsNameTheRecordsThatKeepThem() {
         XCTAssertEqual(CustomerField.keptFromRecords[CustomerField.totalSpent], "purchases")
         XCTAssertEqual(CustomerField.keptFromRecords[CustomerField.lastContact], "contacts")
-        XCTAssertNil(CustomerField.keptFromRecords[CustomerField.points], "points may be adjusted by hand")
+        XCTAssertNil(CustomerField.keptFromRecords[CustomerField.points], "points is derived from the ledger, not kept")
         for name in CustomerField.keptFromRecords.keys { XCTAssertNotNil(EntitySchema(entity: .customers).position(of: name), name) }
     }
 }

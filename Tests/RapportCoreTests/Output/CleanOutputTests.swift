@@ -55,7 +55,9 @@ final class CleanOutputTests: XCTestCase {
         XCTAssertEqual(array.count, 1)
         XCTAssertEqual(array[0]["name"] as? String, hostile, "JSON escapes control characters, it does not drop them")
         XCTAssertEqual(array[0]["tags"] as? [String], ["x;y", "z\u{1B}"])
-        XCTAssertEqual(array[0].count, EntitySchema(entity: .customers).fields.count + 3)
+        // The stored fields, the derived points balance, and the three lists.
+        XCTAssertEqual(array[0].count, EntitySchema(entity: .customers).fields.count + 1 + 3)
+        XCTAssertEqual(array[0]["points"] as? Int, 0)
         XCTAssertEqual((array[0]["latestContacts"] as? [Any])?.count, 0)
         XCTAssertTrue(json.output.contains("\\u001b"), json.output)
 

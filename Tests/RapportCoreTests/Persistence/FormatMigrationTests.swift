@@ -18,6 +18,26 @@ final class FormatMigrationTests: XCTestCase {
         XCTAssertEqual(set.changes.count, 1)
     }
 
+    /// Version 2 entries stored the customers' points: their moves become ledger entries
+    /// (the purchase's own, and one for the rest), and the balance is what it was.
+    func testVersionTwoPointsBecomeLedgerEntries() throws {
+        let store = Store()
+        let imported = #"{"seq":1,"version":2,"at":"2026-11-19T16:00:00Z","user":"f","role":null,"command":"import","fields":[],"changes":[{"op":"insert","entity":"customers","id":"C1","after":{"id":"C1","points":500}}]}"#
+        let purchase = #"{"seq":2,"version":2,"at":"2026-11-20T16:00:00Z","user":"f","role":null,"command":"log purchase C1 amount 88.5","fields":[],"changes":[{"op":"insert","entity":"purchases","id":"P1","after":{"id":"P1","customer":"C1","date":"2026-11-20","amount":88.5}},{"op":"update","entity":"customers","id":"C1","before":{"points":500},"after":{"points":588}}]}"#
+        let adjusted = #"{"seq":3,"version":2,"at":"2026-11-21T16:00:00Z","user":"f","role":null,"command":"update","fields":[],"changes":[{"op":"update","entity":"customers","id":"C1","before":{"points":588},"after":{"points":488}}]}"#
+        for body in [imported, purchase, adjusted] {
+            store.apply(try JournalCodec.decode(line(body)[...], store: store))
+        }
+        let ledger = store[.points]
+        XCTAssertEqual(ledger.liveCount, 3)
+        XCTAssertNotNil(ledger.row(ofID: "LP1"), "the purchase's entry, found again when the purchase changes")
+        XCTAssertEqual(store.customers.derivedColumn(named: "points", today: Day(iso: "2030-01-01")!).value(at: 0), .integer(488),
+                       "pre-ledger points never expire")
+        let deleted = #"{"seq":4,"version":2,"at":"2026-11-22T16:00:00Z","user":"f","role":null,"command":"delete","fields":[],"changes":[{"op":"delete","entity":"purchases","id":"P1","before":{"id":"P1","customer":"C1","amount":88.5}},{"op":"delete","entity":"customers","id":"C1","before":{"id":"C1","points":400}}]}"#
+        store.apply(try JournalCodec.decode(line(deleted)[...], store: store))
+        XCTAssertEqual(ledger.liveCount, 0, "a deleted customer's entries go with it")
+    }
+
     func testCurrentEntryRoundTripsItsMetadata() throws {
         var set = ChangeSet(at: 1_800_000_000, user: "alice", command: "x")
         set.sequence = 3

@@ -168,10 +168,10 @@ final class ExpressionTests: XCTestCase {
     // MARK: Missing values
 
     func testAMissingOperandOrADivisionByZeroIsMissing() throws {
-        // C4 has no points: the comparison is false either way; only `not` reaches it.
-        XCTAssertEqual(try ids("points - 100 > -1000"), ["C1", "C2", "C3", "C5"])
-        XCTAssertEqual(try ids("points - 100 <= -1000"), [])
-        XCTAssertEqual(try ids("not (points - 100 > -1000)"), ["C4"])
+        // C4 has no totalSpent: the comparison is false either way; only `not` reaches it.
+        XCTAssertEqual(try ids("totalSpent - 100 > -1000"), ["C1", "C2", "C3", "C5"])
+        XCTAssertEqual(try ids("totalSpent - 100 <= -1000"), [])
+        XCTAssertEqual(try ids("not (totalSpent - 100 > -1000)"), ["C4"])
         XCTAssertEqual(try ids("points / 0 > 0 or points / 0 <= 0 or points / 0 != 1"), [])
         XCTAssertEqual(try ids("points / (points - 10) >= 1"), ["C1", "C5"])
         // C5 has 99999 of each; C4 has neither.

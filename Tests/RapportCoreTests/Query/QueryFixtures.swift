@@ -10,8 +10,14 @@ enum QueryFixtures {
         let schema = EntitySchema(entity: .customers)
         var record = [Value](repeating: .null, count: schema.fields.count)
         record[0] = .string(id)
-        for (k, v) in fields { record[schema.position(of: k)!] = v }
+        // `points` is the ledger's balance: `store()` writes it as ledger entries.
+        for (k, v) in fields where k != CustomerField.points { record[schema.position(of: k)!] = v }
         return record
+    }
+
+    /// A ledger entry that never expires, as a customer's whole balance.
+    static func balance(_ customer: String, _ points: Int64) -> [Value] {
+        [.string("L-" + customer), .string(customer), .null, .integer(points), .string("opening balance"), .null]
     }
 
     static func day(_ s: String) -> Value { .date(Day(iso: s)!) }
@@ -33,6 +39,7 @@ enum QueryFixtures {
         t.append(customer("C5", ["name": .string("Zoë"), "tier": .string("platinum"), "city": .null,
                                  "lastContact": day("2025-01-01"), "birthday": day("2000-11-24"),
                                  "totalSpent": .number(99999), "points": .integer(99999), "tags": .list(["b2b"])]))
+        for (id, points) in [("C1", 5200), ("C2", 10), ("C5", 99999)] as [(String, Int64)] { store[.points].append(balance(id, points)) }
         return store
     }
 

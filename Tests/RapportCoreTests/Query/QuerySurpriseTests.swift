@@ -101,10 +101,10 @@ final class NegatedOperatorTests: XCTestCase {
     }
 
     func testNotBetweenNeverMatchesMissing() throws {
-        // points: C1 5200, C2 10, C3 0, C4 missing, C5 99999.
-        XCTAssertEqual(try ids("points between 10 and 5200"), ["C1", "C2"])
-        XCTAssertEqual(try ids("points not between 10 and 5200"), ["C3", "C5"])
-        XCTAssertEqual(try ids("not (points between 10 and 5200)"), ["C3", "C4", "C5"])
+        // totalSpent: C1 5200.5, C2 5200.5, C3 -75, C4 missing, C5 99999.
+        XCTAssertEqual(try ids("totalSpent between 0 and 5200.5"), ["C1", "C2"])
+        XCTAssertEqual(try ids("totalSpent not between 0 and 5200.5"), ["C3", "C5"])
+        XCTAssertEqual(try ids("not (totalSpent between 0 and 5200.5)"), ["C3", "C4", "C5"])
         // Text by code point: "Gold" < "gold" < "platinum" < "silver"; C4 has no tier.
         XCTAssertEqual(try ids("tier not between gold and silver"), ["C2"])
         // Dates by age (today 2026-11-24; C3 never contacted) and by day.
