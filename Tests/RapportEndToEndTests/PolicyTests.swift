@@ -80,7 +80,7 @@ final class PolicyTests: XCTestCase {
     func testNoChangeAndDryRunWriteNothing() throws {
         var r = rapport(["-c", "set policy resolution.urgent = 24h"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(r.stdout, "no change: policy resolution.urgent is 1d already\n")
+        XCTAssertEqual(r.stdout, "no change: policy resolution.urgent is 24h already\n")
         r = rapport(["--dry-run", "-c", "set policy resolution.urgent = 12h"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout, "dry run: would set policy resolution.urgent: 24h → 12h; nothing changed\n")
