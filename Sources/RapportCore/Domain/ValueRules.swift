@@ -12,10 +12,9 @@ public struct PurchaseFacts: Sendable {
     /// Spend over the 365 days up to and including today.
     public var recentSpend: [Double]
 
-    /// The mean gap in days between consecutive purchases: (last − first) / (count − 1);
-    /// nil with fewer than two purchases.
+    /// The mean gap in days between the row's purchases (`ValueRules.meanGap`).
     public func meanGap(_ row: Int) -> Double? {
-        count[row] >= 2 ? Double(last[row] - first[row]) / Double(count[row] - 1) : nil
+        ValueRules.meanGap(count: count[row], first: first[row], last: last[row])
     }
 }
 
@@ -54,6 +53,12 @@ public enum ValueRules {
             if date >= windowStart { facts.recentSpend[row] += amount }
         }
         return facts
+    }
+
+    /// The mean gap in days between consecutive purchases, (last − first) / (count − 1);
+    /// nil unless they fall on two days or more (the lapse signal reads it).
+    public static func meanGap(count: Int32, first: Int32, last: Int32) -> Double? {
+        count >= 2 && last > first ? Double(last - first) / Double(count - 1) : nil
     }
 
     /// m · Σ_{i=1..H} 1/(1+d)^i: what one unit of yearly spend is worth over the horizon.
