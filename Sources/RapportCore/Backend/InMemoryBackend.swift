@@ -189,5 +189,5 @@ public final class InMemoryBackend: Backend {
 }
 
 extension InMemoryBackend {
-    public func segmentationInputs(today: Day) -> SegmentationInputs { store.segmentationInputs(today: today) }
+    public func segmentationInputs(clock: Clock) -> SegmentationInputs { store.segmentationInputs(clock: clock) }
 }
