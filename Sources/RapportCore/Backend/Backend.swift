@@ -39,9 +39,9 @@ public protocol Backend: AnyObject {
     /// whose `customer` is one of `customers` (exactly, case kept), in id order.
     func records(_ entity: Entity, ofCustomers customers: [String], fields: [String]?) -> [(id: String, record: [String: Value])]
     /// What `recompute` reads of every live customer (in any order), with the purchase
-    /// figures of the 12 months ending `today` (`Segmentation.windowStart`): whole columns,
-    /// one pass over the purchases (a SQL backend: one `GROUP BY customer`).
-    func segmentationInputs(today: Day) -> SegmentationInputs
+    /// figures of the 12 months ending the clock's today (`Segmentation.windowStart`):
+    /// whole columns, one pass over the purchases (a SQL backend: one `GROUP BY customer`).
+    func segmentationInputs(clock: Clock) -> SegmentationInputs
 
     /// The whole columns `report kpi` reads (`KPIColumns`), in one call: days in the
     /// clock's zone; with `groupBy` (a text field of customers, stored or derived, already

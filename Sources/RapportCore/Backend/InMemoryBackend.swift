@@ -118,7 +118,7 @@ public final class InMemoryBackend: Backend {
         }
         if let groupBy {
             let column = customers.schema.position(of: groupBy).map { customers.columns[$0] }
-                ?? customers.derivedColumn(named: groupBy, today: clock.today)
+                ?? customers.derivedColumn(named: groupBy, today: clock.today, timeZone: clock.timeZone)
             if case .string(let s) = column {
                 let ranks = s.dictionary.ranks
                 let present = Set(liveRows.map { s.codes[Int($0)] })
@@ -189,5 +189,5 @@ public final class InMemoryBackend: Backend {
 }
 
 extension InMemoryBackend {
-    public func segmentationInputs(today: Day) -> SegmentationInputs { store.segmentationInputs(today: today) }
+    public func segmentationInputs(clock: Clock) -> SegmentationInputs { store.segmentationInputs(clock: clock) }
 }

@@ -18,11 +18,11 @@ public enum RecomputeTarget: String, Sendable, CaseIterable {
 /// other change (journalled, all or nothing).
 public struct Recompute {
     public let backend: any Backend
-    public let today: Day
+    public let clock: Clock
 
-    public init(backend: any Backend, today: Day) {
+    public init(backend: any Backend, clock: Clock) {
         self.backend = backend
-        self.today = today
+        self.clock = clock
     }
 
     /// One field of one customer that changes.
@@ -37,7 +37,7 @@ public struct Recompute {
     /// Every field that moves, ordered by customer id (code points), the target's field
     /// before lostReason.
     public func moves(_ target: RecomputeTarget) -> [Move] {
-        let inputs = backend.segmentationInputs(today: today)
+        let inputs = backend.segmentationInputs(clock: clock)
         let policy = backend.policy
         var moves: [Move] = []
         func move(_ i: Int, _ field: String, _ from: String?, _ to: String?) {
@@ -54,7 +54,7 @@ public struct Recompute {
             for i in 0..<inputs.count { move(i, target.field, inputs.grades[i], grades[i]) }
         case .stages:
             for i in 0..<inputs.count {
-                let stage = Segmentation.stage(lastPurchase: inputs.lastPurchase[i], today: today, policy: policy)
+                let stage = Segmentation.stage(lastPurchase: inputs.lastPurchase[i], today: clock.today, policy: policy)
                 move(i, target.field, inputs.stages[i], stage)
                 move(i, CustomerField.lostReason, inputs.lostReasons[i],
                      Segmentation.lostReason(stage: stage, current: inputs.lostReasons[i], hasComplaint: inputs.hasComplaint[i]))

@@ -20,10 +20,8 @@ public struct ChurnFacts: Sendable, Equatable {
     public var latestComplaint: Int32
     public var nextContactDue: Int32
 
-    /// Mean days between purchases; nil unless they fall on two days or more.
-    public var meanGap: Double? {
-        purchaseCount >= 2 && lastPurchase > firstPurchase ? Double(lastPurchase - firstPurchase) / Double(purchaseCount - 1) : nil
-    }
+    /// Mean days between purchases (`ValueRules.meanGap`).
+    public var meanGap: Double? { ValueRules.meanGap(count: purchaseCount, first: firstPurchase, last: lastPurchase) }
 }
 
 /// The churn facts of every customer row, whole columns.

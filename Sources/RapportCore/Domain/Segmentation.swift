@@ -78,7 +78,8 @@ public enum Segmentation {
 }
 
 /// What `recompute` reads of every live customer, as aligned columns: one pass over the
-/// purchases and one over the tickets, whatever the store's size.
+/// purchases (the in-memory engine shares it with the derived fields) and one over the
+/// tickets, whatever the store's size.
 public struct SegmentationInputs: Sendable {
     public var ids: [String] = []
     public var names: [String?] = []

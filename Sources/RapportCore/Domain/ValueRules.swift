@@ -1,6 +1,7 @@
 /// What one pass over the purchases tells about each customer, aligned with the customer
-/// rows. Only purchases dated on or before today count, so `--now` in the past sees the
-/// store as it was. Shared by rfm, rfmSegment, ltv, nextContactDue and churnRisk.
+/// rows. Only purchases dated on or before today count (but for `lastAnyDay`), so `--now`
+/// in the past sees the store as it was. Shared by rfm, rfmSegment, ltv, nextContactDue,
+/// churnRisk and `recompute`.
 public struct PurchaseFacts: Sendable {
     /// Purchases up to today; 0 for none.
     public var count: [Int32]
@@ -9,13 +10,17 @@ public struct PurchaseFacts: Sendable {
     public var last: [Int32]
     /// Spend over all of them (a purchase without an amount adds 0).
     public var total: [Double]
-    /// Spend over the 365 days up to and including today.
+    /// Spend and number of purchases within the 12-month window
+    /// (`Segmentation.windowStart` … today).
     public var recentSpend: [Double]
+    public var recentCount: [Int32]
+    /// The date of the latest purchase, one dated after today included: what a customer's
+    /// stage reads (docs/segments.md). `NullSentinel.date` for none.
+    public var lastAnyDay: [Int32]
 
-    /// The mean gap in days between consecutive purchases: (last − first) / (count − 1);
-    /// nil with fewer than two purchases.
+    /// The mean gap in days between the row's purchases (`ValueRules.meanGap`).
     public func meanGap(_ row: Int) -> Double? {
-        count[row] >= 2 ? Double(last[row] - first[row]) / Double(count[row] - 1) : nil
+        ValueRules.meanGap(count: count[row], first: first[row], last: last[row])
     }
 }
 
@@ -30,9 +35,6 @@ public struct RFMScores: Sendable {
 /// The value rules: purchase aggregates, lifetime value, RFM and the revisit date.
 /// Pure functions over whole columns; docs/value.md states each rule.
 public enum ValueRules {
-    /// The length of the spend window ltv reads: today and the 364 days before it.
-    public static let spendWindowDays: Int32 = 365
-
     /// One pass over the purchases (`owners` aligned with `amounts` and `dates`).
     public static func purchaseFacts(owners: [Int32], amounts: [Double], dates: [Int32],
                                      rowCount: Int, today: Day) -> PurchaseFacts {
@@ -40,20 +42,33 @@ public enum ValueRules {
                                   first: [Int32](repeating: NullSentinel.date, count: rowCount),
                                   last: [Int32](repeating: NullSentinel.date, count: rowCount),
                                   total: [Double](repeating: 0, count: rowCount),
-                                  recentSpend: [Double](repeating: 0, count: rowCount))
+                                  recentSpend: [Double](repeating: 0, count: rowCount),
+                                  recentCount: [Int32](repeating: 0, count: rowCount),
+                                  lastAnyDay: [Int32](repeating: NullSentinel.date, count: rowCount))
         let t = today.daysSinceEpoch
-        let windowStart = t - spendWindowDays + 1
+        let windowStart = Segmentation.windowStart(today: today).daysSinceEpoch
         for i in 0..<owners.count {
             let row = Int(owners[i]), date = dates[i]
-            guard row >= 0, row < rowCount, date != NullSentinel.date, date <= t else { continue }
+            guard row >= 0, row < rowCount, date != NullSentinel.date else { continue }
+            if facts.lastAnyDay[row] == NullSentinel.date || date > facts.lastAnyDay[row] { facts.lastAnyDay[row] = date }
+            guard date <= t else { continue }
             let amount = amounts[i].isNaN ? 0 : amounts[i]
             facts.count[row] += 1
             if facts.first[row] == NullSentinel.date || date < facts.first[row] { facts.first[row] = date }
             if facts.last[row] == NullSentinel.date || date > facts.last[row] { facts.last[row] = date }
             facts.total[row] += amount
-            if date >= windowStart { facts.recentSpend[row] += amount }
+            if date >= windowStart {
+                facts.recentSpend[row] += amount
+                facts.recentCount[row] += 1
+            }
         }
         return facts
+    }
+
+    /// The mean gap in days between consecutive purchases, (last − first) / (count − 1);
+    /// nil unless they fall on two days or more (the lapse signal reads it).
+    public static func meanGap(count: Int32, first: Int32, last: Int32) -> Double? {
+        count >= 2 && last > first ? Double(last - first) / Double(count - 1) : nil
     }
 
     /// m · Σ_{i=1..H} 1/(1+d)^i: what one unit of yearly spend is worth over the horizon.

@@ -260,7 +260,7 @@ public final class Session {
     /// Lists who moves, then commits one change set of their updates unless it is a dry run.
     private func recompute(_ target: RecomputeTarget, dryRun: Bool, text: String, into outcome: inout CommandOutcome) throws {
         if !dryRun { try requireWriteAccess(.recompute(target, dryRun: dryRun)) }
-        let moves = Recompute(backend: backend, today: clock.today).moves(target)
+        let moves = Recompute(backend: backend, clock: clock).moves(target)
         if !moves.isEmpty, !dryRun {
             // Customer fields only: no record changes, so the rollup has nothing to add.
             var changes = Recompute.changeSet(moves, at: clock.now, user: settings.user, command: text)

@@ -96,8 +96,9 @@ final class ArrayBackend: Backend {
     }
 
     /// Record by record, as a naive backend would: the same figures as the engine's column passes.
-    func segmentationInputs(today: Day) -> SegmentationInputs {
+    func segmentationInputs(clock: Clock) -> SegmentationInputs {
         calls.append("segmentationInputs")
+        let today = clock.today
         var out = SegmentationInputs()
         let customers = records[.customers]!
         func text(_ r: [String: Value], _ f: String) -> String? { if case .string(let s)? = r[f] { return s } else { return nil } }

@@ -43,6 +43,8 @@ final class ValueRulesTests: XCTestCase {
         XCTAssertEqual(facts.count, [4], "a purchase after today does not count")
         XCTAssertEqual(facts.first, [day("2023-03-02")])
         XCTAssertEqual(facts.last, [day("2024-03-01")])
+        XCTAssertEqual(facts.recentCount, [3], "the 12-month count has the spend's window")
+        XCTAssertEqual(facts.lastAnyDay, [day("2024-03-02")], "the stage's last purchase counts one after today")
     }
 
     func testOneAndNoPurchase() {
