@@ -387,7 +387,7 @@ public struct ChangeBuilder {
     /// is short.
     private func ledgerEntry(_ customer: Literal, _ points: Literal, _ reason: Literal, redeeming: Bool) throws -> [RecordChange] {
         let customerID = try self.customer(customer).id
-        guard case .integer(let amount) = points.kind, amount > 0 else {
+        guard case .integer(let amount) = points.kind, amount > 0, amount <= Loyalty.maximumEntry else {
             throw Diagnostic.usage(.pointsNotPositive, points.text, at: points.span)
         }
         let why = try text(reason, what: "a reason in quotes")

@@ -108,7 +108,7 @@ public enum DiagnosticMessages {
         case .pointsBalanceShort: Wording("customer \(a[0]) has \(a[1]) points: cannot redeem \(a[2])")
         case .pointsLedgerWrittenByRules: Wording("the points ledger cannot be changed with \(a[0])",
                            notes: ["add points ID N \"REASON\" earns, redeem ID N \"REASON\" spends; purchases earn by themselves"])
-        case .pointsNotPositive: Wording("points must be a whole number above 0, not '\(a[0])'")
+        case .pointsNotPositive: Wording("points must be a whole number from 1 to \(Loyalty.maximumEntry), not '\(a[0])'")
         case .policyValueInvalid: Wording("\(a[0]) takes \(a[1]); '\(a[2])' is not one")
         case .readOnlyChangesRefused: Wording("the store is open read-only; changes are refused")
         case .recordExists: Wording("\(a[0]) \(a[1]) already exists")

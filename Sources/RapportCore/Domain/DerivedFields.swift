@@ -133,8 +133,10 @@ public enum DerivedRules {
         for i in earned.owners.indices where earned.owners[i] >= 0 && Int(earned.owners[i]) < inputs.rowCount {
             let change = earned.numbers[i]
             guard !change.isNaN, change != 0 else { continue }
+            // Read through a Double: a stored change near Int64's bounds is kept at them.
+            let points = change >= 9.2e18 ? Int64.max : change <= -9.2e18 ? Int64.min : Int64(change)
             func day(_ d: Int32) -> Day? { d == NullSentinel.date ? nil : Day(daysSinceEpoch: d) }
-            entries[Int(earned.owners[i])].append(Loyalty.Entry(date: day(earned.days[i]), change: Int64(change), expiresAt: day(expiries[i])))
+            entries[Int(earned.owners[i])].append(Loyalty.Entry(date: day(earned.days[i]), change: points, expiresAt: day(expiries[i])))
         }
         return entries.map { $0.isEmpty ? 0 : Loyalty.balance(of: $0, today: inputs.today).points }
     }

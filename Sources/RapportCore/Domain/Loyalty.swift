@@ -1,5 +1,9 @@
 /// The loyalty rules: what a purchase earns, and the balance of a points ledger.
 public enum Loyalty {
+    /// The most points one entry may move (`add points`, `redeem`, an imported opening
+    /// balance): far beyond any real programme, and sums of such entries stay exact.
+    public static let maximumEntry: Int64 = 1_000_000_000
+
     /// The points a purchase earns: floor(amount × perUnit); 0 for no amount or a rate of 0.
     public static func points(forAmount amount: Double, perUnit: Double = 1) -> Int64 {
         guard amount.isFinite, amount > 0, perUnit.isFinite, perUnit > 0 else { return 0 }
@@ -85,7 +89,11 @@ public enum Loyalty {
         for lot in lots where lot.remaining > 0 && isValid(lot.expiresAt, on: today) {
             points = points.addingReportingOverflow(lot.remaining).overflow ? Int64.max : points + lot.remaining
             if let e = lot.expiresAt {
-                if next == nil || e < next!.on { next = (lot.remaining, e) } else if e == next!.on { next!.points += lot.remaining }
+                if next == nil || e < next!.on {
+                    next = (lot.remaining, e)
+                } else if e == next!.on {
+                    next!.points = next!.points.addingReportingOverflow(lot.remaining).overflow ? Int64.max : next!.points + lot.remaining
+                }
             }
         }
         return Balance(points: points - debt, nextExpiry: next)

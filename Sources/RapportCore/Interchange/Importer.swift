@@ -155,7 +155,13 @@ public struct Importer {
             for (key, cell) in row.cells {
                 if isOpeningPoints(key, entity) {
                     do {
-                        if case .integer(let n) = try convert(cell, to: Field(CustomerField.points, .integer), entity: entity) { openingPoints = n }
+                        if case .integer(let n) = try convert(cell, to: Field(CustomerField.points, .integer), entity: entity) {
+                            guard n.magnitude <= Loyalty.maximumEntry else {
+                                rowProblem = rowProblem ?? "'\(CustomerField.points)': \(n) is beyond ±\(Loyalty.maximumEntry)"
+                                continue
+                            }
+                            openingPoints = n
+                        }
                     } catch let message as ConversionError {
                         rowProblem = rowProblem ?? "'\(CustomerField.points)': \(message.text)"
                     }
