@@ -27,7 +27,7 @@ public struct ChangeBuilder {
         case .add(let entity, let assignments):
             set.changes = [try insert(entity, assignments)]
         case .update(let entity, let condition, let assignments):
-            if entity.entity == .points { throw Diagnostic.usage(.pointsLedgerWrittenByRules, "update", at: entity.span) }
+            if entity.entity.isWrittenByRules { throw Diagnostic.usage(.pointsLedgerWrittenByRules, "update", at: entity.span) }
             set.changes = try update(entity.entity, condition, assignments)
         case .delete(let entity, let condition):
             set.changes = try delete(entity.entity, condition)
@@ -42,7 +42,7 @@ public struct ChangeBuilder {
         case .redeem(let customer, let points, let reason):
             set.changes = try ledgerEntry(customer, points, reason, redeeming: true)
         case .importData(let entity, let path):
-            if entity.entity == .points { throw Diagnostic.usage(.pointsLedgerWrittenByRules, "import", at: entity.span) }
+            if entity.entity.isWrittenByRules { throw Diagnostic.usage(.pointsLedgerWrittenByRules, "import", at: entity.span) }
             guard case .string(let file, _) = path.kind else { throw Diagnostic.usage(.expectedQuotedFileName, at: path.span) }
             var importer = Importer(backend: backend, clock: clock)
             importer.isCancelled = isCancelled
