@@ -381,6 +381,7 @@ public enum Help {
         set NAME VALUE changes a setting for this session; show settings lists them.
         \(settingLines)
         The time zone, user and role come from --timezone, --user and --role.
+        The store's business rules (targets, points, tiers, churn) are its policy: help policy.
 
           set dry-run on
           update customers where stage = lost set owner = 张伟
