@@ -413,7 +413,7 @@ public enum Help {
         """),
         Topic(name: "report", listed: [:],
               summary: "key measures over a period: new and lost customers, churn, repeat buyers",
-              aliases: ["kpi", "report kpi", "churn", "kpis"], body: """
+              aliases: ["kpi", "report kpi", "kpis"], body: """
         report kpi [from DATE to DATE] [by FIELD|month|quarter|week|year]
         The period is from DATE to DATE, both days included (store's time zone); without it,
         the 30 days ending today. The measures, each defined in docs/reports.md:
