@@ -27,7 +27,7 @@ public struct ChangeBuilder {
         case .add(let entity, let assignments):
             set.changes = [try insert(entity, assignments)]
         case .update(let entity, let condition, let assignments):
-            if entity.entity == .points { throw Diagnostic.usage(.pointsLedgerWrittenByRules, "update", at: entity.span) }
+            if entity.entity.isWrittenByRules { throw Diagnostic.usage(.pointsLedgerWrittenByRules, "update", at: entity.span) }
             set.changes = try update(entity.entity, condition, assignments)
         case .delete(let entity, let condition):
             set.changes = try delete(entity.entity, condition)
@@ -42,7 +42,7 @@ public struct ChangeBuilder {
         case .redeem(let customer, let points, let reason):
             set.changes = try ledgerEntry(customer, points, reason, redeeming: true)
         case .importData(let entity, let path):
-            if entity.entity == .points { throw Diagnostic.usage(.pointsLedgerWrittenByRules, "import", at: entity.span) }
+            if entity.entity.isWrittenByRules { throw Diagnostic.usage(.pointsLedgerWrittenByRules, "import", at: entity.span) }
             guard case .string(let file, _) = path.kind else { throw Diagnostic.usage(.expectedQuotedFileName, at: path.span) }
             var importer = Importer(backend: backend, clock: clock)
             importer.isCancelled = isCancelled
@@ -383,8 +383,8 @@ public struct ChangeBuilder {
     // MARK: Points
 
     /// One entry on a customer's points ledger: an earned lot that expires after the
-    /// policy's `points.expiry`, or a redemption, refused when the balance as of today
-    /// is short.
+    /// policy's `points.expiry`, refused when the balance as of today could not hold it,
+    /// or a redemption, refused when that balance is short.
     private func ledgerEntry(_ customer: Literal, _ points: Literal, _ reason: Literal, redeeming: Bool) throws -> [RecordChange] {
         let customerID = try self.customer(customer).id
         guard case .integer(let amount) = points.kind, amount > 0, amount <= Loyalty.maximumEntry else {
@@ -396,12 +396,15 @@ public struct ChangeBuilder {
             RecordField.customer: .string(customerID), RecordField.date: .date(today),
             PointsField.change: .integer(redeeming ? -amount : amount), PointsField.reason: .string(why),
         ]
+        let balance = pointsBalance(of: customerID).points
         if redeeming {
-            let balance = pointsBalance(of: customerID).points
             guard balance >= amount else {
                 throw Diagnostic.runtime(.pointsBalanceShort, customerID, String(balance), String(amount), at: points.span)
             }
         } else {
+            guard !balance.addingReportingOverflow(amount).overflow else {
+                throw Diagnostic.runtime(.pointsBalanceTooLarge, customerID, String(balance), String(amount), at: points.span)
+            }
             entry[PointsField.expiresAt] = .date(Loyalty.expiry(earnedOn: today, policy: backend.policy))
         }
         let id = IDGenerator.next(.points, in: backend)

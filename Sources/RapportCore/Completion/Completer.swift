@@ -241,6 +241,8 @@ public struct Completer {
     }
 
     private static let entityWords = Source.keywords(Entity.allCases.map(\.rawValue))
+    /// The entities `update` and `import` write: not the points ledger.
+    private static let writableEntityWords = Source.keywords(Entity.allCases.filter { !$0.isWrittenByRules }.map(\.rawValue))
 
     func context(_ p: [Piece], inBlock: Bool) -> [Source] {
         guard let first = p.first else { return [.keywords(inBlock ? Completer.campaignWords : Completer.commandWords)] }
@@ -280,23 +282,26 @@ public struct Completer {
             }
             guard let e = entity(3) else { return [] }
             return tail(p, from: 4, entity: e, clauses: ["where", "by"])
-        case .changeTarget(let afterTarget):
-            if n == 1 { return [Completer.entityWords, .keywords(["all"])] }
+        case .changeTarget(let afterTarget, let ledger):
+            let entities = ledger ? Completer.entityWords : Completer.writableEntityWords
+            if n == 1 { return [entities, .keywords(["all"])] }
             if kw(1) == "all" {
-                if n == 2 { return [Completer.entityWords] }
+                if n == 2 { return [entities] }
                 guard let e = entity(2) else { return [] }
                 return afterTarget.isEmpty ? [] : tail(p, from: 3, entity: e, clauses: afterTarget)
             }
             guard let e = entity(1) else { return [] }
             return tail(p, from: 2, entity: e, clauses: ["where"] + afterTarget)
         case .importFrom:
-            if n == 1 { return [Completer.entityWords] }
+            if n == 1 { return [Completer.writableEntityWords] }
             guard entity(1) != nil else { return [] }
             if n == 2 { return [.keywords(["from"])] }
             return n == 3 && kw(2) == "from" ? [.files(.data)] : []
         case .newRecord:
             if n == 1 { return [.keywords(Entity.allCases.map(\.singular))] }
             guard let e = entity(1) else { return [] }
+            // `add points ID N "REASON"`: a customer, then the number and reason.
+            if e == .points { return n == 2 ? [customerIDs] : [] }
             if case .more(let sources) = assignments(p, from: 2, entity: e, separator: ":", filter: .storable) { return sources }
             return []
         case .logEntry:
@@ -367,6 +372,9 @@ public struct Completer {
                 if used.contains("from") && !used.contains("to") { return n >= 4 && kw(n - 2) == "from" ? [.keywords(["to"])] : [] }
                 return [.keywords(used.contains("from") ? ["by"] : ["from", "by"])]
             }
+        case .customerAfter(let words):
+            guard n <= words.count + 1, (1..<n).allSatisfy({ kw($0) == words[$0 - 1] }) else { return [] }
+            return n <= words.count ? [.keywords([words[n - 1]])] : [customerIDs]
         }
     }
 

@@ -77,6 +77,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case parameterNameMissing
     case periodNeedsDate
     case pointsBalanceShort
+    case pointsBalanceTooLarge
     case pointsLedgerWrittenByRules
     case pointsNotPositive
     case policyValueInvalid

@@ -106,6 +106,7 @@ public enum DiagnosticMessages {
                            notes: ["write $NAME for a value given with --param NAME=VALUE, or quote a literal \"$\""])
         case .periodNeedsDate: Wording("\(a[0]) needs a date or instant field; '\(a[1])' is \(article(a[2]))")
         case .pointsBalanceShort: Wording("customer \(a[0]) has \(a[1]) points: cannot redeem \(a[2])")
+        case .pointsBalanceTooLarge: Wording("customer \(a[0]) has \(a[1]) points: adding \(a[2]) would pass the most a balance holds (\(Int64.max))")
         case .pointsLedgerWrittenByRules: Wording("the points ledger cannot be changed with \(a[0])",
                            notes: ["add points ID N \"REASON\" earns, redeem ID N \"REASON\" spends; purchases earn by themselves"])
         case .pointsNotPositive: Wording("points must be a whole number from 1 to \(Loyalty.maximumEntry), not '\(a[0])'")

@@ -381,6 +381,7 @@ public enum Help {
         set NAME VALUE changes a setting for this session; show settings lists them.
         \(settingLines)
         The time zone, user and role come from --timezone, --user and --role.
+        The store's business rules (targets, points, tiers, churn) are its policy: help policy.
 
           set dry-run on
           update customers where stage = lost set owner = 张伟
@@ -412,7 +413,7 @@ public enum Help {
         """),
         Topic(name: "report", listed: [:],
               summary: "key measures over a period: new and lost customers, churn, repeat buyers",
-              aliases: ["kpi", "report kpi", "churn", "kpis"], body: """
+              aliases: ["kpi", "report kpi", "kpis"], body: """
         report kpi [from DATE to DATE] [by FIELD|month|quarter|week|year]
         The period is from DATE to DATE, both days included (store's time zone); without it,
         the 30 days ending today. The measures, each defined in docs/reports.md:

@@ -8,11 +8,12 @@ public enum CompletionShape: Sendable, Equatable {
     case entityThenClauses([String], anyOrder: Bool = false)
     /// `FIELD of ENTITY [where] [by]`; numeric fields only, or anything ordered.
     case fieldOfEntity(numericOnly: Bool)
-    /// `ENTITY where ...` or `all ENTITY`, then `afterTarget` (`set` for update).
-    case changeTarget(afterTarget: [String])
-    /// `ENTITY from "FILE"`.
+    /// `ENTITY where ...` or `all ENTITY`, then `afterTarget` (`set` for update). `ledger`:
+    /// whether the points ledger is offered (delete removes entries; update may not write them).
+    case changeTarget(afterTarget: [String], ledger: Bool)
+    /// `ENTITY from "FILE"`, the points ledger not among them.
     case importFrom
-    /// `ENTITY FIELD: VALUE, ...` with the singular entity names.
+    /// `ENTITY FIELD: VALUE, ...` with the singular entity names; `points ID` for the ledger.
     case newRecord
     /// `contact ID via CHANNEL` or `purchase ID amount N PRODUCT`.
     case logEntry
@@ -30,6 +31,8 @@ public enum CompletionShape: Sendable, Equatable {
     case wordThenOption([String], option: String)
     /// `kpi`, then `from DATE to DATE` and `by` a customer field or a period.
     case report
+    /// These words in order, then a customer's id (`why churn ID`, `redeem ID`).
+    case customerAfter([String])
 }
 
 /// One command: everything the parser's dispatch, the completer, help and the role check
@@ -123,16 +126,16 @@ public enum CommandCatalogue {
                     task: .lookingAtOne, role: .trainee, completion: .showWhat,
                     parse: { try $0.parseShow() }),
         CommandSpec("why", synopsis: "why churn ID: the signals behind a customer's churnRisk, with evidence and weight",
-                    task: .lookingAtOne, help: "value", role: .trainee, completion: .nothing,
+                    task: .lookingAtOne, help: "value", role: .trainee, completion: .customerAfter(["churn"]),
                     parse: { try $0.parseWhy() }),
         CommandSpec("add", synopsis: "add ENTITY FIELD: VALUE, ...", task: .changing, role: .agent, changesData: true,
                     completion: .newRecord, parse: { try $0.parseAdd() }),
         CommandSpec("update", synopsis: "update ... set", task: .changing, role: .agent,
                     roleNote: "for one customer by id (where id = ID); manager for any other update",
                     roleFor: updateRole, changesData: true,
-                    completion: .changeTarget(afterTarget: ["set"]), parse: { try $0.parseUpdate() }),
+                    completion: .changeTarget(afterTarget: ["set"], ledger: false), parse: { try $0.parseUpdate() }),
         CommandSpec("delete", synopsis: "delete ... where", task: .changing, role: .admin, changesData: true,
-                    completion: .changeTarget(afterTarget: []), parse: { try $0.parseDelete() }),
+                    completion: .changeTarget(afterTarget: [], ledger: true), parse: { try $0.parseDelete() }),
         CommandSpec("log", synopsis: "log contact, log purchase", task: .changing, role: .agent, changesData: true,
                     completion: .logEntry, parse: { try $0.parseLog() }),
         CommandSpec("open", synopsis: "open ticket", task: .changing, role: .agent, changesData: true,
@@ -143,7 +146,7 @@ public enum CommandCatalogue {
                     parse: { try $0.parseRecompute() }),
         CommandSpec("redeem", synopsis: #"add points ID N "WHY"    redeem ID N "WHY""#,
                     task: .changing, help: "points", role: .agent, changesData: true,
-                    completion: .nothing, parse: { try $0.parseRedeem() }),
+                    completion: .customerAfter([]), parse: { try $0.parseRedeem() }),
         CommandSpec("import", synopsis: #"import ENTITY from "FILE""#, task: .files, role: .admin, changesData: true,
                     completion: .importFrom, parse: { try $0.parseImport() }),
         CommandSpec("export", synopsis: #"export ENTITY [where COND] to "FILE""#, task: .files, role: .manager,

@@ -5,6 +5,10 @@ public enum Entity: String, Sendable, CaseIterable {
 
     public var singular: String { String(rawValue.dropLast()) }
 
+    /// The points ledger is written only by its rules (`add points`, `redeem`, purchases):
+    /// `update` and `import` refuse it.
+    public var isWrittenByRules: Bool { self == .points }
+
     /// The entity a word names, singular or plural, in any case.
     public init?(word: String) {
         let w = word.lowercased()

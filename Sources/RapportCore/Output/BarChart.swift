@@ -1,4 +1,4 @@
-/// A grouped count or sum as a horizontal bar chart: one line per group (its label padded
+/// A grouped aggregate as a horizontal bar chart: one line per group (its label padded
 /// by display width, a bar of `█` with eighths for the fraction, the value), then a scale.
 public enum BarChart {
     static let eighths: [Character] = ["▏", "▎", "▍", "▌", "▋", "▊", "▉"]

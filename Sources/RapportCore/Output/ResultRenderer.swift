@@ -129,7 +129,7 @@ public struct ResultRenderer {
 
     // MARK: Chart
 
-    /// A grouped count or sum as bars; anything else as the table prints it.
+    /// A grouped aggregate as bars; anything else as the table prints it.
     private func chart(_ result: ResultSet) -> String? {
         guard result.isGrouped, result.columns.count == 2, !result.rows.isEmpty,
               result.rows.allSatisfy({ $0.count == 2 && ($0[1].isNull || $0[1].numeric != nil) }) else {
@@ -138,8 +138,8 @@ public struct ResultRenderer {
         let labels = result.rows.map { tableCell(formatter.text($0[0], forCSV: false)) }
         let values = result.rows.map { $0[1].numeric }
         let texts = result.rows.map { $0[1].isNull ? "-" : formatter.text($0[1], forCSV: false) }
-        var out = colour ? "\u{1B}[1m" + tableCell(result.columns[1]) + " by " + tableCell(result.columns[0]) + "\u{1B}[0m\n"
-                         : tableCell(result.columns[1]) + " by " + tableCell(result.columns[0]) + "\n"
+        let title = tableCell(result.columns[1]) + " by " + tableCell(result.columns[0])
+        var out = colour ? "\u{1B}[1m" + title + "\u{1B}[0m\n" : title + "\n"
         out += BarChart.render(labels: labels, values: values, valueTexts: texts, width: width, colour: colour)
         return out
     }
@@ -213,12 +213,6 @@ public struct ResultRenderer {
 }
 
 extension Value {
-    /// The value as a number for charts and sparklines; nil for null and non-numbers.
-    var numeric: Double? {
-        switch self {
-        case .integer(let i): return Double(i)
-        case .number(let d): return d.isFinite ? d : nil
-        default: return nil
-        }
-    }
+    /// `doubleValue` when finite: what charts, sparklines and percentages can print.
+    var numeric: Double? { doubleValue.flatMap { $0.isFinite ? $0 : nil } }
 }

@@ -5,7 +5,7 @@ public struct ResultSet: Sendable, Equatable {
     public var rows: [[Value]]
     /// Columns holding percent points: tables print `12.5%`, other formats the number.
     public var percentColumns: Set<Int> = []
-    /// One row per group of a grouped count or sum (`by F`): the chart format draws it as bars.
+    /// One row per group of a grouped aggregate (`by F`): the chart format draws it as bars.
     public var isGrouped = false
     /// The rows are consecutive periods: tables add a sparkline of each numeric column.
     public var showsTrend = false

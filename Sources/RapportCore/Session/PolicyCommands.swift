@@ -7,8 +7,7 @@ enum PolicyCommands {
         if let prefix {
             keys = keys.filter { PolicyCommands.key($0.name, isUnder: prefix) }
             guard !keys.isEmpty else {
-                throw Diagnostic.usage(.unknownPolicyPrefix, prefix, at: span,
-                                       suggestion: nearestName(to: prefix, among: prefixes))
+                throw Diagnostic.usage(.unknownPolicyPrefix, prefix, at: span, suggestion: suggestion(for: prefix))
             }
         }
         let rows: [[Value]] = keys.map { key in
@@ -36,6 +35,14 @@ enum PolicyCommands {
         }
         return result
     }()
+
+    /// For a word no key is under: the shortest prefix that starts with it (`resol` gives
+    /// `resolution`), else the nearest prefix.
+    static func suggestion(for word: String) -> String? {
+        let lowered = word.lowercased()
+        let longer = prefixes.filter { $0.lowercased().hasPrefix(lowered) }
+        return longer.min { $0.count < $1.count } ?? nearestName(to: word, among: prefixes)
+    }
 
     /// The key named `name` (any case), or a usage error at `span` with the nearest key.
     static func resolve(_ name: String, at span: SourceSpan) throws -> PolicyKey {

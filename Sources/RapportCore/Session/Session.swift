@@ -93,7 +93,7 @@ public final class Session {
             let request = try KPIRequest(q, schema: backend.schema(of: .customers), clock: clock)
             emit(KPIReport.run(request, backend: backend, clock: clock), into: &outcome)
         case .add, .update, .delete, .logContact, .logPurchase, .openTicket, .importData, .addPoints, .redeem:
-            try requireWriteAccess(command)
+            try requireWriteAccess()
             var builder = ChangeBuilder(backend: backend, clock: clock, user: settings.user, command: text)
             builder.isCancelled = isCancelled
             var changes = try builder.build(command)
@@ -151,7 +151,7 @@ public final class Session {
     /// when and the command, before and after.
     private func setPolicy(_ name: String, _ keySpan: SourceSpan, _ value: String, _ valueSpan: SourceSpan,
                            text: String, into outcome: inout CommandOutcome) throws {
-        try requireWriteAccess(.setPolicy(key: name, keySpan: keySpan, value: value, valueSpan: valueSpan))
+        try requireWriteAccess()
         let (key, change) = try PolicyCommands.change(backend.policy, key: name, keySpan: keySpan, value: value, valueSpan: valueSpan)
         guard let change else {
             note("no change: policy \(key.name) is \(key.format(backend.policy.value(key))) already", into: &outcome)
@@ -185,7 +185,7 @@ public final class Session {
         throw Diagnostic(.runtime, .roleRequired, [what, needed.rawValue, settings.role.rawValue], notes: notes)
     }
 
-    private func requireWriteAccess(_ command: Command) throws {
+    private func requireWriteAccess() throws {
         if backend.isReadOnly {
             throw Diagnostic.runtime(.readOnlyChangesRefused)
         }
@@ -259,7 +259,7 @@ public final class Session {
 
     /// Lists who moves, then commits one change set of their updates unless it is a dry run.
     private func recompute(_ target: RecomputeTarget, dryRun: Bool, text: String, into outcome: inout CommandOutcome) throws {
-        if !dryRun { try requireWriteAccess(.recompute(target, dryRun: dryRun)) }
+        if !dryRun { try requireWriteAccess() }
         let moves = Recompute(backend: backend, clock: clock).moves(target)
         if !moves.isEmpty, !dryRun {
             // Customer fields only: no record changes, so the rollup has nothing to add.

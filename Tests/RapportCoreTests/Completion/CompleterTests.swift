@@ -76,7 +76,7 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("find "), entities)
         XCTAssertEqual(candidates("count cu"), ["customers"])
         XCTAssertEqual(candidates("delete t"), ["tickets"])
-        XCTAssertEqual(candidates("update P"), ["points", "purchases"])
+        XCTAssertEqual(candidates("update P"), ["purchases"], "update refuses the points ledger")
         XCTAssertEqual(candidates("import c"), ["contacts", "customers"])
         XCTAssertEqual(candidates("export "), entities)
         XCTAssertEqual(candidates("show fields "), entities)
@@ -373,6 +373,30 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("set timer o"), ["off", "on"])
         XCTAssertEqual(candidates("set pager "), ["off", "on"])
         XCTAssertEqual(candidates("set colour of"), ["off"])
+    }
+
+    func testPointsAndWhyChurnTakeACustomer() {
+        let ids = ["C1", "C10", "C11", "C2", "C3", "D1"]
+        XCTAssertEqual(candidates("why "), ["churn"])
+        XCTAssertEqual(candidates("why ch"), ["churn"])
+        XCTAssertEqual(candidates("why churn "), ids)
+        XCTAssertEqual(candidates("why churn C1"), ["C1", "C10", "C11"])
+        XCTAssertEqual(candidates("why churn C1 "), [])
+        XCTAssertEqual(candidates("why nosuch "), [])
+        XCTAssertEqual(candidates("redeem "), ids)
+        XCTAssertEqual(candidates("redeem C1 "), [])
+        XCTAssertEqual(candidates("add points "), ids)
+        XCTAssertEqual(candidates("add point C"), ["C1", "C10", "C11", "C2", "C3"])
+        XCTAssertEqual(candidates("add points C1 100 "), [])
+    }
+
+    func testUpdateAndImportDoNotOfferThePointsLedger() {
+        XCTAssertFalse(candidates("update ").contains("points"))
+        XCTAssertFalse(candidates("update all ").contains("points"))
+        XCTAssertFalse(candidates("import ").contains("points"))
+        XCTAssertEqual(candidates("import p"), ["purchases"])
+        XCTAssertTrue(candidates("delete ").contains("points"), "an admin may delete a ledger entry")
+        XCTAssertTrue(candidates("delete all ").contains("points"))
     }
 
     // MARK: Files, lessons, help

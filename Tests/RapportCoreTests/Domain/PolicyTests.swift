@@ -92,6 +92,16 @@ final class PolicyTests: XCTestCase {
         }
     }
 
+    func testShowPolicyOfPartOfAWordSuggestsTheShortestPrefixItStarts() {
+        let span = SourceSpan(start: SourceLocation(line: 1, column: 13), length: 5)
+        XCTAssertThrowsError(try PolicyCommands.table(.defaults, prefix: "resol", span: span)) { error in
+            XCTAssertEqual((error as? Diagnostic)?.suggestion, "resolution")
+        }
+        XCTAssertEqual(PolicyCommands.suggestion(for: "Tier.Go"), "tier.gold")
+        XCTAssertEqual(PolicyCommands.suggestion(for: "resolutoin"), "resolution", "a typo still gets the nearest prefix")
+        XCTAssertNil(PolicyCommands.suggestion(for: "nosuch"))
+    }
+
     func testCompletionOffersPolicyAndItsKeys() {
         let completer = Completer(backend: InMemoryBackend(database: .inMemory()))
         XCTAssertTrue(completer.complete("show ").candidates.contains("policy"))

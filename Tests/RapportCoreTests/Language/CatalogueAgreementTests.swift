@@ -63,6 +63,18 @@ final class CatalogueAgreementTests: XCTestCase {
         XCTAssertEqual(Help.topic(named: "daysSinceContact")?.name, "derived")
     }
 
+    /// An alias another page has taken first is never reached from its own page. A
+    /// setting's name (format) leads to settings, before formats, on purpose.
+    func testEveryPageNameAndAliasLeadsToThatPage() {
+        let settingNames = Set(SettingCatalogue.acceptedNames.map { $0.lowercased() })
+        for page in Help.pages {
+            for word in [page.name] + page.aliases where page.name == "settings" || !settingNames.contains(word.lowercased()) {
+                XCTAssertEqual(Help.topic(named: word)?.name, page.name, "help \(word)")
+            }
+        }
+        XCTAssertEqual(Help.topic(named: "churn")?.name, "value", "churn risk and why churn")
+    }
+
     func testTheCompleterOffersExactlyTheCatalogueWordsAtTheStart() {
         XCTAssertEqual(completer.complete("").candidates, CommandCatalogue.all.map(\.word).sorted())
         for word in CommandCatalogue.all.flatMap(\.words) {
