@@ -1,7 +1,8 @@
 /// The kinds of record the store holds.
 public enum Entity: String, Sendable, CaseIterable {
     /// `points` is the loyalty ledger: one entry per points earned or redeemed.
-    case customers, contacts, purchases, tickets, points
+    /// `events` is the tickets' timeline: one entry per step of a ticket (docs/service.md).
+    case customers, contacts, purchases, tickets, points, events
 
     public var singular: String { String(rawValue.dropLast()) }
 
@@ -23,6 +24,7 @@ public enum Entity: String, Sendable, CaseIterable {
         case .purchases: return "P"
         case .tickets: return "T"
         case .points: return "L"
+        case .events: return "E"
         }
     }
 
@@ -55,12 +57,21 @@ public enum Entity: String, Sendable, CaseIterable {
                 Field("id", .string), Field("customer", .string), Field("kind", .string),
                 Field("text", .string), Field("priority", .string), Field("status", .string),
                 Field("openedAt", .instant), Field("closedAt", .instant), Field("owner", .string),
+                // Set by the ticket commands (docs/service.md); after the older fields so stored order holds.
+                Field("channel", .string), Field("respondedAt", .instant), Field("resolvedAt", .instant),
             ]
         case .points:
             // change: + earned, - redeemed; expiresAt only on earned entries.
             return [
                 Field("id", .string), Field("customer", .string), Field("date", .date),
                 Field("change", .integer), Field("reason", .string), Field("expiresAt", .date),
+            ]
+        case .events:
+            // status: the ticket's status after the step.
+            return [
+                Field("id", .string), Field("ticket", .string), Field("customer", .string), Field("at", .instant),
+                Field("by", .string), Field("kind", .string), Field("channel", .string), Field("status", .string),
+                Field("text", .string),
             ]
         }
     }
@@ -73,6 +84,7 @@ public enum Entity: String, Sendable, CaseIterable {
         case .purchases: return ["id", "customer", "date", "amount", "product"]
         case .tickets: return ["id", "customer", "kind", "priority", "status", "openedAt"]
         case .points: return ["id", "customer", "date", "change", "reason", "expiresAt"]
+        case .events: return ["id", "ticket", "at", "by", "kind", "status", "text"]
         }
     }
 }
