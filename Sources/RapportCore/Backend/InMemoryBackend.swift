@@ -46,7 +46,7 @@ public final class InMemoryBackend: Backend {
         // Derived fields named in `fields` (`set points = contactCount`), from their columns as of today.
         let derived = (fields ?? []).compactMap { name in
             table.schema.position(of: name) == nil ? DerivedFields.named(name, of: q.entity) : nil
-        }.map { ($0.name, table.derivedColumn(named: $0.name, today: clock.today, timeZone: clock.timeZone)) }
+        }.map { ($0.name, table.derivedColumn(named: $0.name, today: clock.today, timeZone: clock.timeZone, now: clock.now)) }
         return QueryExecutor(table: table, clock: clock).rows(q).map { row in
             var record = Self.record(table, Int(row), positions)
             for (name, column) in derived {

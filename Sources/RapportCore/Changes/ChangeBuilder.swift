@@ -15,7 +15,7 @@ public struct ChangeBuilder {
         self.command = command
     }
 
-    private var conversion: ValueConversion { ValueConversion(clock: clock) }
+    var conversion: ValueConversion { ValueConversion(clock: clock) }
 
     /// The record changes of `command`, then the derived customer fields that follow from
     /// them (`CustomerRollup`, which every change path goes through).
@@ -25,9 +25,10 @@ public struct ChangeBuilder {
         var importLines: [Int] = []
         switch command {
         case .add(let entity, let assignments):
+            if entity.entity == .events { throw Diagnostic.usage(.timelineWrittenByCommands, "add", at: entity.span) }
             set.changes = [try insert(entity, assignments)]
         case .update(let entity, let condition, let assignments):
-            if entity.entity.isWrittenByRules { throw Diagnostic.usage(.pointsLedgerWrittenByRules, "update", at: entity.span) }
+            if let refusal = entity.entity.writtenOnlyBy { throw Diagnostic.usage(refusal, "update", at: entity.span) }
             set.changes = try update(entity.entity, condition, assignments)
         case .delete(let entity, let condition):
             set.changes = try delete(entity.entity, condition)
@@ -35,14 +36,16 @@ public struct ChangeBuilder {
             set.changes = try logContact(customer, channel, note)
         case .logPurchase(let customer, let amount, let product):
             set.changes = try logPurchase(customer, amount, product)
-        case .openTicket(let customer, let kind, let text, let priority):
-            set.changes = try openTicket(customer, kind, text, priority)
+        case .openTicket(let customer, let kind, let text, let priority, let channel, let owner):
+            set.changes = try openTicket(customer, kind, text, priority, channel: channel, owner: owner)
+        case .ticketStep(let step):
+            set.changes = try ticketStep(step)
         case .addPoints(let customer, let points, let reason):
             set.changes = try ledgerEntry(customer, points, reason, redeeming: false)
         case .redeem(let customer, let points, let reason):
             set.changes = try ledgerEntry(customer, points, reason, redeeming: true)
         case .importData(let entity, let path):
-            if entity.entity.isWrittenByRules { throw Diagnostic.usage(.pointsLedgerWrittenByRules, "import", at: entity.span) }
+            if let refusal = entity.entity.writtenOnlyBy { throw Diagnostic.usage(refusal, "import", at: entity.span) }
             guard case .string(let file, _) = path.kind else { throw Diagnostic.usage(.expectedQuotedFileName, at: path.span) }
             var importer = Importer(backend: backend, clock: clock)
             importer.isCancelled = isCancelled
@@ -79,8 +82,9 @@ public struct ChangeBuilder {
         case .add(_, let assignments), .update(_, _, let assignments):
             return assignments.first { $0.field.name.lowercased() == RecordField.customer.lowercased() }?.value.span
         case .logPurchase(_, let amount, _): return amount.span
-        case .logContact(let customer, _, _), .openTicket(let customer, _, _, _), .addPoints(let customer, _, _),
+        case .logContact(let customer, _, _), .openTicket(let customer, _, _, _, _, _), .addPoints(let customer, _, _),
              .redeem(let customer, _, _): return customer.span
+        case .ticketStep(let step): return step.ticket.span
         default: return nil
         }
     }
@@ -105,6 +109,7 @@ public struct ChangeBuilder {
         }
         switch command {
         case .update(let entity, _, _): return bulk("updated", entity.entity, .update)
+        case .openTicket, .ticketStep: return TicketLifecycle.summary(set)
         case .delete(let entity, _): return bulk("deleted", entity.entity, .delete)
         case .addPoints, .redeem:
             guard let entry = set.changes.first(where: { $0.entity == .points && $0.kind == .insert }),
@@ -302,7 +307,7 @@ public struct ChangeBuilder {
             if entity == .customers { customerIDs.append(id) }
         }
         // A deleted customer takes its contacts, purchases and tickets along.
-        for related in [Entity.contacts, .purchases, .tickets, .points] where !customerIDs.isEmpty {
+        for related in [Entity.contacts, .purchases, .tickets, .points, .events] where !customerIDs.isEmpty {
             for (id, record) in backend.records(related, ofCustomers: customerIDs, fields: nil) {
                 changes.append(RecordChange(kind: .delete, entity: related, id: id, before: record))
             }
@@ -313,7 +318,7 @@ public struct ChangeBuilder {
     // MARK: Logging
 
     /// The customer a command names: its stored id and record.
-    private func customer(_ literal: Literal) throws -> (id: String, record: [String: Value]) {
+    func customer(_ literal: Literal) throws -> (id: String, record: [String: Value]) {
         let id: String
         switch literal.kind {
         case .string(let s, _): id = s
@@ -326,7 +331,7 @@ public struct ChangeBuilder {
         return (id, record)
     }
 
-    private func text(_ literal: Literal, what: String) throws -> String {
+    func text(_ literal: Literal, what: String) throws -> String {
         switch literal.kind {
         case .string(let s, _): return s
         case .integer, .number, .date: return literal.text
@@ -334,7 +339,7 @@ public struct ChangeBuilder {
         }
     }
 
-    private func word(_ literal: Literal, field: String, entity: Entity) throws -> String {
+    func word(_ literal: Literal, field: String, entity: Entity) throws -> String {
         guard case .string(let v) = try conversion.value(literal, for: Field(field, .string), entity: entity) else {
             throw Diagnostic.usage(.expectedWord, field, at: literal.span)
         }
@@ -427,23 +432,6 @@ public struct ChangeBuilder {
         }
         return Loyalty.balance(of: entries, today: today)
     }
-
-    private func openTicket(_ customer: Literal, _ kind: Literal, _ textLiteral: Literal, _ priority: Literal?) throws -> [RecordChange] {
-        let (customerID, customerRecord) = try self.customer(customer)
-        var ticket: [String: Value] = [
-            "customer": .string(customerID),
-            "kind": .string(try word(kind, field: "kind", entity: .tickets)),
-            "text": .string(try text(textLiteral, what: "the ticket's text in quotes")),
-            "priority": .string(try priority.map { try word($0, field: "priority", entity: .tickets) } ?? "normal"),
-            "status": .string("open"),
-            "openedAt": .instant(clock.now),
-        ]
-        let owner = customerRecord[CustomerField.owner] ?? .null
-        if !owner.isNull { ticket["owner"] = owner }
-        let id = IDGenerator.next(.tickets, in: backend)
-        ticket["id"] = .string(id)
-        return [RecordChange(kind: .insert, entity: .tickets, id: id, after: ticket)]
-    }
 }
 
 /// Ids of the form PREFIX + zero-padded number (`C000123`), continuing from the highest
@@ -452,7 +440,7 @@ public enum IDGenerator {
     public static func width(_ entity: Entity) -> Int {
         switch entity {
         case .customers, .tickets: return 6
-        case .contacts, .purchases, .points: return 7
+        case .contacts, .purchases, .points, .events: return 7
         }
     }
 

@@ -328,15 +328,30 @@ public struct Completer {
             switch n {
             case 2: return [customerIDs]
             case 3: return vocabulary("kind", of: .tickets)
-            case 5: return [.keywords(["priority"])]
-            case 6: return kw(5) == "priority" ? vocabulary("priority", of: .tickets) : []
+            case 4: return [.keywords(["via"])]
+            default:
+                switch kw(n - 1) {
+                case "via": return vocabulary("channel", of: .tickets)
+                case "priority": return vocabulary("priority", of: .tickets)
+                case "owner": return []
+                default: return n >= 5 ? [.keywords(["priority", "owner"])] : []
+                }
+            }
+        case .ticketStep(let action):
+            if n == 1 { return [.ids(.tickets, exclude: [])] }
+            switch (action, n) {
+            case (.reply, 2): return [.keywords(["via"])]
+            case (.reply, 3): return kw(2) == "via" ? vocabulary("channel", of: .tickets) : []
+            case (.assign, 2): return [.keywords(["to"])]
+            case (.close, 2): return [.keywords(["satisfaction"])]
             default: return []
             }
         case .showWhat:
-            if n == 1 { return [.keywords(["customer", "fields", "settings", "policy"])] }
+            if n == 1 { return [.keywords(["customer", "ticket", "fields", "settings", "policy"])] }
             guard n == 2 else { return [] }
             switch kw(1) {
             case "customer", "customers": return [customerIDs]
+            case "ticket", "tickets": return [.ids(.tickets, exclude: [])]
             case "fields", "schema": return [Completer.entityWords]
             case "policy": return [Completer.policyKeys]
             default: return []

@@ -19,6 +19,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case cannotWriteFile
     case changeNotSaved
     case comparisonTypeMismatch
+    case complaintNeedsSatisfaction
     case computedNotWholeNumber
     case computedValueOutOfRange
     case conditionRequired
@@ -39,6 +40,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case expectedDirectoryName
     case expectedFileName
     case expectedQuotedFileName
+    case expectedTicketID
     case expectedToken
     case expectedValue
     case expectedWord
@@ -109,6 +111,9 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case textInExpression
     case textOperatorOnList
     case textOperatorOnType
+    case ticketNotFound
+    case ticketStepRefused
+    case timelineWrittenByCommands
     case typeMismatch
     case unclosedParenthesis
     case unexpectedCharacter

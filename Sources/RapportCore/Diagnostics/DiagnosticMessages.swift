@@ -40,6 +40,8 @@ public enum DiagnosticMessages {
         case .cannotWriteFile: Wording("cannot write '\(a[0])': \(a[1])")
         case .changeNotSaved: Wording("the change was not saved: \(a[0]); nothing changed")
         case .comparisonTypeMismatch: Wording("cannot compare \(a[0]) with \(a[1]): '\(a[2])' is \(a[3])")
+        case .complaintNeedsSatisfaction: Wording("ticket \(a[0]) is a complaint: it closes only with a satisfaction score from 1 to 5",
+                           notes: ["close \(a[0]) satisfaction 4 \"NOTE\"; the score becomes the customer's satisfaction"])
         case .computedNotWholeNumber: Wording("\(a[0]) \(a[1]): \(a[2]) is \(a[3]), not a whole number for the integer field '\(a[4])'; nothing was changed")
         case .computedValueOutOfRange: Wording("\(a[0]) \(a[1]): \(a[2]) is out of range for the \(a[3]) field '\(a[4])'; nothing was changed")
         case .conditionRequired: Wording("\(a[0]) needs a where condition, or all for every record",
@@ -63,6 +65,7 @@ public enum DiagnosticMessages {
         case .expectedDirectoryName: Wording("expected a directory name")
         case .expectedFileName: Wording("expected a file name")
         case .expectedQuotedFileName: Wording("expected a file name in quotes")
+        case .expectedTicketID: Wording("expected a ticket id, found '\(a[0])'")
         case .expectedToken: Wording("expected \(a[0]), found \(a[1])")
         case .expectedValue: Wording("expected \(a[0]), found '\(a[1])'")
         case .expectedWord: Wording("expected a \(a[0])")
@@ -142,6 +145,10 @@ public enum DiagnosticMessages {
         case .textOperatorOnList: Wording("'\(a[0])' works on text; '\(a[1])' is a list",
                            notes: ["use: \(a[1]) has VALUE"])
         case .textOperatorOnType: Wording("'\(a[0])' works on text; '\(a[1])' is \(article(a[2]))")
+        case .ticketNotFound: Wording("no ticket with id '\(a[0])'")
+        case .ticketStepRefused: Wording("ticket \(a[0]) is \(a[1]): it cannot be \(a[2])", notes: [a[3]])
+        case .timelineWrittenByCommands: Wording("the ticket timeline cannot be changed with \(a[0])",
+                           notes: ["each ticket command (open ticket, reply, assign, wait, resolve, close, reopen) adds its own entry"])
         case .typeMismatch: Wording("'\(a[0])' is \(article(a[1])) field; expected \(a[2]), found '\(a[3])'")
         case .unclosedParenthesis: Wording("expected ')' to close the '(' at \(a[0]), found \(a[1])")
         case .unexpectedCharacter: Wording("unexpected character '\(a[0])'")

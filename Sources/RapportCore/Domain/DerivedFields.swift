@@ -3,6 +3,9 @@
 public protocol DerivedInputs {
     /// Today in the store's time zone.
     var today: Day { get }
+    /// The clock's instant; only rules of fields marked `readsNow` may read it (the cache
+    /// keys on it for those alone).
+    var now: Int64 { get }
     /// The store's business rules (thresholds, rates, intervals).
     var policy: Policy { get }
     /// How many rows the entity has (dead rows included: results align with row positions).
@@ -15,6 +18,12 @@ public protocol DerivedInputs {
     func ownerRows(of related: Entity, where field: String?, keep: (String?) -> Bool) -> [Int32]
     /// The entity's own integer column, `NullSentinel.integer` for none.
     func integers(_ field: String) -> [Int64]
+    /// The entity's own instant column, `NullSentinel.instant` for none.
+    func instants(_ field: String) -> [Int64]
+    /// For each live record of `related`, in the order they were added, whose `link` field
+    /// names a record of this entity by id: that record's row (-1 when unknown), its
+    /// `instant` field and its `text` field as a code into `texts` (0 for none). One pass.
+    func linkedRows(of related: Entity, by link: String, instant: String, text: String) -> LinkedRows
     /// The entity's own string column as codes into `strings` (code 0, and `strings[0]`, for none),
     /// so a rule tests each distinct value once.
     func strings(_ field: String) -> (codes: [UInt32], strings: [String])
@@ -38,6 +47,15 @@ public struct RelatedRows: Sendable {
     public init() {}
 }
 
+/// Records of another entity linked to this one's rows: see `DerivedInputs.linkedRows`.
+public struct LinkedRows: Sendable {
+    public var rows: [Int32] = []
+    public var instants: [Int64] = []
+    public var codes: [UInt32] = []
+    public var texts: [String] = [""]
+    public init() {}
+}
+
 /// A read-only field computed from the records and today, queried like a stored one.
 /// Never written to the snapshot or the journal.
 public struct DerivedField: Sendable {
@@ -46,6 +64,9 @@ public struct DerivedField: Sendable {
     public let type: FieldType
     /// The exact rule in one line, for docs, `help derived` and `show fields`.
     public let rule: String
+    /// Whether the rule reads the clock's instant, not only today: its cached column is
+    /// then kept only while now stays the same.
+    public var readsNow: Bool = false
     /// The whole column, aligned with the entity's rows.
     public let compute: @Sendable (any DerivedInputs) -> Column
 }
@@ -85,6 +106,18 @@ public enum DerivedFields {
         DerivedField(name: "churnRisk", entity: .customers, type: .string,
                      rule: "low, medium, high: sum of churn signal weights vs churn.medium, churn.high (why churn)",
                      compute: { CustomerValue.churnRiskColumn($0) }),
+        DerivedField(name: "respondBy", entity: .tickets, type: .instant,
+                     rule: "openedAt + response.CHANNEL; null when the ticket has no channel",
+                     compute: { ServiceTargets.respondByColumn($0) }),
+        DerivedField(name: "resolveBy", entity: .tickets, type: .instant,
+                     rule: "openedAt + resolution.PRIORITY + time pending, resolved or closed before a reopen",
+                     readsNow: true, compute: { ServiceTargets.resolveByColumn($0) }),
+        DerivedField(name: "overdue", entity: .tickets, type: .boolean,
+                     rule: "not resolved or closed, and now is past respondBy (no reply yet) or resolveBy",
+                     readsNow: true, compute: { ServiceTargets.overdueColumn($0) }),
+        DerivedField(name: "sla", entity: .tickets, type: .string,
+                     rule: "breached: a target missed, even if met late; due: a target running; met: both met",
+                     readsNow: true, compute: { ServiceTargets.slaColumn($0) }),
     ]
 
     /// The entity's derived fields, in display order.

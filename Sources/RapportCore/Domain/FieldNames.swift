@@ -37,3 +37,28 @@ public enum PointsField {
     public static let reason = "reason"
     public static let expiresAt = "expiresAt"
 }
+
+/// Names of the ticket fields the service rules read and write.
+public enum TicketField {
+    public static let kind = "kind"
+    public static let text = "text"
+    public static let priority = "priority"
+    public static let status = "status"
+    public static let owner = "owner"
+    public static let channel = "channel"
+    public static let openedAt = "openedAt"
+    public static let respondedAt = "respondedAt"
+    public static let resolvedAt = "resolvedAt"
+    public static let closedAt = "closedAt"
+}
+
+/// Names of the fields of a timeline entry (entity `events`).
+public enum EventField {
+    public static let ticket = "ticket"
+    public static let at = "at"
+    public static let by = "by"
+    public static let kind = "kind"
+    public static let channel = "channel"
+    public static let status = "status"
+    public static let text = "text"
+}

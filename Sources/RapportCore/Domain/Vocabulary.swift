@@ -32,6 +32,10 @@ public struct Vocabulary: Sendable {
         case (.tickets, "kind"): return ticketKind
         case (.tickets, "priority"): return priority
         case (.tickets, "status"): return ticketStatus
+        case (.tickets, "channel"): return channel
+        case (.events, "kind"): return ticketStep
+        case (.events, "channel"): return channel
+        case (.events, "status"): return ticketStatus
         default: return nil
         }
     }
@@ -45,5 +49,9 @@ public struct Vocabulary: Sendable {
                                            aliases: ["call": "phone", "微信": "wechat"])
     public static let ticketKind = Vocabulary(["inquiry", "complaint", "suggestion"])
     public static let priority = Vocabulary(["low", "normal", "high", "urgent"])
-    public static let ticketStatus = Vocabulary(["open", "closed"])
+    /// open → responded (first reply) → resolved → closed; pending while waiting on the
+    /// customer; reopen goes back to open (docs/service.md).
+    public static let ticketStatus = Vocabulary(["open", "responded", "pending", "resolved", "closed"])
+    /// The kinds of step on a ticket's timeline, one per ticket command.
+    public static let ticketStep = Vocabulary(["opened", "replied", "assigned", "waiting", "resolved", "closed", "reopened"])
 }

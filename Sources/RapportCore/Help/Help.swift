@@ -287,16 +287,27 @@ public enum Help {
           recompute stages
           count customers by tier
         """),
-        Topic(name: "open", listed: [:],
-              summary: "open a ticket for a customer",
-              aliases: ["open ticket"], body: """
-        open ticket ID inquiry|complaint|suggestion "TEXT" [priority low|normal|high|urgent]
-        Opens a ticket for customer ID, with status open and priority normal unless given.
-        Close it with update tickets ... set status = closed (help update).
+        Topic(name: "tickets", listed: [:],
+              summary: "open a ticket and work it through to closed",
+              aliases: ["ticket", "open ticket", "show ticket", "timeline", "sla", "overdue", "service"], body: """
+        open ticket ID KIND [via CHANNEL] "TEXT" [priority P] [owner NAME]
+        reply TICKET [via CHANNEL] "TEXT"      first reply: status responded
+        assign TICKET to NAME
+        wait TICKET "WHY"                      waiting on the customer: status pending
+        resolve TICKET "TEXT"
+        close TICKET [satisfaction 1..5] ["NOTE"]   a complaint needs the score
+        reopen TICKET "WHY"                    back to open
+        show ticket TICKET                     the ticket, its targets and its timeline
+        KIND is inquiry, complaint or suggestion; P low, normal (default), high or urgent; the
+        owner is the customer's unless given. Each command adds a step to the timeline (find
+        events): when, who, kind, channel, status after it, text. respondBy = openedAt + the
+        policy's response.CHANNEL; resolveBy = openedAt + resolution.PRIORITY, plus the time
+        the ticket spent pending, or resolved before a reopen. overdue: not resolved and now is
+        past a target not met; sla: met, due or breached (a breach stays one even if met late).
 
-          open ticket C000001 complaint "快递太慢了" priority high
-          open ticket C000002 inquiry "When will my order ship?"
-          find tickets where customer = C000001 and status = open
+          open ticket C000001 complaint via phone "快递太慢了" priority high
+          find tickets where overdue sort by resolveBy limit 5
+          count tickets where openedAt <= 30d by sla
         """),
         Topic(name: "points", listed: [.more: ["points"]],
               summary: "the loyalty points ledger: earn, redeem, expire",

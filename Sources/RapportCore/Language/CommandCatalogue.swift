@@ -19,6 +19,8 @@ public enum CompletionShape: Sendable, Equatable {
     case logEntry
     /// `ticket ID KIND "TEXT" priority P`.
     case ticket
+    /// A ticket id, then the step's clauses (`reply`, `assign`, `wait`, `resolve`, `close`, `reopen`).
+    case ticketStep(TicketAction)
     /// `customer ID`, `fields ENTITY`, `settings`.
     case showWhat
     /// `to "DIR"`.
@@ -138,8 +140,21 @@ public enum CommandCatalogue {
                     completion: .changeTarget(afterTarget: [], ledger: true), parse: { try $0.parseDelete() }),
         CommandSpec("log", synopsis: "log contact, log purchase", task: .changing, role: .agent, changesData: true,
                     completion: .logEntry, parse: { try $0.parseLog() }),
-        CommandSpec("open", synopsis: "open ticket", task: .changing, role: .agent, changesData: true,
+        CommandSpec("open", synopsis: "open ticket, reply, assign, wait, resolve, close, reopen",
+                    task: .changing, help: "tickets", role: .agent, changesData: true,
                     completion: .ticket, parse: { try $0.parseOpenTicket() }),
+        CommandSpec("reply", synopsis: nil, task: .changing, help: "tickets", role: .agent, changesData: true,
+                    completion: .ticketStep(.reply), parse: { try $0.parseTicketStep(.reply) }),
+        CommandSpec("assign", synopsis: nil, task: .changing, help: "tickets", role: .agent, changesData: true,
+                    completion: .ticketStep(.assign), parse: { try $0.parseTicketStep(.assign) }),
+        CommandSpec("wait", synopsis: nil, task: .changing, help: "tickets", role: .agent, changesData: true,
+                    completion: .ticketStep(.wait), parse: { try $0.parseTicketStep(.wait) }),
+        CommandSpec("resolve", synopsis: nil, task: .changing, help: "tickets", role: .agent, changesData: true,
+                    completion: .ticketStep(.resolve), parse: { try $0.parseTicketStep(.resolve) }),
+        CommandSpec("close", synopsis: nil, task: .changing, help: "tickets", role: .agent, changesData: true,
+                    completion: .ticketStep(.close), parse: { try $0.parseTicketStep(.close) }),
+        CommandSpec("reopen", synopsis: nil, task: .changing, help: "tickets", role: .agent, changesData: true,
+                    completion: .ticketStep(.reopen), parse: { try $0.parseTicketStep(.reopen) }),
         CommandSpec("recompute", synopsis: "recompute tiers|grades|stages [--dry-run]",
                     task: .changing, role: .manager, changesData: true,
                     completion: .wordThenOption(RecomputeTarget.allCases.map(\.rawValue), option: "--dry-run"),

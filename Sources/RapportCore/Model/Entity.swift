@@ -1,13 +1,24 @@
 /// The kinds of record the store holds.
 public enum Entity: String, Sendable, CaseIterable {
     /// `points` is the loyalty ledger: one entry per points earned or redeemed.
-    case customers, contacts, purchases, tickets, points
+    /// `events` is the tickets' timeline: one entry per step of a ticket (docs/service.md).
+    case customers, contacts, purchases, tickets, points, events
 
     public var singular: String { String(rawValue.dropLast()) }
 
-    /// The points ledger is written only by its rules (`add points`, `redeem`, purchases):
-    /// `update` and `import` refuse it.
-    public var isWrittenByRules: Bool { self == .points }
+    /// The points ledger (written by `add points`, `redeem` and purchases) and the ticket
+    /// timeline (written by the ticket commands) are written only by their rules: `update`
+    /// and `import` refuse them, and `add` the timeline.
+    public var isWrittenByRules: Bool { writtenOnlyBy != nil }
+
+    /// Why direct writes to this entity are refused, when they are.
+    var writtenOnlyBy: DiagnosticID? {
+        switch self {
+        case .points: return .pointsLedgerWrittenByRules
+        case .events: return .timelineWrittenByCommands
+        default: return nil
+        }
+    }
 
     /// The entity a word names, singular or plural, in any case.
     public init?(word: String) {
@@ -27,6 +38,7 @@ public enum Entity: String, Sendable, CaseIterable {
         case .purchases: return "P"
         case .tickets: return "T"
         case .points: return "L"
+        case .events: return "E"
         }
     }
 
@@ -59,12 +71,21 @@ public enum Entity: String, Sendable, CaseIterable {
                 Field("id", .string), Field("customer", .string), Field("kind", .string),
                 Field("text", .string), Field("priority", .string), Field("status", .string),
                 Field("openedAt", .instant), Field("closedAt", .instant), Field("owner", .string),
+                // Set by the ticket commands (docs/service.md); after the older fields so stored order holds.
+                Field("channel", .string), Field("respondedAt", .instant), Field("resolvedAt", .instant),
             ]
         case .points:
             // change: + earned, - redeemed; expiresAt only on earned entries.
             return [
                 Field("id", .string), Field("customer", .string), Field("date", .date),
                 Field("change", .integer), Field("reason", .string), Field("expiresAt", .date),
+            ]
+        case .events:
+            // status: the ticket's status after the step.
+            return [
+                Field("id", .string), Field("ticket", .string), Field("customer", .string), Field("at", .instant),
+                Field("by", .string), Field("kind", .string), Field("channel", .string), Field("status", .string),
+                Field("text", .string),
             ]
         }
     }
@@ -77,6 +98,7 @@ public enum Entity: String, Sendable, CaseIterable {
         case .purchases: return ["id", "customer", "date", "amount", "product"]
         case .tickets: return ["id", "customer", "kind", "priority", "status", "openedAt"]
         case .points: return ["id", "customer", "date", "change", "reason", "expiresAt"]
+        case .events: return ["id", "ticket", "at", "by", "kind", "status", "text"]
         }
     }
 }

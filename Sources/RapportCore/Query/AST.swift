@@ -202,7 +202,12 @@ public enum Command: Sendable {
     case delete(EntityName, Condition?)
     case logContact(customer: Literal, channel: Literal, note: Literal?)
     case logPurchase(customer: Literal, amount: Literal, product: Literal?)
-    case openTicket(customer: Literal, kind: Literal, text: Literal, priority: Literal?)
+    /// `open ticket ID KIND [via CHANNEL] "TEXT" [priority P] [owner NAME]`.
+    case openTicket(customer: Literal, kind: Literal, text: Literal, priority: Literal?, channel: Literal? = nil, owner: Literal? = nil)
+    /// `reply`, `assign`, `wait`, `resolve`, `close`, `reopen`: one step of a ticket's lifecycle.
+    case ticketStep(TicketStep)
+    /// `show ticket ID`: the ticket, its targets and its whole timeline.
+    case showTicket(Literal)
     /// `add points ID N "REASON"`: an earned lot on the customer's points ledger.
     case addPoints(customer: Literal, points: Literal, reason: Literal)
     /// `redeem ID N "REASON"`: spends points from the ledger, refused when the balance is short.
@@ -228,4 +233,25 @@ public enum Command: Sendable {
     /// catalogue when it runs. `value` is the value's text (quotes removed), `valueSpan` all of it.
     case setPolicy(key: String, keySpan: SourceSpan, value: String, valueSpan: SourceSpan)
     case report(ReportQuery)
+}
+
+/// The steps of a ticket's lifecycle after it is opened (docs/service.md).
+public enum TicketAction: String, Sendable, CaseIterable {
+    case reply, assign, wait, resolve, close, reopen
+}
+
+/// One step on a ticket: `reply T [via CHANNEL] "TEXT"`, `assign T to NAME`, `wait T "WHY"`,
+/// `resolve T "TEXT"`, `close T [satisfaction N] ["NOTE"]`, `reopen T "WHY"`.
+public struct TicketStep: Sendable {
+    public var action: TicketAction
+    public var ticket: Literal
+    public var channel: Literal?
+    public var text: Literal?
+    public var owner: Literal?
+    public var satisfaction: Literal?
+
+    public init(action: TicketAction, ticket: Literal) {
+        self.action = action
+        self.ticket = ticket
+    }
 }

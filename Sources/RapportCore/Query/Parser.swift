@@ -380,10 +380,42 @@ public struct Parser {
         try expect("ticket")
         let customer = try parseValue()
         let kind = try parseValue()
+        var channel: Literal?
+        if accept("via") { channel = try parseValue() }
         let text = try parseValue()
-        var priority: Literal?
-        if accept("priority") { priority = try parseValue() }
-        return .openTicket(customer: customer, kind: kind, text: text, priority: priority)
+        var priority: Literal?, owner: Literal?
+        while current.kind != .end {
+            if priority == nil, accept("priority") { priority = try parseValue() }
+            else if owner == nil, accept("owner") { owner = try parseValue() }
+            else { throw unexpected(expected: "'priority' or 'owner'", suggestionFrom: ["priority", "owner"]) }
+        }
+        return .openTicket(customer: customer, kind: kind, text: text, priority: priority, channel: channel, owner: owner)
+    }
+
+    /// The clauses of a ticket step after its word (`TicketStep`); the word was read.
+    mutating func parseTicketStep(_ action: TicketAction) throws -> Command {
+        guard current.kind != .end else { throw unexpected(expected: "a ticket id") }
+        var step = TicketStep(action: action, ticket: try parseValue())
+        func requiredText(_ what: String) throws -> Literal {
+            guard case .string = current.kind else { throw unexpected(expected: what) }
+            return try parseValue()
+        }
+        switch action {
+        case .reply:
+            if accept("via") { step.channel = try parseValue() }
+            step.text = try requiredText("the reply in quotes")
+        case .assign:
+            try expect("to")
+            guard current.kind != .end else { throw unexpected(expected: "the new owner's name") }
+            step.owner = try parseValue()
+        case .wait: step.text = try requiredText("what the customer is asked for, in quotes")
+        case .resolve: step.text = try requiredText("how it was resolved, in quotes")
+        case .reopen: step.text = try requiredText("why it is reopened, in quotes")
+        case .close:
+            if accept("satisfaction") { step.satisfaction = try parseValue() }
+            if current.kind != .end { step.text = try requiredText("a note in quotes") }
+        }
+        return .ticketStep(step)
     }
 
     mutating func parseWhy() throws -> Command {
@@ -393,6 +425,10 @@ public struct Parser {
 
     mutating func parseShow() throws -> Command {
         if accept("customer") || accept("customers") { return .showCustomer(try parseValue()) }
+        if accept("ticket") || accept("tickets") {
+            guard current.kind != .end else { throw unexpected(expected: "a ticket id") }
+            return .showTicket(try parseValue())
+        }
         if accept("fields") || accept("schema") {
             if current.kind == .end { return .showFields(nil) }
             return .showFields(try parseEntity())
@@ -407,7 +443,8 @@ public struct Parser {
             _ = advance()
             return .showPolicy(prefix: prefix, span: t.span)
         }
-        throw unexpected(expected: "'customer ID', 'fields', 'settings' or 'policy'", suggestionFrom: ["customer", "fields", "settings", "policy"])
+        throw unexpected(expected: "'customer ID', 'ticket ID', 'fields', 'settings' or 'policy'",
+                         suggestionFrom: ["customer", "ticket", "fields", "settings", "policy"])
     }
 
     private mutating func parseString(what: String) throws -> Literal {

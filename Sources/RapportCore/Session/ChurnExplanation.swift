@@ -41,6 +41,7 @@ struct OneCustomerInputs: DerivedInputs {
     let clock: Clock
 
     var today: Day { clock.today }
+    var now: Int64 { clock.now }
     var policy: Policy { backend.policy }
     var rowCount: Int { 1 }
 
@@ -62,6 +63,14 @@ struct OneCustomerInputs: DerivedInputs {
         if case .string(let s)? = value(field) { return ([1], ["", s]) }
         return ([0], [""])
     }
+
+    func instants(_ field: String) -> [Int64] {
+        if case .instant(let v)? = value(field) { return [v] }
+        return [NullSentinel.instant]
+    }
+
+    /// A customer is linked to its records through `customer` alone (`relatedRows`).
+    func linkedRows(of related: Entity, by link: String, instant: String, text: String) -> LinkedRows { LinkedRows() }
 
     func ownerRows(of related: Entity, where field: String?, keep: (String?) -> Bool) -> [Int32] {
         relatedRows(of: related, where: field, keep: keep, number: nil, day: nil, flag: nil, flagTest: { _ in false }).owners

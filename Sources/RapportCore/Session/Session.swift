@@ -92,7 +92,7 @@ public final class Session {
         case .report(let q):
             let request = try KPIRequest(q, schema: backend.schema(of: .customers), clock: clock)
             emit(KPIReport.run(request, backend: backend, clock: clock), into: &outcome)
-        case .add, .update, .delete, .logContact, .logPurchase, .openTicket, .importData, .addPoints, .redeem:
+        case .add, .update, .delete, .logContact, .logPurchase, .openTicket, .ticketStep, .importData, .addPoints, .redeem:
             try requireWriteAccess()
             var builder = ChangeBuilder(backend: backend, clock: clock, user: settings.user, command: text)
             builder.isCancelled = isCancelled
@@ -109,6 +109,14 @@ public final class Session {
             try export(entity.entity, condition, path, into: &outcome)
         case .showCustomer(let id):
             let card = ProfileCard(backend: backend, clock: clock, timeZone: clock.timeZone)
+            if settings.format.isForReading {
+                outcome.output += try card.render(id)
+            } else {
+                let (record, related) = try card.record(id)
+                outcome.output += ResultRenderer(format: settings.format, timeZone: clock.timeZone).render(record: record, related: related)
+            }
+        case .showTicket(let id):
+            let card = TicketCard(backend: backend, clock: clock)
             if settings.format.isForReading {
                 outcome.output += try card.render(id)
             } else {

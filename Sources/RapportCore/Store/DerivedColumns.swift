@@ -4,12 +4,15 @@ import Foundation
 /// and today, then kept until a table of the store changes or today moves.
 extension Table {
     /// The column of a derived field of this table's entity, computed or from the cache.
-    /// `timeZone` counts instants of related records as days (a ticket's openedAt).
-    public func derivedColumn(named name: String, today: Day, timeZone: TimeZone = TimeZone(identifier: "UTC")!) -> Column {
+    /// `timeZone` counts instants of related records as days (a ticket's openedAt); `now`
+    /// (the start of today when nil) is read only by fields marked `readsNow`.
+    public func derivedColumn(named name: String, today: Day, timeZone: TimeZone = TimeZone(identifier: "UTC")!, now: Int64? = nil) -> Column {
         guard let field = DerivedFields.named(name, of: entity) else { return Column.empty(.integer, count: rowCount) }
-        let stamp = derivedStamp(today: today, timeZone: timeZone)
+        let instant = now ?? Clock(now: 0, timeZone: timeZone).startOfDay(today)
+        var stamp = derivedStamp(today: today, timeZone: timeZone)
+        if field.readsNow { stamp.now = instant }
         if let cached = derivedCache[field.name], cached.stamp == stamp { return cached.column }
-        let column = field.compute(TableDerivedInputs(table: self, store: store, today: today, timeZone: timeZone))
+        let column = field.compute(TableDerivedInputs(table: self, store: store, today: today, now: instant, timeZone: timeZone))
         derivedCache[field.name] = (stamp, column)
         return column
     }
@@ -30,6 +33,8 @@ struct DerivedStamp: Equatable {
     let versions: Int
     let policyVersion: Int
     let rowCount: Int
+    /// The clock's instant, for a field whose rule reads it; nil for the others.
+    var now: Int64?
 }
 
 /// The inputs of the derived rules, read from a table and its store.
@@ -37,6 +42,7 @@ struct TableDerivedInputs: DerivedInputs {
     let table: Table
     let store: Store?
     let today: Day
+    let now: Int64
     let timeZone: TimeZone
 
     var rowCount: Int { table.rowCount }
@@ -54,6 +60,34 @@ struct TableDerivedInputs: DerivedInputs {
             return [Int64](repeating: NullSentinel.integer, count: rowCount)
         }
         return c.values
+    }
+
+    func instants(_ field: String) -> [Int64] {
+        guard let p = table.schema.position(of: field), case .instant(let c) = table.columns[p] else {
+            return [Int64](repeating: NullSentinel.instant, count: rowCount)
+        }
+        return c.values
+    }
+
+    func linkedRows(of related: Entity, by link: String, instant: String, text: String) -> LinkedRows {
+        var out = LinkedRows()
+        guard let store, related != table.entity else { return out }
+        let other = store[related]
+        guard let lp = other.schema.position(of: link), case .string(let links) = other.columns[lp] else { return out }
+        let rowOfCode = table.ownerRowOfCode(related, links.dictionary)
+        var instants: [Int64]?
+        if let p = other.schema.position(of: instant), case .instant(let c) = other.columns[p] { instants = c.values }
+        var texts: StringColumn?
+        if let p = other.schema.position(of: text), case .string(let c) = other.columns[p] { texts = c; out.texts = c.dictionary.strings }
+        let live = other.isLive
+        let linkCodes = links.codes
+        out.rows.reserveCapacity(other.liveCount)
+        for r in 0..<live.count where live[r] {
+            out.rows.append(rowOfCode[Int(linkCodes[r])])
+            out.instants.append(instants?[r] ?? NullSentinel.instant)
+            out.codes.append(texts?.codes[r] ?? 0)
+        }
+        return out
     }
 
     func strings(_ field: String) -> (codes: [UInt32], strings: [String]) {

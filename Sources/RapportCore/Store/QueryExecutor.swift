@@ -15,7 +15,7 @@ public struct QueryExecutor {
     /// The column a field reads: stored, or derived (computed from the store and today,
     /// kept until either changes). Every read of a field's values goes through here.
     public func column(_ f: ResolvedField) -> Column {
-        f.isDerived ? table.derivedColumn(named: f.name, today: clock.today, timeZone: clock.timeZone) : table.columns[f.position]
+        f.isDerived ? table.derivedColumn(named: f.name, today: clock.today, timeZone: clock.timeZone, now: clock.now) : table.columns[f.position]
     }
 
     // MARK: Find

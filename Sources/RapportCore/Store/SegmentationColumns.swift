@@ -21,7 +21,7 @@ extension Store {
         out.stages = strings(CustomerField.stage)
         out.lostReasons = strings(CustomerField.lostReason)
 
-        let inputs = TableDerivedInputs(table: customers, store: self, today: clock.today, timeZone: clock.timeZone)
+        let inputs = TableDerivedInputs(table: customers, store: self, today: clock.today, now: clock.now, timeZone: clock.timeZone)
         let facts = CustomerValue.purchaseFacts(inputs)
         let stored = inputs.dates(CustomerField.lastPurchase)
         out.spend = rows.map { facts.recentSpend[$0] }

@@ -72,7 +72,7 @@ final class CompleterTests: XCTestCase {
     }
 
     func testEntityNames() {
-        let entities = ["contacts", "customers", "points", "purchases", "tickets"]
+        let entities = ["contacts", "customers", "events", "points", "purchases", "tickets"]
         XCTAssertEqual(candidates("find "), entities)
         XCTAssertEqual(candidates("count cu"), ["customers"])
         XCTAssertEqual(candidates("delete t"), ["tickets"])
@@ -239,7 +239,7 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("find customers where tags has all (V"), ["vip"])
         XCTAssertEqual(candidates("find customers where tags has 老"), ["老客户"])
         XCTAssertEqual(candidates("find tickets where priority in ("), ["high", "low", "normal", "urgent"])
-        XCTAssertEqual(candidates("find tickets where status = "), ["closed", "open"])
+        XCTAssertEqual(candidates("find tickets where status = "), ["closed", "open", "pending", "resolved", "responded"])
         XCTAssertEqual(candidates("find purchases where product = "), ["\"Tea sampler\"", "茶具套装"])
         XCTAssertEqual(candidates("update customers set tier = p"), ["platinum"])
         XCTAssertEqual(candidates("add customer tags: (vip, "), ["b2b", "老客户"])
@@ -348,7 +348,7 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("delete customers "), ["where"])
         XCTAssertEqual(candidates("import customers "), ["from"])
         XCTAssertEqual(candidates("backup "), ["to"])
-        XCTAssertEqual(candidates("show "), ["customer", "fields", "policy", "settings"])
+        XCTAssertEqual(candidates("show "), ["customer", "fields", "policy", "settings", "ticket"])
         XCTAssertEqual(candidates("log "), ["contact", "purchase"])
         XCTAssertEqual(candidates("open "), ["ticket"])
         XCTAssertEqual(candidates("find customers where birthday < "), ["today", "tomorrow", "yesterday"])
@@ -362,7 +362,7 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("log purchase C1 amount 1200 "), ["\"Tea sampler\"", "茶具套装"])
         XCTAssertEqual(candidates("open ticket C1 "), ["complaint", "inquiry", "suggestion"])
         XCTAssertEqual(candidates("open ticket C1 co"), ["complaint"])
-        XCTAssertEqual(candidates("open ticket C1 complaint \"late delivery\" "), ["priority"])
+        XCTAssertEqual(candidates("open ticket C1 complaint \"late delivery\" "), ["owner", "priority"])
         XCTAssertEqual(candidates("open ticket C1 complaint \"late delivery\" priority "), ["high", "low", "normal", "urgent"])
         XCTAssertEqual(candidates("open ticket C1 complaint \"late delivery\" priority u"), ["urgent"])
         XCTAssertEqual(candidates("set "), ["colour", "dry-run", "format", "now", "pager", "policy", "timer"])
