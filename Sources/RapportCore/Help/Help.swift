@@ -289,7 +289,7 @@ public enum Help {
         """),
         Topic(name: "tickets", listed: [:],
               summary: "open a ticket and work it through to closed",
-              aliases: ["ticket", "open ticket", "show ticket", "timeline", "sla", "overdue", "service"], body: """
+              aliases: ["ticket", "open ticket", "show ticket", "timeline", "service"] + DerivedFields.of(.tickets).map(\.name), body: """
         open ticket ID KIND [via CHANNEL] "TEXT" [priority P] [owner NAME]
         reply TICKET [via CHANNEL] "TEXT"      first reply: status responded
         assign TICKET to NAME
@@ -468,7 +468,7 @@ public enum Help {
         """),
         Topic(name: "derived", listed: [.more: ["derived"]],
               summary: "read-only fields computed from the records and today",
-              aliases: ["derived fields", "computed"] + DerivedFields.all.map(\.name).filter { $0 != "points" }, body: """
+              aliases: ["derived fields", "computed"] + DerivedFields.of(.customers).map(\.name).filter { $0 != "points" }, body: """
         Derived fields are computed from the records and today each time they are read, so they
         are right after every change and on every --now. They are queried, sorted, grouped and
         shown like stored fields, but never stored: set, add and import refuse their names.
