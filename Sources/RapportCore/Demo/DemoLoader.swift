@@ -1,3 +1,5 @@
+import Foundation
+
 /// Fills a store with the deterministic demo data: the generator's records, the points
 /// ledger they earn (with some redemptions), then tiers, grades, stages and lost reasons
 /// by the rules `recompute` applies, so a fresh demo store has nothing to recompute.
@@ -35,29 +37,16 @@ public enum DemoLoader {
         return Entity.points.builtinFields.map { entry[$0.name] ?? .null }
     }
 
-    /// Sets tier, grade, stage and lostReason of every customer to what `recompute
-    /// tiers|grades|stages` computes: the same inputs (`Store.segmentationInputs`) through
-    /// the same rules (`Segmentation`, graded by `Recompute.gradeValues`).
+    /// Sets tier, grade, stage and lostReason of every customer by running `recompute
+    /// tiers`, `grades` and `stages` on the loaded store (applied, not journalled: the demo
+    /// is throwaway), so a fresh demo store has nothing to recompute.
     static func applySegmentation(to store: Store, today: Day) {
-        let inputs = store.segmentationInputs(today: today)
-        let policy = store.policy
-        let grades = Segmentation.grades(values: Recompute.gradeValues(inputs, policy: policy), policy: policy)
-        let customers = store.customers
-        let rows = customers.liveRows
-        precondition(rows.count == inputs.count, "segmentation inputs are aligned with the live customers")
-        func position(_ field: String) -> Int { customers.schema.position(of: field)! }
-        let tierAt = position(CustomerField.tier), gradeAt = position(CustomerField.grade)
-        let stageAt = position(CustomerField.stage), reasonAt = position(CustomerField.lostReason)
-        func set(_ i: Int, _ field: Int, from current: String?, to wanted: String?) {
-            if current != wanted { customers.set(row: Int(rows[i]), field: field, to: wanted.map(Value.string) ?? .null) }
-        }
-        for i in 0..<inputs.count {
-            set(i, tierAt, from: inputs.tiers[i], to: Segmentation.tier(spend: inputs.spend[i], purchases: inputs.purchases[i], policy: policy))
-            set(i, gradeAt, from: inputs.grades[i], to: grades[i])
-            let stage = Segmentation.stage(lastPurchase: inputs.lastPurchase[i], today: today, policy: policy)
-            set(i, stageAt, from: inputs.stages[i], to: stage)
-            set(i, reasonAt, from: inputs.lostReasons[i],
-                to: Segmentation.lostReason(stage: stage, current: inputs.lostReasons[i], hasComplaint: inputs.hasComplaint[i]))
+        let utc = TimeZone(identifier: "UTC")!
+        let clock = Clock(now: Clock(now: 0, timeZone: utc).startOfDay(today), timeZone: utc)
+        let backend = InMemoryBackend(store: store)
+        for target in RecomputeTarget.allCases {
+            let moves = Recompute(backend: backend, clock: clock).moves(target)
+            store.apply(Recompute.changeSet(moves, at: clock.now, user: "demo", command: "recompute \(target.rawValue)"))
         }
     }
 }
