@@ -54,8 +54,8 @@ final class TerminalSessionTests: XCTestCase {
     }
 
     func testCtrlCStopsARunningQueryNotTheShell() throws {
-        // 40 rows: the whole card (with its derived counts) stays on the screen.
-        let t = try TerminalSession(["--demo", "--demo-size", "100000", "--now", "2026-11-01"], rows: 40)
+        // 46 rows: the whole card (with its derived counts and service section) stays on the screen.
+        let t = try TerminalSession(["--demo", "--demo-size", "100000", "--now", "2026-11-01"], rows: 46)
         t.waitFor(bareprompt, timeout: 60)
         t.type("set pager off", then: "Enter")
         t.type("find customers show *", then: "Enter")
