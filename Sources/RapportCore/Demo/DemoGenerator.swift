@@ -2,16 +2,58 @@ import Foundation
 
 /// Deterministic demo data: customers with the contacts, purchases and tickets that
 /// explain their fields (lastContact is the latest contact's date, totalSpent the sum
-/// of their purchases, and so on). Same size, day and seed: same data.
+/// of their purchases, and so on). Same size, day and seed: same data; customer n is the
+/// same whatever the size (one random stream, drawn customer by customer).
+///
+/// Each customer is of one `Kind`, which shapes its purchase history: a regular buys on a
+/// personal rhythm up to today, a lapsing customer had one and stopped, a seasonal one
+/// buys in the same weeks every year, a one-time buyer bought once, a prospect never.
+/// Nothing is dated after today. `tier`, `stage` and `lostReason` follow the segmentation
+/// rules on the customer's own history; `grade` ranks the whole store, so `DemoLoader`
+/// sets it (and re-applies all of them through the same rules as `recompute`).
 public struct DemoGenerator {
     public let size: Int
     public let today: Day
     public let seed: UInt64
+    public let policy: Policy
 
-    public init(size: Int = 5000, today: Day, seed: UInt64 = 20261124) {
+    public init(size: Int = 5000, today: Day, seed: UInt64 = 20261124, policy: Policy = .defaults) {
         self.size = size
         self.today = today
         self.seed = seed
+        self.policy = policy
+    }
+
+    /// The kinds of purchase history, with their shares of the customers.
+    public enum Kind: String, CaseIterable, Sendable {
+        case regular, lapsing, seasonal, oneTime, prospect
+
+        public var share: Double {
+            switch self {
+            case .regular: return 0.40
+            case .lapsing: return 0.18
+            case .seasonal: return 0.12
+            case .oneTime: return 0.20
+            case .prospect: return 0.10
+            }
+        }
+    }
+
+    /// The oldest customer joined this many days before today.
+    static let historyDays = 6 * 365
+
+    /// One customer's history, before it becomes records.
+    struct History {
+        var kind: Kind
+        var createdAt: Int
+        /// Purchase days, ascending, none after today.
+        var purchaseDays: [Int] = []
+        /// For a lapsing customer, the day its rhythm stopped.
+        var stoppedOn: Int?
+        /// For a customer with a rhythm, its usual gap in days.
+        var usualGap: Double?
+        /// The least personal purchase level (hand-picked customers).
+        var levelFloor = 0.0
     }
 
     /// Emits every record aligned with its entity's `builtinFields`: each customer,
@@ -37,44 +79,29 @@ public struct DemoGenerator {
                 email = rng.chance(0.7) ? .string("\(surname.1)\(rng.int(10, 9999))@example.cn") : .null
             }
             let phone: Value = rng.chance(0.05) ? .null : .string(rng.chance(0.9) ? "1\(rng.pick(["38", "39", "58", "86", "50"]))\(rng.int(10_000_000, 99_999_999))" : "+65 \(rng.int(8000_0000, 9999_9999))")
-            let city: Value = rng.chance(0.02) || n == 7 ? .null : .string(rng.weighted(DemoData.cities))
+            var city: Value = rng.chance(0.02) || n == 7 ? .null : .string(rng.weighted(DemoData.cities))
             let owner = rng.pick(DemoData.owners)
-            let createdAt = todayNumber - rng.int(1, 6 * 365)
-            let prospect = rng.chance(0.12)
-            // Recency: most customers are active, some lapsing, some lost.
-            let recencyRoll = rng.double()
-            let lastTouch = todayNumber - (recencyRoll < 0.55 ? rng.int(0, 90) : recencyRoll < 0.85 ? rng.int(91, 365) : rng.int(366, 3 * 365))
-            let lastTouchDay = max(lastTouch, createdAt)
 
-            // Purchases.
-            var purchases: [(Int, Int64, String)] = []
-            if !prospect {
-                let count = 1 + Int(rng.double() * rng.double() * 10)
-                for k in 0..<count {
-                    let day = k == 0 ? lastTouchDay : rng.int(createdAt, lastTouchDay)
-                    let cents = Int64(exp(rng.double() * 6 + 3.9) * 100) // about 50 to 20,000
-                    purchases.append((day, cents, rng.pick(DemoData.products)))
-                }
-                purchases.sort { $0.0 < $1.0 }
+            var history = DemoGenerator.history(of: DemoGenerator.kind(rng.double()), today: todayNumber, rng: &rng)
+            // Hand-picked: C000001 is a top customer in 上海 on any day (examples find one even in a small store).
+            if n == 1 {
+                city = .string("上海")
+                history = History(kind: .regular, createdAt: todayNumber - 400, purchaseDays: DemoGenerator.rhythm(gap: 20, from: todayNumber - 400, through: todayNumber, rng: &rng),
+                                  usualGap: 20, levelFloor: 5000)
             }
-            let totalCents = purchases.reduce(Int64(0)) { $0 + $1.1 }
-            let totalSpent = Double(totalCents) / 100
-            // Contacts: the latest is lastTouchDay (or earlier for prospects).
-            let contactCount = prospect ? rng.int(0, 2) : rng.int(1, 6)
-            var contactDays = (0..<contactCount).map { k in k == 0 ? lastTouchDay : rng.int(createdAt, lastTouchDay) }
-            contactDays.sort()
+            let purchases = DemoGenerator.purchases(history, rng: &rng)
+            let contactDays = DemoGenerator.contactDays(history, today: todayNumber, rng: &rng)
+            let tickets = DemoGenerator.tickets(history, today: todayNumber, rng: &rng)
 
-            let tier: String
-            switch totalSpent {
-            case 20000...: tier = rng.chance(0.6) ? "platinum" : "gold"
-            case 8000..<20000: tier = rng.chance(0.6) ? "gold" : "silver"
-            case 2000..<8000: tier = rng.chance(0.5) ? "silver" : "bronze"
-            default: tier = "bronze"
+            var windowSpend = 0.0, windowCount = 0, totalCents: Int64 = 0
+            for (day, cents, _) in purchases {
+                totalCents += cents
+                if Segmentation.inWindow(Day(daysSinceEpoch: Int32(day)), today: today) { windowSpend += Double(cents) / 100; windowCount += 1 }
             }
-            let grade = totalSpent >= 15000 ? "A" : totalSpent >= 6000 ? "B" : totalSpent >= 1500 ? "C" : "D"
-            let lastActivity = max(purchases.last?.0 ?? Int.min, contactDays.last ?? Int.min)
-            let stage: String
-            if purchases.isEmpty { stage = "prospect" } else if todayNumber - lastActivity <= 90 { stage = "active" } else if todayNumber - lastActivity <= 365 { stage = "at-risk" } else { stage = "lost" }
+            let tier = Segmentation.tier(spend: windowSpend, purchases: windowCount, policy: policy)
+            let lastPurchase = history.purchaseDays.last.map { Day(daysSinceEpoch: Int32($0)) }
+            let stage = Segmentation.stage(lastPurchase: lastPurchase, today: today, policy: policy)
+            let lostReason = Segmentation.lostReason(stage: stage, current: nil, hasComplaint: tickets.contains { $0.kind == "complaint" })
 
             let birthday: Value
             if rng.chance(0.05) {
@@ -96,46 +123,167 @@ public struct DemoGenerator {
             }
             if tier == "platinum", !tags.contains("vip") { tags.insert("vip", at: 0) }
             if n == 11 { tags = [] }
-            let satisfaction: Value = rng.chance(0.2) ? .null : .integer(Int64([1, 2, 3, 3, 4, 4, 4, 5, 5, 5][rng.int(0, 9)]))
+            // Customers who are drifting away rate the service lower.
+            let scores = history.kind == .lapsing ? DemoData.lapsingSatisfaction : DemoData.satisfaction
+            let satisfaction: Value = rng.chance(0.2) ? .null : .integer(Int64(rng.pick(scores)))
 
+            func date(_ day: Int) -> Value { .date(Day(daysSinceEpoch: Int32(day))) }
             let customer: [Value] = [
                 .string(id), .string(name), email, phone, city, .string(owner),
-                .string(tier), .string(grade), .string(stage), birthday,
-                .date(Day(daysSinceEpoch: Int32(createdAt))),
-                contactDays.last.map { .date(Day(daysSinceEpoch: Int32($0))) } ?? .null,
-                purchases.last.map { .date(Day(daysSinceEpoch: Int32($0.0))) } ?? .null,
-                .number(totalSpent), .integer(Int64(purchases.count)),
-                satisfaction, tags.isEmpty ? .null : .list(tags),
+                .string(tier), .null, .string(stage), birthday,
+                date(history.createdAt),
+                contactDays.last.map(date) ?? .null,
+                purchases.last.map { date($0.0) } ?? .null,
+                .number(Double(totalCents) / 100), .integer(Int64(purchases.count)),
+                satisfaction, tags.isEmpty ? .null : .list(tags), lostReason.map(Value.string) ?? .null,
             ]
             try sink(.customers, customer)
             for day in contactDays {
                 contactNumber += 1
                 try sink(.contacts, [
-                    .string("K" + DemoGenerator.padded(contactNumber, 7)), .string(id), .date(Day(daysSinceEpoch: Int32(day))),
+                    .string("K" + DemoGenerator.padded(contactNumber, 7)), .string(id), date(day),
                     .string(rng.pick(["phone", "visit", "email", "sms", "wechat"])), .string(rng.pick(DemoData.notes)), .string(owner),
                 ])
             }
             for (day, cents, product) in purchases {
                 purchaseNumber += 1
                 try sink(.purchases, [
-                    .string("P" + DemoGenerator.padded(purchaseNumber, 7)), .string(id), .date(Day(daysSinceEpoch: Int32(day))),
+                    .string("P" + DemoGenerator.padded(purchaseNumber, 7)), .string(id), date(day),
                     .number(Double(cents) / 100), .string(product),
                 ])
             }
-            if rng.chance(0.15) {
-                for _ in 0..<rng.int(1, 2) {
-                    ticketNumber += 1
-                    let opened = Int64(todayNumber - rng.int(0, 365)) * 86400 + Int64(rng.int(8 * 3600, 20 * 3600))
-                    let closed = rng.chance(0.7)
-                    let kind = rng.pick(["inquiry", "complaint", "suggestion"])
-                    try sink(.tickets, [
-                        .string("T" + DemoGenerator.padded(ticketNumber, 6)), .string(id), .string(kind),
-                        .string(rng.pick(DemoData.ticketTexts[kind]!)), .string(rng.pick(["low", "normal", "normal", "high", "urgent"])),
-                        .string(closed ? "closed" : "open"), .instant(opened),
-                        closed ? .instant(opened + Int64(rng.int(600, 5 * 86400))) : .null, .string(owner),
-                    ])
+            for ticket in tickets {
+                ticketNumber += 1
+                try sink(.tickets, [
+                    .string("T" + DemoGenerator.padded(ticketNumber, 6)), .string(id), .string(ticket.kind),
+                    .string(rng.pick(DemoData.ticketTexts[ticket.kind]!)), .string(rng.pick(["low", "normal", "normal", "high", "urgent"])),
+                    .string(ticket.closedAt == nil ? "open" : "closed"), .instant(ticket.openedAt),
+                    ticket.closedAt.map(Value.instant) ?? .null, .string(owner),
+                ])
+            }
+        }
+    }
+
+    /// The kind a roll in 0..<1 falls on, by the kinds' shares.
+    static func kind(_ roll: Double) -> Kind {
+        var rest = roll
+        for kind in Kind.allCases {
+            if rest < kind.share { return kind }
+            rest -= kind.share
+        }
+        return .prospect
+    }
+
+    // MARK: Purchase histories, one per kind
+
+    static func history(of kind: Kind, today: Int, rng: inout SplitMix64) -> History {
+        let oldest = today - historyDays
+        switch kind {
+        case .regular: return regular(today: today, oldest: oldest, rng: &rng)
+        case .lapsing: return lapsing(today: today, oldest: oldest, rng: &rng)
+        case .seasonal: return seasonal(today: today, rng: &rng)
+        case .oneTime:
+            let createdAt = today - rng.int(1, historyDays)
+            return History(kind: .oneTime, createdAt: createdAt, purchaseDays: [min(today, createdAt + rng.int(0, 30))])
+        case .prospect:
+            return History(kind: .prospect, createdAt: today - rng.int(1, historyDays))
+        }
+    }
+
+    /// A personal rhythm: a usual gap of 15 to 120 days (more short gaps than long),
+    /// kept up from the customer's first weeks to today.
+    static func regular(today: Int, oldest: Int, rng: inout SplitMix64) -> History {
+        let gap = rng.logUniform(15, 120)
+        let createdAt = max(oldest, today - Int(Double(rng.int(3, 10)) * gap) - rng.int(0, Int(gap)))
+        return History(kind: .regular, createdAt: createdAt, purchaseDays: rhythm(gap: gap, from: createdAt, through: today, rng: &rng), usualGap: gap)
+    }
+
+    /// A rhythm like a regular's that stopped two months to two years ago.
+    static func lapsing(today: Int, oldest: Int, rng: inout SplitMix64) -> History {
+        let gap = rng.logUniform(15, 120)
+        let stoppedOn = today - rng.int(60, 730)
+        let createdAt = max(oldest, stoppedOn - Int(Double(rng.int(3, 9)) * gap) - rng.int(0, Int(gap)))
+        return History(kind: .lapsing, createdAt: createdAt, purchaseDays: rhythm(gap: gap, from: createdAt, through: max(createdAt, stoppedOn), rng: &rng),
+                       stoppedOn: stoppedOn, usualGap: gap)
+    }
+
+    /// Purchases every `gap` days give or take a quarter, the first within a gap of `start`.
+    static func rhythm(gap: Double, from start: Int, through end: Int, rng: inout SplitMix64) -> [Int] {
+        var days: [Int] = []
+        var day = Double(start) + rng.double() * gap
+        while Int(day) <= end {
+            days.append(Int(day))
+            day += max(1, gap * (0.75 + 0.5 * rng.double()))
+        }
+        return days
+    }
+
+    /// The weeks a seasonal customer buys in, as (month, first day, last day): the run-up
+    /// to the Spring Festival, and November's shopping festival.
+    static let seasons = [(1, 5, 31), (11, 1, 15)]
+
+    /// Purchases in most seasons since the customer joined, one or sometimes two.
+    static func seasonal(today: Int, rng: inout SplitMix64) -> History {
+        let createdAt = today - rng.int(365, historyDays)
+        let firstYear = Day(daysSinceEpoch: Int32(createdAt)).parts.year, lastYear = Day(daysSinceEpoch: Int32(today)).parts.year
+        var days: [Int] = []
+        for year in firstYear...lastYear {
+            for (month, first, last) in seasons where rng.chance(0.8) {
+                for _ in 0..<(rng.chance(0.3) ? 2 : 1) {
+                    let day = Int(Day(year: year, month: month, day: rng.int(first, last))!.daysSinceEpoch)
+                    if day >= createdAt, day <= today { days.append(day) }
                 }
             }
+        }
+        days.sort()
+        return History(kind: .seasonal, createdAt: createdAt, purchaseDays: days)
+    }
+
+    /// Amounts around a personal level (log-normal), mostly of the customer's favourite
+    /// product. The level is higher for customers who come often (the best customers
+    /// are both) and for seasonal gifts.
+    static func purchases(_ history: History, rng: inout SplitMix64) -> [(Int, Int64, String)] {
+        let days = history.purchaseDays
+        guard !days.isEmpty else { return [] }
+        let often = history.usualGap.map { 60 / $0 } ?? 1
+        let drawn = exp(log(400.0) + 1.2 * rng.gaussian()) * often * (history.kind == .seasonal ? 1.5 : 1)
+        let level = max(history.levelFloor, drawn)
+        let favourite = rng.pick(DemoData.products)
+        return days.map { day in
+            let cents = max(500, Int64((level * exp(0.4 * rng.gaussian()) * 100).rounded()))
+            return (day, cents, rng.chance(0.6) ? favourite : rng.pick(DemoData.products))
+        }
+    }
+
+    /// Contacts: some follow-up calls after purchases, a few at any time, and a win-back
+    /// attempt after a lapsing customer stopped; ascending, none after today.
+    static func contactDays(_ history: History, today: Int, rng: inout SplitMix64) -> [Int] {
+        var days: [Int] = []
+        for day in history.purchaseDays where rng.chance(0.25) { days.append(min(today, day + rng.int(1, 14))) }
+        for _ in 0..<rng.int(history.kind == .prospect ? 0 : 1, 3) { days.append(rng.int(history.createdAt, today)) }
+        if let stoppedOn = history.stoppedOn, stoppedOn < today, rng.chance(0.5) { days.append(rng.int(stoppedOn + 1, today)) }
+        days.sort()
+        return days
+    }
+
+    struct Ticket {
+        var kind: String
+        var openedAt: Int64
+        var closedAt: Int64?
+    }
+
+    /// Tickets: far more often, and mostly complaints, from customers who are lapsing,
+    /// raised in the months before they stopped; others within the past year.
+    static func tickets(_ history: History, today: Int, rng: inout SplitMix64) -> [Ticket] {
+        let lapsing = history.kind == .lapsing
+        guard rng.chance(lapsing ? 0.45 : 0.12) else { return [] }
+        return (0..<rng.int(1, 2)).map { _ in
+            let kind = lapsing ? rng.weighted([("complaint", 6), ("inquiry", 3), ("suggestion", 1)]) : rng.pick(["inquiry", "complaint", "suggestion"])
+            let base = history.stoppedOn.map { $0 - rng.int(0, 90) } ?? today - rng.int(0, 365)
+            let day = min(today, max(history.createdAt, base))
+            let opened = Int64(day) * 86400 + Int64(rng.int(8 * 3600, 20 * 3600))
+            let closedAt: Int64? = rng.chance(0.7) ? opened + Int64(rng.int(600, 5 * 86400)) : nil
+            return Ticket(kind: kind, openedAt: opened, closedAt: closedAt)
         }
     }
 
@@ -162,6 +310,10 @@ struct SplitMix64 {
     mutating func int(_ lo: Int, _ hi: Int) -> Int { lo + Int(next() % UInt64(hi - lo + 1)) }
     mutating func chance(_ p: Double) -> Bool { double() < p }
     mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
+    /// A number between `lo` and `hi` whose logarithm is uniform: small values as likely per factor as large.
+    mutating func logUniform(_ lo: Double, _ hi: Double) -> Double { lo * exp(double() * log(hi / lo)) }
+    /// A standard normal number (Box-Muller).
+    mutating func gaussian() -> Double { sqrt(-2 * log(1 - double())) * cos(2 * Double.pi * double()) }
 
     /// Items with weights: earlier ones far more likely (a skewed distribution).
     mutating func weighted<T>(_ items: [(T, Int)]) -> T {
@@ -194,6 +346,8 @@ enum DemoData {
     static let owners = ["张伟", "李娜", "王磊", "刘洋", "陈静", "杨敏", "Tom Chen", "Grace Liu", "赵强", "周婷", "Kevin Wu", "孙丽"]
     static let tags = ["vip", "wechat", "newsletter", "b2b", "团购", "老客户", "referral", "生日关怀", "投诉过"]
     static let products = ["茶具套装", "保温杯", "Tea sampler", "Gift card", "空气净化器", "Running shoes", "蓝牙耳机", "丝巾", "Coffee beans", "护肤礼盒", "会员年卡", "Desk lamp"]
+    static let satisfaction = [1, 2, 3, 3, 4, 4, 4, 5, 5, 5]
+    static let lapsingSatisfaction = [1, 1, 2, 2, 3, 3, 3, 4, 4, 5]
     static let notes = ["回访：满意", "quarterly revisit", "投诉跟进", "生日问候", "新品推荐", "follow-up call", "满意度调查", "催付提醒", "售后回访：已解决", "holiday greetings"]
     static let ticketTexts: [String: [String]] = [
         "inquiry": ["会员积分怎么兑换？", "When will my order ship?", "发票如何开具", "Do you deliver to Singapore?"],

@@ -1,11 +1,23 @@
-/// Fills a store with the deterministic demo data.
+import Foundation
+
+/// Fills a store with the deterministic demo data: the generator's records, the points
+/// ledger they earn (with some redemptions), then tiers, grades, stages and lost reasons
+/// by the rules `recompute` applies, so a fresh demo store has nothing to recompute.
 public enum DemoLoader {
-    public static func load(into store: Store, size: Int, today: Day) {
+    public static func load(into store: Store, size: Int, today: Day, seed: UInt64 = 20261124) {
         store.customers.reserveCapacity(size)
-        DemoGenerator(size: size, today: today).generate { entity, record in
+        let policy = store.policy
+        var ledger = DemoLedger(policy: policy, seed: seed)
+        DemoGenerator(size: size, today: today, seed: seed, policy: policy).generate { entity, record in
             store[entity].append(record)
-            if entity == .purchases, let entry = earnedPoints(record, policy: store.policy) { store[.points].append(entry) }
+            switch entity {
+            case .customers: ledger.redeem(into: store)
+            case .purchases: if let entry = earnedPoints(record, policy: policy) { ledger.earned(entry, into: store) }
+            default: break
+            }
         }
+        ledger.redeem(into: store)
+        applySegmentation(to: store, today: today)
     }
 
     /// The ledger entry a demo purchase earns, as `CustomerRollup` would write it: the
@@ -23,5 +35,76 @@ public enum DemoLoader {
             PointsField.expiresAt: .date(Loyalty.expiry(earnedOn: date, policy: policy)),
         ]
         return Entity.points.builtinFields.map { entry[$0.name] ?? .null }
+    }
+
+    /// Sets tier, grade, stage and lostReason of every customer by running `recompute
+    /// tiers`, `grades` and `stages` on the loaded store (applied, not journalled: the demo
+    /// is throwaway), so a fresh demo store has nothing to recompute.
+    static func applySegmentation(to store: Store, today: Day) {
+        let utc = TimeZone(identifier: "UTC")!
+        let clock = Clock(now: Clock(now: 0, timeZone: utc).startOfDay(today), timeZone: utc)
+        let backend = InMemoryBackend(store: store)
+        for target in RecomputeTarget.allCases {
+            let moves = Recompute(backend: backend, clock: clock).moves(target)
+            store.apply(Recompute.changeSet(moves, at: clock.now, user: "demo", command: "recompute \(target.rawValue)"))
+        }
+    }
+}
+
+/// The demo's redemptions: now and then a customer spends points at the checkout of a
+/// purchase, never more than the balance `Loyalty.balance` gives on that day. Works one
+/// customer at a time (the generator emits a customer's purchases together, in date order).
+struct DemoLedger {
+    let policy: Policy
+    var rng: SplitMix64
+    /// The ledger of the customer whose purchases are arriving.
+    var customer: Value = .null
+    var entries: [Loyalty.Entry] = []
+    var redemptions = 0
+
+    /// Of the purchases that earn points, the share at which the customer also redeems.
+    static let redeemChance = 0.2
+    static let reasons = ["兑换礼品", "积分抵现", "gift card", "member voucher"]
+
+    init(policy: Policy, seed: UInt64) {
+        self.policy = policy
+        // Its own stream, so the ledger does not shift the customers' data.
+        rng = SplitMix64(seed: seed ^ 0x5EED_1ED6_E700_0000)
+    }
+
+    private static let fields = Entity.points.builtinFields.map(\.name)
+    private static func position(_ name: String) -> Int { fields.firstIndex(of: name)! }
+    private static let customerAt = position(RecordField.customer), dateAt = position(RecordField.date)
+    private static let changeAt = position(PointsField.change), expiresAt = position(PointsField.expiresAt)
+
+    /// Appends an earning entry, remembering it for the customer's redemptions.
+    mutating func earned(_ entry: [Value], into store: Store) {
+        store[.points].append(entry)
+        if entry[Self.customerAt] != customer { entries.removeAll(keepingCapacity: true); customer = entry[Self.customerAt] }
+        guard case .date(let date) = entry[Self.dateAt], case .integer(let change) = entry[Self.changeAt] else { return }
+        var expiry: Day?
+        if case .date(let e) = entry[Self.expiresAt] { expiry = e }
+        entries.append(Loyalty.Entry(date: date, change: change, expiresAt: expiry))
+    }
+
+    /// Writes the redemptions of the customer whose purchases are complete, then forgets it.
+    mutating func redeem(into store: Store) {
+        defer { entries.removeAll(keepingCapacity: true); customer = .null }
+        guard !entries.isEmpty else { return }
+        let earnings = entries
+        for earning in earnings where rng.chance(Self.redeemChance) {
+            guard let day = earning.date else { continue }
+            // Same-day earnings count before a redemption: the points of this purchase may be spent at once.
+            let balance = Loyalty.balance(of: entries, today: day).points
+            let spent = balance * Int64(rng.int(30, 100)) / 100 / 100 * 100
+            guard spent >= 100 else { continue }
+            entries.append(Loyalty.Entry(date: day, change: -spent))
+            redemptions += 1
+            let entry: [String: Value] = [
+                RecordField.id: .string(IDGenerator.id(.points, number: redemptions)), RecordField.customer: customer,
+                RecordField.date: .date(day), PointsField.change: .integer(-spent), PointsField.reason: .string(rng.pick(Self.reasons)),
+            ]
+            store[.points].append(Entity.points.builtinFields.map { entry[$0.name] ?? .null })
+        }
     }
 }

@@ -236,7 +236,7 @@ public enum Help {
           update customers where id = C000002 set tier = silver, owner = 李娜
           update customers where city = 苏州 and stage = at-risk set owner = 陈静
           update customers where id = C000011 set tags = (vip, 团购), email = null
-          update tickets where id = T000006 set status = closed
+          update tickets where id = T000024 set status = closed
         """),
         Topic(name: "delete", listed: [:],
               summary: "delete the matching records; a customer's own records go too",
