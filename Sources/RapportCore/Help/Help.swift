@@ -67,8 +67,7 @@ public enum Help {
         .finding: ["  find customers where tier = gold and lastContact > 90d", "  count customers by city"],
         .lookingAtOne: ["  show customer C000001"],
         .changing: [#"  log contact C000001 via phone "quarterly revisit""#],
-        .shell: ["    Tab completes; Up/Down recall history; Ctrl-C drops the line; Ctrl-D leaves",
-                 "    a line with an open ( goes on to the next"],
+        .shell: ["    Tab completes; Up/Down history; Ctrl-C drops the line; Ctrl-D leaves; an open ( continues"],
     ]
 
     /// Items on as few lines as fit `width`, four spaces apart.
