@@ -54,9 +54,9 @@ final class TerminalSessionTests: XCTestCase {
     }
 
     func testCtrlCStopsARunningQueryNotTheShell() throws {
-        // 50 rows: the whole card (C000001, a top customer with five recent contacts and
-        // purchases and its value section) stays on the screen.
-        let t = try TerminalSession(["--demo", "--demo-size", "100000", "--now", "2026-11-01"], rows: 50)
+        // 56 rows: the whole card (C000001, a top customer with five recent contacts and
+        // purchases, its value section and its service section) stays on the screen.
+        let t = try TerminalSession(["--demo", "--demo-size", "100000", "--now", "2026-11-01"], rows: 56)
         t.waitFor(bareprompt, timeout: 60)
         t.type("set pager off", then: "Enter")
         t.type("find customers show *", then: "Enter")

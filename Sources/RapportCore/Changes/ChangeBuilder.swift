@@ -36,6 +36,10 @@ public struct ChangeBuilder {
             set.changes = try logContact(customer, channel, note)
         case .logPurchase(let customer, let amount, let product):
             set.changes = try logPurchase(customer, amount, product)
+        case .logSurvey(let customer, let score, let nps, let channel, let comment):
+            set.changes = try logSurvey(customer, score: score, nps: nps, channel: channel, comment: comment)
+        case .doneTask(let task, let channel, let note):
+            set.changes = try doneTask(task, channel: channel, note: note)
         case .openTicket(let customer, let kind, let text, let priority, let channel, let owner):
             set.changes = try openTicket(customer, kind, text, priority, channel: channel, owner: owner)
         case .ticketStep(let step):
@@ -82,6 +86,8 @@ public struct ChangeBuilder {
         case .add(_, let assignments), .update(_, _, let assignments):
             return assignments.first { $0.field.name.lowercased() == RecordField.customer.lowercased() }?.value.span
         case .logPurchase(_, let amount, _): return amount.span
+        case .logSurvey(let customer, _, _, _, _): return customer.span
+        case .doneTask(let task, _, _): return task.span
         case .logContact(let customer, _, _), .openTicket(let customer, _, _, _, _, _), .addPoints(let customer, _, _),
              .redeem(let customer, _, _): return customer.span
         case .ticketStep(let step): return step.ticket.span
@@ -110,6 +116,22 @@ public struct ChangeBuilder {
         switch command {
         case .update(let entity, _, _): return bulk("updated", entity.entity, .update)
         case .openTicket, .ticketStep: return TicketLifecycle.summary(set)
+        case .logSurvey:
+            guard let survey = set.changes.first(where: { $0.entity == .surveys && $0.kind == .insert }),
+                  case .string(let customer)? = survey.after[RecordField.customer] else { break }
+            var text = "logged survey \(survey.id) for customer \(customer)"
+            if let c = set.changes.first(where: { $0.entity == .customers }), case .integer(let score)? = c.after[CustomerField.satisfaction] {
+                text += ": satisfaction \(score)"
+            }
+            return text
+        case .doneTask:
+            guard let task = set.changes.first(where: { $0.entity == .tasks }) else { break }
+            var text = "task \(task.id) done"
+            if let contact = set.changes.first(where: { $0.entity == .contacts && $0.kind == .insert }),
+               case .string(let channel)? = contact.after["channel"], case .string(let customer)? = contact.after[RecordField.customer] {
+                text += "; logged contact \(contact.id) with customer \(customer) via \(channel)"
+            }
+            return text
         case .delete(let entity, _): return bulk("deleted", entity.entity, .delete)
         case .addPoints, .redeem:
             guard let entry = set.changes.first(where: { $0.entity == .points && $0.kind == .insert }),
@@ -182,6 +204,7 @@ public struct ChangeBuilder {
         }
         after["id"] = .string(id)
         if entity.entity == .customers, after[CustomerField.createdAt] == nil { after[CustomerField.createdAt] = .date(clock.today) }
+        if entity.entity == .tasks, after[TaskField.status] == nil { after[TaskField.status] = .string("open") }
         return RecordChange(kind: .insert, entity: entity.entity, id: id, after: after)
     }
 
@@ -307,7 +330,7 @@ public struct ChangeBuilder {
             if entity == .customers { customerIDs.append(id) }
         }
         // A deleted customer takes its contacts, purchases and tickets along.
-        for related in [Entity.contacts, .purchases, .tickets, .points, .events] where !customerIDs.isEmpty {
+        for related in [Entity.contacts, .purchases, .tickets, .points, .events, .surveys, .tasks] where !customerIDs.isEmpty {
             for (id, record) in backend.records(related, ofCustomers: customerIDs, fields: nil) {
                 changes.append(RecordChange(kind: .delete, entity: related, id: id, before: record))
             }
@@ -357,6 +380,71 @@ public struct ChangeBuilder {
         let id = IDGenerator.next(.contacts, in: backend)
         contact["id"] = .string(id)
         return [RecordChange(kind: .insert, entity: .contacts, id: id, after: contact)]
+    }
+
+    /// A survey dated today; the customer's satisfaction follows in `CustomerRollup`.
+    private func logSurvey(_ customer: Literal, score: Literal, nps: Literal?, channel: Literal?, comment: Literal?) throws -> [RecordChange] {
+        let customerID = try self.customer(customer).id
+        var survey: [String: Value] = [
+            RecordField.customer: .string(customerID), RecordField.date: .date(clock.today),
+            SurveyField.score: try conversion.value(score, for: Field(SurveyField.score, .integer), entity: .surveys),
+        ]
+        if let nps { survey[SurveyField.nps] = try conversion.value(nps, for: Field(SurveyField.nps, .integer), entity: .surveys) }
+        if let channel { survey[SurveyField.channel] = .string(try word(channel, field: SurveyField.channel, entity: .surveys)) }
+        if let comment { survey[SurveyField.comment] = .string(try text(comment, what: "a comment in quotes")) }
+        return [surveyRecord(survey)]
+    }
+
+    /// Inserts a survey with the next id.
+    func surveyRecord(_ fields: [String: Value]) -> RecordChange {
+        var survey = fields
+        let id = IDGenerator.next(.surveys, in: backend)
+        survey[RecordField.id] = .string(id)
+        return RecordChange(kind: .insert, entity: .surveys, id: id, after: survey)
+    }
+
+    /// `done TASK [via CHANNEL] ["NOTE"]`: the task done now; with a channel, the contact
+    /// it was, logged in the same change set (its note: the note, or the task's text).
+    private func doneTask(_ task: Literal, channel: Literal?, note: Literal?) throws -> [RecordChange] {
+        let id: String
+        switch task.kind {
+        case .string(let s, _): id = s
+        case .integer: id = task.text
+        default: throw Diagnostic.usage(.expectedTaskID, task.text, at: task.span)
+        }
+        guard let record = backend.records(.tasks, ids: [id], fields: nil)[id] else {
+            throw Diagnostic.runtime(.taskNotFound, id, at: task.span)
+        }
+        if case .string(let status)? = record[TaskField.status], status.lowercased() == "done" {
+            let when = record[TaskField.doneAt].map { "at " + ValueFormatter(timeZone: clock.timeZone).text($0) } ?? "no time recorded"
+            throw Diagnostic.runtime(.taskAlreadyDone, id, when, at: task.span)
+        }
+        let channelName = try channel.map { try word($0, field: "channel", entity: .contacts) }
+        let noteText = try note.map { try text($0, what: "a note in quotes") }
+        var before: [String: Value] = [TaskField.status: record[TaskField.status] ?? .null, TaskField.doneAt: record[TaskField.doneAt] ?? .null]
+        var after: [String: Value] = [TaskField.status: .string("done"), TaskField.doneAt: .instant(clock.now)]
+        if let noteText, !noteText.isEmpty {
+            // The note joins the task's text, so the to-do list shows how it ended.
+            let old = record[TaskField.text] ?? .null
+            before[TaskField.text] = old
+            if case .string(let s) = old, !s.isEmpty { after[TaskField.text] = .string(s + " — " + noteText) } else { after[TaskField.text] = .string(noteText) }
+        }
+        var changes = [RecordChange(kind: .update, entity: .tasks, id: id, before: before, after: after)]
+        if let channelName {
+            guard case .string(let customerID)? = record[RecordField.customer] else {
+                throw Diagnostic.runtime(.customerRequired, Entity.tasks.singular, at: task.span)
+            }
+            var contact: [String: Value] = [
+                RecordField.customer: .string(customerID), RecordField.date: .date(clock.today),
+                "channel": .string(channelName), "by": .string(user),
+            ]
+            let taskText: String? = if case .string(let s)? = record[TaskField.text] { s } else { nil }
+            if let contactNote = noteText ?? taskText, !contactNote.isEmpty { contact["note"] = .string(contactNote) }
+            let contactID = IDGenerator.next(.contacts, in: backend)
+            contact[RecordField.id] = .string(contactID)
+            changes.append(RecordChange(kind: .insert, entity: .contacts, id: contactID, after: contact))
+        }
+        return changes
     }
 
     private func logPurchase(_ customer: Literal, _ amount: Literal, _ product: Literal?) throws -> [RecordChange] {
@@ -440,7 +528,7 @@ public enum IDGenerator {
     public static func width(_ entity: Entity) -> Int {
         switch entity {
         case .customers, .tickets: return 6
-        case .contacts, .purchases, .points, .events: return 7
+        case .contacts, .purchases, .points, .events, .surveys, .tasks: return 7
         }
     }
 

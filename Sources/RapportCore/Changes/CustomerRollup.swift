@@ -243,6 +243,50 @@ public struct CustomerRollup {
             merge(after, into: &set, customer: id, at: changeIndex, stored: customers[id])
         }
         if !problems.isEmpty { throw Failure(problems: problems) }
+        satisfactionFromSurveys(&set, deletedCustomers: deletedCustomers)
+    }
+
+    // MARK: Satisfaction kept from surveys
+
+    /// Gives each customer whose surveys the set adds, changes or removes the score of its
+    /// latest survey (by date, then id) as `satisfaction`. A customer left with no survey
+    /// keeps its satisfaction: it may come from before surveys were kept.
+    private func satisfactionFromSurveys(_ set: inout ChangeSet, deletedCustomers: Set<String>) {
+        let fields = [RecordField.customer, RecordField.date, SurveyField.score]
+        let surveyChanges = set.changes.filter { $0.entity == .surveys }
+        guard !surveyChanges.isEmpty else { return }
+        let storedIDs = surveyChanges.filter { $0.kind != .insert }.map(\.id)
+        let stored = storedIDs.isEmpty ? [:] : backend.records(.surveys, ids: storedIDs, fields: fields)
+        // Each changed survey as the set leaves it (nil: deleted), and the customers it touched.
+        var final: [String: [String: Value]?] = [:]
+        var touched = Set<String>()
+        for change in surveyChanges {
+            let old: [String: Value]? = final[change.id] ?? stored[change.id]
+            if case .string(let c)? = old?[RecordField.customer] { touched.insert(c) }
+            switch change.kind {
+            case .insert: final[change.id] = .some(change.after)
+            case .update: final[change.id] = .some(old.map { $0.merging(change.after) { _, new in new } } ?? change.after)
+            case .delete: final[change.id] = .some(nil)
+            }
+            if case .string(let c)? = final[change.id]??[RecordField.customer] { touched.insert(c) }
+        }
+        let customerIDs = touched.subtracting(deletedCustomers).sorted()
+        guard !customerIDs.isEmpty else { return }
+        var latest: [String: (date: Day, id: String, score: Value)] = [:]
+        func consider(_ id: String, _ record: [String: Value]) {
+            guard case .string(let c)? = record[RecordField.customer], case .date(let d)? = record[RecordField.date],
+                  let score = record[SurveyField.score], !score.isNull else { return }
+            if let best = latest[c], (best.date, best.id) > (d, id) { return }
+            latest[c] = (d, id, score)
+        }
+        for (id, record) in backend.records(.surveys, ofCustomers: customerIDs, fields: fields) where final[id] == nil { consider(id, record) }
+        for case let (id, record?) in final { consider(id, record) }
+        let current = backend.records(.customers, ids: customerIDs, fields: [CustomerField.satisfaction])
+        for id in customerIDs {
+            guard let score = latest[id]?.score else { continue }
+            let index = set.changes.lastIndex { $0.entity == .customers && $0.id == id && $0.kind != .delete }
+            merge([CustomerField.satisfaction: score], into: &set, customer: id, at: index, stored: current[id])
+        }
     }
 
     // MARK: Points earned by purchases

@@ -1,6 +1,7 @@
 /// The ticket lifecycle (contract section 9, docs/service.md): `open ticket` and the steps
 /// after it. Each command is one change set: the ticket's new values, one timeline entry
-/// (entity `events`) and, for `close ... satisfaction N`, the customer's satisfaction.
+/// (entity `events`) and, for `close ... satisfaction N`, a survey (which the rollup makes
+/// the customer's satisfaction).
 /// Statuses: open → responded (first reply) → resolved → closed; pending while waiting on
 /// the customer; reopen goes back to open.
 extension ChangeBuilder {
@@ -34,7 +35,7 @@ extension ChangeBuilder {
         let status = record[TicketField.status].flatMap { if case .string(let s) = $0 { s.lowercased() } else { nil } } ?? "open"
         let now = Value.instant(clock.now)
         var after: [String: Value] = [:]
-        var customerChange: RecordChange?
+        var surveyChange: RecordChange?
         var text = try step.text.map { try self.text($0, what: "a note in quotes") }
         var channel: String?
         func refuse(_ what: String, _ advice: String) -> Diagnostic {
@@ -84,9 +85,15 @@ extension ChangeBuilder {
             if record[TicketField.resolvedAt] == nil { after[TicketField.resolvedAt] = now }
             responded()
             if let score {
-                if case .integer(let n) = score { text = "satisfaction \(n)" + (text.map { ": " + $0 } ?? "") }
-                customerChange = try satisfaction(score, of: customerID)
-                // Later: the score also becomes a survey record (entity surveys, issue 12's surveys step).
+                let note = text
+                if case .integer(let n) = score { text = "satisfaction \(n)" + (note.map { ": " + $0 } ?? "") }
+                // The score is a survey like any other; the rollup makes it the customer's satisfaction.
+                var survey: [String: Value] = [
+                    RecordField.customer: .string(customerID), RecordField.date: .date(clock.today), SurveyField.score: score,
+                    SurveyField.comment: .string("ticket \(id)" + (note.map { $0.isEmpty ? "" : ": " + $0 } ?? "")),
+                ]
+                if let channel = record[TicketField.channel], !channel.isNull { survey[SurveyField.channel] = channel }
+                surveyChange = surveyRecord(survey)
             }
             kind = "closed"
         case .reopen:
@@ -108,7 +115,7 @@ extension ChangeBuilder {
         var changes: [RecordChange] = []
         if !after.isEmpty { changes.append(RecordChange(kind: .update, entity: .tickets, id: id, before: before, after: after)) }
         changes.append(timelineEntry(ticket: id, customer: customerID, kind: kind, status: newStatus, channel: channel, text: text))
-        if let customerChange { changes.append(customerChange) }
+        if let surveyChange { changes.append(surveyChange) }
         return changes
     }
 
@@ -124,15 +131,6 @@ extension ChangeBuilder {
             throw Diagnostic.runtime(.ticketNotFound, id, at: literal.span)
         }
         return (id, record)
-    }
-
-    /// The customer's satisfaction set to a closing score; nil when it has that score already.
-    private func satisfaction(_ score: Value, of customerID: String) throws -> RecordChange? {
-        let stored = backend.records(.customers, ids: [customerID], fields: [CustomerField.satisfaction])[customerID]
-        let old = stored?[CustomerField.satisfaction] ?? .null
-        guard old != score else { return nil }
-        return RecordChange(kind: .update, entity: .customers, id: customerID,
-                            before: [CustomerField.satisfaction: old], after: [CustomerField.satisfaction: score])
     }
 
     /// One step on a ticket's timeline: when, who, what, the status after it.

@@ -305,7 +305,7 @@ public struct Completer {
             if case .more(let sources) = assignments(p, from: 2, entity: e, separator: ":", filter: .storable) { return sources }
             return []
         case .logEntry:
-            if n == 1 { return [.keywords(["contact", "purchase"])] }
+            if n == 1 { return [.keywords(["contact", "purchase", "survey"])] }
             switch kw(1) {
             case "contact":
                 // In a campaign the customer is each targeted one: `log contact via sms "..."`.
@@ -318,6 +318,12 @@ public struct Completer {
                 if n == 2 { return [customerIDs] }
                 if n == 3 { return [.keywords(["amount"])] }
                 if n == 5, kw(3) == "amount" { return vocabulary("product", of: .purchases) }
+                return []
+            case "survey":
+                if n == 2 { return [customerIDs] }
+                if n == 3 { return [.keywords(["score"])] }
+                if n >= 5, kw(n - 1) == "via" { return vocabulary("channel", of: .surveys) }
+                if n >= 5, kw(n - 1) != "nps" { return [.keywords(["nps", "via"].filter { w in !p.dropFirst(4).contains { $0.keyword == w } })] }
                 return []
             default:
                 return []
@@ -346,6 +352,10 @@ public struct Completer {
             case (.close, 2): return [.keywords(["satisfaction"])]
             default: return []
             }
+        case .taskDone:
+            if n == 1 { return [.ids(.tasks, exclude: [])] }
+            if n == 2 { return [.keywords(["via"])] }
+            return n == 3 && kw(2) == "via" ? vocabulary("channel", of: .contacts) : []
         case .showWhat:
             if n == 1 { return [.keywords(["customer", "ticket", "fields", "settings", "policy"])] }
             guard n == 2 else { return [] }

@@ -40,6 +40,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case expectedDirectoryName
     case expectedFileName
     case expectedQuotedFileName
+    case expectedTaskID
     case expectedTicketID
     case expectedToken
     case expectedValue
@@ -73,6 +74,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case noStore
     case notADateOrTime
     case notInVocabulary
+    case npsOutOfRange
     case nullComparison
     case nullInExpression
     case numberOutOfRange
@@ -107,6 +109,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case storeLocked
     case storeNotWritable
     case storeReadOnly
+    case taskAlreadyDone
+    case taskNotFound
     case textComparedWith
     case textInExpression
     case textOperatorOnList

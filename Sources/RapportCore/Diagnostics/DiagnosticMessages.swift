@@ -65,6 +65,7 @@ public enum DiagnosticMessages {
         case .expectedDirectoryName: Wording("expected a directory name")
         case .expectedFileName: Wording("expected a file name")
         case .expectedQuotedFileName: Wording("expected a file name in quotes")
+        case .expectedTaskID: Wording("expected a task id, found '\(a[0])'")
         case .expectedTicketID: Wording("expected a ticket id, found '\(a[0])'")
         case .expectedToken: Wording("expected \(a[0]), found \(a[1])")
         case .expectedValue: Wording("expected \(a[0]), found '\(a[1])'")
@@ -102,6 +103,7 @@ public enum DiagnosticMessages {
         case .notADateOrTime: Wording("'\(a[0])' is not a date or a time")
         case .notInVocabulary: Wording("'\(a[0])' is not a \(a[1])",
                            notes: ["\(a[1]) is one of: \(a[2])"])
+        case .npsOutOfRange: Wording("nps is from 0 to 10, found \(a[0])")
         case .nullComparison: Wording("compare with null using 'is null' or 'is not null'")
         case .nullInExpression: Wording("null has no value to compute with; test for it with 'is null'")
         case .numberOutOfRange: Wording("number '\(a[0])' is out of range")
@@ -140,6 +142,9 @@ public enum DiagnosticMessages {
         case .storeLocked: Wording("\(a[0])")
         case .storeNotWritable: Wording("the store directory \(a[0]) is not writable (\(a[1])): opened read-only, changes will be refused")
         case .storeReadOnly: Wording("the store is open read-only")
+        case .taskAlreadyDone: Wording("task \(a[0]) is done already (\(a[1]))",
+                           notes: ["nothing was changed; add task customer: ..., owner: ..., text: \"...\", due: ... for a new one"])
+        case .taskNotFound: Wording("no task with id '\(a[0])'")
         case .textComparedWith: Wording("cannot compare text with \(a[0]): '\(a[1])'")
         case .textInExpression: Wording("'\(a[0])' is text; an expression takes fields, numbers, dates and durations")
         case .textOperatorOnList: Wording("'\(a[0])' works on text; '\(a[1])' is a list",

@@ -19,6 +19,11 @@ public struct ChurnFacts: Sendable, Equatable {
     /// The day the latest complaint up to today was opened.
     public var latestComplaint: Int32
     public var nextContactDue: Int32
+    /// The scores of the latest survey up to today and of the one before it (by date, then
+    /// the order they were added), `NullSentinel.integer` for none, and the latest's date.
+    public var latestScore: Int64 = NullSentinel.integer
+    public var previousScore: Int64 = NullSentinel.integer
+    public var latestSurvey: Int32 = NullSentinel.date
 
     /// Mean days between purchases (`ValueRules.meanGap`).
     public var meanGap: Double? { ValueRules.meanGap(count: purchaseCount, first: firstPurchase, last: lastPurchase) }
@@ -31,11 +36,46 @@ public struct ChurnFactColumns: Sendable {
     public let openComplaints: [Int32]
     public let latestComplaint: [Int32]
     public let nextContactDue: [Int32]
+    public let surveys: SurveyScores
 
     public func at(_ r: Int) -> ChurnFacts {
         ChurnFacts(purchaseCount: purchases.count[r], firstPurchase: purchases.first[r], lastPurchase: purchases.last[r],
                    satisfaction: satisfaction[r], openComplaints: openComplaints[r],
-                   latestComplaint: latestComplaint[r], nextContactDue: nextContactDue[r])
+                   latestComplaint: latestComplaint[r], nextContactDue: nextContactDue[r],
+                   latestScore: surveys.latest[r], previousScore: surveys.previous[r], latestSurvey: surveys.latestDay[r])
+    }
+}
+
+/// Per customer row: the latest two survey scores up to today and the latest's date.
+public struct SurveyScores: Sendable {
+    public var latest: [Int64]
+    public var previous: [Int64]
+    public var latestDay: [Int32]
+
+    /// One pass over the surveys; a later-added survey of the same day counts as later.
+    public static func of(_ inputs: any DerivedInputs) -> SurveyScores {
+        let n = inputs.rowCount
+        let today = inputs.today.daysSinceEpoch
+        var out = SurveyScores(latest: .init(repeating: NullSentinel.integer, count: n),
+                               previous: .init(repeating: NullSentinel.integer, count: n),
+                               latestDay: .init(repeating: NullSentinel.date, count: n))
+        var previousDay = [Int32](repeating: NullSentinel.date, count: n)
+        let surveys = inputs.relatedRows(of: .surveys, where: nil, keep: { _ in true }, number: SurveyField.score,
+                                         day: RecordField.date, flag: nil, flagTest: { _ in false })
+        for i in surveys.owners.indices {
+            let r = Int(surveys.owners[i]), day = surveys.days[i], score = surveys.numbers[i]
+            guard r >= 0, r < n, day != NullSentinel.date, day <= today, score.isFinite else { continue }
+            if out.latestDay[r] == NullSentinel.date || day >= out.latestDay[r] {
+                out.previous[r] = out.latest[r]
+                previousDay[r] = out.latestDay[r]
+                out.latest[r] = Int64(score)
+                out.latestDay[r] = day
+            } else if previousDay[r] == NullSentinel.date || day >= previousDay[r] {
+                out.previous[r] = Int64(score)
+                previousDay[r] = day
+            }
+        }
+        return out
     }
 }
 
@@ -59,7 +99,8 @@ extension ChurnFacts {
         return ChurnFactColumns(purchases: CustomerValue.purchaseFacts(inputs),
                                 satisfaction: inputs.integers(CustomerField.satisfaction),
                                 openComplaints: open, latestComplaint: latest,
-                                nextContactDue: CustomerValue.nextContactDue(inputs))
+                                nextContactDue: CustomerValue.nextContactDue(inputs),
+                                surveys: SurveyScores.of(inputs))
     }
 }
 
@@ -69,6 +110,7 @@ public struct ChurnThresholds: Sendable {
     public var oneTimeAfterDays: Int32
     public var lowSatisfaction: Int64
     public var complaintWithinDays: Int32
+    public var fallingWithinDays: Int32
     public var weights: [ChurnSignal.Kind: Double]
     public var medium: Double
     public var high: Double
@@ -78,6 +120,7 @@ public struct ChurnThresholds: Sendable {
         oneTimeAfterDays = Int32(clamping: policy.days("churn.oneTimeAfter"))
         lowSatisfaction = Int64(policy["churn.lowSatisfaction"])
         complaintWithinDays = Int32(clamping: policy.days("churn.complaintWithin"))
+        fallingWithinDays = Int32(clamping: policy.days("churn.fallingWithin"))
         weights = Dictionary(uniqueKeysWithValues: ChurnSignal.Kind.allCases.map { ($0, policy[$0.weightKey]) })
         medium = policy["churn.medium"]
         high = policy["churn.high"]
@@ -95,6 +138,7 @@ public struct ChurnSignal: Sendable, Equatable {
         case lapse
         case oneTimeBuyer = "one-time buyer"
         case lowSatisfaction = "low satisfaction"
+        case fallingSatisfaction = "falling satisfaction"
         case complaint
         case overdueRevisit = "overdue revisit"
 
@@ -104,6 +148,7 @@ public struct ChurnSignal: Sendable, Equatable {
             case .lapse: return "churn.weight.lapse"
             case .oneTimeBuyer: return "churn.weight.oneTime"
             case .lowSatisfaction: return "churn.weight.satisfaction"
+            case .fallingSatisfaction: return "churn.weight.falling"
             case .complaint: return "churn.weight.complaint"
             case .overdueRevisit: return "churn.weight.revisit"
             }
@@ -135,6 +180,9 @@ public struct ChurnSignal: Sendable, Equatable {
                 + "silent for more than \(thresholds.oneTimeAfterDays) days"
         case .lowSatisfaction:
             return "satisfaction \(facts.satisfaction), at or below \(thresholds.lowSatisfaction)"
+        case .fallingSatisfaction:
+            return "latest survey \(facts.latestScore) (\(date(facts.latestSurvey))), down from \(facts.previousScore); "
+                + "within \(thresholds.fallingWithinDays) days"
         case .complaint:
             var parts: [String] = []
             if facts.openComplaints > 0 { parts.append("\(facts.openComplaints) open complaint\(facts.openComplaints == 1 ? "" : "s")") }
@@ -159,6 +207,8 @@ public enum ChurnRules {
     /// - lapse: purchases on two days or more and none for more than `churn.gapFactor` × the mean gap;
     /// - one-time buyer: purchases on one day only, more than `churn.oneTimeAfter` ago;
     /// - low satisfaction: satisfaction at or below `churn.lowSatisfaction`;
+    /// - falling satisfaction: the latest survey scores lower than the one before, and was
+    ///   taken within `churn.fallingWithin`;
     /// - complaint: a complaint not closed, or one opened within `churn.complaintWithin`;
     /// - overdue revisit: today is after `nextContactDue`.
     /// A signal whose weight is 0 is not raised.
@@ -172,6 +222,10 @@ public enum ChurnRules {
         if let gap = facts.meanGap, let silentDays, Double(silentDays) > thresholds.gapFactor * gap { raise(.lapse) }
         if facts.purchaseCount >= 1, facts.firstPurchase == facts.lastPurchase, let silentDays, silentDays > thresholds.oneTimeAfterDays { raise(.oneTimeBuyer) }
         if facts.satisfaction != NullSentinel.integer, facts.satisfaction <= thresholds.lowSatisfaction { raise(.lowSatisfaction) }
+        if facts.latestScore != NullSentinel.integer, facts.previousScore != NullSentinel.integer, facts.latestScore < facts.previousScore,
+           facts.latestSurvey != NullSentinel.date, today - facts.latestSurvey <= thresholds.fallingWithinDays {
+            raise(.fallingSatisfaction)
+        }
         if facts.openComplaints > 0
             || (facts.latestComplaint != NullSentinel.date && today - facts.latestComplaint <= thresholds.complaintWithinDays) {
             raise(.complaint)

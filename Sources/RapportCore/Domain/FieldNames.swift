@@ -62,3 +62,20 @@ public enum EventField {
     public static let status = "status"
     public static let text = "text"
 }
+
+/// Names of the fields of a survey (entity `surveys`).
+public enum SurveyField {
+    public static let score = "score"
+    public static let nps = "nps"
+    public static let channel = "channel"
+    public static let comment = "comment"
+}
+
+/// Names of the fields of a task (entity `tasks`).
+public enum TaskField {
+    public static let owner = "owner"
+    public static let text = "text"
+    public static let due = "due"
+    public static let status = "status"
+    public static let doneAt = "doneAt"
+}

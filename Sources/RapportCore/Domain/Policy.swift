@@ -197,6 +197,8 @@ public enum PolicyCatalogue {
         PolicyKey("churn.weight.lapse", .number, 3, range: 0...100, help: "weight of the lapse signal (no purchase for gapFactor × the usual gap)"),
         PolicyKey("churn.weight.oneTime", .number, 2, range: 0...100, help: "weight of the one-time buyer signal"),
         PolicyKey("churn.weight.satisfaction", .number, 2, range: 0...100, help: "weight of the low satisfaction signal"),
+        PolicyKey("churn.fallingWithin", .duration, 180 * day, help: "signal: the latest survey, lower than the one before, taken within this"),
+        PolicyKey("churn.weight.falling", .number, 1, range: 0...100, help: "weight of the falling satisfaction signal"),
         PolicyKey("churn.weight.complaint", .number, 2, range: 0...100, help: "weight of the complaint signal"),
         PolicyKey("churn.weight.revisit", .number, 1, range: 0...100, help: "weight of the overdue revisit signal"),
         PolicyKey("churn.medium", .number, 2, range: 0...1000, help: "churnRisk is medium from this sum of signal weights"),

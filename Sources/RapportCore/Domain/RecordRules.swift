@@ -43,6 +43,12 @@ public enum RecordRules {
             if !field.isCustom, entity == .customers, field.name == CustomerField.satisfaction, !(1...5).contains(i) {
                 throw RuleViolation(.satisfactionOutOfRange, String(i))
             }
+            if !field.isCustom, entity == .surveys, field.name == SurveyField.score, !(1...5).contains(i) {
+                throw RuleViolation(.satisfactionOutOfRange, String(i))
+            }
+            if !field.isCustom, entity == .surveys, field.name == SurveyField.nps, !(0...10).contains(i) {
+                throw RuleViolation(.npsOutOfRange, String(i))
+            }
             return value
         case .string(let text):
             guard !field.isCustom else { return value }

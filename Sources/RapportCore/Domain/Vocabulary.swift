@@ -36,6 +36,8 @@ public struct Vocabulary: Sendable {
         case (.events, "kind"): return ticketStep
         case (.events, "channel"): return channel
         case (.events, "status"): return ticketStatus
+        case (.surveys, "channel"): return channel
+        case (.tasks, "status"): return taskStatus
         default: return nil
         }
     }
@@ -54,4 +56,6 @@ public struct Vocabulary: Sendable {
     public static let ticketStatus = Vocabulary(["open", "responded", "pending", "resolved", "closed"])
     /// The kinds of step on a ticket's timeline, one per ticket command.
     public static let ticketStep = Vocabulary(["opened", "replied", "assigned", "waiting", "resolved", "closed", "reopened"])
+    /// A task is open until `done TASK` (docs/service.md).
+    public static let taskStatus = Vocabulary(["open", "done"])
 }

@@ -67,8 +67,7 @@ public enum Help {
         .finding: ["  find customers where tier = gold and lastContact > 90d", "  count customers by city"],
         .lookingAtOne: ["  show customer C000001"],
         .changing: [#"  log contact C000001 via phone "quarterly revisit""#],
-        .shell: ["    Tab completes; Up/Down recall history; Ctrl-C drops the line; Ctrl-D leaves",
-                 "    a line with an open ( goes on to the next"],
+        .shell: ["    Tab completes; Up/Down history; Ctrl-C drops the line; Ctrl-D leaves; an open ( continues"],
     ]
 
     /// Items on as few lines as fit `width`, four spaces apart.
@@ -308,6 +307,37 @@ public enum Help {
           open ticket C000001 complaint via phone "快递太慢了" priority high
           find tickets where overdue sort by resolveBy limit 5
           count tickets where openedAt <= 30d by sla
+        """),
+        Topic(name: "surveys", listed: [:],
+              summary: "log a satisfaction survey; the latest is the customer's satisfaction",
+              aliases: ["survey", "log survey", "satisfaction", "nps"], body: """
+        log survey ID score 1..5 [nps 0..10] [via CHANNEL] ["COMMENT"]
+        A survey (find surveys): id, customer, date (today), score, nps, channel, comment. The
+        score of the customer's latest survey (by date; the same day: the one logged last) is
+        its satisfaction, kept so by every change: logging, add, update, delete and import of
+        surveys alike. close TICKET satisfaction N leaves a survey too. A latest survey lower
+        than the one before, within churn.fallingWithin, is the falling satisfaction signal of
+        churnRisk (why churn ID).
+
+          log survey C000001 score 4 nps 8 via phone "满意"
+          find surveys where customer = C000001 sort by date desc
+          find customers where any survey(score >= 4) limit 5
+          avg score of surveys by channel
+        """),
+        Topic(name: "tasks", listed: [:],
+              summary: "a person's to-do list: add a task, mark it done",
+              aliases: ["task", "done", "to-do", "todo", "add task"], body: """
+        add task customer: ID, owner: NAME, text: "TEXT", due: DATE    status open
+        done TASK [via CHANNEL] ["NOTE"]
+        A task (find tasks): id, customer, owner, text, due, status (open or done), doneAt.
+        done sets status done and doneAt now; a task done already is refused. With via CHANNEL
+        it also logs the contact with the task's customer (the note, or the task's text), so
+        lastContact moves; the note is added to the task's text.
+
+          add task customer: C000001, owner: 李娜, text: "回访：新品试用", due: today
+          find tasks where owner = 李娜 and due <= today and status = open
+          done A0000001 via phone "客户满意"
+          find tasks where status = done and customer.name is not null
         """),
         Topic(name: "points", listed: [.more: ["points"]],
               summary: "the loyalty points ledger: earn, redeem, expire",

@@ -21,6 +21,8 @@ public enum CompletionShape: Sendable, Equatable {
     case ticket
     /// A ticket id, then the step's clauses (`reply`, `assign`, `wait`, `resolve`, `close`, `reopen`).
     case ticketStep(TicketAction)
+    /// A task id, then `via CHANNEL` (`done`).
+    case taskDone
     /// `customer ID`, `fields ENTITY`, `settings`.
     case showWhat
     /// `to "DIR"`.
@@ -138,8 +140,10 @@ public enum CommandCatalogue {
                     completion: .changeTarget(afterTarget: ["set"], ledger: false), parse: { try $0.parseUpdate() }),
         CommandSpec("delete", synopsis: "delete ... where", task: .changing, role: .admin, changesData: true,
                     completion: .changeTarget(afterTarget: [], ledger: true), parse: { try $0.parseDelete() }),
-        CommandSpec("log", synopsis: "log contact, log purchase", task: .changing, role: .agent, changesData: true,
+        CommandSpec("log", synopsis: "log contact, log purchase, log survey, done TASK", task: .changing, role: .agent, changesData: true,
                     completion: .logEntry, parse: { try $0.parseLog() }),
+        CommandSpec("done", synopsis: nil, task: .changing, help: "tasks", role: .agent,
+                    changesData: true, completion: .taskDone, parse: { try $0.parseDone() }),
         CommandSpec("open", synopsis: "open ticket, reply, assign, wait, resolve, close, reopen",
                     task: .changing, help: "tickets", role: .agent, changesData: true,
                     completion: .ticket, parse: { try $0.parseOpenTicket() }),

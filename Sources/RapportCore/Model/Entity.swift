@@ -2,7 +2,8 @@
 public enum Entity: String, Sendable, CaseIterable {
     /// `points` is the loyalty ledger: one entry per points earned or redeemed.
     /// `events` is the tickets' timeline: one entry per step of a ticket (docs/service.md).
-    case customers, contacts, purchases, tickets, points, events
+    /// `surveys` hold satisfaction scores; `tasks` are to-dos for a person about a customer.
+    case customers, contacts, purchases, tickets, points, events, surveys, tasks
 
     public var singular: String { String(rawValue.dropLast()) }
 
@@ -39,6 +40,8 @@ public enum Entity: String, Sendable, CaseIterable {
         case .tickets: return "T"
         case .points: return "L"
         case .events: return "E"
+        case .surveys: return "S"
+        case .tasks: return "A"
         }
     }
 
@@ -87,6 +90,16 @@ public enum Entity: String, Sendable, CaseIterable {
                 Field("by", .string), Field("kind", .string), Field("channel", .string), Field("status", .string),
                 Field("text", .string),
             ]
+        case .surveys:
+            return [
+                Field("id", .string), Field("customer", .string), Field("date", .date), Field("score", .integer),
+                Field("nps", .integer), Field("channel", .string), Field("comment", .string),
+            ]
+        case .tasks:
+            return [
+                Field("id", .string), Field("customer", .string), Field("owner", .string), Field("text", .string),
+                Field("due", .date), Field("status", .string), Field("doneAt", .instant),
+            ]
         }
     }
 
@@ -99,6 +112,8 @@ public enum Entity: String, Sendable, CaseIterable {
         case .tickets: return ["id", "customer", "kind", "priority", "status", "openedAt"]
         case .points: return ["id", "customer", "date", "change", "reason", "expiresAt"]
         case .events: return ["id", "ticket", "at", "by", "kind", "status", "text"]
+        case .surveys: return ["id", "customer", "date", "score", "nps", "channel", "comment"]
+        case .tasks: return ["id", "customer", "owner", "due", "status", "text"]
         }
     }
 }

@@ -202,6 +202,10 @@ public enum Command: Sendable {
     case delete(EntityName, Condition?)
     case logContact(customer: Literal, channel: Literal, note: Literal?)
     case logPurchase(customer: Literal, amount: Literal, product: Literal?)
+    /// `log survey ID score 1..5 [nps 0..10] [via CHANNEL] ["COMMENT"]`.
+    case logSurvey(customer: Literal, score: Literal, nps: Literal?, channel: Literal?, comment: Literal?)
+    /// `done TASK [via CHANNEL] ["NOTE"]`: completes a task; with a channel, logs the contact too.
+    case doneTask(task: Literal, channel: Literal?, note: Literal?)
     /// `open ticket ID KIND [via CHANNEL] "TEXT" [priority P] [owner NAME]`.
     case openTicket(customer: Literal, kind: Literal, text: Literal, priority: Literal?, channel: Literal? = nil, owner: Literal? = nil)
     /// `reply`, `assign`, `wait`, `resolve`, `close`, `reopen`: one step of a ticket's lifecycle.

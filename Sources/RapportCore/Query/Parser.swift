@@ -353,7 +353,8 @@ public struct Parser {
                 if current.kind != .end { product = try parseValue() }
                 return .logPurchase(customer: customer, amount: amount, product: product)
             }
-            throw unexpected(expected: "'contact' or 'purchase'", suggestionFrom: ["contact", "purchase"])
+            if accept("survey") { return try parseSurveyClauses() }
+            throw unexpected(expected: "'contact', 'purchase' or 'survey'", suggestionFrom: ["contact", "purchase", "survey"])
         }
         let customer = try parseValue()
         try expect("via")
@@ -361,6 +362,39 @@ public struct Parser {
         var note: Literal?
         if current.kind != .end { note = try parseValue() }
         return .logContact(customer: customer, channel: channel, note: note)
+    }
+
+    /// `ID score N [nps N] [via CHANNEL] ["COMMENT"]` after `log survey`.
+    private mutating func parseSurveyClauses() throws -> Command {
+        guard current.kind != .end else { throw unexpected(expected: "a customer id") }
+        let customer = try parseValue()
+        try expect("score")
+        guard current.kind != .end else { throw unexpected(expected: "a score from 1 to 5") }
+        let score = try parseValue()
+        var nps: Literal?, channel: Literal?, comment: Literal?
+        while current.kind != .end {
+            if nps == nil, comment == nil, accept("nps") { nps = try parseValue() }
+            else if channel == nil, comment == nil, accept("via") { channel = try parseValue() }
+            else if comment == nil, case .string = current.kind { comment = try parseValue() }
+            else { throw unexpected(expected: "'nps', 'via' or a comment in quotes", suggestionFrom: ["nps", "via"]) }
+        }
+        return .logSurvey(customer: customer, score: score, nps: nps, channel: channel, comment: comment)
+    }
+
+    /// `done TASK [via CHANNEL] ["NOTE"]`.
+    mutating func parseDone() throws -> Command {
+        guard current.kind != .end else { throw unexpected(expected: "a task id") }
+        let task = try parseValue()
+        var channel: Literal?, note: Literal?
+        if accept("via") { channel = try parseValue() }
+        if current.kind != .end {
+            guard case .string = current.kind else {
+                throw unexpected(expected: channel == nil ? "'via' or a note in quotes" : "a note in quotes",
+                                 suggestionFrom: channel == nil ? ["via"] : [])
+            }
+            note = try parseValue()
+        }
+        return .doneTask(task: task, channel: channel, note: note)
     }
 
     mutating func parseRedeem() throws -> Command {

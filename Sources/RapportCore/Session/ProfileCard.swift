@@ -1,7 +1,8 @@
 import Foundation
 
 /// `show customer ID`: one customer's story on one screen: details, segment and value,
-/// latest contacts, purchases and open tickets.
+/// latest contacts and purchases; the service section: open tickets with their targets,
+/// open tasks and the latest survey.
 public struct ProfileCard {
     public let backend: any Backend
     public let clock: Clock
@@ -45,6 +46,8 @@ public struct ProfileCard {
             ("latestContacts", latestContacts(customer, fields: nil)),
             ("latestPurchases", latestPurchases(customer, fields: nil)),
             ("openTickets", openTickets(customer, fields: nil)),
+            ("openTasks", openTasks(customer, fields: nil)),
+            ("latestSurvey", latestSurvey(customer, fields: nil)),
         ])
     }
 
@@ -85,7 +88,9 @@ public struct ProfileCard {
         lines.append(contentsOf: valueSection(id, stored, schema: schema, formatter: formatter))
         lines.append(contentsOf: section("latest contacts", latestContacts(id, fields: ["date", "channel", "note", "by"])))
         lines.append(contentsOf: section("latest purchases", latestPurchases(id, fields: ["date", "amount", "product"])))
-        lines.append(contentsOf: section("open tickets", openTickets(id, fields: ["id", "kind", "priority", "openedAt", "text"])))
+        lines.append(contentsOf: section("open tickets", openTickets(id, fields: ["id", "kind", "priority", "status", "respondBy", "resolveBy", "sla", "text"])))
+        lines.append(contentsOf: section("open tasks", openTasks(id, fields: ["id", "due", "owner", "text"])))
+        lines.append(contentsOf: section("latest survey", latestSurvey(id, fields: ["date", "score", "nps", "comment"])))
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -125,8 +130,18 @@ public struct ProfileCard {
         related(.purchases, customer, sortField: "date", fields: fields, limit: 5)
     }
 
+    /// Every ticket not closed: a resolved one waits for the customer's agreement.
     private func openTickets(_ customer: String, fields: [String]?) -> ResultSet {
-        related(.tickets, customer, sortField: "openedAt", fields: fields, limit: 10, openOnly: true)
+        related(.tickets, customer, sortField: "openedAt", fields: fields, limit: 10, status: (.notEqual, "closed"))
+    }
+
+    /// Open tasks, the soonest due first.
+    private func openTasks(_ customer: String, fields: [String]?) -> ResultSet {
+        related(.tasks, customer, sortField: TaskField.due, descending: false, fields: fields, limit: 10, status: (.equal, "open"))
+    }
+
+    private func latestSurvey(_ customer: String, fields: [String]?) -> ResultSet {
+        related(.surveys, customer, sortField: RecordField.date, fields: fields, limit: 1)
     }
 
     private func section(_ title: String, _ result: ResultSet) -> [String] {
@@ -137,19 +152,26 @@ public struct ProfileCard {
     }
 
     /// The customer's newest records of `entity`, `fields` of them (all when nil).
-    private func related(_ entity: Entity, _ customer: String, sortField: String, fields: [String]?, limit: Int, openOnly: Bool = false) -> ResultSet {
+    private func related(_ entity: Entity, _ customer: String, sortField: String, descending: Bool = true, fields: [String]?, limit: Int,
+                         status: (ComparisonOperator, String)? = nil) -> ResultSet {
         let schema = backend.schema(of: entity)
+        let derived = Checker.derivedFields(of: schema)
         let names = fields ?? schema.fields.map(\.name)
         guard let p = schema.position(of: "customer"), let s = schema.position(of: sortField) else {
             return ResultSet(columns: names)
         }
         var condition: Predicate = .compareString(ResolvedField(position: p, name: "customer", type: .string), .equal, customer)
-        if openOnly, let st = schema.position(of: "status") {
-            condition = .and(condition, .compareString(ResolvedField(position: st, name: "status", type: .string), .equal, "open"))
+        if let (op, value) = status, let st = schema.position(of: "status") {
+            condition = .and(condition, .compareString(ResolvedField(position: st, name: "status", type: .string), op, value))
         }
-        let shown = names.compactMap { name in schema.position(of: name).map { ResolvedField(position: $0, name: name, type: schema.fields[$0].type) } }
+        let shown = names.compactMap { name in
+            schema.position(of: name).map { ResolvedField(position: $0, name: name, type: schema.fields[$0].type) }
+                ?? derived.first { $0.name == name }
+        }
         let q = CheckedFind(entity: entity, predicate: condition,
-                            sort: [(ResolvedField(position: s, name: sortField, type: schema.fields[s].type), true)],
+                            // Same date: the later id (the one added later) first, as the rollup decides the latest survey.
+                            sort: [(ResolvedField(position: s, name: sortField, type: schema.fields[s].type), descending),
+                                   (ResolvedField(position: Table.idPosition, name: "id", type: .string), descending)],
                             limit: limit, offset: 0, shown: shown)
         return backend.find(q, clock: clock)
     }

@@ -92,7 +92,7 @@ public final class Session {
         case .report(let q):
             let request = try KPIRequest(q, schema: backend.schema(of: .customers), clock: clock)
             emit(KPIReport.run(request, backend: backend, clock: clock), into: &outcome)
-        case .add, .update, .delete, .logContact, .logPurchase, .openTicket, .ticketStep, .importData, .addPoints, .redeem:
+        case .add, .update, .delete, .logContact, .logPurchase, .logSurvey, .doneTask, .openTicket, .ticketStep, .importData, .addPoints, .redeem:
             try requireWriteAccess()
             var builder = ChangeBuilder(backend: backend, clock: clock, user: settings.user, command: text)
             builder.isCancelled = isCancelled

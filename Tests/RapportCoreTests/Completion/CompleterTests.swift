@@ -72,10 +72,10 @@ final class CompleterTests: XCTestCase {
     }
 
     func testEntityNames() {
-        let entities = ["contacts", "customers", "events", "points", "purchases", "tickets"]
+        let entities = ["contacts", "customers", "events", "points", "purchases", "surveys", "tasks", "tickets"]
         XCTAssertEqual(candidates("find "), entities)
         XCTAssertEqual(candidates("count cu"), ["customers"])
-        XCTAssertEqual(candidates("delete t"), ["tickets"])
+        XCTAssertEqual(candidates("delete t"), ["tasks", "tickets"])
         XCTAssertEqual(candidates("update P"), ["purchases"], "update refuses the points ledger")
         XCTAssertEqual(candidates("import c"), ["contacts", "customers"])
         XCTAssertEqual(candidates("export "), entities)
@@ -84,7 +84,7 @@ final class CompleterTests: XCTestCase {
         // After `of`, the entities that have the field.
         XCTAssertEqual(candidates("sum totalSpent of "), ["customers"])
         XCTAssertEqual(candidates("avg amount of "), ["purchases"])
-        XCTAssertEqual(candidates("max date of "), ["contacts", "points", "purchases"])
+        XCTAssertEqual(candidates("max date of "), ["contacts", "points", "purchases", "surveys"])
         XCTAssertEqual(candidates("sum nosuchfield of "), entities)
         XCTAssertEqual(candidates("sum points "), ["of"])
     }
@@ -133,7 +133,7 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("update all cu"), ["customers"])
         XCTAssertEqual(candidates("update all customers "), ["set"])
         XCTAssertEqual(candidates("update all customers set ti"), ["tier"])
-        XCTAssertEqual(candidates("delete all t"), ["tickets"])
+        XCTAssertEqual(candidates("delete all t"), ["tasks", "tickets"])
         XCTAssertEqual(candidates("add customer na"), ["name"])
         XCTAssertEqual(candidates("add customer name: \"x\", ti"), ["tier"])
     }
@@ -141,7 +141,7 @@ final class CompleterTests: XCTestCase {
     func testAggregateFieldsAreNumeric() {
         let sum = candidates("sum ")
         XCTAssertEqual(Set(sum), ["amount", "change", "loyaltyScore", "points", "purchaseCount", "satisfaction", "totalSpent",
-                                  "daysSinceContact", "daysSincePurchase", "contactCount", "openTickets", "ltv"])
+                                  "daysSinceContact", "daysSincePurchase", "contactCount", "openTickets", "ltv", "score", "nps"])
         XCTAssertEqual(candidates("avg p"), ["points", "purchaseCount"])
         let max = candidates("max ")
         XCTAssertTrue(max.contains("birthday"))
@@ -349,7 +349,10 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("import customers "), ["from"])
         XCTAssertEqual(candidates("backup "), ["to"])
         XCTAssertEqual(candidates("show "), ["customer", "fields", "policy", "settings", "ticket"])
-        XCTAssertEqual(candidates("log "), ["contact", "purchase"])
+        XCTAssertEqual(candidates("log "), ["contact", "purchase", "survey"])
+        XCTAssertEqual(candidates("log survey C1 "), ["score"])
+        XCTAssertEqual(candidates("log survey C1 score 3 nps 9 "), ["via"])
+        XCTAssertEqual(candidates("done A1 "), ["via"])
         XCTAssertEqual(candidates("open "), ["ticket"])
         XCTAssertEqual(candidates("find customers where birthday < "), ["today", "tomorrow", "yesterday"])
     }

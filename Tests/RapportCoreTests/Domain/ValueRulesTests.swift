@@ -144,6 +144,24 @@ final class ValueRulesTests: XCTestCase {
         XCTAssertEqual(kinds(facts(due: 1000)), [], "due today is not overdue")
     }
 
+    func testFallingSatisfactionIsALowerLatestSurveyWithinTheWindow() {
+        func surveys(_ latest: Int64, _ previous: Int64, on day: Int32) -> ChurnFacts {
+            var f = facts()
+            f.latestScore = latest
+            f.previousScore = previous
+            f.latestSurvey = day
+            return f
+        }
+        XCTAssertEqual(kinds(surveys(4, 5, on: 820)), [.fallingSatisfaction], "180 days ago is within churn.fallingWithin")
+        XCTAssertEqual(kinds(surveys(4, 5, on: 819)), [], "181 days ago is not")
+        XCTAssertEqual(kinds(surveys(5, 5, on: 1000)), [], "the same score is not falling")
+        XCTAssertEqual(kinds(surveys(5, 3, on: 1000)), [], "rising is not falling")
+        XCTAssertEqual(kinds(surveys(3, NullSentinel.integer, on: 1000)), [], "one survey has no trend")
+        var policy = Policy.defaults
+        policy.set("churn.weight.falling", to: 0)
+        XCTAssertEqual(kinds(surveys(1, 5, on: 1000), policy: policy), [])
+    }
+
     func testWeightsAndCutOffsComeFromThePolicy() {
         let all = facts(count: 1, first: 0, last: 0, satisfaction: 1, open: 1, due: 0)
         let t = ChurnThresholds(.defaults)

@@ -55,8 +55,8 @@ final class CleanOutputTests: XCTestCase {
         XCTAssertEqual(array.count, 1)
         XCTAssertEqual(array[0]["name"] as? String, hostile, "JSON escapes control characters, it does not drop them")
         XCTAssertEqual(array[0]["tags"] as? [String], ["x;y", "z\u{1B}"])
-        // The stored fields, the derived points balance, and the three lists.
-        XCTAssertEqual(array[0].count, EntitySchema(entity: .customers).fields.count + 1 + 3)
+        // The stored fields, the derived points balance, and the five lists.
+        XCTAssertEqual(array[0].count, EntitySchema(entity: .customers).fields.count + 1 + 5)
         XCTAssertEqual(array[0]["points"] as? Int, 0)
         XCTAssertEqual((array[0]["latestContacts"] as? [Any])?.count, 0)
         XCTAssertTrue(json.output.contains("\\u001b"), json.output)
