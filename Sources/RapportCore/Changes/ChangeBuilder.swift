@@ -342,14 +342,21 @@ public struct ChangeBuilder {
 
     /// The customer a command names: its stored id and record.
     func customer(_ literal: Literal) throws -> (id: String, record: [String: Value]) {
+        try namedRecord(.customers, literal, notAnID: .expectedCustomerID, unknown: .customerNotFound)
+    }
+
+    /// The record of `entity` a command names by id (a word, a quoted id or a number):
+    /// its stored id and record; `notAnID` when the literal cannot be an id, `unknown`
+    /// when no record has it.
+    func namedRecord(_ entity: Entity, _ literal: Literal, notAnID: DiagnosticID, unknown: DiagnosticID) throws -> (id: String, record: [String: Value]) {
         let id: String
         switch literal.kind {
         case .string(let s, _): id = s
         case .integer: id = literal.text
-        default: throw Diagnostic.usage(.expectedCustomerID, literal.text, at: literal.span)
+        default: throw Diagnostic.usage(notAnID, literal.text, at: literal.span)
         }
-        guard let record = backend.records(.customers, ids: [id], fields: nil)[id] else {
-            throw Diagnostic.runtime(.customerNotFound, id, at: literal.span)
+        guard let record = backend.records(entity, ids: [id], fields: nil)[id] else {
+            throw Diagnostic.runtime(unknown, id, at: literal.span)
         }
         return (id, record)
     }
@@ -406,15 +413,7 @@ public struct ChangeBuilder {
     /// `done TASK [via CHANNEL] ["NOTE"]`: the task done now; with a channel, the contact
     /// it was, logged in the same change set (its note: the note, or the task's text).
     private func doneTask(_ task: Literal, channel: Literal?, note: Literal?) throws -> [RecordChange] {
-        let id: String
-        switch task.kind {
-        case .string(let s, _): id = s
-        case .integer: id = task.text
-        default: throw Diagnostic.usage(.expectedTaskID, task.text, at: task.span)
-        }
-        guard let record = backend.records(.tasks, ids: [id], fields: nil)[id] else {
-            throw Diagnostic.runtime(.taskNotFound, id, at: task.span)
-        }
+        let (id, record) = try namedRecord(.tasks, task, notAnID: .expectedTaskID, unknown: .taskNotFound)
         if case .string(let status)? = record[TaskField.status], status.lowercased() == "done" {
             let when = record[TaskField.doneAt].map { "at " + ValueFormatter(timeZone: clock.timeZone).text($0) } ?? "no time recorded"
             throw Diagnostic.runtime(.taskAlreadyDone, id, when, at: task.span)

@@ -121,16 +121,7 @@ extension ChangeBuilder {
 
     /// The ticket a command names: its stored id and record.
     private func ticket(_ literal: Literal) throws -> (id: String, record: [String: Value]) {
-        let id: String
-        switch literal.kind {
-        case .string(let s, _): id = s
-        case .integer: id = literal.text
-        default: throw Diagnostic.usage(.expectedTicketID, literal.text, at: literal.span)
-        }
-        guard let record = backend.records(.tickets, ids: [id], fields: nil)[id] else {
-            throw Diagnostic.runtime(.ticketNotFound, id, at: literal.span)
-        }
-        return (id, record)
+        try namedRecord(.tickets, literal, notAnID: .expectedTicketID, unknown: .ticketNotFound)
     }
 
     /// One step on a ticket's timeline: when, who, what, the status after it.
