@@ -25,7 +25,12 @@ final class ReportEndToEndTests: XCTestCase {
         XCTAssertEqual(cells[0], "2026-01-01")
         XCTAssertEqual(cells[2], count("count customers where createdAt between 2026-01-01 and 2026-06-30"))
         XCTAssertEqual(cells[7], count("count tickets where openedAt >= 2026-01-01 and openedAt < 2026-07-01"))
-        XCTAssertEqual(cells[8], "", "targetsMet is null until tickets have targets")
+        // targetsMet: the tickets opened in the period whose sla is met, among met and breached.
+        let opened = "openedAt >= 2026-01-01 and openedAt < 2026-07-01"
+        let met = Double(count("count tickets where \(opened) and sla = met")) ?? -1
+        let breached = Double(count("count tickets where \(opened) and sla = breached")) ?? -1
+        XCTAssertGreaterThan(met + breached, 0, "the demo's tickets have resolution targets")
+        XCTAssertEqual(cells[8], String((met * 1000 / (met + breached)).rounded() / 10))
     }
 
     func testByMonthAddsSparklinesAndByTierOneRowPerTier() {

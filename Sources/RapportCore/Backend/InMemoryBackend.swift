@@ -146,6 +146,10 @@ public final class InMemoryBackend: Backend {
             var localDays = LocalDays(clock: clock)
             c.ticketOpenedDay = tickets.liveRows.map { let t = opened.values[Int($0)]; return t == NullSentinel.instant ? NullSentinel.date : localDays.day(of: t) }
         }
+        if case .string(let sla) = tickets.derivedColumn(named: "sla", today: clock.today, timeZone: clock.timeZone, now: clock.now) {
+            let countOfCode = sla.dictionary.strings.map { word -> UInt8 in word == "met" ? 1 : word == "breached" ? 2 : 0 }
+            c.ticketSLA = tickets.liveRows.map { countOfCode[Int(sla.codes[Int($0)])] }
+        }
         return c
     }
 

@@ -464,7 +464,7 @@ public enum Help {
             repeatRate       buyers with 2+ purchases in the period among all its buyers, %
             avgSatisfaction  mean satisfaction of the period's buyers who have a rating
             ticketsOpened    tickets opened in the period
-            targetsMet       share of tickets that met their targets (empty until tickets have targets)
+            targetsMet       of the period's tickets with a target met or breached, the share met (sla)
         by a text field of customers (tier, city, stage, ...): one row per value. by month,
         quarter, week or year: one row per period, and in a table a sparkline per measure.
         A rate with nobody to count is empty (null), never 0%. Tables print 12.5%; csv and json

@@ -15,6 +15,8 @@ public struct KPIColumns: Sendable {
     public var purchaseDay: [Int32]
     public var ticketOwner: [Int32]
     public var ticketOpenedDay: [Int32]
+    /// Each ticket's `sla` as the report counts it: 1 met, 2 breached, 0 due or no target.
+    public var ticketSLA: [UInt8] = []
 
     public init(customerCreated: [Int32] = [], customerSatisfaction: [Double] = [], customerGroup: [Int32] = [],
                 groupLabels: [Value] = [], purchaseOwner: [Int32] = [], purchaseDay: [Int32] = [],
@@ -41,6 +43,9 @@ public struct KPIRow: Sendable, Equatable {
     public var satisfactionSum = 0.0
     public var satisfactionCount = 0
     public var ticketsOpened = 0
+    /// Of the tickets opened, those whose targets were met, and those that breached one.
+    public var ticketsMet = 0
+    public var ticketsBreached = 0
 
     public init() {}
 
@@ -48,6 +53,9 @@ public struct KPIRow: Sendable, Equatable {
     public var churnRate: Double? { KPIReport.percent(lostCustomers, of: activeAtStart) }
     /// Buyers with two or more purchases in the period among all buyers in it, in percent.
     public var repeatRate: Double? { KPIReport.percent(repeatBuyers, of: buyers) }
+    /// Tickets that met their targets among those met or breached, in percent (tickets
+    /// still due, or without a target, are not counted); nil when there are none.
+    public var targetsMet: Double? { KPIReport.percent(ticketsMet, of: ticketsMet + ticketsBreached) }
     /// Mean satisfaction of the period's buyers who have a rating; nil when none has.
     public var avgSatisfaction: Double? {
         satisfactionCount == 0 ? nil : KPIReport.oneDecimal(satisfactionSum / Double(satisfactionCount))
@@ -80,10 +88,6 @@ public enum KPIReport {
     public static func percent(_ part: Int, of whole: Int) -> Double? {
         whole == 0 ? nil : oneDecimal(Double(part) * 100 / Double(whole))
     }
-
-    /// The share of tickets that met their service targets. Tickets carry no targets yet:
-    /// nil until the service-targets work fills it in (the column then stays as it is).
-    public static func targetsMet(in range: DayRange, columns: KPIColumns) -> Double? { nil }
 
     /// The consecutive calendar periods that meet `range`, each cut to the range.
     public static func buckets(_ range: DayRange, by period: Period) -> [(label: String, days: DayRange)] {
@@ -122,7 +126,13 @@ public enum KPIReport {
         }
         for (i, day) in c.ticketOpenedDay.enumerated() {
             let r = row(day: day, customer: Int(c.ticketOwner[i]))
-            if r >= 0 { rows[r].ticketsOpened += 1 }
+            guard r >= 0 else { continue }
+            rows[r].ticketsOpened += 1
+            switch i < c.ticketSLA.count ? c.ticketSLA[i] : 0 {
+            case 1: rows[r].ticketsMet += 1
+            case 2: rows[r].ticketsBreached += 1
+            default: break
+            }
         }
 
         // Each customer's purchase days, together (a counting sort by customer), then sorted.
@@ -190,8 +200,7 @@ public enum KPIReport {
     }
 
     /// The report as a result: the group or period column (or `from` and `to`), then the measures.
-    public static func result(_ rows: [KPIRow], labels: [Value], labelColumn: String?, range: DayRange,
-                              targetsMet: Double?) -> ResultSet {
+    public static func result(_ rows: [KPIRow], labels: [Value], labelColumn: String?, range: DayRange) -> ResultSet {
         var columns = labelColumn.map { [$0] } ?? ["from", "to"]
         columns += measureNames
         var out = ResultSet(columns: columns)
@@ -201,7 +210,7 @@ public enum KPIReport {
                 : [.date(Day(daysSinceEpoch: range.first)), .date(Day(daysSinceEpoch: range.last))]
             values += [.integer(Int64(row.newCustomers)), .integer(Int64(row.lostCustomers)),
                        number(row.churnRate), number(row.repeatRate), number(row.avgSatisfaction),
-                       .integer(Int64(row.ticketsOpened)), number(targetsMet)]
+                       .integer(Int64(row.ticketsOpened)), number(row.targetsMet)]
             out.rows.append(values)
         }
         out.percentColumns = Set(columns.indices.filter { percentMeasures.contains(columns[$0]) })

@@ -63,20 +63,18 @@ extension KPIReport {
         case .none:
             let columns = backend.kpiColumns(groupBy: nil, clock: clock)
             let rows = measure(columns, ranges: [request.range], grouped: false, lostAfter: lostAfter, today: today)
-            return result(rows, labels: [], labelColumn: nil, range: request.range, targetsMet: targetsMet(in: request.range, columns: columns))
+            return result(rows, labels: [], labelColumn: nil, range: request.range)
         case .period(let period):
             let columns = backend.kpiColumns(groupBy: nil, clock: clock)
             let buckets = buckets(request.range, by: period)
             let rows = measure(columns, ranges: buckets.map(\.days), grouped: false, lostAfter: lostAfter, today: today)
-            var out = result(rows, labels: buckets.map { .string($0.label) }, labelColumn: period.rawValue, range: request.range,
-                             targetsMet: targetsMet(in: request.range, columns: columns))
+            var out = result(rows, labels: buckets.map { .string($0.label) }, labelColumn: period.rawValue, range: request.range)
             out.showsTrend = true
             return out
         case .customerField(let name):
             let columns = backend.kpiColumns(groupBy: name, clock: clock)
             let rows = measure(columns, ranges: [request.range], grouped: true, lostAfter: lostAfter, today: today)
-            return result(rows, labels: columns.groupLabels, labelColumn: name, range: request.range,
-                          targetsMet: targetsMet(in: request.range, columns: columns))
+            return result(rows, labels: columns.groupLabels, labelColumn: name, range: request.range)
         }
     }
 }

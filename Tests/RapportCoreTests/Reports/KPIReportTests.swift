@@ -18,7 +18,17 @@ final class KPIReportTests: XCTestCase {
         XCTAssertNil(row.churnRate, "no one active: no rate, not 0%")
         XCTAssertNil(row.repeatRate)
         XCTAssertNil(row.avgSatisfaction)
-        XCTAssertNil(KPIReport.targetsMet(in: range("2026-01-01", "2026-01-31"), columns: KPIColumns()))
+        XCTAssertNil(row.targetsMet, "no ticket met or breached: no rate, not 0%")
+    }
+
+    func testTargetsMetCountsMetAmongMetAndBreachedOfTheTicketsOpened() {
+        var c = KPIColumns(ticketOwner: [0, 0, 0, 0, 0], ticketOpenedDay: [d("2026-01-01"), d("2026-01-02"), d("2026-01-03"), d("2026-01-04"), d("2026-02-01")])
+        c.ticketSLA = [1, 2, 0, 1, 2]  // met, breached, due, met; the last opened after the period
+        let row = measure(c, [range("2026-01-01", "2026-01-31")])[0]
+        XCTAssertEqual(row.ticketsOpened, 4)
+        XCTAssertEqual(row.targetsMet, 66.7, "2 met of 3 met or breached; the due one is not counted")
+        let months = measure(c, [range("2026-01-01", "2026-01-31"), range("2026-02-01", "2026-02-28")])
+        XCTAssertEqual(months.map(\.targetsMet), [66.7, 0], "each period counts its own tickets")
     }
 
     func testPeriodBoundariesAreInclusive() {
