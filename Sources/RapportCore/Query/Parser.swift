@@ -454,15 +454,19 @@ public struct Parser {
 
     mutating func parseWhy() throws -> Command {
         try expect("churn")
-        return .whyChurn(try parseValue())
+        return .whyChurn(try parseRecordID("a customer id"))
+    }
+
+    /// The id a command names (`show customer ID`, `why churn ID`): a missing one is said
+    /// as what was expected, not as "a value".
+    mutating func parseRecordID(_ what: String) throws -> Literal {
+        guard current.kind != .end else { throw unexpected(expected: what) }
+        return try parseValue()
     }
 
     mutating func parseShow() throws -> Command {
-        if accept("customer") || accept("customers") { return .showCustomer(try parseValue()) }
-        if accept("ticket") || accept("tickets") {
-            guard current.kind != .end else { throw unexpected(expected: "a ticket id") }
-            return .showTicket(try parseValue())
-        }
+        if accept("customer") || accept("customers") { return .showCustomer(try parseRecordID("a customer id")) }
+        if accept("ticket") || accept("tickets") { return .showTicket(try parseRecordID("a ticket id")) }
         if accept("fields") || accept("schema") {
             if current.kind == .end { return .showFields(nil) }
             return .showFields(try parseEntity())
