@@ -42,18 +42,8 @@ final class ReliabilityTests: XCTestCase {
     // MARK: Crashes
 
     func testSigkillDuringChangesLosesNothingAcknowledged() throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/crashtest").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--kills", "30", "--seed", "20261101", "--bin", RapportRunner.binary.path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, text)
+        let (status, text) = try RapportRunner.runScript("crashtest", ["--kills", "30", "--seed", "20261101", "--bin", RapportRunner.binary.path])
+        XCTAssertEqual(status, 0, text)
         XCTAssertTrue(text.contains("30 kills survived"), text)
         XCTAssertTrue(text.contains("0 lost"), text)
     }

@@ -7,22 +7,23 @@ import RapportTestSupport
 /// score leaves a survey, `done` logs the contact and refuses a second time, roles, dry
 /// run, and a failing disk keeping nothing.
 final class SurveysAndTasksTests: XCTestCase {
-    var data: String!
+    var store: TemporaryStore!
+    /// The store's directory, as the tests name it.
+    var data: String { store.path }
 
     override func setUpWithError() throws {
-        data = NSTemporaryDirectory() + "rapport-surveys-\(UUID().uuidString)"
+        store = TemporaryStore("surveys")
         XCTAssertEqual(rapport([#"add customer id: "C1", name: "王芳", owner: "李娜""#]).status, 0)
     }
 
     override func tearDown() {
-        try? FileManager.default.removeItem(atPath: data)
+        store = nil
     }
 
     @discardableResult
     func rapport(_ commands: [String], at now: String = "2026-11-24T10:00:00Z", format: String = "csv",
                  extra: [String] = [], faults: String? = nil) -> RapportRunner.Result {
-        RapportRunner.run(["--data", data, "--now", now, "--timezone", "UTC", "--format", format] + extra + commands.flatMap { ["-c", $0] },
-                          environment: faults.map { ["RAPPORT_TEST_FAULTS": $0] } ?? [:])
+        store.run(["--format", format] + extra + commands.flatMap { ["-c", $0] }, now: now, faults: faults)
     }
 
     func satisfaction() -> String { rapport(["find customers show satisfaction"]).stdout }

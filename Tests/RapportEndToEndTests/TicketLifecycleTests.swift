@@ -7,22 +7,23 @@ import RapportTestSupport
 /// reopen keeping the timeline, the overdue list moving with the clock and the policy,
 /// refused transitions, dry run, and each command one journal entry.
 final class TicketLifecycleTests: XCTestCase {
-    var data: String!
+    var store: TemporaryStore!
+    /// The store's directory, as the tests name it.
+    var data: String { store.path }
 
     override func setUpWithError() throws {
-        data = NSTemporaryDirectory() + "rapport-tickets-\(UUID().uuidString)"
+        store = TemporaryStore("tickets")
         XCTAssertEqual(rapport([#"add customer id: "C1", name: "王芳", owner: "李娜""#]).status, 0)
     }
 
     override func tearDown() {
-        try? FileManager.default.removeItem(atPath: data)
+        store = nil
     }
 
     @discardableResult
     func rapport(_ commands: [String], at now: String = "2026-11-24T10:00:00Z", format: String = "csv",
                  extra: [String] = [], faults: String? = nil) -> RapportRunner.Result {
-        RapportRunner.run(["--data", data, "--now", now, "--timezone", "UTC", "--format", format] + extra + commands.flatMap { ["-c", $0] },
-                          environment: faults.map { ["RAPPORT_TEST_FAULTS": $0] } ?? [:])
+        store.run(["--format", format] + extra + commands.flatMap { ["-c", $0] }, now: now, faults: faults)
     }
 
     func targets(at now: String) -> String {

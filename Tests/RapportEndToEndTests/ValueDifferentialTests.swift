@@ -9,20 +9,11 @@ import RapportTestSupport
 /// (`scripts/bench --check`), so the figures in docs/performance.md compare like with like.
 final class ValueDifferentialTests: XCTestCase {
     func testValueQuestionsAgreeWithSQLite() throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/bench").path
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("rapport-value-diff-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: work) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--check", "--size", "3000", "--work", work.path, "--bin", RapportRunner.binary.path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, text)
+        let (status, text) = try RapportRunner.runScript("bench", ["--check", "--size", "3000", "--work", work.path,
+                                                                   "--bin", RapportRunner.binary.path])
+        XCTAssertEqual(status, 0, text)
         for question in ["v1: count customers by rfmSegment", "v2: churnRisk = high and tier = gold",
                          "v3: any purchase", "v4: recompute tiers --dry-run"] {
             XCTAssertTrue(text.contains(question) && text.contains("both give the same"), "\(question) not compared: \(text)")

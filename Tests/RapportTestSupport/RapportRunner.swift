@@ -59,3 +59,21 @@ public enum RapportRunner {
                       rawStdout: stdout)
     }
 }
+
+extension RapportRunner {
+    /// Runs one of the repository's Python scripts (`scripts/NAME`): its exit status and
+    /// everything it printed, both streams together.
+    public static func runScript(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", root.appendingPathComponent("scripts/" + name).path] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+}

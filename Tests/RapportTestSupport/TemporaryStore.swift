@@ -27,8 +27,11 @@ public final class TemporaryStore {
     }
 
     /// Runs the binary on this store, at a fixed time in UTC so that ages do not drift.
-    public func run(_ arguments: [String], stdin: String? = nil, now: String = RecordBuilder.defaultNow) -> RapportRunner.Result {
-        RapportRunner.run(["--data", path, "--now", now, "--timezone", "UTC"] + arguments, stdin: stdin)
+    /// `faults`: disk faults to inject (`RAPPORT_TEST_FAULTS`, see FaultInjection.swift).
+    public func run(_ arguments: [String], stdin: String? = nil, now: String = RecordBuilder.defaultNow,
+                    faults: String? = nil) -> RapportRunner.Result {
+        RapportRunner.run(["--data", path, "--now", now, "--timezone", "UTC"] + arguments, stdin: stdin,
+                          environment: faults.map { ["RAPPORT_TEST_FAULTS": $0] } ?? [:])
     }
 
     /// The store opened in this process, for looking at what the binary left.
