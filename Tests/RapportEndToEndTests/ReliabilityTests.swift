@@ -46,6 +46,13 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(status, 0, text)
         XCTAssertTrue(text.contains("30 kills survived"), text)
         XCTAssertTrue(text.contains("0 lost"), text)
+        // Longer rounds, so that the ticket steps, surveys, tasks and policy changes are acknowledged before the kill.
+        let (longStatus, longText) = try RapportRunner.runScript("crashtest", ["--kills", "3", "--max-delay", "1.5", "--seed", "7",
+                                                                               "--bin", RapportRunner.binary.path])
+        XCTAssertEqual(longStatus, 0, longText)
+        let service = longText.range(of: #"\((\d+) on tickets"#, options: .regularExpression)
+            .flatMap { Int(longText[$0].dropFirst().split(separator: " ")[0]) }
+        XCTAssertGreaterThan(service ?? 0, 0, longText)
     }
 
     // MARK: Disk faults
