@@ -258,7 +258,7 @@ enum ServiceQueries {
         let numeric: Set<String> = ["score", "nps", "amount", "totalSpent", "purchaseCount", "points", "satisfaction"]
         var script = ""
         for (table, path) in exports.sorted(by: { $0.key < $1.key }) {
-            let header = (try String(contentsOfFile: path, encoding: .utf8)).split(separator: "\n").first.map { $0.split(separator: ",").map(String.init) } ?? []
+            let header = (try String(contentsOfFile: path, encoding: .utf8)).split(whereSeparator: \.isNewline).first.map { $0.split(separator: ",").map(String.init) } ?? []
             script += "CREATE TABLE \(table) (\(header.map { "\"\($0)\" \(numeric.contains($0) ? "REAL" : "TEXT")" }.joined(separator: ", ")));\n"
             script += ".import --csv --skip 1 '\(path)' \(table)\n"
             script += header.map { "UPDATE \(table) SET \"\($0)\" = NULL WHERE \"\($0)\" = '';\n" }.joined()
