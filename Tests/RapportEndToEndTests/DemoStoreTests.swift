@@ -88,4 +88,98 @@ final class DemoStoreTests: XCTestCase {
         XCTAssertGreaterThan(count(demo, "count customers where birthday within 7d"), 0)
         XCTAssertGreaterThan(count(["--demo-size", "300"], "count customers where birthday = 1984-02-29 or birthday = 1996-02-29 or birthday = 1972-02-29"), 0)
     }
+
+    // MARK: The service side (issue 12)
+
+    let service = ["--demo-size", "3000", "--now", "2026-11-24"]
+
+    /// Every status occurs, the times a status implies are there and no others, and the
+    /// targets give met, breached (some answered late) and due, with a few overdue lately.
+    func testTicketsComeInEveryStatusWithTheTimesItImplies() {
+        let rows = csv(service, ["count tickets by status", "count tickets by sla"])
+        XCTAssertEqual(Set(rows.filter { $0.count == 2 }.map { $0[0] }),
+                       ["status", "open", "responded", "pending", "resolved", "closed", "sla", "met", "breached", "due"])
+        let all = count(service, "count tickets")
+        let met = count(service, "count tickets where sla = met"), breached = count(service, "count tickets where sla = breached")
+        XCTAssertGreaterThan(Double(met) / Double(all), 0.6, "most tickets met their targets")
+        XCTAssertTrue((0.05...0.3).contains(Double(breached) / Double(all)), "a realistic share breached: \(breached) of \(all)")
+        XCTAssertGreaterThan(count(service, "count tickets where sla = breached and status = closed"), 0, "breached, then answered and closed")
+        XCTAssertGreaterThan(count(service, "count tickets where overdue and openedAt >= 2026-11-20"), 0, "overdue lately")
+        for (condition, what) in [
+            ("channel is null", "every demo ticket came in by a channel"),
+            ("status != open and respondedAt is null", "past open means answered"),
+            ("(status = resolved or status = closed) and resolvedAt is null", "resolved or closed means a resolution time"),
+            ("status = closed and closedAt is null", "closed means a closing time"),
+            ("status != closed and closedAt is not null", "only closed tickets have a closing time"),
+            ("status in (open, responded, pending) and resolvedAt is not null", "a ticket being worked on has no resolution"),
+            ("openedAt > 2026-11-24 or respondedAt > 2026-11-24 or resolvedAt > 2026-11-24 or closedAt > 2026-11-24", "nothing after now"),
+            ("(status = resolved or status = closed) and overdue", "done tickets are never overdue"),
+        ] {
+            XCTAssertEqual(count(service, "count tickets where \(condition)"), 0, what)
+        }
+    }
+
+    /// Each ticket's timeline is what the commands would have written: it starts with
+    /// `opened` at openedAt, its last entry carries the ticket's status, and the times on
+    /// the ticket are those of the steps that set them (docs/service.md's table).
+    func testEveryTicketsTimelineAgreesWithItsStatusAndTimes() {
+        let rows = csv(service, ["find tickets show id, status, openedAt, respondedAt, resolvedAt, closedAt, channel",
+                                 "find events show id, ticket, kind, status, at, channel"])
+        let split = rows.firstIndex { $0.first == "id" && $0.count == 6 }!
+        let tickets = rows[1..<split], events = rows[(split + 1)...]
+        var timeline: [String: [[String]]] = [:]
+        for e in events.sorted(by: { $0[0] < $1[0] }) { timeline[e[1], default: []].append(e) }
+        XCTAssertGreaterThan(tickets.count, 300)
+        for t in tickets {
+            let id = t[0], steps = timeline[id] ?? []
+            guard let first = steps.first, let last = steps.last else { XCTFail("\(id) has no timeline"); continue }
+            XCTAssertEqual([first[2], first[3], first[4], first[5]], ["opened", "open", t[2], t[6]], id)
+            XCTAssertEqual(last[3], t[1], "\(id): the last step's status is the ticket's")
+            let answered = steps.first { ["replied", "waiting", "resolved", "closed"].contains($0[2]) }?[4] ?? ""
+            XCTAssertEqual(answered, t[3], "\(id): respondedAt is the first answer")
+            let reopened = steps.lastIndex { $0[2] == "reopened" } ?? 0
+            let resolved = steps[reopened...].first { $0[2] == "resolved" || $0[2] == "closed" }?[4] ?? ""
+            XCTAssertEqual(resolved, t[4], "\(id): resolvedAt is the resolution since the last reopen")
+            XCTAssertEqual(steps[reopened...].first { $0[2] == "closed" }?[4] ?? "", t[5], "\(id): closedAt")
+            XCTAssertEqual(steps.map { $0[4] }, steps.map { $0[4] }.sorted(), "\(id): steps in the order they were taken")
+        }
+    }
+
+    /// A closed complaint carries a score (as `close` demands): its closing step says so,
+    /// and the same score is a survey dated that day, channel the ticket's.
+    func testEveryClosedComplaintHasAScoreAndASurvey() {
+        let rows = csv(service, ["find tickets where kind = complaint and status = closed show id, channel, closedAt",
+                                 "find events where kind = closed show ticket, text, at",
+                                 "find surveys where comment starts with 'ticket ' show comment, score, date, channel"])
+        let headers = rows.indices.filter { ["id", "ticket", "comment"].contains(rows[$0][0]) }
+        XCTAssertEqual(headers.count, 3, "\(rows.prefix(3))")
+        let complaints = rows[(headers[0] + 1)..<headers[1]], closings = rows[(headers[1] + 1)..<headers[2]], surveys = rows[(headers[2] + 1)...]
+        XCTAssertGreaterThan(complaints.count, 100)
+        var closingText: [String: String] = [:]
+        for c in closings { closingText[c[0]] = c[1] }
+        var surveyOf: [String: [String]] = [:]
+        for s in surveys { surveyOf[String(s[0].dropFirst("ticket ".count).prefix(7))] = s }
+        for c in complaints {
+            guard let survey = surveyOf[c[0]] else { XCTFail("\(c[0]) has no survey"); continue }
+            XCTAssertEqual(closingText[c[0]]?.hasPrefix("satisfaction \(survey[1])"), true, "\(c[0]): \(closingText[c[0]] ?? "no closing step")")
+            XCTAssertEqual(survey[2], String(c[2].prefix(10)), "\(c[0]): the survey is dated the closing day")
+            XCTAssertEqual(survey[3], c[1], "\(c[0]): the survey's channel is the ticket's")
+        }
+    }
+
+    /// Surveys, tasks and the derived fields of tickets: there to find, in range, readable.
+    func testSurveysAndTasksAreThereAndEveryTicketFieldReads() {
+        XCTAssertGreaterThan(count(service, "count surveys where comment not starts with 'ticket '"), 300, "yearly surveys")
+        XCTAssertEqual(count(service, "count surveys where score < 1 or score > 5 or nps < 0 or nps > 10 or date > today"), 0)
+        XCTAssertGreaterThan(count(service, "count tasks where due <= today and status = open"), 0)
+        XCTAssertGreaterThan(count(service, "count tasks where due > today and status = open"), 0)
+        XCTAssertGreaterThan(count(service, "count tasks where status = done"), 0)
+        XCTAssertEqual(count(service, "count tasks where status = done and (doneAt is null or doneAt > 2026-11-24) or status = open and doneAt is not null"), 0)
+        let fields = csv(service, ["find tickets show id, respondBy, resolveBy, overdue, sla"])
+        XCTAssertEqual(fields.count - 1, count(service, "count tickets"), "every ticket's derived fields read")
+        XCTAssertEqual(fields.dropFirst().filter { $0[4].isEmpty }.count, 0, "every demo ticket has an sla")
+        let card = RapportRunner.run(service + ["--timezone", "UTC", "-c", "show ticket T000001"])
+        XCTAssertEqual(card.status, 0, card.stderr)
+        XCTAssertTrue(card.stdout.contains("timeline:") && card.stdout.contains("opened"), card.stdout)
+    }
 }

@@ -85,15 +85,11 @@ extension ChangeBuilder {
             if record[TicketField.resolvedAt] == nil { after[TicketField.resolvedAt] = now }
             responded()
             if let score {
-                let note = text
-                if case .integer(let n) = score { text = "satisfaction \(n)" + (note.map { ": " + $0 } ?? "") }
+                let closing = TicketLifecycle.closingSurvey(ticket: id, customer: customerID, date: clock.today, score: score,
+                                                            channel: record[TicketField.channel], note: text)
+                text = closing.text ?? text
                 // The score is a survey like any other; the rollup makes it the customer's satisfaction.
-                var survey: [String: Value] = [
-                    RecordField.customer: .string(customerID), RecordField.date: .date(clock.today), SurveyField.score: score,
-                    SurveyField.comment: .string("ticket \(id)" + (note.map { $0.isEmpty ? "" : ": " + $0 } ?? "")),
-                ]
-                if let channel = record[TicketField.channel], !channel.isNull { survey[SurveyField.channel] = channel }
-                surveyChange = surveyRecord(survey)
+                surveyChange = surveyRecord(closing.survey)
             }
             kind = "closed"
         case .reopen:
@@ -126,12 +122,8 @@ extension ChangeBuilder {
 
     /// One step on a ticket's timeline: when, who, what, the status after it.
     private func timelineEntry(ticket: String, customer: String, kind: String, status: String, channel: String?, text: String?) -> RecordChange {
-        var entry: [String: Value] = [
-            EventField.ticket: .string(ticket), RecordField.customer: .string(customer), EventField.at: .instant(clock.now),
-            EventField.by: .string(user), EventField.kind: .string(kind), EventField.status: .string(status),
-        ]
-        if let channel { entry[EventField.channel] = .string(channel) }
-        if let text, !text.isEmpty { entry[EventField.text] = .string(text) }
+        var entry = TicketLifecycle.timelineRecord(ticket: ticket, customer: customer, at: clock.now, by: user, kind: kind,
+                                                   status: status, channel: channel, text: text)
         let id = IDGenerator.next(.events, in: backend)
         entry[RecordField.id] = .string(id)
         return RecordChange(kind: .insert, entity: .events, id: id, after: entry)
@@ -139,6 +131,32 @@ extension ChangeBuilder {
 }
 
 public enum TicketLifecycle {
+    /// A timeline entry's fields but its id, as the commands write them (the demo uses it too).
+    static func timelineRecord(ticket: String, customer: String, at: Int64, by user: String, kind: String, status: String,
+                               channel: String?, text: String?) -> [String: Value] {
+        var entry: [String: Value] = [
+            EventField.ticket: .string(ticket), RecordField.customer: .string(customer), EventField.at: .instant(at),
+            EventField.by: .string(user), EventField.kind: .string(kind), EventField.status: .string(status),
+        ]
+        if let channel { entry[EventField.channel] = .string(channel) }
+        if let text, !text.isEmpty { entry[EventField.text] = .string(text) }
+        return entry
+    }
+
+    /// The survey (but its id) that `close TICKET satisfaction N ["NOTE"]` leaves, and the
+    /// text of its timeline entry (`satisfaction 4: NOTE`; nil for a score that is no integer).
+    static func closingSurvey(ticket: String, customer: String, date: Day, score: Value, channel: Value?,
+                              note: String?) -> (survey: [String: Value], text: String?) {
+        var survey: [String: Value] = [
+            RecordField.customer: .string(customer), RecordField.date: .date(date), SurveyField.score: score,
+            SurveyField.comment: .string("ticket \(ticket)" + (note.map { $0.isEmpty ? "" : ": " + $0 } ?? "")),
+        ]
+        if let channel, !channel.isNull { survey[SurveyField.channel] = channel }
+        var text: String?
+        if case .integer(let n) = score { text = "satisfaction \(n)" + (note.map { ": " + $0 } ?? "") }
+        return (survey, text)
+    }
+
     /// "opened ticket T000003 for customer C000001", "ticket T000003 replied: status responded",
     /// "ticket T000003 closed: status closed; customer C000001 satisfaction 4".
     static func summary(_ set: ChangeSet) -> String {

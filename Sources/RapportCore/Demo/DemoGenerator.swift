@@ -57,10 +57,10 @@ public struct DemoGenerator {
     }
 
     /// Emits every record aligned with its entity's `builtinFields`: each customer,
-    /// then its contacts, purchases and tickets.
+    /// then its contacts, purchases, tickets with their timelines, and surveys.
     public func generate(into sink: (Entity, [Value]) throws -> Void) rethrows {
         var rng = SplitMix64(seed: seed)
-        var contactNumber = 0, purchaseNumber = 0, ticketNumber = 0
+        var contactNumber = 0, purchaseNumber = 0, ticketNumber = 0, eventNumber = 0, surveyNumber = 0
         let idWidth = max(6, String(size).count)
         let todayNumber = Int(today.daysSinceEpoch)
         for n in 1...max(size, 1) where size > 0 {
@@ -91,7 +91,7 @@ public struct DemoGenerator {
             }
             let purchases = DemoGenerator.purchases(history, rng: &rng)
             let contactDays = DemoGenerator.contactDays(history, today: todayNumber, rng: &rng)
-            let tickets = DemoGenerator.tickets(history, today: todayNumber, rng: &rng)
+            let tickets = DemoGenerator.tickets(history, owner: owner, today: todayNumber, policy: policy, rng: &rng)
 
             var windowSpend = 0.0, windowCount = 0, totalCents: Int64 = 0
             for (day, cents, _) in purchases {
@@ -125,7 +125,20 @@ public struct DemoGenerator {
             if n == 11 { tags = [] }
             // Customers who are drifting away rate the service lower.
             let scores = history.kind == .lapsing ? DemoData.lapsingSatisfaction : DemoData.satisfaction
-            let satisfaction: Value = rng.chance(0.2) ? .null : .integer(Int64(rng.pick(scores)))
+            var satisfaction: Value = rng.chance(0.2) ? .null : .integer(Int64(rng.pick(scores)))
+            // The surveys: the scores tickets were closed with and, for some, a yearly survey.
+            // Ids follow the dates, so the latest by date (the higher id on a tie) is the
+            // last, and its score is the satisfaction, as `CustomerRollup` keeps it.
+            var surveys: [(day: Int, record: [String: Value])] = []
+            for (offset, ticket) in tickets.enumerated() {
+                let ticketID = "T" + DemoGenerator.padded(ticketNumber + offset + 1, 6)
+                if let survey = DemoService.closingSurvey(ticket, id: ticketID, customer: id) { surveys.append(survey) }
+            }
+            if history.kind != .prospect, rng.chance(0.3) {
+                surveys += DemoService.yearlySurveys(customer: id, from: history.createdAt, today: todayNumber, scores: scores, rng: &rng)
+            }
+            surveys.sort { $0.day < $1.day }
+            if let latest = surveys.last { satisfaction = latest.record[SurveyField.score] ?? satisfaction }
 
             func date(_ day: Int) -> Value { .date(Day(daysSinceEpoch: Int32(day))) }
             let customer: [Value] = [
@@ -154,12 +167,27 @@ public struct DemoGenerator {
             }
             for ticket in tickets {
                 ticketNumber += 1
+                let ticketID = "T" + DemoGenerator.padded(ticketNumber, 6)
+                let state = DemoService.State(ticket)
+                func instant(_ at: Int64?) -> Value { at.map(Value.instant) ?? .null }
                 try sink(.tickets, [
-                    .string("T" + DemoGenerator.padded(ticketNumber, 6)), .string(id), .string(ticket.kind),
-                    .string(rng.pick(DemoData.ticketTexts[ticket.kind]!)), .string(rng.pick(["low", "normal", "normal", "high", "urgent"])),
-                    .string(ticket.closedAt == nil ? "open" : "closed"), .instant(ticket.openedAt),
-                    ticket.closedAt.map(Value.instant) ?? .null, .string(owner),
+                    .string(ticketID), .string(id), .string(ticket.kind), .string(ticket.text), .string(ticket.priority),
+                    .string(state.status), .instant(ticket.steps[0].at), instant(state.closedAt), .string(state.owner),
+                    .string(ticket.channel), instant(state.respondedAt), instant(state.resolvedAt),
                 ])
+                for (step, status) in zip(ticket.steps, state.statuses) {
+                    eventNumber += 1
+                    var entry = TicketLifecycle.timelineRecord(ticket: ticketID, customer: id, at: step.at, by: step.by, kind: step.kind,
+                                                               status: status, channel: step.channel, text: step.text)
+                    entry[RecordField.id] = .string(IDGenerator.id(.events, number: eventNumber))
+                    try sink(.events, DemoGenerator.eventFields.map { entry[$0] ?? .null })
+                }
+            }
+            for survey in surveys {
+                surveyNumber += 1
+                var record = survey.record
+                record[RecordField.id] = .string(IDGenerator.id(.surveys, number: surveyNumber))
+                try sink(.surveys, DemoGenerator.surveyFields.map { record[$0] ?? .null })
             }
         }
     }
@@ -266,24 +294,24 @@ public struct DemoGenerator {
         return days
     }
 
-    struct Ticket {
-        var kind: String
-        var openedAt: Int64
-        var closedAt: Int64?
-    }
+    static let eventFields = Entity.events.builtinFields.map(\.name)
+    static let surveyFields = Entity.surveys.builtinFields.map(\.name)
 
     /// Tickets: far more often, and mostly complaints, from customers who are lapsing,
-    /// raised in the months before they stopped; others within the past year.
-    static func tickets(_ history: History, today: Int, rng: inout SplitMix64) -> [Ticket] {
+    /// raised in the months before they stopped; others within the past year, one in ten
+    /// in the past week (so some are still being worked on). Each with its steps up to
+    /// `DemoService.asOf`.
+    static func tickets(_ history: History, owner: String, today: Int, policy: Policy, rng: inout SplitMix64) -> [DemoService.Ticket] {
         let lapsing = history.kind == .lapsing
         guard rng.chance(lapsing ? 0.45 : 0.12) else { return [] }
+        let asOf = DemoService.asOf(today: today)
         return (0..<rng.int(1, 2)).map { _ in
             let kind = lapsing ? rng.weighted([("complaint", 6), ("inquiry", 3), ("suggestion", 1)]) : rng.pick(["inquiry", "complaint", "suggestion"])
-            let base = history.stoppedOn.map { $0 - rng.int(0, 90) } ?? today - rng.int(0, 365)
+            let base = history.stoppedOn.map { $0 - rng.int(0, 90) } ?? today - (rng.chance(0.1) ? rng.int(0, 7) : rng.int(0, 365))
             let day = min(today, max(history.createdAt, base))
-            let opened = Int64(day) * 86400 + Int64(rng.int(8 * 3600, 20 * 3600))
-            let closedAt: Int64? = rng.chance(0.7) ? opened + Int64(rng.int(600, 5 * 86400)) : nil
-            return Ticket(kind: kind, openedAt: opened, closedAt: closedAt)
+            var opened = Int64(day) * 86400 + Int64(rng.int(8 * 3600, 20 * 3600))
+            while opened > asOf { opened -= 86400 }
+            return DemoService.plan(kind: kind, openedAt: opened, owner: owner, asOf: asOf, policy: policy, rng: &rng)
         }
     }
 

@@ -18,6 +18,47 @@ public enum DemoLoader {
         }
         ledger.redeem(into: store)
         applySegmentation(to: store, today: today)
+        addTasks(to: store, today: today, seed: seed)
+    }
+
+    /// Of the customers whose revisit (`nextContactDue`) is near, the share with a task for it.
+    static let taskShare = 0.5
+    static let taskTexts = ["回访", "quarterly revisit call", "新品推荐", "生日问候", "check the replacement arrived", "续费提醒"]
+
+    /// Tasks for the staff: an open one for half the customers whose `nextContactDue` falls
+    /// from two weeks ago to a week ahead (due that day: some overdue, some today), and a
+    /// done one for some customers contacted in the past two months (due and done on the
+    /// day of the last contact, which it was). After segmentation: the revisit interval
+    /// depends on the grade, which ranks the whole store.
+    static func addTasks(to store: Store, today: Day, seed: UInt64) {
+        var rng = SplitMix64(seed: seed ^ 0x7A5C_0000_0000_0000)
+        let customers = store.customers
+        guard case .date(let due) = customers.derivedColumn(named: "nextContactDue", today: today) else { return }
+        let schema = customers.schema
+        let ownerAt = schema.position(of: CustomerField.owner)!, lastContactAt = schema.position(of: "lastContact")!
+        let fields = Entity.tasks.builtinFields.map(\.name)
+        let todayNumber = Int32(today.daysSinceEpoch), asOf = DemoService.asOf(today: Int(todayNumber))
+        var number = 0
+        func add(_ task: [String: Value]) {
+            number += 1
+            var task = task
+            task[RecordField.id] = .string(IDGenerator.id(.tasks, number: number))
+            store[.tasks].append(fields.map { task[$0] ?? .null })
+        }
+        for row in customers.liveRows.map(Int.init) {
+            let customer = Value.string(customers.id(ofRow: row)), owner = customers.value(row: row, field: ownerAt)
+            if case .date(let contacted) = customers.value(row: row, field: lastContactAt),
+               contacted.daysSinceEpoch >= todayNumber - 60, contacted.daysSinceEpoch < todayNumber, rng.chance(0.3) {
+                let doneAt = min(asOf, Int64(contacted.daysSinceEpoch) * 86400 + Int64(rng.int(9 * 3600, 18 * 3600)))
+                add([RecordField.customer: customer, TaskField.owner: owner, TaskField.text: .string(rng.pick(taskTexts) + " — " + rng.pick(DemoData.closingNotes)),
+                     TaskField.due: .date(contacted), TaskField.status: .string("done"), TaskField.doneAt: .instant(doneAt)])
+            }
+            let day = due.values[row]
+            if day != NullSentinel.date, day >= todayNumber - 14, day <= todayNumber + 7, rng.chance(taskShare) {
+                add([RecordField.customer: customer, TaskField.owner: owner, TaskField.text: .string(rng.pick(taskTexts)),
+                     TaskField.due: .date(Day(daysSinceEpoch: day)), TaskField.status: .string("open")])
+            }
+        }
     }
 
     /// The ledger entry a demo purchase earns, as `CustomerRollup` would write it: the

@@ -67,4 +67,36 @@ final class DemoLoaderTests: XCTestCase {
                            b[entity].liveRows.map { b[entity].record(row: Int($0)).description }, "\(entity)")
         }
     }
+
+    /// A customer with surveys has the score of its latest (by date, then id) as its
+    /// satisfaction, as `CustomerRollup` keeps it; tasks belong to the demo's staff and
+    /// nothing on the service side is after the demo's instant.
+    func testSatisfactionIsTheLatestSurveyAndTheServiceRecordsAreNotInTheFuture() {
+        let store = load(size: 2000)
+        let surveys = store[.surveys], customers = store.customers, tasks = store[.tasks], events = store[.events]
+        var latest: [String: (Day, String, Value)] = [:]
+        for row in surveys.liveRows.map(Int.init) {
+            guard case .string(let c) = value(surveys, row, "customer"), case .date(let d) = value(surveys, row, "date") else { return XCTFail() }
+            XCTAssertLessThanOrEqual(d, today)
+            let id = surveys.id(ofRow: row)
+            if let seen = latest[c], (seen.0, seen.1) > (d, id) { continue }
+            latest[c] = (d, id, value(surveys, row, "score"))
+        }
+        XCTAssertGreaterThan(latest.count, 300)
+        for row in customers.liveRows.map(Int.init) {
+            guard let survey = latest[customers.id(ofRow: row)] else { continue }
+            XCTAssertEqual(value(customers, row, "satisfaction"), survey.2, customers.id(ofRow: row))
+        }
+        let asOf = DemoService.asOf(today: Int(today.daysSinceEpoch))
+        for row in events.liveRows.map(Int.init) {
+            guard case .instant(let at) = value(events, row, "at") else { return XCTFail() }
+            XCTAssertLessThanOrEqual(at, asOf, events.id(ofRow: row))
+        }
+        XCTAssertGreaterThan(tasks.liveCount, 100)
+        for row in tasks.liveRows.map(Int.init) {
+            guard case .string(let owner) = value(tasks, row, "owner") else { return XCTFail() }
+            XCTAssertTrue(DemoData.owners.contains(owner), owner)
+            if case .instant(let doneAt) = value(tasks, row, "doneAt") { XCTAssertLessThanOrEqual(doneAt, asOf) }
+        }
+    }
 }
