@@ -70,7 +70,7 @@ public struct ProfileCard {
         var pairs: [(String, String)] = [
             ("tier", text("tier")), ("grade", text("grade")), ("stage", text("stage")), ("points", TerminalText.clean(points)),
             ("phone", text("phone")), ("email", text("email")),
-            ("preferred channel", text(CustomerField.preferredChannel)), ("opted out of", text(CustomerField.optOut)),
+            ("prefers", text(CustomerField.preferredChannel)), ("opted out", text(CustomerField.optOut)),
             ("city", text("city")), ("owner", text("owner")),
             ("birthday", text("birthday")), ("customer since", text("createdAt")),
             ("last contact", text("lastContact")), ("last purchase", text("lastPurchase")),
