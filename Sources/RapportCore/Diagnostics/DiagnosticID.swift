@@ -67,12 +67,14 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case journalTailIncomplete
     case limitOutOfRange
     case listInExpression
+    case listItemNotInVocabulary
     case listNeedsHas
     case listNeedsHasAny
     case negationNeedsNumber
     case nonFiniteNumber
     case noStore
     case notADateOrTime
+    case notAMessageChannel
     case notInVocabulary
     case npsOutOfRange
     case nullComparison
@@ -126,6 +128,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case unknownEntity
     case unknownField
     case unknownFileFormat
+    case unknownHoliday
     case unknownOperator
     case unknownParameter
     case unknownPeriod

@@ -94,6 +94,8 @@ public enum DiagnosticMessages {
         case .journalTailIncomplete: Wording("the last journal entry (\(a[0]), at byte \(a[1])) is incomplete: another process may be writing it; it was not read")
         case .limitOutOfRange: Wording("\(a[0]) must be between 0 and \(a[1])")
         case .listInExpression: Wording("a list cannot take part in an expression")
+        case .listItemNotInVocabulary: Wording("'\(a[0])' cannot be an item of \(a[1])",
+                           notes: ["\(a[1]) holds any of: \(a[2])"])
         case .listNeedsHas: Wording("'\(a[0])' is a list; use 'has'",
                            notes: ["for example: \(a[0]) has vip"])
         case .listNeedsHasAny: Wording("'\(a[0])' is a list; use 'has any'")
@@ -101,6 +103,8 @@ public enum DiagnosticMessages {
         case .nonFiniteNumber: Wording("\(a[0]) must be a finite number")
         case .noStore: Wording("no store at \(a[0])")
         case .notADateOrTime: Wording("'\(a[0])' is not a date or a time")
+        case .notAMessageChannel: Wording("'\(a[0])' is not a channel a message can go by",
+                           notes: ["send takes one of: \(a[1])"])
         case .notInVocabulary: Wording("'\(a[0])' is not a \(a[1])",
                            notes: ["\(a[1]) is one of: \(a[2])"])
         case .npsOutOfRange: Wording("nps is from 0 to 10, found \(a[0])")
@@ -163,6 +167,7 @@ public enum DiagnosticMessages {
         case .unknownEntity: Wording("unknown entity '\(a[0])'")
         case .unknownField: Wording("unknown field '\(a[0])'")
         case .unknownFileFormat: Wording("cannot tell the format of '\(a[0])': use .jsonl, .json or .csv")
+        case .unknownHoliday: Wording("unknown holiday '\(a[0])'", notes: ["holidays: \(a[1])"])
         case .unknownOperator: Wording("unknown operator '\(a[0])'")
         case .unknownParameter: Wording("unknown parameter '\(a[0])'",
                            notes: [a[2].isEmpty ? "no parameters are defined: give one with --param \(a[1])=VALUE" : "the parameters are: \(a[2])"])

@@ -7,6 +7,12 @@ public enum CustomerField {
     public static let tier = "tier"
     public static let grade = "grade"
     public static let lostReason = "lostReason"
+    public static let email = "email"
+    public static let phone = "phone"
+    /// The channel the customer asked to be reached by (`send preferred`).
+    public static let preferredChannel = "preferredChannel"
+    /// The channels the customer refused, or `all`.
+    public static let optOut = "optOut"
     public static let name = "name"
     public static let createdAt = "createdAt"
     public static let satisfaction = "satisfaction"

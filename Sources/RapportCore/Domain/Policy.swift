@@ -64,6 +64,8 @@ public enum PolicyValueKind: String, Sendable {
     case integer
     /// A share of 100: `20` means 20 %.
     case percent
+    /// A time of day on the 24-hour clock, `HH:MM` (`21:00`, `8:00`); kept in seconds after midnight.
+    case timeOfDay
 }
 
 /// A key of the policy: its name, kind, default, the range it must lie in, and one line for
@@ -83,6 +85,7 @@ public struct PolicyKey: Sendable {
         self.defaultValue = defaultValue
         switch kind {
         case .percent: self.range = range ?? 0...100
+        case .timeOfDay: self.range = range ?? 0...PolicyKey.lastMinuteOfDay
         default: self.range = range ?? 0...Double(Int32.max)
         }
         self.help = help
@@ -97,6 +100,7 @@ public struct PolicyKey: Sendable {
         case .duration: value = PolicyKey.parseDuration(t)
         case .number, .percent: value = Double(t).flatMap { $0.isFinite ? $0 : nil }
         case .integer: value = Int(t).map(Double.init)
+        case .timeOfDay: value = PolicyKey.parseTimeOfDay(t)
         }
         guard let value, range.contains(value) else { return nil }
         return value
@@ -107,10 +111,31 @@ public struct PolicyKey: Sendable {
         switch kind {
         case .duration: return PolicyKey.formatDuration(value)
         case .integer: return String(Int64(value))
+        case .timeOfDay: return PolicyKey.formatTimeOfDay(value)
         case .number, .percent:
             if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
             return String(value)
         }
+    }
+
+    /// 23:59, the latest time of day a key may hold, in seconds after midnight.
+    static let lastMinuteOfDay: Double = 86_400 - 60
+
+    /// `21:00`, `8:30`, `08:30` (spaces around the colon ignored, as `set policy` joins the
+    /// tokens it reads): hours 0 to 23, minutes 0 to 59, as seconds after midnight.
+    static func parseTimeOfDay(_ text: String) -> Double? {
+        let parts = text.filter { $0 != " " }.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, (1...2).contains(parts[0].count), parts[1].count == 2,
+              parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+              let h = Int(parts[0]), let m = Int(parts[1]), (0...23).contains(h), (0...59).contains(m) else { return nil }
+        return Double(h * 3_600 + m * 60)
+    }
+
+    /// Seconds after midnight as `HH:MM`.
+    static func formatTimeOfDay(_ seconds: Double) -> String {
+        let minutes = Int(seconds.rounded()) / 60
+        let h = minutes / 60, m = minutes % 60
+        return (h < 10 ? "0" : "") + String(h) + ":" + (m < 10 ? "0" : "") + String(m)
     }
 
     /// Seconds per unit of the duration words a policy value may use.
@@ -203,6 +228,10 @@ public enum PolicyCatalogue {
         PolicyKey("churn.weight.revisit", .number, 1, range: 0...100, help: "weight of the overdue revisit signal"),
         PolicyKey("churn.medium", .number, 2, range: 0...1000, help: "churnRisk is medium from this sum of signal weights"),
         PolicyKey("churn.high", .number, 4, range: 0...1000, help: "churnRisk is high from this sum of signal weights"),
+        // Care campaigns: respect for the customer (docs/campaigns.md)
+        PolicyKey("campaign.quietHours.start", .timeOfDay, 21 * hour, help: "quiet hours begin: no message is stamped from this time of day"),
+        PolicyKey("campaign.quietHours.end", .timeOfDay, 8 * hour, help: "quiet hours end: a message held by them goes at this time; equal to the start, no quiet hours"),
+        PolicyKey("campaign.weeklyCap", .integer, 2, range: 0...1000, help: "most messages a customer gets in any 7 days, all campaigns together; 0 = no cap"),
     ]
 
     private static let byName: [String: PolicyKey] = Dictionary(uniqueKeysWithValues: all.map { ($0.name.lowercased(), $0) })

@@ -63,9 +63,26 @@ public enum RecordRules {
                 try checkID(text, what: field.name == RecordField.id ? "an id" : "a customer id")
             }
             return value
-        case .list, .boolean:
+        case .list(let items):
+            guard !field.isCustom, let vocabulary = Vocabulary.of(field.name, in: entity) else { return value }
+            return .list(try words(items, of: vocabulary, field: field.name))
+        case .boolean:
             return value
         }
+    }
+
+    /// The items of a list field with a vocabulary (`optOut`), each in its stored spelling,
+    /// each once, in the order given.
+    static func words(_ items: [String], of vocabulary: Vocabulary, field: String) throws -> [String] {
+        var result: [String] = []
+        for item in items {
+            guard let word = vocabulary.canonical(item) else {
+                throw RuleViolation(.listItemNotInVocabulary, item, field, vocabulary.words.joined(separator: ", "),
+                                    suggestion: nearestName(to: item, among: vocabulary.words))
+            }
+            if !result.contains(word) { result.append(word) }
+        }
+        return result
     }
 
     /// Ids are matched exactly, so a space or control character would make a record that

@@ -22,12 +22,15 @@ public struct Vocabulary: Sendable {
     }
 
     /// The vocabulary of a built-in field of an entity; nil for free-text and custom fields.
+    /// On a list field (`optOut`) it is the vocabulary of each item.
     public static func of(_ field: String, in entity: Entity) -> Vocabulary? {
         switch (entity, field) {
         case (.customers, "tier"): return tier
         case (.customers, "grade"): return grade
         case (.customers, "stage"): return stage
         case (.customers, "lostReason"): return lostReason
+        case (.customers, "preferredChannel"): return channel
+        case (.customers, "optOut"): return optOut
         case (.contacts, "channel"): return channel
         case (.tickets, "kind"): return ticketKind
         case (.tickets, "priority"): return priority
@@ -49,6 +52,10 @@ public struct Vocabulary: Sendable {
     public static let lostReason = Vocabulary(["natural", "malicious", "competitive", "fault"])
     public static let channel = Vocabulary(["phone", "visit", "email", "sms", "wechat"],
                                            aliases: ["call": "phone", "微信": "wechat"])
+    /// The items of a customer's `optOut`: the channels, or `all` for every one of them.
+    public static let optOut = Vocabulary(channel.words + [optOutAll], aliases: channel.aliases)
+    /// The `optOut` item that refuses every channel.
+    public static let optOutAll = "all"
     public static let ticketKind = Vocabulary(["inquiry", "complaint", "suggestion"])
     public static let priority = Vocabulary(["low", "normal", "high", "urgent"])
     /// open → responded (first reply) → resolved → closed; pending while waiting on the

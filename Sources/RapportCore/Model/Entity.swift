@@ -58,6 +58,8 @@ public enum Entity: String, Sendable, CaseIterable {
                 Field("totalSpent", .number), Field("purchaseCount", .integer),
                 Field("satisfaction", .integer),
                 Field("tags", .list), Field("lostReason", .string),
+                // Consent for care campaigns (docs/campaigns.md); after the older fields so stored order holds.
+                Field("preferredChannel", .string), Field("optOut", .list),
             ]
         case .contacts:
             return [

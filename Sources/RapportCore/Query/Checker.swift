@@ -229,7 +229,7 @@ public struct Checker {
             guard f.type == .list else {
                 throw Diagnostic.usage(.hasOnNonList, f.name, f.type.rawValue, at: name.span)
             }
-            return .has(f, mode, try values.map { try string($0, for: f) }, negated: negated)
+            return .has(f, mode, try values.map { try word($0, for: f, warnings: &warnings) }, negated: negated)
         case .relation(let relation):
             return try check(relation, warnings: &warnings)
         case .within(let name, let value, let keyword):
@@ -491,14 +491,16 @@ public struct Checker {
         field.type == .date && (field.isCustom || yearlyFields[entity]?.contains(field.name) == true)
     }
 
-    /// The text of a value compared for equality with a string field. On a field with a
+    /// The text of a value compared for equality with a string field, or tested with `has`
+    /// on a list field. On a field with a
     /// vocabulary an alias becomes its word (`call` is `phone`); a word outside it still
     /// runs (old stores may hold other words) but earns a warning.
     func word(_ v: Literal, for f: ResolvedField, warnings: inout [Diagnostic]) throws -> String {
         let text = try string(v, for: f)
         guard !f.isDerived, !schema.fields[f.position].isCustom, let vocabulary = Vocabulary.of(f.name, in: schema.entity) else { return text }
         if let canonical = vocabulary.canonical(text) { return canonical }
-        warnings.append(Diagnostic(.warning, .notInVocabulary, [text, f.name, vocabulary.words.joined(separator: ", ")], at: v.span,
+        let id: DiagnosticID = f.type == .list ? .listItemNotInVocabulary : .notInVocabulary
+        warnings.append(Diagnostic(.warning, id, [text, f.name, vocabulary.words.joined(separator: ", ")], at: v.span,
                                    suggestion: nearestName(to: text, among: vocabulary.words)))
         return text
     }

@@ -160,17 +160,22 @@ public struct Parser {
         try expectSymbol("=")
         let first = current
         guard first.kind != .end else { throw unexpected(expected: "a value after '='") }
-        var words: [String] = []
+        var value = ""
         var last = first
         while current.kind != .end {
-            last = advance()
-            if case .string(let s) = last.kind { words.append(s) } else { words.append(last.text) }
+            let token = advance()
+            // Tokens written together stay together (`21:00`, not `21 : 00`).
+            let touching = token.span.start.line == last.span.start.line
+                && token.span.start.column == last.span.start.column + last.span.length
+            if !value.isEmpty, !touching { value += " " }
+            last = token
+            if case .string(let s) = last.kind { value += s } else { value += last.text }
         }
         var valueSpan = first.span
         if last.span.start.line == first.span.start.line {
             valueSpan.length = last.span.start.column + last.span.length - first.span.start.column
         }
-        return .setPolicy(key: key, keySpan: keyToken.span, value: words.joined(separator: " "), valueSpan: valueSpan)
+        return .setPolicy(key: key, keySpan: keyToken.span, value: value, valueSpan: valueSpan)
     }
 
     private mutating func parseEntity() throws -> EntityName {

@@ -82,12 +82,17 @@ extension PolicyKey {
         case .number: return "a number \(bounds)"
         case .integer: return "a whole number \(bounds)"
         case .percent: return "a percentage \(bounds) (20 means 20 %)"
+        case .timeOfDay: return "a time of day from 00:00 to 23:59, written HH:MM, such as 21:00"
         }
     }
 
     /// Whether a value read from a file (canonical unit) is one `set policy` could have set.
     func accepts(_ value: Double) -> Bool {
         guard value.isFinite, range.contains(value) else { return false }
-        return kind != .integer || value == value.rounded()
+        switch kind {
+        case .integer: return value == value.rounded()
+        case .timeOfDay: return value.truncatingRemainder(dividingBy: 60) == 0
+        default: return true
+        }
     }
 }

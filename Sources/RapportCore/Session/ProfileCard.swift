@@ -69,7 +69,9 @@ public struct ProfileCard {
         lines.append("\(text("name"))  (\(TerminalText.clean(id)))")
         var pairs: [(String, String)] = [
             ("tier", text("tier")), ("grade", text("grade")), ("stage", text("stage")), ("points", TerminalText.clean(points)),
-            ("phone", text("phone")), ("email", text("email")), ("city", text("city")), ("owner", text("owner")),
+            ("phone", text("phone")), ("email", text("email")),
+            ("prefers", text(CustomerField.preferredChannel)), ("opted out", text(CustomerField.optOut)),
+            ("city", text("city")), ("owner", text("owner")),
             ("birthday", text("birthday")), ("customer since", text("createdAt")),
             ("last contact", text("lastContact")), ("last purchase", text("lastPurchase")),
             ("total spent", text("totalSpent")), ("purchases", text("purchaseCount")),

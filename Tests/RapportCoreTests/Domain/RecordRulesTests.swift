@@ -22,6 +22,23 @@ final class RecordRulesTests: XCTestCase {
         XCTAssertEqual(try RecordRules.check(.string("diamond"), for: custom, in: .contacts), .string("diamond"))
     }
 
+    /// preferredChannel takes the contact channels; optOut's items take them or `all`, each
+    /// stored once in its spelling; a custom field of either name is the user's.
+    func testConsentFieldsTakeTheChannelWords() throws {
+        XCTAssertEqual(try check(.string("call"), "preferredChannel", .customers), .string("phone"))
+        XCTAssertEqual(try check(.string("WeChat"), "preferredChannel", .customers), .string("wechat"))
+        XCTAssertEqual(message(.string("fax"), "preferredChannel", .customers), "'fax' is not a preferredChannel")
+        XCTAssertEqual(try check(.list(["SMS", "微信", "sms", "All"]), "optOut", .customers), .list(["sms", "wechat", "all"]))
+        XCTAssertEqual(message(.list(["sms", "emial"]), "optOut", .customers), "'emial' cannot be an item of optOut")
+        do { _ = try check(.list(["emial"]), "optOut", .customers) } catch let v as RuleViolation {
+            XCTAssertEqual(v.id, .listItemNotInVocabulary)
+            XCTAssertEqual(v.suggestion, "email")
+        }
+        XCTAssertEqual(try check(.list(["VIP", "vip"]), "tags", .customers), .list(["VIP", "vip"]), "tags have no vocabulary")
+        let custom = Field("optOut", .list, isCustom: true)
+        XCTAssertEqual(try RecordRules.check(.list(["fax"]), for: custom, in: .contacts), .list(["fax"]))
+    }
+
     func testIdsAreNeitherEmptyNorPaddedNorControl() throws {
         XCTAssertEqual(try check(.string("C1"), "id", .customers), .string("C1"))
         XCTAssertEqual(message(.string(""), "id", .customers), "an id cannot be empty")
