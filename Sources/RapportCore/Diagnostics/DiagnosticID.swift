@@ -11,6 +11,11 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case backupTargetIsFile
     case backupTargetNotEmpty
     case betweenOnList
+    case campaignClauseRepeated
+    case campaignNeedsAction
+    case campaignNeedsEnd
+    case campaignNeedsTarget
+    case campaignRecordsWrittenByRuns
     case cannotCreateStoreDirectory
     case cannotOpenJournal
     case cannotReadFile
@@ -78,6 +83,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case nullComparison
     case nullInExpression
     case numberOutOfRange
+    case outboxNotWritten
     case parameterNameMissing
     case periodNeedsDate
     case pointsBalanceShort
@@ -111,6 +117,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case storeReadOnly
     case taskAlreadyDone
     case taskNotFound
+    case templateBraceUnclosed
     case textComparedWith
     case textInExpression
     case textOperatorOnList
@@ -121,6 +128,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case typeMismatch
     case unclosedParenthesis
     case unexpectedCharacter
+    case unknownCampaignClause
+    case unknownChannel
     case unknownCommand
     case unknownDurationUnit
     case unknownEntity
@@ -132,6 +141,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case unknownPolicyKey
     case unknownPolicyPrefix
     case unknownSetting
+    case unknownTemplateField
+    case unknownTemplateFormat
     case unterminatedFieldName
     case unterminatedString
     case withinNeedsAnniversary
