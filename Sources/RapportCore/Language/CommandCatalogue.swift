@@ -169,9 +169,9 @@ public enum CommandCatalogue {
                     task: .changing, help: "points", role: .agent, changesData: true,
                     completion: .customerAfter([]), parse: { try $0.parseRedeem() }),
         CommandSpec("campaign", synopsis: #"campaign "NAME" ... end: a care campaign block; campaign history ["NAME"]"#,
-                    task: .changing, role: .trainee,
-                    roleNote: "for campaign history; agent for a --dry-run of a block; manager to run one",
-                    roleFor: campaignRole, changesData: true, completion: .campaign, parse: { try $0.parseCampaign() }),
+                    task: .changing, role: .agent,
+                    roleNote: "for campaign history and a --dry-run; manager to run a block",
+                    changesData: true, completion: .campaign, parse: { try $0.parseCampaign() }),
         CommandSpec("import", synopsis: #"import ENTITY from "FILE""#, task: .files, role: .admin, changesData: true,
                     completion: .importFrom, parse: { try $0.parseImport() }),
         CommandSpec("export", synopsis: #"export ENTITY [where COND] to "FILE""#, task: .files, role: .manager,
@@ -223,11 +223,6 @@ public enum CommandCatalogue {
     /// Running a campaign that sends or changes data is a manager's (contract section 11);
     /// an agent may preview one with --dry-run, which the session checks when it runs.
     public static let campaignRunRole = Role.manager
-
-    private static func campaignRole(_ command: Command) -> Role {
-        if case .campaign = command { return .agent }
-        return .trainee
-    }
 
     /// The store's business rules are the admin's (contract section 11).
     static let policyRole = Role.admin
