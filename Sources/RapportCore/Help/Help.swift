@@ -882,7 +882,16 @@ public enum Help {
             let settings = SettingCatalogue.all.filter { $0.leastRole == role && $0.leastRole > .trainee }.map { "set \($0.name)" }
             let updates = role == .manager ? ["update of anything but one customer by id"] : []
             let policy = role == CommandCatalogue.policyRole ? ["set policy"] : []
-            lines.append("    " + role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + (words + settings + updates + policy).joined(separator: ", "))
+            let campaigns = role == CommandCatalogue.campaignRunRole ? ["running a campaign block"] : []
+            let items = words + settings + updates + policy + campaigns
+            // Wrapped under the first item, so the page keeps to 100 columns.
+            var line = "    " + role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+            for (index, item) in items.enumerated() {
+                let piece = item + (index < items.count - 1 ? "," : "")
+                if line.count + piece.count > 96 { lines.append(line); line = String(repeating: " ", count: 13) } else if index > 0 { line += " " }
+                line += piece
+            }
+            lines.append(line)
         }
         lines += ["", "  show settings"]
         return lines.joined(separator: "\n")
