@@ -24,30 +24,6 @@ public struct ChangeBuilder {
         var importProblems: [Importer.Problem]?
         var importLines: [Int] = []
         switch command {
-        case .add(let entity, let assignments):
-            if entity.entity == .events { throw Diagnostic.usage(.timelineWrittenByCommands, "add", at: entity.span) }
-            set.changes = [try insert(entity, assignments)]
-        case .update(let entity, let condition, let assignments):
-            if let refusal = entity.entity.writtenOnlyBy { throw Diagnostic.usage(refusal, "update", at: entity.span) }
-            set.changes = try update(entity.entity, condition, assignments)
-        case .delete(let entity, let condition):
-            set.changes = try delete(entity.entity, condition)
-        case .logContact(let customer, let channel, let note):
-            set.changes = try logContact(customer, channel, note)
-        case .logPurchase(let customer, let amount, let product):
-            set.changes = try logPurchase(customer, amount, product)
-        case .logSurvey(let customer, let score, let nps, let channel, let comment):
-            set.changes = try logSurvey(customer, score: score, nps: nps, channel: channel, comment: comment)
-        case .doneTask(let task, let channel, let note):
-            set.changes = try doneTask(task, channel: channel, note: note)
-        case .openTicket(let customer, let kind, let text, let priority, let channel, let owner):
-            set.changes = try openTicket(customer, kind, text, priority, channel: channel, owner: owner)
-        case .ticketStep(let step):
-            set.changes = try ticketStep(step)
-        case .addPoints(let customer, let points, let reason):
-            set.changes = try ledgerEntry(customer, points, reason, redeeming: false)
-        case .redeem(let customer, let points, let reason):
-            set.changes = try ledgerEntry(customer, points, reason, redeeming: true)
         case .importData(let entity, let path):
             if let refusal = entity.entity.writtenOnlyBy { throw Diagnostic.usage(refusal, "import", at: entity.span) }
             guard case .string(let file, _) = path.kind else { throw Diagnostic.usage(.expectedQuotedFileName, at: path.span) }
@@ -59,7 +35,7 @@ public struct ChangeBuilder {
             importProblems = imported.problems
             importLines = imported.lines
         default:
-            break
+            set.changes = try recordChanges(command)
         }
         do {
             try CustomerRollup(backend: backend, today: clock.today).reconcile(&set)
@@ -77,6 +53,39 @@ public struct ChangeBuilder {
             throw Importer.failure(file: file, importProblems, span: path.span)
         }
         return set
+    }
+
+    /// The record changes of one command, before the rollup: `build` adds the rollup,
+    /// and a campaign runs it once over the changes of all its customers.
+    func recordChanges(_ command: Command) throws -> [RecordChange] {
+        switch command {
+        case .add(let entity, let assignments):
+            if entity.entity != .points, let refusal = entity.entity.writtenOnlyBy { throw Diagnostic.usage(refusal, "add", at: entity.span) }
+            return [try insert(entity, assignments)]
+        case .update(let entity, let condition, let assignments):
+            if let refusal = entity.entity.writtenOnlyBy { throw Diagnostic.usage(refusal, "update", at: entity.span) }
+            return try update(entity.entity, condition, assignments)
+        case .delete(let entity, let condition):
+            return try delete(entity.entity, condition)
+        case .logContact(let customer, let channel, let note):
+            return try logContact(customer, channel, note)
+        case .logPurchase(let customer, let amount, let product):
+            return try logPurchase(customer, amount, product)
+        case .logSurvey(let customer, let score, let nps, let channel, let comment):
+            return try logSurvey(customer, score: score, nps: nps, channel: channel, comment: comment)
+        case .doneTask(let task, let channel, let note):
+            return try doneTask(task, channel: channel, note: note)
+        case .openTicket(let customer, let kind, let text, let priority, let channel, let owner):
+            return try openTicket(customer, kind, text, priority, channel: channel, owner: owner)
+        case .ticketStep(let step):
+            return try ticketStep(step)
+        case .addPoints(let customer, let points, let reason):
+            return try ledgerEntry(customer, points, reason, redeeming: false)
+        case .redeem(let customer, let points, let reason):
+            return try ledgerEntry(customer, points, reason, redeeming: true)
+        default:
+            return []
+        }
     }
 
     /// Where a problem the rollup finds points: the customer or the amount written in
@@ -330,7 +339,7 @@ public struct ChangeBuilder {
             if entity == .customers { customerIDs.append(id) }
         }
         // A deleted customer takes its contacts, purchases and tickets along.
-        for related in [Entity.contacts, .purchases, .tickets, .points, .events, .surveys, .tasks] where !customerIDs.isEmpty {
+        for related in [Entity.contacts, .purchases, .tickets, .points, .events, .surveys, .tasks, .messages, .touchpoints] where !customerIDs.isEmpty {
             for (id, record) in backend.records(related, ofCustomers: customerIDs, fields: nil) {
                 changes.append(RecordChange(kind: .delete, entity: related, id: id, before: record))
             }
@@ -527,7 +536,8 @@ public enum IDGenerator {
     public static func width(_ entity: Entity) -> Int {
         switch entity {
         case .customers, .tickets: return 6
-        case .contacts, .purchases, .points, .events, .surveys, .tasks: return 7
+        case .contacts, .purchases, .points, .events, .surveys, .tasks, .messages, .touchpoints: return 7
+        case .runs: return 6
         }
     }
 

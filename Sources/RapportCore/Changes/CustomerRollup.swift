@@ -89,7 +89,7 @@ public struct CustomerRollup {
         // The purchases whose customer, date or amount the set changes: their points follow.
         var movedPurchases = Set<String>()
 
-        for (i, change) in set.changes.enumerated() where change.entity != .customers {
+        for (i, change) in set.changes.enumerated() where change.entity.belongsToACustomer {
             if change.kind != .delete, let named = change.after[RecordField.customer] ?? (change.kind == .insert ? .null : nil) {
                 guard case .string(let id) = named else {
                     problems.append(Problem(changeIndex: i, id: .customerRequired, arguments: [change.entity.singular], kind: .usage))

@@ -400,6 +400,8 @@ public struct Completer {
         case .customerAfter(let words):
             guard n <= words.count + 1, (1..<n).allSatisfy({ kw($0) == words[$0 - 1] }) else { return [] }
             return n <= words.count ? [.keywords([words[n - 1]])] : [customerIDs]
+        case .campaign:
+            return n == 1 ? [.keywords(["history"])] : []
         }
     }
 

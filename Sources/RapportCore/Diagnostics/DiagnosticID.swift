@@ -11,6 +11,11 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case backupTargetIsFile
     case backupTargetNotEmpty
     case betweenOnList
+    case campaignClauseRepeated
+    case campaignNeedsAction
+    case campaignNeedsEnd
+    case campaignNeedsTarget
+    case campaignRecordsWrittenByRuns
     case cannotCreateStoreDirectory
     case cannotOpenJournal
     case cannotReadFile
@@ -80,6 +85,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case nullComparison
     case nullInExpression
     case numberOutOfRange
+    case outboxNotWritten
     case parameterNameMissing
     case periodNeedsDate
     case pointsBalanceShort
@@ -113,6 +119,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case storeReadOnly
     case taskAlreadyDone
     case taskNotFound
+    case templateBraceUnclosed
     case textComparedWith
     case textInExpression
     case textOperatorOnList
@@ -123,6 +130,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case typeMismatch
     case unclosedParenthesis
     case unexpectedCharacter
+    case unknownCampaignClause
+    case unknownChannel
     case unknownCommand
     case unknownDurationUnit
     case unknownEntity
@@ -135,6 +144,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case unknownPolicyKey
     case unknownPolicyPrefix
     case unknownSetting
+    case unknownTemplateField
+    case unknownTemplateFormat
     case unterminatedFieldName
     case unterminatedString
     case withinNeedsAnniversary

@@ -32,6 +32,11 @@ public enum DiagnosticMessages {
         case .backupTargetIsFile: Wording("\(a[0]) is a file: back up into a new or empty directory")
         case .backupTargetNotEmpty: Wording("\(a[0]) is not empty: back up into a new or empty directory")
         case .betweenOnList: Wording("'\(a[0])' is a list; 'between' needs a single value")
+        case .campaignClauseRepeated: Wording("'\(a[0])' is given twice in campaign '\(a[1])'", notes: ["a campaign has one target and at most one every line"])
+        case .campaignNeedsAction: Wording("campaign '\(a[0])' has no action", notes: ["actions: send CHANNEL \"TEXT\", log contact via CHANNEL \"NOTE\", add points N \"REASON\", open ticket KIND \"TEXT\", assign to OWNER \"TASK\", set FIELD = VALUE"])
+        case .campaignNeedsEnd: Wording("campaign '\(a[0])' has no end line", notes: ["a campaign block ends with a line that says end"])
+        case .campaignNeedsTarget: Wording("campaign '\(a[0])' has no target line", notes: ["say who it is for: target customers where CONDITION (or target all customers)"])
+        case .campaignRecordsWrittenByRuns: Wording("campaign messages, touchpoints and runs cannot be changed with \(a[0])", notes: ["they are written only by running a campaign block (help campaign)"])
         case .cannotCreateStoreDirectory: Wording("cannot create the store directory \(a[0]): \(a[1])")
         case .cannotOpenJournal: Wording("cannot open the journal: \(a[0])")
         case .cannotReadFile: Wording("cannot read '\(a[0])': \(a[1])")
@@ -111,6 +116,7 @@ public enum DiagnosticMessages {
         case .nullComparison: Wording("compare with null using 'is null' or 'is not null'")
         case .nullInExpression: Wording("null has no value to compute with; test for it with 'is null'")
         case .numberOutOfRange: Wording("number '\(a[0])' is out of range")
+        case .outboxNotWritten: Wording("the messages are recorded but the outbox file was not written: \(a[0])", notes: ["run the campaign again: it sends nothing twice and writes the missing outbox lines first"])
         case .parameterNameMissing: Wording("'$' must be followed by a parameter name",
                            notes: ["write $NAME for a value given with --param NAME=VALUE, or quote a literal \"$\""])
         case .periodNeedsDate: Wording("\(a[0]) needs a date or instant field; '\(a[1])' is \(article(a[2]))")
@@ -149,6 +155,7 @@ public enum DiagnosticMessages {
         case .taskAlreadyDone: Wording("task \(a[0]) is done already (\(a[1]))",
                            notes: ["nothing was changed; add task customer: ..., owner: ..., text: \"...\", due: ... for a new one"])
         case .taskNotFound: Wording("no task with id '\(a[0])'")
+        case .templateBraceUnclosed: Wording("'{' in the template is not closed", notes: ["write {field} for a customer's field, {{ and }} for a brace itself"])
         case .textComparedWith: Wording("cannot compare text with \(a[0]): '\(a[1])'")
         case .textInExpression: Wording("'\(a[0])' is text; an expression takes fields, numbers, dates and durations")
         case .textOperatorOnList: Wording("'\(a[0])' works on text; '\(a[1])' is a list",
@@ -161,6 +168,8 @@ public enum DiagnosticMessages {
         case .typeMismatch: Wording("'\(a[0])' is \(article(a[1])) field; expected \(a[2]), found '\(a[3])'")
         case .unclosedParenthesis: Wording("expected ')' to close the '(' at \(a[0]), found \(a[1])")
         case .unexpectedCharacter: Wording("unexpected character '\(a[0])'")
+        case .unknownCampaignClause: Wording("unknown campaign line '\(a[0])'", notes: ["a campaign block holds: target, every, send, log contact, add points, open ticket, assign to, set; then end"])
+        case .unknownChannel: Wording("unknown channel '\(a[0])'", notes: ["send takes sms, email, phone or wechat"])
         case .unknownCommand: Wording("unknown command '\(a[0])'")
         case .unknownDurationUnit: Wording("unknown duration unit '\(a[0])'",
                            notes: ["durations are written 90d, 36h, 30min, 10s, 2w, 3mo or 1y"])
@@ -175,6 +184,8 @@ public enum DiagnosticMessages {
         case .unknownPolicyKey: Wording("unknown policy key '\(a[0])'", notes: ["show policy lists every key"])
         case .unknownPolicyPrefix: Wording("no policy key starts with '\(a[0])'", notes: ["show policy lists every key"])
         case .unknownSetting: Wording("unknown setting '\(a[0])'")
+        case .unknownTemplateField: Wording("unknown field '\(a[0])' in the template", notes: ["a template names customer fields, derived ones too: {name}, {points|number}; show fields customers lists them"])
+        case .unknownTemplateFormat: Wording("unknown format '\(a[0])' in the template", notes: ["formats: {FIELD|date}, {FIELD|number} (grouped digits), {name|first} (the given name)"])
         case .unterminatedFieldName: Wording("unterminated field name: a name that opens with ` closes with `")
         case .unterminatedString: Wording("unterminated string")
         case .withinNeedsAnniversary: Wording("'within' means a yearly anniversary, as for birthdays; '\(a[0])' does not recur each year",

@@ -55,10 +55,7 @@ public enum Help {
             lines += packed(forms, indent: 4, width: 96)
             lines += overviewNotes[task] ?? []
         }
-        lines += [
-            "Announced, not here yet",
-            "    campaign ... end: care campaigns in scripts        tutorial: guided lessons",
-        ]
+        lines += ["Announced, not here yet: tutorial (guided lessons)"]
         return lines.joined(separator: "\n") + "\n\n" + topicList
     }()
 
@@ -825,25 +822,33 @@ public enum Help {
           count customers where city = 上海 or city = 北京 and tier = platinum
         """),
 
-        // Announced by the contract, not built yet.
         Topic(name: "campaign", listed: [.more: ["campaign"]],
-              summary: "care campaigns in scripts: announced, not here yet",
-              aliases: ["campaigns", "send", "outbox", "every", "target"], body: """
-        Not in this version yet: campaign is announced, and rapport does not understand it today.
-        When it comes, a script will hold care campaigns such as:
+              summary: "care campaigns: a block in a script, safe to run again and again",
+              aliases: ["campaigns", "send", "outbox", "every", "target", "messages", "touchpoints", "runs", "campaign history"], body: """
+        A campaign is a block in a script (or one -c), checked whole before anything runs:
             campaign "birthday greetings"
               target customers where birthday within 7d and stage != lost
               every 365d
-              send sms "生日快乐，{name}！您有 {points} 积分。"
+              send sms "生日快乐，{name|first}！您有 {points|number} 积分。"
               log contact via sms "birthday greeting"
             end
-        every D skips a customer this campaign touched less than D ago, so a second run right
-        after sends nothing. send fills {field} from the customer and adds one message per
-        customer to the store's outbox (outbox/YYYY-MM-DD.jsonl). Each run ends with one line per
-        campaign: targeted, skipped, sent.
-        Until then, the customers such a campaign would target, and the contact it would log:
-          find customers where birthday within 7d and stage != lost show id, name, phone, points
-          log contact C000003 via sms "birthday greeting"
+        target customers where COND    who (target all customers: everyone); derived fields too
+        every D                        skip a customer this campaign touched less than D ago;
+                                       without every, a customer is touched once, ever
+        send sms|email|phone|wechat "TEMPLATE"   one message per customer: the messages entity and
+                                       a line in the store's outbox/YYYY-MM-DD.jsonl
+        log contact via CHANNEL "NOTE"    add points N "REASON"    open ticket KIND "TEXT" [priority P]
+        assign to NAME|owner "TASK" [due D]   a task; owner is the customer's own owner
+        set FIELD = VALUE, ...         as update would
+        Templates: {field}, {lastPurchase|date}, {points|number} (1,234), {name|first} (the given name
+        of a Latin name, the whole name of a Chinese one); {{ and }} are braces; a missing value is
+        empty; an unknown field is an error before anything is sent.
+        A customer without the address a send needs (phone for sms, phone, wechat; email for email)
+        is skipped. Each run prints one line: NAME: targeted N, skipped N (REASON: N, ...), sent N.
+        --dry-run (or set dry-run on) lists the messages it would write and changes nothing.
+        Running a block takes manager; an agent may run it with --dry-run. Every run is recorded:
+          campaign history
+        and its messages are records like any other: count messages by campaign.
         """),
         Topic(name: "tutorial", listed: [.more: ["tutorial"]],
               summary: "guided lessons: announced, not here yet",
@@ -877,7 +882,16 @@ public enum Help {
             let settings = SettingCatalogue.all.filter { $0.leastRole == role && $0.leastRole > .trainee }.map { "set \($0.name)" }
             let updates = role == .manager ? ["update of anything but one customer by id"] : []
             let policy = role == CommandCatalogue.policyRole ? ["set policy"] : []
-            lines.append("    " + role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + (words + settings + updates + policy).joined(separator: ", "))
+            let campaigns = role == CommandCatalogue.campaignRunRole ? ["running a campaign block"] : []
+            let items = words + settings + updates + policy + campaigns
+            // Wrapped under the first item, so the page keeps to 100 columns.
+            var line = "    " + role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+            for (index, item) in items.enumerated() {
+                let piece = item + (index < items.count - 1 ? "," : "")
+                if line.count + piece.count > 96 { lines.append(line); line = String(repeating: " ", count: 13) } else if index > 0 { line += " " }
+                line += piece
+            }
+            lines.append(line)
         }
         lines += ["", "  show settings"]
         return lines.joined(separator: "\n")

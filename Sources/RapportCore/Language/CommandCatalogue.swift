@@ -37,6 +37,8 @@ public enum CompletionShape: Sendable, Equatable {
     case report
     /// These words in order, then a customer's id (`why churn ID`, `redeem ID`).
     case customerAfter([String])
+    /// `history` or a campaign's name; inside a block, its clause words.
+    case campaign
 }
 
 /// One command: everything the parser's dispatch, the completer, help and the role check
@@ -166,6 +168,10 @@ public enum CommandCatalogue {
         CommandSpec("redeem", synopsis: #"add points ID N "WHY"    redeem ID N "WHY""#,
                     task: .changing, help: "points", role: .agent, changesData: true,
                     completion: .customerAfter([]), parse: { try $0.parseRedeem() }),
+        CommandSpec("campaign", synopsis: #"campaign "NAME" ... end: a care campaign block; campaign history ["NAME"]"#,
+                    task: .changing, role: .agent,
+                    roleNote: "for campaign history and a --dry-run; manager to run a block",
+                    changesData: true, completion: .campaign, parse: { try $0.parseCampaign() }),
         CommandSpec("import", synopsis: #"import ENTITY from "FILE""#, task: .files, role: .admin, changesData: true,
                     completion: .importFrom, parse: { try $0.parseImport() }),
         CommandSpec("export", synopsis: #"export ENTITY [where COND] to "FILE""#, task: .files, role: .manager,
@@ -213,6 +219,10 @@ public enum CommandCatalogue {
         if case .list = value.kind { return .manager }
         return .agent
     }
+
+    /// Running a campaign that sends or changes data is a manager's (contract section 11);
+    /// an agent may preview one with --dry-run, which the session checks when it runs.
+    public static let campaignRunRole = Role.manager
 
     /// The store's business rules are the admin's (contract section 11).
     static let policyRole = Role.admin

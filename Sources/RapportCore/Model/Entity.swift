@@ -3,7 +3,9 @@ public enum Entity: String, Sendable, CaseIterable {
     /// `points` is the loyalty ledger: one entry per points earned or redeemed.
     /// `events` is the tickets' timeline: one entry per step of a ticket (docs/service.md).
     /// `surveys` hold satisfaction scores; `tasks` are to-dos for a person about a customer.
-    case customers, contacts, purchases, tickets, points, events, surveys, tasks
+    /// `messages` are what campaigns send, `touchpoints` the customers a campaign that sends
+    /// nothing acted on, `runs` one entry per campaign run (docs/campaigns.md).
+    case customers, contacts, purchases, tickets, points, events, surveys, tasks, messages, touchpoints, runs
 
     public var singular: String { String(rawValue.dropLast()) }
 
@@ -17,9 +19,14 @@ public enum Entity: String, Sendable, CaseIterable {
         switch self {
         case .points: return .pointsLedgerWrittenByRules
         case .events: return .timelineWrittenByCommands
+        case .messages, .touchpoints, .runs: return .campaignRecordsWrittenByRuns
         default: return nil
         }
     }
+
+    /// Whether each record names its customer (and the rollup holds it to one that exists):
+    /// all but the customers themselves and the campaigns' runs.
+    public var belongsToACustomer: Bool { self != .customers && self != .runs }
 
     /// The entity a word names, singular or plural, in any case.
     public init?(word: String) {
@@ -42,6 +49,9 @@ public enum Entity: String, Sendable, CaseIterable {
         case .events: return "E"
         case .surveys: return "S"
         case .tasks: return "A"
+        case .messages: return "M"
+        case .touchpoints: return "H"
+        case .runs: return "R"
         }
     }
 
@@ -102,6 +112,21 @@ public enum Entity: String, Sendable, CaseIterable {
                 Field("id", .string), Field("customer", .string), Field("owner", .string), Field("text", .string),
                 Field("due", .date), Field("status", .string), Field("doneAt", .instant),
             ]
+        case .messages:
+            // status: pending until delivered, then sent or failed.
+            return [
+                Field("id", .string), Field("campaign", .string), Field("customer", .string), Field("channel", .string),
+                Field("to", .string), Field("text", .string), Field("at", .instant), Field("status", .string),
+            ]
+        case .touchpoints:
+            return [Field("id", .string), Field("campaign", .string), Field("customer", .string), Field("at", .instant)]
+        case .runs:
+            // skips: the skipped customers by reason, as the summary line says them.
+            return [
+                Field("id", .string), Field("campaign", .string), Field("at", .instant), Field("by", .string),
+                Field("targeted", .integer), Field("skipped", .integer), Field("sent", .integer), Field("applied", .integer),
+                Field("skips", .string),
+            ]
         }
     }
 
@@ -116,6 +141,9 @@ public enum Entity: String, Sendable, CaseIterable {
         case .events: return ["id", "ticket", "at", "by", "kind", "status", "text"]
         case .surveys: return ["id", "customer", "date", "score", "nps", "channel", "comment"]
         case .tasks: return ["id", "customer", "owner", "due", "status", "text"]
+        case .messages: return ["id", "campaign", "customer", "channel", "to", "at", "status"]
+        case .touchpoints: return ["id", "campaign", "customer", "at"]
+        case .runs: return ["id", "campaign", "at", "by", "targeted", "skipped", "sent", "applied", "skips"]
         }
     }
 }

@@ -237,6 +237,10 @@ public enum Command: Sendable {
     /// catalogue when it runs. `value` is the value's text (quotes removed), `valueSpan` all of it.
     case setPolicy(key: String, keySpan: SourceSpan, value: String, valueSpan: SourceSpan)
     case report(ReportQuery)
+    /// A `campaign "NAME" ... end` block (docs/campaigns.md), checked whole before it runs.
+    case campaign(CampaignBlock)
+    /// `campaign history ["NAME"]`: past runs with their counts.
+    case campaignHistory(name: Literal?)
 }
 
 /// The steps of a ticket's lifecycle after it is opened (docs/service.md).

@@ -92,6 +92,20 @@ public struct Parser {
         return (spec, try parseClauses(&self))
     }
 
+    /// The tokens from here to the end (the end token included), consumed: for a clause
+    /// parser that reads lines of its own (`CampaignParser`).
+    var currentKind: Token.Kind { current.kind }
+    var currentSpan: SourceSpan { current.span }
+    var currentDescription: String { describe(current) }
+    mutating func acceptKeyword(_ keyword: String) -> Bool { accept(keyword) }
+    mutating func expectKeyword(_ keyword: String) throws { try expect(keyword) }
+
+    mutating func takeRemainingTokens() -> [Token] {
+        let rest = Array(tokens[position...])
+        position = tokens.count - 1
+        return rest
+    }
+
     mutating func parseImport() throws -> Command {
         let entity = try parseEntity()
         try expect("from")

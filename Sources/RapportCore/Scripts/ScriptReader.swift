@@ -83,8 +83,9 @@ public struct ScriptReader {
     /// A block starts with `campaign` on its first line and ends with a line `end`.
     static func isOpenBlock(_ text: String) -> Bool {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(withoutComment)
-        guard let first = lines.first,
-              first.trimmingCharacters(in: .whitespaces).split(separator: " ").first?.lowercased() == "campaign" else { return false }
+        // `campaign history` is a command of one line.
+        guard let first = lines.first, case let words = first.trimmingCharacters(in: .whitespaces).split(separator: " "),
+              words.first?.lowercased() == "campaign", words.dropFirst().first?.lowercased() != "history" else { return false }
         return !lines.dropFirst().contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "end" }
     }
 

@@ -152,7 +152,42 @@ public final class Session {
             emit(try PolicyCommands.table(backend.policy, prefix: prefix, span: span), into: &outcome)
         case .setPolicy(let key, let keySpan, let value, let valueSpan):
             try setPolicy(key, keySpan, value, valueSpan, text: text, into: &outcome)
+        case .campaign(let block):
+            try runCampaign(block, text: text, into: &outcome)
+        case .campaignHistory(let name):
+            emit(try CampaignRunner(backend: backend, clock: clock, user: settings.user, command: text).history(name), into: &outcome)
         }
+    }
+
+    /// A campaign run (docs/campaigns.md): the outbox reconciled with the committed
+    /// messages, the whole run built and checked, committed as one change set, then its
+    /// messages written to the outbox. A dry run lists the messages and changes nothing.
+    private func runCampaign(_ block: CampaignBlock, text: String, into outcome: inout CommandOutcome) throws {
+        let dryRun = settings.dryRun
+        if !dryRun {
+            try requireWriteAccess()
+            if settings.role < CommandCatalogue.campaignRunRole {
+                throw Diagnostic(.runtime, .roleRequired, ["campaign", CommandCatalogue.campaignRunRole.rawValue, settings.role.rawValue],
+                                 notes: ["an agent may preview a campaign with --dry-run"])
+            }
+        }
+        let runner = CampaignRunner(backend: backend, clock: clock, user: settings.user, command: text)
+        let outbox = backend.location.map { Outbox(storeDirectory: $0, clock: clock) }
+        func writeOutbox(_ messages: [(id: String, record: [String: Value])]) throws {
+            do { try outbox?.write(messages) } catch { throw Diagnostic.runtime(.outboxNotWritten, "\(error)") }
+        }
+        if !dryRun { try writeOutbox(runner.campaignRecords(.messages, named: nil, fields: nil)) }
+        var run = try runner.plan(block)
+        if dryRun {
+            if !run.messages.isEmpty || settings.format != .table { emit(run.preview, into: &outcome) }
+            note(run.summary(dryRun: true), into: &outcome)
+            return
+        }
+        if !run.changes.isEmpty {
+            try backend.commit(&run.changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
+        }
+        note(run.summary(dryRun: false), into: &outcome)
+        try writeOutbox(run.messages)
     }
 
     /// One key checked, then committed as a change set like any change: journalled with who,

@@ -72,10 +72,10 @@ final class CompleterTests: XCTestCase {
     }
 
     func testEntityNames() {
-        let entities = ["contacts", "customers", "events", "points", "purchases", "surveys", "tasks", "tickets"]
+        let entities = ["contacts", "customers", "events", "messages", "points", "purchases", "runs", "surveys", "tasks", "tickets", "touchpoints"]
         XCTAssertEqual(candidates("find "), entities)
         XCTAssertEqual(candidates("count cu"), ["customers"])
-        XCTAssertEqual(candidates("delete t"), ["tasks", "tickets"])
+        XCTAssertEqual(candidates("delete t"), ["tasks", "tickets", "touchpoints"])
         XCTAssertEqual(candidates("update P"), ["purchases"], "update refuses the points ledger")
         XCTAssertEqual(candidates("import c"), ["contacts", "customers"])
         XCTAssertEqual(candidates("export "), entities)
@@ -133,7 +133,7 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("update all cu"), ["customers"])
         XCTAssertEqual(candidates("update all customers "), ["set"])
         XCTAssertEqual(candidates("update all customers set ti"), ["tier"])
-        XCTAssertEqual(candidates("delete all t"), ["tasks", "tickets"])
+        XCTAssertEqual(candidates("delete all t"), ["tasks", "tickets", "touchpoints"])
         XCTAssertEqual(candidates("add customer na"), ["name"])
         XCTAssertEqual(candidates("add customer name: \"x\", ti"), ["tier"])
     }
@@ -141,7 +141,8 @@ final class CompleterTests: XCTestCase {
     func testAggregateFieldsAreNumeric() {
         let sum = candidates("sum ")
         XCTAssertEqual(Set(sum), ["amount", "change", "loyaltyScore", "points", "purchaseCount", "satisfaction", "totalSpent",
-                                  "daysSinceContact", "daysSincePurchase", "contactCount", "openTickets", "ltv", "score", "nps"])
+                                  "daysSinceContact", "daysSincePurchase", "contactCount", "openTickets", "ltv", "score", "nps",
+                                  "targeted", "skipped", "sent", "applied"])
         XCTAssertEqual(candidates("avg p"), ["points", "purchaseCount"])
         let max = candidates("max ")
         XCTAssertTrue(max.contains("birthday"))
@@ -439,7 +440,8 @@ final class CompleterTests: XCTestCase {
         // No word the parser refuses: tutorial is announced, not a command yet.
         XCTAssertEqual(candidates("tutorial "), [])
         XCTAssertFalse(candidates("").contains("tutorial"))
-        XCTAssertFalse(candidates("").contains("campaign"))
+        XCTAssertTrue(candidates("").contains("campaign"))
+        XCTAssertEqual(candidates("campaign "), ["history"])
         XCTAssertEqual(candidates("help "), Set(Help.topicWords.filter { !$0.contains(" ") }).sorted())
         XCTAssertTrue(candidates("help ").contains("operators"))
         XCTAssertEqual(candidates("help OPER"), ["operator", "operators"])

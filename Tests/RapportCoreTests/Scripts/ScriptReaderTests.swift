@@ -7,6 +7,10 @@ final class ScriptReaderTests: XCTestCase {
         XCTAssertFalse(ScriptReader.isUnfinished("find customers where name = \"(\""))
         XCTAssertTrue(ScriptReader.isUnfinished("campaign \"birthday\"\n  target customers where birthday within 7d"))
         XCTAssertFalse(ScriptReader.isUnfinished("campaign \"birthday\"\n  every 365d\nend"))
+        // `campaign history` is a one-line command, not the start of a block.
+        XCTAssertFalse(ScriptReader.isUnfinished("campaign history"))
+        XCTAssertFalse(ScriptReader.isUnfinished("campaign HISTORY \"birthday\""))
+        XCTAssertTrue(ScriptReader.isUnfinished("campaign \"history\""))
     }
 
     func testScriptSplitsIntoCommandsWithTheirLines() {

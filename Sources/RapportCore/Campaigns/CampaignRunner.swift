@@ -1,0 +1,282 @@
+/// Runs a checked campaign block (docs/campaigns.md): finds its targets in one query,
+/// skips those touched within `every` or without an address, and builds ONE change set
+/// of every message, every action's records (through `ChangeBuilder`, the commands' own
+/// builders), the touches and the run's record, which the rollup then completes once.
+/// Nothing is committed here: the session commits, then writes the outbox.
+public struct CampaignRunner {
+    public let backend: any Backend
+    public let clock: Clock
+    public let user: String
+    /// The block as typed, for the journal.
+    public let command: String
+
+    public init(backend: any Backend, clock: Clock, user: String, command: String) {
+        self.backend = backend
+        self.clock = clock
+        self.user = user
+        self.command = command
+    }
+
+    /// Why a targeted customer was skipped, in the order the summary lists them.
+    public enum SkipReason: Hashable, Sendable {
+        case touched(within: String?)
+        case noAddress
+
+        var text: String {
+            switch self {
+            case .touched(let d?): return "touched within \(d)"
+            case .touched(nil): return "touched before"
+            case .noAddress: return "no address"
+            }
+        }
+    }
+
+    /// What a run does: its change set (not yet committed), the messages in it, the counts.
+    public struct Run {
+        public var block: CampaignBlock
+        public var changes: ChangeSet
+        /// The new messages: id and record, in id order.
+        public var messages: [(id: String, record: [String: Value])]
+        public var targeted = 0
+        public var skips: [(reason: SkipReason, count: Int)] = []
+        public var applied = 0
+        public var skipped: Int { skips.reduce(0) { $0 + $1.count } }
+
+        /// The one summary line of a run (docs/campaigns.md):
+        /// `NAME: targeted 120, skipped 15 (touched within 365d: 10, no address: 5), sent 105`.
+        public func summary(dryRun: Bool) -> String {
+            var text = "\(block.name): targeted \(targeted), skipped \(skipped)"
+            if !skips.isEmpty { text += " (" + skips.map { "\($0.reason.text): \($0.count)" }.joined(separator: ", ") + ")" }
+            if block.sends {
+                text += dryRun ? ", would send \(messages.count)" : ", sent \(messages.count)"
+            } else {
+                text += dryRun ? ", would apply to \(applied)" : ", applied to \(applied)"
+            }
+            return dryRun ? "dry run: " + text + "; nothing changed" : text
+        }
+
+        /// The messages a dry run lists.
+        public var preview: ResultSet {
+            ResultSet(columns: ["customer", "channel", "to", "text"], rows: messages.map { m in
+                ["customer", "channel", "to", "text"].map { m.record[$0] ?? .null }
+            })
+        }
+    }
+
+    /// Checks the whole block against the store, then builds the run. Throws before
+    /// anything is built when a template names an unknown field or an action's value is wrong.
+    public func plan(_ block: CampaignBlock) throws -> Run {
+        let fieldNames = try templateFieldNames(block)
+        var builder = ChangeBuilder(backend: backend, clock: clock, user: user, command: command)
+        builder.isCancelled = { false }
+        try checkActions(block, builder)
+
+        var query = FindQuery(entity: EntityName(entity: .customers, span: block.nameSpan))
+        query.condition = block.target
+        let checked = try Checker(schema: backend.schema(of: .customers), clock: clock, schemas: backend.schema(of:)).check(query)
+        let read = Set(fieldNames.values).union(["phone", "email", CustomerField.owner])
+        let targets = backend.records(matching: checked, fields: Array(read), clock: clock)
+        let touched = touchedCustomers(block)
+
+        var run = Run(block: block, changes: ChangeSet(at: clock.now, user: user, command: command), messages: [])
+        run.targeted = targets.count
+        var skipCounts: [SkipReason: Int] = [:]
+        var numbers = IDNumbers(backend: backend)
+        var acted: [String] = []
+        let formatter = ValueFormatter(timeZone: clock.timeZone)
+        let at = Value.instant(clock.now)
+        let campaign = Value.string(block.name)
+        for (customerID, record) in targets {
+            if touched.contains(customerID) { skipCounts[.touched(within: block.everyText), default: 0] += 1; continue }
+            let sends = block.actions.compactMap { action -> (CampaignChannel, Template)? in
+                if case .send(let c, let t) = action { (c, t) } else { nil }
+            }
+            if sends.contains(where: { Self.address(record, $0.0) == nil }) { skipCounts[.noAddress, default: 0] += 1; continue }
+            acted.append(customerID)
+            for action in block.actions {
+                switch action {
+                case .send(let channel, let template):
+                    let id = numbers.next(.messages)
+                    let message: [String: Value] = [
+                        RecordField.id: .string(id), "campaign": campaign, RecordField.customer: .string(customerID),
+                        "channel": .string(channel.rawValue), "to": .string(Self.address(record, channel)!),
+                        "text": .string(template.render(record, names: fieldNames, formatter: formatter)), "at": at, "status": .string("pending"),
+                    ]
+                    run.changes.changes.append(RecordChange(kind: .insert, entity: .messages, id: id, after: message))
+                    run.messages.append((id, message))
+                case .command(let written):
+                    run.changes.changes += numbers.renumbered(try builder.recordChanges(CampaignAction.command(written, forCustomer: customerID)))
+                case .assign(let owner, let text, let due, let span):
+                    let task = try taskCommand(customerID, record: record, owner: owner, text: text, due: due, span: span)
+                    run.changes.changes += numbers.renumbered(try builder.recordChanges(task))
+                case .set:
+                    break
+                }
+            }
+            if !block.sends {
+                let id = numbers.next(.touchpoints)
+                run.changes.changes.append(RecordChange(kind: .insert, entity: .touchpoints, id: id, after: [
+                    RecordField.id: .string(id), "campaign": campaign, RecordField.customer: .string(customerID), "at": at,
+                ]))
+            }
+        }
+        run.applied = acted.count
+        run.skips = [SkipReason.touched(within: block.everyText), .noAddress].compactMap { r in skipCounts[r].map { (r, $0) } }
+        // `set` once for all the customers acted on, as one `update` (its validation, one query).
+        for case .set(let assignments, let span) in block.actions where !acted.isEmpty {
+            let ids = acted.map { Literal(kind: .string($0, quoted: true), span: span, text: $0) }
+            let update = Command.update(EntityName(entity: .customers, span: span), .member(FieldName(RecordField.id, span: span), ids, negated: false), assignments)
+            run.changes.changes += try builder.recordChanges(update)
+        }
+        if !acted.isEmpty {
+            let id = numbers.next(.runs)
+            run.changes.changes.append(RecordChange(kind: .insert, entity: .runs, id: id, after: [
+                RecordField.id: .string(id), "campaign": campaign, "at": at, "by": .string(user),
+                "targeted": .integer(Int64(run.targeted)), "skipped": .integer(Int64(run.skipped)),
+                "sent": .integer(Int64(run.messages.count)), "applied": .integer(Int64(run.applied)),
+                "skips": .string(run.skips.map { "\($0.reason.text): \($0.count)" }.joined(separator: ", ")),
+            ]))
+        }
+        do {
+            try CustomerRollup(backend: backend, today: clock.today).reconcile(&run.changes)
+        } catch let failure as CustomerRollup.Failure {
+            let first = failure.problems[0]
+            throw Diagnostic(first.kind, first.id, first.arguments, at: block.nameSpan)
+        }
+        return run
+    }
+
+    /// The address a channel sends to: the phone for sms, phone and wechat, the email for email.
+    static func address(_ record: [String: Value], _ channel: CampaignChannel) -> String? {
+        guard case .string(let s)? = record[channel.addressField], !s.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        return s
+    }
+
+    /// Each template field as written, mapped to the stored or derived field it names.
+    private func templateFieldNames(_ block: CampaignBlock) throws -> [String: String] {
+        let schema = backend.schema(of: .customers)
+        var names: [String: String] = [:]
+        for case .send(_, let template) in block.actions {
+            for (name, span) in template.fields {
+                if let f = schema.field(named: name) { names[name] = f.name; continue }
+                if let d = DerivedFields.named(name, of: .customers) { names[name] = d.name; continue }
+                let known = schema.fields.map(\.name) + DerivedFields.of(.customers).map(\.name)
+                throw Diagnostic.usage(.unknownTemplateField, name, at: span, suggestion: nearestName(to: name, among: known))
+            }
+        }
+        return names
+    }
+
+    /// The values an action holds that need no customer (channels, ticket kinds, due
+    /// dates, the fields `set` writes), checked before any customer is looked at, so a
+    /// wrong one is an error even when nobody is targeted.
+    private func checkActions(_ block: CampaignBlock, _ builder: ChangeBuilder) throws {
+        for action in block.actions {
+            switch action {
+            case .command(.logContact(_, let channel, _)):
+                _ = try builder.word(channel, field: "channel", entity: .contacts)
+            case .command(.openTicket(_, let kind, _, let priority, _, _)):
+                _ = try builder.word(kind, field: TicketField.kind, entity: .tickets)
+                if let priority { _ = try builder.word(priority, field: TicketField.priority, entity: .tickets) }
+            case .assign(_, _, let due, _):
+                if let due { _ = try dueDate(due) }
+            case .set(let assignments, let span):
+                _ = try builder.recordChanges(.update(EntityName(entity: .customers, span: span),
+                                                      .member(FieldName(RecordField.id, span: span), [], negated: false), assignments))
+            default: break
+            }
+        }
+    }
+
+    /// `assign to ...` for one customer: `add task` with the customer, the owner (the
+    /// customer's own for `owner`), the text and the due date.
+    private func taskCommand(_ customerID: String, record: [String: Value], owner: Literal?, text: Literal, due: Literal?, span: SourceSpan) throws -> Command {
+        func field(_ name: String, _ value: Literal) -> Assignment { Assignment(field: FieldName(name, span: span), value: value) }
+        var assignments = [field(RecordField.customer, Literal(kind: .string(customerID, quoted: true), span: span, text: customerID)), field(TaskField.text, text)]
+        if let owner {
+            assignments.append(field(TaskField.owner, owner))
+        } else if case .string(let name)? = record[CustomerField.owner] {
+            assignments.append(field(TaskField.owner, Literal(kind: .string(name, quoted: true), span: span, text: name)))
+        }
+        if let due { assignments.append(field(TaskField.due, try dueDate(due))) }
+        return .add(EntityName(entity: .tasks, span: span), assignments)
+    }
+
+    /// `due 3d`: three days from today; a date as it is.
+    private func dueDate(_ literal: Literal) throws -> Literal {
+        switch literal.kind {
+        case .duration(let days):
+            let day = clock.today.adding(days: Int(days.rounded(.up)))
+            return Literal(kind: .date(day), span: literal.span, text: day.description)
+        case .date, .relativeDay: return literal
+        default: throw Diagnostic.usage(.expectedToken, "a due date or a length of time such as 3d", "'\(literal.text)'", at: literal.span)
+        }
+    }
+
+    /// The customers this campaign touched (a message or a touchpoint) less than `every`
+    /// ago, or ever when the block has no `every`.
+    private func touchedCustomers(_ block: CampaignBlock) -> Set<String> {
+        let since: Int64? = block.every.map { clock.now - Int64(($0 * 86_400).rounded()) }
+        var touched = Set<String>()
+        for entity in [Entity.messages, .touchpoints] {
+            for (_, record) in campaignRecords(entity, named: block.name, fields: [RecordField.customer, "at"]) {
+                guard case .string(let customer)? = record[RecordField.customer] else { continue }
+                if let since {
+                    guard case .instant(let at)? = record["at"], at > since else { continue }
+                }
+                touched.insert(customer)
+            }
+        }
+        return touched
+    }
+
+    /// The records of `entity` (messages, touchpoints, runs) of one campaign, or of all when `name` is nil.
+    func campaignRecords(_ entity: Entity, named name: String?, fields: [String]?) -> [(id: String, record: [String: Value])] {
+        let span = SourceSpan(start: SourceLocation(line: 1, column: 1), length: 1)
+        var query = FindQuery(entity: EntityName(entity: entity, span: span))
+        if let name { query.condition = .compare(FieldName("campaign", span: span), .equal, Literal(kind: .string(name, quoted: true), span: span, text: name)) }
+        guard let checked = try? Checker(schema: backend.schema(of: entity), clock: clock).check(query) else { return [] }
+        return backend.records(matching: checked, fields: fields, clock: clock)
+    }
+
+    /// `campaign history ["NAME"]`: the recorded runs, oldest first.
+    public func history(_ name: Literal?) throws -> ResultSet {
+        var query = FindQuery(entity: EntityName(entity: .runs, span: name?.span ?? SourceSpan(start: SourceLocation(line: 1, column: 1), length: 1)))
+        if let name, case .string(let s, _) = name.kind {
+            query.condition = .compare(FieldName("campaign", span: name.span), .equal, Literal(kind: .string(s, quoted: true), span: name.span, text: s))
+        }
+        query.sort = [SortKey(expression: .field(FieldName("at", span: query.entity.span)), descending: false)]
+        return backend.find(try Checker(schema: backend.schema(of: .runs), clock: clock).check(query), clock: clock)
+    }
+}
+
+/// New ids for one change set of many records: the backend's highest number only moves
+/// at commit, so each id the builders generate (all the same "next") is renumbered here.
+struct IDNumbers {
+    let backend: any Backend
+    private var next: [Entity: Int] = [:]
+
+    init(backend: any Backend) { self.backend = backend }
+
+    mutating func next(_ entity: Entity) -> String {
+        let n = next[entity] ?? backend.highestGeneratedNumber(entity) + 1
+        next[entity] = n + 1
+        return IDGenerator.id(entity, number: n)
+    }
+
+    /// One command's changes with fresh ids for its inserts, and every mention of an
+    /// inserted id (a timeline entry's ticket) following it.
+    mutating func renumbered(_ changes: [RecordChange]) -> [RecordChange] {
+        var mapping: [String: String] = [:]
+        for change in changes where change.kind == .insert { mapping[change.id] = next(change.entity) }
+        guard !mapping.isEmpty else { return changes }
+        return changes.map { change in
+            var c = change
+            if c.kind == .insert, let id = mapping[c.id] { c.id = id }
+            for (key, value) in c.after {
+                if case .string(let s) = value, let id = mapping[s] { c.after[key] = .string(id) }
+            }
+            return c
+        }
+    }
+}
