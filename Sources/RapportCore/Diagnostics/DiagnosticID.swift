@@ -39,7 +39,9 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case expectedCustomerID
     case expectedDirectoryName
     case expectedFileName
+    case expectedLetName
     case expectedQuotedFileName
+    case expectedSegmentName
     case expectedTaskID
     case expectedTicketID
     case expectedToken
@@ -58,6 +60,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case importCancelled
     case importFailed
     case importFailedRows
+    case includeCycle
+    case includeUnreadable
     case instantOutOfRange
     case invalidDate
     case journalDamaged
@@ -97,6 +101,10 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case reportPeriodReversed
     case roleRequired
     case satisfactionOutOfRange
+    case segmentConditionInvalid
+    case segmentExists
+    case segmentNested
+    case segmentWrongEntity
     case settingFormatChoices
     case settingNeedsOnOff
     case settingNowNeedsValue
@@ -131,6 +139,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case unknownPeriod
     case unknownPolicyKey
     case unknownPolicyPrefix
+    case unknownSegment
     case unknownSetting
     case unterminatedFieldName
     case unterminatedString
