@@ -208,7 +208,7 @@ public final class Session {
         guard case .string(let segmentName, _) = name.kind else { throw Diagnostic.usage(.expectedSegmentName, at: name.span) }
         guard let change = try SegmentCommands.save(name: segmentName, nameSpan: name.span, replace: replace, entity: entity,
                                                     condition: condition, text: conditionText, checker: checker(entity),
-                                                    user: settings.user, at: clock.now) else {
+                                                    user: settings.user, at: Int64(Date().timeIntervalSince1970.rounded(.down))) else {
             note("no change: segment '\(segmentName)' is saved already with that condition", into: &outcome)
             return
         }
