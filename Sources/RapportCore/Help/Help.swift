@@ -416,7 +416,7 @@ public enum Help {
 
           save
         """),
-        Topic(name: "scripts", listed: [.more: ["scripts"]],
+        Topic(name: "scripts", listed: [:],
               summary: "script files: let, include, parameters, errors that name the file",
               aliases: ["script", "let", "include", "param", "--param", "parameters"], body: """
         let NAME = VALUE            $NAME stands for VALUE in the commands after it
@@ -433,7 +433,7 @@ public enum Help {
           count customers where lastContact > $window
         """),
         Topic(name: "segments", listed: [.more: ["segments"]],
-              summary: "saved conditions: save segment, in segment, show segments, delete segment",
+              summary: "saved conditions: save segment, in segment, show and delete segment",
               aliases: ["segment", "save segment", "show segments", "delete segment", "in segment"], body: """
         save segment NAME [replace] as ENTITY where COND    keeps COND under NAME
         ... in segment NAME                                 a condition: the segment's, checked now
