@@ -92,18 +92,26 @@ public enum Rapport {
         let session = Session(backend: InMemoryBackend(database: database), settings: settings, clock: clock, pinnedNow: pinned)
 
         session.parameters = options.parameters
+        let runner = ScriptRunner(session: session, write: write)
+        runner.bail = options.bail
+        runner.echo = options.echo
+        runner.echoOutput = { StandardStreams.output($0) }
         if !options.inputs.isEmpty {
             var status = ExitStatus()
             for input in options.inputs {
+                // Each input starts without the lets of the one before.
+                runner.beginInput()
                 switch input {
                 case .command(let text):
                     let outcome = session.run(text)
                     write(outcome)
                     status.record(outcome.status)
+                    status.record(code: runner.status)
                 case .script("-"):
-                    status.record(code: runStandardInput(session: session, options: options))
+                    status.record(code: runStandardInput(runner: runner))
                 case .script(let path):
-                    status.record(code: runSource(scripts[path] ?? "", session: session, options: options))
+                    runner.runScript(scripts[path] ?? "", name: path)
+                    status.record(code: runner.status)
                 }
                 if options.bail, status.code != 0 { break }
             }
@@ -112,7 +120,8 @@ public enum Rapport {
         if isatty(0) != 0 {
             return InteractiveShell(session: session, options: options, environment: environment).run()
         }
-        return runStandardInput(session: session, options: options)
+        runner.beginInput()
+        return runStandardInput(runner: runner)
     }
 
     static func openDatabase(_ options: Options, clock: Clock, environment: [String: String]) throws -> Database {
@@ -172,17 +181,9 @@ public enum Rapport {
         "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
-    static func runSource(_ source: String, session: Session, options: Options) -> Int32 {
-        var status = ExitStatus()
-        for command in ScriptReader.commands(in: source) {
-            if !run(command, source: source, session: session, options: options, status: &status) { break }
-        }
-        return status.code
-    }
-
     /// Runs commands from standard input as their lines arrive, so a program feeding
     /// Rapport through a pipe sees each command's answer before it sends the next.
-    static func runStandardInput(session: Session, options: Options) -> Int32 {
+    static func runStandardInput(runner: ScriptRunner) -> Int32 {
         var status = ExitStatus()
         var accumulator = ScriptReader.Accumulator()
         var lineNumber = 0
@@ -198,26 +199,17 @@ public enum Rapport {
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 printError("error: line \(lineNumber) of standard input is not UTF-8 text\n")
                 status.record(.usageError)
-                if options.bail { break }
+                if runner.bail { break }
                 continue
             }
             guard let command = accumulator.feed(Substring(text), lineNumber: lineNumber) else { continue }
-            if !run(command, source: nil, session: session, options: options, status: &status) { return status.code }
+            if !runner.run(command, source: nil, sourceName: nil) { break }
         }
-        if let command = accumulator.finish() {
-            _ = run(command, source: nil, session: session, options: options, status: &status)
+        if !runner.stopped, let command = accumulator.finish() {
+            runner.run(command, source: nil, sourceName: nil)
         }
+        status.record(code: runner.status)
         return status.code
-    }
-
-    /// Runs one script command; false when `--bail` says to stop.
-    private static func run(_ command: ScriptReader.Command, source: String?, session: Session, options: Options,
-                            status: inout ExitStatus) -> Bool {
-        if options.echo { StandardStreams.output("> " + command.text + "\n") }
-        let outcome = session.run(command.text, firstLine: command.line, source: source)
-        write(outcome)
-        status.record(outcome.status)
-        return !(options.bail && outcome.status != .success)
     }
 
     // MARK: Output

@@ -107,7 +107,7 @@ final class CommandLineInputsTests: XCTestCase {
         let r = rapport(["--data", "store", s, "--param", "TIER=gold", "--param", "CITY=x"])
         XCTAssertEqual(r.status, 2)
         XCTAssertEqual(r.stderr, """
-        error: unknown parameter '$TEIR' at 2:29
+        error: unknown parameter '$TEIR' at p.rapport:2:29
           find customers where tier = $TEIR
                                       ^^^^^
           did you mean '$TIER'?

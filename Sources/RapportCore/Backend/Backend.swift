@@ -19,6 +19,8 @@ public protocol Backend: AnyObject {
     func count(_ entity: Entity) -> Int
     /// The store's business rules (`show policy`), as of the last commit.
     var policy: Policy { get }
+    /// The saved segments (`show segments`), as of the last commit, by name.
+    var segments: [SavedSegment] { get }
 
     // MARK: Queries
 

@@ -221,7 +221,9 @@ public struct ChangeBuilder {
     private func matchingRecords(_ entity: Entity, _ condition: Condition?, fields: [String]?) throws -> [(id: String, record: [String: Value])] {
         var q = FindQuery(entity: EntityName(entity: entity, span: SourceSpan(start: .init(line: 1, column: 1), length: 1)))
         q.condition = condition
-        let checked = try Checker(schema: backend.schema(of: entity), clock: clock, schemas: backend.schema(of:)).check(q)
+        var checker = Checker(schema: backend.schema(of: entity), clock: clock, schemas: backend.schema(of:))
+        checker.segments = backend.segments
+        let checked = try checker.check(q)
         return backend.records(matching: checked, fields: fields, clock: clock)
     }
 

@@ -251,6 +251,8 @@ public struct Completer {
         func kw(_ k: Int) -> String? { k < n ? p[k].keyword : nil }
         func entity(_ k: Int) -> Entity? { kw(k).flatMap(Entity.init(word:)) }
         let customerIDs = Source.ids(.customers, exclude: [])
+        // Names with a space are offered in quotes, as they must be typed.
+        let segmentNames = Source.names(backend.segments.map { $0.name.contains(" ") ? Parser.quoted($0.name) : $0.name })
 
         // A campaign block's own clauses; everything else by the command's catalogue shape.
         let shape: CompletionShape
@@ -284,7 +286,8 @@ public struct Completer {
             return tail(p, from: 4, entity: e, clauses: ["where", "by"])
         case .changeTarget(let afterTarget, let ledger):
             let entities = ledger ? Completer.entityWords : Completer.writableEntityWords
-            if n == 1 { return [entities, .keywords(["all"])] }
+            if n == 1 { return [entities, .keywords(ledger ? ["all", "segment"] : ["all"])] }
+            if ledger, kw(1) == "segment" { return n == 2 ? [segmentNames] : [] }
             if kw(1) == "all" {
                 if n == 2 { return [entities] }
                 guard let e = entity(2) else { return [] }
@@ -357,7 +360,7 @@ public struct Completer {
             if n == 2 { return [.keywords(["via"])] }
             return n == 3 && kw(2) == "via" ? vocabulary("channel", of: .contacts) : []
         case .showWhat:
-            if n == 1 { return [.keywords(["customer", "ticket", "fields", "settings", "policy"])] }
+            if n == 1 { return [.keywords(["customer", "ticket", "fields", "settings", "policy", "segments"])] }
             guard n == 2 else { return [] }
             switch kw(1) {
             case "customer", "customers": return [customerIDs]
@@ -366,6 +369,16 @@ public struct Completer {
             case "policy": return [Completer.policyKeys]
             default: return []
             }
+        case .saveSegment:
+            if n == 1 { return [.keywords(["segment"])] }
+            guard kw(1) == "segment", n > 2 else { return [] }
+            let asAt = kw(3) == "replace" ? 4 : 3
+            if n == 3 { return [.keywords(["replace", "as"])] }
+            if n == asAt { return [.keywords(["as"])] }
+            guard kw(asAt) == "as" else { return [] }
+            if n == asAt + 1 { return [Completer.entityWords] }
+            guard let e = entity(asAt + 1) else { return [] }
+            return tail(p, from: asAt + 2, entity: e, clauses: ["where"])
         case .directoryAfterTo:
             if n == 1 { return [.keywords(["to"])] }
             return n == 2 && kw(1) == "to" ? [.files(.directory)] : []

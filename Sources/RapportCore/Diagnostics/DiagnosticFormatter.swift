@@ -17,15 +17,16 @@ public struct DiagnosticFormatter: Sendable {
     /// A source line longer than this is shown as a window around the fault.
     static let maximumLineLength = 160
 
-    /// `source` is the whole text the span's line numbers refer to.
-    public func format(_ diagnostic: Diagnostic, source: String?) -> String {
+    /// `source` is the whole text the span's line numbers refer to; `sourceName`, the
+    /// script file it was read from, goes before the line: `at care.rapport:3:22`.
+    public func format(_ diagnostic: Diagnostic, source: String?, sourceName: String? = nil) -> String {
         let isWarning = diagnostic.kind == .warning
         let highlight = colour ? (isWarning ? "\u{1B}[1;35m" : "\u{1B}[1;31m") : "", reset = colour ? "\u{1B}[0m" : ""
         // Messages may echo imported data or typed text: no raw control characters.
         let cleaned = TerminalText.clean(diagnostic.message)
         let shown = cleaned.count > Self.maximumMessageLength ? String(cleaned.prefix(Self.maximumMessageLength)) + "…" : cleaned
         var out = "\(highlight)\(isWarning ? "warning" : "error"):\(reset) \(shown)"
-        if let span = diagnostic.span { out += " at \(span.start.line):\(span.start.column)" }
+        if let span = diagnostic.span { out += " at \(sourceName.map { TerminalText.clean($0) + ":" } ?? "")\(span.start.line):\(span.start.column)" }
         out += "\n"
         if let span = diagnostic.span, let source { out += excerpt(span, of: source, highlight: highlight, reset: reset) }
         if let suggestion = diagnostic.suggestion { out += "  did you mean '\(TerminalText.clean(suggestion))'?\n" }

@@ -44,7 +44,9 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case expectedCustomerID
     case expectedDirectoryName
     case expectedFileName
+    case expectedLetName
     case expectedQuotedFileName
+    case expectedSegmentName
     case expectedTaskID
     case expectedTicketID
     case expectedToken
@@ -63,6 +65,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case importCancelled
     case importFailed
     case importFailedRows
+    case includeCycle
+    case includeUnreadable
     case instantOutOfRange
     case invalidDate
     case journalDamaged
@@ -105,6 +109,10 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case reportPeriodReversed
     case roleRequired
     case satisfactionOutOfRange
+    case segmentConditionInvalid
+    case segmentExists
+    case segmentNested
+    case segmentWrongEntity
     case settingFormatChoices
     case settingNeedsOnOff
     case settingNowNeedsValue
@@ -143,6 +151,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case unknownPeriod
     case unknownPolicyKey
     case unknownPolicyPrefix
+    case unknownSegment
     case unknownSetting
     case unknownTemplateField
     case unknownTemplateFormat

@@ -265,7 +265,7 @@ public enum Help {
         """),
         Topic(name: "recompute", listed: [:],
               summary: "set every customer's tier, grade or stage by the policy; list who moved",
-              aliases: ["tiers", "grades", "stages", "segment", "lostReason"], body: """
+              aliases: ["tiers", "grades", "stages", "lostReason"], body: """
         recompute tiers|grades|stages [--dry-run]
         Applies one rule to every customer and lists each one that moves (id, name, field,
         from, to), then a summary line. --dry-run (or set dry-run on) lists the same and
@@ -413,6 +413,46 @@ public enum Help {
 
           save
         """),
+        Topic(name: "scripts", listed: [:],
+              summary: "script files: let, include, parameters, errors that name the file",
+              aliases: ["script", "let", "include", "param", "--param", "parameters"], body: """
+        let NAME = VALUE            $NAME stands for VALUE in the commands after it
+        include "FILE"              runs FILE's commands here (FILE relative to this script)
+        A script is one command per line; parentheses and campaign ... end blocks span lines,
+        # starts a comment. VALUE is one word, number, date, duration or text in quotes, read as
+        --param reads its value. A let is a default: rapport care.rapport --param window=14d
+        wins over let window = 7d. Lets last to the end of the input they are in (a script with
+        what it includes, one -c, standard input, the shell session). An included file shares
+        the lets and parameters; a cycle of includes or a missing file is an error naming them.
+        Errors name the file: error: unknown field 'lastcontct' at care.rapport:3:22.
+
+          let window = 90d
+          count customers where lastContact > $window
+        """),
+        Topic(name: "segments", listed: [.more: ["segments"]],
+              summary: "saved conditions: save segment, in segment, show and delete segment",
+              aliases: ["segment", "save segment", "show segments", "delete segment", "in segment"], body: """
+        save segment NAME [replace] as ENTITY where COND    keeps COND under NAME
+        ... in segment NAME                                 a condition: the segment's, checked now
+        show segments                                       name, entity, condition, who, when
+        delete segment NAME
+        A segment keeps its condition, not its members: each use finds the records that match
+        today. in segment NAME may stand wherever a condition may, with and, or and not, and
+        right after the entity: find customers in segment "lapsing gold" and city = 上海.
+        Saving a name that exists with another condition is refused unless replace is given;
+        saving the same condition again changes nothing, so a script may save its segments on
+        every run. Names ignore case. A segment whose condition no longer checks (a custom field
+        gone) is an error naming the segment. Kept in the store, journalled and audited.
+
+          save segment "lapsing gold" as customers where tier = gold and lastContact > 90d
+          find customers in segment "lapsing gold" limit 5
+          count customers in segment "lapsing gold" by city
+          find customers where in segment "lapsing gold" and not city = 上海 limit 5
+          show segments
+          delete segment "lapsing gold"
+
+        Least roles: show segments trainee, save segment manager, delete segment admin (help roles).
+        """),
         Topic(name: "settings", listed: [.more: ["settings"]],
               summary: "set " + SettingCatalogue.all.map(\.name).joined(separator: ", ") + "; show settings",
               aliases: ["set", "setting", "options"] + SettingCatalogue.acceptedNames + ["show settings"], body: """
@@ -509,7 +549,7 @@ public enum Help {
         """),
         Topic(name: "value", listed: [.more: ["value"]],
               summary: "customer value: RFM, lifetime value, churn risk, why churn",
-              aliases: ["rfm segments", "lifetime value", "churn", "segments"], body: """
+              aliases: ["rfm segments", "lifetime value", "churn"], body: """
         Derived customer fields (help derived), computed from the purchases, the policy and today.
         Only purchases dated up to today count; --now moves every one of them.
         ltv: the spend s of the last 365 days (today included) valued over the policy's horizon:
@@ -597,8 +637,8 @@ public enum Help {
         Topic(name: "shell", listed: [.more: ["shell"]],
               summary: "the interactive shell: keys, history, start-up file, pager; scripts",
               aliases: ["interactive", "keys", "keyboard", "tab", "completion", "rc", "startup",
-                                       "start-up", "multi-line", "multiline", "ctrl-c", "ctrl-d", "quit", "scripts",
-                                       "script", "no_color"], body: """
+                                       "start-up", "multi-line", "multiline", "ctrl-c", "ctrl-d", "quit",
+                                       "no_color"], body: """
         rapport with no -c and no script, on a terminal, starts the interactive shell.
             keys        Left/Right, Home/End (Ctrl-A/Ctrl-E) move; Up/Down and
                         Ctrl-R recall history, Tab completes commands, entities, fields and values

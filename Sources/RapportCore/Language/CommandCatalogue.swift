@@ -27,6 +27,8 @@ public enum CompletionShape: Sendable, Equatable {
     case showWhat
     /// `to "DIR"`.
     case directoryAfterTo
+    /// Nothing, or `segment NAME [replace] as ENTITY where COND` (`save`).
+    case saveSegment
     /// A help topic.
     case helpTopic
     /// A setting's name, then its values.
@@ -179,12 +181,16 @@ public enum CommandCatalogue {
         CommandSpec("backup", synopsis: #"backup to "DIR""#, task: .files, role: .admin,
                     completion: .directoryAfterTo, parse: { try $0.parseBackup() }),
         CommandSpec("save", aliases: ["checkpoint"], synopsis: "save: write a snapshot now", task: .store, role: .manager,
-                    completion: .nothing, parse: { _ in .save }),
+                    completion: .saveSegment, parse: { try $0.parseSave() }),
         CommandSpec("check", synopsis: "check: verify the store's files", task: .store, role: .trainee,
                     completion: .nothing, parse: { _ in .check }),
         CommandSpec("set", synopsis: nil, task: .settings, help: "settings", role: .trainee,
                     roleNote: "(set now: \(SettingCatalogue.spec(named: "now")!.leastRole.rawValue); set policy: \(policyRole.rawValue))",
                     roleFor: settingRole, completion: .setting, parse: { try $0.parseSet() }),
+        CommandSpec("let", synopsis: "let NAME = VALUE",
+                    task: .settings, help: "scripts", role: .trainee, completion: .nothing, parse: { try $0.parseLet() }),
+        CommandSpec("include", synopsis: #"include "FILE""#,
+                    task: .settings, help: "scripts", role: .trainee, completion: .nothing, parse: { try $0.parseInclude() }),
         CommandSpec("help", synopsis: "help [TOPIC]", task: .shell, role: .trainee,
                     completion: .helpTopic, parse: { try $0.parseHelp() }),
         CommandSpec("edit", synopsis: "edit opens $EDITOR", task: .shell, role: .trainee, shellOnly: true,

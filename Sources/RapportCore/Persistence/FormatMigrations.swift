@@ -15,7 +15,8 @@ enum FormatMigrations {
     /// - 2: "version"; "at" the real time; "pinnedNow" when the clock was pinned; "role".
     /// - 3: customers hold no `points`: the points ledger (entity `points`) does;
     ///   "policy": the policy keys the change set (`set policy`), each key, before, after.
-    static let entryVersion: Int64 = 3
+    /// - 4: "segments": the saved segments the change saves or deletes, each name, before, after.
+    static let entryVersion: Int64 = 4
 
     /// `entrySteps[i]` takes an entry of version i+1 to version i+2.
     static let entrySteps: [@Sendable (EntryMembers) -> EntryMembers] = [
@@ -25,13 +26,16 @@ enum FormatMigrations {
         // 2 → 3: no entry changed the policy before it could be set. The changes of the
         // customers' `points` become ledger entries, which needs the store the entry applies to: `JournalCodec.decode` calls `ledgerFromLegacyPoints`.
         { members in members.filter { $0.key != "version" } + [("version", .integer(3))] },
+        // 3 → 4: no entry saved a segment before there were any.
+        { members in members.filter { $0.key != "version" } + [("version", .integer(4))] },
     ]
 
     /// The snapshot.
     /// - 1: customers have a stored `points`.
     /// - 2: the points ledger (`points` records); customers' points are derived from it;
     ///   "policy": the keys set away from their defaults, canonical units.
-    static let snapshotVersion: Int64 = 2
+    /// - 3: "segments": the saved segments (name, entity, condition, savedBy, savedAt).
+    static let snapshotVersion: Int64 = 3
 
     /// What an older snapshot held that the current columns have no place for, read aside
     /// by the reader for the steps.
@@ -48,6 +52,8 @@ enum FormatMigrations {
         // its stored points held beyond them (imported balances, hand adjustments). A
         // store without a policy has every key at its default, as it is read.
         { store, legacy in ledgerFromLegacySnapshot(store, legacy) },
+        // 2 → 3: no segments were saved before there were any.
+        { _, _ in },
     ]
 
     /// Brings an entry of `version` to the current version.

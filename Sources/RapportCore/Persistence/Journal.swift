@@ -32,6 +32,11 @@ enum JournalCodec {
                 .object([("key", .string($0.key)), ("before", number($0.before)), ("after", number($0.after))])
             })))
         }
+        if !set.segmentChanges.isEmpty {
+            body.append(("segments", .array(set.segmentChanges.map {
+                .object([("name", .string($0.name)), ("before", segment($0.before)), ("after", segment($0.after))])
+            })))
+        }
         let entry: JSONValue = .object(header + body)
         var bytes = JSONWriter.encode(entry)
         let crc = CRC32.checksum(bytes)
@@ -48,6 +53,27 @@ enum JournalCodec {
         for f in order { if let v = record[f.name] { members.append((f.name, RecordCodec.json(v))); done.insert(f.name) } }
         for (k, v) in record.sorted(by: { $0.key < $1.key }) where !done.contains(k) { members.append((k, RecordCodec.json(v))) }
         return .object(members)
+    }
+
+    static func segment(_ s: SavedSegment?) -> JSONValue {
+        guard let s else { return .null }
+        return .object([("name", .string(s.name)), ("entity", .string(s.entity.rawValue)), ("condition", .string(s.condition)),
+                        ("savedBy", .string(s.savedBy)), ("savedAt", .string(RecordCodec.isoUTC(s.savedAt)))])
+    }
+
+    /// A segment as `segment(_:)` wrote it; nil for null. A condition is kept as text and
+    /// checked when used, so a segment this Rapport cannot check still opens.
+    static func segment(_ value: JSONValue) throws -> SavedSegment? {
+        if case .null = value { return nil }
+        guard case .object(let m) = value,
+              case .string(let name)? = m.first(where: { $0.key == "name" })?.value,
+              case .string(let e)? = m.first(where: { $0.key == "entity" })?.value, let entity = Entity(rawValue: e),
+              case .string(let condition)? = m.first(where: { $0.key == "condition" })?.value,
+              case .string(let by)? = m.first(where: { $0.key == "savedBy" })?.value,
+              case .string(let at)? = m.first(where: { $0.key == "savedAt" })?.value,
+              let time = Clock.parseISO8601(at, defaultZone: .gmt)
+        else { throw LineError.malformed("bad segment") }
+        return SavedSegment(name: name, entity: entity, condition: condition, savedBy: by, savedAt: time)
     }
 
     private static func number(_ d: Double) -> JSONValue {
@@ -164,6 +190,15 @@ enum JournalCodec {
                 guard let key = PolicyCatalogue.key(named: name) else { throw LineError.malformed("unknown policy key '\(name)'") }
                 guard key.accepts(after) else { throw LineError.malformed("policy \(key.name) cannot be \(after)") }
                 set.policyChanges.append(PolicyChange(key: key.name, before: before, after: after))
+            }
+        }
+        if let segments = member("segments") {
+            guard case .array(let entries) = segments else { throw LineError.malformed("bad segments") }
+            for entry in entries {
+                guard case .object(let m) = entry, case .string(let name)? = m.first(where: { $0.key == "name" })?.value
+                else { throw LineError.malformed("bad segment change") }
+                set.segmentChanges.append(SegmentChange(name: name, before: try segment(m.first(where: { $0.key == "before" })?.value ?? .null),
+                                                        after: try segment(m.first(where: { $0.key == "after" })?.value ?? .null)))
             }
         }
         if version < 3 { FormatMigrations.ledgerFromLegacyPoints(&set, pointsMoves: legacyPointsMoves, store: store) }

@@ -50,7 +50,17 @@ enum SnapshotCodec {
             out.byte(58)
             out.number(store.policy.value(key))
         }
-        out.ascii("},\n")
+        out.ascii("},\n\"segments\":[")
+        for (i, s) in store.segments.values.sorted(by: { $0.name < $1.name }).enumerated() {
+            if i > 0 { out.byte(44) }
+            out.ascii("{\"name\":"); out.string(s.name)
+            out.ascii(",\"entity\":"); out.string(s.entity.rawValue)
+            out.ascii(",\"condition\":"); out.string(s.condition)
+            out.ascii(",\"savedBy\":"); out.string(s.savedBy)
+            out.ascii(",\"savedAt\":"); out.integer(s.savedAt)
+            out.byte(125)
+        }
+        out.ascii("],\n")
         for e in Entity.allCases {
             let table = store[e]
             out.string(e.rawValue)
@@ -162,6 +172,7 @@ enum SnapshotCodec {
                     try r.expect(125)
                 case "fields": try readFields(&r, store)
                 case "policy": try readPolicy(&r, store)
+                case "segments": try readSegments(&r, store)
                 case "checksum": _ = try r.string()
                 default:
                     guard let entity = Entity(rawValue: key) else { throw r.error("unexpected key '\(key)'") }
@@ -207,6 +218,32 @@ enum SnapshotCodec {
             store.policy.set(key.name, to: value)
         } while try r.consume(44)
         try r.expect(125)
+    }
+
+    /// `[{"name":..,"entity":..,"condition":..,"savedBy":..,"savedAt":SECONDS}, ...]`, keys in any order.
+    private static func readSegments(_ r: inout ByteReader, _ store: Store) throws {
+        try r.expect(91)
+        if try r.consume(93) { return }
+        repeat {
+            try r.expect(123)
+            var name: String?, entity: Entity?, condition: String?, savedBy: String?, savedAt: Int64?
+            repeat {
+                let key = try r.string()
+                try r.expect(58)
+                switch key {
+                case "name": name = try r.string()
+                case "entity": entity = Entity(rawValue: try r.string())
+                case "condition": condition = try r.string()
+                case "savedBy": savedBy = try r.string()
+                case "savedAt": savedAt = try r.integer()
+                default: throw r.error("unexpected key '\(key)' in a segment")
+                }
+            } while try r.consume(44)
+            try r.expect(125)
+            guard let name, let entity, let condition, let savedBy, let savedAt else { throw r.error("incomplete segment") }
+            store.segments[SavedSegment.key(name)] = SavedSegment(name: name, entity: entity, condition: condition, savedBy: savedBy, savedAt: savedAt)
+        } while try r.consume(44)
+        try r.expect(93)
     }
 
     private static func readFields(_ r: inout ByteReader, _ store: Store) throws {

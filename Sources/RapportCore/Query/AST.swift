@@ -103,6 +103,9 @@ public indirect enum Condition: Sendable {
     /// `any purchase(...)`, `no ticket(...)`, `count contact(...) >= 3`: a test of a
     /// customer's records, in a condition on customers.
     case relation(RelationCondition)
+    /// `in segment "NAME"`: the saved segment's condition, looked up and checked when the
+    /// query is checked (docs/segments-saved.md).
+    case inSegment(name: String, span: SourceSpan)
     case and(Condition, Condition)
     case or(Condition, Condition)
     case not(Condition)
@@ -241,6 +244,16 @@ public enum Command: Sendable {
     case campaign(CampaignBlock)
     /// `campaign history ["NAME"]`: past runs with their counts.
     case campaignHistory(name: Literal?)
+    /// `let NAME = VALUE`: defines `$NAME` for the rest of the input unless `--param` gives
+    /// it; `parameter` names the parameter the value was written as (`let b = $a`).
+    case define(name: String, span: SourceSpan, value: String, parameter: String?)
+    /// `include "FILE"`: runs another script's commands in place (the script runner's work).
+    case include(path: Literal)
+    /// `save segment NAME [replace] as ENTITY where COND`; `conditionText` is the condition
+    /// as stored, parameters replaced by their values.
+    case saveSegment(name: Literal, replace: Bool, entity: EntityName, condition: Condition, conditionText: String)
+    case showSegments
+    case deleteSegment(name: Literal)
 }
 
 /// The steps of a ticket's lifecycle after it is opened (docs/service.md).

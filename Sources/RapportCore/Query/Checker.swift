@@ -6,6 +6,8 @@ public struct Checker {
     public let clock: Clock
     /// The schemas of the other entities, for relations and `customer.FIELD`.
     public let schemas: (Entity) -> EntitySchema
+    /// The saved segments `in segment "NAME"` may name (none inside a segment's own condition).
+    public var segments: [SavedSegment] = []
     /// Set while checking a relation's inner condition, where another relation is refused.
     private var insideRelation = false
 
@@ -232,6 +234,8 @@ public struct Checker {
             return .has(f, mode, try values.map { try word($0, for: f, warnings: &warnings) }, negated: negated)
         case .relation(let relation):
             return try check(relation, warnings: &warnings)
+        case .inSegment(let name, let span):
+            return try SegmentCommands.predicate(named: name, checker: self, at: span)
         case .within(let name, let value, let keyword):
             let f = try resolve(name)
             if f.type.isTemporal, f.isDerived || (!schema.fields[f.position].isCustom && !Checker.allowsWithin(schema.fields[f.position], of: schema.entity)) {
@@ -329,7 +333,7 @@ public struct Checker {
         case .isNull(let f, let n): stripped = .isNull(strip(f), negated: n)
         case .within(let f, let v, let keyword): stripped = .within(strip(f), v, keyword: keyword)
         case .isTrue(let f): stripped = .isTrue(strip(f))
-        case .relation, .and, .or, .not: return nil
+        case .relation, .inSegment, .and, .or, .not: return nil
         }
         return any && allCustomer ? stripped : nil
     }

@@ -25,6 +25,14 @@ public struct Parser {
         return statement
     }
 
+    /// A condition alone (a saved segment's), as it would follow `where`.
+    public static func parseCondition(_ text: String) throws -> Condition {
+        var parser = Parser(tokens: try Lexer.tokenize(text))
+        let condition = try parser.parseCondition()
+        try parser.expectEnd()
+        return condition
+    }
+
     // MARK: Token helpers
 
     private var current: Token { tokens[position] }
@@ -142,6 +150,84 @@ public struct Parser {
         return .recompute(target, dryRun: dryRun)
     }
 
+    // MARK: Scripts and segments
+
+    /// `in segment NAME`, where a condition may start.
+    private var startsSegmentTest: Bool { current.isKeyword("in") && peek().isKeyword("segment") }
+
+    /// A segment's name: in quotes, or a bare word.
+    private mutating func parseSegmentName() throws -> Literal {
+        switch current.kind {
+        case .string, .word: return try parseValue()
+        default: throw Diagnostic.usage(.expectedSegmentName, at: current.span)
+        }
+    }
+
+    /// `save` alone writes a snapshot; `save segment NAME [replace] as ENTITY where COND`
+    /// keeps a condition under a name.
+    mutating func parseSave() throws -> Command {
+        guard accept("segment") else { return .save }
+        let name = try parseSegmentName()
+        let replace = accept("replace")
+        try expect("as")
+        let entity = try parseEntity()
+        try expect("where")
+        let start = position
+        let condition = try parseCondition()
+        return .saveSegment(name: name, replace: replace, entity: entity, condition: condition,
+                            conditionText: sourceText(tokens[start..<position]))
+    }
+
+    /// Tokens written back as text that reads as the same tokens: strings quoted again and
+    /// parameters replaced by what they stood for, so the text needs no `--param` later.
+    private func sourceText(_ slice: ArraySlice<Token>) -> String {
+        slice.map { t -> String in
+            switch t.kind {
+            case .string(let s): return Parser.quoted(s)
+            case .word(let w) where t.text.hasPrefix("$"): return w
+            case .integer(let i) where t.text.hasPrefix("$"): return String(i)
+            case .number(let d) where t.text.hasPrefix("$"): return String(d)
+            case .date(let d) where t.text.hasPrefix("$"): return d.description
+            case .duration(let days) where t.text.hasPrefix("$"): return "\(days)d"
+            default: return t.text
+            }
+        }.joined(separator: " ")
+    }
+
+    /// Text in double quotes, `\` and `"` escaped, as the Lexer reads it back.
+    static func quoted(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    /// `let NAME = VALUE`: one value, as `--param` takes it (a negative number too).
+    mutating func parseLet() throws -> Command {
+        let nameToken = current
+        guard case .word(let name) = nameToken.kind, Lexer.isParameterName(name) else {
+            throw Diagnostic.usage(.expectedLetName, at: nameToken.span)
+        }
+        _ = advance()
+        try expectSymbol("=")
+        let t = current
+        var sign = ""
+        if t.isSymbol("-") { sign = "-"; _ = advance() }
+        let v = current
+        let parameter = v.text.hasPrefix("$") ? String(v.text.dropFirst()) : nil
+        let value: String
+        switch v.kind {
+        case .string(let s) where sign.isEmpty: value = s
+        case .word(let w) where sign.isEmpty: value = w
+        case .integer, .number, .duration: value = sign + v.text
+        case .date where sign.isEmpty: value = v.text
+        default: throw unexpected(expected: "a value: a word, a number, a date, a duration or text in quotes")
+        }
+        _ = advance()
+        return .define(name: name, span: nameToken.span, value: value, parameter: sign.isEmpty ? parameter : nil)
+    }
+
+    mutating func parseInclude() throws -> Command {
+        .include(path: try parseString(what: "a script file name in quotes"))
+    }
+
     mutating func parseHelp() throws -> Command {
         var topic: [String] = []
         while current.kind != .end { topic.append(advance().text) }
@@ -219,7 +305,7 @@ public struct Parser {
 
     mutating func parseFind() throws -> FindQuery {
         var q = FindQuery(entity: try parseEntity())
-        if accept("where") { q.condition = try parseCondition() }
+        if accept("where") || startsSegmentTest { q.condition = try parseCondition() }
         // After the condition, sort, limit and show may come in any order, each once.
         var seen = Set<String>()
         func once(_ clause: String, at token: Token) throws {
@@ -276,7 +362,7 @@ public struct Parser {
             try expect("of")
         }
         var q = AggregateQuery(function: function, field: field, entity: try parseEntity())
-        if accept("where") { q.condition = try parseCondition() }
+        if accept("where") || startsSegmentTest { q.condition = try parseCondition() }
         if accept("by") || (accept("group") && accept("by")) {
             // `by month(date)`: a word followed by `(` calls a period function.
             if case .word(let name) = current.kind, peek().isSymbol("(") {
@@ -346,6 +432,7 @@ public struct Parser {
     }
 
     mutating func parseDelete() throws -> Command {
+        if accept("segment") { return .deleteSegment(name: try parseSegmentName()) }
         let target = try parseBulkTarget(verb: "delete", rest: "")
         return .delete(target.entity, target.condition)
     }
@@ -484,6 +571,7 @@ public struct Parser {
     }
 
     mutating func parseShow() throws -> Command {
+        if accept("segments") { return .showSegments }
         if accept("customer") || accept("customers") { return .showCustomer(try parseRecordID("a customer id")) }
         if accept("ticket") || accept("tickets") { return .showTicket(try parseRecordID("a ticket id")) }
         if accept("fields") || accept("schema") {
@@ -500,8 +588,8 @@ public struct Parser {
             _ = advance()
             return .showPolicy(prefix: prefix, span: t.span)
         }
-        throw unexpected(expected: "'customer ID', 'ticket ID', 'fields', 'settings' or 'policy'",
-                         suggestionFrom: ["customer", "ticket", "fields", "settings", "policy"])
+        throw unexpected(expected: "'customer ID', 'ticket ID', 'fields', 'settings', 'policy' or 'segments'",
+                         suggestionFrom: ["customer", "ticket", "fields", "settings", "policy", "segments"])
     }
 
     private mutating func parseString(what: String) throws -> Literal {
@@ -562,6 +650,12 @@ public struct Parser {
             return (.not(inner.condition), try deeper(inner.depth, at: op.span))
         }
         if let relation = try parseRelation() { return relation }
+        if startsSegmentTest {
+            _ = advance(); _ = advance()
+            let name = try parseSegmentName()
+            guard case .string(let text, _) = name.kind else { throw Diagnostic.usage(.expectedSegmentName, at: name.span) }
+            return (.inSegment(name: text, span: name.span), 1)
+        }
         if current.isSymbol("("), let comparison = try parenthesizedComparison() {
             return (comparison, 1)
         }

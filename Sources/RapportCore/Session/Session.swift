@@ -17,13 +17,15 @@ public struct CommandOutcome {
     /// that callers can ask which one happened, and where, without reading the wording.
     public var diagnostics: [Diagnostic] = []
     public var diagnosticIDs: [DiagnosticID] { diagnostics.map(\.id) }
+    /// The script file the command came from, named in its diagnostics' positions.
+    var sourceName: String?
 
     public init() {}
 
     /// Shows `diagnostic` on standard error and records its id.
     mutating func report(_ diagnostic: Diagnostic, source: String?, colour: Bool) {
         diagnostics.append(diagnostic)
-        messages += DiagnosticFormatter(colour: colour).format(diagnostic, source: source)
+        messages += DiagnosticFormatter(colour: colour).format(diagnostic, source: source, sourceName: sourceName)
     }
 }
 
@@ -40,6 +42,14 @@ public final class Session {
     public var isCancelled: () -> Bool = { false }
     /// Script parameters (`--param NAME=VALUE`): what `$NAME` stands for in a command.
     public var parameters: [String: String] = [:]
+    /// What `let` defined in the current input: defaults that a `--param` of the same name
+    /// overrides. The script runner empties them when a new input starts.
+    public var definitions: [String: String] = [:]
+    /// What `$NAME` stands for: a `let` default, unless `--param` gives NAME.
+    public var parameterValues: [String: String] { definitions.merging(parameters) { _, given in given } }
+    /// Runs `include "FILE"` (the script runner's work: reading files, the chain of includes);
+    /// nil where nothing can be included.
+    public var includeScript: ((_ path: String, _ span: SourceSpan) throws -> Void)?
 
     public init(backend: any Backend, settings: Settings, clock: Clock, pinnedNow: Int64? = nil) {
         self.backend = backend
@@ -50,15 +60,17 @@ public final class Session {
 
     /// Parses and runs one command. `source` is the text the diagnostic's line numbers
     /// refer to (the script), and `firstLine` the line where the command starts in it.
-    public func run(_ text: String, firstLine: Int = 1, source: String? = nil) -> CommandOutcome {
+    /// `sourceName` is the script's file name, shown before the line in diagnostics.
+    public func run(_ text: String, firstLine: Int = 1, source: String? = nil, sourceName: String? = nil) -> CommandOutcome {
         if pinnedNow == nil { clock.now = Int64(Date().timeIntervalSince1970.rounded(.down)) }
         let started = DispatchTime.now().uptimeNanoseconds
         var outcome = CommandOutcome()
+        outcome.sourceName = sourceName
         // Built only when a diagnostic is shown: line N of a long script would otherwise
         // cost N bytes on every command.
         func src() -> String { source ?? (firstLine == 1 ? text : String(repeating: "\n", count: firstLine - 1) + text) }
         do {
-            let (spec, command) = try Parser.parseStatement(text, firstLine: firstLine, parameters: parameters)
+            let (spec, command) = try Parser.parseStatement(text, firstLine: firstLine, parameters: parameterValues)
             try authorize(spec, command)
             try execute(command, text: text, source: src, into: &outcome)
         } catch let d as Diagnostic {
@@ -156,6 +168,18 @@ public final class Session {
             try runCampaign(block, text: text, into: &outcome)
         case .campaignHistory(let name):
             emit(try CampaignRunner(backend: backend, clock: clock, user: settings.user, command: text).history(name), into: &outcome)
+        case .define(let name, _, let value, let parameter):
+            definitions[name] = parameter.flatMap { parameterValues[$0] } ?? value
+        case .include(let path):
+            guard case .string(let file, _) = path.kind else { throw Diagnostic.usage(.expectedQuotedFileName, at: path.span) }
+            guard let includeScript else { throw Diagnostic.usage(.includeUnreadable, file, "include works in scripts and the shell", at: path.span) }
+            try includeScript(file, path.span)
+        case .saveSegment(let name, let replace, let entity, let condition, let conditionText):
+            try saveSegment(name, replace: replace, entity.entity, condition, conditionText, text: text, into: &outcome)
+        case .showSegments:
+            emit(SegmentCommands.table(backend.segments), into: &outcome)
+        case .deleteSegment(let name):
+            try deleteSegment(name, text: text, into: &outcome)
         }
     }
 
@@ -211,9 +235,49 @@ public final class Session {
         note(summary, into: &outcome)
     }
 
+    // MARK: Segments
+
+    private func saveSegment(_ name: Literal, replace: Bool, _ entity: Entity, _ condition: Condition, _ conditionText: String,
+                             text: String, into outcome: inout CommandOutcome) throws {
+        try requireWriteAccess()
+        guard case .string(let segmentName, _) = name.kind else { throw Diagnostic.usage(.expectedSegmentName, at: name.span) }
+        guard let change = try SegmentCommands.save(name: segmentName, nameSpan: name.span, replace: replace, entity: entity,
+                                                    condition: condition, text: conditionText, checker: checker(entity),
+                                                    user: settings.user, at: Int64(Date().timeIntervalSince1970.rounded(.down))) else {
+            note("no change: segment '\(segmentName)' is saved already with that condition", into: &outcome)
+            return
+        }
+        let summary = "\(change.before == nil ? "saved" : "replaced") segment '\(change.name)': \(entity.rawValue) where \(conditionText)"
+        if settings.dryRun {
+            note("dry run: would have \(summary); nothing changed", into: &outcome)
+            return
+        }
+        var changes = ChangeSet(at: clock.now, user: settings.user, command: text)
+        changes.segmentChanges = [change]
+        try backend.commit(&changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
+        note(summary, into: &outcome)
+    }
+
+    private func deleteSegment(_ name: Literal, text: String, into outcome: inout CommandOutcome) throws {
+        try requireWriteAccess()
+        guard case .string(let segmentName, _) = name.kind else { throw Diagnostic.usage(.expectedSegmentName, at: name.span) }
+        let segment = try SegmentCommands.segment(named: segmentName, in: backend.segments, at: name.span)
+        let summary = "deleted segment '\(segment.name)'"
+        if settings.dryRun {
+            note("dry run: would have \(summary); nothing changed", into: &outcome)
+            return
+        }
+        var changes = ChangeSet(at: clock.now, user: settings.user, command: text)
+        changes.segmentChanges = [SegmentChange(name: segment.name, before: segment, after: nil)]
+        try backend.commit(&changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
+        note(summary, into: &outcome)
+    }
+
     /// The checker of queries on `entity`, with this store's schemas and the session's clock.
     private func checker(_ entity: Entity) -> Checker {
-        Checker(schema: backend.schema(of: entity), clock: clock, schemas: backend.schema(of:))
+        var checker = Checker(schema: backend.schema(of: entity), clock: clock, schemas: backend.schema(of:))
+        checker.segments = backend.segments
+        return checker
     }
 
     /// Refuses a command above the session's role before it reads or changes anything.

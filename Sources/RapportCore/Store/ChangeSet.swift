@@ -46,6 +46,8 @@ public struct ChangeSet: Sendable, Equatable {
     public var changes: [RecordChange] = []
     /// Keys of the store's policy this change sets (`set policy`).
     public var policyChanges: [PolicyChange] = []
+    /// Saved segments this change saves, replaces or deletes (`save segment`, `delete segment`).
+    public var segmentChanges: [SegmentChange] = []
 
     public init(at: Int64, user: String, command: String) {
         self.at = at
@@ -53,7 +55,7 @@ public struct ChangeSet: Sendable, Equatable {
         self.command = command
     }
 
-    public var isEmpty: Bool { changes.isEmpty && fieldAdditions.isEmpty && policyChanges.isEmpty }
+    public var isEmpty: Bool { changes.isEmpty && fieldAdditions.isEmpty && policyChanges.isEmpty && segmentChanges.isEmpty }
 }
 
 /// Who makes a change and under which clock: what `Database.commit` records beside the

@@ -7,6 +7,8 @@ public final class Store {
     public internal(set) var policy = Policy.defaults
     /// Bumped by every policy change: derived columns computed under the old policy are stale.
     public private(set) var policyVersion = 0
+    /// The saved segments by lower-cased name; changed only by change sets.
+    public internal(set) var segments: [String: SavedSegment] = [:]
 
     public init() {
         for e in Entity.allCases { tables[e] = Table(entity: e) }
@@ -23,6 +25,7 @@ public final class Store {
         for addition in set.fieldAdditions { self[addition.entity].addField(addition.field) }
         for change in set.policyChanges { policy.set(change.key, to: change.after) }
         if !set.policyChanges.isEmpty { policyVersion += 1 }
+        for change in set.segmentChanges { segments[SavedSegment.key(change.name)] = change.after }
         for change in set.changes {
             let table = self[change.entity]
             switch change.kind {

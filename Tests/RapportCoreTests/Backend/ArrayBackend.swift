@@ -19,6 +19,7 @@ final class ArrayBackend: Backend {
     func schema(of entity: Entity) -> EntitySchema { schemas[entity]! }
     func count(_ entity: Entity) -> Int { records[entity]!.count }
     var policy: Policy = .defaults
+    var segments: [SavedSegment] = []
 
     // MARK: Queries
 
