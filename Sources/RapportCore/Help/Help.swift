@@ -333,7 +333,7 @@ public enum Help {
 
           add task customer: C000001, owner: 李娜, text: "回访：新品试用", due: today
           find tasks where owner = 李娜 and due <= today and status = open
-          done A0000001 via phone "客户满意"
+          done A0000002 via phone "客户满意"
           find tasks where status = done and customer.name is not null
         """),
         Topic(name: "points", listed: [.more: ["points"]],
@@ -692,7 +692,7 @@ public enum Help {
           find customers where birthday within 7d show id, name, birthday
         Ticket times: openedAt = 2026-10-15 is every ticket opened that day in the store's time
         zone; openedAt > 24h, opened more than 24 hours ago:
-          find tickets where openedAt > 30d and status = open
+          find tickets where openedAt > 24h and status = open
         """),
         Topic(name: "periods", listed: [.more: ["periods"]],
               summary: "group counts and totals by month, quarter, year, ISO week or weekday",
