@@ -92,6 +92,10 @@ public enum Rapport {
         let session = Session(backend: InMemoryBackend(database: database), settings: settings, clock: clock, pinnedNow: pinned)
 
         session.parameters = options.parameters
+        if isatty(STDERR_FILENO) != 0 {
+            let bar = ProgressBar()
+            session.campaignProgress = { bar.update($0, $1) }
+        }
         let runner = ScriptRunner(session: session, write: write)
         runner.bail = options.bail
         runner.echo = options.echo

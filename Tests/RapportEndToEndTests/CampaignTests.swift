@@ -125,7 +125,7 @@ final class CampaignTests: XCTestCase {
         XCTAssertEqual(unknownField.status, 2)
         XCTAssertTrue(unknownField.stderr.contains("unknown field 'pionts' in the template"), unknownField.stderr)
         XCTAssertTrue(unknownField.stderr.contains("did you mean 'points'?"), unknownField.stderr)
-        XCTAssertTrue(unknownField.stderr.contains("at 4:35"), unknownField.stderr)
+        XCTAssertTrue(unknownField.stderr.contains("care.rapport:4:35"), unknownField.stderr)
         let caretLine = try XCTUnwrap(unknownField.stderr.split(separator: "\n").first { $0.contains("^") })
         XCTAssertEqual(caretLine.trimmingCharacters(in: .whitespaces), "^^^^^^")
 
@@ -134,7 +134,7 @@ final class CampaignTests: XCTestCase {
         let badClause = try script(Self.birthday.replacingOccurrences(of: "  send sms", with: "  sned sms"))
         XCTAssertEqual(badClause.status, 2)
         XCTAssertTrue(badClause.stderr.contains("unknown campaign line 'sned'") && badClause.stderr.contains("did you mean 'send'?"), badClause.stderr)
-        XCTAssertTrue(badClause.stderr.contains("at 4:3"), badClause.stderr)
+        XCTAssertTrue(badClause.stderr.contains("care.rapport:4:3"), badClause.stderr)
         let badChannel = try script(Self.birthday.replacingOccurrences(of: "via sms", with: "via smss"))
         XCTAssertEqual(badChannel.status, 2, badChannel.stderr)
         let badTarget = try script(Self.birthday.replacingOccurrences(of: "birthday within", with: "birthdy within"))

@@ -205,6 +205,27 @@ final class HelpTests: XCTestCase {
         }
     }
 
+    /// Each campaign clause has its page, and the page's worked block runs on the demo store
+    /// as the page says (`rapport --demo --now ... --dry-run FILE`) and sends something.
+    func testEveryCampaignClausePageHasAWorkedBlockThatSends() throws {
+        for clause in ["target", "every", "when", "send"] {
+            let page = try rapport(HelpTests.demo + ["-c", "help \(clause)"]).stdout
+            XCTAssertTrue(page.hasPrefix(clause), "help \(clause) should be the clause's page:\n\(page)")
+            let lines = page.split(separator: "\n").map(String.init)
+            let start = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("    campaign \"") }, page)
+            let end = try XCTUnwrap(lines[start...].firstIndex { $0 == "    end" }, page)
+            let block = lines[start...end].map { String($0.dropFirst(4)) }.joined(separator: "\n") + "\n"
+            let now = try XCTUnwrap(page.range(of: #"--now \S+"#, options: .regularExpression).map { page[$0].dropFirst(6) }, page)
+            let file = work.appendingPathComponent("\(clause).rapport")
+            try block.write(to: file, atomically: true, encoding: .utf8)
+            let run = try rapport(["--demo", "--now", String(now), "--dry-run", file.path])
+            XCTAssertEqual(run.status, 0, "help \(clause):\n\(run.stderr)")
+            let said = run.stdout + run.stderr
+            XCTAssertTrue(said.contains(", would send "), "help \(clause):\n\(said)")
+            XCTAssertFalse(said.contains("would send 0;"), "help \(clause) sends nothing on the demo store:\n\(said)")
+        }
+    }
+
     // MARK: Topics
 
     func testTopicsLeadToTheirPages() throws {

@@ -12,21 +12,26 @@ public struct CampaignBlock: Sendable {
     /// `every D` as written, for the summary ("touched within 365d").
     public var everyText: String?
     public var actions: [CampaignAction]
+    /// `when holiday "NAME" within D` lines: the block runs on a day inside ANY of them
+    /// (a greeting for 春节 or 中秋); none: every day.
+    public var holidays: [HolidayWindow] = []
 
     /// Whether the block writes messages (its touches are then its messages).
     public var sends: Bool { actions.contains { if case .send = $0 { true } else { false } } }
 }
 
-/// The channels `send` knows, and which customer field holds the address for each.
-public enum CampaignChannel: String, CaseIterable, Sendable {
-    case sms, email, phone, wechat
-
-    public var addressField: String { self == .email ? "email" : "phone" }
+/// `when holiday "NAME" within D`: the days from D before the holiday to the holiday itself.
+public struct HolidayWindow: Sendable {
+    public var holiday: Holiday
+    public var days: Int
+    /// The name as written, for errors.
+    public var span: SourceSpan
 }
 
 /// One action of a block, applied once to each targeted customer that is not skipped.
 public enum CampaignAction: Sendable {
-    case send(CampaignChannel, Template)
+    /// The channel and address are decided per customer by `Consent.decide`.
+    case send(SendChannel, Template)
     /// `log contact`, `add points` or `open ticket`: the command as its own parser read
     /// it, with a placeholder customer that the runner replaces by each customer's id.
     case command(Command)

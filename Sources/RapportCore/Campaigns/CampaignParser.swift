@@ -4,7 +4,7 @@
 /// placeholder customer, so that its clauses and errors are those of the command.
 struct CampaignParser {
     /// The clause words, for did-you-mean.
-    static let clauseWords = ["target", "every", "send", "log", "add", "open", "assign", "set", "end"]
+    static let clauseWords = ["target", "every", "when", "send", "log", "add", "open", "assign", "set", "end"]
 
     private let tokens: [Token]
 
@@ -47,6 +47,7 @@ struct CampaignParser {
                 try p.expectEnd()
                 block.every = days
                 block.everyText = value.text
+            case "when": block.holidays.append(try parseWhen(line))
             case "send": block.actions.append(try parseSend(line))
             case "log": block.actions.append(.command(try placeholderCommand(line, second: "contact")))
             case "add": block.actions.append(.command(try placeholderCommand(line, second: "points")))
@@ -90,6 +91,7 @@ struct CampaignParser {
 
     /// `target customers where COND` or `target all customers`.
     private func parseTarget(_ line: [Token]) throws -> Condition? {
+        if line.count > 1, line[1].isKeyword("segment") { return try parseTargetSegment(line) }
         var rest = line.dropFirst()
         let all = rest.first?.isKeyword("all") ?? false
         if all { rest = rest.dropFirst() }
@@ -114,14 +116,48 @@ struct CampaignParser {
         return condition
     }
 
-    /// `send CHANNEL "TEMPLATE"`.
+    /// `when holiday "NAME" within D`: the name checked now, so a misspelt holiday is an
+    /// error before anything runs, whatever the day.
+    private func parseWhen(_ line: [Token]) throws -> HolidayWindow {
+        var p = subParser(line.dropFirst(), after: line[0])
+        try p.expectKeyword("holiday")
+        guard case .string = p.currentKind else {
+            throw Diagnostic.usage(.expectedToken, "the holiday's name in quotes", p.currentDescription, at: p.currentSpan)
+        }
+        let nameLiteral = try p.parseValue()
+        guard case .string(let name, _) = nameLiteral.kind else {
+            throw Diagnostic.usage(.expectedToken, "the holiday's name in quotes", "'\(nameLiteral.text)'", at: nameLiteral.span)
+        }
+        let holiday = try Holidays.resolve(name, at: nameLiteral.span)
+        try p.expectKeyword("within")
+        let length = try p.parseValue()
+        guard case .duration(let days) = length.kind, days >= 0, days == days.rounded() else {
+            throw Diagnostic.usage(.expectedToken, "a number of days such as 7d", "'\(length.text)'", at: length.span)
+        }
+        try p.expectEnd()
+        return HolidayWindow(holiday: holiday, days: Int(days), span: nameLiteral.span)
+    }
+
+    /// `target segment "NAME"`: membership of the saved segment, checked at each run.
+    private func parseTargetSegment(_ line: [Token]) throws -> Condition {
+        var p = subParser(line.dropFirst(2), after: line[1])
+        let name = try p.parseValue()
+        guard case .string(let text, _) = name.kind else {
+            throw Diagnostic.usage(.expectedSegmentName, at: name.span)
+        }
+        try p.expectEnd()
+        return .inSegment(name: text, span: name.span)
+    }
+
+    /// `send CHANNEL|preferred "TEMPLATE"`.
     private func parseSend(_ line: [Token]) throws -> CampaignAction {
         var p = subParser(line.dropFirst(), after: line[0])
         let channelLiteral = try p.parseValue()
-        guard case .string(let word, quoted: false) = channelLiteral.kind, let channel = CampaignChannel(rawValue: word.lowercased()) else {
-            throw Diagnostic.usage(.unknownChannel, channelLiteral.text, at: channelLiteral.span,
-                                   suggestion: nearestName(to: channelLiteral.text.lowercased(), among: CampaignChannel.allCases.map(\.rawValue)))
+        guard case .string(let word, quoted: false) = channelLiteral.kind else {
+            throw Diagnostic.usage(.expectedToken, "a channel (\(SendChannel.messageChannels.joined(separator: ", ")) or preferred)",
+                                   "'\(channelLiteral.text)'", at: channelLiteral.span)
         }
+        let channel = try SendChannel.resolve(word, at: channelLiteral.span)
         guard case .string = p.currentKind else {
             throw Diagnostic.usage(.expectedToken, "the message in quotes", p.currentDescription, at: p.currentSpan)
         }

@@ -17,16 +17,24 @@ public struct CampaignRunner {
         self.command = command
     }
 
+    /// Reports how far a run's decisions have got: (customers decided, customers targeted),
+    /// every `progressInterval` customers and once at the end. Nil: nobody is watching.
+    public var progress: (@Sendable (Int, Int) -> Void)?
+    public static let progressInterval = 1_000
+
     /// Why a targeted customer was skipped, in the order the summary lists them.
     public enum SkipReason: Hashable, Sendable {
         case touched(within: String?)
-        case noAddress
+        /// A consent or cap rule (`Consent.decide`, `WeeklyCap`).
+        case rule(RapportCore.SkipReason)
+
+        static let noAddress = SkipReason.rule(.noAddress)
 
         var text: String {
             switch self {
             case .touched(let d?): return "touched within \(d)"
             case .touched(nil): return "touched before"
-            case .noAddress: return "no address"
+            case .rule(let reason): return reason.label
             }
         }
     }
@@ -40,11 +48,14 @@ public struct CampaignRunner {
         public var targeted = 0
         public var skips: [(reason: SkipReason, count: Int)] = []
         public var applied = 0
+        /// Set when a `when holiday` clause kept the block from running today: why.
+        public var notToday: String?
         public var skipped: Int { skips.reduce(0) { $0 + $1.count } }
 
         /// The one summary line of a run (docs/campaigns.md):
         /// `NAME: targeted 120, skipped 15 (touched within 365d: 10, no address: 5), sent 105`.
         public func summary(dryRun: Bool) -> String {
+            if let notToday { return (dryRun ? "dry run: " : "") + "\(block.name): not today (\(notToday))" + (dryRun ? "; nothing changed" : "") }
             var text = "\(block.name): targeted \(targeted), skipped \(skipped)"
             if !skips.isEmpty { text += " (" + skips.map { "\($0.reason.text): \($0.count)" }.joined(separator: ", ") + ")" }
             if block.sends {
@@ -73,34 +84,69 @@ public struct CampaignRunner {
 
         var query = FindQuery(entity: EntityName(entity: .customers, span: block.nameSpan))
         query.condition = block.target
-        let checked = try Checker(schema: backend.schema(of: .customers), clock: clock, schemas: backend.schema(of:)).check(query)
-        let read = Set(fieldNames.values).union(["phone", "email", CustomerField.owner])
+        var checker = Checker(schema: backend.schema(of: .customers), clock: clock, schemas: backend.schema(of:))
+        checker.segments = backend.segments
+        let checked = try checker.check(query)
+        var run = Run(block: block, changes: ChangeSet(at: clock.now, user: user, command: command), messages: [])
+        let holiday = holidayToday(block)
+        if case .notToday(let why) = holiday {
+            run.notToday = why
+            return run
+        }
+
+        let read = Set(fieldNames.values).union([CustomerField.phone, CustomerField.email, CustomerField.owner,
+                                                 CustomerField.preferredChannel, CustomerField.optOut])
         let targets = backend.records(matching: checked, fields: Array(read), clock: clock)
         let touched = touchedCustomers(block)
+        // Every message of the run is stamped outside the quiet hours; touches and the run
+        // itself keep the time the run was made.
+        let messageTime = QuietHours(policy: backend.policy).nextAllowed(after: clock.now, timeZone: clock.timeZone)
+        let cap = WeeklyCap(policy: backend.policy)
+        let recentMessages = block.sends && cap.cap > 0 ? recentMessageTimes(upTo: messageTime) : [:]
 
-        var run = Run(block: block, changes: ChangeSet(at: clock.now, user: user, command: command), messages: [])
         run.targeted = targets.count
         var skipCounts: [SkipReason: Int] = [:]
         var numbers = IDNumbers(backend: backend)
         var acted: [String] = []
         let formatter = ValueFormatter(timeZone: clock.timeZone)
         let at = Value.instant(clock.now)
+        let messageAt = Value.instant(messageTime)
         let campaign = Value.string(block.name)
+        let sendCount = block.actions.reduce(0) { if case .send = $1 { $0 + 1 } else { $0 } }
+        var decided = 0
+        progress?(0, targets.count)
         for (customerID, record) in targets {
+            decided += 1
+            if decided % Self.progressInterval == 0 { progress?(decided, targets.count) }
             if touched.contains(customerID) { skipCounts[.touched(within: block.everyText), default: 0] += 1; continue }
-            let sends = block.actions.compactMap { action -> (CampaignChannel, Template)? in
-                if case .send(let c, let t) = action { (c, t) } else { nil }
+            // A customer any send of the block cannot reach gets none of its actions.
+            var routes: [(channel: String, to: String)] = []
+            var skip: RapportCore.SkipReason?
+            for case .send(let channel, _) in block.actions {
+                switch Self.decide(channel, record) {
+                case .send(let c, let to): routes.append((c, to))
+                case .skip(let reason): skip = reason
+                }
+                if skip != nil { break }
             }
-            if sends.contains(where: { Self.address(record, $0.0) == nil }) { skipCounts[.noAddress, default: 0] += 1; continue }
+            if skip == nil, sendCount > 0, cap.cap > 0, Self.overCap(cap, recentMessages[customerID] ?? [], sendCount, messageTime) {
+                skip = .overWeeklyCap
+            }
+            if let skip { skipCounts[.rule(skip), default: 0] += 1; continue }
             acted.append(customerID)
+            var sendIndex = 0
             for action in block.actions {
                 switch action {
-                case .send(let channel, let template):
+                case .send(_, let template):
+                    let route = routes[sendIndex]
+                    sendIndex += 1
                     let id = numbers.next(.messages)
+                    var fields = record
+                    if let holiday = holiday.window { Self.addHolidayFields(holiday, today: clock.today, to: &fields) }
                     let message: [String: Value] = [
                         RecordField.id: .string(id), "campaign": campaign, RecordField.customer: .string(customerID),
-                        "channel": .string(channel.rawValue), "to": .string(Self.address(record, channel)!),
-                        "text": .string(template.render(record, names: fieldNames, formatter: formatter)), "at": at, "status": .string("pending"),
+                        "channel": .string(route.channel), "to": .string(route.to),
+                        "text": .string(template.render(fields, names: fieldNames, formatter: formatter)), "at": messageAt, "status": .string("pending"),
                     ]
                     run.changes.changes.append(RecordChange(kind: .insert, entity: .messages, id: id, after: message))
                     run.messages.append((id, message))
@@ -120,8 +166,9 @@ public struct CampaignRunner {
                 ]))
             }
         }
+        progress?(targets.count, targets.count)
         run.applied = acted.count
-        run.skips = [SkipReason.touched(within: block.everyText), .noAddress].compactMap { r in skipCounts[r].map { (r, $0) } }
+        run.skips = ([SkipReason.touched(within: block.everyText)] + RapportCore.SkipReason.allCases.filter { $0 != .touchedWithinEvery }.map(SkipReason.rule)).compactMap { r in skipCounts[r].map { (r, $0) } }
         // `set` once for all the customers acted on, as one `update` (its validation, one query).
         for case .set(let assignments, let span) in block.actions where !acted.isEmpty {
             let ids = acted.map { Literal(kind: .string($0, quoted: true), span: span, text: $0) }
@@ -146,10 +193,73 @@ public struct CampaignRunner {
         return run
     }
 
-    /// The address a channel sends to: the phone for sms, phone and wechat, the email for email.
-    static func address(_ record: [String: Value], _ channel: CampaignChannel) -> String? {
-        guard case .string(let s)? = record[channel.addressField], !s.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-        return s
+    /// The channel and address of one send for one customer: the consent rules only.
+    static func decide(_ send: SendChannel, _ record: [String: Value]) -> Consent.Decision {
+        func string(_ field: String) -> String? { if case .string(let s)? = record[field] { s } else { nil } }
+        let optOut: [String] = if case .list(let items)? = record[CustomerField.optOut] { items } else { [] }
+        return Consent.decide(send, preferredChannel: string(CustomerField.preferredChannel), optOut: optOut,
+                              email: string(CustomerField.email), phone: string(CustomerField.phone))
+    }
+
+    /// Whether the block's `count` messages at `instant` would pass the cap, its own
+    /// earlier messages counting for the later ones.
+    static func overCap(_ cap: WeeklyCap, _ earlier: [Int64], _ count: Int, _ instant: Int64) -> Bool {
+        var times = earlier
+        for _ in 0..<count {
+            if cap.isReached(sentAt: times, sending: instant) { return true }
+            times.append(instant)
+        }
+        return false
+    }
+
+    /// The times of every customer's messages, all campaigns, in the cap's window up to
+    /// `instant`: one query per run, not one per customer.
+    private func recentMessageTimes(upTo instant: Int64) -> [String: [Int64]] {
+        var times: [String: [Int64]] = [:]
+        for (_, record) in campaignRecords(.messages, named: nil, fields: [RecordField.customer, "at"]) {
+            guard case .string(let customer)? = record[RecordField.customer], case .instant(let t)? = record["at"],
+                  t > instant - WeeklyCap.window, t <= instant else { continue }
+            times[customer, default: []].append(t)
+        }
+        return times
+    }
+
+    /// Whether the block runs today, given its `when holiday` lines.
+    enum HolidayGate {
+        case always
+        case within(HolidayWindow)
+        case notToday(String)
+
+        var window: HolidayWindow? { if case .within(let w) = self { w } else { nil } }
+    }
+
+    /// The first `when` window that holds today (in the session's time zone), or why none does:
+    /// "春节 is 2027-02-06, runs from 2027-01-30".
+    func holidayToday(_ block: CampaignBlock) -> HolidayGate {
+        guard !block.holidays.isEmpty else { return .always }
+        let today = clock.today
+        if let open = block.holidays.first(where: { Holidays.isWithin(today, $0.holiday, days: $0.days) }) { return .within(open) }
+        return .notToday(block.holidays.map { window in
+            let date = Self.nextOccurrence(of: window.holiday, onOrAfter: today)
+            return "\(window.holiday.name) is \(date), runs from \(date.adding(days: -window.days))"
+        }.joined(separator: "; "))
+    }
+
+    /// The holiday's first date on or after `day`.
+    static func nextOccurrence(of holiday: Holiday, onOrAfter day: Day) -> Day {
+        let year = day.parts.year
+        for y in year...(year + 1) {
+            if let date = holiday.date(in: y), date >= day { return date }
+        }
+        return holiday.date(in: year + 1) ?? day
+    }
+
+    /// The template fields a holiday campaign adds: `{holiday}` its name, `{holidayDate}` its day.
+    static let holidayFields = ["holiday", "holidayDate"]
+
+    static func addHolidayFields(_ window: HolidayWindow, today: Day, to record: inout [String: Value]) {
+        record["holiday"] = .string(window.holiday.name)
+        record["holidayDate"] = .date(nextOccurrence(of: window.holiday, onOrAfter: today))
     }
 
     /// Each template field as written, mapped to the stored or derived field it names.
@@ -160,7 +270,8 @@ public struct CampaignRunner {
             for (name, span) in template.fields {
                 if let f = schema.field(named: name) { names[name] = f.name; continue }
                 if let d = DerivedFields.named(name, of: .customers) { names[name] = d.name; continue }
-                let known = schema.fields.map(\.name) + DerivedFields.of(.customers).map(\.name)
+                if !block.holidays.isEmpty, let h = Self.holidayFields.first(where: { $0.lowercased() == name.lowercased() }) { names[name] = h; continue }
+                let known = schema.fields.map(\.name) + DerivedFields.of(.customers).map(\.name) + (block.holidays.isEmpty ? [] : Self.holidayFields)
                 throw Diagnostic.usage(.unknownTemplateField, name, at: span, suggestion: nearestName(to: name, among: known))
             }
         }

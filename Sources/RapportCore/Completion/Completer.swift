@@ -23,7 +23,8 @@ public struct Completion: Equatable, Sendable {
 ///
 /// Only the line the cursor is on is read as the command. When `line` holds earlier
 /// lines too (a block being typed), a `campaign` line not yet closed by `end` makes
-/// the block's words (target, every, send, log, end) the ones offered at the start.
+/// the block's clause words the ones offered at the start (and holiday names after
+/// `when holiday`, template fields after `{` in a `send`).
 ///
 /// Not for concurrent use with changes to the store, like the store itself. The store's
 /// values and ids come through `Backend` as capped samples.
@@ -40,7 +41,7 @@ public struct Completer {
     /// Words that start a command at the prompt: the catalogue's, without aliases.
     public static let commandWords = CommandCatalogue.all.map(\.word).sorted()
     /// Words that start a line inside a `campaign` block.
-    public static let campaignWords = ["end", "every", "log", "send", "target"]
+    public static let campaignWords = CampaignParser.clauseWords.sorted()
     /// Names `set` takes.
     public static let settingNames = SettingCatalogue.all.map(\.name).sorted()
     /// `set policy` and `show policy` take a key; it has dots (`resolution.urgent`).
@@ -76,6 +77,7 @@ public struct Completer {
             partial = Partial(text: last.text, quote: last.kind == .string ? last.quote : nil, start: last.start)
             pieces.removeLast()
         }
+        if inBlock, let fields = templateFields(pieces, partial) { return Completion(replacementStart: partial.start, candidates: fields) }
         let sources = context(pieces, inBlock: inBlock)
         return Completion(replacementStart: partial.start, candidates: candidates(from: sources, for: partial))
     }
@@ -257,8 +259,19 @@ public struct Completer {
         // A campaign block's own clauses; everything else by the command's catalogue shape.
         let shape: CompletionShape
         switch command {
-        case "target" where inBlock: shape = .entityThenClauses(["where"])
-        case "send" where inBlock: return n == 1 ? vocabulary("channel", of: .contacts) : []
+        case "target" where inBlock:
+            if n == 1 { return [.keywords(["customers", "all", "segment"])] }
+            if kw(1) == "segment" { return n == 2 ? [segmentNames] : [] }
+            if kw(1) == "all" { return n == 2 ? [.keywords(["customers"])] : [] }
+            shape = .entityThenClauses(["where"])
+        case "send" where inBlock: return n == 1 ? [.keywords(SendChannel.messageChannels + ["preferred"])] : []
+        case "when" where inBlock:
+            switch n {
+            case 1: return [.keywords(["holiday"])]
+            case 2 where kw(1) == "holiday": return [.names(Holidays.names.map { Parser.quoted($0) })]
+            case 3: return [.keywords(["within"])]
+            default: return []
+            }
         default:
             guard let spec = CommandCatalogue.spec(named: command) else { return [] }
             shape = spec.completion
@@ -419,6 +432,21 @@ public struct Completer {
     }
 
     /// The values of a built-in field of another entity (channels, kinds, priorities, products).
+    /// In a `send` line's message, after an unclosed `{`: the customer's fields (and the
+    /// holiday's, and after `|` the formats), each candidate the whole message so far.
+    private func templateFields(_ p: [Piece], _ partial: Partial) -> [String]? {
+        guard p.first?.keyword == "send", p.count == 2, let quote = partial.quote,
+              let open = partial.text.lastIndex(of: "{"), !partial.text[open...].contains("}") else { return nil }
+        let before = String(quote) + partial.text[..<partial.text.index(after: open)]
+        let typed = partial.text[partial.text.index(after: open)...]
+        if let bar = typed.firstIndex(of: "|") {
+            let prefix = typed[typed.index(after: bar)...].lowercased()
+            return Template.Format.allCases.map(\.rawValue).filter { $0.hasPrefix(prefix) }.map { before + typed[...bar] + $0 + "}" }
+        }
+        let names = fieldNames(.customers, .all) + CampaignRunner.holidayFields
+        return names.filter { $0.lowercased().hasPrefix(typed.lowercased()) }.sorted().map { before + $0 }
+    }
+
     private func vocabulary(_ name: String, of e: Entity) -> [Source] {
         guard let f = backend.schema(of: e).field(named: name) else { return [] }
         return [.values(e, f, exclude: [])]

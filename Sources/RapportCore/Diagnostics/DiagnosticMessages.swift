@@ -176,7 +176,7 @@ public enum DiagnosticMessages {
         case .typeMismatch: Wording("'\(a[0])' is \(article(a[1])) field; expected \(a[2]), found '\(a[3])'")
         case .unclosedParenthesis: Wording("expected ')' to close the '(' at \(a[0]), found \(a[1])")
         case .unexpectedCharacter: Wording("unexpected character '\(a[0])'")
-        case .unknownCampaignClause: Wording("unknown campaign line '\(a[0])'", notes: ["a campaign block holds: target, every, send, log contact, add points, open ticket, assign to, set; then end"])
+        case .unknownCampaignClause: Wording("unknown campaign line '\(a[0])'", notes: ["a campaign block holds: target, every, when holiday, send, log contact, add points, open ticket, assign to, set; then end"])
         case .unknownChannel: Wording("unknown channel '\(a[0])'", notes: ["send takes sms, email, phone or wechat"])
         case .unknownCommand: Wording("unknown command '\(a[0])'")
         case .unknownDurationUnit: Wording("unknown duration unit '\(a[0])'",

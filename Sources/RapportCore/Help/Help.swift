@@ -864,7 +864,7 @@ public enum Help {
 
         Topic(name: "campaign", listed: [.more: ["campaign"]],
               summary: "care campaigns: a block in a script, safe to run again and again",
-              aliases: ["campaigns", "send", "outbox", "every", "target", "messages", "touchpoints", "runs", "campaign history"], body: """
+              aliases: ["campaigns", "outbox", "messages", "touchpoints", "runs", "campaign history"], body: """
         A campaign is a block in a script (or one -c), checked whole before anything runs:
             campaign "birthday greetings"
               target customers where birthday within 7d and stage != lost
@@ -872,10 +872,12 @@ public enum Help {
               send sms "生日快乐，{name|first}！您有 {points|number} 积分。"
               log contact via sms "birthday greeting"
             end
-        target customers where COND    who (target all customers: everyone); derived fields too
+        One page per clause: help target, help every, help when, help send.
+        target customers where COND    who (target all customers: everyone; target segment "NAME")
         every D                        skip a customer this campaign touched less than D ago;
                                        without every, a customer is touched once, ever
-        send sms|email|phone|wechat "TEMPLATE"   one message per customer: the messages entity and
+        when holiday "NAME" within D   run only from D before the holiday to the holiday itself
+        send sms|email|phone|wechat|preferred "TEMPLATE"   one message per customer: messages and
                                        a line in the store's outbox/YYYY-MM-DD.jsonl
         log contact via CHANNEL "NOTE"    add points N "REASON"    open ticket KIND "TEXT" [priority P]
         assign to NAME|owner "TASK" [due D]   a task; owner is the customer's own owner
@@ -883,12 +885,82 @@ public enum Help {
         Templates: {field}, {lastPurchase|date}, {points|number} (1,234), {name|first} (the given name
         of a Latin name, the whole name of a Chinese one); {{ and }} are braces; a missing value is
         empty; an unknown field is an error before anything is sent.
-        A customer without the address a send needs (phone for sms, phone, wechat; email for email)
-        is skipped. Each run prints one line: NAME: targeted N, skipped N (REASON: N, ...), sent N.
+        A customer the send cannot reach (opted out, no address) or over the weekly cap is skipped.
+        Each run prints one line: NAME: targeted N, skipped N (REASON: N, ...), sent N.
         --dry-run (or set dry-run on) lists the messages it would write and changes nothing.
         Running a block takes manager; an agent may run it with --dry-run. Every run is recorded:
           campaign history
         and its messages are records like any other: count messages by campaign.
+        """),
+        Topic(name: "target", listed: [.more: ["target"]],
+              summary: "a campaign's target line: who the block is for",
+              aliases: ["target segment", "target customers"], body: """
+        target customers where COND   any condition find customers takes, derived fields included
+        target all customers          everyone
+        target segment "NAME"         the saved segment's members (save segment), found again at
+                                      every run; an unknown name is an error before anything runs
+        A block has one target line. Worked example (save it as thanks.rapport and run
+        rapport --demo --now 2026-03-01T10:00 --dry-run thanks.rapport):
+            campaign "thank platinum"
+              target customers where tier = platinum and lastContact > 90d
+              send preferred "{name|first}, thank you for being with us."
+            end
+        The same with a segment; test the condition first:
+          count customers where tier = platinum and lastContact > 90d
+        """),
+        Topic(name: "every", listed: [.more: ["every"]],
+              summary: "a campaign's every line: how often a customer may be touched",
+              aliases: ["every D"], body: """
+        every D   skip a customer this campaign touched (a message, or a touchpoint when the block
+                  sends nothing) less than D ago; D as in conditions: 365d, 4w, 12h.
+        Without every, a campaign touches a customer once, ever: running it twice is safe.
+        Worked example (rapport --demo --now 2026-03-01T10:00 --dry-run checkin.rapport):
+            campaign "quarterly check-in"
+              target customers where tier = gold
+              every 90d
+              send sms "{name|first}, how are we doing?"
+            end
+        The summary counts the skipped: touched within 90d: N. Past runs:
+          campaign history
+        """),
+        Topic(name: "when", listed: [.more: ["when"]],
+              summary: "a campaign's when holiday line: runs only around a holiday",
+              aliases: ["when holiday", "holiday", "holidays"], body: """
+        when holiday "NAME" within D   the block runs only from D days before the holiday up to
+                                       the holiday itself (today in the session's time zone);
+                                       on other days it prints why and changes nothing:
+                                       spring: not today (春节 is 2027-02-06, runs from 2027-01-30)
+        Several when lines: the block runs when any of them holds.
+        Holidays: 元旦 春节 元宵 清明 劳动节 端午 七夕 中秋 重阳 国庆 圣诞, or their English names
+        (Spring Festival, Mid-Autumn Festival, ...); lunar dates from the Chinese calendar.
+        In the template, {holiday} is the holiday's name and {holidayDate} its date.
+        Worked example (rapport --demo --now 2027-01-30T10:00 --dry-run spring.rapport):
+            campaign "spring greetings"
+              target customers where tier in (gold, platinum)
+              when holiday "春节" within 7d
+              every 300d
+              send preferred "{name|first}，{holiday}快乐！"
+            end
+        """),
+        Topic(name: "send", listed: [.more: ["send"]],
+              summary: "a campaign's send line: a message per customer, with consent and quiet hours",
+              aliases: ["send preferred", "quiet hours", "weekly cap", "optout", "preferredchannel", "template", "templates"], body: """
+        send sms|email|phone|wechat "TEMPLATE"   that channel (sms, phone, wechat go to the phone)
+        send preferred "TEMPLATE"   the customer's preferredChannel, then sms, then email: the first
+                                    the customer has an address for and has not opted out of
+        Skipped, and counted by reason in the summary: opted out (optOut holds the channel or all),
+        no address, over the weekly cap (policy campaign.weeklyCap messages in 7 days, all campaigns).
+        A customer any send of the block cannot reach gets none of the block's actions.
+        Quiet hours (policy campaign.quietHours.start and .end): a message is never stamped inside
+        them; it waits for their end, and lands in that day's outbox file.
+        Templates: {field}, {lastPurchase|date}, {points|number}, {name|first}; {{ and }} are braces.
+        Worked example (rapport --demo --now 2026-03-01T22:30 --dry-run points.rapport: stamped 08:00):
+            campaign "points reminder"
+              target customers where points > 5000
+              send preferred "{name|first}, you have {points|number} points."
+            end
+        See the rules in force:
+          show policy campaign
         """),
         Topic(name: "tutorial", listed: [.more: ["tutorial"]],
               summary: "guided lessons: announced, not here yet",

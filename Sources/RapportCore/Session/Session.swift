@@ -50,6 +50,9 @@ public final class Session {
     /// Runs `include "FILE"` (the script runner's work: reading files, the chain of includes);
     /// nil where nothing can be included.
     public var includeScript: ((_ path: String, _ span: SourceSpan) throws -> Void)?
+    /// Told how far a campaign run has got (`CampaignRunner.progress`); the shell draws a
+    /// bar with it on a terminal.
+    public var campaignProgress: (@Sendable (Int, Int) -> Void)?
 
     public init(backend: any Backend, settings: Settings, clock: Clock, pinnedNow: Int64? = nil) {
         self.backend = backend
@@ -195,7 +198,8 @@ public final class Session {
                                  notes: ["an agent may preview a campaign with --dry-run"])
             }
         }
-        let runner = CampaignRunner(backend: backend, clock: clock, user: settings.user, command: text)
+        var runner = CampaignRunner(backend: backend, clock: clock, user: settings.user, command: text)
+        runner.progress = campaignProgress
         let outbox = backend.location.map { Outbox(storeDirectory: $0, clock: clock) }
         func writeOutbox(_ messages: [(id: String, record: [String: Value])]) throws {
             do { try outbox?.write(messages) } catch { throw Diagnostic.runtime(.outboxNotWritten, "\(error)") }

@@ -455,10 +455,19 @@ final class CompleterTests: XCTestCase {
 
     func testCampaignBlocks() {
         let open = "campaign \"birthday greetings\"\n  "
-        XCTAssertEqual(candidates(open), ["end", "every", "log", "send", "target"])
+        XCTAssertEqual(candidates(open), ["add", "assign", "end", "every", "log", "open", "send", "set", "target", "when"])
         XCTAssertEqual(candidates(open + "target customers where bir"), ["birthday"])
         XCTAssertEqual(candidates(open + "target customers where stage != l"), ["lost"])
-        XCTAssertEqual(candidates(open + "send "), ["email", "phone", "sms", "visit", "wechat"])
+        // A visit is no message channel; preferred is the customer's own choice.
+        XCTAssertEqual(candidates(open + "send "), ["email", "phone", "preferred", "sms", "wechat"])
+        XCTAssertEqual(candidates(open + "send sms \"Hi {na"), ["\"Hi {name"])
+        XCTAssertEqual(candidates(open + "send sms \"{points|nu"), ["\"{points|number}"])
+        XCTAssertTrue(candidates(open + "send sms \"{hol").contains("\"{holiday"))
+        XCTAssertEqual(candidates(open + "send sms \"{name} "), [])
+        XCTAssertEqual(candidates(open + "when "), ["holiday"])
+        XCTAssertTrue(candidates(open + "when holiday ").contains("\"春节\""))
+        XCTAssertEqual(candidates(open + "when holiday \"春节\" "), ["within"])
+        XCTAssertEqual(candidates(open + "target "), ["all", "customers", "segment"])
         XCTAssertEqual(candidates(open + "log contact "), ["via"])
         XCTAssertEqual(candidates(open + "log contact via s"), ["sms"])
         XCTAssertTrue(candidates(open + "every 365d\n  send sms \"hi\"\nend\n").contains("find"))
