@@ -77,6 +77,26 @@ final class SampleCampaignTests: XCTestCase {
         XCTAssertGreaterThan(month, week, "--param window=30d reaches further than the file's 7d")
     }
 
+    /// The derived fields behind the points-expiry reminder follow the FIFO ledger: the
+    /// oldest lot lapses first, a redemption spends it first, an expired lot is gone.
+    func testNextPointsExpiryAndPointsExpiringNextFollowTheLedger() {
+        let store = TemporaryStore("samples")
+        func at(_ now: String, _ commands: [String]) -> RapportRunner.Result {
+            let r = store.run(["--format", "csv"] + commands.flatMap { ["-c", $0] }, now: now)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return r
+        }
+        let fields = " show id, points, nextPointsExpiry, pointsExpiringNext"
+        let show = "find customers" + fields, showC1 = "find customers where id = C1" + fields
+        at("2026-01-10T10:00:00Z", [#"add customer id: C1, name: "王芳""#, #"add customer id: C2, name: "Anna""#, "log purchase C1 amount 300"])
+        at("2026-03-01T10:00:00Z", ["log purchase C1 amount 200"])
+        XCTAssertEqual(at("2026-11-24T10:00:00Z", [show]).stdout, "id,points,nextPointsExpiry,pointsExpiringNext\nC1,500,2027-01-10,300\nC2,0,,0\n")
+        at("2026-11-24T10:00:00Z", [#"redeem C1 100 "voucher""#])
+        XCTAssertEqual(at("2026-11-24T10:00:00Z", [showC1]).stdout.split(separator: "\n").last, "C1,400,2027-01-10,200")
+        // After the first lot lapsed, the second is next.
+        XCTAssertEqual(at("2027-01-10T10:00:00Z", [showC1]).stdout.split(separator: "\n").last, "C1,200,2027-03-01,200")
+    }
+
     // MARK: The check every sample passes
 
     func check(_ file: String, line: UInt = #line) throws {
