@@ -29,7 +29,7 @@ final class CleanOutputEndToEndTests: XCTestCase {
     private func storedFields(_ json: String) throws -> String {
         let records = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
         let derived: Set<String> = ["daysSinceContact", "daysSincePurchase", "contactCount", "openTickets", "points",
-                                     "nextContactDue", "rfm", "rfmSegment", "ltv", "churnRisk"]
+                                     "nextPointsExpiry", "pointsExpiringNext", "nextContactDue", "rfm", "rfmSegment", "ltv", "churnRisk"]
         let stored = records.map { $0.filter { !derived.contains($0.key) } }
         return String(decoding: try JSONSerialization.data(withJSONObject: stored, options: [.sortedKeys]), as: UTF8.self)
     }

@@ -50,7 +50,7 @@ final class DerivedFieldsEndToEndTests: XCTestCase {
         XCTAssertEqual(rapport(["-c", "count customers by openTickets"]).stdout, "openTickets,count\n0,2\n1,1\n")
         XCTAssertEqual(rapport(["-c", "sum contactCount of customers by tier"]).stdout, "tier,sum(contactCount)\ngold,3\nsilver,0\n")
         let all = rapport(["-c", "find customers where id = C1 show *"]).stdout
-        XCTAssertTrue(all.hasPrefix("id,name,") && all.contains(",daysSinceContact,daysSincePurchase,contactCount,openTickets,points,nextContactDue,rfm,rfmSegment,ltv,churnRisk\n"), all)
+        XCTAssertTrue(all.hasPrefix("id,name,") && all.contains(",daysSinceContact,daysSincePurchase,contactCount,openTickets,points,nextPointsExpiry,pointsExpiringNext,nextContactDue,rfm,rfmSegment,ltv,churnRisk\n"), all)
     }
 
     func testMovingNowMovesDaysSinceContact() {

@@ -60,6 +60,8 @@ public struct DemoGenerator {
     /// then its contacts, purchases, tickets with their timelines, and surveys.
     public func generate(into sink: (Entity, [Value]) throws -> Void) rethrows {
         var rng = SplitMix64(seed: seed)
+        // Consent draws come from a stream of their own, so adding them shifted none of the older data.
+        var consentRng = SplitMix64(seed: seed ^ 0xC0_5E17_0000_0000)
         var contactNumber = 0, purchaseNumber = 0, ticketNumber = 0, eventNumber = 0, surveyNumber = 0
         let idWidth = max(6, String(size).count)
         let todayNumber = Int(today.daysSinceEpoch)
@@ -149,7 +151,7 @@ public struct DemoGenerator {
                 purchases.last.map { date($0.0) } ?? .null,
                 .number(Double(totalCents) / 100), .integer(Int64(purchases.count)),
                 satisfaction, tags.isEmpty ? .null : .list(tags), lostReason.map(Value.string) ?? .null,
-            ]
+            ] + DemoGenerator.consent(hasEmail: email != .null, rng: &consentRng)
             try sink(.customers, customer)
             for day in contactDays {
                 contactNumber += 1
@@ -190,6 +192,28 @@ public struct DemoGenerator {
                 try sink(.surveys, DemoGenerator.surveyFields.map { record[$0] ?? .null })
             }
         }
+    }
+
+    /// A customer's `preferredChannel` and `optOut`: most prefer WeChat or SMS, some have no
+    /// preference, a few refused a channel or everything (so campaigns meet opt-outs). Always
+    /// two draws, so customer n's consent is the same whatever the size.
+    static func consent(hasEmail: Bool, rng: inout SplitMix64) -> [Value] {
+        let preferenceRoll = rng.double(), optOutRoll = rng.double()
+        var preferred: Value = .null
+        var rest = preferenceRoll
+        for (channel, share) in DemoData.preferredChannels {
+            if rest < share { preferred = .string(channel); break }
+            rest -= share
+        }
+        // Nobody prefers a channel they cannot be reached on: without an email, WeChat instead.
+        if preferred == .string("email"), !hasEmail { preferred = .string("wechat") }
+        var optOut: Value = .null
+        rest = optOutRoll
+        for (items, share) in DemoData.optOuts {
+            if rest < share { optOut = .list(items); break }
+            rest -= share
+        }
+        return [preferred, optOut]
     }
 
     /// The kind a roll in 0..<1 falls on, by the kinds' shares.
@@ -374,6 +398,10 @@ enum DemoData {
     static let owners = ["张伟", "李娜", "王磊", "刘洋", "陈静", "杨敏", "Tom Chen", "Grace Liu", "赵强", "周婷", "Kevin Wu", "孙丽"]
     static let tags = ["vip", "wechat", "newsletter", "b2b", "团购", "老客户", "referral", "生日关怀", "投诉过"]
     static let products = ["茶具套装", "保温杯", "Tea sampler", "Gift card", "空气净化器", "Running shoes", "蓝牙耳机", "丝巾", "Coffee beans", "护肤礼盒", "会员年卡", "Desk lamp"]
+    /// Shares of `preferredChannel`; the remaining 15% state none.
+    static let preferredChannels: [(String, Double)] = [("wechat", 0.35), ("sms", 0.20), ("phone", 0.15), ("email", 0.12), ("visit", 0.03)]
+    /// Shares of `optOut`; the remaining 95% refused nothing.
+    static let optOuts: [([String], Double)] = [(["sms"], 0.02), (["email"], 0.01), (["sms", "email"], 0.01), (["all"], 0.01)]
     static let satisfaction = [1, 2, 3, 3, 4, 4, 4, 5, 5, 5]
     static let lapsingSatisfaction = [1, 1, 2, 2, 3, 3, 3, 4, 4, 5]
     static let notes = ["回访：满意", "quarterly revisit", "投诉跟进", "生日问候", "新品推荐", "follow-up call", "满意度调查", "催付提醒", "售后回访：已解决", "holiday greetings"]

@@ -91,6 +91,12 @@ public enum DerivedFields {
         DerivedField(name: CustomerField.points, entity: .customers, type: .integer,
                      rule: "unexpired balance of the customer's points ledger (add points, redeem); 0 when none",
                      compute: { .integer(TypedColumn(DerivedRules.pointsBalances($0))) }),
+        DerivedField(name: "nextPointsExpiry", entity: .customers, type: .date,
+                     rule: "the day the next unexpired points lot lapses (help loyalty); null when none",
+                     compute: { .date(TypedColumn(DerivedRules.nextPointsExpiries($0).map { $0?.on.daysSinceEpoch ?? NullSentinel.date })) }),
+        DerivedField(name: "pointsExpiringNext", entity: .customers, type: .integer,
+                     rule: "the points lapsing on nextPointsExpiry, at most the balance; 0 when none",
+                     compute: { .integer(TypedColumn(DerivedRules.nextPointsExpiries($0).map { $0?.points ?? 0 })) }),
         DerivedField(name: "nextContactDue", entity: .customers, type: .date,
                      rule: "min((lastContact or createdAt) + revisit.GRADE, later purchase + revisit.afterPurchase)",
                      compute: { .date(TypedColumn(CustomerValue.nextContactDue($0))) }),
@@ -158,6 +164,25 @@ public enum DerivedRules {
 
     /// Each customer's points balance as of today (`Loyalty.balance`), one pass over the ledger.
     public static func pointsBalances(_ inputs: any DerivedInputs) -> [Int64] {
+        ledgerBalances(inputs).map(\.points)
+    }
+
+    /// Each customer's next expiring lot as of today: its day and the points it takes away,
+    /// never more than the balance (a debt is paid before a lot's points are lost).
+    public static func nextPointsExpiries(_ inputs: any DerivedInputs) -> [(points: Int64, on: Day)?] {
+        ledgerBalances(inputs).map { balance in
+            guard let next = balance.nextExpiry, balance.points > 0 else { return nil }
+            return (min(next.points, balance.points), next.on)
+        }
+    }
+
+    /// Each customer's `Loyalty.Balance` as of today, computed once per store change and
+    /// shared by `points`, `nextPointsExpiry` and `pointsExpiringNext`.
+    static func ledgerBalances(_ inputs: any DerivedInputs) -> [Loyalty.Balance] {
+        inputs.shared("ledgerBalances") { computeLedgerBalances(inputs) }
+    }
+
+    private static func computeLedgerBalances(_ inputs: any DerivedInputs) -> [Loyalty.Balance] {
         let earned = inputs.relatedRows(of: .points, where: nil, keep: { _ in true }, number: PointsField.change,
                                         day: RecordField.date, flag: nil, flagTest: { _ in false })
         let expiries = inputs.relatedRows(of: .points, where: nil, keep: { _ in true }, number: nil,
@@ -171,7 +196,7 @@ public enum DerivedRules {
             func day(_ d: Int32) -> Day? { d == NullSentinel.date ? nil : Day(daysSinceEpoch: d) }
             entries[Int(earned.owners[i])].append(Loyalty.Entry(date: day(earned.days[i]), change: points, expiresAt: day(expiries[i])))
         }
-        return entries.map { $0.isEmpty ? 0 : Loyalty.balance(of: $0, today: inputs.today).points }
+        return entries.map { $0.isEmpty ? Loyalty.Balance(points: 0) : Loyalty.balance(of: $0, today: inputs.today) }
     }
 
     /// A ticket counts as open unless its status is `closed` (any case); a missing status counts.
