@@ -60,6 +60,7 @@ public enum DiagnosticMessages {
         case .customerNotFound: Wording("no customer with id '\(a[0])'")
         case .customerRequired: Wording("a \(a[0]) needs a customer")
         case .dateOutOfRange: Wording("\(a[0]) must be a date from 0001-01-01 to 9999-12-31")
+        case .deliveryCommandEmpty: Wording("deliver needs a command to hand each message to", notes: [#"for example deliver via "./send-sms.sh": it reads one message as JSON on its standard input and exits 0 once it is sent"#])
         case .derivedFieldCannotBeSet: Wording("'\(a[0])' is a derived field, computed from the records (\(a[1])); it cannot be set")
         case .derivedFieldReadOnly: Wording("\(a[0]) is kept from the customer's \(a[1]); change the \(a[1]) instead")
         case .derivedOutOfRange: Wording("the purchase takes \(a[0]) out of range")
@@ -108,6 +109,7 @@ public enum DiagnosticMessages {
         case .listNeedsHas: Wording("'\(a[0])' is a list; use 'has'",
                            notes: ["for example: \(a[0]) has vip"])
         case .listNeedsHasAny: Wording("'\(a[0])' is a list; use 'has any'")
+        case .messagesNotDelivered: Wording("\(a[0]) of \(a[1]) messages were not delivered; the first: \(a[2])", notes: ["they are marked failed and the next deliver tries them again; find messages where status = failed shows each reason"])
         case .negationNeedsNumber: Wording("'-' needs a number; '\(a[0])' is \(a[1])")
         case .nonFiniteNumber: Wording("\(a[0]) must be a finite number")
         case .noStore: Wording("no store at \(a[0])")
