@@ -36,7 +36,7 @@ public enum DiagnosticMessages {
         case .campaignNeedsAction: Wording("campaign '\(a[0])' has no action", notes: ["actions: send CHANNEL \"TEXT\", log contact via CHANNEL \"NOTE\", add points N \"REASON\", open ticket KIND \"TEXT\", assign to OWNER \"TASK\", set FIELD = VALUE"])
         case .campaignNeedsEnd: Wording("campaign '\(a[0])' has no end line", notes: ["a campaign block ends with a line that says end"])
         case .campaignNeedsTarget: Wording("campaign '\(a[0])' has no target line", notes: ["say who it is for: target customers where CONDITION (or target all customers)"])
-        case .campaignRecordsWrittenByRuns: Wording("campaign messages, touchpoints and runs cannot be changed with \(a[0])", notes: ["they are written only by running a campaign block (help campaign)"])
+        case .campaignRecordsWrittenByRuns: Wording("campaign messages, touchpoints and runs cannot be changed with \(a[0])", notes: ["they are written only by running a campaign block (help campaign), and messages by deliver (help deliver)"])
         case .cannotCreateStoreDirectory: Wording("cannot create the store directory \(a[0]): \(a[1])")
         case .cannotOpenJournal: Wording("cannot open the journal: \(a[0])")
         case .cannotReadFile: Wording("cannot read '\(a[0])': \(a[1])")
