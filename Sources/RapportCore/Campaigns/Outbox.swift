@@ -47,7 +47,7 @@ struct Outbox {
         let written = Self.ids(in: bytes[..<complete])
         var out: [UInt8] = []
         for m in messages where !written.contains(m.id) {
-            out += JSONWriter.encode(.object(Self.fields.map { name in (name, json(m.record[name] ?? .null)) }))
+            out += line(of: m.record)
             out.append(10)
         }
         guard !out.isEmpty || complete < bytes.count else { return }
@@ -55,6 +55,12 @@ struct Outbox {
         try out.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
         try FileSystem.sync(fd, path: path)
         if !existed { try FileSystem.fsyncDirectory(directory) }
+    }
+
+    /// One message's JSON object, without the newline: its outbox line, and what
+    /// `deliver` hands over.
+    func line(of record: [String: Value]) -> [UInt8] {
+        JSONWriter.encode(.object(Self.fields.map { name in (name, json(record[name] ?? .null)) }))
     }
 
     private func json(_ value: Value) -> JSONValue {

@@ -35,6 +35,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case customerNotFound
     case customerRequired
     case dateOutOfRange
+    case deliveryCommandEmpty
     case derivedFieldCannotBeSet
     case derivedFieldReadOnly
     case derivedOutOfRange
@@ -79,6 +80,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case listItemNotInVocabulary
     case listNeedsHas
     case listNeedsHasAny
+    case messagesNotDelivered
     case negationNeedsNumber
     case nonFiniteNumber
     case noStore

@@ -232,6 +232,7 @@ public enum PolicyCatalogue {
         PolicyKey("campaign.quietHours.start", .timeOfDay, 21 * hour, help: "quiet hours begin: no message is stamped from this time of day"),
         PolicyKey("campaign.quietHours.end", .timeOfDay, 8 * hour, help: "quiet hours end: a message held by them goes at this time; equal to the start, no quiet hours"),
         PolicyKey("campaign.weeklyCap", .integer, 2, range: 0...1000, help: "most messages a customer gets in any 7 days, all campaigns together; 0 = no cap"),
+        PolicyKey("delivery.timeout", .duration, 30, range: 1...86_400, help: "deliver stops a command that has not finished one message in this long; the message failed"),
     ]
 
     private static let byName: [String: PolicyKey] = Dictionary(uniqueKeysWithValues: all.map { ($0.name.lowercased(), $0) })

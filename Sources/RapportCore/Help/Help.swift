@@ -354,6 +354,25 @@ public enum Help {
           find points where customer = C000001 sort by date desc limit 5
           sum change of points by month(date)
         """),
+        Topic(name: "deliver", listed: [:],
+              summary: "hand the campaigns' messages to the program that sends them",
+              aliases: ["delivery", "sent", "failed"], body: """
+        deliver via "COMMAND" [--dry-run]
+        Hands each message that is pending or failed, and whose time has come, to COMMAND (run by
+        /bin/sh -c, so ./send-sms.sh or a pipeline), in id order: one JSON object on its standard
+        input, the message's outbox line (id, campaign, customer, channel, to, text, at, status).
+        Exit 0 marks it sent (sentAt); anything else, or no exit within policy delivery.timeout,
+        marks it failed (attempts, lastError: the exit status and the first line of its standard
+        error), and the next deliver tries it again. A message stamped later (quiet hours) waits.
+        The command's standard output is not shown. One line sums up:
+            delivered 12, failed 1, waiting 3 (the first at 2026-03-02T08:00:00+08:00)
+        and any failure exits 1. Each outcome is saved before the next message is handed over; a
+        crash between the command's exit and that save hands the message over again next time
+        (at least once: a command that must never send twice can skip ids it has seen).
+        --dry-run lists what would be handed over; count messages by status shows where things
+        stand. Needs manager. For instance:
+          deliver via "cat >> sent.jsonl" --dry-run
+        """),
         Topic(name: "import", listed: [:],
               summary: "read a JSON Lines, JSON or CSV file, all or nothing",
               aliases: ["load", "csv file", "jsonl file"], body: """

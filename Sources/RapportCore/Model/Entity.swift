@@ -113,10 +113,12 @@ public enum Entity: String, Sendable, CaseIterable {
                 Field("due", .date), Field("status", .string), Field("doneAt", .instant),
             ]
         case .messages:
-            // status: pending until delivered, then sent or failed.
+            // status: pending until delivered, then sent or failed (`deliver`: sentAt, or
+            // attempts and lastError).
             return [
                 Field("id", .string), Field("campaign", .string), Field("customer", .string), Field("channel", .string),
                 Field("to", .string), Field("text", .string), Field("at", .instant), Field("status", .string),
+                Field("sentAt", .instant), Field("attempts", .integer), Field("lastError", .string),
             ]
         case .touchpoints:
             return [Field("id", .string), Field("campaign", .string), Field("customer", .string), Field("at", .instant)]

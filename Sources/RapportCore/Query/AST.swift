@@ -233,6 +233,8 @@ public enum Command: Sendable {
     case help(String?)
     /// Sets every customer's tier, grade or stage by the segmentation rules; `dryRun` only lists.
     case recompute(RecomputeTarget, dryRun: Bool)
+    /// `deliver via "COMMAND" [--dry-run]`: hands each due message to COMMAND.
+    case deliver(command: Literal, dryRun: Bool)
     case setting(name: String, value: String?, span: SourceSpan)
     /// `show policy [PREFIX]`: the store's business rules, those under PREFIX when given.
     case showPolicy(prefix: String?, span: SourceSpan)

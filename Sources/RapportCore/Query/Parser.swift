@@ -150,6 +150,21 @@ public struct Parser {
         return .recompute(target, dryRun: dryRun)
     }
 
+    /// `deliver via "COMMAND" [--dry-run]`
+    mutating func parseDeliver() throws -> Command {
+        try expect("via")
+        let command = try parseString(what: "the delivery command in quotes")
+        if case .string(let text, _) = command.kind, text.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw Diagnostic.usage(.deliveryCommandEmpty, at: command.span)
+        }
+        var dryRun = false
+        if current.isSymbol("-"), peek().isSymbol("-"), peek(2).isKeyword("dry-run") {
+            _ = advance(); _ = advance(); _ = advance()
+            dryRun = true
+        }
+        return .deliver(command: command, dryRun: dryRun)
+    }
+
     // MARK: Scripts and segments
 
     /// `in segment NAME`, where a condition may start.

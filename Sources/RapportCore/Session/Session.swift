@@ -169,6 +169,8 @@ public final class Session {
             try setPolicy(key, keySpan, value, valueSpan, text: text, into: &outcome)
         case .campaign(let block):
             try runCampaign(block, text: text, into: &outcome)
+        case .deliver(let command, let dryRunClause):
+            try deliver(command, dryRun: dryRunClause || settings.dryRun, text: text, into: &outcome)
         case .campaignHistory(let name):
             emit(try CampaignRunner(backend: backend, clock: clock, user: settings.user, command: text).history(name), into: &outcome)
         case .define(let name, _, let value, let parameter):
@@ -216,6 +218,38 @@ public final class Session {
         }
         note(run.summary(dryRun: false), into: &outcome)
         try writeOutbox(run.messages)
+    }
+
+    /// `deliver via "COMMAND"` (docs/campaigns.md, "Delivery"): each due message handed to
+    /// COMMAND in id order, and its outcome committed (journalled, fsynced) before the next
+    /// is handed over, so a crash costs at most one message handed over twice.
+    private func deliver(_ command: Literal, dryRun: Bool, text: String, into outcome: inout CommandOutcome) throws {
+        guard case .string(let commandText, _) = command.kind else { throw Diagnostic.usage(.deliveryCommandEmpty, at: command.span) }
+        if !dryRun { try requireWriteAccess() }
+        let delivery = Delivery(backend: backend, clock: clock)
+        let due = delivery.due()
+        if dryRun {
+            if !due.ready.isEmpty || settings.format != .table { emit(Delivery.preview(due.ready), into: &outcome) }
+            note(Delivery.summary(delivered: 0, failed: 0, due: due, notTried: 0, clock: clock, dryRun: true), into: &outcome)
+            return
+        }
+        let timeout = backend.policy["delivery.timeout"]
+        let author = ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow)
+        var delivered = 0, failures: [String] = [], tried = 0
+        for message in due.ready {
+            // Ctrl-C stops between messages: the rest stay as they were.
+            if isCancelled() { break }
+            tried += 1
+            let result = DeliveryProcess.run(commandText, input: delivery.handOver(message.record) + [10], timeout: timeout)
+            var changes = ChangeSet(at: clock.now, user: settings.user, command: text)
+            changes.changes = [delivery.change(message.id, message.record, result)]
+            try backend.commit(&changes, by: author)
+            if case .failed(let reason) = result { failures.append("\(message.id): \(reason)") } else { delivered += 1 }
+        }
+        note(Delivery.summary(delivered: delivered, failed: failures.count, due: due, notTried: due.ready.count - tried, clock: clock, dryRun: false), into: &outcome)
+        if let first = failures.first {
+            throw Diagnostic.runtime(.messagesNotDelivered, "\(failures.count)", "\(tried)", first)
+        }
     }
 
     /// One key checked, then committed as a change set like any change: journalled with who,

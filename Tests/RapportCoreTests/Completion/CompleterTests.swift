@@ -142,7 +142,7 @@ final class CompleterTests: XCTestCase {
         let sum = candidates("sum ")
         XCTAssertEqual(Set(sum), ["amount", "change", "loyaltyScore", "points", "purchaseCount", "satisfaction", "totalSpent",
                                   "daysSinceContact", "daysSincePurchase", "contactCount", "openTickets", "ltv", "score", "nps",
-                                  "targeted", "skipped", "sent", "applied"])
+                                  "targeted", "skipped", "sent", "applied", "attempts"])
         XCTAssertEqual(candidates("avg p"), ["points", "purchaseCount"])
         let max = candidates("max ")
         XCTAssertTrue(max.contains("birthday"))
