@@ -74,8 +74,12 @@ public struct CampaignRunner {
         var query = FindQuery(entity: EntityName(entity: .customers, span: block.nameSpan))
         query.condition = block.target
         let checked = try Checker(schema: backend.schema(of: .customers), clock: clock, schemas: backend.schema(of:)).check(query)
-        let read = Set(fieldNames.values).union(["phone", "email", CustomerField.owner])
+        let read = Set(fieldNames.values).union(["phone", "email", CustomerField.owner]).union(ChangeBuilder.customerFieldsRead)
         let targets = backend.records(matching: checked, fields: Array(read), clock: clock)
+        // The actions' builders find each customer in the records just read.
+        if block.actions.contains(where: { if case .command = $0 { true } else { false } }) {
+            builder.knownCustomers = Dictionary(targets.lazy.map { ($0.id, $0.record) }, uniquingKeysWith: { first, _ in first })
+        }
         let touched = touchedCustomers(block)
 
         var run = Run(block: block, changes: ChangeSet(at: clock.now, user: user, command: command), messages: [])
@@ -228,6 +232,16 @@ public struct CampaignRunner {
             }
         }
         return touched
+    }
+
+    /// Before a run: the outbox given every committed message it lacks, reading only the
+    /// messages numbered after its mark when the mark holds (`Outbox.reconcile`).
+    func reconcile(_ outbox: Outbox) throws -> Outbox.Mark {
+        try outbox.reconcile(highest: backend.highestGeneratedNumber(.messages), newMessages: { numbers in
+            let ids = numbers.map { IDGenerator.id(.messages, number: $0) }
+            let found = backend.records(.messages, ids: ids, fields: nil)
+            return ids.compactMap { id in found[id].map { (id: id, record: $0) } }
+        }, allMessages: { campaignRecords(.messages, named: nil, fields: nil) })
     }
 
     /// The records of `entity` (messages, touchpoints, runs) of one campaign, or of all when `name` is nil.
