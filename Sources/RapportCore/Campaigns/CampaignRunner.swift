@@ -95,8 +95,12 @@ public struct CampaignRunner {
         }
 
         let read = Set(fieldNames.values).union([CustomerField.phone, CustomerField.email, CustomerField.owner,
-                                                 CustomerField.preferredChannel, CustomerField.optOut])
+                                                 CustomerField.preferredChannel, CustomerField.optOut]).union(ChangeBuilder.customerFieldsRead)
         let targets = backend.records(matching: checked, fields: Array(read), clock: clock)
+        // The actions' builders find each customer in the records just read.
+        if block.actions.contains(where: { if case .command = $0 { true } else { false } }) {
+            builder.knownCustomers = Dictionary(targets.lazy.map { ($0.id, $0.record) }, uniquingKeysWith: { first, _ in first })
+        }
         let touched = touchedCustomers(block)
         // Every message of the run is stamped outside the quiet hours; touches and the run
         // itself keep the time the run was made.
@@ -339,6 +343,16 @@ public struct CampaignRunner {
             }
         }
         return touched
+    }
+
+    /// Before a run: the outbox given every committed message it lacks, reading only the
+    /// messages numbered after its mark when the mark holds (`Outbox.reconcile`).
+    func reconcile(_ outbox: Outbox) throws -> Outbox.Mark {
+        try outbox.reconcile(highest: backend.highestGeneratedNumber(.messages), newMessages: { numbers in
+            let ids = numbers.map { IDGenerator.id(.messages, number: $0) }
+            let found = backend.records(.messages, ids: ids, fields: nil)
+            return ids.compactMap { id in found[id].map { (id: id, record: $0) } }
+        }, allMessages: { campaignRecords(.messages, named: nil, fields: nil) })
     }
 
     /// The records of `entity` (messages, touchpoints, runs) of one campaign, or of all when `name` is nil.

@@ -18,56 +18,138 @@ struct Outbox {
 
     func file(of day: Day) -> String { directory + "/" + day.description + ".jsonl" }
 
-    /// Writes every message missing from its day's file.
-    func write(_ messages: [(id: String, record: [String: Value])]) throws {
-        guard !messages.isEmpty else { return }
+    /// The mark of what the outbox holds (see `Mark`); not a day file, so readers of
+    /// `*.jsonl` never see it.
+    var markFile: String { directory + "/written.mark" }
+
+    /// The outbox is complete through message number `through`: every message committed
+    /// with a number up to it has its line. `files` are the day files the last write
+    /// touched, with their lengths then; one of another length (a torn or edited file)
+    /// voids the mark. A missing or unreadable mark means "nothing known".
+    struct Mark {
+        var through: Int
+        var files: [(name: String, length: Int)]
+
+        var text: String { "\(through)\n" + files.map { "\($0.length) \($0.name)\n" }.joined() }
+
+        init(through: Int, files: [(name: String, length: Int)]) {
+            self.through = through
+            self.files = files
+        }
+
+        init?(_ text: String) {
+            guard text.hasSuffix("\n") else { return nil }
+            let lines = text.dropLast().split(separator: "\n", omittingEmptySubsequences: false)
+            guard let first = lines.first, let n = Int(first), n >= 0 else { return nil }
+            var files: [(name: String, length: Int)] = []
+            for line in lines.dropFirst() {
+                let parts = line.split(separator: " ", maxSplits: 1)
+                guard parts.count == 2, let length = Int(parts[0]), length >= 0, !parts[1].contains("/") else { return nil }
+                files.append((String(parts[1]), length))
+            }
+            through = n
+            self.files = files
+        }
+    }
+
+    func readMark() -> Mark? {
+        guard let bytes = try? FileSystem.readFile(markFile) else { return nil }
+        return Mark(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// Records the mark. Best effort: a mark that is missing or behind only makes the next
+    /// run reconcile more, so a failure here is no failure of the run.
+    func writeMark(_ mark: Mark) {
+        try? FileSystem.writeAtomically(Array(mark.text.utf8), to: markFile)
+    }
+
+    /// Before a run: writes the committed messages missing from the outbox. Proportional to
+    /// what is new: when the mark holds and its files are as it left them, only the
+    /// messages numbered after it are read (none after a run that ended normally); without
+    /// a valid mark, every message is checked against its day's file. Returns the mark
+    /// now true, through `highest`, the store's highest message number.
+    func reconcile(highest: Int, newMessages: (ClosedRange<Int>) -> [(id: String, record: [String: Value])],
+                   allMessages: () -> [(id: String, record: [String: Value])]) throws -> Mark {
+        if let mark = readMark(), mark.through <= highest,
+           mark.files.allSatisfy({ FileSystem.fileLength(directory + "/" + $0.name) == $0.length }) {
+            guard mark.through < highest else { return mark }
+            let files = try write(newMessages(mark.through + 1...highest))
+            let updated = Mark(through: highest, files: files.isEmpty ? mark.files : files)
+            writeMark(updated)
+            return updated
+        }
+        let files = try write(allMessages())
+        let updated = Mark(through: highest, files: files)
+        writeMark(updated)
+        return updated
+    }
+
+    /// Writes every message missing from its day's file; returns the files written, with
+    /// their lengths after. `fresh`: none of these messages can be in a file yet (they were
+    /// committed after the outbox was known complete), so a file is not read for their
+    /// ids, only its last byte looked at for a torn line.
+    @discardableResult
+    func write(_ messages: [(id: String, record: [String: Value])], fresh: Bool = false) throws -> [(name: String, length: Int)] {
+        guard !messages.isEmpty else { return [] }
         var byDay: [Day: [(id: String, record: [String: Value])]] = [:]
         for m in messages {
             guard case .instant(let at)? = m.record["at"] else { continue }
             byDay[clock.day(of: at), default: []].append(m)
         }
         try FileSystem.createDirectory(directory)
+        var files: [(name: String, length: Int)] = []
         for (day, dayMessages) in byDay.sorted(by: { $0.key < $1.key }) {
-            try write(dayMessages, to: file(of: day))
+            let length = try write(dayMessages, to: file(of: day), fresh: fresh)
+            files.append((day.description + ".jsonl", length))
         }
+        return files
     }
 
-    private func write(_ messages: [(id: String, record: [String: Value])], to path: String) throws {
+    /// Returns the file's length after the write.
+    private func write(_ messages: [(id: String, record: [String: Value])], to path: String, fresh: Bool) throws -> Int {
         let existed = FileSystem.fileExists(path)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw FileSystemError(path: path, operation: "open") }
         defer { close(fd) }
-        let bytes = existed ? try FileSystem.readFile(path) : []
+        let end = Int(lseek(fd, 0, SEEK_END))
+        var lastByte: UInt8 = 10
+        if fresh, end > 0 { guard pread(fd, &lastByte, 1, off_t(end - 1)) == 1 else { throw FileSystemError(path: path, operation: "read") } }
+        // Appending fresh messages to a file that ends with a whole line needs nothing of it.
+        let appendOnly = fresh && lastByte == 10
+        let bytes = existed && !appendOnly ? try FileSystem.readFile(path) : []
         // A line without its newline is a write a crash cut short: it goes, and its
         // message is written again below.
-        let complete = bytes.lastIndex(of: 10).map { $0 + 1 } ?? 0
-        if complete < bytes.count {
+        let complete = appendOnly ? end : bytes.lastIndex(of: 10).map { $0 + 1 } ?? 0
+        if !appendOnly, complete < bytes.count {
             guard ftruncate(fd, off_t(complete)) == 0 else { throw FileSystemError(path: path, operation: "truncate the torn last line of") }
         }
-        let written = Self.ids(in: bytes[..<complete])
+        let written = appendOnly ? [] : Self.ids(in: bytes[..<complete])
         var out: [UInt8] = []
+        let formatter = ValueFormatter(timeZone: clock.timeZone)
         for m in messages where !written.contains(m.id) {
-            out += line(of: m.record)
+            out += line(of: m.record, formatter)
             out.append(10)
         }
-        guard !out.isEmpty || complete < bytes.count else { return }
+        guard !out.isEmpty || complete < bytes.count else { return complete }
         guard lseek(fd, off_t(complete), SEEK_SET) >= 0 else { throw FileSystemError(path: path, operation: "seek in") }
         try out.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
         try FileSystem.sync(fd, path: path)
         if !existed { try FileSystem.fsyncDirectory(directory) }
+        return complete + out.count
     }
 
     /// One message's JSON object, without the newline: its outbox line, and what
-    /// `deliver` hands over.
-    func line(of record: [String: Value]) -> [UInt8] {
-        JSONWriter.encode(.object(Self.fields.map { name in (name, json(record[name] ?? .null)) }))
+    /// `deliver` hands over. A batch passes one formatter for all its lines.
+    func line(of record: [String: Value], _ formatter: ValueFormatter? = nil) -> [UInt8] {
+        let formatter = formatter ?? ValueFormatter(timeZone: clock.timeZone)
+        return JSONWriter.encode(.object(Self.fields.map { name in (name, json(record[name] ?? .null, formatter)) }))
     }
 
-    private func json(_ value: Value) -> JSONValue {
+    private func json(_ value: Value, _ formatter: ValueFormatter) -> JSONValue {
         switch value {
         case .null: return .null
         case .instant(let t): return .string(clock.isoString(t))
-        default: return .string(ValueFormatter(timeZone: clock.timeZone).text(value))
+        default: return .string(formatter.text(value))
         }
     }
 

@@ -7,6 +7,12 @@ public struct ChangeBuilder {
     public let command: String
     /// Asked during a long import; true abandons it before anything changed.
     public var isCancelled: () -> Bool = { false }
+    /// Customers the caller has already read in one call, with at least
+    /// `customerFieldsRead`: a campaign builds the same command for thousands of customers
+    /// and must not look each one up again. An id missing here is looked up as usual.
+    var knownCustomers: [String: [String: Value]] = [:]
+    /// The customer fields the builders read from the customer a command names.
+    static let customerFieldsRead = [CustomerField.owner, CustomerField.stage]
 
     public init(backend: any Backend, clock: Clock, user: String, command: String) {
         self.backend = backend
@@ -353,7 +359,8 @@ public struct ChangeBuilder {
 
     /// The customer a command names: its stored id and record.
     func customer(_ literal: Literal) throws -> (id: String, record: [String: Value]) {
-        try namedRecord(.customers, literal, notAnID: .expectedCustomerID, unknown: .customerNotFound)
+        if case .string(let id, _) = literal.kind, let known = knownCustomers[id] { return (id, known) }
+        return try namedRecord(.customers, literal, notAnID: .expectedCustomerID, unknown: .customerNotFound)
     }
 
     /// The record of `entity` a command names by id (a word, a quoted id or a number):

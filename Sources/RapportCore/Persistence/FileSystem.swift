@@ -27,6 +27,12 @@ public enum FileSystem {
         return "uid \(getuid())"
     }
 
+    /// The file's length in bytes, nil when it cannot be read.
+    static func fileLength(_ path: String) -> Int? {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : nil
+    }
+
     public static func readFile(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileSystemError(path: path, operation: "open") }

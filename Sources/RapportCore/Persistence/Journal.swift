@@ -4,8 +4,12 @@
 enum JournalCodec {
     static func encode(_ set: ChangeSet, schemas: (Entity) -> EntitySchema) -> [UInt8] {
         var changes: [JSONValue] = []
+        changes.reserveCapacity(set.changes.count)
+        // A campaign's set holds 100,000s of changes of a few entities: each schema once.
+        var orders: [Entity: [Field]] = [:]
         for c in set.changes {
-            let order = schemas(c.entity).fields
+            let order: [Field]
+            if let known = orders[c.entity] { order = known } else { order = schemas(c.entity).fields; orders[c.entity] = order }
             var members: [(key: String, value: JSONValue)] = [
                 ("op", .string(c.kind.rawValue)), ("entity", .string(c.entity.rawValue)), ("id", .string(c.id)),
             ]
@@ -49,9 +53,15 @@ enum JournalCodec {
     /// Updates can set a field to null, so the journal keeps nulls there.
     private static func objectKeepingNulls(_ record: [String: Value], _ order: [Field]) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = []
-        var done = Set<String>()
-        for f in order { if let v = record[f.name] { members.append((f.name, RecordCodec.json(v))); done.insert(f.name) } }
-        for (k, v) in record.sorted(by: { $0.key < $1.key }) where !done.contains(k) { members.append((k, RecordCodec.json(v))) }
+        members.reserveCapacity(record.count)
+        for f in order where members.count < record.count {
+            if let v = record[f.name] { members.append((f.name, RecordCodec.json(v))) }
+        }
+        // Names outside the schema (rare): after the schema's, by name.
+        if members.count < record.count {
+            let inSchema = Set(members.map(\.key))
+            for (k, v) in record.sorted(by: { $0.key < $1.key }) where !inSchema.contains(k) { members.append((k, RecordCodec.json(v))) }
+        }
         return .object(members)
     }
 

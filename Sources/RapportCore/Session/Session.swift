@@ -203,10 +203,14 @@ public final class Session {
         var runner = CampaignRunner(backend: backend, clock: clock, user: settings.user, command: text)
         runner.progress = campaignProgress
         let outbox = backend.location.map { Outbox(storeDirectory: $0, clock: clock) }
-        func writeOutbox(_ messages: [(id: String, record: [String: Value])]) throws {
-            do { try outbox?.write(messages) } catch { throw Diagnostic.runtime(.outboxNotWritten, "\(error)") }
+        func outboxStep<T>(_ body: () throws -> T) throws -> T {
+            do { return try body() } catch { throw Diagnostic.runtime(.outboxNotWritten, "\(error)") }
         }
-        if !dryRun { try writeOutbox(runner.campaignRecords(.messages, named: nil, fields: nil)) }
+        // The outbox is complete through this message number before the run.
+        var outboxMark: Outbox.Mark?
+        if !dryRun, let outbox {
+            outboxMark = try outboxStep { try runner.reconcile(outbox) }
+        }
         var run = try runner.plan(block)
         if dryRun {
             if !run.messages.isEmpty || settings.format != .table { emit(run.preview, into: &outcome) }
@@ -217,7 +221,11 @@ public final class Session {
             try backend.commit(&run.changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
         }
         note(run.summary(dryRun: false), into: &outcome)
-        try writeOutbox(run.messages)
+        if let outbox, let mark = outboxMark, !run.messages.isEmpty {
+            // Numbered after the mark, so in no file yet: appended without reading the files.
+            let files = try outboxStep { try outbox.write(run.messages, fresh: true) }
+            outbox.writeMark(Outbox.Mark(through: backend.highestGeneratedNumber(.messages), files: files.isEmpty ? mark.files : files))
+        }
     }
 
     /// `deliver via "COMMAND"` (docs/campaigns.md, "Delivery"): each due message handed to
