@@ -7,9 +7,9 @@ import RapportTestSupport
 /// single-customer commands write, one after another, in another store.
 final class CampaignBatchTests: XCTestCase {
     static let now = "2026-03-01T09:00:00Z"
-    static let size = 5000
+    static let size = 1000
 
-    /// 5,000 customers: every 20th without a phone (skipped), owners and stages varied,
+    /// 1,000 customers: every 20th without a phone (skipped), owners and stages varied,
     /// every 7th without an owner (its ticket has none).
     static var customers: String {
         let owners = ["李娜", "Tom Chen", "王磊"]
