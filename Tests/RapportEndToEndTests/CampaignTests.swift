@@ -145,6 +145,24 @@ final class CampaignTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: store.path + "/outbox"))
     }
 
+    /// Huge lengths of time once crashed the run (an Int64 or a day count overflowing).
+    func testHugeLengthsOfTimeAreErrorsOrNeverAgainNotCrashes() throws {
+        let never = try script(Self.birthday.replacingOccurrences(of: "every 365d", with: "every 1e300d"))
+        XCTAssertEqual(never.status, 0, never.stderr)
+        XCTAssertEqual(try script(Self.birthday.replacingOccurrences(of: "every 365d", with: "every 1e300d")).stdout,
+                       "birthday greetings: targeted 3, skipped 3 (touched within 1e300d: 2, no address: 1), sent 0\n")
+
+        let lateTask = try script("campaign \"late\"\n  target all customers\n  assign to owner \"call\" due 99999999999999d\nend")
+        XCTAssertEqual(lateTask.status, 2, lateTask.stderr)
+        XCTAssertTrue(lateTask.stderr.contains("due must be a date from 0001-01-01 to 9999-12-31"), lateTask.stderr)
+        XCTAssertTrue(lateTask.stderr.contains("care.rapport:3:30"), lateTask.stderr)
+
+        let wideWindow = try script("campaign \"wide\"\n  target all customers\n  when holiday \"春节\" within 1e30d\n  send sms \"hi\"\nend")
+        XCTAssertEqual(wideWindow.status, 2, wideWindow.stderr)
+        XCTAssertTrue(wideWindow.stderr.contains("a number of days up to 366d"), wideWindow.stderr)
+        XCTAssertEqual(rapport(["count tasks"]).stdout, "count\n0\n")
+    }
+
     func testRunningNeedsManagerAndAnAgentMayPreview() throws {
         let refused = try script(Self.birthday, extra: ["--role", "agent"])
         XCTAssertEqual(refused.status, 1)

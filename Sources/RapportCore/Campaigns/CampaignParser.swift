@@ -131,8 +131,9 @@ struct CampaignParser {
         let holiday = try Holidays.resolve(name, at: nameLiteral.span)
         try p.expectKeyword("within")
         let length = try p.parseValue()
-        guard case .duration(let days) = length.kind, days >= 0, days == days.rounded() else {
-            throw Diagnostic.usage(.expectedToken, "a number of days such as 7d", "'\(length.text)'", at: length.span)
+        // A window of more than a year would hold nearly every day (and a huge one overflows the day count).
+        guard case .duration(let days) = length.kind, (0...366).contains(days), days == days.rounded() else {
+            throw Diagnostic.usage(.expectedToken, "a number of days up to 366d, such as 7d", "'\(length.text)'", at: length.span)
         }
         try p.expectEnd()
         return HolidayWindow(holiday: holiday, days: Int(days), span: nameLiteral.span)

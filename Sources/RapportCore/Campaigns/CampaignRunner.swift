@@ -321,7 +321,13 @@ public struct CampaignRunner {
     private func dueDate(_ literal: Literal) throws -> Literal {
         switch literal.kind {
         case .duration(let days):
-            let day = clock.today.adding(days: Int(days.rounded(.up)))
+            // Out of 0001-01-01...9999-12-31 before the day is counted: a huge length would overflow it.
+            let today = clock.today, offset = days.rounded(.up)
+            guard offset >= Double(RecordRules.earliestDay.daysSinceEpoch - today.daysSinceEpoch),
+                  offset <= Double(RecordRules.latestDay.daysSinceEpoch - today.daysSinceEpoch) else {
+                throw Diagnostic.usage(.dateOutOfRange, TaskField.due, at: literal.span)
+            }
+            let day = today.adding(days: Int(offset))
             return Literal(kind: .date(day), span: literal.span, text: day.description)
         case .date, .relativeDay: return literal
         default: throw Diagnostic.usage(.expectedToken, "a due date or a length of time such as 3d", "'\(literal.text)'", at: literal.span)
@@ -331,13 +337,14 @@ public struct CampaignRunner {
     /// The customers this campaign touched (a message or a touchpoint) less than `every`
     /// ago, or ever when the block has no `every`.
     private func touchedCustomers(_ block: CampaignBlock) -> Set<String> {
-        let since: Int64? = block.every.map { clock.now - Int64(($0 * 86_400).rounded()) }
+        // In seconds as a Double: `every 1e300d` (never again) has no Int64.
+        let since: Double? = block.every.map { Double(clock.now) - $0 * 86_400 }
         var touched = Set<String>()
         for entity in [Entity.messages, .touchpoints] {
             for (_, record) in campaignRecords(entity, named: block.name, fields: [RecordField.customer, "at"]) {
                 guard case .string(let customer)? = record[RecordField.customer] else { continue }
                 if let since {
-                    guard case .instant(let at)? = record["at"], at > since else { continue }
+                    guard case .instant(let at)? = record["at"], Double(at) > since else { continue }
                 }
                 touched.insert(customer)
             }
