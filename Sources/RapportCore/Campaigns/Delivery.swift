@@ -44,7 +44,7 @@ public struct Delivery {
 
     /// The JSON object the command reads on its standard input: the message's outbox line.
     public func handOver(_ record: [String: Value]) -> [UInt8] {
-        Outbox(storeDirectory: "", clock: clock).line(of: record)
+        Outbox.line(of: record, clock: clock)
     }
 
     /// What handing one message over came to.

@@ -127,7 +127,7 @@ struct Outbox {
         var out: [UInt8] = []
         let formatter = ValueFormatter(timeZone: clock.timeZone)
         for m in messages where !written.contains(m.id) {
-            out += line(of: m.record, formatter)
+            out += Self.line(of: m.record, clock: clock, formatter)
             out.append(10)
         }
         guard !out.isEmpty || complete < bytes.count else { return complete }
@@ -140,12 +140,12 @@ struct Outbox {
 
     /// One message's JSON object, without the newline: its outbox line, and what
     /// `deliver` hands over. A batch passes one formatter for all its lines.
-    func line(of record: [String: Value], _ formatter: ValueFormatter? = nil) -> [UInt8] {
+    static func line(of record: [String: Value], clock: Clock, _ formatter: ValueFormatter? = nil) -> [UInt8] {
         let formatter = formatter ?? ValueFormatter(timeZone: clock.timeZone)
-        return JSONWriter.encode(.object(Self.fields.map { name in (name, json(record[name] ?? .null, formatter)) }))
+        return JSONWriter.encode(.object(fields.map { name in (name, json(record[name] ?? .null, clock, formatter)) }))
     }
 
-    private func json(_ value: Value, _ formatter: ValueFormatter) -> JSONValue {
+    private static func json(_ value: Value, _ clock: Clock, _ formatter: ValueFormatter) -> JSONValue {
         switch value {
         case .null: return .null
         case .instant(let t): return .string(clock.isoString(t))
