@@ -79,7 +79,6 @@ public struct CampaignRunner {
     public func plan(_ block: CampaignBlock) throws -> Run {
         let fieldNames = try templateFieldNames(block)
         var builder = ChangeBuilder(backend: backend, clock: clock, user: user, command: command)
-        builder.isCancelled = { false }
         try checkActions(block, builder)
 
         var query = FindQuery(entity: EntityName(entity: .customers, span: block.nameSpan))
