@@ -116,6 +116,7 @@ public struct CampaignRunner {
         let messageAt = Value.instant(messageTime)
         let campaign = Value.string(block.name)
         let sendCount = block.actions.reduce(0) { if case .send = $1 { $0 + 1 } else { $0 } }
+        let holidayValues = holiday.window.map { Self.holidayValues($0, today: clock.today) } ?? [:]
         var decided = 0
         progress?(0, targets.count)
         for (customerID, record) in targets {
@@ -144,8 +145,7 @@ public struct CampaignRunner {
                     let route = routes[sendIndex]
                     sendIndex += 1
                     let id = numbers.next(.messages)
-                    var fields = record
-                    if let holiday = holiday.window { Self.addHolidayFields(holiday, today: clock.today, to: &fields) }
+                    let fields = holidayValues.isEmpty ? record : record.merging(holidayValues) { _, holiday in holiday }
                     let message: [String: Value] = [
                         RecordField.id: .string(id), "campaign": campaign, RecordField.customer: .string(customerID),
                         "channel": .string(route.channel), "to": .string(route.to),
@@ -260,9 +260,8 @@ public struct CampaignRunner {
     /// The template fields a holiday campaign adds: `{holiday}` its name, `{holidayDate}` its day.
     static let holidayFields = ["holiday", "holidayDate"]
 
-    static func addHolidayFields(_ window: HolidayWindow, today: Day, to record: inout [String: Value]) {
-        record["holiday"] = .string(window.holiday.name)
-        record["holidayDate"] = .date(nextOccurrence(of: window.holiday, onOrAfter: today))
+    static func holidayValues(_ window: HolidayWindow, today: Day) -> [String: Value] {
+        ["holiday": .string(window.holiday.name), "holidayDate": .date(nextOccurrence(of: window.holiday, onOrAfter: today))]
     }
 
     /// Each template field as written, mapped to the stored or derived field it names.
