@@ -1,4 +1,5 @@
 import Foundation
+import RapportCore
 
 /// Runs a shell command in the foreground of our terminal, as a pager or an editor
 /// must: in our process group, with the terminal as its controlling terminal.
@@ -23,22 +24,8 @@ enum ChildProcess {
             posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
             posix_spawn_file_actions_addclose(&actions, pipeEnds[1])
         }
-        // The child gets the default SIGINT and SIGPIPE handling back.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGINT)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
-
-        let argv = ["/bin/sh", "-c", command, "sh"] + arguments
-        var cArguments = argv.map { strdup($0) } + [nil]
-        defer { for p in cArguments { free(p) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &cArguments, environ)
+        // In our process group; the child gets the default SIGINT and SIGPIPE handling back.
+        let (pid, spawned) = ShellSpawn.start(["/bin/sh", "-c", command, "sh"] + arguments, actions: &actions, ownProcessGroup: false)
         if input != nil { close(pipeEnds[0]) }
         guard spawned == 0 else {
             if input != nil { close(pipeEnds[1]) }
@@ -60,7 +47,6 @@ enum ChildProcess {
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { return -1 }
         }
-        let signalled = status & 0x7f
-        return signalled == 0 ? (status >> 8) & 0xff : 128 + signalled
+        return ShellSpawn.exitStatus(status).exit
     }
 }

@@ -117,22 +117,7 @@ public enum DeliveryProcess {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 2)
         for fd in toChild + fromChild { posix_spawn_file_actions_addclose(&actions, fd) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGINT)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-
-        let argv: [String] = ["/bin/sh", "-c", command]
-        var cArguments = argv.map { strdup($0) } + [nil]
-        defer { for p in cArguments { free(p) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &cArguments, environ)
+        let (pid, spawned) = ShellSpawn.start(["/bin/sh", "-c", command], actions: &actions, ownProcessGroup: true)
         close(toChild[0]); close(fromChild[1])
         guard spawned == 0 else {
             close(toChild[1]); close(fromChild[0])
@@ -180,8 +165,7 @@ public enum DeliveryProcess {
             }
         }
         drain()
-        let signalled = status & 0x7f
-        let exit = signalled == 0 ? (status >> 8) & 0xff : 128 + signalled
+        let (exit, signalled) = ShellSpawn.exitStatus(status)
         if exit == 0 { return .sent }
         return .failed(reason(exit: exit, signal: signalled, errorText: errorText))
     }
@@ -195,5 +179,37 @@ public enum DeliveryProcess {
             .trimmingCharacters(in: .whitespaces) ?? ""
         if !firstLine.isEmpty { text += ": " + TerminalText.clean(firstLine) }
         return text.count > reasonLimit ? String(text.prefix(reasonLimit - 1)) + "…" : text
+    }
+}
+
+/// What `deliver`'s commands and the shell's pager and editor (`ChildProcess`) share:
+/// `/bin/sh` started with SIGINT and SIGPIPE back at their defaults (the executable
+/// ignores them), and its exit status read as a shell reports it.
+public enum ShellSpawn {
+    /// Starts `argv` (`/bin/sh -c ...`); in a process group of its own when `ownProcessGroup`.
+    /// Returns the pid and `posix_spawn`'s error number, 0 when it started.
+    public static func start(_ argv: [String], actions: inout posix_spawn_file_actions_t, ownProcessGroup: Bool) -> (pid: pid_t, error: Int32) {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        if ownProcessGroup { posix_spawnattr_setpgroup(&attributes, 0) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | (ownProcessGroup ? POSIX_SPAWN_SETPGROUP : 0)))
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { for p in cArguments { free(p) } }
+        var pid: pid_t = 0
+        let error = posix_spawn(&pid, argv[0], &actions, &attributes, &cArguments, environ)
+        return (pid, error)
+    }
+
+    /// A `waitpid` status as the shell's `$?`: the exit status, or 128 + N for signal N
+    /// (then `signal` is N, else 0).
+    public static func exitStatus(_ status: Int32) -> (exit: Int32, signal: Int32) {
+        let signalled = status & 0x7f
+        return (signalled == 0 ? (status >> 8) & 0xff : 128 + signalled, signalled)
     }
 }
