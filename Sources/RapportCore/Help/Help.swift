@@ -962,7 +962,7 @@ public enum Help {
             end
         """),
         Topic(name: "send", listed: [.more: ["send"]],
-              summary: "a campaign's send line: a message per customer, with consent and quiet hours",
+              summary: "a campaign's send line: a message per customer, consent, quiet hours",
               aliases: ["send preferred", "quiet hours", "weekly cap", "optout", "preferredchannel", "template", "templates"], body: """
         send sms|email|phone|wechat "TEMPLATE"   that channel (sms, phone, wechat go to the phone)
         send preferred "TEMPLATE"   the customer's preferredChannel, then sms, then email: the first
