@@ -173,8 +173,8 @@ public final class Session {
             try deliver(command, dryRun: dryRunClause || settings.dryRun, text: text, into: &outcome)
         case .campaignHistory(let name):
             emit(try CampaignRunner(backend: backend, clock: clock, user: settings.user, command: text).history(name), into: &outcome)
-        case .define(let name, _, let value, let parameter):
-            definitions[name] = parameter.flatMap { parameterValues[$0] } ?? value
+        case .define(let name, _, let value):
+            definitions[name] = value
         case .include(let path):
             guard case .string(let file, _) = path.kind else { throw Diagnostic.usage(.expectedQuotedFileName, at: path.span) }
             guard let includeScript else { throw Diagnostic.usage(.includeUnreadable, file, "include works in scripts and the shell", at: path.span) }
