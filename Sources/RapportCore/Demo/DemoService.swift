@@ -170,7 +170,7 @@ enum DemoService {
     /// The survey a scored closing left, dated the day (UTC) of the closing step.
     static func closingSurvey(_ ticket: Ticket, id: String, customer: String) -> (day: Int, record: [String: Value])? {
         guard let score = ticket.score, let closed = ticket.steps.last(where: { $0.kind == "closed" }) else { return nil }
-        let day = Int(closed.at.floorDiv(86400))
+        let day = Int(LocalDays.floorDiv(closed.at, 86400))
         let survey = TicketLifecycle.closingSurvey(ticket: id, customer: customer, date: Day(daysSinceEpoch: Int32(day)),
                                                    score: .integer(Int64(score)), channel: .string(ticket.channel), note: ticket.closingNote)
         return (day, survey.survey)
@@ -198,11 +198,6 @@ enum DemoService {
         }
         return out
     }
-}
-
-extension Int64 {
-    /// Division rounding toward minus infinity (instants before 1970 fall on the earlier day).
-    func floorDiv(_ d: Int64) -> Int64 { self >= 0 ? self / d : -((-self + d - 1) / d) }
 }
 
 extension DemoData {

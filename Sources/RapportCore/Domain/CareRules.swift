@@ -148,11 +148,6 @@ public struct QuietHours: Equatable, Sendable {
         guard let end = calendar.date(from: target) else { return instant }
         return max(instant, Int64(end.timeIntervalSince1970.rounded(.up)))
     }
-
-    /// The same, for callers that hold the policy's values one by one.
-    public static func nextAllowed(after instant: Int64, timeZone: TimeZone, start: Int, end: Int) -> Int64 {
-        QuietHours(start: start, end: end).nextAllowed(after: instant, timeZone: timeZone)
-    }
 }
 
 /// At most `cap` messages per customer in any 7 days, all campaigns together (policy

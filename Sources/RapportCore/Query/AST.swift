@@ -247,8 +247,8 @@ public enum Command: Sendable {
     /// `campaign history ["NAME"]`: past runs with their counts.
     case campaignHistory(name: Literal?)
     /// `let NAME = VALUE`: defines `$NAME` for the rest of the input unless `--param` gives
-    /// it; `parameter` names the parameter the value was written as (`let b = $a`).
-    case define(name: String, span: SourceSpan, value: String, parameter: String?)
+    /// it; a `$NAME` in VALUE is already the value it stood for (`let b = $a`).
+    case define(name: String, span: SourceSpan, value: String)
     /// `include "FILE"`: runs another script's commands in place (the script runner's work).
     case include(path: Literal)
     /// `save segment NAME [replace] as ENTITY where COND`; `conditionText` is the condition

@@ -196,17 +196,21 @@ public struct Parser {
     /// Tokens written back as text that reads as the same tokens: strings quoted again and
     /// parameters replaced by what they stood for, so the text needs no `--param` later.
     private func sourceText(_ slice: ArraySlice<Token>) -> String {
-        slice.map { t -> String in
-            switch t.kind {
-            case .string(let s): return Parser.quoted(s)
-            case .word(let w) where t.text.hasPrefix("$"): return w
-            case .integer(let i) where t.text.hasPrefix("$"): return String(i)
-            case .number(let d) where t.text.hasPrefix("$"): return String(d)
-            case .date(let d) where t.text.hasPrefix("$"): return d.description
-            case .duration(let days) where t.text.hasPrefix("$"): return "\(days)d"
-            default: return t.text
-            }
-        }.joined(separator: " ")
+        slice.map(Parser.writtenBack).joined(separator: " ")
+    }
+
+    /// One token as text that reads back as it: a string quoted again, a `$NAME` as the
+    /// value it stood for, anything else as written.
+    private static func writtenBack(_ t: Token) -> String {
+        switch t.kind {
+        case .string(let s): return quoted(s)
+        case .word(let w) where t.text.hasPrefix("$"): return w
+        case .integer(let i) where t.text.hasPrefix("$"): return String(i)
+        case .number(let d) where t.text.hasPrefix("$"): return String(d)
+        case .date(let d) where t.text.hasPrefix("$"): return d.description
+        case .duration(let days) where t.text.hasPrefix("$"): return "\(days)d"
+        default: return t.text
+        }
     }
 
     /// Text in double quotes, `\` and `"` escaped, as the Lexer reads it back.
@@ -226,17 +230,17 @@ public struct Parser {
         var sign = ""
         if t.isSymbol("-") { sign = "-"; _ = advance() }
         let v = current
-        let parameter = v.text.hasPrefix("$") ? String(v.text.dropFirst()) : nil
         let value: String
         switch v.kind {
         case .string(let s) where sign.isEmpty: value = s
         case .word(let w) where sign.isEmpty: value = w
-        case .integer, .number, .duration: value = sign + v.text
-        case .date where sign.isEmpty: value = v.text
+        // `$NAME` as the value it stands for, so `let b = -$a` is a number too.
+        case .integer, .number, .duration: value = sign + Parser.writtenBack(v)
+        case .date where sign.isEmpty: value = Parser.writtenBack(v)
         default: throw unexpected(expected: "a value: a word, a number, a date, a duration or text in quotes")
         }
         _ = advance()
-        return .define(name: name, span: nameToken.span, value: value, parameter: sign.isEmpty ? parameter : nil)
+        return .define(name: name, span: nameToken.span, value: value)
     }
 
     mutating func parseInclude() throws -> Command {

@@ -173,8 +173,8 @@ public final class Session {
             try deliver(command, dryRun: dryRunClause || settings.dryRun, text: text, into: &outcome)
         case .campaignHistory(let name):
             emit(try CampaignRunner(backend: backend, clock: clock, user: settings.user, command: text).history(name), into: &outcome)
-        case .define(let name, _, let value, let parameter):
-            definitions[name] = parameter.flatMap { parameterValues[$0] } ?? value
+        case .define(let name, _, let value):
+            definitions[name] = value
         case .include(let path):
             guard case .string(let file, _) = path.kind else { throw Diagnostic.usage(.expectedQuotedFileName, at: path.span) }
             guard let includeScript else { throw Diagnostic.usage(.includeUnreadable, file, "include works in scripts and the shell", at: path.span) }
@@ -271,12 +271,22 @@ public final class Session {
             return
         }
         let summary = PolicyCommands.summary(key, change)
+        try commitChecked(summary: summary, dryRunNote: "would set \(summary)", text: text, into: &outcome) {
+            $0.policyChanges = [change]
+        }
+    }
+
+    /// One change already checked (a policy key, a segment): under `--dry-run` only
+    /// "dry run: `dryRunNote`" is said; otherwise it is committed as a change set of its own,
+    /// then `summary` said.
+    private func commitChecked(summary: String, dryRunNote: String, text: String, into outcome: inout CommandOutcome,
+                               _ fill: (inout ChangeSet) -> Void) throws {
         if settings.dryRun {
-            note("dry run: would set \(summary); nothing changed", into: &outcome)
+            note("dry run: \(dryRunNote); nothing changed", into: &outcome)
             return
         }
         var changes = ChangeSet(at: clock.now, user: settings.user, command: text)
-        changes.policyChanges = [change]
+        fill(&changes)
         try backend.commit(&changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
         note(summary, into: &outcome)
     }
@@ -294,14 +304,9 @@ public final class Session {
             return
         }
         let summary = "\(change.before == nil ? "saved" : "replaced") segment '\(change.name)': \(entity.rawValue) where \(conditionText)"
-        if settings.dryRun {
-            note("dry run: would have \(summary); nothing changed", into: &outcome)
-            return
+        try commitChecked(summary: summary, dryRunNote: "would have \(summary)", text: text, into: &outcome) {
+            $0.segmentChanges = [change]
         }
-        var changes = ChangeSet(at: clock.now, user: settings.user, command: text)
-        changes.segmentChanges = [change]
-        try backend.commit(&changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
-        note(summary, into: &outcome)
     }
 
     private func deleteSegment(_ name: Literal, text: String, into outcome: inout CommandOutcome) throws {
@@ -309,14 +314,9 @@ public final class Session {
         guard case .string(let segmentName, _) = name.kind else { throw Diagnostic.usage(.expectedSegmentName, at: name.span) }
         let segment = try SegmentCommands.segment(named: segmentName, in: backend.segments, at: name.span)
         let summary = "deleted segment '\(segment.name)'"
-        if settings.dryRun {
-            note("dry run: would have \(summary); nothing changed", into: &outcome)
-            return
+        try commitChecked(summary: summary, dryRunNote: "would have \(summary)", text: text, into: &outcome) {
+            $0.segmentChanges = [SegmentChange(name: segment.name, before: segment, after: nil)]
         }
-        var changes = ChangeSet(at: clock.now, user: settings.user, command: text)
-        changes.segmentChanges = [SegmentChange(name: segment.name, before: segment, after: nil)]
-        try backend.commit(&changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
-        note(summary, into: &outcome)
     }
 
     /// The checker of queries on `entity`, with this store's schemas and the session's clock.

@@ -238,7 +238,8 @@ struct LocalDays {
         return Int32(LocalDays.floorDiv(instant + offset, 86400))
     }
 
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    /// Division rounding toward minus infinity (instants before 1970 fall on the earlier day).
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }

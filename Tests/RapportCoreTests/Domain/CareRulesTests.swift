@@ -74,9 +74,9 @@ final class CareRulesTests: XCTestCase {
         XCTAssertEqual(next("2026-11-02T03:00:00+08:00"), instant("2026-11-02T08:00:00+08:00"), "after midnight: today's end")
         XCTAssertEqual(next("2026-11-02T08:00:00+08:00"), instant("2026-11-02T08:00:00+08:00"), "the end is allowed")
         XCTAssertEqual(next("2026-12-31T22:00:00+08:00"), instant("2027-01-01T08:00:00+08:00"), "across the year's end")
-        XCTAssertEqual(QuietHours.nextAllowed(after: instant("2026-11-01T13:30:00Z"), timeZone: shanghai, start: 21 * 3600, end: 8 * 3600),
+        XCTAssertEqual(quiet.nextAllowed(after: instant("2026-11-01T13:30:00Z"), timeZone: shanghai),
                        instant("2026-11-02T00:00:00Z"), "21:30 in Shanghai waits for 08:00 there")
-        XCTAssertEqual(QuietHours.nextAllowed(after: instant("2026-11-01T13:30:00Z"), timeZone: .gmt, start: 21 * 3600, end: 8 * 3600),
+        XCTAssertEqual(quiet.nextAllowed(after: instant("2026-11-01T13:30:00Z"), timeZone: .gmt),
                        instant("2026-11-01T13:30:00Z"), "13:30 in UTC is daytime")
     }
 

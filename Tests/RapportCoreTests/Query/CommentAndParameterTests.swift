@@ -113,4 +113,19 @@ final class CommentAndParameterTests: XCTestCase {
         XCTAssertFalse(Lexer.isParameterName("a-b"))
         XCTAssertFalse(Lexer.isParameterName("城市"))
     }
+
+    /// `let` keeps a value that reads back on its own as `$NAME`: a parameter in it is the
+    /// value it stood for, a minus sign in front of it too (`-$a` was once kept as "-$a").
+    func testLetKeepsTheValueAParameterStoodFor() throws {
+        func defined(_ text: String, _ parameters: [String: String]) throws -> String? {
+            guard case .define(_, _, let value) = try Parser.parse(text, parameters: parameters) else { return nil }
+            return value
+        }
+        XCTAssertEqual(try defined("let b = -$a", ["a": "5"]), "-5")
+        XCTAssertEqual(try defined("let b = -$a", ["a": "2.5"]), "-2.5")
+        XCTAssertEqual(try defined("let b = $a", ["a": "上海"]), "上海")
+        XCTAssertEqual(try defined("let b = $a", ["a": "Hong Kong"]), "Hong Kong")
+        XCTAssertEqual(try defined("let b = $a", ["a": "2025-01-31"]), "2025-01-31")
+        XCTAssertEqual(try defined("let b = -7d", [:]), "-7d")
+    }
 }
