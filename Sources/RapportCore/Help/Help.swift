@@ -911,7 +911,7 @@ public enum Help {
           campaign history
         and its messages are records like any other: count messages by campaign.
         """),
-        Topic(name: "target", listed: [.more: ["target"]],
+        Topic(name: "target", listed: [:],
               summary: "a campaign's target line: who the block is for",
               aliases: ["target segment", "target customers"], body: """
         target customers where COND   any condition find customers takes, derived fields included
@@ -927,7 +927,7 @@ public enum Help {
         The same with a segment; test the condition first:
           count customers where tier = platinum and lastContact > 90d
         """),
-        Topic(name: "every", listed: [.more: ["every"]],
+        Topic(name: "every", listed: [:],
               summary: "a campaign's every line: how often a customer may be touched",
               aliases: ["every D"], body: """
         every D   skip a customer this campaign touched (a message, or a touchpoint when the block
@@ -942,7 +942,7 @@ public enum Help {
         The summary counts the skipped: touched within 90d: N. Past runs:
           campaign history
         """),
-        Topic(name: "when", listed: [.more: ["when"]],
+        Topic(name: "when", listed: [:],
               summary: "a campaign's when holiday line: runs only around a holiday",
               aliases: ["when holiday", "holiday", "holidays"], body: """
         when holiday "NAME" within D   the block runs only from D days before the holiday up to
@@ -961,7 +961,7 @@ public enum Help {
               send preferred "{name|first}，{holiday}快乐！"
             end
         """),
-        Topic(name: "send", listed: [.more: ["send"]],
+        Topic(name: "send", listed: [:],
               summary: "a campaign's send line: a message per customer, consent, quiet hours",
               aliases: ["send preferred", "quiet hours", "weekly cap", "optout", "preferredchannel", "template", "templates"], body: """
         send sms|email|phone|wechat "TEMPLATE"   that channel (sms, phone, wechat go to the phone)

@@ -118,7 +118,7 @@ final class CompleterTests: XCTestCase {
         XCTAssertFalse(sortable.contains("tags"), "lists cannot be sorted")
         XCTAssertFalse(candidates("find customers sort by name, ").contains("name"))
         XCTAssertEqual(candidates("find customers where tier = gold sort by points desc, to"), ["totalSpent"])
-        XCTAssertEqual(candidates("find customers order by po"), ["points"])
+        XCTAssertEqual(candidates("find customers order by po"), ["points", "pointsExpiringNext"])
         XCTAssertEqual(candidates("find customers show na"), ["name"])
         XCTAssertEqual(candidates("find customers limit 5 show id, na"), ["name"])
         XCTAssertFalse(candidates("find customers show id, name, ").contains("name"))
@@ -142,8 +142,8 @@ final class CompleterTests: XCTestCase {
         let sum = candidates("sum ")
         XCTAssertEqual(Set(sum), ["amount", "change", "loyaltyScore", "points", "purchaseCount", "satisfaction", "totalSpent",
                                   "daysSinceContact", "daysSincePurchase", "contactCount", "openTickets", "ltv", "score", "nps",
-                                  "targeted", "skipped", "sent", "applied", "attempts"])
-        XCTAssertEqual(candidates("avg p"), ["points", "purchaseCount"])
+                                  "targeted", "skipped", "sent", "applied", "attempts", "pointsExpiringNext"])
+        XCTAssertEqual(candidates("avg p"), ["points", "pointsExpiringNext", "purchaseCount"])
         let max = candidates("max ")
         XCTAssertTrue(max.contains("birthday"))
         XCTAssertTrue(max.contains("openedAt"))
