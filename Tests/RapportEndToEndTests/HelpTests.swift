@@ -32,8 +32,9 @@ final class HelpTests: XCTestCase {
 
     /// Runs commands from standard input with --echo and splits standard output into each
     /// command's part.
-    func echoed(_ commands: [String], options: [String] = [], in directory: URL? = nil) throws -> (run: Run, parts: [String]) {
-        let run = try rapport(HelpTests.demo + options + ["--echo", "-"], stdin: commands.joined(separator: "\n") + "\n", in: directory)
+    func echoed(_ commands: [String], options: [String] = [], store: [String] = HelpTests.demo,
+                in directory: URL? = nil) throws -> (run: Run, parts: [String]) {
+        let run = try rapport(store + options + ["--echo", "-"], stdin: commands.joined(separator: "\n") + "\n", in: directory)
         var parts: [String] = []
         var index = -1
         var lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
@@ -88,8 +89,12 @@ final class HelpTests: XCTestCase {
     // MARK: Examples
 
     /// Every example of every page runs on a fresh demo store, in the page's order: exit 0,
-    /// no error; queries return rows, changes change something.
+    /// no error; queries return rows, changes change something. The demo is generated once
+    /// and each page gets a copy of it (generating it per page cost a minute of the suite).
     func testEveryExampleRunsOnTheDemoStore() throws {
+        let demoStore = work.appendingPathComponent("demo-store")
+        let saved = try rapport(HelpTests.demo + ["-c", "backup to \"\(demoStore.path)\""])
+        XCTAssertEqual(saved.status, 0, saved.stderr)
         let pages = try pages()
         XCTAssertGreaterThan(pages.count, 30, "one page per command, operator family and subject")
         let queryWords: Set<String> = ["find", "list", "count", "sum", "avg", "min", "max"]
@@ -111,7 +116,9 @@ final class HelpTests: XCTestCase {
             }
             let dir = work.appendingPathComponent("page-\(page.words[0].unicodeScalars.map { String($0.value) }.joined())")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let (run, parts) = try echoed(script, in: dir)
+            let store = dir.appendingPathComponent("store")
+            try FileManager.default.copyItem(at: demoStore, to: store)
+            let (run, parts) = try echoed(script, store: ["--data", store.path, "--now", "2026-11-01"], in: dir)
             let context = "help \(page.words[0]):\n\(examples.joined(separator: "\n"))\nstderr:\n\(run.stderr)"
             XCTAssertEqual(run.status, 0, context)
             XCTAssertFalse(run.stderr.lowercased().contains("error"), context)
