@@ -815,22 +815,7 @@ enum SQLiteOracle {
         for (index, query) in queries.enumerated() {
             script += "SELECT '@@\(index)';\n\(query.sql);\n"
         }
-        let scriptFile = directory.appendingPathComponent("oracle.sql")
-        try script.write(to: scriptFile, atomically: true, encoding: .utf8)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sqlite3", "-bail", ":memory:", ".read \(scriptFile.path)"]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw OracleError(message: "sqlite3 (install it with scripts/setup) failed: " + String(decoding: errors, as: UTF8.self))
-        }
+        let output = try run(script, file: directory.appendingPathComponent("oracle.sql"))
 
         var answers = [[[Cell]]](repeating: [], count: queries.count)
         var current = -1
@@ -853,6 +838,26 @@ enum SQLiteOracle {
     }
 
     struct OracleError: Error, CustomStringConvertible { var message: String; var description: String { message } }
+
+    /// Runs an SQL script (written to `file`, so a failure can be read afterwards) in an
+    /// in-memory sqlite3 and returns its standard output.
+    static func run(_ script: String, file: URL) throws -> Data {
+        try script.write(to: file, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["sqlite3", "-bail", ":memory:", ".read \(file.path)"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw OracleError(message: "sqlite3 (install it with scripts/setup) failed: " + String(decoding: errors, as: UTF8.self))
+        }
+        return output
+    }
 }
 
 enum RapportAnswers {

@@ -266,21 +266,7 @@ enum ServiceQueries {
         script += ticketView + "\n" + customerView + "\n"
         script += ".mode list\n.separator \"\(SQLiteOracle.separator)\"\n.nullvalue \"\(SQLiteOracle.nullMark)\"\n"
         for (index, query) in queries.enumerated() { script += "SELECT '@@\(index)';\n\(query.sql);\n" }
-        let scriptFile = directory.appendingPathComponent("service-oracle.sql")
-        try script.write(to: scriptFile, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sqlite3", "-bail", ":memory:", ".read \(scriptFile.path)"]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw SQLiteOracle.OracleError(message: "sqlite3 failed: " + String(decoding: errors, as: UTF8.self))
-        }
+        let output = try SQLiteOracle.run(script, file: directory.appendingPathComponent("service-oracle.sql"))
         var answers = [[[Cell]]](repeating: [], count: queries.count)
         var current = -1
         for line in String(decoding: output, as: UTF8.self).split(separator: "\n") {
