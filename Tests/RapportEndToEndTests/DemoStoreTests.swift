@@ -18,30 +18,41 @@ final class DemoStoreTests: XCTestCase {
         return Int(rows.last?.first ?? "") ?? -1
     }
 
+    /// The number each `count` among `commands` prints, in order, from one process: a demo
+    /// store is generated once for all of them (each process generates its own).
+    func counts(_ arguments: [String], _ commands: [String]) -> [Int] {
+        let rows = csv(arguments, commands)
+        let numbers = rows.indices.dropLast().filter { rows[$0] == ["count"] }.map { Int(rows[$0 + 1].first ?? "") ?? -1 }
+        XCTAssertEqual(numbers.count, commands.filter { $0.hasPrefix("count ") }.count, "one number per count")
+        return numbers
+    }
+
     func testAFreshDemoStoreHasNothingToRecompute() {
         for now in ["2026-11-24", "2025-03-01"] {
             let r = RapportRunner.run(["--demo-size", "3000", "--now", now, "--timezone", "UTC",
-                                       "-c", "recompute tiers --dry-run", "-c", "recompute grades --dry-run", "-c", "recompute stages --dry-run"])
+                                       "-c", "recompute tiers --dry-run", "-c", "recompute grades --dry-run", "-c", "recompute stages --dry-run",
+                                       "-c", "set format csv", "-c", "count customers by tier", "-c", "count customers by stage"])
             XCTAssertEqual(r.status, 0, r.stderr)
             for field in ["tier", "grade", "stage"] {
                 XCTAssertTrue(r.stdout.contains("nobody moved: every customer's \(field) is up to date (dry run)"), "\(now): \(r.stdout)")
             }
             // The segments are not all alike: every tier, grade and stage occurs.
-            let tiers = Set(csv(["--demo-size", "3000", "--now", now], ["count customers by tier"]).dropFirst().map { $0[0] })
-            XCTAssertEqual(tiers, ["bronze", "silver", "gold", "platinum"], now)
-            let stages = Set(csv(["--demo-size", "3000", "--now", now], ["count customers by stage"]).dropFirst().map { $0[0] })
-            XCTAssertEqual(stages, ["prospect", "active", "at-risk", "lost"], now)
+            let labels = Set(r.stdout.split(separator: "\n").compactMap { $0.split(separator: ",").first.map(String.init) })
+            XCTAssertTrue(labels.isSuperset(of: ["bronze", "silver", "gold", "platinum"]), "\(now): \(labels)")
+            XCTAssertTrue(labels.isSuperset(of: ["prospect", "active", "at-risk", "lost"]), "\(now): \(labels)")
         }
     }
 
     func testPointsBalancesNeverGoBelowZeroAndSomePointsAreRedeemed() {
         let demo = ["--demo-size", "3000", "--now", "2026-11-24"]
-        XCTAssertGreaterThan(count(demo, "count points where change < 0"), 50, "the demo redeems points")
-        XCTAssertGreaterThan(count(demo, "count customers where points > 0"), 1000)
         // A redemption larger than the balance would leave a debt from its day on.
-        for day in ["2022-06-30", "2025-01-01", "2026-05-24", "2026-11-24"] {
-            XCTAssertEqual(count(demo, "set now \(day)", "count customers where points < 0"), 0, day)
-        }
+        let days = ["2022-06-30", "2025-01-01", "2026-05-24", "2026-11-24"]
+        let n = counts(demo, ["count points where change < 0", "count customers where points > 0"]
+                            + days.flatMap { ["set now \($0)", "count customers where points < 0"] })
+        guard n.count == 2 + days.count else { return }
+        XCTAssertGreaterThan(n[0], 50, "the demo redeems points")
+        XCTAssertGreaterThan(n[1], 1000)
+        for (day, debtors) in zip(days, n[2...]) { XCTAssertEqual(debtors, 0, day) }
     }
 
     func testCustomerKindsComeInTheirIntendedShares() {
@@ -49,26 +60,26 @@ final class DemoStoreTests: XCTestCase {
         // A seasonal customer buys only in January (from the 5th) and early November.
         let seasons = (2020...2026).map { "date >= \($0)-01-05 and date <= \($0)-01-31 or date >= \($0)-11-01 and date <= \($0)-11-15" }
         let seasonal = "purchaseCount >= 2 and no purchase(not (\(seasons.joined(separator: " or "))))"
-        func share(_ condition: String) -> Double { Double(count(demo, "count customers where \(condition)")) / 5000 }
-        let shares = [
-            ("prospect", share("stage = prospect"), 0.08...0.13),
-            ("one-time", share("purchaseCount = 1"), 0.18...0.24),
-            ("seasonal", share(seasonal), 0.09...0.13),
-            // A regular's gaps stay under 150 days; a lapsing customer stopped 2 to 24 months ago.
-            ("regular", share("purchaseCount >= 2 and daysSincePurchase <= 150 and not (\(seasonal))"), 0.37...0.46),
-            ("lapsing", share("purchaseCount >= 2 and daysSincePurchase > 150 and not (\(seasonal))"), 0.13...0.19),
-        ]
-        for (kind, value, range) in shares { XCTAssertTrue(range.contains(value), "\(kind): \(value) not in \(range)") }
-        let purchases = Double(count(demo, "count purchases")) / 5000
-        XCTAssertTrue((4.5...5.5).contains(purchases), "about five purchases per customer, not \(purchases)")
-        XCTAssertEqual(count(demo, "count purchases where date > 2026-11-24"), 0, "nothing after today")
-        // Lapsing customers complain more and are less satisfied, so the churn signals find them.
         let lapsing = "purchaseCount >= 2 and daysSincePurchase > 150 and not (\(seasonal))"
         let regular = "purchaseCount >= 2 and daysSincePurchase <= 150 and not (\(seasonal))"
-        func complaintShare(_ who: String) -> Double {
-            Double(count(demo, "count customers where \(who) and any ticket(kind = complaint)")) / Double(count(demo, "count customers where \(who)"))
+        let kinds = [("prospect", "stage = prospect", 0.08...0.13), ("one-time", "purchaseCount = 1", 0.18...0.24),
+                     ("seasonal", seasonal, 0.09...0.13),
+                     // A regular's gaps stay under 150 days; a lapsing customer stopped 2 to 24 months ago.
+                     ("regular", regular, 0.37...0.46), ("lapsing", lapsing, 0.13...0.19)]
+        let n = counts(demo, kinds.map { "count customers where \($0.1)" }
+                       + ["count purchases", "count purchases where date > 2026-11-24",
+                          "count customers where \(lapsing) and any ticket(kind = complaint)",
+                          "count customers where \(regular) and any ticket(kind = complaint)"])
+        guard n.count == kinds.count + 4 else { return }
+        for ((kind, _, range), number) in zip(kinds, n) {
+            let value = Double(number) / 5000
+            XCTAssertTrue(range.contains(value), "\(kind): \(value) not in \(range)")
         }
-        XCTAssertGreaterThan(complaintShare(lapsing), 2 * complaintShare(regular))
+        let purchases = Double(n[5]) / 5000
+        XCTAssertTrue((4.5...5.5).contains(purchases), "about five purchases per customer, not \(purchases)")
+        XCTAssertEqual(n[6], 0, "nothing after today")
+        // Lapsing customers complain more and are less satisfied, so the churn signals find them.
+        XCTAssertGreaterThan(Double(n[7]) / Double(n[4]), 2 * Double(n[8]) / Double(n[3]))
     }
 
     func testTheSameSizeDayAndSeedGiveTheSameDataAndALargerStoreKeepsTheFirstCustomers() {
@@ -99,13 +110,7 @@ final class DemoStoreTests: XCTestCase {
         let rows = csv(service, ["count tickets by status", "count tickets by sla"])
         XCTAssertEqual(Set(rows.filter { $0.count == 2 }.map { $0[0] }),
                        ["status", "open", "responded", "pending", "resolved", "closed", "sla", "met", "breached", "due"])
-        let all = count(service, "count tickets")
-        let met = count(service, "count tickets where sla = met"), breached = count(service, "count tickets where sla = breached")
-        XCTAssertGreaterThan(Double(met) / Double(all), 0.6, "most tickets met their targets")
-        XCTAssertTrue((0.05...0.3).contains(Double(breached) / Double(all)), "a realistic share breached: \(breached) of \(all)")
-        XCTAssertGreaterThan(count(service, "count tickets where sla = breached and status = closed"), 0, "breached, then answered and closed")
-        XCTAssertGreaterThan(count(service, "count tickets where overdue and openedAt >= 2026-11-20"), 0, "overdue lately")
-        for (condition, what) in [
+        let never = [
             ("channel is null", "every demo ticket came in by a channel"),
             ("status != open and respondedAt is null", "past open means answered"),
             ("(status = resolved or status = closed) and resolvedAt is null", "resolved or closed means a resolution time"),
@@ -114,9 +119,18 @@ final class DemoStoreTests: XCTestCase {
             ("status in (open, responded, pending) and resolvedAt is not null", "a ticket being worked on has no resolution"),
             ("openedAt > 2026-11-24 or respondedAt > 2026-11-24 or resolvedAt > 2026-11-24 or closedAt > 2026-11-24", "nothing after now"),
             ("(status = resolved or status = closed) and overdue", "done tickets are never overdue"),
-        ] {
-            XCTAssertEqual(count(service, "count tickets where \(condition)"), 0, what)
-        }
+        ]
+        let n = counts(service, ["count tickets", "count tickets where sla = met", "count tickets where sla = breached",
+                                 "count tickets where sla = breached and status = closed",
+                                 "count tickets where overdue and openedAt >= 2026-11-20"]
+                                + never.map { "count tickets where \($0.0)" })
+        guard n.count == 5 + never.count else { return }
+        let all = n[0], met = n[1], breached = n[2]
+        XCTAssertGreaterThan(Double(met) / Double(all), 0.6, "most tickets met their targets")
+        XCTAssertTrue((0.05...0.3).contains(Double(breached) / Double(all)), "a realistic share breached: \(breached) of \(all)")
+        XCTAssertGreaterThan(n[3], 0, "breached, then answered and closed")
+        XCTAssertGreaterThan(n[4], 0, "overdue lately")
+        for ((_, what), number) in zip(never, n[5...]) { XCTAssertEqual(number, 0, what) }
     }
 
     /// Each ticket's timeline is what the commands would have written: it starts with
@@ -169,14 +183,21 @@ final class DemoStoreTests: XCTestCase {
 
     /// Surveys, tasks and the derived fields of tickets: there to find, in range, readable.
     func testSurveysAndTasksAreThereAndEveryTicketFieldReads() {
-        XCTAssertGreaterThan(count(service, "count surveys where comment not starts with 'ticket '"), 300, "yearly surveys")
-        XCTAssertEqual(count(service, "count surveys where score < 1 or score > 5 or nps < 0 or nps > 10 or date > today"), 0)
-        XCTAssertGreaterThan(count(service, "count tasks where due <= today and status = open"), 0)
-        XCTAssertGreaterThan(count(service, "count tasks where due > today and status = open"), 0)
-        XCTAssertGreaterThan(count(service, "count tasks where status = done"), 0)
-        XCTAssertEqual(count(service, "count tasks where status = done and (doneAt is null or doneAt > 2026-11-24) or status = open and doneAt is not null"), 0)
+        let n = counts(service, ["count surveys where comment not starts with 'ticket '",
+                                 "count surveys where score < 1 or score > 5 or nps < 0 or nps > 10 or date > today",
+                                 "count tasks where due <= today and status = open", "count tasks where due > today and status = open",
+                                 "count tasks where status = done",
+                                 "count tasks where status = done and (doneAt is null or doneAt > 2026-11-24) or status = open and doneAt is not null",
+                                 "count tickets"])
+        guard n.count == 7 else { return }
+        XCTAssertGreaterThan(n[0], 300, "yearly surveys")
+        XCTAssertEqual(n[1], 0)
+        XCTAssertGreaterThan(n[2], 0)
+        XCTAssertGreaterThan(n[3], 0)
+        XCTAssertGreaterThan(n[4], 0)
+        XCTAssertEqual(n[5], 0)
         let fields = csv(service, ["find tickets show id, respondBy, resolveBy, overdue, sla"])
-        XCTAssertEqual(fields.count - 1, count(service, "count tickets"), "every ticket's derived fields read")
+        XCTAssertEqual(fields.count - 1, n[6], "every ticket's derived fields read")
         XCTAssertEqual(fields.dropFirst().filter { $0[4].isEmpty }.count, 0, "every demo ticket has an sla")
         let card = RapportRunner.run(service + ["--timezone", "UTC", "-c", "show ticket T000001"])
         XCTAssertEqual(card.status, 0, card.stderr)
