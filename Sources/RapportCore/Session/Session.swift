@@ -355,6 +355,7 @@ public final class Session {
         let needed = spec.leastRole(for: command)
         guard settings.role < needed else { return }
         var what = spec.word
+        if CommandCatalogue.entityRole(command) == needed, needed > spec.leastRole { what += " " + Entity.audit.rawValue }
         if case .setting(let name, _, _) = command, let setting = SettingCatalogue.spec(named: name) { what += " " + setting.name }
         if case .setPolicy = command { what += " policy" }
         var notes: [String] = []
