@@ -50,6 +50,10 @@ public protocol Backend: AnyObject {
     /// checked) each customer's group, labels in text order and null last.
     func kpiColumns(groupBy: String?, clock: Clock) -> KPIColumns
 
+    /// Makes entity `audit` answer queries: the first call reads the whole audit trail
+    /// (nothing reads it at opening); the backend keeps it up to date from then on.
+    func loadAuditTrail() throws
+
     // MARK: Changes
 
     /// Makes a checked change set durable, then visible; on failure nothing changed.

@@ -154,6 +154,8 @@ public final class InMemoryBackend: Backend {
         return c
     }
 
+    public func loadAuditTrail() throws { try database.loadAuditTrail() }
+
     // MARK: Changes
 
     public func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {

@@ -72,6 +72,7 @@ public struct ChangeBuilder {
             if let refusal = entity.entity.writtenOnlyBy { throw Diagnostic.usage(refusal, "update", at: entity.span) }
             return try update(entity.entity, condition, assignments)
         case .delete(let entity, let condition):
+            if entity.entity == .audit { throw Diagnostic.usage(.auditTrailReadOnly, "delete", at: entity.span) }
             return try delete(entity.entity, condition)
         case .logContact(let customer, let channel, let note):
             return try logContact(customer, channel, note)
@@ -546,7 +547,7 @@ public enum IDGenerator {
         switch entity {
         case .customers, .tickets: return 6
         case .contacts, .purchases, .points, .events, .surveys, .tasks, .messages, .touchpoints: return 7
-        case .runs: return 6
+        case .runs, .audit: return 6
         }
     }
 

@@ -428,6 +428,8 @@ public struct Completer {
             return n <= words.count ? [.keywords([words[n - 1]])] : [customerIDs]
         case .campaign:
             return n == 1 ? [.keywords(["history"])] : []
+        case .anyRecordID:
+            return n == 1 ? Entity.stored.map { .ids($0, exclude: []) } : []
         }
     }
 

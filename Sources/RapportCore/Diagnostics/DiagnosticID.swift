@@ -6,6 +6,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case amountOutOfRange
     case arithmeticOperandType
     case arithmeticTypeMismatch
+    case auditLogUnreadable
+    case auditTrailReadOnly
     case backupIncomplete
     case backupIntoItself
     case backupTargetIsFile
@@ -101,6 +103,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case policyValueInvalid
     case readOnlyChangesRefused
     case recordExists
+    case recordHasNoHistory
     case recoverRefusedNewer
     case relationCountNeedsWholeNumber
     case relationNeedsCustomers

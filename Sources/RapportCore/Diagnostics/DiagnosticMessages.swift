@@ -27,6 +27,10 @@ public enum DiagnosticMessages {
         case .arithmeticOperandType: Wording("'\(a[0])' works on numbers, dates and durations; '\(a[1])' is \(a[2])")
         case .arithmeticTypeMismatch: Wording("cannot \(a[0]) \(a[1]) and \(a[2]): '\(a[3])' is \(a[4])",
                            notes: ["numbers take + - * /; DATE - DATE is days; DATE + DURATION and DATE - DURATION are dates"])
+        case .auditLogUnreadable: Wording("the audit trail cannot be read: \(a[0]) entry \(a[1]) (byte \(a[2])) \(a[3])",
+                                           notes: ["'check' describes the store's files; the records themselves are not affected"])
+        case .auditTrailReadOnly: Wording("the audit trail cannot be changed with \(a[0])",
+                                          notes: ["every change writes its own rows; read them with find audit or audit ID"])
         case .backupIncomplete: Wording("the backup was not completed: \(a[0])")
         case .backupIntoItself: Wording("cannot back up a store into itself")
         case .backupTargetIsFile: Wording("\(a[0]) is a file: back up into a new or empty directory")
@@ -134,6 +138,8 @@ public enum DiagnosticMessages {
         case .policyValueInvalid: Wording("\(a[0]) takes \(a[1]); '\(a[2])' is not one")
         case .readOnlyChangesRefused: Wording("the store is open read-only; changes are refused")
         case .recordExists: Wording("\(a[0]) \(a[1]) already exists")
+        case .recordHasNoHistory: Wording("no change recorded for '\(a[0])'",
+                                          notes: ["audit ID takes the id of a record of any entity, a policy key or a segment's name, as the change recorded it"])
         case .recoverRefusedNewer: Wording("cannot recover the store in \(a[0]): \(a[1]) \(a[2]); nothing was changed")
         case .relationCountNeedsWholeNumber: Wording("'count \(a[0])' compares with a whole number of records, found '\(a[1])'")
         case .relationNeedsCustomers: Wording("'\(a[0]) \(a[1])' tests a customer's records and works in conditions on customers, not on \(a[2])",

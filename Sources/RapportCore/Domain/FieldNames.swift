@@ -85,3 +85,8 @@ public enum TaskField {
     public static let status = "status"
     public static let doneAt = "doneAt"
 }
+
+/// Names of the fields of the audit trail (entity `audit`) that commands read.
+public enum AuditField {
+    public static let record = "record"
+}

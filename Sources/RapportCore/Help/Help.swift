@@ -321,6 +321,24 @@ public enum Help {
           find customers where any survey(score >= 4) limit 5
           avg score of surveys by channel
         """),
+        Topic(name: "audit", listed: [.more: ["audit"]],
+              summary: "who changed what and when: audit ID, find audit",
+              aliases: ["audit trail", "history of a record", "changes"], body: """
+        audit ID        one record's changes, oldest first: at, user, role, command, entity, field, before, after
+        Every change is kept in the audit trail, a record's whole history: deleted and merged records
+        too (the id as recorded), policy keys (audit KEY, in quotes) and saved segments (audit NAME).
+        The entity audit holds it, one row per field a change changed, queried like any other:
+        seq, at, user, role, command, entity, record, field, before, after. An insert has a row per
+        stored field (before empty), a delete a row per field (after empty); before and after are
+        text, as show prints the value (instants in UTC). It cannot be changed. Read on the first
+        query that names it; a store with a long history takes a moment then (help roles: manager).
+
+          log contact C000001 via phone "回访"
+          audit C000001
+          find audit where entity = customers and at <= 7d sort by seq desc limit 10
+          count audit by user
+          count audit where field = tier by after
+        """),
         Topic(name: "tasks", listed: [:],
               summary: "a person's to-do list: add a task, mark it done",
               aliases: ["task", "done", "to-do", "todo", "add task"], body: """

@@ -41,6 +41,8 @@ public enum CompletionShape: Sendable, Equatable {
     case customerAfter([String])
     /// `history` or a campaign's name; inside a block, its clause words.
     case campaign
+    /// The id of a record of any entity (`audit ID`).
+    case anyRecordID
 }
 
 /// One command: everything the parser's dispatch, the completer, help and the role check
@@ -101,7 +103,7 @@ public struct CommandSpec: Sendable {
 
     /// The least role that may run this particular command (never below `leastRole`).
     public func leastRole(for command: Command) -> Role {
-        max(leastRole, roleForCommand?(command) ?? leastRole)
+        max(leastRole, roleForCommand?(command) ?? leastRole, CommandCatalogue.entityRole(command))
     }
 }
 
@@ -136,6 +138,8 @@ public enum CommandCatalogue {
         CommandSpec("why", synopsis: "why churn ID: the signals behind a customer's churnRisk, with evidence and weight",
                     task: .lookingAtOne, help: "value", role: .trainee, completion: .customerAfter(["churn"]),
                     parse: { try $0.parseWhy() }),
+        CommandSpec("audit", synopsis: "audit ID: one record's changes, oldest first (when, who, role, command, field, before, after)",
+                    task: .lookingAtOne, role: auditRole, completion: .anyRecordID, parse: { try $0.parseAudit() }),
         CommandSpec("add", synopsis: "add ENTITY FIELD: VALUE, ...", task: .changing, role: .agent, changesData: true,
                     completion: .newRecord, parse: { try $0.parseAdd() }),
         CommandSpec("update", synopsis: "update ... set", task: .changing, role: .agent,
@@ -227,6 +231,23 @@ public enum CommandCatalogue {
               case .compare(let field, .equal, let value) = condition, field.name.lowercased() == "id" else { return .manager }
         if case .list = value.kind { return .manager }
         return .agent
+    }
+
+    /// The audit trail holds every field's old values, deleted records' too: a manager's
+    /// to read (docs/roles.md), whichever command names it.
+    public static let auditRole = Role.manager
+
+    /// The least role the entity a command names asks for, whatever the command.
+    static func entityRole(_ command: Command) -> Role {
+        let entity: Entity?
+        switch command {
+        case .find(let q): entity = q.entity.entity
+        case .aggregate(let q): entity = q.entity.entity
+        case .export(let e, _, _), .add(let e, _), .update(let e, _, _), .delete(let e, _), .importData(let e, _): entity = e.entity
+        case .saveSegment(_, _, let e, _, _): entity = e.entity
+        default: entity = nil
+        }
+        return entity == .audit ? auditRole : .trainee
     }
 
     /// Running a campaign that sends or changes data is a manager's (contract section 11);

@@ -15,6 +15,10 @@ public final class Database {
     private var lock: DirectoryLock?
     private var journalBytes = 0
     private var snapshotBytes = 0
+    /// Whether the audit trail (entity `audit`) has been read; until then nothing is.
+    private var auditLoaded = false
+    /// A store in memory only keeps its change sets here until the audit trail is read.
+    private var unfiledAudit: [ChangeSet] = []
 
     public static let snapshotFile = "snapshot.json"
     public static let journalFile = "journal.jsonl"
@@ -163,6 +167,38 @@ public final class Database {
             journalBytes += bytes.count
         }
         store.apply(set)
+        if auditLoaded {
+            AuditTrail.append(set, to: store[.audit]) { self.store[$0].schema }
+        } else if directory == nil {
+            unfiledAudit.append(set)
+        }
+    }
+
+    /// Reads the audit trail into entity `audit` the first time it is asked for: the audit
+    /// log, then the journal (which hold every change committed so far, this session's too);
+    /// `commit` keeps it up to date after that.
+    public func loadAuditTrail() throws {
+        guard !auditLoaded else { return }
+        let table = store[.audit]
+        if let directory {
+            do { try AuditTrail.load(directory: directory, into: table, schemasLike: store) } catch let e as AuditTrail.Unreadable {
+                // Nothing half-read stays behind: the next query tries again from the start.
+                emptyAuditTable()
+                throw Diagnostic.runtime(.auditLogUnreadable, e.file, String(e.entry), String(e.offset), e.reason)
+            } catch {
+                emptyAuditTable()
+                throw Diagnostic.runtime(.cannotReadStoreFile, directory, "\(error)")
+            }
+        }
+        for set in unfiledAudit { AuditTrail.append(set, to: table) { self.store[$0].schema } }
+        unfiledAudit = []
+        auditLoaded = true
+    }
+
+    private func emptyAuditTable() {
+        let table = Table(entity: .audit)
+        table.store = store
+        store.tables[.audit] = table
     }
 
     /// Writes a new snapshot, moves the journal's entries to the audit log and empties

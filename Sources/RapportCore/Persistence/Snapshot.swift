@@ -27,9 +27,9 @@ enum SnapshotCodec {
         var out = ByteWriter()
         out.reserve(store.customers.liveCount * 400 + 4096)
         out.ascii("{\"format\":\"\(formatName)\",\"version\":\(version),\"sequence\":\(store.sequence),\n\"counts\":{")
-        out.ascii(Entity.allCases.map { "\"\($0.rawValue)\":\(store[$0].liveCount)" }.joined(separator: ","))
+        out.ascii(Entity.stored.map { "\"\($0.rawValue)\":\(store[$0].liveCount)" }.joined(separator: ","))
         out.ascii("},\n\"fields\":{")
-        for (i, e) in Entity.allCases.enumerated() {
+        for (i, e) in Entity.stored.enumerated() {
             if i > 0 { out.byte(44) }
             out.string(e.rawValue)
             out.ascii(":[")
@@ -61,7 +61,7 @@ enum SnapshotCodec {
             out.byte(125)
         }
         out.ascii("],\n")
-        for e in Entity.allCases {
+        for e in Entity.stored {
             let table = store[e]
             out.string(e.rawValue)
             out.ascii(":[\n")
@@ -175,7 +175,7 @@ enum SnapshotCodec {
                 case "segments": try readSegments(&r, store)
                 case "checksum": _ = try r.string()
                 default:
-                    guard let entity = Entity(rawValue: key) else { throw r.error("unexpected key '\(key)'") }
+                    guard let entity = Entity(rawValue: key), entity.isStored else { throw r.error("unexpected key '\(key)'") }
                     // Version 1 stored the customers' points, now the ledger's (read aside for the migration).
                     let collectPoints = entity == .customers && fileVersion < 2
                     try readRecords(&r, store[entity], collectLegacyPoints: collectPoints, into: &legacy.customerPoints)
@@ -251,7 +251,7 @@ enum SnapshotCodec {
         if try r.consume(125) { return }
         repeat {
             let name = try r.string()
-            guard let entity = Entity(rawValue: name) else { throw r.error("unknown entity '\(name)'") }
+            guard let entity = Entity(rawValue: name), entity.isStored else { throw r.error("unknown entity '\(name)'") }
             try r.expect(58)
             try r.expect(91)
             if try !r.consume(93) {

@@ -40,7 +40,7 @@ extension Database {
                 }
                 store = s
                 report.ok("\(snapshotFile): ok, \(size) bytes, up to change \(s.sequence), " +
-                          Entity.allCases.map { "\(s[$0].liveCount) \($0.rawValue)" }.joined(separator: ", "))
+                          Entity.stored.map { "\(s[$0].liveCount) \($0.rawValue)" }.joined(separator: ", "))
             } catch let e as NewerFormatError {
                 report.problem("\(snapshotFile): \(e)")
                 report.isNewer = true
@@ -166,7 +166,7 @@ extension Database {
         _ = try SnapshotCodec.write(store, to: path(snapshotFile))
         try FileSystem.writeAtomically([], to: path(journalFile))
         report.ok("wrote a new snapshot: up to change \(store.sequence), " +
-                  Entity.allCases.map { "\(store[$0].liveCount) \($0.rawValue)" }.joined(separator: ", "))
+                  Entity.stored.map { "\(store[$0].liveCount) \($0.rawValue)" }.joined(separator: ", "))
         return report
     }
 

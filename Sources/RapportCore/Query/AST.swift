@@ -256,6 +256,8 @@ public enum Command: Sendable {
     case saveSegment(name: Literal, replace: Bool, entity: EntityName, condition: Condition, conditionText: String)
     case showSegments
     case deleteSegment(name: Literal)
+    /// `audit ID`: one record's changes from the audit trail, oldest first.
+    case auditRecord(Literal)
 }
 
 /// The steps of a ticket's lifecycle after it is opened (docs/service.md).

@@ -577,6 +577,10 @@ public struct Parser {
         return .ticketStep(step)
     }
 
+    mutating func parseAudit() throws -> Command {
+        .auditRecord(try parseRecordID("a record's id"))
+    }
+
     mutating func parseWhy() throws -> Command {
         try expect("churn")
         return .whyChurn(try parseRecordID("a customer id"))

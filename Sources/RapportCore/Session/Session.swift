@@ -185,6 +185,8 @@ public final class Session {
             emit(SegmentCommands.table(backend.segments), into: &outcome)
         case .deleteSegment(let name):
             try deleteSegment(name, text: text, into: &outcome)
+        case .auditRecord(let id):
+            emit(try auditOfRecord(id), into: &outcome)
         }
     }
 
@@ -319,8 +321,30 @@ public final class Session {
         }
     }
 
+    /// `audit ID`: the audit rows whose record is ID, exactly as recorded (a deleted or
+    /// merged record's too), in the trail's order; an id no change names is an error.
+    private func auditOfRecord(_ id: Literal) throws -> ResultSet {
+        let recordID: String
+        switch id.kind {
+        case .string(let s, _): recordID = s
+        default: recordID = id.text
+        }
+        let span = id.span
+        let shown = ["at", "user", "role", "command", "entity", "field", "before", "after"]
+        var q = FindQuery(entity: EntityName(entity: .audit, span: span))
+        q.condition = .compare(FieldName(AuditField.record, span: span), .equal, Literal(kind: .string(recordID, quoted: true), span: span, text: recordID))
+        q.show = ([AuditField.record] + shown).map { .field(FieldName($0, span: span)) }
+        let found = backend.find(try checker(.audit).check(q), clock: clock)
+        // Equality in a condition ignores case; the id asked for is matched exactly.
+        let rows = found.rows.filter { $0[0] == .string(recordID) }.map { Array($0.dropFirst()) }
+        guard !rows.isEmpty else { throw Diagnostic.runtime(.recordHasNoHistory, recordID, at: span) }
+        return ResultSet(columns: shown, rows: rows)
+    }
+
     /// The checker of queries on `entity`, with this store's schemas and the session's clock.
-    private func checker(_ entity: Entity) -> Checker {
+    private func checker(_ entity: Entity) throws -> Checker {
+        // The audit trail is read on the first query that names it, not at opening.
+        if entity == .audit { try backend.loadAuditTrail() }
         var checker = Checker(schema: backend.schema(of: entity), clock: clock, schemas: backend.schema(of:))
         checker.segments = backend.segments
         return checker
@@ -331,6 +355,7 @@ public final class Session {
         let needed = spec.leastRole(for: command)
         guard settings.role < needed else { return }
         var what = spec.word
+        if CommandCatalogue.entityRole(command) == needed, needed > spec.leastRole { what += " " + Entity.audit.rawValue }
         if case .setting(let name, _, _) = command, let setting = SettingCatalogue.spec(named: name) { what += " " + setting.name }
         if case .setPolicy = command { what += " policy" }
         var notes: [String] = []

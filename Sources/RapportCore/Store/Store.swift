@@ -1,6 +1,6 @@
 /// The in-memory store: one table per entity. Changes arrive as checked change sets.
 public final class Store {
-    public private(set) var tables: [Entity: Table] = [:]
+    public internal(set) var tables: [Entity: Table] = [:]
     /// The sequence of the last change set applied.
     public internal(set) var sequence: Int64 = 0
     /// The store's business rules (`show policy`); changed only by change sets.

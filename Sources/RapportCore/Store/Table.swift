@@ -111,7 +111,8 @@ public final class Table {
         isLive.append(true)
         liveCount += 1
         let newID = id(ofRow: row)
-        if rowsInIDOrder, row > 0, !id(ofRow: row - 1).utf8.lexicographicallyPrecedes(newID.utf8) { rowsInIDOrder = false }
+        // The audit trail's rows come in the log's order ("9.1" before "10.1"): that order stands for id order.
+        if rowsInIDOrder, entity != .audit, row > 0, !id(ofRow: row - 1).utf8.lexicographicallyPrecedes(newID.utf8) { rowsInIDOrder = false }
         setRow(Int32(row), forIDCode: idColumn.codes[row])
         if let n = cachedHighestNumber, let m = generatedNumber(newID), m > n { cachedHighestNumber = m }
         for (field, index) in hashIndexes { for code in codes(row: row, field: field) { index.insert(row: Int32(row), code: code) } }

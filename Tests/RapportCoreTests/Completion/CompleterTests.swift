@@ -72,7 +72,8 @@ final class CompleterTests: XCTestCase {
     }
 
     func testEntityNames() {
-        let entities = ["contacts", "customers", "events", "messages", "points", "purchases", "runs", "surveys", "tasks", "tickets", "touchpoints"]
+        // The audit trail is queried like any other entity (but never written: not after import, update, add).
+        let entities = ["audit", "contacts", "customers", "events", "messages", "points", "purchases", "runs", "surveys", "tasks", "tickets", "touchpoints"]
         XCTAssertEqual(candidates("find "), entities)
         XCTAssertEqual(candidates("count cu"), ["customers"])
         XCTAssertEqual(candidates("delete t"), ["tasks", "tickets", "touchpoints"])
@@ -142,7 +143,7 @@ final class CompleterTests: XCTestCase {
         let sum = candidates("sum ")
         XCTAssertEqual(Set(sum), ["amount", "change", "loyaltyScore", "points", "purchaseCount", "satisfaction", "totalSpent",
                                   "daysSinceContact", "daysSincePurchase", "contactCount", "openTickets", "ltv", "score", "nps",
-                                  "targeted", "skipped", "sent", "applied", "attempts", "pointsExpiringNext"])
+                                  "targeted", "skipped", "sent", "applied", "attempts", "pointsExpiringNext", "seq"])
         XCTAssertEqual(candidates("avg p"), ["points", "pointsExpiringNext", "purchaseCount"])
         let max = candidates("max ")
         XCTAssertTrue(max.contains("birthday"))
@@ -395,6 +396,9 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("add points "), ids)
         XCTAssertEqual(candidates("add point C"), ["C1", "C10", "C11", "C2", "C3"])
         XCTAssertEqual(candidates("add points C1 100 "), [])
+        // audit takes the id of a record of any entity.
+        XCTAssertEqual(candidates("audit C1"), ["C1", "C10", "C11"])
+        XCTAssertEqual(candidates("audit C1 "), [])
     }
 
     func testUpdateAndImportDoNotOfferThePointsLedger() {
