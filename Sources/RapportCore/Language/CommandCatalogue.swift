@@ -181,7 +181,7 @@ public enum CommandCatalogue {
                     completion: .importFrom, parse: { try $0.parseImport() }),
         CommandSpec("export", synopsis: #"export ENTITY [where COND] to "FILE""#, task: .files, role: .manager,
                     completion: .entityThenClauses(["where", "to"]), parse: { try $0.parseExport() }),
-        CommandSpec("backup", synopsis: #"backup to "DIR" [encrypted]"#, task: .files, role: .admin,
+        CommandSpec("backup", synopsis: #"backup to "DIR""#, task: .files, role: .admin,
                     completion: .directoryAfterTo, parse: { try $0.parseBackup() }),
         CommandSpec("save", aliases: ["checkpoint"], synopsis: "save: write a snapshot now", task: .store, role: .manager,
                     completion: .saveSegment, parse: { try $0.parseSave() }),
