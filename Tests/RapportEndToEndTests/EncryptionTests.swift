@@ -67,6 +67,9 @@ final class EncryptedBackupTests: XCTestCase {
         XCTAssertEqual(opened.status, 1)
         XCTAssertTrue(opened.stderr.contains("is an encrypted backup"), opened.stderr)
         XCTAssertTrue(opened.stderr.contains("--restore-from"), opened.stderr)
+        let check = rapport(["--check"], store: backup, key: keyFile)
+        XCTAssertEqual(check.status, 1)
+        XCTAssertTrue(check.stdout.contains("is an encrypted backup: check cannot read it"), check.stdout)
         XCTAssertEqual(contents(backup), files)
 
         let r = RapportRunner.run(["--data", restored, "--restore-from", backup], environment: ["RAPPORT_KEY_FILE": keyFile])

@@ -26,6 +26,10 @@ extension Database {
             report.problem("no store at \(directory)")
             return report
         }
+        if SealedFile.isSealedFile(directory + "/" + snapshotFile) {
+            report.problem("\(directory) is an encrypted backup: check cannot read it; 'rapport --data NEWDIR --restore-from \(directory)' decrypts and verifies it")
+            return report
+        }
         // A writer at work must not replace the snapshot between our reading it and the journal.
         let pairing = SnapshotLock.hold(directory: directory, exclusive: false)
         defer { withExtendedLifetime(pairing) {} }
