@@ -15,10 +15,17 @@ let package = Package(
             pkgConfig: "libedit",
             providers: [.apt(["libedit-dev"])]
         ),
+        // libcrypto (OpenSSL) for AES-256-GCM, through a system-library target (Debian: libssl-dev).
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // Model and store, persistence, query language, interchange, output, demo data,
         // and the session that runs commands. Knows nothing of terminals.
         .target(
             name: "RapportCore",
+            dependencies: ["CCrypto"],
             // Exclusivity checks cost the core's hot loops (columns and indexes are class
             // storage mutated in place) 53% more instructions: 2.09 G against 1.37 G for
             // loading 20,000 demo customers and seven queries (callgrind, release, Swift 6.3,

@@ -35,6 +35,8 @@ public struct Options {
     public var noRC = false
     public var check = false
     public var recover = false
+    /// `--restore-from BACKUP`: write the backup's store into `--data` (decrypting it) and exit.
+    public var restoreFrom: String?
     public var showHelp = false
     public var showVersion = false
 
@@ -59,6 +61,8 @@ public struct Options {
       --echo              print each script command before its output
       --check             verify the store's files (checksums, order of changes) and exit
       --recover           rebuild a damaged store from its intact parts and exit
+      --restore-from DIR  write the backup in DIR (encrypted or not) into --data, a new or
+                          empty directory, and exit; the key comes from $RAPPORT_KEY_FILE
       --no-rc             skip the start-up file
       -h, --help          this text
       --version           the version
@@ -75,7 +79,7 @@ public struct Options {
 
     /// The options that take a value, and those that do not.
     static let valueOptions = ["--data", "--demo-size", "--now", "--timezone", "--tz", "--format", "--role", "--user",
-                               "-c", "--command", "-f", "--file", "--param"]
+                               "-c", "--command", "-f", "--file", "--param", "--restore-from"]
     static let flagOptions = ["--demo", "--bail", "--dry-run", "--read-only", "--timer", "--echo", "--no-rc",
                               "--check", "--recover", "-h", "--help", "--version"]
 
@@ -159,10 +163,14 @@ public struct Options {
             case "--no-rc": o.noRC = true
             case "--check": o.check = true
             case "--recover": o.recover = true
+            case "--restore-from": o.restoreFrom = try value()
             case "-h", "--help": o.showHelp = true
             case "--version": o.showVersion = true
             default: throw UsageError(description: "unknown option '\(name)'")
             }
+        }
+        if o.restoreFrom != nil && (o.demo || o.dataDirectory == nil) {
+            throw UsageError(description: "--restore-from needs --data NEWDIR: the new or empty directory the store is restored into")
         }
         if o.demo && o.dataDirectory != nil {
             throw UsageError(description: "--demo and --data cannot be used together: the demo store is throwaway")

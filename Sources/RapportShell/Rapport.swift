@@ -65,6 +65,18 @@ public enum Rapport {
             }
         }
 
+        if let backup = options.restoreFrom, let target = options.dataDirectory {
+            do {
+                StandardStreams.output(try Database.restoreBackup(from: backup, to: target) {
+                    try EncryptionKey.fromEnvironment(environment)
+                })
+                return 0
+            } catch {
+                printError(describe(error))
+                return 1
+            }
+        }
+
         let database: Database
         let openStarted = DispatchTime.now().uptimeNanoseconds
         do {

@@ -85,6 +85,7 @@ public protocol Backend: AnyObject {
     func checkpoint() throws
     /// Verifies the stored files without changing them; nil when there is nothing to check.
     func check() -> MaintenanceReport?
-    /// Writes a consistent copy into `target`; says what it wrote.
-    func backup(to target: String) throws -> String
+    /// Writes a consistent copy into `target`, each file sealed with `key` when one is
+    /// given; says what it wrote.
+    func backup(to target: String, encryptedWith key: EncryptionKey?) throws -> String
 }

@@ -192,7 +192,9 @@ public final class InMemoryBackend: Backend {
         database.directory.map { Database.check(directory: $0) }
     }
 
-    public func backup(to target: String) throws -> String { try database.backup(to: target) }
+    public func backup(to target: String, encryptedWith key: EncryptionKey?) throws -> String {
+        try database.backup(to: target, encryptedWith: key)
+    }
 }
 
 extension InMemoryBackend {

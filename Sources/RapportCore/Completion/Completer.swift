@@ -394,6 +394,7 @@ public struct Completer {
             return tail(p, from: asAt + 2, entity: e, clauses: ["where"])
         case .directoryAfterTo:
             if n == 1 { return [.keywords(["to"])] }
+            if n == 3 && kw(1) == "to" { return [.keywords(["encrypted"])] }
             return n == 2 && kw(1) == "to" ? [.files(.directory)] : []
         case .wordThenOption(let words, let option):
             if n == 1 { return [.keywords(words)] }

@@ -32,6 +32,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case conditionRequired
     case conditionTooDeep
     case conditionTooLong
+    case cryptoFailed
     case customerFieldMixed
     case customerFieldOnCustomers
     case customerNotFound
@@ -43,6 +44,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case derivedOutOfRange
     case emptyCommand
     case emptyFieldName
+    case encryptedBackupNeedsRestore
+    case encryptionKeyMissing
     case expectedAmount
     case expectedCustomerID
     case expectedDirectoryName
@@ -77,6 +80,9 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case journalNotMoved
     case journalTailDropped
     case journalTailIncomplete
+    case keyFileMalformed
+    case keyFileNotPrivate
+    case keyFileUnreadable
     case limitOutOfRange
     case listInExpression
     case listItemNotInVocabulary
@@ -112,8 +118,15 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case reportGroupNeedsText
     case reportNeedsDate
     case reportPeriodReversed
+    case restoreIncomplete
+    case restoreIntoItself
+    case restoreSourceNotBackup
+    case restoreTargetNotEmpty
     case roleRequired
     case satisfactionOutOfRange
+    case sealedFileDamaged
+    case sealedFileUnreadable
+    case sealedFileWrongKey
     case segmentConditionInvalid
     case segmentExists
     case segmentNested

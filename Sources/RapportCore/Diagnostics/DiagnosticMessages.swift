@@ -58,6 +58,7 @@ public enum DiagnosticMessages {
         case .conditionTooDeep: Wording("condition is nested too deeply")
         case .conditionTooLong: Wording("condition is too long: at most \(a[0]) conditions may be joined by and, or and not",
                            notes: ["to match one of many values, use: FIELD in (V1, V2, ...)"])
+        case .cryptoFailed: Wording("the system's libcrypto failed (\(a[0])): nothing was encrypted")
         case .customerFieldMixed: Wording("'\(a[0])' is a field of the record's customer; one comparison cannot mix it with the \(a[1])'s own fields",
                            notes: ["compare customer fields with customer fields or values: customer.totalSpent > 1000"])
         case .customerFieldOnCustomers: Wording("'\(a[0])' reads the customer of a contact, purchase or ticket; on customers write '\(a[1])'")
@@ -70,6 +71,10 @@ public enum DiagnosticMessages {
         case .derivedOutOfRange: Wording("the purchase takes \(a[0]) out of range")
         case .emptyCommand: Wording("empty command")
         case .emptyFieldName: Wording("empty field name")
+        case .encryptedBackupNeedsRestore: Wording("\(a[0]) is an encrypted backup: it does not open as a store",
+                           notes: ["restore it into a new directory: RAPPORT_KEY_FILE=KEYFILE rapport --data NEWDIR --restore-from \(a[0])"])
+        case .encryptionKeyMissing: Wording("encryption needs a key, and RAPPORT_KEY_FILE is not set",
+                           notes: ["set RAPPORT_KEY_FILE to the name of a file holding the key (docs/encryption.md); a key is never typed on the command line"])
         case .expectedAmount: Wording("expected an amount, found '\(a[0])'")
         case .expectedCustomerID: Wording("expected a customer id, found '\(a[0])'")
         case .expectedDirectoryName: Wording("expected a directory name")
@@ -106,6 +111,11 @@ public enum DiagnosticMessages {
         case .journalNotMoved: Wording("the snapshot was saved, but the journal could not be moved to the audit log: \(a[0]); nothing is lost (the journal keeps its entries, and opening skips those the snapshot holds)")
         case .journalTailDropped: Wording("dropped the last journal entry (\(a[0]), at byte \(a[1])) because \(a[2]): it was torn by a crash before it was acknowledged")
         case .journalTailIncomplete: Wording("the last journal entry (\(a[0]), at byte \(a[1])) is incomplete: another process may be writing it; it was not read")
+        case .keyFileMalformed: Wording("the key file \(a[0]) holds \(a[1]): a key is 32 random bytes, or 64 hex characters",
+                           notes: ["make one with: head -c 32 /dev/urandom > KEYFILE; chmod 600 KEYFILE"])
+        case .keyFileNotPrivate: Wording("the key file \(a[0]) may be read by others (mode \(a[1])): refusing to use it",
+                           notes: ["make it private: chmod 600 \(a[0])"])
+        case .keyFileUnreadable: Wording("cannot read the key file \(a[0]): \(a[1])")
         case .limitOutOfRange: Wording("\(a[0]) must be between 0 and \(a[1])")
         case .listInExpression: Wording("a list cannot take part in an expression")
         case .listItemNotInVocabulary: Wording("'\(a[0])' cannot be an item of \(a[1])",
@@ -150,8 +160,16 @@ public enum DiagnosticMessages {
         case .reportGroupNeedsText: Wording("report kpi groups by a text field of customers or by month, quarter, week or year; '\(a[0])' is \(article(a[1]))")
         case .reportNeedsDate: Wording("report kpi needs a date after \(a[0]) (YYYY-MM-DD, today or yesterday), not '\(a[1])'")
         case .reportPeriodReversed: Wording("the period starts after it ends: from \(a[0]) is later than to \(a[1])")
+        case .restoreIncomplete: Wording("the restore was not completed, and what it had written was removed: \(a[0])")
+        case .restoreIntoItself: Wording("cannot restore a backup into itself")
+        case .restoreSourceNotBackup: Wording("\(a[0]) holds no backup (no \(a[1]) in it)")
+        case .restoreTargetNotEmpty: Wording("\(a[0]) exists and is not an empty directory: restore into a new or empty directory")
         case .roleRequired: Wording("'\(a[0])' needs the \(a[1]) role; this session is \(a[2])")
         case .satisfactionOutOfRange: Wording("satisfaction is from 1 to 5, found \(a[0])")
+        case .sealedFileDamaged: Wording("\(a[0]) does not decrypt: \(a[1]); it was changed or damaged after it was encrypted, and nothing was written")
+        case .sealedFileUnreadable: Wording("\(a[0]) cannot be decrypted by this Rapport: \(a[1])")
+        case .sealedFileWrongKey: Wording("\(a[0]) was encrypted with another key (key id \(a[1])); the key in \(a[2]) has id \(a[3])",
+                           notes: ["nothing was decrypted or written; set RAPPORT_KEY_FILE to the key the backup was made with"])
         case .segmentConditionInvalid: Wording("segment '\(a[0])' no longer checks: \(a[1])", notes: ["its condition is: \(a[2])", "save it again with replace, or delete it"])
         case .segmentExists: Wording("segment '\(a[0])' exists already, with another condition: \(a[1])", notes: ["to change it, write: save segment \"\(a[0])\" replace as ..."])
         case .segmentNested: Wording("a saved segment's condition cannot use another segment", notes: ["write that segment's condition out instead"])

@@ -47,6 +47,10 @@ public final class Database {
         } else if !FileSystem.isDirectory(directory) {
             throw Diagnostic.runtime(.storeIsAFile, directory)
         }
+        // An encrypted backup is refused before anything (a lock file) is written into it.
+        if SealedFile.isSealedFile(directory + "/" + snapshotFile) {
+            throw Diagnostic.runtime(.encryptedBackupNeedsRestore, directory)
+        }
         // A directory we cannot write to (a read-only mount, a backup on a CD) still opens,
         // for reading; changes are then refused with a clear message.
         var readOnly = readOnly

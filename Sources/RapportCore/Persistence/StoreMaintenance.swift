@@ -26,6 +26,10 @@ extension Database {
             report.problem("no store at \(directory)")
             return report
         }
+        if SealedFile.isSealedFile(directory + "/" + snapshotFile) {
+            report.problem("\(directory) is an encrypted backup: check cannot read it; 'rapport --data NEWDIR --restore-from \(directory)' decrypts and verifies it")
+            return report
+        }
         // A writer at work must not replace the snapshot between our reading it and the journal.
         let pairing = SnapshotLock.hold(directory: directory, exclusive: false)
         defer { withExtendedLifetime(pairing) {} }
@@ -174,8 +178,9 @@ extension Database {
 
     /// Writes a consistent copy of the open store into `target`, a new or empty
     /// directory: a snapshot of the store as it is now, and the audit trail so far.
-    /// `rapport --data TARGET` opens the copy.
-    public func backup(to target: String) throws -> String {
+    /// `rapport --data TARGET` opens the copy. With a key, each file is sealed whole
+    /// (`SealedFile`), and `--restore-from` is the way back (docs/encryption.md).
+    public func backup(to target: String, encryptedWith key: EncryptionKey? = nil) throws -> String {
         if let directory, FileSystem.isSameFile(target, directory) {
             throw Diagnostic.runtime(.backupIntoItself)
         }
@@ -188,21 +193,79 @@ extension Database {
                 throw Diagnostic.runtime(.backupTargetNotEmpty, target)
             }
         }
+        func write(_ bytes: [UInt8], _ name: String) throws {
+            try FileSystem.writeAtomically(try key.map { try SealedFile.seal(bytes, with: $0) } ?? bytes, to: target + "/" + name)
+        }
         do {
             try FileSystem.createDirectory(target, mode: 0o700)
-            _ = try SnapshotCodec.write(store, to: target + "/" + Database.snapshotFile)
+            try write(SnapshotCodec.encode(store), Database.snapshotFile)
             if let directory {
                 var audit: [UInt8] = []
                 for name in [Database.auditFile, Database.journalFile] where FileSystem.fileExists(directory + "/" + name) {
                     audit += try FileSystem.readFile(directory + "/" + name)
                 }
-                if !audit.isEmpty { try FileSystem.writeAtomically(audit, to: target + "/" + Database.auditFile) }
+                if !audit.isEmpty { try write(audit, Database.auditFile) }
             }
         } catch let d as Diagnostic {
             throw d
         } catch {
             throw Diagnostic.runtime(.backupIncomplete, "\(error)")
         }
-        return "backed up \(store.customers.liveCount) customers (up to change \(store.sequence)) to \(target)"
+        let how = key.map { " encrypted with key \($0.idHex)" } ?? ""
+        return "backed up \(store.customers.liveCount) customers (up to change \(store.sequence)) to \(target)\(how)"
+    }
+
+    // MARK: Restore
+
+    /// Writes the store that the backup in `source` holds into `target`, a new or empty
+    /// directory, decrypting sealed files with the key `key()` gives (asked only when a file
+    /// is sealed). Every file is decrypted and verified before the first byte is written;
+    /// a failure while writing removes what was written. `source` is only read.
+    public static func restoreBackup(from source: String, to target: String,
+                                     key: () throws -> EncryptionKey) throws -> String {
+        let snapshotPath = source + "/" + snapshotFile
+        guard FileSystem.isDirectory(source), FileSystem.fileExists(snapshotPath) else {
+            throw Diagnostic.runtime(.restoreSourceNotBackup, source, snapshotFile)
+        }
+        if FileSystem.fileExists(target) {
+            if FileSystem.isSameFile(target, source) { throw Diagnostic.runtime(.restoreIntoItself) }
+            guard FileSystem.isDirectory(target), ((try? FileSystem.directoryEntries(target)) ?? ["?"]).isEmpty else {
+                throw Diagnostic.runtime(.restoreTargetNotEmpty, target)
+            }
+        }
+        var openedKey: EncryptionKey?
+        func plain(_ path: String) throws -> [UInt8] {
+            let bytes: [UInt8]
+            do { bytes = try FileSystem.readFile(path) } catch { throw Diagnostic.runtime(.cannotReadStoreFile, path, "\(error)") }
+            guard SealedFile.isSealed(bytes) else { return bytes }
+            if openedKey == nil { openedKey = try key() }
+            return try SealedFile.open(bytes, path: path, with: openedKey!)
+        }
+        let snapshot = try plain(snapshotPath)
+        let store: Store
+        do { store = try SnapshotCodec.read(snapshot) } catch {
+            throw Diagnostic(.runtime, .snapshotDamaged, [snapshotPath, "\(error)"])
+        }
+        let auditPath = source + "/" + auditFile
+        let audit = FileSystem.fileExists(auditPath) ? try plain(auditPath) : []
+        if let p = JournalReplay.run(audit, into: nil).problem {
+            throw Diagnostic(.runtime, .journalDamaged, [auditPath, String(p.offset), String(p.entry), p.reason])
+        }
+
+        let madeTarget = !FileSystem.fileExists(target)
+        var written: [String] = []
+        do {
+            try FileSystem.createDirectory(target, mode: 0o700)
+            for (name, bytes) in [(snapshotFile, snapshot), (auditFile, audit)] where !bytes.isEmpty {
+                try FileSystem.writeAtomically(bytes, to: target + "/" + name)
+                written.append(target + "/" + name)
+            }
+        } catch {
+            for path in written { FileSystem.remove(path) }
+            if madeTarget { rmdir(target) }
+            throw Diagnostic.runtime(.restoreIncomplete, "\(error)")
+        }
+        let how = openedKey.map { " (decrypted with key \($0.idHex))" } ?? ""
+        return "restored \(store.customers.liveCount) customers (up to change \(store.sequence)) from \(source) into \(target)\(how)\n"
     }
 }

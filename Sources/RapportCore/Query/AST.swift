@@ -228,8 +228,8 @@ public enum Command: Sendable {
     case save
     /// Verifies the store's files: checksums, order of changes, readable snapshot.
     case check
-    /// Writes a consistent copy of the store into a new directory.
-    case backup(path: Literal)
+    /// Writes a consistent copy of the store into a new directory; `encrypted` seals each file.
+    case backup(path: Literal, encrypted: Bool)
     case help(String?)
     /// Sets every customer's tier, grade or stage by the segmentation rules; `dryRun` only lists.
     case recompute(RecomputeTarget, dryRun: Bool)

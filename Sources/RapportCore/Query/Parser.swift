@@ -130,7 +130,8 @@ public struct Parser {
 
     mutating func parseBackup() throws -> Command {
         try expect("to")
-        return .backup(path: try parseString(what: "a directory name in quotes"))
+        let path = try parseString(what: "a directory name in quotes")
+        return .backup(path: path, encrypted: accept("encrypted"))
     }
 
     /// `recompute tiers|grades|stages [--dry-run]`

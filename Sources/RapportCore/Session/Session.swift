@@ -154,9 +154,11 @@ public final class Session {
             }
             outcome.output += report.description
             if !report.isSound { outcome.status = .runtimeError }
-        case .backup(let path):
+        case .backup(let path, let encrypted):
             guard case .string(let target, _) = path.kind else { throw Diagnostic.usage(.expectedDirectoryName, at: path.span) }
-            note(try backend.backup(to: target), into: &outcome)
+            // The key comes from the file RAPPORT_KEY_FILE names, never from the command's text.
+            let key = encrypted ? try EncryptionKey.fromEnvironment() : nil
+            note(try backend.backup(to: target, encryptedWith: key), into: &outcome)
         case .help(let topic):
             outcome.output += Help.text(topic: topic)
         case .recompute(let target, let dryRunClause):

@@ -211,7 +211,7 @@ final class ArrayBackend: Backend {
 
     func checkpoint() throws {}
     func check() -> MaintenanceReport? { nil }
-    func backup(to target: String) throws -> String { throw Diagnostic.runtime(.backupIncomplete, "an array backend keeps no files") }
+    func backup(to target: String, encryptedWith key: EncryptionKey?) throws -> String { throw Diagnostic.runtime(.backupIncomplete, "an array backend keeps no files") }
 
     struct NoIndexes: PlanStatistics {
         var liveRowCount: Int

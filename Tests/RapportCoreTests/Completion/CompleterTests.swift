@@ -420,6 +420,8 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("export customers to \"n"), ["\"notes.txt\""])
         XCTAssertEqual(candidates("export customers where tier = gold to \"n"), ["\"notes.txt\""])
         XCTAssertEqual(candidates("backup to \""), ["\"data/"])
+        XCTAssertEqual(candidates("backup to \"b\" "), ["encrypted"])
+        XCTAssertEqual(candidates("backup to \"b\" encrypted "), [])
         XCTAssertEqual(candidates("import customers from \"data.csv\" "), [])
     }
 
