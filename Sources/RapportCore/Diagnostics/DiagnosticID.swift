@@ -58,6 +58,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case expressionTypeForField
     case fieldGivenTwice
     case fieldNeedsOperator
+    case grantNotFound
     case hasOnNonList
     case idControlCharacters
     case idEmpty
@@ -75,6 +76,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case journalNotMoved
     case journalTailDropped
     case journalTailIncomplete
+    case lastAdminKept
     case limitOutOfRange
     case listInExpression
     case listItemNotInVocabulary
@@ -109,6 +111,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case reportGroupNeedsText
     case reportNeedsDate
     case reportPeriodReversed
+    case roleAboveGrant
     case roleRequired
     case satisfactionOutOfRange
     case segmentConditionInvalid
@@ -159,6 +162,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case unknownTemplateFormat
     case unterminatedFieldName
     case unterminatedString
+    case userOptionNeedsAdmin
     case withinNeedsAnniversary
     case withinNeedsDate
     case withinNeedsDuration

@@ -84,6 +84,7 @@ public enum DiagnosticMessages {
         case .fieldGivenTwice: Wording("'\(a[0])' is given twice")
         case .fieldNeedsOperator: Wording("'\(a[0])' is \(article(a[1])) field, not true or false; a condition on it needs an operator",
                            notes: ["for example: \(a[2]) \(a[3]) VALUE"])
+        case .grantNotFound: Wording("'\(a[0])' has no grant", notes: ["show grants lists who has one"])
         case .hasOnNonList: Wording("'has' works on lists; '\(a[0])' is \(article(a[1]))",
                            notes: ["use: \(a[0]) = VALUE"])
         case .idControlCharacters: Wording("\(a[0]) cannot contain control characters")
@@ -102,6 +103,8 @@ public enum DiagnosticMessages {
         case .journalNotMoved: Wording("the snapshot was saved, but the journal could not be moved to the audit log: \(a[0]); nothing is lost (the journal keeps its entries, and opening skips those the snapshot holds)")
         case .journalTailDropped: Wording("dropped the last journal entry (\(a[0]), at byte \(a[1])) because \(a[2]): it was torn by a crash before it was acknowledged")
         case .journalTailIncomplete: Wording("the last journal entry (\(a[0]), at byte \(a[1])) is incomplete: another process may be writing it; it was not read")
+        case .lastAdminKept: Wording("'\(a[0])' is refused: \(a[1]) is the store's last admin, and no one could grant roles after it",
+                                     notes: ["grant another user admin first"])
         case .limitOutOfRange: Wording("\(a[0]) must be between 0 and \(a[1])")
         case .listInExpression: Wording("a list cannot take part in an expression")
         case .listItemNotInVocabulary: Wording("'\(a[0])' cannot be an item of \(a[1])",
@@ -144,6 +147,8 @@ public enum DiagnosticMessages {
         case .reportGroupNeedsText: Wording("report kpi groups by a text field of customers or by month, quarter, week or year; '\(a[0])' is \(article(a[1]))")
         case .reportNeedsDate: Wording("report kpi needs a date after \(a[0]) (YYYY-MM-DD, today or yesterday), not '\(a[1])'")
         case .reportPeriodReversed: Wording("the period starts after it ends: from \(a[0]) is later than to \(a[1])")
+        case .roleAboveGrant: Wording("--role \(a[0]) is more than \(a[1]) is granted: \(a[2]) at most",
+                                      notes: ["an admin grants more with grant USER ROLE; show grants lists them"])
         case .roleRequired: Wording("'\(a[0])' needs the \(a[1]) role; this session is \(a[2])")
         case .satisfactionOutOfRange: Wording("satisfaction is from 1 to 5, found \(a[0])")
         case .segmentConditionInvalid: Wording("segment '\(a[0])' no longer checks: \(a[1])", notes: ["its condition is: \(a[2])", "save it again with replace, or delete it"])
@@ -199,6 +204,8 @@ public enum DiagnosticMessages {
         case .unknownTemplateFormat: Wording("unknown format '\(a[0])' in the template", notes: ["formats: {FIELD|date}, {FIELD|number} (grouped digits), {name|first} (the given name)"])
         case .unterminatedFieldName: Wording("unterminated field name: a name that opens with ` closes with `")
         case .unterminatedString: Wording("unterminated string")
+        case .userOptionNeedsAdmin: Wording("--user needs an admin grant; \(a[0]) is granted \(a[1]) at most",
+                                            notes: ["--user names who changes are recorded as, so only an admin may use it"])
         case .withinNeedsAnniversary: Wording("'within' means a yearly anniversary, as for birthdays; '\(a[0])' does not recur each year",
                            notes: ["\(a[1]) <= \(a[2]) holds where it was at most \(a[2]) ago"])
         case .withinNeedsDate: Wording("'within' works on dates; '\(a[0])' is \(article(a[1]))")

@@ -41,6 +41,10 @@ public enum CompletionShape: Sendable, Equatable {
     case customerAfter([String])
     /// `history` or a campaign's name; inside a block, its clause words.
     case campaign
+    /// `USER ROLE`: a granted user (or the OS user), then a role (`grant`).
+    case grant
+    /// A granted user (`revoke`).
+    case grantedUser
 }
 
 /// One command: everything the parser's dispatch, the completer, help and the role check
@@ -185,6 +189,11 @@ public enum CommandCatalogue {
                     completion: .directoryAfterTo, parse: { try $0.parseBackup() }),
         CommandSpec("save", aliases: ["checkpoint"], synopsis: "save: write a snapshot now", task: .store, role: .manager,
                     completion: .saveSegment, parse: { try $0.parseSave() }),
+        CommandSpec("grant", synopsis: "grant USER ROLE    revoke USER    show grants: the most each OS user may take",
+                    task: .store, help: "roles", role: grantsRole, changesData: true,
+                    completion: .grant, parse: { try $0.parseGrant() }),
+        CommandSpec("revoke", synopsis: nil, task: .store, help: "roles", role: grantsRole, changesData: true,
+                    completion: .grantedUser, parse: { try $0.parseRevoke() }),
         CommandSpec("check", synopsis: "check: verify the store's files", task: .store, role: .trainee,
                     completion: .nothing, parse: { _ in .check }),
         CommandSpec("set", synopsis: nil, task: .settings, help: "settings", role: .trainee,
@@ -235,6 +244,9 @@ public enum CommandCatalogue {
 
     /// The store's business rules are the admin's (contract section 11).
     static let policyRole = Role.admin
+
+    /// Who may take which role is the admin's (contract section 11).
+    public static let grantsRole = Role.admin
 
     private static func settingRole(_ command: Command) -> Role {
         if case .setPolicy = command { return policyRole }

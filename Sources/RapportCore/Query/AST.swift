@@ -256,6 +256,12 @@ public enum Command: Sendable {
     case saveSegment(name: Literal, replace: Bool, entity: EntityName, condition: Condition, conditionText: String)
     case showSegments
     case deleteSegment(name: Literal)
+    /// `grant USER ROLE`: the most the OS user USER may take in this store.
+    case grant(user: Literal, role: Role)
+    /// `revoke USER`: the user's grant removed.
+    case revoke(user: Literal)
+    /// `show grants`.
+    case showGrants
 }
 
 /// The steps of a ticket's lifecycle after it is opened (docs/service.md).
