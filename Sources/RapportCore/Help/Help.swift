@@ -92,7 +92,7 @@ public enum Help {
             let indent = String(repeating: " ", count: line.count)
             var lineIsEmpty = true
             for word in listedWords(in: group) {
-                if line.count + word.count + 1 > 84, !lineIsEmpty {
+                if line.count + word.count + 1 > 96, !lineIsEmpty {
                     lines.append(line)
                     line = indent
                     lineIsEmpty = true
