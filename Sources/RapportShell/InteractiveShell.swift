@@ -25,11 +25,14 @@ struct InteractiveShell {
 
         let history = ShellHistory(path: environment["RAPPORT_HISTORY"] ?? ShellHistory.defaultPath(environment))
         let backend = session.backend
+        let role = session.settings.role
         // The lines of an unfinished command typed so far: completion sees them too.
         var pending: [String] = []
         let editor = LineEditor(history: history) { before in
             let earlier = pending.isEmpty ? "" : pending.joined(separator: "\n") + "\n"
-            let completion = Completer(backend: backend).complete(earlier + before)
+            var completer = Completer(backend: backend)
+            completer.role = role
+            let completion = completer.complete(earlier + before)
             return (max(0, completion.replacementStart - earlier.count), completion.candidates)
         }
         var state = State()

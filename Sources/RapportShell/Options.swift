@@ -19,7 +19,8 @@ public struct Options {
     public var now: String?
     public var timeZone: String?
     public var format: OutputFormat = .table
-    public var role: Role = .admin
+    /// `--role`; nil takes the most the OS user is granted (admin in a store without grants).
+    public var role: Role?
     public var user: String?
     public var inputs: [Input] = []
     /// `--param NAME=VALUE`: what `$NAME` stands for in every command.
@@ -49,8 +50,8 @@ public struct Options {
       --now WHEN          pin the clock: 2026-11-01 or 2026-11-01T09:30:00+08:00
       --timezone TZ       IANA zone for "today" and date maths (default: the system's)
       --format F          table | csv | json | jsonl   (default: table)
-      --role R            trainee | agent | manager | admin (default: admin)
-      --user NAME         who changes are recorded as (default: the OS user)
+      --role R            trainee | agent | manager | admin, up to your grant (default: the grant's role)
+      --user NAME         who changes are recorded as (default: the OS user; admins only)
       -c COMMAND          run one command; may repeat; then exit
       -f FILE / SCRIPT    run a script file; "-" reads commands from standard input
       --param NAME=VALUE  $NAME in any command stands for VALUE; may repeat

@@ -96,9 +96,19 @@ public enum Rapport {
         }
         for w in database.warnings { printError(DiagnosticFormatter().format(w, source: nil)) }
 
-        var settings = Settings(user: options.user ?? Settings.osUser)
+        // Who the session is, checked once here so -c, scripts, standard input and the shell agree.
+        var settings = Settings()
+        do {
+            (settings.user, settings.role) = try Grants.session(osUser: settings.osUser, grants: database.store.grants,
+                                                                requestedRole: options.role, requestedUser: options.user)
+        } catch let d as Diagnostic {
+            printError(DiagnosticFormatter().format(d, source: nil))
+            return 1
+        } catch {
+            printError(describe(error))
+            return 1
+        }
         settings.format = options.format
-        settings.role = options.role
         settings.dryRun = options.dryRun
         settings.timer = options.timer
         let session = Session(backend: InMemoryBackend(database: database), settings: settings, clock: clock, pinnedNow: pinned)

@@ -21,6 +21,8 @@ public protocol Backend: AnyObject {
     var policy: Policy { get }
     /// The saved segments (`show segments`), as of the last commit, by name.
     var segments: [SavedSegment] { get }
+    /// The most each OS user may take (`show grants`), as of the last commit; empty: no grants.
+    var grants: [String: Role] { get }
 
     // MARK: Queries
 

@@ -20,6 +20,7 @@ public final class InMemoryBackend: Backend {
     public func count(_ entity: Entity) -> Int { store[entity].liveCount }
 
     public var policy: Policy { store.policy }
+    public var grants: [String: Role] { store.grants }
     public var segments: [SavedSegment] { store.segments.values.sorted { $0.name.lowercased() < $1.name.lowercased() } }
 
     // MARK: Queries

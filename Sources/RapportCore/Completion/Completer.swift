@@ -32,6 +32,9 @@ public struct Completer {
     public let backend: any Backend
     public let lessons: [String]
     public let fileNames: (String) -> [String]
+    /// The session's role: a trainee is offered no phone or email values (they would
+    /// show what masking hides; masked, they would not match anything).
+    public var role: Role = .admin
 
     /// A string or list field with more distinct values than this offers none.
     public static let maxDistinctValues = 200
@@ -373,7 +376,7 @@ public struct Completer {
             if n == 2 { return [.keywords(["via"])] }
             return n == 3 && kw(2) == "via" ? vocabulary("channel", of: .contacts) : []
         case .showWhat:
-            if n == 1 { return [.keywords(["customer", "ticket", "fields", "settings", "policy", "segments"])] }
+            if n == 1 { return [.keywords(["customer", "ticket", "fields", "settings", "policy", "segments", "grants"])] }
             guard n == 2 else { return [] }
             switch kw(1) {
             case "customer", "customers": return [customerIDs]
@@ -431,7 +434,19 @@ public struct Completer {
             return n == 1 ? [.keywords(["history"])] : []
         case .anyRecordID:
             return n == 1 ? Entity.stored.map { .ids($0, exclude: []) } : []
+        case .grant:
+            if n == 1 { return [.names(grantedUsers(includingOSUser: true))] }
+            return n == 2 ? [.keywords(Role.allCases.map(\.rawValue))] : []
+        case .grantedUser:
+            return n == 1 ? [.names(grantedUsers(includingOSUser: false))] : []
         }
+    }
+
+    /// The users with a grant (and the OS user at the keyboard), quoted when a name needs it.
+    private func grantedUsers(includingOSUser: Bool) -> [String] {
+        var users = Set(backend.grants.keys)
+        if includingOSUser { users.insert(Settings.osUser) }
+        return users.sorted().map { Completer.isBareWord($0) ? $0 : Parser.quoted($0) }
     }
 
     /// The values of a built-in field of another entity (channels, kinds, priorities, products).
@@ -916,6 +931,7 @@ public struct Completer {
     /// values of a string or list field with few distinct values; case-insensitively
     /// distinct, the vocabulary's spelling first.
     func values(_ e: Entity, _ field: Field) -> [String] {
+        if role == .trainee, Masking.isContactField(field.name) { return [] }
         var result: [String] = []
         var seen = Set<String>()
         if !field.isCustom, let vocabulary = Vocabulary.of(field.name, in: e) {

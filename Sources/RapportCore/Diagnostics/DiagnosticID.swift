@@ -63,6 +63,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case expressionTypeForField
     case fieldGivenTwice
     case fieldNeedsOperator
+    case grantNotFound
     case hasOnNonList
     case idControlCharacters
     case idEmpty
@@ -83,6 +84,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case keyFileMalformed
     case keyFileNotPrivate
     case keyFileUnreadable
+    case lastAdminKept
     case limitOutOfRange
     case listInExpression
     case listItemNotInVocabulary
@@ -122,6 +124,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case restoreIntoItself
     case restoreSourceNotBackup
     case restoreTargetNotEmpty
+    case roleAboveGrant
     case roleRequired
     case satisfactionOutOfRange
     case sealedFileDamaged
@@ -175,6 +178,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case unknownTemplateFormat
     case unterminatedFieldName
     case unterminatedString
+    case userOptionNeedsAdmin
     case withinNeedsAnniversary
     case withinNeedsDate
     case withinNeedsDuration

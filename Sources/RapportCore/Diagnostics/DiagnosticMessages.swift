@@ -93,6 +93,7 @@ public enum DiagnosticMessages {
         case .fieldGivenTwice: Wording("'\(a[0])' is given twice")
         case .fieldNeedsOperator: Wording("'\(a[0])' is \(article(a[1])) field, not true or false; a condition on it needs an operator",
                            notes: ["for example: \(a[2]) \(a[3]) VALUE"])
+        case .grantNotFound: Wording("'\(a[0])' has no grant", notes: ["show grants lists who has one"])
         case .hasOnNonList: Wording("'has' works on lists; '\(a[0])' is \(article(a[1]))",
                            notes: ["use: \(a[0]) = VALUE"])
         case .idControlCharacters: Wording("\(a[0]) cannot contain control characters")
@@ -116,6 +117,8 @@ public enum DiagnosticMessages {
         case .keyFileNotPrivate: Wording("the key file \(a[0]) may be read by others (mode \(a[1])): refusing to use it",
                            notes: ["make it private: chmod 600 \(a[0])"])
         case .keyFileUnreadable: Wording("cannot read the key file \(a[0]): \(a[1])")
+        case .lastAdminKept: Wording("'\(a[0])' is refused: \(a[1]) is the store's last admin, and no one could grant roles after it",
+                                     notes: ["grant another user admin first"])
         case .limitOutOfRange: Wording("\(a[0]) must be between 0 and \(a[1])")
         case .listInExpression: Wording("a list cannot take part in an expression")
         case .listItemNotInVocabulary: Wording("'\(a[0])' cannot be an item of \(a[1])",
@@ -164,6 +167,8 @@ public enum DiagnosticMessages {
         case .restoreIntoItself: Wording("cannot restore a backup into itself")
         case .restoreSourceNotBackup: Wording("\(a[0]) holds no backup (no \(a[1]) in it)")
         case .restoreTargetNotEmpty: Wording("\(a[0]) exists and is not an empty directory: restore into a new or empty directory")
+        case .roleAboveGrant: Wording("--role \(a[0]) is more than \(a[1]) is granted: \(a[2]) at most",
+                                      notes: ["an admin grants more with grant USER ROLE; show grants lists them"])
         case .roleRequired: Wording("'\(a[0])' needs the \(a[1]) role; this session is \(a[2])")
         case .satisfactionOutOfRange: Wording("satisfaction is from 1 to 5, found \(a[0])")
         case .sealedFileDamaged: Wording("\(a[0]) does not decrypt: \(a[1]); it was changed or damaged after it was encrypted, and nothing was written")
@@ -223,6 +228,8 @@ public enum DiagnosticMessages {
         case .unknownTemplateFormat: Wording("unknown format '\(a[0])' in the template", notes: ["formats: {FIELD|date}, {FIELD|number} (grouped digits), {name|first} (the given name)"])
         case .unterminatedFieldName: Wording("unterminated field name: a name that opens with ` closes with `")
         case .unterminatedString: Wording("unterminated string")
+        case .userOptionNeedsAdmin: Wording("--user needs an admin grant; \(a[0]) is granted \(a[1]) at most",
+                                            notes: ["--user names who changes are recorded as, so only an admin may use it"])
         case .withinNeedsAnniversary: Wording("'within' means a yearly anniversary, as for birthdays; '\(a[0])' does not recur each year",
                            notes: ["\(a[1]) <= \(a[2]) holds where it was at most \(a[2]) ago"])
         case .withinNeedsDate: Wording("'within' works on dates; '\(a[0])' is \(article(a[1]))")

@@ -92,7 +92,7 @@ public enum Help {
             let indent = String(repeating: " ", count: line.count)
             var lineIsEmpty = true
             for word in listedWords(in: group) {
-                if line.count + word.count + 1 > 84, !lineIsEmpty {
+                if line.count + word.count + 1 > 96, !lineIsEmpty {
                     lines.append(line)
                     line = indent
                     lineIsEmpty = true
@@ -1026,9 +1026,20 @@ public enum Help {
     /// The roles page: the catalogue's commands by the least role that may run them.
     private static var rolesBody: String {
         var lines = [
-            "A session runs as one role (--role; admin unless given), least to most: trainee, agent,",
-            "manager, admin. Each may do what those before it may; a command above the session's role",
-            "is refused before it reads or changes anything, and exits with status 1.",
+            "A session runs as one role, least to most: trainee, agent, manager, admin. Each may do",
+            "what those before it may; a command above the session's role is refused before it reads",
+            "or changes anything, and exits with status 1.",
+            "",
+            "Grants: grant USER ROLE sets the most an OS user may take in this store; revoke USER",
+            "removes it; show grants lists them. --role picks a role up to your grant (without it,",
+            "the grant's role); asking for more exits with status 1. A store without grants gives",
+            "everyone who can open it admin; once one exists, a user without a grant may take",
+            "trainee only. The first grant also grants you admin; the last admin cannot be revoked.",
+            "Only an admin may use --user (who changes are recorded as).",
+            "",
+            "A trainee sees phones and emails masked, 138****5678 and w***@example.com, in every",
+            "format, on cards, in counts by phone and in error messages, and cannot export.",
+            "",
         ]
         for role in Role.allCases {
             let words = CommandCatalogue.all.filter { !$0.shellOnly && $0.leastRole == role }.map(\.word)
@@ -1046,7 +1057,7 @@ public enum Help {
             }
             lines.append(line)
         }
-        lines += ["", "  show settings"]
+        lines += ["", "  show settings", "  show grants"]
         return lines.joined(separator: "\n")
     }
 

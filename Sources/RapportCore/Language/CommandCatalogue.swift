@@ -43,6 +43,10 @@ public enum CompletionShape: Sendable, Equatable {
     case campaign
     /// The id of a record of any entity (`audit ID`).
     case anyRecordID
+    /// `USER ROLE`: a granted user (or the OS user), then a role (`grant`).
+    case grant
+    /// A granted user (`revoke`).
+    case grantedUser
 }
 
 /// One command: everything the parser's dispatch, the completer, help and the role check
@@ -187,9 +191,14 @@ public enum CommandCatalogue {
                     completion: .entityThenClauses(["where", "to"]), parse: { try $0.parseExport() }),
         CommandSpec("backup", synopsis: #"backup to "DIR""#, task: .files, role: .admin,
                     completion: .directoryAfterTo, parse: { try $0.parseBackup() }),
-        CommandSpec("save", aliases: ["checkpoint"], synopsis: "save: write a snapshot now", task: .store, role: .manager,
+        CommandSpec("save", aliases: ["checkpoint"], synopsis: "save: write a snapshot now    check: verify the store's files    grant USER ROLE, revoke USER", task: .store, role: .manager,
                     completion: .saveSegment, parse: { try $0.parseSave() }),
-        CommandSpec("check", synopsis: "check: verify the store's files", task: .store, role: .trainee,
+        CommandSpec("grant", synopsis: nil,
+                    task: .store, help: "roles", role: grantsRole, changesData: true,
+                    completion: .grant, parse: { try $0.parseGrant() }),
+        CommandSpec("revoke", synopsis: nil, task: .store, help: "roles", role: grantsRole, changesData: true,
+                    completion: .grantedUser, parse: { try $0.parseRevoke() }),
+        CommandSpec("check", synopsis: nil, task: .store, role: .trainee,
                     completion: .nothing, parse: { _ in .check }),
         CommandSpec("set", synopsis: nil, task: .settings, help: "settings", role: .trainee,
                     roleNote: "(set now: \(SettingCatalogue.spec(named: "now")!.leastRole.rawValue); set policy: \(policyRole.rawValue))",
@@ -256,6 +265,9 @@ public enum CommandCatalogue {
 
     /// The store's business rules are the admin's (contract section 11).
     static let policyRole = Role.admin
+
+    /// Who may take which role is the admin's (contract section 11).
+    public static let grantsRole = Role.admin
 
     private static func settingRole(_ command: Command) -> Role {
         if case .setPolicy = command { return policyRole }

@@ -16,7 +16,8 @@ enum FormatMigrations {
     /// - 3: customers hold no `points`: the points ledger (entity `points`) does;
     ///   "policy": the policy keys the change set (`set policy`), each key, before, after.
     /// - 4: "segments": the saved segments the change saves or deletes, each name, before, after.
-    static let entryVersion: Int64 = 4
+    /// - 5: "grants": the OS users' grants the change gives or revokes, each user, before, after (a role or null).
+    static let entryVersion: Int64 = 5
 
     /// `entrySteps[i]` takes an entry of version i+1 to version i+2.
     static let entrySteps: [@Sendable (EntryMembers) -> EntryMembers] = [
@@ -28,6 +29,8 @@ enum FormatMigrations {
         { members in members.filter { $0.key != "version" } + [("version", .integer(3))] },
         // 3 → 4: no entry saved a segment before there were any.
         { members in members.filter { $0.key != "version" } + [("version", .integer(4))] },
+        // 4 → 5: no entry granted a role before there were grants.
+        { members in members.filter { $0.key != "version" } + [("version", .integer(5))] },
     ]
 
     /// The snapshot.
@@ -35,7 +38,8 @@ enum FormatMigrations {
     /// - 2: the points ledger (`points` records); customers' points are derived from it;
     ///   "policy": the keys set away from their defaults, canonical units.
     /// - 3: "segments": the saved segments (name, entity, condition, savedBy, savedAt).
-    static let snapshotVersion: Int64 = 3
+    /// - 4: "grants": the most each OS user may take, user to role.
+    static let snapshotVersion: Int64 = 4
 
     /// What an older snapshot held that the current columns have no place for, read aside
     /// by the reader for the steps.
@@ -53,6 +57,8 @@ enum FormatMigrations {
         // store without a policy has every key at its default, as it is read.
         { store, legacy in ledgerFromLegacySnapshot(store, legacy) },
         // 2 → 3: no segments were saved before there were any.
+        { _, _ in },
+        // 3 → 4: a store without grants gives everyone who opens it admin, as before.
         { _, _ in },
     ]
 

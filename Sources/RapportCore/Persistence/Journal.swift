@@ -41,6 +41,7 @@ enum JournalCodec {
                 .object([("name", .string($0.name)), ("before", segment($0.before)), ("after", segment($0.after))])
             })))
         }
+        if !set.grantChanges.isEmpty { body.append(("grants", grants(set.grantChanges))) }
         let entry: JSONValue = .object(header + body)
         var bytes = JSONWriter.encode(entry)
         let crc = CRC32.checksum(bytes)
@@ -84,6 +85,34 @@ enum JournalCodec {
               let time = Clock.parseISO8601(at, defaultZone: .gmt)
         else { throw LineError.malformed("bad segment") }
         return SavedSegment(name: name, entity: entity, condition: condition, savedBy: by, savedAt: time)
+    }
+
+    /// `[{"user":..,"before":ROLE|null,"after":ROLE|null}, ...]`
+    static func grants(_ changes: [GrantChange]) -> JSONValue {
+        .array(changes.map {
+            .object([("user", .string($0.user)), ("before", $0.before.map { .string($0.rawValue) } ?? .null),
+                     ("after", $0.after.map { .string($0.rawValue) } ?? .null)])
+        })
+    }
+
+    /// The grant changes `grants(_:)` wrote; a role this Rapport does not know is not guessed at.
+    static func grantChanges(_ value: JSONValue) throws -> [GrantChange] {
+        guard case .array(let entries) = value else { throw LineError.malformed("bad grants") }
+        func role(_ v: JSONValue?) throws -> Role? {
+            switch v {
+            case nil, .null?: return nil
+            case .string(let name)?:
+                guard let r = Role(rawValue: name) else { throw LineError.malformed("unknown role '\(name)'") }
+                return r
+            default: throw LineError.malformed("bad grant change")
+            }
+        }
+        return try entries.map { entry in
+            guard case .object(let m) = entry, case .string(let user)? = m.first(where: { $0.key == "user" })?.value
+            else { throw LineError.malformed("bad grant change") }
+            return GrantChange(user: user, before: try role(m.first(where: { $0.key == "before" })?.value),
+                               after: try role(m.first(where: { $0.key == "after" })?.value))
+        }
     }
 
     private static func number(_ d: Double) -> JSONValue {
@@ -211,6 +240,7 @@ enum JournalCodec {
                                                         after: try segment(m.first(where: { $0.key == "after" })?.value ?? .null)))
             }
         }
+        if let grants = member("grants") { set.grantChanges = try grantChanges(grants) }
         if version < 3 { FormatMigrations.ledgerFromLegacyPoints(&set, pointsMoves: legacyPointsMoves, store: store) }
         return set
     }

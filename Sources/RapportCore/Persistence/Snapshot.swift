@@ -60,7 +60,12 @@ enum SnapshotCodec {
             out.ascii(",\"savedAt\":"); out.integer(s.savedAt)
             out.byte(125)
         }
-        out.ascii("],\n")
+        out.ascii("],\n\"grants\":{")
+        for (i, (user, role)) in store.grants.sorted(by: { $0.key < $1.key }).enumerated() {
+            if i > 0 { out.byte(44) }
+            out.string(user); out.byte(58); out.string(role.rawValue)
+        }
+        out.ascii("},\n")
         for e in Entity.stored {
             let table = store[e]
             out.string(e.rawValue)
@@ -173,6 +178,7 @@ enum SnapshotCodec {
                 case "fields": try readFields(&r, store)
                 case "policy": try readPolicy(&r, store)
                 case "segments": try readSegments(&r, store)
+                case "grants": try readGrants(&r, store)
                 case "checksum": _ = try r.string()
                 default:
                     guard let entity = Entity(rawValue: key), entity.isStored else { throw r.error("unexpected key '\(key)'") }
@@ -244,6 +250,20 @@ enum SnapshotCodec {
             store.segments[SavedSegment.key(name)] = SavedSegment(name: name, entity: entity, condition: condition, savedBy: savedBy, savedAt: savedAt)
         } while try r.consume(44)
         try r.expect(93)
+    }
+
+    /// `{"USER":"ROLE", ...}`; a role this Rapport does not know is refused.
+    private static func readGrants(_ r: inout ByteReader, _ store: Store) throws {
+        try r.expect(123)
+        if try r.consume(125) { return }
+        repeat {
+            let user = try r.string()
+            try r.expect(58)
+            let name = try r.string()
+            guard let role = Role(rawValue: name) else { throw r.error("unknown role '\(name)' granted to '\(user)'") }
+            store.grants[user] = role
+        } while try r.consume(44)
+        try r.expect(125)
     }
 
     private static func readFields(_ r: inout ByteReader, _ store: Store) throws {

@@ -258,6 +258,12 @@ public enum Command: Sendable {
     case deleteSegment(name: Literal)
     /// `audit ID`: one record's changes from the audit trail, oldest first.
     case auditRecord(Literal)
+    /// `grant USER ROLE`: the most the OS user USER may take in this store.
+    case grant(user: Literal, role: Role)
+    /// `revoke USER`: the user's grant removed.
+    case revoke(user: Literal)
+    /// `show grants`.
+    case showGrants
 }
 
 /// The steps of a ticket's lifecycle after it is opened (docs/service.md).

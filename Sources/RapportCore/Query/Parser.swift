@@ -596,6 +596,7 @@ public struct Parser {
 
     mutating func parseShow() throws -> Command {
         if accept("segments") { return .showSegments }
+        if accept("grants") { return .showGrants }
         if accept("customer") || accept("customers") { return .showCustomer(try parseRecordID("a customer id")) }
         if accept("ticket") || accept("tickets") { return .showTicket(try parseRecordID("a ticket id")) }
         if accept("fields") || accept("schema") {
@@ -612,8 +613,34 @@ public struct Parser {
             _ = advance()
             return .showPolicy(prefix: prefix, span: t.span)
         }
-        throw unexpected(expected: "'customer ID', 'ticket ID', 'fields', 'settings', 'policy' or 'segments'",
-                         suggestionFrom: ["customer", "ticket", "fields", "settings", "policy", "segments"])
+        throw unexpected(expected: "'customer ID', 'ticket ID', 'fields', 'settings', 'policy', 'segments' or 'grants'",
+                         suggestionFrom: ["customer", "ticket", "fields", "settings", "policy", "segments", "grants"])
+    }
+
+    /// `grant USER ROLE`
+    mutating func parseGrant() throws -> Command {
+        let user = try parseUserName()
+        let words = Role.allCases.map(\.rawValue)
+        guard let word = current.keyword, let role = Role(rawValue: word.lowercased()) else {
+            throw unexpected(expected: "a role: \(words.joined(separator: ", "))", suggestionFrom: words)
+        }
+        _ = advance()
+        return .grant(user: user, role: role)
+    }
+
+    /// `revoke USER`
+    mutating func parseRevoke() throws -> Command { .revoke(user: try parseUserName()) }
+
+    /// An OS user's name: a word, or quoted when it has other characters.
+    private mutating func parseUserName() throws -> Literal {
+        let t = current
+        switch t.kind {
+        case .word(let name), .string(let name):
+            _ = advance()
+            return Literal(kind: .string(name, quoted: true), span: t.span, text: t.text)
+        default:
+            throw unexpected(expected: "an OS user's name")
+        }
     }
 
     private mutating func parseString(what: String) throws -> Literal {

@@ -14,6 +14,10 @@ public struct ProfileCard {
         self.timeZone = timeZone
     }
 
+    /// For a trainee: the terminal card's phone and email come out masked (`Masking`).
+    /// (`record` gives results, which the session masks as it masks every result.)
+    public var masksContacts = false
+
     /// The customer's id and stored record, or an error naming the id.
     func find(_ literal: Literal) throws -> (id: String, record: [String: Value]) {
         let id: String
@@ -53,7 +57,8 @@ public struct ProfileCard {
 
     /// The card for a terminal: every text from the store passes `TerminalText.clean`.
     public func render(_ literal: Literal) throws -> String {
-        let (id, stored) = try find(literal)
+        var (id, stored) = try find(literal)
+        if masksContacts { stored = Masking.record(stored) }
         let schema = backend.schema(of: .customers)
         let formatter = ValueFormatter(timeZone: timeZone)
         let balance = ChangeBuilder.pointsBalance(of: id, in: backend, today: clock.today)

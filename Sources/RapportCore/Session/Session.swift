@@ -78,10 +78,10 @@ public final class Session {
             try execute(command, text: text, source: src, into: &outcome)
         } catch let d as Diagnostic {
             outcome.status = d.kind == .usage ? .usageError : .runtimeError
-            outcome.report(d, source: src(), colour: settings.colour)
+            outcome.report(shown(d), source: src(), colour: settings.colour)
         } catch {
             outcome.status = .runtimeError
-            outcome.messages += "error: \(error)\n"
+            outcome.messages += "error: \(masksContacts ? Masking.text("\(error)") : "\(error)")\n"
         }
         if settings.timer {
             let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
@@ -96,11 +96,11 @@ public final class Session {
         switch command {
         case .find(let q):
             let checked = try checker(q.entity.entity).check(q)
-            for w in checked.warnings { outcome.report(w, source: source(), colour: settings.colour) }
+            for w in checked.warnings { outcome.report(shown(w), source: source(), colour: settings.colour) }
             emit(backend.find(checked, clock: clock), into: &outcome)
         case .aggregate(let q):
             let checked = try checker(q.entity.entity).check(q)
-            for w in checked.warnings { outcome.report(w, source: source(), colour: settings.colour) }
+            for w in checked.warnings { outcome.report(shown(w), source: source(), colour: settings.colour) }
             var result = backend.aggregate(checked, clock: clock)
             result.isGrouped = checked.groupBy != nil
             emit(result, into: &outcome)
@@ -123,12 +123,13 @@ public final class Session {
         case .export(let entity, let condition, let path):
             try export(entity.entity, condition, path, into: &outcome)
         case .showCustomer(let id):
-            let card = ProfileCard(backend: backend, clock: clock, timeZone: clock.timeZone)
+            var card = ProfileCard(backend: backend, clock: clock, timeZone: clock.timeZone)
+            card.masksContacts = masksContacts
             if settings.format.isForReading {
                 outcome.output += try card.render(id)
             } else {
                 let (record, related) = try card.record(id)
-                outcome.output += ResultRenderer(format: settings.format, timeZone: clock.timeZone).render(record: record, related: related)
+                render(record: record, related: related, into: &outcome)
             }
         case .showTicket(let id):
             let card = TicketCard(backend: backend, clock: clock)
@@ -136,7 +137,7 @@ public final class Session {
                 outcome.output += try card.render(id)
             } else {
                 let (record, related) = try card.record(id)
-                outcome.output += ResultRenderer(format: settings.format, timeZone: clock.timeZone).render(record: record, related: related)
+                render(record: record, related: related, into: &outcome)
             }
         case .whyChurn(let id):
             let explanation = try ChurnExplanation(backend: backend, clock: clock).explain(id)
@@ -189,6 +190,49 @@ public final class Session {
             try deleteSegment(name, text: text, into: &outcome)
         case .auditRecord(let id):
             emit(try auditOfRecord(id), into: &outcome)
+        case .grant(let user, let role):
+            try grant(user, role, text: text, into: &outcome)
+        case .revoke(let user):
+            try revoke(user, text: text, into: &outcome)
+        case .showGrants:
+            let grants = backend.grants
+            if grants.isEmpty, settings.format.isForReading {
+                note("no grants: everyone who can open this store may take admin", into: &outcome)
+            } else {
+                emit(Grants.table(grants), into: &outcome)
+            }
+        }
+    }
+
+    // MARK: Grants
+
+    private func grant(_ user: Literal, _ role: Role, text: String, into outcome: inout CommandOutcome) throws {
+        try requireWriteAccess()
+        let name = Session.userName(user)
+        let changes = try Grants.grant(name, role, by: settings.osUser, in: backend.grants)
+        guard !changes.isEmpty else {
+            note("no change: \(name) is granted \(role.rawValue) already", into: &outcome)
+            return
+        }
+        let summary = changes.map { "granted \($0.user) \($0.after!.rawValue)" + ($0.before.map { " (was \($0.rawValue))" } ?? "") }
+            .joined(separator: "; ")
+        try commitChecked(summary: summary, dryRunNote: "would have \(summary)", text: text, into: &outcome) {
+            $0.grantChanges = changes
+        }
+    }
+
+    private static func userName(_ literal: Literal) -> String {
+        if case .string(let name, _) = literal.kind { return name }
+        return literal.text
+    }
+
+    private func revoke(_ user: Literal, text: String, into outcome: inout CommandOutcome) throws {
+        try requireWriteAccess()
+        let name = Session.userName(user)
+        let change = try Grants.revoke(name, in: backend.grants, at: user.span)
+        let summary = "revoked \(name)'s grant (was \(change.before!.rawValue))"
+        try commitChecked(summary: summary, dryRunNote: "would have \(summary)", text: text, into: &outcome) {
+            $0.grantChanges = [change]
         }
     }
 
@@ -409,7 +453,31 @@ public final class Session {
         if settings.format.isForReading { outcome.output += text + "\n" } else { outcome.messages += text + "\n" }
     }
 
+    // MARK: Masking
+
+    /// A trainee sees phones and emails masked (docs/roles.md, "Masking"): every result,
+    /// card and error message leaves the session through `emit`, `render` or `shown`.
+    private var masksContacts: Bool { settings.role == .trainee }
+
+    /// A diagnostic as the session's role may see it: its arguments and data notes with
+    /// phones and emails masked for a trainee. The source line is what they typed.
+    private func shown(_ diagnostic: Diagnostic) -> Diagnostic {
+        guard masksContacts else { return diagnostic }
+        var d = diagnostic
+        d.arguments = d.arguments.map(Masking.text)
+        d.extraNotes = d.extraNotes.map(Masking.text)
+        return d
+    }
+
+    /// A record and its related rows (the cards in csv and JSON) rendered in the session's format.
+    private func render(record: ResultSet, related: [(key: String, rows: ResultSet)], into outcome: inout CommandOutcome) {
+        let mask = masksContacts ? Masking.result : { $0 }
+        outcome.output += ResultRenderer(format: settings.format, timeZone: clock.timeZone)
+            .render(record: mask(record), related: related.map { ($0.key, mask($0.rows)) })
+    }
+
     private func emit(_ result: ResultSet, into outcome: inout CommandOutcome) {
+        let result = masksContacts ? Masking.result(result) : result
         var renderer = ResultRenderer(format: settings.format, timeZone: clock.timeZone)
         renderer.colour = settings.colour
         renderer.isCancelled = isCancelled

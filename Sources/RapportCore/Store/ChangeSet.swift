@@ -48,6 +48,8 @@ public struct ChangeSet: Sendable, Equatable {
     public var policyChanges: [PolicyChange] = []
     /// Saved segments this change saves, replaces or deletes (`save segment`, `delete segment`).
     public var segmentChanges: [SegmentChange] = []
+    /// OS users' grants this change gives, changes or revokes (`grant`, `revoke`).
+    public var grantChanges: [GrantChange] = []
 
     public init(at: Int64, user: String, command: String) {
         self.at = at
@@ -55,7 +57,7 @@ public struct ChangeSet: Sendable, Equatable {
         self.command = command
     }
 
-    public var isEmpty: Bool { changes.isEmpty && fieldAdditions.isEmpty && policyChanges.isEmpty && segmentChanges.isEmpty }
+    public var isEmpty: Bool { changes.isEmpty && fieldAdditions.isEmpty && policyChanges.isEmpty && segmentChanges.isEmpty && grantChanges.isEmpty }
 }
 
 /// Who makes a change and under which clock: what `Database.commit` records beside the

@@ -9,6 +9,8 @@ public final class Store {
     public private(set) var policyVersion = 0
     /// The saved segments by lower-cased name; changed only by change sets.
     public internal(set) var segments: [String: SavedSegment] = [:]
+    /// The most each OS user may take (`grant`), by user name; changed only by change sets.
+    public internal(set) var grants: [String: Role] = [:]
 
     public init() {
         for e in Entity.allCases { tables[e] = Table(entity: e) }
@@ -26,6 +28,7 @@ public final class Store {
         for change in set.policyChanges { policy.set(change.key, to: change.after) }
         if !set.policyChanges.isEmpty { policyVersion += 1 }
         for change in set.segmentChanges { segments[SavedSegment.key(change.name)] = change.after }
+        for change in set.grantChanges { grants[change.user] = change.after }
         for change in set.changes {
             let table = self[change.entity]
             switch change.kind {

@@ -20,6 +20,7 @@ final class ArrayBackend: Backend {
     func count(_ entity: Entity) -> Int { records[entity]!.count }
     var policy: Policy = .defaults
     var segments: [SavedSegment] = []
+    var grants: [String: Role] = [:]
 
     // MARK: Queries
 

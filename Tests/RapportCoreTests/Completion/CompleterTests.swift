@@ -350,7 +350,7 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("delete customers "), ["where"])
         XCTAssertEqual(candidates("import customers "), ["from"])
         XCTAssertEqual(candidates("backup "), ["to"])
-        XCTAssertEqual(candidates("show "), ["customer", "fields", "policy", "segments", "settings", "ticket"])
+        XCTAssertEqual(candidates("show "), ["customer", "fields", "grants", "policy", "segments", "settings", "ticket"])
         XCTAssertEqual(candidates("log "), ["contact", "purchase", "survey"])
         XCTAssertEqual(candidates("save "), ["segment"])
         XCTAssertEqual(candidates("save segment vips "), ["as", "replace"])
