@@ -283,6 +283,8 @@ public struct Importer {
                 let record = stored[target] ?? [:]
                 for (name, value) in row.after where name != RecordField.id && CustomerField.keptFromRecords[name] == nil {
                     let old = record[name] ?? .null
+                    // The key matched in its normal form: another spelling of it is no change.
+                    if let key = updateBy, name == key.rawValue, Importer.contactKey(old, key) == Importer.contactKey(value, key) { continue }
                     if old != value { before[name] = old; after[name] = value }
                 }
                 if entity == .customers { duplicateWarnings(row, index: index, rows, updating: target, contacts, &seenKeys, into: &result) }
