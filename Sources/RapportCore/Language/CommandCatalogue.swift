@@ -177,7 +177,7 @@ public enum CommandCatalogue {
         CommandSpec("deliver", synopsis: nil,
                     task: .changing, role: campaignRunRole, changesData: true,
                     completion: .nothing, parse: { try $0.parseDeliver() }),
-        CommandSpec("import", synopsis: #"import ENTITY from "FILE" [update by KEY] [map ...] [--dry-run]"#, task: .files, role: .admin, changesData: true,
+        CommandSpec("import", synopsis: #"import ENTITY from "FILE""#, task: .files, role: .admin, changesData: true,
                     completion: .importFrom, parse: { try $0.parseImport() }),
         CommandSpec("export", synopsis: #"export ENTITY [where COND] to "FILE""#, task: .files, role: .manager,
                     completion: .entityThenClauses(["where", "to"]), parse: { try $0.parseExport() }),
