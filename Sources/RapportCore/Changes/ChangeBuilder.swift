@@ -26,37 +26,17 @@ public struct ChangeBuilder {
     /// The record changes of `command`, then the derived customer fields that follow from
     /// them (`CustomerRollup`, which every change path goes through).
     public func build(_ command: Command) throws -> ChangeSet {
-        var set = ChangeSet(at: clock.now, user: user, command: self.command)
-        var importProblems: [Importer.Problem]?
-        var importLines: [Int] = []
-        switch command {
-        case .importData(let entity, let path):
-            if let refusal = entity.entity.writtenOnlyBy { throw Diagnostic.usage(refusal, "import", at: entity.span) }
-            guard case .string(let file, _) = path.kind else { throw Diagnostic.usage(.expectedQuotedFileName, at: path.span) }
-            var importer = Importer(backend: backend, clock: clock)
-            importer.isCancelled = isCancelled
-            let imported = try importer.read(file: file, into: entity.entity, span: path.span)
-            set.fieldAdditions = imported.fieldAdditions
-            set.changes = imported.changes
-            importProblems = imported.problems
-            importLines = imported.lines
-        default:
-            set.changes = try recordChanges(command)
+        // An import reads, matches and rolls up its rows in `importPlan` (Interchange/ImportPlan.swift).
+        if case .importData(let entity, let path, let options) = command {
+            return try importPlan(entity, path: path, options: options, dryRun: false).set
         }
+        var set = ChangeSet(at: clock.now, user: user, command: self.command)
+        set.changes = try recordChanges(command)
         do {
             try CustomerRollup(backend: backend, today: clock.today).reconcile(&set)
         } catch let failure as CustomerRollup.Failure {
-            if importProblems != nil {
-                importProblems! += failure.problems.map {
-                    Importer.Problem(line: $0.changeIndex < importLines.count ? importLines[$0.changeIndex] : 1, message: $0.message)
-                }
-            } else {
-                let first = failure.problems[0]
-                throw Diagnostic(first.kind, first.id, first.arguments, at: ChangeBuilder.span(of: command))
-            }
-        }
-        if let importProblems, !importProblems.isEmpty, case .importData(_, let path) = command, case .string(let file, _) = path.kind {
-            throw Importer.failure(file: file, importProblems, span: path.span)
+            let first = failure.problems[0]
+            throw Diagnostic(first.kind, first.id, first.arguments, at: ChangeBuilder.span(of: command))
         }
         return set
     }

@@ -42,6 +42,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case derivedFieldCannotBeSet
     case derivedFieldReadOnly
     case derivedOutOfRange
+    case emailNotAnAddress
     case emptyCommand
     case emptyFieldName
     case encryptedBackupNeedsRestore
@@ -70,8 +71,13 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case idPadded
     case idUnchangeable
     case importCancelled
+    case importDuplicateWarnings
     case importFailed
     case importFailedRows
+    case importFormatWarnings
+    case importMapColumnMissing
+    case importMapFileInvalid
+    case importUpdateByNeedsCustomers
     case includeCycle
     case includeUnreadable
     case instantOutOfRange
@@ -104,6 +110,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case outboxNotWritten
     case parameterNameMissing
     case periodNeedsDate
+    case phoneWithoutDigits
     case pointsBalanceShort
     case pointsBalanceTooLarge
     case pointsLedgerWrittenByRules

@@ -69,6 +69,8 @@ public enum DiagnosticMessages {
         case .derivedFieldCannotBeSet: Wording("'\(a[0])' is a derived field, computed from the records (\(a[1])); it cannot be set")
         case .derivedFieldReadOnly: Wording("\(a[0]) is kept from the customer's \(a[1]); change the \(a[1]) instead")
         case .derivedOutOfRange: Wording("the purchase takes \(a[0]) out of range")
+        case .emailNotAnAddress: Wording("email '\(a[0])' is not an address",
+                           notes: ["an email address has one @, a dot in its domain and no spaces"])
         case .emptyCommand: Wording("empty command")
         case .emptyFieldName: Wording("empty field name")
         case .encryptedBackupNeedsRestore: Wording("\(a[0]) is an encrypted backup: it does not open as a store",
@@ -101,8 +103,14 @@ public enum DiagnosticMessages {
         case .idPadded: Wording("\(a[0]) cannot start or end with a space")
         case .idUnchangeable: Wording("ids cannot be changed")
         case .importCancelled: Wording("import cancelled; nothing was imported")
+        case .importDuplicateWarnings: Wording("\(a[0]): \(a[1]) row(s) share a phone or email with another customer or row; imported all the same")
         case .importFailed: Wording("import failed: \(a[0]) line \(a[1]): \(a[2]); nothing was imported")
         case .importFailedRows: Wording("import failed: \(a[0]): \(a[1]) bad rows; nothing was imported")
+        case .importFormatWarnings: Wording("\(a[0]): \(a[1]) row(s) have an email that is not an address or a phone without digits; stored as given")
+        case .importMapColumnMissing: Wording("column '\(a[0])', mapped to \(a[1]), is not in \(a[2])")
+        case .importMapFileInvalid: Wording("map file \(a[0]) line \(a[1]): \(a[2])",
+                           notes: ["a line is '\"COLUMN\" to FIELD' or 'FIELD \"VALUE\" to WORD'; # starts a comment"])
+        case .importUpdateByNeedsCustomers: Wording("'update by' matches customers; an import of \(a[0]) only adds records")
         case .includeCycle: Wording("the scripts include each other: \(a[0])")
         case .includeUnreadable: Wording("cannot include '\(a[0])': \(a[1])")
         case .instantOutOfRange: Wording("\(a[0]) is out of range")
@@ -143,6 +151,7 @@ public enum DiagnosticMessages {
         case .parameterNameMissing: Wording("'$' must be followed by a parameter name",
                            notes: ["write $NAME for a value given with --param NAME=VALUE, or quote a literal \"$\""])
         case .periodNeedsDate: Wording("\(a[0]) needs a date or instant field; '\(a[1])' is \(article(a[2]))")
+        case .phoneWithoutDigits: Wording("phone '\(a[0])' has no digits")
         case .pointsBalanceShort: Wording("customer \(a[0]) has \(a[1]) points: cannot redeem \(a[2])")
         case .pointsBalanceTooLarge: Wording("customer \(a[0]) has \(a[1]) points: adding \(a[2]) would pass the most a balance holds (\(Int64.max))")
         case .pointsLedgerWrittenByRules: Wording("the points ledger cannot be changed with \(a[0])",

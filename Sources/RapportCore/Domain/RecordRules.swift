@@ -3,11 +3,15 @@ public struct RuleViolation: Error, Sendable {
     public var id: DiagnosticID
     public var arguments: [String]
     public var suggestion: String?
+    /// Usage for a value that cannot be a field's (exit 2); runtime for a well-typed value
+    /// that fails a format check, like data that does not fit (exit 1).
+    public var kind: Diagnostic.Kind
 
-    init(_ id: DiagnosticID, _ arguments: String..., suggestion: String? = nil) {
+    init(_ id: DiagnosticID, _ arguments: String..., suggestion: String? = nil, kind: Diagnostic.Kind = .usage) {
         self.id = id
         self.arguments = arguments
         self.suggestion = suggestion
+        self.kind = kind
     }
 
     public var message: String { DiagnosticMessages.wording(for: id, DiagnosticArguments(arguments)).message }
@@ -23,7 +27,43 @@ public enum RecordRules {
     static let earliestDay = Day(year: 1, month: 1, day: 1)!
     static let latestDay = Day(year: 9999, month: 12, day: 31)!
 
+    /// `add`, `update`, `log`: a value breaking any rule is refused, a malformed email or
+    /// phone included.
     public static func check(_ value: Value, for field: Field, in entity: Entity) throws -> Value {
+        let checked = try storedForm(value, for: field, in: entity)
+        if let problem = formatProblem(checked, for: field, in: entity) { throw problem }
+        return checked
+    }
+
+    /// Import: the same rules, but a malformed email or phone is stored as given and
+    /// handed back in `formatWarning` (another system's rows are kept, and listed).
+    public static func check(_ value: Value, for field: Field, in entity: Entity, formatWarning: inout RuleViolation?) throws -> Value {
+        let checked = try storedForm(value, for: field, in: entity)
+        formatWarning = formatProblem(checked, for: field, in: entity)
+        return checked
+    }
+
+    /// A customer's email that is not an address (one `@`, something before it, a dot
+    /// inside the domain, no spaces) or a phone without a digit; nil when fine.
+    public static func formatProblem(_ value: Value, for field: Field, in entity: Entity) -> RuleViolation? {
+        guard entity == .customers, !field.isCustom, case .string(let text) = value else { return nil }
+        switch field.name {
+        case CustomerField.email: return isEmailAddress(text) ? nil : RuleViolation(.emailNotAnAddress, text, kind: .runtime)
+        case CustomerField.phone: return ContactKeys.phone(text) != nil ? nil : RuleViolation(.phoneWithoutDigits, text, kind: .runtime)
+        default: return nil
+        }
+    }
+
+    static func isEmailAddress(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at != bytes.startIndex else { return false }
+        let domain = bytes[bytes.index(after: at)...]
+        guard !domain.contains(UInt8(ascii: "@")), let dot = domain.firstIndex(of: UInt8(ascii: ".")),
+              dot != domain.startIndex, domain.last != UInt8(ascii: ".") else { return false }
+        return !text.unicodeScalars.contains { $0.properties.isWhitespace }
+    }
+
+    private static func storedForm(_ value: Value, for field: Field, in entity: Entity) throws -> Value {
         switch value {
         case .null:
             return value

@@ -8,7 +8,7 @@ public struct ValueConversion {
     public func value(_ literal: Literal, for field: Field, entity: Entity) throws -> Value {
         let typed = try typedValue(literal, for: field)
         do { return try RecordRules.check(typed, for: field, in: entity) } catch let violation as RuleViolation {
-            throw Diagnostic(.usage, violation.id, violation.arguments, at: literal.span, suggestion: violation.suggestion)
+            throw Diagnostic(violation.kind, violation.id, violation.arguments, at: literal.span, suggestion: violation.suggestion)
         }
     }
 

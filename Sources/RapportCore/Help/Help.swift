@@ -400,6 +400,15 @@ public enum Help {
         id already in the store) rejects the file with its line number, and nothing is stored.
         Unknown keys become custom fields, typed from their values (show fields lists them). In
         CSV, list items are separated by ';'.
+        Clauses after the file, in any order:
+        update by email|phone|id   a row matching a customer (email and phone in their normal
+                                   form) updates it with its non-empty values; the rest are added
+        map "COLUMN" to FIELD, ... a column named otherwise than the field it fills
+        using "MAPFILE"            the same from a file, with value aliases: lines such as
+                                   "Level" to tier    and    tier "Gold Member" to gold
+        --dry-run                  lists what would be added, updated and refused; changes nothing
+        An email that is not an address or a phone without digits is stored, and listed as a
+        warning by line; so are rows sharing a phone or email with another customer.
         A round trip on the demo store (the delete also drops their contacts, purchases and tickets):
 
           export customers where city = 苏州 to "suzhou.csv"

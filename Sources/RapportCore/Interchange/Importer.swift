@@ -39,6 +39,12 @@ public struct Importer {
     public let clock: Clock
     /// Asked every thousand rows; true abandons the import before anything changed (Ctrl-C).
     public var isCancelled: () -> Bool = { false }
+    /// `update by`: rows matching a stored customer on this key update it; nil adds every row.
+    public var updateBy: ImportKey?
+    /// Column names as written in the file (lowercased) → the field they fill.
+    public var columnMap: [String: String] = [:]
+    /// A field's name (lowercased) → its aliases (lowercased) → the value stored instead.
+    public var valueAliases: [String: [String: String]] = [:]
 
     public init(backend: any Backend, clock: Clock) {
         self.backend = backend
@@ -54,6 +60,12 @@ public struct Importer {
         public var lines: [Int] = []
         /// The bad rows; their rows have no change.
         public var problems: [Problem] = []
+        /// Rows stored with an email that is not an address or a phone without digits.
+        public var formatWarnings: [Problem] = []
+        /// Rows sharing a normalised phone or email with another customer or an earlier row.
+        public var duplicateWarnings: [Problem] = []
+        /// Rows that matched a customer (`update by`) and had its values already.
+        public var unchanged = 0
     }
 
     public struct Problem: Sendable, Equatable {
@@ -82,6 +94,8 @@ public struct Importer {
         }
         do {
             return try readRows(bytes: bytes, format: format, into: entity)
+        } catch let missing as MissingColumn {
+            throw Diagnostic.runtime(.importMapColumnMissing, missing.column, missing.field, file, at: span)
         } catch let failure as ImportFailure {
             throw Importer.failure(file: file, failure.problems, span: span)
         } catch is Cancelled {
@@ -116,7 +130,8 @@ public struct Importer {
     }
 
     func readRows(bytes: [UInt8], format: InterchangeFormat, into entity: Entity) throws -> Result {
-        let rows = try parse(bytes, format)
+        var rows = try parse(bytes, format)
+        if !columnMap.isEmpty { try applyColumnMap(&rows) }
         var schema = backend.schema(of: entity)
         var result = Result()
 
@@ -144,9 +159,8 @@ public struct Importer {
             result.fieldAdditions.append(FieldAddition(entity: entity, field: field))
         }
 
-        var ids = Set<String>()
-        var generator = backend.highestGeneratedNumber(entity)
-        var ledgerNumber = backend.highestGeneratedNumber(.points)
+        var pending: [PendingRow] = []
+        pending.reserveCapacity(rows.count)
         for (index, row) in rows.enumerated() {
             if index & 1023 == 1023, isCancelled() { throw Cancelled() }
             var after: [String: Value] = [:]
@@ -169,8 +183,10 @@ public struct Importer {
                 }
                 guard let field = schema.field(named: key) else { continue }
                 do {
-                    let value = try convert(cell, to: field, entity: entity)
+                    var formatWarning: RuleViolation?
+                    let value = try convert(cell, to: field, entity: entity, formatWarning: &formatWarning)
                     if !value.isNull { after[field.name] = value }
+                    if let formatWarning { result.formatWarnings.append(Problem(line: row.line, message: formatWarning.message)) }
                 } catch let message as ConversionError {
                     rowProblem = rowProblem ?? "'\(field.name)': \(message.text)"
                 }
@@ -179,43 +195,227 @@ public struct Importer {
                 result.problems.append(Problem(line: row.line, message: rowProblem))
                 continue
             }
+            pending.append(PendingRow(line: row.line, after: after, openingPoints: openingPoints))
+        }
+        try resolve(pending, entity, into: &result)
+        result.problems.sort { $0.line < $1.line }
+        return result
+    }
+
+    /// A row read and checked, before it is known to add a record or update one.
+    struct PendingRow {
+        var line: Int
+        var after: [String: Value]
+        var openingPoints: Int64
+    }
+
+    /// Turns the checked rows into inserts and (`update by`) updates, with one question to
+    /// the store for the file's ids, one for the matched customers and, for customers,
+    /// one for the stored phones and emails the file's rows share.
+    private func resolve(_ rows: [PendingRow], _ entity: Entity, into result: inout Result) throws {
+        let givenIDs = rows.compactMap { row -> String? in if case .string(let id)? = row.after[RecordField.id] { return id }; return nil }
+        let existingIDs = givenIDs.isEmpty ? [:] : backend.records(entity, ids: givenIDs, fields: [])
+        let contacts = entity == .customers ? storedContactKeys(of: rows) : StoredContactKeys()
+
+        // Which stored record each row updates (nil: it adds one).
+        var targets = [String?](repeating: nil, count: rows.count)
+        var refused = [Bool](repeating: false, count: rows.count)
+        var rowMatching: [String: Int] = [:]
+        var rowWithKey: [String: Int] = [:]
+        func refuse(_ index: Int, _ message: String) {
+            refused[index] = true
+            result.problems.append(Problem(line: rows[index].line, message: message))
+        }
+        for (index, row) in rows.enumerated() {
+            if index & 1023 == 1023, isCancelled() { throw Cancelled() }
+            var givenID: String?
+            if case .string(let id)? = row.after[RecordField.id] { givenID = id }
+            switch updateBy {
+            case .id?:
+                if let givenID, existingIDs[givenID] != nil { targets[index] = givenID }
+            case .email?, .phone?:
+                let key = updateBy!
+                guard let normal = Importer.contactKey(row.after[key.rawValue], key) else { break }
+                let matches = contacts.ids(key, normal)
+                if matches.count > 1 {
+                    refuse(index, "\(key.rawValue) \(Importer.shown(row.after[key.rawValue]!)) matches \(matches.count) customers (\(matches.prefix(5).joined(separator: ", "))): update them one by one or merge them first")
+                    continue
+                }
+                if let match = matches.first {
+                    if let givenID, givenID != match {
+                        refuse(index, "the row's id \(givenID) is not the id of customer \(match), whose \(key.rawValue) it matches")
+                        continue
+                    }
+                    targets[index] = match
+                } else if let earlier = rowWithKey[normal] {
+                    refuse(index, "\(key.rawValue) \(Importer.shown(row.after[key.rawValue]!)) is also on line \(rows[earlier].line): update by \(key.rawValue) takes one row per \(key.rawValue)")
+                    continue
+                } else {
+                    rowWithKey[normal] = index
+                }
+            case nil:
+                break
+            }
+            if let target = targets[index] {
+                if let earlier = rowMatching[target] {
+                    refuse(index, "matches customer \(target), as line \(rows[earlier].line) does")
+                    targets[index] = nil
+                    continue
+                }
+                rowMatching[target] = index
+                if row.openingPoints != 0 {
+                    refuse(index, "'\(CustomerField.points)': customer \(target)'s points come from its ledger (add points, redeem); leave the column empty on rows that update")
+                }
+            } else if let givenID, existingIDs[givenID] != nil {
+                refuse(index, "\(entity.singular) \(givenID) already exists")
+            }
+        }
+
+        let matched = targets.compactMap { $0 }
+        let stored = matched.isEmpty ? [:] : backend.records(entity, ids: matched, fields: nil)
+        var ids = Set<String>()
+        var generator = backend.highestGeneratedNumber(entity)
+        var ledgerNumber = backend.highestGeneratedNumber(.points)
+        var seenKeys = FileContactKeys()
+        for (index, row) in rows.enumerated() where !refused[index] {
+            if let target = targets[index] {
+                var before: [String: Value] = [:], after: [String: Value] = [:]
+                let record = stored[target] ?? [:]
+                for (name, value) in row.after where name != RecordField.id && CustomerField.keptFromRecords[name] == nil {
+                    let old = record[name] ?? .null
+                    // The key matched in its normal form: another spelling of it is no change.
+                    if let key = updateBy, name == key.rawValue, Importer.contactKey(old, key) == Importer.contactKey(value, key) { continue }
+                    if old != value { before[name] = old; after[name] = value }
+                }
+                if entity == .customers { duplicateWarnings(row, index: index, rows, updating: target, contacts, &seenKeys, into: &result) }
+                if after.isEmpty { result.unchanged += 1; continue }
+                result.changes.append(RecordChange(kind: .update, entity: entity, id: target, before: before, after: after))
+                result.lines.append(row.line)
+                continue
+            }
+            var after = row.after
             let id: String
-            if case .string(let given)? = after["id"] {
+            if case .string(let given)? = after[RecordField.id] {
                 id = given
             } else {
                 generator += 1
                 id = IDGenerator.id(entity, number: generator)
-                after["id"] = .string(id)
+                after[RecordField.id] = .string(id)
             }
             guard ids.insert(id).inserted else {
                 result.problems.append(Problem(line: row.line, message: "id \(id) appears twice in the file"))
                 continue
             }
+            if entity == .customers { duplicateWarnings(row, index: index, rows, updating: nil, contacts, &seenKeys, into: &result) }
             result.changes.append(RecordChange(kind: .insert, entity: entity, id: id, after: after))
             result.lines.append(row.line)
-            if openingPoints != 0 {
+            if row.openingPoints != 0 {
                 ledgerNumber += 1
-                result.changes.append(openingBalance(openingPoints, customer: id, ledgerID: IDGenerator.id(.points, number: ledgerNumber)))
+                result.changes.append(openingBalance(row.openingPoints, customer: id, ledgerID: IDGenerator.id(.points, number: ledgerNumber)))
                 result.lines.append(row.line)
             }
         }
-        // Ids the store holds already: one question for the whole file.
-        let existing = backend.records(entity, ids: result.changes.filter { $0.entity == entity }.map(\.id), fields: [])
-        if !existing.isEmpty {
-            var kept = Result(fieldAdditions: result.fieldAdditions, problems: result.problems)
-            for (change, line) in zip(result.changes, result.lines) {
-                if change.entity == entity, existing[change.id] != nil {
-                    kept.problems.append(Problem(line: line, message: "\(entity.singular) \(change.id) already exists"))
+    }
+
+    /// Warns when a customer row's phone or email (in `ContactKeys`' normal form) is also
+    /// another stored customer's or an earlier row's; not for the key rows are matched by.
+    private func duplicateWarnings(_ row: PendingRow, index: Int, _ rows: [PendingRow], updating target: String?,
+                                   _ contacts: StoredContactKeys, _ seen: inout FileContactKeys, into result: inout Result) {
+        for key in [ImportKey.email, .phone] where key != updateBy {
+            guard let value = row.after[key.rawValue], let normal = Importer.contactKey(value, key) else { continue }
+            if let other = contacts.ids(key, normal).first(where: { $0 != target }) {
+                result.duplicateWarnings.append(Problem(line: row.line, message: "\(key.rawValue) \(Importer.shown(value)) is also customer \(other)'s"))
+            } else if let earlier = seen.first(key, normal, index: index) {
+                result.duplicateWarnings.append(Problem(line: row.line, message: "\(key.rawValue) \(Importer.shown(value)) is also on line \(rows[earlier].line)"))
+            }
+        }
+    }
+
+    /// The stored customers whose normalised phone or email some row of the file has too:
+    /// one read of every customer's phone and email, keeping only those keys.
+    private func storedContactKeys(of rows: [PendingRow]) -> StoredContactKeys {
+        var wanted = StoredContactKeys()
+        for row in rows {
+            for key in [ImportKey.email, .phone] {
+                if let normal = Importer.contactKey(row.after[key.rawValue], key) { wanted.byKey[key.rawValue + ":" + normal] = [] }
+            }
+        }
+        guard !wanted.byKey.isEmpty else { return wanted }
+        let all = FindQuery(entity: EntityName(entity: .customers, span: SourceSpan(start: .init(line: 1, column: 1), length: 1)))
+        guard let checked = try? Checker(schema: backend.schema(of: .customers), clock: clock).check(all) else { return wanted }
+        for (id, record) in backend.records(matching: checked, fields: [CustomerField.email, CustomerField.phone], clock: clock) {
+            for key in [ImportKey.email, .phone] {
+                guard let normal = Importer.contactKey(record[key.rawValue], key) else { continue }
+                let composite = key.rawValue + ":" + normal
+                if wanted.byKey[composite] != nil { wanted.byKey[composite]!.append(id) }
+            }
+        }
+        return wanted
+    }
+
+    /// A stored or imported phone or email in `ContactKeys`' normal form (`update by id`: none).
+    static func contactKey(_ value: Value?, _ key: ImportKey) -> String? {
+        guard case .string(let text)? = value else { return nil }
+        switch key {
+        case .email: return ContactKeys.email(text)
+        case .phone: return ContactKeys.phone(text)
+        case .id: return nil
+        }
+    }
+
+    static func shown(_ value: Value) -> String {
+        if case .string(let text) = value { return "'\(text)'" }
+        return "\(value)"
+    }
+
+    struct StoredContactKeys {
+        /// "email:wang@example.com" / "phone:8613800138000" → the customers holding it.
+        var byKey: [String: [String]] = [:]
+        func ids(_ key: ImportKey, _ normal: String) -> [String] { byKey[key.rawValue + ":" + normal] ?? [] }
+    }
+
+    /// The first row holding each normalised phone and email, as the rows are walked.
+    struct FileContactKeys {
+        var firstRow: [String: Int] = [:]
+        /// The earlier row with this key, or nil (and this row is now its first).
+        mutating func first(_ key: ImportKey, _ normal: String, index: Int) -> Int? {
+            let composite = key.rawValue + ":" + normal
+            if let earlier = firstRow[composite] { return earlier }
+            firstRow[composite] = index
+            return nil
+        }
+    }
+
+    /// Renames the file's columns by `columnMap`; a mapped column the file lacks is an error.
+    private func applyColumnMap(_ rows: inout [Row]) throws {
+        var present = Set<String>()
+        // Rows of a CSV file share their keys: rename each distinct spelling once.
+        var renamed: [String: String] = [:]
+        for r in rows.indices {
+            var keys = Set<String>()
+            for c in rows[r].cells.indices {
+                let key = rows[r].cells[c].key
+                let target: String
+                if let known = renamed[key] {
+                    target = known
                 } else {
-                    kept.changes.append(change)
-                    kept.lines.append(line)
+                    let lowered = key.lowercased()
+                    target = columnMap[lowered] ?? key
+                    renamed[key] = target
+                    if columnMap[lowered] != nil { present.insert(lowered) }
+                }
+                rows[r].cells[c].key = target
+                guard keys.insert(target.lowercased()).inserted else {
+                    throw ImportFailure(line: rows[r].line, message: "two columns fill '\(target)' once mapped")
                 }
             }
-            kept.problems.sort { $0.line < $1.line }
-            result = kept
         }
-        return result
+        if let missing = columnMap.keys.sorted().first(where: { !present.contains($0) }), !rows.isEmpty {
+            throw MissingColumn(column: missing, field: columnMap[missing]!)
+        }
     }
+
+    struct MissingColumn: Error { var column: String; var field: String }
 
     /// A customer's `points` column: the balance from another system, which becomes an
     /// opening-balance entry on the ledger (the customer's points are derived from it).
@@ -394,8 +594,21 @@ public struct Importer {
 
     /// A cell as a value of `field`, checked by the same `RecordRules` as `add` and `update`.
     func convert(_ cell: RawCell, to field: Field, entity: Entity) throws -> Value {
-        let typed = try typedValue(cell, to: field)
-        do { return try RecordRules.check(typed, for: field, in: entity) } catch let violation as RuleViolation {
+        var formatWarning: RuleViolation?
+        return try convert(cell, to: field, entity: entity, formatWarning: &formatWarning)
+    }
+
+    /// The same, with a malformed email or phone kept and handed back as a warning.
+    func convert(_ cell: RawCell, to field: Field, entity: Entity, formatWarning: inout RuleViolation?) throws -> Value {
+        var typed = try typedValue(cell, to: field)
+        if !valueAliases.isEmpty, let aliases = valueAliases[field.name.lowercased()] {
+            switch typed {
+            case .string(let s): typed = .string(aliases[s.lowercased()] ?? s)
+            case .list(let items): typed = .list(items.map { aliases[$0.lowercased()] ?? $0 })
+            default: break
+            }
+        }
+        do { return try RecordRules.check(typed, for: field, in: entity, formatWarning: &formatWarning) } catch let violation as RuleViolation {
             var text = violation.message
             if let suggestion = violation.suggestion { text += " (did you mean '\(suggestion)'?)" }
             throw ConversionError(text: text)

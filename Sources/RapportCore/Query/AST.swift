@@ -8,6 +8,24 @@ public struct FieldName: Sendable {
     public init(_ name: String, span: SourceSpan) { self.name = name; self.span = span }
 }
 
+/// The clauses of `import` after its file.
+public struct ImportOptions: Sendable {
+    /// `update by email|phone|id`: rows matching a stored customer update it.
+    public var updateBy: ImportKey?
+    public var updateBySpan: SourceSpan?
+    /// `map "COLUMN" to FIELD, ...`: columns named otherwise than our fields.
+    public var columnMap: [(column: Literal, field: FieldName)] = []
+    /// `using "MAPFILE"`: column names and value aliases from a file (docs/formats.md).
+    public var mapFile: Literal?
+    public var dryRun = false
+    public init() {}
+}
+
+/// What an `import ... update by` matches rows with stored customers on.
+public enum ImportKey: String, Sendable, CaseIterable {
+    case email, phone, id
+}
+
 /// A literal value as written.
 public struct Literal: Sendable {
     public enum Kind: Sendable, Equatable {
@@ -219,7 +237,8 @@ public enum Command: Sendable {
     case addPoints(customer: Literal, points: Literal, reason: Literal)
     /// `redeem ID N "REASON"`: spends points from the ledger, refused when the balance is short.
     case redeem(customer: Literal, points: Literal, reason: Literal)
-    case importData(EntityName, path: Literal)
+    /// `import ENTITY from "FILE" [update by KEY] [map "COLUMN" to FIELD, ...] [using "MAPFILE"] [--dry-run]`.
+    case importData(EntityName, path: Literal, options: ImportOptions)
     case export(EntityName, Condition?, path: Literal)
     case showCustomer(Literal)
     /// `why churn ID`: the signals behind one customer's churnRisk.

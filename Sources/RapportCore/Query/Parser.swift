@@ -114,10 +114,49 @@ public struct Parser {
         return rest
     }
 
+    /// `import ENTITY from "FILE" [update by email|phone|id] [map "COLUMN" to FIELD, ...]
+    /// [using "MAPFILE"] [--dry-run]`, the clauses in any order, each once.
     mutating func parseImport() throws -> Command {
         let entity = try parseEntity()
         try expect("from")
-        return .importData(entity, path: try parseString(what: "a file name in quotes"))
+        let path = try parseString(what: "a file name in quotes")
+        var options = ImportOptions()
+        var seen = Set<String>()
+        while current.kind != .end {
+            let clauseToken = current
+            let clause: String
+            if accept("update") {
+                clause = "update by"
+                try expect("by")
+                let keys = ImportKey.allCases.map(\.rawValue)
+                guard let word = current.keyword, let key = ImportKey(rawValue: word.lowercased()) else {
+                    throw unexpected(expected: "email, phone or id", suggestionFrom: keys)
+                }
+                options.updateBySpan = advance().span
+                options.updateBy = key
+            } else if accept("map") {
+                clause = "map"
+                repeat {
+                    let column = try parseString(what: "a column name in quotes")
+                    try expect("to")
+                    options.columnMap.append((column, try parseFieldName()))
+                } while acceptSymbol(",")
+            } else if accept("using") {
+                clause = "using"
+                options.mapFile = try parseString(what: "a map file name in quotes")
+            } else if current.isSymbol("-"), peek().isSymbol("-"), peek(2).isKeyword("dry-run") {
+                clause = "--dry-run"
+                _ = advance(); _ = advance(); _ = advance()
+                options.dryRun = true
+            } else {
+                throw unexpected(expected: "update by, map, using, --dry-run or end of command",
+                                 suggestionFrom: ["update", "map", "using"])
+            }
+            guard seen.insert(clause).inserted else {
+                throw Diagnostic.usage(.expectedToken, "end of command or another clause", "a second '\(clause)'", at: clauseToken.span)
+            }
+        }
+        return .importData(entity, path: path, options: options)
     }
 
     mutating func parseExport() throws -> Command {

@@ -107,7 +107,9 @@ public final class Session {
         case .report(let q):
             let request = try KPIRequest(q, schema: backend.schema(of: .customers), clock: clock)
             emit(KPIReport.run(request, backend: backend, clock: clock), into: &outcome)
-        case .add, .update, .delete, .logContact, .logPurchase, .logSurvey, .doneTask, .openTicket, .ticketStep, .importData, .addPoints, .redeem:
+        case .importData(let entity, let path, let options):
+            try importFile(entity, path, options, text: text, source: source, into: &outcome)
+        case .add, .update, .delete, .logContact, .logPurchase, .logSurvey, .doneTask, .openTicket, .ticketStep, .addPoints, .redeem:
             try requireWriteAccess()
             var builder = ChangeBuilder(backend: backend, clock: clock, user: settings.user, command: text)
             builder.isCancelled = isCancelled
@@ -501,6 +503,29 @@ public final class Session {
             }
         }
         return ResultSet(columns: ["entity", "field", "type", "kind", "rule"], rows: rows)
+    }
+
+    // MARK: Import
+
+    /// Commits an import (or, in a dry run, lists what it would do), then lists its
+    /// warnings by line on standard error.
+    private func importFile(_ entity: EntityName, _ path: Literal, _ options: ImportOptions, text: String,
+                            source: () -> String, into outcome: inout CommandOutcome) throws {
+        let dryRun = options.dryRun || settings.dryRun
+        if !dryRun { try requireWriteAccess() }
+        var builder = ChangeBuilder(backend: backend, clock: clock, user: settings.user, command: text)
+        builder.isCancelled = isCancelled
+        var plan = try builder.importPlan(entity, path: path, options: options, dryRun: dryRun)
+        if dryRun {
+            emit(plan.preview, into: &outcome)
+            note(plan.dryRunSummary, into: &outcome)
+        } else {
+            if !plan.set.isEmpty {
+                try backend.commit(&plan.set, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
+            }
+            note(plan.summary, into: &outcome)
+        }
+        for warning in plan.warnings(span: path.span) { outcome.report(warning, source: source(), colour: settings.colour) }
     }
 
     // MARK: Recompute

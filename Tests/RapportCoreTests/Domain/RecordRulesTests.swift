@@ -74,4 +74,25 @@ final class RecordRulesTests: XCTestCase {
         XCTAssertNil(CustomerField.keptFromRecords[CustomerField.points], "points is derived from the ledger, not kept")
         for name in CustomerField.keptFromRecords.keys { XCTAssertNotNil(EntitySchema(entity: .customers).position(of: name), name) }
     }
+
+    /// add and update refuse what import stores with a warning: one rule, two outcomes.
+    func testEmailsMustBeAddressesAndPhonesNeedDigits() throws {
+        for good in ["wang@example.com", "a.b+tag@mail.example.cn", "王@例子.中国"] {
+            XCTAssertNil(message(.string(good), "email", .customers), good)
+        }
+        for bad in ["wang.example.com", "a@b@example.com", "@example.com", "wang@example", "wang@.com", "wang@example.", "wang fang@example.com"] {
+            XCTAssertEqual(message(.string(bad), "email", .customers), "email '\(bad)' is not an address", bad)
+        }
+        XCTAssertNil(message(.string("+86 (138) 0013-8000"), "phone", .customers))
+        XCTAssertEqual(message(.string("call me"), "phone", .customers), "phone 'call me' has no digits")
+        // A custom field of the same name is the user's.
+        XCTAssertEqual(try RecordRules.check(.string("none"), for: Field("phone", .string, isCustom: true), in: .customers), .string("none"))
+
+        var warning: RuleViolation?
+        let stored = try RecordRules.check(.string("none"), for: EntitySchema(entity: .customers).field(named: "phone")!, in: .customers,
+                                           formatWarning: &warning)
+        XCTAssertEqual(stored, .string("none"))
+        XCTAssertEqual(warning?.id, .phoneWithoutDigits)
+        XCTAssertEqual(warning?.kind, .runtime)
+    }
 }
