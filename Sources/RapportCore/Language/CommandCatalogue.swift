@@ -252,7 +252,7 @@ public enum CommandCatalogue {
         switch command {
         case .find(let q): entity = q.entity.entity
         case .aggregate(let q): entity = q.entity.entity
-        case .export(let e, _, _), .add(let e, _), .update(let e, _, _), .delete(let e, _), .importData(let e, _): entity = e.entity
+        case .export(let e, _, _), .add(let e, _), .update(let e, _, _), .delete(let e, _), .importData(let e, _, _): entity = e.entity
         case .saveSegment(_, _, let e, _, _): entity = e.entity
         default: entity = nil
         }
