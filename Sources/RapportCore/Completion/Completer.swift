@@ -228,6 +228,8 @@ public struct Completer {
         case operators(FieldType?)
         case values(Entity, Field, exclude: Set<String>)
         case ids(Entity, exclude: Set<String>)
+        /// The ids of deleted records, of any entity (`restore`).
+        case binnedIDs
         case files(FileKind)
         /// Offered as they are, never quoted (lesson names).
         case names([String])
@@ -428,6 +430,8 @@ public struct Completer {
             return n <= words.count ? [.keywords([words[n - 1]])] : [customerIDs]
         case .campaign:
             return n == 1 ? [.keywords(["history"])] : []
+        case .binnedID:
+            return n == 1 ? [.binnedIDs] : []
         }
     }
 
@@ -822,6 +826,8 @@ public struct Completer {
                 for id in backend.ids(e, prefix: partial.text, limit: Completer.maxIDs) where !exclude.contains(id.lowercased()) {
                     result.insert(render(id, partial))
                 }
+            case .binnedIDs:
+                for r in backend.binned(.idPrefix(partial.text, limit: Completer.maxIDs)) { result.insert(render(r.id, partial)) }
             case .files(let kind):
                 let quote = partial.quote ?? "\""
                 for path in fileNames(partial.text) where matches(path) {

@@ -11,6 +11,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case backupTargetIsFile
     case backupTargetNotEmpty
     case betweenOnList
+    case binIDTaken
     case campaignClauseRepeated
     case campaignNeedsAction
     case campaignNeedsEnd
@@ -86,6 +87,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case noStore
     case notADateOrTime
     case notAMessageChannel
+    case notInBin
     case notInVocabulary
     case npsOutOfRange
     case nullComparison
@@ -99,6 +101,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case pointsLedgerWrittenByRules
     case pointsNotPositive
     case policyValueInvalid
+    case purgeNeedsDuration
     case readOnlyChangesRefused
     case recordExists
     case recoverRefusedNewer
@@ -109,6 +112,9 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case reportGroupNeedsText
     case reportNeedsDate
     case reportPeriodReversed
+    case restoreCustomerFirst
+    case restoredIDInUse
+    case restoreNeedsID
     case roleRequired
     case satisfactionOutOfRange
     case segmentConditionInvalid

@@ -32,6 +32,7 @@ public enum DiagnosticMessages {
         case .backupTargetIsFile: Wording("\(a[0]) is a file: back up into a new or empty directory")
         case .backupTargetNotEmpty: Wording("\(a[0]) is not empty: back up into a new or empty directory")
         case .betweenOnList: Wording("'\(a[0])' is a list; 'between' needs a single value")
+        case .binIDTaken: Wording("\(a[0]) \(a[1]) is in the bin (deleted); restore it with 'restore \(a[1])' or remove it for good with 'purge' before adding it again")
         case .campaignClauseRepeated: Wording("'\(a[0])' is given twice in campaign '\(a[1])'", notes: ["a campaign has one target and at most one every line"])
         case .campaignNeedsAction: Wording("campaign '\(a[0])' has no action", notes: ["actions: send CHANNEL \"TEXT\", log contact via CHANNEL \"NOTE\", add points N \"REASON\", open ticket KIND \"TEXT\", assign to OWNER \"TASK\", set FIELD = VALUE"])
         case .campaignNeedsEnd: Wording("campaign '\(a[0])' has no end line", notes: ["a campaign block ends with a line that says end"])
@@ -116,6 +117,7 @@ public enum DiagnosticMessages {
         case .notADateOrTime: Wording("'\(a[0])' is not a date or a time")
         case .notAMessageChannel: Wording("'\(a[0])' is not a channel a message can go by",
                            notes: ["send takes one of: \(a[1])"])
+        case .notInBin: Wording("no record with id '\(a[0])' in the bin", notes: ["find deleted ENTITY lists what the bin holds"])
         case .notInVocabulary: Wording("'\(a[0])' is not a \(a[1])",
                            notes: ["\(a[1]) is one of: \(a[2])"])
         case .npsOutOfRange: Wording("nps is from 0 to 10, found \(a[0])")
@@ -132,6 +134,7 @@ public enum DiagnosticMessages {
                            notes: ["add points ID N \"REASON\" earns, redeem ID N \"REASON\" spends; purchases earn by themselves"])
         case .pointsNotPositive: Wording("points must be a whole number from 1 to \(Loyalty.maximumEntry), not '\(a[0])'")
         case .policyValueInvalid: Wording("\(a[0]) takes \(a[1]); '\(a[2])' is not one")
+        case .purgeNeedsDuration: Wording("'purge older than' needs a duration such as 30d, found '\(a[0])'")
         case .readOnlyChangesRefused: Wording("the store is open read-only; changes are refused")
         case .recordExists: Wording("\(a[0]) \(a[1]) already exists")
         case .recoverRefusedNewer: Wording("cannot recover the store in \(a[0]): \(a[1]) \(a[2]); nothing was changed")
@@ -144,6 +147,9 @@ public enum DiagnosticMessages {
         case .reportGroupNeedsText: Wording("report kpi groups by a text field of customers or by month, quarter, week or year; '\(a[0])' is \(article(a[1]))")
         case .reportNeedsDate: Wording("report kpi needs a date after \(a[0]) (YYYY-MM-DD, today or yesterday), not '\(a[1])'")
         case .reportPeriodReversed: Wording("the period starts after it ends: from \(a[0]) is later than to \(a[1])")
+        case .restoreCustomerFirst: Wording("\(a[0]) \(a[1]) belongs to customer \(a[2]), which is in the bin: restore \(a[2]) first")
+        case .restoredIDInUse: Wording("cannot restore \(a[0]) \(a[1]): a live record has that id again")
+        case .restoreNeedsID: Wording("expected the id of a deleted record after 'restore', found '\(a[0])'")
         case .roleRequired: Wording("'\(a[0])' needs the \(a[1]) role; this session is \(a[2])")
         case .satisfactionOutOfRange: Wording("satisfaction is from 1 to 5, found \(a[0])")
         case .segmentConditionInvalid: Wording("segment '\(a[0])' no longer checks: \(a[1])", notes: ["its condition is: \(a[2])", "save it again with replace, or delete it"])

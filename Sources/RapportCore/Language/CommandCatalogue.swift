@@ -41,6 +41,8 @@ public enum CompletionShape: Sendable, Equatable {
     case customerAfter([String])
     /// `history` or a campaign's name; inside a block, its clause words.
     case campaign
+    /// The id of a record in the bin (`restore`).
+    case binnedID
 }
 
 /// One command: everything the parser's dispatch, the completer, help and the role check
@@ -144,6 +146,11 @@ public enum CommandCatalogue {
                     completion: .changeTarget(afterTarget: ["set"], ledger: false), parse: { try $0.parseUpdate() }),
         CommandSpec("delete", synopsis: "delete ... where", task: .changing, role: .admin, changesData: true,
                     completion: .changeTarget(afterTarget: [], ledger: true), parse: { try $0.parseDelete() }),
+        CommandSpec("restore", synopsis: "restore ID: a deleted record back from the bin; purge [older than D]",
+                    task: .changing, help: "bin", role: .admin, changesData: true,
+                    completion: .binnedID, parse: { try $0.parseRestore() }),
+        CommandSpec("purge", synopsis: nil, task: .changing, help: "bin", role: .admin, changesData: true,
+                    completion: .wordThenOption(["older"], option: "than"), parse: { try $0.parsePurge() }),
         CommandSpec("log", synopsis: "log contact, log purchase, log survey, done TASK", task: .changing, role: .agent, changesData: true,
                     completion: .logEntry, parse: { try $0.parseLog() }),
         CommandSpec("done", synopsis: nil, task: .changing, help: "tasks", role: .agent,

@@ -48,6 +48,12 @@ public struct ChangeSet: Sendable, Equatable {
     public var policyChanges: [PolicyChange] = []
     /// Saved segments this change saves, replaces or deletes (`save segment`, `delete segment`).
     public var segmentChanges: [SegmentChange] = []
+    /// Whether its deletes move records to the bin (docs/storage.md "The bin"). Entries
+    /// written before the bin (format 4 and older) meant "gone for good", and replay the same.
+    public var deletesGoToBin = true
+    /// Records this change set takes out of the bin: restored (the inserts beside bring
+    /// them back) or purged for good.
+    public var binChanges: [BinChange] = []
 
     public init(at: Int64, user: String, command: String) {
         self.at = at
@@ -55,7 +61,7 @@ public struct ChangeSet: Sendable, Equatable {
         self.command = command
     }
 
-    public var isEmpty: Bool { changes.isEmpty && fieldAdditions.isEmpty && policyChanges.isEmpty && segmentChanges.isEmpty }
+    public var isEmpty: Bool { changes.isEmpty && fieldAdditions.isEmpty && policyChanges.isEmpty && segmentChanges.isEmpty && binChanges.isEmpty }
 }
 
 /// Who makes a change and under which clock: what `Database.commit` records beside the
@@ -70,5 +76,19 @@ public struct ChangeAuthor: Sendable, Equatable {
         self.user = user
         self.role = role
         self.pinnedNow = pinnedNow
+    }
+}
+
+/// A record taken out of the bin: `restore` (with its insert in the same set) or `purge`.
+public struct BinChange: Sendable, Equatable {
+    public enum Kind: String, Sendable { case restore, purge }
+    public var kind: Kind
+    public var entity: Entity
+    public var id: String
+
+    public init(kind: Kind, entity: Entity, id: String) {
+        self.kind = kind
+        self.entity = entity
+        self.id = id
     }
 }
