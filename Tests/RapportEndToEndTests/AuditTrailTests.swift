@@ -51,7 +51,7 @@ final class AuditTrailTests: XCTestCase {
             XCTAssertEqual(entry["pinnedNow"] as? String, "2020-01-01T00:00:00Z")
             XCTAssertEqual(entry["user"] as? String, "alice")
             XCTAssertEqual(entry["role"] as? String, "agent")
-            XCTAssertEqual(entry["version"] as? Int, 4, "the current entry version")
+            XCTAssertEqual(entry["version"] as? Int, 5, "the current entry version")
         }
         // The records themselves keep following the business clock.
         r = rapport(["--format", "csv", "-c", "find contacts show customer, date"])

@@ -60,7 +60,7 @@ final class FormatVersionTests: XCTestCase {
         let lines = String(decoding: file("journal.jsonl"), as: UTF8.self).split(separator: "\n")
         XCTAssertEqual(lines.count, 5)
         XCTAssertFalse(lines[3].contains(#""version""#), "old entries keep their bytes and checksums")
-        XCTAssertTrue(lines[4].hasPrefix(#"{"seq":9,"version":4,"#), String(lines[4]))
+        XCTAssertTrue(lines[4].hasPrefix(#"{"seq":9,"version":5,"#), String(lines[4]))
         XCTAssertEqual(csv("find customers where tier = platinum show id"), "id\nC000001\n")
         XCTAssertEqual(rapport(["--check"]).status, 0)
 
@@ -71,21 +71,21 @@ final class FormatVersionTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stdout)
         XCTAssertTrue(r.stdout.contains("audit.jsonl: ok, 9 entries (changes 1 to 9)"), r.stdout)
         XCTAssertEqual(csv("count customers by tier"), "tier,count\nbronze,1\nplatinum,1\nsilver,1\n")
-        XCTAssertTrue(String(decoding: file("snapshot.json"), as: UTF8.self).hasPrefix(#"{"format":"rapport-snapshot","version":3,"#))
+        XCTAssertTrue(String(decoding: file("snapshot.json"), as: UTF8.self).hasPrefix(#"{"format":"rapport-snapshot","version":4,"#))
         XCTAssertEqual(csv("find customers show id, points"), "id,points\nC000001,88\nC000002,1200\nC000003,0\n")
     }
 
     func testSnapshotOfANewerVersionIsRefusedAndLeftUntouched() throws {
         XCTAssertEqual(rapport(["-c", #"add customer id: "C1", name: "王芳""#, "-c", "save"]).status, 0)
         var text = String(decoding: file("snapshot.json"), as: UTF8.self)
-        text = text.replacingOccurrences(of: #""version":3,"#, with: #""version":7,"#)
+        text = text.replacingOccurrences(of: #""version":4,"#, with: #""version":7,"#)
         let body = text[..<text.range(of: #""checksum":""#)!.upperBound]
         let newer = Data((body + FormatVersionTests.hex(CRC32.checksum(Array(body.dropLast(12).utf8))) + "\"}\n").utf8)
         try newer.write(to: URL(fileURLWithPath: data + "/snapshot.json"))
 
         var r = rapport(["-c", "count customers"])
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("written by a newer version of Rapport (snapshot format version 7; this Rapport reads versions 1 to 3)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("written by a newer version of Rapport (snapshot format version 7; this Rapport reads versions 1 to 4)"), r.stderr)
         XCTAssertFalse(r.stderr.contains("damaged"), r.stderr)
         r = rapport(["--check"])
         XCTAssertEqual(r.status, 1)
@@ -108,7 +108,7 @@ final class FormatVersionTests: XCTestCase {
 
         var r = rapport(["-c", "count customers"])
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("entry 2 of journal.jsonl: it was written by a newer version of Rapport (journal entry format version 9; this Rapport reads versions 1 to 4)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("entry 2 of journal.jsonl: it was written by a newer version of Rapport (journal entry format version 9; this Rapport reads versions 1 to 5)"), r.stderr)
         r = rapport(["--read-only", "-c", "count customers"])
         XCTAssertEqual(r.status, 1)
         r = rapport(["--recover"])

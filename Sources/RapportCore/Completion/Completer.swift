@@ -284,8 +284,11 @@ public struct Completer {
             return []
         case .entityThenClauses(let clauses, let anyOrder):
             if n == 1 { return [Completer.entityWords] }
-            guard let e = entity(1) else { return [] }
-            return tail(p, from: 2, entity: e, clauses: clauses, anyOrder: anyOrder)
+            // `find deleted ENTITY ...`, `count deleted ...`: the same clauses over the bin.
+            let first = kw(1) == "deleted" && entity(1) == nil ? 2 : 1
+            if n == first { return [Completer.entityWords] }
+            guard let e = entity(first) else { return [] }
+            return tail(p, from: first + 1, entity: e, clauses: clauses, anyOrder: anyOrder)
         case .fieldOfEntity(let numericOnly):
             let filter: FieldFilter = numericOnly ? .numeric : .ordered
             if n == 1 { return [.fields(nil, filter, exclude: [])] }

@@ -264,6 +264,7 @@ public enum Help {
         the id or, for a contact or purchase, while its customer is still in the bin. An id in
         the bin cannot be taken by add or import: restore or purge it first. Each restore and
         purge is one change, journalled and audited; --dry-run shows what would change.
+        (A whole store comes back from a copy: help backup.)
 
           delete customers where id = C000009
           find deleted customers show id, name, deletedAt, deletedBy
@@ -425,7 +426,7 @@ public enum Help {
         """),
         Topic(name: "backup", listed: [:],
               summary: "write a consistent copy of the store into a new directory",
-              aliases: ["copy", "restore"], body: """
+              aliases: ["copy", "restore backup"], body: """
         backup to "DIR"
         Writes a consistent copy of the store (a snapshot, and the audit trail so far) into DIR, a
         new or empty directory. rapport --data DIR opens the copy; rapport --check --data DIR
