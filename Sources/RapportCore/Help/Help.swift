@@ -405,10 +405,12 @@ public enum Help {
         id already in the store) rejects the file with its line number, and nothing is stored.
         Unknown keys become custom fields, typed from their values (show fields lists them). In
         CSV, list items are separated by ';'.
-        A round trip on the demo store (the delete also drops their contacts, purchases and tickets):
+        A round trip on the demo store (the delete moves them and their records to the bin, and an
+        id in the bin is not taken again until purge empties it: help bin):
 
           export customers where city = 苏州 to "suzhou.csv"
           delete customers where city = 苏州
+          purge
           import customers from "suzhou.csv"
           count customers where city = 苏州
         """),
