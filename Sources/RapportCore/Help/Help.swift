@@ -92,7 +92,8 @@ public enum Help {
             let indent = String(repeating: " ", count: line.count)
             var lineIsEmpty = true
             for word in listedWords(in: group) {
-                if line.count + word.count + 1 > 84, !lineIsEmpty {
+                // As wide as the commands' forms above (`packed`, 96).
+                if line.count + word.count + 1 > 96, !lineIsEmpty {
                     lines.append(line)
                     line = indent
                     lineIsEmpty = true
