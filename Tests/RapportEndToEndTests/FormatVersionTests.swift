@@ -71,7 +71,7 @@ final class FormatVersionTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stdout)
         XCTAssertTrue(r.stdout.contains("audit.jsonl: ok, 9 entries (changes 1 to 9)"), r.stdout)
         XCTAssertEqual(csv("count customers by tier"), "tier,count\nbronze,1\nplatinum,1\nsilver,1\n")
-        XCTAssertTrue(String(decoding: file("snapshot.json"), as: UTF8.self).hasPrefix(#"{"format":"rapport-snapshot","version":3,"#))
+        XCTAssertTrue(String(decoding: file("snapshot.json"), as: UTF8.self).hasPrefix(#"{"format":"rapport-snapshot","version":4,"#))
         XCTAssertEqual(csv("find customers show id, points"), "id,points\nC000001,88\nC000002,1200\nC000003,0\n")
     }
 

@@ -69,6 +69,13 @@ public protocol Backend: AnyObject {
     /// The sequence of the last change set committed.
     var sequence: Int64 { get }
 
+    // MARK: The bin (docs/storage.md "The bin")
+
+    /// The fields of the entity's deleted records: its own, then `BinField`'s.
+    func binSchema(of entity: Entity) -> EntitySchema
+    /// The deleted records a selection names, in entity then id order, with their bin fields.
+    func binned(_ selection: BinSelection) -> [BinnedRecord]
+
     // MARK: Planning and completion
 
     /// What the planner knows of the entity's indexes and counts.
@@ -90,4 +97,29 @@ public protocol Backend: AnyObject {
     /// Writes a consistent copy into `target`, each file sealed with `key` when one is
     /// given; says what it wrote.
     func backup(to target: String, encryptedWith key: EncryptionKey?) throws -> String
+}
+
+/// Which deleted records `Backend.binned` returns.
+public enum BinSelection: Sendable {
+    /// These ids of one entity (exactly, case kept).
+    case ids(Entity, [String])
+    /// Every record the change set with this sequence deleted.
+    case deletedIn(Int64)
+    /// Every record deleted before this time (seconds since 1970); nil: all.
+    case deletedBefore(Int64?)
+    /// Up to `limit` ids of any entity starting with the prefix (ASCII case ignored).
+    case idPrefix(String, limit: Int)
+}
+
+/// A deleted record: its entity, id and fields, the bin's included.
+public struct BinnedRecord: Sendable {
+    public var entity: Entity
+    public var id: String
+    public var record: [String: Value]
+
+    public init(entity: Entity, id: String, record: [String: Value]) {
+        self.entity = entity
+        self.id = id
+        self.record = record
+    }
 }

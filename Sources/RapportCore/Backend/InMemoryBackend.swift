@@ -26,11 +26,11 @@ public final class InMemoryBackend: Backend {
     // MARK: Queries
 
     public func find(_ q: CheckedFind, clock: Clock) -> ResultSet {
-        QueryExecutor(table: store[q.entity], clock: clock).find(q)
+        QueryExecutor(table: (q.inBin ? store.bin : store)[q.entity], clock: clock).find(q)
     }
 
     public func aggregate(_ q: CheckedAggregate, clock: Clock) -> ResultSet {
-        QueryExecutor(table: store[q.entity], clock: clock).aggregate(q)
+        QueryExecutor(table: (q.inBin ? store.bin : store)[q.entity], clock: clock).aggregate(q)
     }
 
     public func count(matching q: CheckedFind, clock: Clock) -> Int {
@@ -38,7 +38,7 @@ public final class InMemoryBackend: Backend {
         unordered.sort = []
         unordered.limit = nil
         unordered.offset = 0
-        let executor = QueryExecutor(table: store[q.entity], clock: clock)
+        let executor = QueryExecutor(table: (q.inBin ? store.bin : store)[q.entity], clock: clock)
         return executor.matching(executor.plan(unordered).access, q.predicate.map(executor.compile)).count
     }
 
@@ -93,7 +93,7 @@ public final class InMemoryBackend: Backend {
         return fields.compactMap { table.schema.position(of: $0) }
     }
 
-    private static func record(_ table: Table, _ row: Int, _ positions: [Int]) -> [String: Value] {
+    static func record(_ table: Table, _ row: Int, _ positions: [Int]) -> [String: Value] {
         var r: [String: Value] = [:]
         let fields = table.schema.fields
         for p in positions {
@@ -163,7 +163,10 @@ public final class InMemoryBackend: Backend {
         try database.commit(&set, by: author)
     }
 
-    public func highestGeneratedNumber(_ entity: Entity) -> Int { store[entity].highestGeneratedNumber }
+    /// Above the bin's too: a deleted id is not given to a new record while it can be restored.
+    public func highestGeneratedNumber(_ entity: Entity) -> Int {
+        max(store[entity].highestGeneratedNumber, store.bin[entity].highestGeneratedNumber)
+    }
 
     public var isReadOnly: Bool { database.isReadOnly }
 
@@ -199,5 +202,39 @@ public final class InMemoryBackend: Backend {
 }
 
 extension InMemoryBackend {
+    public func binSchema(of entity: Entity) -> EntitySchema { store.bin[entity].schema }
+
+    public func binned(_ selection: BinSelection) -> [BinnedRecord] {
+        let bin = store.bin
+        func records(_ table: Table, _ rows: [Int]) -> [BinnedRecord] {
+            let positions = Array(table.schema.fields.indices)
+            return rows.map { BinnedRecord(entity: table.entity, id: table.id(ofRow: $0), record: Self.record(table, $0, positions)) }
+                .sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+        }
+        func rows(_ table: Table, where keep: (Value) -> Bool, field: String) -> [Int] {
+            guard let p = table.schema.position(of: field) else { return [] }
+            return table.liveRows.map(Int.init).filter { keep(table.value(row: $0, field: p)) }
+        }
+        switch selection {
+        case .ids(let entity, let ids):
+            let table = bin[entity]
+            guard table.liveCount > 0 else { return [] }
+            return records(table, ids.compactMap { table.row(ofID: $0) })
+        case .deletedIn(let sequence):
+            return Entity.allCases.flatMap { e in records(bin[e], rows(bin[e], where: { $0 == .integer(sequence) }, field: BinField.deletedIn)) }
+        case .deletedBefore(let time):
+            return Entity.allCases.flatMap { e in
+                records(bin[e], rows(bin[e], where: { v in
+                    guard let time else { return true }
+                    if case .instant(let t) = v { return t < time }
+                    return false
+                }, field: BinField.deletedAt))
+            }
+        case .idPrefix(let prefix, let limit):
+            let ids = Entity.allCases.flatMap { bin[$0].liveIDs(prefix: prefix, cap: limit) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            return ids.prefix(limit).map { BinnedRecord(entity: .customers, id: $0, record: [:]) }
+        }
+    }
+
     public func segmentationInputs(clock: Clock) -> SegmentationInputs { store.segmentationInputs(clock: clock) }
 }

@@ -81,7 +81,7 @@ public struct CustomerRollup {
             return customers[id] != nil
         }
 
-        var problems: [Problem] = []
+        var problems = binnedIDsTaken(set)
         var tallies: [String: Tally] = [:]
         var order: [String] = []
         // The facts of each record as the set leaves it (nil: deleted), for recomputation.
@@ -244,6 +244,28 @@ public struct CustomerRollup {
         }
         if !problems.isEmpty { throw Failure(problems: problems) }
         satisfactionFromSurveys(&set, deletedCustomers: deletedCustomers)
+    }
+
+    // MARK: Ids in the bin
+
+    /// Inserts of ids that are in the bin, unless the set restores them: a deleted record
+    /// keeps its id until it is purged, so that restoring it never meets another record.
+    /// One call per entity the set inserts.
+    private func binnedIDsTaken(_ set: ChangeSet) -> [Problem] {
+        let restored = Set(set.binChanges.filter { $0.kind == .restore }.map { "\($0.entity.rawValue)/\($0.id)" })
+        var inserted: [Entity: [String]] = [:]
+        for c in set.changes where c.kind == .insert && !restored.contains("\(c.entity.rawValue)/\(c.id)") {
+            inserted[c.entity, default: []].append(c.id)
+        }
+        var problems: [Problem] = []
+        for (entity, ids) in inserted.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let binned = Set(backend.binned(.ids(entity, ids)).map(\.id))
+            guard !binned.isEmpty else { continue }
+            for (i, c) in set.changes.enumerated() where c.kind == .insert && c.entity == entity && binned.contains(c.id) {
+                problems.append(Problem(changeIndex: i, id: .binIDTaken, arguments: [entity.singular, c.id], kind: .runtime))
+            }
+        }
+        return problems
     }
 
     // MARK: Satisfaction kept from surveys

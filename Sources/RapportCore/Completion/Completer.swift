@@ -231,6 +231,8 @@ public struct Completer {
         case operators(FieldType?)
         case values(Entity, Field, exclude: Set<String>)
         case ids(Entity, exclude: Set<String>)
+        /// The ids of deleted records, of any entity (`restore`).
+        case binnedIDs
         case files(FileKind)
         /// Offered as they are, never quoted (lesson names).
         case names([String])
@@ -285,8 +287,11 @@ public struct Completer {
             return []
         case .entityThenClauses(let clauses, let anyOrder):
             if n == 1 { return [Completer.entityWords] }
-            guard let e = entity(1) else { return [] }
-            return tail(p, from: 2, entity: e, clauses: clauses, anyOrder: anyOrder)
+            // `find deleted ENTITY ...`, `count deleted ...`: the same clauses over the bin.
+            let first = kw(1) == "deleted" && entity(1) == nil ? 2 : 1
+            if n == first { return [Completer.entityWords] }
+            guard let e = entity(first) else { return [] }
+            return tail(p, from: first + 1, entity: e, clauses: clauses, anyOrder: anyOrder)
         case .fieldOfEntity(let numericOnly):
             let filter: FieldFilter = numericOnly ? .numeric : .ordered
             if n == 1 { return [.fields(nil, filter, exclude: [])] }
@@ -439,6 +444,8 @@ public struct Completer {
             return n == 2 ? [.keywords(Role.allCases.map(\.rawValue))] : []
         case .grantedUser:
             return n == 1 ? [.names(grantedUsers(includingOSUser: false))] : []
+        case .binnedID:
+            return n == 1 ? [.binnedIDs] : []
         }
     }
 
@@ -840,6 +847,8 @@ public struct Completer {
                 for id in backend.ids(e, prefix: partial.text, limit: Completer.maxIDs) where !exclude.contains(id.lowercased()) {
                     result.insert(render(id, partial))
                 }
+            case .binnedIDs:
+                for r in backend.binned(.idPrefix(partial.text, limit: Completer.maxIDs)) { result.insert(render(r.id, partial)) }
             case .files(let kind):
                 let quote = partial.quote ?? "\""
                 for path in fileNames(partial.text) where matches(path) {

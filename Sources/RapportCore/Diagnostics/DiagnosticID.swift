@@ -13,6 +13,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case backupTargetIsFile
     case backupTargetNotEmpty
     case betweenOnList
+    case binIDTaken
     case campaignClauseRepeated
     case campaignNeedsAction
     case campaignNeedsEnd
@@ -102,6 +103,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case noStore
     case notADateOrTime
     case notAMessageChannel
+    case notInBin
     case notInVocabulary
     case npsOutOfRange
     case nullComparison
@@ -116,6 +118,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case pointsLedgerWrittenByRules
     case pointsNotPositive
     case policyValueInvalid
+    case purgeNeedsDuration
     case readOnlyChangesRefused
     case recordExists
     case recordHasNoHistory
@@ -127,10 +130,13 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case reportGroupNeedsText
     case reportNeedsDate
     case reportPeriodReversed
+    case restoreCustomerFirst
     case restoreIncomplete
     case restoreIntoItself
+    case restoreNeedsID
     case restoreSourceNotBackup
     case restoreTargetNotEmpty
+    case restoredIDInUse
     case roleAboveGrant
     case roleRequired
     case satisfactionOutOfRange

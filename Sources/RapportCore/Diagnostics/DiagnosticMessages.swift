@@ -36,6 +36,7 @@ public enum DiagnosticMessages {
         case .backupTargetIsFile: Wording("\(a[0]) is a file: back up into a new or empty directory")
         case .backupTargetNotEmpty: Wording("\(a[0]) is not empty: back up into a new or empty directory")
         case .betweenOnList: Wording("'\(a[0])' is a list; 'between' needs a single value")
+        case .binIDTaken: Wording("\(a[0]) \(a[1]) is in the bin (deleted); restore it with 'restore \(a[1])' or remove it for good with 'purge' before adding it again")
         case .campaignClauseRepeated: Wording("'\(a[0])' is given twice in campaign '\(a[1])'", notes: ["a campaign has one target and at most one every line"])
         case .campaignNeedsAction: Wording("campaign '\(a[0])' has no action", notes: ["actions: send CHANNEL \"TEXT\", log contact via CHANNEL \"NOTE\", add points N \"REASON\", open ticket KIND \"TEXT\", assign to OWNER \"TASK\", set FIELD = VALUE"])
         case .campaignNeedsEnd: Wording("campaign '\(a[0])' has no end line", notes: ["a campaign block ends with a line that says end"])
@@ -141,6 +142,7 @@ public enum DiagnosticMessages {
         case .notADateOrTime: Wording("'\(a[0])' is not a date or a time")
         case .notAMessageChannel: Wording("'\(a[0])' is not a channel a message can go by",
                            notes: ["send takes one of: \(a[1])"])
+        case .notInBin: Wording("no record with id '\(a[0])' in the bin", notes: ["find deleted ENTITY lists what the bin holds"])
         case .notInVocabulary: Wording("'\(a[0])' is not a \(a[1])",
                            notes: ["\(a[1]) is one of: \(a[2])"])
         case .npsOutOfRange: Wording("nps is from 0 to 10, found \(a[0])")
@@ -158,6 +160,7 @@ public enum DiagnosticMessages {
                            notes: ["add points ID N \"REASON\" earns, redeem ID N \"REASON\" spends; purchases earn by themselves"])
         case .pointsNotPositive: Wording("points must be a whole number from 1 to \(Loyalty.maximumEntry), not '\(a[0])'")
         case .policyValueInvalid: Wording("\(a[0]) takes \(a[1]); '\(a[2])' is not one")
+        case .purgeNeedsDuration: Wording("'purge older than' needs a duration such as 30d, found '\(a[0])'")
         case .readOnlyChangesRefused: Wording("the store is open read-only; changes are refused")
         case .recordExists: Wording("\(a[0]) \(a[1]) already exists")
         case .recordHasNoHistory: Wording("no change recorded for '\(a[0])'",
@@ -178,6 +181,9 @@ public enum DiagnosticMessages {
         case .restoreTargetNotEmpty: Wording("\(a[0]) exists and is not an empty directory: restore into a new or empty directory")
         case .roleAboveGrant: Wording("--role \(a[0]) is more than \(a[1]) is granted: \(a[2]) at most",
                                       notes: ["an admin grants more with grant USER ROLE; show grants lists them"])
+        case .restoreCustomerFirst: Wording("\(a[0]) \(a[1]) belongs to customer \(a[2]), which is in the bin: restore \(a[2]) first")
+        case .restoredIDInUse: Wording("cannot restore \(a[0]) \(a[1]): a live record has that id again")
+        case .restoreNeedsID: Wording("expected the id of a deleted record after 'restore', found '\(a[0])'")
         case .roleRequired: Wording("'\(a[0])' needs the \(a[1]) role; this session is \(a[2])")
         case .satisfactionOutOfRange: Wording("satisfaction is from 1 to 5, found \(a[0])")
         case .sealedFileDamaged: Wording("\(a[0]) does not decrypt: \(a[1]); it was changed or damaged after it was encrypted, and nothing was written")

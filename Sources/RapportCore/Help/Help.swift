@@ -92,6 +92,7 @@ public enum Help {
             let indent = String(repeating: " ", count: line.count)
             var lineIsEmpty = true
             for word in listedWords(in: group) {
+                // As wide as the commands' forms above (`packed`, 96).
                 if line.count + word.count + 1 > 96, !lineIsEmpty {
                     lines.append(line)
                     line = indent
@@ -239,8 +240,9 @@ public enum Help {
               aliases: ["remove"], body: """
         delete ENTITY where COND
         delete all ENTITY
-        Deletes the matching records and says how many went. Deleting a customer deletes their
-        contacts, purchases and tickets too ("deleted 2 customers and 5 related records").
+        Moves the matching records to the bin and says how many went. Deleting a customer takes
+        their contacts, purchases, tickets, surveys, tasks, points and messages along ("deleted
+        2 customers and 5 related records"). Until purged they can be restored (help bin).
         To delete every record, say all: without where or all it is refused.
         See first what would go, with a dry run:
 
@@ -248,6 +250,28 @@ public enum Help {
           delete customers where stage = lost and lastContact > 2y
           set dry-run off
           delete customers where id = C000011
+        """),
+        Topic(name: "bin", listed: [:],
+              summary: "deleted records: find deleted, restore ID, purge [older than D]",
+              aliases: ["deleted", "find deleted", "undelete", "trash"], body: """
+        find deleted ENTITY [where COND] ...     the records in the bin, queried like live ones
+        count deleted ENTITY [where COND] [by F]
+        restore ID                               a deleted record back, with what went along
+        purge [older than D]                     empties the bin for good (all, or deleted over D ago)
+        delete moves records to the bin, each with deletedAt (the session's clock), deletedBy
+        (the user) and deletedIn (the change's number, as in the audit log). restore brings a
+        customer back with the records deleted along with it, and the customer's lastContact,
+        totalSpent, points and the like follow again. It is refused while another record has
+        the id or, for a contact or purchase, while its customer is still in the bin. An id in
+        the bin cannot be taken by add or import: restore or purge it first. Each restore and
+        purge is one change, journalled and audited; --dry-run shows what would change.
+        (A whole store comes back from a copy: help backup.)
+
+          delete customers where id = C000009
+          find deleted customers show id, name, deletedAt, deletedBy
+          count deleted contacts where customer = C000009
+          restore C000009
+          purge older than 90d
         """),
         Topic(name: "log", listed: [:],
               summary: "log a contact or a purchase; the customer's fields follow",
@@ -409,10 +433,12 @@ public enum Help {
         --dry-run                  lists what would be added, updated and refused; changes nothing
         An email that is not an address or a phone without digits is stored, and listed as a
         warning by line; so are rows sharing a phone or email with another customer.
-        A round trip on the demo store (the delete also drops their contacts, purchases and tickets):
+        A round trip on the demo store (the delete moves them and their records to the bin, and an
+        id in the bin is not taken again until purge empties it: help bin):
 
           export customers where city = 苏州 to "suzhou.csv"
           delete customers where city = 苏州
+          purge
           import customers from "suzhou.csv"
           count customers where city = 苏州
         """),
@@ -430,7 +456,7 @@ public enum Help {
         """),
         Topic(name: "backup", listed: [:],
               summary: "write a consistent copy of the store into a new directory",
-              aliases: ["copy", "restore"], body: """
+              aliases: ["copy", "restore backup"], body: """
         backup to "DIR" [encrypted]
         Writes a consistent copy of the store (a snapshot, and the audit trail so far) into DIR, a
         new or empty directory. rapport --data DIR opens the copy; rapport --check --data DIR

@@ -47,6 +47,8 @@ public enum CompletionShape: Sendable, Equatable {
     case grant
     /// A granted user (`revoke`).
     case grantedUser
+    /// The id of a record in the bin (`restore`).
+    case binnedID
 }
 
 /// One command: everything the parser's dispatch, the completer, help and the role check
@@ -200,6 +202,11 @@ public enum CommandCatalogue {
                     completion: .grantedUser, parse: { try $0.parseRevoke() }),
         CommandSpec("check", synopsis: nil, task: .store, role: .trainee,
                     completion: .nothing, parse: { _ in .check }),
+        // Deleted records wait in the bin until restored or purged (help bin).
+        CommandSpec("restore", synopsis: "restore ID, purge: the bin", task: .store, help: "bin", role: .admin,
+                    changesData: true, completion: .binnedID, parse: { try $0.parseRestore() }),
+        CommandSpec("purge", synopsis: nil, task: .store, help: "bin", role: .admin, changesData: true,
+                    completion: .wordThenOption(["older"], option: "than"), parse: { try $0.parsePurge() }),
         CommandSpec("set", synopsis: nil, task: .settings, help: "settings", role: .trainee,
                     roleNote: "(set now: \(SettingCatalogue.spec(named: "now")!.leastRole.rawValue); set policy: \(policyRole.rawValue))",
                     roleFor: settingRole, completion: .setting, parse: { try $0.parseSet() }),

@@ -16,8 +16,14 @@ enum FormatMigrations {
     /// - 3: customers hold no `points`: the points ledger (entity `points`) does;
     ///   "policy": the policy keys the change set (`set policy`), each key, before, after.
     /// - 4: "segments": the saved segments the change saves or deletes, each name, before, after.
-    /// - 5: "grants": the OS users' grants the change gives or revokes, each user, before, after (a role or null).
+    /// - 5: "grants": the OS users' grants the change gives or revokes, each user, before, after (a role or null);
+    ///   a delete moves its records to the bin; "bin": the records the change restores
+    ///   from the bin or purges from it, each op, entity, id.
     static let entryVersion: Int64 = 5
+
+    /// The member step 4 → 5 adds, saying that the entry's deletes removed records for good.
+    static let deletesMember = "deletes"
+    static let deletesGone = "gone"
 
     /// `entrySteps[i]` takes an entry of version i+1 to version i+2.
     static let entrySteps: [@Sendable (EntryMembers) -> EntryMembers] = [
@@ -29,8 +35,8 @@ enum FormatMigrations {
         { members in members.filter { $0.key != "version" } + [("version", .integer(3))] },
         // 3 → 4: no entry saved a segment before there were any.
         { members in members.filter { $0.key != "version" } + [("version", .integer(4))] },
-        // 4 → 5: no entry granted a role before there were grants.
-        { members in members.filter { $0.key != "version" } + [("version", .integer(5))] },
+        // 4 → 5: no entry granted a role before there were grants; its deletes meant gone for good; they do not fill the bin on replay.
+        { members in members.filter { $0.key != "version" } + [("version", .integer(5)), (deletesMember, .string(deletesGone))] },
     ]
 
     /// The snapshot.
@@ -38,7 +44,8 @@ enum FormatMigrations {
     /// - 2: the points ledger (`points` records); customers' points are derived from it;
     ///   "policy": the keys set away from their defaults, canonical units.
     /// - 3: "segments": the saved segments (name, entity, condition, savedBy, savedAt).
-    /// - 4: "grants": the most each OS user may take, user to role.
+    /// - 4: "grants": the most each OS user may take, user to role;
+    ///   "bin": the deleted records of each entity, with deletedAt, deletedBy, deletedIn.
     static let snapshotVersion: Int64 = 4
 
     /// What an older snapshot held that the current columns have no place for, read aside
@@ -58,7 +65,8 @@ enum FormatMigrations {
         { store, legacy in ledgerFromLegacySnapshot(store, legacy) },
         // 2 → 3: no segments were saved before there were any.
         { _, _ in },
-        // 3 → 4: a store without grants gives everyone who opens it admin, as before.
+        // 3 → 4: no grants (everyone who opens it may take admin, as before) and an empty bin
+        // (what was deleted before it is gone).
         { _, _ in },
     ]
 

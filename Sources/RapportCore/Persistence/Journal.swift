@@ -42,6 +42,7 @@ enum JournalCodec {
             })))
         }
         if !set.grantChanges.isEmpty { body.append(("grants", grants(set.grantChanges))) }
+        if !set.binChanges.isEmpty { body.append(("bin", binChanges(set.binChanges))) }
         let entry: JSONValue = .object(header + body)
         var bytes = JSONWriter.encode(entry)
         let crc = CRC32.checksum(bytes)
@@ -49,6 +50,23 @@ enum JournalCodec {
         bytes.append(contentsOf: hex(crc).utf8)
         bytes.append(10)
         return bytes
+    }
+
+    /// `[{"op":"restore","entity":"customers","id":"C1"}, ...]`.
+    static func binChanges(_ changes: [BinChange]) -> JSONValue {
+        .array(changes.map { .object([("op", .string($0.kind.rawValue)), ("entity", .string($0.entity.rawValue)), ("id", .string($0.id))]) })
+    }
+
+    static func binChanges(_ value: JSONValue) throws -> [BinChange] {
+        guard case .array(let entries) = value else { throw LineError.malformed("bad bin") }
+        return try entries.map { entry in
+            guard case .object(let m) = entry,
+                  case .string(let op)? = m.first(where: { $0.key == "op" })?.value, let kind = BinChange.Kind(rawValue: op),
+                  case .string(let e)? = m.first(where: { $0.key == "entity" })?.value, let entity = Entity(rawValue: e),
+                  case .string(let id)? = m.first(where: { $0.key == "id" })?.value
+            else { throw LineError.malformed("bad bin change") }
+            return BinChange(kind: kind, entity: entity, id: id)
+        }
     }
 
     /// Updates can set a field to null, so the journal keeps nulls there.
@@ -241,6 +259,9 @@ enum JournalCodec {
             }
         }
         if let grants = member("grants") { set.grantChanges = try grantChanges(grants) }
+        if let bin = member("bin") { set.binChanges = try binChanges(bin) }
+        // Before the bin (version 5), a delete removed records for good.
+        if case .string(FormatMigrations.deletesGone)? = member(FormatMigrations.deletesMember) { set.deletesGoToBin = false }
         if version < 3 { FormatMigrations.ledgerFromLegacyPoints(&set, pointsMoves: legacyPointsMoves, store: store) }
         return set
     }

@@ -66,35 +66,61 @@ enum SnapshotCodec {
             out.string(user); out.byte(58); out.string(role.rawValue)
         }
         out.ascii("},\n")
-        for e in Entity.stored {
-            let table = store[e]
-            out.string(e.rawValue)
-            out.ascii(":[\n")
-            let names = table.schema.fields.map { f -> [UInt8] in
-                var w = ByteWriter()
-                w.string(f.name)
-                w.byte(58)
-                return w.bytes
-            }
-            var first = true
-            for row in 0..<table.rowCount where table.isLive[row] {
-                if !first { out.ascii(",\n") }
-                first = false
-                out.byte(123)
-                var firstField = true
-                for (p, column) in table.columns.enumerated() where !column.isNull(at: row) {
-                    if !firstField { out.byte(44) }
-                    firstField = false
-                    out.append(names[p])
-                    writeValue(column, row, &out)
-                }
-                out.byte(125)
-            }
-            out.ascii(first ? "],\n" : "\n],\n")
-        }
+        for e in Entity.stored { writeRecords(store[e], &out) }
+        writeBin(store.bin, &out)
         let crc = CRC32.checksum(out.bytes)
         out.ascii("\"checksum\":\"\(JournalCodec.hex(crc))\"}\n")
         return out.bytes
+    }
+
+    /// `"customers":[\n{...},\n...\n],\n`: the live rows in schema order, nulls left out.
+    private static func writeRecords(_ table: Table, _ out: inout ByteWriter) {
+        out.string(table.entity.rawValue)
+        out.ascii(":[\n")
+        let names = table.schema.fields.map { f -> [UInt8] in
+            var w = ByteWriter()
+            w.string(f.name)
+            w.byte(58)
+            return w.bytes
+        }
+        var first = true
+        for row in 0..<table.rowCount where table.isLive[row] {
+            if !first { out.ascii(",\n") }
+            first = false
+            out.byte(123)
+            var firstField = true
+            for (p, column) in table.columns.enumerated() where !column.isNull(at: row) {
+                if !firstField { out.byte(44) }
+                firstField = false
+                out.append(names[p])
+                writeValue(column, row, &out)
+            }
+            out.byte(125)
+        }
+        out.ascii(first ? "],\n" : "\n],\n")
+    }
+
+    /// `"bin":{"customers":[...],...},\n`: the deleted records with their bin fields.
+    private static func writeBin(_ bin: Store, _ out: inout ByteWriter) {
+        out.ascii("\"bin\":{\n")
+        for e in Entity.allCases { writeRecords(bin[e], &out) }
+        // The records end in ",\n"; an object's members may not.
+        out.bytes.removeLast(2)
+        out.ascii("},\n")
+    }
+
+    /// Reads `writeBin`'s object into the store's bin.
+    private static func readBin(_ r: inout ByteReader, _ store: Store) throws {
+        try r.expect(123)
+        if try r.consume(125) { return }
+        var ignored: [Int: Int64] = [:]
+        repeat {
+            let name = try r.string()
+            guard let entity = Entity(rawValue: name) else { throw r.error("unknown entity '\(name)' in the bin") }
+            try r.expect(58)
+            try readRecords(&r, store.bin[entity], collectLegacyPoints: false, into: &ignored)
+        } while try r.consume(44)
+        try r.expect(125)
     }
 
     private static func writeValue(_ column: Column, _ row: Int, _ out: inout ByteWriter) {
@@ -179,6 +205,7 @@ enum SnapshotCodec {
                 case "policy": try readPolicy(&r, store)
                 case "segments": try readSegments(&r, store)
                 case "grants": try readGrants(&r, store)
+                case "bin": try readBin(&r, store)
                 case "checksum": _ = try r.string()
                 default:
                     guard let entity = Entity(rawValue: key), entity.isStored else { throw r.error("unexpected key '\(key)'") }

@@ -161,6 +161,8 @@ public struct EntityName: Sendable {
 /// `find ENTITY [where] [sort by] [limit [offset]] [show]`.
 public struct FindQuery: Sendable {
     public var entity: EntityName
+    /// `find deleted ENTITY`: the records in the bin.
+    public var deleted = false
     public var condition: Condition?
     public var sort: [SortKey] = []
     public var limit: Int?
@@ -190,6 +192,8 @@ public struct AggregateQuery: Sendable {
     public var groupBy: FieldName?
     /// Set when the groups are periods of `groupBy`.
     public var groupPeriod: PeriodName?
+    /// `count deleted ENTITY`: the records in the bin.
+    public var deleted = false
 }
 
 /// `report kpi [from DATE to DATE] [by FIELD | by month|quarter|week|year]`.
@@ -283,6 +287,10 @@ public enum Command: Sendable {
     case revoke(user: Literal)
     /// `show grants`.
     case showGrants
+    /// `restore ID`: a deleted record back from the bin, with what was deleted along with it.
+    case restore(id: Literal)
+    /// `purge [older than D]`: records removed from the bin for good.
+    case purge(olderThan: Literal?)
 }
 
 /// The steps of a ticket's lifecycle after it is opened (docs/service.md).

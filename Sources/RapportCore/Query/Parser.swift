@@ -167,6 +167,19 @@ public struct Parser {
         return .export(entity, condition, path: try parseString(what: "a file name in quotes"))
     }
 
+    /// `restore ID`
+    mutating func parseRestore() throws -> Command {
+        guard current.kind != .end else { throw unexpected(expected: "the id of a deleted record") }
+        return .restore(id: try parseValue())
+    }
+
+    /// `purge [older than D]`
+    mutating func parsePurge() throws -> Command {
+        guard accept("older") else { return .purge(olderThan: nil) }
+        try expect("than")
+        return .purge(olderThan: try parseValue())
+    }
+
     mutating func parseBackup() throws -> Command {
         try expect("to")
         let path = try parseString(what: "a directory name in quotes")
@@ -363,7 +376,9 @@ public struct Parser {
     }
 
     mutating func parseFind() throws -> FindQuery {
+        let deleted = acceptDeleted()
         var q = FindQuery(entity: try parseEntity())
+        q.deleted = deleted
         if accept("where") || startsSegmentTest { q.condition = try parseCondition() }
         // After the condition, sort, limit and show may come in any order, each once.
         var seen = Set<String>()
@@ -404,6 +419,13 @@ public struct Parser {
         return q
     }
 
+    /// `deleted` before an entity: the query reads the bin. No entity is named `deleted`.
+    private mutating func acceptDeleted() -> Bool {
+        guard current.isKeyword("deleted"), Entity(word: "deleted") == nil else { return false }
+        if case .word = peek().kind { return accept("deleted") }
+        return false
+    }
+
     private mutating func parseCount(what: String) throws -> Int {
         let t = current
         guard case .integer(let n) = t.kind else { throw unexpected(expected: "a whole number after '\(what)'") }
@@ -420,7 +442,9 @@ public struct Parser {
             field = try parseFieldName()
             try expect("of")
         }
+        let deleted = acceptDeleted()
         var q = AggregateQuery(function: function, field: field, entity: try parseEntity())
+        q.deleted = deleted
         if accept("where") || startsSegmentTest { q.condition = try parseCondition() }
         if accept("by") || (accept("group") && accept("by")) {
             // `by month(date)`: a word followed by `(` calls a period function.

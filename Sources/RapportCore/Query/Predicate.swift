@@ -171,6 +171,8 @@ public struct ShownColumn: Sendable {
 /// A checked `find`.
 public struct CheckedFind: Sendable {
     public var entity: Entity
+    /// Over the entity's deleted records (`find deleted ...`), checked against `binSchema(of:)`.
+    public var inBin = false
     public var predicate: Predicate?
     public var sort: [CheckedSortKey]
     public var limit: Int?
@@ -205,6 +207,8 @@ public struct CheckedAggregate: Sendable {
     public var groupBy: ResolvedField?
     /// Set when the groups are periods of the date or instant `groupBy`.
     public var groupPeriod: Period?
+    /// Over the entity's deleted records (`count deleted ...`), checked against `binSchema(of:)`.
+    public var inBin = false
     /// Doubts that did not stop the query, such as a word outside a field's vocabulary.
     public var warnings: [Diagnostic] = []
 

@@ -95,11 +95,13 @@ public final class Session {
     private func execute(_ command: Command, text: String, source: () -> String, into outcome: inout CommandOutcome) throws {
         switch command {
         case .find(let q):
-            let checked = try checker(q.entity.entity).check(q)
+            var checked = try checker(q.entity.entity, inBin: q.deleted).check(q)
+            checked.inBin = q.deleted
             for w in checked.warnings { outcome.report(shown(w), source: source(), colour: settings.colour) }
             emit(backend.find(checked, clock: clock), into: &outcome)
         case .aggregate(let q):
-            let checked = try checker(q.entity.entity).check(q)
+            var checked = try checker(q.entity.entity, inBin: q.deleted).check(q)
+            checked.inBin = q.deleted
             for w in checked.warnings { outcome.report(shown(w), source: source(), colour: settings.colour) }
             var result = backend.aggregate(checked, clock: clock)
             result.isGrouped = checked.groupBy != nil
@@ -122,6 +124,20 @@ public final class Session {
             default: break
             }
             try commit(&changes, of: command, into: &outcome, pointsBalance: pointsBalance)
+        case .restore, .purge:
+            try requireWriteAccess()
+            let bin = BinCommands(backend: backend, clock: clock, user: settings.user, command: text)
+            var (set, summary) = try {
+                if case .restore(let id) = command { return try bin.restore(id) }
+                if case .purge(let olderThan) = command { return try bin.purge(olderThan: olderThan) }
+                preconditionFailure("only restore and purge come here")
+            }()
+            if settings.dryRun {
+                note("dry run: would have \(summary); nothing changed", into: &outcome)
+            } else {
+                if !set.isEmpty { try backend.commit(&set, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow)) }
+                note(summary, into: &outcome)
+            }
         case .export(let entity, let condition, let path):
             try export(entity.entity, condition, path, into: &outcome)
         case .showCustomer(let id):
@@ -390,10 +406,12 @@ public final class Session {
     }
 
     /// The checker of queries on `entity`, with this store's schemas and the session's clock.
-    private func checker(_ entity: Entity) throws -> Checker {
+    /// `inBin`: of the deleted records, whose relations are to other deleted records.
+    private func checker(_ entity: Entity, inBin: Bool = false) throws -> Checker {
         // The audit trail is read on the first query that names it, not at opening.
         if entity == .audit { try backend.loadAuditTrail() }
-        var checker = Checker(schema: backend.schema(of: entity), clock: clock, schemas: backend.schema(of:))
+        let schemas: (Entity) -> EntitySchema = inBin ? backend.binSchema(of:) : backend.schema(of:)
+        var checker = Checker(schema: schemas(entity), clock: clock, schemas: schemas)
         checker.segments = backend.segments
         return checker
     }

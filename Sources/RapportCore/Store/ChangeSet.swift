@@ -50,6 +50,12 @@ public struct ChangeSet: Sendable, Equatable {
     public var segmentChanges: [SegmentChange] = []
     /// OS users' grants this change gives, changes or revokes (`grant`, `revoke`).
     public var grantChanges: [GrantChange] = []
+    /// Whether its deletes move records to the bin (docs/storage.md "The bin"). Entries
+    /// written before the bin (format 4 and older) meant "gone for good", and replay the same.
+    public var deletesGoToBin = true
+    /// Records this change set takes out of the bin: restored (the inserts beside bring
+    /// them back) or purged for good.
+    public var binChanges: [BinChange] = []
 
     public init(at: Int64, user: String, command: String) {
         self.at = at
@@ -57,7 +63,7 @@ public struct ChangeSet: Sendable, Equatable {
         self.command = command
     }
 
-    public var isEmpty: Bool { changes.isEmpty && fieldAdditions.isEmpty && policyChanges.isEmpty && segmentChanges.isEmpty && grantChanges.isEmpty }
+    public var isEmpty: Bool { changes.isEmpty && fieldAdditions.isEmpty && policyChanges.isEmpty && segmentChanges.isEmpty && grantChanges.isEmpty && binChanges.isEmpty }
 }
 
 /// Who makes a change and under which clock: what `Database.commit` records beside the
@@ -72,5 +78,19 @@ public struct ChangeAuthor: Sendable, Equatable {
         self.user = user
         self.role = role
         self.pinnedNow = pinnedNow
+    }
+}
+
+/// A record taken out of the bin: `restore` (with its insert in the same set) or `purge`.
+public struct BinChange: Sendable, Equatable {
+    public enum Kind: String, Sendable { case restore, purge }
+    public var kind: Kind
+    public var entity: Entity
+    public var id: String
+
+    public init(kind: Kind, entity: Entity, id: String) {
+        self.kind = kind
+        self.entity = entity
+        self.id = id
     }
 }

@@ -12,9 +12,39 @@ public final class Store {
     /// The most each OS user may take (`grant`), by user name; changed only by change sets.
     public internal(set) var grants: [String: Role] = [:]
 
+    /// Whether this is the bin of another store (see `bin`).
+    public let isBin: Bool
+    private var binIfMade: Store?
+
     public init() {
+        isBin = false
         for e in Entity.allCases { tables[e] = Table(entity: e) }
         for table in tables.values { table.store = self }
+    }
+
+    /// A bin mirroring `live`'s schemas, with the bin's own fields (`BinField`).
+    private init(binOf live: Store) {
+        isBin = true
+        for e in Entity.allCases {
+            let table = Table(entity: e)
+            for f in BinField.fields { table.addField(f) }
+            for f in live[e].schema.customFields { table.addField(f) }
+            tables[e] = table
+        }
+        for table in tables.values { table.store = self }
+        policy = live.policy
+    }
+
+    /// The deleted records of every entity, with when, by whom and in which change set
+    /// (docs/storage.md "The bin"). A store of its own, so queries, relations and derived
+    /// fields work on it as on the live records: a deleted customer's points come from
+    /// its deleted ledger entries.
+    public var bin: Store {
+        if let b = binIfMade { return b }
+        precondition(!isBin, "a bin has no bin")
+        let b = Store(binOf: self)
+        binIfMade = b
+        return b
     }
 
     public subscript(entity: Entity) -> Table { tables[entity]! }
@@ -24,9 +54,21 @@ public final class Store {
     /// Applies a change set that was checked against this store. Values have their
     /// fields' types; inserted ids are new; updated and deleted ids exist.
     public func apply(_ set: ChangeSet) {
-        for addition in set.fieldAdditions { self[addition.entity].addField(addition.field) }
+        for addition in set.fieldAdditions {
+            self[addition.entity].addField(addition.field)
+            binIfMade?[addition.entity].addField(addition.field)
+        }
         for change in set.policyChanges { policy.set(change.key, to: change.after) }
-        if !set.policyChanges.isEmpty { policyVersion += 1 }
+        if !set.policyChanges.isEmpty {
+            policyVersion += 1
+            binIfMade?.policy = policy
+            binIfMade?.policyVersion += 1
+        }
+        // Out of the bin first: a restored record's insert follows.
+        for change in set.binChanges {
+            let table = bin[change.entity]
+            if let row = table.row(ofID: change.id) { table.delete(row: row) }
+        }
         for change in set.segmentChanges { segments[SavedSegment.key(change.name)] = change.after }
         for change in set.grantChanges { grants[change.user] = change.after }
         for change in set.changes {
@@ -45,9 +87,39 @@ public final class Store {
                     if let p = table.schema.position(of: name), p != Table.idPosition { table.set(row: row, field: p, to: value) }
                 }
             case .delete:
-                if let row = table.row(ofID: change.id) { table.delete(row: row) }
+                guard let row = table.row(ofID: change.id) else { continue }
+                if set.deletesGoToBin && !isBin { keepInBin(table, row: row, set) }
+                table.delete(row: row)
             }
         }
         if set.sequence > sequence { sequence = set.sequence }
     }
+
+    /// Copies a live row into the bin with when (the business clock: the pinned time if
+    /// any, as the records' own dates), by whom and in which change set it was deleted.
+    private func keepInBin(_ table: Table, row: Int, _ set: ChangeSet) {
+        let binTable = bin[table.entity]
+        var record = [Value](repeating: .null, count: binTable.schema.fields.count)
+        for (p, field) in table.schema.fields.enumerated() {
+            if let q = binTable.schema.position(of: field.name) { record[q] = table.value(row: row, field: p) }
+        }
+        record[binTable.schema.position(of: BinField.deletedAt)!] = .instant(set.pinnedNow ?? set.at)
+        record[binTable.schema.position(of: BinField.deletedBy)!] = .string(set.user)
+        record[binTable.schema.position(of: BinField.deletedIn)!] = .integer(set.sequence)
+        // One record per id in the bin: an id deleted again replaces its older copy.
+        if let old = binTable.row(ofID: table.id(ofRow: row)) { binTable.delete(row: old) }
+        binTable.append(record)
+    }
+}
+
+/// The fields a record has in the bin beside its own.
+public enum BinField {
+    /// When it was deleted, by the session's clock (the pinned time when pinned).
+    public static let deletedAt = "deletedAt"
+    /// Who deleted it: the change set's user.
+    public static let deletedBy = "deletedBy"
+    /// The sequence of the change set that deleted it: what `restore` brings back together.
+    public static let deletedIn = "deletedIn"
+
+    public static let fields = [Field(deletedAt, .instant), Field(deletedBy, .string), Field(deletedIn, .integer)]
 }

@@ -210,6 +210,14 @@ final class ArrayBackend: Backend {
         Array(records[entity]!.map { $0["id"]!.text }.filter { $0.lowercased().hasPrefix(prefix.lowercased()) }.sorted().prefix(limit))
     }
 
+    // An array backend keeps no bin: what it deletes is gone.
+    func binSchema(of entity: Entity) -> EntitySchema {
+        var schema = schemas[entity]!
+        for f in BinField.fields { schema.append(Field(f.name, f.type, isCustom: true)) }
+        return schema
+    }
+    func binned(_ selection: BinSelection) -> [BinnedRecord] { [] }
+
     func checkpoint() throws {}
     func check() -> MaintenanceReport? { nil }
     func backup(to target: String, encryptedWith key: EncryptionKey?) throws -> String { throw Diagnostic.runtime(.backupIncomplete, "an array backend keeps no files") }

@@ -71,6 +71,19 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("zz"), [])
     }
 
+    /// `restore` offers the ids in the bin, of any entity, and never a live one;
+    /// `find deleted ENTITY` goes on like `find ENTITY`.
+    func testRestoreOffersTheIDsInTheBin() {
+        var set = ChangeSet(at: 0, user: "u", command: "delete")
+        set.sequence = 1
+        set.changes = [RecordChange(kind: .delete, entity: .customers, id: "C10"), RecordChange(kind: .delete, entity: .contacts, id: "K1")]
+        store.apply(set)
+        XCTAssertEqual(candidates("restore "), ["C10", "K1"])
+        XCTAssertEqual(candidates("restore c"), ["C10"])
+        XCTAssertEqual(candidates("purge "), ["older"])
+        XCTAssertEqual(candidates("find deleted customers wh"), ["where"])
+    }
+
     func testEntityNames() {
         // The audit trail is queried like any other entity (but never written: not after import, update, add).
         let entities = ["audit", "contacts", "customers", "events", "messages", "points", "purchases", "runs", "surveys", "tasks", "tickets", "touchpoints"]

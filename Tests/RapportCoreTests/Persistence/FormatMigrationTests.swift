@@ -38,6 +38,34 @@ final class FormatMigrationTests: XCTestCase {
         XCTAssertEqual(ledger.liveCount, 0, "a deleted customer's entries go with it")
     }
 
+    /// Before the bin (version 4 and older) a delete meant gone: an old journal replays to
+    /// the same store, with nothing in the bin; a version 5 delete fills the bin.
+    func testOnlyVersionFiveDeletesFillTheBin() throws {
+        for (version, binned) in [(4, 0), (5, 1)] {
+            let store = Store()
+            let add = #"{"seq":1,"version":\#(version),"at":"2026-11-19T16:00:00Z","user":"f","role":"admin","command":"add","fields":[],"changes":[{"op":"insert","entity":"customers","id":"C1","after":{"id":"C1","name":"王芳"}}]}"#
+            let delete = #"{"seq":2,"version":\#(version),"at":"2026-11-20T16:00:00Z","user":"bob","role":"admin","command":"delete","fields":[],"changes":[{"op":"delete","entity":"customers","id":"C1","before":{"id":"C1","name":"王芳"}}]}"#
+            for body in [add, delete] { store.apply(try JournalCodec.decode(line(body)[...], store: store)) }
+            XCTAssertEqual(store.customers.liveCount, 0)
+            XCTAssertEqual(store.bin.customers.liveCount, binned, "version \(version)")
+            if let row = store.bin.customers.row(ofID: "C1") {
+                let schema = store.bin.customers.schema
+                XCTAssertEqual(store.bin.customers.value(row: row, field: schema.position(of: "name")!), .string("王芳"))
+                XCTAssertEqual(store.bin.customers.value(row: row, field: schema.position(of: BinField.deletedBy)!), .string("bob"))
+                XCTAssertEqual(store.bin.customers.value(row: row, field: schema.position(of: BinField.deletedIn)!), .integer(2))
+            }
+        }
+    }
+
+    func testBinChangesRoundTrip() throws {
+        var set = ChangeSet(at: 1_800_000_000, user: "alice", command: "restore C1")
+        set.sequence = 3
+        set.role = .admin
+        set.binChanges = [BinChange(kind: .restore, entity: .customers, id: "C1"), BinChange(kind: .purge, entity: .contacts, id: "K1")]
+        let bytes = JournalCodec.encode(set) { Store()[$0].schema }
+        XCTAssertEqual(try JournalCodec.decode(bytes.dropLast(), store: Store()), set)
+    }
+
     func testCurrentEntryRoundTripsItsMetadata() throws {
         var set = ChangeSet(at: 1_800_000_000, user: "alice", command: "x")
         set.sequence = 3
