@@ -91,7 +91,7 @@ extension Database {
     public static func recover(directory: String, now: Date = Date()) throws -> MaintenanceReport {
         guard FileSystem.fileExists(directory) else { throw Diagnostic.runtime(.noStore, directory) }
         let lock: DirectoryLock
-        do { lock = try DirectoryLock.acquire(directory: directory, exclusive: true) } catch {
+        do { lock = try DirectoryLock.acquire(directory: directory, patience: Policy.defaults["store.lockWait"]) } catch {
             throw Diagnostic.runtime(.storeLocked, "\(error)")
         }
         defer { lock.release() }
@@ -176,6 +176,11 @@ extension Database {
     /// directory: a snapshot of the store as it is now, and the audit trail so far.
     /// `rapport --data TARGET` opens the copy.
     public func backup(to target: String) throws -> String {
+        // Under the lock: the snapshot of the store and the files copied beside it agree.
+        try withWriteLock { try backupHoldingLock(to: target) }
+    }
+
+    private func backupHoldingLock(to target: String) throws -> String {
         if let directory, FileSystem.isSameFile(target, directory) {
             throw Diagnostic.runtime(.backupIntoItself)
         }
