@@ -70,9 +70,9 @@ final class SharedStoreTests: XCTestCase {
         makeCustomers()
         let scripts = (0..<4).map { Self.script(writer: $0) }
         nonisolated(unsafe) var results = [RapportRunner.Result?](repeating: nil, count: 4)
-        let lock = NSLock()
+        let lock = NSLock(), path = data
         DispatchQueue.concurrentPerform(iterations: 4) { w in
-            let r = RapportRunner.run(["--data", data, "--timezone", "UTC", "--user", "writer\(w)", "-"], stdin: scripts[w].text)
+            let r = RapportRunner.run(["--data", path, "--timezone", "UTC", "--user", "writer\(w)", "-"], stdin: scripts[w].text)
             lock.lock(); results[w] = r; lock.unlock()
         }
         for (w, r) in results.enumerated() {
@@ -128,7 +128,8 @@ final class SharedStoreTests: XCTestCase {
             input.fileHandleForWriting.write(Data((command + "\n").utf8))
             let deadline = Date().addingTimeInterval(30)
             while !seen.hasSuffix(expected), Date() < deadline {
-                seen += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+                // CSV ends its records with CRLF.
+                seen = (seen + String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)).replacingOccurrences(of: "\r\n", with: "\n")
             }
             XCTAssertTrue(seen.hasSuffix(expected), seen)
         }
@@ -174,14 +175,14 @@ final class SharedStoreTests: XCTestCase {
         victimFeeder.start()
         let scripts = (0..<3).map { Self.script(writer: $0) }
         nonisolated(unsafe) var results = [RapportRunner.Result?](repeating: nil, count: 3)
-        let lock = NSLock()
+        let lock = NSLock(), path = data
         DispatchQueue.concurrentPerform(iterations: 4) { w in
             if w == 3 {
                 Thread.sleep(forTimeInterval: 1.5)
                 kill(victim.processIdentifier, SIGKILL)
                 return
             }
-            let r = RapportRunner.run(["--data", data, "--timezone", "UTC", "-"], stdin: scripts[w].text)
+            let r = RapportRunner.run(["--data", path, "--timezone", "UTC", "-"], stdin: scripts[w].text)
             lock.lock(); results[w] = r; lock.unlock()
         }
         victim.waitUntilExit()
