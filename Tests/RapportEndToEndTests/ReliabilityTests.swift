@@ -287,23 +287,27 @@ final class ReliabilityTests: XCTestCase {
 
     // MARK: Two processes
 
-    func testSecondWriterIsToldWhoHoldsTheStore() throws {
+    /// Writers share a store now (SharedStoreTests): a second one is let in, and the lock
+    /// file names the process that committed under it.
+    func testASecondWriterSharesTheStoreAndTheLockNamesTheCommitter() throws {
         makeStore()
         let holder = Process()
         holder.executableURL = RapportRunner.binary
-        holder.arguments = ["--data", data, "-"]
+        holder.arguments = ["--data", data, "--format", "csv", "-"]
         let input = Pipe(), output = Pipe()
         holder.standardInput = input
         holder.standardOutput = output
+        holder.standardError = FileHandle.nullDevice
         try holder.run()
         defer { try? input.fileHandleForWriting.close(); holder.waitUntilExit() }
-        // Once the holder has answered a command, it has the store open and locked.
-        input.fileHandleForWriting.write(Data("count customers\n".utf8))
+        input.fileHandleForWriting.write(Data("log contact C2 via phone\ncount contacts\n".utf8))
         XCTAssertFalse(output.fileHandleForReading.availableData.isEmpty, "the holder answers")
-        let r = rapport(["-c", "count customers"])
-        XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("pid \(holder.processIdentifier),"), "holder \(holder.processIdentifier): \(r.stderr)")
-        let reader = rapport(["--read-only", "--format", "csv", "-c", "count customers"])
+        let lock = String(decoding: bytes("lock"), as: UTF8.self)
+        XCTAssertTrue(lock.hasPrefix("pid \(holder.processIdentifier), user "), lock)
+        let second = rapport(["-c", "log contact C3 via phone"])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertFalse(String(decoding: bytes("lock"), as: UTF8.self).hasPrefix("pid \(holder.processIdentifier),"))
+        let reader = rapport(["--read-only", "--format", "csv", "-c", "count contacts"])
         XCTAssertEqual(reader.stdout, "count\n3\n", reader.stderr)
     }
 

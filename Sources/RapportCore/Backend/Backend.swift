@@ -58,6 +58,13 @@ public protocol Backend: AnyObject {
 
     // MARK: Changes
 
+    /// Runs `body`, which builds change sets and commits them, as the only writer of the
+    /// store: other processes sharing it wait, and the store is brought up to date first,
+    /// so that what `body` reads (before values, ids, balances) is what it changes.
+    func withWriteLock<T>(_ body: () throws -> T) throws -> T
+    /// Brings the store up to date with what other processes committed; the warnings that
+    /// came up (a dead process's torn entry dropped). Called before every command.
+    func catchUp() throws -> [Diagnostic]
     /// Makes a checked change set durable, then visible; on failure nothing changed.
     /// Assigns the set's sequence and audit metadata (time, user, role, pinned clock).
     func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws
@@ -122,4 +129,10 @@ public struct BinnedRecord: Sendable {
         self.id = id
         self.record = record
     }
+}
+
+extension Backend {
+    /// A backend no other process changes: nothing to wait for or catch up with.
+    public func withWriteLock<T>(_ body: () throws -> T) throws -> T { try body() }
+    public func catchUp() throws -> [Diagnostic] { [] }
 }

@@ -159,6 +159,10 @@ public final class InMemoryBackend: Backend {
 
     // MARK: Changes
 
+    public func withWriteLock<T>(_ body: () throws -> T) throws -> T { try database.withWriteLock(body) }
+
+    public func catchUp() throws -> [Diagnostic] { try database.catchUp() }
+
     public func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
         try database.commit(&set, by: author)
     }

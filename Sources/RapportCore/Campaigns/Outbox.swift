@@ -108,7 +108,7 @@ struct Outbox {
     /// Returns the file's length after the write.
     private func write(_ messages: [(id: String, record: [String: Value])], to path: String, fresh: Bool) throws -> Int {
         let existed = FileSystem.fileExists(path)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = FileSystem.openCreating(path, flags: O_RDWR, mode: 0o600)
         guard fd >= 0 else { throw FileSystemError(path: path, operation: "open") }
         defer { close(fd) }
         let end = Int(lseek(fd, 0, SEEK_END))

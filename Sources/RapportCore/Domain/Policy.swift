@@ -233,6 +233,8 @@ public enum PolicyCatalogue {
         PolicyKey("campaign.quietHours.end", .timeOfDay, 8 * hour, help: "quiet hours end: a message held by them goes at this time; equal to the start, no quiet hours"),
         PolicyKey("campaign.weeklyCap", .integer, 2, range: 0...1000, help: "most messages a customer gets in any 7 days, all campaigns together; 0 = no cap"),
         PolicyKey("delivery.timeout", .duration, 30, range: 1...86_400, help: "deliver stops a command that has not finished one message in this long; the message failed"),
+        // Sharing a store (docs/storage.md)
+        PolicyKey("store.lockWait", .duration, 10, range: 0...3_600, help: "a change waits this long for another session's change to the same store to finish, then fails"),
     ]
 
     private static let byName: [String: PolicyKey] = Dictionary(uniqueKeysWithValues: all.map { ($0.name.lowercased(), $0) })

@@ -3,22 +3,41 @@ import Foundation
 /// A store and the directory that keeps it: `snapshot.json` (the whole store, replaced
 /// atomically), `journal.jsonl` (every change since, fsync'ed before a command returns),
 /// `audit.jsonl` (every change ever, moved there from the journal at each snapshot) and
-/// `lock` (one writer at a time).
+/// `lock` (held by one process while it commits).
+///
+/// Several processes may have one store open and change it (docs/storage.md, "Sharing a
+/// store"): each keeps the whole store in memory, catches up with what the others appended
+/// to the journal before every command (`catchUp`), and commits under the directory lock
+/// after catching up again (`withWriteLock`), so every change set is built against the
+/// store as it is on disk.
 public final class Database {
-    public let store: Store
+    public private(set) var store: Store
     /// nil for a throwaway store (`--demo`) that lives in memory only.
     public let directory: String?
     public let isReadOnly: Bool
     /// Things said while opening: a dropped torn entry, for instance.
     public private(set) var warnings: [Diagnostic] = []
+    /// Said while catching up (a torn entry of a process that died, dropped), not yet shown.
+    private var pendingWarnings: [Diagnostic] = []
+    /// Open only while this process holds the directory lock.
     private var journal: AppendOnlyFile?
-    private var lock: DirectoryLock?
-    private var journalBytes = 0
+    private var lockDepth = 0
     private var snapshotBytes = 0
     /// Whether the audit trail (entity `audit`) has been read; until then nothing is.
     private var auditLoaded = false
     /// A store in memory only keeps its change sets here until the audit trail is read.
     private var unfiledAudit: [ChangeSet] = []
+    /// How far this process has read the journal: the bytes of its complete entries
+    /// applied, the file they are in, and the last 9 bytes of the last one (checksum and
+    /// newline), to tell the journal it read from one emptied and written again.
+    private var journalOffset = 0
+    private var journalIdentity: FileIdentity?
+    private var journalTail: [UInt8] = []
+    /// The snapshot file as it was when this process last caught up: another process's
+    /// snapshot (or `--recover`) puts a new one in place.
+    private var snapshotIdentity: FileIdentity?
+    /// While `open` runs: a reader says then that it leaves an unfinished last entry out.
+    private var isOpening = false
 
     public static let snapshotFile = "snapshot.json"
     public static let journalFile = "journal.jsonl"
@@ -37,7 +56,7 @@ public final class Database {
     }
 
     /// Opens (creating when missing) the store in `directory`: the snapshot, then the
-    /// journal's entries after it.
+    /// journal's entries after it. Opening never waits for another process's commit.
     public static func open(directory: String, readOnly: Bool = false) throws -> Database {
         if !FileSystem.fileExists(directory) {
             if readOnly { throw Diagnostic.runtime(.noStore, directory) }
@@ -59,85 +78,183 @@ public final class Database {
             readOnly = true
             warnings.append(Diagnostic(.warning, .storeNotWritable, [directory, String(cString: strerror(errno))]))
         }
-        // A reader takes no directory lock: it sees the snapshot and the journal's complete entries.
-        var lock: DirectoryLock?
-        if !readOnly {
-            do { lock = try DirectoryLock.acquire(directory: directory, exclusive: true) } catch {
-                throw Diagnostic.runtime(.storeLocked, "\(error)")
-            }
+        let db = Database(store: Store(), directory: directory, readOnly: readOnly)
+        db.warnings = warnings
+        if !readOnly { SnapshotLock.create(directory: directory) }
+        db.isOpening = true
+        defer { db.isOpening = false }
+        // Nobody committing: a torn last entry is a crash's, and is cut off under the lock.
+        // Somebody committing: the last entry may be theirs, still being written; left alone.
+        if !readOnly, let lock = try? DirectoryLock.acquire(directory: directory, patience: 0) {
+            defer { lock.release() }
+            try db.reload(holdingLock: true)
+        } else {
+            try db.reload(holdingLock: false)
         }
-        // A reader takes no directory lock, but holds the snapshot lock while it reads, so
-        // that a writer cannot replace the snapshot between its reading the snapshot and
-        // the journal. (A writer holds the directory lock: nobody checkpoints under it.)
-        if readOnly {
-            let pairing = SnapshotLock.hold(directory: directory, exclusive: false)
-            defer { withExtendedLifetime(pairing) {} }
-            return try load(directory: directory, readOnly: true, lock: nil, warnings: warnings)
-        }
-        SnapshotLock.create(directory: directory)
-        return try load(directory: directory, readOnly: false, lock: lock, warnings: warnings)
+        db.warnings += db.pendingWarnings
+        db.pendingWarnings = []
+        return db
     }
 
-    /// Reads the snapshot, then replays the journal's entries after it.
-    private static func load(directory: String, readOnly: Bool, lock: DirectoryLock?, warnings: [Diagnostic]) throws -> Database {
-        let snapshotPath = directory + "/" + snapshotFile
-        var store = Store()
-        var snapshotBytes = 0
-        if FileSystem.fileExists(snapshotPath) {
+    /// Reads the snapshot, then replays the journal's entries after it, replacing the
+    /// store in memory. Without the directory lock it holds the snapshot lock shared, so
+    /// that no snapshot replaces the one it reads before it has read the journal too.
+    private func reload(holdingLock: Bool) throws {
+        guard let directory else { return }
+        let pairing = holdingLock ? nil : SnapshotLock.hold(directory: directory, exclusive: false)
+        defer { withExtendedLifetime(pairing) {} }
+        let snapshotPath = directory + "/" + Database.snapshotFile
+        var loaded = Store()
+        var bytes = 0
+        let identity = FileSystem.identity(snapshotPath)
+        if identity != nil {
             do {
-                store = try FileSystem.withMappedFile(snapshotPath) { buffer in
-                    snapshotBytes = buffer.count
+                loaded = try FileSystem.withMappedFile(snapshotPath) { buffer in
+                    bytes = buffer.count
                     return try SnapshotCodec.read(buffer)
                 }
             } catch let e as NewerFormatError {
-                throw Diagnostic(.runtime, .snapshotFromNewerVersion, [directory, snapshotFile, "\(e)"],
-                                 notes: [newerNote])
+                throw Diagnostic(.runtime, .snapshotFromNewerVersion, [directory, Database.snapshotFile, "\(e)"],
+                                 notes: [Database.newerNote])
             } catch let e as SnapshotError {
                 throw Diagnostic(.runtime, .snapshotDamaged, [snapshotPath, e.description],
-                                 notes: [damageNote(directory)])
+                                 notes: [Database.damageNote(directory)])
             } catch {
                 throw Diagnostic.runtime(.cannotReadStoreFile, snapshotPath, "\(error)")
             }
         }
-        let db = Database(store: store, directory: directory, readOnly: readOnly)
-        db.lock = lock
-        db.snapshotBytes = snapshotBytes
-        db.warnings = warnings
-        try db.replayJournal()
-        if !readOnly {
-            do { db.journal = try AppendOnlyFile(path: directory + "/" + journalFile) } catch {
-                throw Diagnostic.runtime(.cannotOpenJournal, "\(error)")
-            }
+        store = loaded
+        snapshotBytes = bytes
+        snapshotIdentity = identity
+        journalOffset = 0
+        journalTail = []
+        journalIdentity = nil
+        if try applyJournal(holdingLock: holdingLock, authoritative: true) == .needsReset {
+            // Only a gap can come back here, and an authoritative reading reports a gap as damage.
+            throw Diagnostic.runtime(.cannotReadStoreFile, directory + "/" + Database.journalFile, "the journal changed while it was read")
         }
-        return db
     }
 
-    private func replayJournal() throws {
-        guard let directory else { return }
+    /// What reading the journal from where this process left off came to.
+    private enum JournalReading { case caughtUp, needsReset }
+
+    /// Applies the journal's complete entries after `journalOffset`. `.needsReset` when the
+    /// journal no longer continues what this process read (another process's snapshot
+    /// emptied it, `--recover` replaced it) or does not follow the store: the caller then
+    /// looks in the audit log. `authoritative` (nobody can be snapshotting meanwhile): a
+    /// bad entry is damage, and thrown.
+    private func applyJournal(holdingLock: Bool, authoritative: Bool) throws -> JournalReading {
+        guard let directory else { return .caughtUp }
         let path = directory + "/" + Database.journalFile
-        guard FileSystem.fileExists(path) else { return }
-        let bytes: [UInt8]
-        do { bytes = try FileSystem.readFile(path) } catch { throw Diagnostic.runtime(.cannotReadStoreFile, path, "\(error)") }
-        let replay = JournalReplay.run(bytes, into: store)
-        journalBytes = replay.validBytes
-        guard let problem = replay.problem else { return }
+        let read: (bytes: [UInt8], identity: FileIdentity)
+        do {
+            read = try FileSystem.readFile(path, from: journalOffset - journalTail.count)
+        } catch let e as FileSystemError where e.code == ENOENT {
+            return journalOffset == 0 ? .caughtUp : .needsReset
+        } catch {
+            throw Diagnostic.runtime(.cannotReadStoreFile, path, "\(error)")
+        }
+        if let known = journalIdentity, !known.isSameFile(as: read.identity) { return .needsReset }
+        guard read.bytes.starts(with: journalTail) else { return .needsReset }
+        let fresh = Array(read.bytes[journalTail.count...])
+        let replay = JournalReplay.run(fresh, into: store)
+        let start = journalOffset
+        journalIdentity = read.identity
+        if replay.validBytes > 0 {
+            journalOffset = start + replay.validBytes
+            journalTail = Array(fresh[(replay.validBytes - 9)..<replay.validBytes])
+        }
+        guard let problem = replay.problem else { return .caughtUp }
         if problem.isNewerFormat {
             throw Diagnostic(.runtime, .journalFromNewerVersion, [directory, String(problem.entry), Database.journalFile, problem.reason],
                              notes: [Database.newerNote])
         }
-        if problem.isTornTail && isReadOnly {
-            warnings.append(Diagnostic(.warning, .journalTailIncomplete, [String(problem.entry), String(problem.offset)]))
-            return
-        }
         if problem.isTornTail {
-            warnings.append(Diagnostic(.warning, .journalTailDropped, [String(problem.entry), String(problem.offset), problem.reason]))
-            do { try FileSystem.truncate(path, to: problem.offset) } catch {
-                throw Diagnostic.runtime(.cannotTruncateJournal, "\(error)")
+            // Under the lock nobody else is writing: the torn entry is a crash's, and goes.
+            if holdingLock {
+                pendingWarnings.append(Diagnostic(.warning, .journalTailDropped, [String(problem.entry), String(start + problem.offset), problem.reason]))
+                do { try FileSystem.truncate(path, to: start + problem.offset) } catch {
+                    throw Diagnostic.runtime(.cannotTruncateJournal, "\(error)")
+                }
+            } else if isReadOnly, isOpening {
+                pendingWarnings.append(Diagnostic(.warning, .journalTailIncomplete, [String(problem.entry), String(problem.offset)]))
             }
-            return
+            return .caughtUp
         }
-        throw Diagnostic(.runtime, .journalDamaged, [path, String(problem.offset), String(problem.entry), problem.reason],
+        if problem.isGap && !authoritative { return .needsReset }
+        if !authoritative { return .needsReset }
+        throw Diagnostic(.runtime, .journalDamaged, [path, String(start + problem.offset), String(problem.entry), problem.reason],
                          notes: [Database.damageNote(directory)])
+    }
+
+    /// Brings the store up to what other processes have committed since this one last
+    /// looked. Cheap when nothing changed (two `stat`s); otherwise it reads only the
+    /// journal's new complete entries. When another process's snapshot emptied the journal,
+    /// the entries it moved are read from the end of the audit log; the snapshot is read
+    /// again only when that fails. Never waits for a writer's lock, except, in that last
+    /// case, for a snapshot being written. Returns the warnings not yet shown.
+    public func catchUp() throws -> [Diagnostic] {
+        try catchUp(holdingLock: lockDepth > 0)
+        defer { pendingWarnings = [] }
+        return pendingWarnings
+    }
+
+    private func catchUp(holdingLock: Bool) throws {
+        guard let directory else { return }
+        // Entries other processes committed are in the files the audit trail is read from:
+        // once read, the trail is read again at its next use rather than patched here.
+        let sequenceBefore = store.sequence
+        defer {
+            if auditLoaded, store.sequence != sequenceBefore {
+                auditLoaded = false
+                emptyAuditTable()
+            }
+        }
+        let snapshotNow = FileSystem.identity(directory + "/" + Database.snapshotFile)
+        if snapshotNow == snapshotIdentity {
+            if let journalNow = FileSystem.identity(directory + "/" + Database.journalFile), let known = journalIdentity,
+               journalNow.isSameFile(as: known), journalNow.size == journalOffset, !holdingLock {
+                return
+            }
+            if try applyJournal(holdingLock: holdingLock, authoritative: holdingLock) == .caughtUp { return }
+        }
+        // Another process wrote a snapshot. The entries it took from the journal are at the
+        // end of the audit log (moved byte for byte before the journal was emptied).
+        snapshotIdentity = snapshotNow
+        let snapshotSequence = snapshotNow == nil ? 0 : SnapshotCodec.sequence(inFileAt: directory + "/" + Database.snapshotFile) ?? Int64.max
+        func fromJournalStart() throws -> Bool {
+            journalOffset = 0
+            journalTail = []
+            journalIdentity = nil
+            return try applyJournal(holdingLock: holdingLock, authoritative: false) == .caughtUp && store.sequence >= snapshotSequence
+        }
+        if store.sequence >= snapshotSequence, try fromJournalStart() { return }
+        if catchUpFromAuditTail(directory), try fromJournalStart() { return }
+        try reload(holdingLock: holdingLock)
+    }
+
+    /// Applies the audit log's entries after the store's sequence, reading back from the
+    /// end of the file only as far as it must; false when it cannot (a damaged entry, or
+    /// none of them follows the store).
+    private func catchUpFromAuditTail(_ directory: String) -> Bool {
+        let path = directory + "/" + Database.auditFile
+        guard let size = FileSystem.identity(path)?.size, size > 0 else { return false }
+        var span = 1 << 20
+        while true {
+            let start = max(0, size - span)
+            guard var bytes = try? FileSystem.readFile(path, from: start).bytes else { return false }
+            if start > 0 {
+                // From the first whole line in what was read.
+                guard let newline = bytes.firstIndex(of: 10) else { span *= 4; continue }
+                bytes.removeFirst(newline + 1)
+            }
+            let replay = JournalReplay.run(bytes, into: store)
+            if let problem = replay.problem, problem.isGap, problem.entry == 1, start > 0 {
+                span *= 4
+                continue
+            }
+            return replay.problem == nil || replay.problem!.isTornTail
+        }
     }
 
     /// What to do about a store from a newer Rapport (`--recover` would drop what it cannot read).
@@ -148,12 +265,46 @@ public final class Database {
         "'rapport --data \(directory) --check' describes the damage; '--recover' rebuilds the store from what is intact"
     }
 
+    /// Runs `body` as the only process changing the store: waits (up to the policy's
+    /// `store.lockWait`) for the directory lock, catches up with what others committed, runs
+    /// `body` (which builds its change set against the up-to-date store and commits it),
+    /// then releases the lock. Nested calls run inside the outer one.
+    public func withWriteLock<T>(_ body: () throws -> T) throws -> T {
+        guard let directory, !isReadOnly else { return try body() }
+        if lockDepth > 0 {
+            lockDepth += 1
+            defer { lockDepth -= 1 }
+            return try body()
+        }
+        let lock: DirectoryLock
+        do { lock = try DirectoryLock.acquire(directory: directory, patience: store.policy["store.lockWait"]) } catch {
+            throw Diagnostic.runtime(.storeLocked, "\(error)")
+        }
+        lockDepth = 1
+        defer {
+            lockDepth = 0
+            journal?.close()
+            journal = nil
+            lock.release()
+        }
+        try catchUp(holdingLock: true)
+        do { journal = try AppendOnlyFile(path: directory + "/" + Database.journalFile) } catch {
+            throw Diagnostic.runtime(.cannotOpenJournal, "\(error)")
+        }
+        return try body()
+    }
+
     /// Makes a change set durable (journal append + fsync), then applies it.
     /// On failure nothing is applied. Every change comes through here, so here its audit
     /// metadata is set: the real time (a pinned clock cannot backdate it), the pinned
-    /// clock beside it, the user and the role.
+    /// clock beside it, the user and the role. Outside `withWriteLock` it takes the lock
+    /// for itself (the set was then built against what this process had seen).
     public func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
         guard !isReadOnly else { throw Diagnostic.runtime(.storeReadOnly) }
+        try withWriteLock { try commitHoldingLock(&set, by: author) }
+    }
+
+    private func commitHoldingLock(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
         set.sequence = store.sequence + 1
         set.at = Int64(Date().timeIntervalSince1970.rounded(.down))
         set.pinnedNow = author.pinnedNow
@@ -168,7 +319,9 @@ public final class Database {
             do { try journal.append(bytes) } catch {
                 throw Diagnostic.runtime(.changeNotSaved, "\(error)")
             }
-            journalBytes += bytes.count
+            journalIdentity = FileSystem.identity(journal.path)
+            journalOffset += bytes.count
+            journalTail = Array(bytes.suffix(9))
         }
         store.apply(set)
         if auditLoaded {
@@ -206,10 +359,16 @@ public final class Database {
     }
 
     /// Writes a new snapshot, moves the journal's entries to the audit log and empties
-    /// the journal. The snapshot it replaces stays as `snapshot.prev.json`, so that a
-    /// damaged snapshot can be rebuilt from the previous one and the audit log.
+    /// the journal, under the directory lock and after catching up, so that the snapshot
+    /// holds every entry it takes from the journal. The snapshot it replaces stays as
+    /// `snapshot.prev.json`, so that a damaged snapshot can be rebuilt from the previous
+    /// one and the audit log.
     public func checkpoint() throws {
         guard let directory, !isReadOnly else { return }
+        try withWriteLock { try checkpointHoldingLock(directory) }
+    }
+
+    private func checkpointHoldingLock(_ directory: String) throws {
         let journalPath = directory + "/" + Database.journalFile
         let snapshotPath = directory + "/" + Database.snapshotFile
         // Readers wait while the snapshot and the journal do not go together.
@@ -220,6 +379,7 @@ public final class Database {
                 try FileSystem.replaceWithLink(to: snapshotPath, at: directory + "/" + Database.previousSnapshotFile)
             }
             snapshotBytes = try SnapshotCodec.write(store, to: snapshotPath)
+            snapshotIdentity = FileSystem.identity(snapshotPath)
         } catch let d as Diagnostic {
             throw d
         } catch {
@@ -228,30 +388,35 @@ public final class Database {
         // A crash or failure from here on leaves journal entries the new snapshot already
         // holds: opening skips them by their sequence numbers.
         do {
-            if journalBytes > 0 {
+            if journalOffset > 0 {
                 let entries = try FileSystem.readFile(journalPath)
                 let audit = try AppendOnlyFile(path: directory + "/" + Database.auditFile)
                 defer { audit.close() }
                 try audit.append(entries)
             }
             try journal?.truncate(to: 0)
-            journalBytes = 0
+            journalOffset = 0
+            journalTail = []
+            journalIdentity = FileSystem.identity(journalPath)
         } catch {
             throw Diagnostic.runtime(.journalNotMoved, "\(error)")
         }
     }
 
     /// Snapshots when the journal has grown large (over 1 MiB and over a quarter of the
-    /// snapshot), so the next opening replays little; then releases the lock.
+    /// snapshot), so the next opening replays little.
     public func close() {
-        if directory != nil, !isReadOnly, journalBytes > max(1 << 20, snapshotBytes / 4) {
-            try? checkpoint()
+        if directory != nil, !isReadOnly, isJournalLarge {
+            try? withWriteLock {
+                // Another process may have snapshotted meanwhile.
+                if isJournalLarge, let directory { try checkpointHoldingLock(directory) }
+            }
         }
         journal?.close()
         journal = nil
-        lock?.release()
-        lock = nil
     }
+
+    private var isJournalLarge: Bool { journalOffset > max(1 << 20, snapshotBytes / 4) }
 
     deinit { close() }
 }

@@ -33,6 +33,61 @@ public enum FileSystem {
         return stat(path, &st) == 0 ? Int(st.st_size) : nil
     }
 
+    /// Which file a name leads to now, and how long it is: `stat`, nil when there is none.
+    static func identity(_ path: String) -> FileIdentity? {
+        var st = stat()
+        return stat(path, &st) == 0 ? FileIdentity(st) : nil
+    }
+
+    /// `privateMode` (0600, 0700) for a new file or directory in `directory`, widened to the
+    /// group (0660, 0770) when `directory` is shared with a group: group-writable and not
+    /// writable by everyone (a team's `chmod 2770` store, not `/tmp`).
+    public static func creationMode(_ privateMode: mode_t, in directory: String) -> mode_t {
+        var st = stat()
+        guard stat(directory.isEmpty ? "." : directory, &st) == 0,
+              st.st_mode & S_IWGRP != 0, st.st_mode & S_IWOTH == 0 else { return privateMode }
+        return privateMode | ((privateMode & 0o700) >> 3)
+    }
+
+    /// Opens `path`, creating it when missing with `mode` widened for a group-shared
+    /// directory (`creationMode`); the mode is set after creating so that a member's umask
+    /// cannot take the group's access away. An existing file keeps its mode. -1 and errno on failure.
+    static func openCreating(_ path: String, flags: Int32, mode: mode_t) -> Int32 {
+        let wanted = creationMode(mode, in: Path.parent(path))
+        while true {
+            let created = open(path, flags | O_CREAT | O_EXCL | O_CLOEXEC, wanted)
+            if created >= 0 {
+                if wanted != mode { _ = fchmod(created, wanted) }
+                return created
+            }
+            guard errno == EEXIST else { return -1 }
+            let existing = open(path, flags | O_CLOEXEC)
+            // Removed between the two calls: try creating it again.
+            if existing >= 0 || errno != ENOENT { return existing }
+        }
+    }
+
+    /// The bytes of a file from `offset` to its end now, with the identity of the file read.
+    static func readFile(_ path: String, from offset: Int) throws -> (bytes: [UInt8], identity: FileIdentity) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError(path: path, operation: "open") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileSystemError(path: path, operation: "stat") }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(max(0, Int(st.st_size) - offset))
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var at = offset
+        while true {
+            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(at)) }
+            if n < 0 { if errno == EINTR { continue }; throw FileSystemError(path: path, operation: "read") }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+            at += n
+        }
+        return (bytes, FileIdentity(st))
+    }
+
     public static func readFile(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileSystemError(path: path, operation: "open") }
@@ -91,11 +146,14 @@ public enum FileSystem {
 
     /// Replaces `path` with `bytes` so that a crash leaves either the old file or the
     /// new one, never a mix: on failure the old file is untouched.
+    /// `mode` is widened for a group-shared directory (`creationMode`).
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
         let temp = path + ".tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        let wanted = creationMode(mode, in: Path.parent(path))
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, wanted)
         guard fd >= 0 else { throw FileSystemError(path: temp, operation: "create") }
         do {
+            if wanted != mode { _ = fchmod(fd, wanted) }
             try bytes.withUnsafeBytes { try writeAll(fd, $0, path: temp) }
             try sync(fd, path: temp)
             guard close(fd) == 0 else { throw FileSystemError(path: temp, operation: "close") }
@@ -136,7 +194,17 @@ public enum FileSystem {
         guard !path.isEmpty else { throw FileSystemError(path: "''", operation: "create the directory", code: ENOENT) }
         let steps = Path.prefixes(path)
         for (index, step) in steps.enumerated() {
-            if mkdir(step, index == steps.count - 1 ? mode : 0o755) == 0 { continue }
+            let isLast = index == steps.count - 1
+            let wanted = isLast ? creationMode(mode, in: Path.parent(step)) : 0o755
+            if mkdir(step, wanted) == 0 {
+                // Past the umask; a group-shared parent's set-group-ID bit is kept (Linux passes it on).
+                if isLast, wanted != mode {
+                    var parent = stat()
+                    let setgid: mode_t = stat(Path.parent(step), &parent) == 0 ? parent.st_mode & S_ISGID : 0
+                    _ = chmod(step, wanted | setgid)
+                }
+                continue
+            }
             let code = errno
             guard code == EEXIST else { throw FileSystemError(path: step, operation: "create the directory", code: code) }
             guard isDirectory(step) else { throw FileSystemError(path: step, operation: "create a directory under", code: ENOTDIR) }
@@ -202,10 +270,11 @@ public final class AppendOnlyFile {
     public let path: String
     private var fd: Int32
 
+    /// A new file gets `mode`, widened for a group-shared directory (`FileSystem.creationMode`).
     public init(path: String, mode: mode_t = 0o600) throws {
         self.path = path
         if let code = FaultInjection.failure("open", path) { throw FileSystemError(path: path, operation: "open", code: code) }
-        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode)
+        fd = FileSystem.openCreating(path, flags: O_WRONLY | O_APPEND, mode: mode)
         guard fd >= 0 else { throw FileSystemError(path: path, operation: "open") }
     }
 
@@ -234,8 +303,30 @@ public final class AppendOnlyFile {
     deinit { close() }
 }
 
-/// The store directory's lock: one writer at a time (`flock` on `DIR/lock`); a
-/// read-only opening takes none. The writer names itself in the file for the next one's message.
+/// Which file a name led to (device and inode) and its length and change time when looked
+/// at: a journal emptied in place keeps its inode but shrinks; a snapshot put in place by
+/// rename is another inode, or at least another change time.
+struct FileIdentity: Equatable {
+    var device: UInt64
+    var inode: UInt64
+    var size: Int
+    var changed: Int64
+    var changedNanoseconds: Int
+
+    init(_ st: stat) {
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        size = Int(st.st_size)
+        changed = Int64(st.st_ctim.tv_sec)
+        changedNanoseconds = Int(st.st_ctim.tv_nsec)
+    }
+
+    func isSameFile(as other: FileIdentity) -> Bool { device == other.device && inode == other.inode }
+}
+
+/// The store directory's lock (`flock` on `DIR/lock`): held by a writer only while it
+/// commits (or snapshots, or backs up), and by `--recover`; a read-only opening never takes
+/// it. The holder names itself in the file, for the message of one who waited too long.
 public final class DirectoryLock {
     private var fd: Int32
 
@@ -245,21 +336,29 @@ public final class DirectoryLock {
         public var description: String
     }
 
-    public static func acquire(directory: String, exclusive: Bool) throws -> DirectoryLock {
+    /// Takes the lock, waiting up to `patience` seconds for the one who holds it (0: not at
+    /// all); `Busy` names the holder when it is not released in time.
+    public static func acquire(directory: String, patience: Double) throws -> DirectoryLock {
         let path = directory + "/lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = FileSystem.openCreating(path, flags: O_RDWR, mode: 0o600)
         guard fd >= 0 else { throw FileSystemError(path: path, operation: "open the lock file") }
-        guard flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 else {
-            let holder = (try? FileSystem.readFile(path)).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
-            Glibc.close(fd)
-            throw Busy(description: "the store \(directory) is in use by another rapport" + (holder.isEmpty ? "" : " (\(holder))") +
-                       "; close it first, or open this one with --read-only")
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, patience) * 1e9)
+        var pause: useconds_t = 200
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            // A commit holds it for milliseconds: poll, backing off, rather than block past the deadline.
+            if errno != EWOULDBLOCK && errno != EINTR || DispatchTime.now().uptimeNanoseconds >= deadline {
+                let holder = (try? FileSystem.readFile(path)).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+                Glibc.close(fd)
+                let waited = patience > 0 ? " for \(PolicyKey.formatDuration(patience))" : ""
+                throw Busy(description: "the store \(directory) is in use by another rapport" + (holder.isEmpty ? "" : " (\(holder))") +
+                           ", which did not finish its change\(waited); try again, or open the store with --read-only")
+            }
+            usleep(pause)
+            pause = min(pause * 2, 50_000)
         }
-        if exclusive {
-            let text = "pid \(getpid()), user \(FileSystem.userName), since \(ISO8601DateFormatter().string(from: Date()))\n"
-            _ = ftruncate(fd, 0)
-            _ = text.utf8CString.withUnsafeBufferPointer { pwrite(fd, $0.baseAddress!, $0.count - 1, 0) }
-        }
+        let text = "pid \(getpid()), user \(FileSystem.userName), since \(ISO8601DateFormatter().string(from: Date()))\n"
+        _ = ftruncate(fd, 0)
+        _ = text.utf8CString.withUnsafeBufferPointer { pwrite(fd, $0.baseAddress!, $0.count - 1, 0) }
         return DirectoryLock(fd: fd)
     }
 
@@ -282,7 +381,7 @@ final class SnapshotLock {
 
     /// Creates the lock file, so that readers find it from the writer's first moment.
     static func create(directory: String) {
-        let fd = open(directory + "/" + fileName, O_RDONLY | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = FileSystem.openCreating(directory + "/" + fileName, flags: O_RDONLY, mode: 0o600)
         if fd >= 0 { close(fd) }
     }
 

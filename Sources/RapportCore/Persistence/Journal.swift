@@ -290,6 +290,10 @@ struct JournalReplay {
         var isTornTail: Bool
         /// An entry written by a newer Rapport: not damage, and never to be dropped.
         var isNewerFormat = false
+        /// The entry is later than the one that comes next: the file does not follow the
+        /// store (another process's journal read past a snapshot, or an audit log's tail
+        /// that starts too late).
+        var isGap = false
     }
 
     /// Bytes up to the end of the last good entry.
@@ -349,6 +353,7 @@ struct JournalReplay {
             }
             if let e = expected, set.sequence > e {
                 stop("it holds change \(set.sequence) but change \(e) comes next: the file does not belong with this snapshot", torn: false)
+                replay.problem?.isGap = true
                 break
             }
             if replay.firstSequence == nil { replay.firstSequence = set.sequence }

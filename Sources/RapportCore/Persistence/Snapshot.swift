@@ -14,6 +14,21 @@ enum SnapshotCodec {
     static let formatName = "rapport-snapshot"
     static var version: Int64 { FormatMigrations.snapshotVersion }
 
+    /// The `sequence` in the header of the snapshot file at `path`, read from its first
+    /// bytes only; nil when the file does not start like a snapshot. Lets a process that
+    /// shares the store see how far another's snapshot reaches without reading it.
+    static func sequence(inFileAt path: String) -> Int64? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 256)
+        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, 0) }
+        guard n > 0 else { return nil }
+        let text = String(decoding: head[0..<n], as: UTF8.self)
+        guard text.hasPrefix("{\"format\":\"rapport-snapshot\""), let key = text.range(of: "\"sequence\":") else { return nil }
+        return Int64(String(text[key.upperBound...].prefix { $0.isASCII && $0.isNumber }))
+    }
+
     // MARK: Writing
 
     /// Writes the store atomically to `path`; returns the snapshot's size in bytes.

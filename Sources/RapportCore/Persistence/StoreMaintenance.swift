@@ -95,7 +95,7 @@ extension Database {
     public static func recover(directory: String, now: Date = Date()) throws -> MaintenanceReport {
         guard FileSystem.fileExists(directory) else { throw Diagnostic.runtime(.noStore, directory) }
         let lock: DirectoryLock
-        do { lock = try DirectoryLock.acquire(directory: directory, exclusive: true) } catch {
+        do { lock = try DirectoryLock.acquire(directory: directory, patience: Policy.defaults["store.lockWait"]) } catch {
             throw Diagnostic.runtime(.storeLocked, "\(error)")
         }
         defer { lock.release() }
@@ -181,6 +181,11 @@ extension Database {
     /// `rapport --data TARGET` opens the copy. With a key, each file is sealed whole
     /// (`SealedFile`), and `--restore-from` is the way back (docs/encryption.md).
     public func backup(to target: String, encryptedWith key: EncryptionKey? = nil) throws -> String {
+        // Under the lock: the snapshot of the store and the files copied beside it agree.
+        try withWriteLock { try backupHoldingLock(to: target, encryptedWith: key) }
+    }
+
+    private func backupHoldingLock(to target: String, encryptedWith key: EncryptionKey?) throws -> String {
         if let directory, FileSystem.isSameFile(target, directory) {
             throw Diagnostic.runtime(.backupIntoItself)
         }

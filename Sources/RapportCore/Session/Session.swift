@@ -73,9 +73,18 @@ public final class Session {
         // cost N bytes on every command.
         func src() -> String { source ?? (firstLine == 1 ? text : String(repeating: "\n", count: firstLine - 1) + text) }
         do {
+            // Other processes sharing the store may have changed it since the last command.
+            for w in try backend.catchUp() { outcome.report(w, source: nil, colour: settings.colour) }
             let (spec, command) = try Parser.parseStatement(text, firstLine: firstLine, parameters: parameterValues)
             try authorize(spec, command)
-            try execute(command, text: text, source: src, into: &outcome)
+            if !settings.dryRun, command.writeLocking(spec) == .wholeCommand {
+                // The one path every change takes: built and committed as the store's only
+                // writer, against the store as it is on disk (docs/storage.md, "Sharing a store").
+                try backend.withWriteLock { try execute(command, text: text, source: src, into: &outcome) }
+                for w in try backend.catchUp() { outcome.report(w, source: nil, colour: settings.colour) }
+            } else {
+                try execute(command, text: text, source: src, into: &outcome)
+            }
         } catch let d as Diagnostic {
             outcome.status = d.kind == .usage ? .usageError : .runtimeError
             outcome.report(shown(d), source: src(), colour: settings.colour)
@@ -309,18 +318,26 @@ public final class Session {
         }
         let timeout = backend.policy["delivery.timeout"]
         let author = ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow)
-        var delivered = 0, failures: [String] = [], tried = 0
+        var delivered = 0, failures: [String] = [], tried = 0, skipped = 0
         for message in due.ready {
             // Ctrl-C stops between messages: the rest stay as they were.
             if isCancelled() { break }
-            tried += 1
-            let result = DeliveryProcess.run(commandText, input: delivery.handOver(message.record) + [10], timeout: timeout)
-            var changes = ChangeSet(at: clock.now, user: settings.user, command: text)
-            changes.changes = [delivery.change(message.id, message.record, result)]
-            try backend.commit(&changes, by: author)
+            // One message at a time as the store's only writer, as it is now: a session
+            // sharing the store may have delivered it meanwhile, and then it is not handed over again.
+            let handed = try backend.withWriteLock { () throws -> Delivery.Outcome? in
+                guard let current = backend.records(.messages, ids: [message.id], fields: nil)[message.id],
+                      case .string(let status)? = current[MessageField.status], Delivery.undelivered.contains(status) else { return nil }
+                tried += 1
+                let result = DeliveryProcess.run(commandText, input: delivery.handOver(current) + [10], timeout: timeout)
+                var changes = ChangeSet(at: clock.now, user: settings.user, command: text)
+                changes.changes = [delivery.change(message.id, current, result)]
+                try backend.commit(&changes, by: author)
+                return result
+            }
+            guard let result = handed else { skipped += 1; continue }
             if case .failed(let reason) = result { failures.append("\(message.id): \(reason)") } else { delivered += 1 }
         }
-        note(Delivery.summary(delivered: delivered, failed: failures.count, due: due, notTried: due.ready.count - tried, clock: clock, dryRun: false), into: &outcome)
+        note(Delivery.summary(delivered: delivered, failed: failures.count, due: due, notTried: due.ready.count - tried - skipped, clock: clock, dryRun: false), into: &outcome)
         if let first = failures.first {
             throw Diagnostic.runtime(.messagesNotDelivered, "\(failures.count)", "\(tried)", first)
         }
@@ -602,5 +619,20 @@ public final class Session {
                                    suggestion: nearestName(to: name, among: SettingCatalogue.acceptedNames))
         }
         try setting.apply(self, value, span)
+    }
+}
+
+private extension Command {
+    enum WriteLocking { case none, wholeCommand, perStep }
+
+    /// How the command holds the store's write lock: a changing command for the whole of
+    /// it (built and committed as the only writer); `deliver` for each message, as it waits
+    /// on another program for each; `save` and `backup` take it inside the backend.
+    func writeLocking(_ spec: CommandSpec) -> WriteLocking {
+        switch self {
+        case .deliver: .perStep
+        case .setPolicy, .saveSegment, .deleteSegment: .wholeCommand
+        default: spec.changesData ? .wholeCommand : .none
+        }
     }
 }
