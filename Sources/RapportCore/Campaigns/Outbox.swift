@@ -124,12 +124,15 @@ struct Outbox {
             guard ftruncate(fd, off_t(complete)) == 0 else { throw FileSystemError(path: path, operation: "truncate the torn last line of") }
         }
         let written = appendOnly ? [] : Self.ids(in: bytes[..<complete])
-        var out: [UInt8] = []
+        var writer = ByteWriter()
         let formatter = ValueFormatter(timeZone: clock.timeZone)
+        // A run stamps all its messages with one instant: its text is made once.
+        var instants: (Int64, String)?
         for m in messages where !written.contains(m.id) {
-            out += Self.line(of: m.record, clock: clock, formatter)
-            out.append(10)
+            Self.writeLine(of: m.record, clock: clock, formatter, &writer, instants: &instants)
+            writer.byte(10)
         }
+        let out = writer.bytes
         guard !out.isEmpty || complete < bytes.count else { return complete }
         guard lseek(fd, off_t(complete), SEEK_SET) >= 0 else { throw FileSystemError(path: path, operation: "seek in") }
         try out.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
@@ -141,16 +144,32 @@ struct Outbox {
     /// One message's JSON object, without the newline: its outbox line, and what
     /// `deliver` hands over. A batch passes one formatter for all its lines.
     static func line(of record: [String: Value], clock: Clock, _ formatter: ValueFormatter? = nil) -> [UInt8] {
-        let formatter = formatter ?? ValueFormatter(timeZone: clock.timeZone)
-        return JSONWriter.encode(.object(fields.map { name in (name, json(record[name] ?? .null, clock, formatter)) }))
+        var out = ByteWriter()
+        var instants: (Int64, String)?
+        writeLine(of: record, clock: clock, formatter ?? ValueFormatter(timeZone: clock.timeZone), &out, instants: &instants)
+        return out.bytes
     }
 
-    private static func json(_ value: Value, _ clock: Clock, _ formatter: ValueFormatter) -> JSONValue {
-        switch value {
-        case .null: return .null
-        case .instant(let t): return .string(clock.isoString(t))
-        default: return .string(formatter.text(value))
+    /// The line as `JSONWriter` writes an object of the fields' texts (null for a missing
+    /// value); `instants` keeps the last instant's text.
+    private static func writeLine(of record: [String: Value], clock: Clock, _ formatter: ValueFormatter, _ out: inout ByteWriter,
+                                  instants: inout (Int64, String)?) {
+        out.byte(123)
+        for (i, name) in fields.enumerated() {
+            if i > 0 { out.byte(44) }
+            out.string(name)
+            out.byte(58)
+            switch record[name] ?? .null {
+            case .null: out.ascii("null")
+            case .instant(let t):
+                if let (known, text) = instants, known == t { out.string(text); continue }
+                let text = clock.isoString(t)
+                instants = (t, text)
+                out.string(text)
+            case let value: out.string(formatter.text(value))
+            }
         }
+        out.byte(125)
     }
 
     /// The ids of the messages in complete lines; a line that does not read is skipped.

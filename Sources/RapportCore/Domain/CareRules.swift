@@ -62,8 +62,12 @@ public enum Consent {
         case "sms", "phone", "wechat": raw = phone
         default: raw = nil
         }
-        guard let trimmed = raw?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
-        return trimmed
+        guard let raw else { return nil }
+        // Most addresses start and end with a visible ASCII character: nothing to trim, and
+        // Foundation's trimming cost more than the rest of a campaign's message.
+        if let first = raw.utf8.first, let last = raw.utf8.last, (33...126).contains(first), (33...126).contains(last) { return raw }
+        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? nil : trimmed
     }
 
     /// Whether `optOut` refuses `channel`: it holds the channel or `all` (any case, aliases too).

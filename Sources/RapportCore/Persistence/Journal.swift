@@ -2,49 +2,87 @@
 /// before the command returns. A torn last line (a crash mid-write) is dropped on
 /// open; a bad line before the end means the file was damaged, and opening stops.
 enum JournalCodec {
+    /// The entry's line, written straight to bytes: a campaign's set holds 100,000s of
+    /// changes, and a `JSONValue` tree of them cost more than the rest of the commit. The
+    /// text is what `JSONWriter` makes of `RecordCodec.json` values (JournalEncodingTests).
     static func encode(_ set: ChangeSet, schemas: (Entity) -> EntitySchema) -> [UInt8] {
-        var changes: [JSONValue] = []
-        changes.reserveCapacity(set.changes.count)
-        // A campaign's set holds 100,000s of changes of a few entities: each schema once.
+        var out = ByteWriter()
+        out.reserve(256 + set.command.utf8.count + set.changes.count * 192)
+        // "seq" comes first: a torn last line is recognised by how an entry starts.
+        out.ascii("{\"seq\":")
+        out.integer(set.sequence)
+        out.ascii(",\"version\":")
+        out.integer(FormatMigrations.entryVersion)
+        out.ascii(",\"at\":")
+        instant(set.at, &out)
+        if let pinned = set.pinnedNow {
+            out.ascii(",\"pinnedNow\":")
+            instant(pinned, &out)
+        }
+        out.ascii(",\"user\":")
+        out.string(set.user)
+        out.ascii(",\"role\":")
+        if let role = set.role { out.string(role.rawValue) } else { out.ascii("null") }
+        out.ascii(",\"command\":")
+        out.string(set.command)
+        out.ascii(",\"fields\":[")
+        for (i, a) in set.fieldAdditions.enumerated() {
+            if i > 0 { out.byte(44) }
+            out.ascii("{\"entity\":")
+            out.string(a.entity.rawValue)
+            out.ascii(",\"name\":")
+            out.string(a.field.name)
+            out.ascii(",\"type\":")
+            out.string(a.field.type.rawValue)
+            out.byte(125)
+        }
+        out.ascii("],\"changes\":[")
+        // Each entity's schema once, not once per change.
         var orders: [Entity: [Field]] = [:]
-        for c in set.changes {
+        for (i, c) in set.changes.enumerated() {
             let order: [Field]
             if let known = orders[c.entity] { order = known } else { order = schemas(c.entity).fields; orders[c.entity] = order }
-            var members: [(key: String, value: JSONValue)] = [
-                ("op", .string(c.kind.rawValue)), ("entity", .string(c.entity.rawValue)), ("id", .string(c.id)),
-            ]
-            if !c.before.isEmpty { members.append(("before", objectKeepingNulls(c.before, order))) }
-            if !c.after.isEmpty { members.append(("after", objectKeepingNulls(c.after, order))) }
-            changes.append(.object(members))
+            if i > 0 { out.byte(44) }
+            out.ascii("{\"op\":")
+            out.string(c.kind.rawValue)
+            out.ascii(",\"entity\":")
+            out.string(c.entity.rawValue)
+            out.ascii(",\"id\":")
+            out.string(c.id)
+            if !c.before.isEmpty {
+                out.ascii(",\"before\":")
+                objectKeepingNulls(c.before, order, &out)
+            }
+            if !c.after.isEmpty {
+                out.ascii(",\"after\":")
+                objectKeepingNulls(c.after, order, &out)
+            }
+            out.byte(125)
         }
-        let fields: [JSONValue] = set.fieldAdditions.map {
-            .object([("entity", .string($0.entity.rawValue)), ("name", .string($0.field.name)), ("type", .string($0.field.type.rawValue))])
-        }
-        // "seq" comes first: a torn last line is recognised by how an entry starts.
-        var header: [(key: String, value: JSONValue)] = [
-            ("seq", .integer(set.sequence)), ("version", .integer(FormatMigrations.entryVersion)),
-            ("at", .string(RecordCodec.isoUTC(set.at))),
-        ]
-        if let pinned = set.pinnedNow { header.append(("pinnedNow", .string(RecordCodec.isoUTC(pinned)))) }
-        header += [("user", .string(set.user)), ("role", set.role.map { .string($0.rawValue) } ?? .null)]
-        var body: [(key: String, value: JSONValue)] = [
-            ("command", .string(set.command)), ("fields", .array(fields)), ("changes", .array(changes)),
-        ]
+        out.byte(93)
         if !set.policyChanges.isEmpty {
             // Values in the key's canonical unit (seconds for a duration), exactly as applied.
-            body.append(("policy", .array(set.policyChanges.map {
+            out.ascii(",\"policy\":")
+            out.append(JSONWriter.encode(.array(set.policyChanges.map {
                 .object([("key", .string($0.key)), ("before", number($0.before)), ("after", number($0.after))])
             })))
         }
         if !set.segmentChanges.isEmpty {
-            body.append(("segments", .array(set.segmentChanges.map {
+            out.ascii(",\"segments\":")
+            out.append(JSONWriter.encode(.array(set.segmentChanges.map {
                 .object([("name", .string($0.name)), ("before", segment($0.before)), ("after", segment($0.after))])
             })))
         }
-        if !set.grantChanges.isEmpty { body.append(("grants", grants(set.grantChanges))) }
-        if !set.binChanges.isEmpty { body.append(("bin", binChanges(set.binChanges))) }
-        let entry: JSONValue = .object(header + body)
-        var bytes = JSONWriter.encode(entry)
+        if !set.grantChanges.isEmpty {
+            out.ascii(",\"grants\":")
+            out.append(JSONWriter.encode(grants(set.grantChanges)))
+        }
+        if !set.binChanges.isEmpty {
+            out.ascii(",\"bin\":")
+            out.append(JSONWriter.encode(binChanges(set.binChanges)))
+        }
+        out.byte(125)
+        var bytes = out.bytes
         let crc = CRC32.checksum(bytes)
         bytes.append(9)
         bytes.append(contentsOf: hex(crc).utf8)
@@ -69,19 +107,77 @@ enum JournalCodec {
         }
     }
 
-    /// Updates can set a field to null, so the journal keeps nulls there.
-    private static func objectKeepingNulls(_ record: [String: Value], _ order: [Field]) -> JSONValue {
-        var members: [(key: String, value: JSONValue)] = []
-        members.reserveCapacity(record.count)
-        for f in order where members.count < record.count {
-            if let v = record[f.name] { members.append((f.name, RecordCodec.json(v))) }
+    /// Updates can set a field to null, so the journal keeps nulls there. Fields in the
+    /// schema's order, then names outside the schema (rare) by name.
+    private static func objectKeepingNulls(_ record: [String: Value], _ order: [Field], _ out: inout ByteWriter) {
+        out.byte(123)
+        var written = 0
+        for f in order where written < record.count {
+            guard let v = record[f.name] else { continue }
+            if written > 0 { out.byte(44) }
+            out.string(f.name)
+            out.byte(58)
+            value(v, &out)
+            written += 1
         }
-        // Names outside the schema (rare): after the schema's, by name.
-        if members.count < record.count {
-            let inSchema = Set(members.map(\.key))
-            for (k, v) in record.sorted(by: { $0.key < $1.key }) where !inSchema.contains(k) { members.append((k, RecordCodec.json(v))) }
+        if written < record.count {
+            let inSchema = Set(order.lazy.map(\.name).filter { record[$0] != nil })
+            for (k, v) in record.sorted(by: { $0.key < $1.key }) where !inSchema.contains(k) {
+                if written > 0 { out.byte(44) }
+                out.string(k)
+                out.byte(58)
+                value(v, &out)
+                written += 1
+            }
         }
-        return .object(members)
+        out.byte(125)
+    }
+
+    /// One value as `JSONWriter.encode(RecordCodec.json(value))` writes it.
+    static func value(_ value: Value, _ out: inout ByteWriter) {
+        switch value {
+        case .null: out.ascii("null")
+        case .string(let s): out.string(s)
+        case .integer(let i): out.integer(i)
+        case .number(let d): if d.isFinite { out.number(d) } else { out.ascii("null") }
+        case .date(let d): day(d, &out)
+        case .instant(let t): instant(t, &out)
+        case .list(let items):
+            out.byte(91)
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.byte(44) }
+                out.string(item)
+            }
+            out.byte(93)
+        case .boolean(let b): out.ascii(b ? "true" : "false")
+        }
+    }
+
+    /// A date in quotes, as `Day.description` spells it.
+    private static func day(_ d: Day, _ out: inout ByteWriter) {
+        guard (0...9999).contains(d.parts.year) else { out.string(d.description); return }
+        out.byte(34)
+        out.day(d)
+        out.byte(34)
+    }
+
+    /// An instant in quotes, as `RecordCodec.isoUTC` spells it.
+    private static func instant(_ t: Int64, _ out: inout ByteWriter) {
+        let days = (t - (t < 0 ? 86399 : 0)) / 86400
+        guard let d = Int32(exactly: days) else { out.string(RecordCodec.isoUTC(t)); return }
+        let day = Day(daysSinceEpoch: d)
+        guard (0...9999).contains(day.parts.year) else { out.string(RecordCodec.isoUTC(t)); return }
+        let secs = Int(t - Int64(day.daysSinceEpoch) * 86400)
+        func two(_ n: Int) { out.byte(UInt8(48 + n / 10)); out.byte(UInt8(48 + n % 10)) }
+        out.byte(34)
+        out.day(day)
+        out.byte(84)
+        two(secs / 3600)
+        out.byte(58)
+        two(secs / 60 % 60)
+        out.byte(58)
+        two(secs % 60)
+        out.ascii("Z\"")
     }
 
     static func segment(_ s: SavedSegment?) -> JSONValue {

@@ -419,6 +419,13 @@ struct ByteWriter {
 
     mutating func string(_ s: String) {
         bytes.append(34)
+        // Most strings need no escape: copied whole instead of byte by byte.
+        let copied = s.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            guard !utf8.contains(where: { $0 < 32 || $0 == 34 || $0 == 92 }) else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        } ?? false
+        if copied { bytes.append(34); return }
         for b in s.utf8 {
             switch b {
             case 34: bytes.append(92); bytes.append(34)

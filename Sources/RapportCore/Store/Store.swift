@@ -71,20 +71,29 @@ public final class Store {
         }
         for change in set.segmentChanges { segments[SavedSegment.key(change.name)] = change.after }
         for change in set.grantChanges { grants[change.user] = change.after }
+        // Field positions by name as written in the changes: a campaign's set names the
+        // same few fields 100,000s of times, and `position(of:)` folds case on every call.
+        var positions: [Entity: [String: Int]] = [:]
+        func position(_ name: String, _ table: Table) -> Int? {
+            if let p = positions[table.entity]?[name] { return p }
+            guard let p = table.schema.position(of: name) else { return nil }
+            positions[table.entity, default: [:]][name] = p
+            return p
+        }
         for change in set.changes {
             let table = self[change.entity]
             switch change.kind {
             case .insert:
                 var record = [Value](repeating: .null, count: table.schema.fields.count)
                 for (name, value) in change.after {
-                    if let p = table.schema.position(of: name) { record[p] = value }
+                    if let p = position(name, table) { record[p] = value }
                 }
                 record[Table.idPosition] = .string(change.id)
                 table.append(record)
             case .update:
                 guard let row = table.row(ofID: change.id) else { continue }
                 for (name, value) in change.after {
-                    if let p = table.schema.position(of: name), p != Table.idPosition { table.set(row: row, field: p, to: value) }
+                    if let p = position(name, table), p != Table.idPosition { table.set(row: row, field: p, to: value) }
                 }
             case .delete:
                 guard let row = table.row(ofID: change.id) else { continue }

@@ -168,12 +168,24 @@ public final class Table {
         return n
     }
 
+    /// Read from the UTF-8 bytes without making a string: the first call scans every id
+    /// (millions of contacts), once per process.
     private func generatedNumber(_ id: String) -> Int? {
-        guard id.hasPrefix(entity.idPrefix) else { return nil }
-        let digits = id.utf8.dropFirst(entity.idPrefix.utf8.count)
-        guard !digits.isEmpty, digits.count < 18, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-        return Int(String(decoding: digits, as: UTF8.self))
+        var n = 0, digits = 0, index = 0
+        for b in id.utf8 {
+            if index < idPrefixBytes.count {
+                guard b == idPrefixBytes[index] else { return nil }
+            } else {
+                guard b >= 48, b <= 57, digits < 17 else { return nil }
+                n = n * 10 + Int(b - 48)
+                digits += 1
+            }
+            index += 1
+        }
+        return digits > 0 ? n : nil
     }
+
+    private lazy var idPrefixBytes = Array(entity.idPrefix.utf8)
 
     // MARK: Indexes
 

@@ -24,6 +24,20 @@ final class CareRulesTests: XCTestCase {
         XCTAssertEqual(decide(.channel("sms"), phone: " 138 "), .send(channel: "sms", to: "138"))
     }
 
+    /// An address is trimmed of spaces and newlines of any script, and only those: the
+    /// fast path for addresses that need no trimming must agree with Foundation's trim.
+    func testAnAddressIsTrimmedOfWhitespaceOnly() {
+        for (raw, expected) in [("13800000000", "13800000000"), ("+86 138 0000 0000", "+86 138 0000 0000"), ("\t138\n", "138"),
+                                ("\u{3000}138\u{3000}", "138"), ("\u{A0}wang@example.com", "wang@example.com"), ("138\u{2028}", "138"),
+                                ("王芳@例子.中国", "王芳@例子.中国"), ("(138)", "(138)"), ("~", "~")] {
+            XCTAssertEqual(Consent.address(for: "sms", email: nil, phone: raw), expected, raw.debugDescription)
+            XCTAssertEqual(Consent.address(for: "email", email: raw, phone: nil), expected, raw.debugDescription)
+        }
+        for blank in ["", " ", "\n\t", "\u{3000}"] {
+            XCTAssertNil(Consent.address(for: "sms", email: nil, phone: blank), blank.debugDescription)
+        }
+    }
+
     func testOptOutRefusesTheChannelOrEverything() {
         XCTAssertEqual(decide(.channel("sms"), optOut: ["sms"]), .skip(.optedOut))
         XCTAssertEqual(decide(.channel("sms"), optOut: ["SMS"]), .skip(.optedOut), "any case")

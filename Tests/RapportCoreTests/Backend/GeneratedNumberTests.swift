@@ -1,0 +1,37 @@
+import XCTest
+@testable import RapportCore
+
+/// The highest generated id number (`K0000012` is 12), read from the ids' bytes: only
+/// the entity's prefix followed by 1 to 17 ASCII digits counts.
+final class GeneratedNumberTests: XCTestCase {
+    private func contacts(_ ids: [String]) -> Table {
+        let table = Table(entity: .contacts)
+        for id in ids {
+            var record = [Value](repeating: .null, count: table.schema.fields.count)
+            record[Table.idPosition] = .string(id)
+            table.append(record)
+        }
+        return table
+    }
+
+    func testOnlyThePrefixAndDigitsCount() {
+        let table = contacts(["K0000012", "K0000003", "K99x", "k9000", "KX", "K", "X500", "K１２３", "K-700", "K 800",
+                              "K123456789012345678", "K0000009"])
+        XCTAssertEqual(table.highestGeneratedNumber, 12)
+    }
+
+    func testSeventeenDigitsAreTheLongestNumber() {
+        XCTAssertEqual(contacts(["K1", "K99999999999999999"]).highestGeneratedNumber, 99_999_999_999_999_999)
+        XCTAssertEqual(contacts(["K1", "K000000000000000002"]).highestGeneratedNumber, 1, "18 digits are not a generated id")
+        XCTAssertEqual(contacts([]).highestGeneratedNumber, 0)
+    }
+
+    func testAnAppendedIDMovesTheKnownHighest() {
+        let table = contacts(["K0000005"])
+        XCTAssertEqual(table.highestGeneratedNumber, 5)
+        var record = [Value](repeating: .null, count: table.schema.fields.count)
+        record[Table.idPosition] = .string("K0000040")
+        table.append(record)
+        XCTAssertEqual(table.highestGeneratedNumber, 40)
+    }
+}
