@@ -50,6 +50,12 @@ public protocol Backend: AnyObject {
     /// checked) each customer's group, labels in text order and null last.
     func kpiColumns(groupBy: String?, clock: Clock) -> KPIColumns
 
+    /// Whole text columns of every live record of `entity`, one per name in `fields`, row
+    /// for row in the same (any) order, dictionary-encoded (`TextColumn`): what
+    /// `find duplicates` reads (a SQL backend: one `SELECT` of those columns). A field
+    /// that is not text reads as all null.
+    func textColumns(_ entity: Entity, fields: [String]) -> [TextColumn]
+
     // MARK: Changes
 
     /// Makes a checked change set durable, then visible; on failure nothing changed.

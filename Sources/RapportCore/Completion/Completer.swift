@@ -281,7 +281,8 @@ public struct Completer {
         case .nothing:
             return []
         case .entityThenClauses(let clauses, let anyOrder):
-            if n == 1 { return [Completer.entityWords] }
+            if n == 1 { return [Completer.entityWords] + (command == "find" ? [.keywords(["duplicates"])] : []) }
+            if command == "find", kw(1) == "duplicates" { return duplicatesClauses(p) }
             guard let e = entity(1) else { return [] }
             return tail(p, from: 2, entity: e, clauses: clauses, anyOrder: anyOrder)
         case .fieldOfEntity(let numericOnly):
@@ -428,7 +429,25 @@ public struct Completer {
             return n <= words.count ? [.keywords([words[n - 1]])] : [customerIDs]
         case .campaign:
             return n == 1 ? [.keywords(["history"])] : []
+        case .customerIntoCustomer:
+            switch n {
+            case 1: return [customerIDs]
+            case 2: return [.keywords(["into"])]
+            case 3 where kw(2) == "into": return [Source.ids(.customers, exclude: [p[1].text])]
+            case 4: return [.keywords(["--dry-run"])]
+            default: return []
+            }
         }
+    }
+
+    /// After `find duplicates`: `by` the kinds (then `limit`), or `limit`.
+    private func duplicatesClauses(_ p: [Piece]) -> [Source] {
+        let words = p.dropFirst(2).compactMap(\.keyword)
+        if words.last == "by" || (words.contains("by") && p.last?.text == ",") {
+            return [.keywords(DuplicateKind.allCases.map(\.rawValue).filter { !words.contains($0) })]
+        }
+        if words.last == "limit" { return [] }
+        return [.keywords(["by", "limit"].filter { !words.contains($0) })]
     }
 
     /// The values of a built-in field of another entity (channels, kinds, priorities, products).

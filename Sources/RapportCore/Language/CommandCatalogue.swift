@@ -39,6 +39,8 @@ public enum CompletionShape: Sendable, Equatable {
     case report
     /// These words in order, then a customer's id (`why churn ID`, `redeem ID`).
     case customerAfter([String])
+    /// A customer's id, `into`, another customer's id (`merge`).
+    case customerIntoCustomer
     /// `history` or a campaign's name; inside a block, its clause words.
     case campaign
 }
@@ -112,7 +114,7 @@ public enum CommandCatalogue {
                     synopsis: "find ENTITY [where COND] [sort by FIELD [desc]] [limit N [offset M]] [show FIELD, ...]",
                     task: .finding, role: .trainee,
                     completion: .entityThenClauses(["where", "sort", "limit", "offset", "show"], anyOrder: true),
-                    parse: { .find(try $0.parseFind()) }),
+                    parse: { try $0.parseFindCommand() }),
         CommandSpec("count", synopsis: "count ENTITY [where COND] [by FIELD]", task: .finding, role: .trainee,
                     completion: .entityThenClauses(["where", "by"]),
                     parse: { .aggregate(try $0.parseAggregate(.count)) }),
@@ -177,6 +179,9 @@ public enum CommandCatalogue {
         CommandSpec("deliver", synopsis: nil,
                     task: .changing, role: campaignRunRole, changesData: true,
                     completion: .nothing, parse: { try $0.parseDeliver() }),
+        CommandSpec("merge", synopsis: "merge ID into ID [--dry-run]: one customer's records moved to another (find duplicates)",
+                    task: .changing, role: .admin, changesData: true,
+                    completion: .customerIntoCustomer, parse: { try $0.parseMerge() }),
         CommandSpec("import", synopsis: #"import ENTITY from "FILE""#, task: .files, role: .admin, changesData: true,
                     completion: .importFrom, parse: { try $0.parseImport() }),
         CommandSpec("export", synopsis: #"export ENTITY [where COND] to "FILE""#, task: .files, role: .manager,
