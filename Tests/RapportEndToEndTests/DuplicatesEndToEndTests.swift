@@ -106,7 +106,7 @@ final class DuplicatesEndToEndTests: XCTestCase {
         let journalBefore = try String(contentsOfFile: data + "/journal.jsonl", encoding: .utf8).split(separator: "\n").count
         let r = rapport(["-c", "merge C2 into C1"], role: "admin")
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(r.stderr, "merged C2 into C1: 2 contacts, 2 purchases, 1 ticket, 1 event, 1 survey, 1 task, 3 points entries; took email, owner, tags, optOut from C2\n")
+        XCTAssertEqual(r.stderr, "merged C2 into C1: 2 contacts, 2 purchases, 1 ticket, 3 points entries, 1 event, 1 survey, 1 task; took email, owner, tags, optOut from C2\n")
         let after = counts()
         XCTAssertEqual(after[0], "count\n2\n", "the merged customer is gone")
         XCTAssertEqual(Array(after.dropFirst()), Array(before.dropFirst()), "every other record is kept")
