@@ -433,7 +433,7 @@ public struct Completer {
             switch n {
             case 1: return [customerIDs]
             case 2: return [.keywords(["into"])]
-            case 3 where kw(2) == "into": return [Source.ids(.customers, exclude: [p[1].text])]
+            case 3 where kw(2) == "into": return [Source.ids(.customers, exclude: [p[1].text.lowercased()])]
             case 4: return [.keywords(["--dry-run"])]
             default: return []
             }

@@ -283,26 +283,6 @@ public enum Help {
           recompute stages
           count customers by tier
         """),
-        Topic(name: "merge", listed: [:],
-              summary: "find customers entered twice (find duplicates) and merge one into another",
-              aliases: ["duplicates", "find duplicates", "duplicate", "dedupe"], body: """
-        find duplicates [by phone|email|name, ...] [limit N]
-        merge ID into ID [--dry-run]
-        find duplicates lists groups of customers that look like one person: the same phone
-        (written any way: 138 0013 8000 = +86 138-0013-8000), the same email (case ignored), or
-        a near-identical name in the same city. Names compare without case, spaces, punctuation
-        or (Latin) word order: Fang Wang = wang fang. A Latin name of 6 letters or more may also
-        differ by one typo; Chinese names must match exactly (王芳 and 王方 are two people).
-        Each row: group, reason, id, name, phone, email, city, createdAt; biggest groups first.
-        merge moves every contact, purchase, ticket, survey, task, points entry and message of
-        the first customer to the second, fills the second's empty fields from the first (tags
-        and optOut united), recomputes its totals, and deletes the first: one change, audited.
-        --dry-run (or set dry-run on) says what would move and changes nothing.
-
-          find duplicates by phone limit 5
-          find duplicates by email, name limit 5
-          merge C000045 into C000012 --dry-run
-        """),
         Topic(name: "tickets", listed: [:],
               summary: "open a ticket and work it through to closed",
               aliases: ["ticket", "open ticket", "show ticket", "timeline", "service"] + DerivedFields.of(.tickets).map(\.name), body: """
@@ -1010,6 +990,26 @@ public enum Help {
         Until then, rapport --demo gives a throwaway store to practise on: every line indented by
         two spaces in help runs there as it stands, for instance
           help find
+        """),
+        Topic(name: "merge", listed: [:],
+              summary: "find duplicates, customers entered twice, and merge one into another",
+              aliases: ["duplicates", "find duplicates", "duplicate", "dedupe"], body: """
+        find duplicates [by phone|email|name, ...] [limit N]
+        merge ID into ID [--dry-run]
+        find duplicates lists groups of customers that look like one person: the same phone
+        (written any way: 138 0013 8000 = +86 138-0013-8000), the same email (case ignored), or
+        a near-identical name in the same city. Names compare without case, spaces, punctuation
+        or (Latin) word order: Fang Wang = wang fang. A Latin name of 6 letters or more may also
+        differ by one typo; Chinese names must match exactly (王芳 and 王方 are two people).
+        Each row: group, reason, id, name, phone, email, city, createdAt; biggest groups first.
+        merge moves every contact, purchase, ticket, survey, task, points entry and message of
+        the first customer to the second, fills the second's empty fields from the first (tags
+        and optOut united), recomputes its totals, and deletes the first: one change, audited.
+        --dry-run (or set dry-run on) says what would move and changes nothing.
+
+          find duplicates by email limit 3
+          find duplicates by name limit 3
+          merge C000045 into C000012 --dry-run
         """),
     ]
 

@@ -73,7 +73,7 @@ final class CompleterTests: XCTestCase {
 
     func testEntityNames() {
         let entities = ["contacts", "customers", "events", "messages", "points", "purchases", "runs", "surveys", "tasks", "tickets", "touchpoints"]
-        XCTAssertEqual(candidates("find "), entities)
+        XCTAssertEqual(candidates("find "), (entities + ["duplicates"]).sorted(), "find duplicates too")
         XCTAssertEqual(candidates("count cu"), ["customers"])
         XCTAssertEqual(candidates("delete t"), ["tasks", "tickets", "touchpoints"])
         XCTAssertEqual(candidates("update P"), ["purchases"], "update refuses the points ledger")
@@ -395,6 +395,19 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("add points "), ids)
         XCTAssertEqual(candidates("add point C"), ["C1", "C10", "C11", "C2", "C3"])
         XCTAssertEqual(candidates("add points C1 100 "), [])
+    }
+
+    func testMergeTakesTwoCustomersAndFindDuplicatesItsClauses() {
+        XCTAssertEqual(candidates("merge "), ["C1", "C10", "C11", "C2", "C3", "D1"])
+        XCTAssertEqual(candidates("merge C2 "), ["into"])
+        XCTAssertEqual(candidates("merge C2 into C"), ["C1", "C10", "C11", "C3"], "not the customer being merged")
+        XCTAssertEqual(candidates("merge C2 into C1 "), ["--dry-run"])
+        XCTAssertEqual(candidates("find dup"), ["duplicates"])
+        XCTAssertEqual(candidates("find duplicates "), ["by", "limit"])
+        XCTAssertEqual(candidates("find duplicates by "), ["email", "name", "phone"])
+        XCTAssertEqual(candidates("find duplicates by phone, "), ["email", "name"])
+        XCTAssertEqual(candidates("find duplicates by phone "), ["limit"])
+        XCTAssertEqual(candidates("find duplicates limit "), [])
     }
 
     func testUpdateAndImportDoNotOfferThePointsLedger() {
