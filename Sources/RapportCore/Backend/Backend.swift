@@ -56,6 +56,12 @@ public protocol Backend: AnyObject {
     /// (nothing reads it at opening); the backend keeps it up to date from then on.
     func loadAuditTrail() throws
 
+    /// Whole text columns of every live record of `entity`, one per name in `fields`, row
+    /// for row in the same (any) order, dictionary-encoded (`TextColumn`): what
+    /// `find duplicates` reads (a SQL backend: one `SELECT` of those columns). A field
+    /// that is not text reads as all null.
+    func textColumns(_ entity: Entity, fields: [String]) -> [TextColumn]
+
     // MARK: Changes
 
     /// Runs `body`, which builds change sets and commits them, as the only writer of the

@@ -241,4 +241,16 @@ extension InMemoryBackend {
     }
 
     public func segmentationInputs(clock: Clock) -> SegmentationInputs { store.segmentationInputs(clock: clock) }
+
+    public func textColumns(_ entity: Entity, fields: [String]) -> [TextColumn] {
+        let table = store[entity]
+        let rows = table.liveRows
+        return fields.map { name in
+            guard let p = table.schema.position(of: name), case .string(let column) = table.columns[p] else {
+                return TextColumn(values: [""], codes: [UInt32](repeating: 0, count: rows.count))
+            }
+            let codes = column.codes
+            return TextColumn(values: column.dictionary.strings, codes: rows.map { codes[Int($0)] })
+        }
+    }
 }

@@ -70,6 +70,8 @@ public struct ChangeBuilder {
             return try ledgerEntry(customer, points, reason, redeeming: false)
         case .redeem(let customer, let points, let reason):
             return try ledgerEntry(customer, points, reason, redeeming: true)
+        case .merge(let from, let into, _):
+            return try merge(from, into: into)
         default:
             return []
         }
@@ -87,6 +89,7 @@ public struct ChangeBuilder {
         case .logContact(let customer, _, _), .openTicket(let customer, _, _, _, _, _), .addPoints(let customer, _, _),
              .redeem(let customer, _, _): return customer.span
         case .ticketStep(let step): return step.ticket.span
+        case .merge(_, let into, _): return into.span
         default: return nil
         }
     }
@@ -129,6 +132,10 @@ public struct ChangeBuilder {
             }
             return text
         case .delete(let entity, _): return bulk("deleted", entity.entity, .delete)
+        case .merge(let from, let into, _):
+            // The ids as the builder resolved them: a string, or a bare number as written.
+            func id(_ l: Literal) -> String { if case .string(let s, _) = l.kind { return s } else { return l.text } }
+            return mergeSummary(set, from: id(from), into: id(into))
         case .addPoints, .redeem:
             guard let entry = set.changes.first(where: { $0.entity == .points && $0.kind == .insert }),
                   case .integer(let change)? = entry.after[PointsField.change],

@@ -286,7 +286,8 @@ public struct Completer {
         case .nothing:
             return []
         case .entityThenClauses(let clauses, let anyOrder):
-            if n == 1 { return [Completer.entityWords] }
+            if n == 1 { return [Completer.entityWords] + (command == "find" ? [.keywords(["duplicates"])] : []) }
+            if command == "find", kw(1) == "duplicates" { return duplicatesClauses(p) }
             // `find deleted ENTITY ...`, `count deleted ...`: the same clauses over the bin.
             let first = kw(1) == "deleted" && entity(1) == nil ? 2 : 1
             if n == first { return [Completer.entityWords] }
@@ -446,7 +447,25 @@ public struct Completer {
             return n == 1 ? [.names(grantedUsers(includingOSUser: false))] : []
         case .binnedID:
             return n == 1 ? [.binnedIDs] : []
+        case .customerIntoCustomer:
+            switch n {
+            case 1: return [customerIDs]
+            case 2: return [.keywords(["into"])]
+            case 3 where kw(2) == "into": return [Source.ids(.customers, exclude: [p[1].text.lowercased()])]
+            case 4: return [.keywords(["--dry-run"])]
+            default: return []
+            }
         }
+    }
+
+    /// After `find duplicates`: `by` the kinds (then `limit`), or `limit`.
+    private func duplicatesClauses(_ p: [Piece]) -> [Source] {
+        let words = p.dropFirst(2).compactMap(\.keyword)
+        if words.last == "by" || (words.contains("by") && p.last?.text == ",") {
+            return [.keywords(DuplicateKind.allCases.map(\.rawValue).filter { !words.contains($0) })]
+        }
+        if words.last == "limit" { return [] }
+        return [.keywords(["by", "limit"].filter { !words.contains($0) })]
     }
 
     /// The users with a grant (and the OS user at the keyboard), quoted when a name needs it.

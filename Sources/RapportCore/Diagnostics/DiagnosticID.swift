@@ -97,6 +97,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case listItemNotInVocabulary
     case listNeedsHas
     case listNeedsHasAny
+    case mergeIntoItself
     case messagesNotDelivered
     case negationNeedsNumber
     case nonFiniteNumber

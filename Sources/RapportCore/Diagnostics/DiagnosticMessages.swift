@@ -135,6 +135,7 @@ public enum DiagnosticMessages {
         case .listNeedsHas: Wording("'\(a[0])' is a list; use 'has'",
                            notes: ["for example: \(a[0]) has vip"])
         case .listNeedsHasAny: Wording("'\(a[0])' is a list; use 'has any'")
+        case .mergeIntoItself: Wording("cannot merge customer \(a[0]) into itself", notes: ["name the customer to remove first, then the one to keep: merge C000045 into C000012"])
         case .messagesNotDelivered: Wording("\(a[0]) of \(a[1]) messages were not delivered; the first: \(a[2])", notes: ["they are marked failed and the next deliver tries them again; find messages where status = failed shows each reason"])
         case .negationNeedsNumber: Wording("'-' needs a number; '\(a[0])' is \(a[1])")
         case .nonFiniteNumber: Wording("\(a[0]) must be a finite number")

@@ -9,6 +9,7 @@ public enum CustomerField {
     public static let lostReason = "lostReason"
     public static let email = "email"
     public static let phone = "phone"
+    public static let city = "city"
     /// The channel the customer asked to be reached by (`send preferred`).
     public static let preferredChannel = "preferredChannel"
     /// The channels the customer refused, or `all`.

@@ -1048,6 +1048,26 @@ public enum Help {
         two spaces in help runs there as it stands, for instance
           help find
         """),
+        Topic(name: "merge", listed: [:],
+              summary: "find duplicates, customers entered twice, and merge one into another",
+              aliases: ["duplicates", "find duplicates", "duplicate", "dedupe"], body: """
+        find duplicates [by phone|email|name, ...] [limit N]
+        merge ID into ID [--dry-run]
+        find duplicates lists groups of customers that look like one person: the same phone
+        (written any way: 138 0013 8000 = +86 138-0013-8000), the same email (case ignored), or
+        a near-identical name in the same city. Names compare without case, spaces, punctuation
+        or (Latin) word order: Fang Wang = wang fang. A Latin name of 6 letters or more may also
+        differ by one typo; Chinese names must match exactly (王芳 and 王方 are two people).
+        Each row: group, reason, id, name, phone, email, city, createdAt; biggest groups first.
+        merge moves every contact, purchase, ticket, survey, task, points entry and message of
+        the first customer to the second, fills the second's empty fields from the first (tags
+        and optOut united), recomputes its totals, and deletes the first: one change, audited.
+        --dry-run (or set dry-run on) says what would move and changes nothing.
+
+          find duplicates by email limit 3
+          find duplicates by name limit 3
+          merge C000045 into C000012 --dry-run
+        """),
     ]
 
     /// The settings page's table, one line per catalogue entry.

@@ -39,6 +39,8 @@ public enum CompletionShape: Sendable, Equatable {
     case report
     /// These words in order, then a customer's id (`why churn ID`, `redeem ID`).
     case customerAfter([String])
+    /// A customer's id, `into`, another customer's id (`merge`).
+    case customerIntoCustomer
     /// `history` or a campaign's name; inside a block, its clause words.
     case campaign
     /// The id of a record of any entity (`audit ID`).
@@ -120,7 +122,7 @@ public enum CommandCatalogue {
                     synopsis: "find ENTITY [where COND] [sort by FIELD [desc]] [limit N [offset M]] [show FIELD, ...]",
                     task: .finding, role: .trainee,
                     completion: .entityThenClauses(["where", "sort", "limit", "offset", "show"], anyOrder: true),
-                    parse: { .find(try $0.parseFind()) }),
+                    parse: { try $0.parseFindCommand() }),
         CommandSpec("count", synopsis: "count ENTITY [where COND] [by FIELD]", task: .finding, role: .trainee,
                     completion: .entityThenClauses(["where", "by"]),
                     parse: { .aggregate(try $0.parseAggregate(.count)) }),
@@ -154,6 +156,9 @@ public enum CommandCatalogue {
                     completion: .changeTarget(afterTarget: ["set"], ledger: false), parse: { try $0.parseUpdate() }),
         CommandSpec("delete", synopsis: "delete ... where", task: .changing, role: .admin, changesData: true,
                     completion: .changeTarget(afterTarget: [], ledger: true), parse: { try $0.parseDelete() }),
+        CommandSpec("merge", synopsis: "merge ID into ID",
+                    task: .changing, role: .admin, changesData: true,
+                    completion: .customerIntoCustomer, parse: { try $0.parseMerge() }),
         CommandSpec("log", synopsis: "log contact, log purchase, log survey, done TASK", task: .changing, role: .agent, changesData: true,
                     completion: .logEntry, parse: { try $0.parseLog() }),
         CommandSpec("done", synopsis: nil, task: .changing, help: "tasks", role: .agent,

@@ -291,6 +291,11 @@ public enum Command: Sendable {
     case restore(id: Literal)
     /// `purge [older than D]`: records removed from the bin for good.
     case purge(olderThan: Literal?)
+    /// `find duplicates [by phone|email|name, ...] [limit N]`: groups of customers that look
+    /// like one person (`Duplicates`); `limit` counts groups.
+    case findDuplicates(kinds: [DuplicateKind], limit: Int?)
+    /// `merge ID into ID [--dry-run]`: one customer's records moved to the kept one, then removed.
+    case merge(from: Literal, into: Literal, dryRun: Bool)
 }
 
 /// The steps of a ticket's lifecycle after it is opened (docs/service.md).

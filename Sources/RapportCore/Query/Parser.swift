@@ -657,6 +657,51 @@ public struct Parser {
         return try parseValue()
     }
 
+    /// `find ...`: a query, or `find duplicates` (docs/data-quality.md).
+    mutating func parseFindCommand() throws -> Command {
+        if accept("duplicates") || accept("duplicate") { return try parseFindDuplicates() }
+        return .find(try parseFind())
+    }
+
+    /// `[by phone|email|name, ...] [limit N]` after `find duplicates`.
+    private mutating func parseFindDuplicates() throws -> Command {
+        var kinds: [DuplicateKind] = []
+        var limit: Int?
+        let words = DuplicateKind.allCases.map(\.rawValue)
+        while current.kind != .end {
+            let t = current
+            if kinds.isEmpty, accept("by") {
+                repeat {
+                    guard let word = current.keyword, let kind = DuplicateKind(rawValue: word.lowercased()) else {
+                        throw unexpected(expected: "phone, email or name", suggestionFrom: words)
+                    }
+                    _ = advance()
+                    if !kinds.contains(kind) { kinds.append(kind) }
+                } while acceptSymbol(",") || accept("and")
+            } else if limit == nil, accept("limit") {
+                limit = try parseCount(what: "limit")
+            } else if accept("by") || accept("limit") {
+                throw Diagnostic.usage(.fieldGivenTwice, t.text.lowercased(), at: t.span)
+            } else {
+                throw unexpected(expected: "'by phone|email|name' or 'limit N'", suggestionFrom: ["by", "limit"])
+            }
+        }
+        return .findDuplicates(kinds: kinds.isEmpty ? DuplicateKind.allCases : kinds, limit: limit)
+    }
+
+    /// `merge ID into ID [--dry-run]`.
+    mutating func parseMerge() throws -> Command {
+        let from = try parseRecordID("the id of the customer to merge")
+        try expect("into")
+        let into = try parseRecordID("the id of the customer to keep")
+        var dryRun = false
+        if current.isSymbol("-"), peek().isSymbol("-"), peek(2).isKeyword("dry-run") {
+            _ = advance(); _ = advance(); _ = advance()
+            dryRun = true
+        }
+        return .merge(from: from, into: into, dryRun: dryRun)
+    }
+
     mutating func parseShow() throws -> Command {
         if accept("segments") { return .showSegments }
         if accept("grants") { return .showGrants }

@@ -147,6 +147,10 @@ public final class Session {
                 if !set.isEmpty { try backend.commit(&set, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow)) }
                 note(summary, into: &outcome)
             }
+        case .merge(_, _, let dryRunClause):
+            try merge(command, dryRun: dryRunClause || settings.dryRun, text: text, into: &outcome)
+        case .findDuplicates(let kinds, let limit):
+            emit(DuplicateList.result(backend, kinds: kinds, limit: limit), into: &outcome)
         case .export(let entity, let condition, let path):
             try export(entity.entity, condition, path, into: &outcome)
         case .showCustomer(let id):
@@ -561,6 +565,22 @@ public final class Session {
             note(plan.summary, into: &outcome)
         }
         for warning in plan.warnings(span: path.span) { outcome.report(warning, source: source(), colour: settings.colour) }
+    }
+
+    // MARK: Merge
+
+    /// Built and checked like any change (the rollup included); a dry run says what would
+    /// move and commits nothing.
+    private func merge(_ command: Command, dryRun: Bool, text: String, into outcome: inout CommandOutcome) throws {
+        if !dryRun { try requireWriteAccess() }
+        var changes = try ChangeBuilder(backend: backend, clock: clock, user: settings.user, command: text).build(command)
+        let summary = ChangeBuilder.summary(changes, of: command)
+        if dryRun {
+            note("dry run: would have \(summary); nothing changed", into: &outcome)
+            return
+        }
+        try backend.commit(&changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
+        note(summary, into: &outcome)
     }
 
     // MARK: Recompute

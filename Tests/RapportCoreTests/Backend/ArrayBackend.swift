@@ -97,6 +97,14 @@ final class ArrayBackend: Backend {
         records[entity]!.filter { customers.contains($0["customer"]?.text ?? "") }.map { ($0["id"]!.text, Self.only(fields, $0)) }
     }
 
+    /// Plain values record by record, dictionary-encoded afterwards.
+    func textColumns(_ entity: Entity, fields: [String]) -> [TextColumn] {
+        calls.append("textColumns")
+        return fields.map { f in
+            TextColumn(records[entity]!.map { r -> String? in if case .string(let s)? = r[f] { return s } else { return nil } })
+        }
+    }
+
     /// Record by record, as a naive backend would: the same figures as the engine's column passes.
     func segmentationInputs(clock: Clock) -> SegmentationInputs {
         calls.append("segmentationInputs")

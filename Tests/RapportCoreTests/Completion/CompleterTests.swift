@@ -87,7 +87,7 @@ final class CompleterTests: XCTestCase {
     func testEntityNames() {
         // The audit trail is queried like any other entity (but never written: not after import, update, add).
         let entities = ["audit", "contacts", "customers", "events", "messages", "points", "purchases", "runs", "surveys", "tasks", "tickets", "touchpoints"]
-        XCTAssertEqual(candidates("find "), entities)
+        XCTAssertEqual(candidates("find "), (entities + ["duplicates"]).sorted(), "find duplicates too")
         XCTAssertEqual(candidates("count cu"), ["customers"])
         XCTAssertEqual(candidates("delete t"), ["tasks", "tickets", "touchpoints"])
         XCTAssertEqual(candidates("update P"), ["purchases"], "update refuses the points ledger")
@@ -412,6 +412,19 @@ final class CompleterTests: XCTestCase {
         // audit takes the id of a record of any entity.
         XCTAssertEqual(candidates("audit C1"), ["C1", "C10", "C11"])
         XCTAssertEqual(candidates("audit C1 "), [])
+    }
+
+    func testMergeTakesTwoCustomersAndFindDuplicatesItsClauses() {
+        XCTAssertEqual(candidates("merge "), ["C1", "C10", "C11", "C2", "C3", "D1"])
+        XCTAssertEqual(candidates("merge C2 "), ["into"])
+        XCTAssertEqual(candidates("merge C2 into C"), ["C1", "C10", "C11", "C3"], "not the customer being merged")
+        XCTAssertEqual(candidates("merge C2 into C1 "), ["--dry-run"])
+        XCTAssertEqual(candidates("find dup"), ["duplicates"])
+        XCTAssertEqual(candidates("find duplicates "), ["by", "limit"])
+        XCTAssertEqual(candidates("find duplicates by "), ["email", "name", "phone"])
+        XCTAssertEqual(candidates("find duplicates by phone, "), ["email", "name"])
+        XCTAssertEqual(candidates("find duplicates by phone "), ["limit"])
+        XCTAssertEqual(candidates("find duplicates limit "), [])
     }
 
     func testUpdateAndImportDoNotOfferThePointsLedger() {
