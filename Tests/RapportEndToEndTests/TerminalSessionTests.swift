@@ -57,7 +57,8 @@ final class TerminalSessionTests: XCTestCase {
         // 56 rows: the whole card (C000001, a top customer with five recent contacts and
         // purchases, its value section and its service section) stays on the screen.
         let t = try TerminalSession(["--demo", "--demo-size", "100000", "--now", "2026-11-01"], rows: 56)
-        t.waitFor(bareprompt, timeout: 60)
+        // Generating 100,000 customers in a debug build takes 40 s on an idle machine, more on a busy one.
+        t.waitFor(bareprompt, timeout: 240)
         t.type("set pager off", then: "Enter")
         t.type("find customers show *", then: "Enter")
         usleep(700_000)

@@ -132,12 +132,12 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case reportNeedsDate
     case reportPeriodReversed
     case restoreCustomerFirst
+    case restoredIDInUse
     case restoreIncomplete
     case restoreIntoItself
     case restoreNeedsID
     case restoreSourceNotBackup
     case restoreTargetNotEmpty
-    case restoredIDInUse
     case roleAboveGrant
     case roleRequired
     case satisfactionOutOfRange

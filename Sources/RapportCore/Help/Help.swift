@@ -348,7 +348,7 @@ public enum Help {
         Topic(name: "audit", listed: [.more: ["audit"]],
               summary: "who changed what and when: audit ID, find audit",
               aliases: ["audit trail", "history of a record", "changes"], body: """
-        audit ID        one record's changes, oldest first: at, user, role, command, entity, field, before, after
+        audit ID        one record's changes, oldest first: when, who, what, before and after
         Every change is kept in the audit trail, a record's whole history: deleted and merged records
         too (the id as recorded), policy keys (audit KEY, in quotes) and saved segments (audit NAME).
         The entity audit holds it, one row per field a change changed, queried like any other:
@@ -361,7 +361,7 @@ public enum Help {
           audit C000001
           find audit where entity = customers and at <= 7d sort by seq desc limit 10
           count audit by user
-          count audit where field = tier by after
+          count audit where entity = contacts by field
         """),
         Topic(name: "tasks", listed: [:],
               summary: "a person's to-do list: add a task, mark it done",
