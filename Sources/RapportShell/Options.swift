@@ -36,6 +36,8 @@ public struct Options {
     public var noRC = false
     public var check = false
     public var recover = false
+    /// `--encrypt`: make `--data` (new or empty) an encrypted store and exit.
+    public var encrypt = false
     /// `--restore-from BACKUP`: write the backup's store into `--data` (decrypting it) and exit.
     public var restoreFrom: String?
     public var showHelp = false
@@ -62,6 +64,8 @@ public struct Options {
       --echo              print each script command before its output
       --check             verify the store's files (checksums, order of changes) and exit
       --recover           rebuild a damaged store from its intact parts and exit
+      --encrypt           make --data, a new or empty directory, an encrypted store and
+                          exit; its key comes from $RAPPORT_KEY_FILE, as at every opening
       --restore-from DIR  write the backup in DIR (encrypted or not) into --data, a new or
                           empty directory, and exit; the key comes from $RAPPORT_KEY_FILE
       --no-rc             skip the start-up file
@@ -82,7 +86,7 @@ public struct Options {
     static let valueOptions = ["--data", "--demo-size", "--now", "--timezone", "--tz", "--format", "--role", "--user",
                                "-c", "--command", "-f", "--file", "--param", "--restore-from"]
     static let flagOptions = ["--demo", "--bail", "--dry-run", "--read-only", "--timer", "--echo", "--no-rc",
-                              "--check", "--recover", "-h", "--help", "--version"]
+                              "--check", "--recover", "--encrypt", "-h", "--help", "--version"]
 
     public static func parse(_ arguments: [String]) throws -> Options {
         var o = Options()
@@ -164,6 +168,7 @@ public struct Options {
             case "--no-rc": o.noRC = true
             case "--check": o.check = true
             case "--recover": o.recover = true
+            case "--encrypt": o.encrypt = true
             case "--restore-from": o.restoreFrom = try value()
             case "-h", "--help": o.showHelp = true
             case "--version": o.showVersion = true
@@ -172,6 +177,9 @@ public struct Options {
         }
         if o.restoreFrom != nil && (o.demo || o.dataDirectory == nil) {
             throw UsageError(description: "--restore-from needs --data NEWDIR: the new or empty directory the store is restored into")
+        }
+        if o.encrypt && (o.demo || o.dataDirectory == nil) {
+            throw UsageError(description: "--encrypt needs --data NEWDIR: the new or empty directory made an encrypted store")
         }
         if o.demo && o.dataDirectory != nil {
             throw UsageError(description: "--demo and --data cannot be used together: the demo store is throwaway")

@@ -65,6 +65,18 @@ public enum Rapport {
             }
         }
 
+        if options.encrypt, let target = options.dataDirectory {
+            do {
+                let key = try EncryptionKey.fromEnvironment(environment)
+                try StoreCipher.create(target, key: key)
+                StandardStreams.output("made \(target) an encrypted store (key id \(key.idHex)); open it with RAPPORT_KEY_FILE set to \(key.file)\n")
+                return 0
+            } catch {
+                printError(describe(error))
+                return 1
+            }
+        }
+
         if let backup = options.restoreFrom, let target = options.dataDirectory {
             do {
                 StandardStreams.output(try Database.restoreBackup(from: backup, to: target) {

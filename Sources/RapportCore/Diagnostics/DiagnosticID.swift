@@ -47,7 +47,12 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case emptyCommand
     case emptyFieldName
     case encryptedBackupNeedsRestore
+    case encryptedStoreBackupNotEncrypted
+    case encryptedStoreMarkerDamaged
+    case encryptedStoreNeedsKey
+    case encryptedStoreWrongKey
     case encryptionKeyMissing
+    case encryptionTargetNotEmpty
     case expectedAmount
     case expectedCustomerID
     case expectedDirectoryName

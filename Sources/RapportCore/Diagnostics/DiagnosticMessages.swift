@@ -76,8 +76,17 @@ public enum DiagnosticMessages {
         case .emptyFieldName: Wording("empty field name")
         case .encryptedBackupNeedsRestore: Wording("\(a[0]) is an encrypted backup: it does not open as a store",
                            notes: ["restore it into a new directory: RAPPORT_KEY_FILE=KEYFILE rapport --data NEWDIR --restore-from \(a[0])"])
+        case .encryptedStoreBackupNotEncrypted: Wording("the store is encrypted: its backup must be too",
+                           notes: ["write 'backup to \"DIR\" encrypted'"])
+        case .encryptedStoreMarkerDamaged: Wording("\(a[0]) is not a marker of an encrypted store this Rapport reads: nothing was read or written")
+        case .encryptedStoreNeedsKey: Wording("the store \(a[0]) is encrypted (key id \(a[1])), and RAPPORT_KEY_FILE is not set: nothing was read or written",
+                           notes: ["set RAPPORT_KEY_FILE to the name of the file holding the store's key (docs/encryption.md)"])
+        case .encryptedStoreWrongKey: Wording("the store \(a[0]) is encrypted with another key (key id \(a[1])); the key in \(a[2]) has id \(a[3]): nothing was read or written",
+                           notes: ["set RAPPORT_KEY_FILE to the key the store was made with"])
         case .encryptionKeyMissing: Wording("encryption needs a key, and RAPPORT_KEY_FILE is not set",
                            notes: ["set RAPPORT_KEY_FILE to the name of a file holding the key (docs/encryption.md); a key is never typed on the command line"])
+        case .encryptionTargetNotEmpty: Wording("\(a[0]) exists and is not an empty directory: --encrypt makes a new store, it does not encrypt an existing one",
+                           notes: ["give --encrypt a new or empty directory, then copy the data in (export, then import)"])
         case .expectedAmount: Wording("expected an amount, found '\(a[0])'")
         case .expectedCustomerID: Wording("expected a customer id, found '\(a[0])'")
         case .expectedDirectoryName: Wording("expected a directory name")

@@ -68,7 +68,7 @@ enum AuditTrail {
     /// order. An entry met a second time (a crash between a snapshot's appending the
     /// journal to the audit log and its emptying the journal) is read once; a last line
     /// without its newline is a write still going on or torn, and is left out.
-    static func load(directory: String, into table: Table, schemasLike store: Store) throws {
+    static func load(directory: String, into table: Table, schemasLike store: Store, cipher: StoreCipher?) throws {
         // Entries are decoded against a store with today's custom fields (fields are never
         // removed, so every value an entry holds has its type) and nothing else: the
         // ledger entries an entry of version 1 or 2 becomes are those it made then.
@@ -83,7 +83,7 @@ enum AuditTrail {
             while start < bytes.count, let newline = bytes[start...].firstIndex(of: 10) {
                 entry += 1
                 let set: ChangeSet
-                do { set = try JournalCodec.decode(bytes[start..<newline], store: scratch) } catch {
+                do { set = try JournalCodec.decode(bytes[start..<newline], store: scratch, cipher: cipher) } catch {
                     throw Unreadable(file: file, entry: entry, offset: start, reason: "\(error)")
                 }
                 for a in set.fieldAdditions { scratch[a.entity].addField(a.field) }

@@ -15,6 +15,8 @@ public final class Database {
     /// nil for a throwaway store (`--demo`) that lives in memory only.
     public let directory: String?
     public let isReadOnly: Bool
+    /// Set for an encrypted store: every file is read and written through it.
+    public let cipher: StoreCipher?
     /// Things said while opening: a dropped torn entry, for instance.
     public private(set) var warnings: [Diagnostic] = []
     /// Said while catching up (a torn entry of a process that died, dropped), not yet shown.
@@ -44,10 +46,11 @@ public final class Database {
     public static let auditFile = "audit.jsonl"
     public static let previousSnapshotFile = "snapshot.prev.json"
 
-    private init(store: Store, directory: String?, readOnly: Bool) {
+    private init(store: Store, directory: String?, readOnly: Bool, cipher: StoreCipher? = nil) {
         self.store = store
         self.directory = directory
         self.isReadOnly = readOnly
+        self.cipher = cipher
     }
 
     /// A store in memory only; changes are not kept.
@@ -66,8 +69,10 @@ public final class Database {
         } else if !FileSystem.isDirectory(directory) {
             throw Diagnostic.runtime(.storeIsAFile, directory)
         }
-        // An encrypted backup is refused before anything (a lock file) is written into it.
-        if SealedFile.isSealedFile(directory + "/" + snapshotFile) {
+        // An encrypted store without its key, and an encrypted backup, are refused before
+        // anything (a lock file) is written into them.
+        let cipher = try StoreCipher.forStore(directory)
+        if cipher == nil, SealedFile.isSealedFile(directory + "/" + snapshotFile) {
             throw Diagnostic.runtime(.encryptedBackupNeedsRestore, directory)
         }
         // A directory we cannot write to (a read-only mount, a backup on a CD) still opens,
@@ -78,7 +83,7 @@ public final class Database {
             readOnly = true
             warnings.append(Diagnostic(.warning, .storeNotWritable, [directory, String(cString: strerror(errno))]))
         }
-        let db = Database(store: Store(), directory: directory, readOnly: readOnly)
+        let db = Database(store: Store(), directory: directory, readOnly: readOnly, cipher: cipher)
         db.warnings = warnings
         if !readOnly { SnapshotLock.create(directory: directory) }
         db.isOpening = true
@@ -109,10 +114,7 @@ public final class Database {
         let identity = FileSystem.identity(snapshotPath)
         if identity != nil {
             do {
-                loaded = try FileSystem.withMappedFile(snapshotPath) { buffer in
-                    bytes = buffer.count
-                    return try SnapshotCodec.read(buffer)
-                }
+                (loaded, bytes) = try StoreCipher.readSnapshot(at: snapshotPath, cipher: cipher)
             } catch let e as NewerFormatError {
                 throw Diagnostic(.runtime, .snapshotFromNewerVersion, [directory, Database.snapshotFile, "\(e)"],
                                  notes: [Database.newerNote])
@@ -157,7 +159,7 @@ public final class Database {
         if let known = journalIdentity, !known.isSameFile(as: read.identity) { return .needsReset }
         guard read.bytes.starts(with: journalTail) else { return .needsReset }
         let fresh = Array(read.bytes[journalTail.count...])
-        let replay = JournalReplay.run(fresh, into: store)
+        let replay = JournalReplay.run(fresh, into: store, cipher: cipher)
         let start = journalOffset
         journalIdentity = read.identity
         if replay.validBytes > 0 {
@@ -248,7 +250,7 @@ public final class Database {
                 guard let newline = bytes.firstIndex(of: 10) else { span *= 4; continue }
                 bytes.removeFirst(newline + 1)
             }
-            let replay = JournalReplay.run(bytes, into: store)
+            let replay = JournalReplay.run(bytes, into: store, cipher: cipher)
             if let problem = replay.problem, problem.isGap, problem.entry == 1, start > 0 {
                 span *= 4
                 continue
@@ -311,11 +313,12 @@ public final class Database {
         set.user = author.user
         set.role = author.role
         if let journal {
-            let bytes = JournalCodec.encode(set) { e in
+            var bytes = JournalCodec.encode(set) { e in
                 var schema = self.store[e].schema
                 for a in set.fieldAdditions where a.entity == e { schema.append(a.field) }
                 return schema
             }
+            if let cipher { bytes = try cipher.sealEntry(bytes) }
             do { try journal.append(bytes) } catch {
                 throw Diagnostic.runtime(.changeNotSaved, "\(error)")
             }
@@ -338,7 +341,7 @@ public final class Database {
         guard !auditLoaded else { return }
         let table = store[.audit]
         if let directory {
-            do { try AuditTrail.load(directory: directory, into: table, schemasLike: store) } catch let e as AuditTrail.Unreadable {
+            do { try AuditTrail.load(directory: directory, into: table, schemasLike: store, cipher: cipher) } catch let e as AuditTrail.Unreadable {
                 // Nothing half-read stays behind: the next query tries again from the start.
                 emptyAuditTable()
                 throw Diagnostic.runtime(.auditLogUnreadable, e.file, String(e.entry), String(e.offset), e.reason)
@@ -378,7 +381,7 @@ public final class Database {
             if FileSystem.fileExists(snapshotPath) {
                 try FileSystem.replaceWithLink(to: snapshotPath, at: directory + "/" + Database.previousSnapshotFile)
             }
-            snapshotBytes = try SnapshotCodec.write(store, to: snapshotPath)
+            snapshotBytes = try StoreCipher.writeSnapshot(store, to: snapshotPath, cipher: cipher)
             snapshotIdentity = FileSystem.identity(snapshotPath)
         } catch let d as Diagnostic {
             throw d

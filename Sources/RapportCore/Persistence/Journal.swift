@@ -255,11 +255,18 @@ enum JournalCodec {
 
     /// Checks a line's checksum and decodes it, adding custom fields to the store's
     /// schemas as they appear so values can be typed.
-    static func decode(_ line: ArraySlice<UInt8>, store: Store) throws -> ChangeSet {
+    static func decode(_ line: ArraySlice<UInt8>, store: Store, cipher: StoreCipher? = nil) throws -> ChangeSet {
         guard let tab = line.lastIndex(of: 9), line.endIndex - tab == 9 else { throw LineError.checksum }
-        let body = Array(line[line.startIndex..<tab])
+        var body = Array(line[line.startIndex..<tab])
         guard let stored = UInt32(String(decoding: line[(tab + 1)...], as: UTF8.self), radix: 16),
               CRC32.checksum(body) == stored else { throw LineError.checksum }
+        // An encrypted store takes sealed entries only: a plain line there was not written by it.
+        switch (cipher, StoreCipher.isSealedEntry(body)) {
+        case (let cipher?, true): body = try cipher.openEntry(body)
+        case (nil, true): throw LineError.malformed("an encrypted entry, in a store that is not encrypted")
+        case (_?, false): throw LineError.malformed("a plain entry, in an encrypted store")
+        case (nil, false): break
+        }
         let json: JSONValue
         do { json = try JSONScanner.withScanner(body) { try $0.readValue() } } catch { throw LineError.malformed("\(error)") }
         guard case .object(let stored) = json else { throw LineError.malformed("not an object") }
@@ -418,7 +425,7 @@ struct JournalReplay {
 
     /// Entries at or below the store's sequence are already in it and are skipped; the
     /// others must follow it without a gap, or the file does not belong to this snapshot.
-    static func run(_ bytes: [UInt8], into store: Store?) -> JournalReplay {
+    static func run(_ bytes: [UInt8], into store: Store?, cipher: StoreCipher? = nil) -> JournalReplay {
         var replay = JournalReplay()
         var start = 0
         var expected = store.map { $0.sequence + 1 }
@@ -427,7 +434,7 @@ struct JournalReplay {
             let entry = replay.entries + 1
             let newline = bytes[start...].firstIndex(of: 10)
             let end = newline ?? bytes.count
-            let looksLikeEntry = bytes[start..<end].starts(with: entryStart)
+            let looksLikeEntry = bytes[start..<end].starts(with: entryStart) || bytes[start..<end].starts(with: StoreCipher.entryPrefix)
             func stop(_ reason: String, torn: Bool) {
                 // Only our own half-written entry may be cut off; anything else is kept for a person to look at.
                 replay.problem = Problem(offset: start, entry: entry, reason: reason, isTornTail: torn && looksLikeEntry)
@@ -435,7 +442,7 @@ struct JournalReplay {
             guard let newline else { stop("it has no end of line", torn: true); break }
             let set: ChangeSet
             do {
-                set = try JournalCodec.decode(bytes[start..<newline], store: store ?? Store())
+                set = try JournalCodec.decode(bytes[start..<newline], store: store ?? Store(), cipher: cipher)
             } catch JournalCodec.LineError.newer(let e) {
                 stop("it was \(e)", torn: false)
                 replay.problem?.isNewerFormat = true

@@ -26,7 +26,13 @@ extension Database {
             report.problem("no store at \(directory)")
             return report
         }
-        if SealedFile.isSealedFile(directory + "/" + snapshotFile) {
+        let cipher: StoreCipher?
+        do { cipher = try StoreCipher.forStore(directory) } catch {
+            report.problem("\(error)")
+            return report
+        }
+        if let cipher { report.ok("\(StoreCipher.markerFile): an encrypted store, key \(cipher.key.idHex)") }
+        if cipher == nil, SealedFile.isSealedFile(directory + "/" + snapshotFile) {
             report.problem("\(directory) is an encrypted backup: check cannot read it; 'rapport --data NEWDIR --restore-from \(directory)' decrypts and verifies it")
             return report
         }
@@ -37,11 +43,7 @@ extension Database {
         let snapshotPath = directory + "/" + snapshotFile
         if FileSystem.fileExists(snapshotPath) {
             do {
-                var size = 0
-                let s = try FileSystem.withMappedFile(snapshotPath) { buffer in
-                    size = buffer.count
-                    return try SnapshotCodec.read(buffer)
-                }
+                let (s, size) = try StoreCipher.readSnapshot(at: snapshotPath, cipher: cipher)
                 store = s
                 report.ok("\(snapshotFile): ok, \(size) bytes, up to change \(s.sequence), " +
                           Entity.stored.map { "\(s[$0].liveCount) \($0.rawValue)" }.joined(separator: ", "))
@@ -55,8 +57,8 @@ extension Database {
             store = Store()
             report.ok("\(snapshotFile): none yet (an empty store)")
         }
-        checkLog(directory + "/" + journalFile, name: journalFile, store: store, report: &report)
-        checkLog(directory + "/" + auditFile, name: auditFile, store: nil, report: &report)
+        checkLog(directory + "/" + journalFile, name: journalFile, store: store, cipher: cipher, report: &report)
+        checkLog(directory + "/" + auditFile, name: auditFile, store: nil, cipher: cipher, report: &report)
         if report.isNewer {
             report.ok("this Rapport cannot read the store: \(newerNote)")
         } else {
@@ -65,11 +67,11 @@ extension Database {
         return report
     }
 
-    private static func checkLog(_ path: String, name: String, store: Store?, report: inout MaintenanceReport) {
+    private static func checkLog(_ path: String, name: String, store: Store?, cipher: StoreCipher?, report: inout MaintenanceReport) {
         guard FileSystem.fileExists(path) else { report.ok("\(name): none"); return }
         let bytes: [UInt8]
         do { bytes = try FileSystem.readFile(path) } catch { report.problem("\(name): \(error)"); return }
-        let replay = JournalReplay.run(bytes, into: store)
+        let replay = JournalReplay.run(bytes, into: store, cipher: cipher)
         let range = (replay.firstSequence.map { " (changes \($0) to \(replay.lastSequence!))" } ?? "") +
             (replay.repeated > 0 ? ", \(replay.repeated) repeated (written twice by a crash during a snapshot; skipped)" : "")
         guard let p = replay.problem else {
@@ -94,6 +96,7 @@ extension Database {
     /// never deleted, into `damaged-TIME/` in the store; the report says what was dropped.
     public static func recover(directory: String, now: Date = Date()) throws -> MaintenanceReport {
         guard FileSystem.fileExists(directory) else { throw Diagnostic.runtime(.noStore, directory) }
+        let cipher = try StoreCipher.forStore(directory)
         let lock: DirectoryLock
         do { lock = try DirectoryLock.acquire(directory: directory, patience: Policy.defaults["store.lockWait"]) } catch {
             throw Diagnostic.runtime(.storeLocked, "\(error)")
@@ -110,7 +113,7 @@ extension Database {
         }
         func load(_ name: String) throws -> Store? {
             guard FileSystem.fileExists(path(name)) else { return nil }
-            do { return try FileSystem.withMappedFile(path(name)) { try SnapshotCodec.read($0) } } catch let e as NewerFormatError {
+            do { return try StoreCipher.readSnapshot(at: path(name), cipher: cipher).store } catch let e as NewerFormatError {
                 throw refuseNewer(name, "was \(e)")
             } catch { return nil }
         }
@@ -129,7 +132,7 @@ extension Database {
             store = base ?? Store()
             report.ok(base.map { "\(snapshotFile) is damaged or missing: starting from \(previousSnapshotFile) (up to change \($0.sequence))" }
                       ?? "\(snapshotFile) is damaged or missing and there is no previous snapshot: starting from an empty store")
-            let audit = JournalReplay.run(try readLog(auditFile), into: store)
+            let audit = JournalReplay.run(try readLog(auditFile), into: store, cipher: cipher)
             if let p = audit.problem, p.isNewerFormat { throw refuseNewer(auditFile, "(entry \(p.entry)): \(p.reason)") }
             report.ok("\(auditFile): replayed \(audit.applied) changes after it")
             if let p = audit.problem {
@@ -138,7 +141,7 @@ extension Database {
         }
 
         let journalBytes = try readLog(journalFile)
-        let journal = JournalReplay.run(journalBytes, into: store)
+        let journal = JournalReplay.run(journalBytes, into: store, cipher: cipher)
         if let p = journal.problem, p.isNewerFormat { throw refuseNewer(journalFile, "(entry \(p.entry)): \(p.reason)") }
         report.ok("\(journalFile): replayed \(journal.applied) changes")
         if let p = journal.problem {
@@ -167,7 +170,7 @@ extension Database {
             defer { audit.close() }
             try audit.append(Array(journalBytes[..<journal.validBytes]))
         }
-        _ = try SnapshotCodec.write(store, to: path(snapshotFile))
+        _ = try StoreCipher.writeSnapshot(store, to: path(snapshotFile), cipher: cipher)
         try FileSystem.writeAtomically([], to: path(journalFile))
         report.ok("wrote a new snapshot: up to change \(store.sequence), " +
                   Entity.stored.map { "\(store[$0].liveCount) \($0.rawValue)" }.joined(separator: ", "))
@@ -189,6 +192,8 @@ extension Database {
         if let directory, FileSystem.isSameFile(target, directory) {
             throw Diagnostic.runtime(.backupIntoItself)
         }
+        // A plain copy of an encrypted store would undo its encryption.
+        if cipher != nil, key == nil { throw Diagnostic.runtime(.encryptedStoreBackupNotEncrypted) }
         if FileSystem.fileExists(target) {
             guard FileSystem.isDirectory(target) else {
                 throw Diagnostic.runtime(.backupTargetIsFile, target)
@@ -209,6 +214,8 @@ extension Database {
                 for name in [Database.auditFile, Database.journalFile] where FileSystem.fileExists(directory + "/" + name) {
                     audit += try FileSystem.readFile(directory + "/" + name)
                 }
+                // A backup holds plain entries, sealed whole with the backup's key.
+                if let cipher { audit = try cipher.plainLines(audit) }
                 if !audit.isEmpty { try write(audit, Database.auditFile) }
             }
         } catch let d as Diagnostic {
@@ -253,7 +260,7 @@ extension Database {
         }
         let auditPath = source + "/" + auditFile
         let audit = FileSystem.fileExists(auditPath) ? try plain(auditPath) : []
-        if let p = JournalReplay.run(audit, into: nil).problem {
+        if let p = JournalReplay.run(audit, into: nil, cipher: nil).problem {
             throw Diagnostic(.runtime, .journalDamaged, [auditPath, String(p.offset), String(p.entry), p.reason])
         }
 
