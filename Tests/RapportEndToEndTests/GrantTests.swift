@@ -166,4 +166,31 @@ final class GrantTests: XCTestCase {
         // Export stays a manager's.
         XCTAssertEqual(run(as: "root", ["--role", "trainee", "-c", #"export customers to "\#(store.files)/x.csv""#]).status, 1)
     }
+
+    /// The audit trail is a manager's and shows phones and emails whole; a trainee cannot
+    /// read it at all, so the old numbers it keeps never reach a trainee, while the
+    /// trainee's card and JSON show the new number masked.
+    func testAManagersAuditIsUnmaskedAndATraineeCannotReadIt() {
+        XCTAssertEqual(run(as: "root", ["-c", #"update customers where id = "C000001" set phone = "13700002222""#]).status, 0)
+        let audit = run(as: "root", ["--role", "manager", "--format", "csv", "-c", "audit C000001"])
+        XCTAssertEqual(audit.status, 0, audit.stderr)
+        for whole in ["13812345678", "13700002222", "wang.fang@example.com"] {
+            XCTAssertTrue(audit.stdout.contains(whole), "\(whole): \(audit.stdout)")
+        }
+        XCTAssertFalse(audit.stdout.contains("****"), audit.stdout)
+        XCTAssertEqual(run(as: "root", ["--role", "manager", "--format", "csv", "-c",
+                                        "find audit where field = phone and record = C000001 sort by seq show before, after"]).stdout,
+                       "before,after\n,13812345678\n13812345678,13700002222\n")
+        for command in ["audit C000001", "find audit where field = phone", "count audit by after"] {
+            let r = run(as: "root", ["--role", "trainee", "-c", command])
+            XCTAssertEqual(r.status, 1, command)
+            XCTAssertTrue(r.stderr.contains("needs the manager role"), r.stderr)
+            XCTAssertFalse((r.stdout + r.stderr).contains("13812345678"), r.stdout + r.stderr)
+        }
+        let card = run(as: "root", ["--role", "trainee", "-c", "show customer C000001"]).stdout
+        XCTAssertTrue(card.contains("137****2222") && !card.contains("13700002222"), card)
+        let json = run(as: "root", ["--role", "trainee", "--format", "json", "-c", "find customers where id = C000001 show phone, email"]).stdout
+        XCTAssertTrue(json.contains("137****2222") && json.contains("w***@example.com"), json)
+        XCTAssertFalse(json.contains("13700002222") || json.contains("wang.fang"), json)
+    }
 }

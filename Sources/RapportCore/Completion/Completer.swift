@@ -285,11 +285,13 @@ public struct Completer {
         switch shape {
         case .nothing:
             return []
-        case .entityThenClauses(let clauses, let anyOrder):
-            if n == 1 { return [Completer.entityWords] + (command == "find" ? [.keywords(["duplicates"])] : []) }
+        case .entityThenClauses(let clauses, let anyOrder, let orDeleted):
+            if n == 1 {
+                return [Completer.entityWords] + (orDeleted ? [.keywords(["deleted"])] : []) + (command == "find" ? [.keywords(["duplicates"])] : [])
+            }
             if command == "find", kw(1) == "duplicates" { return duplicatesClauses(p) }
             // `find deleted ENTITY ...`, `count deleted ...`: the same clauses over the bin.
-            let first = kw(1) == "deleted" && entity(1) == nil ? 2 : 1
+            let first = orDeleted && kw(1) == "deleted" && entity(1) == nil ? 2 : 1
             if n == first { return [Completer.entityWords] }
             guard let e = entity(first) else { return [] }
             return tail(p, from: first + 1, entity: e, clauses: clauses, anyOrder: anyOrder)
@@ -319,9 +321,11 @@ public struct Completer {
             return tail(p, from: 2, entity: e, clauses: ["where"] + afterTarget)
         case .importFrom:
             if n == 1 { return [Completer.writableEntityWords] }
-            guard entity(1) != nil else { return [] }
+            guard let e = entity(1) else { return [] }
             if n == 2 { return [.keywords(["from"])] }
-            return n == 3 && kw(2) == "from" ? [.files(.data)] : []
+            guard kw(2) == "from" else { return [] }
+            if n == 3 { return [.files(.data)] }
+            return p[3].kind == .string ? importClauses(p, from: 4, entity: e) : []
         case .newRecord:
             if n == 1 { return [.keywords(Entity.allCases.map(\.singular))] }
             guard let e = entity(1) else { return [] }
@@ -466,6 +470,49 @@ public struct Completer {
         }
         if words.last == "limit" { return [] }
         return [.keywords(["by", "limit"].filter { !words.contains($0) })]
+    }
+
+    /// The clauses after `import ENTITY from "FILE"`, each at most once and in any order, as
+    /// Parser.parseImport reads them; `update by` only for customers (the others refuse it).
+    private func importClauses(_ p: [Piece], from start: Int, entity e: Entity) -> [Source] {
+        var used = Set<String>()
+        var k = start
+        while k < p.count {
+            switch p[k].keyword {
+            case "update":
+                used.insert("update by")
+                if k + 1 >= p.count { return [.keywords(["by"])] }
+                guard p[k + 1].keyword == "by" else { return [] }
+                if k + 2 >= p.count { return [.keywords(ImportKey.allCases.map(\.rawValue))] }
+                guard p[k + 2].keyword.flatMap(ImportKey.init(rawValue:)) != nil else { return [] }
+                k += 3
+            case "map":
+                used.insert("map")
+                k += 1
+                // `"COLUMN" to FIELD`, again after each comma; a column name is the file's, not ours to offer.
+                while true {
+                    guard k < p.count, p[k].kind == .string else { return [] }
+                    if k + 1 >= p.count { return [.keywords(["to"])] }
+                    guard p[k + 1].keyword == "to" else { return [] }
+                    if k + 2 >= p.count { return [.fields(e, .storable, exclude: [])] }
+                    k += 3
+                    guard k < p.count, p[k].isSymbol(",") else { break }
+                    k += 1
+                }
+            case "using":
+                used.insert("using")
+                if k + 1 >= p.count { return [.files(.any)] }
+                guard p[k + 1].kind == .string else { return [] }
+                k += 2
+            case "--dry-run":
+                used.insert("--dry-run")
+                k += 1
+            default:
+                return []
+            }
+        }
+        let clauses = (e == .customers ? ["update by"] : []) + ["map", "using", "--dry-run"]
+        return [.keywords(clauses.filter { !used.contains($0) })]
     }
 
     /// The users with a grant (and the OS user at the keyboard), quoted when a name needs it.

@@ -4,8 +4,9 @@ public enum CompletionShape: Sendable, Equatable {
     /// Nothing after the word (save, check, the shell's own words).
     case nothing
     /// `ENTITY` then these clauses, each at most once: in this order, or with `anyOrder`
-    /// the first (`where`) first and the others in any order after it.
-    case entityThenClauses([String], anyOrder: Bool = false)
+    /// the first (`where`) first and the others in any order after it. `orDeleted`: the
+    /// entity may follow `deleted` (the bin: `find deleted customers`).
+    case entityThenClauses([String], anyOrder: Bool = false, orDeleted: Bool = false)
     /// `FIELD of ENTITY [where] [by]`; numeric fields only, or anything ordered.
     case fieldOfEntity(numericOnly: Bool)
     /// `ENTITY where ...` or `all ENTITY`, then `afterTarget` (`set` for update). `ledger`:
@@ -121,10 +122,10 @@ public enum CommandCatalogue {
         CommandSpec("find", aliases: ["list"],
                     synopsis: "find ENTITY [where COND] [sort by FIELD [desc]] [limit N [offset M]] [show FIELD, ...]",
                     task: .finding, role: .trainee,
-                    completion: .entityThenClauses(["where", "sort", "limit", "offset", "show"], anyOrder: true),
+                    completion: .entityThenClauses(["where", "sort", "limit", "offset", "show"], anyOrder: true, orDeleted: true),
                     parse: { try $0.parseFindCommand() }),
         CommandSpec("count", synopsis: "count ENTITY [where COND] [by FIELD]", task: .finding, role: .trainee,
-                    completion: .entityThenClauses(["where", "by"]),
+                    completion: .entityThenClauses(["where", "by"], orDeleted: true),
                     parse: { .aggregate(try $0.parseAggregate(.count)) }),
         CommandSpec("sum", synopsis: "sum|avg|min|max FIELD of ENTITY [where] [by]", task: .finding, help: "count",
                     role: .trainee, completion: .fieldOfEntity(numericOnly: true),

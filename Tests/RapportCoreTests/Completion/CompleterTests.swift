@@ -82,12 +82,18 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("restore c"), ["C10"])
         XCTAssertEqual(candidates("purge "), ["older"])
         XCTAssertEqual(candidates("find deleted customers wh"), ["where"])
+        // `deleted` is offered where an entity may follow it: find and count, not export.
+        XCTAssertEqual(candidates("find de"), ["deleted"])
+        XCTAssertEqual(candidates("count del"), ["deleted"])
+        XCTAssertEqual(candidates("find deleted "), candidates("export "))
+        XCTAssertEqual(candidates("count deleted customers "), ["by", "where"])
+        XCTAssertEqual(candidates("export de"), [])
     }
 
     func testEntityNames() {
         // The audit trail is queried like any other entity (but never written: not after import, update, add).
         let entities = ["audit", "contacts", "customers", "events", "messages", "points", "purchases", "runs", "surveys", "tasks", "tickets", "touchpoints"]
-        XCTAssertEqual(candidates("find "), (entities + ["duplicates"]).sorted(), "find duplicates too")
+        XCTAssertEqual(candidates("find "), (entities + ["deleted", "duplicates"]).sorted(), "find deleted and find duplicates too")
         XCTAssertEqual(candidates("count cu"), ["customers"])
         XCTAssertEqual(candidates("delete t"), ["tasks", "tickets", "touchpoints"])
         XCTAssertEqual(candidates("update P"), ["purchases"], "update refuses the points ledger")
@@ -448,7 +454,30 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(candidates("backup to \""), ["\"data/"])
         XCTAssertEqual(candidates("backup to \"b\" "), ["encrypted"])
         XCTAssertEqual(candidates("backup to \"b\" encrypted "), [])
-        XCTAssertEqual(candidates("import customers from \"data.csv\" "), [])
+    }
+
+    /// After the file, import's clauses in any order, each once; `update by` (customers
+    /// only) offers its keys, `map` the entity's fields after `to`, `using` a file.
+    func testImportClausesAfterTheFile() {
+        let file = "import customers from \"data.csv\" "
+        XCTAssertEqual(candidates(file), ["--dry-run", "map", "update by", "using"])
+        XCTAssertEqual(candidates(file + "up"), ["update by"])
+        XCTAssertEqual(candidates(file + "--"), ["--dry-run"])
+        XCTAssertEqual(candidates(file + "update "), ["by"])
+        XCTAssertEqual(candidates(file + "update by "), ["email", "id", "phone"])
+        XCTAssertEqual(candidates(file + "update by ph"), ["phone"])
+        XCTAssertEqual(candidates(file + "update by email "), ["--dry-run", "map", "using"])
+        XCTAssertEqual(candidates(file + "update by nickname "), [], "nothing after a key the parser refuses")
+        XCTAssertEqual(candidates(file + "map "), [], "a column name is the file's own")
+        XCTAssertEqual(candidates(file + "map \"手机\" "), ["to"])
+        XCTAssertEqual(candidates(file + "map \"手机\" to reg"), ["region"])
+        XCTAssertEqual(candidates(file + "map \"手机\" to phone, \"城市\" to ci"), ["city"])
+        XCTAssertEqual(candidates(file + "map \"手机\" to phone --dry-run "), ["update by", "using"])
+        XCTAssertEqual(candidates(file + "using \"n"), ["\"notes.txt\""])
+        XCTAssertEqual(candidates(file + "using \"m.json\" update by id --dry-run map \"a\" to name "), [])
+        XCTAssertEqual(candidates("import contacts from \"data.csv\" "), ["--dry-run", "map", "using"],
+                       "update by is for customers")
+        XCTAssertEqual(candidates("import customers from data.csv "), [], "the file must be in quotes")
     }
 
     func testListFilesReadsADirectory() throws {

@@ -293,6 +293,85 @@ final class FuzzRegressionTests: XCTestCase {
         assertSnapshotReadsBack(s.store)
     }
 
+    // MARK: The trust commands' seeds
+
+    /// Runs a committed seed (Fuzz/corpus) as the fuzz target runs a `q` input: line by line,
+    /// imports and backups parsed but not run. Every refusal is a diagnostic.
+    func runSeed(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> Session {
+        let corpus = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz/corpus")
+        let bytes = try Data(contentsOf: corpus.appendingPathComponent(name))
+        XCTAssertEqual(bytes.first, UInt8(ascii: "q"), "a query-surface seed", file: file, line: line)
+        let s = session()
+        for command in String(decoding: bytes.dropFirst(), as: UTF8.self).split(separator: "\n").map(String.init) {
+            switch try? Parser.parse(command) {
+            case .importData?, .backup?: continue
+            default: break
+            }
+            let out = s.run(command)
+            if out.status != .success {
+                XCTAssertFalse(out.diagnosticIDs.isEmpty, "\(name): \(command): \(out.messages)", file: file, line: line)
+            }
+        }
+        assertSnapshotReadsBack(s.store, file: file, line: line)
+        return s
+    }
+
+    /// grant, revoke and show grants, with refusals among them: the grants the seed leaves
+    /// are in the store and read back from its snapshot.
+    func testGrantSeedLeavesItsGrantsInTheSnapshot() throws {
+        let store = try runSeed("query-trust-grants").store
+        XCTAssertEqual(store.grants["王 五"], .trainee)
+        XCTAssertNil(store.grants["li"], "revoked")
+        XCTAssertNil(store.grants["nobody"])
+        XCTAssertEqual(store.grants[Settings.osUser], .admin, "the first grant made the granting OS user admin")
+        XCTAssertEqual(try SnapshotCodec.read(SnapshotCodec.encode(store)).grants, store.grants)
+    }
+
+    /// delete to the bin, find and count deleted, restore (twice), purge: the seed ends with
+    /// the customer back, the bin empty, and a snapshot that reads back so.
+    func testBinSeedRestoresAndPurges() throws {
+        let store = try runSeed("query-trust-bin").store
+        XCTAssertNotNil(store.customers.row(ofID: "C000001"), "restored")
+        XCTAssertEqual(Entity.allCases.map { store.bin[$0].liveCount }.reduce(0, +), 0, "purged")
+        let again = try SnapshotCodec.read(SnapshotCodec.encode(store))
+        XCTAssertEqual(again.customers.liveCount, store.customers.liveCount)
+        XCTAssertEqual(store[.contacts].liveCount, again[.contacts].liveCount)
+    }
+
+    /// audit reads the trail of the seed's own update; changing the trail is refused.
+    func testAuditSeedReadsTheTrailAndCannotChangeIt() throws {
+        let s = try runSeed("query-trust-audit")
+        let out = s.run("audit C000003")
+        XCTAssertEqual(out.status, .success, out.messages)
+        XCTAssertTrue(out.output.contains("gold"), out.output)
+        XCTAssertNotEqual(s.run("delete audit where seq = 1").status, .success)
+    }
+
+    /// The import and backup clauses the fuzz target only parses: the full form reads as
+    /// written, and each malformed one is a usage error with a position.
+    func testImportAndBackupSeedsParse() throws {
+        let s = try runSeed("query-trust-import")
+        guard case .importData(let entity, _, let options) = try Parser.parse(
+            #"import customers from "a.csv" update by email map "手机" to phone, "城市" to city using "m.json" --dry-run"#) else {
+            return XCTFail("not an import")
+        }
+        XCTAssertEqual(entity.entity, .customers)
+        XCTAssertEqual(options.updateBy, .email)
+        XCTAssertEqual(options.columnMap.map(\.column.kind), [.string("手机", quoted: true), .string("城市", quoted: true)])
+        XCTAssertEqual(options.mapFile?.kind, .string("m.json", quoted: true))
+        XCTAssertTrue(options.dryRun)
+        guard case .backup(_, let encrypted) = try Parser.parse(#"backup to "dir" encrypted"#) else { return XCTFail("not a backup") }
+        XCTAssertTrue(encrypted)
+        for bad in [#"import customers from "a.csv" update by nickname"#, #"import customers from "a.csv" --dry-run --dry-run"#,
+                    #"import customers from "a.csv" map "x" to"#, #"import customers from "a.csv" using"#,
+                    #"backup to "dir" encrypted twice"#, #"backup to "dir" encrypt"#] {
+            let out = s.run(bad)
+            XCTAssertEqual(out.status, .usageError, bad)
+            XCTAssertTrue(out.messages.contains("^"), "a caret under the fault: \(out.messages)")
+        }
+    }
+
     func testImpossibleDatesGetAClearError() {
         for text in ["find customers where birthday = 2026-02-30", "add customer id: \"Z\", birthday: 2025-02-29",
                      "find customers where createdAt > 0000-01-01", "find customers where birthday < 2026-13-01"] {

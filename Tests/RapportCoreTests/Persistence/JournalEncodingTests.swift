@@ -83,6 +83,47 @@ final class JournalEncodingTests: XCTestCase {
         XCTAssertEqual(read, set, "every value reads back as it was written")
     }
 
+    /// Grant changes (given, changed, revoked; names that need escaping) and bin changes
+    /// (a restore with the insert that brings the record back, purges of several entities)
+    /// read back equal, beside a delete that goes to the bin.
+    func testGrantAndBinChangesReadBack() throws {
+        var set = ChangeSet(at: 1_800_000_000, user: "admin", command: "restore C7")
+        set.sequence = 9
+        set.role = .admin
+        set.grantChanges = [
+            GrantChange(user: "li", before: nil, after: .trainee),
+            GrantChange(user: "王 \"经理\"", before: .agent, after: .manager),
+            GrantChange(user: "old\\user", before: .admin, after: nil),
+        ]
+        set.changes = [
+            RecordChange(kind: .insert, entity: .customers, id: "C7", after: [RecordField.id: .string("C7"), CustomerField.name: .string("回来")]),
+            RecordChange(kind: .delete, entity: .contacts, id: "K1", before: [RecordField.id: .string("K1"), RecordField.customer: .string("C7")]),
+        ]
+        set.binChanges = [BinChange(kind: .restore, entity: .customers, id: "C7"), BinChange(kind: .purge, entity: .tickets, id: "T0000002"),
+                          BinChange(kind: .purge, entity: .contacts, id: "K\"9")]
+        let schemas = { (e: Entity) in Store()[e].schema }
+        let bytes = JournalCodec.encode(set, schemas: schemas)
+        let text = String(decoding: bytes, as: UTF8.self)
+        XCTAssertTrue(text.contains(#""grants":[{"user":"li","before":null,"after":"trainee"}"#), text)
+        XCTAssertTrue(text.contains(#""bin":[{"op":"restore","entity":"customers","id":"C7"}"#), text)
+        let read = try JournalCodec.decode(bytes.dropLast(), store: Store())
+        XCTAssertEqual(read, set)
+        XCTAssertEqual(read.grantChanges, set.grantChanges, "the grants themselves, not only the set")
+        XCTAssertEqual(read.binChanges, set.binChanges)
+        XCTAssertTrue(read.deletesGoToBin)
+
+        // Grants alone (`grant`, `revoke` change no record) and bin changes alone (`purge`) too.
+        var grantsOnly = set, binOnly = set
+        grantsOnly.changes = []
+        grantsOnly.binChanges = []
+        binOnly.changes = []
+        binOnly.grantChanges = []
+        for only in [grantsOnly, binOnly] {
+            let line = JournalCodec.encode(only, schemas: schemas)
+            XCTAssertEqual(try JournalCodec.decode(line.dropLast(), store: Store()), only)
+        }
+    }
+
     /// A name the schema does not hold is still written (after the schema's, by name),
     /// as the generic path wrote it; the decoder leaves it out.
     func testNamesOutsideTheSchemaComeLastByName() {
