@@ -116,6 +116,26 @@ final class AuditQueryTests: XCTestCase {
         XCTAssertEqual(csv(store, "count audit where field = name"), "count\n4\n")
     }
 
+    /// Rows read from the files and rows a later commit appends in the same session land
+    /// in the same columns: the index `audit ID` builds and the id map must take in both.
+    func testRowsAppendedAfterTheTrailIsReadAreIndexedAndNumbered() throws {
+        let store = TemporaryStore("audit-append")
+        change(store, user: "a", role: "admin", ["add customer name: A, tier: gold", "save", "add customer name: B"])
+        let r = store.run(["--user", "b", "--format", "csv", "-c", "audit C000001", "-c", "update customers where id = C000001 set tier = silver",
+                           "-c", "audit C000001", "-c", "find audit where seq >= 2 show id, seq, record, field, after"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let tables = r.stdout.components(separatedBy: "at,user,role,command,entity,field,before,after\n").dropFirst()
+        XCTAssertEqual(tables.count, 2, r.stdout)
+        XCTAssertEqual(tables.last!.split(separator: "\n").filter { $0.hasSuffix(",customers,tier,gold,silver") }.count, 1, r.stdout)
+        XCTAssertTrue(r.stdout.hasSuffix("""
+        id,seq,record,field,after
+        2.1,2,C000002,name,B
+        2.2,2,C000002,createdAt,\(csv(store, "find customers where id = C000002 show createdAt").split(separator: "\n")[1])
+        3.1,3,C000001,tier,silver
+
+        """), r.stdout)
+    }
+
     /// Entries of versions 1 (the fixture) and 2, 3, 4 (appended here) all read.
     func testEntriesOfEveryFormatVersionRead() throws {
         let store = TemporaryStore("audit-versions")

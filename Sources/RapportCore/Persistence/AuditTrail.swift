@@ -8,52 +8,116 @@ import Foundation
 enum AuditTrail {
     /// Appends the rows of one committed change set to the audit table.
     static func append(_ set: ChangeSet, to table: Table, schemas: (Entity) -> EntitySchema) {
+        var writer = Writer(table)
+        writer.append(set, schemas: schemas)
+        writer.finish()
+    }
+
+    /// Writes audit rows straight into the audit table's columns, then registers them with
+    /// the table in one step: a whole trail of a million rows would otherwise build a
+    /// `[Value]` per row and intern the set's header (its command may be a long line) once
+    /// per row.
+    struct Writer {
+        private let table: Table
+        private let firstRow: Int
+        private let ids, users, roles, commands, entities, records, fields, befores, afters: StringColumn
+        private let sequences, instants: TypedColumn<Int64>
         // before and after as text, as `show` and csv print values; instants in UTC so that
         // a row reads the same in every session's zone.
-        let formatter = ValueFormatter(timeZone: TimeZone(identifier: "UTC")!)
-        func text(_ value: Value) -> Value { value.isNull ? .null : .string(formatter.text(value)) }
-        var number = 0
-        let header: [Value] = [
-            .integer(set.sequence), .instant(set.at), .string(set.user),
-            set.role.map { .string($0.rawValue) } ?? .null, .string(set.command),
-        ]
-        func row(entity: String?, record: String?, field: String?, before: Value, after: Value) {
-            number += 1
-            table.append([.string("\(set.sequence).\(number)")] + header + [
-                entity.map(Value.string) ?? .null, record.map(Value.string) ?? .null, field.map(Value.string) ?? .null,
-                text(before), text(after),
-            ])
-        }
-        var orders: [Entity: [Field]] = [:]
-        for change in set.changes {
-            let order: [Field]
-            if let known = orders[change.entity] { order = known } else { order = schemas(change.entity).fields; orders[change.entity] = order }
-            let changed = change.kind == .delete ? change.before : change.after
-            var names = order.map(\.name).filter { $0 != RecordField.id && changed[$0] != nil }
-            // Names outside the schema (rare): after the schema's, by name.
-            if names.count < changed.count - (changed[RecordField.id] == nil ? 0 : 1) {
-                let known = Set(order.map(\.name))
-                names += changed.keys.filter { !known.contains($0) && $0 != RecordField.id }.sorted()
+        private let formatter = ValueFormatter(timeZone: TimeZone(identifier: "UTC")!)
+        /// Per entity, the schema's field names (id left out) and each name's code in `fields`.
+        private var orders: [Entity: (names: [String], codes: [UInt32], known: Set<String>)] = [:]
+
+        init(_ table: Table) {
+            precondition(table.entity == .audit)
+            func strings(_ name: String) -> StringColumn {
+                guard case .string(let c) = table.columns[table.schema.position(of: name)!] else { fatalError("audit \(name) is text") }
+                return c
             }
-            if names.isEmpty { row(entity: change.entity.rawValue, record: change.id, field: nil, before: .null, after: .null) }
-            for name in names {
-                switch change.kind {
-                case .insert: row(entity: change.entity.rawValue, record: change.id, field: name, before: .null, after: change.after[name] ?? .null)
-                case .update: row(entity: change.entity.rawValue, record: change.id, field: name,
-                                  before: change.before[name] ?? .null, after: change.after[name] ?? .null)
-                case .delete: row(entity: change.entity.rawValue, record: change.id, field: name, before: change.before[name] ?? .null, after: .null)
+            func integers(_ name: String) -> TypedColumn<Int64> {
+                switch table.columns[table.schema.position(of: name)!] {
+                case .integer(let c), .instant(let c): return c
+                default: fatalError("audit \(name) is a number")
                 }
             }
+            self.table = table
+            firstRow = table.rowCount
+            ids = strings("id"); users = strings("user"); roles = strings("role"); commands = strings("command")
+            entities = strings("entity"); records = strings("record"); fields = strings("field")
+            befores = strings("before"); afters = strings("after")
+            sequences = integers("seq"); instants = integers("at")
         }
-        for p in set.policyChanges {
-            row(entity: "policy", record: p.key, field: "value", before: .string(ValueFormatter.number(p.before)),
-                after: .string(ValueFormatter.number(p.after)))
+
+        mutating func append(_ set: ChangeSet, schemas: (Entity) -> EntitySchema) {
+            let user = users.dictionary.intern(set.user)
+            let role = set.role.map { roles.dictionary.intern($0.rawValue) } ?? 0
+            let command = commands.dictionary.intern(set.command)
+            // The id "SEQ.N": the sequence's digits and the dot once, N's digits per row.
+            var id = Array("\(set.sequence).".utf8)
+            let prefix = id.count
+            var number = 0
+            func row(entity: UInt32, record: UInt32, field: UInt32, before: UInt32, after: UInt32) {
+                number += 1
+                id.removeSubrange(prefix...)
+                id.append(contentsOf: String(number).utf8)
+                ids.codes.append(id.withUnsafeBytes { ids.dictionary.intern(utf8: $0) })
+                sequences.values.append(set.sequence); instants.values.append(set.at)
+                users.codes.append(user); roles.codes.append(role); commands.codes.append(command)
+                entities.codes.append(entity); records.codes.append(record); fields.codes.append(field)
+                befores.codes.append(before); afters.codes.append(after)
+            }
+            func text(_ value: Value?, _ column: StringColumn) -> UInt32 {
+                guard let value, !value.isNull else { return 0 }
+                return column.dictionary.intern(formatter.text(value))
+            }
+            for change in set.changes {
+                let order = self.order(of: change.entity, schemas)
+                let entity = entities.dictionary.intern(change.entity.rawValue)
+                let record = records.dictionary.intern(change.id)
+                let changed = change.kind == .delete ? change.before : change.after
+                let rowsBefore = number
+                func fieldRow(_ name: String, _ code: UInt32) {
+                    switch change.kind {
+                    case .insert: row(entity: entity, record: record, field: code, before: 0, after: text(change.after[name], afters))
+                    case .update: row(entity: entity, record: record, field: code,
+                                      before: text(change.before[name], befores), after: text(change.after[name], afters))
+                    case .delete: row(entity: entity, record: record, field: code, before: text(change.before[name], befores), after: 0)
+                    }
+                }
+                for (name, code) in zip(order.names, order.codes) where changed[name] != nil { fieldRow(name, code) }
+                // Names outside the schema (rare): after the schema's, by name.
+                if number - rowsBefore < changed.count - (changed[RecordField.id] == nil ? 0 : 1) {
+                    for name in changed.keys.filter({ !order.known.contains($0) && $0 != RecordField.id }).sorted() {
+                        fieldRow(name, fields.dictionary.intern(name))
+                    }
+                }
+                if number == rowsBefore { row(entity: entity, record: record, field: 0, before: 0, after: 0) }
+            }
+            func other(_ entity: String, _ record: String, _ field: String, _ before: String?, _ after: String?) {
+                row(entity: entities.dictionary.intern(entity), record: records.dictionary.intern(record), field: fields.dictionary.intern(field),
+                    before: before.map { befores.dictionary.intern($0) } ?? 0, after: after.map { afters.dictionary.intern($0) } ?? 0)
+            }
+            for p in set.policyChanges {
+                other("policy", p.key, "value", ValueFormatter.number(p.before), ValueFormatter.number(p.after))
+            }
+            for s in set.segmentChanges {
+                func condition(_ segment: SavedSegment?) -> String? { segment.map { "\($0.entity.rawValue) where \($0.condition)" } }
+                other("segments", s.name, "condition", condition(s.before), condition(s.after))
+            }
+            if number == 0 { row(entity: 0, record: 0, field: 0, before: 0, after: 0) }
         }
-        for s in set.segmentChanges {
-            func condition(_ segment: SavedSegment?) -> Value { segment.map { .string("\($0.entity.rawValue) where \($0.condition)") } ?? .null }
-            row(entity: "segments", record: s.name, field: "condition", before: condition(s.before), after: condition(s.after))
+
+        private mutating func order(of entity: Entity, _ schemas: (Entity) -> EntitySchema) -> (names: [String], codes: [UInt32], known: Set<String>) {
+            if let known = orders[entity] { return known }
+            let all = schemas(entity).fields.map(\.name)
+            let names = all.filter { $0 != RecordField.id }
+            let order = (names, names.map { fields.dictionary.intern($0) }, Set(all))
+            orders[entity] = order
+            return order
         }
-        if number == 0 { row(entity: nil, record: nil, field: nil, before: .null, after: .null) }
+
+        /// Hands the rows written so far to the table (ids, indexes, version).
+        func finish() { table.adoptAuditRows(from: firstRow) }
     }
 
     /// Where reading the files stopped.
@@ -75,6 +139,9 @@ enum AuditTrail {
         let scratch = Store()
         for e in Entity.stored { for f in store[e].schema.customFields { scratch[e].addField(f) } }
         var last: Int64 = 0
+        var writer = Writer(table)
+        // Rows read so far are dropped with the table by the caller when a later entry fails.
+        defer { writer.finish() }
         for file in [Database.auditFile, Database.journalFile] {
             let path = directory + "/" + file
             guard FileSystem.fileExists(path) else { continue }
@@ -89,7 +156,7 @@ enum AuditTrail {
                 for a in set.fieldAdditions { scratch[a.entity].addField(a.field) }
                 if set.sequence > last {
                     last = set.sequence
-                    append(set, to: table) { scratch[$0].schema }
+                    writer.append(set) { scratch[$0].schema }
                 }
                 start = newline + 1
             }

@@ -133,6 +133,24 @@ public final class Table {
         setRow(Int32(row), forIDCode: idColumn.codes[row])
     }
 
+    /// Registers the rows from `start` on that `AuditTrail.Writer` has appended to every
+    /// column directly. Their ids ("SEQ.N") are new by construction, and the log's order
+    /// stands for id order, so neither is checked.
+    func adoptAuditRows(from start: Int) {
+        precondition(entity == .audit && start == rowCount)
+        let end = idColumn.codes.count
+        guard end > start else { return }
+        isLive.append(contentsOf: repeatElement(true, count: end - start))
+        liveCount += end - start
+        let ids = idColumn.codes
+        for row in start..<end {
+            setRow(Int32(row), forIDCode: ids[row])
+            for (field, index) in hashIndexes { for code in self.codes(row: row, field: field) { index.insert(row: Int32(row), code: code) } }
+            for (field, index) in orderedIndexes { index.insert(row: Int32(row), key: key(row: row, field: field)) }
+        }
+        version += 1
+    }
+
     public func set(row: Int, field: Int, to value: Value) {
         precondition(field != Table.idPosition, "ids do not change")
         let r = Int32(row)
