@@ -456,7 +456,7 @@ public enum Help {
         """),
         Topic(name: "backup", listed: [:],
               summary: "write a consistent copy of the store into a new directory",
-              aliases: ["copy", "restore backup"], body: """
+              aliases: ["copy", "restore backup", "encrypted", "encryption", "encrypt"], body: """
         backup to "DIR" [encrypted]
         Writes a consistent copy of the store (a snapshot, and the audit trail so far) into DIR, a
         new or empty directory. rapport --data DIR opens the copy; rapport --check --data DIR
@@ -464,7 +464,8 @@ public enum Help {
         With encrypted, every file of the copy is encrypted (AES-256-GCM) with the key in the
         file that the environment variable RAPPORT_KEY_FILE names; the key is never typed in a
         command. The way back: RAPPORT_KEY_FILE=KEYFILE rapport --data NEWDIR --restore-from DIR
-        decrypts and verifies the copy into NEWDIR. See docs/encryption.md.
+        decrypts and verifies the copy into NEWDIR. A whole store can be kept encrypted too:
+        RAPPORT_KEY_FILE=KEYFILE rapport --data NEWDIR --encrypt makes one. See docs/encryption.md.
 
           backup to "rapport-backup"
         """),
