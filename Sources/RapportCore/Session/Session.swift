@@ -74,14 +74,14 @@ public final class Session {
         func src() -> String { source ?? (firstLine == 1 ? text : String(repeating: "\n", count: firstLine - 1) + text) }
         do {
             // Other processes sharing the store may have changed it since the last command.
-            for w in try backend.catchUp() { outcome.report(w, source: nil, colour: settings.colour) }
+            for w in try backend.catchUp() { outcome.report(shown(w), source: nil, colour: settings.colour) }
             let (spec, command) = try Parser.parseStatement(text, firstLine: firstLine, parameters: parameterValues)
             try authorize(spec, command)
             if !settings.dryRun, command.writeLocking(spec) == .wholeCommand {
                 // The one path every change takes: built and committed as the store's only
                 // writer, against the store as it is on disk (docs/storage.md, "Sharing a store").
                 try backend.withWriteLock { try execute(command, text: text, source: src, into: &outcome) }
-                for w in try backend.catchUp() { outcome.report(w, source: nil, colour: settings.colour) }
+                for w in try backend.catchUp() { outcome.report(shown(w), source: nil, colour: settings.colour) }
             } else {
                 try execute(command, text: text, source: src, into: &outcome)
             }
@@ -141,12 +141,7 @@ public final class Session {
                 if case .purge(let olderThan) = command { return try bin.purge(olderThan: olderThan) }
                 preconditionFailure("only restore and purge come here")
             }()
-            if settings.dryRun {
-                note("dry run: would have \(summary); nothing changed", into: &outcome)
-            } else {
-                if !set.isEmpty { try backend.commit(&set, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow)) }
-                note(summary, into: &outcome)
-            }
+            try commitOrPreview(&set, summary: summary, dryRun: settings.dryRun, into: &outcome)
         case .merge(_, _, let dryRunClause):
             try merge(command, dryRun: dryRunClause || settings.dryRun, text: text, into: &outcome)
         case .findDuplicates(let kinds, let limit):
@@ -297,7 +292,7 @@ public final class Session {
             return
         }
         if !run.changes.isEmpty {
-            try backend.commit(&run.changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
+            try backend.commit(&run.changes, by: author)
         }
         note(run.summary(dryRun: false), into: &outcome)
         if let outbox, let mark = outboxMark, !run.messages.isEmpty {
@@ -321,7 +316,6 @@ public final class Session {
             return
         }
         let timeout = backend.policy["delivery.timeout"]
-        let author = ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow)
         var delivered = 0, failures: [String] = [], tried = 0, skipped = 0
         for message in due.ready {
             // Ctrl-C stops between messages: the rest stay as they were.
@@ -374,7 +368,7 @@ public final class Session {
         }
         var changes = ChangeSet(at: clock.now, user: settings.user, command: text)
         fill(&changes)
-        try backend.commit(&changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
+        try backend.commit(&changes, by: author)
         note(summary, into: &outcome)
     }
 
@@ -474,7 +468,7 @@ public final class Session {
             }
             return
         }
-        try backend.commit(&changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
+        try backend.commit(&changes, by: author)
         note(summary, into: &outcome)
     }
 
@@ -560,7 +554,7 @@ public final class Session {
             note(plan.dryRunSummary, into: &outcome)
         } else {
             if !plan.set.isEmpty {
-                try backend.commit(&plan.set, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
+                try backend.commit(&plan.set, by: author)
             }
             note(plan.summary, into: &outcome)
         }
@@ -574,12 +568,20 @@ public final class Session {
     private func merge(_ command: Command, dryRun: Bool, text: String, into outcome: inout CommandOutcome) throws {
         if !dryRun { try requireWriteAccess() }
         var changes = try ChangeBuilder(backend: backend, clock: clock, user: settings.user, command: text).build(command)
-        let summary = ChangeBuilder.summary(changes, of: command)
+        try commitOrPreview(&changes, summary: ChangeBuilder.summary(changes, of: command), dryRun: dryRun, into: &outcome)
+    }
+
+    /// Who this session's changes are recorded as (`Database.commit` adds the time).
+    private var author: ChangeAuthor { ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow) }
+
+    /// A built change set: described in a dry run, else committed (when it changes anything);
+    /// either way its summary is said.
+    private func commitOrPreview(_ changes: inout ChangeSet, summary: String, dryRun: Bool, into outcome: inout CommandOutcome) throws {
         if dryRun {
             note("dry run: would have \(summary); nothing changed", into: &outcome)
             return
         }
-        try backend.commit(&changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
+        if !changes.isEmpty { try backend.commit(&changes, by: author) }
         note(summary, into: &outcome)
     }
 
@@ -592,7 +594,7 @@ public final class Session {
         if !moves.isEmpty, !dryRun {
             // Customer fields only: no record changes, so the rollup has nothing to add.
             var changes = Recompute.changeSet(moves, at: clock.now, user: settings.user, command: text)
-            try backend.commit(&changes, by: ChangeAuthor(user: settings.user, role: settings.role, pinnedNow: pinnedNow))
+            try backend.commit(&changes, by: author)
         }
         if !moves.isEmpty || settings.format != .table { emit(Recompute.result(moves), into: &outcome) }
         note(Recompute.summary(moves, target, dryRun: dryRun), into: &outcome)
