@@ -13,10 +13,11 @@ public enum ContactKeys {
     /// all give `8613800138000`; a national trunk `0` after no country code is dropped
     /// (`010 6552 9988` → `861065529988`).
     public static func phone(_ text: String) -> String? {
-        let trimmed = text.drop { $0 == " " || $0 == "\t" }
-        var digits = String(trimmed.unicodeScalars.filter { $0.value >= 48 && $0.value <= 57 }.map(Character.init))
+        // On UTF-8 bytes: an ASCII digit's byte is never part of another character.
+        let trimmed = text.utf8.drop { $0 == 32 || $0 == 9 }
+        var digits = String(decoding: trimmed.filter { $0 >= 48 && $0 <= 57 }, as: UTF8.self)
         guard !digits.isEmpty else { return nil }
-        if trimmed.hasPrefix("+") { return digits }
+        if trimmed.first == 43 { return digits }
         if digits.hasPrefix("00") { return String(digits.dropFirst(2)) }
         if digits.hasPrefix(defaultCountryCode) && digits.count > 11 { return digits }
         if digits.hasPrefix("0") { digits.removeFirst() }

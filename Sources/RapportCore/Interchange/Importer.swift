@@ -159,10 +159,16 @@ public struct Importer {
             result.fieldAdditions.append(FieldAddition(entity: entity, field: field))
         }
 
-        var pending: [PendingRow] = []
-        pending.reserveCapacity(rows.count)
-        for (index, row) in rows.enumerated() {
-            if index & 1023 == 1023, isCancelled() { throw Cancelled() }
+        // Rows convert independently: one chunk of them per core, joined in file order.
+        let fields = schema
+        let converted = try Importer.inChunks(rows.count) { range, checksCancel -> [ConvertedChunk] in
+            var chunk = ConvertedChunk()
+            chunk.pending.reserveCapacity(range.count)
+            // The field of each key as spelled in the file, looked up once (rows share their keys).
+            var fieldOfKey: [String: Field?] = [:]
+            for index in range {
+            if checksCancel, index & 1023 == 1023, isCancelled() { throw Cancelled() }
+            let row = rows[index]
             var after: [String: Value] = [:]
             var rowProblem: String?
             var openingPoints: Int64 = 0
@@ -181,25 +187,75 @@ public struct Importer {
                     }
                     continue
                 }
-                guard let field = schema.field(named: key) else { continue }
+                let known: Field?
+                if let cached = fieldOfKey[key] { known = cached } else {
+                    known = fields.field(named: key)
+                    fieldOfKey[key] = known
+                }
+                guard let field = known else { continue }
                 do {
                     var formatWarning: RuleViolation?
                     let value = try convert(cell, to: field, entity: entity, formatWarning: &formatWarning)
                     if !value.isNull { after[field.name] = value }
-                    if let formatWarning { result.formatWarnings.append(Problem(line: row.line, message: formatWarning.message)) }
+                    if let formatWarning { chunk.formatWarnings.append(Problem(line: row.line, message: formatWarning.message)) }
                 } catch let message as ConversionError {
                     rowProblem = rowProblem ?? "'\(field.name)': \(message.text)"
                 }
             }
             if let rowProblem {
-                result.problems.append(Problem(line: row.line, message: rowProblem))
+                chunk.problems.append(Problem(line: row.line, message: rowProblem))
                 continue
             }
-            pending.append(PendingRow(line: row.line, after: after, openingPoints: openingPoints))
+            chunk.pending.append(PendingRow(line: row.line, after: after, openingPoints: openingPoints))
+            }
+            return [chunk]
+        }
+        var pending: [PendingRow] = []
+        pending.reserveCapacity(rows.count)
+        for chunk in converted {
+            pending.append(contentsOf: chunk.pending)
+            result.problems.append(contentsOf: chunk.problems)
+            result.formatWarnings.append(contentsOf: chunk.formatWarnings)
         }
         try resolve(pending, entity, into: &result)
         result.problems.sort { $0.line < $1.line }
         return result
+    }
+
+    /// What converting one chunk of rows came to.
+    struct ConvertedChunk {
+        var pending: [PendingRow] = []
+        var problems: [Problem] = []
+        var formatWarnings: [Problem] = []
+    }
+
+    /// Fewer rows than this are read on one thread: starting the other costs more than it gains.
+    static let rowsWorthSplitting = 4096
+
+    /// Runs `body` over `0..<count` in one contiguous chunk per core (one chunk when the
+    /// work is small) and joins the chunks' results in order. `body`'s second argument is
+    /// true for the first chunk only, which alone asks `isCancelled` (the chunks are equal,
+    /// so it is as often as before). The first chunk that throws, in order, is the error:
+    /// each chunk stops at its first failure, so it is the failure earliest in the file.
+    static func inChunks<T>(_ count: Int, _ body: (Range<Int>, Bool) throws -> [T]) throws -> [T] {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard count >= rowsWorthSplitting, cores > 1 else { return try body(0..<count, true) }
+        let chunks = min(cores, 8)
+        let size = (count + chunks - 1) / chunks
+        return try withoutActuallyEscaping(body) { body in
+            let work = ChunkWork(body, chunks)
+            work.outcomes.withUnsafeMutableBufferPointer { slots in
+                nonisolated(unsafe) let slots = slots
+                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                    let range = min(count, chunk * size)..<min(count, (chunk + 1) * size)
+                    slots[chunk] = Swift.Result { try work.body(range, chunk == 0) }
+                }
+            }
+            var joined: [T] = []
+            joined.reserveCapacity(count)
+            for outcome in work.outcomes { joined.append(contentsOf: try outcome!.get()) }
+            return joined
+        }
     }
 
     /// A row read and checked, before it is known to add a record or update one.
@@ -472,20 +528,34 @@ public struct Importer {
                 return Row(line: record.line, cells: zip(keys, record.fields).map { ($0, RawCell.text($1)) })
             }
         case .jsonl:
-            var rows: [Row] = []
-            var lineNumber = 0
-            var start = 0
-            while start < bytes.count {
-                lineNumber += 1
-                if lineNumber & 1023 == 1023, isCancelled() { throw Cancelled() }
-                var end = start
-                while end < bytes.count, bytes[end] != 10 { end += 1 }
-                let line = Array(bytes[start..<end])
-                start = end + 1
-                if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
-                rows.append(try object(line, line: lineNumber))
+            // Each line is an object of its own: the lines are found first, then parsed
+            // in chunks, one per core.
+            return try bytes.withUnsafeBufferPointer { buffer in
+                var lines: [(start: Int, end: Int, number: Int)] = []
+                var lineNumber = 0
+                var start = 0
+                while start < buffer.count {
+                    lineNumber += 1
+                    var end = start
+                    while end < buffer.count, buffer[end] != 10 { end += 1 }
+                    if buffer[start..<end].contains(where: { $0 != 32 && $0 != 9 && $0 != 13 }) {
+                        lines.append((start, end, lineNumber))
+                    }
+                    start = end + 1
+                }
+                return try Importer.inChunks(lines.count) { range, checksCancel in
+                    var rows: [Row] = []
+                    rows.reserveCapacity(range.count)
+                    var keysChecked: [String] = []
+                    for i in range {
+                        if checksCancel, i & 1023 == 1023, isCancelled() { throw Cancelled() }
+                        let line = lines[i]
+                        rows.append(try object(UnsafeBufferPointer(rebasing: buffer[line.start..<line.end]), line: line.number,
+                                               keysChecked: &keysChecked))
+                    }
+                    return rows
+                }
             }
-            return rows
         case .json:
             let value: JSONValue
             do { value = try JSONScanner.withScanner(bytes) { s -> JSONValue in
@@ -506,19 +576,24 @@ public struct Importer {
         }
     }
 
-    private func object(_ bytes: [UInt8], line: Int) throws -> Row {
+    private func object(_ bytes: UnsafeBufferPointer<UInt8>, line: Int, keysChecked: inout [String]) throws -> Row {
         let value: JSONValue
         do {
-            value = try JSONScanner.withScanner(bytes) { s -> JSONValue in
-                let v = try s.readValue()
-                guard s.isAtEnd else { throw ImportFailure(line: line, message: "unexpected text after the object") }
-                return v
-            }
+            var s = JSONScanner(bytes: bytes)
+            value = try s.readValue()
+            s.skipWhitespace()
+            guard s.isAtEnd else { throw ImportFailure(line: line, message: "unexpected text after the object") }
         } catch let e as JSONSyntaxError {
             throw ImportFailure(line: line, message: "invalid JSON at column \(e.column): \(e.message)")
         }
         guard case .object(let members) = value else { throw ImportFailure(line: line, message: "expected a JSON object") }
-        return try row(members, line: line)
+        // Lines mostly repeat the previous line's keys in the same order: those were checked.
+        if members.count == keysChecked.count, zip(members, keysChecked).allSatisfy({ $0.key == $1 }) {
+            return Row(line: line, cells: members.map { ($0.key, RawCell.json($0.value)) })
+        }
+        let checked = try row(members, line: line)
+        keysChecked = members.map(\.key)
+        return checked
     }
 
     private func row(_ members: [(key: String, value: JSONValue)], line: Int) throws -> Row {
@@ -615,6 +690,14 @@ public struct Importer {
         }
     }
 
+    /// `text` without the white space around it. Most cells start and end with a visible
+    /// ASCII character and are returned as they are: Foundation's trimming is slow.
+    static func trimmed(_ text: String) -> String {
+        let utf8 = text.utf8
+        if let first = utf8.first, let last = utf8.last, first > 32, first < 0x80, last > 32, last < 0x80 { return text }
+        return text.trimmingCharacters(in: .whitespaces)
+    }
+
     private func typedValue(_ cell: RawCell, to field: Field) throws -> Value {
         if cell.isNull { return .null }
         func fail(_ expected: String) -> ConversionError {
@@ -636,15 +719,15 @@ public struct Importer {
         case (.integer, .json(.double(let d))) where d == d.rounded() && abs(d) < 9e15:
             return .integer(Int64(d))
         case (.integer, .text(let t)):
-            guard let i = Int64(t.trimmingCharacters(in: .whitespaces)) else { throw fail("a whole number") }
+            guard let i = Int64(Importer.trimmed(t)) else { throw fail("a whole number") }
             return .integer(i)
         case (.number, .json(.integer(let i))): return .number(Double(i))
         case (.number, .json(.double(let d))): return .number(d)
         case (.number, .text(let t)):
-            guard let d = Double(t.trimmingCharacters(in: .whitespaces)), d.isFinite else { throw fail("a number") }
+            guard let d = Double(Importer.trimmed(t)), d.isFinite else { throw fail("a number") }
             return .number(d)
         case (.date, .json(.string(let s))), (.date, .text(let s)):
-            guard let d = Day(iso: s.trimmingCharacters(in: .whitespaces)) else { throw fail("a date (YYYY-MM-DD)") }
+            guard let d = Day(iso: Importer.trimmed(s)) else { throw fail("a date (YYYY-MM-DD)") }
             return .date(d)
         case (.instant, .json(.string(let s))), (.instant, .text(let s)):
             if let t = Clock.parseISO8601(s, defaultZone: clock.timeZone) { return .instant(t) }
@@ -683,6 +766,17 @@ public struct Importer {
             case .boolean: throw fail("true or false")
             }
         }
+    }
+}
+
+/// The chunks of `Importer.inChunks`: each chunk writes only its own slot, and
+/// `concurrentPerform` returns after all have.
+private final class ChunkWork<T>: @unchecked Sendable {
+    let body: (Range<Int>, Bool) throws -> [T]
+    var outcomes: [Swift.Result<[T], Error>?]
+    init(_ body: @escaping (Range<Int>, Bool) throws -> [T], _ chunks: Int) {
+        self.body = body
+        outcomes = Array(repeating: nil, count: chunks)
     }
 }
 
