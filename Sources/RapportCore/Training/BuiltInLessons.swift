@@ -11,8 +11,8 @@ now: 2026-11-24
 summary: Change a customer's record and log a contact.
 
 ```setup
-# The customer the team talks about in this lesson.
-update customers where id = C000002 set notes = "asked about delivery"
+# C000002 asked to be called rather than written to.
+update customers where id = C000002 set preferredChannel = "phone"
 ```
 
 ## Moving a customer up

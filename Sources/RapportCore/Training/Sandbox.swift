@@ -91,7 +91,8 @@ struct StateDifference {
             let keys = Set(a.keys).union(b.keys).subtracting(ignoring)
             return keys.allSatisfy { normalised(a[$0] ?? .null) == normalised(b[$0] ?? .null) }
         }
-        for entity in Entity.allCases {
+        // Customers last: their rolled-up fields follow from the records, which say more.
+        for entity in Entity.allCases.filter({ $0 != .customers }) + [.customers] {
             let mine = trainee[entity] ?? [:]
             let theirs = expected[entity] ?? [:]
             var onlyMine = mine.keys.filter { theirs[$0] == nil }.sorted()
