@@ -7,17 +7,87 @@ import RapportTestSupport
 final class TutorialTests: XCTestCase {
     private var home = ""
 
+    /// The tests' own lessons (the built-in ones may change): found through $RAPPORT_LESSONS.
+    static let queries = """
+    # Drill: queries
+    name: drill-queries
+    now: 2026-11-24
+    demo-size: 300
+    summary: Find customers by tier and city.
+
+    ## Reading the store
+    Every lesson runs on a sandbox: 300 demo customers on a pinned date. Nothing you type
+    here reaches your own store. Press Enter to begin.
+
+    ## Gold customers
+    The seeds call their best customers "gold". Find every customer whose tier is gold.
+
+    ```expect query
+    find customers where tier = gold
+    ```
+    hint: A condition follows `where`: `find customers where FIELD = VALUE`.
+    hint: The field is `tier`.
+
+    ## Gold customers in 上海
+    The Shanghai team calls its gold customers every month. Find the gold customers whose
+    city is 上海.
+
+    ```expect query
+    find customers where tier = gold and city = 上海
+    ```
+    hint: Join two conditions with `and`.
+
+    ## A field that does not exist
+    Rapport tells you when a field name is wrong, and what you may have meant. Ask for
+    customers where `tierr = gold` and read the error.
+
+    ```expect error unknownField
+    find customers where tierr = gold
+    ```
+    hint: Misspell a field on purpose: `find customers where tierr = gold`.
+    """
+
+    static let changes = """
+    # Drill: changes
+    name: drill-changes
+    now: 2026-11-24
+    summary: Change a customer's record and log a contact.
+
+    ```setup
+    # C000002 asked to be called rather than written to.
+    update customers where id = C000002 set preferredChannel = "phone"
+    ```
+
+    ## Moving a customer up
+    C000002 has spent enough to be silver now. Set their tier to silver.
+
+    ```expect change
+    update customers where id = C000002 set tier = silver
+    ```
+    hint: `update customers where id = ID set FIELD = VALUE`.
+
+    ## Logging a call
+    You just called C000002 by phone. Log the contact.
+
+    ```expect change
+    log contact C000002 via phone
+    ```
+    hint: `log contact ID via CHANNEL`.
+    """
+
     override func setUp() {
         home = NSTemporaryDirectory() + "rapport-tutorial-\(UUID().uuidString)"
-        try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(atPath: home + "/lessons", withIntermediateDirectories: true)
+        try? Self.queries.write(toFile: home + "/lessons/drill-queries.lesson.md", atomically: true, encoding: .utf8)
+        try? Self.changes.write(toFile: home + "/lessons/drill-changes.lesson.md", atomically: true, encoding: .utf8)
     }
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: home) }
 
     /// Runs rapport on a demo store with this test's own progress file, the lines on standard input.
-    private func lesson(_ lines: [String], arguments: [String] = ["--demo", "-"]) -> RapportRunner.Result {
+    private func lesson(_ lines: [String], arguments: [String] = ["--demo", "--demo-size", "20", "-"]) -> RapportRunner.Result {
         RapportRunner.run(arguments, stdin: lines.joined(separator: "\n") + "\n",
-                          environment: ["HOME": home, "XDG_STATE_HOME": home + "/state", "RAPPORT_LESSONS": ""])
+                          environment: ["HOME": home, "XDG_STATE_HOME": home + "/state", "RAPPORT_LESSONS": home + "/lessons"])
     }
 
     private func verdicts(_ output: String) -> [String] {
@@ -25,7 +95,7 @@ final class TutorialTests: XCTestCase {
     }
 
     func testAScriptedTraineeCompletesALessonOnStandardInput() {
-        let r = lesson(["tutorial first-queries", "",
+        let r = lesson(["tutorial drill-queries", "",
                         "find customers where tier = gold",
                         "find customers where city = 上海 and tier = gold sort by name",
                         "find customers where tierr = gold"])
@@ -33,13 +103,13 @@ final class TutorialTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("Step 1 of 4: Reading the store"), r.stdout)
         XCTAssertEqual(verdicts(r.stdout), ["✓ right: 30 rows", "✓ right: 9 rows",
                                             "✓ that is the error this step is about (unknownField)"])
-        XCTAssertTrue(r.stdout.hasSuffix("lesson first-queries complete\n"), r.stdout)
+        XCTAssertTrue(r.stdout.hasSuffix("lesson drill-queries complete\n"), r.stdout)
         // The trainee's error was shown as the shell shows it.
         XCTAssertTrue(r.stderr.contains("unknown field 'tierr'"), r.stderr)
     }
 
     func testWrongQueriesGetHintsThatSayWhatDiffers() {
-        let r = lesson(["tutorial first-queries", "", "skip",
+        let r = lesson(["tutorial drill-queries", "", "skip",
                         "find customers where city = 上海",
                         "find customers where tier = gold and city = 上海 and lastContact < 30d",
                         "hint", "hint"])
@@ -53,11 +123,11 @@ final class TutorialTests: XCTestCase {
         XCTAssertTrue(lines.last!.contains("is missing: your condition on lastContact leaves it out"), lines.last!)
         XCTAssertTrue(r.stdout.contains("hint: Join two conditions with `and`."), r.stdout)
         XCTAssertTrue(r.stdout.contains("no more hints; skip moves on"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("lesson first-queries 3/4") || r.stdout.contains("Step 3 of 4"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("lesson drill-queries 3/4") || r.stdout.contains("Step 3 of 4"), r.stdout)
     }
 
     func testAWrongChangeIsNamedAndUndone() {
-        let r = lesson(["tutorial first-changes",
+        let r = lesson(["tutorial drill-changes",
                         "update customers where id = C000002 set tier = gold",
                         "find customers where id = C000002",
                         "update customers where id = C000002 set tier = silver",
@@ -75,7 +145,7 @@ final class TutorialTests: XCTestCase {
         // After the wrong update the customer is bronze again, as before it.
         let afterUndo = r.stdout.components(separatedBy: "✗").dropFirst().first ?? ""
         XCTAssertTrue(afterUndo.contains("C000002  张霞  bronze"), afterUndo)
-        XCTAssertTrue(r.stdout.hasSuffix("lesson first-changes complete\n"), r.stdout)
+        XCTAssertTrue(r.stdout.hasSuffix("lesson drill-changes complete\n"), r.stdout)
     }
 
     func testTheRealStoreIsNotTouchedByteForByte() throws {
@@ -93,14 +163,14 @@ final class TutorialTests: XCTestCase {
         }
         let before = try files()
         XCTAssertFalse(before.isEmpty)
-        let r = lesson(["tutorial first-changes",
+        let r = lesson(["tutorial drill-changes",
                         "update customers where id = C000001 set tier = bronze",
                         "update customers where id = C000002 set tier = silver",
                         "log contact C000002 via phone",
                         "count customers"],
                        arguments: ["--data", store.path, "--now", "2026-11-24", "-"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.contains("lesson first-changes complete"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("lesson drill-changes complete"), r.stdout)
         // After the lesson, commands reach the real store again: its one customer.
         XCTAssertTrue(r.stdout.hasSuffix("count\n-----\n    1\n(1 row)\n"), r.stdout)
         XCTAssertEqual(try files(), before)
@@ -120,40 +190,42 @@ final class TutorialTests: XCTestCase {
         find customers where tierr = gold
         ```
         """.write(toFile: path, atomically: true, encoding: .utf8)
-        let r = RapportRunner.run(["--demo", "-c", "tutorial \"\(path)\""], environment: ["HOME": home, "XDG_STATE_HOME": home + "/state"])
+        let r = RapportRunner.run(["--demo", "--demo-size", "20", "-c", "tutorial \"\(path)\""], environment: ["HOME": home, "XDG_STATE_HOME": home + "/state"])
         XCTAssertEqual(r.status, 2, r.stdout)
         XCTAssertTrue(r.stderr.contains("at \(path):9:22"), r.stderr)
         XCTAssertTrue(r.stderr.contains("  find customers where tierr = gold\n                       ^^^^^"), r.stderr)
 
         try String(try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "expect query", with: "expect error unknownFeild"))
             .write(toFile: path, atomically: true, encoding: .utf8)
-        let unknownID = RapportRunner.run(["--demo", "-c", "tutorial \"\(path)\""], environment: ["HOME": home])
+        let unknownID = RapportRunner.run(["--demo", "--demo-size", "20", "-c", "tutorial \"\(path)\""], environment: ["HOME": home])
         XCTAssertEqual(unknownID.status, 2)
         XCTAssertTrue(unknownID.stderr.contains("'unknownFeild' is no diagnostic id at \(path):8:17"), unknownID.stderr)
         XCTAssertTrue(unknownID.stderr.contains("did you mean 'unknownField'?"), unknownID.stderr)
 
-        let missing = RapportRunner.run(["--demo", "-c", "tutorial first-querie"], environment: ["HOME": home])
+        let missing = RapportRunner.run(["--demo", "--demo-size", "20", "-c", "tutorial drill-querie"], environment: ["HOME": home, "RAPPORT_LESSONS": home + "/lessons"])
         XCTAssertEqual(missing.status, 2)
-        XCTAssertTrue(missing.stderr.contains("there is no lesson called 'first-querie'"), missing.stderr)
-        XCTAssertTrue(missing.stderr.contains("did you mean 'first-queries'?"), missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("there is no lesson called 'drill-querie'"), missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("did you mean 'drill-queries'?"), missing.stderr)
     }
 
     func testProgressSurvivesARestartAndIsReported() {
-        let first = lesson(["tutorial first-queries", "", "hint", "find customers where tier = gold", "quit", "tutorial"])
+        let first = lesson(["tutorial drill-queries", "", "hint", "find customers where tier = gold", "quit", "tutorial"])
         XCTAssertEqual(first.status, 0, first.stderr)
-        XCTAssertTrue(first.stdout.contains("left lesson first-queries at step 3 of 4; tutorial first-queries resumes it"), first.stdout)
-        XCTAssertTrue(first.stdout.contains("first-queries  in progress (step 3 of 4)"), first.stdout)
-        XCTAssertTrue(first.stdout.contains("first-changes  new"), first.stdout)
+        XCTAssertTrue(first.stdout.contains("left lesson drill-queries at step 3 of 4; tutorial drill-queries resumes it"), first.stdout)
+        XCTAssertTrue(first.stdout.contains("drill-queries  in progress (step 3 of 4)"), first.stdout)
+        XCTAssertTrue(first.stdout.contains("drill-changes  new"), first.stdout)
+        // Built-in lessons come first, then those of $RAPPORT_LESSONS.
+        XCTAssertLessThan(first.stdout.range(of: "first-queries")!.lowerBound, first.stdout.range(of: "drill-changes")!.lowerBound)
 
-        let second = lesson(["tutorial first-queries", "find customers where tier = gold and city = 上海",
+        let second = lesson(["tutorial drill-queries", "find customers where tier = gold and city = 上海",
                              "find customers where tierr = gold", "tutorial", "tutorial report"])
         XCTAssertEqual(second.status, 0, second.stderr)
         XCTAssertTrue(second.stdout.contains("resuming at step 3 of 4"), second.stdout)
-        XCTAssertTrue(second.stdout.contains("lesson first-queries complete"), second.stdout)
-        XCTAssertTrue(second.stdout.contains("first-queries  done ("), second.stdout)
+        XCTAssertTrue(second.stdout.contains("lesson drill-queries complete"), second.stdout)
+        XCTAssertTrue(second.stdout.contains("drill-queries  done ("), second.stdout)
         // The report: the trainee, the lesson done, attempts and hints per step.
         let report = second.stdout.components(separatedBy: "trainee").last ?? ""
-        XCTAssertTrue(report.contains("first-queries  done"), report)
+        XCTAssertTrue(report.contains("drill-queries  done"), report)
         XCTAssertTrue(report.contains("0 1 1 1"), report)
         XCTAssertTrue(report.contains("0 1 0 0"), report)
         XCTAssertTrue(FileManager.default.fileExists(atPath: home + "/state/rapport/training.json"))
