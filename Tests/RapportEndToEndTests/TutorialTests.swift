@@ -229,6 +229,12 @@ final class TutorialTests: XCTestCase {
         XCTAssertTrue(report.contains("0 1 1 1"), report)
         XCTAssertTrue(report.contains("0 1 0 0"), report)
         XCTAssertTrue(FileManager.default.fileExists(atPath: home + "/state/rapport/training.json"))
+
+        // Taking a finished lesson again starts at its first step; it stays done meanwhile.
+        let again = lesson(["tutorial drill-queries", "quit", "tutorial"])
+        XCTAssertFalse(again.stdout.contains("resuming"), again.stdout)
+        XCTAssertTrue(again.stdout.contains("Step 1 of 4"), again.stdout)
+        XCTAssertTrue(again.stdout.contains("drill-queries  done ("), again.stdout)
     }
 
     func testALessonInChinese() throws {

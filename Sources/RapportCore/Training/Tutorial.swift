@@ -104,6 +104,8 @@ struct Tutorial {
             var progress = TrainingProgress.load(path)
             var entry = LessonProgress(step: run.stepIndex, steps: run.lesson.steps.count, completed: nil,
                                        attempts: run.attempts, hints: run.hintsTaken, skipped: run.skipped.sorted())
+            // Taking a finished lesson again keeps the date it was first finished.
+            entry.completed = progress.trainees[trainee]?[run.lesson.name]?.completed
             if run.stepIndex >= run.lesson.steps.count {
                 entry.step = run.lesson.steps.count - 1
                 let formatter = DateFormatter()
@@ -114,7 +116,7 @@ struct Tutorial {
             // Progress is a convenience: a full disk must not stop the lesson.
             try? progress.save(path)
         }
-        if saved == nil || saved?.completed != nil { run.record(run) }
+        if saved == nil { run.record(run) }
         session.lesson = run
         return run.opening(resumed: resumeAt > 0)
     }
