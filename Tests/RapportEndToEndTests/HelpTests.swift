@@ -254,7 +254,7 @@ final class HelpTests: XCTestCase {
             ("help shell", "--no-rc"), ("help shell", "less -RFX"), ("help shell", "NO_COLOR"), ("help shell", "Tab"),
             ("help edit", "$EDITOR"), ("help history", "Ctrl-R"),
             ("help errors", "2   a usage or parse error"), ("help exit", "1   a command failed at run time"),
-            ("help campaign", "every D"), ("help tutorial", "Not in this version yet"),
+            ("help campaign", "every D"), ("help tutorial", "tutorial report"), ("help lessons", "sandbox"),
         ]
         let (run, parts) = try echoed(expectations.map(\.0))
         XCTAssertEqual(run.status, 0, run.stderr)
@@ -266,15 +266,6 @@ final class HelpTests: XCTestCase {
         let fields = parts[expectations.firstIndex { $0.0 == "help fields" }!]
         for e in Entity.allCases {
             for f in e.builtinFields { XCTAssertTrue(fields.contains("\(f.name) \(f.type.rawValue)"), "\(e) \(f.name)") }
-        }
-    }
-
-    /// Help says tutorial is not there yet: true as long as it does not parse.
-    func testAnnouncedCommandsAreReallyNotThereYet() throws {
-        for command in ["tutorial"] {
-            let r = try rapport(HelpTests.demo + ["-c", command])
-            XCTAssertEqual(r.status, 2, "\(command) runs now: update help campaign / help tutorial")
-            XCTAssertTrue(r.stderr.contains("unknown command"), r.stderr)
         }
     }
 

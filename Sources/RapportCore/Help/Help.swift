@@ -55,7 +55,6 @@ public enum Help {
             lines += packed(forms, indent: 4, width: 96)
             lines += overviewNotes[task] ?? []
         }
-        lines += ["Announced, not here yet: tutorial (guided lessons)"]
         return lines.joined(separator: "\n") + "\n\n" + topicList
     }()
 
@@ -747,6 +746,27 @@ public enum Help {
             2   a usage or parse error (an unknown word, a bad option); 2 wins over 1
         A script goes on after an error unless --bail stops it there.
         """),
+        Topic(name: "tutorial", listed: [.more: ["tutorial"]],
+              summary: "guided lessons on a sandbox of demo data, with checks and hints",
+              aliases: ["tutorials", "lesson", "lessons", "training", "train", "learn"], body: """
+        tutorial                  lists the lessons: new, in progress (step n of m) or done (date)
+        tutorial NAME             starts a lesson, or resumes it where you left it
+        tutorial "FILE"           runs a lesson file a trainer wrote (docs/training.md)
+        tutorial report           who finished which lesson, when; attempts and hints per step
+        A lesson runs on a sandbox: a fresh demo store of its own size on its own pinned date.
+        Nothing you type in a lesson reaches your store. Each step teaches, then asks for a query,
+        a change or an error; every line you type runs on the sandbox and is checked by its result
+        (any query that gives the right rows passes). A line starting with ✓ passed, ✗ says what
+        differs: too many rows and one that should not be there, too few and one missing, the
+        record and field a change got wrong (the change is then undone).
+        Inside a lesson: hint (the step's hints in turn), skip, back, quit (progress is kept),
+        Enter past a reading step. Progress: $XDG_STATE_HOME/rapport/training.json.
+        Piped input works the same: printf 'tutorial first-queries\n\n...' | rapport --demo -
+        Examples:
+          tutorial
+          tutorial report
+            tutorial first-queries
+        """),
         Topic(name: "roles", listed: [.more: ["roles"]],
               summary: "trainee, agent, manager, admin: who may run which command",
               aliases: ["role", "permissions"], body: rolesBody),
@@ -1038,16 +1058,6 @@ public enum Help {
             end
         See the rules in force:
           show policy campaign
-        """),
-        Topic(name: "tutorial", listed: [.more: ["tutorial"]],
-              summary: "guided lessons: announced, not here yet",
-              aliases: ["tutorials", "lesson", "lessons", "training", "learn"], body: """
-        Not in this version yet: tutorial is announced, and rapport does not understand it today.
-        When it comes, tutorial will list the lessons and tutorial NAME start one. Lessons will run
-        on a sandbox copy of the demo data: nothing done in a lesson reaches the real store.
-        Until then, rapport --demo gives a throwaway store to practise on: every line indented by
-        two spaces in help runs there as it stands, for instance
-          help find
         """),
         Topic(name: "merge", listed: [:],
               summary: "find duplicates, customers entered twice, and merge one into another",
