@@ -50,6 +50,11 @@ struct InteractiveShell {
                 let text = pending.joined(separator: "\n")
                 if ScriptReader.isUnfinished(text) { continue }
                 pending = []
+                if session.lesson != nil, text.trimmingCharacters(in: .whitespaces).isEmpty {
+                    // Enter moves past a lesson's reading step.
+                    run("")
+                    continue
+                }
                 // A line that is only a comment is kept in the history but runs nothing.
                 guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
                 editor.remember(text)
@@ -79,6 +84,9 @@ struct InteractiveShell {
         let word = words.first?.lowercased() ?? ""
         let argument = words.count > 1 ? words[1].trimmingCharacters(in: .whitespacesAndNewlines) : nil
         switch word {
+        case "quit" where session.lesson != nil && argument == nil:
+            // Inside a lesson, quit leaves the lesson, not the shell.
+            run(text)
         case _ where InteractiveShell.exitWords.contains(word):
             if argument == nil { return .leave }
             StandardStreams.error("error: \(word) takes nothing after it\n")
@@ -185,7 +193,7 @@ struct InteractiveShell {
         session.backend.location.map { Path.lastComponent($0) } ?? "demo"
     }
 
-    var prompt: String { "\(storeName) (\(session.settings.role.rawValue))> " }
+    var prompt: String { session.lesson?.prompt ?? "\(storeName) (\(session.settings.role.rawValue))> " }
 
     private var continuationPrompt: String {
         String(repeating: " ", count: max(DisplayWidth.of(prompt) - 5, 0)) + "...> "

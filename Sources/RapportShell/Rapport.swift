@@ -126,6 +126,8 @@ public enum Rapport {
         let session = Session(backend: InMemoryBackend(database: database), settings: settings, clock: clock, pinnedNow: pinned)
 
         session.parameters = options.parameters
+        session.training = TrainingSetup(progressPath: XDGDirectories(environment).state + "/rapport/training.json",
+                                         lessonsDirectory: environment["RAPPORT_LESSONS"].flatMap { $0.isEmpty ? nil : $0 })
         if isatty(STDERR_FILENO) != 0 {
             let bar = ProgressBar()
             session.campaignProgress = { bar.update($0, $1) }
@@ -238,6 +240,11 @@ public enum Rapport {
                 printError("error: line \(lineNumber) of standard input is not UTF-8 text\n")
                 status.record(.usageError)
                 if runner.bail { break }
+                continue
+            }
+            if runner.session.lesson != nil, accumulator.isEmpty, text.trimmingCharacters(in: .whitespaces).isEmpty {
+                // An empty line is the trainee's Enter: it moves past a reading step.
+                write(runner.session.run(""))
                 continue
             }
             guard let command = accumulator.feed(Substring(text), lineNumber: lineNumber) else { continue }

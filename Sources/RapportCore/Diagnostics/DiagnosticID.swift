@@ -97,6 +97,11 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case keyFileNotPrivate
     case keyFileUnreadable
     case lastAdminKept
+    case lessonCommandRefused
+    case lessonExpectBroken
+    case lessonInvalid
+    case lessonNotFound
+    case lessonUnreadable
     case limitOutOfRange
     case listInExpression
     case listItemNotInVocabulary
@@ -175,6 +180,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case ticketNotFound
     case ticketStepRefused
     case timelineWrittenByCommands
+    case trainingProgressUnwritable
     case typeMismatch
     case unclosedParenthesis
     case unexpectedCharacter

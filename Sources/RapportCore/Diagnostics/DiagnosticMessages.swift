@@ -137,6 +137,15 @@ public enum DiagnosticMessages {
         case .keyFileUnreadable: Wording("cannot read the key file \(a[0]): \(a[1])")
         case .lastAdminKept: Wording("'\(a[0])' is refused: \(a[1]) is the store's last admin, and no one could grant roles after it",
                                      notes: ["grant another user admin first"])
+        case .lessonCommandRefused: Wording("'\(a[0])' does not run inside a lesson: the lesson's sandbox reaches no files",
+                           notes: ["quit leaves the lesson; your progress is kept"])
+        case .lessonExpectBroken: Wording("this lesson step's expect block \(a[0])",
+                           notes: ["the lesson is checked on its sandbox before it starts; fix the block and run tutorial again"])
+        case .lessonInvalid: Wording("the lesson file is malformed: \(a[0])",
+                           notes: ["docs/training.md describes the lesson file"])
+        case .lessonNotFound: Wording("there is no lesson called '\(a[0])'",
+                           notes: ["tutorial lists the lessons; tutorial \"FILE\" runs a lesson file"])
+        case .lessonUnreadable: Wording("cannot read the lesson '\(a[0])': \(a[1])")
         case .limitOutOfRange: Wording("\(a[0]) must be between 0 and \(a[1])")
         case .listInExpression: Wording("a list cannot take part in an expression")
         case .listItemNotInVocabulary: Wording("'\(a[0])' cannot be an item of \(a[1])",
@@ -229,6 +238,7 @@ public enum DiagnosticMessages {
         case .ticketStepRefused: Wording("ticket \(a[0]) is \(a[1]): it cannot be \(a[2])", notes: [a[3]])
         case .timelineWrittenByCommands: Wording("the ticket timeline cannot be changed with \(a[0])",
                            notes: ["each ticket command (open ticket, reply, assign, wait, resolve, close, reopen) adds its own entry"])
+        case .trainingProgressUnwritable: Wording("cannot save the training progress in \(a[0]): \(a[1])")
         case .typeMismatch: Wording("'\(a[0])' is \(article(a[1])) field; expected \(a[2]), found '\(a[3])'")
         case .unclosedParenthesis: Wording("expected ')' to close the '(' at \(a[0]), found \(a[1])")
         case .unexpectedCharacter: Wording("unexpected character '\(a[0])'")

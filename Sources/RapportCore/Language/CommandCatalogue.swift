@@ -220,6 +220,8 @@ public enum CommandCatalogue {
                     task: .settings, help: "scripts", role: .trainee, completion: .nothing, parse: { try $0.parseLet() }),
         CommandSpec("include", synopsis: #"include "FILE""#,
                     task: .settings, help: "scripts", role: .trainee, completion: .nothing, parse: { try $0.parseInclude() }),
+        CommandSpec("tutorial", synopsis: "tutorial [NAME | \"FILE\" | report]", task: .shell, role: .trainee,
+                    completion: .nothing, parse: { try $0.parseTutorial() }),
         CommandSpec("help", synopsis: "help [TOPIC]", task: .shell, role: .trainee,
                     completion: .helpTopic, parse: { try $0.parseHelp() }),
         CommandSpec("edit", synopsis: "edit opens $EDITOR", task: .shell, role: .trainee, shellOnly: true,

@@ -285,6 +285,8 @@ public enum Command: Sendable {
     case grant(user: Literal, role: Role)
     /// `revoke USER`: the user's grant removed.
     case revoke(user: Literal)
+    /// `tutorial`, `tutorial NAME`, `tutorial "FILE"`, `tutorial report` (docs/training.md).
+    case tutorial(TutorialTarget)
     /// `show grants`.
     case showGrants
     /// `restore ID`: a deleted record back from the bin, with what was deleted along with it.

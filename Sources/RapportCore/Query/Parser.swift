@@ -739,6 +739,24 @@ public struct Parser {
     /// `revoke USER`
     mutating func parseRevoke() throws -> Command { .revoke(user: try parseUserName()) }
 
+    mutating func parseTutorial() throws -> Command {
+        let first = current
+        if first.kind == .end { return .tutorial(.list) }
+        if case .string(let path) = first.kind {
+            _ = advance()
+            guard current.kind == .end else { throw unexpected(expected: "the end of the command") }
+            return .tutorial(.file(path, first.span))
+        }
+        // A lesson name may hold hyphens, which the lexer splits off: take the words as typed.
+        var name = ""
+        var last = first
+        while current.kind != .end { last = advance(); name += last.text }
+        if name.lowercased() == "report" { return .tutorial(.report) }
+        let length = last.span.start.line == first.span.start.line
+            ? last.span.start.column + last.span.length - first.span.start.column : first.span.length
+        return .tutorial(.named(name, SourceSpan(start: first.span.start, length: length)))
+    }
+
     /// An OS user's name: a word, or quoted when it has other characters.
     private mutating func parseUserName() throws -> Literal {
         let t = current

@@ -28,6 +28,9 @@ public struct ScriptReader {
 
         public init() {}
 
+        /// No command is half read.
+        public var isEmpty: Bool { pending.isEmpty }
+
         /// Adds a line; returns a command once one is complete.
         public mutating func feed(_ rawLine: Substring, lineNumber: Int) -> Command? {
             var line = rawLine

@@ -17,6 +17,9 @@ public struct CommandOutcome {
     /// that callers can ask which one happened, and where, without reading the wording.
     public var diagnostics: [Diagnostic] = []
     public var diagnosticIDs: [DiagnosticID] { diagnostics.map(\.id) }
+    /// The last result the command showed, as shown (masked for a trainee): what a
+    /// lesson compares with the expected answer.
+    public var result: ResultSet?
     /// The script file the command came from, named in its diagnostics' positions.
     var sourceName: String?
 
@@ -53,6 +56,11 @@ public final class Session {
     /// Told how far a campaign run has got (`CampaignRunner.progress`); the shell draws a
     /// bar with it on a terminal.
     public var campaignProgress: (@Sendable (Int, Int) -> Void)?
+    /// The lesson being taken (`tutorial NAME`): while there is one, every line goes to it
+    /// and runs on its sandbox, never on this session's store.
+    public var lesson: LessonRun?
+    /// Where lessons and training progress live.
+    public var training = TrainingSetup()
 
     public init(backend: any Backend, settings: Settings, clock: Clock, pinnedNow: Int64? = nil) {
         self.backend = backend
@@ -65,6 +73,11 @@ public final class Session {
     /// refer to (the script), and `firstLine` the line where the command starts in it.
     /// `sourceName` is the script's file name, shown before the line in diagnostics.
     public func run(_ text: String, firstLine: Int = 1, source: String? = nil, sourceName: String? = nil) -> CommandOutcome {
+        if let lesson {
+            let outcome = lesson.handle(text)
+            if lesson.isFinished { self.lesson = nil }
+            return outcome
+        }
         if pinnedNow == nil { clock.now = Int64(Date().timeIntervalSince1970.rounded(.down)) }
         let started = DispatchTime.now().uptimeNanoseconds
         var outcome = CommandOutcome()
@@ -88,6 +101,11 @@ public final class Session {
         } catch let d as Diagnostic {
             outcome.status = d.kind == .usage ? .usageError : .runtimeError
             outcome.report(shown(d), source: src(), colour: settings.colour)
+        } catch let e as LessonFileError {
+            // A broken lesson: shown against the lesson file's lines, not the command's.
+            outcome.status = .usageError
+            outcome.sourceName = e.sourceName
+            outcome.report(e.diagnostic, source: e.source, colour: settings.colour)
         } catch {
             outcome.status = .runtimeError
             outcome.messages += "error: \(masksContacts ? Masking.text("\(error)") : "\(error)")\n"
@@ -220,6 +238,11 @@ public final class Session {
             try grant(user, role, text: text, into: &outcome)
         case .revoke(let user):
             try revoke(user, text: text, into: &outcome)
+        case .tutorial(let target):
+            switch try Tutorial(session: self).run(target) {
+            case .text(let text): outcome.output += text
+            case .table(let result): emit(result, into: &outcome)
+            }
         case .showGrants:
             let grants = backend.grants
             if grants.isEmpty, settings.format.isForReading {
@@ -513,6 +536,7 @@ public final class Session {
 
     private func emit(_ result: ResultSet, into outcome: inout CommandOutcome) {
         let result = masksContacts ? Masking.result(result) : result
+        outcome.result = result
         var renderer = ResultRenderer(format: settings.format, timeZone: clock.timeZone)
         renderer.colour = settings.colour
         renderer.isCancelled = isCancelled
