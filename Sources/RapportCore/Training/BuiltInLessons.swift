@@ -4,6 +4,475 @@
 /// The lessons shipped with Rapport, in file-name order.
 enum BuiltInLessons {
     static let all: [(file: String, text: String)] = [
+        ("call-list.lesson.md", ####"""
+# The day's call list
+name: call-list
+now: 2026-11-24
+demo-size: 300
+summary: Who is due a revisit today, working your tasks, and planning the next call.
+
+## Revisits on a rhythm
+Our routines ask for a first revisit soon after every purchase and regular revisits
+after that, "一般不少于每季度一次", at least once a quarter, more often for valuable
+customers. Rapport computes each customer's `nextContactDue` from the store's policy:
+the last contact plus `revisit.A` (30 days) for grade A, `revisit.B` (60 days) for B,
+up to `revisit.D` (180 days); and at most `revisit.afterPurchase` (7 days) after a
+purchase we have not followed up yet. Press Enter to continue.
+
+## Grade A customers due a call
+Find the grade A customers whose `nextContactDue` is today or earlier, the most overdue
+first, and keep the first five.
+
+```expect query
+find customers where grade = A and nextContactDue <= today sort by nextContactDue limit 5
+```
+hint: `nextContactDue <= today` is due today or overdue.
+hint: `sort by nextContactDue` puts the most overdue first; then `limit 5`.
+
+## 李娜's to-do list
+Revisits are also planned as tasks for the customer's owner. Find 李娜's open tasks due
+today or earlier.
+
+```expect query
+find tasks where owner = 李娜 and due <= today and status = open
+```
+hint: Tasks have `owner`, `due` and `status` (open or done).
+hint: `find tasks where owner = 李娜 and due <= today and status = open`
+
+## Call and tick it off
+李娜 has called 吴敏 about task A0000030: all is well. Mark the task done via phone with
+the note "回访：都好". Because you name the channel, the call is logged as a contact too,
+so 吴敏's `lastContact` and `nextContactDue` move.
+
+```expect change
+done A0000030 via phone "回访：都好"
+```
+hint: `done TASK via CHANNEL "NOTE"`.
+hint: `done A0000030 via phone "回访：都好"`
+
+## Twice is refused
+A task done is done: marking it again would log a second, false contact. Try
+`done A0000030` again and read the refusal.
+
+```expect error taskAlreadyDone
+done A0000030
+```
+hint: Type `done A0000030` once more.
+
+## Plan the next call
+Ivan Schmidt (C000227) is grade A but was last contacted in April. Give his owner 孙丽 a
+task with the text "季度回访", due 2026-11-26.
+
+```expect change
+add task customer: C000227, owner: 孙丽, text: "季度回访", due: 2026-11-26
+```
+hint: `add task customer: ID, owner: NAME, text: "TEXT", due: DATE`.
+hint: `find customers where id = C000227 show name, owner, lastContact` shows whom it belongs to.
+
+"""####),
+        ("campaigns.lesson.md", ####"""
+# Care campaigns: preview, run, run again
+name: campaigns
+now: 2026-11-24
+demo-size: 300
+summary: Birthday greetings as a campaign: a dry run first, then for real, then again and nothing is sent twice.
+
+## Care on the special days
+Our routines ask for a customer care plan (客户关怀计划): on a customer's birthday, on
+holidays, on the anniversary of a purchase, a greeting or a small gift. A campaign does
+that for every customer who fits, in one run: a target (who), actions (send, log contact,
+add points...) and `every` (how often one customer may be touched). Three habits make it
+safe: try the target as a query, preview with a dry run, and trust a second run to send
+nothing twice. Press Enter to continue.
+
+## The target, as a query first
+Find the customers whose birthday is within the next 7 days and whose stage is not lost.
+
+```expect query
+find customers where birthday within 7d and stage != lost
+```
+hint: `birthday within 7d` is a yearly date: the next birthday is at most 7 days ahead.
+hint: `find customers where birthday within 7d and stage != lost`
+
+## Turn the dry run on
+With dry run on, every change is only previewed: Rapport says what it would do and
+changes nothing. Turn it on.
+
+```expect run
+set dry-run on
+```
+hint: `set dry-run on`
+
+## Preview the campaign
+Type the campaign block, line by line: it ends with `end`. The preview lists each message
+(customer, channel, to, text) and ends "nothing changed".
+
+```expect run
+campaign "birthday greetings"
+  target customers where birthday within 7d and stage != lost
+  every 365d
+  send sms "生日快乐，{name|first}！"
+  log contact via sms "birthday greeting"
+end
+```
+hint: The first line names the campaign; `target`, `every`, `send` and `log contact` follow, one a line; then `end`.
+hint: `{name|first}` puts the customer's given name (a Chinese name whole) in the message.
+
+## Turn the dry run off
+The preview is who you meant. Turn the dry run off.
+
+```expect run
+set dry-run off
+```
+hint: `set dry-run off`
+
+## Run it for real
+Type the same block again: this time the messages are written to the outbox, a contact
+is logged for each customer, and the run is recorded (`campaign history`).
+
+```expect change
+campaign "birthday greetings"
+  target customers where birthday within 7d and stage != lost
+  every 365d
+  send sms "生日快乐，{name|first}！"
+  log contact via sms "birthday greeting"
+end
+```
+hint: Up arrow brings back the lines you typed; the block is the same as the preview's.
+hint: `every 365d` means one greeting a year per customer.
+
+## Run it again: nothing twice
+A campaign runs from cron every day, and a run may be repeated by mistake. Run the block
+once more: it sends 0 and lists the customers as "touched within 365d". `count messages
+by campaign` still says 12.
+
+```expect run
+campaign "birthday greetings"
+  target customers where birthday within 7d and stage != lost
+  every 365d
+  send sms "生日快乐，{name|first}！"
+  log contact via sms "birthday greeting"
+end
+```
+hint: The same block a third time.
+
+"""####),
+        ("complaints.lesson.md", ####"""
+# A complaint, end to end
+name: complaints
+now: 2026-11-24
+demo-size: 300
+summary: Open, answer, resolve and close a complaint within the policy's targets.
+
+## Quick response, proper handling, a satisfied customer
+Our routines treat every complaint (投诉) as urgent: "快速响应、妥善处理、客户满意", a quick
+response, proper handling, a satisfied customer, and the customer kept informed of the
+progress. Rapport turns that into targets from the store's policy: a first response
+within `response.phone` (3 minutes) for a phone ticket, `response.wechat` (1 hour) for
+WeChat; resolution within `resolution.high` (48 hours) for a high-priority ticket.
+`show policy` lists them all. Press Enter to continue.
+
+## Complaints still open
+Before taking a new one, look at what is waiting. Find the complaints whose status is
+not closed.
+
+```expect query
+find tickets where kind = complaint and status != closed
+```
+hint: Tickets have the fields `kind` and `status`.
+hint: `find tickets where kind = complaint and status != closed`
+
+## Open the ticket
+赵芳 (C000060) calls: the 保温杯 she bought leaks. Open a complaint for her, via phone,
+with the text "保温杯漏水", priority high. Rapport answers with the new ticket's id,
+T000085.
+
+```expect change
+open ticket C000060 complaint via phone "保温杯漏水" priority high
+```
+hint: `open ticket ID KIND via CHANNEL "TEXT" priority P`.
+hint: `open ticket C000060 complaint via phone "保温杯漏水" priority high`
+
+## Answer her
+The phone target is 3 minutes: answer at once. Reply on T000085 via phone: "已安排换货".
+
+```expect change
+reply T000085 via phone "已安排换货"
+```
+hint: `reply TICKET via CHANNEL "TEXT"`.
+hint: `show ticket T000085` shows its targets and timeline.
+
+## Resolve it
+The new cup has arrived. Resolve T000085 with the text "已换货".
+
+```expect change
+resolve T000085 "已换货"
+```
+hint: `resolve TICKET "TEXT"`.
+
+## Close it: not without her score
+A complaint is closed only when we know whether the customer is satisfied. Try to close
+T000085 without a score and read the refusal.
+
+```expect error complaintNeedsSatisfaction
+close T000085
+```
+hint: Type `close T000085` with nothing after it.
+
+## Close it with her score
+赵芳 says she is satisfied: 4 out of 5. Close T000085 with satisfaction 4 and the note
+"满意". The score is kept as a survey and becomes her `satisfaction`.
+
+```expect change
+close T000085 satisfaction 4 "满意"
+```
+hint: `close TICKET satisfaction N "NOTE"`.
+hint: `close T000085 satisfaction 4 "满意"`
+
+"""####),
+        ("counting.lesson.md", ####"""
+# Counting and summing
+name: counting
+now: 2026-11-24
+demo-size: 300
+summary: Count and sum by group and by month: the figures of a monthly review.
+
+## Figures, not lists
+Our routines ask for a regular look at the whole customer base: how many customers in
+each city, what they spend month by month, how satisfied each tier is. `count`, `sum`,
+`avg`, `min` and `max` answer with one row per group instead of a list of customers.
+Press Enter to continue.
+
+## Customers per city
+Count the customers in each city.
+
+```expect query
+count customers by city
+```
+hint: `count customers by FIELD`.
+hint: The empty group at the end holds the customers without a city.
+
+## Spend per tier
+Sum the `totalSpent` of the customers in each tier.
+
+```expect query
+sum totalSpent of customers by tier
+```
+hint: `sum FIELD of ENTITY by FIELD`.
+hint: `sum totalSpent of customers by tier`
+
+## Purchases month by month
+Count the purchases made since 2026-06-01, one row per month.
+
+```expect query
+count purchases where date >= 2026-06-01 by month(date)
+```
+hint: Group a date by its month with `by month(FIELD)`; a purchase's date field is `date`.
+hint: `count purchases where date >= 2026-06-01 by month(date)`
+
+## Revenue month by month
+Now the money: the sum of the purchases' `amount` since 2026-09-01, by month.
+
+```expect query
+sum amount of purchases where date >= 2026-09-01 by month(date)
+```
+hint: `sum amount of purchases where ... by month(date)`.
+
+## How satisfied each tier is
+The routines ask for regular satisfaction surveys (满意度调查). Average the customers'
+`satisfaction` (1 to 5) by tier.
+
+```expect query
+avg satisfaction of customers by tier
+```
+hint: `avg FIELD of customers by FIELD`; customers without a score are skipped.
+
+"""####),
+        ("customer-story.lesson.md", ####"""
+# A customer's story
+name: customer-story
+now: 2026-11-24
+demo-size: 300
+summary: Read a customer's card, then log a contact and a purchase.
+
+## One customer, one card
+Our routines keep every customer's information in one place so whoever answers the phone
+knows the whole story: who they are, what they bought, when we last spoke, what is still
+open. In Rapport that is the customer card. Press Enter to continue.
+
+## Read the card
+赵芳 (C000060) is a gold customer in 上海. Show her card.
+
+```expect run
+show customer C000060
+```
+hint: `show customer ID`.
+hint: `show customer C000060`
+
+## Her last contacts
+The card shows the latest five contacts. Find every contact with 赵芳, the newest first.
+
+```expect query
+find contacts where customer = C000060 sort by date desc
+```
+hint: Contacts are their own entity: `find contacts where customer = ID`.
+hint: Add `sort by date desc` for the newest first.
+
+## Log the call
+The routines ask for a revisit after every purchase and at least once a quarter. You
+have just called 赵芳 and she is happy with her order. Log the contact by phone with the
+note "回访：满意".
+
+```expect change
+log contact C000060 via phone "回访：满意"
+```
+hint: `log contact ID via CHANNEL "NOTE"`.
+hint: `log contact C000060 via phone "回访：满意"`
+
+## Log the purchase
+During the call she ordered a 保温杯 for 1280. Log the purchase.
+
+```expect change
+log purchase C000060 amount 1280 "保温杯"
+```
+hint: `log purchase ID amount N "PRODUCT"`.
+hint: The product is quoted: `"保温杯"`.
+
+## The card moved
+Look at her card again: the last contact, the last purchase, the total spent and the
+points have all moved with what you logged. Find 赵芳's purchases made today.
+
+```expect query
+find purchases where customer = C000060 and date = today
+```
+hint: `today` is a date value: `date = today`.
+
+"""####),
+        ("data-cleaning.lesson.md", ####"""
+# Data cleaning: duplicates, the bin
+name: data-cleaning
+now: 2026-11-24
+demo-size: 300
+summary: Find duplicates, merge them, delete a wrong record to the bin and restore it.
+
+```setup
+# A record an agent created during a wrong-number call.
+add customer name: "张三", city: 北京, phone: "13800000000"
+```
+
+## Clean data, one customer once
+Our routines ask us to check and clean the customer data regularly (数据验证和清洗),
+removing duplicated, wrong or outdated records, so that every customer is one record and
+the whole team reads the same story. The same person entered twice (a second call, an
+import from another system) becomes two customers whose contacts and purchases are
+split between them. Press Enter to continue.
+
+## Look for duplicates
+Rapport finds customers with the same phone, the same email or a near-identical name in
+the same city. Ask only for the name rule: customers with a similar name in one city.
+
+```expect query
+find duplicates by name
+```
+hint: `find duplicates` runs every rule; `by phone|email|name` runs only the one named.
+hint: `find duplicates by name`
+
+## Merge the two Lucas Nguyen
+Lucas Nguyen in 上海 was entered again on 2026-11-10 as C000100; the original record,
+C000098, is from April. Fold the new one into the original: its contacts, purchases,
+points and tasks move over, and C000100 goes.
+
+```expect change
+merge C000100 into C000098
+```
+hint: `merge ID into ID`: the first is removed, the second kept.
+hint: `merge C000100 into C000098`
+
+## Delete a wrong record
+张三 in 北京 was created during a wrong-number call: he is not a customer. Find his id
+with `find customers where name = 张三`, then delete him. Deleting moves a record to the
+bin, not out of existence.
+
+```expect change
+delete customers where id = C000301
+```
+hint: `delete customers where id = ID`.
+hint: His id is C000301.
+
+## What is in the bin
+List the deleted customers with their id, name, `deletedAt` and `deletedBy`. The merged
+Lucas Nguyen is there too.
+
+```expect query
+find deleted customers show id, name, deletedAt, deletedBy
+```
+hint: `find deleted ENTITY` queries the bin like the live records.
+hint: `find deleted customers show id, name, deletedAt, deletedBy`
+
+## Bring him back
+张三 calls again: the number was right after all, and he wants a catalogue. Restore him
+from the bin.
+
+```expect change
+restore C000301
+```
+hint: `restore ID`.
+
+"""####),
+        ("data-protection.lesson.md", ####"""
+# Data protection: roles, masking, the audit trail
+name: data-protection
+now: 2026-11-24
+demo-size: 300
+summary: Who may do what, what a trainee sees masked, and the audit trail that records every change.
+
+## Customer data is entrusted to us
+Our routines ask for strict protection of customer information (加强客户信息安全保护):
+clear access rights and procedures (明确信息访问权限和操作流程) so that no customer's data
+leaks. Rapport gives every session one role: `trainee` (read, with phones and emails
+masked: 赵芳's phone shows as `186****3727`), `agent` (log contacts and purchases, open
+tickets, update one customer), `manager` (campaigns, exports, the audit trail) and
+`admin` (import, merge, delete, policy, grants). An admin grants each OS user the most
+they may take: `grant USER ROLE`. Press Enter to continue.
+
+## Who may do what
+Read the table of roles: every command with the least role that may run it.
+
+```expect run
+help roles
+```
+hint: `help roles`
+
+## A change, on the record
+赵芳 (C000060) has a new phone number, 13912345678. Update her record.
+
+```expect change
+update customers where id = C000060 set phone = "13912345678"
+```
+hint: `update customers where id = ID set FIELD = VALUE`.
+hint: Quote the number: `set phone = "13912345678"`.
+
+## The audit trail
+Every change leaves one row per field it changed in the audit trail: when, who, with
+which role, the value before and after. Find the audit rows of record C000060, showing
+user, role, field, before and after.
+
+```expect query
+find audit where record = C000060 show user, role, field, before, after
+```
+hint: The audit trail is the entity `audit`, with fields such as `record`, `field`, `before` and `after`.
+hint: `audit C000060` shows the same history with the command that made each change.
+
+## Nobody rewrites history
+The audit trail is written by the changes themselves: no role, not even admin, may change
+it. Try to delete 赵芳's audit rows and read the refusal.
+
+```expect error auditTrailReadOnly
+delete audit where record = C000060
+```
+hint: `delete audit where record = C000060`
+
+"""####),
         ("first-changes.lesson.md", ####"""
 # First changes
 name: first-changes
@@ -37,38 +506,307 @@ hint: `log contact ID via CHANNEL`.
 name: first-queries
 now: 2026-11-24
 demo-size: 300
-summary: Find customers by tier and city.
+summary: Find customers by tier and city, sort them and pick the columns.
 
-## Reading the store
-Every lesson runs on a sandbox: 300 demo customers on a pinned date. Nothing you type
-here reaches your own store. Press Enter to begin.
+## Your sandbox
+Every lesson runs on a sandbox: 300 demo customers on a pinned date, 2026-11-24. Nothing
+you type here reaches a real store, so try anything. The care routines we follow start
+from one customer database that everyone reads the same way: this lesson shows how to ask
+it for the customers you mean. Press Enter to begin.
 
 ## Gold customers
-The seeds call their best customers "gold". Find every customer whose tier is gold.
+Customers are sorted into tiers by what they spend: bronze, silver, gold and platinum.
+The gold and platinum customers are the ones the routines ask us to call personally.
+Find every customer whose tier is gold.
 
 ```expect query
 find customers where tier = gold
 ```
 hint: A condition follows `where`: `find customers where FIELD = VALUE`.
-hint: The field is `tier`.
+hint: The field is `tier`, the value `gold`: `find customers where tier = gold`.
 
 ## Gold customers in 上海
-The Shanghai team calls its gold customers every month. Find the gold customers whose
-city is 上海.
+The 上海 team visits its gold customers every quarter. Find the gold customers whose city
+is 上海. Chinese values need no quotes.
 
 ```expect query
 find customers where tier = gold and city = 上海
 ```
 hint: Join two conditions with `and`.
+hint: `find customers where tier = gold and city = 上海`
+
+## The biggest spenders first
+Sort the same list by what each customer has spent, the biggest first, and keep the top
+three.
+
+```expect query
+find customers where tier = gold and city = 上海 sort by totalSpent desc limit 3
+```
+hint: `sort by FIELD desc` puts the largest first; `limit N` keeps N rows.
+hint: The field is `totalSpent`.
+
+## Only the columns you need
+Before a call you want the name, the phone and the last contact, nothing else. Show the
+`name`, `phone` and `lastContact` of the gold customers in 上海.
+
+```expect query
+find customers where tier = gold and city = 上海 show name, phone, lastContact
+```
+hint: `show FIELD, FIELD, ...` at the end picks the columns.
+hint: The result is compared by its rows and columns: `show name, phone, lastContact`.
 
 ## A field that does not exist
-Rapport tells you when a field name is wrong, and what you may have meant. Ask for
-customers where `tierr = gold` and read the error.
+Rapport refuses a condition it cannot understand instead of answering "no rows". Ask for
+customers where `tierr = gold`, misspelt on purpose, and read the error: it points at the
+word and says what you may have meant.
 
 ```expect error unknownField
 find customers where tierr = gold
 ```
-hint: Misspell a field on purpose: `find customers where tierr = gold`.
+hint: Type the query with the misspelt field: `find customers where tierr = gold`.
+
+"""####),
+        ("loyalty.lesson.md", ####"""
+# Loyalty: points and tiers
+name: loyalty
+now: 2026-11-24
+demo-size: 300
+summary: Read the points ledger, remind before points expire, redeem, and see a purchase lift a tier.
+
+## Points that reward coming back
+Our routines ask for a membership scheme (会员制度) with points earned on every purchase
+and redeemed for discounts or gifts (积分累计、积分兑换), and higher tiers for customers who
+spend more. In Rapport a purchase earns `points.perUnit` (1) point per unit spent, points
+expire after `points.expiry` (365 days), and the tier comes from the last 12 months'
+spend and purchases (`tier.gold.spend` 10000 and `tier.gold.purchases` 4 for gold).
+`help points` and `show policy` have the rest. Press Enter to continue.
+
+## 赵芳's ledger
+Every point earned or spent is an entry of the `points` ledger. Find the five latest
+entries of 赵芳 (C000060), the newest first.
+
+```expect query
+find points where customer = C000060 sort by date desc limit 5
+```
+hint: The ledger is the entity `points`: `find points where customer = ID`.
+hint: `sort by date desc limit 5`
+
+## Points about to expire
+A reminder before points lapse keeps them coming back. Find the customers whose next
+points expire within 30 days (`nextPointsExpiry <= today + 30d`) and lose at least 500
+points then (`pointsExpiringNext >= 500`).
+
+```expect query
+find customers where nextPointsExpiry <= today + 30d and pointsExpiringNext >= 500
+```
+hint: `today + 30d` is a date: compare `nextPointsExpiry` with it.
+hint: Join the two conditions with `and`.
+
+## Redeem for a gift
+赵芳 exchanges 500 points for a 保温杯. Redeem 500 of her points with the reason
+"兑换保温杯".
+
+```expect change
+redeem C000060 500 "兑换保温杯"
+```
+hint: `redeem ID N "REASON"`.
+hint: `redeem C000060 500 "兑换保温杯"`
+
+## Not more than she has
+A balance never goes below zero. Try to redeem 99999 of 赵芳's points and read the
+refusal.
+
+```expect error pointsBalanceShort
+redeem C000060 99999 "兑换"
+```
+hint: `redeem C000060 99999 "兑换"`
+
+## A purchase lifts the tier
+黄娜敏 (C000261) is silver with 10 purchases this year, a little short of gold's spend.
+She buys a 茶具套装 for 800. Log the purchase: her tier rises to gold at once (a tier is
+only lowered by `recompute tiers`).
+
+```expect change
+log purchase C000261 amount 800 "茶具套装"
+```
+hint: `log purchase ID amount N "PRODUCT"`.
+hint: Afterwards `find customers where id = C000261 show name, tier, points` shows the new tier.
+
+"""####),
+        ("segments.lesson.md", ####"""
+# Segments: tiers, grades and stages
+name: segments
+now: 2026-11-24
+demo-size: 300
+summary: Tiers, grades and stages; sorting and limits to pick who to call first.
+
+## Three ways to sort customers
+Our routines ask us not to treat every customer alike: customers are classified
+(客户分级) so the valuable ones get more attention. Rapport keeps three classifications:
+- `tier` (bronze, silver, gold, platinum) from the spend and purchases of the last 12 months;
+- `grade` (A, B, C, D) from the customer's value compared with everyone else's;
+- `stage` (prospect, active, at-risk, lost) from how long ago the last purchase was.
+`help segments` has the exact rules. Press Enter to continue.
+
+## How many in each tier
+Count the customers in each tier.
+
+```expect query
+count customers by tier
+```
+hint: `count ENTITY by FIELD` gives one row per value.
+hint: `count customers by tier`
+
+## Valuable customers drifting away
+A customer who is at risk (no purchase for half a year) but graded A or B is worth a call
+this week. Find the at-risk customers whose grade is A or B.
+
+```expect query
+find customers where stage = at-risk and grade in (A, B)
+```
+hint: `in (A, B)` matches either value.
+hint: `at-risk` needs no quotes: a word may hold an inner hyphen.
+
+## The longest silent first
+Sort that list so the customer whose last purchase is the oldest comes first, and keep
+five rows.
+
+```expect query
+find customers where stage = at-risk and grade in (A, B) sort by lastPurchase limit 5
+```
+hint: `sort by FIELD` is ascending: the oldest date first.
+hint: The field is `lastPurchase`; `limit 5` goes after the sort.
+
+## Platinum by spend
+Show the platinum customers with their id, name, city and `totalSpent`, the biggest
+spender first.
+
+```expect query
+find customers where tier = platinum sort by totalSpent desc show id, name, city, totalSpent
+```
+hint: `sort by totalSpent desc`, then `show id, name, city, totalSpent`.
+
+## Why lost customers left
+A lost customer (no purchase for a year) carries a `lostReason`: `fault` when they once
+complained, `natural` otherwise. Count the lost customers by `lostReason`.
+
+```expect query
+count customers where stage = lost by lostReason
+```
+hint: A `where` comes before `by`: `count customers where COND by FIELD`.
+
+"""####),
+        ("value-churn.lesson.md", ####"""
+# Value and churn
+name: value-churn
+now: 2026-11-24
+demo-size: 300
+summary: RFM segments, lifetime value, churn risk and `why churn`: who is worth a win-back call.
+
+## Warning signs before a customer leaves
+Our routines ask for a churn warning system (客户流失预警): read the signals early, find
+out why a customer is drifting away, and win them back (客户挽回) while there is time,
+starting with the customers worth most over their lifetime (客户生命周期价值). Rapport
+derives four fields from the records and today: `rfm` (recency, frequency, money, each
+1 to 5) and its `rfmSegment`, `ltv` (lifetime value) and `churnRisk` (low, medium,
+high). `help value` has the rules. Press Enter to continue.
+
+## The RFM segments
+Count the customers in each `rfmSegment`. Customers who never bought have none.
+
+```expect query
+count customers by rfmSegment
+```
+hint: `count customers by FIELD`.
+
+## Worth the most
+Find the five customers with the highest `ltv`, showing id, name, tier and ltv.
+
+```expect query
+find customers sort by ltv desc limit 5 show id, name, tier, ltv
+```
+hint: `find customers` needs no `where`: `find customers sort by ltv desc limit 5`.
+hint: End with `show id, name, tier, ltv`.
+
+## Valuable and slipping away
+Find the customers graded A or B whose `churnRisk` is high: they come first on a
+win-back list.
+
+```expect query
+find customers where churnRisk = high and grade in (A, B)
+```
+hint: `churnRisk = high and grade in (A, B)`
+
+## Why is she at risk?
+Aiko Müller (C000131) is graded A and at high risk. Ask Rapport why: each signal comes
+with its weight and the evidence.
+
+```expect run
+why churn C000131
+```
+hint: `why churn ID`.
+hint: `why churn C000131`
+
+## The win-back call
+One signal is an overdue revisit: nobody has called her since August. Call her and log
+the contact via phone with the note "挽回：了解原因". Then `why churn C000131` again: the
+revisit signal is gone and her risk falls to medium.
+
+```expect change
+log contact C000131 via phone "挽回：了解原因"
+```
+hint: `log contact ID via CHANNEL "NOTE"`.
+hint: `log contact C000131 via phone "挽回：了解原因"`
+
+"""####),
+        ("zh-first-queries.lesson.md", ####"""
+# 第一次查询
+name: zh-first-queries
+now: 2026-11-24
+demo-size: 300
+summary: 按等级和城市查找客户（中文课程）。
+
+## 你的练习库
+每一课都在一个练习库上进行：300 位演示客户，日期固定为 2026-11-24。你在这里输入的任何命令都不会
+影响真实的客户库，可以放心尝试。客户关系管理的第一步是建立统一的客户信息库，人人用同一种方式查询它。
+按回车键开始。
+
+## 金卡客户
+客户按消费分为 bronze、silver、gold、platinum 四个等级。维护措施要求我们对高价值客户进行
+个性化沟通。请找出所有等级为 gold 的客户。
+
+```expect query
+# 字段名和关键字是英文，值可以是中文
+find customers where tier = gold
+```
+hint: 条件写在 `where` 之后：`find customers where 字段 = 值`。
+hint: 字段是 `tier`，值是 `gold`。
+
+## 上海的金卡客户
+上海团队每个季度回访一次金卡客户。请找出城市为 上海 的 gold 客户。中文的值不需要加引号。
+
+```expect query
+find customers where tier = gold and city = 上海
+```
+hint: 用 `and` 连接两个条件。
+hint: `find customers where tier = gold and city = 上海`
+
+## 消费最多的三位
+把同一份名单按累计消费（`totalSpent`）从高到低排序，只保留前三位。
+
+```expect query
+find customers where tier = gold and city = 上海 sort by totalSpent desc limit 3
+```
+hint: `sort by 字段 desc` 从大到小排序，`limit N` 保留 N 行。
+
+## 写错的字段名
+字段名写错时，Rapport 会指出错误的位置并提示你可能想写的字段，而不是返回“没有结果”。
+请故意把 tier 写成 `tierr` 查询一次，看看错误信息。
+
+```expect error unknownField
+find customers where tierr = gold
+```
+hint: 输入：`find customers where tierr = gold`
 
 """####),
     ]
