@@ -12,7 +12,10 @@ final class LessonFileTests: XCTestCase {
     func testBuiltInLessonsAreTheFilesInLessons() throws {
         let directory = Self.repository.appendingPathComponent("lessons").path
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".lesson.md") }.sorted()
-        XCTAssertEqual(BuiltInLessons.all.map(\.file), files, "run scripts/embed-lessons")
+        XCTAssertEqual(BuiltInLessons.all.map(\.file).sorted(), files, "run scripts/embed-lessons")
+        let order = try String(contentsOfFile: directory + "/ORDER", encoding: .utf8)
+            .split(separator: "\n").filter { !$0.hasPrefix("#") }.map { String($0) + ".lesson.md" }
+        XCTAssertEqual(BuiltInLessons.all.map(\.file), order, "the embedded lessons follow lessons/ORDER")
         for (file, text) in BuiltInLessons.all {
             let onDisk = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
             XCTAssertEqual(text, onDisk, "\(file) differs from its embedded copy: run scripts/embed-lessons")
