@@ -80,16 +80,6 @@ public final class Store {
             positions[table.entity, default: [:]][name] = p
             return p
         }
-        // A big set (a campaign's, an import's) grows each column once, not by doubling:
-        // every doubling copies the column and touches fresh pages.
-        if set.changes.count >= Self.reserveFrom {
-            var inserts: [Entity: Int] = [:]
-            for change in set.changes where change.kind == .insert { inserts[change.entity, default: 0] += 1 }
-            for (entity, count) in inserts where count >= Self.reserveFrom {
-                let table = self[entity]
-                table.reserveCapacity(table.rowCount + count)
-            }
-        }
         for change in set.changes {
             let table = self[change.entity]
             switch change.kind {
@@ -113,9 +103,6 @@ public final class Store {
         }
         if set.sequence > sequence { sequence = set.sequence }
     }
-
-    /// The inserts of one entity from which `apply` sizes its columns ahead.
-    static let reserveFrom = 1_024
 
     /// Copies a live row into the bin with when (the business clock: the pinned time if
     /// any, as the records' own dates), by whom and in which change set it was deleted.

@@ -32,9 +32,8 @@ final class StoreApplyTests: XCTestCase {
         XCTAssertEqual(try value(.contacts, "K2", RecordField.date), .null)
     }
 
-    /// A set big enough that `apply` sizes the columns ahead: every record lands, ids
-    /// still find their rows (the hash index of customer too, built before the set), and
-    /// a later small set appends after them.
+    /// A campaign-sized set of inserts: every record lands, ids find their rows, the hash
+    /// index of customer built before the set follows it, and a later set appends after them.
     func testABigSetAppendsEveryRecordAndTheTableGrowsOnAfterIt() throws {
         let store = Store()
         let contacts = store[.contacts]
@@ -44,7 +43,7 @@ final class StoreApplyTests: XCTestCase {
         first.changes = [RecordChange(kind: .insert, entity: .contacts, id: "K0", after: [RecordField.customer: .string("C0")])]
         store.apply(first)
         XCTAssertNotNil(contacts.hashIndex(field: customerPosition))
-        let count = Store.reserveFrom * 2 + 7
+        let count = 2_055
         var big = ChangeSet(at: 0, user: "u", command: "x")
         big.sequence = 2
         big.changes = (1...count).map { i in
@@ -59,7 +58,7 @@ final class StoreApplyTests: XCTestCase {
 
         XCTAssertEqual(contacts.liveCount, count + 2)
         XCTAssertEqual(contacts.highestGeneratedNumber, count + 1)
-        for i in [0, 1, Store.reserveFrom, count, count + 1] {
+        for i in [0, 1, 1_024, count, count + 1] {
             let row = try XCTUnwrap(contacts.row(ofID: "K\(i)"), "K\(i)")
             XCTAssertEqual(row, i)
             XCTAssertEqual(contacts.value(row: row, field: customerPosition), .string(i == count + 1 ? "C1" : "C\(i % 10)"))
