@@ -121,6 +121,24 @@ final class CampaignBatchTests: XCTestCase {
         XCTAssertEqual(try lineIDs().sorted(), messageIDs())
         XCTAssertEqual(try lineIDs().count, 7)
     }
+
+    /// `log contact` is built once for a run and stamped per customer: without a note and
+    /// with the channel in another case, its contacts are still those the command writes.
+    func testLogContactWithoutANoteWritesWhatTheCommandWrites() throws {
+        let few = (1...3).map { #"{"id":"D\#($0)","name":"客户 \#($0)","phone":"1390000000\#($0)"}"# }.joined(separator: "\n") + "\n"
+        let batch = try store(importing: few)
+        let block = try batch.file("visit.rapport", "campaign \"visit\"\n  target customers where id starts with D\n  log contact via Visit\nend\n")
+        let run = batch.run([block], now: Self.now)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, "visit: targeted 3, skipped 0, applied to 3\n")
+        let single = try store(importing: few)
+        let one = single.run((1...3).flatMap { ["-c", "log contact D\($0) via Visit"] }, now: Self.now)
+        XCTAssertEqual(one.status, 0, one.stderr)
+        for entity in ["contacts", "customers"] {
+            XCTAssertEqual(export(batch, entity), export(single, entity), entity)
+        }
+        XCTAssertTrue(export(batch, "contacts").contains(",visit,"), export(batch, "contacts"))
+    }
 }
 
 private extension String {

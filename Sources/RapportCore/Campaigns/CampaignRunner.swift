@@ -96,8 +96,15 @@ public struct CampaignRunner {
         let read = Set(fieldNames.values).union([CustomerField.phone, CustomerField.email, CustomerField.owner,
                                                  CustomerField.preferredChannel, CustomerField.optOut]).union(ChangeBuilder.customerFieldsRead)
         let targets = backend.records(matching: checked, fields: Array(read), clock: clock)
-        // The actions' builders find each customer in the records just read.
-        if block.actions.contains(where: { if case .command = $0 { true } else { false } }) {
+        // `log contact` is built once and stamped per customer; the other commands' builders
+        // find each customer in the records just read.
+        var contactTemplates: [Int: ChangeBuilder.ContactTemplate] = [:]
+        for (i, action) in block.actions.enumerated() {
+            if case .command(.logContact(_, let channel, let note)) = action { contactTemplates[i] = try builder.contactTemplate(channel, note) }
+        }
+        if block.actions.enumerated().contains(where: { i, action in
+            if case .command = action { contactTemplates[i] == nil } else { false }
+        }) {
             builder.knownCustomers = Dictionary(targets.lazy.map { ($0.id, $0.record) }, uniquingKeysWith: { first, _ in first })
         }
         let touched = touchedCustomers(block)
@@ -139,7 +146,7 @@ public struct CampaignRunner {
             if let skip { skipCounts[.rule(skip), default: 0] += 1; continue }
             acted.append(customerID)
             var sendIndex = 0
-            for action in block.actions {
+            for (actionIndex, action) in block.actions.enumerated() {
                 switch action {
                 case .send(_, let template):
                     let route = routes[sendIndex]
@@ -154,7 +161,11 @@ public struct CampaignRunner {
                     run.changes.changes.append(RecordChange(kind: .insert, entity: .messages, id: id, after: message))
                     run.messages.append((id, message))
                 case .command(let written):
-                    run.changes.changes += numbers.renumbered(try builder.recordChanges(CampaignAction.command(written, forCustomer: customerID)))
+                    if let contact = contactTemplates[actionIndex] {
+                        run.changes.changes.append(contact.insert(customer: customerID, id: numbers.next(.contacts)))
+                    } else {
+                        run.changes.changes += numbers.renumbered(try builder.recordChanges(CampaignAction.command(written, forCustomer: customerID)))
+                    }
                 case .assign(let owner, let text, let due, let span):
                     let task = try taskCommand(customerID, record: record, owner: owner, text: text, due: due, span: span)
                     run.changes.changes += numbers.renumbered(try builder.recordChanges(task))

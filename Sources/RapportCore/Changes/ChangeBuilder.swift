@@ -384,15 +384,31 @@ public struct ChangeBuilder {
 
     private func logContact(_ customer: Literal, _ channel: Literal, _ note: Literal?) throws -> [RecordChange] {
         let customerID = try self.customer(customer).id
-        let channelName = try word(channel, field: "channel", entity: .contacts)
-        let today = clock.today
+        let contact = try contactTemplate(channel, note)
+        return [contact.insert(customer: customerID, id: IDGenerator.next(.contacts, in: backend))]
+    }
+
+    /// `log contact`'s record for any customer, checked once: a campaign stamps it with
+    /// each customer and id instead of building the command again per customer.
+    func contactTemplate(_ channel: Literal, _ note: Literal?) throws -> ContactTemplate {
         var contact: [String: Value] = [
-            "customer": .string(customerID), "date": .date(today), "channel": .string(channelName), "by": .string(user),
+            RecordField.date: .date(clock.today), "channel": .string(try word(channel, field: "channel", entity: .contacts)),
+            "by": .string(user),
         ]
         if let note { contact["note"] = .string(try text(note, what: "a note in quotes")) }
-        let id = IDGenerator.next(.contacts, in: backend)
-        contact["id"] = .string(id)
-        return [RecordChange(kind: .insert, entity: .contacts, id: id, after: contact)]
+        return ContactTemplate(record: contact)
+    }
+
+    struct ContactTemplate {
+        /// Every field but the customer and the id.
+        let record: [String: Value]
+
+        func insert(customer: String, id: String) -> RecordChange {
+            var contact = record
+            contact[RecordField.customer] = .string(customer)
+            contact[RecordField.id] = .string(id)
+            return RecordChange(kind: .insert, entity: .contacts, id: id, after: contact)
+        }
     }
 
     /// A survey dated today; the customer's satisfaction follows in `CustomerRollup`.

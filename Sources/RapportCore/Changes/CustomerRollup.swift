@@ -254,7 +254,8 @@ public struct CustomerRollup {
     private func binnedIDsTaken(_ set: ChangeSet) -> [Problem] {
         let restored = Set(set.binChanges.filter { $0.kind == .restore }.map { "\($0.entity.rawValue)/\($0.id)" })
         var inserted: [Entity: [String]] = [:]
-        for c in set.changes where c.kind == .insert && !restored.contains("\(c.entity.rawValue)/\(c.id)") {
+        // The key is made only when something is restored: a campaign inserts 100,000s.
+        for c in set.changes where c.kind == .insert && (restored.isEmpty || !restored.contains("\(c.entity.rawValue)/\(c.id)")) {
             inserted[c.entity, default: []].append(c.id)
         }
         var problems: [Problem] = []
@@ -362,9 +363,8 @@ public struct CustomerRollup {
 
     /// The fields of a contact or purchase the derived fields depend on.
     static let factFields = [RecordField.customer, RecordField.date, RecordField.amount]
-    /// The customer fields the rollup reads and writes.
-    static let derivedFields = [CustomerField.totalSpent, CustomerField.purchaseCount,
-                                CustomerField.lastPurchase, CustomerField.lastContact, CustomerField.tier]
+    /// The customer fields the rollup reads and writes for purchases; beside them, lastContact for contacts.
+    static let purchaseDerivedFields = [CustomerField.totalSpent, CustomerField.purchaseCount, CustomerField.lastPurchase, CustomerField.tier]
 
     private func facts(_ record: [String: Value]) -> Facts {
         Facts(customer: record[RecordField.customer]?.stringValue, date: record[RecordField.date]?.dayValue,
@@ -386,12 +386,17 @@ public struct CustomerRollup {
     /// a customer missing here is not stored.
     private func storedCustomers(named set: ChangeSet, owners: [Entity: [String: Facts]]) -> [String: [String: Value]] {
         var ids = Set<String>()
+        var touchesPurchases = false, touchesContacts = false
         for change in set.changes where change.entity != .customers {
             if case .string(let id)? = change.after[RecordField.customer] { ids.insert(id) }
+            if change.entity == .purchases { touchesPurchases = true } else if change.entity == .contacts { touchesContacts = true }
         }
         for facts in owners.values { for f in facts.values { if let c = f.customer { ids.insert(c) } } }
         guard !ids.isEmpty else { return [:] }
-        return backend.records(.customers, ids: Array(ids), fields: CustomerRollup.derivedFields)
+        // Only the fields the set can move: a campaign's contacts need lastContact alone.
+        // A customer read with none of them still answers that it is stored.
+        let fields = (touchesPurchases ? Self.purchaseDerivedFields : []) + (touchesContacts ? [CustomerField.lastContact] : [])
+        return backend.records(.customers, ids: Array(ids), fields: fields)
     }
 
     /// A customer's value as the set leaves it before the rollup: its insert's value, or

@@ -31,4 +31,43 @@ final class StoreApplyTests: XCTestCase {
         XCTAssertEqual(try value(.contacts, "K2", RecordField.customer), .string("C2"))
         XCTAssertEqual(try value(.contacts, "K2", RecordField.date), .null)
     }
+
+    /// A campaign-sized set of inserts: every record lands, ids find their rows, the hash
+    /// index of customer built before the set follows it, and a later set appends after them.
+    func testABigSetAppendsEveryRecordAndTheTableGrowsOnAfterIt() throws {
+        let store = Store()
+        let contacts = store[.contacts]
+        let customerPosition = try XCTUnwrap(contacts.schema.position(of: RecordField.customer))
+        var first = ChangeSet(at: 0, user: "u", command: "x")
+        first.sequence = 1
+        first.changes = [RecordChange(kind: .insert, entity: .contacts, id: "K0", after: [RecordField.customer: .string("C0")])]
+        store.apply(first)
+        XCTAssertNotNil(contacts.hashIndex(field: customerPosition))
+        let count = 2_055
+        var big = ChangeSet(at: 0, user: "u", command: "x")
+        big.sequence = 2
+        big.changes = (1...count).map { i in
+            RecordChange(kind: .insert, entity: .contacts, id: "K\(i)", after: [RecordField.customer: .string("C\(i % 10)"),
+                                                                              RecordField.date: .date(Day(daysSinceEpoch: Int32(i)))])
+        }
+        store.apply(big)
+        var last = ChangeSet(at: 0, user: "u", command: "x")
+        last.sequence = 3
+        last.changes = [RecordChange(kind: .insert, entity: .contacts, id: "K\(count + 1)", after: [RecordField.customer: .string("C1")])]
+        store.apply(last)
+
+        XCTAssertEqual(contacts.liveCount, count + 2)
+        XCTAssertEqual(contacts.highestGeneratedNumber, count + 1)
+        for i in [0, 1, 1_024, count, count + 1] {
+            let row = try XCTUnwrap(contacts.row(ofID: "K\(i)"), "K\(i)")
+            XCTAssertEqual(row, i)
+            XCTAssertEqual(contacts.value(row: row, field: customerPosition), .string(i == count + 1 ? "C1" : "C\(i % 10)"))
+        }
+        guard case .string(let customers) = contacts.columns[customerPosition] else { return XCTFail("customer is a string column") }
+        let index = try XCTUnwrap(contacts.hashIndex(field: customerPosition))
+        // C3: every tenth of the big set's contacts (i = 3, 13, ...).
+        XCTAssertEqual(index.count(code: try XCTUnwrap(customers.dictionary.code(of: "C3"))), (count + 7) / 10)
+        let date = try XCTUnwrap(contacts.schema.position(of: RecordField.date))
+        XCTAssertEqual(contacts.value(row: count, field: date), .date(Day(daysSinceEpoch: Int32(count))))
+    }
 }
