@@ -111,7 +111,7 @@ enum SnapshotCodec {
                 }
             }
             // An object's last member has no comma after it.
-            parts.append(.text(Array(((firstLive == nil ? "]" : "\n]") + (last ? "\n" : ",\n")).utf8)))
+            parts.append(.text(Array(((firstLive == nil ? "]" : "\n]") + (last ? "" : ",\n")).utf8)))
         }
         for e in Entity.stored { table(store[e], last: false) }
         parts.append(.text(Array("\"bin\":{\n".utf8)))
