@@ -127,7 +127,7 @@ public final class InMemoryBackend: Backend {
                 let ordered = present.sorted { ($0 == 0 ? UInt32.max : ranks[Int($0)]) < ($1 == 0 ? UInt32.max : ranks[Int($1)]) }
                 var groupOfCode = [Int32](repeating: -1, count: s.dictionary.strings.count)
                 for (g, code) in ordered.enumerated() { groupOfCode[Int(code)] = Int32(g) }
-                c.groupLabels = ordered.map { $0 == 0 ? .null : .string(s.dictionary.strings[Int($0)]) }
+                c.groupLabels = ordered.map { $0 == 0 ? .null : .string(s.dictionary.string($0)) }
                 c.customerGroup = liveRows.map { groupOfCode[Int(s.codes[Int($0)])] }
             }
         }
@@ -250,7 +250,7 @@ extension InMemoryBackend {
                 return TextColumn(values: [""], codes: [UInt32](repeating: 0, count: rows.count))
             }
             let codes = column.codes
-            return TextColumn(values: column.dictionary.strings, codes: rows.map { codes[Int($0)] })
+            return TextColumn(values: Array(column.dictionary.strings), codes: rows.map { codes[Int($0)] })
         }
     }
 }

@@ -43,3 +43,39 @@ public enum CRC32 {
         return ~c
     }
 }
+
+extension CRC32 {
+    /// The CRC of A followed by B, from A's CRC, B's CRC and B's length (zlib's
+    /// crc32_combine): lets pieces of one file be checksummed on different cores.
+    public static func combine(_ first: UInt32, _ second: UInt32, secondLength: Int) -> UInt32 {
+        guard secondLength > 0 else { return first }
+        func times(_ matrix: [UInt32], _ vector: UInt32) -> UInt32 {
+            var sum: UInt32 = 0, v = vector, i = 0
+            while v != 0 {
+                if v & 1 != 0 { sum ^= matrix[i] }
+                v >>= 1
+                i += 1
+            }
+            return sum
+        }
+        func square(_ matrix: [UInt32]) -> [UInt32] { (0..<32).map { times(matrix, matrix[$0]) } }
+        // The operator for one zero bit, then squared to two and four zero bits.
+        var odd = [UInt32](repeating: 0, count: 32)
+        odd[0] = 0xEDB8_8320
+        for n in 1..<32 { odd[n] = 1 << UInt32(n - 1) }
+        var even = square(odd)
+        odd = square(even)
+        var crc = first, length = secondLength
+        while true {
+            even = square(odd)
+            if length & 1 != 0 { crc = times(even, crc) }
+            length >>= 1
+            if length == 0 { break }
+            odd = square(even)
+            if length & 1 != 0 { crc = times(odd, crc) }
+            length >>= 1
+            if length == 0 { break }
+        }
+        return crc ^ second
+    }
+}

@@ -81,30 +81,102 @@ enum SnapshotCodec {
             out.string(user); out.byte(58); out.string(role.rawValue)
         }
         out.ascii("},\n")
-        for e in Entity.stored { writeRecords(store[e], &out) }
-        writeBin(store.bin, &out)
-        let crc = CRC32.checksum(out.bytes)
-        out.ascii("\"checksum\":\"\(JournalCodec.hex(crc))\"}\n")
-        return out.bytes
+        return assemble(head: out.bytes, records: recordParts(store))
     }
 
-    /// `"customers":[\n{...},\n...\n],\n`: the live rows in schema order, nulls left out.
-    private static func writeRecords(_ table: Table, _ out: inout ByteWriter) {
-        out.string(table.entity.rawValue)
-        out.ascii(":[\n")
+    /// One piece of the snapshot's text: fixed bytes, or the records of some rows of a table.
+    private enum Part {
+        case text([UInt8])
+        case rows(Table, Range<Int>, firstLive: Int)
+    }
+
+    /// Rows per piece: small enough for both cores to stay busy to the end, large enough
+    /// that a piece's own buffer and checksum cost nothing beside its rows.
+    static let rowsPerPiece = 65_536
+
+    /// The records of every table, then the bin: `"customers":[\n{...},\n...\n],\n` per
+    /// table (live rows in schema order, nulls left out), then `"bin":{...},\n` holding
+    /// the deleted records the same way.
+    private static func recordParts(_ store: Store) -> [Part] {
+        var parts: [Part] = []
+        func table(_ table: Table, last: Bool) {
+            var w = ByteWriter()
+            w.string(table.entity.rawValue)
+            w.ascii(":[\n")
+            parts.append(.text(w.bytes))
+            let firstLive = table.isLive.firstIndex(of: true)
+            if let firstLive {
+                for start in stride(from: firstLive, to: table.rowCount, by: rowsPerPiece) {
+                    parts.append(.rows(table, start..<min(start + rowsPerPiece, table.rowCount), firstLive: firstLive))
+                }
+            }
+            // An object's last member has no comma after it.
+            parts.append(.text(Array(((firstLive == nil ? "]" : "\n]") + (last ? "" : ",\n")).utf8)))
+        }
+        for e in Entity.stored { table(store[e], last: false) }
+        parts.append(.text(Array("\"bin\":{\n".utf8)))
+        for (i, e) in Entity.stored.enumerated() { table(store.bin[e], last: i == Entity.stored.count - 1) }
+        parts.append(.text(Array("},\n".utf8)))
+        return parts
+    }
+
+    /// Encodes the parts on every core, each with its own checksum, then joins them and
+    /// the checksums (`CRC32.combine`) in order and appends the checksum member.
+    private static func assemble(head: [UInt8], records parts: [Part]) -> [UInt8] {
+        final class Pieces: @unchecked Sendable {
+            let parts: [Part]
+            var bytes: [[UInt8]]
+            var crcs: [UInt32]
+            init(_ parts: [Part]) {
+                self.parts = parts
+                bytes = [[UInt8]](repeating: [], count: parts.count)
+                crcs = [UInt32](repeating: 0, count: parts.count)
+            }
+        }
+        let pieces = Pieces(parts)
+        pieces.bytes.withUnsafeMutableBufferPointer { bytes in
+            pieces.crcs.withUnsafeMutableBufferPointer { crcs in
+                // Each iteration writes only its own element: no two threads share one.
+                nonisolated(unsafe) let bytes = bytes, crcs = crcs
+                DispatchQueue.concurrentPerform(iterations: parts.count) { i in
+                    switch pieces.parts[i] {
+                    case .text(let t): bytes[i] = t
+                    case .rows(let table, let rows, let firstLive):
+                        var w = ByteWriter()
+                        w.reserve(rows.count * 160)
+                        writeRows(table, rows, firstLive: firstLive, &w)
+                        bytes[i] = w.bytes
+                    }
+                    crcs[i] = CRC32.checksum(bytes[i])
+                }
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(head.count + pieces.bytes.reduce(0) { $0 + $1.count } + 32)
+        out.append(contentsOf: head)
+        var crc = CRC32.checksum(head)
+        for (piece, pieceCRC) in zip(pieces.bytes, pieces.crcs) {
+            out.append(contentsOf: piece)
+            crc = CRC32.combine(crc, pieceCRC, secondLength: piece.count)
+        }
+        out.append(contentsOf: Array("\"checksum\":\"\(JournalCodec.hex(crc))\"}\n".utf8))
+        return out
+    }
+
+    /// The live rows in `rows`, each but the table's first after ",\n".
+    private static func writeRows(_ table: Table, _ rows: Range<Int>, firstLive: Int, _ out: inout ByteWriter) {
         let names = table.schema.fields.map { f -> [UInt8] in
             var w = ByteWriter()
             w.string(f.name)
             w.byte(58)
             return w.bytes
         }
-        var first = true
-        for row in 0..<table.rowCount where table.isLive[row] {
-            if !first { out.ascii(",\n") }
-            first = false
+        let columns = table.columns, isLive = table.isLive
+        for row in rows where isLive[row] {
+            if row != firstLive { out.ascii(",\n") }
             out.byte(123)
             var firstField = true
-            for (p, column) in table.columns.enumerated() where !column.isNull(at: row) {
+            for (p, column) in columns.enumerated() where !column.isNull(at: row) {
                 if !firstField { out.byte(44) }
                 firstField = false
                 out.append(names[p])
@@ -112,19 +184,9 @@ enum SnapshotCodec {
             }
             out.byte(125)
         }
-        out.ascii(first ? "],\n" : "\n],\n")
     }
 
-    /// `"bin":{"customers":[...],...},\n`: the deleted records with their bin fields.
-    private static func writeBin(_ bin: Store, _ out: inout ByteWriter) {
-        out.ascii("\"bin\":{\n")
-        for e in Entity.stored { writeRecords(bin[e], &out) }
-        // The records end in ",\n"; an object's members may not.
-        out.bytes.removeLast(2)
-        out.ascii("},\n")
-    }
-
-    /// Reads `writeBin`'s object into the store's bin.
+    /// Reads the bin's object (see `recordParts`) into the store's bin.
     private static func readBin(_ r: inout ByteReader, _ store: Store) throws {
         try r.expect(123)
         if try r.consume(125) { return }
@@ -140,12 +202,12 @@ enum SnapshotCodec {
 
     private static func writeValue(_ column: Column, _ row: Int, _ out: inout ByteWriter) {
         switch column {
-        case .string(let c): out.string(c.dictionary.strings[Int(c.codes[row])])
+        case .string(let c): c.dictionary.withUTF8(c.codes[row]) { out.string(utf8: $0) }
         case .list(let c):
             out.byte(91)
             for (i, item) in c.lists.lists[Int(c.codes[row])].enumerated() {
                 if i > 0 { out.byte(44) }
-                out.string(c.lists.items.strings[Int(item)])
+                c.lists.items.withUTF8(item) { out.string(utf8: $0) }
             }
             out.byte(93)
         case .integer(let c): out.integer(c.values[row])
@@ -181,8 +243,21 @@ enum SnapshotCodec {
         }
         let parsed = Result { try parse(buffer) }
         verified.wait()
+        releaseFreedHeap()
         if let error = check.error { throw error }
         return try parsed.get()
+    }
+
+    /// The columns and dictionaries grew by doubling while they were read; the freed
+    /// smaller buffers stay resident in the heap's middle (tens of MB at a million
+    /// customers) unless handed back: glibc's `malloc_trim`, looked up because Swift's
+    /// Glibc module does not declare it.
+    private static func releaseFreedHeap() {
+        #if os(Linux)
+        guard let symbol = dlsym(nil, "malloc_trim") else { return }
+        typealias Trim = @convention(c) (Int) -> Int32
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
+        #endif
     }
 
     private static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws -> Store {
@@ -417,6 +492,17 @@ struct ByteWriter {
     mutating func append(_ b: [UInt8]) { bytes.append(contentsOf: b) }
     mutating func ascii(_ s: String) { bytes.append(contentsOf: s.utf8) }
 
+    /// A string given by its UTF-8 bytes, escaped like `string(_:)`.
+    mutating func string(utf8: UnsafeBufferPointer<UInt8>) {
+        if !utf8.contains(where: { $0 < 32 || $0 == 34 || $0 == 92 }) {
+            bytes.append(34)
+            bytes.append(contentsOf: utf8)
+            bytes.append(34)
+        } else {
+            string(String(decoding: utf8, as: UTF8.self))
+        }
+    }
+
     mutating func string(_ s: String) {
         bytes.append(34)
         // Most strings need no escape: copied whole instead of byte by byte.
@@ -542,10 +628,11 @@ struct ByteReader {
                 let raw = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<position])
                 position += 1
                 if let code = dictionary.code(utf8: raw) { return code }
-                guard let s = String(validating: UnsafeBufferPointer(rebasing: buffer[start..<(position - 1)]), as: UTF8.self) else {
+                // ASCII is valid UTF-8; anything else is checked before it joins the dictionary.
+                guard raw.allSatisfy({ $0 < 0x80 }) || String(validating: UnsafeBufferPointer(rebasing: buffer[start..<(position - 1)]), as: UTF8.self) != nil else {
                     throw error("invalid UTF-8 in a string")
                 }
-                return dictionary.intern(s)
+                return dictionary.intern(utf8: raw)
             }
             if b == 92 { return dictionary.intern(try escapedString(from: start)) }
             position += 1

@@ -23,13 +23,13 @@ extension QueryExecutor {
                 for code in counts.indices where counts[code] > 0 { present.append(UInt32(code)) }
                 present.sort { ($0 == 0 ? UInt32.max : ranks[Int($0)]) < ($1 == 0 ? UInt32.max : ranks[Int($1)]) }
                 return ResultSet(columns: [by.name, q.valueColumn], rows: present.map { code in
-                    [code == 0 ? .null : .string(c.dictionary.strings[Int(code)]), .integer(Int64(counts[Int(code)]))]
+                    [code == 0 ? .null : .string(c.dictionary.string(code)), .integer(Int64(counts[Int(code)]))]
                 })
             }
             var byCode: [UInt32: [Int32]] = [:]
             for r in rows { byCode[c.codes[Int(r)], default: []].append(r) }
             for code in byCode.keys.sorted(by: { ($0 == 0 ? UInt32.max : ranks[Int($0)]) < ($1 == 0 ? UInt32.max : ranks[Int($1)]) }) {
-                groups.append((code == 0 ? .null : .string(c.dictionary.strings[Int(code)]), byCode[code]!))
+                groups.append((code == 0 ? .null : .string(c.dictionary.string(code)), byCode[code]!))
             }
         case .list(let c):
             // One group per item: a row with several items counts in each.
@@ -41,7 +41,7 @@ extension QueryExecutor {
             }
             let ranks = c.lists.items.ranks
             for code in byItem.keys.sorted(by: { ($0 == 0 ? UInt32.max : ranks[Int($0)]) < ($1 == 0 ? UInt32.max : ranks[Int($1)]) }) {
-                groups.append((code == 0 ? .null : .string(c.lists.items.strings[Int(code)]), byItem[code]!))
+                groups.append((code == 0 ? .null : .string(c.lists.items.string(code)), byItem[code]!))
             }
         default:
             var byKey: [Double: [Int32]] = [:]

@@ -1,22 +1,59 @@
 import Foundation
 
 /// Interned strings: each distinct string gets a code, 1 and up; 0 stands for null.
+/// The strings live end to end in one byte arena (`bytes`, with each string's end in
+/// `ends`), so a million distinct emails cost their bytes plus a few words each instead
+/// of a heap object each; a `String` is made only when a caller asks for one.
 /// An open-addressing table over the UTF-8 bytes finds a string's code without
 /// building a `String`, so a loader can intern straight from file bytes. Also answers
 /// case-insensitive lookups and code-point ranks for ordering.
 public final class StringDictionary {
-    public private(set) var strings: [String] = [""]
-    private var hashes: [UInt64] = [0]
-    /// Open addressing; each slot holds a code in its low 32 bits and the top 32 bits
-    /// of that string's hash above, so most probes never touch the strings. 0 is empty.
-    private var slots = [UInt64](repeating: 0, count: 16)
-    private var folded: [String: [UInt32]] = [:]
+    /// The UTF-8 bytes of every string, code after code.
+    private var bytes: [UInt8] = []
+    /// Where each code's bytes end in `bytes` (code 0, the null, is empty); a code's
+    /// bytes start where the previous code's end.
+    private var ends: [UInt32] = [0]
+    /// Open addressing over the strings' hashes; each slot holds a code, 0 for empty.
+    /// A probe compares the length first, then the bytes: 4 bytes a slot rather than 8
+    /// with a stored hash, a fifth of the memory of a million distinct emails.
+    private var slots = [UInt32](repeating: 0, count: 16)
+    /// The same for the strings' case-folded forms, built on the first case-insensitive
+    /// lookup and extended through `foldedThrough` afterwards; one slot per code, so
+    /// every code whose folded form matches is found by probing on to an empty slot.
+    private var foldedSlots: [UInt64] = []
     private var foldedThrough = 1
     private var cachedRanks: [UInt32]?
 
     public init() {}
 
-    public var count: Int { strings.count - 1 }
+    public var count: Int { ends.count - 1 }
+
+    /// Every string by code (code 0 is ""), as a value: later interning does not change it.
+    public var strings: InternedStrings { InternedStrings(bytes: bytes, ends: ends) }
+
+    /// The string of `code` (0 gives "").
+    public func string(_ code: UInt32) -> String {
+        withUTF8(code) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Calls `body` with the UTF-8 bytes of `code`'s string, valid only during the call.
+    @inline(__always)
+    public func withUTF8<R>(_ code: UInt32, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let c = Int(code)
+        let start = c == 0 ? 0 : Int(ends[c - 1]), end = Int(ends[c])
+        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
+    }
+
+    /// Whether `a`'s string comes before `b`'s in code-point (UTF-8 byte) order.
+    public func precedes(_ a: UInt32, _ b: UInt32) -> Bool {
+        withUTF8(a) { x in
+            withUTF8(b) { y in
+                let n = min(x.count, y.count)
+                let d = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+                return d != 0 ? d < 0 : x.count < y.count
+            }
+        }
+    }
 
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -25,50 +62,50 @@ public final class StringDictionary {
     }
 
     /// The code of the string with these UTF-8 bytes, if interned.
-    public func code(utf8 bytes: UnsafeRawBufferPointer) -> UInt32? {
-        let h = StringDictionary.hash(bytes)
-        let tag = h & 0xFFFF_FFFF_0000_0000
+    public func code(utf8 query: UnsafeRawBufferPointer) -> UInt32? {
+        find(query, hash: StringDictionary.hash(query))
+    }
+
+    private func find(_ query: UnsafeRawBufferPointer, hash h: UInt64) -> UInt32? {
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
         return slots.withUnsafeBufferPointer { slots in
-            while true {
-                let slot = slots[i]
-                if slot == 0 { return nil }
-                if slot & 0xFFFF_FFFF_0000_0000 == tag {
-                    let c = UInt32(truncatingIfNeeded: slot)
-                    if StringDictionary.equal(strings[Int(c)], bytes) { return c }
+            ends.withUnsafeBufferPointer { ends in
+                bytes.withUnsafeBufferPointer { arena in
+                    while true {
+                        let c = Int(slots[i])
+                        if c == 0 { return nil }
+                        let start = Int(ends[c - 1]), length = Int(ends[c]) - start
+                        if length == query.count && (length == 0 || memcmp(arena.baseAddress! + start, query.baseAddress!, length) == 0) {
+                            return UInt32(c)
+                        }
+                        i = (i + 1) & mask
+                    }
                 }
-                i = (i + 1) & mask
             }
         }
     }
 
-    private static func equal(_ s: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var s = s
-        return s.withUTF8 { u in u.count == bytes.count && (u.count == 0 || memcmp(u.baseAddress!, bytes.baseAddress!, u.count) == 0) }
-    }
-
     /// The code of the string with these UTF-8 bytes (valid UTF-8), adding it when new.
-    public func intern(utf8 bytes: UnsafeRawBufferPointer) -> UInt32 {
-        if let c = code(utf8: bytes) { return c }
-        return add(String(decoding: bytes, as: UTF8.self), hash: StringDictionary.hash(bytes))
+    public func intern(utf8 query: UnsafeRawBufferPointer) -> UInt32 {
+        let h = StringDictionary.hash(query)
+        if let c = find(query, hash: h) { return c }
+        return add(query, hash: h)
     }
 
     /// The code of `s`, adding it when new.
     public func intern(_ s: String) -> UInt32 {
-        var bytes = s
-        let (found, h) = bytes.withUTF8 { u -> (UInt32?, UInt64) in
-            let raw = UnsafeRawBufferPointer(u)
-            return (code(utf8: raw), StringDictionary.hash(raw))
-        }
-        return found ?? add(s, hash: h)
+        var s = s
+        return s.withUTF8 { intern(utf8: UnsafeRawBufferPointer($0)) }
     }
 
-    private func add(_ s: String, hash h: UInt64) -> UInt32 {
-        let c = UInt32(strings.count)
-        strings.append(s)
-        hashes.append(h)
-        if strings.count * 2 > slots.count { grow() } else { place(c, h) }
+    private func add(_ utf8: UnsafeRawBufferPointer, hash h: UInt64) -> UInt32 {
+        let c = UInt32(ends.count)
+        bytes.append(contentsOf: utf8)
+        // One column's distinct strings past 4 GB would not fit in memory beside the rest anyway.
+        precondition(bytes.count <= Int(UInt32.max), "a column's distinct strings exceed 4 GB")
+        ends.append(UInt32(bytes.count))
+        if ends.count * 2 > slots.count { grow() } else { place(c, h) }
         cachedRanks = nil
         return c
     }
@@ -77,12 +114,21 @@ public final class StringDictionary {
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
         while slots[i] != 0 { i = (i + 1) & mask }
-        slots[i] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(c)
+        slots[i] = c
     }
 
+    private func place(_ c: UInt32, _ h: UInt64, in table: inout [UInt64]) {
+        let mask = table.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        while table[i] != 0 { i = (i + 1) & mask }
+        table[i] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(c)
+    }
+
+    /// Doubles the slot table; hashes are computed again from the arena rather than kept
+    /// (8 bytes a string saved for a pass over the bytes at each doubling).
     private func grow() {
-        slots = [UInt64](repeating: 0, count: slots.count * 2)
-        for c in 1..<strings.count { place(UInt32(c), hashes[c]) }
+        slots = [UInt32](repeating: 0, count: slots.count * 2)
+        for c in 1..<ends.count { place(UInt32(c), withUTF8(UInt32(c)) { StringDictionary.hash(UnsafeRawBufferPointer($0)) }) }
     }
 
     public func code(of s: String) -> UInt32? {
@@ -90,20 +136,67 @@ public final class StringDictionary {
         return s.withUTF8 { code(utf8: UnsafeRawBufferPointer($0)) }
     }
 
+    /// The case-folded UTF-8 of a string: ASCII lower-cased byte by byte, anything else
+    /// through `lowercased()`.
+    private static func folded(_ utf8: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        if utf8.allSatisfy({ $0 < 0x80 }) { return utf8.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 } }
+        return Array(String(decoding: utf8, as: UTF8.self).lowercased().utf8)
+    }
+
+    /// The hash of `folded(utf8)`, without building it for ASCII.
+    private static func foldedHash(_ utf8: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in utf8 {
+            if b >= 0x80 { return folded(utf8).withUnsafeBytes { hash($0) } }
+            h = (h ^ UInt64(b >= 65 && b <= 90 ? b | 0x20 : b)) &* 0x100_0000_01b3
+        }
+        return h
+    }
+
     /// The codes of every string equal to `s` when case is ignored.
     public func codes(ignoringCase s: String) -> [UInt32] {
-        while foldedThrough < strings.count {
-            folded[strings[foldedThrough].lowercased(), default: []].append(UInt32(foldedThrough))
+        if foldedSlots.isEmpty || ends.count * 2 > foldedSlots.count {
+            var size = 16
+            while size < ends.count * 4 { size *= 2 }
+            foldedSlots = [UInt64](repeating: 0, count: size)
+            foldedThrough = 1
+        }
+        while foldedThrough < ends.count {
+            let h = withUTF8(UInt32(foldedThrough)) { StringDictionary.foldedHash($0) }
+            place(UInt32(foldedThrough), h, in: &foldedSlots)
             foldedThrough += 1
         }
-        return folded[s.lowercased()] ?? []
+        var query = Array(s.lowercased().utf8)
+        query = query.withUnsafeBufferPointer { StringDictionary.folded($0) }
+        let h = query.withUnsafeBytes { StringDictionary.hash($0) }
+        let tag = h & 0xFFFF_FFFF_0000_0000
+        let mask = foldedSlots.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        var found: [UInt32] = []
+        while foldedSlots[i] != 0 {
+            let slot = foldedSlots[i]
+            let c = UInt32(truncatingIfNeeded: slot)
+            if slot & 0xFFFF_FFFF_0000_0000 == tag, withUTF8(c, { StringDictionary.folded($0) }) == query { found.append(c) }
+            i = (i + 1) & mask
+        }
+        return found.sorted()
     }
 
     /// Each code's position in code-point order of the strings (rank 0 for null).
     public var ranks: [UInt32] {
         if let r = cachedRanks { return r }
-        let order = (1..<max(strings.count, 1)).sorted { strings[$0].utf8.lexicographicallyPrecedes(strings[$1].utf8) }
-        var r = [UInt32](repeating: 0, count: strings.count)
+        let order = bytes.withUnsafeBufferPointer { arena in
+            ends.withUnsafeBufferPointer { ends in
+                (1..<max(ends.count, 1)).sorted { a, b in
+                    let sa = Int(ends[a - 1]), la = Int(ends[a]) - sa
+                    let sb = Int(ends[b - 1]), lb = Int(ends[b]) - sb
+                    let n = min(la, lb)
+                    let d = n == 0 ? 0 : memcmp(arena.baseAddress! + sa, arena.baseAddress! + sb, n)
+                    return d != 0 ? d < 0 : la < lb
+                }
+            }
+        }
+        var r = [UInt32](repeating: 0, count: ends.count)
         for (i, code) in order.enumerated() { r[code] = UInt32(i + 1) }
         cachedRanks = r
         return r
@@ -111,9 +204,24 @@ public final class StringDictionary {
 
     /// A table over all codes of whether the string passes `test` (false for null).
     public func mask(_ test: (String) -> Bool) -> [Bool] {
-        var m = [Bool](repeating: false, count: strings.count)
-        for c in 1..<max(strings.count, 1) where test(strings[c]) { m[c] = true }
+        var m = [Bool](repeating: false, count: ends.count)
+        for c in 1..<max(ends.count, 1) where test(string(UInt32(c))) { m[c] = true }
         return m
+    }
+}
+
+/// A dictionary's strings by code, read from a copy of its arena (copy-on-write, so
+/// taking one costs nothing until the dictionary grows while it is held).
+public struct InternedStrings: RandomAccessCollection {
+    let bytes: [UInt8]
+    let ends: [UInt32]
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { ends.count }
+
+    public subscript(code: Int) -> String {
+        let start = code == 0 ? 0 : Int(ends[code - 1]), end = Int(ends[code])
+        return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
     }
 }
 
@@ -148,7 +256,7 @@ public final class ListDictionary {
         return c
     }
 
-    public func strings(_ code: UInt32) -> [String] { lists[Int(code)].map { items.strings[Int($0)] } }
+    public func strings(_ code: UInt32) -> [String] { lists[Int(code)].map { items.string($0) } }
 }
 
 /// The values of one field for every row, in a typed array. Nulls are sentinels
@@ -210,7 +318,7 @@ public enum Column {
         switch self {
         case .string(let c):
             let code = c.codes[row]
-            return code == 0 ? .null : .string(c.dictionary.strings[Int(code)])
+            return code == 0 ? .null : .string(c.dictionary.string(code))
         case .list(let c):
             let code = c.codes[row]
             return code == 0 ? .null : .list(c.lists.strings(code))

@@ -78,7 +78,7 @@ struct TableDerivedInputs: DerivedInputs {
         var instants: [Int64]?
         if let p = other.schema.position(of: instant), case .instant(let c) = other.columns[p] { instants = c.values }
         var texts: StringColumn?
-        if let p = other.schema.position(of: text), case .string(let c) = other.columns[p] { texts = c; out.texts = c.dictionary.strings }
+        if let p = other.schema.position(of: text), case .string(let c) = other.columns[p] { texts = c; out.texts = Array(c.dictionary.strings) }
         let live = other.isLive
         let linkCodes = links.codes
         out.rows.reserveCapacity(other.liveCount)
@@ -94,7 +94,7 @@ struct TableDerivedInputs: DerivedInputs {
         guard let p = table.schema.position(of: field), case .string(let c) = table.columns[p] else {
             return ([UInt32](repeating: 0, count: rowCount), [""])
         }
-        return (c.codes, c.dictionary.strings)
+        return (c.codes, Array(c.dictionary.strings))
     }
 
     func shared<T>(_ key: String, _ make: () -> T) -> T {
@@ -192,12 +192,15 @@ extension Table {
     func ownerRowOfCode(_ related: Entity, _ ids: StringDictionary) -> [Int32] {
         let rowsKey = [rowCount, liveCount]
         var rowOfCode: [Int32] = [-1]
-        if let cached = ownerRowCache[related], cached.rowsKey == rowsKey, cached.rowOfCode.count <= ids.strings.count {
+        if let cached = ownerRowCache[related], cached.rowsKey == rowsKey, cached.rowOfCode.count <= ids.count + 1 {
             rowOfCode = cached.rowOfCode
         }
-        let strings = ids.strings
-        rowOfCode.reserveCapacity(strings.count)
-        for code in rowOfCode.count..<max(strings.count, 1) { rowOfCode.append(row(ofID: strings[code]).map { Int32($0) } ?? -1) }
+        let codeCount = ids.count + 1
+        rowOfCode.reserveCapacity(codeCount)
+        for code in rowOfCode.count..<codeCount {
+            let own: UInt32? = ids.withUTF8(UInt32(code)) { idColumn.dictionary.code(utf8: UnsafeRawBufferPointer($0)) }
+            rowOfCode.append(own.flatMap { row(ofIDCode: $0) }.map { Int32($0) } ?? -1)
+        }
         ownerRowCache[related] = (rowsKey, rowOfCode)
         return rowOfCode
     }

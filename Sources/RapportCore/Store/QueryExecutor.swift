@@ -180,7 +180,8 @@ public struct QueryExecutor {
 
     private func sortByID(_ rows: inout [Int32]) {
         let ids = table.idColumn
-        rows.sort { ids.dictionary.strings[Int(ids.codes[Int($0)])].utf8.lexicographicallyPrecedes(ids.dictionary.strings[Int(ids.codes[Int($1)])].utf8) }
+        let dictionary = ids.dictionary, codes = ids.codes
+        rows.sort { dictionary.precedes(codes[Int($0)], codes[Int($1)]) }
     }
 
     /// Each row's sort key as a Double (strings by code-point rank); NaN for null.
@@ -249,7 +250,7 @@ public struct QueryExecutor {
             let lists = c.lists.lists
             var mask = [Bool](repeating: false, count: lists.count)
             for code in 1..<max(lists.count, 1) where !lists[code].isEmpty {
-                let present = Set(lists[code].map { items.strings[Int($0)].lowercased() })
+                let present = Set(lists[code].map { items.string($0).lowercased() })
                 switch mode {
                 case .one, .any: mask[code] = wanted.contains { present.contains($0) } != negated
                 case .all: mask[code] = wanted.allSatisfy { present.contains($0) } != negated
@@ -418,7 +419,7 @@ public struct QueryExecutor {
         guard case .string(let c) = column(f), case .string(let d) = column(g) else { return { _ in false } }
         let left = c.dictionary.strings, right = d.dictionary.strings
         var classes: [String: Int32] = [:]
-        func classify(_ strings: [String]) -> [Int32] {
+        func classify(_ strings: InternedStrings) -> [Int32] {
             strings.enumerated().map { i, s in
                 if i == 0 { return -1 }
                 let key = op == .equal || op == .notEqual ? s.lowercased() : s

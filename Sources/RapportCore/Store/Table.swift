@@ -45,7 +45,12 @@ public final class Table {
     }
 
     public func row(ofID id: String) -> Int? {
-        guard let code = idColumn.dictionary.code(of: id), Int(code) < rowOfIDCode.count else { return nil }
+        idColumn.dictionary.code(of: id).flatMap { row(ofIDCode: $0) }
+    }
+
+    /// The live row of the id with this code in the id column's dictionary.
+    func row(ofIDCode code: UInt32) -> Int? {
+        guard Int(code) < rowOfIDCode.count else { return nil }
         let row = rowOfIDCode[Int(code)]
         return row >= 0 ? Int(row) : nil
     }
@@ -67,7 +72,7 @@ public final class Table {
     }
 
     public func id(ofRow row: Int) -> String {
-        idColumn.dictionary.strings[Int(idColumn.codes[row])]
+        idColumn.dictionary.string(idColumn.codes[row])
     }
 
     public func value(row: Int, field: Int) -> Value { columns[field].value(at: row) }

@@ -1,0 +1,106 @@
+import Foundation
+import XCTest
+@testable import RapportCore
+
+/// The string dictionary keeps its strings end to end in one byte arena; the snapshot is
+/// encoded in pieces on every core and their checksums combined. Both are checked
+/// against the plain answer: a Swift array of the strings, a checksum of the whole file,
+/// a store that reads back as itself.
+final class StringArenaTests: XCTestCase {
+    /// Enough strings to grow the slot table several times; ASCII, CJK, accents, empty-ish.
+    static let samples: [String] = (0..<5_000).map { i in
+        switch i % 5 {
+        case 0: return "user\(i)@example.com"
+        case 1: return "王芳\(i)"
+        case 2: return "ÉCOLE-\(i / 5)"
+        case 3: return "école-\(i / 5)"
+        default: return "x\(i)"
+        }
+    }
+
+    func testEveryStringReadsBackByItsCodeAndFindsItsCode() {
+        let d = StringDictionary()
+        let codes = Self.samples.map { d.intern($0) }
+        XCTAssertEqual(d.count, Self.samples.count)
+        XCTAssertEqual(Set(codes).count, Self.samples.count, "distinct strings, distinct codes")
+        for (s, c) in zip(Self.samples, codes) {
+            XCTAssertEqual(d.string(c), s)
+            XCTAssertEqual(d.strings[Int(c)], s)
+            XCTAssertEqual(d.code(of: s), c)
+            XCTAssertEqual(d.intern(s), c, "interning again gives the same code")
+            var copy = s
+            XCTAssertEqual(copy.withUTF8 { d.intern(utf8: UnsafeRawBufferPointer($0)) }, c)
+        }
+        XCTAssertNil(d.code(of: "absent"))
+        XCTAssertEqual(d.string(0), "", "code 0 is the null")
+    }
+
+    func testStringsTakenBeforeMoreInterningStayAsTheyWere() {
+        let d = StringDictionary()
+        _ = d.intern("a")
+        let before = d.strings
+        _ = d.intern("b")
+        XCTAssertEqual(Array(before), ["", "a"])
+        XCTAssertEqual(Array(d.strings), ["", "a", "b"])
+    }
+
+    func testCaseInsensitiveCodesFindEveryVariantIncludingOnesAddedLater() {
+        let d = StringDictionary()
+        let upper = d.intern("ÉCOLE"), lower = d.intern("école"), other = d.intern("ecole")
+        XCTAssertEqual(d.codes(ignoringCase: "École"), [upper, lower].sorted())
+        XCTAssertEqual(d.codes(ignoringCase: "ECOLE"), [other])
+        for s in Self.samples { _ = d.intern(s) }
+        let mixed = d.intern("ÉcOlE")
+        XCTAssertEqual(d.codes(ignoringCase: "école"), [upper, lower, mixed].sorted())
+        XCTAssertEqual(d.codes(ignoringCase: "USER10@EXAMPLE.COM"), [d.code(of: "user10@example.com")!])
+        XCTAssertEqual(d.codes(ignoringCase: "王芳1"), [d.code(of: "王芳1")!])
+        XCTAssertEqual(d.codes(ignoringCase: "nowhere"), [])
+    }
+
+    func testRanksAndOrderFollowCodePoints() {
+        let d = StringDictionary()
+        for s in Self.samples.shuffled() { _ = d.intern(s) }
+        let sorted = Self.samples.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let ranks = d.ranks
+        for (i, s) in sorted.enumerated() { XCTAssertEqual(ranks[Int(d.code(of: s)!)], UInt32(i + 1), s) }
+        let a = d.code(of: "x4")!, b = d.code(of: "x49")!
+        XCTAssertTrue(d.precedes(a, b))
+        XCTAssertFalse(d.precedes(b, a))
+        XCTAssertFalse(d.precedes(a, a))
+    }
+
+    func testCombinedChecksumsEqualTheChecksumOfTheWhole() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let whole = (0..<Int.random(in: 0..<3_000, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let cut = Int.random(in: 0...whole.count, using: &generator)
+            let first = Array(whole[..<cut]), second = Array(whole[cut...])
+            XCTAssertEqual(CRC32.combine(CRC32.checksum(first), CRC32.checksum(second), secondLength: second.count), CRC32.checksum(whole))
+        }
+    }
+
+    /// More rows than one piece holds, deleted rows at the start, at a piece's edge and at
+    /// the end, a table with every row deleted, and records in the bin.
+    func testSnapshotInPiecesReadsBackAsTheSameStore() throws {
+        let store = Store()
+        let rows = SnapshotCodec.rowsPerPiece * 2 + 17
+        for i in 0..<rows {
+            store.customers.append([.string(String(format: "C%07d", i)), .string(i % 3 == 0 ? "王芳 \"\(i)\"" : "Name \(i)")])
+        }
+        for row in [0, 1, SnapshotCodec.rowsPerPiece - 1, SnapshotCodec.rowsPerPiece, rows - 1] { store.customers.delete(row: row) }
+        store.bin.customers.append([.string("C9999999"), .string("gone\nwith a newline")])
+        store[.tickets].append([.string("T1")])
+        store[.tickets].delete(row: 0)
+        let bytes = SnapshotCodec.encode(store)
+        XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(bytes)), "the pieces join into one JSON document")
+        let again = try SnapshotCodec.read(bytes)
+        XCTAssertEqual(again.customers.liveCount, rows - 5)
+        XCTAssertEqual(again[.tickets].liveCount, 0)
+        XCTAssertEqual(again.bin.customers.liveCount, 1)
+        for row in [2, SnapshotCodec.rowsPerPiece + 1, rows - 2] {
+            let id = store.customers.id(ofRow: row)
+            XCTAssertEqual(again.customers.record(row: again.customers.row(ofID: id)!), store.customers.record(row: row))
+        }
+        XCTAssertEqual(SnapshotCodec.encode(again), bytes, "writes the same bytes again")
+    }
+}
