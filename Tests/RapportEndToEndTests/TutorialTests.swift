@@ -316,6 +316,15 @@ final class TutorialTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("  find customers where city = Atlantis\n  ^^^^"), r.stderr)
     }
 
+    /// A command typed on a reading step runs, and the trainee is told nothing was checked
+    /// (an answer typed a step early would otherwise look accepted).
+    func testACommandOnAReadingStepSaysThereIsNothingToCheck() {
+        let r = lesson(["tutorial drill-queries", "find customers where tier = gold", "", "quit"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("(step 1 is reading only, nothing to check: press Enter to go on)\n\nStep 2 of 4: Gold customers"), r.stdout)
+        XCTAssertEqual(verdicts(r.stdout), [])
+    }
+
     func testALessonInChinese() throws {
         let path = home + "/中文.lesson.md"
         try """

@@ -164,7 +164,9 @@ public final class LessonRun {
         }
         guard let check = step.check else {
             // A reading step: the command runs, to try things out, and changes are kept out.
+            // Said after it, so that an answer typed a step early is not taken for judged.
             runUnchecked(text, into: &outcome)
+            outcome.output += "(step \(stepIndex + 1) is reading only, nothing to check: press Enter to go on)\n"
             return outcome
         }
         judge(text, against: check, into: &outcome)
