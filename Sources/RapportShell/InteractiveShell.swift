@@ -26,11 +26,12 @@ struct InteractiveShell {
         let history = ShellHistory(path: environment["RAPPORT_HISTORY"] ?? ShellHistory.defaultPath(environment))
         let backend = session.backend
         let role = session.settings.role
+        let lessons = session.lessonNames
         // The lines of an unfinished command typed so far: completion sees them too.
         var pending: [String] = []
         let editor = LineEditor(history: history) { before in
             let earlier = pending.isEmpty ? "" : pending.joined(separator: "\n") + "\n"
-            var completer = Completer(backend: backend)
+            var completer = Completer(backend: backend, lessons: lessons)
             completer.role = role
             let completion = completer.complete(earlier + before)
             return (max(0, completion.replacementStart - earlier.count), completion.candidates)

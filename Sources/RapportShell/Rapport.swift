@@ -127,7 +127,8 @@ public enum Rapport {
 
         session.parameters = options.parameters
         session.training = TrainingSetup(progressPath: XDGDirectories(environment).state + "/rapport/training.json",
-                                         lessonsDirectory: environment["RAPPORT_LESSONS"].flatMap { $0.isEmpty ? nil : $0 })
+                                         lessonsDirectory: environment["RAPPORT_LESSONS"].flatMap { $0.isEmpty ? nil : $0 },
+                                         storeDirectory: database.directory, storeReadOnly: options.readOnly)
         if isatty(STDERR_FILENO) != 0 {
             let bar = ProgressBar()
             session.campaignProgress = { bar.update($0, $1) }

@@ -65,6 +65,7 @@ final class BuiltInLessonTests: XCTestCase {
             input.append("tutorial")
             let run = take(input, home: home)
             XCTAssertEqual(run.status, 0, "\(file): \(run.stderr)")
+            XCTAssertFalse(run.stderr.contains("warning:"), "\(file): \(run.stderr)")
             XCTAssertTrue(run.stdout.contains("lesson \(name) complete"), "\(file) was not completed:\n\(run.stdout.suffix(1500))")
             XCTAssertFalse(run.stdout.contains("✗"), "\(file): an expected answer was judged wrong:\n\(run.stdout)")
             let checked = steps.filter { $0.kind != nil }.count

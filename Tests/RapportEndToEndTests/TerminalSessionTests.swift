@@ -26,6 +26,30 @@ final class TerminalSessionTests: XCTestCase {
         t.waitFor("[exited 0]")
     }
 
+    /// A lesson on a real terminal: Tab completes its name, its prompt says the step, Enter
+    /// moves past a reading step, an answer gets its verdict, quit gives the shell back.
+    func testALessonTakesThePromptAndQuitGivesItBack() throws {
+        let t = try shell(rows: 40)
+        t.type("tutorial first-q", then: "Tab")
+        t.waitForCurrentLine(prompt + "tutorial first-queries")
+        t.press("Enter")
+        t.waitFor("Step 1 of 6: Your sandbox", timeout: 60)
+        t.waitForCurrentLine("lesson first-queries 1/6>")
+        t.press("Enter")
+        t.waitFor("Step 2 of 6: Gold customers")
+        t.waitForCurrentLine("lesson first-queries 2/6>")
+        t.type("find customers where tier = gold", then: "Enter")
+        t.waitFor("✓")
+        t.waitForCurrentLine("lesson first-queries 3/6>")
+        t.type("quit", then: "Enter")
+        t.waitFor("left lesson first-queries at step 3 of 6")
+        t.waitForCurrentLine(bareprompt)
+        // Back at the shell: commands reach the session's store again.
+        t.type("count customers", then: "Enter")
+        let screen = t.waitFor("300")
+        XCTAssertFalse(screen.contains("[exited"), screen)
+    }
+
     func testMultiLineCommandContinuesOnASecondPrompt() throws {
         let t = try shell()
         t.type("find customers where (tier = gold", then: "Enter")

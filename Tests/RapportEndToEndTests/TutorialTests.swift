@@ -157,7 +157,10 @@ final class TutorialTests: XCTestCase {
                 var isDirectory: ObjCBool = false
                 FileManager.default.fileExists(atPath: store.path + "/" + name, isDirectory: &isDirectory)
                 // The lock file names the process that holds the store: every run rewrites it.
-                if !isDirectory.boolValue, name != "lock" { result[name] = FileManager.default.contents(atPath: store.path + "/" + name) }
+                // Progress goes to training/ (the trainers' report); the store's data stays as it was.
+                if !isDirectory.boolValue, name != "lock", !name.hasPrefix("training/") {
+                    result[name] = FileManager.default.contents(atPath: store.path + "/" + name)
+                }
             }
             return result
         }
@@ -240,6 +243,86 @@ final class TutorialTests: XCTestCase {
         XCTAssertFalse(again.stdout.contains("resuming"), again.stdout)
         XCTAssertTrue(again.stdout.contains("Step 1 of 4"), again.stdout)
         XCTAssertTrue(spaced(again.stdout).contains("drill-queries done ("), again.stdout)
+    }
+
+    /// With a store, each trainee's progress is kept in it too (training/USER.json, shared
+    /// with the store's group), and the trainer's report reads every trainee's there.
+    func testTheTrainersReportListsEveryTraineeOfTheStore() throws {
+        let store = TemporaryStore("tutorial-team")
+        func run(as user: String, _ lines: [String], format: String = "table") -> RapportRunner.Result {
+            // Each OS user has a home of their own: the report cannot come from one personal file.
+            RapportRunner.run(["--data", store.path, "--now", "2026-11-24", "--timezone", "UTC", "--format", format, "-"],
+                              stdin: lines.joined(separator: "\n") + "\n",
+                              environment: ["HOME": home + "/" + user, "XDG_STATE_HOME": home + "/" + user + "/state",
+                                            "RAPPORT_LESSONS": home + "/lessons", "RAPPORT_TEST_OS_USER": user])
+        }
+        XCTAssertEqual(run(as: "root", ["grant bob manager", "grant alice trainee"]).status, 0)
+        XCTAssertEqual(chmod(store.path, 0o2770), 0)
+
+        let alice = run(as: "alice", ["tutorial drill-queries", "", "hint", "find customers where tier = gold", "quit"])
+        XCTAssertEqual(alice.status, 0, alice.stderr)
+        let bob = run(as: "bob", ["tutorial drill-queries", "", "find customers where tier = gold",
+                                  "find customers where tier = gold and city = 上海", "find customers where tierr = gold"])
+        XCTAssertTrue(bob.stdout.contains("lesson drill-queries complete"), bob.stdout)
+
+        let header = "trainee,lesson,status,finished,attempts per step,hints per step,skipped\n"
+        let aliceRow = "alice,drill-queries,step 3 of 4,,0 1 0 0,0 1 0 0,0\n"
+        // The manager sees every trainee, bob done with the time he finished.
+        let trainer = run(as: "bob", ["tutorial report"], format: "csv").stdout
+        XCTAssertTrue(trainer.hasPrefix(header + aliceRow + "bob,drill-queries,done,2"), trainer)
+        XCTAssertTrue(trainer.hasSuffix(",0 1 1 1,0 0 0 0,0\n"), trainer)
+        XCTAssertEqual(run(as: "root", ["tutorial report"], format: "csv").stdout, trainer, "an admin too")
+        // A trainee sees only themself.
+        XCTAssertEqual(run(as: "alice", ["tutorial report"], format: "csv").stdout, header + aliceRow)
+
+        // The store keeps progress only, in files its group can read and write.
+        let training = store.path + "/training"
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: training).sorted(), ["alice.json", "bob.json"])
+        var st = stat()
+        XCTAssertEqual(stat(training, &st), 0)
+        XCTAssertEqual(st.st_mode & 0o7777, 0o2770)
+        XCTAssertEqual(stat(training + "/alice.json", &st), 0)
+        XCTAssertEqual(st.st_mode & 0o777, 0o660)
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: training + "/alice.json"))) as? [String: Any]
+        XCTAssertEqual(saved.map { Set($0.keys) }, ["trainee", "lessons"])
+
+        // On another machine (no personal progress file) alice resumes from the store's copy.
+        try FileManager.default.removeItem(atPath: home + "/alice/state")
+        let resumed = run(as: "alice", ["tutorial drill-queries", "quit"])
+        XCTAssertTrue(resumed.stdout.contains("resuming at step 3 of 4"), resumed.stdout)
+    }
+
+    /// An expected query that finds nothing is passed by any empty answer: loading says so,
+    /// with the line in the file, and the lesson still runs.
+    func testAnExpectedQueryWithNoRowsIsWarnedAbout() throws {
+        let path = home + "/empty.lesson.md"
+        try """
+        # Empty
+        name: empty
+        now: 2026-11-24
+
+        ## Nobody
+        Find the customers in Atlantis.
+
+        ```expect query
+        find customers where city = Atlantis
+        ```
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let r = RapportRunner.run(["--demo", "--demo-size", "20", "-c", "tutorial \"\(path)\""],
+                                  environment: ["HOME": home, "XDG_STATE_HOME": home + "/state"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("Step 1 of 1: Nobody"), r.stdout)
+        XCTAssertTrue(r.stderr.hasPrefix("warning: this expect query finds no rows on the sandbox, so any query that finds nothing passes the step at \(path):9:1\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("  find customers where city = Atlantis\n  ^^^^"), r.stderr)
+    }
+
+    /// A command typed on a reading step runs, and the trainee is told nothing was checked
+    /// (an answer typed a step early would otherwise look accepted).
+    func testACommandOnAReadingStepSaysThereIsNothingToCheck() {
+        let r = lesson(["tutorial drill-queries", "find customers where tier = gold", "", "quit"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("(step 1 is reading only, nothing to check: press Enter to go on)\n\nStep 2 of 4: Gold customers"), r.stdout)
+        XCTAssertEqual(verdicts(r.stdout), [])
     }
 
     func testALessonInChinese() throws {

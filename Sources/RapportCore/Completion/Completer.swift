@@ -414,6 +414,8 @@ public struct Completer {
             return n == 2 && kw(1).map({ words.contains($0.lowercased()) }) == true ? [.keywords([option])] : []
         case .helpTopic:
             return n == 1 ? [.keywords(Help.topicWords.filter { !$0.contains(" ") })] : []
+        case .lesson:
+            return n == 1 ? [.keywords(lessons + ["report"])] : []
         case .setting:
             if n == 1 { return [.keywords(Completer.settingNames + ["policy"])] }
             if kw(1) == "policy" {

@@ -99,6 +99,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case lastAdminKept
     case lessonCommandRefused
     case lessonExpectBroken
+    case lessonExpectEmpty
     case lessonInvalid
     case lessonNotFound
     case lessonUnreadable

@@ -141,6 +141,8 @@ public enum DiagnosticMessages {
                            notes: ["quit leaves the lesson; your progress is kept"])
         case .lessonExpectBroken: Wording("this lesson step's expect block \(a[0])",
                            notes: ["the lesson is checked on its sandbox before it starts; fix the block and run tutorial again"])
+        case .lessonExpectEmpty: Wording("this expect query finds no rows on the sandbox, so any query that finds nothing passes the step",
+                           notes: ["choose an answer of a few rows the trainee can read; the lesson runs as it is"])
         case .lessonInvalid: Wording("the lesson file is malformed: \(a[0])",
                            notes: ["docs/training.md describes the lesson file"])
         case .lessonNotFound: Wording("there is no lesson called '\(a[0])'",

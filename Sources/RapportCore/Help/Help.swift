@@ -750,7 +750,7 @@ public enum Help {
               summary: "guided lessons on a sandbox of demo data, with checks and hints",
               aliases: ["tutorials", "lesson", "lessons", "training", "train", "learn"], body: """
         tutorial                  lists the lessons: new, in progress (step n of m) or done (date)
-        tutorial NAME             starts a lesson, or resumes it where you left it
+        tutorial NAME             starts a lesson, or resumes it where you left it (Tab completes NAME)
         tutorial "FILE"           runs a lesson file a trainer wrote (docs/training.md)
         tutorial report           who finished which lesson, when; attempts and hints per step
         A lesson runs on a sandbox: a fresh demo store of its own size on its own pinned date.
@@ -759,13 +759,17 @@ public enum Help {
         (any query that gives the right rows passes). A line starting with ✓ passed, ✗ says what
         differs: too many rows and one that should not be there, too few and one missing, the
         record and field a change got wrong (the change is then undone).
-        Inside a lesson: hint (the step's hints in turn), skip, back, quit (progress is kept),
-        Enter past a reading step. Progress: $XDG_STATE_HOME/rapport/training.json.
+        Inside a lesson the prompt says where you are (lesson first-queries 2/6>): hint shows the
+        step's hints in turn, skip moves on, back goes a step back, quit leaves (progress is kept),
+        Enter moves past a reading step.
+        Progress: $XDG_STATE_HOME/rapport/training.json; with a store (--data DIR), also
+        DIR/training/USER.json, so a trainer's tutorial report lists every trainee of the store
+        (a manager or admin sees everyone, anyone else themself).
         Piped input works the same: printf 'tutorial first-queries\n\n...' | rapport --demo -
+        New here? Start with tutorial first-queries.
         Examples:
           tutorial
           tutorial report
-            tutorial first-queries
         """),
         Topic(name: "roles", listed: [.more: ["roles"]],
               summary: "trainee, agent, manager, admin: who may run which command",

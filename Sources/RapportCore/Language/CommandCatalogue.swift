@@ -32,6 +32,8 @@ public enum CompletionShape: Sendable, Equatable {
     case saveSegment
     /// A help topic.
     case helpTopic
+    /// A lesson's name or `report` (`tutorial`).
+    case lesson
     /// A setting's name, then its values.
     case setting
     /// One of `words`, then `option` (`recompute tiers --dry-run`).
@@ -221,7 +223,7 @@ public enum CommandCatalogue {
         CommandSpec("include", synopsis: #"include "FILE""#,
                     task: .settings, help: "scripts", role: .trainee, completion: .nothing, parse: { try $0.parseInclude() }),
         CommandSpec("tutorial", synopsis: "tutorial [NAME | \"FILE\" | report]", task: .shell, role: .trainee,
-                    completion: .nothing, parse: { try $0.parseTutorial() }),
+                    completion: .lesson, parse: { try $0.parseTutorial() }),
         CommandSpec("help", synopsis: "help [TOPIC]", task: .shell, role: .trainee,
                     completion: .helpTopic, parse: { try $0.parseHelp() }),
         CommandSpec("edit", synopsis: "edit opens $EDITOR", task: .shell, role: .trainee, shellOnly: true,

@@ -240,8 +240,13 @@ public final class Session {
             try revoke(user, text: text, into: &outcome)
         case .tutorial(let target):
             switch try Tutorial(session: self).run(target) {
-            case .text(let text): outcome.output += text
             case .table(let result): emit(result, into: &outcome)
+            case .started(let text, let warnings, let lessonSource, let lessonName):
+                outcome.output += text
+                let commandSourceName = outcome.sourceName
+                outcome.sourceName = lessonName
+                for w in warnings { outcome.report(w, source: lessonSource, colour: settings.colour) }
+                outcome.sourceName = commandSourceName
             }
         case .showGrants:
             let grants = backend.grants

@@ -47,6 +47,7 @@ find customers where tier = gold and city = 上海 sort by totalSpent desc limit
 ```
 hint: `sort by FIELD desc` puts the largest first; `limit N` keeps N rows.
 hint: The field is `totalSpent`.
+hint: The whole command: `find customers where tier = gold and city = 上海 sort by totalSpent desc limit 3`
 
 ## Only the columns you need
 Before a call you want the name, the phone and the last contact, nothing else. Show the
@@ -57,6 +58,7 @@ find customers where tier = gold and city = 上海 show name, phone, lastContact
 ```
 hint: `show FIELD, FIELD, ...` at the end picks the columns.
 hint: The result is compared by its rows and columns: `show name, phone, lastContact`.
+hint: The whole command: `find customers where tier = gold and city = 上海 show name, phone, lastContact`
 
 ## A field that does not exist
 Rapport refuses a condition it cannot understand instead of answering "no rows". Ask for
@@ -91,6 +93,7 @@ find customers where tier = gold
 ```
 hint: 条件写在 `where` 之后：`find customers where 字段 = 值`。
 hint: 字段是 `tier`，值是 `gold`。
+hint: 完整的命令：`find customers where tier = gold`
 
 ## 上海的金卡客户
 上海团队每个季度回访一次金卡客户。请找出城市为 上海 的 gold 客户。中文的值不需要加引号。
@@ -108,6 +111,7 @@ hint: `find customers where tier = gold and city = 上海`
 find customers where tier = gold and city = 上海 sort by totalSpent desc limit 3
 ```
 hint: `sort by 字段 desc` 从大到小排序，`limit N` 保留 N 行。
+hint: 完整的命令：`find customers where tier = gold and city = 上海 sort by totalSpent desc limit 3`
 
 ## 写错的字段名
 字段名写错时，Rapport 会指出错误的位置并提示你可能想写的字段，而不是返回“没有结果”。
@@ -137,6 +141,7 @@ C000002 has spent enough to be silver now. Set their tier to silver.
 update customers where id = C000002 set tier = silver
 ```
 hint: `update customers where id = ID set FIELD = VALUE`.
+hint: The whole command: `update customers where id = C000002 set tier = silver`
 
 ## Logging a call
 You just called C000002 by phone. Log the contact.
@@ -145,6 +150,7 @@ You just called C000002 by phone. Log the contact.
 log contact C000002 via phone
 ```
 hint: `log contact ID via CHANNEL`.
+hint: The whole command: `log contact C000002 via phone`
 
 """####),
         ("segments.lesson.md", ####"""
@@ -180,6 +186,7 @@ find customers where stage = at-risk and grade in (A, B)
 ```
 hint: `in (A, B)` matches either value.
 hint: `at-risk` needs no quotes: a word may hold an inner hyphen.
+hint: The whole command: `find customers where stage = at-risk and grade in (A, B)`
 
 ## The longest silent first
 Sort that list so the customer whose last purchase is the oldest comes first, and keep
@@ -190,6 +197,7 @@ find customers where stage = at-risk and grade in (A, B) sort by lastPurchase li
 ```
 hint: `sort by FIELD` is ascending: the oldest date first.
 hint: The field is `lastPurchase`; `limit 5` goes after the sort.
+hint: The whole command: `find customers where stage = at-risk and grade in (A, B) sort by lastPurchase limit 5`
 
 ## Platinum by spend
 Show the platinum customers with their id, name, city and `totalSpent`, the biggest
@@ -199,6 +207,7 @@ spender first.
 find customers where tier = platinum sort by totalSpent desc show id, name, city, totalSpent
 ```
 hint: `sort by totalSpent desc`, then `show id, name, city, totalSpent`.
+hint: The whole command: `find customers where tier = platinum sort by totalSpent desc show id, name, city, totalSpent`
 
 ## Why lost customers left
 A lost customer (no purchase for a year) carries a `lostReason`: `fault` when they once
@@ -208,6 +217,7 @@ complained, `natural` otherwise. Count the lost customers by `lostReason`.
 count customers where stage = lost by lostReason
 ```
 hint: A `where` comes before `by`: `count customers where COND by FIELD`.
+hint: The whole command: `count customers where stage = lost by lostReason`
 
 """####),
         ("counting.lesson.md", ####"""
@@ -231,6 +241,7 @@ count customers by city
 ```
 hint: `count customers by FIELD`.
 hint: The empty group at the end holds the customers without a city.
+hint: The whole command: `count customers by city`
 
 ## Spend per tier
 Sum the `totalSpent` of the customers in each tier.
@@ -257,6 +268,7 @@ Now the money: the sum of the purchases' `amount` since 2026-09-01, by month.
 sum amount of purchases where date >= 2026-09-01 by month(date)
 ```
 hint: `sum amount of purchases where ... by month(date)`.
+hint: The whole command: `sum amount of purchases where date >= 2026-09-01 by month(date)`
 
 ## How satisfied each tier is
 The routines ask for regular satisfaction surveys (满意度调查). Average the customers'
@@ -266,6 +278,7 @@ The routines ask for regular satisfaction surveys (满意度调查). Average the
 avg satisfaction of customers by tier
 ```
 hint: `avg FIELD of customers by FIELD`; customers without a score are skipped.
+hint: The whole command: `avg satisfaction of customers by tier`
 
 """####),
         ("customer-story.lesson.md", ####"""
@@ -297,6 +310,7 @@ find contacts where customer = C000060 sort by date desc
 ```
 hint: Contacts are their own entity: `find contacts where customer = ID`.
 hint: Add `sort by date desc` for the newest first.
+hint: The whole command: `find contacts where customer = C000060 sort by date desc`
 
 ## Log the call
 The routines ask for a revisit after every purchase and at least once a quarter. You
@@ -317,6 +331,7 @@ log purchase C000060 amount 1280 "保温杯"
 ```
 hint: `log purchase ID amount N "PRODUCT"`.
 hint: The product is quoted: `"保温杯"`.
+hint: The whole command: `log purchase C000060 amount 1280 "保温杯"`
 
 ## The card moved
 Look at her card again: the last contact, the last purchase, the total spent and the
@@ -326,6 +341,7 @@ points have all moved with what you logged. Find 赵芳's purchases made today.
 find purchases where customer = C000060 and date = today
 ```
 hint: `today` is a date value: `date = today`.
+hint: The whole command: `find purchases where customer = C000060 and date = today`
 
 """####),
         ("complaints.lesson.md", ####"""
@@ -372,6 +388,7 @@ reply T000085 via phone "已安排换货"
 ```
 hint: `reply TICKET via CHANNEL "TEXT"`.
 hint: `show ticket T000085` shows its targets and timeline.
+hint: The whole command: `reply T000085 via phone "已安排换货"`
 
 ## Resolve it
 The new cup has arrived. Resolve T000085 with the text "已换货".
@@ -380,6 +397,7 @@ The new cup has arrived. Resolve T000085 with the text "已换货".
 resolve T000085 "已换货"
 ```
 hint: `resolve TICKET "TEXT"`.
+hint: The whole command: `resolve T000085 "已换货"`
 
 ## Close it: not without her score
 A complaint is closed only when we know whether the customer is satisfied. Try to close
@@ -425,6 +443,7 @@ find customers where grade = A and nextContactDue <= today sort by nextContactDu
 ```
 hint: `nextContactDue <= today` is due today or overdue.
 hint: `sort by nextContactDue` puts the most overdue first; then `limit 5`.
+hint: The whole command: `find customers where grade = A and nextContactDue <= today sort by nextContactDue limit 5`
 
 ## 李娜's to-do list
 Revisits are also planned as tasks for the customer's owner. Find 李娜's open tasks due
@@ -465,6 +484,7 @@ add task customer: C000227, owner: 孙丽, text: "季度回访", due: 2026-11-26
 ```
 hint: `add task customer: ID, owner: NAME, text: "TEXT", due: DATE`.
 hint: `find customers where id = C000227 show name, owner, lastContact` shows whom it belongs to.
+hint: The whole command: `add task customer: C000227, owner: 孙丽, text: "季度回访", due: 2026-11-26`
 
 """####),
         ("loyalty.lesson.md", ####"""
@@ -491,6 +511,7 @@ find points where customer = C000060 sort by date desc limit 5
 ```
 hint: The ledger is the entity `points`: `find points where customer = ID`.
 hint: `sort by date desc limit 5`
+hint: The whole command: `find points where customer = C000060 sort by date desc limit 5`
 
 ## Points about to expire
 A reminder before points lapse keeps them coming back. Find the customers whose next
@@ -502,6 +523,7 @@ find customers where nextPointsExpiry <= today + 30d and pointsExpiringNext >= 5
 ```
 hint: `today + 30d` is a date: compare `nextPointsExpiry` with it.
 hint: Join the two conditions with `and`.
+hint: The whole command: `find customers where nextPointsExpiry <= today + 30d and pointsExpiringNext >= 500`
 
 ## Redeem for a gift
 赵芳 exchanges 500 points for a 保温杯. Redeem 500 of her points with the reason
@@ -532,6 +554,7 @@ log purchase C000261 amount 800 "茶具套装"
 ```
 hint: `log purchase ID amount N "PRODUCT"`.
 hint: Afterwards `find customers where id = C000261 show name, tier, points` shows the new tier.
+hint: The whole command: `log purchase C000261 amount 800 "茶具套装"`
 
 """####),
         ("value-churn.lesson.md", ####"""
@@ -556,6 +579,7 @@ Count the customers in each `rfmSegment`. Customers who never bought have none.
 count customers by rfmSegment
 ```
 hint: `count customers by FIELD`.
+hint: The whole command: `count customers by rfmSegment`
 
 ## Worth the most
 Find the five customers with the highest `ltv`, showing id, name, tier and ltv.
@@ -565,6 +589,7 @@ find customers sort by ltv desc limit 5 show id, name, tier, ltv
 ```
 hint: `find customers` needs no `where`: `find customers sort by ltv desc limit 5`.
 hint: End with `show id, name, tier, ltv`.
+hint: The whole command: `find customers sort by ltv desc limit 5 show id, name, tier, ltv`
 
 ## Valuable and slipping away
 Find the customers graded A or B whose `churnRisk` is high: they come first on a
@@ -574,6 +599,7 @@ win-back list.
 find customers where churnRisk = high and grade in (A, B)
 ```
 hint: `churnRisk = high and grade in (A, B)`
+hint: The whole command: `find customers where churnRisk = high and grade in (A, B)`
 
 ## Why is she at risk?
 Aiko Müller (C000131) is graded A and at high risk. Ask Rapport why: each signal comes
@@ -744,6 +770,7 @@ delete customers where id = C000301
 ```
 hint: `delete customers where id = ID`.
 hint: His id is C000301.
+hint: The whole command: `delete customers where id = C000301`
 
 ## What is in the bin
 List the deleted customers with their id, name, `deletedAt` and `deletedBy`. The merged
@@ -763,6 +790,7 @@ from the bin.
 restore C000301
 ```
 hint: `restore ID`.
+hint: The whole command: `restore C000301`
 
 """####),
         ("data-protection.lesson.md", ####"""
@@ -797,6 +825,7 @@ update customers where id = C000060 set phone = "13912345678"
 ```
 hint: `update customers where id = ID set FIELD = VALUE`.
 hint: Quote the number: `set phone = "13912345678"`.
+hint: The whole command: `update customers where id = C000060 set phone = "13912345678"`
 
 ## The audit trail
 Every change leaves one row per field it changed in the audit trail: when, who, with
@@ -808,6 +837,7 @@ find audit where record = C000060 show user, role, field, before, after
 ```
 hint: The audit trail is the entity `audit`, with fields such as `record`, `field`, `before` and `after`.
 hint: `audit C000060` shows the same history with the command that made each change.
+hint: The whole command: `find audit where record = C000060 show user, role, field, before, after`
 
 ## Nobody rewrites history
 The audit trail is written by the changes themselves: no role, not even admin, may change

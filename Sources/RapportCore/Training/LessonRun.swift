@@ -24,6 +24,9 @@ public final class LessonRun {
     /// The expected state of the current change step, found once per step.
     private var expectedState: [Entity: [String: [String: Value]]]?
     private var hintsShownThisVisit = 0
+    /// What checking the lesson found doubtful but not wrong (an expected query with no
+    /// rows), for the trainer: shown on standard error when the lesson starts.
+    public private(set) var warnings: [Diagnostic] = []
 
     public var prompt: String { "lesson \(lesson.name) \(min(stepIndex + 1, lesson.steps.count))/\(lesson.steps.count)> " }
 
@@ -31,7 +34,8 @@ public final class LessonRun {
     /// then opens the trainee's sandbox at `step`, with the expected changes of the
     /// steps before it applied.
     init(_ lesson: Lesson, timeZone: TimeZone, user: String, step: Int = 0) throws {
-        try Self.validate(lesson, timeZone: timeZone, user: user)
+        let warnings = try Self.validate(lesson, timeZone: timeZone, user: user)
+        self.warnings = warnings
         self.lesson = lesson
         self.timeZone = timeZone
         self.user = user
@@ -50,7 +54,8 @@ public final class LessonRun {
 
     // MARK: Checking the lesson
 
-    static func validate(_ lesson: Lesson, timeZone: TimeZone, user: String) throws {
+    /// Throws what makes the lesson unusable; returns the warnings.
+    static func validate(_ lesson: Lesson, timeZone: TimeZone, user: String) throws -> [Diagnostic] {
         func broken(_ command: Lesson.LessonCommand, _ why: String, _ cause: Diagnostic?) -> Diagnostic {
             let line = lesson.source.split(separator: "\n", omittingEmptySubsequences: false)
             let text = command.line <= line.count ? String(line[command.line - 1]) : command.text
@@ -59,6 +64,7 @@ public final class LessonRun {
         }
         let (sandbox, failure) = Sandbox.build(lesson, timeZone: timeZone, user: user, replaying: lesson.setup)
         if let failure { throw broken(failure.command, "(setup) must run", failure.outcome.diagnostics.first) }
+        var warnings: [Diagnostic] = []
         for step in lesson.steps {
             guard let check = step.check else { continue }
             for command in check.commands {
@@ -68,6 +74,10 @@ public final class LessonRun {
                 case .query:
                     if outcome.status != .success { throw broken(command, "must run", outcome.diagnostics.first) }
                     if outcome.result == nil || sandbox.sequence != before { throw broken(command, "must be a query (find, count, ...) that shows a result", nil) }
+                    if outcome.result?.rows.isEmpty == true {
+                        // Pointing at the whole command, as a broken block does.
+                        warnings.append(Diagnostic(.warning, .lessonExpectEmpty, at: broken(command, "", nil).span))
+                    }
                 case .change:
                     if outcome.status != .success { throw broken(command, "must run", outcome.diagnostics.first) }
                     if sandbox.sequence == before { throw broken(command, "must change the sandbox, and it changes nothing", nil) }
@@ -81,6 +91,7 @@ public final class LessonRun {
                 }
             }
         }
+        return warnings
     }
 
     // MARK: Taking the lesson
@@ -153,7 +164,9 @@ public final class LessonRun {
         }
         guard let check = step.check else {
             // A reading step: the command runs, to try things out, and changes are kept out.
+            // Said after it, so that an answer typed a step early is not taken for judged.
             runUnchecked(text, into: &outcome)
+            outcome.output += "(step \(stepIndex + 1) is reading only, nothing to check: press Enter to go on)\n"
             return outcome
         }
         judge(text, against: check, into: &outcome)

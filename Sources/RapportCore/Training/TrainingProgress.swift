@@ -1,15 +1,22 @@
 import Foundation
 
 /// Where lessons come from and where progress goes; the shell fills it in from the
-/// environment (`$RAPPORT_LESSONS`, `$XDG_STATE_HOME/rapport/training.json`).
+/// environment (`$RAPPORT_LESSONS`, `$XDG_STATE_HOME/rapport/training.json`) and the store.
 public struct TrainingSetup: Sendable {
     /// The progress file; nil: progress is not kept (nothing written).
     public var progressPath: String?
     /// A directory of `*.lesson.md` files listed after the built-in lessons.
     public var lessonsDirectory: String?
-    public init(progressPath: String? = nil, lessonsDirectory: String? = nil) {
+    /// The session's store directory (nil for `--demo`): each trainee's progress is kept
+    /// there too, in `training/`, so a trainer's `tutorial report` sees the whole team.
+    public var storeDirectory: String?
+    /// `--read-only`: the store's copy of the progress is read, never written.
+    public var storeReadOnly: Bool
+    public init(progressPath: String? = nil, lessonsDirectory: String? = nil, storeDirectory: String? = nil, storeReadOnly: Bool = false) {
         self.progressPath = progressPath
         self.lessonsDirectory = lessonsDirectory
+        self.storeDirectory = storeDirectory
+        self.storeReadOnly = storeReadOnly
     }
 }
 
@@ -23,6 +30,9 @@ struct LessonProgress: Codable, Equatable {
     var attempts: [Int]
     var hints: [Int]
     var skipped: [Int]
+    /// When it was last recorded (local `yyyy-MM-dd HH:mm:ss`): of the personal and the
+    /// store's copy, the later one counts. Nil in files written before it was kept.
+    var updated: String?
 }
 
 /// The progress file: per trainee (the OS user), per lesson name.
@@ -63,5 +73,55 @@ struct TrainingProgress: Codable {
             }
         }
         return ResultSet(columns: ["trainee", "lesson", "status", "finished", "attempts per step", "hints per step", "skipped"], rows: rows)
+    }
+}
+
+/// One trainee's progress in the store directory, `training/USER.json`: only progress,
+/// never the sandbox's data. Each trainee writes only their own file, whole, through a
+/// rename, so two trainees never write the same file and no lock is needed.
+struct StoredTraineeProgress: Codable {
+    var trainee: String
+    var lessons: [String: LessonProgress]
+
+    static func directory(_ store: String) -> String { store + "/training" }
+
+    /// The file's name: the OS user's name, with anything but letters, digits, `.`, `_`
+    /// and `-` (and a leading dot) written as `%XX`, so no name reaches another directory.
+    static func path(_ store: String, trainee: String) -> String {
+        var name = ""
+        for byte in trainee.utf8 {
+            let c = Character(Unicode.Scalar(byte))
+            if (c.isASCII && (c.isLetter || c.isNumber)) || c == "_" || c == "-" || (c == "." && !name.isEmpty) {
+                name.append(c)
+            } else {
+                name += String(format: "%%%02X", byte)
+            }
+        }
+        return directory(store) + "/" + name + ".json"
+    }
+
+    static func load(_ path: String) -> StoredTraineeProgress? {
+        guard let bytes = try? FileSystem.readFile(path) else { return nil }
+        return try? JSONDecoder().decode(StoredTraineeProgress.self, from: Data(bytes))
+    }
+
+    /// Every trainee's file in the store's `training/` directory; unreadable ones are left out.
+    static func all(_ store: String) -> [StoredTraineeProgress] {
+        let entries = (try? FileSystem.directoryEntries(directory(store))) ?? []
+        return entries.filter { $0.hasSuffix(".json") }.sorted().compactMap { load(directory(store) + "/" + $0) }
+    }
+
+    /// Written atomically; the directory and file take the group's access when the store
+    /// is group-shared (`FileSystem.creationMode`), like the store's own files.
+    func save(_ store: String) throws {
+        let path = Self.path(store, trainee: trainee)
+        do {
+            try FileSystem.createDirectory(Self.directory(store), mode: 0o700)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try FileSystem.writeAtomically(Array(try encoder.encode(self)), to: path, mode: 0o600)
+        } catch {
+            throw Diagnostic.runtime(.trainingProgressUnwritable, path, "\(error)")
+        }
     }
 }

@@ -44,7 +44,7 @@ final class CompleterTests: XCTestCase {
     private let store = CompleterFixtures.store()
 
     private var completer: Completer {
-        Completer(store: store, lessons: ["basics", "campaigns", "changing data"]) { prefix in
+        Completer(store: store, lessons: ["basics", "campaigns", "first-queries", "zh-first-queries"]) { prefix in
             CompleterFixtures.files.filter { $0.lowercased().hasPrefix(prefix.lowercased()) }
         }
     }
@@ -501,8 +501,22 @@ final class CompleterTests: XCTestCase {
     }
 
     func testLessonsAndHelpTopics() {
-        // tutorial is a command; lesson names hold hyphens, which completion would split: none offered.
-        XCTAssertEqual(candidates("tutorial "), [])
+        // tutorial takes a lesson's name (hyphens and all, one word) or report, and nothing after it.
+        XCTAssertEqual(candidates("tutorial "), ["basics", "campaigns", "first-queries", "report", "zh-first-queries"])
+        XCTAssertEqual(candidates("tutorial FIRST-"), ["first-queries"])
+        XCTAssertEqual(completer.complete("tutorial first-q").replacementStart, 9)
+        XCTAssertEqual(candidates("tutorial re"), ["report"])
+        XCTAssertEqual(candidates("tutorial basics "), [])
+        XCTAssertEqual(candidates("tutorial \"ba"), [], "a quoted word is a file, not a lesson's name")
+        // The shell's completer gets the session's lessons: the built-in ones and $RAPPORT_LESSONS's.
+        let session = Session(database: .inMemory(Store()), settings: Settings(), clock: Clock(now: 0, timeZone: TimeZone(identifier: "UTC")!))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("completer-lessons-\(getpid())").path
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try? "# Mine\nname: my-own-lesson\nnow: 2026-11-24\n\n## Read\nText.\n".write(toFile: directory + "/mine.lesson.md", atomically: true, encoding: .utf8)
+        session.training = TrainingSetup(lessonsDirectory: directory)
+        let offered = Completer(backend: session.backend, lessons: session.lessonNames).complete("tutorial ").candidates
+        XCTAssertEqual(offered, (BuiltInLessons.all.map { String($0.file.dropLast(".lesson.md".count)) } + ["my-own-lesson", "report"]).sorted())
         XCTAssertTrue(candidates("").contains("tutorial"))
         XCTAssertTrue(candidates("").contains("campaign"))
         XCTAssertEqual(candidates("campaign "), ["history"])
