@@ -26,7 +26,13 @@ struct InteractiveShell {
         let history = ShellHistory(path: environment["RAPPORT_HISTORY"] ?? ShellHistory.defaultPath(environment))
         let backend = session.backend
         let role = session.settings.role
-        let lessons = session.lessonNames
+        // Parsed on the first Tab after `tutorial`, not before the first prompt: a line typed
+        // before the prompt appears would be echoed by the terminal and garbled.
+        var lessonNames: [String]?
+        let lessons = { () -> [String] in
+            if lessonNames == nil { lessonNames = session.lessonNames }
+            return lessonNames!
+        }
         // The lines of an unfinished command typed so far: completion sees them too.
         var pending: [String] = []
         let editor = LineEditor(history: history) { before in

@@ -30,7 +30,8 @@ public struct Completion: Equatable, Sendable {
 /// values and ids come through `Backend` as capped samples.
 public struct Completer {
     public let backend: any Backend
-    public let lessons: [String]
+    /// Asked only when a lesson name is to be completed: listing them parses every lesson.
+    public let lessons: () -> [String]
     public let fileNames: (String) -> [String]
     /// The session's role: a trainee is offered no phone or email values (they would
     /// show what masking hides; masked, they would not match anything).
@@ -53,10 +54,15 @@ public struct Completer {
     /// - Parameters:
     ///   - lessons: the tutorial's lesson names, for when `tutorial` is a command.
     ///   - fileNames: the paths that start with a prefix, directories ending in "/".
-    public init(backend: any Backend, lessons: [String] = [], fileNames: @escaping (String) -> [String] = Completer.listFiles) {
+    public init(backend: any Backend, lessons: @escaping () -> [String] = { [] },
+                fileNames: @escaping (String) -> [String] = Completer.listFiles) {
         self.backend = backend
         self.lessons = lessons
         self.fileNames = fileNames
+    }
+
+    public init(backend: any Backend, lessons: [String], fileNames: @escaping (String) -> [String] = Completer.listFiles) {
+        self.init(backend: backend, lessons: { lessons }, fileNames: fileNames)
     }
 
     /// The completions for the word that ends at `cursor` (a Character offset into
@@ -415,7 +421,7 @@ public struct Completer {
         case .helpTopic:
             return n == 1 ? [.keywords(Help.topicWords.filter { !$0.contains(" ") })] : []
         case .lesson:
-            return n == 1 ? [.keywords(lessons + ["report"])] : []
+            return n == 1 ? [.keywords(lessons() + ["report"])] : []
         case .setting:
             if n == 1 { return [.keywords(Completer.settingNames + ["policy"])] }
             if kw(1) == "policy" {
