@@ -153,6 +153,7 @@ extension ChangeBuilder {
         let imported = try importer.read(file: file, into: entity.entity, span: path.span)
         set.fieldAdditions = imported.fieldAdditions
         set.changes = imported.changes
+        set.importSource = ImportSource(file: file, sha256: imported.sha256)
         var problems = imported.problems
         do {
             try CustomerRollup(backend: backend, today: clock.today).reconcile(&set)

@@ -1,3 +1,4 @@
+import CCrypto
 import Foundation
 
 /// The file formats of import and export, told by the file's extension.
@@ -66,6 +67,8 @@ public struct Importer {
         public var duplicateWarnings: [Problem] = []
         /// Rows that matched a customer (`update by`) and had its values already.
         public var unchanged = 0
+        /// The file's SHA-256 in hex, for the audit trail.
+        public var sha256 = ""
     }
 
     public struct Problem: Sendable, Equatable {
@@ -93,7 +96,9 @@ public struct Importer {
             throw Diagnostic.runtime(.cannotReadFile, file, "\(error)", at: span)
         }
         do {
-            return try readRows(bytes: bytes, format: format, into: entity)
+            var result = try readRows(bytes: bytes, format: format, into: entity)
+            result.sha256 = Importer.sha256(bytes)
+            return result
         } catch let missing as MissingColumn {
             throw Diagnostic.runtime(.importMapColumnMissing, missing.column, missing.field, file, at: span)
         } catch let failure as ImportFailure {
@@ -101,6 +106,12 @@ public struct Importer {
         } catch is Cancelled {
             throw Diagnostic.runtime(.importCancelled)
         }
+    }
+
+    static func sha256(_ bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        _ = SHA256(bytes, bytes.count, &digest)
+        return SealedFile.hex(digest)
     }
 
     /// The error of an import with bad rows: each with its line, up to `reportedProblems`.
