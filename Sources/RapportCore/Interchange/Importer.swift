@@ -40,6 +40,10 @@ public struct Importer {
     public let clock: Clock
     /// Asked every thousand rows; true abandons the import before anything changed (Ctrl-C).
     public var isCancelled: () -> Bool = { false }
+    /// Told (rows' worth of work done, rows) as the rows are parsed, converted and checked
+    /// (three passes, each a third), at the Ctrl-C checks; (1, 1) when reading ends, however.
+    /// Nil: nobody is watching.
+    public var progress: (@Sendable (Int, Int) -> Void)?
     /// `update by`: rows matching a stored customer on this key update it; nil adds every row.
     public var updateBy: ImportKey?
     /// Column names as written in the file (lowercased) → the field they fill.
@@ -95,6 +99,8 @@ public struct Importer {
         do { bytes = try FileSystem.readFile(file) } catch {
             throw Diagnostic.runtime(.cannotReadFile, file, "\(error)", at: span)
         }
+        // The bar is wiped however reading ends.
+        defer { progress?(1, 1) }
         do {
             var result = try readRows(bytes: bytes, format: format, into: entity)
             result.sha256 = Importer.sha256(bytes)
@@ -178,7 +184,10 @@ public struct Importer {
             // The field of each key as spelled in the file, looked up once (rows share their keys).
             var fieldOfKey: [String: Field?] = [:]
             for index in range {
-            if checksCancel, index & 1023 == 1023, isCancelled() { throw Cancelled() }
+            if checksCancel, index & 1023 == 1023 {
+                if isCancelled() { throw Cancelled() }
+                report(pass: 1, index, range, of: rows.count)
+            }
             let row = rows[index]
             var after: [String: Value] = [:]
             var rowProblem: String?
@@ -240,6 +249,13 @@ public struct Importer {
         var formatWarnings: [Problem] = []
     }
 
+    /// Progress at `index` of pass `pass` (of 3) in the first chunk `range` of `total` rows:
+    /// the chunks run at one pace, so the first one's share stands for all of them.
+    private func report(pass: Int, _ index: Int, _ range: Range<Int>, of total: Int) {
+        guard let progress, !range.isEmpty else { return }
+        progress((pass * total + (index - range.lowerBound) * total / range.count) / 3, total)
+    }
+
     /// Fewer rows than this are read on one thread: starting the other costs more than it gains.
     static let rowsWorthSplitting = 4096
 
@@ -294,7 +310,10 @@ public struct Importer {
             result.problems.append(Problem(line: rows[index].line, message: message))
         }
         for (index, row) in rows.enumerated() {
-            if index & 1023 == 1023, isCancelled() { throw Cancelled() }
+            if index & 1023 == 1023 {
+                if isCancelled() { throw Cancelled() }
+                report(pass: 2, index, 0..<rows.count, of: rows.count)
+            }
             var givenID: String?
             if case .string(let id)? = row.after[RecordField.id] { givenID = id }
             switch updateBy {
@@ -559,7 +578,10 @@ public struct Importer {
                     rows.reserveCapacity(range.count)
                     var keysChecked: [String] = []
                     for i in range {
-                        if checksCancel, i & 1023 == 1023, isCancelled() { throw Cancelled() }
+                        if checksCancel, i & 1023 == 1023 {
+                            if isCancelled() { throw Cancelled() }
+                            report(pass: 0, i, range, of: lines.count)
+                        }
                         let line = lines[i]
                         rows.append(try object(UnsafeBufferPointer(rebasing: buffer[line.start..<line.end]), line: line.number,
                                                keysChecked: &keysChecked))

@@ -53,6 +53,9 @@ public final class Session {
     /// Told how far a campaign run has got (`CampaignRunner.progress`); the shell draws a
     /// bar with it on a terminal.
     public var campaignProgress: (@Sendable (Int, Int) -> Void)?
+    /// Told how far reading an import has got (`Importer.progress`); the shell draws a bar
+    /// with it on a terminal.
+    public var importProgress: (@Sendable (Int, Int) -> Void)?
 
     public init(backend: any Backend, settings: Settings, clock: Clock, pinnedNow: Int64? = nil) {
         self.backend = backend
@@ -548,7 +551,7 @@ public final class Session {
         if !dryRun { try requireWriteAccess() }
         var builder = ChangeBuilder(backend: backend, clock: clock, user: settings.user, command: text)
         builder.isCancelled = isCancelled
-        var plan = try builder.importPlan(entity, path: path, options: options, dryRun: dryRun)
+        var plan = try builder.importPlan(entity, path: path, options: options, dryRun: dryRun, progress: importProgress)
         if dryRun {
             emit(plan.preview, into: &outcome)
             note(plan.dryRunSummary, into: &outcome)
