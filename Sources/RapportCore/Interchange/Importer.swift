@@ -535,11 +535,11 @@ public struct Importer {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return try parse(Array(bytes.dropFirst(3)), format) }
         switch format {
         case .csv:
-            guard let text = String(validating: bytes, as: UTF8.self) else {
+            guard String(validating: bytes, as: UTF8.self) != nil else {
                 throw ImportFailure(line: Importer.lineOfInvalidUTF8(bytes), message: "the file is not valid UTF-8")
             }
             let records: [(line: Int, fields: [String])]
-            do { records = try CSVReader.parse(text) } catch let e as CSVError {
+            do { records = try CSVReader.parseInPieces(bytes) } catch let e as CSVError {
                 throw ImportFailure(line: e.line, message: e.message)
             }
             guard let header = records.first else { return [] }
