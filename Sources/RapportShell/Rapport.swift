@@ -132,6 +132,7 @@ public enum Rapport {
         if isatty(STDERR_FILENO) != 0 {
             let bar = ProgressBar()
             session.campaignProgress = { bar.update($0, $1) }
+            session.importProgress = { bar.update($0, $1, of: "rows") }
         }
         let runner = ScriptRunner(session: session, write: write)
         runner.bail = options.bail

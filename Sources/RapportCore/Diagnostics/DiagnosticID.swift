@@ -83,6 +83,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case importFormatWarnings
     case importMapColumnMissing
     case importMapFileInvalid
+    case importNotLanded
     case importUpdateByNeedsCustomers
     case includeCycle
     case includeUnreadable

@@ -120,6 +120,7 @@ public enum DiagnosticMessages {
         case .importMapColumnMissing: Wording("column '\(a[0])', mapped to \(a[1]), is not in \(a[2])")
         case .importMapFileInvalid: Wording("map file \(a[0]) line \(a[1]): \(a[2])",
                            notes: ["a line is '\"COLUMN\" to FIELD' or 'FIELD \"VALUE\" to WORD'; # starts a comment"])
+        case .importNotLanded: Wording("dropped the journal's last entry, change \(a[0]): a bulk import that a crash interrupted before its snapshot was in place; nothing of it was imported")
         case .importUpdateByNeedsCustomers: Wording("'update by' matches customers; an import of \(a[0]) only adds records")
         case .includeCycle: Wording("the scripts include each other: \(a[0])")
         case .includeUnreadable: Wording("cannot include '\(a[0])': \(a[1])")

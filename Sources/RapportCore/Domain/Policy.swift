@@ -233,6 +233,8 @@ public enum PolicyCatalogue {
         PolicyKey("campaign.quietHours.end", .timeOfDay, 8 * hour, help: "quiet hours end: a message held by them goes at this time; equal to the start, no quiet hours"),
         PolicyKey("campaign.weeklyCap", .integer, 2, range: 0...1000, help: "most messages a customer gets in any 7 days, all campaigns together; 0 = no cap"),
         PolicyKey("delivery.timeout", .duration, 30, range: 1...86_400, help: "deliver stops a command that has not finished one message in this long; the message failed"),
+        // Bulk imports (docs/storage.md)
+        PolicyKey("import.bulkRows", .integer, 1000, range: 1...100_000_000, help: "an import adding at least this many records writes them into a new snapshot, and the audit log gets one summary of them"),
         // Sharing a store (docs/storage.md)
         PolicyKey("store.lockWait", .duration, 10, range: 0...3_600, help: "a change waits this long for another session's change to the same store to finish, then fails"),
     ]

@@ -137,7 +137,8 @@ public struct ImportMapFile {
 extension ChangeBuilder {
     /// Reads, maps, matches and checks an import, then rolls it up like every change set.
     /// Any refused row throws with every bad row by line, unless `dryRun`, which lists them.
-    public func importPlan(_ entity: EntityName, path: Literal, options: ImportOptions, dryRun: Bool) throws -> ImportPlan {
+    public func importPlan(_ entity: EntityName, path: Literal, options: ImportOptions, dryRun: Bool,
+                           progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ImportPlan {
         if let refusal = entity.entity.writtenOnlyBy { throw Diagnostic.usage(refusal, "import", at: entity.span) }
         guard case .string(let file, _) = path.kind else { throw Diagnostic.usage(.expectedQuotedFileName, at: path.span) }
         if options.updateBy != nil, entity.entity != .customers {
@@ -145,6 +146,7 @@ extension ChangeBuilder {
         }
         var importer = Importer(backend: backend, clock: clock)
         importer.isCancelled = isCancelled
+        importer.progress = progress
         importer.updateBy = options.updateBy
         try configureMaps(&importer, entity.entity, options)
 
@@ -153,6 +155,7 @@ extension ChangeBuilder {
         let imported = try importer.read(file: file, into: entity.entity, span: path.span)
         set.fieldAdditions = imported.fieldAdditions
         set.changes = imported.changes
+        set.importSource = ImportSource(file: file, sha256: imported.sha256)
         var problems = imported.problems
         do {
             try CustomerRollup(backend: backend, today: clock.today).reconcile(&set)

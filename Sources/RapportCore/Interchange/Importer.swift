@@ -1,3 +1,4 @@
+import CCrypto
 import Foundation
 
 /// The file formats of import and export, told by the file's extension.
@@ -39,6 +40,10 @@ public struct Importer {
     public let clock: Clock
     /// Asked every thousand rows; true abandons the import before anything changed (Ctrl-C).
     public var isCancelled: () -> Bool = { false }
+    /// Told (rows' worth of work done, rows) as the rows are parsed, converted and checked
+    /// (three passes, each a third), at the Ctrl-C checks; (1, 1) when reading ends, however.
+    /// Nil: nobody is watching.
+    public var progress: (@Sendable (Int, Int) -> Void)?
     /// `update by`: rows matching a stored customer on this key update it; nil adds every row.
     public var updateBy: ImportKey?
     /// Column names as written in the file (lowercased) → the field they fill.
@@ -66,6 +71,8 @@ public struct Importer {
         public var duplicateWarnings: [Problem] = []
         /// Rows that matched a customer (`update by`) and had its values already.
         public var unchanged = 0
+        /// The file's SHA-256 in hex, for the audit trail.
+        public var sha256 = ""
     }
 
     public struct Problem: Sendable, Equatable {
@@ -92,8 +99,12 @@ public struct Importer {
         do { bytes = try FileSystem.readFile(file) } catch {
             throw Diagnostic.runtime(.cannotReadFile, file, "\(error)", at: span)
         }
+        // The bar is wiped however reading ends.
+        defer { progress?(1, 1) }
         do {
-            return try readRows(bytes: bytes, format: format, into: entity)
+            var result = try readRows(bytes: bytes, format: format, into: entity)
+            result.sha256 = Importer.sha256(bytes)
+            return result
         } catch let missing as MissingColumn {
             throw Diagnostic.runtime(.importMapColumnMissing, missing.column, missing.field, file, at: span)
         } catch let failure as ImportFailure {
@@ -101,6 +112,12 @@ public struct Importer {
         } catch is Cancelled {
             throw Diagnostic.runtime(.importCancelled)
         }
+    }
+
+    static func sha256(_ bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        _ = SHA256(bytes, bytes.count, &digest)
+        return SealedFile.hex(digest)
     }
 
     /// The error of an import with bad rows: each with its line, up to `reportedProblems`.
@@ -167,7 +184,10 @@ public struct Importer {
             // The field of each key as spelled in the file, looked up once (rows share their keys).
             var fieldOfKey: [String: Field?] = [:]
             for index in range {
-            if checksCancel, index & 1023 == 1023, isCancelled() { throw Cancelled() }
+            if checksCancel, index & 1023 == 1023 {
+                if isCancelled() { throw Cancelled() }
+                report(pass: 1, index, range, of: rows.count)
+            }
             let row = rows[index]
             var after: [String: Value] = [:]
             var rowProblem: String?
@@ -229,6 +249,13 @@ public struct Importer {
         var formatWarnings: [Problem] = []
     }
 
+    /// Progress at `index` of pass `pass` (of 3) in the first chunk `range` of `total` rows:
+    /// the chunks run at one pace, so the first one's share stands for all of them.
+    private func report(pass: Int, _ index: Int, _ range: Range<Int>, of total: Int) {
+        guard let progress, !range.isEmpty else { return }
+        progress((pass * total + (index - range.lowerBound) * total / range.count) / 3, total)
+    }
+
     /// Fewer rows than this are read on one thread: starting the other costs more than it gains.
     static let rowsWorthSplitting = 4096
 
@@ -283,7 +310,10 @@ public struct Importer {
             result.problems.append(Problem(line: rows[index].line, message: message))
         }
         for (index, row) in rows.enumerated() {
-            if index & 1023 == 1023, isCancelled() { throw Cancelled() }
+            if index & 1023 == 1023 {
+                if isCancelled() { throw Cancelled() }
+                report(pass: 2, index, 0..<rows.count, of: rows.count)
+            }
             var givenID: String?
             if case .string(let id)? = row.after[RecordField.id] { givenID = id }
             switch updateBy {
@@ -505,11 +535,11 @@ public struct Importer {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return try parse(Array(bytes.dropFirst(3)), format) }
         switch format {
         case .csv:
-            guard let text = String(validating: bytes, as: UTF8.self) else {
+            guard String(validating: bytes, as: UTF8.self) != nil else {
                 throw ImportFailure(line: Importer.lineOfInvalidUTF8(bytes), message: "the file is not valid UTF-8")
             }
             let records: [(line: Int, fields: [String])]
-            do { records = try CSVReader.parse(text) } catch let e as CSVError {
+            do { records = try CSVReader.parseInPieces(bytes) } catch let e as CSVError {
                 throw ImportFailure(line: e.line, message: e.message)
             }
             guard let header = records.first else { return [] }
@@ -548,7 +578,10 @@ public struct Importer {
                     rows.reserveCapacity(range.count)
                     var keysChecked: [String] = []
                     for i in range {
-                        if checksCancel, i & 1023 == 1023, isCancelled() { throw Cancelled() }
+                        if checksCancel, i & 1023 == 1023 {
+                            if isCancelled() { throw Cancelled() }
+                            report(pass: 0, i, range, of: lines.count)
+                        }
                         let line = lines[i]
                         rows.append(try object(UnsafeBufferPointer(rebasing: buffer[line.start..<line.end]), line: line.number,
                                                keysChecked: &keysChecked))

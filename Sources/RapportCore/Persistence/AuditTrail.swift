@@ -100,6 +100,12 @@ enum AuditTrail {
             for p in set.policyChanges {
                 other("policy", p.key, "value", ValueFormatter.number(p.before), ValueFormatter.number(p.after))
             }
+            // A bulk import's inserts: one row per entity saying what was added, from which file.
+            if let summary = set.importSummary {
+                for added in summary.added {
+                    other(added.entity.rawValue, summary.source.file, "import", nil, summary.line(added))
+                }
+            }
             for s in set.segmentChanges {
                 func condition(_ segment: SavedSegment?) -> String? { segment.map { "\($0.entity.rawValue) where \($0.condition)" } }
                 other("segments", s.name, "condition", condition(s.before), condition(s.after))

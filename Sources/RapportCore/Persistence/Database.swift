@@ -171,6 +171,17 @@ public final class Database {
             throw Diagnostic(.runtime, .journalFromNewerVersion, [directory, String(problem.entry), Database.journalFile, problem.reason],
                              notes: [Database.newerNote])
         }
+        if problem.isUnlandedImport {
+            // Under the lock it is a dead process's import that never reached its snapshot;
+            // without it, perhaps one being written now: read up to it, and wait.
+            if holdingLock {
+                pendingWarnings.append(Diagnostic(.warning, .importNotLanded, [String(store.sequence + 1)]))
+                do { try FileSystem.truncate(path, to: start + problem.offset) } catch {
+                    throw Diagnostic.runtime(.cannotTruncateJournal, "\(error)")
+                }
+            }
+            return .caughtUp
+        }
         if problem.isTornTail {
             // Under the lock nobody else is writing: the torn entry is a crash's, and goes.
             if holdingLock {
@@ -312,26 +323,76 @@ public final class Database {
         set.pinnedNow = author.pinnedNow
         set.user = author.user
         set.role = author.role
-        if let journal {
-            var bytes = JournalCodec.encode(set) { e in
-                var schema = self.store[e].schema
-                for a in set.fieldAdditions where a.entity == e { schema.append(a.field) }
-                return schema
-            }
-            if let cipher { bytes = try cipher.sealEntry(bytes) }
-            do { try journal.append(bytes) } catch {
-                throw Diagnostic.runtime(.changeNotSaved, "\(error)")
-            }
-            journalIdentity = FileSystem.identity(journal.path)
-            journalOffset += bytes.count
-            journalTail = Array(bytes.suffix(9))
+        if let directory, journal != nil, isBulkImport(set) {
+            try commitBulkImport(set, directory: directory)
+            return
         }
+        if let journal { try append(set, to: journal) }
         store.apply(set)
         if auditLoaded {
             AuditTrail.append(set, to: store[.audit]) { self.store[$0].schema }
         } else if directory == nil {
             unfiledAudit.append(set)
         }
+    }
+
+    /// Journals one entry (fsync'ed) and notes how far the journal now goes.
+    private func append(_ set: ChangeSet, to journal: AppendOnlyFile) throws {
+        var bytes = JournalCodec.encode(set) { e in
+            var schema = self.store[e].schema
+            for a in set.fieldAdditions where a.entity == e { schema.append(a.field) }
+            return schema
+        }
+        if let cipher { bytes = try cipher.sealEntry(bytes) }
+        do { try journal.append(bytes) } catch {
+            throw Diagnostic.runtime(.changeNotSaved, "\(error)")
+        }
+        journalIdentity = FileSystem.identity(journal.path)
+        journalOffset += bytes.count
+        journalTail = Array(bytes.suffix(9))
+    }
+
+    /// An import adding at least the policy's `import.bulkRows` records: they go into a
+    /// new snapshot rather than the journal and then the audit log (docs/storage.md
+    /// "Bulk imports").
+    private func isBulkImport(_ set: ChangeSet) -> Bool {
+        guard set.importSource != nil, set.importSummary == nil else { return false }
+        let least = Int(store.policy["import.bulkRows"])
+        var inserts = 0
+        for c in set.changes where c.kind == .insert {
+            inserts += 1
+            if inserts >= least { return true }
+        }
+        return false
+    }
+
+    /// The journal first gets the import's summary entry (its updates whole, its inserts
+    /// as counts and id runs), then the snapshot holding every record is written and
+    /// renamed into place, then the journal moves to the audit log as at a checkpoint.
+    /// Replay never applies the summary: before the rename it is a dead import's, and
+    /// dropped (nothing imported); after it the snapshot's sequence covers it.
+    private func commitBulkImport(_ set: ChangeSet, directory: String) throws {
+        var summary = set
+        summary.changes = set.changes.filter { $0.kind != .insert }
+        summary.importSummary = ImportSummary.of(set.changes, source: set.importSource!)
+        let journalPath = directory + "/" + Database.journalFile
+        let pairing = SnapshotLock.hold(directory: directory, exclusive: true)
+        defer { withExtendedLifetime(pairing) {} }
+        let offsetBefore = journalOffset
+        try append(summary, to: journal!)
+        store.apply(set)
+        do {
+            try writeSnapshotHoldingLock(directory)
+        } catch {
+            // Nothing of it stays: the summary leaves the journal, the store is read again.
+            try? FileSystem.truncate(journalPath, to: offsetBefore)
+            try? reload(holdingLock: true)
+            throw error
+        }
+        // The import is in: a failure to move the journal leaves entries the snapshot
+        // holds, which opening skips and the next snapshot moves.
+        try? moveJournalToAudit(directory)
+        if auditLoaded { AuditTrail.append(summary, to: store[.audit]) { self.store[$0].schema } }
     }
 
     /// Reads the audit trail into entity `audit` the first time it is asked for: the audit
@@ -372,11 +433,21 @@ public final class Database {
     }
 
     private func checkpointHoldingLock(_ directory: String) throws {
-        let journalPath = directory + "/" + Database.journalFile
-        let snapshotPath = directory + "/" + Database.snapshotFile
         // Readers wait while the snapshot and the journal do not go together.
         let pairing = SnapshotLock.hold(directory: directory, exclusive: true)
         defer { withExtendedLifetime(pairing) {} }
+        try writeSnapshotHoldingLock(directory)
+        // A crash or failure from here on leaves journal entries the new snapshot already
+        // holds: opening skips them by their sequence numbers.
+        do { try moveJournalToAudit(directory) } catch {
+            throw Diagnostic.runtime(.journalNotMoved, "\(error)")
+        }
+    }
+
+    /// Writes the snapshot (the one it replaces kept as `snapshot.prev.json`); the caller
+    /// holds the snapshot lock.
+    private func writeSnapshotHoldingLock(_ directory: String) throws {
+        let snapshotPath = directory + "/" + Database.snapshotFile
         do {
             if FileSystem.fileExists(snapshotPath) {
                 try FileSystem.replaceWithLink(to: snapshotPath, at: directory + "/" + Database.previousSnapshotFile)
@@ -388,22 +459,21 @@ public final class Database {
         } catch {
             throw Diagnostic.runtime(.snapshotIncomplete, "\(error)")
         }
-        // A crash or failure from here on leaves journal entries the new snapshot already
-        // holds: opening skips them by their sequence numbers.
-        do {
-            if journalOffset > 0 {
-                let entries = try FileSystem.readFile(journalPath)
-                let audit = try AppendOnlyFile(path: directory + "/" + Database.auditFile)
-                defer { audit.close() }
-                try audit.append(entries)
-            }
-            try journal?.truncate(to: 0)
-            journalOffset = 0
-            journalTail = []
-            journalIdentity = FileSystem.identity(journalPath)
-        } catch {
-            throw Diagnostic.runtime(.journalNotMoved, "\(error)")
+    }
+
+    /// Appends the journal to the audit log and empties it.
+    private func moveJournalToAudit(_ directory: String) throws {
+        let journalPath = directory + "/" + Database.journalFile
+        if journalOffset > 0 {
+            let entries = try FileSystem.readFile(journalPath)
+            let audit = try AppendOnlyFile(path: directory + "/" + Database.auditFile)
+            defer { audit.close() }
+            try audit.append(entries)
         }
+        try journal?.truncate(to: 0)
+        journalOffset = 0
+        journalTail = []
+        journalIdentity = FileSystem.identity(journalPath)
     }
 
     /// Snapshots when the journal has grown large (over 1 MiB and over a quarter of the

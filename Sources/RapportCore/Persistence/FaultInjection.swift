@@ -7,6 +7,7 @@ import Foundation
 /// separated by commas: the Nth `OPERATION` (open, write, fsync, rename) on a file
 /// named `FILE` fails with `ERROR` (EIO, ENOSPC, EFBIG, EROFS; EIO when left out).
 /// `write:journal.jsonl:2:ENOSPC` makes the second write to the journal find the disk full.
+/// `KILL` as the error kills the process there with SIGKILL instead, as a crash would.
 enum FaultInjection {
     private struct Rule {
         var operation: String
@@ -20,7 +21,7 @@ enum FaultInjection {
     nonisolated(unsafe) private static var rules: [Rule] = parse(ProcessInfo.processInfo.environment["RAPPORT_TEST_FAULTS"] ?? "")
 
     private static func parse(_ text: String) -> [Rule] {
-        let codes: [String: Int32] = ["EIO": EIO, "ENOSPC": ENOSPC, "EFBIG": EFBIG, "EROFS": EROFS]
+        let codes: [String: Int32] = ["EIO": EIO, "ENOSPC": ENOSPC, "EFBIG": EFBIG, "EROFS": EROFS, "KILL": killCode]
         return text.split(separator: ",").compactMap { item in
             let parts = item.split(separator: ":").map(String.init)
             guard parts.count >= 3, let n = Int(parts[2]) else { return nil }
@@ -28,6 +29,8 @@ enum FaultInjection {
                         code: parts.count > 3 ? codes[parts[3]] ?? EIO : EIO)
         }
     }
+
+    private static let killCode: Int32 = -9
 
     /// The error code `operation` on `path` must fail with now, or nil to go ahead.
     /// A temporary file (`snapshot.json.tmp-123`) counts as the file it will replace.
@@ -39,7 +42,10 @@ enum FaultInjection {
         defer { lock.unlock() }
         for i in rules.indices where rules[i].operation == operation && rules[i].file == name {
             rules[i].seen += 1
-            if rules[i].seen == rules[i].occurrence { return rules[i].code }
+            if rules[i].seen == rules[i].occurrence {
+                if rules[i].code == killCode { kill(getpid(), SIGKILL) }
+                return rules[i].code
+            }
         }
         return nil
     }

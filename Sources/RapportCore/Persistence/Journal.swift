@@ -81,6 +81,10 @@ enum JournalCodec {
             out.ascii(",\"bin\":")
             out.append(JSONWriter.encode(binChanges(set.binChanges)))
         }
+        if let summary = set.importSummary {
+            out.ascii(",\"import\":")
+            out.append(JSONWriter.encode(importSummary(summary)))
+        }
         out.byte(125)
         var bytes = out.bytes
         let crc = CRC32.checksum(bytes)
@@ -105,6 +109,34 @@ enum JournalCodec {
             else { throw LineError.malformed("bad bin change") }
             return BinChange(kind: kind, entity: entity, id: id)
         }
+    }
+
+    /// `{"file":..,"sha256":..,"added":[{"entity":"customers","count":N,"ids":["C1..C9"]}]}`.
+    static func importSummary(_ summary: ImportSummary) -> JSONValue {
+        .object([("file", .string(summary.source.file)), ("sha256", .string(summary.source.sha256)),
+                 ("added", .array(summary.added.map {
+                     .object([("entity", .string($0.entity.rawValue)), ("count", .integer(Int64($0.count))),
+                              ("ids", .array($0.ids.map { .string($0) }))])
+                 }))])
+    }
+
+    static func importSummary(_ value: JSONValue) throws -> ImportSummary {
+        guard case .object(let m) = value,
+              case .string(let file)? = m.first(where: { $0.key == "file" })?.value,
+              case .string(let sha)? = m.first(where: { $0.key == "sha256" })?.value,
+              case .array(let added)? = m.first(where: { $0.key == "added" })?.value
+        else { throw LineError.malformed("bad import summary") }
+        return ImportSummary(source: ImportSource(file: file, sha256: sha), added: try added.map { entry in
+            guard case .object(let a) = entry,
+                  case .string(let e)? = a.first(where: { $0.key == "entity" })?.value, let entity = Entity(rawValue: e),
+                  case .integer(let count)? = a.first(where: { $0.key == "count" })?.value,
+                  case .array(let ids)? = a.first(where: { $0.key == "ids" })?.value
+            else { throw LineError.malformed("bad import summary") }
+            return ImportSummary.Added(entity: entity, count: Int(count), ids: try ids.map {
+                guard case .string(let id) = $0 else { throw LineError.malformed("bad import summary") }
+                return id
+            })
+        })
     }
 
     /// Updates can set a field to null, so the journal keeps nulls there. Fields in the
@@ -363,6 +395,10 @@ enum JournalCodec {
         }
         if let grants = member("grants") { set.grantChanges = try grantChanges(grants) }
         if let bin = member("bin") { set.binChanges = try binChanges(bin) }
+        if let summary = member("import") {
+            set.importSummary = try importSummary(summary)
+            set.importSource = set.importSummary?.source
+        }
         // Before the bin (version 5), a delete removed records for good.
         if case .string(FormatMigrations.deletesGone)? = member(FormatMigrations.deletesMember) { set.deletesGoToBin = false }
         if version < 3 { FormatMigrations.ledgerFromLegacyPoints(&set, pointsMoves: legacyPointsMoves, store: store) }
@@ -397,6 +433,9 @@ struct JournalReplay {
         /// store (another process's journal read past a snapshot, or an audit log's tail
         /// that starts too late).
         var isGap = false
+        /// A bulk import's entry whose snapshot is not the one read: its records never
+        /// landed (a crash before the snapshot's rename) or are being written now.
+        var isUnlandedImport = false
     }
 
     /// Bytes up to the end of the last good entry.
@@ -473,6 +512,11 @@ struct JournalReplay {
                     continue
                 }
                 stop("change \(set.sequence) comes after change \(last): the entries are out of order", torn: false)
+                break
+            }
+            if set.importSummary != nil, let store, set.sequence > store.sequence {
+                stop("it is an import whose records are not in the snapshot read", torn: false)
+                replay.problem?.isUnlandedImport = true
                 break
             }
             seen[set.sequence] = checksum

@@ -61,6 +61,9 @@ public final class Session {
     public var lesson: LessonRun?
     /// Where lessons and training progress live.
     public var training = TrainingSetup()
+    /// Told how far reading an import has got (`Importer.progress`); the shell draws a bar
+    /// with it on a terminal.
+    public var importProgress: (@Sendable (Int, Int) -> Void)?
 
     public init(backend: any Backend, settings: Settings, clock: Clock, pinnedNow: Int64? = nil) {
         self.backend = backend
@@ -577,7 +580,7 @@ public final class Session {
         if !dryRun { try requireWriteAccess() }
         var builder = ChangeBuilder(backend: backend, clock: clock, user: settings.user, command: text)
         builder.isCancelled = isCancelled
-        var plan = try builder.importPlan(entity, path: path, options: options, dryRun: dryRun)
+        var plan = try builder.importPlan(entity, path: path, options: options, dryRun: dryRun, progress: importProgress)
         if dryRun {
             emit(plan.preview, into: &outcome)
             note(plan.dryRunSummary, into: &outcome)

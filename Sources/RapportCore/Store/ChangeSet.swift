@@ -56,6 +56,11 @@ public struct ChangeSet: Sendable, Equatable {
     /// Records this change set takes out of the bin: restored (the inserts beside bring
     /// them back) or purged for good.
     public var binChanges: [BinChange] = []
+    /// Set by an import: the file its records came from (docs/storage.md "Bulk imports").
+    public var importSource: ImportSource?
+    /// Set only on a bulk import's journal entry, whose added records are in the snapshot
+    /// of its sequence instead: replay never applies such an entry.
+    public var importSummary: ImportSummary?
 
     public init(at: Int64, user: String, command: String) {
         self.at = at
@@ -64,6 +69,73 @@ public struct ChangeSet: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { changes.isEmpty && fieldAdditions.isEmpty && policyChanges.isEmpty && segmentChanges.isEmpty && grantChanges.isEmpty && binChanges.isEmpty }
+}
+
+/// The file an import read: its path as typed and its SHA-256 in hex.
+public struct ImportSource: Sendable, Equatable {
+    public var file: String
+    public var sha256: String
+    public init(file: String, sha256: String) {
+        self.file = file
+        self.sha256 = sha256
+    }
+}
+
+/// What a bulk import added, in place of its inserts: per entity, how many and their ids
+/// as runs (`C000001..C100000`).
+public struct ImportSummary: Sendable, Equatable {
+    public struct Added: Sendable, Equatable {
+        public var entity: Entity
+        public var count: Int
+        public var ids: [String]
+    }
+    public var source: ImportSource
+    public var added: [Added]
+
+    /// The inserts of `changes` grouped by entity (in order of first appearance), their
+    /// ids joined into runs of consecutive numbers with one prefix and width.
+    static func of(_ changes: [RecordChange], source: ImportSource) -> ImportSummary {
+        var order: [Entity] = []
+        var ids: [Entity: [String]] = [:]
+        for c in changes where c.kind == .insert {
+            if ids[c.entity] == nil { order.append(c.entity) }
+            ids[c.entity, default: []].append(c.id)
+        }
+        return ImportSummary(source: source, added: order.map { Added(entity: $0, count: ids[$0]!.count, ids: runs(ids[$0]!)) })
+    }
+
+    /// `["C000001", "C000002", "C000003", "X"]` → `["C000001..C000003", "X"]`.
+    static func runs(_ ids: [String]) -> [String] {
+        func split(_ id: String) -> (prefix: Substring, number: Int, width: Int)? {
+            let digits = id.utf8.reversed().prefix { $0 >= 48 && $0 <= 57 }.count
+            guard digits > 0, digits <= 18, let n = Int(id.suffix(digits)) else { return nil }
+            return (id.dropLast(digits), n, digits)
+        }
+        var out: [String] = []
+        var first = "", last = "", lastKey: (prefix: Substring, number: Int, width: Int)?
+        func close() {
+            guard !first.isEmpty else { return }
+            out.append(first == last ? first : first + ".." + last)
+        }
+        for id in ids {
+            let key = split(id)
+            if let k = key, let l = lastKey, k.prefix == l.prefix, k.width == l.width, k.number == l.number + 1 {
+                last = id
+            } else {
+                close()
+                first = id
+                last = id
+            }
+            lastKey = key
+        }
+        close()
+        return out
+    }
+
+    /// The audit row's text for one entity: what was added, from which file.
+    func line(_ added: Added) -> String {
+        "added \(added.count) \(added.count == 1 ? added.entity.singular : added.entity.rawValue) (\(added.ids.joined(separator: ", "))) from \(source.file), sha256 \(source.sha256)"
+    }
 }
 
 /// Who makes a change and under which clock: what `Database.commit` records beside the
