@@ -100,4 +100,16 @@ final class BuiltInLessonTests: XCTestCase {
         XCTAssertTrue(complaint.stdout.contains("complaintNeedsSatisfaction"), complaint.stdout)
         XCTAssertTrue(complaint.stdout.contains("✓ that is the error this step is about (complaintNeedsSatisfaction)"), complaint.stdout)
     }
+
+    /// A change step answered with a change that changes nothing (the record already held
+    /// that value) is a ✗, not silence; a look around (a query) stays without a verdict.
+    func testAChangeThatChangesNothingIsWrongAndALookIsNotJudged() throws {
+        let home = try freshHome()
+        let run = take(["tutorial first-changes", "find customers where id = C000002",
+                        "update customers where id = C000003 set tier = silver",
+                        "update customers where id = C000002 set tier = silver", "quit"], home: home)
+        XCTAssertTrue(run.stdout.contains("✗ that changed nothing"), run.stdout)
+        XCTAssertEqual(run.stdout.components(separatedBy: "\n✗").count - 1, 1, run.stdout)
+        XCTAssertTrue(run.stdout.contains("✓ the sandbox is as the step asks"), run.stdout)
+    }
 }

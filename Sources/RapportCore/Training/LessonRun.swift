@@ -253,6 +253,10 @@ public final class LessonRun {
                 return fail("that command failed; nothing changed", into: &outcome)
             }
             guard changed else {
+                let word = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).first.map(String.init) ?? ""
+                if CommandCatalogue.spec(named: word)?.changesData == true {
+                    return fail("that changed nothing (the records it names already hold those values, or none matched); this step asks for a change", into: &outcome)
+                }
                 // A look around before the change: no verdict.
                 attempts[stepIndex] -= 1
                 return
