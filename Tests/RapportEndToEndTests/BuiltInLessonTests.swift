@@ -112,4 +112,27 @@ final class BuiltInLessonTests: XCTestCase {
         XCTAssertEqual(run.stdout.components(separatedBy: "\n✗").count - 1, 1, run.stdout)
         XCTAssertTrue(run.stdout.contains("✓ the sandbox is as the step asks"), run.stdout)
     }
+
+    /// A count against a count: the hint says the trainee's number, not rows and examples.
+    func testAWrongCountIsAnsweredAsANumber() throws {
+        let home = try freshHome()
+        let lessonFile = home + "/count.lesson.md"
+        try """
+        # 金卡客户
+        name: jinka
+        now: 2026-11-24
+        summary: 数一数金卡客户。
+
+        ## 金卡客户有多少
+        数一数金卡客户。
+
+        ```expect query
+        count customers where tier = gold
+        ```
+        hint: 用 `count`。
+        """.write(toFile: lessonFile, atomically: true, encoding: .utf8)
+        let run = take(["tutorial \"\(lessonFile)\"", "count customers where tier = silver", "count customers where tier = gold"], home: home)
+        XCTAssertNotNil(run.stdout.range(of: "✗ your answer is \\d+, and the step's answer is another value", options: .regularExpression), run.stdout)
+        XCTAssertTrue(run.stdout.contains("lesson jinka complete"), run.stdout)
+    }
 }

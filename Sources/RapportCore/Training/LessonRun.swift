@@ -291,8 +291,12 @@ public final class LessonRun {
             fail("too many rows: \(found) where the answer has \(wanted); " + whyExtra(extra[0], mine, expectedQuery, myQuery), into: &outcome)
         case .tooFew(let missing, let found, let wanted):
             fail("too few rows: \(found) where the answer has \(wanted); " + whyMissing(missing[0], expected, myQuery), into: &outcome)
+        case .both where mine.rows.count == 1 && expected.rows.count == 1 && mine.columns.count == 1 && expected.columns.count == 1:
+            // One number against one number (a count, a sum): rows and examples say nothing.
+            let yours = ValueFormatter(timeZone: timeZone).text(mine.rows[0][0])
+            fail("your answer is \(yours), and the step's answer is another value: look at the condition", into: &outcome)
         case .both(let extra, let missing, let found, let wanted):
-            fail("other rows than the answer's (\(found) rows, the answer has \(wanted)); " + whyExtra(extra[0], mine, expectedQuery, myQuery)
+            fail("other rows than the answer's (\(rowCount(found)), the answer has \(wanted)); " + whyExtra(extra[0], mine, expectedQuery, myQuery)
                  + "; " + whyMissing(missing[0], expected, myQuery), into: &outcome)
         }
     }
