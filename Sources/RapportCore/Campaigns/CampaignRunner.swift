@@ -22,6 +22,9 @@ public struct CampaignRunner {
     public var progress: (@Sendable (Int, Int) -> Void)?
     public static let progressInterval = 1_000
 
+    /// The fields of every message a run inserts, in the order its records give them.
+    static let messageFields = FieldList([RecordField.id, "campaign", RecordField.customer, "channel", "to", "text", "at", "status"])
+
     /// Why a targeted customer was skipped, in the order the summary lists them.
     public enum SkipReason: Hashable, Sendable {
         case touched(within: String?)
@@ -44,7 +47,7 @@ public struct CampaignRunner {
         public var block: CampaignBlock
         public var changes: ChangeSet
         /// The new messages: id and record, in id order.
-        public var messages: [(id: String, record: [String: Value])]
+        public var messages: [(id: String, record: PositionalRecord)]
         public var targeted = 0
         public var skips: [(reason: SkipReason, count: Int)] = []
         public var applied = 0
@@ -122,6 +125,7 @@ public struct CampaignRunner {
         let at = Value.instant(clock.now)
         let messageAt = Value.instant(messageTime)
         let campaign = Value.string(block.name)
+        let pending = Value.string("pending")
         let sendCount = block.actions.reduce(0) { if case .send = $1 { $0 + 1 } else { $0 } }
         let holidayValues = holiday.window.map { Self.holidayValues($0, today: clock.today) } ?? [:]
         var decided = 0
@@ -153,12 +157,11 @@ public struct CampaignRunner {
                     sendIndex += 1
                     let id = numbers.next(.messages)
                     let fields = holidayValues.isEmpty ? record : record.merging(holidayValues) { _, holiday in holiday }
-                    let message: [String: Value] = [
-                        RecordField.id: .string(id), "campaign": campaign, RecordField.customer: .string(customerID),
-                        "channel": .string(route.channel), "to": .string(route.to),
-                        "text": .string(template.render(fields, names: fieldNames, formatter: formatter)), "at": messageAt, "status": .string("pending"),
-                    ]
-                    run.changes.changes.append(RecordChange(kind: .insert, entity: .messages, id: id, after: message))
+                    let message = PositionalRecord(Self.messageFields, [
+                        .string(id), campaign, .string(customerID), .string(route.channel), .string(route.to),
+                        .string(template.render(fields, names: fieldNames, formatter: formatter)), messageAt, pending,
+                    ])
+                    run.changes.changes.append(RecordChange(insert: .messages, id: id, record: message))
                     run.messages.append((id, message))
                 case .command(let written):
                     if let contact = contactTemplates[actionIndex] {

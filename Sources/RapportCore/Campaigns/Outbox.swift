@@ -89,9 +89,9 @@ struct Outbox {
     /// committed after the outbox was known complete), so a file is not read for their
     /// ids, only its last byte looked at for a torn line.
     @discardableResult
-    func write(_ messages: [(id: String, record: [String: Value])], fresh: Bool = false) throws -> [(name: String, length: Int)] {
+    func write<Record: NamedValues>(_ messages: [(id: String, record: Record)], fresh: Bool = false) throws -> [(name: String, length: Int)] {
         guard !messages.isEmpty else { return [] }
-        var byDay: [Day: [(id: String, record: [String: Value])]] = [:]
+        var byDay: [Day: [(id: String, record: Record)]] = [:]
         for m in messages {
             guard case .instant(let at)? = m.record["at"] else { continue }
             byDay[clock.day(of: at), default: []].append(m)
@@ -106,7 +106,7 @@ struct Outbox {
     }
 
     /// Returns the file's length after the write.
-    private func write(_ messages: [(id: String, record: [String: Value])], to path: String, fresh: Bool) throws -> Int {
+    private func write<Record: NamedValues>(_ messages: [(id: String, record: Record)], to path: String, fresh: Bool) throws -> Int {
         let existed = FileSystem.fileExists(path)
         let fd = FileSystem.openCreating(path, flags: O_RDWR, mode: 0o600)
         guard fd >= 0 else { throw FileSystemError(path: path, operation: "open") }
@@ -152,7 +152,7 @@ struct Outbox {
 
     /// The line as `JSONWriter` writes an object of the fields' texts (null for a missing
     /// value); `instants` keeps the last instant's text.
-    private static func writeLine(of record: [String: Value], clock: Clock, _ formatter: ValueFormatter, _ out: inout ByteWriter,
+    private static func writeLine<Record: NamedValues>(of record: Record, clock: Clock, _ formatter: ValueFormatter, _ out: inout ByteWriter,
                                   instants: inout (Int64, String)?) {
         out.byte(123)
         for (i, name) in fields.enumerated() {

@@ -396,18 +396,18 @@ public struct ChangeBuilder {
             "by": .string(user),
         ]
         if let note { contact["note"] = .string(try text(note, what: "a note in quotes")) }
-        return ContactTemplate(record: contact)
+        let names = contact.keys.sorted()
+        return ContactTemplate(fields: FieldList(names + [RecordField.customer, RecordField.id]), values: names.map { contact[$0]! })
     }
 
     struct ContactTemplate {
-        /// Every field but the customer and the id.
-        let record: [String: Value]
+        /// Every field but the customer and the id, which come last.
+        let fields: FieldList
+        let values: [Value]
 
+        /// Positional: a campaign inserts one per customer acted on.
         func insert(customer: String, id: String) -> RecordChange {
-            var contact = record
-            contact[RecordField.customer] = .string(customer)
-            contact[RecordField.id] = .string(id)
-            return RecordChange(kind: .insert, entity: .contacts, id: id, after: contact)
+            RecordChange(insert: .contacts, id: id, record: PositionalRecord(fields, values + [.string(customer), .string(id)]))
         }
     }
 

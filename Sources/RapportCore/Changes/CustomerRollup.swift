@@ -90,7 +90,7 @@ public struct CustomerRollup {
         var movedPurchases = Set<String>()
 
         for (i, change) in set.changes.enumerated() where change.entity.belongsToACustomer {
-            if change.kind != .delete, let named = change.after[RecordField.customer] ?? (change.kind == .insert ? .null : nil) {
+            if change.kind != .delete, let named = change.after(RecordField.customer) ?? (change.kind == .insert ? .null : nil) {
                 guard case .string(let id) = named else {
                     problems.append(Problem(changeIndex: i, id: .customerRequired, arguments: [change.entity.singular], kind: .usage))
                     continue
@@ -104,12 +104,12 @@ public struct CustomerRollup {
             let old: Facts? = change.kind == .insert ? nil : (finalFacts[change.entity]![change.id] ?? stored[change.entity]?[change.id])
             var new: Facts?
             switch change.kind {
-            case .insert: new = facts(change.after)
+            case .insert: new = facts(change)
             case .update:
                 guard var f = old else { continue }
-                if let v = change.after[RecordField.customer] { f.customer = v.stringValue }
-                if let v = change.after[RecordField.date] { f.date = v.dayValue }
-                if let v = change.after[RecordField.amount] { f.amount = v.doubleValue }
+                if let v = change.after(RecordField.customer) { f.customer = v.stringValue }
+                if let v = change.after(RecordField.date) { f.date = v.dayValue }
+                if let v = change.after(RecordField.amount) { f.amount = v.doubleValue }
                 new = f
             case .delete: new = nil
             }
@@ -366,6 +366,11 @@ public struct CustomerRollup {
     /// The customer fields the rollup reads and writes for purchases; beside them, lastContact for contacts.
     static let purchaseDerivedFields = [CustomerField.totalSpent, CustomerField.purchaseCount, CustomerField.lastPurchase, CustomerField.tier]
 
+    private func facts(_ insert: RecordChange) -> Facts {
+        Facts(customer: insert.after(RecordField.customer)?.stringValue, date: insert.after(RecordField.date)?.dayValue,
+              amount: insert.after(RecordField.amount)?.doubleValue)
+    }
+
     private func facts(_ record: [String: Value]) -> Facts {
         Facts(customer: record[RecordField.customer]?.stringValue, date: record[RecordField.date]?.dayValue,
               amount: record[RecordField.amount]?.doubleValue)
@@ -388,7 +393,7 @@ public struct CustomerRollup {
         var ids = Set<String>()
         var touchesPurchases = false, touchesContacts = false
         for change in set.changes where change.entity != .customers {
-            if case .string(let id)? = change.after[RecordField.customer] { ids.insert(id) }
+            if case .string(let id)? = change.after(RecordField.customer) { ids.insert(id) }
             if change.entity == .purchases { touchesPurchases = true } else if change.entity == .contacts { touchesContacts = true }
         }
         for facts in owners.values { for f in facts.values { if let c = f.customer { ids.insert(c) } } }
@@ -405,8 +410,8 @@ public struct CustomerRollup {
                                _ stored: [String: [String: Value]]) -> Value {
         if let i = customerChange[id] {
             let c = set.changes[i]
-            if c.kind == .insert { return c.after[name] ?? .null }
-            if let v = c.after[name] { return v }
+            if c.kind == .insert { return c.after(name) ?? .null }
+            if let v = c.after(name) { return v }
         }
         return stored[id]?[name] ?? .null
     }

@@ -39,6 +39,8 @@ enum JournalCodec {
         out.ascii("],\"changes\":[")
         // Each entity's schema once, not once per change.
         var orders: [Entity: [Field]] = [:]
+        // A positional record's field list in the order `objectKeepingNulls` writes it, once per list.
+        var writeOrders: [ObjectIdentifier: [Int]] = [:]
         for (i, c) in set.changes.enumerated() {
             let order: [Field]
             if let known = orders[c.entity] { order = known } else { order = schemas(c.entity).fields; orders[c.entity] = order }
@@ -53,7 +55,24 @@ enum JournalCodec {
                 out.ascii(",\"before\":")
                 objectKeepingNulls(c.before, order, &out)
             }
-            if !c.after.isEmpty {
+            if let positional = c.positionalAfter {
+                if !positional.values.isEmpty {
+                    out.ascii(",\"after\":")
+                    let written: [Int]
+                    if let known = writeOrders[ObjectIdentifier(positional.fields)] { written = known } else {
+                        written = writeOrder(of: positional.fields, order)
+                        writeOrders[ObjectIdentifier(positional.fields)] = written
+                    }
+                    out.byte(123)
+                    for (n, i) in written.enumerated() {
+                        if n > 0 { out.byte(44) }
+                        out.string(positional.fields.names[i])
+                        out.byte(58)
+                        value(positional.values[i], &out)
+                    }
+                    out.byte(125)
+                }
+            } else if !c.after.isEmpty {
                 out.ascii(",\"after\":")
                 objectKeepingNulls(c.after, order, &out)
             }
@@ -141,6 +160,16 @@ enum JournalCodec {
 
     /// Updates can set a field to null, so the journal keeps nulls there. Fields in the
     /// schema's order, then names outside the schema (rare) by name.
+    /// The positions of `list`'s names in the order `objectKeepingNulls` writes a record
+    /// of those names: the schema's order, then the others by name (the first of a repeated name).
+    private static func writeOrder(of list: FieldList, _ order: [Field]) -> [Int] {
+        var first: [String: Int] = [:]
+        for (i, name) in list.names.enumerated() where first[name] == nil { first[name] = i }
+        var written = order.compactMap { first.removeValue(forKey: $0.name) }
+        written += first.sorted(by: { $0.key < $1.key }).map(\.value)
+        return written
+    }
+
     private static func objectKeepingNulls(_ record: [String: Value], _ order: [Field], _ out: inout ByteWriter) {
         out.byte(123)
         var written = 0

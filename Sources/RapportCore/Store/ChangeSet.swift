@@ -1,3 +1,43 @@
+/// Field names many records of one entity share, in one order: the field list of a batch
+/// of positional records (`PositionalRecord`). A class so a batch's records share it and
+/// its readers (`Store.apply`, the journal encoder) can map it to positions once per list.
+public final class FieldList: Sendable {
+    public let names: [String]
+    public init(_ names: [String]) { self.names = names }
+}
+
+/// Anything that gives a field's value by name: a record as a dictionary or a positional one.
+public protocol NamedValues {
+    subscript(_ name: String) -> Value? { get }
+}
+
+extension Dictionary: NamedValues where Key == String, Value == RapportCore.Value {}
+
+/// A record as values aligned with a shared field list: what a campaign inserts 100,000s
+/// of times, without a dictionary's hashing per field and record.
+public struct PositionalRecord: Sendable, Equatable, NamedValues {
+    public let fields: FieldList
+    public var values: [Value]
+
+    public init(_ fields: FieldList, _ values: [Value]) {
+        precondition(fields.names.count == values.count, "one value per field")
+        self.fields = fields
+        self.values = values
+    }
+
+    /// A linear search: the lists are a few names long.
+    public subscript(_ name: String) -> Value? {
+        for (i, n) in fields.names.enumerated() where n == name { return values[i] }
+        return nil
+    }
+
+    public var dictionary: [String: Value] {
+        Dictionary(zip(fields.names, values), uniquingKeysWith: { first, _ in first })
+    }
+
+    public static func == (a: PositionalRecord, b: PositionalRecord) -> Bool { a.dictionary == b.dictionary }
+}
+
 /// One record's change: the unit of the journal and the audit trail.
 public struct RecordChange: Sendable, Equatable {
     public enum Kind: String, Sendable { case insert, update, delete }
@@ -8,14 +48,44 @@ public struct RecordChange: Sendable, Equatable {
     /// Update: the old values of the changed fields. Delete: the whole record.
     public var before: [String: Value]
     /// Insert: the whole record. Update: the new values of the changed fields.
-    public var after: [String: Value]
+    /// An insert made positional (`init(insert:id:record:)`) answers it as a dictionary
+    /// built on each read: hot paths read `positionalAfter` or `after(_:)` instead.
+    public var after: [String: Value] {
+        get { positionalAfter?.dictionary ?? namedAfter }
+        set { positionalAfter = nil; namedAfter = newValue }
+    }
+    private var namedAfter: [String: Value]
+    /// The inserted record, when it was made positional.
+    public private(set) var positionalAfter: PositionalRecord?
 
     public init(kind: Kind, entity: Entity, id: String, before: [String: Value] = [:], after: [String: Value] = [:]) {
         self.kind = kind
         self.entity = entity
         self.id = id
         self.before = before
-        self.after = after
+        self.namedAfter = after
+    }
+
+    /// An insert whose record is positional.
+    public init(insert entity: Entity, id: String, record: PositionalRecord) {
+        self.kind = .insert
+        self.entity = entity
+        self.id = id
+        self.before = [:]
+        self.namedAfter = [:]
+        self.positionalAfter = record
+    }
+
+    /// One field of `after`, without building a dictionary.
+    public func after(_ name: String) -> Value? {
+        if let p = positionalAfter { return p[name] }
+        return namedAfter[name]
+    }
+
+    public var afterIsEmpty: Bool { positionalAfter.map { $0.values.isEmpty } ?? namedAfter.isEmpty }
+
+    public static func == (a: RecordChange, b: RecordChange) -> Bool {
+        a.kind == b.kind && a.entity == b.entity && a.id == b.id && a.before == b.before && a.after == b.after
     }
 }
 

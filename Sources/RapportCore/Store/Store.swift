@@ -80,11 +80,26 @@ public final class Store {
             positions[table.entity, default: [:]][name] = p
             return p
         }
+        // A positional record's field list, mapped to the table's positions (-1: none) once.
+        var placesOfList: [ObjectIdentifier: [Int]] = [:]
+        func places(of list: FieldList, _ table: Table) -> [Int] {
+            if let known = placesOfList[ObjectIdentifier(list)] { return known }
+            let places = list.names.map { position($0, table) ?? -1 }
+            placesOfList[ObjectIdentifier(list)] = places
+            return places
+        }
         for change in set.changes {
             let table = self[change.entity]
             switch change.kind {
             case .insert:
                 var record = [Value](repeating: .null, count: table.schema.fields.count)
+                if let positional = change.positionalAfter {
+                    let places = places(of: positional.fields, table)
+                    for (i, value) in positional.values.enumerated() where places[i] >= 0 { record[places[i]] = value }
+                    record[Table.idPosition] = .string(change.id)
+                    table.append(record)
+                    continue
+                }
                 for (name, value) in change.after {
                     if let p = position(name, table) { record[p] = value }
                 }

@@ -119,7 +119,7 @@ public final class Table {
         // The audit trail's rows come in the log's order ("9.1" before "10.1"): that order stands for id order.
         if rowsInIDOrder, entity != .audit, row > 0, !id(ofRow: row - 1).utf8.lexicographicallyPrecedes(newID.utf8) { rowsInIDOrder = false }
         setRow(Int32(row), forIDCode: idColumn.codes[row])
-        if let n = cachedHighestNumber, let m = generatedNumber(newID), m > n { cachedHighestNumber = m }
+        noteGeneratedNumber(of: newID)
         for (field, index) in hashIndexes { for code in codes(row: row, field: field) { index.insert(row: Int32(row), code: code) } }
         for (field, index) in orderedIndexes { index.insert(row: Int32(row), key: key(row: row, field: field)) }
         version += 1
@@ -136,6 +136,7 @@ public final class Table {
         liveCount += 1
         if rowsInIDOrder, row > 0, !id(ofRow: row - 1).utf8.lexicographicallyPrecedes(newID.utf8) { rowsInIDOrder = false }
         setRow(Int32(row), forIDCode: idColumn.codes[row])
+        noteGeneratedNumber(of: newID)
     }
 
     /// Registers the rows from `start` on that `AuditTrail.Writer` has appended to every
@@ -180,19 +181,18 @@ public final class Table {
 
     // MARK: Generated ids
 
-    private var cachedHighestNumber: Int?
+    /// The largest N among ids of the form PREFIX + digits (0 if none) ever appended, deleted
+    /// rows' included (a number is never handed out twice in a process). Kept up to date on
+    /// every append and at load, where the ids pass by anyway, instead of a scan of every id
+    /// on the first insert. Audit rows ("SEQ.N") never have the audit prefix, so
+    /// `adoptAuditRows` skips it.
+    public private(set) var highestGeneratedNumber = 0
 
-    /// The largest N among ids of the form PREFIX + digits (0 if none).
-    public var highestGeneratedNumber: Int {
-        if let n = cachedHighestNumber { return n }
-        var n = 0
-        for s in idColumn.dictionary.strings { n = max(n, generatedNumber(s) ?? 0) }
-        cachedHighestNumber = n
-        return n
+    private func noteGeneratedNumber(of id: String) {
+        if let n = generatedNumber(id), n > highestGeneratedNumber { highestGeneratedNumber = n }
     }
 
-    /// Read from the UTF-8 bytes without making a string: the first call scans every id
-    /// (millions of contacts), once per process.
+    /// Read from the UTF-8 bytes without making a string.
     private func generatedNumber(_ id: String) -> Int? {
         var n = 0, digits = 0, index = 0
         for b in id.utf8 {

@@ -34,4 +34,33 @@ final class GeneratedNumberTests: XCTestCase {
         table.append(record)
         XCTAssertEqual(table.highestGeneratedNumber, 40)
     }
+
+    func testADeletedIDStillCountsSoItsNumberIsNotHandedOutAgain() {
+        let table = contacts(["K0000005", "K0000009"])
+        table.delete(row: table.row(ofID: "K0000009")!)
+        XCTAssertEqual(table.highestGeneratedNumber, 9)
+    }
+
+    /// Kept as the loader adopts each row, not scanned afterwards: a store read back from
+    /// its snapshot knows every table's highest number, the live and the bin's.
+    func testAStoreReadFromItsSnapshotKnowsEachTablesHighestNumber() throws {
+        let store = Store()
+        for (entity, ids) in [(Entity.contacts, ["K0000007", "K0000031", "K12x"]), (.messages, ["M0000004"]), (.customers, ["C0000002", "VIP"])] {
+            for id in ids {
+                var record = [Value](repeating: .null, count: store[entity].schema.fields.count)
+                record[Table.idPosition] = .string(id)
+                store[entity].append(record)
+            }
+        }
+        var binned = [Value](repeating: .null, count: store.bin[.contacts].schema.fields.count)
+        binned[Table.idPosition] = .string("K0000090")
+        store.bin[.contacts].append(binned)
+        let read = try SnapshotCodec.read(SnapshotCodec.encode(store))
+        XCTAssertEqual(read[.contacts].highestGeneratedNumber, 31)
+        XCTAssertEqual(read[.messages].highestGeneratedNumber, 4)
+        XCTAssertEqual(read[.customers].highestGeneratedNumber, 2)
+        XCTAssertEqual(read[.purchases].highestGeneratedNumber, 0)
+        XCTAssertEqual(read.bin[.contacts].highestGeneratedNumber, 90)
+        XCTAssertEqual(InMemoryBackend(store: read).highestGeneratedNumber(.contacts), 90)
+    }
 }

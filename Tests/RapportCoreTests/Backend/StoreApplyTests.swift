@@ -70,4 +70,34 @@ final class StoreApplyTests: XCTestCase {
         let date = try XCTUnwrap(contacts.schema.position(of: RecordField.date))
         XCTAssertEqual(contacts.value(row: count, field: date), .date(Day(daysSinceEpoch: Int32(count))))
     }
+
+    /// A positional insert lands as the same record as a dictionary: names in any case
+    /// and order, a name outside the schema dropped, its id from the change; two lists of
+    /// one entity in one set each find their own positions.
+    func testPositionalInsertsLandAsTheirDictionariesDo() throws {
+        let lists = [FieldList(["NOTE", RecordField.customer, "unknown", RecordField.date, RecordField.id]),
+                     FieldList([RecordField.date, "channel", RecordField.customer])]
+        var positional = ChangeSet(at: 0, user: "u", command: "x")
+        positional.sequence = 1
+        for i in 0..<300 {
+            let day = Value.date(Day(daysSinceEpoch: Int32(i)))
+            let record = i % 3 == 0
+                ? PositionalRecord(lists[1], [day, .string("sms"), .string("C\(i % 7)")])
+                : PositionalRecord(lists[0], [.string("会员日 \(i)"), .string("C\(i % 7)"), .integer(Int64(i)), day, .string("ignored")])
+            positional.changes.append(RecordChange(insert: .contacts, id: "K\(i)", record: record))
+        }
+        var named = positional
+        named.changes = positional.changes.map { RecordChange(kind: .insert, entity: .contacts, id: $0.id, after: $0.after) }
+        let a = Store(), b = Store()
+        a.apply(positional)
+        b.apply(named)
+        XCTAssertEqual(a[.contacts].liveCount, 300)
+        for row in 0..<300 { XCTAssertEqual(a[.contacts].record(row: row), b[.contacts].record(row: row)) }
+        let note = try XCTUnwrap(a[.contacts].schema.position(of: "note"))
+        let channel = try XCTUnwrap(a[.contacts].schema.position(of: "channel"))
+        XCTAssertEqual(a[.contacts].value(row: 1, field: note), .string("会员日 1"))
+        XCTAssertEqual(a[.contacts].value(row: 3, field: channel), .string("sms"))
+        XCTAssertEqual(a[.contacts].id(ofRow: 4), "K4", "the id is the change's, not the list's")
+        XCTAssertEqual(a[.contacts].highestGeneratedNumber, 299)
+    }
 }

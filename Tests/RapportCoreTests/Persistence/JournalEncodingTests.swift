@@ -137,6 +137,41 @@ final class JournalEncodingTests: XCTestCase {
         XCTAssertTrue(text.contains(#""after":{"id":"K1","customer":"C1","alpha":"a","zeta":1}"#), text)
     }
 
+    /// Positional inserts (a campaign's messages and contacts) are written as the same
+    /// records as dictionaries, byte for byte: the schema's order whatever the list's order,
+    /// nulls kept, names outside the schema last by name; they read back as dictionaries.
+    func testPositionalInsertsAreWrittenAsTheirDictionaries() throws {
+        let messages = FieldList(["status", "text", RecordField.id, "zeta", "at", RecordField.customer, "alpha", "channel"])
+        let contacts = FieldList([RecordField.date, "channel", "by", "note", RecordField.customer, RecordField.id])
+        var positional = ChangeSet(at: 1_800_000_000, user: "u", command: "campaign x")
+        positional.sequence = 3
+        for i in 0..<40 {
+            let value = Self.values[i % Self.values.count]
+            positional.changes.append(RecordChange(insert: .messages, id: "M\(i)", record: PositionalRecord(messages, [
+                .string("pending"), .string("王芳您好 \"\(i)\""), .string("M\(i)"), value, .instant(Int64(i)), .string("C\(i)"), .null, .string("sms"),
+            ])))
+            positional.changes.append(RecordChange(insert: .contacts, id: "K\(i)", record: PositionalRecord(contacts, [
+                .date(Day(daysSinceEpoch: Int32(i))), .string("sms"), .string("admin"), i % 2 == 0 ? .null : .string("note \(i)"),
+                .string("C\(i)"), .string("K\(i)"),
+            ])))
+        }
+        positional.changes.append(RecordChange(insert: .contacts, id: "K99", record: PositionalRecord(FieldList([]), [])))
+        var named = positional
+        named.changes = positional.changes.map { c in RecordChange(kind: c.kind, entity: c.entity, id: c.id, after: c.after) }
+        XCTAssertNil(named.changes[0].positionalAfter)
+        XCTAssertNotNil(positional.changes[0].positionalAfter)
+        XCTAssertEqual(named.changes[0].after["zeta"], Self.values[0], "a null in the list is a present field")
+
+        let schemas = { (e: Entity) in Store()[e].schema }
+        let bytes = JournalCodec.encode(positional, schemas: schemas)
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), String(decoding: JournalCodec.encode(named, schemas: schemas), as: UTF8.self))
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), String(decoding: Self.genericLine(named, schemas: schemas), as: UTF8.self))
+        // The decoder leaves out the names outside the schema (zeta, alpha).
+        var inSchema = named
+        for i in inSchema.changes.indices { inSchema.changes[i].after = inSchema.changes[i].after.filter { $0.key != "zeta" && $0.key != "alpha" } }
+        XCTAssertEqual(try JournalCodec.decode(bytes.dropLast(), store: Store()), inSchema)
+    }
+
     /// The entry as it was written before the direct encoder: a `JSONValue` tree through `JSONWriter`.
     static func genericLine(_ set: ChangeSet, schemas: (Entity) -> EntitySchema) -> [UInt8] {
         func object(_ record: [String: Value], _ order: [Field]) -> JSONValue {
