@@ -100,6 +100,7 @@ public enum Rapport {
         if options.timer {
             let ms = Double(DispatchTime.now().uptimeNanoseconds - openStarted) / 1e6
             printError(String(format: "time: open %.3f ms\nmemory: %.1f MB resident\n", ms, Double(residentBytes()) / 1e6))
+            if let note = database.columnImageNote { printError(note + "\n") }
         }
         defer { database.close() }
         if environment["RAPPORT_INDEXES"] == "off" {

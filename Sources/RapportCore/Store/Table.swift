@@ -138,6 +138,26 @@ public final class Table {
         setRow(Int32(row), forIDCode: idColumn.codes[row])
     }
 
+    /// The table's rows as a column image holds them (Persistence/ColumnImage.swift).
+    var imageParts: (isLive: [Bool], rowOfIDCode: [Int32], rowsInIDOrder: Bool) { (isLive, rowOfIDCode, rowsInIDOrder) }
+
+    /// Takes a column image's rows whole, in place of an empty table's. False (and nothing
+    /// taken) when they do not fit the schema: a column's type or length, the id map's length.
+    func adoptImage(columns image: [Column], isLive: [Bool], rowOfIDCode: [Int32], rowsInIDOrder: Bool) -> Bool {
+        precondition(rowCount == 0 && hashIndexes.isEmpty && orderedIndexes.isEmpty)
+        guard image.count == columns.count, zip(image, columns).allSatisfy({ $0.type == $1.type }),
+              image.allSatisfy({ $0.count == isLive.count }), !rowOfIDCode.isEmpty,
+              case .string(let ids) = image[Table.idPosition], rowOfIDCode.count <= ids.dictionary.count + 1,
+              rowOfIDCode.allSatisfy({ $0 < Int32(clamping: isLive.count) }) else { return false }
+        columns = image
+        self.isLive = isLive
+        liveCount = isLive.reduce(0) { $0 + ($1 ? 1 : 0) }
+        self.rowOfIDCode = rowOfIDCode
+        self.rowsInIDOrder = rowsInIDOrder
+        version += 1
+        return true
+    }
+
     /// Registers the rows from `start` on that `AuditTrail.Writer` has appended to every
     /// column directly. Their ids ("SEQ.N") are new by construction, and the log's order
     /// stands for id order, so neither is checked.
