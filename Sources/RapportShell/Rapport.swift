@@ -100,6 +100,7 @@ public enum Rapport {
         if options.timer {
             let ms = Double(DispatchTime.now().uptimeNanoseconds - openStarted) / 1e6
             printError(String(format: "time: open %.3f ms\nmemory: %.1f MB resident\n", ms, Double(residentBytes()) / 1e6))
+            if let note = database.columnImageNote { printError(note + "\n") }
         }
         defer { database.close() }
         if environment["RAPPORT_INDEXES"] == "off" {
@@ -128,7 +129,8 @@ public enum Rapport {
         session.parameters = options.parameters
         session.training = TrainingSetup(progressPath: XDGDirectories(environment).state + "/rapport/training.json",
                                          lessonsDirectory: environment["RAPPORT_LESSONS"].flatMap { $0.isEmpty ? nil : $0 },
-                                         storeDirectory: database.directory, storeReadOnly: options.readOnly)
+                                         storeDirectory: environment["RAPPORT_TRAINING_DIR"].flatMap { $0.isEmpty ? nil : $0 },
+                                         storeReadOnly: options.readOnly)
         if isatty(STDERR_FILENO) != 0 {
             let bar = ProgressBar()
             session.campaignProgress = { bar.update($0, $1) }

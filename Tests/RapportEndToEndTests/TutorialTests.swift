@@ -157,10 +157,8 @@ final class TutorialTests: XCTestCase {
                 var isDirectory: ObjCBool = false
                 FileManager.default.fileExists(atPath: store.path + "/" + name, isDirectory: &isDirectory)
                 // The lock file names the process that holds the store: every run rewrites it.
-                // Progress goes to training/ (the trainers' report); the store's data stays as it was.
-                if !isDirectory.boolValue, name != "lock", !name.hasPrefix("training/") {
-                    result[name] = FileManager.default.contents(atPath: store.path + "/" + name)
-                }
+                // The column image is a cache of the snapshot that an opening may write.
+                if !isDirectory.boolValue, name != "lock", name != "snapshot.columns" { result[name] = FileManager.default.contents(atPath: store.path + "/" + name) }
             }
             return result
         }
@@ -245,8 +243,8 @@ final class TutorialTests: XCTestCase {
         XCTAssertTrue(spaced(again.stdout).contains("drill-queries done ("), again.stdout)
     }
 
-    /// With a store, each trainee's progress is kept in it too (training/USER.json, shared
-    /// with the store's group), and the trainer's report reads every trainee's there.
+    /// With $RAPPORT_TRAINING_DIR, each trainee's progress is kept there too (USER.json,
+    /// shared with the directory's group), and the trainer's report reads every trainee's there.
     func testTheTrainersReportListsEveryTraineeOfTheStore() throws {
         let store = TemporaryStore("tutorial-team")
         func run(as user: String, _ lines: [String], format: String = "table") -> RapportRunner.Result {
@@ -254,10 +252,13 @@ final class TutorialTests: XCTestCase {
             RapportRunner.run(["--data", store.path, "--now", "2026-11-24", "--timezone", "UTC", "--format", format, "-"],
                               stdin: lines.joined(separator: "\n") + "\n",
                               environment: ["HOME": home + "/" + user, "XDG_STATE_HOME": home + "/" + user + "/state",
-                                            "RAPPORT_LESSONS": home + "/lessons", "RAPPORT_TEST_OS_USER": user])
+                                            "RAPPORT_LESSONS": home + "/lessons", "RAPPORT_TEST_OS_USER": user,
+                                            "RAPPORT_TRAINING_DIR": home + "/team"])
         }
         XCTAssertEqual(run(as: "root", ["grant bob manager", "grant alice trainee"]).status, 0)
         XCTAssertEqual(chmod(store.path, 0o2770), 0)
+        try FileManager.default.createDirectory(atPath: home + "/team", withIntermediateDirectories: true)
+        XCTAssertEqual(chmod(home + "/team", 0o2770), 0)
 
         let alice = run(as: "alice", ["tutorial drill-queries", "", "hint", "find customers where tier = gold", "quit"])
         XCTAssertEqual(alice.status, 0, alice.stderr)
@@ -275,8 +276,10 @@ final class TutorialTests: XCTestCase {
         // A trainee sees only themself.
         XCTAssertEqual(run(as: "alice", ["tutorial report"], format: "csv").stdout, header + aliceRow)
 
-        // The store keeps progress only, in files its group can read and write.
-        let training = store.path + "/training"
+        // The team's directory keeps progress only, in files its group can read and write;
+        // the store's directory gets nothing.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: store.path + "/training"))
+        let training = home + "/team"
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: training).sorted(), ["alice.json", "bob.json"])
         var st = stat()
         XCTAssertEqual(stat(training, &st), 0)
@@ -286,7 +289,7 @@ final class TutorialTests: XCTestCase {
         let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: training + "/alice.json"))) as? [String: Any]
         XCTAssertEqual(saved.map { Set($0.keys) }, ["trainee", "lessons"])
 
-        // On another machine (no personal progress file) alice resumes from the store's copy.
+        // On another machine (no personal progress file) alice resumes from the team's copy.
         try FileManager.default.removeItem(atPath: home + "/alice/state")
         let resumed = run(as: "alice", ["tutorial drill-queries", "quit"])
         XCTAssertTrue(resumed.stdout.contains("resuming at step 3 of 4"), resumed.stdout)

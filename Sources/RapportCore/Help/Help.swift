@@ -762,9 +762,9 @@ public enum Help {
         Inside a lesson the prompt says where you are (lesson first-queries 2/6>): hint shows the
         step's hints in turn, skip moves on, back goes a step back, quit leaves (progress is kept),
         Enter moves past a reading step.
-        Progress: $XDG_STATE_HOME/rapport/training.json; with a store (--data DIR), also
-        DIR/training/USER.json, so a trainer's tutorial report lists every trainee of the store
-        (a manager or admin sees everyone, anyone else themself).
+        Progress: $XDG_STATE_HOME/rapport/training.json; with RAPPORT_TRAINING_DIR (a team
+        directory), also there as USER.json, so a trainer's tutorial report lists every trainee
+        (a manager or admin sees everyone, anyone else themself). Lessons never write the store.
         Piped input works the same: printf 'tutorial first-queries\n\n...' | rapport --demo -
         New here? Start with tutorial first-queries.
         Examples:

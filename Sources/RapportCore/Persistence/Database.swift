@@ -112,9 +112,9 @@ public final class Database {
         var loaded = Store()
         var bytes = 0
         let identity = FileSystem.identity(snapshotPath)
-        if identity != nil {
+        if let identity {
             do {
-                (loaded, bytes) = try StoreCipher.readSnapshot(at: snapshotPath, cipher: cipher)
+                (loaded, bytes) = try readSnapshot(at: snapshotPath, size: identity.size, directory: directory)
             } catch let e as NewerFormatError {
                 throw Diagnostic(.runtime, .snapshotFromNewerVersion, [directory, Database.snapshotFile, "\(e)"],
                                  notes: [Database.newerNote])
@@ -136,6 +136,32 @@ public final class Database {
             throw Diagnostic.runtime(.cannotReadStoreFile, directory + "/" + Database.journalFile, "the journal changed while it was read")
         }
     }
+
+    /// The snapshot at `path` as a store: from the column image beside it when that was
+    /// made from this very snapshot, else parsed from the JSON, after which the image is
+    /// written again. An encrypted store has no image: its columns would lie in plaintext.
+    private func readSnapshot(at path: String, size: Int, directory: String) throws -> (store: Store, bytes: Int) {
+        guard cipher == nil, let image = ColumnImage.SnapshotIdentity(snapshotAt: path) else {
+            columnImageNote = cipher == nil ? nil : "column image: none for an encrypted store"
+            return try StoreCipher.readSnapshot(at: path, cipher: cipher)
+        }
+        let unusable: ColumnImage.Unusable
+        switch ColumnImage.read(directory: directory, snapshot: image) {
+        case .success(let store):
+            columnImageNote = "column image: read"
+            return (store, size)
+        case .failure(let reason):
+            unusable = reason
+        }
+        let parsed = try StoreCipher.readSnapshot(at: path, cipher: nil)
+        // The store is still exactly the snapshot: the journal is applied after this.
+        let written = ColumnImage.write(parsed.store, snapshot: image, directory: directory)
+        columnImageNote = "column image: not used (\(unusable.reason)); " + (written ? "written again" : "could not be written")
+        return parsed
+    }
+
+    /// How the last reading of the snapshot went with the column image, for `--timer`.
+    public private(set) var columnImageNote: String?
 
     /// What reading the journal from where this process left off came to.
     private enum JournalReading { case caughtUp, needsReset }

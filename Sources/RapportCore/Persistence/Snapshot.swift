@@ -39,11 +39,20 @@ enum SnapshotCodec {
     }
 
     static func encode(_ store: Store) -> [UInt8] {
+        assemble(head: head(store), records: recordParts(store))
+    }
+
+    /// The snapshot's members before the records: format, version, sequence, counts (when
+    /// `counts`), custom fields, policy, segments and grants, each followed by ",\n".
+    static func head(_ store: Store, counts: Bool = true) -> [UInt8] {
         var out = ByteWriter()
-        out.reserve(store.customers.liveCount * 400 + 4096)
-        out.ascii("{\"format\":\"\(formatName)\",\"version\":\(version),\"sequence\":\(store.sequence),\n\"counts\":{")
-        out.ascii(Entity.stored.map { "\"\($0.rawValue)\":\(store[$0].liveCount)" }.joined(separator: ","))
-        out.ascii("},\n\"fields\":{")
+        out.ascii("{\"format\":\"\(formatName)\",\"version\":\(version),\"sequence\":\(store.sequence),\n")
+        if counts {
+            out.ascii("\"counts\":{")
+            out.ascii(Entity.stored.map { "\"\($0.rawValue)\":\(store[$0].liveCount)" }.joined(separator: ","))
+            out.ascii("},\n")
+        }
+        out.ascii("\"fields\":{")
         for (i, e) in Entity.stored.enumerated() {
             if i > 0 { out.byte(44) }
             out.string(e.rawValue)
@@ -81,7 +90,30 @@ enum SnapshotCodec {
             out.string(user); out.byte(58); out.string(role.rawValue)
         }
         out.ascii("},\n")
-        return assemble(head: out.bytes, records: recordParts(store))
+        return out.bytes
+    }
+
+    /// A store with no records from a `head` (the column image keeps its small parts so):
+    /// the sequence, custom fields, policy, segments and grants, read as a snapshot's are.
+    static func readHead(_ head: [UInt8]) throws -> Store {
+        try (head + Array("\"checksum\":\"\"}".utf8)).withUnsafeBufferPointer { try parse($0) }
+    }
+
+    /// The checksum in the trailer of the snapshot file at `path`, read from its last
+    /// bytes only; nil when it has none there.
+    static func storedChecksum(inFileAt path: String) -> UInt32? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        var tail = [UInt8](repeating: 0, count: min(64, Int(st.st_size)))
+        let n = tail.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(Int(st.st_size) - $0.count)) }
+        guard n == tail.count else { return nil }
+        let text = String(decoding: tail, as: UTF8.self)
+        guard let key = text.range(of: "\"checksum\":\"", options: .backwards) else { return nil }
+        let hex = text[key.upperBound...].prefix(8)
+        return hex.count == 8 ? UInt32(hex, radix: 16) : nil
     }
 
     /// One piece of the snapshot's text: fixed bytes, or the records of some rows of a table.

@@ -28,6 +28,21 @@ public final class StringDictionary {
 
     public var count: Int { ends.count - 1 }
 
+    /// The arena, ends and slot table as they are, for the column image
+    /// (Persistence/ColumnImage.swift), which writes them raw and reads them back whole.
+    var imageParts: (bytes: [UInt8], ends: [UInt32], slots: [UInt32]) { (bytes, ends, slots) }
+
+    /// A dictionary from a column image's parts; nil when they do not fit together
+    /// (the image's checksum guards the bytes, this the shapes a lookup relies on).
+    init?(imageBytes: [UInt8], ends: [UInt32], slots: [UInt32]) {
+        guard ends.first == 0, Int(ends.last ?? 1) == imageBytes.count, slots.count >= 16,
+              slots.count & (slots.count - 1) == 0, slots.count >= ends.count,
+              zip(ends, ends.dropFirst()).allSatisfy({ $0 <= $1 }), slots.allSatisfy({ Int($0) < ends.count }) else { return nil }
+        self.bytes = imageBytes
+        self.ends = ends
+        self.slots = slots
+    }
+
     /// Every string by code (code 0 is ""), as a value: later interning does not change it.
     public var strings: InternedStrings { InternedStrings(bytes: bytes, ends: ends) }
 
@@ -238,9 +253,9 @@ public enum NullSentinel {
 public final class ListDictionary {
     public private(set) var lists: [[UInt32]] = [[]]
     private var codes: [[UInt32]: UInt32] = [[]: 0]
-    public let items = StringDictionary()
+    public let items: StringDictionary
 
-    public init() {}
+    public init() { items = StringDictionary() }
 
     public func intern(_ list: [String]) -> UInt32 {
         intern(codes: list.map { items.intern($0) })
@@ -257,6 +272,16 @@ public final class ListDictionary {
     }
 
     public func strings(_ code: UInt32) -> [String] { lists[Int(code)].map { items.string($0) } }
+
+    /// A list dictionary from a column image: its lists (the empty one first) and items.
+    init?(imageLists: [[UInt32]], items: StringDictionary) {
+        guard imageLists.first?.isEmpty == true else { return nil }
+        self.items = items
+        lists = imageLists
+        codes = [:]
+        codes.reserveCapacity(imageLists.count)
+        for (c, list) in imageLists.enumerated() { codes[list] = UInt32(c) }
+    }
 }
 
 /// The values of one field for every row, in a typed array. Nulls are sentinels
@@ -271,6 +296,7 @@ public final class StringColumn {
     public var codes: [UInt32]
     public let dictionary: StringDictionary
     init(count: Int) { codes = [UInt32](repeating: 0, count: count); dictionary = StringDictionary() }
+    init(codes: [UInt32], dictionary: StringDictionary) { self.codes = codes; self.dictionary = dictionary }
 }
 
 /// A list column: codes into interned lists, 0 for the empty list (null).
@@ -278,6 +304,7 @@ public final class ListColumn {
     public var codes: [UInt32]
     public let lists: ListDictionary
     init(count: Int) { codes = [UInt32](repeating: 0, count: count); lists = ListDictionary() }
+    init(codes: [UInt32], lists: ListDictionary) { self.codes = codes; self.lists = lists }
 }
 
 /// The values of one field for every row, stored by type.
@@ -364,6 +391,19 @@ public enum Column {
         case .date(let c): c.values[row] = Column.date(value)
         case .instant(let c): c.values[row] = Column.instant(value)
         case .boolean(let c): c.values[row] = Column.boolean(value)
+        }
+    }
+
+    /// The number of rows the column holds.
+    var count: Int {
+        switch self {
+        case .string(let c): return c.codes.count
+        case .list(let c): return c.codes.count
+        case .integer(let c): return c.values.count
+        case .number(let c): return c.values.count
+        case .date(let c): return c.values.count
+        case .instant(let c): return c.values.count
+        case .boolean(let c): return c.values.count
         }
     }
 

@@ -139,6 +139,27 @@ public final class Table {
         noteGeneratedNumber(of: newID)
     }
 
+    /// The table's rows as a column image holds them (Persistence/ColumnImage.swift).
+    var imageParts: (isLive: [Bool], rowOfIDCode: [Int32], rowsInIDOrder: Bool) { (isLive, rowOfIDCode, rowsInIDOrder) }
+
+    /// Takes a column image's rows whole, in place of an empty table's. False (and nothing
+    /// taken) when they do not fit the schema: a column's type or length, the id map's length.
+    func adoptImage(columns image: [Column], isLive: [Bool], rowOfIDCode: [Int32], rowsInIDOrder: Bool) -> Bool {
+        precondition(rowCount == 0 && hashIndexes.isEmpty && orderedIndexes.isEmpty)
+        guard image.count == columns.count, zip(image, columns).allSatisfy({ $0.type == $1.type }),
+              image.allSatisfy({ $0.count == isLive.count }), !rowOfIDCode.isEmpty,
+              case .string(let ids) = image[Table.idPosition], rowOfIDCode.count <= ids.dictionary.count + 1,
+              rowOfIDCode.allSatisfy({ $0 < Int32(clamping: isLive.count) }) else { return false }
+        columns = image
+        self.isLive = isLive
+        liveCount = isLive.reduce(0) { $0 + ($1 ? 1 : 0) }
+        self.rowOfIDCode = rowOfIDCode
+        self.rowsInIDOrder = rowsInIDOrder
+        knownHighestNumber = nil
+        version += 1
+        return true
+    }
+
     /// Registers the rows from `start` on that `AuditTrail.Writer` has appended to every
     /// column directly. Their ids ("SEQ.N") are new by construction, and the log's order
     /// stands for id order, so neither is checked.
@@ -186,10 +207,20 @@ public final class Table {
     /// every append and at load, where the ids pass by anyway, instead of a scan of every id
     /// on the first insert. Audit rows ("SEQ.N") never have the audit prefix, so
     /// `adoptAuditRows` skips it.
-    public private(set) var highestGeneratedNumber = 0
+    /// A table taken whole from a column image does not know it (nil) until first asked:
+    /// then one scan of its ids, deleted rows' included.
+    public var highestGeneratedNumber: Int {
+        if let known = knownHighestNumber { return known }
+        var highest = 0
+        for row in 0..<rowCount { if let n = generatedNumber(id(ofRow: row)), n > highest { highest = n } }
+        knownHighestNumber = highest
+        return highest
+    }
+    private var knownHighestNumber: Int? = 0
 
     private func noteGeneratedNumber(of id: String) {
-        if let n = generatedNumber(id), n > highestGeneratedNumber { highestGeneratedNumber = n }
+        guard let known = knownHighestNumber else { return }
+        if let n = generatedNumber(id), n > known { knownHighestNumber = n }
     }
 
     /// Read from the UTF-8 bytes without making a string.

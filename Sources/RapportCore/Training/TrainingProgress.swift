@@ -1,16 +1,18 @@
 import Foundation
 
 /// Where lessons come from and where progress goes; the shell fills it in from the
-/// environment (`$RAPPORT_LESSONS`, `$XDG_STATE_HOME/rapport/training.json`) and the store.
+/// environment (`$RAPPORT_LESSONS`, `$XDG_STATE_HOME/rapport/training.json`,
+/// `$RAPPORT_TRAINING_DIR`).
 public struct TrainingSetup: Sendable {
     /// The progress file; nil: progress is not kept (nothing written).
     public var progressPath: String?
     /// A directory of `*.lesson.md` files listed after the built-in lessons.
     public var lessonsDirectory: String?
-    /// The session's store directory (nil for `--demo`): each trainee's progress is kept
-    /// there too, in `training/`, so a trainer's `tutorial report` sees the whole team.
+    /// The team's training directory (`$RAPPORT_TRAINING_DIR`): each trainee's progress is
+    /// kept there too, so a trainer's `tutorial report` sees the whole team. Never the
+    /// store's directory: nothing a trainee does in a lesson reaches the store.
     public var storeDirectory: String?
-    /// `--read-only`: the store's copy of the progress is read, never written.
+    /// `--read-only`: the team's copy of the progress is read, never written.
     public var storeReadOnly: Bool
     public init(progressPath: String? = nil, lessonsDirectory: String? = nil, storeDirectory: String? = nil, storeReadOnly: Bool = false) {
         self.progressPath = progressPath
@@ -76,14 +78,14 @@ struct TrainingProgress: Codable {
     }
 }
 
-/// One trainee's progress in the store directory, `training/USER.json`: only progress,
+/// One trainee's progress in the team's training directory, `USER.json`: only progress,
 /// never the sandbox's data. Each trainee writes only their own file, whole, through a
 /// rename, so two trainees never write the same file and no lock is needed.
 struct StoredTraineeProgress: Codable {
     var trainee: String
     var lessons: [String: LessonProgress]
 
-    static func directory(_ store: String) -> String { store + "/training" }
+    static func directory(_ team: String) -> String { team }
 
     /// The file's name: the OS user's name, with anything but letters, digits, `.`, `_`
     /// and `-` (and a leading dot) written as `%XX`, so no name reaches another directory.
@@ -105,14 +107,14 @@ struct StoredTraineeProgress: Codable {
         return try? JSONDecoder().decode(StoredTraineeProgress.self, from: Data(bytes))
     }
 
-    /// Every trainee's file in the store's `training/` directory; unreadable ones are left out.
+    /// Every trainee's file in the team's training directory; unreadable ones are left out.
     static func all(_ store: String) -> [StoredTraineeProgress] {
         let entries = (try? FileSystem.directoryEntries(directory(store))) ?? []
         return entries.filter { $0.hasSuffix(".json") }.sorted().compactMap { load(directory(store) + "/" + $0) }
     }
 
-    /// Written atomically; the directory and file take the group's access when the store
-    /// is group-shared (`FileSystem.creationMode`), like the store's own files.
+    /// Written atomically; the file takes the group's access when the directory is
+    /// group-shared (`FileSystem.creationMode`), like a store's files.
     func save(_ store: String) throws {
         let path = Self.path(store, trainee: trainee)
         do {

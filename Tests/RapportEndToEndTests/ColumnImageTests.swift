@@ -1,0 +1,144 @@
+import Foundation
+import XCTest
+import RapportTestSupport
+
+/// The column image (`snapshot.columns`) through the real binary: a store opened from it
+/// answers exactly as one opened from the JSON, and a damaged, truncated, stale or
+/// newer image is ignored without a word on stdout, then written again.
+final class ColumnImageTests: XCTestCase {
+    var store: TemporaryStore!
+    var image: String { store.path + "/snapshot.columns" }
+
+    override func setUp() { store = TemporaryStore("image") }
+    override func tearDown() { store = nil }
+
+    @discardableResult
+    func rapport(_ commands: [String], extra: [String] = []) -> RapportRunner.Result {
+        store.run(["--format", "csv"] + extra + commands.flatMap { ["-c", $0] }, now: "2026-11-24")
+    }
+
+    /// Strings (Chinese and Latin), lists, numbers, dates, a custom field, histories, a
+    /// policy, a segment, a grant and the bin; then a snapshot.
+    func seed() {
+        let file = try? store.file("more.jsonl", #"{"id":"C5","name":"Zoë","vipNote":"likes tea","tags":["tea","loyal"]}"# + "\n")
+        let r = rapport([
+            #"add customer id: "C1", name: "王芳", tier: gold, city: "上海", email: "wang@example.com""#,
+            #"add customer id: "C2", name: "Bob Lee", tier: silver, city: "London""#,
+            #"add customer id: "C3", name: "Ann", tier: gold, birthday: 1990-04-02"#,
+            #"add customer id: "C4", name: "Gone""#,
+            #"log contact C1 via phone "first call""#,
+            "log purchase C1 amount 300.5 丝巾",
+            "log purchase C3 amount 99.25",
+            #"open ticket C2 complaint "late delivery""#,
+            "import customers from \"\(file ?? "")\"",
+            "update customers where id = C2 set tags = (tea, 团购)",
+            "delete customers where id = C4",
+            "set policy resolution.urgent = 12h",
+            "save segment goldies as customers where tier = gold",
+            "save",
+        ], extra: ["--now", "2026-11-20"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
+    /// Questions whose answers cover every part the image holds.
+    let questions = [
+        "find customers show *", "find contacts show *", "find purchases show *", "find tickets show *",
+        "find points show *", "find deleted customers show *", "count customers by tier",
+        "find customers where id = c1 show id, name", "find customers where name contains 芳 show id",
+        "find customers where tags has tea show id", "show policy", "show segments",
+        "find customers where in segment goldies show id", "count customers where birthday within 400d",
+    ]
+
+    func answers(_ extra: [String] = []) -> String {
+        questions.map { q in
+            let r = rapport([q], extra: extra)
+            XCTAssertEqual(r.status, 0, "\(q): \(r.stderr)")
+            return "\(q)\n\(r.stdout)"
+        }.joined(separator: "\n")
+    }
+
+    /// The `column image:` line `--timer` prints.
+    func imageNote() -> String {
+        let r = rapport(["count customers"], extra: ["--timer"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return r.stderr.split(separator: "\n").first { $0.hasPrefix("column image:") }.map(String.init) ?? r.stderr
+    }
+
+    func testStoreOpenedFromTheImageAnswersAsFromTheJSON() throws {
+        seed()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: image), "written by an opening that parsed the JSON")
+        XCTAssertEqual(imageNote(), "column image: not used (there is none); written again")
+        XCTAssertEqual(imageNote(), "column image: read")
+        let fromImage = answers()
+        try FileManager.default.removeItem(atPath: image)
+        let fromJSON = answers()
+        XCTAssertEqual(fromImage, fromJSON)
+        XCTAssertTrue(fromImage.contains("likes tea"), "the custom field: \(fromImage)")
+        XCTAssertTrue(fromImage.contains("C4,Gone"), "the bin comes from the image too: \(fromImage)")
+        // A change after the image: generated ids, the id map and the journal's tail.
+        XCTAssertEqual(imageNote(), "column image: read")
+        XCTAssertEqual(rapport([#"add customer name: "New one""#, #"update customers where id = C1 set city = "北京""#]).status, 0)
+        XCTAssertEqual(rapport(["find customers where name = \"New one\" show id"]).stdout, "id\nC000006\n",
+                       "after C5, and the bin's C4 stays taken")
+        XCTAssertEqual(rapport(["find customers where city = 北京 show id"]).stdout, "id\nC1\n")
+        let mode = try FileManager.default.attributesOfItem(atPath: image)[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o600)
+    }
+
+    func testDamagedTruncatedStaleAndNewerImagesAreIgnoredAndWrittenAgain() throws {
+        seed()
+        let expected = answers()
+        XCTAssertEqual(imageNote(), "column image: read")
+        let good = try Data(contentsOf: URL(fileURLWithPath: image))
+
+        var damaged = good
+        damaged[damaged.count * 2 / 3] ^= 0x5A
+        try damaged.write(to: URL(fileURLWithPath: image))
+        var r = rapport(["count customers"])
+        XCTAssertEqual(r.stdout, "count\n4\n")
+        XCTAssertEqual(r.stderr, "", "nothing is said without --timer")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: image)), good, "written again, as it was")
+
+        try good.prefix(good.count / 2).write(to: URL(fileURLWithPath: image))
+        XCTAssertEqual(imageNote(), "column image: not used (it is truncated); written again")
+        XCTAssertEqual(answers(), expected)
+
+        var newer = good
+        newer[8] = 99
+        try newer.write(to: URL(fileURLWithPath: image))
+        XCTAssertEqual(imageNote(), "column image: not used (it is of version 99, this program writes 1); written again")
+        XCTAssertEqual(answers(), expected)
+
+        try Data(String(repeating: "not an image ", count: 20).utf8).write(to: URL(fileURLWithPath: image))
+        XCTAssertEqual(imageNote(), "column image: not used (it is not a column image); written again")
+
+        // Stale: another snapshot replaced the one the image was made from.
+        r = rapport([#"add customer id: "C9", name: "Later""#, "save"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(imageNote(), "column image: not used (it was made from another snapshot); written again")
+        XCTAssertEqual(rapport(["find customers where id = C9 show name"]).stdout, "name\nLater\n")
+        XCTAssertEqual(imageNote(), "column image: read")
+    }
+
+    func testSnapshotDamagedInPlaceIsFoundDespiteTheImage() throws {
+        seed()
+        XCTAssertEqual(imageNote(), "column image: not used (there is none); written again")
+        let snapshot = store.path + "/snapshot.json"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: snapshot))
+        bytes[bytes.count / 2] ^= 0x20
+        try bytes.write(to: URL(fileURLWithPath: snapshot))
+        let r = rapport(["count customers"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("snapshot.json is damaged"), r.stderr)
+    }
+
+    func testReadOnlyDirectoryOpensWithoutAnImage() throws {
+        seed()
+        chmod(store.path, 0o500)
+        defer { chmod(store.path, 0o700) }
+        guard access(store.path, W_OK) != 0 else { throw XCTSkip("running as a user who may write anywhere") }
+        let r = rapport(["count customers"], extra: ["--timer"])
+        XCTAssertEqual(r.stdout, "count\n4\n")
+        XCTAssertTrue(r.stderr.contains("column image: not used (there is none); could not be written"), r.stderr)
+    }
+}
