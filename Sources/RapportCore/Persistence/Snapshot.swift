@@ -461,13 +461,15 @@ enum SnapshotCodec {
             var expected = 0
             if try !r.consume(125) {
                 repeat {
-                    let key = try r.stringBytes()
-                    // Keys come in schema order, so the next expected field usually matches.
-                    var p = -1
-                    if expected < fieldCount, ByteReader.equal(key, names[expected]) { p = expected } else {
-                        for i in 0..<fieldCount where ByteReader.equal(key, names[i]) { p = i; break }
+                    var isLegacyPoints = false
+                    let p = try r.withStringBytes { key -> Int in
+                        // Keys come in schema order, so the next expected field usually matches.
+                        if expected < fieldCount, ByteReader.equal(key, names[expected]) { return expected }
+                        for i in 0..<fieldCount where ByteReader.equal(key, names[i]) { return i }
+                        isLegacyPoints = ByteReader.equal(key, legacyPointsKey)
+                        return -1
                     }
-                    if p < 0, collectLegacyPoints, ByteReader.equal(key, legacyPointsKey) {
+                    if p < 0, collectLegacyPoints, isLegacyPoints {
                         try r.expect(58)
                         if try !r.literal("null") { legacyPoints[row] = try r.integer() }
                         continue
@@ -633,7 +635,19 @@ struct ByteReader {
         return true
     }
 
-    /// The raw bytes of a string with no escapes; escaped strings are decoded.
+    /// A string's UTF-8 bytes handed to `body`: straight from the buffer, or decoded when
+    /// the string has escapes (a custom field may be named `say "hi"`: its key is escaped).
+    mutating func withStringBytes<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T {
+        var i = position + 1
+        while i < buffer.count, buffer[i] != 34, buffer[i] != 92 { i += 1 }
+        if i < buffer.count, buffer[i] == 92 {
+            let decoded = Array(try string().utf8)
+            return try decoded.withUnsafeBufferPointer(body)
+        }
+        return try body(try stringBytes())
+    }
+
+    /// The raw bytes of a string with no escapes (dates; keys go through `withStringBytes`).
     mutating func stringBytes() throws -> UnsafeBufferPointer<UInt8> {
         try expect(34)
         let start = position
