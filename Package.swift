@@ -21,6 +21,12 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // libpq, PostgreSQL's client library, through a system-library target (Debian: libpq-dev).
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         // Model and store, persistence, query language, interchange, output, demo data,
         // and the session that runs commands. Knows nothing of terminals.
         .target(
@@ -32,10 +38,16 @@ let package = Package(
             // docs/architecture.md). Off for the core only; the shell keeps them.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
+        // The PostgreSQL backend (docs/postgres.md): the core's `Backend` over libpq. The
+        // core knows nothing of it; the shell opens it for `--db URL`.
+        .target(
+            name: "RapportPostgres",
+            dependencies: ["RapportCore", "CLibPQ"]
+        ),
         // The command line and the interactive shell, on top of the core.
         .target(
             name: "RapportShell",
-            dependencies: ["RapportCore", "CEditLine"]
+            dependencies: ["RapportCore", "RapportPostgres", "CEditLine"]
         ),
         .executableTarget(
             name: "rapport",
@@ -63,6 +75,12 @@ let package = Package(
             dependencies: ["RapportCore", "RapportTestSupport"],
             // Stores written by older versions, copied and opened by the tests.
             exclude: ["Fixtures"]
+        ),
+        // The PostgreSQL backend through the real binary, against the throwaway server
+        // scripts/test starts ($RAPPORT_TEST_PG); skipped without it.
+        .testTarget(
+            name: "RapportPostgresTests",
+            dependencies: ["RapportCore", "RapportTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -99,6 +99,18 @@ public protocol Backend: AnyObject {
     /// Up to `limit` ids starting with `prefix` (ASCII case ignored), in code-point order.
     func ids(_ entity: Entity, prefix: String, limit: Int) -> [String]
 
+    // MARK: What a backend can do (a SQL one: docs/postgres.md)
+
+    /// Refuses a command this backend cannot run (yet, or before `init`), before it runs:
+    /// a clear diagnostic rather than a wrong answer.
+    func checkSupported(_ spec: CommandSpec) throws
+    /// Refuses a checked query this backend cannot answer exactly. Every path that runs a
+    /// user's condition on a backend that may refuse asks this first.
+    func checkSupported(_ q: CheckedFind) throws
+    func checkSupported(_ q: CheckedAggregate) throws
+    /// `init`: creates the backend's schema, or migrates it forward; says what it did.
+    func initialize() throws -> String
+
     // MARK: Upkeep
 
     /// Where the store lives (a directory, a connection string); nil for one in memory only.
@@ -138,6 +150,15 @@ public struct BinnedRecord: Sendable {
 }
 
 extension Backend {
+    /// A backend that runs every command and answers every checked query.
+    public func checkSupported(_ spec: CommandSpec) throws {}
+    public func checkSupported(_ q: CheckedFind) throws {}
+    public func checkSupported(_ q: CheckedAggregate) throws {}
+    /// A store directory is made when first opened: `init` has nothing to do.
+    public func initialize() throws -> String {
+        "nothing to do: " + (location.map { "the store \($0)" } ?? "this store") + " needs no init (that is for a PostgreSQL database)"
+    }
+
     /// A backend no other process changes: nothing to wait for or catch up with.
     public func withWriteLock<T>(_ body: () throws -> T) throws -> T { try body() }
     public func catchUp() throws -> [Diagnostic] { [] }

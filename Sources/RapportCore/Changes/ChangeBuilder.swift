@@ -218,6 +218,7 @@ public struct ChangeBuilder {
         var checker = Checker(schema: backend.schema(of: entity), clock: clock, schemas: backend.schema(of:))
         checker.segments = backend.segments
         let checked = try checker.check(q)
+        try backend.checkSupported(checked)
         return backend.records(matching: checked, fields: fields, clock: clock)
     }
 

@@ -118,6 +118,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case notAMessageChannel
     case notInBin
     case notInVocabulary
+    case notYetOnPostgres
     case npsOutOfRange
     case nullComparison
     case nullInExpression
@@ -131,6 +132,10 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case pointsLedgerWrittenByRules
     case pointsNotPositive
     case policyValueInvalid
+    case postgresConnectionFailed
+    case postgresFailed
+    case postgresSchemaMissing
+    case postgresSchemaNewer
     case purgeNeedsDuration
     case readOnlyChangesRefused
     case recordExists

@@ -167,6 +167,7 @@ public enum DiagnosticMessages {
         case .notInBin: Wording("no record with id '\(a[0])' in the bin", notes: ["find deleted ENTITY lists what the bin holds"])
         case .notInVocabulary: Wording("'\(a[0])' is not a \(a[1])",
                            notes: ["\(a[1]) is one of: \(a[2])"])
+        case .notYetOnPostgres: Wording("\(a[0]) is not yet supported on PostgreSQL", notes: ["docs/postgres.md lists what works today; the embedded store (--data) runs everything"])
         case .npsOutOfRange: Wording("nps is from 0 to 10, found \(a[0])")
         case .nullComparison: Wording("compare with null using 'is null' or 'is not null'")
         case .nullInExpression: Wording("null has no value to compute with; test for it with 'is null'")
@@ -182,6 +183,10 @@ public enum DiagnosticMessages {
                            notes: ["add points ID N \"REASON\" earns, redeem ID N \"REASON\" spends; purchases earn by themselves"])
         case .pointsNotPositive: Wording("points must be a whole number from 1 to \(Loyalty.maximumEntry), not '\(a[0])'")
         case .policyValueInvalid: Wording("\(a[0]) takes \(a[1]); '\(a[2])' is not one")
+        case .postgresConnectionFailed: Wording("cannot connect to the PostgreSQL database \(a[0]): \(a[1])")
+        case .postgresFailed: Wording("PostgreSQL refused the statement: \(a[0]); nothing changed")
+        case .postgresSchemaMissing: Wording("the PostgreSQL database \(a[0]) has no Rapport schema", notes: ["create it with: rapport --db URL -c init"])
+        case .postgresSchemaNewer: Wording("the PostgreSQL database holds schema version \(a[0]), newer than this Rapport knows (\(a[1]))", notes: ["use a newer Rapport"])
         case .purgeNeedsDuration: Wording("'purge older than' needs a duration such as 30d, found '\(a[0])'")
         case .readOnlyChangesRefused: Wording("the store is open read-only; changes are refused")
         case .recordExists: Wording("\(a[0]) \(a[1]) already exists")

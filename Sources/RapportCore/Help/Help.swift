@@ -479,6 +479,15 @@ public enum Help {
 
           check
         """),
+        Topic(name: "init", listed: [:],
+              summary: "create (or bring up to date) a PostgreSQL database's Rapport schema",
+              aliases: ["schema", "postgres", "postgresql"], body: """
+        init
+        Creates Rapport's tables in the PostgreSQL database that rapport --db URL (or
+        RAPPORT_DB) opened, or brings an older schema up to date. Running it again changes
+        nothing. A store directory (--data) needs no init: it is made when first opened.
+        See docs/postgres.md.
+        """),
         Topic(name: "save", listed: [:],
               summary: "write a snapshot now, so the next start is quicker",
               aliases: ["checkpoint", "snapshot"], body: """

@@ -251,6 +251,8 @@ public enum Command: Sendable {
     case save
     /// Verifies the store's files: checksums, order of changes, readable snapshot.
     case check
+    /// `init`: creates or migrates the backend's schema (a PostgreSQL database).
+    case initialize
     /// Writes a consistent copy of the store into a new directory; `encrypted` seals each file.
     case backup(path: Literal, encrypted: Bool)
     case help(String?)

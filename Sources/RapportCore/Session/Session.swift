@@ -92,6 +92,7 @@ public final class Session {
             // Other processes sharing the store may have changed it since the last command.
             for w in try backend.catchUp() { outcome.report(shown(w), source: nil, colour: settings.colour) }
             let (spec, command) = try Parser.parseStatement(text, firstLine: firstLine, parameters: parameterValues)
+            try backend.checkSupported(spec)
             try authorize(spec, command)
             if !settings.dryRun, command.writeLocking(spec) == .wholeCommand {
                 // The one path every change takes: built and committed as the store's only
@@ -127,11 +128,13 @@ public final class Session {
         case .find(let q):
             var checked = try checker(q.entity.entity, inBin: q.deleted).check(q)
             checked.inBin = q.deleted
+            try backend.checkSupported(checked)
             for w in checked.warnings { outcome.report(shown(w), source: source(), colour: settings.colour) }
             emit(backend.find(checked, clock: clock), into: &outcome)
         case .aggregate(let q):
             var checked = try checker(q.entity.entity, inBin: q.deleted).check(q)
             checked.inBin = q.deleted
+            try backend.checkSupported(checked)
             for w in checked.warnings { outcome.report(shown(w), source: source(), colour: settings.colour) }
             var result = backend.aggregate(checked, clock: clock)
             result.isGrouped = checked.groupBy != nil
@@ -195,6 +198,8 @@ public final class Session {
         case .save:
             try backend.checkpoint()
             note("saved a snapshot of \(backend.count(.customers)) customers", into: &outcome)
+        case .initialize:
+            note(try backend.initialize(), into: &outcome)
         case .check:
             guard let report = backend.check() else {
                 note("the demo store lives in memory: there are no files to check", into: &outcome)
@@ -509,6 +514,7 @@ public final class Session {
         var q = FindQuery(entity: entity)
         q.condition = condition
         let checked = try checker(entity.entity).check(q)
+        try backend.checkSupported(checked)
         return backend.count(matching: checked, clock: clock)
     }
 
@@ -645,6 +651,7 @@ public final class Session {
         var checked = try checker(entity).check(q)
         // The stored fields only: an exported file imports back, and import refuses derived names.
         checked.columns.removeAll { $0.value.field?.isDerived ?? false }
+        try backend.checkSupported(checked)
         let result = backend.find(checked, clock: clock)
         let text = Exporter.text(result, format: format, timeZone: clock.timeZone)
         do {
