@@ -14,6 +14,8 @@ public struct Options {
     }
 
     public var dataDirectory: String?
+    /// `--db URL`: a PostgreSQL database instead of a store directory (docs/postgres.md).
+    public var databaseURL: String?
     public var demo = false
     public var demoSize = 5000
     public var now: String?
@@ -47,6 +49,9 @@ public struct Options {
     usage: rapport [OPTIONS] [SCRIPT...]
       --data DIR          store directory (default: $RAPPORT_DATA, else the XDG data dir);
                           created with its missing parents
+      --db URL            a PostgreSQL database instead of a store directory (default:
+                          $RAPPORT_DB when neither --data nor --demo is given);
+                          rapport --db URL -c init creates its schema
       --demo              a throwaway store seeded with deterministic demo data
       --demo-size N       customers in the demo store (default 5000)
       --now WHEN          pin the clock: 2026-11-01 or 2026-11-01T09:30:00+08:00
@@ -83,7 +88,7 @@ public struct Options {
     }
 
     /// The options that take a value, and those that do not.
-    static let valueOptions = ["--data", "--demo-size", "--now", "--timezone", "--tz", "--format", "--role", "--user",
+    static let valueOptions = ["--data", "--db", "--demo-size", "--now", "--timezone", "--tz", "--format", "--role", "--user",
                                "-c", "--command", "-f", "--file", "--param", "--restore-from"]
     static let flagOptions = ["--demo", "--bail", "--dry-run", "--read-only", "--timer", "--echo", "--no-rc",
                               "--check", "--recover", "--encrypt", "-h", "--help", "--version"]
@@ -128,6 +133,7 @@ public struct Options {
             }
             switch name {
             case "--data": o.dataDirectory = try value()
+            case "--db": o.databaseURL = try value()
             case "--demo": o.demo = true
             case "--demo-size":
                 let text = try value()
@@ -180,6 +186,12 @@ public struct Options {
         }
         if o.encrypt && (o.demo || o.dataDirectory == nil) {
             throw UsageError(description: "--encrypt needs --data NEWDIR: the new or empty directory made an encrypted store")
+        }
+        if o.databaseURL != nil && (o.demo || o.dataDirectory != nil) {
+            throw UsageError(description: "--db opens a PostgreSQL database; it cannot be used with --data or --demo")
+        }
+        if o.databaseURL != nil && (o.check || o.recover || o.encrypt || o.restoreFrom != nil) {
+            throw UsageError(description: "--check, --recover, --encrypt and --restore-from work on a store directory, not --db")
         }
         if o.demo && o.dataDirectory != nil {
             throw UsageError(description: "--demo and --data cannot be used together: the demo store is throwaway")

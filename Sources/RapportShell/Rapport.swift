@@ -1,6 +1,7 @@
 import CEditLine
 import Foundation
 import RapportCore
+import RapportPostgres
 
 /// The `rapport` program: reads the command line, opens the store, then runs `-c`
 /// commands, a script, standard input, or the interactive shell.
@@ -89,30 +90,35 @@ public enum Rapport {
             }
         }
 
-        let database: Database
+        let backend: any Backend
         let openStarted = DispatchTime.now().uptimeNanoseconds
         do {
-            database = try openDatabase(options, clock: clock, environment: environment)
+            if let url = postgresURL(options, environment) {
+                backend = try PostgresBackend(url: url)
+            } else {
+                backend = InMemoryBackend(database: try openDatabase(options, clock: clock, environment: environment))
+            }
         } catch {
             printError(describe(error))
             return 1
         }
+        let database = (backend as? InMemoryBackend)?.database
         if options.timer {
             let ms = Double(DispatchTime.now().uptimeNanoseconds - openStarted) / 1e6
             printError(String(format: "time: open %.3f ms\nmemory: %.1f MB resident\n", ms, Double(residentBytes()) / 1e6))
-            if let note = database.columnImageNote { printError(note + "\n") }
+            if let note = database?.columnImageNote { printError(note + "\n") }
         }
-        defer { database.close() }
-        if environment["RAPPORT_INDEXES"] == "off" {
+        defer { database?.close() }
+        if environment["RAPPORT_INDEXES"] == "off", let database {
             // For tests that compare answers with and without indexes.
             for e in Entity.allCases { database.store[e].indexesEnabled = false }
         }
-        for w in database.warnings { printError(DiagnosticFormatter().format(w, source: nil)) }
+        for w in database?.warnings ?? [] { printError(DiagnosticFormatter().format(w, source: nil)) }
 
         // Who the session is, checked once here so -c, scripts, standard input and the shell agree.
         var settings = Settings()
         do {
-            (settings.user, settings.role) = try Grants.session(osUser: settings.osUser, grants: database.store.grants,
+            (settings.user, settings.role) = try Grants.session(osUser: settings.osUser, grants: backend.grants,
                                                                 requestedRole: options.role, requestedUser: options.user)
         } catch let d as Diagnostic {
             printError(DiagnosticFormatter().format(d, source: nil))
@@ -124,7 +130,7 @@ public enum Rapport {
         settings.format = options.format
         settings.dryRun = options.dryRun
         settings.timer = options.timer
-        let session = Session(backend: InMemoryBackend(database: database), settings: settings, clock: clock, pinnedNow: pinned)
+        let session = Session(backend: backend, settings: settings, clock: clock, pinnedNow: pinned)
 
         session.parameters = options.parameters
         session.training = TrainingSetup(progressPath: XDGDirectories(environment).state + "/rapport/training.json",
@@ -176,6 +182,14 @@ public enum Rapport {
         }
         let directory = options.dataDirectory ?? environment["RAPPORT_DATA"] ?? defaultDataDirectory(environment)
         return try Database.open(directory: directory, readOnly: options.readOnly)
+    }
+
+    /// The PostgreSQL database to open: `--db`, else `$RAPPORT_DB` unless `--data` or
+    /// `--demo` asks for the embedded store; nil for the embedded store.
+    static func postgresURL(_ options: Options, _ environment: [String: String]) -> String? {
+        if let url = options.databaseURL { return url }
+        guard !options.demo, options.dataDirectory == nil, let url = environment["RAPPORT_DB"], !url.isEmpty else { return nil }
+        return url
     }
 
     static func defaultDataDirectory(_ environment: [String: String]) -> String {

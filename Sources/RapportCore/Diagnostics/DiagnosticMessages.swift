@@ -184,7 +184,7 @@ public enum DiagnosticMessages {
         case .pointsNotPositive: Wording("points must be a whole number from 1 to \(Loyalty.maximumEntry), not '\(a[0])'")
         case .policyValueInvalid: Wording("\(a[0]) takes \(a[1]); '\(a[2])' is not one")
         case .postgresConnectionFailed: Wording("cannot connect to the PostgreSQL database \(a[0]): \(a[1])")
-        case .postgresFailed: Wording("PostgreSQL refused the statement: \(a[0]); nothing changed")
+        case .postgresFailed: Wording("PostgreSQL refused the statement, so nothing changed: \(a[0])")
         case .postgresSchemaMissing: Wording("the PostgreSQL database \(a[0]) has no Rapport schema", notes: ["create it with: rapport --db URL -c init"])
         case .postgresSchemaNewer: Wording("the PostgreSQL database holds schema version \(a[0]), newer than this Rapport knows (\(a[1]))", notes: ["use a newer Rapport"])
         case .purgeNeedsDuration: Wording("'purge older than' needs a duration such as 30d, found '\(a[0])'")

@@ -1,0 +1,87 @@
+import CLibPQ
+import Foundation
+import RapportCore
+
+/// One libpq connection. Every statement goes through `execute`, with its values as
+/// parameters (PQexecParams, text format): no value is ever pasted into SQL.
+final class Connection {
+    private let connection: OpaquePointer
+    /// The URL with any password left out: what messages and `location` show.
+    let shownURL: String
+
+    init(url: String) throws {
+        shownURL = Connection.withoutPassword(url)
+        guard let c = PQconnectdb(url) else {
+            throw Diagnostic.runtime(.postgresConnectionFailed, shownURL, "libpq could not allocate a connection")
+        }
+        guard PQstatus(c) == CONNECTION_OK else {
+            let message = Connection.trimmed(String(cString: PQerrorMessage(c)))
+            PQfinish(c)
+            throw Diagnostic.runtime(.postgresConnectionFailed, shownURL, message)
+        }
+        connection = c
+        // Server notices (CREATE TABLE IF NOT EXISTS on an existing table) are not for the user.
+        PQsetNoticeProcessor(c, { _, _ in }, nil)
+    }
+
+    deinit { PQfinish(connection) }
+
+    /// Runs one statement; the rows as text (nil for NULL).
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [String?] = []) throws -> [[String?]] {
+        let result = withParameters(parameters) { values in
+            PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+        guard let result else { throw Diagnostic.runtime(.postgresFailed, Connection.trimmed(String(cString: PQerrorMessage(connection)))) }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            throw Diagnostic.runtime(.postgresFailed, Connection.trimmed(String(cString: PQresultErrorMessage(result))))
+        }
+        let rowCount = PQntuples(result), columnCount = PQnfields(result)
+        var rows: [[String?]] = []
+        rows.reserveCapacity(Int(rowCount))
+        for r in 0..<rowCount {
+            var row: [String?] = []
+            row.reserveCapacity(Int(columnCount))
+            for c in 0..<columnCount {
+                row.append(PQgetisnull(result, r, c) == 1 ? nil : String(cString: PQgetvalue(result, r, c)))
+            }
+            rows.append(row)
+        }
+        return rows
+    }
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            _ = try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func withParameters<T>(_ parameters: [String?], _ body: ([UnsafePointer<CChar>?]) -> T) -> T {
+        let copies: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } }
+        defer { copies.forEach { free($0) } }
+        return body(copies.map { $0.map { UnsafePointer($0) } })
+    }
+
+    static func trimmed(_ message: String) -> String {
+        message.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: "; ")
+    }
+
+    /// `postgres://user:secret@host/db` → `postgres://user@host/db`; a password=... keyword too.
+    static func withoutPassword(_ url: String) -> String {
+        var shown = url
+        if let scheme = shown.range(of: "://"), let at = shown[scheme.upperBound...].firstIndex(of: "@"),
+           let colon = shown[scheme.upperBound..<at].firstIndex(of: ":") {
+            shown.removeSubrange(colon..<at)
+        }
+        return shown.replacingOccurrences(of: #"password=[^&\s]*"#, with: "password=...", options: .regularExpression)
+    }
+}

@@ -1,0 +1,376 @@
+import Foundation
+import RapportCore
+
+/// Rapport on a PostgreSQL database (docs/postgres.md): one table per entity with typed
+/// columns, `rapport_meta` (the schema version), `rapport_audit` (one row per change set)
+/// and `rapport_ids` (the highest generated id number per entity). Queries become
+/// parameterised SQL (`SQLTranslation`); what is not translated yet is refused with a
+/// diagnostic before it runs, never answered wrongly.
+public final class PostgresBackend: Backend {
+    /// The schema this Rapport writes; `init` migrates older ones forward.
+    public static let schemaVersion = 1
+
+    private let connection: Connection
+    private var hasSchema = false
+    public private(set) var sequence: Int64 = 0
+
+    /// The commands that run on PostgreSQL today; every other one is refused by name.
+    static let supportedCommands: Set<String> = ["find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log",
+                                                 "init", "help", "set", "let", "include", "edit", "history", "exit"]
+
+    /// Connects; a database without the schema opens too, so that `init` can make it.
+    public init(url: String) throws {
+        connection = try Connection(url: url)
+        try readState()
+    }
+
+    /// Whether the schema is there, and the last change set's sequence.
+    private func readState() throws {
+        let version = try schemaVersionInDatabase()
+        hasSchema = version != nil
+        if let version, version > Self.schemaVersion {
+            throw Diagnostic.runtime(.postgresSchemaNewer, String(version), String(Self.schemaVersion))
+        }
+        if hasSchema {
+            sequence = Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM rapport_audit").first?[0] ?? "0") ?? 0
+        }
+    }
+
+    private func schemaVersionInDatabase() throws -> Int? {
+        guard try connection.execute("SELECT to_regclass('rapport_meta') IS NOT NULL").first?[0] == "t" else { return nil }
+        return try connection.execute("SELECT value FROM rapport_meta WHERE key = 'schemaVersion'").first?[0].flatMap { Int($0 ?? "") }
+    }
+
+    // MARK: What runs here
+
+    public func checkSupported(_ spec: CommandSpec) throws {
+        guard Self.supportedCommands.contains(spec.word) else { throw SQLTranslation.unsupported("'\(spec.word)'") }
+        if !hasSchema, spec.word != "init", spec.word != "help" {
+            throw Diagnostic.runtime(.postgresSchemaMissing, connection.shownURL)
+        }
+    }
+
+    public func checkSupported(_ q: CheckedFind) throws { _ = try select(q) }
+
+    public func checkSupported(_ q: CheckedAggregate) throws { _ = try aggregateSQL(q) }
+
+    // MARK: init
+
+    public func initialize() throws -> String {
+        if let version = try schemaVersionInDatabase() {
+            if version == Self.schemaVersion { return "nothing to do: the schema is at version \(version), the current one" }
+            throw Diagnostic.runtime(.postgresSchemaNewer, String(version), String(Self.schemaVersion))
+        }
+        try connection.transaction {
+            // Two `init`s at once: the second waits here, then finds the tables made.
+            try connection.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
+            for entity in Entity.stored {
+                let columns = entity.builtinFields.map { f in
+                    SQLTranslation.quoted(f.name) + " " + SQLTranslation.columnType(f.type) + (f.name == RecordField.id ? " PRIMARY KEY" : "")
+                }
+                try connection.execute("CREATE TABLE IF NOT EXISTS \(SQLTranslation.table(entity)) (\(columns.joined(separator: ", ")))")
+                if entity.belongsToACustomer {
+                    try connection.execute("CREATE INDEX IF NOT EXISTS \(SQLTranslation.quoted(entity.rawValue + "_customer")) ON \(SQLTranslation.table(entity)) (customer)")
+                }
+            }
+            try connection.execute("CREATE TABLE IF NOT EXISTS rapport_audit (seq bigint PRIMARY KEY, at bigint NOT NULL, pinned_now bigint, \"user\" text NOT NULL, role text, command text NOT NULL, changes text NOT NULL)")
+            try connection.execute("CREATE TABLE IF NOT EXISTS rapport_ids (entity text PRIMARY KEY, highest bigint NOT NULL)")
+            try connection.execute("CREATE TABLE IF NOT EXISTS rapport_meta (key text PRIMARY KEY, value text NOT NULL)")
+            try connection.execute("INSERT INTO rapport_meta VALUES ('schemaVersion', $1) ON CONFLICT (key) DO NOTHING", [String(Self.schemaVersion)])
+        }
+        try readState()
+        return "created the Rapport schema (version \(Self.schemaVersion)) in \(connection.shownURL)"
+    }
+
+    /// The advisory lock writers hold (`withWriteLock`, `init`): "rapport" in ASCII.
+    static let lockKey: Int64 = 0x7261_7070_6F72_74
+
+    // MARK: Schema and counts
+
+    public func schema(of entity: Entity) -> EntitySchema { EntitySchema(entity: entity) }
+
+    public func count(_ entity: Entity) -> Int {
+        guard hasSchema, entity.isStored else { return 0 }
+        return (try? connection.execute("SELECT count(*) FROM \(SQLTranslation.table(entity))").first?[0]).flatMap { Int($0 ?? "") } ?? 0
+    }
+
+    public var policy: Policy { Policy() }
+    public var segments: [SavedSegment] { [] }
+    public var grants: [String: Role] { [:] }
+
+    // MARK: Queries
+
+    /// The SELECT of a checked find: its shown columns, condition, order, limit.
+    private func select(_ q: CheckedFind, fields: [Field]? = nil, unordered: Bool = false) throws -> (sql: String, parameters: [String?], fields: [Field]) {
+        if q.inBin { throw SQLTranslation.unsupported("the bin (deleted records)") }
+        if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
+        var t = SQLTranslation()
+        let shown: [Field]
+        if let fields {
+            shown = fields
+        } else {
+            shown = try q.columns.map { column in
+                guard let f = column.value.field else { throw SQLTranslation.unsupported("an expression in 'show'") }
+                _ = try t.column(f)
+                return Field(f.name, f.type)
+            }
+        }
+        var sql = "SELECT " + ([SQLTranslation.quoted(RecordField.id)] + shown.map(SQLTranslation.reader)).joined(separator: ", ")
+            + " FROM " + SQLTranslation.table(q.entity)
+        if let p = q.predicate { sql += " WHERE " + (try t.condition(p)) }
+        if !unordered {
+            var keys: [String] = []
+            for key in q.sort {
+                guard let f = key.field else { throw SQLTranslation.unsupported("an expression in 'sort by'") }
+                let c = try t.column(f)
+                // A list sorts every record alike in the store: it adds nothing to the order.
+                if f.type == .list { continue }
+                keys.append((f.type == .string ? c + " COLLATE \"C\"" : c) + (key.descending ? " DESC" : " ASC") + " NULLS LAST")
+            }
+            keys.append("\(SQLTranslation.quoted(RecordField.id)) COLLATE \"C\"")
+            sql += " ORDER BY " + keys.joined(separator: ", ")
+            if let limit = q.limit { sql += " LIMIT \(t.parameter(String(limit)))::bigint" }
+            if q.offset > 0 { sql += " OFFSET \(t.parameter(String(q.offset)))::bigint" }
+        }
+        return (sql, t.parameters, shown)
+    }
+
+    /// Rows of a query already checked by `checkSupported`; a failure here is the
+    /// server's (a lost connection), and reads as no rows.
+    private func rows(_ sql: String, _ parameters: [String?]) -> [[String?]] {
+        (try? connection.execute(sql, parameters)) ?? []
+    }
+
+    public func find(_ q: CheckedFind, clock: Clock) -> ResultSet {
+        guard let (sql, parameters, shown) = try? select(q) else { return ResultSet(columns: q.columns.map(\.name), rows: []) }
+        let values = rows(sql, parameters).map { row in shown.indices.map { SQLTranslation.value(row[$0 + 1], shown[$0].type) } }
+        return ResultSet(columns: q.columns.map(\.name), rows: values)
+    }
+
+    private func aggregateSQL(_ q: CheckedAggregate) throws -> (sql: String, parameters: [String?]) {
+        if q.inBin { throw SQLTranslation.unsupported("the bin (deleted records)") }
+        if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
+        guard q.function == .count, q.field == nil else { throw SQLTranslation.unsupported("'\(q.function.rawValue)' of a field") }
+        var t = SQLTranslation()
+        let condition = try q.predicate.map { " WHERE " + (try t.condition($0)) } ?? ""
+        let table = SQLTranslation.table(q.entity)
+        guard let by = q.groupBy else { return ("SELECT count(*) FROM \(table)\(condition)", t.parameters) }
+        if q.groupPeriod != nil { throw SQLTranslation.unsupported("counting by period") }
+        if by.type == .list { throw SQLTranslation.unsupported("counting by a list field") }
+        let c = try t.column(by)
+        let order = by.type == .string ? "\(c) COLLATE \"C\"" : c
+        let field = Field(by.name, by.type)
+        return ("SELECT \(SQLTranslation.reader(field)), count(*) FROM \(table)\(condition) GROUP BY \(c) ORDER BY \(order) NULLS LAST", t.parameters)
+    }
+
+    public func aggregate(_ q: CheckedAggregate, clock: Clock) -> ResultSet {
+        guard let (sql, parameters) = try? aggregateSQL(q) else { return ResultSet(columns: [q.valueColumn], rows: []) }
+        let result = rows(sql, parameters)
+        guard let by = q.groupBy else {
+            return ResultSet(columns: [q.valueColumn], rows: [[.integer(Int64(result.first?[0] ?? "0") ?? 0)]])
+        }
+        return ResultSet(columns: [by.name, q.valueColumn], rows: result.map {
+            [SQLTranslation.value($0[0], by.type), .integer(Int64($0[1] ?? "0") ?? 0)]
+        })
+    }
+
+    public func count(matching q: CheckedFind, clock: Clock) -> Int {
+        guard !q.inBin, q.entity.isStored else { return 0 }
+        var t = SQLTranslation()
+        guard let condition = try? q.predicate.map({ " WHERE " + (try t.condition($0)) }) ?? "" else { return 0 }
+        return Int(rows("SELECT count(*) FROM \(SQLTranslation.table(q.entity))\(condition)", t.parameters).first?[0] ?? "0") ?? 0
+    }
+
+    /// The stored fields named (all when nil); names the schema lacks are left out.
+    private func storedFields(_ entity: Entity, _ names: [String]?) -> [Field] {
+        let schema = schema(of: entity)
+        guard let names else { return schema.fields }
+        return names.compactMap { schema.field(named: $0) }
+    }
+
+    private func records(_ entity: Entity, _ sql: (String) -> String, _ parameters: [String?], fields: [String]?) -> [(id: String, record: [String: Value])] {
+        let wanted = storedFields(entity, fields)
+        let list = ([SQLTranslation.quoted(RecordField.id)] + wanted.map(SQLTranslation.reader)).joined(separator: ", ")
+        return rows(sql(list), parameters).map { row in
+            var record: [String: Value] = [:]
+            for (i, f) in wanted.enumerated() {
+                let v = SQLTranslation.value(row[i + 1], f.type)
+                if !v.isNull { record[f.name] = v }
+            }
+            return (row[0] ?? "", record)
+        }
+    }
+
+    public func records(matching q: CheckedFind, fields: [String]?, clock: Clock) -> [(id: String, record: [String: Value])] {
+        var unpaged = q
+        unpaged.sort = []
+        unpaged.limit = nil
+        unpaged.offset = 0
+        guard let (sql, parameters, _) = try? select(unpaged, fields: []) else { return [] }
+        // The FROM onwards of the translated find, under the wanted columns.
+        let tail = sql[sql.range(of: " FROM ")!.lowerBound...]
+        return records(q.entity, { "SELECT \($0)\(tail)" }, parameters, fields: fields)
+    }
+
+    public func records(_ entity: Entity, ids: [String], fields: [String]?) -> [String: [String: Value]] {
+        guard !ids.isEmpty, entity.isStored else { return [:] }
+        let found = records(entity, { "SELECT \($0) FROM \(SQLTranslation.table(entity)) WHERE id = ANY($1::text[])" },
+                            [SQLTranslation.arrayLiteral(ids)], fields: fields)
+        return Dictionary(found.map { ($0.id, $0.record) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    public func records(_ entity: Entity, ofCustomers customers: [String], fields: [String]?) -> [(id: String, record: [String: Value])] {
+        guard !customers.isEmpty, entity.isStored, schema(of: entity).position(of: RecordField.customer) != nil else { return [] }
+        return records(entity, { "SELECT \($0) FROM \(SQLTranslation.table(entity)) WHERE customer = ANY($1::text[]) ORDER BY id COLLATE \"C\"" },
+                       [SQLTranslation.arrayLiteral(customers)], fields: fields)
+    }
+
+    // Commands that read these are refused by `checkSupported(_ spec:)` for now.
+    public func segmentationInputs(clock: Clock) -> SegmentationInputs { SegmentationInputs() }
+    public func kpiColumns(groupBy: String?, clock: Clock) -> KPIColumns { KPIColumns() }
+    public func loadAuditTrail() throws { throw SQLTranslation.unsupported("the audit trail") }
+    public func textColumns(_ entity: Entity, fields: [String]) -> [TextColumn] {
+        fields.map { _ in TextColumn(values: [""], codes: []) }
+    }
+
+    // MARK: Changes
+
+    /// One writer at a time across every process on the database, as with a store's lock.
+    public func withWriteLock<T>(_ body: () throws -> T) throws -> T {
+        try connection.execute("SELECT pg_advisory_lock(\(Self.lockKey))")
+        defer { _ = try? connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))") }
+        try readState()
+        return try body()
+    }
+
+    public func catchUp() throws -> [Diagnostic] {
+        try readState()
+        return []
+    }
+
+    public func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
+        if !set.fieldAdditions.isEmpty { throw SQLTranslation.unsupported("adding a custom field") }
+        if !set.policyChanges.isEmpty { throw SQLTranslation.unsupported("'set policy'") }
+        if !set.segmentChanges.isEmpty { throw SQLTranslation.unsupported("saved segments") }
+        if !set.grantChanges.isEmpty { throw SQLTranslation.unsupported("grants") }
+        if !set.binChanges.isEmpty { throw SQLTranslation.unsupported("the bin (deleted records)") }
+        var committed = set
+        committed.at = Int64(Date().timeIntervalSince1970.rounded(.down))
+        committed.pinnedNow = author.pinnedNow
+        committed.user = author.user
+        committed.role = author.role
+        try connection.transaction {
+            try connection.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
+            committed.sequence = (Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM rapport_audit").first?[0] ?? "0") ?? 0) + 1
+            var highest: [Entity: Int] = [:]
+            for change in committed.changes {
+                try write(change)
+                if change.kind == .insert, let n = Self.generatedNumber(change.id, of: change.entity) {
+                    highest[change.entity] = max(highest[change.entity] ?? 0, n)
+                }
+            }
+            for (entity, n) in highest {
+                try connection.execute("INSERT INTO rapport_ids VALUES ($1, $2::bigint) ON CONFLICT (entity) DO UPDATE SET highest = greatest(rapport_ids.highest, excluded.highest)",
+                                       [entity.rawValue, String(n)])
+            }
+            try connection.execute("INSERT INTO rapport_audit VALUES ($1::bigint, $2::bigint, $3::bigint, $4, $5, $6, $7)",
+                                   [String(committed.sequence), String(committed.at), committed.pinnedNow.map { String($0) },
+                                    committed.user, committed.role?.rawValue, committed.command, AuditEntry.changes(committed.changes)])
+        }
+        set = committed
+        sequence = committed.sequence
+    }
+
+    private func write(_ change: RecordChange) throws {
+        let schema = schema(of: change.entity)
+        let table = SQLTranslation.table(change.entity)
+        var t = SQLTranslation()
+        func assignment(_ name: String, _ value: Value) throws -> (column: String, value: String) {
+            guard let f = schema.field(named: name) else { throw SQLTranslation.unsupported("the custom field '\(name)'") }
+            return (SQLTranslation.quoted(f.name), SQLTranslation.written(t.parameter(SQLTranslation.parameterText(value)), f.type))
+        }
+        switch change.kind {
+        case .insert:
+            var pairs = [try assignment(RecordField.id, .string(change.id))]
+            for (name, value) in change.after.sorted(by: { $0.key < $1.key }) where name != RecordField.id {
+                pairs.append(try assignment(name, value))
+            }
+            try connection.execute("INSERT INTO \(table) (\(pairs.map(\.column).joined(separator: ", "))) VALUES (\(pairs.map(\.value).joined(separator: ", ")))", t.parameters)
+        case .update:
+            let pairs = try change.after.sorted(by: { $0.key < $1.key }).map { try assignment($0.key, $0.value) }
+            guard !pairs.isEmpty else { return }
+            let id = t.parameter(change.id)
+            try connection.execute("UPDATE \(table) SET \(pairs.map { "\($0.column) = \($0.value)" }.joined(separator: ", ")) WHERE id = \(id)", t.parameters)
+        case .delete:
+            try connection.execute("DELETE FROM \(table) WHERE id = $1", [change.id])
+        }
+    }
+
+    /// `C000123` → 123 for customers: an id Rapport generated (`Entity.idPrefix`, digits).
+    static func generatedNumber(_ id: String, of entity: Entity) -> Int? {
+        guard id.hasPrefix(entity.idPrefix) else { return nil }
+        let digits = id.dropFirst(entity.idPrefix.count)
+        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(digits)
+    }
+
+    /// Kept in `rapport_ids`, so a deleted record's id is not handed out again.
+    public func highestGeneratedNumber(_ entity: Entity) -> Int {
+        guard hasSchema else { return 0 }
+        return (try? connection.execute("SELECT highest FROM rapport_ids WHERE entity = $1", [entity.rawValue]).first?[0]).flatMap { Int($0 ?? "") } ?? 0
+    }
+
+    public var isReadOnly: Bool { false }
+
+    // MARK: The bin (not yet: deletes are for good, docs/postgres.md)
+
+    public func binSchema(of entity: Entity) -> EntitySchema { EntitySchema(entity: entity) }
+    public func binned(_ selection: BinSelection) -> [BinnedRecord] { [] }
+
+    // MARK: Planning and completion
+
+    public func statistics(_ entity: Entity) -> PlanStatistics { Statistics(liveRowCount: 0) }
+    public func distinctValues(_ entity: Entity, field: String, limit: Int) -> [String]? { nil }
+    public func ids(_ entity: Entity, prefix: String, limit: Int) -> [String] { [] }
+
+    /// PostgreSQL plans for itself: the core's planner sees no indexes.
+    struct Statistics: PlanStatistics {
+        var liveRowCount: Int
+        func hasLookupIndex(_ field: ResolvedField) -> Bool { false }
+        func hasOrderedIndex(_ field: ResolvedField) -> Bool { false }
+        func estimate(_ path: AccessPath) -> Int { liveRowCount }
+    }
+
+    // MARK: Upkeep
+
+    public var location: String? { connection.shownURL }
+    public func checkpoint() throws {}
+    public func check() -> MaintenanceReport? { nil }
+    public func backup(to target: String, encryptedWith key: EncryptionKey?) throws -> String {
+        throw SQLTranslation.unsupported("'backup' (use pg_dump)")
+    }
+}
+
+/// The audit row's `changes`: each record change as JSON (kind, entity, id, before, after).
+enum AuditEntry {
+    static func changes(_ changes: [RecordChange]) -> String {
+        func json(_ v: Value) -> Any {
+            switch v {
+            case .null: return NSNull()
+            case .string(let s): return s
+            case .integer(let i): return i
+            case .number(let d): return d
+            case .date(let d): return d.description
+            case .instant(let t): return t
+            case .list(let items): return items
+            case .boolean(let b): return b
+            }
+        }
+        let objects: [[String: Any]] = changes.map { c in
+            ["kind": c.kind.rawValue, "entity": c.entity.rawValue, "id": c.id,
+             "before": c.before.mapValues(json), "after": c.after.mapValues(json)]
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys])) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
