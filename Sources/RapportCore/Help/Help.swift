@@ -481,7 +481,7 @@ public enum Help {
         """),
         Topic(name: "init", listed: [:],
               summary: "create (or bring up to date) a PostgreSQL database's Rapport schema",
-              aliases: ["schema", "postgres", "postgresql"], body: """
+              aliases: ["postgres", "postgresql"], body: """
         init
         Creates Rapport's tables in the PostgreSQL database that rapport --db URL (or
         RAPPORT_DB) opened, or brings an older schema up to date. Running it again changes

@@ -208,7 +208,7 @@ public enum CommandCatalogue {
                     completion: .grant, parse: { try $0.parseGrant() }),
         CommandSpec("revoke", synopsis: nil, task: .store, help: "roles", role: grantsRole, changesData: true,
                     completion: .grantedUser, parse: { try $0.parseRevoke() }),
-        CommandSpec("init", synopsis: "init: a PostgreSQL database's schema (rapport --db URL)", task: .store, role: .admin,
+        CommandSpec("init", synopsis: nil, task: .store, role: .admin,
                     changesData: true, completion: .nothing, parse: { _ in .initialize }),
         CommandSpec("check", synopsis: nil, task: .store, role: .trainee,
                     completion: .nothing, parse: { _ in .check }),
