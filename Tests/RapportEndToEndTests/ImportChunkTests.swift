@@ -45,4 +45,37 @@ final class ImportChunkTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("invalid JSON at column"), r.stderr)
         XCTAssertEqual(store.run(["--format", "csv", "-c", "count customers"]).stdout, "count\n0\n")
     }
+
+    /// Rows share a record layout per key list and set of empty cells: every row must still
+    /// store its own values, empty cells stay empty, given and generated ids mix, and the
+    /// duplicate checks name the right lines in a file read in chunks.
+    func testRowsWithDifferentKeysAndEmptyCellsEachStoreTheirOwnValues() throws {
+        let store = TemporaryStore("chunks-layouts")
+        let seed = try store.file("seed.jsonl", "{\"name\":\"Stored\",\"email\":\"stored@example.com\"}\n")
+        XCTAssertEqual(store.run(["-c", "import customers from \"\(seed)\""]).status, 0)
+        let lines = (1...6_000).map { n -> String in
+            switch n % 3 {
+            case 0: return "{\"name\":\"Even \(n)\",\"email\":\"c\(n)@example.com\",\"tier\":\"gold\",\"vip\":\"yes\"}"
+            case 1: return "{\"tier\":\"silver\",\"email\":null,\"name\":\"Odd \(n)\",\"phone\":\"+86 138 \(String(format: "%08d", n))\"}"
+            default: return "{\"id\":\"X\(n)\",\"name\":\"Given \(n)\",\"email\":\"\(n == 5_999 ? "STORED@example.com" : "g\(n)@example.com")\",\"vip\":null}"
+            }
+        } + ["{\"name\":\"Twin\",\"email\":\"C3@Example.com\"}"]
+        let file = try store.file("layouts.jsonl", lines.joined(separator: "\n") + "\n")
+        let r = store.run(["-c", "import customers from \"\(file)\""])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("line 5999: email 'STORED@example.com' is also customer C000001's"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("line 6001: email 'C3@Example.com' is also on line 3"), r.stderr)
+        let found = store.run(["--format", "csv", "-c",
+                               "find customers where name = \"Odd 1\" or name = \"Given 2\" or name = \"Even 3\" or name = Twin sort by name show id, name, email, phone, tier, vip"])
+        XCTAssertEqual(found.stdout, """
+            id,name,email,phone,tier,vip
+            C000003,Even 3,c3@example.com,,gold,yes
+            X2,Given 2,g2@example.com,,,
+            C000002,Odd 1,,+86 138 00000001,silver,
+            C004002,Twin,C3@Example.com,,,
+
+            """)
+        XCTAssertEqual(store.run(["--format", "csv", "-c", "count customers where vip = yes"]).stdout, "count\n2000\n")
+        XCTAssertEqual(store.run(["--format", "csv", "-c", "count customers where email is null"]).stdout, "count\n2000\n")
+    }
 }

@@ -84,9 +84,19 @@ public struct Importer {
     /// How many bad rows an import failure lists before "and N more".
     public static let reportedProblems = 20
 
+    /// The keys of rows as spelled in the file, in the file's order, shared by every row
+    /// with the same keys (a CSV file's header; JSON Lines repeating the previous line's
+    /// keys): what depends only on the keys is worked out once per list, not per row.
+    final class RowKeys {
+        let names: [String]
+        init(_ names: [String]) { self.names = names }
+    }
+
     struct Row {
         var line: Int
-        var cells: [(key: String, value: RawCell)]
+        var keys: RowKeys
+        /// One cell per key of `keys`.
+        var values: [RawCell]
     }
 
     /// Reads a file; bad rows come back in `problems` (the caller adds any it finds later
@@ -152,81 +162,135 @@ public struct Importer {
         var schema = backend.schema(of: entity)
         var result = Result()
 
+        // Each distinct key list once, in the order rows first use it.
+        var keyLists: [RowKeys] = []
+        var seenLists = Set<ObjectIdentifier>()
+        for row in rows where seenLists.insert(ObjectIdentifier(row.keys)).inserted { keyLists.append(row.keys) }
+
         // Custom fields: keys the schema lacks, typed from all their values.
         var newKeys: [String] = []
         var seenKeys = Set<String>()
-        for row in rows {
-            for (key, _) in row.cells where schema.position(of: key) == nil && !isOpeningPoints(key, entity)
+        for keys in keyLists {
+            for key in keys.names where schema.position(of: key) == nil && !isOpeningPoints(key, entity)
                 && seenKeys.insert(key.lowercased()).inserted {
                 newKeys.append(key)
             }
         }
         for key in newKeys {
+            func firstLine() -> Int { rows.first { $0.keys.names.contains(key) }?.line ?? 1 }
             if let derived = DerivedFields.named(key, of: entity) {
-                let line = rows.first { $0.cells.contains { $0.key == key } }?.line ?? 1
-                throw ImportFailure(line: line, message: "'\(key)' is a derived field, computed from the records (\(derived.rule)); a custom field may not take its name")
+                throw ImportFailure(line: firstLine(), message: "'\(key)' is a derived field, computed from the records (\(derived.rule)); a custom field may not take its name")
             }
             guard Importer.isValidFieldName(key) else {
-                let line = rows.first { $0.cells.contains { $0.key == key } }?.line ?? 1
-                throw ImportFailure(line: line, message: "'\(key)' is not a usable field name (it must not be empty, hold control characters, or start or end with a space)")
+                throw ImportFailure(line: firstLine(), message: "'\(key)' is not a usable field name (it must not be empty, hold control characters, or start or end with a space)")
             }
-            let values = rows.flatMap { $0.cells.filter { $0.key.lowercased() == key.lowercased() }.map(\.value) }
+            let lowered = key.lowercased()
+            var positionIn: [ObjectIdentifier: Int?] = [:]
+            for keys in keyLists { positionIn[ObjectIdentifier(keys)] = keys.names.firstIndex { $0.lowercased() == lowered } }
+            var values: [RawCell] = []
+            for row in rows {
+                if let k = positionIn[ObjectIdentifier(row.keys)]! { values.append(row.values[k]) }
+            }
             let field = Field(key, Importer.inferType(values), isCustom: true)
             schema.append(field)
             result.fieldAdditions.append(FieldAddition(entity: entity, field: field))
         }
 
+        // What each key of each list fills, worked out once per list.
+        var plans: [ObjectIdentifier: KeyPlan] = [:]
+        for keys in keyLists {
+            plans[ObjectIdentifier(keys)] = KeyPlan(keys.names.map { key -> KeyPlan.Target in
+                if isOpeningPoints(key, entity) { return .openingPoints }
+                return schema.field(named: key).map(KeyPlan.Target.field) ?? .ignored
+            })
+        }
+
         // Rows convert independently: one chunk of them per core, joined in file order.
-        let fields = schema
+        let checksContacts = entity == .customers
         let converted = try Importer.inChunks(rows.count) { range, checksCancel -> [ConvertedChunk] in
             var chunk = ConvertedChunk()
             chunk.pending.reserveCapacity(range.count)
-            // The field of each key as spelled in the file, looked up once (rows share their keys).
-            var fieldOfKey: [String: Field?] = [:]
+            // Rows with the same keys and the same empty cells share the field list of their records.
+            var fieldLists: [FieldListKey: FieldList] = [:]
+            var values: [Value] = []
+            var present: [UInt64] = []
             for index in range {
-            if checksCancel, index & 1023 == 1023 {
-                if isCancelled() { throw Cancelled() }
-                report(pass: 1, index, range, of: rows.count)
-            }
-            let row = rows[index]
-            var after: [String: Value] = [:]
-            var rowProblem: String?
-            var openingPoints: Int64 = 0
-            for (key, cell) in row.cells {
-                if isOpeningPoints(key, entity) {
-                    do {
-                        if case .integer(let n) = try convert(cell, to: Field(CustomerField.points, .integer), entity: entity) {
-                            guard n.magnitude <= Loyalty.maximumEntry else {
-                                rowProblem = rowProblem ?? "'\(CustomerField.points)': \(n) is beyond ±\(Loyalty.maximumEntry)"
-                                continue
+                if checksCancel, index & 1023 == 1023 {
+                    if isCancelled() { throw Cancelled() }
+                    report(pass: 1, index, range, of: rows.count)
+                }
+                let row = rows[index]
+                let plan = plans[ObjectIdentifier(row.keys)]!
+                var rowProblem: String?
+                var openingPoints: Int64 = 0
+                values.removeAll(keepingCapacity: true)
+                present.removeAll(keepingCapacity: true)
+                present.append(contentsOf: repeatElement(0, count: (row.values.count + 63) / 64 + 1))
+                var hasID = false
+                for (k, cell) in row.values.enumerated() {
+                    values.append(.null)
+                    switch plan.targets[k] {
+                    case .ignored: continue
+                    case .openingPoints:
+                        do {
+                            if case .integer(let n) = try convert(cell, to: Field(CustomerField.points, .integer), entity: entity) {
+                                guard n.magnitude <= Loyalty.maximumEntry else {
+                                    rowProblem = rowProblem ?? "'\(CustomerField.points)': \(n) is beyond ±\(Loyalty.maximumEntry)"
+                                    continue
+                                }
+                                openingPoints = n
                             }
-                            openingPoints = n
+                        } catch let message as ConversionError {
+                            rowProblem = rowProblem ?? "'\(CustomerField.points)': \(message.text)"
                         }
-                    } catch let message as ConversionError {
-                        rowProblem = rowProblem ?? "'\(CustomerField.points)': \(message.text)"
+                    case .field(let field):
+                        do {
+                            var formatWarning: RuleViolation?
+                            let value = try convert(cell, to: field, entity: entity, formatWarning: &formatWarning)
+                            if !value.isNull {
+                                values[k] = value
+                                present[k >> 6] |= 1 << UInt64(k & 63)
+                                if k == plan.idKey { hasID = true }
+                            }
+                            if let formatWarning { chunk.formatWarnings.append(Problem(line: row.line, message: formatWarning.message)) }
+                        } catch let message as ConversionError {
+                            rowProblem = rowProblem ?? "'\(field.name)': \(message.text)"
+                        }
                     }
+                }
+                if let rowProblem {
+                    chunk.problems.append(Problem(line: row.line, message: rowProblem))
                     continue
                 }
-                let known: Field?
-                if let cached = fieldOfKey[key] { known = cached } else {
-                    known = fields.field(named: key)
-                    fieldOfKey[key] = known
+                // The last word says whether the id is given; without one, the list ends
+                // with `id`, filled when the id is generated.
+                if hasID { present[present.count - 1] = 1 }
+                let listKey = FieldListKey(keys: ObjectIdentifier(row.keys), present: present)
+                let list: FieldList
+                if let known = fieldLists[listKey] { list = known } else {
+                    var names: [String] = []
+                    for k in values.indices where present[k >> 6] & (1 << UInt64(k & 63)) != 0 {
+                        if case .field(let field) = plan.targets[k] { names.append(field.name) }
+                    }
+                    if !hasID { names.append(RecordField.id) }
+                    list = FieldList(names)
+                    fieldLists[listKey] = list
                 }
-                guard let field = known else { continue }
-                do {
-                    var formatWarning: RuleViolation?
-                    let value = try convert(cell, to: field, entity: entity, formatWarning: &formatWarning)
-                    if !value.isNull { after[field.name] = value }
-                    if let formatWarning { chunk.formatWarnings.append(Problem(line: row.line, message: formatWarning.message)) }
-                } catch let message as ConversionError {
-                    rowProblem = rowProblem ?? "'\(field.name)': \(message.text)"
+                var record: [Value] = []
+                record.reserveCapacity(list.names.count)
+                var idSlot = -1
+                for k in values.indices where present[k >> 6] & (1 << UInt64(k & 63)) != 0 {
+                    if k == plan.idKey { idSlot = record.count }
+                    record.append(values[k])
                 }
-            }
-            if let rowProblem {
-                chunk.problems.append(Problem(line: row.line, message: rowProblem))
-                continue
-            }
-            chunk.pending.append(PendingRow(line: row.line, after: after, openingPoints: openingPoints))
+                if !hasID { idSlot = record.count; record.append(.null) }
+                var pendingRow = PendingRow(line: row.line, record: PositionalRecord(list, record), idSlot: idSlot,
+                                            idIsGiven: hasID, openingPoints: openingPoints)
+                if checksContacts {
+                    if let k = plan.emailKey { pendingRow.emailKey = Importer.contactKey(values[k], .email) }
+                    if let k = plan.phoneKey { pendingRow.phoneKey = Importer.contactKey(values[k], .phone) }
+                }
+                chunk.pending.append(pendingRow)
             }
             return [chunk]
         }
@@ -237,9 +301,37 @@ public struct Importer {
             result.problems.append(contentsOf: chunk.problems)
             result.formatWarnings.append(contentsOf: chunk.formatWarnings)
         }
+        rows = []
         try resolve(pending, entity, into: &result)
         result.problems.sort { $0.line < $1.line }
         return result
+    }
+
+    /// What each key of a key list fills.
+    struct KeyPlan {
+        enum Target { case ignored, openingPoints, field(Field) }
+        var targets: [Target]
+        /// The keys that fill `id`, `email` and `phone`.
+        var idKey: Int?, emailKey: Int?, phoneKey: Int?
+
+        init(_ targets: [Target]) {
+            self.targets = targets
+            for (k, target) in targets.enumerated() {
+                guard case .field(let field) = target else { continue }
+                switch field.name {
+                case RecordField.id: idKey = k
+                case CustomerField.email: emailKey = k
+                case CustomerField.phone: phoneKey = k
+                default: break
+                }
+            }
+        }
+    }
+
+    /// A key list and which of its cells hold a value (one bit a key, then a word for a given id).
+    struct FieldListKey: Hashable {
+        var keys: ObjectIdentifier
+        var present: [UInt64]
     }
 
     /// What converting one chunk of rows came to.
@@ -288,16 +380,40 @@ public struct Importer {
     /// A row read and checked, before it is known to add a record or update one.
     struct PendingRow {
         var line: Int
-        var after: [String: Value]
+        /// The row's values, empty cells left out, with `id` (null until generated when
+        /// the file gave none) at `idSlot`.
+        var record: PositionalRecord
+        var idSlot: Int
+        var idIsGiven: Bool
         var openingPoints: Int64
+        /// A customer row's email and phone in `ContactKeys`' normal form, worked out once.
+        var emailKey: String?
+        var phoneKey: String?
+
+        var givenID: String? {
+            guard idIsGiven, case .string(let id) = record.values[idSlot] else { return nil }
+            return id
+        }
+
+        func contactKey(_ key: ImportKey) -> String? {
+            switch key {
+            case .email: return emailKey
+            case .phone: return phoneKey
+            case .id: return nil
+            }
+        }
+
+        /// The row's value of a field (by its schema name), without building a dictionary.
+        func value(_ name: String) -> Value? { record[name] }
     }
 
     /// Turns the checked rows into inserts and (`update by`) updates, with one question to
     /// the store for the file's ids, one for the matched customers and, for customers,
     /// one for the stored phones and emails the file's rows share.
     private func resolve(_ rows: [PendingRow], _ entity: Entity, into result: inout Result) throws {
-        let givenIDs = rows.compactMap { row -> String? in if case .string(let id)? = row.after[RecordField.id] { return id }; return nil }
-        let existingIDs = givenIDs.isEmpty ? [:] : backend.records(entity, ids: givenIDs, fields: [])
+        let givenIDs = rows.compactMap(\.givenID)
+        // An empty table holds none of them: a first import of a million rows asks nothing.
+        let existingIDs = givenIDs.isEmpty || backend.count(entity) == 0 ? [:] : backend.records(entity, ids: givenIDs, fields: [])
         let contacts = entity == .customers ? storedContactKeys(of: rows) : StoredContactKeys()
 
         // Which stored record each row updates (nil: it adds one).
@@ -314,17 +430,16 @@ public struct Importer {
                 if isCancelled() { throw Cancelled() }
                 report(pass: 2, index, 0..<rows.count, of: rows.count)
             }
-            var givenID: String?
-            if case .string(let id)? = row.after[RecordField.id] { givenID = id }
+            let givenID = row.givenID
             switch updateBy {
             case .id?:
                 if let givenID, existingIDs[givenID] != nil { targets[index] = givenID }
             case .email?, .phone?:
                 let key = updateBy!
-                guard let normal = Importer.contactKey(row.after[key.rawValue], key) else { break }
+                guard let normal = row.contactKey(key) else { break }
                 let matches = contacts.ids(key, normal)
                 if matches.count > 1 {
-                    refuse(index, "\(key.rawValue) \(Importer.shown(row.after[key.rawValue]!)) matches \(matches.count) customers (\(matches.prefix(5).joined(separator: ", "))): update them one by one or merge them first")
+                    refuse(index, "\(key.rawValue) \(Importer.shown(row.value(key.rawValue)!)) matches \(matches.count) customers (\(matches.prefix(5).joined(separator: ", "))): update them one by one or merge them first")
                     continue
                 }
                 if let match = matches.first {
@@ -334,7 +449,7 @@ public struct Importer {
                     }
                     targets[index] = match
                 } else if let earlier = rowWithKey[normal] {
-                    refuse(index, "\(key.rawValue) \(Importer.shown(row.after[key.rawValue]!)) is also on line \(rows[earlier].line): update by \(key.rawValue) takes one row per \(key.rawValue)")
+                    refuse(index, "\(key.rawValue) \(Importer.shown(row.value(key.rawValue)!)) is also on line \(rows[earlier].line): update by \(key.rawValue) takes one row per \(key.rawValue)")
                     continue
                 } else {
                     rowWithKey[normal] = index
@@ -363,11 +478,13 @@ public struct Importer {
         var generator = backend.highestGeneratedNumber(entity)
         var ledgerNumber = backend.highestGeneratedNumber(.points)
         var seenKeys = FileContactKeys()
+        let lotExpiry = Loyalty.expiry(earnedOn: clock.today, policy: backend.policy)
         for (index, row) in rows.enumerated() where !refused[index] {
             if let target = targets[index] {
                 var before: [String: Value] = [:], after: [String: Value] = [:]
                 let record = stored[target] ?? [:]
-                for (name, value) in row.after where name != RecordField.id && CustomerField.keptFromRecords[name] == nil {
+                for (name, value) in zip(row.record.fields.names, row.record.values)
+                where name != RecordField.id && CustomerField.keptFromRecords[name] == nil {
                     let old = record[name] ?? .null
                     // The key matched in its normal form: another spelling of it is no change.
                     if let key = updateBy, name == key.rawValue, Importer.contactKey(old, key) == Importer.contactKey(value, key) { continue }
@@ -379,25 +496,26 @@ public struct Importer {
                 result.lines.append(row.line)
                 continue
             }
-            var after = row.after
+            var record = row.record
             let id: String
-            if case .string(let given)? = after[RecordField.id] {
+            if let given = row.givenID {
                 id = given
             } else {
                 generator += 1
                 id = IDGenerator.id(entity, number: generator)
-                after[RecordField.id] = .string(id)
+                record.values[row.idSlot] = .string(id)
             }
             guard ids.insert(id).inserted else {
                 result.problems.append(Problem(line: row.line, message: "id \(id) appears twice in the file"))
                 continue
             }
             if entity == .customers { duplicateWarnings(row, index: index, rows, updating: nil, contacts, &seenKeys, into: &result) }
-            result.changes.append(RecordChange(kind: .insert, entity: entity, id: id, after: after))
+            result.changes.append(RecordChange(insert: entity, id: id, record: record))
             result.lines.append(row.line)
             if row.openingPoints != 0 {
                 ledgerNumber += 1
-                result.changes.append(openingBalance(row.openingPoints, customer: id, ledgerID: IDGenerator.id(.points, number: ledgerNumber)))
+                result.changes.append(openingBalance(row.openingPoints, customer: id, ledgerID: IDGenerator.id(.points, number: ledgerNumber),
+                                                     expiry: lotExpiry))
                 result.lines.append(row.line)
             }
         }
@@ -408,7 +526,7 @@ public struct Importer {
     private func duplicateWarnings(_ row: PendingRow, index: Int, _ rows: [PendingRow], updating target: String?,
                                    _ contacts: StoredContactKeys, _ seen: inout FileContactKeys, into result: inout Result) {
         for key in [ImportKey.email, .phone] where key != updateBy {
-            guard let value = row.after[key.rawValue], let normal = Importer.contactKey(value, key) else { continue }
+            guard let normal = row.contactKey(key), let value = row.value(key.rawValue) else { continue }
             if let other = contacts.ids(key, normal).first(where: { $0 != target }) {
                 result.duplicateWarnings.append(Problem(line: row.line, message: "\(key.rawValue) \(Importer.shown(value)) is also customer \(other)'s"))
             } else if let earlier = seen.first(key, normal, index: index) {
@@ -418,22 +536,29 @@ public struct Importer {
     }
 
     /// The stored customers whose normalised phone or email some row of the file has too:
-    /// one read of every customer's phone and email, keeping only those keys.
+    /// one read of every customer's phone and email. When the file has more rows than the
+    /// store has customers, every stored key is kept (no set of the file's keys to build:
+    /// a first import of a million rows reads nothing); otherwise only the file's.
     private func storedContactKeys(of rows: [PendingRow]) -> StoredContactKeys {
         var wanted = StoredContactKeys()
-        for row in rows {
-            for key in [ImportKey.email, .phone] {
-                if let normal = Importer.contactKey(row.after[key.rawValue], key) { wanted.byKey[key.rawValue + ":" + normal] = [] }
+        let storedCount = backend.count(.customers)
+        guard storedCount > 0 else { return wanted }
+        let keepsAll = storedCount <= rows.count
+        if !keepsAll {
+            for row in rows {
+                if let normal = row.emailKey { wanted.byEmail[normal] = [] }
+                if let normal = row.phoneKey { wanted.byPhone[normal] = [] }
             }
+            guard !wanted.byEmail.isEmpty || !wanted.byPhone.isEmpty else { return wanted }
         }
-        guard !wanted.byKey.isEmpty else { return wanted }
         let all = FindQuery(entity: EntityName(entity: .customers, span: SourceSpan(start: .init(line: 1, column: 1), length: 1)))
         guard let checked = try? Checker(schema: backend.schema(of: .customers), clock: clock).check(all) else { return wanted }
         for (id, record) in backend.records(matching: checked, fields: [CustomerField.email, CustomerField.phone], clock: clock) {
-            for key in [ImportKey.email, .phone] {
-                guard let normal = Importer.contactKey(record[key.rawValue], key) else { continue }
-                let composite = key.rawValue + ":" + normal
-                if wanted.byKey[composite] != nil { wanted.byKey[composite]!.append(id) }
+            if let normal = Importer.contactKey(record[CustomerField.email], .email), keepsAll || wanted.byEmail[normal] != nil {
+                wanted.byEmail[normal, default: []].append(id)
+            }
+            if let normal = Importer.contactKey(record[CustomerField.phone], .phone), keepsAll || wanted.byPhone[normal] != nil {
+                wanted.byPhone[normal, default: []].append(id)
             }
         }
         return wanted
@@ -455,19 +580,34 @@ public struct Importer {
     }
 
     struct StoredContactKeys {
-        /// "email:wang@example.com" / "phone:8613800138000" → the customers holding it.
-        var byKey: [String: [String]] = [:]
-        func ids(_ key: ImportKey, _ normal: String) -> [String] { byKey[key.rawValue + ":" + normal] ?? [] }
+        /// A normalised email or phone ("wang@example.com", "8613800138000") → the customers holding it.
+        var byEmail: [String: [String]] = [:]
+        var byPhone: [String: [String]] = [:]
+        func ids(_ key: ImportKey, _ normal: String) -> [String] {
+            switch key {
+            case .email: return byEmail[normal] ?? []
+            case .phone: return byPhone[normal] ?? []
+            case .id: return []
+            }
+        }
     }
 
     /// The first row holding each normalised phone and email, as the rows are walked.
     struct FileContactKeys {
-        var firstRow: [String: Int] = [:]
+        var firstWithEmail: [String: Int] = [:]
+        var firstWithPhone: [String: Int] = [:]
         /// The earlier row with this key, or nil (and this row is now its first).
         mutating func first(_ key: ImportKey, _ normal: String, index: Int) -> Int? {
-            let composite = key.rawValue + ":" + normal
-            if let earlier = firstRow[composite] { return earlier }
-            firstRow[composite] = index
+            switch key {
+            case .email: return Self.first(normal, index, &firstWithEmail)
+            case .phone: return Self.first(normal, index, &firstWithPhone)
+            case .id: return nil
+            }
+        }
+
+        private static func first(_ normal: String, _ index: Int, _ firstRow: inout [String: Int]) -> Int? {
+            if let earlier = firstRow[normal] { return earlier }
+            firstRow[normal] = index
             return nil
         }
     }
@@ -475,26 +615,25 @@ public struct Importer {
     /// Renames the file's columns by `columnMap`; a mapped column the file lacks is an error.
     private func applyColumnMap(_ rows: inout [Row]) throws {
         var present = Set<String>()
-        // Rows of a CSV file share their keys: rename each distinct spelling once.
-        var renamed: [String: String] = [:]
+        // Each distinct key list renamed once: rows sharing keys share the renamed list.
+        // The lists renamed are kept alive here, so that no new list takes one's identity.
+        var renamedLists: [ObjectIdentifier: (list: RowKeys, renamed: RowKeys)] = [:]
         for r in rows.indices {
+            if let known = renamedLists[ObjectIdentifier(rows[r].keys)] { rows[r].keys = known.renamed; continue }
             var keys = Set<String>()
-            for c in rows[r].cells.indices {
-                let key = rows[r].cells[c].key
-                let target: String
-                if let known = renamed[key] {
-                    target = known
-                } else {
-                    let lowered = key.lowercased()
-                    target = columnMap[lowered] ?? key
-                    renamed[key] = target
-                    if columnMap[lowered] != nil { present.insert(lowered) }
-                }
-                rows[r].cells[c].key = target
+            var names: [String] = []
+            for key in rows[r].keys.names {
+                let lowered = key.lowercased()
+                let target = columnMap[lowered] ?? key
+                if columnMap[lowered] != nil { present.insert(lowered) }
                 guard keys.insert(target.lowercased()).inserted else {
                     throw ImportFailure(line: rows[r].line, message: "two columns fill '\(target)' once mapped")
                 }
+                names.append(target)
             }
+            let renamed = RowKeys(names)
+            renamedLists[ObjectIdentifier(rows[r].keys)] = (rows[r].keys, renamed)
+            rows[r].keys = renamed
         }
         if let missing = columnMap.keys.sorted().first(where: { !present.contains($0) }), !rows.isEmpty {
             throw MissingColumn(column: missing, field: columnMap[missing]!)
@@ -511,14 +650,18 @@ public struct Importer {
 
     /// The ledger entry of an imported balance: dated the import day; a positive balance
     /// is a lot that expires the policy's period later, like points earned that day.
-    private func openingBalance(_ points: Int64, customer: String, ledgerID: String) -> RecordChange {
-        var entry: [String: Value] = [
-            RecordField.id: .string(ledgerID), RecordField.customer: .string(customer), RecordField.date: .date(clock.today),
-            PointsField.change: .integer(points), PointsField.reason: .string("opening balance (import)"),
-        ]
-        if points > 0 { entry[PointsField.expiresAt] = .date(Loyalty.expiry(earnedOn: clock.today, policy: backend.policy)) }
-        return RecordChange(kind: .insert, entity: .points, id: ledgerID, after: entry)
+    /// Positional: a file of a million customers with balances makes a million of them.
+    private func openingBalance(_ points: Int64, customer: String, ledgerID: String, expiry: Day) -> RecordChange {
+        var values: [Value] = [.string(ledgerID), .string(customer), .date(clock.today), .integer(points),
+                               .string("opening balance (import)")]
+        if points > 0 { values.append(.date(expiry)) }
+        let fields = points > 0 ? Importer.lotFields : Importer.openingBalanceFields
+        return RecordChange(insert: .points, id: ledgerID, record: PositionalRecord(fields, values))
     }
+
+    private static let openingBalanceFields = FieldList([RecordField.id, RecordField.customer, RecordField.date,
+                                                         PointsField.change, PointsField.reason])
+    private static let lotFields = FieldList(openingBalanceFields.names + [PointsField.expiresAt])
 
     /// Any name as written (`First Name`, `電話`, `e-mail`; queries quote it in backticks),
     /// but not empty, not padded with spaces and without control characters.
@@ -551,11 +694,12 @@ public struct Importer {
             for k in keys where !lowered.insert(k.lowercased()).inserted {
                 throw ImportFailure(line: header.line, message: "column '\(k)' appears twice in the header")
             }
+            let headerKeys = RowKeys(keys)
             return try records.dropFirst().map { record in
                 guard record.fields.count == keys.count else {
                     throw ImportFailure(line: record.line, message: "expected \(keys.count) fields, found \(record.fields.count)")
                 }
-                return Row(line: record.line, cells: zip(keys, record.fields).map { ($0, RawCell.text($1)) })
+                return Row(line: record.line, keys: headerKeys, values: record.fields.map(RawCell.text))
             }
         case .jsonl:
             // Each line is an object of its own: the lines are found first, then parsed
@@ -576,7 +720,7 @@ public struct Importer {
                 return try Importer.inChunks(lines.count) { range, checksCancel in
                     var rows: [Row] = []
                     rows.reserveCapacity(range.count)
-                    var keysChecked: [String] = []
+                    var keysChecked: RowKeys?
                     for i in range {
                         if checksCancel, i & 1023 == 1023 {
                             if isCancelled() { throw Cancelled() }
@@ -601,15 +745,16 @@ public struct Importer {
             guard case .array(let items) = value else { throw ImportFailure(line: 1, message: "expected a JSON array of objects") }
             // Line numbers of array elements: count the lines before each object's start.
             let starts = Importer.topLevelElementLines(bytes)
+            var keysChecked: RowKeys?
             return try items.enumerated().map { i, item in
                 let line = i < starts.count ? starts[i] : 1
                 guard case .object(let members) = item else { throw ImportFailure(line: line, message: "expected an object") }
-                return try row(members, line: line)
+                return try row(members, line: line, keysChecked: &keysChecked)
             }
         }
     }
 
-    private func object(_ bytes: UnsafeBufferPointer<UInt8>, line: Int, keysChecked: inout [String]) throws -> Row {
+    private func object(_ bytes: UnsafeBufferPointer<UInt8>, line: Int, keysChecked: inout RowKeys?) throws -> Row {
         let value: JSONValue
         do {
             var s = JSONScanner(bytes: bytes)
@@ -620,21 +765,24 @@ public struct Importer {
             throw ImportFailure(line: line, message: "invalid JSON at column \(e.column): \(e.message)")
         }
         guard case .object(let members) = value else { throw ImportFailure(line: line, message: "expected a JSON object") }
-        // Lines mostly repeat the previous line's keys in the same order: those were checked.
-        if members.count == keysChecked.count, zip(members, keysChecked).allSatisfy({ $0.key == $1 }) {
-            return Row(line: line, cells: members.map { ($0.key, RawCell.json($0.value)) })
-        }
-        let checked = try row(members, line: line)
-        keysChecked = members.map(\.key)
-        return checked
+        return try row(members, line: line, keysChecked: &keysChecked)
     }
 
-    private func row(_ members: [(key: String, value: JSONValue)], line: Int) throws -> Row {
+    /// Objects mostly repeat the previous one's keys in the same order: those were checked,
+    /// and the row shares their list.
+    private func row(_ members: [(key: String, value: JSONValue)], line: Int, keysChecked: inout RowKeys?) throws -> Row {
+        let values = members.map { RawCell.json($0.value) }
+        if let previous = keysChecked, members.count == previous.names.count,
+           zip(members, previous.names).allSatisfy({ $0.key == $1 }) {
+            return Row(line: line, keys: previous, values: values)
+        }
         var seen = Set<String>()
         for m in members where !seen.insert(m.key.lowercased()).inserted {
             throw ImportFailure(line: line, message: "key '\(m.key)' appears twice")
         }
-        return Row(line: line, cells: members.map { ($0.key, RawCell.json($0.value)) })
+        let keys = RowKeys(members.map(\.key))
+        keysChecked = keys
+        return Row(line: line, keys: keys, values: values)
     }
 
     static func topLevelElementLines(_ bytes: [UInt8]) -> [Int] {

@@ -637,14 +637,24 @@ struct ByteReader {
 
     /// A string's UTF-8 bytes handed to `body`: straight from the buffer, or decoded when
     /// the string has escapes (a custom field may be named `say "hi"`: its key is escaped).
+    /// One pass: the bytes are not copied unless an escape needs decoding.
     mutating func withStringBytes<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T {
-        var i = position + 1
-        while i < buffer.count, buffer[i] != 34, buffer[i] != 92 { i += 1 }
-        if i < buffer.count, buffer[i] == 92 {
-            let decoded = Array(try string().utf8)
-            return try decoded.withUnsafeBufferPointer(body)
+        try expect(34)
+        let start = position
+        while position < buffer.count {
+            let b = buffer[position]
+            if b == 34 {
+                let slice = UnsafeBufferPointer(rebasing: buffer[start..<position])
+                position += 1
+                return try body(slice)
+            }
+            if b == 92 {
+                let decoded = Array(try escapedString(from: start).utf8)
+                return try decoded.withUnsafeBufferPointer(body)
+            }
+            position += 1
         }
-        return try body(try stringBytes())
+        throw error("unterminated string")
     }
 
     /// The raw bytes of a string with no escapes (dates; keys go through `withStringBytes`).
