@@ -91,8 +91,9 @@ final class ColumnImageTests: XCTestCase {
         XCTAssertEqual(imageNote(), "column image: read")
         let good = try Data(contentsOf: URL(fileURLWithPath: image))
 
+        // The head is checked at opening (a damaged column only when read: below).
         var damaged = good
-        damaged[damaged.count * 2 / 3] ^= 0x5A
+        damaged[110] ^= 0x5A
         try damaged.write(to: URL(fileURLWithPath: image))
         var r = rapport(["count customers"])
         XCTAssertEqual(r.stdout, "count\n4\n")
@@ -106,7 +107,7 @@ final class ColumnImageTests: XCTestCase {
         var newer = good
         newer[8] = 99
         try newer.write(to: URL(fileURLWithPath: image))
-        XCTAssertEqual(imageNote(), "column image: not used (it is of version 99, this program writes 1); written again")
+        XCTAssertEqual(imageNote(), "column image: not used (it is of version 99, this program writes 2); written again")
         XCTAssertEqual(answers(), expected)
 
         try Data(String(repeating: "not an image ", count: 20).utf8).write(to: URL(fileURLWithPath: image))
@@ -118,6 +119,68 @@ final class ColumnImageTests: XCTestCase {
         XCTAssertEqual(imageNote(), "column image: not used (it was made from another snapshot); written again")
         XCTAssertEqual(rapport(["find customers where id = C9 show name"]).stdout, "name\nLater\n")
         XCTAssertEqual(imageNote(), "column image: read")
+    }
+
+    /// A damaged column is found on its first read: that command fails (status 1) with the
+    /// error and a hint, answers nothing, and the image is removed; questions that do not
+    /// read the column answer as before, and a change checks every column first.
+    func testDamagedColumnIsFoundWhenFirstRead() throws {
+        seed()
+        let goldQuestion = "find customers where tier = gold show id, name"
+        let noteQuestion = "find customers show id, vipNote"
+        let gold = rapport([goldQuestion]).stdout, notes = rapport([noteQuestion]).stdout
+        XCTAssertEqual(imageNote(), "column image: read")
+        let good = try Data(contentsOf: URL(fileURLWithPath: image))
+        let target = try XCTUnwrap(good.range(of: Data("likes tea".utf8)), "the custom field's arena")
+        var damaged = good
+        damaged[target.lowerBound + 2] ^= 0x20
+        try damaged.write(to: URL(fileURLWithPath: image))
+
+        XCTAssertEqual(rapport([goldQuestion]).stdout, gold, "another column is not read, nor checked")
+        let r = rapport([noteQuestion])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stdout, "", "nothing answered from the damaged column")
+        XCTAssertTrue(r.stderr.contains("the column image \(image) is damaged: customers.vipNote does not match its checksum"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("was removed: run the command again"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: image))
+        XCTAssertEqual(rapport([noteQuestion]).stdout, notes, "from the JSON")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: image)), good, "written again, as it was")
+
+        // A change checks every column before anything is journaled.
+        try damaged.write(to: URL(fileURLWithPath: image))
+        let change = rapport([#"update customers where id = C1 set city = "北京""#])
+        XCTAssertEqual(change.status, 1)
+        XCTAssertTrue(change.stderr.contains("customers.vipNote does not match its checksum"), change.stderr)
+        XCTAssertEqual(rapport(["find customers where id = C1 show city"]).stdout, "city\n上海\n", "nothing changed")
+    }
+
+    /// A store viewing the image answers as one parsed from the JSON through a change and a
+    /// save, and the image's file is never written through its mapping.
+    func testChangesAndSaveFromTheImageAnswerAsFromTheJSON() throws {
+        seed()
+        XCTAssertEqual(imageNote(), "column image: not used (there is none); written again")
+        let parsed = TemporaryStore("image-json")
+        try FileManager.default.copyItem(atPath: store.path, toPath: parsed.path)
+        try FileManager.default.removeItem(atPath: parsed.path + "/snapshot.columns")
+        func fromJSON(_ commands: [String]) -> RapportRunner.Result {
+            try? FileManager.default.removeItem(atPath: parsed.path + "/snapshot.columns")
+            return parsed.run(["--format", "csv"] + commands.flatMap { ["-c", $0] }, now: "2026-11-24")
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: image))
+        let changes = [#"update customers where tier = gold set city = "北京", vipNote = "changed""#,
+                       #"add customer name: "New one", tier: gold"#, "log purchase C3 amount 12.5",
+                       "delete customers where id = C2", "update customers where id = C5 set tags = (tea, new)"]
+        let lazy = rapport(changes + questions)
+        let json = fromJSON(changes + questions)
+        XCTAssertEqual(lazy.status, 0, lazy.stderr)
+        XCTAssertEqual(lazy.stdout, json.stdout)
+        XCTAssertTrue(lazy.stdout.contains("New one"), lazy.stdout)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: image)), before, "changed in memory only, never through the map")
+        XCTAssertEqual(imageNote(), "column image: read", "the journal's tail applied over the image")
+        XCTAssertEqual(answers(), questions.map { q in "\(q)\n\(fromJSON([q]).stdout)" }.joined(separator: "\n"))
+        XCTAssertEqual(rapport(["save"]).status, 0)
+        XCTAssertEqual(fromJSON(["save"]).status, 0)
+        XCTAssertEqual(answers(), questions.map { q in "\(q)\n\(fromJSON([q]).stdout)" }.joined(separator: "\n"))
     }
 
     func testSnapshotDamagedInPlaceIsFoundDespiteTheImage() throws {

@@ -20,7 +20,7 @@ extension Table {
             let lists = column.lists.lists
             // Past this many distinct combinations, offer every item without checking.
             guard lists.count <= 100_000 else { return Array(items.strings.dropFirst()) }
-            let seenLists = Table.codesInUse(column.codes, live: live, codeCount: lists.count)
+            let seenLists = Table.codesInUse(ColumnStorage(column.codes), live: live, codeCount: lists.count)
             var seenItems = [Bool](repeating: false, count: items.strings.count)
             for (code, used) in seenLists.enumerated() where used {
                 for item in lists[code] { seenItems[Int(item)] = true }
@@ -32,7 +32,7 @@ extension Table {
     }
 
     /// Which non-zero codes appear on a live row; stops once all have appeared.
-    private static func codesInUse(_ codes: [UInt32], live: [Bool], codeCount: Int) -> [Bool] {
+    private static func codesInUse(_ codes: ColumnStorage<UInt32>, live: [Bool], codeCount: Int) -> [Bool] {
         var seen = [Bool](repeating: false, count: codeCount)
         var missing = codeCount - 1
         guard missing > 0 else { return seen }

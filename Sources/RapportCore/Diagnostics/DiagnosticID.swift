@@ -26,6 +26,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case cannotTruncateJournal
     case cannotWriteFile
     case changeNotSaved
+    case columnImageDamaged
     case comparisonTypeMismatch
     case complaintNeedsSatisfaction
     case computedNotWholeNumber

@@ -49,6 +49,7 @@ public enum DiagnosticMessages {
         case .cannotTruncateJournal: Wording("cannot truncate the torn journal entry: \(a[0])")
         case .cannotWriteFile: Wording("cannot write '\(a[0])': \(a[1])")
         case .changeNotSaved: Wording("the change was not saved: \(a[0]); nothing changed")
+        case .columnImageDamaged: Wording("the column image \(a[0]) is damaged: \(a[1]) does not match its checksum; nothing was answered or changed from it")
         case .comparisonTypeMismatch: Wording("cannot compare \(a[0]) with \(a[1]): '\(a[2])' is \(a[3])")
         case .complaintNeedsSatisfaction: Wording("ticket \(a[0]) is a complaint: it closes only with a satisfaction score from 1 to 5",
                            notes: ["close \(a[0]) satisfaction 4 \"NOTE\"; the score becomes the customer's satisfaction"])

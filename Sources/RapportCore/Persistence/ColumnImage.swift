@@ -1,47 +1,51 @@
 import Foundation
+import Synchronization
 
 /// `snapshot.columns`: the store's columns as raw arrays beside `snapshot.json`, so that a
-/// one-shot process reads them with one copy each instead of parsing the JSON
+/// one-shot process views them in place (mapped read-only) instead of parsing the JSON
 /// (docs/storage.md, "The column image"). A cache and never the only copy: it names the
-/// snapshot it was made from (size, sequence, stored checksum) and anything wrong with it
-/// (missing, stale, truncated, damaged, another version) sends the opening back to the
-/// JSON, after which it is written again.
+/// snapshot it was made from (size, sequence, stored checksum, inode, change time) and
+/// anything wrong with it found at opening (missing, stale, truncated, another version,
+/// a damaged head or table) sends the opening back to the JSON, after which it is
+/// written again. A damaged column is found when it is first read (`ImageRegionCheck`).
 ///
-/// Layout: an 80-byte header (magic, version, a byte-order mark, the snapshot's size,
-/// sequence and checksum, the payload's length and hash, the snapshot's inode and change
-/// time), then the payload: the snapshot's
-/// head as JSON (sequence, custom fields, policy, segments, grants), then every stored
-/// table and every table of the bin: its rows' liveness, its id map, and each column's
-/// arrays (codes, dictionary arena, ends and slot table; or the numbers). Each array is its
-/// element count and its bytes, padded to 8 bytes.
+/// Layout: a 96-byte header (magic, version, a byte-order mark, the snapshot's size,
+/// sequence and checksum, the payload's length, the snapshot's inode, change time and
+/// device), then the payload. Every array is its element count and its bytes, padded to
+/// 8. The payload is regions, each followed by its own hash: the snapshot's head as JSON
+/// (sequence, custom fields, policy, segments, grants); then for every stored table and
+/// every table of the bin its name, a region of its rows (id order, liveness, id map), its
+/// column count, and a region per column after its type word (string: codes, the
+/// dictionary's arena, ends, slot table and case-folded slot table; list: codes, lengths,
+/// items, item dictionary; others: the values).
 enum ColumnImage {
     static let fileName = "snapshot.columns"
     static let magic: UInt64 = 0x5347_4D49_4C4F_4352 // "RCOLIMGS" little-endian
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let byteOrderMark: UInt32 = 0x0102_0304
-    static let headerSize = 80
+    static let headerSize = 96
 
     /// What the snapshot file says about itself, cheaply: an image made from another
     /// snapshot differs in at least one of these. The inode and change time also tell a
     /// snapshot written over in place (damage, an edit) from the one the image was made
     /// of, so that the JSON is parsed, and its damage found, as without an image.
     struct SnapshotIdentity: Equatable {
-        var size: UInt64
+        var file: FileIdentity
         var sequence: Int64
         var checksum: UInt32
-        var inode: UInt64
-        var changed: Int64
-        var changedNanoseconds: Int
 
         init?(snapshotAt path: String) {
-            guard let identity = FileSystem.identity(path), let sequence = SnapshotCodec.sequence(inFileAt: path),
+            guard let file = FileSystem.identity(path), let sequence = SnapshotCodec.sequence(inFileAt: path),
                   let checksum = SnapshotCodec.storedChecksum(inFileAt: path) else { return nil }
-            size = UInt64(identity.size)
-            inode = identity.inode
-            changed = identity.changed
-            changedNanoseconds = identity.changedNanoseconds
+            self.file = file
             self.sequence = sequence
             self.checksum = checksum
+        }
+
+        /// The header's words 2 to 4 and 7 to 10 (see `write`).
+        var headerWords: [(index: Int, value: UInt64)] {
+            [(2, UInt64(file.size)), (3, UInt64(bitPattern: sequence)), (4, UInt64(checksum)), (7, file.inode),
+             (8, UInt64(bitPattern: file.changed)), (9, UInt64(file.changedNanoseconds)), (10, file.device)]
         }
     }
 
@@ -76,22 +80,18 @@ enum ColumnImage {
         _ = fchmod(fd, mode)
         var writer = Writer(fd: fd)
         writer.skipHeader()
+        writer.beginRegion()
         writer.bytes(SnapshotCodec.head(store, counts: false))
+        writer.endRegion()
         for e in Entity.stored { writer.table(store[e]) }
         for e in Entity.stored { writer.table(store.bin[e]) }
         writer.flush()
+        // The payload's length is known last: the header is written after it.
         var header = [UInt64](repeating: 0, count: headerSize / 8)
         header[0] = magic
         header[1] = UInt64(version) | UInt64(byteOrderMark) << 32
-        header[2] = identity.size
-        header[3] = UInt64(bitPattern: identity.sequence)
-        header[4] = UInt64(identity.checksum)
+        for (i, v) in identity.headerWords { header[i] = v }
         header[5] = UInt64(writer.length - headerSize)
-        // The hash is over the payload only, and the header holds it: written last.
-        header[6] = writer.hash
-        header[7] = identity.inode
-        header[8] = UInt64(bitPattern: identity.changed)
-        header[9] = UInt64(identity.changedNanoseconds)
         let ok = writer.failed == false && header.withUnsafeBytes { raw in
             pwrite(fd, raw.baseAddress!, headerSize, 0) == headerSize
         }
@@ -99,7 +99,7 @@ enum ColumnImage {
         return true
     }
 
-    /// Streams the payload to the file through a buffer, hashing it on the way.
+    /// Streams the payload to the file through a buffer, hashing each region on the way.
     private struct Writer {
         let fd: Int32
         var buffer: [UInt8] = []
@@ -132,13 +132,27 @@ enum ColumnImage {
 
         private mutating func emit(_ bytes: [UInt8]) { bytes.withUnsafeBytes { emit($0) } }
 
+        /// Everything written from here to `endRegion` is hashed together, and the hash
+        /// follows it. (Whatever lies between regions is checked by its shape alone.)
+        mutating func beginRegion() {
+            flush()
+            hash = 0x9E37_79B9_7F4A_7C15
+        }
+
+        mutating func endRegion() {
+            flush()
+            word(hash)
+        }
+
         mutating func word(_ v: UInt64) {
             withUnsafeBytes(of: v) { buffer.append(contentsOf: $0) }
             length += 8
         }
 
         /// An array: its element count, then its bytes padded to 8.
-        mutating func array<T>(_ values: [T]) {
+        mutating func array<T>(_ values: [T]) { array(ColumnStorage(values)) }
+
+        mutating func array<T>(_ values: ColumnStorage<T>) {
             word(UInt64(values.count))
             values.withUnsafeBytes { raw in
                 let padded = (raw.count + 7) & ~7
@@ -163,44 +177,65 @@ enum ColumnImage {
             array(parts.bytes)
             array(parts.ends)
             array(parts.slots)
+            array(parts.folded)
         }
 
         mutating func table(_ table: Table) {
             let parts = table.imageParts
             bytes(Array(table.entity.rawValue.utf8))
+            beginRegion()
             word(parts.rowsInIDOrder ? 1 : 0)
-            array(parts.isLive)
+            array(parts.isLive.map { UInt8($0 ? 1 : 0) })
             array(parts.rowOfIDCode)
+            endRegion()
             word(UInt64(table.columns.count))
-            for column in table.columns {
+            for (position, column) in table.columns.enumerated() {
+                word(ColumnImage.typeWord(column))
+                beginRegion()
                 switch column {
                 case .string(let c):
-                    word(0); array(c.codes); dictionary(c.dictionary)
+                    // A lookup by id ignores case: its folded table comes built.
+                    if position == Table.idPosition { c.dictionary.buildFoldedSlots() }
+                    array(c.codes); dictionary(c.dictionary)
                 case .list(let c):
-                    word(1); array(c.codes)
+                    array(c.codes)
                     array(c.lists.lists.map { UInt32($0.count) })
                     array(c.lists.lists.flatMap { $0 })
                     dictionary(c.lists.items)
-                case .integer(let c): word(2); array(c.values)
-                case .number(let c): word(3); array(c.values)
-                case .date(let c): word(4); array(c.values)
-                case .instant(let c): word(5); array(c.values)
-                case .boolean(let c): word(6); array(c.values)
+                case .integer(let c): array(c.values)
+                case .number(let c): array(c.values)
+                case .date(let c): array(c.values)
+                case .instant(let c): array(c.values)
+                case .boolean(let c): array(c.values)
                 }
+                endRegion()
             }
+        }
+    }
+
+    static func typeWord(_ column: Column) -> UInt64 {
+        switch column {
+        case .string: return 0
+        case .list: return 1
+        case .integer: return 2
+        case .number: return 3
+        case .date: return 4
+        case .instant: return 5
+        case .boolean: return 6
         }
     }
 
     // MARK: Reading
 
     /// The store in `directory`'s image when it was made from the snapshot with `identity`;
-    /// otherwise why not. The payload's hash is checked on a second thread while the
-    /// first copies the arrays out.
+    /// otherwise why not. The head and each table's rows are checked against their hashes
+    /// here; the columns are views of the mapped image, each checked when first read.
     static func read(directory: String, snapshot identity: SnapshotIdentity) -> Result<Store, Unusable> {
         let path = directory + "/" + fileName
         guard FileSystem.fileExists(path) else { return .failure(Unusable(reason: "there is none")) }
         do {
-            return .success(try FileSystem.withMappedFile(path) { buffer in try read(UnsafeRawBufferPointer(buffer), identity) })
+            let image = try MappedImage(path: path)
+            return .success(try read(image, identity))
         } catch let e as Unusable {
             return .failure(e)
         } catch {
@@ -208,43 +243,28 @@ enum ColumnImage {
         }
     }
 
-    private static func read(_ file: UnsafeRawBufferPointer, _ identity: SnapshotIdentity) throws -> Store {
+    private static func read(_ image: MappedImage, _ identity: SnapshotIdentity) throws -> Store {
+        let file = image.bytes
         guard file.count >= headerSize else { throw Unusable(reason: "it is truncated") }
         func header(_ i: Int) -> UInt64 { file.load(fromByteOffset: i * 8, as: UInt64.self) }
         guard header(0) == magic else { throw Unusable(reason: "it is not a column image") }
         guard UInt32(truncatingIfNeeded: header(1) >> 32) == byteOrderMark else { throw Unusable(reason: "it was written on another byte order") }
         let fileVersion = UInt32(truncatingIfNeeded: header(1))
         guard fileVersion == version else { throw Unusable(reason: "it is of version \(fileVersion), this program writes \(version)") }
-        guard header(2) == identity.size, Int64(bitPattern: header(3)) == identity.sequence,
-              header(4) == UInt64(identity.checksum), header(7) == identity.inode,
-              Int64(bitPattern: header(8)) == identity.changed, header(9) == UInt64(identity.changedNanoseconds) else { throw Unusable(reason: "it was made from another snapshot") }
+        guard identity.headerWords.allSatisfy({ header($0.index) == $0.value }) else { throw Unusable(reason: "it was made from another snapshot") }
         let payloadLength = Int(clamping: header(5))
         guard payloadLength == file.count - headerSize else { throw Unusable(reason: "it is truncated") }
-        let storedHash = header(6)
-        let payload = UnsafeRawBufferPointer(rebasing: file[headerSize...])
-
-        final class Check: @unchecked Sendable {
-            let payload: UnsafeRawBufferPointer
-            var hash: UInt64 = 0
-            init(_ payload: UnsafeRawBufferPointer) { self.payload = payload }
-        }
-        let check = Check(payload)
-        let hashed = DispatchGroup()
-        DispatchQueue.global().async(group: hashed) { check.hash = hash(check.payload) }
-        let loaded = Result { () throws -> Store in
-            var reader = Reader(bytes: payload, position: 0)
-            return try reader.store()
-        }
-        hashed.wait()
-        guard check.hash == storedHash else { throw Unusable(reason: "its checksum does not match") }
-        return try loaded.get()
+        var reader = Reader(image: image, bytes: UnsafeRawBufferPointer(rebasing: file[headerSize...]), position: 0)
+        return try reader.store()
     }
 
     /// Reads the payload; every count is checked against what is left, so a damaged image
     /// fails here rather than reading out of bounds (before its hash is known to be bad).
     private struct Reader {
+        let image: MappedImage
         let bytes: UnsafeRawBufferPointer
         var position: Int
+        var regionStart = 0
 
         mutating func word() throws -> UInt64 {
             guard position + 8 <= bytes.count else { throw Unusable(reason: "it is truncated") }
@@ -252,51 +272,90 @@ enum ColumnImage {
             return bytes.load(fromByteOffset: position, as: UInt64.self)
         }
 
-        mutating func array<T>(of: T.Type) throws -> [T] {
+        /// An array in place, as a view of the mapped image.
+        mutating func view<T>(of: T.Type) throws -> ColumnStorage<T> {
             let count = try word()
             let size = MemoryLayout<T>.stride
             guard count <= UInt64(bytes.count - position) / UInt64(size) else { throw Unusable(reason: "it is truncated") }
             let n = Int(count), length = n * size
-            let values = [T](unsafeUninitializedCapacity: n) { out, initialized in
-                if length > 0 { memcpy(out.baseAddress!, bytes.baseAddress! + position, length) }
-                initialized = n
-            }
+            let start = (bytes.baseAddress! + position).assumingMemoryBound(to: T.self)
             position += (length + 7) & ~7
             guard position <= bytes.count else { throw Unusable(reason: "it is truncated") }
-            return values
+            return ColumnStorage(view: UnsafeBufferPointer(start: start, count: n), in: image)
         }
 
-        mutating func dictionary() throws -> StringDictionary {
-            let arena = try array(of: UInt8.self), ends = try array(of: UInt32.self), slots = try array(of: UInt32.self)
-            guard let d = StringDictionary(imageBytes: arena, ends: ends, slots: slots) else { throw Unusable(reason: "a dictionary does not hold together") }
+        /// An array copied out (the parts every question needs, checked at opening).
+        mutating func array<T>(of: T.Type) throws -> [T] { try view(of: T.self).array }
+
+        mutating func beginRegion() { regionStart = position }
+
+        /// The region since `beginRegion` and its hash, which follows it.
+        mutating func endRegion() throws -> (bytes: UnsafeRawBufferPointer, hash: UInt64) {
+            let region = UnsafeRawBufferPointer(rebasing: bytes[regionStart..<position])
+            return (region, try word())
+        }
+
+        /// Ends a region checked now: a mismatch makes the whole image unusable.
+        mutating func endCheckedRegion() throws {
+            let (region, stored) = try endRegion()
+            guard ColumnImage.hash(region) == stored else { throw Unusable(reason: "its checksum does not match") }
+        }
+
+        /// `checkedLater`: its contents are checked with its region's hash on first read
+        /// (`StringDictionary.checked(by:)`), else now.
+        mutating func dictionary(checkedLater: Bool) throws -> StringDictionary {
+            let arena = try view(of: UInt8.self), ends = try view(of: UInt32.self), slots = try view(of: UInt32.self)
+            let folded = try view(of: UInt64.self)
+            guard let d = StringDictionary(imageBytes: arena, ends: ends, slots: slots, folded: folded, checkedLater: checkedLater) else {
+                throw Unusable(reason: "a dictionary does not hold together")
+            }
             return d
         }
 
         mutating func store() throws -> Store {
             let store: Store
-            do { store = try SnapshotCodec.readHead(try array(of: UInt8.self)) } catch let e as Unusable { throw e } catch {
+            beginRegion()
+            let head = try array(of: UInt8.self)
+            try endCheckedRegion()
+            do { store = try SnapshotCodec.readHead(head) } catch let e as Unusable { throw e } catch {
                 throw Unusable(reason: "its head does not read: \(error)")
             }
-            for e in Entity.stored { try table(store[e]) }
-            for e in Entity.stored { try table(store.bin[e]) }
+            for e in Entity.stored { try table(store[e], bin: false) }
+            for e in Entity.stored { try table(store.bin[e], bin: true) }
             guard position == bytes.count else { throw Unusable(reason: "it has bytes after its last table") }
             return store
         }
 
-        mutating func table(_ table: Table) throws {
+        mutating func table(_ table: Table, bin: Bool) throws {
             guard try array(of: UInt8.self) == Array(table.entity.rawValue.utf8) else { throw Unusable(reason: "its tables are not in order") }
+            beginRegion()
             let rowsInIDOrder = try word() == 1
             let isLive = try array(of: UInt8.self).map { $0 != 0 }
             let rowOfIDCode = try array(of: Int32.self)
+            try endCheckedRegion()
             let columnCount = try word()
             guard columnCount == UInt64(table.columns.count) else { throw Unusable(reason: "a table's fields differ from its schema") }
             var columns: [Column] = []
-            for _ in 0..<Int(columnCount) {
-                switch try word() {
-                case 0: columns.append(.string(StringColumn(codes: try array(of: UInt32.self), dictionary: try dictionary())))
+            for field in table.schema.fields {
+                let type = try word()
+                let name = (bin ? "deleted " : "") + table.entity.rawValue + "." + field.name
+                beginRegion()
+                switch type {
+                case 0:
+                    let codes = try view(of: UInt32.self)
+                    let dictionary = try self.dictionary(checkedLater: true)
+                    let (region, hash) = try endRegion()
+                    let check = ImageRegionCheck(image: image, region: region, hash: hash, name: name) { [unowned dictionary] in
+                        let limit = UInt32(dictionary.count)
+                        return codes.withUnsafeBufferPointer { $0.allSatisfy { $0 <= limit } } && dictionary.holdsTogether
+                    }
+                    dictionary.checked(by: check)
+                    columns.append(.string(StringColumn(codes: codes, dictionary: dictionary, check: check)))
+                    continue
                 case 1:
                     let codes = try array(of: UInt32.self), lengths = try array(of: UInt32.self), items = try array(of: UInt32.self)
-                    let itemDictionary = try dictionary()
+                    let itemDictionary = try dictionary(checkedLater: false)
+                    try endCheckedRegion()
                     guard lengths.reduce(0, { $0 + Int($1) }) == items.count,
                           items.allSatisfy({ Int($0) <= itemDictionary.count }) else { throw Unusable(reason: "a list column does not hold together") }
                     var lists: [[UInt32]] = []
@@ -306,21 +365,146 @@ enum ColumnImage {
                     guard let listDictionary = ListDictionary(imageLists: lists, items: itemDictionary),
                           codes.allSatisfy({ Int($0) < lists.count }) else { throw Unusable(reason: "a list column does not hold together") }
                     columns.append(.list(ListColumn(codes: codes, lists: listDictionary)))
-                case 2: columns.append(.integer(TypedColumn(try array(of: Int64.self))))
-                case 3: columns.append(.number(TypedColumn(try array(of: Double.self))))
-                case 4: columns.append(.date(TypedColumn(try array(of: Int32.self))))
-                case 5: columns.append(.instant(TypedColumn(try array(of: Int64.self))))
-                case 6: columns.append(.boolean(TypedColumn(try array(of: Int8.self))))
+                    continue
+                case 2: columns.append(.integer(try typed(Int64.self, name)))
+                case 3: columns.append(.number(try typed(Double.self, name)))
+                case 4: columns.append(.date(try typed(Int32.self, name)))
+                case 5: columns.append(.instant(try typed(Int64.self, name)))
+                case 6: columns.append(.boolean(try typed(Int8.self, name)))
                 default: throw Unusable(reason: "a column has an unknown type")
                 }
-            }
-            for case .string(let c) in columns {
-                let limit = UInt32(c.dictionary.count)
-                guard c.codes.allSatisfy({ $0 <= limit }) else { throw Unusable(reason: "a string column does not hold together") }
             }
             guard table.adoptImage(columns: columns, isLive: isLive, rowOfIDCode: rowOfIDCode, rowsInIDOrder: rowsInIDOrder) else {
                 throw Unusable(reason: "a table does not fit its schema")
             }
+        }
+
+        /// A column of numbers, dates, instants or booleans: every bit pattern is a value,
+        /// so its check is its hash alone.
+        mutating func typed<T>(_ type: T.Type, _ name: String) throws -> TypedColumn<T> {
+            let values = try view(of: T.self)
+            let (region, hash) = try endRegion()
+            return TypedColumn(values, check: ImageRegionCheck(image: image, region: region, hash: hash, name: name) { true })
+        }
+    }
+
+    // MARK: Damage found after opening
+
+    /// A column whose region does not match its hash, found on its first read: the answer
+    /// would be wrong, so the process stops with the error (status 1), before any write
+    /// (a change or a snapshot checks every column first: `checkEveryColumn`). The image
+    /// is removed, so that the next opening parses the JSON and writes it again.
+    static func stopOnDamage(_ check: ImageRegionCheck) -> Never {
+        let diagnostic = damage(check)
+        FileHandle.standardError.write(Data(DiagnosticFormatter().format(diagnostic, source: nil).utf8))
+        exit(1)
+    }
+
+    /// The error for a damaged column, after removing the image when it is still the one
+    /// that was read.
+    static func damage(_ check: ImageRegionCheck) -> Diagnostic {
+        let path = check.image.path
+        var removed = false
+        if let now = FileSystem.identity(path), now.isSameFile(as: check.image.identity) { removed = unlink(path) == 0 }
+        let hint = removed
+            ? "it is a cache of snapshot.json and was removed: run the command again (it then reads snapshot.json)"
+            : "it is a cache of snapshot.json: delete it, and the next opening reads snapshot.json"
+        return Diagnostic(.runtime, .columnImageDamaged, [path, check.name], notes: [hint])
+    }
+
+    /// Checks every column of `store` still viewing an image that was not read yet; a
+    /// change or a snapshot does this first, so that nothing damaged is ever written.
+    static func checkEveryColumn(_ store: Store) throws {
+        for e in Entity.stored {
+            for table in [store[e], store.bin[e]] {
+                for column in table.columns {
+                    if let check = column.imageCheck, !check.check() { throw damage(check) }
+                }
+            }
+        }
+    }
+}
+
+extension Column {
+    /// The hash check of the image region this column views, if any.
+    var imageCheck: ImageRegionCheck? {
+        switch self {
+        case .string(let c): return c.imageCheck
+        case .integer(let c): return c.imageCheck
+        case .number(let c): return c.imageCheck
+        case .date(let c): return c.imageCheck
+        case .instant(let c): return c.imageCheck
+        case .boolean(let c): return c.imageCheck
+        case .list: return nil
+        }
+    }
+}
+
+/// A column image mapped read-only (`MAP_PRIVATE`, `PROT_READ`): nothing can write the
+/// file through it. Unmapped when the last column viewing it lets go. The image is only
+/// ever replaced by a rename, so the mapped file stays whole while in use.
+final class MappedImage: @unchecked Sendable {
+    let path: String
+    let identity: FileIdentity
+    let bytes: UnsafeRawBufferPointer
+
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ColumnImage.Unusable(reason: "it cannot be opened: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw ColumnImage.Unusable(reason: "it cannot be read") }
+        guard Int(st.st_size) >= ColumnImage.headerSize else { throw ColumnImage.Unusable(reason: "it is truncated") }
+        guard let base = mmap(nil, Int(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            throw ColumnImage.Unusable(reason: "it cannot be mapped")
+        }
+        self.path = path
+        identity = FileIdentity(st)
+        bytes = UnsafeRawBufferPointer(start: base, count: Int(st.st_size))
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress!), bytes.count) }
+}
+
+/// One region of a mapped column image (a column's arrays) and its hash, checked once,
+/// before the first read of the column: so an opening reads only the pages of the
+/// columns a question reads, and a damaged column is never answered from. After the hash,
+/// `holdsTogether` checks the shapes a lookup relies on (codes in range, ends ascending).
+final class ImageRegionCheck: @unchecked Sendable {
+    let image: MappedImage
+    let name: String
+    private let region: UnsafeRawBufferPointer
+    private let hash: UInt64
+    private let holdsTogether: () -> Bool
+    private let passed = Atomic<Bool>(false)
+    private let lock = NSLock()
+    private var outcome: Bool?
+
+    init(image: MappedImage, region: UnsafeRawBufferPointer, hash: UInt64, name: String, holdsTogether: @escaping () -> Bool) {
+        self.image = image
+        self.region = region
+        self.hash = hash
+        self.name = name
+        self.holdsTogether = holdsTogether
+    }
+
+    /// Returns when the region passed; stops the process when it did not.
+    @inline(__always) func ensure() {
+        if !passed.load(ordering: .acquiring) { ensureSlowly() }
+    }
+
+    @inline(never) private func ensureSlowly() {
+        if !check() { ColumnImage.stopOnDamage(self) }
+    }
+
+    /// Whether the region matches its hash and holds together (computed once, on any thread).
+    func check() -> Bool {
+        lock.withLock {
+            if let outcome { return outcome }
+            let ok = ColumnImage.hash(region) == hash && holdsTogether()
+            outcome = ok
+            if ok { passed.store(true, ordering: .releasing) }
+            return ok
         }
     }
 }

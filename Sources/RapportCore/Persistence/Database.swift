@@ -344,6 +344,8 @@ public final class Database {
     }
 
     private func commitHoldingLock(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
+        // Nothing is journaled or applied over a damaged column image.
+        try ColumnImage.checkEveryColumn(store)
         set.sequence = store.sequence + 1
         set.at = Int64(Date().timeIntervalSince1970.rounded(.down))
         set.pinnedNow = author.pinnedNow
@@ -473,6 +475,7 @@ public final class Database {
     /// Writes the snapshot (the one it replaces kept as `snapshot.prev.json`); the caller
     /// holds the snapshot lock.
     private func writeSnapshotHoldingLock(_ directory: String) throws {
+        try ColumnImage.checkEveryColumn(store)
         let snapshotPath = directory + "/" + Database.snapshotFile
         do {
             if FileSystem.fileExists(snapshotPath) {

@@ -1,5 +1,81 @@
 import Foundation
 
+/// The values of one column (or one array of a dictionary) as a value: either an array
+/// of its own, or a read-only view of a mapped column image (Persistence/ColumnImage.swift),
+/// so that an opening from the image copies nothing and a question touches only the pages
+/// of the columns it reads. The first change copies a view into an array of its own; the
+/// image is mapped read-only, so nothing is ever written through the map. A copy of the
+/// storage is cheap and independent, as an array's is.
+public struct ColumnStorage<Element>: RandomAccessCollection, ExpressibleByArrayLiteral {
+    private var owned: [Element]
+    private var view: UnsafeBufferPointer<Element>?
+    /// Keeps the mapping alive while a view points into it.
+    private var mapping: AnyObject?
+
+    public init() { owned = [] }
+    public init(_ values: [Element]) { owned = values }
+    public init(arrayLiteral elements: Element...) { owned = elements }
+    public init(repeating value: Element, count: Int) { owned = [Element](repeating: value, count: count) }
+    init(view: UnsafeBufferPointer<Element>, in mapping: AnyObject) {
+        owned = []
+        self.view = view
+        self.mapping = mapping
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { view?.count ?? owned.count }
+    /// Whether the values are still the mapped image's (nothing changed them).
+    var isMapped: Bool { view != nil }
+
+    public subscript(i: Int) -> Element {
+        @inline(__always) get {
+            if let view {
+                // An unsafe buffer does not check its bounds in a release build; an array does.
+                precondition(UInt(bitPattern: i) < UInt(view.count), "Index out of range")
+                return view[i]
+            }
+            return owned[i]
+        }
+        set {
+            makeOwned()
+            owned[i] = newValue
+        }
+    }
+
+    /// The values as an array (a copy when they are a view).
+    public var array: [Element] { view.map { Array($0) } ?? owned }
+
+    private mutating func makeOwned() {
+        guard let view else { return }
+        owned = Array(view)
+        self.view = nil
+        mapping = nil
+    }
+
+    public mutating func append(_ value: Element) { makeOwned(); owned.append(value) }
+    public mutating func append<S: Sequence>(contentsOf values: S) where S.Element == Element {
+        makeOwned()
+        owned.append(contentsOf: values)
+    }
+    public mutating func reserveCapacity(_ n: Int) { makeOwned(); owned.reserveCapacity(n) }
+
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
+        if let view { return try body(view) }
+        return try owned.withUnsafeBufferPointer(body)
+    }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if let view { return try body(UnsafeRawBufferPointer(view)) }
+        return try owned.withUnsafeBytes(body)
+    }
+
+    public func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R? {
+        try withUnsafeBufferPointer(body)
+    }
+}
+
+extension ColumnStorage: @unchecked Sendable where Element: Sendable {}
+
 /// Interned strings: each distinct string gets a code, 1 and up; 0 stands for null.
 /// The strings live end to end in one byte arena (`bytes`, with each string's end in
 /// `ends`), so a million distinct emails cost their bytes plus a few words each instead
@@ -9,42 +85,76 @@ import Foundation
 /// case-insensitive lookups and code-point ranks for ordering.
 public final class StringDictionary {
     /// The UTF-8 bytes of every string, code after code.
-    private var bytes: [UInt8] = []
+    private var bytes: ColumnStorage<UInt8> = []
     /// Where each code's bytes end in `bytes` (code 0, the null, is empty); a code's
     /// bytes start where the previous code's end.
-    private var ends: [UInt32] = [0]
+    private var ends: ColumnStorage<UInt32> = [0]
     /// Open addressing over the strings' hashes; each slot holds a code, 0 for empty.
     /// A probe compares the length first, then the bytes: 4 bytes a slot rather than 8
     /// with a stored hash, a fifth of the memory of a million distinct emails.
-    private var slots = [UInt32](repeating: 0, count: 16)
+    private var slots = ColumnStorage<UInt32>(repeating: 0, count: 16)
     /// The same for the strings' case-folded forms, built on the first case-insensitive
     /// lookup and extended through `foldedThrough` afterwards; one slot per code, so
     /// every code whose folded form matches is found by probing on to an empty slot.
-    private var foldedSlots: [UInt64] = []
+    private var foldedSlots: ColumnStorage<UInt64> = []
     private var foldedThrough = 1
     private var cachedRanks: [UInt32]?
+    /// For a dictionary viewing a column image: its region's hash, checked before the
+    /// first read of its strings (see `ImageRegionCheck`).
+    private var imageCheck: ImageRegionCheck?
 
     public init() {}
 
     public var count: Int { ends.count - 1 }
 
-    /// The arena, ends and slot table as they are, for the column image
-    /// (Persistence/ColumnImage.swift), which writes them raw and reads them back whole.
-    var imageParts: (bytes: [UInt8], ends: [UInt32], slots: [UInt32]) { (bytes, ends, slots) }
+    /// The arena, ends, slot table and case-folded slot table (empty when never built)
+    /// as they are, for the column image (Persistence/ColumnImage.swift), which writes
+    /// them raw and views them in place.
+    var imageParts: (bytes: ColumnStorage<UInt8>, ends: ColumnStorage<UInt32>, slots: ColumnStorage<UInt32>, folded: ColumnStorage<UInt64>) {
+        imageCheck?.ensure()
+        return (bytes, ends, slots, folded: foldedThrough == ends.count ? foldedSlots : [])
+    }
 
-    /// A dictionary from a column image's parts; nil when they do not fit together
-    /// (the image's checksum guards the bytes, this the shapes a lookup relies on).
-    init?(imageBytes: [UInt8], ends: [UInt32], slots: [UInt32]) {
-        guard ends.first == 0, Int(ends.last ?? 1) == imageBytes.count, slots.count >= 16,
-              slots.count & (slots.count - 1) == 0, slots.count >= ends.count,
-              zip(ends, ends.dropFirst()).allSatisfy({ $0 <= $1 }), slots.allSatisfy({ Int($0) < ends.count }) else { return nil }
+    /// Builds the case-folded slot table over every string now, so that a column image
+    /// holds it and a lookup by id in a later process does not build it.
+    func buildFoldedSlots() { _ = codes(ignoringCase: "") }
+
+    /// A dictionary from a column image's parts; nil when their sizes do not fit together.
+    /// Their contents are checked by `holdsTogether` with the region's hash: by `check`
+    /// before the first read when given (a view of the image), else here.
+    init?(imageBytes: ColumnStorage<UInt8>, ends: ColumnStorage<UInt32>, slots: ColumnStorage<UInt32>,
+          folded: ColumnStorage<UInt64>, checkedLater: Bool) {
+        guard !ends.isEmpty, slots.count >= 16, slots.count & (slots.count - 1) == 0, slots.count >= ends.count,
+              folded.isEmpty || (folded.count & (folded.count - 1) == 0 && folded.count >= ends.count * 2) else { return nil }
         self.bytes = imageBytes
         self.ends = ends
         self.slots = slots
+        self.foldedSlots = folded
+        foldedThrough = folded.isEmpty ? 1 : ends.count
+        guard checkedLater || holdsTogether else { return nil }
+    }
+
+    /// Every later read first passes `check` (the hash of the image region this views).
+    func checked(by check: ImageRegionCheck) { imageCheck = check }
+
+    /// The shapes a lookup relies on: ends ascending from 0 to the arena's length, every
+    /// slot a code or empty. Read without the image check: it is part of it.
+    var holdsTogether: Bool {
+        let bytes = self.bytes, slots = self.slots, folded = self.foldedSlots
+        return ends.withUnsafeBufferPointer { ends in
+            guard ends.first == 0, Int(ends.last ?? 1) == bytes.count else { return false }
+            for i in 1..<ends.count where ends[i - 1] > ends[i] { return false }
+            let limit = UInt32(ends.count)
+            return slots.withUnsafeBufferPointer { $0.allSatisfy { $0 < limit } }
+                && folded.withUnsafeBufferPointer { $0.allSatisfy { UInt32(truncatingIfNeeded: $0) < limit } }
+        }
     }
 
     /// Every string by code (code 0 is ""), as a value: later interning does not change it.
-    public var strings: InternedStrings { InternedStrings(bytes: bytes, ends: ends) }
+    public var strings: InternedStrings {
+        imageCheck?.ensure()
+        return InternedStrings(bytes: bytes, ends: ends)
+    }
 
     /// The string of `code` (0 gives "").
     public func string(_ code: UInt32) -> String {
@@ -54,6 +164,7 @@ public final class StringDictionary {
     /// Calls `body` with the UTF-8 bytes of `code`'s string, valid only during the call.
     @inline(__always)
     public func withUTF8<R>(_ code: UInt32, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        imageCheck?.ensure()
         let c = Int(code)
         let start = c == 0 ? 0 : Int(ends[c - 1]), end = Int(ends[c])
         return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
@@ -78,7 +189,8 @@ public final class StringDictionary {
 
     /// The code of the string with these UTF-8 bytes, if interned.
     public func code(utf8 query: UnsafeRawBufferPointer) -> UInt32? {
-        find(query, hash: StringDictionary.hash(query))
+        imageCheck?.ensure()
+        return find(query, hash: StringDictionary.hash(query))
     }
 
     private func find(_ query: UnsafeRawBufferPointer, hash h: UInt64) -> UInt32? {
@@ -103,6 +215,7 @@ public final class StringDictionary {
 
     /// The code of the string with these UTF-8 bytes (valid UTF-8), adding it when new.
     public func intern(utf8 query: UnsafeRawBufferPointer) -> UInt32 {
+        imageCheck?.ensure()
         let h = StringDictionary.hash(query)
         if let c = find(query, hash: h) { return c }
         return add(query, hash: h)
@@ -132,7 +245,7 @@ public final class StringDictionary {
         slots[i] = c
     }
 
-    private func place(_ c: UInt32, _ h: UInt64, in table: inout [UInt64]) {
+    private func place(_ c: UInt32, _ h: UInt64, in table: inout ColumnStorage<UInt64>) {
         let mask = table.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
         while table[i] != 0 { i = (i + 1) & mask }
@@ -142,7 +255,7 @@ public final class StringDictionary {
     /// Doubles the slot table; hashes are computed again from the arena rather than kept
     /// (8 bytes a string saved for a pass over the bytes at each doubling).
     private func grow() {
-        slots = [UInt32](repeating: 0, count: slots.count * 2)
+        slots = ColumnStorage(repeating: 0, count: slots.count * 2)
         for c in 1..<ends.count { place(UInt32(c), withUTF8(UInt32(c)) { StringDictionary.hash(UnsafeRawBufferPointer($0)) }) }
     }
 
@@ -170,10 +283,11 @@ public final class StringDictionary {
 
     /// The codes of every string equal to `s` when case is ignored.
     public func codes(ignoringCase s: String) -> [UInt32] {
+        imageCheck?.ensure()
         if foldedSlots.isEmpty || ends.count * 2 > foldedSlots.count {
             var size = 16
             while size < ends.count * 4 { size *= 2 }
-            foldedSlots = [UInt64](repeating: 0, count: size)
+            foldedSlots = ColumnStorage(repeating: 0, count: size)
             foldedThrough = 1
         }
         while foldedThrough < ends.count {
@@ -200,6 +314,7 @@ public final class StringDictionary {
     /// Each code's position in code-point order of the strings (rank 0 for null).
     public var ranks: [UInt32] {
         if let r = cachedRanks { return r }
+        imageCheck?.ensure()
         let order = bytes.withUnsafeBufferPointer { arena in
             ends.withUnsafeBufferPointer { ends in
                 (1..<max(ends.count, 1)).sorted { a, b in
@@ -228,8 +343,8 @@ public final class StringDictionary {
 /// A dictionary's strings by code, read from a copy of its arena (copy-on-write, so
 /// taking one costs nothing until the dictionary grows while it is held).
 public struct InternedStrings: RandomAccessCollection {
-    let bytes: [UInt8]
-    let ends: [UInt32]
+    let bytes: ColumnStorage<UInt8>
+    let ends: ColumnStorage<UInt32>
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { ends.count }
@@ -286,17 +401,39 @@ public final class ListDictionary {
 
 /// The values of one field for every row, in a typed array. Nulls are sentinels
 /// (see `NullSentinel`), so a column is one flat array the evaluator can scan.
+/// Viewing a column image, the column's region of it is checked against its hash before
+/// the first read of its values (`imageCheck`).
 public final class TypedColumn<Element> {
-    public var values: [Element]
-    init(_ values: [Element]) { self.values = values }
+    private var storage: ColumnStorage<Element>
+    let imageCheck: ImageRegionCheck?
+    public var values: ColumnStorage<Element> {
+        _read { imageCheck?.ensure(); yield storage }
+        _modify { imageCheck?.ensure(); yield &storage }
+    }
+    init(_ values: [Element]) { storage = ColumnStorage(values); imageCheck = nil }
+    init(_ values: ColumnStorage<Element>, check: ImageRegionCheck?) { storage = values; imageCheck = check }
+    /// The number of rows, known without reading (or checking) the values.
+    var count: Int { storage.count }
 }
 
-/// A string column: codes into a dictionary, 0 for null.
+/// A string column: codes into a dictionary, 0 for null. Viewing a column image, its
+/// codes and dictionary are one region, checked before the first read of either.
 public final class StringColumn {
-    public var codes: [UInt32]
+    private var storage: ColumnStorage<UInt32>
+    let imageCheck: ImageRegionCheck?
+    public var codes: ColumnStorage<UInt32> {
+        _read { imageCheck?.ensure(); yield storage }
+        _modify { imageCheck?.ensure(); yield &storage }
+    }
     public let dictionary: StringDictionary
-    init(count: Int) { codes = [UInt32](repeating: 0, count: count); dictionary = StringDictionary() }
-    init(codes: [UInt32], dictionary: StringDictionary) { self.codes = codes; self.dictionary = dictionary }
+    init(count: Int) { storage = ColumnStorage(repeating: 0, count: count); dictionary = StringDictionary(); imageCheck = nil }
+    init(codes: ColumnStorage<UInt32>, dictionary: StringDictionary, check: ImageRegionCheck? = nil) {
+        storage = codes
+        self.dictionary = dictionary
+        imageCheck = check
+    }
+    /// The number of rows, known without reading (or checking) the codes.
+    var count: Int { storage.count }
 }
 
 /// A list column: codes into interned lists, 0 for the empty list (null).
@@ -397,13 +534,13 @@ public enum Column {
     /// The number of rows the column holds.
     var count: Int {
         switch self {
-        case .string(let c): return c.codes.count
+        case .string(let c): return c.count
         case .list(let c): return c.codes.count
-        case .integer(let c): return c.values.count
-        case .number(let c): return c.values.count
-        case .date(let c): return c.values.count
-        case .instant(let c): return c.values.count
-        case .boolean(let c): return c.values.count
+        case .integer(let c): return c.count
+        case .number(let c): return c.count
+        case .date(let c): return c.count
+        case .instant(let c): return c.count
+        case .boolean(let c): return c.count
         }
     }
 

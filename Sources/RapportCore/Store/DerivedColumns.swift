@@ -52,21 +52,21 @@ struct TableDerivedInputs: DerivedInputs {
         guard let p = table.schema.position(of: field), case .date(let c) = table.columns[p] else {
             return [Int32](repeating: NullSentinel.date, count: rowCount)
         }
-        return c.values
+        return c.values.array
     }
 
     func integers(_ field: String) -> [Int64] {
         guard let p = table.schema.position(of: field), case .integer(let c) = table.columns[p] else {
             return [Int64](repeating: NullSentinel.integer, count: rowCount)
         }
-        return c.values
+        return c.values.array
     }
 
     func instants(_ field: String) -> [Int64] {
         guard let p = table.schema.position(of: field), case .instant(let c) = table.columns[p] else {
             return [Int64](repeating: NullSentinel.instant, count: rowCount)
         }
-        return c.values
+        return c.values.array
     }
 
     func linkedRows(of related: Entity, by link: String, instant: String, text: String) -> LinkedRows {
@@ -76,7 +76,7 @@ struct TableDerivedInputs: DerivedInputs {
         guard let lp = other.schema.position(of: link), case .string(let links) = other.columns[lp] else { return out }
         let rowOfCode = table.ownerRowOfCode(related, links.dictionary)
         var instants: [Int64]?
-        if let p = other.schema.position(of: instant), case .instant(let c) = other.columns[p] { instants = c.values }
+        if let p = other.schema.position(of: instant), case .instant(let c) = other.columns[p] { instants = c.values.array }
         var texts: StringColumn?
         if let p = other.schema.position(of: text), case .string(let c) = other.columns[p] { texts = c; out.texts = Array(c.dictionary.strings) }
         let live = other.isLive
@@ -94,7 +94,7 @@ struct TableDerivedInputs: DerivedInputs {
         guard let p = table.schema.position(of: field), case .string(let c) = table.columns[p] else {
             return ([UInt32](repeating: 0, count: rowCount), [""])
         }
-        return (c.codes, Array(c.dictionary.strings))
+        return (c.codes.array, Array(c.dictionary.strings))
     }
 
     func shared<T>(_ key: String, _ make: () -> T) -> T {
@@ -116,7 +116,7 @@ struct TableDerivedInputs: DerivedInputs {
             guard let name, let p = other.schema.position(of: name), case .string(let values) = other.columns[p] else { return nil }
             var m = values.dictionary.mask { test($0) }
             m[0] = test(nil)
-            return (m, values.codes)
+            return (m, values.codes.array)
         }
         let kept = mask(field, keep)
         if field != nil, kept == nil, !keep(nil) { return out }
@@ -124,7 +124,7 @@ struct TableDerivedInputs: DerivedInputs {
         var numbers: [Double]?
         if let number, let p = other.schema.position(of: number) {
             switch other.columns[p] {
-            case .number(let c): numbers = c.values
+            case .number(let c): numbers = c.values.array
             case .integer(let c): numbers = c.values.map { $0 == NullSentinel.integer ? .nan : Double($0) }
             default: break
             }
@@ -133,8 +133,8 @@ struct TableDerivedInputs: DerivedInputs {
         var instants: [Int64]?
         if let day, let p = other.schema.position(of: day) {
             switch other.columns[p] {
-            case .date(let c): dates = c.values
-            case .instant(let c): instants = c.values
+            case .date(let c): dates = c.values.array
+            case .instant(let c): instants = c.values.array
             default: break
             }
         }
@@ -167,7 +167,7 @@ struct TableDerivedInputs: DerivedInputs {
                 var mask = values.dictionary.mask { keep($0) }
                 mask[0] = keep(nil)
                 kept = mask
-                keptCodes = values.codes
+                keptCodes = values.codes.array
             } else if !keep(nil) {
                 return []
             }

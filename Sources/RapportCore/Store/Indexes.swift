@@ -14,12 +14,14 @@ public final class HashIndex {
         return HashIndex(postings: postings)
     }
 
-    static func build(codes: [UInt32], codeCount: Int, isLive: [Bool]) -> HashIndex {
-        var counts = [Int](repeating: 0, count: codeCount)
-        for (row, c) in codes.enumerated() where c != 0 && isLive[row] { counts[Int(c)] += 1 }
-        var postings = counts.map { n -> [Int32] in var a = [Int32](); a.reserveCapacity(n); return a }
-        for (row, c) in codes.enumerated() where c != 0 && isLive[row] { postings[Int(c)].append(Int32(row)) }
-        return HashIndex(postings: postings)
+    static func build(codes: ColumnStorage<UInt32>, codeCount: Int, isLive: [Bool]) -> HashIndex {
+        codes.withUnsafeBufferPointer { codes in
+            var counts = [Int](repeating: 0, count: codeCount)
+            for (row, c) in codes.enumerated() where c != 0 && isLive[row] { counts[Int(c)] += 1 }
+            var postings = counts.map { n -> [Int32] in var a = [Int32](); a.reserveCapacity(n); return a }
+            for (row, c) in codes.enumerated() where c != 0 && isLive[row] { postings[Int(c)].append(Int32(row)) }
+            return HashIndex(postings: postings)
+        }
     }
 
     public func rows(code: UInt32) -> [Int32] { Int(code) < postings.count ? postings[Int(code)] : [] }
