@@ -78,7 +78,7 @@ public struct QueryExecutor {
 
     /// Rows from an index (in key order) that pass the test, in row order. A range holding
     /// a good part of the table is put in order by marking rows and reading the marks in
-    /// one pass (linear) instead of sorting (n log n: 40 ms for 400,000 rows).
+    /// one pass (linear) instead of sorting them (n log n).
     static func inRowOrder(_ rows: ArraySlice<Int32>, rowCount: Int, _ test: RowTest?) -> [Int32] {
         guard rows.count > 4096, rows.count * 16 >= rowCount else {
             var out = test.map { t in rows.filter { t(Int($0)) } } ?? Array(rows)
