@@ -63,16 +63,19 @@ public struct ResultRenderer {
 
     private func table(_ result: ResultSet) -> String? {
         let columns = result.columns
+        let count = columns.count
         var widths = columns.map { DisplayWidth.of(tableCell($0)) }
-        var numeric = [Bool](repeating: false, count: columns.count)
-        var textual = [Bool](repeating: false, count: columns.count)
-        var cells: [[String]] = []
-        cells.reserveCapacity(result.rows.count)
+        var numeric = [Bool](repeating: false, count: count)
+        var textual = [Bool](repeating: false, count: count)
+        // Every cell's text and width once, row after row in one flat array: a result of
+        // 100,000 rows is mostly this loop and the one writing bytes below.
+        var cells: [String] = []
+        var cellWidths: [Int32] = []
+        cells.reserveCapacity(result.rows.count * count)
+        cellWidths.reserveCapacity(result.rows.count * count)
         for (i, row) in result.rows.enumerated() {
             if stop(i) { return nil }
-            var line: [String] = []
-            line.reserveCapacity(columns.count)
-            for c in columns.indices {
+            for c in 0..<count {
                 let value = c < row.count ? row[c] : .null
                 switch value {
                 case .integer, .number: numeric[c] = true
@@ -81,38 +84,47 @@ public struct ResultRenderer {
                 }
                 var text = tableCell(formatter.text(value, forCSV: false))
                 if result.percentColumns.contains(c), let percent = value.numeric { text = String(format: "%.1f%%", percent) }
-                widths[c] = max(widths[c], DisplayWidth.of(text))
-                line.append(text)
+                let width = DisplayWidth.of(text)
+                widths[c] = max(widths[c], width)
+                cells.append(text)
+                cellWidths.append(Int32(width))
             }
-            cells.append(line)
         }
         let right = columns.indices.map { numeric[$0] && !textual[$0] }
 
-        var out = ""
-        func emit(_ fields: [String]) {
-            var line = ""
-            for (c, f) in fields.enumerated() {
-                if c > 0 { line += "  " }
-                line += DisplayWidth.pad(f, to: widths[c], alignRight: right[c])
+        var out: [UInt8] = []
+        out.reserveCapacity(result.rows.count * (widths.reduce(0, +) + 2 * count + 1) + 256)
+        func spaces(_ n: Int) { if n > 0 { out.append(contentsOf: repeatElement(0x20, count: n)) } }
+        // A line as `DisplayWidth.pad` and a join by two spaces make it, trailing spaces cut.
+        func emit(_ texts: ArraySlice<String>, _ textWidths: ArraySlice<Int32>) {
+            let lineStart = out.count
+            for (c, (text, width)) in zip(texts, textWidths).enumerated() {
+                if c > 0 { spaces(2) }
+                let missing = widths[c] - Int(width)
+                if right[c] { spaces(missing) }
+                out.append(contentsOf: text.utf8)
+                if !right[c] { spaces(missing) }
             }
-            while line.utf8.last == 0x20 { line.removeLast() }
-            out += line
-            out += "\n"
+            while out.count > lineStart, out.last == 0x20 { out.removeLast() }
+            out.append(0x0A)
         }
         let (bold, dim, reset) = colour ? ("\u{1B}[1m", "\u{1B}[2m", "\u{1B}[0m") : ("", "", "")
-        out += bold
-        emit(columns.map(tableCell))
+        out.append(contentsOf: bold.utf8)
+        let header = columns.map(tableCell)
+        emit(header[...], header.map { Int32(DisplayWidth.of($0)) }[...])
         out.removeLast()
-        out += reset + "\n"
-        emit(widths.map { String(repeating: "-", count: $0) })
-        for (i, line) in cells.enumerated() {
+        out.append(contentsOf: (reset + "\n").utf8)
+        let rules = widths.map { String(repeating: "-", count: $0) }
+        emit(rules[...], widths.map { Int32($0) }[...])
+        for i in 0..<result.rows.count {
             if stop(i) { return nil }
-            emit(line)
+            emit(cells[i * count..<(i + 1) * count], cellWidths[i * count..<(i + 1) * count])
         }
         let n = result.rows.count
-        out += dim + (n == 1 ? "(1 row)" : "(\(n) rows)") + reset + "\n"
-        if result.showsTrend, n > 1 { out += trends(result) }
-        return out
+        out.append(contentsOf: (dim + (n == 1 ? "(1 row)" : "(\(n) rows)") + reset + "\n").utf8)
+        var text = String(decoding: out, as: UTF8.self)
+        if result.showsTrend, n > 1 { text += trends(result) }
+        return text
     }
 
     /// A sparkline of each numeric column over the rows (periods, oldest first).

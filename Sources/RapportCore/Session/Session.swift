@@ -554,7 +554,9 @@ public final class Session {
         var renderer = ResultRenderer(format: settings.format, timeZone: clock.timeZone)
         renderer.colour = settings.colour
         renderer.isCancelled = isCancelled
-        if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), columns > 0 { renderer.width = columns }
+        // getenv, not ProcessInfo's environment: that builds a dictionary of every variable
+        // on each call, about a tenth of a lookup by id.
+        if let columns = getenv("COLUMNS").flatMap({ Int(String(cString: $0)) }), columns > 0 { renderer.width = columns }
         guard let text = renderer.renderUnlessCancelled(result) else {
             outcome.messages += "cancelled\n"
             outcome.status = .runtimeError

@@ -120,6 +120,30 @@ final class OutputTests: XCTestCase {
             """)
     }
 
+    /// The table is written as bytes: a short row, a cell of spaces at the end of a line,
+    /// a wide cell narrower than its column, a percent column and the colour codes.
+    func testTableBytesPadShortRowsAndColour() {
+        var r = ResultSet(columns: ["名字", "note", "share"], rows: [
+            [.string("芳")],
+            [.string("Li"), .string("x  "), .number(12.345)],
+            [.string("王小芳"), .string("   "), .integer(3)],
+        ])
+        r.percentColumns = [2]
+        XCTAssertEqual(render(r, .table), """
+            名字    note  share
+            ------  ----  -----
+            芳
+            Li      x     12.3%
+            王小芳         3.0%
+            (3 rows)
+
+            """)
+        var colour = ResultRenderer(format: .table, timeZone: utc)
+        colour.colour = true
+        XCTAssertEqual(colour.render(ResultSet(columns: ["a"], rows: [[.integer(1)]])),
+                       "\u{1B}[1ma\u{1B}[0m\n-\n1\n\u{1B}[2m(1 row)\u{1B}[0m\n")
+    }
+
     func testTableDatesListsAndInstants() {
         let r = ResultSet(columns: ["birthday", "tags", "openedAt"],
                           rows: [[.date(Day(year: 1990, month: 2, day: 14)!), .list(["vip", "north"]), .instant(0)]])
