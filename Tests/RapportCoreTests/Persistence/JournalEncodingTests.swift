@@ -181,7 +181,8 @@ final class JournalEncodingTests: XCTestCase {
         positional.sequence = 5
         for i in 0..<40 {
             positional.changes.append(RecordChange(update: .customers, id: "C\(i)", fields: fields,
-                                                   before: [.null, Self.values[i % Self.values.count], .integer(Int64(i)), .number(Double(i) / 4)],
+                                                   before: [.null, i % 2 == 0 ? .null : .date(Day(daysSinceEpoch: Int32(-i))), Self.values[i % Self.values.count],
+                                                            .number(Double(i) / 4)],
                                                    after: [.string("gold"), .date(Day(daysSinceEpoch: Int32(i))), .null, .null]))
         }
         var named = positional
