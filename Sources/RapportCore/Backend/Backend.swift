@@ -39,6 +39,10 @@ public protocol Backend: AnyObject {
     /// The records with these ids that exist (absent ids are left out). `fields` nil:
     /// every field; a record whose listed fields are all null is present and empty.
     func records(_ entity: Entity, ids: [String], fields: [String]?) -> [String: [String: Value]]
+    /// The same read as columns: per name in `fields`, the values of `ids` in their order
+    /// (null where the record is absent or the field null), and whether each id is stored.
+    /// What the rollup reads of a campaign's 100,000s of customers, without a dictionary each.
+    func columns(_ entity: Entity, ids: [String], fields: [String]) -> (stored: [Bool], columns: [[Value]])
     /// A customer's related records (contacts, purchases, tickets): those of `entity`
     /// whose `customer` is one of `customers` (exactly, case kept), in id order.
     func records(_ entity: Entity, ofCustomers customers: [String], fields: [String]?) -> [(id: String, record: [String: Value])]
@@ -157,6 +161,12 @@ extension Backend {
     /// A store directory is made when first opened: `init` has nothing to do.
     public func initialize() throws -> String {
         "nothing to do: " + (location.map { "the store \($0)" } ?? "this store") + " needs no init (that is for a PostgreSQL database)"
+    }
+
+    /// Through `records(_:ids:fields:)`: a backend with a faster way overrides it.
+    public func columns(_ entity: Entity, ids: [String], fields: [String]) -> (stored: [Bool], columns: [[Value]]) {
+        let found = records(entity, ids: ids, fields: fields)
+        return (ids.map { found[$0] != nil }, fields.map { name in ids.map { found[$0]?[name] ?? .null } })
     }
 
     /// A backend no other process changes: nothing to wait for or catch up with.

@@ -69,6 +69,15 @@ public final class InMemoryBackend: Backend {
         return found
     }
 
+    public func columns(_ entity: Entity, ids: [String], fields: [String]) -> (stored: [Bool], columns: [[Value]]) {
+        let table = store[entity]
+        let rows = ids.map { table.row(ofID: $0) }
+        return (rows.map { $0 != nil }, fields.map { name in
+            guard let p = table.schema.position(of: name) else { return [Value](repeating: .null, count: ids.count) }
+            return rows.map { row in row.map { table.value(row: $0, field: p) } ?? .null }
+        })
+    }
+
     public func records(_ entity: Entity, ofCustomers customers: [String], fields: [String]?) -> [(id: String, record: [String: Value])] {
         let table = store[entity]
         guard !customers.isEmpty, let p = table.schema.position(of: RecordField.customer) else { return [] }

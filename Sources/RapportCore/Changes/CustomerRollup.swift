@@ -74,16 +74,24 @@ public struct CustomerRollup {
             if c.kind == .delete { deletedCustomers.insert(c.id) }
         }
         let stored = storedFacts(of: set)
-        let customers = storedCustomers(named: set, owners: stored)
+        var customers = storedCustomers(named: set, owners: stored)
+        // A customer's date as the set leaves it before the rollup: its own change's, or the store's.
+        func customerDay(_ id: String, _ name: String) -> Day? {
+            if !customerChange.isEmpty, let i = customerChange[id], let v = Self.changedValue(set.changes[i], name) { return v.dayValue }
+            return customers.value(id, name).dayValue
+        }
         func exists(_ id: String) -> Bool {
-            if deletedCustomers.contains(id) { return false }
-            if let i = customerChange[id], set.changes[i].kind == .insert { return true }
-            return customers[id] != nil
+            if !deletedCustomers.isEmpty, deletedCustomers.contains(id) { return false }
+            if !customerChange.isEmpty, let i = customerChange[id], set.changes[i].kind == .insert { return true }
+            return customers.isStored(id)
         }
 
         var problems = binnedIDsTaken(set)
-        var tallies: [String: Tally] = [:]
-        var order: [String] = []
+        // Each touched customer's tally by its place in `customers`, and the places in the
+        // order the set first touches them (the order of the updates appended).
+        var tallyOfPlace = [Int](repeating: -1, count: customers.ids.count)
+        var tallies: [Tally] = []
+        var order: [Int] = []
         // The facts of each record as the set leaves it (nil: deleted), for recomputation.
         var finalFacts: [Entity: [String: Facts?]] = [.purchases: [:], .contacts: [:]]
         // The purchases whose customer, date or amount the set changes: their points follow.
@@ -118,9 +126,16 @@ public struct CustomerRollup {
             if change.entity == .purchases { movedPurchases.insert(change.id) }
             let isPurchase = change.entity == .purchases
             func touch(_ id: String, _ body: (inout Tally) -> Void) {
-                if tallies[id] == nil { tallies[id] = Tally(); order.append(id) }
-                tallies[id]!.changeIndex = i
-                body(&tallies[id]!)
+                let place = customers.place(of: id)
+                if place == tallyOfPlace.count { tallyOfPlace.append(-1) }
+                if tallyOfPlace[place] < 0 {
+                    tallyOfPlace[place] = tallies.count
+                    tallies.append(Tally())
+                    order.append(place)
+                }
+                let k = tallyOfPlace[place]
+                tallies[k].changeIndex = i
+                body(&tallies[k])
             }
             if let old, let owner = old.customer {
                 let datesMove = new?.customer != owner || new?.date != old.date
@@ -131,7 +146,7 @@ public struct CustomerRollup {
                         t.count -= 1
                     }
                     if datesMove, let d = old.date {
-                        let current = customerDay(owner, isPurchase ? CustomerField.lastPurchase : CustomerField.lastContact, set, customerChange, customers)
+                        let current = customerDay(owner, isPurchase ? CustomerField.lastPurchase : CustomerField.lastContact)
                         if isPurchase { t.purchaseDates.touched = true } else { t.contactDates.touched = true }
                         if current == nil || d >= current! {
                             if isPurchase { t.purchaseDates.mustRecompute = true } else { t.contactDates.mustRecompute = true }
@@ -168,7 +183,10 @@ public struct CustomerRollup {
                                         (Entity.contacts, { (t: Tally) in t.contactDates.mustRecompute })] {
             // A tier raise reads every purchase of the customers whose purchases the set touches.
             let readsAll = { (t: Tally) in entity == .purchases && today != nil && t.purchasesTouched }
-            let ids = order.filter { !deletedCustomers.contains($0) && (mustRecompute(tallies[$0]!) || readsAll(tallies[$0]!)) }
+            let ids = order.filter { place in
+                let t = tallies[tallyOfPlace[place]]
+                return !deletedCustomers.contains(customers.ids[place]) && (mustRecompute(t) || readsAll(t))
+            }.map { customers.ids[$0] }
             guard !ids.isEmpty else { continue }
             var grouped: [String: [(String, Facts)]] = [:]
             for (id, record) in backend.records(entity, ofCustomers: ids, fields: CustomerRollup.factFields) {
@@ -192,41 +210,57 @@ public struct CustomerRollup {
             return out
         }
 
-        for id in order where !deletedCustomers.contains(id) {
-            guard let t = tallies[id] else { continue }
-            var after: [String: Value] = [:]
-            let changeIndex = customerChange[id]
+        // The fields the rollup moves, in one order: an update of a customer the set does
+        // not otherwise change is positional, its field list shared by every update moving
+        // the same fields (one per combination, `movedFieldLists`).
+        let movedColumn = Self.movedFields.map { customers.fields.firstIndex(of: $0) }
+        var movedFieldLists: [Int: FieldList] = [:]
+        // One customer's moved values by position in `movedFields`: one array for the whole loop.
+        var moved = [Value?](repeating: nil, count: Self.movedFields.count)
+        for place in order {
+            let id = customers.ids[place]
+            if !deletedCustomers.isEmpty, deletedCustomers.contains(id) { continue }
+            let t = tallies[tallyOfPlace[place]]
+            for k in moved.indices { moved[k] = nil }
+            let changeIndex = customerChange.isEmpty ? nil : customerChange[id]
             let problemIndex = t.changeIndex
-            func current(_ name: String) -> Value { customerValue(id, name, set, customerChange, customers) }
+            func current(_ k: Int) -> Value {
+                if let changeIndex, let v = Self.changedValue(set.changes[changeIndex], Self.movedFields[k]) { return v }
+                guard let column = movedColumn[k] else { return .null }
+                return customers.columns[column][place]
+            }
             if t.purchasesTouched, t.cents != 0 || t.count != 0 {
-                let spentCents = (current(CustomerField.totalSpent).doubleValue ?? 0) * 100
+                let spentCents = (current(Self.totalSpent).doubleValue ?? 0) * 100
                 let total = (spentCents.rounded() + Double(t.cents)) / 100
                 // An infinite total could not be written to the snapshot or read back.
                 guard total.isFinite, abs(total) < 1e300 else {
                     problems.append(Problem(changeIndex: problemIndex, id: .derivedOutOfRange, arguments: ["totalSpent"], kind: .usage))
                     continue
                 }
-                after[CustomerField.totalSpent] = .number(total)
-                for (name, delta) in [(CustomerField.purchaseCount, t.count)] where delta != 0 {
-                    let (sum, overflow) = (current(name).integerValue ?? 0).addingReportingOverflow(delta)
-                    guard !overflow else {
-                        problems.append(Problem(changeIndex: problemIndex, id: .derivedOutOfRange, arguments: [name], kind: .usage))
-                        continue
+                moved[Self.totalSpent] = .number(total)
+                if t.count != 0 {
+                    let (sum, overflow) = (current(Self.purchaseCount).integerValue ?? 0).addingReportingOverflow(t.count)
+                    if overflow {
+                        problems.append(Problem(changeIndex: problemIndex, id: .derivedOutOfRange, arguments: [CustomerField.purchaseCount], kind: .usage))
+                    } else {
+                        moved[Self.purchaseCount] = .integer(sum)
                     }
-                    after[name] = .integer(sum)
                 }
             }
-            for (entity, name, dates) in [(Entity.purchases, CustomerField.lastPurchase, t.purchaseDates),
-                                          (Entity.contacts, CustomerField.lastContact, t.contactDates)] where dates.touched {
+            func latest(_ entity: Entity, _ k: Int, _ dates: DateTally) {
+                guard dates.touched else { return }
                 let latest: Day?
                 if dates.mustRecompute {
                     latest = recordsOf(entity, id).compactMap(\.date).max()
+                } else if let now = current(k).dayValue, let added = dates.latestAdded {
+                    latest = max(now, added)
                 } else {
-                    let now = current(name).dayValue
-                    latest = [now, dates.latestAdded].compactMap { $0 }.max()
+                    latest = current(k).dayValue ?? dates.latestAdded
                 }
-                after[name] = latest.map(Value.date) ?? .null
+                moved[k] = latest.map(Value.date) ?? .null
             }
+            latest(.purchases, Self.lastPurchase, t.purchaseDates)
+            latest(.contacts, Self.lastContact, t.contactDates)
             if let today, t.purchasesTouched {
                 var spend = 0.0, purchases = 0
                 for f in recordsOf(.purchases, id) {
@@ -234,13 +268,39 @@ public struct CustomerRollup {
                     spend += f.amount ?? 0
                     purchases += 1
                 }
-                let tier = current(CustomerField.tier).stringValue
+                let tier = current(Self.tier).stringValue
                 if let raised = Segmentation.raisedTier(current: tier, spend: spend, purchases: purchases, policy: backend.policy),
                    raised != tier {
-                    after[CustomerField.tier] = .string(raised)
+                    moved[Self.tier] = .string(raised)
                 }
             }
-            merge(after, into: &set, customer: id, at: changeIndex, stored: customers[id])
+            if let changeIndex {
+                var after: [String: Value] = [:]
+                for (k, v) in moved.enumerated() { if let v { after[Self.movedFields[k]] = v } }
+                merge(after, into: &set, customer: id, at: changeIndex, stored: customers.record(place))
+                continue
+            }
+            // A stored customer the set does not otherwise change: one positional update of
+            // the values that differ from the stored ones.
+            guard customers.isStored[place] else { continue }
+            var mask = 0
+            var before: [Value] = [], after: [Value] = []
+            for (k, v) in moved.enumerated() {
+                guard let v else { continue }
+                let old = current(k)
+                if old != v {
+                    mask |= 1 << k
+                    before.append(old)
+                    after.append(v)
+                }
+            }
+            guard mask != 0 else { continue }
+            let fields: FieldList
+            if let known = movedFieldLists[mask] { fields = known } else {
+                fields = FieldList(Self.movedFields.indices.filter { mask & (1 << $0) != 0 }.map { Self.movedFields[$0] })
+                movedFieldLists[mask] = fields
+            }
+            set.changes.append(RecordChange(update: .customers, id: id, fields: fields, before: before, after: after))
         }
         if !problems.isEmpty { throw Failure(problems: problems) }
         satisfactionFromSurveys(&set, deletedCustomers: deletedCustomers)
@@ -387,38 +447,83 @@ public struct CustomerRollup {
         return out
     }
 
-    /// The derived fields of every stored customer the set's records name or belonged to;
-    /// a customer missing here is not stored.
-    private func storedCustomers(named set: ChangeSet, owners: [Entity: [String: Facts]]) -> [String: [String: Value]] {
-        var ids = Set<String>()
+    /// The customers a set's records name or belonged to, each once, with the derived
+    /// fields the set can move of those that are stored, as columns: a campaign's
+    /// 100,000s of customers are read without a dictionary each.
+    struct StoredCustomers {
+        /// Every customer named; a customer's place is its index here.
+        private(set) var ids: [String]
+        private var places: [String: Int]
+        /// By place: whether the store holds the customer.
+        private(set) var isStored: [Bool]
+        let fields: [String]
+        /// Per name in `fields`, by place.
+        private(set) var columns: [[Value]]
+
+        init(ids: [String], places: [String: Int], isStored: [Bool], fields: [String], columns: [[Value]]) {
+            self.ids = ids
+            self.places = places
+            self.isStored = isStored
+            self.fields = fields
+            self.columns = columns
+        }
+
+        func isStored(_ id: String) -> Bool { places[id].map { isStored[$0] } ?? false }
+
+        /// The customer's place, given one (as not stored) if it was not named.
+        mutating func place(of id: String) -> Int {
+            if let p = places[id] { return p }
+            places[id] = ids.count
+            ids.append(id)
+            isStored.append(false)
+            for c in columns.indices { columns[c].append(.null) }
+            return ids.count - 1
+        }
+
+        func value(_ place: Int, _ name: String) -> Value {
+            guard let c = fields.firstIndex(of: name) else { return .null }
+            return columns[c][place]
+        }
+
+        func value(_ id: String, _ name: String) -> Value { places[id].map { value($0, name) } ?? .null }
+
+        /// A stored customer's fields as `Backend.records` gives them (nulls left out); nil when not stored.
+        func record(_ place: Int) -> [String: Value]? {
+            guard isStored[place] else { return nil }
+            var record: [String: Value] = [:]
+            for (c, name) in fields.enumerated() where !columns[c][place].isNull { record[name] = columns[c][place] }
+            return record
+        }
+    }
+
+    /// The stored customers every record of the set names or belonged to, with the fields
+    /// the set can move: a campaign's contacts need lastContact alone. One backend call.
+    private func storedCustomers(named set: ChangeSet, owners: [Entity: [String: Facts]]) -> StoredCustomers {
+        var ids: [String] = [], places: [String: Int] = [:]
+        func name(_ id: String) {
+            if places[id] == nil { places[id] = ids.count; ids.append(id) }
+        }
         var touchesPurchases = false, touchesContacts = false
         for change in set.changes where change.entity != .customers {
-            if case .string(let id)? = change.after(RecordField.customer) { ids.insert(id) }
+            if case .string(let id)? = change.after(RecordField.customer) { name(id) }
             if change.entity == .purchases { touchesPurchases = true } else if change.entity == .contacts { touchesContacts = true }
         }
-        for facts in owners.values { for f in facts.values { if let c = f.customer { ids.insert(c) } } }
-        guard !ids.isEmpty else { return [:] }
-        // Only the fields the set can move: a campaign's contacts need lastContact alone.
-        // A customer read with none of them still answers that it is stored.
+        for facts in owners.values { for f in facts.values { if let c = f.customer { name(c) } } }
         let fields = (touchesPurchases ? Self.purchaseDerivedFields : []) + (touchesContacts ? [CustomerField.lastContact] : [])
-        return backend.records(.customers, ids: Array(ids), fields: fields)
+        guard !ids.isEmpty else { return StoredCustomers(ids: [], places: [:], isStored: [], fields: fields, columns: fields.map { _ in [] }) }
+        let read = backend.columns(.customers, ids: ids, fields: fields)
+        return StoredCustomers(ids: ids, places: places, isStored: read.stored, fields: fields, columns: read.columns)
     }
 
-    /// A customer's value as the set leaves it before the rollup: its insert's value, or
-    /// the store's.
-    private func customerValue(_ id: String, _ name: String, _ set: ChangeSet, _ customerChange: [String: Int],
-                               _ stored: [String: [String: Value]]) -> Value {
-        if let i = customerChange[id] {
-            let c = set.changes[i]
-            if c.kind == .insert { return c.after(name) ?? .null }
-            if let v = c.after(name) { return v }
-        }
-        return stored[id]?[name] ?? .null
-    }
+    /// The fields the rollup moves on a customer, in the order of the positions below.
+    static let movedFields = [CustomerField.totalSpent, CustomerField.purchaseCount, CustomerField.lastPurchase, CustomerField.lastContact, CustomerField.tier]
+    static let totalSpent = 0, purchaseCount = 1, lastPurchase = 2, lastContact = 3, tier = 4
 
-    private func customerDay(_ id: String, _ name: String, _ set: ChangeSet, _ customerChange: [String: Int],
-                             _ stored: [String: [String: Value]]) -> Day? {
-        customerValue(id, name, set, customerChange, stored).dayValue
+    /// A customer's value that its own change in the set gives (an insert: every field),
+    /// nil when the change leaves it to the store.
+    static func changedValue(_ change: RecordChange, _ name: String) -> Value? {
+        if change.kind == .insert { return change.after(name) ?? .null }
+        return change.after(name)
     }
 
     /// Adds the derived values to the customer's own change in the set, or appends one

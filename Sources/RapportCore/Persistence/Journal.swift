@@ -51,26 +51,19 @@ enum JournalCodec {
             out.string(c.entity.rawValue)
             out.ascii(",\"id\":")
             out.string(c.id)
-            if !c.before.isEmpty {
+            if let positional = c.positionalBefore {
+                if !positional.values.isEmpty {
+                    out.ascii(",\"before\":")
+                    positionalObject(positional, order, &writeOrders, &out)
+                }
+            } else if !c.before.isEmpty {
                 out.ascii(",\"before\":")
                 objectKeepingNulls(c.before, order, &out)
             }
             if let positional = c.positionalAfter {
                 if !positional.values.isEmpty {
                     out.ascii(",\"after\":")
-                    let written: [Int]
-                    if let known = writeOrders[ObjectIdentifier(positional.fields)] { written = known } else {
-                        written = writeOrder(of: positional.fields, order)
-                        writeOrders[ObjectIdentifier(positional.fields)] = written
-                    }
-                    out.byte(123)
-                    for (n, i) in written.enumerated() {
-                        if n > 0 { out.byte(44) }
-                        out.string(positional.fields.names[i])
-                        out.byte(58)
-                        value(positional.values[i], &out)
-                    }
-                    out.byte(125)
+                    positionalObject(positional, order, &writeOrders, &out)
                 }
             } else if !c.after.isEmpty {
                 out.ascii(",\"after\":")
@@ -168,6 +161,25 @@ enum JournalCodec {
         var written = order.compactMap { first.removeValue(forKey: $0.name) }
         written += first.sorted(by: { $0.key < $1.key }).map(\.value)
         return written
+    }
+
+    /// A positional record as `objectKeepingNulls` writes its dictionary; each field
+    /// list's write order worked out once (`writeOrders`).
+    private static func positionalObject(_ record: PositionalRecord, _ order: [Field], _ writeOrders: inout [ObjectIdentifier: [Int]],
+                                         _ out: inout ByteWriter) {
+        let written: [Int]
+        if let known = writeOrders[ObjectIdentifier(record.fields)] { written = known } else {
+            written = writeOrder(of: record.fields, order)
+            writeOrders[ObjectIdentifier(record.fields)] = written
+        }
+        out.byte(123)
+        for (n, i) in written.enumerated() {
+            if n > 0 { out.byte(44) }
+            out.string(record.fields.names[i])
+            out.byte(58)
+            value(record.values[i], &out)
+        }
+        out.byte(125)
     }
 
     private static func objectKeepingNulls(_ record: [String: Value], _ order: [Field], _ out: inout ByteWriter) {

@@ -46,23 +46,31 @@ public struct RecordChange: Sendable, Equatable {
     public var entity: Entity
     public var id: String
     /// Update: the old values of the changed fields. Delete: the whole record.
-    public var before: [String: Value]
+    /// A positional update (`init(update:id:fields:before:after:)`) answers it as a
+    /// dictionary built on each read, like `after`.
+    public var before: [String: Value] {
+        get { positionalBefore?.dictionary ?? namedBefore }
+        set { positionalBefore = nil; namedBefore = newValue }
+    }
+    private var namedBefore: [String: Value]
+    /// The old values of a positional update.
+    public private(set) var positionalBefore: PositionalRecord?
     /// Insert: the whole record. Update: the new values of the changed fields.
-    /// An insert made positional (`init(insert:id:record:)`) answers it as a dictionary
-    /// built on each read: hot paths read `positionalAfter` or `after(_:)` instead.
+    /// An insert or update made positional answers it as a dictionary built on each read:
+    /// hot paths read `positionalAfter` or `after(_:)` instead.
     public var after: [String: Value] {
         get { positionalAfter?.dictionary ?? namedAfter }
         set { positionalAfter = nil; namedAfter = newValue }
     }
     private var namedAfter: [String: Value]
-    /// The inserted record, when it was made positional.
+    /// The inserted record or an update's new values, when they were made positional.
     public private(set) var positionalAfter: PositionalRecord?
 
     public init(kind: Kind, entity: Entity, id: String, before: [String: Value] = [:], after: [String: Value] = [:]) {
         self.kind = kind
         self.entity = entity
         self.id = id
-        self.before = before
+        self.namedBefore = before
         self.namedAfter = after
     }
 
@@ -71,9 +79,21 @@ public struct RecordChange: Sendable, Equatable {
         self.kind = .insert
         self.entity = entity
         self.id = id
-        self.before = [:]
+        self.namedBefore = [:]
         self.namedAfter = [:]
         self.positionalAfter = record
+    }
+
+    /// An update whose old and new values are positional, on one field list: what the
+    /// rollup writes for each of a campaign's 100,000s of customers.
+    public init(update entity: Entity, id: String, fields: FieldList, before: [Value], after: [Value]) {
+        self.kind = .update
+        self.entity = entity
+        self.id = id
+        self.namedBefore = [:]
+        self.namedAfter = [:]
+        self.positionalBefore = PositionalRecord(fields, before)
+        self.positionalAfter = PositionalRecord(fields, after)
     }
 
     /// One field of `after`, without building a dictionary.
@@ -81,6 +101,14 @@ public struct RecordChange: Sendable, Equatable {
         if let p = positionalAfter { return p[name] }
         return namedAfter[name]
     }
+
+    /// One field of `before`, without building a dictionary.
+    public func before(_ name: String) -> Value? {
+        if let p = positionalBefore { return p[name] }
+        return namedBefore[name]
+    }
+
+    public var beforeIsEmpty: Bool { positionalBefore.map { $0.values.isEmpty } ?? namedBefore.isEmpty }
 
     public var afterIsEmpty: Bool { positionalAfter.map { $0.values.isEmpty } ?? namedAfter.isEmpty }
 

@@ -107,6 +107,13 @@ public final class Store {
                 table.append(record)
             case .update:
                 guard let row = table.row(ofID: change.id) else { continue }
+                if let positional = change.positionalAfter {
+                    let places = places(of: positional.fields, table)
+                    for (i, value) in positional.values.enumerated() where places[i] >= 0 && places[i] != Table.idPosition {
+                        table.set(row: row, field: places[i], to: value)
+                    }
+                    continue
+                }
                 for (name, value) in change.after {
                     if let p = position(name, table), p != Table.idPosition { table.set(row: row, field: p, to: value) }
                 }

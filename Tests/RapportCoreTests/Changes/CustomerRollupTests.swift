@@ -61,6 +61,71 @@ final class CustomerRollupTests: XCTestCase {
         XCTAssertEqual(t.value(row: t.row(ofID: "K1")!, field: t.schema.position(of: "channel")!), .string("phone"), "call is stored as phone")
     }
 
+    /// A batch of contacts (a campaign's) and a purchase for stored customers: each
+    /// customer gets one positional update of the fields that move, with the stored values
+    /// before, none where nothing moves; applied and journaled exactly as the same updates
+    /// written as dictionaries.
+    func testABatchOfContactsGivesPositionalUpdatesOfWhatMoves() throws {
+        let store = Store()
+        let today = clock.today
+        let later = today.adding(days: 3), earlier = today.adding(days: -30)
+        store.customers.append(QueryFixtures.customer("C1", [:]))
+        store.customers.append(QueryFixtures.customer("C2", [CustomerField.lastContact: .date(earlier)]))
+        store.customers.append(QueryFixtures.customer("C3", [CustomerField.lastContact: .date(later)]))
+        store.customers.append(QueryFixtures.customer("C4", [CustomerField.totalSpent: .number(100), CustomerField.purchaseCount: .integer(2),
+                                                             CustomerField.lastContact: .date(earlier)]))
+        let backend = InMemoryBackend(store: store)
+        var set = ChangeSet(at: 0, user: "t", command: "campaign")
+        let contactFields = FieldList([RecordField.date, RecordField.customer, RecordField.id])
+        for (n, customer) in ["C1", "C2", "C3", "C4", "C4"].enumerated() {
+            set.changes.append(RecordChange(insert: .contacts, id: "K\(n)", record: PositionalRecord(contactFields, [
+                .date(n == 4 ? earlier : today), .string(customer), .string("K\(n)"),
+            ])))
+        }
+        set.changes.append(RecordChange(kind: .insert, entity: .purchases, id: "P1", after: [
+            RecordField.id: .string("P1"), RecordField.customer: .string("C4"), RecordField.date: .date(earlier), RecordField.amount: .number(20.5),
+        ]))
+        try CustomerRollup(backend: backend).reconcile(&set)
+
+        let updates = set.changes.filter { $0.kind == .update }
+        XCTAssertEqual(updates.map(\.id), ["C1", "C2", "C4"], "C3's lastContact is later than the contact: no update")
+        XCTAssertTrue(updates.allSatisfy { $0.positionalBefore != nil && $0.positionalAfter != nil })
+        XCTAssertEqual(updates[0].before, [CustomerField.lastContact: .null])
+        XCTAssertEqual(updates[0].after, [CustomerField.lastContact: .date(today)])
+        XCTAssertEqual(updates[1].before, [CustomerField.lastContact: .date(earlier)])
+        XCTAssertEqual(updates[1].after(CustomerField.lastContact), .date(today))
+        XCTAssertEqual(updates[2].before, [CustomerField.totalSpent: .number(100), CustomerField.purchaseCount: .integer(2),
+                                           CustomerField.lastPurchase: .null, CustomerField.lastContact: .date(earlier)])
+        XCTAssertEqual(updates[2].after, [CustomerField.totalSpent: .number(120.5), CustomerField.purchaseCount: .integer(3),
+                                          CustomerField.lastPurchase: .date(earlier), CustomerField.lastContact: .date(today)])
+        XCTAssertTrue(updates[0].positionalAfter!.fields === updates[1].positionalAfter!.fields, "one field list per combination of fields")
+
+        var named = set
+        named.changes = set.changes.map { c in
+            c.kind == .update ? RecordChange(kind: .update, entity: c.entity, id: c.id, before: c.before, after: c.after) : c
+        }
+        XCTAssertNil(named.changes.first { $0.kind == .update }!.positionalAfter)
+        let schemas = { (e: Entity) in store[e].schema }
+        XCTAssertEqual(String(decoding: JournalCodec.encode(set, schemas: schemas), as: UTF8.self),
+                       String(decoding: JournalCodec.encode(named, schemas: schemas), as: UTF8.self))
+
+        let namedStore = Store()
+        for row in 0..<store.customers.rowCount { namedStore.customers.append(store.customers.record(row: row)) }
+        store.apply(set)
+        namedStore.apply(named)
+        for id in ["C1", "C2", "C3", "C4"] {
+            for name in CustomerRollup.movedFields {
+                let p = store.customers.schema.position(of: name)!
+                XCTAssertEqual(store.customers.value(row: store.customers.row(ofID: id)!, field: p),
+                               namedStore.customers.value(row: namedStore.customers.row(ofID: id)!, field: p), "\(id) \(name)")
+            }
+        }
+        XCTAssertEqual(store.customers.value(row: store.customers.row(ofID: "C3")!, field: store.customers.schema.position(of: CustomerField.lastContact)!),
+                       .date(later))
+        XCTAssertEqual(store.customers.value(row: store.customers.row(ofID: "C4")!, field: store.customers.schema.position(of: CustomerField.totalSpent)!),
+                       .number(120.5))
+    }
+
     func testRecordsOfUnknownCustomersAndKeptFieldsAreRefused() {
         let s = session()
         var out = s.run("add purchase customer: \"C9\", amount: 5")

@@ -172,6 +172,34 @@ final class JournalEncodingTests: XCTestCase {
         XCTAssertEqual(try JournalCodec.decode(bytes.dropLast(), store: Store()), inSchema)
     }
 
+    /// Positional updates (the rollup's, one per customer a campaign contacts) are written
+    /// as the same updates as dictionaries, byte for byte, nulls kept on both sides, and
+    /// read back as dictionaries.
+    func testPositionalUpdatesAreWrittenAsTheirDictionaries() throws {
+        let fields = FieldList([CustomerField.tier, CustomerField.lastContact, "zeta", CustomerField.totalSpent])
+        var positional = ChangeSet(at: 1_800_000_000, user: "u", command: "campaign x")
+        positional.sequence = 5
+        for i in 0..<40 {
+            positional.changes.append(RecordChange(update: .customers, id: "C\(i)", fields: fields,
+                                                   before: [.null, i % 2 == 0 ? .null : .date(Day(daysSinceEpoch: Int32(-i))), Self.values[i % Self.values.count],
+                                                            .number(Double(i) / 4)],
+                                                   after: [.string("gold"), .date(Day(daysSinceEpoch: Int32(i))), .null, .null]))
+        }
+        var named = positional
+        named.changes = positional.changes.map { c in RecordChange(kind: .update, entity: c.entity, id: c.id, before: c.before, after: c.after) }
+        XCTAssertEqual(named.changes[0].before[CustomerField.tier], .null, "a null in the list is a present field")
+        let schemas = { (e: Entity) in Store()[e].schema }
+        let bytes = JournalCodec.encode(positional, schemas: schemas)
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), String(decoding: JournalCodec.encode(named, schemas: schemas), as: UTF8.self))
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), String(decoding: Self.genericLine(named, schemas: schemas), as: UTF8.self))
+        var inSchema = named
+        for i in inSchema.changes.indices {
+            inSchema.changes[i].before = inSchema.changes[i].before.filter { $0.key != "zeta" }
+            inSchema.changes[i].after = inSchema.changes[i].after.filter { $0.key != "zeta" }
+        }
+        XCTAssertEqual(try JournalCodec.decode(bytes.dropLast(), store: Store()), inSchema)
+    }
+
     /// The entry as it was written before the direct encoder: a `JSONValue` tree through `JSONWriter`.
     static func genericLine(_ set: ChangeSet, schemas: (Entity) -> EntitySchema) -> [UInt8] {
         func object(_ record: [String: Value], _ order: [Field]) -> JSONValue {
