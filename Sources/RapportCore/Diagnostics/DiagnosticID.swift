@@ -65,6 +65,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case expectedToken
     case expectedValue
     case expectedWord
+    case exportCancelled
     case expressionTooDeep
     case expressionTooLong
     case expressionTypeForField
@@ -152,6 +153,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case restoreTargetNotEmpty
     case roleAboveGrant
     case roleRequired
+    case saveCancelled
     case satisfactionOutOfRange
     case sealedFileDamaged
     case sealedFileUnreadable
