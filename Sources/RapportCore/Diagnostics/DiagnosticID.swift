@@ -153,8 +153,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case restoreTargetNotEmpty
     case roleAboveGrant
     case roleRequired
-    case saveCancelled
     case satisfactionOutOfRange
+    case saveCancelled
     case sealedFileDamaged
     case sealedFileUnreadable
     case sealedFileWrongKey

@@ -208,8 +208,8 @@ public enum DiagnosticMessages {
         case .restoredIDInUse: Wording("cannot restore \(a[0]) \(a[1]): a live record has that id again")
         case .restoreNeedsID: Wording("expected the id of a deleted record after 'restore', found '\(a[0])'")
         case .roleRequired: Wording("'\(a[0])' needs the \(a[1]) role; this session is \(a[2])")
-        case .saveCancelled: Wording("save cancelled; the previous snapshot and the journal are as they were")
         case .satisfactionOutOfRange: Wording("satisfaction is from 1 to 5, found \(a[0])")
+        case .saveCancelled: Wording("save cancelled; the previous snapshot and the journal are as they were")
         case .sealedFileDamaged: Wording("\(a[0]) does not decrypt: \(a[1]); it was changed or damaged after it was encrypted, and nothing was written")
         case .sealedFileUnreadable: Wording("\(a[0]) cannot be decrypted by this Rapport: \(a[1])")
         case .sealedFileWrongKey: Wording("\(a[0]) was encrypted with another key (key id \(a[1])); the key in \(a[2]) has id \(a[3])",
