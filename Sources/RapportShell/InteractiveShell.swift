@@ -19,6 +19,7 @@ struct InteractiveShell {
         session.settings.colour = onTerminal && (environment["NO_COLOR"] ?? "").isEmpty
         session.settings.pager = onTerminal
         session.isCancelled = { Interrupt.isRaised }
+        session.savesInBackground = true
 
         StandardStreams.output(welcome)
         if !options.noRC { runStartupFile() }

@@ -141,7 +141,11 @@ public enum Rapport {
             let bar = ProgressBar()
             session.campaignProgress = { bar.update($0, $1) }
             session.importProgress = { bar.update($0, $1, of: "rows") }
+            session.exportProgress = { bar.update($0, $1, of: "rows") }
+            database?.snapshotProgress = { bar.update($0, $1, of: "rows") }
         }
+        // The crash test kills scripts whose `save`s write in the background, as the shell's do.
+        if environment["RAPPORT_SAVE"] == "background" { session.savesInBackground = true }
         let runner = ScriptRunner(session: session, write: write)
         runner.bail = options.bail
         runner.echo = options.echo

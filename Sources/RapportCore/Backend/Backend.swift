@@ -121,6 +121,11 @@ public protocol Backend: AnyObject {
     var location: String? { get }
     /// Makes the store quick to open again (a snapshot); nothing to do for some backends.
     func checkpoint() throws
+    /// The same, abandoned (nothing changed) when `isCancelled` says so during the writing.
+    func checkpoint(isCancelled: @escaping () -> Bool) throws
+    /// Starts a snapshot that is written while the session goes on (put in place at a
+    /// later command or at closing); false when it was written in the foreground instead.
+    func checkpointInBackground() throws -> Bool
     /// Verifies the stored files without changing them; nil when there is nothing to check.
     func check() -> MaintenanceReport?
     /// Writes a consistent copy into `target`, each file sealed with `key` when one is
@@ -172,4 +177,9 @@ extension Backend {
     /// A backend no other process changes: nothing to wait for or catch up with.
     public func withWriteLock<T>(_ body: () throws -> T) throws -> T { try body() }
     public func catchUp() throws -> [Diagnostic] { [] }
+}
+
+public extension Backend {
+    func checkpoint(isCancelled: @escaping () -> Bool) throws { try checkpoint() }
+    func checkpointInBackground() throws -> Bool { try checkpoint(); return false }
 }

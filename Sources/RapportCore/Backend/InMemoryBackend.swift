@@ -204,6 +204,8 @@ public final class InMemoryBackend: Backend {
     public var location: String? { database.directory }
 
     public func checkpoint() throws { try database.checkpoint() }
+    public func checkpoint(isCancelled: @escaping () -> Bool) throws { try database.checkpoint(isCancelled: isCancelled) }
+    public func checkpointInBackground() throws -> Bool { try database.checkpointInBackground() }
 
     public func check() -> MaintenanceReport? {
         database.directory.map { Database.check(directory: $0) }

@@ -66,6 +66,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case expectedToken
     case expectedValue
     case expectedWord
+    case exportCancelled
     case expressionTooDeep
     case expressionTooLong
     case expressionTypeForField
@@ -159,6 +160,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case roleAboveGrant
     case roleRequired
     case satisfactionOutOfRange
+    case saveCancelled
     case sealedFileDamaged
     case sealedFileUnreadable
     case sealedFileWrongKey

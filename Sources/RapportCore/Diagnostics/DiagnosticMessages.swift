@@ -100,6 +100,7 @@ public enum DiagnosticMessages {
         case .expectedToken: Wording("expected \(a[0]), found \(a[1])")
         case .expectedValue: Wording("expected \(a[0]), found '\(a[1])'")
         case .expectedWord: Wording("expected a \(a[0])")
+        case .exportCancelled: Wording("export cancelled; '\(a[0])' was not written")
         case .expressionTooDeep: Wording("expression is nested too deeply")
         case .expressionTooLong: Wording("expression is too long: at most \(a[0]) operands may be joined")
         case .expressionTypeForField: Wording("'\(a[0])' is \(a[1]) \(a[2]) field; '\(a[3])' is \(a[4])")
@@ -214,6 +215,7 @@ public enum DiagnosticMessages {
         case .restoreNeedsID: Wording("expected the id of a deleted record after 'restore', found '\(a[0])'")
         case .roleRequired: Wording("'\(a[0])' needs the \(a[1]) role; this session is \(a[2])")
         case .satisfactionOutOfRange: Wording("satisfaction is from 1 to 5, found \(a[0])")
+        case .saveCancelled: Wording("save cancelled; the previous snapshot and the journal are as they were")
         case .sealedFileDamaged: Wording("\(a[0]) does not decrypt: \(a[1]); it was changed or damaged after it was encrypted, and nothing was written")
         case .sealedFileUnreadable: Wording("\(a[0]) cannot be decrypted by this Rapport: \(a[1])")
         case .sealedFileWrongKey: Wording("\(a[0]) was encrypted with another key (key id \(a[1])); the key in \(a[2]) has id \(a[3])",

@@ -964,12 +964,22 @@ private final class ChunkWork<T>: @unchecked Sendable {
 /// Writes query results as JSON Lines, a JSON array or CSV, in the same shapes import reads.
 public enum Exporter {
     public static func text(_ result: ResultSet, format: InterchangeFormat, timeZone: TimeZone) -> String {
+        text(result, format: format, timeZone: timeZone, progress: nil, isCancelled: nil) ?? ""
+    }
+
+    /// The same, telling `progress` how many rows are done every thousand rows; nil when
+    /// `isCancelled` said stop.
+    public static func text(_ result: ResultSet, format: InterchangeFormat, timeZone: TimeZone,
+                            progress: ((Int) -> Void)?, isCancelled: (() -> Bool)?) -> String? {
         let output: OutputFormat
         switch format {
         case .jsonl: output = .jsonl
         case .json: output = .json
         case .csv: output = .csv
         }
-        return ResultRenderer(format: output, timeZone: timeZone).render(result)
+        var renderer = ResultRenderer(format: output, timeZone: timeZone)
+        renderer.progress = progress
+        renderer.isCancelled = isCancelled
+        return renderer.renderUnlessCancelled(result)
     }
 }

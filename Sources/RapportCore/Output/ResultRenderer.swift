@@ -10,6 +10,8 @@ public struct ResultRenderer {
     public var width = 80
     /// Asked every thousand rows; true abandons the rendering.
     public var isCancelled: (() -> Bool)?
+    /// Told every thousand rows how many are rendered (an export's progress).
+    public var progress: ((Int) -> Void)?
 
     public init(format: OutputFormat, timeZone: TimeZone) {
         self.format = format
@@ -58,7 +60,9 @@ public struct ResultRenderer {
     // MARK: Table
 
     private func stop(_ row: Int) -> Bool {
-        row & 1023 == 1023 && isCancelled?() == true
+        guard row & 1023 == 1023 else { return false }
+        progress?(row + 1)
+        return isCancelled?() == true
     }
 
     private func table(_ result: ResultSet) -> String? {

@@ -40,6 +40,11 @@ public final class Database {
     private var snapshotIdentity: FileIdentity?
     /// While `open` runs: a reader says then that it leaves an unfinished last entry out.
     private var isOpening = false
+    /// Told how far writing a snapshot has got (rows written, rows in all), whatever
+    /// writes it: `save`, a bulk import, closing; the shell draws a bar on a terminal.
+    public var snapshotProgress: (@Sendable (Int, Int) -> Void)?
+    /// A snapshot being written on another thread (`checkpointInBackground`), not yet in place.
+    private var backgroundSnapshot: BackgroundSnapshot?
 
     public static let snapshotFile = "snapshot.json"
     public static let journalFile = "journal.jsonl"
@@ -233,6 +238,12 @@ public final class Database {
     /// again only when that fails. Never waits for a writer's lock, except, in that last
     /// case, for a snapshot being written. Returns the warnings not yet shown.
     public func catchUp() throws -> [Diagnostic] {
+        if lockDepth == 0 {
+            // Not this command's failure: the old snapshot and the journal hold everything.
+            do { try finishBackgroundSnapshot(waiting: false) } catch let d as Diagnostic {
+                pendingWarnings.append(Diagnostic(.warning, d.id, d.arguments))
+            }
+        }
         try catchUp(holdingLock: lockDepth > 0)
         defer { pendingWarnings = [] }
         return pendingWarnings
@@ -455,16 +466,18 @@ public final class Database {
     /// holds every entry it takes from the journal. The snapshot it replaces stays as
     /// `snapshot.prev.json`, so that a damaged snapshot can be rebuilt from the previous
     /// one and the audit log.
-    public func checkpoint() throws {
+    /// `isCancelled` is asked between pieces of the writing; when it says stop, the
+    /// temporary file is removed and the old snapshot and the journal stay as they were.
+    public func checkpoint(isCancelled: @escaping () -> Bool = { false }) throws {
         guard let directory, !isReadOnly else { return }
-        try withWriteLock { try checkpointHoldingLock(directory) }
+        try withWriteLock { try checkpointHoldingLock(directory, isCancelled: isCancelled) }
     }
 
-    private func checkpointHoldingLock(_ directory: String) throws {
+    private func checkpointHoldingLock(_ directory: String, isCancelled: @escaping () -> Bool = { false }) throws {
         // Readers wait while the snapshot and the journal do not go together.
         let pairing = SnapshotLock.hold(directory: directory, exclusive: true)
         defer { withExtendedLifetime(pairing) {} }
-        try writeSnapshotHoldingLock(directory)
+        try writeSnapshotHoldingLock(directory, isCancelled: isCancelled)
         // A crash or failure from here on leaves journal entries the new snapshot already
         // holds: opening skips them by their sequence numbers.
         do { try moveJournalToAudit(directory) } catch {
@@ -474,17 +487,22 @@ public final class Database {
 
     /// Writes the snapshot (the one it replaces kept as `snapshot.prev.json`); the caller
     /// holds the snapshot lock.
-    private func writeSnapshotHoldingLock(_ directory: String) throws {
+    private func writeSnapshotHoldingLock(_ directory: String, isCancelled: @escaping () -> Bool = { false }) throws {
         try ColumnImage.checkEveryColumn(store)
         let snapshotPath = directory + "/" + Database.snapshotFile
+        // This one is newer: a background one still being written is dropped when it ends
+        // (`finishBackgroundSnapshot` keeps the more recent snapshot).
         do {
             if FileSystem.fileExists(snapshotPath) {
                 try FileSystem.replaceWithLink(to: snapshotPath, at: directory + "/" + Database.previousSnapshotFile)
             }
-            snapshotBytes = try StoreCipher.writeSnapshot(store, to: snapshotPath, cipher: cipher)
+            let progress = SnapshotProgress(report: snapshotProgress, isCancelled: isCancelled)
+            snapshotBytes = try StoreCipher.writeSnapshot(store, to: snapshotPath, cipher: cipher, progress: progress)
             snapshotIdentity = FileSystem.identity(snapshotPath)
         } catch let d as Diagnostic {
             throw d
+        } catch is SnapshotCancelled {
+            throw Diagnostic.runtime(.saveCancelled)
         } catch {
             throw Diagnostic.runtime(.snapshotIncomplete, "\(error)")
         }
@@ -505,9 +523,98 @@ public final class Database {
         journalIdentity = FileSystem.identity(journalPath)
     }
 
+    // MARK: Snapshots in the background
+
+    /// A snapshot encoded and written to its own temporary file on another thread, from a
+    /// view of the store taken under the lock; the worker touches nothing else.
+    private final class BackgroundSnapshot: @unchecked Sendable {
+        let sequence: Int64
+        let temp: String
+        let written = DispatchGroup()
+        /// Set by the worker before it leaves `written`; read after `written` only.
+        var result: Result<Int, Error> = .success(0)
+        init(sequence: Int64, temp: String) { self.sequence = sequence; self.temp = temp }
+        var isWritten: Bool { written.wait(timeout: .now()) == .success }
+    }
+
+    /// Starts a snapshot that is encoded and written while this process goes on
+    /// answering (docs/storage.md, "Snapshots in the background"): the view is taken under
+    /// the lock after catching up; the new file takes the old one's place, and the journal
+    /// moves to the audit log, only once it is durable, at the next command or at closing
+    /// (`finishBackgroundSnapshot`). An encrypted store, whose snapshot is sealed whole,
+    /// writes it in the foreground. Returns false when it wrote in the foreground.
+    @discardableResult
+    public func checkpointInBackground() throws -> Bool {
+        guard let directory, !isReadOnly else { return true }
+        guard cipher == nil else { try checkpoint(); return false }
+        // One at a time: an earlier one is put in place (or dropped) first.
+        try finishBackgroundSnapshot(waiting: true)
+        // As in the foreground: a damaged mapped column is never written into a snapshot.
+        let view = try withWriteLock { () throws -> SnapshotView in
+            try ColumnImage.checkEveryColumn(store)
+            return SnapshotView(store)
+        }
+        let job = BackgroundSnapshot(sequence: view.sequence,
+                                     temp: directory + "/" + Database.snapshotFile + ".tmp-\(getpid())-background")
+        DispatchQueue.global().async(group: job.written) {
+            job.result = Result {
+                var size = 0
+                try FileSystem.writeDurably(job.temp) { write in size = try view.encode(emit: write) }
+                return size
+            }
+        }
+        backgroundSnapshot = job
+        return true
+    }
+
+    /// Puts a background snapshot in place once written (waiting for it when `waiting`),
+    /// under the lock: the old snapshot becomes `snapshot.prev.json`, the new one is
+    /// renamed over it, and the journal moves to the audit log when it holds nothing newer
+    /// than the snapshot (else it stays: opening skips the entries the snapshot holds, and
+    /// the next snapshot moves them). Dropped, the old files as they were, when another
+    /// process's snapshot as recent or more recent is there. A failed write throws
+    /// `snapshotIncomplete`; the journal still holds every change.
+    public func finishBackgroundSnapshot(waiting: Bool) throws {
+        guard let job = backgroundSnapshot, let directory else { return }
+        if waiting { job.written.wait() } else if !job.isWritten { return }
+        backgroundSnapshot = nil
+        let size: Int
+        do { size = try job.result.get() } catch {
+            throw Diagnostic.runtime(.snapshotIncomplete, "\(error)")
+        }
+        // Gone in every case: renamed into place, or dropped (the old snapshot and the
+        // journal as they were).
+        defer { unlink(job.temp) }
+        try withWriteLock {
+            let pairing = SnapshotLock.hold(directory: directory, exclusive: true)
+            defer { withExtendedLifetime(pairing) {} }
+            let snapshotPath = directory + "/" + Database.snapshotFile
+            if FileSystem.fileExists(snapshotPath), (SnapshotCodec.sequence(inFileAt: snapshotPath) ?? Int64.max) >= job.sequence {
+                return
+            }
+            do {
+                if FileSystem.fileExists(snapshotPath) {
+                    try FileSystem.replaceWithLink(to: snapshotPath, at: directory + "/" + Database.previousSnapshotFile)
+                }
+                try FileSystem.moveIntoPlace(job.temp, over: snapshotPath)
+            } catch {
+                throw Diagnostic.runtime(.snapshotIncomplete, "\(error)")
+            }
+            snapshotBytes = size
+            snapshotIdentity = FileSystem.identity(snapshotPath)
+            guard store.sequence == job.sequence else { return }
+            do { try moveJournalToAudit(directory) } catch {
+                throw Diagnostic.runtime(.journalNotMoved, "\(error)")
+            }
+        }
+    }
+
     /// Snapshots when the journal has grown large (over 1 MiB and over a quarter of the
     /// snapshot), so the next opening replays little.
     public func close() {
+        // A process ending finishes its background snapshot; a failure leaves the old
+        // snapshot and the journal, which hold everything.
+        try? finishBackgroundSnapshot(waiting: true)
         if directory != nil, !isReadOnly, isJournalLarge {
             try? withWriteLock {
                 // Another process may have snapshotted meanwhile.

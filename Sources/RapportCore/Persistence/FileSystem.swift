@@ -148,13 +148,29 @@ public enum FileSystem {
     /// new one, never a mix: on failure the old file is untouched.
     /// `mode` is widened for a group-shared directory (`creationMode`).
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
+        try writeAtomically(to: path, mode: mode) { write in try bytes.withUnsafeBytes { try write($0) } }
+    }
+
+    /// The same, the bytes handed over piece by piece by `body` (calling `write` for each
+    /// in order), so that a large file need never be joined in memory. An error `body`
+    /// throws (a cancellation too) leaves no temporary file and the old file as it was.
+    static func writeAtomically(to path: String, mode: mode_t = 0o600,
+                                _ body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let temp = path + ".tmp-\(getpid())"
-        let wanted = creationMode(mode, in: Path.parent(path))
+        try writeDurably(temp, mode: mode, body)
+        try moveIntoPlace(temp, over: path)
+    }
+
+    /// The first half of `writeAtomically`: `temp` written by `body` and fsync'ed, removed
+    /// again on any error.
+    static func writeDurably(_ temp: String, mode: mode_t = 0o600,
+                             _ body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        let wanted = creationMode(mode, in: Path.parent(temp))
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, wanted)
         guard fd >= 0 else { throw FileSystemError(path: temp, operation: "create") }
         do {
             if wanted != mode { _ = fchmod(fd, wanted) }
-            try bytes.withUnsafeBytes { try writeAll(fd, $0, path: temp) }
+            try body { try writeAll(fd, $0, path: temp) }
             try sync(fd, path: temp)
             guard close(fd) == 0 else { throw FileSystemError(path: temp, operation: "close") }
         } catch {
@@ -162,6 +178,11 @@ public enum FileSystem {
             unlink(temp)
             throw error
         }
+    }
+
+    /// The second half: the durable `temp` renamed over `path`, then the directory
+    /// fsync'ed; `temp` removed when the rename fails.
+    static func moveIntoPlace(_ temp: String, over path: String) throws {
         let injected = FaultInjection.failure("rename", path)
         guard injected == nil, rename(temp, path) == 0 else {
             let e = FileSystemError(path: path, operation: "rename a new version over", code: injected ?? errno)

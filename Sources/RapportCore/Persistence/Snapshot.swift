@@ -32,14 +32,34 @@ enum SnapshotCodec {
     // MARK: Writing
 
     /// Writes the store atomically to `path`; returns the snapshot's size in bytes.
-    static func write(_ store: Store, to path: String) throws -> Int {
-        let bytes = encode(store)
-        try FileSystem.writeAtomically(bytes, to: path, mode: 0o600)
-        return bytes.count
+    static func write(_ store: Store, to path: String, progress: SnapshotProgress = SnapshotProgress()) throws -> Int {
+        try write(SnapshotView(store), to: path, progress: progress)
     }
 
+    /// Writes a view taken earlier (possibly on another thread while the store lives on):
+    /// the pieces are encoded on every core and written in order as they come, each
+    /// dropped once written, so no joined copy of the whole text is ever made.
+    static func write(_ view: SnapshotView, to path: String, progress: SnapshotProgress = SnapshotProgress()) throws -> Int {
+        var size = 0
+        try FileSystem.writeAtomically(to: path, mode: 0o600) { write in
+            size = try view.encode(progress: progress) { try write($0) }
+        }
+        return size
+    }
+
+    /// Rows per piece: small enough for both cores to stay busy to the end, large enough
+    /// that a piece's own buffer and checksum cost nothing beside its rows.
+    static let rowsPerPiece = 65_536
+
     static func encode(_ store: Store) -> [UInt8] {
-        assemble(head: head(store), records: recordParts(store))
+        // Never cancelled, and appending throws nothing.
+        (try? encode(store, progress: SnapshotProgress())) ?? []
+    }
+
+    static func encode(_ store: Store, progress: SnapshotProgress) throws -> [UInt8] {
+        var out: [UInt8] = []
+        _ = try SnapshotView(store).encode(progress: progress) { out.append(contentsOf: $0) }
+        return out
     }
 
     /// The snapshot's members before the records: format, version, sequence, counts (when
@@ -116,109 +136,7 @@ enum SnapshotCodec {
         return hex.count == 8 ? UInt32(hex, radix: 16) : nil
     }
 
-    /// One piece of the snapshot's text: fixed bytes, or the records of some rows of a table.
-    private enum Part {
-        case text([UInt8])
-        case rows(Table, Range<Int>, firstLive: Int)
-    }
-
-    /// Rows per piece: small enough for both cores to stay busy to the end, large enough
-    /// that a piece's own buffer and checksum cost nothing beside its rows.
-    static let rowsPerPiece = 65_536
-
-    /// The records of every table, then the bin: `"customers":[\n{...},\n...\n],\n` per
-    /// table (live rows in schema order, nulls left out), then `"bin":{...},\n` holding
-    /// the deleted records the same way.
-    private static func recordParts(_ store: Store) -> [Part] {
-        var parts: [Part] = []
-        func table(_ table: Table, last: Bool) {
-            var w = ByteWriter()
-            w.string(table.entity.rawValue)
-            w.ascii(":[\n")
-            parts.append(.text(w.bytes))
-            let firstLive = table.isLive.firstIndex(of: true)
-            if let firstLive {
-                for start in stride(from: firstLive, to: table.rowCount, by: rowsPerPiece) {
-                    parts.append(.rows(table, start..<min(start + rowsPerPiece, table.rowCount), firstLive: firstLive))
-                }
-            }
-            // An object's last member has no comma after it.
-            parts.append(.text(Array(((firstLive == nil ? "]" : "\n]") + (last ? "" : ",\n")).utf8)))
-        }
-        for e in Entity.stored { table(store[e], last: false) }
-        parts.append(.text(Array("\"bin\":{\n".utf8)))
-        for (i, e) in Entity.stored.enumerated() { table(store.bin[e], last: i == Entity.stored.count - 1) }
-        parts.append(.text(Array("},\n".utf8)))
-        return parts
-    }
-
-    /// Encodes the parts on every core, each with its own checksum, then joins them and
-    /// the checksums (`CRC32.combine`) in order and appends the checksum member.
-    private static func assemble(head: [UInt8], records parts: [Part]) -> [UInt8] {
-        final class Pieces: @unchecked Sendable {
-            let parts: [Part]
-            var bytes: [[UInt8]]
-            var crcs: [UInt32]
-            init(_ parts: [Part]) {
-                self.parts = parts
-                bytes = [[UInt8]](repeating: [], count: parts.count)
-                crcs = [UInt32](repeating: 0, count: parts.count)
-            }
-        }
-        let pieces = Pieces(parts)
-        pieces.bytes.withUnsafeMutableBufferPointer { bytes in
-            pieces.crcs.withUnsafeMutableBufferPointer { crcs in
-                // Each iteration writes only its own element: no two threads share one.
-                nonisolated(unsafe) let bytes = bytes, crcs = crcs
-                DispatchQueue.concurrentPerform(iterations: parts.count) { i in
-                    switch pieces.parts[i] {
-                    case .text(let t): bytes[i] = t
-                    case .rows(let table, let rows, let firstLive):
-                        var w = ByteWriter()
-                        w.reserve(rows.count * 160)
-                        writeRows(table, rows, firstLive: firstLive, &w)
-                        bytes[i] = w.bytes
-                    }
-                    crcs[i] = CRC32.checksum(bytes[i])
-                }
-            }
-        }
-        var out = [UInt8]()
-        out.reserveCapacity(head.count + pieces.bytes.reduce(0) { $0 + $1.count } + 32)
-        out.append(contentsOf: head)
-        var crc = CRC32.checksum(head)
-        for (piece, pieceCRC) in zip(pieces.bytes, pieces.crcs) {
-            out.append(contentsOf: piece)
-            crc = CRC32.combine(crc, pieceCRC, secondLength: piece.count)
-        }
-        out.append(contentsOf: Array("\"checksum\":\"\(JournalCodec.hex(crc))\"}\n".utf8))
-        return out
-    }
-
-    /// The live rows in `rows`, each but the table's first after ",\n".
-    private static func writeRows(_ table: Table, _ rows: Range<Int>, firstLive: Int, _ out: inout ByteWriter) {
-        let names = table.schema.fields.map { f -> [UInt8] in
-            var w = ByteWriter()
-            w.string(f.name)
-            w.byte(58)
-            return w.bytes
-        }
-        let columns = table.columns, isLive = table.isLive
-        for row in rows where isLive[row] {
-            if row != firstLive { out.ascii(",\n") }
-            out.byte(123)
-            var firstField = true
-            for (p, column) in columns.enumerated() where !column.isNull(at: row) {
-                if !firstField { out.byte(44) }
-                firstField = false
-                out.append(names[p])
-                writeValue(column, row, &out)
-            }
-            out.byte(125)
-        }
-    }
-
-    /// Reads the bin's object (see `recordParts`) into the store's bin.
+    /// Reads the bin's object (see `SnapshotView`) into the store's bin.
     private static func readBin(_ r: inout ByteReader, _ store: Store) throws {
         try r.expect(123)
         if try r.consume(125) { return }
@@ -230,27 +148,6 @@ enum SnapshotCodec {
             try readRecords(&r, store.bin[entity], collectLegacyPoints: false, into: &ignored)
         } while try r.consume(44)
         try r.expect(125)
-    }
-
-    private static func writeValue(_ column: Column, _ row: Int, _ out: inout ByteWriter) {
-        switch column {
-        case .string(let c): c.dictionary.withUTF8(c.codes[row]) { out.string(utf8: $0) }
-        case .list(let c):
-            out.byte(91)
-            for (i, item) in c.lists.lists[Int(c.codes[row])].enumerated() {
-                if i > 0 { out.byte(44) }
-                c.lists.items.withUTF8(item) { out.string(utf8: $0) }
-            }
-            out.byte(93)
-        case .integer(let c): out.integer(c.values[row])
-        case .number(let c): out.number(c.values[row])
-        case .date(let c):
-            out.byte(34)
-            out.day(Day(daysSinceEpoch: c.values[row]))
-            out.byte(34)
-        case .instant(let c): out.string(RecordCodec.isoUTC(c.values[row]))
-        case .boolean(let c): out.ascii(c.values[row] != 0 ? "true" : "false")
-        }
     }
 
     // MARK: Reading

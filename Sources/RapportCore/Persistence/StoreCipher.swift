@@ -134,9 +134,10 @@ public struct StoreCipher: Sendable {
     }
 
     /// Writes the store's snapshot atomically to `path`, sealed when `cipher` is set.
-    static func writeSnapshot(_ store: Store, to path: String, cipher: StoreCipher?) throws -> Int {
-        guard let cipher else { return try SnapshotCodec.write(store, to: path) }
-        let sealed = try SealedFile.seal(SnapshotCodec.encode(store), with: cipher.key)
+    static func writeSnapshot(_ store: Store, to path: String, cipher: StoreCipher?,
+                              progress: SnapshotProgress = SnapshotProgress()) throws -> Int {
+        guard let cipher else { return try SnapshotCodec.write(store, to: path, progress: progress) }
+        let sealed = try SealedFile.seal(SnapshotCodec.encode(store, progress: progress), with: cipher.key)
         try FileSystem.writeAtomically(sealed, to: path, mode: 0o600)
         return sealed.count
     }

@@ -64,6 +64,13 @@ public final class Session {
     /// Told how far reading an import has got (`Importer.progress`); the shell draws a bar
     /// with it on a terminal.
     public var importProgress: (@Sendable (Int, Int) -> Void)?
+    /// Told how far rendering an export has got (rows done, rows in all); the shell draws
+    /// a bar on a terminal, as for an import.
+    public var exportProgress: (@Sendable (Int, Int) -> Void)?
+    /// `save` starts a snapshot written on another thread and returns at once (the
+    /// interactive shell); else it returns once the snapshot is in place (scripts, whose
+    /// next line may depend on it, and whose errors belong to the line).
+    public var savesInBackground = false
 
     public init(backend: any Backend, settings: Settings, clock: Clock, pinnedNow: Int64? = nil) {
         self.backend = backend
@@ -196,8 +203,12 @@ public final class Session {
         case .showFields(let entity):
             emit(fieldsResult(entity?.entity), into: &outcome)
         case .save:
-            try backend.checkpoint()
-            note("saved a snapshot of \(backend.count(.customers)) customers", into: &outcome)
+            if savesInBackground, backend.location != nil, try backend.checkpointInBackground() {
+                note("writing a snapshot of \(backend.count(.customers)) customers in the background", into: &outcome)
+            } else {
+                try backend.checkpoint(isCancelled: isCancelled)
+                note("saved a snapshot of \(backend.count(.customers)) customers", into: &outcome)
+            }
         case .initialize:
             note(try backend.initialize(), into: &outcome)
         case .check:
@@ -655,7 +666,13 @@ public final class Session {
         checked.columns.removeAll { $0.value.field?.isDerived ?? false }
         try backend.checkSupported(checked)
         let result = backend.find(checked, clock: clock)
-        let text = Exporter.text(result, format: format, timeZone: clock.timeZone)
+        let total = result.rows.count
+        exportProgress?(0, total)
+        defer { exportProgress?(total, total) }
+        let progress = exportProgress.map { report in { (done: Int) in report(done, total) } }
+        guard let text = Exporter.text(result, format: format, timeZone: clock.timeZone, progress: progress, isCancelled: isCancelled) else {
+            throw Diagnostic.runtime(.exportCancelled, file)
+        }
         do {
             try FileSystem.writeAtomically(Array(text.utf8), to: file, mode: 0o600)
         } catch {

@@ -1,0 +1,198 @@
+import Foundation
+import XCTest
+@testable import RapportCore
+
+/// The snapshot writer (`SnapshotView`): a view that later changes to the store do not
+/// reach, pieces streamed to the file in order, progress, and a cancellation that leaves
+/// the old file and no temporary one.
+final class SnapshotWriterTests: XCTestCase {
+    /// Rows per piece in these tests: many pieces from few rows, quick in a debug build.
+    let piece = 64
+
+    /// More rows than a few pieces, every kind of column, deleted rows and the bin.
+    func bigStore() -> Store {
+        let store = QueryFixtures.store()
+        for i in 0..<(piece * 5 + 5) {
+            store.customers.append(QueryFixtures.customer(String(format: "N%07d", i), [
+                "name": .string(i % 2 == 0 ? "客户 \(i)" : "Name \"\(i)\""), "tier": .string(["gold", "silver"][i % 2]),
+                "lastContact": .date(Day(daysSinceEpoch: Int32(20_000 + i % 400))), "totalSpent": .number(Double(i) / 4),
+                "tags": i % 3 == 0 ? .list(["vip", "t\(i % 7)"]) : .null]))
+        }
+        store.customers.delete(row: 7)
+        return store
+    }
+
+    func directory() throws -> String {
+        let dir = NSTemporaryDirectory() + "rapport-snapwriter-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        return dir
+    }
+
+    func testAViewKeepsTheStoreAsItWasWhenTaken() throws {
+        let store = bigStore()
+        let before = SnapshotCodec.encode(store)
+        let view = SnapshotView(store, rowsPerPiece: piece)
+        // Every kind of change after the view: new strings, new rows, deletions, a custom field.
+        store.customers.set(row: 3, field: store.customers.schema.position(of: "name")!, to: .string("changed after the view"))
+        _ = store.customers.append(QueryFixtures.customer("LATE1", ["name": .string("late")]))
+        store.customers.delete(row: 10)
+        store.sequence += 1
+        var streamed: [UInt8] = []
+        let size = try view.encode { streamed.append(contentsOf: $0) }
+        XCTAssertEqual(streamed, before, "the view encodes the store as it was")
+        XCTAssertEqual(size, before.count)
+        XCTAssertNotEqual(SnapshotCodec.encode(store), before, "the store itself did change")
+    }
+
+    func testWrittenFileIsTheEncodedBytesAndReportsEveryRow() throws {
+        let dir = try directory()
+        let store = bigStore()
+        let path = dir + "/snapshot.json"
+        let reports = Reports()
+        let size = try SnapshotCodec.write(SnapshotView(store, rowsPerPiece: piece), to: path, progress: SnapshotProgress(report: { reports.add($0, $1) }))
+        let written = try FileSystem.readFile(path)
+        XCTAssertEqual(written, SnapshotCodec.encode(store))
+        XCTAssertEqual(size, written.count)
+        let seen = reports.all
+        // Rows from each table's first live one on, the bin's too.
+        let rows = (Entity.stored.map { store[$0] } + Entity.stored.map { store.bin[$0] })
+            .reduce(0) { $0 + $1.rowCount - ($1.isLive.firstIndex(of: true) ?? $1.rowCount) }
+        XCTAssertEqual(seen.first?.0, 0, "starts at 0")
+        XCTAssertEqual(seen.last?.0, seen.last?.1, "ends at the whole")
+        XCTAssertEqual(seen.last?.1, rows)
+        XCTAssertGreaterThan(seen.count, 6, "reports between pieces")
+        XCTAssertEqual(seen.map(\.0), seen.map(\.0).sorted(), "never goes back")
+        XCTAssertEqual(try SnapshotCodec.read(written).customers.liveCount, store.customers.liveCount)
+    }
+
+    func testCancelledWriteLeavesTheOldFileAndNoTemporaryOne() throws {
+        let dir = try directory()
+        let path = dir + "/snapshot.json"
+        let old = Array("the old snapshot".utf8)
+        try FileSystem.writeAtomically(old, to: path)
+        var asked = 0
+        XCTAssertThrowsError(try SnapshotCodec.write(SnapshotView(bigStore(), rowsPerPiece: piece), to: path, progress: SnapshotProgress(isCancelled: { asked += 1; return asked >= 2 }))) { error in
+            XCTAssertTrue(error is SnapshotCancelled, "\(error)")
+        }
+        XCTAssertEqual(try FileSystem.readFile(path), old)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["snapshot.json"])
+    }
+
+    /// The instants' byte writer makes what `RecordCodec.isoUTC` makes, at the edges too.
+    func testInstantBytesMatchTheISOText() {
+        for t: Int64 in [0, -1, 1, 86_399, 86_400, -86_400, -86_401, 1_800_000_000, 253_402_300_799, 253_402_300_800, -62_167_219_200, -62_167_219_201] {
+            var w = ByteWriter()
+            w.instant(t)
+            XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self), "\"" + RecordCodec.isoUTC(t) + "\"", "\(t)")
+        }
+    }
+
+    func testCancelledSaveKeepsTheSnapshotAndTheJournal() throws {
+        let dir = try directory()
+        let database = try Database.open(directory: dir)
+        let session = Session(database: database, settings: Settings(user: "test"), clock: QueryFixtures.clock, pinnedNow: QueryFixtures.clock.now)
+        XCTAssertEqual(session.run("add customer name = \"王芳\"").status, .success)
+        XCTAssertEqual(session.run("save").status, .success)
+        XCTAssertEqual(session.run("add customer name = \"Anna\"").status, .success)
+        let snapshot = try FileSystem.readFile(dir + "/" + Database.snapshotFile)
+        let journal = try FileSystem.readFile(dir + "/" + Database.journalFile)
+        XCTAssertFalse(journal.isEmpty)
+        session.isCancelled = { true }
+        let outcome = session.run("save")
+        XCTAssertEqual(outcome.status, .runtimeError)
+        XCTAssertTrue(outcome.messages.contains("save cancelled; the previous snapshot and the journal are as they were"), outcome.messages)
+        XCTAssertEqual(try FileSystem.readFile(dir + "/" + Database.snapshotFile), snapshot)
+        XCTAssertEqual(try FileSystem.readFile(dir + "/" + Database.journalFile), journal)
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: dir).contains { $0.contains(".tmp-") })
+        database.close()
+        XCTAssertEqual(try Database.open(directory: dir).store.customers.liveCount, 2, "nothing was lost")
+    }
+
+    func testCancelledExportWritesNoFileAndAReportedOneDoes() throws {
+        let dir = try directory()
+        let store = QueryFixtures.store()
+        for i in 6...3000 { store.customers.append(QueryFixtures.customer("C\(i)", ["name": .string("客户\(i)")])) }
+        let session = Session(database: Database.inMemory(store), settings: Settings(user: "test"),
+                              clock: QueryFixtures.clock, pinnedNow: QueryFixtures.clock.now)
+        let file = dir + "/out.csv"
+        session.isCancelled = { true }
+        let outcome = session.run("export customers to \"\(file)\"")
+        XCTAssertEqual(outcome.status, .runtimeError)
+        XCTAssertTrue(outcome.messages.contains("export cancelled; '\(file)' was not written"), outcome.messages)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
+
+        session.isCancelled = { false }
+        let reports = Reports()
+        session.exportProgress = { reports.add($0, $1) }
+        XCTAssertEqual(session.run("export customers to \"\(file)\"").status, .success)
+        XCTAssertEqual(reports.all.first?.0, 0)
+        XCTAssertEqual(reports.all.last?.0, store.customers.liveCount)
+        XCTAssertTrue(reports.all.contains { $0.0 == 1024 && $0.1 == store.customers.liveCount }, "\(reports.all.prefix(4))")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["out.csv"])
+    }
+
+    // MARK: In the background
+
+    func session(_ database: Database) -> Session {
+        Session(database: database, settings: Settings(user: "test"), clock: QueryFixtures.clock, pinnedNow: QueryFixtures.clock.now)
+    }
+
+    func files(_ dir: String) throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: dir).sorted() }
+
+    func testBackgroundSnapshotTakesItsPlaceOnlyOnceWrittenAndLosesNothing() throws {
+        let dir = try directory()
+        let database = try Database.open(directory: dir)
+        let s = session(database)
+        s.savesInBackground = true
+        XCTAssertEqual(s.run("add customer name = \"王芳\"").status, .success)
+        let outcome = s.run("save")
+        XCTAssertEqual(outcome.status, .success)
+        XCTAssertTrue(outcome.output.contains("writing a snapshot of 1 customers in the background"), outcome.output)
+        XCTAssertEqual(s.run("add customer name = \"Anna\"").status, .success, "the session goes on")
+        // Until it is put in place, the files are the old ones: another opening sees everything.
+        XCTAssertEqual(try Database.open(directory: dir, readOnly: true).store.customers.liveCount, 2)
+        try database.finishBackgroundSnapshot(waiting: true)
+        XCTAssertEqual(SnapshotCodec.sequence(inFileAt: dir + "/" + Database.snapshotFile), 1, "the view's sequence")
+        XCTAssertFalse(try FileSystem.readFile(dir + "/" + Database.journalFile).isEmpty, "the later entry stays in the journal")
+        XCTAssertFalse(try files(dir).contains { $0.contains(".tmp-") })
+        XCTAssertEqual(try Database.open(directory: dir, readOnly: true).store.customers.liveCount, 2)
+
+        // Nothing committed after the view: the journal moves to the audit log.
+        XCTAssertEqual(s.run("save").status, .success)
+        _ = try database.catchUp()
+        database.close()
+        XCTAssertEqual(SnapshotCodec.sequence(inFileAt: dir + "/" + Database.snapshotFile), 2, "closing put it in place")
+        XCTAssertEqual(try FileSystem.readFile(dir + "/" + Database.journalFile), [])
+        XCTAssertTrue(try files(dir).contains(Database.previousSnapshotFile))
+        XCTAssertEqual(String(decoding: try FileSystem.readFile(dir + "/" + Database.auditFile), as: UTF8.self).split(separator: "\n").count, 2,
+                       "both entries reached the audit log")
+        XCTAssertEqual(try Database.open(directory: dir).store.customers.liveCount, 2)
+    }
+
+    func testBackgroundSnapshotOlderThanAnotherProcesssIsDropped() throws {
+        let dir = try directory()
+        let first = try Database.open(directory: dir)
+        let s = session(first)
+        XCTAssertEqual(s.run("add customer name = \"王芳\"").status, .success)
+        XCTAssertTrue(try first.checkpointInBackground())
+        // Another writer commits and snapshots meanwhile (its own lock, its own files view).
+        let other = try Database.open(directory: dir)
+        XCTAssertEqual(session(other).run("add customer name = \"Anna\"").status, .success)
+        try other.checkpoint()
+        other.close()
+        try first.finishBackgroundSnapshot(waiting: true)
+        XCTAssertEqual(SnapshotCodec.sequence(inFileAt: dir + "/" + Database.snapshotFile), 2, "the newer snapshot stays")
+        XCTAssertFalse(try files(dir).contains { $0.contains(".tmp-") })
+        first.close()
+        XCTAssertEqual(try Database.open(directory: dir).store.customers.liveCount, 2)
+    }
+}
+
+/// Progress reports gathered from any thread.
+private final class Reports: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [(Int, Int)] = []
+    func add(_ done: Int, _ total: Int) { lock.lock(); seen.append((done, total)); lock.unlock() }
+    var all: [(Int, Int)] { lock.lock(); defer { lock.unlock() }; return seen }
+}
