@@ -536,26 +536,22 @@ struct ByteReader {
     /// the string has escapes (a custom field may be named `say "hi"`: its key is escaped).
     /// One pass: the bytes are not copied unless an escape needs decoding.
     mutating func withStringBytes<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T {
-        try expect(34)
-        let start = position
-        while position < buffer.count {
-            let b = buffer[position]
-            if b == 34 {
-                let slice = UnsafeBufferPointer(rebasing: buffer[start..<position])
-                position += 1
-                return try body(slice)
-            }
-            if b == 92 {
-                let decoded = Array(try escapedString(from: start).utf8)
-                return try decoded.withUnsafeBufferPointer(body)
-            }
-            position += 1
-        }
-        throw error("unterminated string")
+        let (start, plain) = try plainStringBytes()
+        if let plain { return try body(plain) }
+        let decoded = Array(try escapedString(from: start).utf8)
+        return try decoded.withUnsafeBufferPointer(body)
     }
 
     /// The raw bytes of a string with no escapes (dates; keys go through `withStringBytes`).
     mutating func stringBytes() throws -> UnsafeBufferPointer<UInt8> {
+        guard let plain = try plainStringBytes().bytes else { throw error("unexpected escape or end in a key or date") }
+        return plain
+    }
+
+    /// The bytes of the string at the reader (`start`: its first byte's position), the
+    /// reader then past its closing quote; nil, the reader on the first backslash, when
+    /// the string has an escape.
+    private mutating func plainStringBytes() throws -> (start: Int, bytes: UnsafeBufferPointer<UInt8>?) {
         try expect(34)
         let start = position
         while position < buffer.count {
@@ -563,12 +559,12 @@ struct ByteReader {
             if b == 34 {
                 let slice = UnsafeBufferPointer(rebasing: buffer[start..<position])
                 position += 1
-                return slice
+                return (start, slice)
             }
-            if b == 92 { break }
+            if b == 92 { return (start, nil) }
             position += 1
         }
-        throw error("unexpected escape or end in a key or date")
+        throw error("unterminated string")
     }
 
     /// Reads a string into a dictionary, without building a `String` when it is known.
