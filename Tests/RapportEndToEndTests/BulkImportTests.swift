@@ -153,24 +153,9 @@ final class BulkImportTests: XCTestCase {
     /// and audit view follow the import.
     func testAnOpenSessionCatchesUpWithAnotherProcesssBulkImport() throws {
         makeStore()
-        let shell = Process()
-        shell.executableURL = RapportRunner.binary
-        shell.arguments = ["--data", data, "--timezone", "UTC", "--format", "csv", "-"]
-        let input = Pipe(), output = Pipe()
-        shell.standardInput = input
-        shell.standardOutput = output
-        shell.standardError = FileHandle.nullDevice
-        try shell.run()
-        defer { if shell.isRunning { shell.terminate() }; shell.waitUntilExit() }
-        var seen = ""
-        func ask(_ command: String, until expected: String) {
-            input.fileHandleForWriting.write(Data((command + "\n").utf8))
-            let deadline = Date().addingTimeInterval(30)
-            while !seen.hasSuffix(expected), Date() < deadline {
-                seen = (seen + String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)).replacingOccurrences(of: "\r\n", with: "\n")
-            }
-            XCTAssertTrue(seen.hasSuffix(expected), seen)
-        }
+        let shell = try LongLivedShell(data: data)
+        defer { shell.close() }
+        func ask(_ command: String, until expected: String, line: UInt = #line) { shell.ask(command, until: expected, line: line) }
         ask("count customers", until: "count\n2\n")
         ask("count audit where field = import", until: "count\n0\n")
         XCTAssertEqual(rapport(["-c", "import customers from \"\(file)\""]).status, 0)
@@ -178,9 +163,7 @@ final class BulkImportTests: XCTestCase {
         ask("count audit where field = import", until: "count\n1\n")
         ask("log contact K00002 via visit", until: "count\n1\n")
         ask("count contacts", until: "count\n2\n")
-        input.fileHandleForWriting.closeFile()
-        shell.waitUntilExit()
-        XCTAssertEqual(shell.terminationStatus, 0)
+        XCTAssertEqual(shell.finish(), 0)
         XCTAssertEqual(csv("count contacts where customer = K00002"), "count\n1\n")
         XCTAssertEqual(rapport(["--check"]).status, 0)
     }

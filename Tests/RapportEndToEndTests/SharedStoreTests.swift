@@ -114,25 +114,9 @@ final class SharedStoreTests: XCTestCase {
 
     func testALongOpenSessionSeesAnotherProcessesChangeBeforeItsNextCommand() throws {
         makeCustomers()
-        let shell = Process()
-        shell.executableURL = RapportRunner.binary
-        shell.arguments = ["--data", data, "--timezone", "UTC", "--format", "csv", "-"]
-        let input = Pipe(), output = Pipe()
-        shell.standardInput = input
-        shell.standardOutput = output
-        shell.standardError = FileHandle.nullDevice
-        try shell.run()
-        defer { if shell.isRunning { shell.terminate() }; shell.waitUntilExit() }
-        var seen = ""
-        func ask(_ command: String, until expected: String) {
-            input.fileHandleForWriting.write(Data((command + "\n").utf8))
-            let deadline = Date().addingTimeInterval(30)
-            while !seen.hasSuffix(expected), Date() < deadline {
-                // CSV ends its records with CRLF.
-                seen = (seen + String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)).replacingOccurrences(of: "\r\n", with: "\n")
-            }
-            XCTAssertTrue(seen.hasSuffix(expected), seen)
-        }
+        let shell = try LongLivedShell(data: data)
+        defer { shell.close() }
+        func ask(_ command: String, until expected: String, line: UInt = #line) { shell.ask(command, until: expected, line: line) }
         ask("count customers", until: "count\n5\n")
         ask("count contacts", until: "count\n0\n")
         // Another process changes the store; the open session reads before its next command.
@@ -145,9 +129,7 @@ final class SharedStoreTests: XCTestCase {
         ask("count contacts", until: "count\n4\n")
         ask("log contact C4 via phone", until: "count\n4\n")
         ask("count contacts", until: "count\n5\n")
-        input.fileHandleForWriting.closeFile()
-        shell.waitUntilExit()
-        XCTAssertEqual(shell.terminationStatus, 0)
+        XCTAssertEqual(shell.finish(), 0)
         XCTAssertEqual(try entries().map(\.seq), Array(1...11))
         XCTAssertEqual(count("contacts"), 5)
         XCTAssertEqual(RapportRunner.run(["--data", data, "--check"]).status, 0)
