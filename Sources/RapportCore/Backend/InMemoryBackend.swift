@@ -59,6 +59,17 @@ public final class InMemoryBackend: Backend {
         }
     }
 
+    public func columns(matching q: CheckedFind, fields: [String], clock: Clock) -> (ids: [String], columns: [[Value]]) {
+        let table = store[q.entity]
+        let rows = QueryExecutor(table: table, clock: clock).rows(q)
+        return (rows.map { table.id(ofRow: Int($0)) }, fields.map { name in
+            if let p = table.schema.position(of: name) { return rows.map { table.value(row: Int($0), field: p) } }
+            guard let derived = DerivedFields.named(name, of: q.entity) else { return [Value](repeating: .null, count: rows.count) }
+            let column = table.derivedColumn(named: derived.name, today: clock.today, timeZone: clock.timeZone, now: clock.now)
+            return rows.map { column.value(at: Int($0)) }
+        })
+    }
+
     public func records(_ entity: Entity, ids: [String], fields: [String]?) -> [String: [String: Value]] {
         let table = store[entity]
         let positions = Self.positions(fields, in: table)

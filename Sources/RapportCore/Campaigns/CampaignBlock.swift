@@ -113,7 +113,7 @@ public struct Template: Sendable {
 
     /// The text for one customer: `record` holds the fields by their stored names, and
     /// `names` maps each field as written to that name. A missing value prints as empty.
-    func render(_ record: [String: Value], names: [String: String], formatter: ValueFormatter) -> String {
+    func render<Record: NamedValues>(_ record: Record, names: [String: String], formatter: ValueFormatter) -> String {
         var out = ""
         for part in parts {
             switch part {

@@ -77,6 +77,36 @@ public struct CampaignRunner {
         }
     }
 
+    /// The fields read of every target, as columns (`Backend.columns(matching:fields:clock:)`).
+    final class Targets {
+        let fields: [String]
+        let columns: [[Value]]
+
+        init(fields: [String], columns: [[Value]]) {
+            self.fields = fields
+            self.columns = columns
+        }
+
+        /// One target's fields as `Backend.records` gives them (nulls left out).
+        func dictionary(_ place: Int) -> [String: Value] {
+            var record: [String: Value] = [:]
+            for (c, name) in fields.enumerated() where !columns[c][place].isNull { record[name] = columns[c][place] }
+            return record
+        }
+    }
+
+    /// One target, read by field name from the columns of all: no dictionary per customer.
+    struct Target: NamedValues {
+        let read: Targets
+        let place: Int
+
+        /// A linear search: a run reads a dozen fields.
+        subscript(_ name: String) -> Value? {
+            guard let c = read.fields.firstIndex(of: name) else { return nil }
+            return read.columns[c][place]
+        }
+    }
+
     /// Checks the whole block against the store, then builds the run. Throws before
     /// anything is built when a template names an unknown field or an action's value is wrong.
     public func plan(_ block: CampaignBlock) throws -> Run {
@@ -98,7 +128,10 @@ public struct CampaignRunner {
 
         let read = Set(fieldNames.values).union([CustomerField.phone, CustomerField.email, CustomerField.owner,
                                                  CustomerField.preferredChannel, CustomerField.optOut]).union(ChangeBuilder.customerFieldsRead)
-        let targets = backend.records(matching: checked, fields: Array(read), clock: clock)
+        let readFields = Array(read)
+        let targetRead = backend.columns(matching: checked, fields: readFields, clock: clock)
+        let targetIDs = targetRead.ids
+        let targets = Targets(fields: readFields, columns: targetRead.columns)
         // `log contact` is built once and stamped per customer; the other commands' builders
         // find each customer in the records just read.
         var contactTemplates: [Int: ChangeBuilder.ContactTemplate] = [:]
@@ -108,7 +141,7 @@ public struct CampaignRunner {
         if block.actions.enumerated().contains(where: { i, action in
             if case .command = action { contactTemplates[i] == nil } else { false }
         }) {
-            builder.knownCustomers = Dictionary(targets.lazy.map { ($0.id, $0.record) }, uniquingKeysWith: { first, _ in first })
+            builder.knownCustomers = Dictionary(targetIDs.indices.lazy.map { (targetIDs[$0], targets.dictionary($0)) }, uniquingKeysWith: { first, _ in first })
         }
         let touched = touchedCustomers(block)
         // Every message of the run is stamped outside the quiet hours; touches and the run
@@ -117,7 +150,7 @@ public struct CampaignRunner {
         let cap = WeeklyCap(policy: backend.policy)
         let recentMessages = block.sends && cap.cap > 0 ? recentMessageTimes(upTo: messageTime) : [:]
 
-        run.targeted = targets.count
+        run.targeted = targetIDs.count
         var skipCounts: [SkipReason: Int] = [:]
         var numbers = IDNumbers(backend: backend)
         var acted: [String] = []
@@ -129,10 +162,12 @@ public struct CampaignRunner {
         let sendCount = block.actions.reduce(0) { if case .send = $1 { $0 + 1 } else { $0 } }
         let holidayValues = holiday.window.map { Self.holidayValues($0, today: clock.today) } ?? [:]
         var decided = 0
-        progress?(0, targets.count)
-        for (customerID, record) in targets {
+        progress?(0, targetIDs.count)
+        for place in targetIDs.indices {
+            let customerID = targetIDs[place]
+            let record = Target(read: targets, place: place)
             decided += 1
-            if decided % Self.progressInterval == 0 { progress?(decided, targets.count) }
+            if decided % Self.progressInterval == 0 { progress?(decided, targetIDs.count) }
             if touched.contains(customerID) { skipCounts[.touched(within: block.everyText), default: 0] += 1; continue }
             // A customer any send of the block cannot reach gets none of its actions.
             var routes: [(channel: String, to: String)] = []
@@ -156,10 +191,10 @@ public struct CampaignRunner {
                     let route = routes[sendIndex]
                     sendIndex += 1
                     let id = numbers.next(.messages)
-                    let fields = holidayValues.isEmpty ? record : record.merging(holidayValues) { _, holiday in holiday }
+                    let text = holidayValues.isEmpty ? template.render(record, names: fieldNames, formatter: formatter)
+                        : template.render(targets.dictionary(place).merging(holidayValues) { _, holiday in holiday }, names: fieldNames, formatter: formatter)
                     let message = PositionalRecord(Self.messageFields, [
-                        .string(id), campaign, .string(customerID), .string(route.channel), .string(route.to),
-                        .string(template.render(fields, names: fieldNames, formatter: formatter)), messageAt, pending,
+                        .string(id), campaign, .string(customerID), .string(route.channel), .string(route.to), .string(text), messageAt, pending,
                     ])
                     run.changes.changes.append(RecordChange(insert: .messages, id: id, record: message))
                     run.messages.append((id, message))
@@ -183,7 +218,7 @@ public struct CampaignRunner {
                 ]))
             }
         }
-        progress?(targets.count, targets.count)
+        progress?(targetIDs.count, targetIDs.count)
         run.applied = acted.count
         run.skips = ([SkipReason.touched(within: block.everyText)] + RapportCore.SkipReason.allCases.filter { $0 != .touchedWithinEvery }.map(SkipReason.rule)).compactMap { r in skipCounts[r].map { (r, $0) } }
         // `set` once for all the customers acted on, as one `update` (its validation, one query).
@@ -211,7 +246,7 @@ public struct CampaignRunner {
     }
 
     /// The channel and address of one send for one customer: the consent rules only.
-    static func decide(_ send: SendChannel, _ record: [String: Value]) -> Consent.Decision {
+    static func decide(_ send: SendChannel, _ record: some NamedValues) -> Consent.Decision {
         func string(_ field: String) -> String? { if case .string(let s)? = record[field] { s } else { nil } }
         let optOut: [String] = if case .list(let items)? = record[CustomerField.optOut] { items } else { [] }
         return Consent.decide(send, preferredChannel: string(CustomerField.preferredChannel), optOut: optOut,
@@ -317,7 +352,7 @@ public struct CampaignRunner {
 
     /// `assign to ...` for one customer: `add task` with the customer, the owner (the
     /// customer's own for `owner`), the text and the due date.
-    private func taskCommand(_ customerID: String, record: [String: Value], owner: Literal?, text: Literal, due: Literal?, span: SourceSpan) throws -> Command {
+    private func taskCommand(_ customerID: String, record: some NamedValues, owner: Literal?, text: Literal, due: Literal?, span: SourceSpan) throws -> Command {
         func field(_ name: String, _ value: Literal) -> Assignment { Assignment(field: FieldName(name, span: span), value: value) }
         var assignments = [field(RecordField.customer, Literal(kind: .string(customerID, quoted: true), span: span, text: customerID)), field(TaskField.text, text)]
         if let owner {

@@ -128,9 +128,15 @@ struct Outbox {
         let formatter = ValueFormatter(timeZone: clock.timeZone)
         // A run stamps all its messages with one instant: its text is made once.
         var instants: (Int64, String)?
+        var sized = false
         for m in messages where !written.contains(m.id) {
             Self.writeLine(of: m.record, clock: clock, formatter, &writer, instants: &instants)
             writer.byte(10)
+            // The first line's length sizes the rest: one allocation, not doublings that copy them.
+            if !sized {
+                sized = true
+                writer.reserve(writer.bytes.count * messages.count * 9 / 8 + 4096)
+            }
         }
         let out = writer.bytes
         guard !out.isEmpty || complete < bytes.count else { return complete }

@@ -69,9 +69,11 @@ public struct CustomerRollup {
     public func reconcile(_ set: inout ChangeSet) throws {
         var customerChange: [String: Int] = [:]
         var deletedCustomers = Set<String>()
-        for (i, c) in set.changes.enumerated() where c.entity == .customers {
-            customerChange[c.id] = i
-            if c.kind == .delete { deletedCustomers.insert(c.id) }
+        // Every loop over the set's changes goes by index and reads fields in place: a
+        // copy of a `RecordChange` retains each reference in it, 100,000s of times.
+        for i in set.changes.indices where set.changes[i].entity == .customers {
+            customerChange[set.changes[i].id] = i
+            if set.changes[i].kind == .delete { deletedCustomers.insert(set.changes[i].id) }
         }
         let stored = storedFacts(of: set)
         var customers = storedCustomers(named: set, owners: stored)
@@ -97,10 +99,11 @@ public struct CustomerRollup {
         // The purchases whose customer, date or amount the set changes: their points follow.
         var movedPurchases = Set<String>()
 
-        for (i, change) in set.changes.enumerated() where change.entity.belongsToACustomer {
-            if change.kind != .delete, let named = change.after(RecordField.customer) ?? (change.kind == .insert ? .null : nil) {
+        for i in set.changes.indices where set.changes[i].entity.belongsToACustomer {
+            let kind = set.changes[i].kind, entity = set.changes[i].entity
+            if kind != .delete, let named = set.changes[i].after(RecordField.customer) ?? (kind == .insert ? .null : nil) {
                 guard case .string(let id) = named else {
-                    problems.append(Problem(changeIndex: i, id: .customerRequired, arguments: [change.entity.singular], kind: .usage))
+                    problems.append(Problem(changeIndex: i, id: .customerRequired, arguments: [entity.singular], kind: .usage))
                     continue
                 }
                 guard exists(id) else {
@@ -108,23 +111,24 @@ public struct CustomerRollup {
                     continue
                 }
             }
-            guard change.entity == .purchases || change.entity == .contacts else { continue }
-            let old: Facts? = change.kind == .insert ? nil : (finalFacts[change.entity]![change.id] ?? stored[change.entity]?[change.id])
+            guard entity == .purchases || entity == .contacts else { continue }
+            let changeID = set.changes[i].id
+            let old: Facts? = kind == .insert ? nil : (finalFacts[entity]![changeID] ?? stored[entity]?[changeID])
             var new: Facts?
-            switch change.kind {
-            case .insert: new = facts(change)
+            switch kind {
+            case .insert: new = facts(set.changes[i])
             case .update:
                 guard var f = old else { continue }
-                if let v = change.after(RecordField.customer) { f.customer = v.stringValue }
-                if let v = change.after(RecordField.date) { f.date = v.dayValue }
-                if let v = change.after(RecordField.amount) { f.amount = v.doubleValue }
+                if let v = set.changes[i].after(RecordField.customer) { f.customer = v.stringValue }
+                if let v = set.changes[i].after(RecordField.date) { f.date = v.dayValue }
+                if let v = set.changes[i].after(RecordField.amount) { f.amount = v.doubleValue }
                 new = f
             case .delete: new = nil
             }
-            finalFacts[change.entity]![change.id] = .some(new)
+            finalFacts[entity]![changeID] = .some(new)
             guard old != new else { continue }
-            if change.entity == .purchases { movedPurchases.insert(change.id) }
-            let isPurchase = change.entity == .purchases
+            if entity == .purchases { movedPurchases.insert(changeID) }
+            let isPurchase = entity == .purchases
             func touch(_ id: String, _ body: (inout Tally) -> Void) {
                 let place = customers.place(of: id)
                 if place == tallyOfPlace.count { tallyOfPlace.append(-1) }
@@ -315,15 +319,16 @@ public struct CustomerRollup {
         let restored = Set(set.binChanges.filter { $0.kind == .restore }.map { "\($0.entity.rawValue)/\($0.id)" })
         var inserted: [Entity: [String]] = [:]
         // The key is made only when something is restored: a campaign inserts 100,000s.
-        for c in set.changes where c.kind == .insert && (restored.isEmpty || !restored.contains("\(c.entity.rawValue)/\(c.id)")) {
-            inserted[c.entity, default: []].append(c.id)
+        for i in set.changes.indices where set.changes[i].kind == .insert {
+            let entity = set.changes[i].entity, id = set.changes[i].id
+            if restored.isEmpty || !restored.contains("\(entity.rawValue)/\(id)") { inserted[entity, default: []].append(id) }
         }
         var problems: [Problem] = []
         for (entity, ids) in inserted.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             let binned = Set(backend.binned(.ids(entity, ids)).map(\.id))
             guard !binned.isEmpty else { continue }
-            for (i, c) in set.changes.enumerated() where c.kind == .insert && c.entity == entity && binned.contains(c.id) {
-                problems.append(Problem(changeIndex: i, id: .binIDTaken, arguments: [entity.singular, c.id], kind: .runtime))
+            for i in set.changes.indices where set.changes[i].kind == .insert && set.changes[i].entity == entity && binned.contains(set.changes[i].id) {
+                problems.append(Problem(changeIndex: i, id: .binIDTaken, arguments: [entity.singular, set.changes[i].id], kind: .runtime))
             }
         }
         return problems
@@ -336,8 +341,8 @@ public struct CustomerRollup {
     /// keeps its satisfaction: it may come from before surveys were kept.
     private func satisfactionFromSurveys(_ set: inout ChangeSet, deletedCustomers: Set<String>) {
         let fields = [RecordField.customer, RecordField.date, SurveyField.score]
+        guard set.changes.indices.contains(where: { set.changes[$0].entity == .surveys }) else { return }
         let surveyChanges = set.changes.filter { $0.entity == .surveys }
-        guard !surveyChanges.isEmpty else { return }
         let storedIDs = surveyChanges.filter { $0.kind != .insert }.map(\.id)
         let stored = storedIDs.isEmpty ? [:] : backend.records(.surveys, ids: storedIDs, fields: fields)
         // Each changed survey as the set leaves it (nil: deleted), and the customers it touched.
@@ -440,7 +445,7 @@ public struct CustomerRollup {
     private func storedFacts(of set: ChangeSet) -> [Entity: [String: Facts]] {
         var out: [Entity: [String: Facts]] = [:]
         for entity in [Entity.purchases, .contacts] {
-            let ids = set.changes.filter { $0.entity == entity && $0.kind != .insert }.map(\.id)
+            let ids = set.changes.indices.filter { set.changes[$0].entity == entity && set.changes[$0].kind != .insert }.map { set.changes[$0].id }
             guard !ids.isEmpty else { continue }
             out[entity] = backend.records(entity, ids: ids, fields: CustomerRollup.factFields).mapValues(facts)
         }
@@ -504,9 +509,10 @@ public struct CustomerRollup {
             if places[id] == nil { places[id] = ids.count; ids.append(id) }
         }
         var touchesPurchases = false, touchesContacts = false
-        for change in set.changes where change.entity != .customers {
-            if case .string(let id)? = change.after(RecordField.customer) { name(id) }
-            if change.entity == .purchases { touchesPurchases = true } else if change.entity == .contacts { touchesContacts = true }
+        for i in set.changes.indices where set.changes[i].entity != .customers {
+            if case .string(let id)? = set.changes[i].after(RecordField.customer) { name(id) }
+            let entity = set.changes[i].entity
+            if entity == .purchases { touchesPurchases = true } else if entity == .contacts { touchesContacts = true }
         }
         for facts in owners.values { for f in facts.values { if let c = f.customer { name(c) } } }
         let fields = (touchesPurchases ? Self.purchaseDerivedFields : []) + (touchesContacts ? [CustomerField.lastContact] : [])

@@ -41,33 +41,41 @@ enum JournalCodec {
         var orders: [Entity: [Field]] = [:]
         // A positional record's field list in the order `objectKeepingNulls` writes it, once per list.
         var writeOrders: [ObjectIdentifier: [Int]] = [:]
-        for (i, c) in set.changes.enumerated() {
+        // By index, fields read in place: a copy of each `RecordChange` would retain every reference in it.
+        for i in set.changes.indices {
+            if i == Self.sizingSample, set.changes.count > 2 * Self.sizingSample {
+                // The first changes' length foretells the rest: one allocation of the whole
+                // line instead of doublings that copy it and touch twice its pages.
+                let perChange = out.bytes.count / Self.sizingSample
+                out.reserve(out.bytes.count + perChange * (set.changes.count - i) * 9 / 8 + 4096)
+            }
+            let entity = set.changes[i].entity
             let order: [Field]
-            if let known = orders[c.entity] { order = known } else { order = schemas(c.entity).fields; orders[c.entity] = order }
+            if let known = orders[entity] { order = known } else { order = schemas(entity).fields; orders[entity] = order }
             if i > 0 { out.byte(44) }
             out.ascii("{\"op\":")
-            out.string(c.kind.rawValue)
+            out.string(set.changes[i].kind.rawValue)
             out.ascii(",\"entity\":")
-            out.string(c.entity.rawValue)
+            out.string(entity.rawValue)
             out.ascii(",\"id\":")
-            out.string(c.id)
-            if let positional = c.positionalBefore {
+            out.string(set.changes[i].id)
+            if let positional = set.changes[i].positionalBefore {
                 if !positional.values.isEmpty {
                     out.ascii(",\"before\":")
                     positionalObject(positional, order, &writeOrders, &out)
                 }
-            } else if !c.before.isEmpty {
+            } else if !set.changes[i].beforeIsEmpty {
                 out.ascii(",\"before\":")
-                objectKeepingNulls(c.before, order, &out)
+                objectKeepingNulls(set.changes[i].before, order, &out)
             }
-            if let positional = c.positionalAfter {
+            if let positional = set.changes[i].positionalAfter {
                 if !positional.values.isEmpty {
                     out.ascii(",\"after\":")
                     positionalObject(positional, order, &writeOrders, &out)
                 }
-            } else if !c.after.isEmpty {
+            } else if !set.changes[i].afterIsEmpty {
                 out.ascii(",\"after\":")
-                objectKeepingNulls(c.after, order, &out)
+                objectKeepingNulls(set.changes[i].after, order, &out)
             }
             out.byte(125)
         }
@@ -105,6 +113,9 @@ enum JournalCodec {
         bytes.append(10)
         return bytes
     }
+
+    /// How many changes are written before the rest of a large entry is sized from them.
+    static let sizingSample = 1024
 
     /// `[{"op":"restore","entity":"customers","id":"C1"}, ...]`.
     static func binChanges(_ changes: [BinChange]) -> JSONValue {

@@ -88,37 +88,38 @@ public final class Store {
             placesOfList[ObjectIdentifier(list)] = places
             return places
         }
-        for change in set.changes {
-            let table = self[change.entity]
-            switch change.kind {
+        // By index, fields read in place: a copy of each `RecordChange` would retain every reference in it.
+        for c in set.changes.indices {
+            let table = self[set.changes[c].entity]
+            switch set.changes[c].kind {
             case .insert:
                 var record = [Value](repeating: .null, count: table.schema.fields.count)
-                if let positional = change.positionalAfter {
+                if let positional = set.changes[c].positionalAfter {
                     let places = places(of: positional.fields, table)
                     for (i, value) in positional.values.enumerated() where places[i] >= 0 { record[places[i]] = value }
-                    record[Table.idPosition] = .string(change.id)
+                    record[Table.idPosition] = .string(set.changes[c].id)
                     table.append(record)
                     continue
                 }
-                for (name, value) in change.after {
+                for (name, value) in set.changes[c].after {
                     if let p = position(name, table) { record[p] = value }
                 }
-                record[Table.idPosition] = .string(change.id)
+                record[Table.idPosition] = .string(set.changes[c].id)
                 table.append(record)
             case .update:
-                guard let row = table.row(ofID: change.id) else { continue }
-                if let positional = change.positionalAfter {
+                guard let row = table.row(ofID: set.changes[c].id) else { continue }
+                if let positional = set.changes[c].positionalAfter {
                     let places = places(of: positional.fields, table)
                     for (i, value) in positional.values.enumerated() where places[i] >= 0 && places[i] != Table.idPosition {
                         table.set(row: row, field: places[i], to: value)
                     }
                     continue
                 }
-                for (name, value) in change.after {
+                for (name, value) in set.changes[c].after {
                     if let p = position(name, table), p != Table.idPosition { table.set(row: row, field: p, to: value) }
                 }
             case .delete:
-                guard let row = table.row(ofID: change.id) else { continue }
+                guard let row = table.row(ofID: set.changes[c].id) else { continue }
                 if set.deletesGoToBin && !isBin { keepInBin(table, row: row, set) }
                 table.delete(row: row)
             }

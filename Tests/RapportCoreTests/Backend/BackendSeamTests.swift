@@ -75,4 +75,41 @@ final class BackendSeamTests: XCTestCase {
         XCTAssertEqual(backend.count(matching: checked, clock: clock), 2, "a count ignores the limit")
         XCTAssertEqual(backend.records(matching: checked, fields: [], clock: clock).map(\.id), ["K1"])
     }
+
+    /// What a campaign reads of its targets as columns is what `records(matching:)` gives
+    /// as dictionaries, value for value: stored and derived fields, any case of a name,
+    /// nulls, a name the entity lacks; the in-memory backend's own read and the protocol's
+    /// default (through `records(matching:)`, here `ArrayBackend`'s) alike.
+    func testColumnsMatchingAgreeWithRecordsMatching() throws {
+        let inMemory = InMemoryBackend(store: QueryFixtures.store())
+        let array = ArrayBackend()
+        for backend in [inMemory, array] as [any Backend] {
+            let s = Session(backend: backend, settings: Settings(user: "seam"), clock: clock, pinnedNow: clock.now)
+            if backend is ArrayBackend {
+                XCTAssertEqual(s.run("add customer name: \"Ada\", tier: gold, city: Paris").status, .success)
+                XCTAssertEqual(s.run("add customer name: \"Bo\"").status, .success)
+            }
+            let first = backend is ArrayBackend ? "C000001" : "C1"
+            XCTAssertEqual(s.run("add contact id: K1, customer: \"\(first)\", date: 2026-01-05, channel: call").status, .success)
+            let span = SourceSpan(start: .init(line: 1, column: 1), length: 1)
+            let checked = try Checker(schema: backend.schema(of: .customers), clock: clock).check(FindQuery(entity: EntityName(entity: .customers, span: span)))
+            let fields = [CustomerField.name, "CITY", CustomerField.lastContact, CustomerField.optOut, "contactCount", "nosuchfield"]
+            let keys = fields.map { backend.schema(of: .customers).field(named: $0)?.name ?? DerivedFields.named($0, of: .customers)?.name ?? $0 }
+            let records = backend.records(matching: checked, fields: keys, clock: clock)
+            XCTAssertGreaterThanOrEqual(records.count, 2)
+            let read = backend.columns(matching: checked, fields: fields, clock: clock)
+            XCTAssertEqual(read.ids, records.map(\.id))
+            XCTAssertEqual(read.columns.count, fields.count)
+            for (key, column) in zip(keys, read.columns) {
+                XCTAssertEqual(column, records.map { $0.record[key] ?? .null }, "\(type(of: backend)): \(key)")
+            }
+            XCTAssertTrue(read.columns[2].contains(.null), "some customer's lastContact is null")
+            XCTAssertTrue(read.columns[1].contains { !$0.isNull }, "a field named in another case is read")
+        }
+        let contactCount = try XCTUnwrap(DerivedFields.named("contactCount", of: .customers))
+        let checked = try Checker(schema: inMemory.schema(of: .customers), clock: clock)
+            .check(FindQuery(entity: EntityName(entity: .customers, span: SourceSpan(start: .init(line: 1, column: 1), length: 1))))
+        let counts = inMemory.columns(matching: checked, fields: [contactCount.name], clock: clock)
+        XCTAssertEqual(counts.columns[0][counts.ids.firstIndex(of: "C1")!], .integer(1), "a derived field is read from its column")
+    }
 }

@@ -172,6 +172,30 @@ final class JournalEncodingTests: XCTestCase {
         XCTAssertEqual(try JournalCodec.decode(bytes.dropLast(), store: Store()), inSchema)
     }
 
+    /// An entry of more changes than `sizingSample` is sized from its first ones: the rest
+    /// may be far longer (the estimate falls short) or shorter, and the line stays the
+    /// generic one byte for byte, its checksum included, and reads back.
+    func testALargeEntrySizedFromItsFirstChangesIsStillTheGenericLine() throws {
+        let fields = FieldList([RecordField.id, RecordField.customer, "text"])
+        var positional = ChangeSet(at: 1_800_000_000, user: "u", command: "campaign x")
+        positional.sequence = 7
+        let count = 2 * JournalCodec.sizingSample + 700
+        for i in 0..<count {
+            // Short texts first, then texts 40 times as long, then short again.
+            let long = i >= JournalCodec.sizingSample && i < count - 300
+            let text = long ? String(repeating: "会员日双倍积分 \"\(i)\" ", count: 40) : "t\(i)"
+            positional.changes.append(RecordChange(insert: .messages, id: "M\(i)", record: PositionalRecord(fields, [
+                .string("M\(i)"), .string("C\(i % 97)"), .string(text),
+            ])))
+        }
+        var named = positional
+        named.changes = positional.changes.map { c in RecordChange(kind: c.kind, entity: c.entity, id: c.id, after: c.after) }
+        let schemas = { (e: Entity) in Store()[e].schema }
+        let bytes = JournalCodec.encode(positional, schemas: schemas)
+        XCTAssertEqual(bytes, Self.genericLine(named, schemas: schemas))
+        XCTAssertEqual(try JournalCodec.decode(bytes.dropLast(), store: Store()), named)
+    }
+
     /// Positional updates (the rollup's, one per customer a campaign contacts) are written
     /// as the same updates as dictionaries, byte for byte, nulls kept on both sides, and
     /// read back as dictionaries.
