@@ -8,15 +8,26 @@ import RapportCore
 /// diagnostic before it runs, never answered wrongly.
 public final class PostgresBackend: Backend {
     /// The schema this Rapport writes; `init` migrates older ones forward.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
-    private let connection: Connection
+    /// The steps that bring an older schema forward, each with the version it makes; `init`
+    /// runs those above the database's version, in order, in its transaction.
+    static let migrations: [(version: Int, step: @Sendable (Connection) throws -> Void)] = [
+        (2, PostgresBackend.addCareTables),
+    ]
+
+    let connection: Connection
     private var hasSchema = false
+    /// The schema version found at the last `readState`.
+    private var versionFound: Int?
+    /// The policy as of the last `readState` or commit (`rapport_policy`).
+    var policyRead = Policy()
     public private(set) var sequence: Int64 = 0
 
     /// The commands that run on PostgreSQL today; every other one is refused by name.
     static let supportedCommands: Set<String> = ["find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log",
-                                                 "init", "help", "set", "let", "include", "edit", "history", "exit"]
+                                                 "init", "help", "set", "let", "include", "edit", "history", "exit",
+                                                 "campaign", "deliver"]
 
     /// Connects; a database without the schema opens too, so that `init` can make it.
     public init(url: String) throws {
@@ -28,12 +39,14 @@ public final class PostgresBackend: Backend {
     private func readState() throws {
         let version = try schemaVersionInDatabase()
         hasSchema = version != nil
+        versionFound = version
         if let version, version > Self.schemaVersion {
             throw Diagnostic.runtime(.postgresSchemaNewer, String(version), String(Self.schemaVersion))
         }
         if hasSchema {
             sequence = Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM rapport_audit").first?[0] ?? "0") ?? 0
         }
+        if let version, version >= 2 { try readCareState() }
     }
 
     private func schemaVersionInDatabase() throws -> Int? {
@@ -48,6 +61,9 @@ public final class PostgresBackend: Backend {
         if !hasSchema, spec.word != "init", spec.word != "help" {
             throw Diagnostic.runtime(.postgresSchemaMissing, connection.shownURL)
         }
+        if let versionFound, versionFound < Self.schemaVersion, spec.word != "init", spec.word != "help" {
+            throw Diagnostic.runtime(.postgresSchemaOlder, String(versionFound), String(Self.schemaVersion))
+        }
     }
 
     public func checkSupported(_ q: CheckedFind) throws { _ = try select(q) }
@@ -57,9 +73,10 @@ public final class PostgresBackend: Backend {
     // MARK: init
 
     public func initialize() throws -> String {
-        if let version = try schemaVersionInDatabase() {
-            if version == Self.schemaVersion { return "nothing to do: the schema is at version \(version), the current one" }
-            throw Diagnostic.runtime(.postgresSchemaNewer, String(version), String(Self.schemaVersion))
+        let found = try schemaVersionInDatabase()
+        if let found {
+            if found == Self.schemaVersion { return "nothing to do: the schema is at version \(found), the current one" }
+            if found > Self.schemaVersion { throw Diagnostic.runtime(.postgresSchemaNewer, String(found), String(Self.schemaVersion)) }
         }
         try connection.transaction {
             // Two `init`s at once: the second waits here, then finds the tables made.
@@ -76,10 +93,15 @@ public final class PostgresBackend: Backend {
             try connection.execute("CREATE TABLE IF NOT EXISTS rapport_audit (seq bigint PRIMARY KEY, at bigint NOT NULL, pinned_now bigint, \"user\" text NOT NULL, role text, command text NOT NULL, changes text NOT NULL)")
             try connection.execute("CREATE TABLE IF NOT EXISTS rapport_ids (entity text PRIMARY KEY, highest bigint NOT NULL)")
             try connection.execute("CREATE TABLE IF NOT EXISTS rapport_meta (key text PRIMARY KEY, value text NOT NULL)")
-            try connection.execute("INSERT INTO rapport_meta VALUES ('schemaVersion', $1) ON CONFLICT (key) DO NOTHING", [String(Self.schemaVersion)])
+            try connection.execute("INSERT INTO rapport_meta VALUES ('schemaVersion', '1') ON CONFLICT (key) DO NOTHING")
+            // Read again under the lock: another `init` may have migrated meanwhile. Each step is idempotent.
+            let current = try schemaVersionInDatabase() ?? 1
+            for migration in Self.migrations where migration.version > current { try migration.step(connection) }
+            try connection.execute("UPDATE rapport_meta SET value = $1 WHERE key = 'schemaVersion'", [String(max(current, Self.schemaVersion))])
         }
         try readState()
-        return "created the Rapport schema (version \(Self.schemaVersion)) in \(connection.shownURL)"
+        guard let found else { return "created the Rapport schema (version \(Self.schemaVersion)) in \(connection.shownURL)" }
+        return "migrated the Rapport schema from version \(found) to \(Self.schemaVersion) in \(connection.shownURL)"
     }
 
     /// The advisory lock writers hold (`withWriteLock`, `init`): "rapport" in ASCII.
@@ -94,7 +116,7 @@ public final class PostgresBackend: Backend {
         return (try? connection.execute("SELECT count(*) FROM \(SQLTranslation.table(entity))").first?[0]).flatMap { Int($0 ?? "") } ?? 0
     }
 
-    public var policy: Policy { Policy() }
+    public var policy: Policy { policyRead }
     public var segments: [SavedSegment] { [] }
     public var grants: [String: Role] { [:] }
 
@@ -250,7 +272,6 @@ public final class PostgresBackend: Backend {
 
     public func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
         if !set.fieldAdditions.isEmpty { throw SQLTranslation.unsupported("adding a custom field") }
-        if !set.policyChanges.isEmpty { throw SQLTranslation.unsupported("'set policy'") }
         if !set.segmentChanges.isEmpty { throw SQLTranslation.unsupported("saved segments") }
         if !set.grantChanges.isEmpty { throw SQLTranslation.unsupported("grants") }
         if !set.binChanges.isEmpty { throw SQLTranslation.unsupported("the bin (deleted records)") }
@@ -269,6 +290,7 @@ public final class PostgresBackend: Backend {
                     highest[change.entity] = max(highest[change.entity] ?? 0, n)
                 }
             }
+            try writeCare(committed)
             for (entity, n) in highest {
                 try connection.execute("INSERT INTO rapport_ids VALUES ($1, $2::bigint) ON CONFLICT (entity) DO UPDATE SET highest = greatest(rapport_ids.highest, excluded.highest)",
                                        [entity.rawValue, String(n)])
@@ -279,6 +301,7 @@ public final class PostgresBackend: Backend {
         }
         set = committed
         sequence = committed.sequence
+        for change in committed.policyChanges { policyRead.set(change.key, to: change.after) }
     }
 
     private func write(_ change: RecordChange) throws {
