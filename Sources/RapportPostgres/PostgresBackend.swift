@@ -27,7 +27,8 @@ public final class PostgresBackend: Backend {
     /// The commands that run on PostgreSQL today; every other one is refused by name.
     static let supportedCommands: Set<String> = ["find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log",
                                                  "init", "help", "set", "let", "include", "edit", "history", "exit",
-                                                 "campaign", "deliver"]
+                                                 "campaign", "deliver", "open", "reply", "assign", "wait", "resolve", "close", "reopen",
+                                                 "done", "redeem", "recompute"]
 
     /// Connects; a database without the schema opens too, so that `init` can make it.
     public init(url: String) throws {
@@ -248,7 +249,6 @@ public final class PostgresBackend: Backend {
     }
 
     // Commands that read these are refused by `checkSupported(_ spec:)` for now.
-    public func segmentationInputs(clock: Clock) -> SegmentationInputs { SegmentationInputs() }
     public func kpiColumns(groupBy: String?, clock: Clock) -> KPIColumns { KPIColumns() }
     public func loadAuditTrail() throws { throw SQLTranslation.unsupported("the audit trail") }
     public func textColumns(_ entity: Entity, fields: [String]) -> [TextColumn] {

@@ -112,6 +112,56 @@ final class PostgresCareTests: XCTestCase {
                        "preferred:C1\npreferred:C2\npreferred:C3\nrevisit:C3\nrevisit:C5\nspring greeting:C1\nspring greeting:C2")
     }
 
+    /// Tickets, tasks and points: the commands whose builders read only stored records.
+    func testTicketsTasksAndPointsPrintWhatTheEmbeddedStorePrints() throws {
+        let url = try freshDatabase()
+        let store = TemporaryStore("pg-tickets")
+        let steps: [String] = Self.customers + [
+            #"open ticket C1 complaint via phone "the scarf arrived torn" priority high"#,
+            #"open ticket C2 inquiry "opening hours?""#,
+            #"reply T000001 "we are sending a new one""#,
+            "assign T000001 to 李娜",
+            #"wait T000002 "the receipt number""#,
+            #"resolve T000001 "replaced""#,
+            "close T000001 satisfaction 4",
+            #"reopen T000001 "still torn""#,
+            "close T999999",
+            #"add task customer: C1, text: "call back", owner: "li", due: 2026-03-04"#,
+            "done A0000001 via phone",
+            "done A0000001",
+            #"add points C1 150 "welcome""#,
+            #"redeem C1 100 "voucher""#,
+            #"redeem C1 100 "too many""#,
+            #"log purchase C2 amount 120.5 "tea""#,
+            "log survey C2 score 5",
+        ]
+        let readBack = ["find tickets show id, customer, kind, status, priority, assignee, satisfaction", "find timeline",
+                        "find tasks", "find points", "find contacts", "find purchases", "find customers show id, lastContact, satisfaction"]
+        assertSameOnBothBackends(steps.map { ["-c", $0] } + readBack.map { ["--format", "csv", "-c", $0] }, url: url, store: store)
+        // The steps did what they say, not merely failed alike.
+        XCTAssertEqual(try psql(url, "SELECT id || ' ' || status FROM tickets ORDER BY id"), "T000001 open\nT000002 pending")
+        XCTAssertEqual(try psql(url, "SELECT sum(change) FROM points WHERE customer = 'C1'"), "50")
+    }
+
+    /// `recompute` reads every customer and the year's purchases (`segmentationInputs`).
+    func testRecomputePrintsWhatTheEmbeddedStorePrints() throws {
+        let url = try freshDatabase()
+        let store = TemporaryStore("pg-recompute")
+        var steps: [String] = Self.customers
+        // Spend of the 12 months and the purchase count decide the tier; one purchase too old to count, one in the future.
+        for (customer, amounts) in [("C1", [3000.1, 2999.9, 4000]), ("C2", [800, 450.25]), ("C3", [0.1, 0.2, 0.3]), ("C5", [99])] {
+            for (i, amount) in amounts.enumerated() { steps.append("add purchase customer: \(customer), amount: \(amount), date: 2026-0\(i + 1)-01") }
+        }
+        steps += ["add purchase customer: C4, amount: 50000, date: 2024-01-01", "add purchase customer: C5, amount: 7000, date: 2026-12-01",
+                  #"open ticket C2 complaint "late""#, "set policy tier.silver.spend = 1200", "set policy tier.gold.spend = 9000"]
+        let readBack = ["find customers show id, tier, grade, stage, lastPurchase"]
+        assertSameOnBothBackends(steps.map { ["-c", $0] } + [
+            ["-c", "recompute tiers --dry-run"], ["-c", "recompute tiers"], ["-c", "recompute tiers"],
+            ["-c", "recompute grades"], ["-c", "recompute stages"],
+        ] + readBack.map { ["--format", "csv", "-c", $0] }, url: url, store: store)
+        XCTAssertEqual(try psql(url, "SELECT id || ' ' || tier FROM customers ORDER BY id"), "C1 silver\nC2 silver\nC3 bronze\nC4 bronze\nC5 bronze")
+    }
+
     func testTwoSchedulersRacingTouchEachCustomerOnce() throws {
         let url = try freshDatabase()
         let store = TemporaryStore("pg-race")
