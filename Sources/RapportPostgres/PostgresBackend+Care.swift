@@ -6,12 +6,13 @@ import RapportCore
 /// `rapport_touches` (a primary key, so a customer is touched once per campaign and window
 /// even by a writer that skips the advisory lock), and delivery claiming one message row.
 extension PostgresBackend {
-    /// Schema version 2: the tables of the care routines.
+    /// Schema version 2: the tables of the care routines and the bin.
     static func addCareTables(_ connection: Connection) throws {
         // Only the keys set away from their defaults, in the key's canonical unit, as a store keeps them.
         try connection.execute("CREATE TABLE IF NOT EXISTS rapport_policy (key text PRIMARY KEY, value double precision NOT NULL)")
         // campaign: the name lowercased (names compare ignoring case); window_key: `touchWindow`.
         try connection.execute("CREATE TABLE IF NOT EXISTS rapport_touches (campaign text NOT NULL, customer text NOT NULL, window_key bigint NOT NULL, PRIMARY KEY (campaign, customer, window_key))")
+        try addBinTables(connection)
     }
 
     /// What `readState` reads beyond the version and sequence: the policy.
@@ -37,6 +38,7 @@ extension PostgresBackend {
             }
         }
         try recordTouches(set)
+        try writeBinChanges(set)
     }
 
     /// One row per customer a campaign run touches (by a message or a touchpoint) in the

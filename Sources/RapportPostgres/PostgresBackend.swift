@@ -18,6 +18,7 @@ public final class PostgresBackend: Backend {
 
     let connection: Connection
     private var hasSchema = false
+    var hasSchemaForBin: Bool { hasSchema && (versionFound ?? 0) >= 2 }
     /// The schema version found at the last `readState`.
     private var versionFound: Int?
     /// The policy as of the last `readState` or commit (`rapport_policy`).
@@ -28,7 +29,7 @@ public final class PostgresBackend: Backend {
     static let supportedCommands: Set<String> = ["find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log",
                                                  "init", "help", "set", "let", "include", "edit", "history", "exit",
                                                  "campaign", "deliver", "open", "reply", "assign", "wait", "resolve", "close", "reopen",
-                                                 "done", "redeem", "recompute"]
+                                                 "done", "redeem", "recompute", "restore", "purge"]
 
     /// Connects; a database without the schema opens too, so that `init` can make it.
     public init(url: String) throws {
@@ -125,7 +126,6 @@ public final class PostgresBackend: Backend {
 
     /// The SELECT of a checked find: its shown columns, condition, order, limit.
     private func select(_ q: CheckedFind, fields: [Field]? = nil, unordered: Bool = false) throws -> (sql: String, parameters: [String?], fields: [Field]) {
-        if q.inBin { throw SQLTranslation.unsupported("the bin (deleted records)") }
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
         var t = SQLTranslation()
         let shown: [Field]
@@ -139,7 +139,7 @@ public final class PostgresBackend: Backend {
             }
         }
         var sql = "SELECT " + ([SQLTranslation.quoted(RecordField.id)] + shown.map(SQLTranslation.reader)).joined(separator: ", ")
-            + " FROM " + SQLTranslation.table(q.entity)
+            + " FROM " + Self.table(q.entity, inBin: q.inBin)
         if let p = q.predicate { sql += " WHERE " + (try t.condition(p)) }
         if !unordered {
             var keys: [String] = []
@@ -171,12 +171,11 @@ public final class PostgresBackend: Backend {
     }
 
     private func aggregateSQL(_ q: CheckedAggregate) throws -> (sql: String, parameters: [String?]) {
-        if q.inBin { throw SQLTranslation.unsupported("the bin (deleted records)") }
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
         guard q.function == .count, q.field == nil else { throw SQLTranslation.unsupported("'\(q.function.rawValue)' of a field") }
         var t = SQLTranslation()
         let condition = try q.predicate.map { " WHERE " + (try t.condition($0)) } ?? ""
-        let table = SQLTranslation.table(q.entity)
+        let table = Self.table(q.entity, inBin: q.inBin)
         guard let by = q.groupBy else { return ("SELECT count(*) FROM \(table)\(condition)", t.parameters) }
         if q.groupPeriod != nil { throw SQLTranslation.unsupported("counting by period") }
         if by.type == .list { throw SQLTranslation.unsupported("counting by a list field") }
@@ -198,10 +197,10 @@ public final class PostgresBackend: Backend {
     }
 
     public func count(matching q: CheckedFind, clock: Clock) -> Int {
-        guard !q.inBin, q.entity.isStored else { return 0 }
+        guard q.entity.isStored else { return 0 }
         var t = SQLTranslation()
         guard let condition = try? q.predicate.map({ " WHERE " + (try t.condition($0)) }) ?? "" else { return 0 }
-        return Int(rows("SELECT count(*) FROM \(SQLTranslation.table(q.entity))\(condition)", t.parameters).first?[0] ?? "0") ?? 0
+        return Int(rows("SELECT count(*) FROM \(Self.table(q.entity, inBin: q.inBin))\(condition)", t.parameters).first?[0] ?? "0") ?? 0
     }
 
     /// The stored fields named (all when nil); names the schema lacks are left out.
@@ -274,7 +273,6 @@ public final class PostgresBackend: Backend {
         if !set.fieldAdditions.isEmpty { throw SQLTranslation.unsupported("adding a custom field") }
         if !set.segmentChanges.isEmpty { throw SQLTranslation.unsupported("saved segments") }
         if !set.grantChanges.isEmpty { throw SQLTranslation.unsupported("grants") }
-        if !set.binChanges.isEmpty { throw SQLTranslation.unsupported("the bin (deleted records)") }
         var committed = set
         committed.at = Int64(Date().timeIntervalSince1970.rounded(.down))
         committed.pinnedNow = author.pinnedNow
@@ -285,6 +283,7 @@ public final class PostgresBackend: Backend {
             committed.sequence = (Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM rapport_audit").first?[0] ?? "0") ?? 0) + 1
             var highest: [Entity: Int] = [:]
             for change in committed.changes {
+                if change.kind == .delete, committed.deletesGoToBin { try keepInBin(change, committed) }
                 try write(change)
                 if change.kind == .insert, let n = Self.generatedNumber(change.id, of: change.entity) {
                     highest[change.entity] = max(highest[change.entity] ?? 0, n)
@@ -345,10 +344,7 @@ public final class PostgresBackend: Backend {
 
     public var isReadOnly: Bool { false }
 
-    // MARK: The bin (not yet: deletes are for good, docs/postgres.md)
-
-    public func binSchema(of entity: Entity) -> EntitySchema { EntitySchema(entity: entity) }
-    public func binned(_ selection: BinSelection) -> [BinnedRecord] { [] }
+    // The bin: PostgresBackend+Bin.swift.
 
     // MARK: Planning and completion
 

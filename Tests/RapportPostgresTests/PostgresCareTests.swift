@@ -162,6 +162,31 @@ final class PostgresCareTests: XCTestCase {
         XCTAssertEqual(try psql(url, "SELECT id || ' ' || tier FROM customers ORDER BY id"), "C1 silver\nC2 silver\nC3 bronze\nC4 bronze\nC5 bronze")
     }
 
+    /// `delete` moves records to the bin; `find deleted`, `restore` and `purge` read and empty it.
+    func testTheBinWorksAsOnTheEmbeddedStore() throws {
+        let url = try freshDatabase()
+        let store = TemporaryStore("pg-bin")
+        let steps: [String] = Self.customers + [
+            "log contact C1 via phone", "log contact C2 via email",
+            "add purchase customer: C1, amount: 120.5, date: 2026-02-01",
+            "delete customers where id = C1",
+            "delete contacts where customer = C2",
+            "restore C1",
+            "restore C1",
+            "delete customers where id in (C1, C3)",
+            "restore P0000001",
+            "restore K0000002",
+        ]
+        let readBack = ["find deleted customers", "find deleted contacts", "find deleted purchases where amount > 100",
+                        "count deleted customers", "find customers show id, totalSpent, purchaseCount", "find contacts", "find purchases"]
+        assertSameOnBothBackends(steps.map { ["-c", $0] } + readBack.map { ["--format", "csv", "-c", $0] } + [
+            ["-c", "purge older than 30d"], ["--format", "csv", "-c", "find deleted customers"],
+            ["-c", "purge"], ["--format", "csv", "-c", "find deleted customers"], ["-c", "restore C3"],
+        ], url: url, store: store)
+        XCTAssertEqual(try psql(url, "SELECT count(*) FROM customers_bin"), "0")
+        XCTAssertEqual(try psql(url, "SELECT id FROM customers ORDER BY id"), "C2\nC4\nC5")
+    }
+
     func testTwoSchedulersRacingTouchEachCustomerOnce() throws {
         let url = try freshDatabase()
         let store = TemporaryStore("pg-race")
