@@ -52,8 +52,15 @@ final class Connection {
         return rows
     }
 
+    /// How many `transaction` calls are running: one inside another joins the outer one.
+    private var transactionDepth = 0
+
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    /// Inside another (a delivery claim's commit), it is part of that one.
     func transaction<T>(_ body: () throws -> T) throws -> T {
+        transactionDepth += 1
+        defer { transactionDepth -= 1 }
+        if transactionDepth > 1 { return try body() }
         try execute("BEGIN")
         do {
             let value = try body()

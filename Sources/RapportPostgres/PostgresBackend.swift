@@ -8,15 +8,28 @@ import RapportCore
 /// diagnostic before it runs, never answered wrongly.
 public final class PostgresBackend: Backend {
     /// The schema this Rapport writes; `init` migrates older ones forward.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
-    private let connection: Connection
+    /// The steps that bring an older schema forward, each with the version it makes; `init`
+    /// runs those above the database's version, in order, in its transaction.
+    static let migrations: [(version: Int, step: @Sendable (Connection) throws -> Void)] = [
+        (2, PostgresBackend.addCareTables),
+    ]
+
+    let connection: Connection
     private var hasSchema = false
+    var hasSchemaForBin: Bool { hasSchema && (versionFound ?? 0) >= 2 }
+    /// The schema version found at the last `readState`.
+    private var versionFound: Int?
+    /// The policy as of the last `readState` or commit (`rapport_policy`).
+    var policyRead = Policy()
     public private(set) var sequence: Int64 = 0
 
     /// The commands that run on PostgreSQL today; every other one is refused by name.
     static let supportedCommands: Set<String> = ["find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log",
-                                                 "init", "help", "set", "let", "include", "edit", "history", "exit"]
+                                                 "init", "help", "set", "let", "include", "edit", "history", "exit",
+                                                 "campaign", "deliver", "open", "reply", "assign", "wait", "resolve", "close", "reopen",
+                                                 "done", "redeem", "recompute", "restore", "purge"]
 
     /// Connects; a database without the schema opens too, so that `init` can make it.
     public init(url: String) throws {
@@ -28,12 +41,14 @@ public final class PostgresBackend: Backend {
     private func readState() throws {
         let version = try schemaVersionInDatabase()
         hasSchema = version != nil
+        versionFound = version
         if let version, version > Self.schemaVersion {
             throw Diagnostic.runtime(.postgresSchemaNewer, String(version), String(Self.schemaVersion))
         }
         if hasSchema {
             sequence = Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM rapport_audit").first?[0] ?? "0") ?? 0
         }
+        if let version, version >= 2 { try readCareState() }
     }
 
     private func schemaVersionInDatabase() throws -> Int? {
@@ -48,6 +63,9 @@ public final class PostgresBackend: Backend {
         if !hasSchema, spec.word != "init", spec.word != "help" {
             throw Diagnostic.runtime(.postgresSchemaMissing, connection.shownURL)
         }
+        if let versionFound, versionFound < Self.schemaVersion, spec.word != "init", spec.word != "help" {
+            throw Diagnostic.runtime(.postgresSchemaOlder, String(versionFound), String(Self.schemaVersion))
+        }
     }
 
     public func checkSupported(_ q: CheckedFind) throws { _ = try select(q) }
@@ -57,9 +75,10 @@ public final class PostgresBackend: Backend {
     // MARK: init
 
     public func initialize() throws -> String {
-        if let version = try schemaVersionInDatabase() {
-            if version == Self.schemaVersion { return "nothing to do: the schema is at version \(version), the current one" }
-            throw Diagnostic.runtime(.postgresSchemaNewer, String(version), String(Self.schemaVersion))
+        let found = try schemaVersionInDatabase()
+        if let found {
+            if found == Self.schemaVersion { return "nothing to do: the schema is at version \(found), the current one" }
+            if found > Self.schemaVersion { throw Diagnostic.runtime(.postgresSchemaNewer, String(found), String(Self.schemaVersion)) }
         }
         try connection.transaction {
             // Two `init`s at once: the second waits here, then finds the tables made.
@@ -76,10 +95,15 @@ public final class PostgresBackend: Backend {
             try connection.execute("CREATE TABLE IF NOT EXISTS rapport_audit (seq bigint PRIMARY KEY, at bigint NOT NULL, pinned_now bigint, \"user\" text NOT NULL, role text, command text NOT NULL, changes text NOT NULL)")
             try connection.execute("CREATE TABLE IF NOT EXISTS rapport_ids (entity text PRIMARY KEY, highest bigint NOT NULL)")
             try connection.execute("CREATE TABLE IF NOT EXISTS rapport_meta (key text PRIMARY KEY, value text NOT NULL)")
-            try connection.execute("INSERT INTO rapport_meta VALUES ('schemaVersion', $1) ON CONFLICT (key) DO NOTHING", [String(Self.schemaVersion)])
+            try connection.execute("INSERT INTO rapport_meta VALUES ('schemaVersion', '1') ON CONFLICT (key) DO NOTHING")
+            // Read again under the lock: another `init` may have migrated meanwhile. Each step is idempotent.
+            let current = try schemaVersionInDatabase() ?? 1
+            for migration in Self.migrations where migration.version > current { try migration.step(connection) }
+            try connection.execute("UPDATE rapport_meta SET value = $1 WHERE key = 'schemaVersion'", [String(max(current, Self.schemaVersion))])
         }
         try readState()
-        return "created the Rapport schema (version \(Self.schemaVersion)) in \(connection.shownURL)"
+        guard let found else { return "created the Rapport schema (version \(Self.schemaVersion)) in \(connection.shownURL)" }
+        return "migrated the Rapport schema from version \(found) to \(Self.schemaVersion) in \(connection.shownURL)"
     }
 
     /// The advisory lock writers hold (`withWriteLock`, `init`): "rapport" in ASCII.
@@ -94,7 +118,7 @@ public final class PostgresBackend: Backend {
         return (try? connection.execute("SELECT count(*) FROM \(SQLTranslation.table(entity))").first?[0]).flatMap { Int($0 ?? "") } ?? 0
     }
 
-    public var policy: Policy { Policy() }
+    public var policy: Policy { policyRead }
     public var segments: [SavedSegment] { [] }
     public var grants: [String: Role] { [:] }
 
@@ -102,7 +126,6 @@ public final class PostgresBackend: Backend {
 
     /// The SELECT of a checked find: its shown columns, condition, order, limit.
     private func select(_ q: CheckedFind, fields: [Field]? = nil, unordered: Bool = false) throws -> (sql: String, parameters: [String?], fields: [Field]) {
-        if q.inBin { throw SQLTranslation.unsupported("the bin (deleted records)") }
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
         var t = SQLTranslation()
         let shown: [Field]
@@ -116,7 +139,7 @@ public final class PostgresBackend: Backend {
             }
         }
         var sql = "SELECT " + ([SQLTranslation.quoted(RecordField.id)] + shown.map(SQLTranslation.reader)).joined(separator: ", ")
-            + " FROM " + SQLTranslation.table(q.entity)
+            + " FROM " + Self.table(q.entity, inBin: q.inBin)
         if let p = q.predicate { sql += " WHERE " + (try t.condition(p)) }
         if !unordered {
             var keys: [String] = []
@@ -148,12 +171,11 @@ public final class PostgresBackend: Backend {
     }
 
     private func aggregateSQL(_ q: CheckedAggregate) throws -> (sql: String, parameters: [String?]) {
-        if q.inBin { throw SQLTranslation.unsupported("the bin (deleted records)") }
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
         guard q.function == .count, q.field == nil else { throw SQLTranslation.unsupported("'\(q.function.rawValue)' of a field") }
         var t = SQLTranslation()
         let condition = try q.predicate.map { " WHERE " + (try t.condition($0)) } ?? ""
-        let table = SQLTranslation.table(q.entity)
+        let table = Self.table(q.entity, inBin: q.inBin)
         guard let by = q.groupBy else { return ("SELECT count(*) FROM \(table)\(condition)", t.parameters) }
         if q.groupPeriod != nil { throw SQLTranslation.unsupported("counting by period") }
         if by.type == .list { throw SQLTranslation.unsupported("counting by a list field") }
@@ -175,10 +197,10 @@ public final class PostgresBackend: Backend {
     }
 
     public func count(matching q: CheckedFind, clock: Clock) -> Int {
-        guard !q.inBin, q.entity.isStored else { return 0 }
+        guard q.entity.isStored else { return 0 }
         var t = SQLTranslation()
         guard let condition = try? q.predicate.map({ " WHERE " + (try t.condition($0)) }) ?? "" else { return 0 }
-        return Int(rows("SELECT count(*) FROM \(SQLTranslation.table(q.entity))\(condition)", t.parameters).first?[0] ?? "0") ?? 0
+        return Int(rows("SELECT count(*) FROM \(Self.table(q.entity, inBin: q.inBin))\(condition)", t.parameters).first?[0] ?? "0") ?? 0
     }
 
     /// The stored fields named (all when nil); names the schema lacks are left out.
@@ -226,7 +248,6 @@ public final class PostgresBackend: Backend {
     }
 
     // Commands that read these are refused by `checkSupported(_ spec:)` for now.
-    public func segmentationInputs(clock: Clock) -> SegmentationInputs { SegmentationInputs() }
     public func kpiColumns(groupBy: String?, clock: Clock) -> KPIColumns { KPIColumns() }
     public func loadAuditTrail() throws { throw SQLTranslation.unsupported("the audit trail") }
     public func textColumns(_ entity: Entity, fields: [String]) -> [TextColumn] {
@@ -250,10 +271,8 @@ public final class PostgresBackend: Backend {
 
     public func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
         if !set.fieldAdditions.isEmpty { throw SQLTranslation.unsupported("adding a custom field") }
-        if !set.policyChanges.isEmpty { throw SQLTranslation.unsupported("'set policy'") }
         if !set.segmentChanges.isEmpty { throw SQLTranslation.unsupported("saved segments") }
         if !set.grantChanges.isEmpty { throw SQLTranslation.unsupported("grants") }
-        if !set.binChanges.isEmpty { throw SQLTranslation.unsupported("the bin (deleted records)") }
         var committed = set
         committed.at = Int64(Date().timeIntervalSince1970.rounded(.down))
         committed.pinnedNow = author.pinnedNow
@@ -264,11 +283,13 @@ public final class PostgresBackend: Backend {
             committed.sequence = (Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM rapport_audit").first?[0] ?? "0") ?? 0) + 1
             var highest: [Entity: Int] = [:]
             for change in committed.changes {
+                if change.kind == .delete, committed.deletesGoToBin { try keepInBin(change, committed) }
                 try write(change)
                 if change.kind == .insert, let n = Self.generatedNumber(change.id, of: change.entity) {
                     highest[change.entity] = max(highest[change.entity] ?? 0, n)
                 }
             }
+            try writeCare(committed)
             for (entity, n) in highest {
                 try connection.execute("INSERT INTO rapport_ids VALUES ($1, $2::bigint) ON CONFLICT (entity) DO UPDATE SET highest = greatest(rapport_ids.highest, excluded.highest)",
                                        [entity.rawValue, String(n)])
@@ -279,6 +300,7 @@ public final class PostgresBackend: Backend {
         }
         set = committed
         sequence = committed.sequence
+        for change in committed.policyChanges { policyRead.set(change.key, to: change.after) }
     }
 
     private func write(_ change: RecordChange) throws {
@@ -322,10 +344,7 @@ public final class PostgresBackend: Backend {
 
     public var isReadOnly: Bool { false }
 
-    // MARK: The bin (not yet: deletes are for good, docs/postgres.md)
-
-    public func binSchema(of entity: Entity) -> EntitySchema { EntitySchema(entity: entity) }
-    public func binned(_ selection: BinSelection) -> [BinnedRecord] { [] }
+    // The bin: PostgresBackend+Bin.swift.
 
     // MARK: Planning and completion
 

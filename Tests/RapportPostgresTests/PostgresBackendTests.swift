@@ -47,8 +47,8 @@ final class PostgresBackendTests: XCTestCase {
 
         let first = run(url, ["init"])
         XCTAssertEqual(first.status, 0, first.stderr)
-        XCTAssertTrue(first.stdout.contains("created the Rapport schema (version 1)"), first.stdout)
-        XCTAssertEqual(try psql(url, "SELECT value FROM rapport_meta WHERE key = 'schemaVersion'"), "1")
+        XCTAssertTrue(first.stdout.contains("created the Rapport schema (version 2)"), first.stdout)
+        XCTAssertEqual(try psql(url, "SELECT value FROM rapport_meta WHERE key = 'schemaVersion'"), "2")
         XCTAssertEqual(try psql(url, "SELECT data_type FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'tags'"), "ARRAY")
         XCTAssertEqual(try psql(url, "SELECT data_type FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'birthday'"), "date")
 

@@ -89,6 +89,10 @@ public protocol Backend: AnyObject {
     var isReadOnly: Bool { get }
     /// The sequence of the last change set committed.
     var sequence: Int64 { get }
+    /// Runs `body` with the current record of the message `id` (nil when gone), claimed for
+    /// delivery: no other deliverer hands it over until `body`, which commits its outcome,
+    /// returns. Default: under `withWriteLock`; a SQL backend locks the one row instead.
+    func withDeliveryClaim<T>(_ id: String, _ body: ([String: Value]?) throws -> T) throws -> T
 
     // MARK: The bin (docs/storage.md "The bin")
 
@@ -123,6 +127,9 @@ public protocol Backend: AnyObject {
 
     /// Where the store lives (a directory, a connection string); nil for one in memory only.
     var location: String? { get }
+    /// The directory campaign runs write their outbox files in (docs/campaigns.md); nil:
+    /// none (in memory; PostgreSQL, whose `messages` table is the outbox).
+    var outboxDirectory: String? { get }
     /// Makes the store quick to open again (a snapshot); nothing to do for some backends.
     func checkpoint() throws
     /// The same, abandoned (nothing changed) when `isCancelled` says so during the writing.
@@ -190,6 +197,13 @@ extension Backend {
     /// A backend no other process changes: nothing to wait for or catch up with.
     public func withWriteLock<T>(_ body: () throws -> T) throws -> T { try body() }
     public func catchUp() throws -> [Diagnostic] { [] }
+
+    public func withDeliveryClaim<T>(_ id: String, _ body: ([String: Value]?) throws -> T) throws -> T {
+        try withWriteLock { try body(records(.messages, ids: [id], fields: nil)[id]) }
+    }
+
+    /// A store directory holds its outbox.
+    public var outboxDirectory: String? { location }
 }
 
 public extension Backend {

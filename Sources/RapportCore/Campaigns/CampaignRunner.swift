@@ -119,7 +119,9 @@ public struct CampaignRunner {
         var checker = Checker(schema: backend.schema(of: .customers), clock: clock, schemas: backend.schema(of:))
         checker.segments = backend.segments
         let checked = try checker.check(query)
+        try backend.checkSupported(checked)
         var run = Run(block: block, changes: ChangeSet(at: clock.now, user: user, command: command), messages: [])
+        run.changes.campaignEvery = block.every ?? .infinity
         let holiday = holidayToday(block)
         if case .notToday(let why) = holiday {
             run.notToday = why

@@ -138,6 +138,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case postgresFailed
     case postgresSchemaMissing
     case postgresSchemaNewer
+    case postgresSchemaOlder
     case purgeNeedsDuration
     case readOnlyChangesRefused
     case recordExists

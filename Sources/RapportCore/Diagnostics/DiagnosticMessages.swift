@@ -189,6 +189,7 @@ public enum DiagnosticMessages {
         case .postgresFailed: Wording("PostgreSQL refused the statement, so nothing changed: \(a[0])")
         case .postgresSchemaMissing: Wording("the PostgreSQL database \(a[0]) has no Rapport schema", notes: ["create it with: rapport --db URL -c init"])
         case .postgresSchemaNewer: Wording("the PostgreSQL database holds schema version \(a[0]), newer than this Rapport knows (\(a[1]))", notes: ["use a newer Rapport"])
+        case .postgresSchemaOlder: Wording("the PostgreSQL database holds schema version \(a[0]), older than this Rapport's (\(a[1]))", notes: ["bring it forward with: rapport --db URL -c init"])
         case .purgeNeedsDuration: Wording("'purge older than' needs a duration such as 30d, found '\(a[0])'")
         case .readOnlyChangesRefused: Wording("the store is open read-only; changes are refused")
         case .recordExists: Wording("\(a[0]) \(a[1]) already exists")

@@ -323,7 +323,7 @@ public final class Session {
         }
         var runner = CampaignRunner(backend: backend, clock: clock, user: settings.user, command: text)
         runner.progress = campaignProgress
-        let outbox = backend.location.map { Outbox(storeDirectory: $0, clock: clock) }
+        let outbox = backend.outboxDirectory.map { Outbox(storeDirectory: $0, clock: clock) }
         func outboxStep<T>(_ body: () throws -> T) throws -> T {
             do { return try body() } catch { throw Diagnostic.runtime(.outboxNotWritten, "\(error)") }
         }
@@ -367,11 +367,10 @@ public final class Session {
         for message in due.ready {
             // Ctrl-C stops between messages: the rest stay as they were.
             if isCancelled() { break }
-            // One message at a time as the store's only writer, as it is now: a session
-            // sharing the store may have delivered it meanwhile, and then it is not handed over again.
-            let handed = try backend.withWriteLock { () throws -> Delivery.Outcome? in
-                guard let current = backend.records(.messages, ids: [message.id], fields: nil)[message.id],
-                      case .string(let status)? = current[MessageField.status], Delivery.undelivered.contains(status) else { return nil }
+            // One message at a time, claimed as it is now: a session sharing the store may
+            // have delivered it meanwhile (or be handing it over), and then it is not handed over again.
+            let handed = try backend.withDeliveryClaim(message.id) { (current) throws -> Delivery.Outcome? in
+                guard let current, case .string(let status)? = current[MessageField.status], Delivery.undelivered.contains(status) else { return nil }
                 tried += 1
                 let result = DeliveryProcess.run(commandText, input: delivery.handOver(current) + [10], timeout: timeout)
                 var changes = ChangeSet(at: clock.now, user: settings.user, command: text)

@@ -159,6 +159,10 @@ public struct ChangeSet: Sendable, Equatable {
     /// Set only on a bulk import's journal entry, whose added records are in the snapshot
     /// of its sequence instead: replay never applies such an entry.
     public var importSummary: ImportSummary?
+    /// Set by a campaign run: for how many days a touch keeps a customer from the campaign
+    /// (`every`; infinity without one). Not journalled: read at commit by a backend that
+    /// keys each touch by its window (PostgreSQL's unique `rapport_touches`).
+    public var campaignEvery: Double?
 
     public init(at: Int64, user: String, command: String) {
         self.at = at
