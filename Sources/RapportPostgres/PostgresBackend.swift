@@ -10,13 +10,14 @@ public final class PostgresBackend: Backend {
     /// The schema this Rapport writes; `init` migrates older ones forward.
     public static let schemaVersion = 1
 
-    private let connection: Connection
+    let connection: Connection
     private var hasSchema = false
     public private(set) var sequence: Int64 = 0
 
     /// The commands that run on PostgreSQL today; every other one is refused by name.
     static let supportedCommands: Set<String> = ["find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log",
-                                                 "init", "help", "set", "let", "include", "edit", "history", "exit"]
+                                                 "init", "help", "set", "let", "include", "edit", "history", "exit",
+                                                 "grant", "revoke", "import", "export"]
 
     /// Connects; a database without the schema opens too, so that `init` can make it.
     public init(url: String) throws {
@@ -58,7 +59,10 @@ public final class PostgresBackend: Backend {
 
     public func initialize() throws -> String {
         if let version = try schemaVersionInDatabase() {
-            if version == Self.schemaVersion { return "nothing to do: the schema is at version \(version), the current one" }
+            if version == Self.schemaVersion {
+                if !usesRoles { return try asSessionUser { try connection.transaction { try setUpRoles() }; return "gave the tables to the group roles rapport_trainee ... rapport_admin" } }
+                return "nothing to do: the schema is at version \(version), the current one"
+            }
             throw Diagnostic.runtime(.postgresSchemaNewer, String(version), String(Self.schemaVersion))
         }
         try connection.transaction {
@@ -77,6 +81,7 @@ public final class PostgresBackend: Backend {
             try connection.execute("CREATE TABLE IF NOT EXISTS rapport_ids (entity text PRIMARY KEY, highest bigint NOT NULL)")
             try connection.execute("CREATE TABLE IF NOT EXISTS rapport_meta (key text PRIMARY KEY, value text NOT NULL)")
             try connection.execute("INSERT INTO rapport_meta VALUES ('schemaVersion', $1) ON CONFLICT (key) DO NOTHING", [String(Self.schemaVersion)])
+            try setUpRoles()
         }
         try readState()
         return "created the Rapport schema (version \(Self.schemaVersion)) in \(connection.shownURL)"
@@ -96,7 +101,7 @@ public final class PostgresBackend: Backend {
 
     public var policy: Policy { Policy() }
     public var segments: [SavedSegment] { [] }
-    public var grants: [String: Role] { [:] }
+    public var grants: [String: Role] { grantsInDatabase() }
 
     // MARK: Queries
 
@@ -252,7 +257,6 @@ public final class PostgresBackend: Backend {
         if !set.fieldAdditions.isEmpty { throw SQLTranslation.unsupported("adding a custom field") }
         if !set.policyChanges.isEmpty { throw SQLTranslation.unsupported("'set policy'") }
         if !set.segmentChanges.isEmpty { throw SQLTranslation.unsupported("saved segments") }
-        if !set.grantChanges.isEmpty { throw SQLTranslation.unsupported("grants") }
         if !set.binChanges.isEmpty { throw SQLTranslation.unsupported("the bin (deleted records)") }
         var committed = set
         committed.at = Int64(Date().timeIntervalSince1970.rounded(.down))
@@ -262,9 +266,10 @@ public final class PostgresBackend: Backend {
         try connection.transaction {
             try connection.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
             committed.sequence = (Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM rapport_audit").first?[0] ?? "0") ?? 0) + 1
+            try write(committed.changes)
+            try write(committed.grantChanges)
             var highest: [Entity: Int] = [:]
             for change in committed.changes {
-                try write(change)
                 if change.kind == .insert, let n = Self.generatedNumber(change.id, of: change.entity) {
                     highest[change.entity] = max(highest[change.entity] ?? 0, n)
                 }
@@ -281,7 +286,7 @@ public final class PostgresBackend: Backend {
         sequence = committed.sequence
     }
 
-    private func write(_ change: RecordChange) throws {
+    func write(_ change: RecordChange) throws {
         let schema = schema(of: change.entity)
         let table = SQLTranslation.table(change.entity)
         var t = SQLTranslation()

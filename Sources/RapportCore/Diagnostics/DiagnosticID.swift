@@ -136,6 +136,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case policyValueInvalid
     case postgresConnectionFailed
     case postgresFailed
+    case postgresRoleMissing
+    case postgresRoleNotHeld
     case postgresSchemaMissing
     case postgresSchemaNewer
     case purgeNeedsDuration
