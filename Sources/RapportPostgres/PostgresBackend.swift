@@ -274,6 +274,7 @@ public final class PostgresBackend: Backend {
                     highest[change.entity] = max(highest[change.entity] ?? 0, n)
                 }
             }
+            for (entity, n) in committed.highestGeneratedNumbers { highest[entity] = max(highest[entity] ?? 0, n) }
             for (entity, n) in highest {
                 try connection.execute("INSERT INTO rapport_ids VALUES ($1, $2::bigint) ON CONFLICT (entity) DO UPDATE SET highest = greatest(rapport_ids.highest, excluded.highest)",
                                        [entity.rawValue, String(n)])

@@ -178,6 +178,9 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case snapshotFromNewerVersion
     case snapshotIncomplete
     case sortByList
+    case storeExportNotEmpty
+    case storeImportDamaged
+    case storeImportTargetNotEmpty
     case storeIsAFile
     case storeLocked
     case storeNotWritable
