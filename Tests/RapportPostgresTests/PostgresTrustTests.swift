@@ -203,3 +203,64 @@ final class PostgresTrustTests: XCTestCase {
         XCTAssertEqual(try psql(url, "SELECT highest FROM rapport_ids WHERE entity = 'customers'"), "1")
     }
 }
+
+extension PostgresTrustTests {
+    // MARK: A whole store between the backends
+
+    func testAStoreMovesFromTheEmbeddedStoreToPostgresAndBack() throws {
+        let url = try freshDatabase()
+        let work = TemporaryStore("pg-transfer")
+        let demo = ["--demo", "--demo-size", "200", "--now", Self.now, "--timezone", "UTC"]
+        let fromDemo = work.files + "/from-demo"
+        let exported = RapportRunner.run(demo + ["-c", #"export store to "\#(fromDemo)""#])
+        XCTAssertEqual(exported.status, 0, exported.stderr)
+
+        let imported = run(url, ["init", #"import store from "\#(fromDemo)""#])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        let fromPostgres = work.files + "/from-postgres"
+        XCTAssertEqual(run(url, [#"export store to "\#(fromPostgres)""#]).status, 0)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: fromPostgres + "/manifest.json")),
+                       try Data(contentsOf: URL(fileURLWithPath: fromDemo + "/manifest.json")),
+                       "the same counts, checksums and id marks")
+
+        // And back into a store directory, whose export is the same again.
+        let back = TemporaryStore("pg-transfer-back")
+        XCTAssertEqual(back.run(["-c", #"import store from "\#(fromPostgres)""#], now: Self.now).status, 0)
+        let again = work.files + "/again"
+        XCTAssertEqual(back.run(["-c", #"export store to "\#(again)""#], now: Self.now).status, 0)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: again + "/manifest.json")),
+                       try Data(contentsOf: URL(fileURLWithPath: fromDemo + "/manifest.json")))
+        for query in ["count customers by tier", "find customers where totalSpent > 1000 sort by totalSpent desc limit 5",
+                      "count tickets by status", "find points sort by id limit 3"] {
+            let expected = RapportRunner.run(demo + ["-c", query])
+            XCTAssertEqual(run(url, [query]).stdout, expected.stdout, query)
+            XCTAssertEqual(back.run(["-c", query], now: Self.now).stdout, expected.stdout, query)
+        }
+
+        // A bad directory leaves a database untouched; so does a database that holds records.
+        let other = try freshDatabase()
+        XCTAssertEqual(run(other, ["init"]).status, 0)
+        try "{}\n".write(toFile: fromDemo + "/tasks.jsonl", atomically: true, encoding: .utf8)
+        let damaged = run(other, [#"import store from "\#(fromDemo)""#])
+        XCTAssertEqual(damaged.status, 1)
+        XCTAssertTrue(damaged.stderr.contains("tasks.jsonl does not match its SHA-256"), damaged.stderr)
+        XCTAssertEqual(try psql(other, "SELECT count(*) FROM customers"), "0")
+        let full = run(url, [#"import store from "\#(fromPostgres)""#])
+        XCTAssertEqual(full.status, 1)
+        XCTAssertTrue(full.stderr.contains("import store fills an empty store"), full.stderr)
+    }
+
+    /// The id marks travel: a customer deleted before the move keeps its number taken.
+    func testIdMarksTravelToPostgres() throws {
+        let url = try freshDatabase()
+        let store = TemporaryStore("pg-marks")
+        XCTAssertEqual(store.run(["-c", #"add customer name: "A""#, "-c", #"add customer name: "B""#,
+                                  "-c", "delete customers where id = C000002"], now: Self.now).status, 0)
+        let directory = store.files + "/out"
+        XCTAssertEqual(store.run(["-c", #"export store to "\#(directory)""#], now: Self.now).status, 0)
+        XCTAssertEqual(run(url, ["init", #"import store from "\#(directory)""#]).status, 0)
+        let added = run(url, [#"add customer name: "C""#, "find customers show id"])
+        XCTAssertEqual(added.status, 0, added.stderr)
+        XCTAssertTrue(added.stdout.contains("C000003") && !added.stdout.contains("C000002"), added.stdout)
+    }
+}
