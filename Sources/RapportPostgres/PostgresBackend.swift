@@ -60,7 +60,11 @@ public final class PostgresBackend: Backend {
     public func initialize() throws -> String {
         if let version = try schemaVersionInDatabase() {
             if version == Self.schemaVersion {
-                if !usesRoles { return try asSessionUser { try connection.transaction { try setUpRoles() }; return "gave the tables to the group roles rapport_trainee ... rapport_admin" } }
+                // A database made before the roles: `init` sets them up (docs/postgres.md "Roles").
+                if !usesRoles {
+                    try asSessionUser { try connection.transaction { try setUpRoles() } }
+                    return "gave the tables to the group roles rapport_trainee ... rapport_admin"
+                }
                 return "nothing to do: the schema is at version \(version), the current one"
             }
             throw Diagnostic.runtime(.postgresSchemaNewer, String(version), String(Self.schemaVersion))

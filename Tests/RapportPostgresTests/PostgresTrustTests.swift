@@ -117,6 +117,27 @@ final class PostgresTrustTests: XCTestCase {
         XCTAssertTrue(ghost.stderr.contains("there is no PostgreSQL role"), ghost.stderr)
     }
 
+    /// A database made before the roles lets everyone take admin, until `init` sets them up.
+    func testInitSetsUpTheRolesInADatabaseMadeBeforeThem() throws {
+        let url = try freshDatabase()
+        XCTAssertEqual(run(url, ["init"]).status, 0)
+        try psql(url, "DELETE FROM rapport_meta WHERE key = 'roles'")
+        let clerk = "old_" + Self.unique()
+        try psql(url, "CREATE ROLE \(clerk) LOGIN")
+        let before = run(Self.url(url, as: clerk), ["set show"])
+        XCTAssertEqual(before.status, 0, before.stderr)
+        XCTAssertTrue(before.stdout.contains("admin"), "no roles yet: everyone may take admin, as before: \(before.stdout)")
+
+        let again = run(url, ["init"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stdout.contains("gave the tables to the group roles"), again.stdout)
+        XCTAssertEqual(try psql(url, "SELECT value FROM rapport_meta WHERE key = 'roles'"), "1")
+        let after = run(Self.url(url, as: clerk), ["set show"])
+        XCTAssertEqual(after.status, 1)
+        XCTAssertTrue(after.stderr.contains("is not a member of rapport_trainee"), after.stderr)
+        XCTAssertTrue(run(url, ["init"]).stdout.contains("nothing to do"))
+    }
+
     /// The rapport_* groups `user` is a direct member of.
     func directGroups(of user: String) -> String {
         """

@@ -460,11 +460,11 @@ public enum Help {
         id numbers. import store from "DIR" (admin) fills an empty store (a new --data directory,
         or a database just made with init) from it, all or nothing, after checking every count
         and checksum: a damaged or unfinished DIR is refused. It moves a store between a
-        directory and PostgreSQL (--db) either way. Not carried: the audit trail, saved
-        segments, grants and the bin.
+        directory and PostgreSQL (--db) either way: rapport --db URL -c init, then
+        import store from "DIR" there. Not carried: the audit trail, saved segments, grants
+        and the bin.
 
           export store to "moving"
-          rapport --db postgres://host/db -c init -c 'import store from "moving"'
         """),
         Topic(name: "backup", listed: [:],
               summary: "write a consistent copy of the store into a new directory",
