@@ -198,7 +198,7 @@ public enum CommandCatalogue {
         CommandSpec("import", synopsis: #"import ENTITY from "FILE"    import store from "DIR""#, task: .files, role: .admin, changesData: true,
                     completion: .importFrom, parse: { try $0.parseImport() }),
         CommandSpec("export", synopsis: #"export ENTITY [where COND] to "FILE"    export store to "DIR""#, task: .files, role: .manager,
-                    roleNote: "admin for export store: the whole store leaves with it", roleFor: exportRole,
+                    roleNote: "(export store: admin)", roleFor: exportRole,
                     completion: .entityThenClauses(["where", "to"]), parse: { try $0.parseExport() }),
         CommandSpec("backup", synopsis: #"backup to "DIR""#, task: .files, role: .admin,
                     completion: .directoryAfterTo, parse: { try $0.parseBackup() }),
