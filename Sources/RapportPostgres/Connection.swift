@@ -55,6 +55,36 @@ final class Connection {
     /// How many `transaction` calls are running: one inside another joins the outer one.
     private var transactionDepth = 0
 
+    /// `COPY ... FROM STDIN` with `data` (text format) as its input: one round trip for a
+    /// whole batch of rows (PQputCopyData/PQputCopyEnd). A refused row fails the statement.
+    func copyIn(_ sql: String, data: [UInt8]) throws {
+        guard let started = PQexec(connection, sql) else { throw Diagnostic.runtime(.postgresFailed, Connection.trimmed(String(cString: PQerrorMessage(connection)))) }
+        let status = PQresultStatus(started)
+        let startMessage = String(cString: PQresultErrorMessage(started))
+        PQclear(started)
+        guard status == PGRES_COPY_IN else { throw Diagnostic.runtime(.postgresFailed, Connection.trimmed(startMessage)) }
+        var sent = true
+        data.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                // libpq takes an Int32 length: the data goes in pieces of at most 1 MB.
+                var offset = 0
+                while sent, offset < chars.count {
+                    let length = min(1 << 20, chars.count - offset)
+                    sent = PQputCopyData(connection, chars.baseAddress! + offset, Int32(length)) == 1
+                    offset += length
+                }
+            }
+        }
+        let ended = PQputCopyEnd(connection, sent ? nil : "the client could not send the rows") == 1
+        var failure: String? = sent && ended ? nil : String(cString: PQerrorMessage(connection))
+        // Every result of the COPY is read, so that the connection is ready for the next statement.
+        while let result = PQgetResult(connection) {
+            if PQresultStatus(result) != PGRES_COMMAND_OK, failure == nil { failure = String(cString: PQresultErrorMessage(result)) }
+            PQclear(result)
+        }
+        if let failure { throw Diagnostic.runtime(.postgresFailed, Connection.trimmed(failure)) }
+    }
+
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     /// Inside another (a delivery claim's commit), it is part of that one.
     func transaction<T>(_ body: () throws -> T) throws -> T {

@@ -29,7 +29,7 @@ public final class PostgresBackend: Backend {
     static let supportedCommands: Set<String> = ["find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log",
                                                  "init", "help", "set", "let", "include", "edit", "history", "exit",
                                                  "campaign", "deliver", "open", "reply", "assign", "wait", "resolve", "close", "reopen",
-                                                 "done", "redeem", "recompute", "restore", "purge"]
+                                                 "done", "redeem", "recompute", "restore", "purge", "grant", "revoke", "import", "export"]
 
     /// Connects; a database without the schema opens too, so that `init` can make it.
     public init(url: String) throws {
@@ -77,10 +77,19 @@ public final class PostgresBackend: Backend {
     public func initialize() throws -> String {
         let found = try schemaVersionInDatabase()
         if let found {
-            if found == Self.schemaVersion { return "nothing to do: the schema is at version \(found), the current one" }
             if found > Self.schemaVersion { throw Diagnostic.runtime(.postgresSchemaNewer, String(found), String(Self.schemaVersion)) }
+            if found == Self.schemaVersion {
+                // A database made before the roles: `init` sets them up (docs/postgres.md "Roles").
+                if !usesRoles {
+                    try asSessionUser { try connection.transaction { try setUpRoles() } }
+                    return "gave the tables to the group roles rapport_trainee ... rapport_admin"
+                }
+                return "nothing to do: the schema is at version \(found), the current one"
+            }
         }
-        try connection.transaction {
+        // As the login itself: the tables are created and migrated by their owner, not by the
+        // group role a session of a database with roles has taken.
+        try asSessionUser { try connection.transaction {
             // Two `init`s at once: the second waits here, then finds the tables made.
             try connection.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
             for entity in Entity.stored {
@@ -100,7 +109,9 @@ public final class PostgresBackend: Backend {
             let current = try schemaVersionInDatabase() ?? 1
             for migration in Self.migrations where migration.version > current { try migration.step(connection) }
             try connection.execute("UPDATE rapport_meta SET value = $1 WHERE key = 'schemaVersion'", [String(max(current, Self.schemaVersion))])
-        }
+            // After the migrations: the group roles are granted every table, the new ones too.
+            try setUpRoles()
+        } }
         try readState()
         guard let found else { return "created the Rapport schema (version \(Self.schemaVersion)) in \(connection.shownURL)" }
         return "migrated the Rapport schema from version \(found) to \(Self.schemaVersion) in \(connection.shownURL)"
@@ -120,7 +131,7 @@ public final class PostgresBackend: Backend {
 
     public var policy: Policy { policyRead }
     public var segments: [SavedSegment] { [] }
-    public var grants: [String: Role] { [:] }
+    public var grants: [String: Role] { grantsInDatabase() }
 
     // MARK: Queries
 
@@ -272,7 +283,6 @@ public final class PostgresBackend: Backend {
     public func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
         if !set.fieldAdditions.isEmpty { throw SQLTranslation.unsupported("adding a custom field") }
         if !set.segmentChanges.isEmpty { throw SQLTranslation.unsupported("saved segments") }
-        if !set.grantChanges.isEmpty { throw SQLTranslation.unsupported("grants") }
         var committed = set
         committed.at = Int64(Date().timeIntervalSince1970.rounded(.down))
         committed.pinnedNow = author.pinnedNow
@@ -281,15 +291,19 @@ public final class PostgresBackend: Backend {
         try connection.transaction {
             try connection.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
             committed.sequence = (Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM rapport_audit").first?[0] ?? "0") ?? 0) + 1
+            // A delete that goes to the bin copies the live row there first (its own transaction).
+            try write(committed.changes) { deleted in
+                if committed.deletesGoToBin { try keepInBin(deleted, committed) }
+            }
+            try write(committed.grantChanges)
             var highest: [Entity: Int] = [:]
             for change in committed.changes {
-                if change.kind == .delete, committed.deletesGoToBin { try keepInBin(change, committed) }
-                try write(change)
                 if change.kind == .insert, let n = Self.generatedNumber(change.id, of: change.entity) {
                     highest[change.entity] = max(highest[change.entity] ?? 0, n)
                 }
             }
             try writeCare(committed)
+            for (entity, n) in committed.highestGeneratedNumbers { highest[entity] = max(highest[entity] ?? 0, n) }
             for (entity, n) in highest {
                 try connection.execute("INSERT INTO rapport_ids VALUES ($1, $2::bigint) ON CONFLICT (entity) DO UPDATE SET highest = greatest(rapport_ids.highest, excluded.highest)",
                                        [entity.rawValue, String(n)])
@@ -303,7 +317,7 @@ public final class PostgresBackend: Backend {
         for change in committed.policyChanges { policyRead.set(change.key, to: change.after) }
     }
 
-    private func write(_ change: RecordChange) throws {
+    func write(_ change: RecordChange) throws {
         let schema = schema(of: change.entity)
         let table = SQLTranslation.table(change.entity)
         var t = SQLTranslation()

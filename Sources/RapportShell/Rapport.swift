@@ -118,8 +118,10 @@ public enum Rapport {
         // Who the session is, checked once here so -c, scripts, standard input and the shell agree.
         var settings = Settings()
         do {
+            if let connected = backend.connectedUser { settings.osUser = connected }
             (settings.user, settings.role) = try Grants.session(osUser: settings.osUser, grants: backend.grants,
                                                                 requestedRole: options.role, requestedUser: options.user)
+            try backend.enforce(settings.role)
         } catch let d as Diagnostic {
             printError(DiagnosticFormatter().format(d, source: nil))
             return 1

@@ -123,6 +123,15 @@ public protocol Backend: AnyObject {
     /// `init`: creates the backend's schema, or migrates it forward; says what it did.
     func initialize() throws -> String
 
+    // MARK: Who is connected (docs/roles.md, "On PostgreSQL")
+
+    /// The user the store itself knows the session as (a database's login role), whose
+    /// grant decides the most the session may take; nil: the OS user, as on a store directory.
+    var connectedUser: String? { get }
+    /// Makes the store itself hold the session to `role` (a database: `SET ROLE`), so that
+    /// not even a hand-made connection does more; nothing to do for a store directory.
+    func enforce(_ role: Role) throws
+
     // MARK: Upkeep
 
     /// Where the store lives (a directory, a connection string); nil for one in memory only.
@@ -170,6 +179,9 @@ public struct BinnedRecord: Sendable {
 }
 
 extension Backend {
+    public var connectedUser: String? { nil }
+    public func enforce(_ role: Role) throws {}
+
     /// A backend that runs every command and answers every checked query.
     public func checkSupported(_ spec: CommandSpec) throws {}
     public func checkSupported(_ q: CheckedFind) throws {}

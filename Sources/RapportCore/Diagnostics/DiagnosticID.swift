@@ -136,6 +136,8 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case policyValueInvalid
     case postgresConnectionFailed
     case postgresFailed
+    case postgresRoleMissing
+    case postgresRoleNotHeld
     case postgresSchemaMissing
     case postgresSchemaNewer
     case postgresSchemaOlder
@@ -177,6 +179,9 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case snapshotFromNewerVersion
     case snapshotIncomplete
     case sortByList
+    case storeExportNotEmpty
+    case storeImportDamaged
+    case storeImportTargetNotEmpty
     case storeIsAFile
     case storeLocked
     case storeNotWritable

@@ -432,6 +432,7 @@ public enum Help {
         --dry-run                  lists what would be added, updated and refused; changes nothing
         An email that is not an address or a phone without digits is stored, and listed as a
         warning by line; so are rows sharing a phone or email with another customer.
+        A whole store comes from export store: import store from "DIR" (help export).
         A round trip on the demo store (the delete moves them and their records to the bin, and an
         id in the bin is not taken again until purge empties it: help bin):
 
@@ -443,7 +444,7 @@ public enum Help {
         """),
         Topic(name: "export", listed: [:],
               summary: "write the matching records to a JSON Lines, JSON or CSV file",
-              aliases: ["write"], body: """
+              aliases: ["write", "export store", "import store", "move store"], body: """
         export ENTITY [where COND] to "FILE"
         Writes every field of the matching records as JSON Lines, a JSON array or CSV, by the
         file's extension (.jsonl, .json, .csv). import reads the same formats back. The file is
@@ -452,6 +453,18 @@ public enum Help {
           export customers where tier = gold to "gold.jsonl"
           export customers where tags has vip to "vip.csv"
           export tickets where status = open to "open-tickets.json"
+
+        export store to "DIR"  (admin)
+        Writes the whole store into DIR, a new or empty directory: one JSON Lines file per entity,
+        the policy, and manifest.json with each file's record count and SHA-256 and the highest
+        id numbers. import store from "DIR" (admin) fills an empty store (a new --data directory,
+        or a database just made with init) from it, all or nothing, after checking every count
+        and checksum: a damaged or unfinished DIR is refused. It moves a store between a
+        directory and PostgreSQL (--db) either way: rapport --db URL -c init, then
+        import store from "DIR" there. Not carried: the audit trail, saved segments, grants
+        and the bin.
+
+          export store to "moving"
         """),
         Topic(name: "backup", listed: [:],
               summary: "write a consistent copy of the store into a new directory",

@@ -195,9 +195,10 @@ public enum CommandCatalogue {
         CommandSpec("deliver", synopsis: nil,
                     task: .changing, role: campaignRunRole, changesData: true,
                     completion: .nothing, parse: { try $0.parseDeliver() }),
-        CommandSpec("import", synopsis: #"import ENTITY from "FILE""#, task: .files, role: .admin, changesData: true,
+        CommandSpec("import", synopsis: #"import ENTITY from "FILE"    import store from "DIR""#, task: .files, role: .admin, changesData: true,
                     completion: .importFrom, parse: { try $0.parseImport() }),
-        CommandSpec("export", synopsis: #"export ENTITY [where COND] to "FILE""#, task: .files, role: .manager,
+        CommandSpec("export", synopsis: #"export ENTITY [where COND] to "FILE"    export store to "DIR""#, task: .files, role: .manager,
+                    roleNote: "(export store: admin)", roleFor: exportRole,
                     completion: .entityThenClauses(["where", "to"]), parse: { try $0.parseExport() }),
         CommandSpec("backup", synopsis: #"backup to "DIR""#, task: .files, role: .admin,
                     completion: .directoryAfterTo, parse: { try $0.parseBackup() }),
@@ -252,6 +253,12 @@ public enum CommandCatalogue {
         }
         return table
     }()
+
+    /// `export store` carries every record, the audit trail's owner data included: an admin's, as `backup` is.
+    private static func exportRole(_ command: Command) -> Role {
+        if case .exportStore = command { return .admin }
+        return .manager
+    }
 
     /// Changing one customer named by id is an agent's daily work; anything wider, a manager's.
     private static func updateRole(_ command: Command) -> Role {

@@ -244,6 +244,9 @@ public enum Command: Sendable {
     /// `import ENTITY from "FILE" [update by KEY] [map "COLUMN" to FIELD, ...] [using "MAPFILE"] [--dry-run]`.
     case importData(EntityName, path: Literal, options: ImportOptions)
     case export(EntityName, Condition?, path: Literal)
+    /// `export store to "DIR"`, `import store from "DIR"` (StoreTransfer).
+    case exportStore(path: Literal)
+    case importStore(path: Literal)
     case showCustomer(Literal)
     /// `why churn ID`: the signals behind one customer's churnRisk.
     case whyChurn(Literal)

@@ -117,6 +117,10 @@ public struct Parser {
     /// `import ENTITY from "FILE" [update by email|phone|id] [map "COLUMN" to FIELD, ...]
     /// [using "MAPFILE"] [--dry-run]`, the clauses in any order, each once.
     mutating func parseImport() throws -> Command {
+        if current.isKeyword("store"), peek().isKeyword("from") {
+            _ = advance(); _ = advance()
+            return .importStore(path: try parseString(what: "a directory name in quotes"))
+        }
         let entity = try parseEntity()
         try expect("from")
         let path = try parseString(what: "a file name in quotes")
@@ -160,6 +164,10 @@ public struct Parser {
     }
 
     mutating func parseExport() throws -> Command {
+        if current.isKeyword("store"), peek().isKeyword("to") {
+            _ = advance(); _ = advance()
+            return .exportStore(path: try parseString(what: "a directory name in quotes"))
+        }
         let entity = try parseEntity()
         var condition: Condition?
         if accept("where") { condition = try parseCondition() }

@@ -179,6 +179,14 @@ public final class Session {
             emit(DuplicateList.result(backend, kinds: kinds, limit: limit), into: &outcome)
         case .export(let entity, let condition, let path):
             try export(entity.entity, condition, path, into: &outcome)
+        case .exportStore(let path):
+            guard case .string(let directory, _) = path.kind else { throw Diagnostic.usage(.expectedDirectoryName, at: path.span) }
+            note(try StoreTransfer(backend: backend, clock: clock).export(to: directory, span: path.span), into: &outcome)
+        case .importStore(let path):
+            guard case .string(let directory, _) = path.kind else { throw Diagnostic.usage(.expectedDirectoryName, at: path.span) }
+            if !settings.dryRun { try requireWriteAccess() }
+            var (set, summary) = try StoreTransfer(backend: backend, clock: clock).importSet(from: directory, user: settings.user, command: text, span: path.span)
+            try commitOrPreview(&set, summary: summary, dryRun: settings.dryRun, into: &outcome)
         case .showCustomer(let id):
             var card = ProfileCard(backend: backend, clock: clock, timeZone: clock.timeZone)
             card.masksContacts = masksContacts

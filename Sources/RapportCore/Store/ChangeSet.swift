@@ -154,6 +154,10 @@ public struct ChangeSet: Sendable, Equatable {
     /// Records this change set takes out of the bin: restored (the inserts beside bring
     /// them back) or purged for good.
     public var binChanges: [BinChange] = []
+    /// Raised by `import store` to the marks of the store it came from, so that ids are
+    /// not handed out again. A database keeps them (`rapport_ids`); a store directory
+    /// derives its marks from its records and ignores these.
+    public var highestGeneratedNumbers: [Entity: Int] = [:]
     /// Set by an import: the file its records came from (docs/storage.md "Bulk imports").
     public var importSource: ImportSource?
     /// Set only on a bulk import's journal entry, whose added records are in the snapshot
