@@ -136,6 +136,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case policyValueInvalid
     case postgresConnectionFailed
     case postgresFailed
+    case postgresReadFailed
     case postgresSchemaMissing
     case postgresSchemaNewer
     case purgeNeedsDuration

@@ -187,6 +187,7 @@ public enum DiagnosticMessages {
         case .policyValueInvalid: Wording("\(a[0]) takes \(a[1]); '\(a[2])' is not one")
         case .postgresConnectionFailed: Wording("cannot connect to the PostgreSQL database \(a[0]): \(a[1])")
         case .postgresFailed: Wording("PostgreSQL refused the statement, so nothing changed: \(a[0])")
+        case .postgresReadFailed: Wording("the PostgreSQL database could not answer, so nothing is shown: \(a[0])", notes: ["the next command connects again if the connection was lost"])
         case .postgresSchemaMissing: Wording("the PostgreSQL database \(a[0]) has no Rapport schema", notes: ["create it with: rapport --db URL -c init"])
         case .postgresSchemaNewer: Wording("the PostgreSQL database holds schema version \(a[0]), newer than this Rapport knows (\(a[1]))", notes: ["use a newer Rapport"])
         case .purgeNeedsDuration: Wording("'purge older than' needs a duration such as 30d, found '\(a[0])'")

@@ -95,6 +95,8 @@ public final class Session {
         // Built only when a diagnostic is shown: line N of a long script would otherwise
         // cost N bytes on every command.
         func src() -> String { source ?? (firstLine == 1 ? text : String(repeating: "\n", count: firstLine - 1) + text) }
+        // A failed read of completion or of an earlier command belongs to neither this command.
+        _ = backend.takeReadFailure()
         do {
             // Other processes sharing the store may have changed it since the last command.
             for w in try backend.catchUp() { outcome.report(shown(w), source: nil, colour: settings.colour) }
@@ -108,6 +110,12 @@ public final class Session {
                 for w in try backend.catchUp() { outcome.report(shown(w), source: nil, colour: settings.colour) }
             } else {
                 try execute(command, text: text, source: src, into: &outcome)
+            }
+            // An answer read in part is no answer: the failure instead, nothing printed.
+            if let failure = backend.takeReadFailure() {
+                outcome.output = ""
+                outcome.result = nil
+                throw failure
             }
         } catch let d as Diagnostic {
             outcome.status = d.kind == .usage ? .usageError : .runtimeError
