@@ -14,7 +14,7 @@ extension PostgresBackend {
 
     /// The SELECT of a checked find: id, its shown columns, condition, order, limit.
     /// `fields`: read these stored columns instead of the shown ones.
-    func select(_ q: CheckedFind, today: Day, fields: [Field]? = nil) throws -> (sql: String, parameters: [String?], shown: [Shown]) {
+    func select(_ q: CheckedFind, today: Day, fields: [Field]? = nil) throws -> (sql: String, parameters: [String?], shown: [Shown], readsPointsBalance: Bool) {
         if q.inBin { throw SQLTranslation.unsupported("the bin (deleted records)") }
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
         var t = SQLTranslation(entity: q.entity, today: today)
@@ -55,11 +55,11 @@ extension PostgresBackend {
             if let limit = q.limit { sql += " LIMIT \(t.parameter(String(limit)))::bigint" }
             if q.offset > 0 { sql += " OFFSET \(t.parameter(String(q.offset)))::bigint" }
         }
-        return (sql, t.parameters, shown)
+        return (sql, t.parameters, shown, t.readsPointsBalance)
     }
 
     public func find(_ q: CheckedFind, clock: Clock) -> ResultSet {
-        guard let (sql, parameters, shown) = try? select(q, today: clock.today) else { return ResultSet(columns: q.columns.map(\.name), rows: []) }
+        guard let (sql, parameters, shown, _) = try? select(q, today: clock.today) else { return ResultSet(columns: q.columns.map(\.name), rows: []) }
         let values = rows(sql, parameters).map { row in
             shown.indices.map { i -> Value in
                 switch shown[i] {
@@ -78,6 +78,15 @@ extension PostgresBackend {
         return Int(rows("SELECT count(*) FROM \(SQLTranslation.table(q.entity))\(condition)", t.parameters).first?[0] ?? "0") ?? 0
     }
 
+    /// The points balance is the ledger's sum only while no lot expires (`SQLTranslation`):
+    /// refused otherwise, asked right before the query runs.
+    func checkPointsBalance(_ reads: Bool) throws {
+        guard reads else { return }
+        let expiring = try connection.execute("SELECT EXISTS (SELECT 1 FROM \(SQLTranslation.table(.points)) WHERE \(SQLTranslation.quoted(PointsField.expiresAt)) IS NOT NULL)",
+                                              failure: .postgresReadFailed)
+        if expiring.first?[0] == "t" { throw SQLTranslation.unsupported("the derived field 'points' once points lots expire") }
+    }
+
     // MARK: Aggregates
 
     /// How an aggregate's group column reads back.
@@ -90,7 +99,7 @@ extension PostgresBackend {
 
     /// The SELECT of an aggregate: the group (when `by`), then the value. `clock` nil:
     /// only checking whether it translates.
-    func aggregateSQL(_ q: CheckedAggregate, clock: Clock?) throws -> (sql: String, parameters: [String?], group: GroupLabel) {
+    func aggregateSQL(_ q: CheckedAggregate, clock: Clock?) throws -> (sql: String, parameters: [String?], group: GroupLabel, readsPointsBalance: Bool) {
         if q.inBin { throw SQLTranslation.unsupported("the bin (deleted records)") }
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
         var t = SQLTranslation(entity: q.entity, today: clock?.today ?? Day(daysSinceEpoch: 0))
@@ -122,7 +131,7 @@ extension PostgresBackend {
         }
         let value = try aggregateValue(q, &t)
         let condition = try q.predicate.map { " WHERE " + (try t.condition($0)) } ?? ""
-        guard let groupKey, let by = q.groupBy else { return ("SELECT \(value) FROM \(from)\(condition)", t.parameters, label) }
+        guard let groupKey, let by = q.groupBy else { return ("SELECT \(value) FROM \(from)\(condition)", t.parameters, label, t.readsPointsBalance) }
         let isText = by.type == .string || (by.type == .list && q.groupPeriod == nil)
         let shownKey: String
         switch label {
@@ -130,7 +139,7 @@ extension PostgresBackend {
         default: shownKey = groupKey
         }
         let order = (isText ? "\(groupKey) COLLATE \"C\"" : groupKey) + " NULLS LAST"
-        return ("SELECT \(shownKey), \(value) FROM \(from)\(condition) GROUP BY \(groupKey) ORDER BY \(order)", t.parameters, label)
+        return ("SELECT \(shownKey), \(value) FROM \(from)\(condition) GROUP BY \(groupKey) ORDER BY \(order)", t.parameters, label, t.readsPointsBalance)
     }
 
     /// The value column's SQL, read back by `aggregateValue(_:_:)`.
@@ -184,7 +193,7 @@ extension PostgresBackend {
     }
 
     public func aggregate(_ q: CheckedAggregate, clock: Clock) -> ResultSet {
-        guard let (sql, parameters, label) = try? aggregateSQL(q, clock: clock) else { return ResultSet(columns: [q.valueColumn], rows: []) }
+        guard let (sql, parameters, label, _) = try? aggregateSQL(q, clock: clock) else { return ResultSet(columns: [q.valueColumn], rows: []) }
         let result = rows(sql, parameters)
         guard let group = q.groupColumn else {
             return ResultSet(columns: [q.valueColumn], rows: [[aggregateValue(q, result.first?[0])]])

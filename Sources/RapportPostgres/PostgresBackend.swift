@@ -10,7 +10,7 @@ public final class PostgresBackend: Backend {
     /// The schema this Rapport writes; `init` migrates older ones forward.
     public static let schemaVersion = 1
 
-    private let connection: Connection
+    let connection: Connection
     private var hasSchema = false
     public private(set) var sequence: Int64 = 0
 
@@ -50,9 +50,9 @@ public final class PostgresBackend: Backend {
         }
     }
 
-    public func checkSupported(_ q: CheckedFind) throws { _ = try select(q, today: Day(daysSinceEpoch: 0)) }
+    public func checkSupported(_ q: CheckedFind) throws { try checkPointsBalance(try select(q, today: Day(daysSinceEpoch: 0)).readsPointsBalance) }
 
-    public func checkSupported(_ q: CheckedAggregate) throws { _ = try aggregateSQL(q, clock: nil) }
+    public func checkSupported(_ q: CheckedAggregate) throws { try checkPointsBalance(try aggregateSQL(q, clock: nil).readsPointsBalance) }
 
     // MARK: init
 
@@ -148,7 +148,7 @@ public final class PostgresBackend: Backend {
         unpaged.sort = []
         unpaged.limit = nil
         unpaged.offset = 0
-        guard let (sql, parameters, _) = try? select(unpaged, today: clock.today, fields: []) else { return [] }
+        guard let (sql, parameters, _, _) = try? select(unpaged, today: clock.today, fields: []) else { return [] }
         // The FROM onwards of the translated find, under the wanted columns.
         let tail = sql[sql.range(of: " FROM ")!.lowerBound...]
         return records(q.entity, { "SELECT \($0)\(tail)" }, parameters, fields: fields)

@@ -14,6 +14,9 @@ struct SQLTranslation {
     /// The table fields are read from: the query's own, or a relation's inside its subquery.
     private(set) var scope: String
     private var subqueries = 0
+    /// The translation reads the points balance as the ledger's sum, exact only while no
+    /// lot expires: `PostgresBackend.checkSupported` asks the database before it runs.
+    private(set) var readsPointsBalance = false
 
     init(entity: Entity, today: Day) {
         self.today = today
@@ -42,12 +45,20 @@ struct SQLTranslation {
         case .isNull(let f, let negated):
             return "\(try column(f)) IS \(negated ? "NOT " : "")NULL"
         case .compareKey(let f, let op, let k):
+            if Self.boundsWithinADay(f, [k]) { return "\(try key(.field(f))) \(Self.sql(op)) \(parameter(Self.number(k)))::float8" }
             return "\(try column(f)) \(Self.sql(op)) \(try key(k, for: f))"
         case .memberKey(let f, let keys, let negated):
             guard !keys.isEmpty else { return negated ? "\(try column(f)) IS NOT NULL" : "false" }
+            if Self.boundsWithinADay(f, keys) {
+                let list = keys.map { "\(parameter(Self.number($0)))::float8" }.joined(separator: ", ")
+                return "\(try key(.field(f))) \(negated ? "NOT IN" : "IN") (\(list))"
+            }
             let list = try keys.map { try key($0, for: f) }.joined(separator: ", ")
             return "\(try column(f)) \(negated ? "NOT IN" : "IN") (\(list))"
         case .betweenKey(let f, let low, let high, let negated):
+            if Self.boundsWithinADay(f, [low, high]) {
+                return "\(try key(.field(f))) \(negated ? "NOT BETWEEN" : "BETWEEN") \(parameter(Self.number(low)))::float8 AND \(parameter(Self.number(high)))::float8"
+            }
             return "\(try column(f)) \(negated ? "NOT BETWEEN" : "BETWEEN") \(try key(low, for: f)) AND \(try key(high, for: f))"
         case .compareString(let f, let op, let s):
             let c = try column(f, type: .string)
@@ -152,6 +163,13 @@ struct SQLTranslation {
             return "(\(parameter(String(today.daysSinceEpoch)))::bigint - (\(scope).\(Self.quoted(stored)) - date '1970-01-01'))"
         case "contactCount":
             return "(SELECT count(*) FROM \(Self.table(.contacts)) c WHERE c.customer = \(scope).id)"
+        case CustomerField.points:
+            // Without expiring lots, `Loyalty.balance` is the sum of the entries dated
+            // today or before (undated ones too): FIFO and debts cancel out.
+            readsPointsBalance = true
+            let p = "p", points = Self.table(.points)
+            return "COALESCE((SELECT sum(\(p).\(Self.quoted(PointsField.change))) FROM \(points) \(p) WHERE \(p).customer = \(scope).id"
+                + " AND (\(p).\(Self.quoted(RecordField.date)) IS NULL OR \(p).\(Self.quoted(RecordField.date)) <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))), 0)::bigint"
         case "openTickets":
             // Open unless the status is closed in any case; a missing status counts.
             return "(SELECT count(*) FROM \(Self.table(.tickets)) t WHERE t.customer = \(scope).id AND lower(COALESCE(t.status, '')) <> 'closed')"
@@ -195,11 +213,17 @@ struct SQLTranslation {
         case .date:
             // Whole days compare as dates, so an index on the column serves.
             if k == k.rounded(.down), abs(k) < 10_000_000 { return "(date '1970-01-01' + \(parameter(String(Int(k))))::int)" }
-            throw Self.unsupported("a fractional day bound on '\(f.name)'")
+            throw Self.unsupported("a day bound beyond the calendar on '\(f.name)'")
         case .instant: return "to_timestamp(\(parameter(Self.number(k)))::float8)"
         case .boolean: return k == 0 ? "false" : k == 1 ? "true" : "NULL"
         case .string, .list: throw Self.unsupported("this comparison on the \(f.type.rawValue) field '\(f.name)'")
         }
+    }
+
+    /// A date compared with a bound inside a day (`lastContact > 12h`) or beyond the
+    /// calendar: compared as days since 1970 in float8, as the store compares keys (no index).
+    static func boundsWithinADay(_ f: ResolvedField, _ keys: [Double]) -> Bool {
+        f.type == .date && keys.contains { $0 != $0.rounded(.down) || abs($0) >= 10_000_000 }
     }
 
     static func number(_ d: Double) -> String {

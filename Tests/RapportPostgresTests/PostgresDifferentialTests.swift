@@ -8,8 +8,9 @@ import XCTest
 /// bytes, and the same as sqlite3's. Queries PostgreSQL refuses ("... is not yet supported
 /// on PostgreSQL") are counted and must stay a small share.
 final class PostgresDifferentialTests: XCTestCase {
-    /// The most of the queries PostgreSQL may refuse: those reading the points ledger.
-    static let mostRefused = 0.2
+    /// The most of the queries PostgreSQL may refuse (none today: points lots that expire
+    /// and custom fields are what it still refuses, and this data has neither).
+    static let mostRefused = 0.02
 
     func testRandomQueriesAgreeWithTheEmbeddedStoreAndSQLite() throws {
         let server = try PostgresTestServer()
@@ -83,7 +84,9 @@ final class PostgresDifferentialTests: XCTestCase {
             }
         }
         XCTAssertEqual(disagreements, 0, "\(disagreements) of \(queries.count - refused) answered queries differ")
-        print("PostgreSQL differential: \(queries.count - refused) of \(queries.count) queries answered alike, \(refused) refused")
+        let reasons = Dictionary(grouping: onPostgres.stderr.split(separator: "\n").filter { $0.contains("is not yet supported on PostgreSQL") }, by: { $0 })
+            .map { "\($0.value.count)× \($0.key.dropFirst("error: ".count))" }.sorted()
+        print("PostgreSQL differential: \(queries.count - refused) of \(queries.count) queries answered (\(disagreements) unlike the store), \(refused) refused: \(reasons.joined(separator: "; "))")
         XCTAssertLessThanOrEqual(Double(refused) / Double(queries.count), Self.mostRefused,
                                  "PostgreSQL refused \(refused) of \(queries.count) queries: \(onPostgres.stderr.prefix(1500))")
     }
