@@ -39,6 +39,7 @@ final class PostgresQueryTests: XCTestCase {
             "find customers sort by contactCount desc, openTickets show name, contactCount",
             "find customers where birthday within 7d show name, birthday",
             "find customers where birthday within 1d show name",
+            "find customers where birthday within 8d show name",
             "find customers where createdAt within 1y show name",
             "find customers where any contacts(channel = phone) show name",
             "find customers where no tickets show name",
