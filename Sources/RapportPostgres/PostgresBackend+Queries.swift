@@ -18,6 +18,7 @@ extension PostgresBackend {
         if q.inBin { throw SQLTranslation.unsupported("the bin (deleted records)") }
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
         var t = SQLTranslation(entity: q.entity, today: today)
+        t.policy = policy
         var list = ["\(t.scope).\(SQLTranslation.quoted(RecordField.id))"]
         var shown: [Shown] = []
         if let fields {
@@ -74,6 +75,7 @@ extension PostgresBackend {
     public func count(matching q: CheckedFind, clock: Clock) -> Int {
         guard !q.inBin, q.entity.isStored else { return 0 }
         var t = SQLTranslation(entity: q.entity, today: clock.today)
+        t.policy = policy
         guard let condition = try? q.predicate.map({ " WHERE " + (try t.condition($0)) }) ?? "" else { return 0 }
         return Int(rows("SELECT count(*) FROM \(SQLTranslation.table(q.entity))\(condition)", t.parameters).first?[0] ?? "0") ?? 0
     }
@@ -103,6 +105,7 @@ extension PostgresBackend {
         if q.inBin { throw SQLTranslation.unsupported("the bin (deleted records)") }
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
         var t = SQLTranslation(entity: q.entity, today: clock?.today ?? Day(daysSinceEpoch: 0))
+        t.policy = policy
         let table = SQLTranslation.table(q.entity)
         var from = table
         var groupKey: String?

@@ -91,7 +91,7 @@ public final class PostgresBackend: Backend {
 
     public func count(_ entity: Entity) -> Int {
         guard hasSchema, entity.isStored else { return 0 }
-        return rows("SELECT count(*) FROM \(SQLTranslation.table(entity))", []).first?[0].flatMap { Int($0 ?? "") } ?? 0
+        return rows("SELECT count(*) FROM \(SQLTranslation.table(entity))", []).first?[0].flatMap { Int($0) } ?? 0
     }
 
     public var policy: Policy { Policy() }
@@ -262,7 +262,7 @@ public final class PostgresBackend: Backend {
     /// Kept in `rapport_ids`, so a deleted record's id is not handed out again.
     public func highestGeneratedNumber(_ entity: Entity) -> Int {
         guard hasSchema else { return 0 }
-        return rows("SELECT highest FROM rapport_ids WHERE entity = $1", [entity.rawValue]).first?[0].flatMap { Int($0 ?? "") } ?? 0
+        return rows("SELECT highest FROM rapport_ids WHERE entity = $1", [entity.rawValue]).first?[0].flatMap { Int($0) } ?? 0
     }
 
     public var isReadOnly: Bool { false }

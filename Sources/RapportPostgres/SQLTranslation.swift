@@ -17,6 +17,8 @@ struct SQLTranslation {
     /// The translation reads the points balance as the ledger's sum, exact only while no
     /// lot expires: `PostgresBackend.checkSupported` asks the database before it runs.
     private(set) var readsPointsBalance = false
+    /// The store's policy: the thresholds derived fields read, sent as parameters.
+    var policy = Policy()
 
     init(entity: Entity, today: Day) {
         self.today = today
@@ -170,6 +172,20 @@ struct SQLTranslation {
             let p = "p", points = Self.table(.points)
             return "COALESCE((SELECT sum(\(p).\(Self.quoted(PointsField.change))) FROM \(points) \(p) WHERE \(p).customer = \(scope).id"
                 + " AND (\(p).\(Self.quoted(RecordField.date)) IS NULL OR \(p).\(Self.quoted(RecordField.date)) <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))), 0)::bigint"
+        case "nextContactDue":
+            // `ValueRules.nextContactDue`: (lastContact or createdAt) + the grade's revisit
+            // interval, or sooner the last purchase (up to today) + revisit.afterPurchase
+            // when it is later than the last contact. LEAST skips a null as the rule does.
+            let grade = "upper(\(scope).\(Self.quoted(CustomerField.grade)))"
+            let revisit = "CASE " + ["A", "B", "C", "D"].map { g in
+                "WHEN \(grade) = '\(g)' THEN \(parameter(String(ValueRules.revisitDays(grade: g, policy: policy))))::int"
+            }.joined(separator: " ") + " ELSE \(parameter(String(ValueRules.revisitDays(grade: nil, policy: policy))))::int END"
+            let lastContact = "\(scope).\(Self.quoted(CustomerField.lastContact))"
+            let base = "COALESCE(\(lastContact), \(scope).\(Self.quoted(CustomerField.createdAt)))"
+            let lastPurchase = "(SELECT max(b.date) FROM \(Self.table(.purchases)) b WHERE b.customer = \(scope).id AND b.date <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))"
+            let afterPurchase = "\(parameter(String(Int32(clamping: policy.days("revisit.afterPurchase")))))::int"
+            return "(SELECT CASE WHEN lp IS NOT NULL AND (\(lastContact) IS NULL OR lp > \(lastContact)) THEN LEAST(\(base) + \(revisit), lp + \(afterPurchase))"
+                + " ELSE \(base) + \(revisit) END FROM (SELECT \(lastPurchase) AS lp) due)"
         case "openTickets":
             // Open unless the status is closed in any case; a missing status counts.
             return "(SELECT count(*) FROM \(Self.table(.tickets)) t WHERE t.customer = \(scope).id AND lower(COALESCE(t.status, '')) <> 'closed')"

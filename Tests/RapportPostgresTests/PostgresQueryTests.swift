@@ -15,13 +15,15 @@ final class PostgresQueryTests: XCTestCase {
         let store = TemporaryStore("pg-queries")
         let setup = [
             #"add customer name: "张伟", city: "上海", tier: gold, totalSpent: 1200.10, purchaseCount: 3, birthday: 1992-02-29, lastContact: 2027-02-01, tags: ("vip", "老客户")"#,
-            #"add customer name: "anna", city: Berlin, tier: silver, totalSpent: 80.5, purchaseCount: 0, birthday: 1990-02-27, tags: ("vip", "VIP", "b2b")"#,
-            #"add customer name: "Bob", city: berlin, totalSpent: 0.1, purchaseCount: 7, birthday: 1985-03-01, lastPurchase: 2026-12-31"#,
+            #"add customer name: "anna", city: Berlin, tier: silver, grade: b, totalSpent: 80.5, purchaseCount: 0, birthday: 1990-02-27, tags: ("vip", "VIP", "b2b")"#,
+            #"add customer name: "Bob", city: berlin, grade: A, totalSpent: 0.1, purchaseCount: 7, birthday: 1985-03-01, lastPurchase: 2026-12-31"#,
             #"add customer name: "Émile", city: Paris, tier: GOLD, totalSpent: 0.2, lastContact: 2026-02-20, createdAt: 2020-01-06"#,
             #"add customer name: "zoë""#,
             #"log contact C000001 via phone"#,
             #"log contact C000001 via email"#,
             #"log contact C000003 via phone"#,
+            #"log purchase C000002 amount 19.99 "tea""#,
+            #"log purchase C000004 amount 5 "cup""#,
             #"add ticket customer: C000001, kind: complaint, text: "late", status: open, priority: high"#,
             #"add ticket customer: C000001, kind: inquiry, text: "where", status: closed"#,
             #"add ticket customer: C000002, kind: inquiry, text: "why""#,
@@ -34,7 +36,8 @@ final class PostgresQueryTests: XCTestCase {
         XCTAssertEqual(postgresSetup.status, embeddedSetup.status, postgresSetup.stderr)
 
         let queries = [
-            "find customers show name, daysSinceContact, daysSincePurchase, contactCount, openTickets",
+            "find customers show name, daysSinceContact, daysSincePurchase, contactCount, openTickets, nextContactDue",
+            "find customers where nextContactDue <= 2027-03-01 sort by nextContactDue show name",
             "find customers where daysSinceContact > 10 or daysSinceContact is null show name",
             "find customers sort by contactCount desc, openTickets show name, contactCount",
             "find customers where birthday within 7d show name, birthday",
