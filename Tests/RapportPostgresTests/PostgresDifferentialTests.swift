@@ -66,10 +66,14 @@ final class PostgresDifferentialTests: XCTestCase {
         let refused = postgresAnswers.filter { $0 == nil }.count
         XCTAssertEqual(refused, refusals, "every query without an answer was refused by name")
 
-        var disagreements = 0
+        var disagreements = 0, oracleDisagreements = 0
         let embeddedAnswers = RapportAnswers.parse(embedded.stdout, queries: queries)
         for (index, query) in queries.enumerated() {
-            XCTAssertEqual(embeddedAnswers[index], oracle[index], "the embedded store and sqlite3 disagree on \(query.rapport)")
+            // Compared by hand: an XCTest assertion per query costs more than the query.
+            if embeddedAnswers[index] != oracle[index] {
+                oracleDisagreements += 1
+                if oracleDisagreements <= 5 { XCTFail("the embedded store and sqlite3 disagree on \(query.rapport)") }
+            }
             guard let block = postgresAnswers[index] else { continue }
             if block != embeddedBlocks[index] {
                 disagreements += 1
@@ -83,6 +87,7 @@ final class PostgresDifferentialTests: XCTestCase {
                 }
             }
         }
+        XCTAssertEqual(oracleDisagreements, 0, "queries on which the store and sqlite3 disagree")
         XCTAssertEqual(disagreements, 0, "\(disagreements) of \(queries.count - refused) answered queries differ")
         let reasons = Dictionary(grouping: onPostgres.stderr.split(separator: "\n").filter { $0.contains("is not yet supported on PostgreSQL") }, by: { $0 })
             .map { "\($0.value.count)× \($0.key.dropFirst("error: ".count))" }.sorted()

@@ -752,6 +752,9 @@ public enum SQLiteOracle {
             let cells = [literal(t.id)] + ["customer", "kind", "status", "priority", "owner"].map { literal(t.values[$0]) }
             script += "INSERT INTO tickets VALUES (\(cells.joined(separator: ", ")));\n"
         }
+        // The relations' and tags' correlated subqueries look rows up by customer: indexed,
+        // the oracle answers in a fraction of the time (the answers are the same).
+        script += "CREATE INDEX tags_cid ON tags (cid);\nCREATE INDEX tickets_customer ON tickets (tcustomer);\n"
         script += "COMMIT;\n.mode list\n.separator \"\(separator)\"\n.nullvalue \"\(nullMark)\"\n"
         for (index, query) in queries.enumerated() {
             script += "SELECT '@@\(index)';\n\(query.sql);\n"
@@ -806,15 +809,20 @@ public enum RapportAnswers {
     public static func parse(_ output: String, queries: [GeneratedQuery]) -> [[[Cell]]] {
         var answers: [[[Cell]]] = []
         var rows: [[Cell]] = []
+        // Per answer, not per row: a find's hundreds of rows share its column names.
+        var columns: [String] = []
         for line in output.split(separator: "\n") {
             if line == "[]" { answers.append([]); continue }
-            if line == "[" { rows = []; continue }
+            if line == "[" {
+                rows = []
+                columns = answers.count < queries.count ? columnNames(queries[answers.count].rapport) : []
+                continue
+            }
             if line == "]" { answers.append(rows); continue }
             var text = String(line)
             if text.hasSuffix(",") { text.removeLast() }
             guard answers.count < queries.count,
                   let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { continue }
-            let columns = columnNames(queries[answers.count].rapport)
             rows.append(columns.map { cell(object[$0]) })
         }
         return answers
