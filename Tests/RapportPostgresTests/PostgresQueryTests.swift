@@ -71,6 +71,13 @@ final class PostgresQueryTests: XCTestCase {
             "sum totalSpent of customers by quarter(birthday)",
             "count tickets by year(openedAt)",
             "count customers by daysSinceContact",
+            "count customers by openTickets",
+            "sum totalSpent of customers by contactCount",
+            "count customers by month(nextContactDue)",
+            "max nextContactDue of customers where any purchases",
+            "count tickets by customer",
+            "find customers where count tickets(kind = inquiry and not (status = closed)) = 1 show name",
+            "find contacts where customer.name = \"张伟\" and channel = phone show id",
         ]
         // One process per backend and format; the answers come in the queries' order.
         let queryScript = queries.joined(separator: "\n") + "\n"
