@@ -116,8 +116,16 @@ extension PostgresBackend {
                 switch by.type {
                 case .date: day = try t.column(by)
                 case .instant:
-                    // The local day in the clock's zone, as `LocalDays` counts it.
-                    day = "(\(try t.column(by)) AT TIME ZONE \(t.parameter(clock?.timeZone.identifier ?? "UTC")))::date"
+                    // The local day in the clock's zone, as `LocalDays` counts it. A zone
+                    // Foundation names by its offset (GMT+0800) PostgreSQL would read the
+                    // POSIX way (west of Greenwich), or not at all: it goes as its offset.
+                    let zone = clock?.timeZone ?? TimeZone(identifier: "UTC")!
+                    let c = try t.column(by)
+                    if zone.identifier.range(of: #"^(GMT|UTC)[+-]"#, options: .regularExpression) != nil {
+                        day = "(date '1970-01-01' + floor((extract(epoch from \(c)) + \(t.parameter(String(zone.secondsFromGMT())))::int) / 86400)::int)"
+                    } else {
+                        day = "(\(c) AT TIME ZONE \(t.parameter(zone.identifier)))::date"
+                    }
                 default: throw SQLTranslation.unsupported("a period of '\(by.name)'")
                 }
                 groupKey = Self.periodKey(period, day)

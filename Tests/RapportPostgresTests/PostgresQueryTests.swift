@@ -27,6 +27,8 @@ final class PostgresQueryTests: XCTestCase {
             #"add ticket customer: C000001, kind: complaint, text: "late", status: open, priority: high"#,
             #"add ticket customer: C000001, kind: inquiry, text: "where", status: closed"#,
             #"add ticket customer: C000002, kind: inquiry, text: "why""#,
+            // Late evening in UTC: the next day east of it.
+            #"update tickets where kind = complaint set openedAt = "2027-02-19T20:30:00Z""#,
         ]
         let script = setup.joined(separator: "\n") + "\n"
         let embeddedSetup = store.run(["--timezone", "UTC", "--bail", "-"], stdin: script, now: Self.now)
@@ -91,6 +93,32 @@ final class PostgresQueryTests: XCTestCase {
             XCTAssertEqual(postgresAnswers, embeddedAnswers, format)
             XCTAssertGreaterThan(embeddedAnswers.count, 2000, "every query answered")
         }
+    }
+
+    /// Periods of an instant fall on the local day of the clock's zone, also one that
+    /// Foundation names by its offset (GMT+0800, which PostgreSQL would read as west).
+    func testPeriodsOfInstantsInTheClocksZone() throws {
+        let server = try PostgresTestServer()
+        let url = try server.freshDatabase()
+        XCTAssertEqual(RapportRunner.run(["--db", url, "-c", "init"]).status, 0)
+        let store = TemporaryStore("pg-zones")
+        let setup = [#"add customer id: C1, name: "Ada""#, #"add ticket customer: C1, kind: complaint, text: "late""#,
+                     #"update tickets where kind = complaint set openedAt = "2027-02-19T20:30:00Z""#]
+        for command in setup {
+            XCTAssertEqual(store.run(["--timezone", "UTC", "-c", command], now: Self.now).status, 0, command)
+            XCTAssertEqual(RapportRunner.run(["--db", url, "--now", Self.now, "--timezone", "UTC", "-c", command]).status, 0, command)
+        }
+        var days: Set<String> = []
+        for zone in ["UTC", "GMT+8", "Asia/Shanghai", "America/New_York", "GMT-5"] {
+            for query in ["count tickets by weekday(openedAt)", "count tickets by week(openedAt)"] {
+                let embedded = store.run(["--timezone", zone, "--format", "csv", "-c", query], now: Self.now)
+                let pg = RapportRunner.run(["--db", url, "--now", Self.now, "--timezone", zone, "--format", "csv", "-c", query])
+                XCTAssertEqual(embedded.status, 0, embedded.stderr)
+                XCTAssertEqual(pg.stdout, embedded.stdout, "\(zone): \(query)")
+                days.insert(embedded.stdout)
+            }
+        }
+        XCTAssertGreaterThan(days.count, 2, "the zones put the ticket on different days")
     }
 
     /// The balance is the ledger's sum while no lot expires; once one does, refused by name.
