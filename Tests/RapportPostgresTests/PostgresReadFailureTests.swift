@@ -64,8 +64,16 @@ final class PostgresReadFailureTests: XCTestCase {
         // A change whose before values cannot be read changes nothing.
         let update = RapportRunner.run(["--db", url, "-c", "update customers where name = ada set city = Oslo"], environment: ["PGOPTIONS": "-c lock_timeout=200"])
         XCTAssertEqual(update.status, 1, update.stdout)
+        XCTAssertTrue(update.stderr.contains("could not answer"), update.stderr)
+        // A command that stops on what the failed read left out says why it really stopped:
+        // not "no such customer", the server's message.
+        let log = RapportRunner.run(["--db", url, "-c", "log contact C000001 via phone"], environment: ["PGOPTIONS": "-c lock_timeout=200"])
+        XCTAssertEqual(log.status, 1, log.stdout)
+        XCTAssertTrue(log.stderr.contains("could not answer, so nothing is shown: ERROR:  canceling statement due to lock timeout"), log.stderr)
+        XCTAssertEqual(log.stdout, "")
         holder.end()
         XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM customers WHERE city IS NOT NULL"), "0")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM contacts"), "0")
     }
 }
 

@@ -95,7 +95,7 @@ public final class Session {
         // Built only when a diagnostic is shown: line N of a long script would otherwise
         // cost N bytes on every command.
         func src() -> String { source ?? (firstLine == 1 ? text : String(repeating: "\n", count: firstLine - 1) + text) }
-        // A failed read of completion or of an earlier command belongs to neither this command.
+        // A read that failed between commands (completion) is not this command's.
         _ = backend.takeReadFailure()
         do {
             // Other processes sharing the store may have changed it since the last command.
@@ -117,7 +117,14 @@ public final class Session {
                 outcome.result = nil
                 throw failure
             }
-        } catch let d as Diagnostic {
+        } catch let caught as Diagnostic {
+            // A command that stopped on what a failed read left out stopped because of the read.
+            let readFailure = backend.takeReadFailure()
+            if readFailure != nil {
+                outcome.output = ""
+                outcome.result = nil
+            }
+            let d = readFailure ?? caught
             outcome.status = d.kind == .usage ? .usageError : .runtimeError
             outcome.report(shown(d), source: src(), colour: settings.colour)
         } catch let e as LessonFileError {
