@@ -26,17 +26,18 @@ final class Connection {
 
     deinit { PQfinish(connection) }
 
-    /// Runs one statement; the rows as text (nil for NULL).
+    /// Runs one statement; the rows as text (nil for NULL). A failure is thrown as
+    /// `failure` with the server's message (a read says nothing changed no more than a change).
     @discardableResult
-    func execute(_ sql: String, _ parameters: [String?] = []) throws -> [[String?]] {
+    func execute(_ sql: String, _ parameters: [String?] = [], failure: DiagnosticID = .postgresFailed) throws -> [[String?]] {
         let result = withParameters(parameters) { values in
             PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
         }
-        guard let result else { throw Diagnostic.runtime(.postgresFailed, Connection.trimmed(String(cString: PQerrorMessage(connection)))) }
+        guard let result else { throw Diagnostic.runtime(failure, Connection.trimmed(String(cString: PQerrorMessage(connection)))) }
         defer { PQclear(result) }
         let status = PQresultStatus(result)
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
-            throw Diagnostic.runtime(.postgresFailed, Connection.trimmed(String(cString: PQresultErrorMessage(result))))
+            throw Diagnostic.runtime(failure, Connection.trimmed(String(cString: PQresultErrorMessage(result))))
         }
         let rowCount = PQntuples(result), columnCount = PQnfields(result)
         var rows: [[String?]] = []
@@ -83,6 +84,18 @@ final class Connection {
             PQclear(result)
         }
         if let failure { throw Diagnostic.runtime(.postgresFailed, Connection.trimmed(failure)) }
+    }
+
+    /// A connection the server closed (restarted, terminated) is opened again, so a
+    /// long-lived session recovers at its next command; one that cannot be says why.
+    /// Whether it did: a new server session has none of the old one's settings (`SET ROLE`).
+    func reconnectIfLost() throws -> Bool {
+        guard PQstatus(connection) == CONNECTION_BAD else { return false }
+        PQreset(connection)
+        guard PQstatus(connection) == CONNECTION_OK else {
+            throw Diagnostic.runtime(.postgresConnectionFailed, shownURL, Connection.trimmed(String(cString: PQerrorMessage(connection))))
+        }
+        return true
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.

@@ -54,7 +54,7 @@ extension PostgresBackend {
             let fields = binSchema(of: entity).fields
             let sql = "SELECT " + fields.map(SQLTranslation.reader).joined(separator: ", ")
                 + " FROM \(Self.table(entity, inBin: true)) WHERE \(condition) ORDER BY id COLLATE \"C\""
-            return ((try? connection.execute(sql, parameters)) ?? []).map { row in
+            return rows(sql, parameters).map { row in
                 var record: [String: Value] = [:]
                 for (i, f) in fields.enumerated() {
                     let v = SQLTranslation.value(row[i], f.type)

@@ -77,13 +77,13 @@ extension PostgresBackend {
     /// Each login role that is a member of a group role, with the highest it holds.
     func grantsInDatabase() -> [String: Role] {
         guard usesRoles else { return [:] }
-        let rows = (try? connection.execute("""
+        let members = rows("""
             SELECT m.rolname, r.rolname FROM pg_auth_members a
             JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles m ON m.oid = a.member
             WHERE r.rolname = ANY($1::text[]) AND NOT m.rolname = ANY($1::text[])
-            """, [SQLTranslation.arrayLiteral(Self.groupRoles)])) ?? []
+            """, [SQLTranslation.arrayLiteral(Self.groupRoles)])
         var grants: [String: Role] = [:]
-        for row in rows {
+        for row in members {
             guard let user = row[0], let group = row[1], let role = Role(rawValue: String(group.dropFirst("rapport_".count))) else { continue }
             grants[user] = max(grants[user] ?? role, role)
         }
@@ -100,6 +100,7 @@ extension PostgresBackend {
         guard usesRoles else { return }
         do {
             try connection.execute("SET ROLE \(SQLTranslation.quoted(Self.groupRole(role)))")
+            enforcedRole = role
         } catch {
             let user = connectedUser ?? "?"
             throw Diagnostic.runtime(.postgresRoleNotHeld, user, Self.groupRole(role), role.rawValue)

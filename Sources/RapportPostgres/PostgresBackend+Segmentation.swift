@@ -10,9 +10,9 @@ extension PostgresBackend {
         var out = SegmentationInputs()
         let names = [CustomerField.id, CustomerField.name, CustomerField.tier, CustomerField.grade, CustomerField.stage, "lostReason", CustomerField.lastPurchase]
         let customerFields = names.compactMap { schema(of: .customers).field(named: $0) }
-        guard customerFields.count == names.count,
-              let customers = try? connection.execute("SELECT " + customerFields.map(SQLTranslation.reader).joined(separator: ", ")
-                                                       + " FROM customers ORDER BY id COLLATE \"C\"") else { return out }
+        guard customerFields.count == names.count else { return out }
+        let customers = rows("SELECT " + customerFields.map(SQLTranslation.reader).joined(separator: ", ")
+                             + " FROM customers ORDER BY id COLLATE \"C\"", [])
         func text(_ row: [String?], _ i: Int) -> String? { row[i] }
         var rowOf: [String: Int] = [:]
         var storedLast: [Day?] = []
@@ -27,7 +27,7 @@ extension PostgresBackend {
         let windowStart = Segmentation.windowStart(today: clock.today).daysSinceEpoch
         var spend = [Double](repeating: 0, count: out.count), count = [Int](repeating: 0, count: out.count)
         var lastAny = [Int32?](repeating: nil, count: out.count)
-        let purchases = (try? connection.execute("SELECT customer, \(SQLTranslation.reader(Field("amount", .number))), \(SQLTranslation.reader(Field("date", .date))) FROM purchases ORDER BY id COLLATE \"C\"")) ?? []
+        let purchases = rows("SELECT customer, \(SQLTranslation.reader(Field("amount", .number))), \(SQLTranslation.reader(Field("date", .date))) FROM purchases ORDER BY id COLLATE \"C\"", [])
         for row in purchases {
             guard let customer = row[0], let r = rowOf[customer], case .date(let day) = SQLTranslation.value(row[2], .date) else { continue }
             let date = day.daysSinceEpoch
@@ -43,7 +43,7 @@ extension PostgresBackend {
             let latest = [storedLast[r]?.daysSinceEpoch, lastAny[r]].compactMap { $0 }.max()
             return latest.map { Day(daysSinceEpoch: $0) }
         }
-        let complaints = Set(((try? connection.execute("SELECT DISTINCT customer FROM tickets WHERE lower(kind) = 'complaint'")) ?? []).compactMap { $0[0] })
+        let complaints = Set(rows("SELECT DISTINCT customer FROM tickets WHERE lower(kind) = 'complaint'", []).compactMap { $0[0] })
         out.hasComplaint = out.ids.map { complaints.contains($0) }
         return out
     }

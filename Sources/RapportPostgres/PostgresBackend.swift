@@ -24,6 +24,8 @@ public final class PostgresBackend: Backend {
     /// The policy as of the last `readState` or commit (`rapport_policy`).
     var policyRead = Policy()
     public private(set) var sequence: Int64 = 0
+    /// The Rapport role this session `SET ROLE`d to (`enforce`), taken again after a reconnect.
+    var enforcedRole: Role?
 
     /// The commands that run on PostgreSQL today; every other one is refused by name.
     static let supportedCommands: Set<String> = ["find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log",
@@ -68,9 +70,9 @@ public final class PostgresBackend: Backend {
         }
     }
 
-    public func checkSupported(_ q: CheckedFind) throws { _ = try select(q) }
+    public func checkSupported(_ q: CheckedFind) throws { try checkPointsBalance(try select(q, today: Day(daysSinceEpoch: 0)).readsPointsBalance) }
 
-    public func checkSupported(_ q: CheckedAggregate) throws { _ = try aggregateSQL(q) }
+    public func checkSupported(_ q: CheckedAggregate) throws { try checkPointsBalance(try aggregateSQL(q, clock: nil).readsPointsBalance) }
 
     // MARK: init
 
@@ -126,7 +128,7 @@ public final class PostgresBackend: Backend {
 
     public func count(_ entity: Entity) -> Int {
         guard hasSchema, entity.isStored else { return 0 }
-        return (try? connection.execute("SELECT count(*) FROM \(SQLTranslation.table(entity))").first?[0]).flatMap { Int($0 ?? "") } ?? 0
+        return rows("SELECT count(*) FROM \(SQLTranslation.table(entity))", []).first?[0].flatMap { Int($0) } ?? 0
     }
 
     public var policy: Policy { policyRead }
@@ -135,83 +137,27 @@ public final class PostgresBackend: Backend {
 
     // MARK: Queries
 
-    /// The SELECT of a checked find: its shown columns, condition, order, limit.
-    private func select(_ q: CheckedFind, fields: [Field]? = nil, unordered: Bool = false) throws -> (sql: String, parameters: [String?], fields: [Field]) {
-        if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
-        var t = SQLTranslation()
-        let shown: [Field]
-        if let fields {
-            shown = fields
-        } else {
-            shown = try q.columns.map { column in
-                guard let f = column.value.field else { throw SQLTranslation.unsupported("an expression in 'show'") }
-                _ = try t.column(f)
-                return Field(f.name, f.type)
+    // The SELECTs of finds and aggregates: PostgresBackend+Queries.swift.
+
+    /// Rows of a query already checked by `checkSupported`. A failure here is the
+    /// server's (a lost connection, a timeout): kept for `takeReadFailure`, which the
+    /// session raises before it shows the empty answer, and `commit` refuses meanwhile.
+    func rows(_ sql: String, _ parameters: [String?]) -> [[String?]] {
+        do {
+            return try connection.execute(sql, parameters, failure: .postgresReadFailed)
+        } catch {
+            if readFailure == nil {
+                readFailure = error as? Diagnostic ?? Diagnostic.runtime(.postgresReadFailed, "\(error)")
             }
+            return []
         }
-        var sql = "SELECT " + ([SQLTranslation.quoted(RecordField.id)] + shown.map(SQLTranslation.reader)).joined(separator: ", ")
-            + " FROM " + Self.table(q.entity, inBin: q.inBin)
-        if let p = q.predicate { sql += " WHERE " + (try t.condition(p)) }
-        if !unordered {
-            var keys: [String] = []
-            for key in q.sort {
-                guard let f = key.field else { throw SQLTranslation.unsupported("an expression in 'sort by'") }
-                let c = try t.column(f)
-                // A list sorts every record alike in the store: it adds nothing to the order.
-                if f.type == .list { continue }
-                keys.append((f.type == .string ? c + " COLLATE \"C\"" : c) + (key.descending ? " DESC" : " ASC") + " NULLS LAST")
-            }
-            keys.append("\(SQLTranslation.quoted(RecordField.id)) COLLATE \"C\"")
-            sql += " ORDER BY " + keys.joined(separator: ", ")
-            if let limit = q.limit { sql += " LIMIT \(t.parameter(String(limit)))::bigint" }
-            if q.offset > 0 { sql += " OFFSET \(t.parameter(String(q.offset)))::bigint" }
-        }
-        return (sql, t.parameters, shown)
     }
 
-    /// Rows of a query already checked by `checkSupported`; a failure here is the
-    /// server's (a lost connection), and reads as no rows.
-    private func rows(_ sql: String, _ parameters: [String?]) -> [[String?]] {
-        (try? connection.execute(sql, parameters)) ?? []
-    }
+    private var readFailure: Diagnostic?
 
-    public func find(_ q: CheckedFind, clock: Clock) -> ResultSet {
-        guard let (sql, parameters, shown) = try? select(q) else { return ResultSet(columns: q.columns.map(\.name), rows: []) }
-        let values = rows(sql, parameters).map { row in shown.indices.map { SQLTranslation.value(row[$0 + 1], shown[$0].type) } }
-        return ResultSet(columns: q.columns.map(\.name), rows: values)
-    }
-
-    private func aggregateSQL(_ q: CheckedAggregate) throws -> (sql: String, parameters: [String?]) {
-        if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
-        guard q.function == .count, q.field == nil else { throw SQLTranslation.unsupported("'\(q.function.rawValue)' of a field") }
-        var t = SQLTranslation()
-        let condition = try q.predicate.map { " WHERE " + (try t.condition($0)) } ?? ""
-        let table = Self.table(q.entity, inBin: q.inBin)
-        guard let by = q.groupBy else { return ("SELECT count(*) FROM \(table)\(condition)", t.parameters) }
-        if q.groupPeriod != nil { throw SQLTranslation.unsupported("counting by period") }
-        if by.type == .list { throw SQLTranslation.unsupported("counting by a list field") }
-        let c = try t.column(by)
-        let order = by.type == .string ? "\(c) COLLATE \"C\"" : c
-        let field = Field(by.name, by.type)
-        return ("SELECT \(SQLTranslation.reader(field)), count(*) FROM \(table)\(condition) GROUP BY \(c) ORDER BY \(order) NULLS LAST", t.parameters)
-    }
-
-    public func aggregate(_ q: CheckedAggregate, clock: Clock) -> ResultSet {
-        guard let (sql, parameters) = try? aggregateSQL(q) else { return ResultSet(columns: [q.valueColumn], rows: []) }
-        let result = rows(sql, parameters)
-        guard let by = q.groupBy else {
-            return ResultSet(columns: [q.valueColumn], rows: [[.integer(Int64(result.first?[0] ?? "0") ?? 0)]])
-        }
-        return ResultSet(columns: [by.name, q.valueColumn], rows: result.map {
-            [SQLTranslation.value($0[0], by.type), .integer(Int64($0[1] ?? "0") ?? 0)]
-        })
-    }
-
-    public func count(matching q: CheckedFind, clock: Clock) -> Int {
-        guard q.entity.isStored else { return 0 }
-        var t = SQLTranslation()
-        guard let condition = try? q.predicate.map({ " WHERE " + (try t.condition($0)) }) ?? "" else { return 0 }
-        return Int(rows("SELECT count(*) FROM \(Self.table(q.entity, inBin: q.inBin))\(condition)", t.parameters).first?[0] ?? "0") ?? 0
+    public func takeReadFailure() -> Diagnostic? {
+        defer { readFailure = nil }
+        return readFailure
     }
 
     /// The stored fields named (all when nil); names the schema lacks are left out.
@@ -239,10 +185,12 @@ public final class PostgresBackend: Backend {
         unpaged.sort = []
         unpaged.limit = nil
         unpaged.offset = 0
-        guard let (sql, parameters, _) = try? select(unpaged, fields: []) else { return [] }
+        guard let (sql, parameters, _, _) = try? select(unpaged, today: clock.today, fields: []) else { return [] }
         // The FROM onwards of the translated find, under the wanted columns.
         let tail = sql[sql.range(of: " FROM ")!.lowerBound...]
-        return records(q.entity, { "SELECT \($0)\(tail)" }, parameters, fields: fields)
+        // In id order, as the seam promises (a campaign's messages are numbered in it).
+        let order = " ORDER BY \(SQLTranslation.table(q.entity)).\(SQLTranslation.quoted(RecordField.id)) COLLATE \"C\""
+        return records(q.entity, { "SELECT \($0)\(tail)\(order)" }, parameters, fields: fields)
     }
 
     public func records(_ entity: Entity, ids: [String], fields: [String]?) -> [String: [String: Value]] {
@@ -276,11 +224,15 @@ public final class PostgresBackend: Backend {
     }
 
     public func catchUp() throws -> [Diagnostic] {
+        // The role taken at the start again: a new server session would otherwise be the login's.
+        if try connection.reconnectIfLost(), let enforcedRole { try enforce(enforcedRole) }
         try readState()
         return []
     }
 
     public func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
+        // Before values or ids read in part would make a wrong change.
+        if let failure = takeReadFailure() { throw failure }
         if !set.fieldAdditions.isEmpty { throw SQLTranslation.unsupported("adding a custom field") }
         if !set.segmentChanges.isEmpty { throw SQLTranslation.unsupported("saved segments") }
         var committed = set
@@ -320,7 +272,7 @@ public final class PostgresBackend: Backend {
     func write(_ change: RecordChange) throws {
         let schema = schema(of: change.entity)
         let table = SQLTranslation.table(change.entity)
-        var t = SQLTranslation()
+        var t = SQLTranslation(entity: change.entity, today: Day(daysSinceEpoch: 0))
         func assignment(_ name: String, _ value: Value) throws -> (column: String, value: String) {
             guard let f = schema.field(named: name) else { throw SQLTranslation.unsupported("the custom field '\(name)'") }
             return (SQLTranslation.quoted(f.name), SQLTranslation.written(t.parameter(SQLTranslation.parameterText(value)), f.type))
@@ -353,7 +305,7 @@ public final class PostgresBackend: Backend {
     /// Kept in `rapport_ids`, so a deleted record's id is not handed out again.
     public func highestGeneratedNumber(_ entity: Entity) -> Int {
         guard hasSchema else { return 0 }
-        return (try? connection.execute("SELECT highest FROM rapport_ids WHERE entity = $1", [entity.rawValue]).first?[0]).flatMap { Int($0 ?? "") } ?? 0
+        return rows("SELECT highest FROM rapport_ids WHERE entity = $1", [entity.rawValue]).first?[0].flatMap { Int($0) } ?? 0
     }
 
     public var isReadOnly: Bool { false }

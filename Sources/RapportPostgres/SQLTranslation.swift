@@ -9,6 +9,21 @@ import RapportCore
 struct SQLTranslation {
     /// The values, `$1` onwards, as text.
     private(set) var parameters: [String?] = []
+    /// The clock's today: what derived fields and `within` are relative to.
+    var today: Day
+    /// The table fields are read from: the query's own, or a relation's inside its subquery.
+    private(set) var scope: String
+    private var subqueries = 0
+    /// The translation reads the points balance as the ledger's sum, exact only while no
+    /// lot expires: `PostgresBackend.checkSupported` asks the database before it runs.
+    private(set) var readsPointsBalance = false
+    /// The store's policy: the thresholds derived fields read, sent as parameters.
+    var policy = Policy()
+
+    init(entity: Entity, today: Day) {
+        self.today = today
+        scope = Self.table(entity)
+    }
 
     static func table(_ entity: Entity) -> String { quoted(entity.rawValue) }
     static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
@@ -32,12 +47,20 @@ struct SQLTranslation {
         case .isNull(let f, let negated):
             return "\(try column(f)) IS \(negated ? "NOT " : "")NULL"
         case .compareKey(let f, let op, let k):
+            if Self.boundsWithinADay(f, [k]) { return "\(try key(.field(f))) \(Self.sql(op)) \(parameter(Self.number(k)))::float8" }
             return "\(try column(f)) \(Self.sql(op)) \(try key(k, for: f))"
         case .memberKey(let f, let keys, let negated):
             guard !keys.isEmpty else { return negated ? "\(try column(f)) IS NOT NULL" : "false" }
+            if Self.boundsWithinADay(f, keys) {
+                let list = keys.map { "\(parameter(Self.number($0)))::float8" }.joined(separator: ", ")
+                return "\(try key(.field(f))) \(negated ? "NOT IN" : "IN") (\(list))"
+            }
             let list = try keys.map { try key($0, for: f) }.joined(separator: ", ")
             return "\(try column(f)) \(negated ? "NOT IN" : "IN") (\(list))"
         case .betweenKey(let f, let low, let high, let negated):
+            if Self.boundsWithinADay(f, [low, high]) {
+                return "\(try key(.field(f))) \(negated ? "NOT BETWEEN" : "BETWEEN") \(parameter(Self.number(low)))::float8 AND \(parameter(Self.number(high)))::float8"
+            }
             return "\(try column(f)) \(negated ? "NOT BETWEEN" : "BETWEEN") \(try key(low, for: f)) AND \(try key(high, for: f))"
         case .compareString(let f, let op, let s):
             let c = try column(f, type: .string)
@@ -69,19 +92,134 @@ struct SQLTranslation {
             let test = mode == .all ? "\(items) @> \(wanted)" : "\(items) && \(wanted)"
             // An empty or missing list matches neither way, as in the store.
             return "(cardinality(\(c)) > 0 AND \(negated ? "NOT " : "")(\(test)))"
-        case .within: throw Self.unsupported("'within'")
-        case .compareValues: throw Self.unsupported("an expression in a condition")
-        case .compareFields: throw Self.unsupported("comparing two fields")
-        case .relation: throw Self.unsupported("a relation ('has N contacts' and the like)")
-        case .ofCustomer: throw Self.unsupported("a customer's field in a condition (customer.FIELD)")
+        case .within(let f, let days):
+            // The (month, day)s whose next recurrence falls in the window, as the executor
+            // tabulates them (29 February recurs on the 28th in other years).
+            let c = try column(f, type: .date)
+            var pairs: [String] = []
+            for m in 1...12 {
+                for d in 1...Day.daysIn(month: m, year: 2000) {
+                    let next = Day(year: 2000, month: m, day: d)!.nextRecurrence(onOrAfter: today)
+                    if Double(next.daysSinceEpoch - today.daysSinceEpoch) <= days { pairs.append(String(m * 32 + d)) }
+                }
+            }
+            guard !pairs.isEmpty else { return "false" }
+            return "(extract(month from \(c)) * 32 + extract(day from \(c)))::int = ANY(\(parameter("{" + pairs.joined(separator: ",") + "}"))::int[])"
+        case .compareValues(let a, let op, let b):
+            return "\(try key(a)) \(Self.sql(op)) \(try key(b))"
+        case .compareFields(let f, let op, let g):
+            let a = try column(f, type: .string), b = try column(g, type: .string)
+            switch op {
+            case .equal, .notEqual: return "lower(\(a)) \(Self.sql(op)) lower(\(b))"
+            default: return "\(a) COLLATE \"C\" \(Self.sql(op)) \(b) COLLATE \"C\""
+            }
+        case .relation(let entity, let inner, let op, let n):
+            guard Self.relatedEntities.contains(entity) else { throw Self.unsupported("a relation to \(entity.rawValue)") }
+            let owner = "\(scope).id"
+            let related = try within(entity) { t, alias in
+                "FROM \(Self.table(entity)) \(alias) WHERE \(alias).customer = \(owner)" + (try inner.map { " AND " + (try t.condition($0)) } ?? "")
+            }
+            // Whether any record matches, as EXISTS: the server stops at the first one.
+            switch (op, n) {
+            case (.greater, 0), (.greaterOrEqual, 1), (.notEqual, 0): return "EXISTS (SELECT 1 \(related))"
+            case (.equal, 0), (.less, 1), (.lessOrEqual, 0): return "NOT EXISTS (SELECT 1 \(related))"
+            default: return "(SELECT count(*) \(related))::float8 \(Self.sql(op)) \(parameter(Self.number(n)))::float8"
+            }
+        case .ofCustomer(let p):
+            let link = "\(scope).customer"
+            // No such customer: the test as on a record whose every field is missing.
+            let test = try within(.customers) { t, alias in
+                "SELECT COALESCE(\(try t.condition(p)), false) FROM \(Self.table(.customers)) \(alias) WHERE \(alias).id = \(link)"
+            }
+            return "COALESCE((\(test)), \(p.holdsWhereAllMissing))"
         }
     }
 
-    /// A stored field's column; a derived field is not translated yet.
-    func column(_ f: ResolvedField, type: FieldType? = nil) throws -> String {
-        if f.isDerived { throw Self.unsupported("the derived field '\(f.name)'") }
+    /// The entities whose records name their customer: what relations count.
+    static let relatedEntities: Set<Entity> = Set(Entity.stored.filter(\.belongsToACustomer))
+
+    /// Translates a subquery on `entity` under an alias of its own, read as the scope.
+    private mutating func within(_ entity: Entity, _ body: (inout SQLTranslation, String) throws -> String) throws -> String {
+        subqueries += 1
+        let alias = "r\(subqueries)"
+        let outer = scope
+        scope = alias
+        defer { scope = outer }
+        return try body(&self, alias)
+    }
+
+    /// A field's value in its column type: a stored column of the scope, or a derived
+    /// field's rule as SQL over stored columns (`derived`).
+    mutating func column(_ f: ResolvedField, type: FieldType? = nil) throws -> String {
         if let type, f.type != type { throw Self.unsupported("this test on the \(f.type.rawValue) field '\(f.name)'") }
-        return Self.quoted(f.name)
+        if f.isDerived { return try derived(f) }
+        return "\(scope).\(Self.quoted(f.name))"
+    }
+
+    /// The derived fields computed in SQL exactly as `DerivedFields` rules them; the rest
+    /// (the points ledger, rfm, ltv, churn risk, service targets) are refused.
+    private mutating func derived(_ f: ResolvedField) throws -> String {
+        switch f.name {
+        case "daysSinceContact", "daysSincePurchase":
+            let stored = f.name == "daysSinceContact" ? CustomerField.lastContact : CustomerField.lastPurchase
+            return "(\(parameter(String(today.daysSinceEpoch)))::bigint - (\(scope).\(Self.quoted(stored)) - date '1970-01-01'))"
+        case "contactCount":
+            return "(SELECT count(*) FROM \(Self.table(.contacts)) c WHERE c.customer = \(scope).id)"
+        case CustomerField.points:
+            // Without expiring lots, `Loyalty.balance` is the sum of the entries dated
+            // today or before (undated ones too): FIFO and debts cancel out.
+            readsPointsBalance = true
+            let p = "p", points = Self.table(.points)
+            return "COALESCE((SELECT sum(\(p).\(Self.quoted(PointsField.change))) FROM \(points) \(p) WHERE \(p).customer = \(scope).id"
+                + " AND (\(p).\(Self.quoted(RecordField.date)) IS NULL OR \(p).\(Self.quoted(RecordField.date)) <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))), 0)::bigint"
+        case "nextContactDue":
+            // `ValueRules.nextContactDue`: (lastContact or createdAt) + the grade's revisit
+            // interval, or sooner the last purchase (up to today) + revisit.afterPurchase
+            // when it is later than the last contact. LEAST skips a null as the rule does.
+            let grade = "upper(\(scope).\(Self.quoted(CustomerField.grade)))"
+            let revisit = "CASE " + ["A", "B", "C", "D"].map { g in
+                "WHEN \(grade) = '\(g)' THEN \(parameter(String(ValueRules.revisitDays(grade: g, policy: policy))))::int"
+            }.joined(separator: " ") + " ELSE \(parameter(String(ValueRules.revisitDays(grade: nil, policy: policy))))::int END"
+            let lastContact = "\(scope).\(Self.quoted(CustomerField.lastContact))"
+            let base = "COALESCE(\(lastContact), \(scope).\(Self.quoted(CustomerField.createdAt)))"
+            let lastPurchase = "(SELECT max(b.date) FROM \(Self.table(.purchases)) b WHERE b.customer = \(scope).id AND b.date <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))"
+            let afterPurchase = "\(parameter(String(Int32(clamping: policy.days("revisit.afterPurchase")))))::int"
+            return "(SELECT CASE WHEN lp IS NOT NULL AND (\(lastContact) IS NULL OR lp > \(lastContact)) THEN LEAST(\(base) + \(revisit), lp + \(afterPurchase))"
+                + " ELSE \(base) + \(revisit) END FROM (SELECT \(lastPurchase) AS lp) due)"
+        case "openTickets":
+            // Open unless the status is closed in any case; a missing status counts.
+            return "(SELECT count(*) FROM \(Self.table(.tickets)) t WHERE t.customer = \(scope).id AND lower(COALESCE(t.status, '')) <> 'closed')"
+        default:
+            throw Self.unsupported("the derived field '\(f.name)'")
+        }
+    }
+
+    // MARK: Expressions
+
+    /// An expression's key as float8, NULL where missing: what `TypedExpression.evaluate`
+    /// computes (days for dates, seconds for instants, 0/1 for booleans, x / 0 missing).
+    mutating func key(_ e: TypedExpression) throws -> String {
+        switch e {
+        case .field(let f):
+            let c = try column(f)
+            switch f.type {
+            case .integer, .number: return "\(c)::float8"
+            case .date: return "(\(c) - date '1970-01-01')::float8"
+            case .instant: return "extract(epoch from \(c))::float8"
+            case .boolean: return "\(c)::int::float8"
+            case .string, .list: return "NULL::float8"
+            }
+        case .constant(let c, _): return "\(parameter(Self.number(c)))::float8"
+        case .negate(let a): return "(-\(try key(a)))"
+        case .arithmetic(let a, let op, let b, _):
+            let x = try key(a), y = try key(b)
+            switch op {
+            case .add: return "(\(x) + \(y))"
+            case .subtract: return "(\(x) - \(y))"
+            case .multiply: return "(\(x) * \(y))"
+            case .divide: return "(\(x) / NULLIF(\(y), 0))"
+            }
+        }
     }
 
     /// A comparison key as a value of the field's column type.
@@ -91,15 +229,22 @@ struct SQLTranslation {
         case .date:
             // Whole days compare as dates, so an index on the column serves.
             if k == k.rounded(.down), abs(k) < 10_000_000 { return "(date '1970-01-01' + \(parameter(String(Int(k))))::int)" }
-            throw Self.unsupported("a fractional day bound on '\(f.name)'")
+            throw Self.unsupported("a day bound beyond the calendar on '\(f.name)'")
         case .instant: return "to_timestamp(\(parameter(Self.number(k)))::float8)"
         case .boolean: return k == 0 ? "false" : k == 1 ? "true" : "NULL"
         case .string, .list: throw Self.unsupported("this comparison on the \(f.type.rawValue) field '\(f.name)'")
         }
     }
 
+    /// A date compared with a bound inside a day (`lastContact > 12h`) or beyond the
+    /// calendar: compared as days since 1970 in float8, as the store compares keys (no index).
+    static func boundsWithinADay(_ f: ResolvedField, _ keys: [Double]) -> Bool {
+        f.type == .date && keys.contains { $0 != $0.rounded(.down) || abs($0) >= 10_000_000 }
+    }
+
     static func number(_ d: Double) -> String {
-        d == d.rounded(.down) && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
+        guard d.isFinite else { return d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity" }
+        return d == d.rounded(.down) && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
     }
 
     static func sql(_ op: ComparisonOperator) -> String {
@@ -122,9 +267,13 @@ struct SQLTranslation {
     // MARK: Reading values
 
     /// The select-list expression that reads a field as text `value(_:_:)` parses.
-    static func reader(_ f: Field) -> String {
-        let c = quoted(f.name)
-        switch f.type {
+    static func reader(_ f: Field) -> String { reader(quoted(f.name), f.type) }
+
+    /// The same for a field of the scope, stored or derived.
+    mutating func reader(_ f: ResolvedField) throws -> String { Self.reader(try column(f), f.type) }
+
+    static func reader(_ c: String, _ type: FieldType) -> String {
+        switch type {
         case .date: return "(\(c) - date '1970-01-01')"
         case .instant: return "extract(epoch from \(c))::bigint"
         case .list: return "array_to_json(\(c))::text"

@@ -72,9 +72,13 @@ final class PostgresCareTests: XCTestCase {
     """
 
     /// Runs each step on both backends and asserts the same stdout, stderr and status.
+    /// The embedded store runs as the database's login (`--user`): on PostgreSQL the session's
+    /// user is the connection's, and records name who made them.
     func assertSameOnBothBackends(_ steps: [[String]], url: String, store: TemporaryStore, file: StaticString = #filePath, line: UInt = #line) {
+        let login = (try? psql(url, "SELECT session_user")) ?? ""
+        XCTAssertFalse(login.isEmpty, "the test server's login", file: file, line: line)
         for step in steps {
-            let embedded = store.run(step, now: Self.now)
+            let embedded = store.run(["--user", login] + step, now: Self.now)
             let postgres = onPostgres(url, step)
             XCTAssertEqual(postgres.stdout, embedded.stdout, "\(step)", file: file, line: line)
             XCTAssertEqual(postgres.stderr, embedded.stderr, "\(step)", file: file, line: line)

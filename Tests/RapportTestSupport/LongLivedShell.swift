@@ -10,13 +10,34 @@ public final class LongLivedShell {
     private let output = Pipe()
     private var seen = ""
 
-    public init(data: String) throws {
+    public convenience init(data: String) throws {
+        try self.init(store: ["--data", data])
+    }
+
+    /// `store`: how to open it (`--data DIR`, `--db URL`); standard error goes to
+    /// `errors` when given (read it with `errorsSoFar`).
+    public init(store: [String], errors: URL? = nil) throws {
         process.executableURL = RapportRunner.binary
-        process.arguments = ["--data", data, "--timezone", "UTC", "--format", "csv", "-"]
+        process.arguments = store + ["--timezone", "UTC", "--format", "csv", "-"]
         process.standardInput = input
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        if let errors {
+            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: errors)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
+    }
+
+    /// Sends `command` without waiting for an answer (one that prints nothing on standard output).
+    public func send(_ command: String) {
+        input.fileHandleForWriting.write(Data((command + "\n").utf8))
+    }
+
+    /// All it printed on standard output so far.
+    public var printed: String {
+        seen
     }
 
     /// Sends `command`, then waits (30 s at most) until all it printed so far ends with

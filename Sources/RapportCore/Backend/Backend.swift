@@ -120,6 +120,12 @@ public protocol Backend: AnyObject {
     /// user's condition on a backend that may refuse asks this first.
     func checkSupported(_ q: CheckedFind) throws
     func checkSupported(_ q: CheckedAggregate) throws
+    /// The first read that failed since the last call (a lost connection, a server error),
+    /// cleared by the call. The query methods do not throw (they are many, with many
+    /// callers), so a backend whose reads can fail records the failure there and the
+    /// session raises it before it shows anything; a backend's `commit` refuses while
+    /// one is pending, so nothing is changed on a partial read.
+    func takeReadFailure() -> Diagnostic?
     /// `init`: creates the backend's schema, or migrates it forward; says what it did.
     func initialize() throws -> String
 
@@ -186,6 +192,8 @@ extension Backend {
     public func checkSupported(_ spec: CommandSpec) throws {}
     public func checkSupported(_ q: CheckedFind) throws {}
     public func checkSupported(_ q: CheckedAggregate) throws {}
+    /// Reads from memory and mapped files do not fail.
+    public func takeReadFailure() -> Diagnostic? { nil }
     /// A store directory is made when first opened: `init` has nothing to do.
     public func initialize() throws -> String {
         "nothing to do: " + (location.map { "the store \($0)" } ?? "this store") + " needs no init (that is for a PostgreSQL database)"

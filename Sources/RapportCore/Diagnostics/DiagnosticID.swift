@@ -136,6 +136,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case policyValueInvalid
     case postgresConnectionFailed
     case postgresFailed
+    case postgresReadFailed
     case postgresRoleMissing
     case postgresRoleNotHeld
     case postgresSchemaMissing

@@ -187,6 +187,7 @@ public enum DiagnosticMessages {
         case .policyValueInvalid: Wording("\(a[0]) takes \(a[1]); '\(a[2])' is not one")
         case .postgresConnectionFailed: Wording("cannot connect to the PostgreSQL database \(a[0]): \(a[1])")
         case .postgresFailed: Wording("PostgreSQL refused the statement, so nothing changed: \(a[0])")
+        case .postgresReadFailed: Wording("the PostgreSQL database could not answer, so nothing is shown: \(a[0])", notes: ["the next command connects again if the connection was lost"])
         case .postgresRoleMissing: Wording("there is no PostgreSQL role '\(a[0])' to grant or revoke", notes: ["create the login first (CREATE ROLE name LOGIN ...), then grant it a Rapport role"])
         case .postgresRoleNotHeld: Wording("the PostgreSQL user \(a[0]) is not a member of \(a[1]), so this session cannot be \(a[2])", notes: ["an admin grants it with: grant USER ROLE"])
         case .postgresSchemaMissing: Wording("the PostgreSQL database \(a[0]) has no Rapport schema", notes: ["create it with: rapport --db URL -c init"])

@@ -95,6 +95,8 @@ public final class Session {
         // Built only when a diagnostic is shown: line N of a long script would otherwise
         // cost N bytes on every command.
         func src() -> String { source ?? (firstLine == 1 ? text : String(repeating: "\n", count: firstLine - 1) + text) }
+        // A read that failed between commands (completion) is not this command's.
+        _ = backend.takeReadFailure()
         do {
             // Other processes sharing the store may have changed it since the last command.
             for w in try backend.catchUp() { outcome.report(shown(w), source: nil, colour: settings.colour) }
@@ -109,7 +111,20 @@ public final class Session {
             } else {
                 try execute(command, text: text, source: src, into: &outcome)
             }
-        } catch let d as Diagnostic {
+            // An answer read in part is no answer: the failure instead, nothing printed.
+            if let failure = backend.takeReadFailure() {
+                outcome.output = ""
+                outcome.result = nil
+                throw failure
+            }
+        } catch let caught as Diagnostic {
+            // A command that stopped on what a failed read left out stopped because of the read.
+            let readFailure = backend.takeReadFailure()
+            if readFailure != nil {
+                outcome.output = ""
+                outcome.result = nil
+            }
+            let d = readFailure ?? caught
             outcome.status = d.kind == .usage ? .usageError : .runtimeError
             outcome.report(shown(d), source: src(), colour: settings.colour)
         } catch let e as LessonFileError {
