@@ -20,11 +20,13 @@ struct SnapshotCancelled: Error {}
 struct SnapshotView: @unchecked Sendable {
     /// Every member is an immutable value; the arrays' storage is shared read-only.
     let head: [UInt8]
+    /// The head as the column image holds it (without the counts).
+    let imageHead: [UInt8]
     let sequence: Int64
-    fileprivate let tables: [TableView]
+    let tables: [TableView]
     let rowsPerPiece: Int
 
-    fileprivate struct TableView {
+    struct TableView {
         /// `"name":` of each stored field, in schema order.
         let memberNames: [[UInt8]]
         let isLive: [Bool]
@@ -35,10 +37,11 @@ struct SnapshotView: @unchecked Sendable {
         let closing: [UInt8]
     }
 
-    fileprivate enum ColumnView {
+    enum ColumnView {
         // Column storage, not arrays: a column may be a view of the mapped column image
-        // (`ColumnStorage`), which is a value all the same.
-        case string(codes: ColumnStorage<UInt32>, strings: InternedStrings)
+        // (`ColumnStorage`), which is a value all the same. A string column's slot table
+        // comes along for the column image (Persistence/SnapshotImage.swift).
+        case string(codes: ColumnStorage<UInt32>, strings: InternedStrings, slots: ColumnStorage<UInt32>)
         case list(codes: [UInt32], lists: [[UInt32]], items: InternedStrings)
         case integer(ColumnStorage<Int64>)
         case number(ColumnStorage<Double>)
@@ -48,7 +51,7 @@ struct SnapshotView: @unchecked Sendable {
 
         init(_ column: Column) {
             switch column {
-            case .string(let c): self = .string(codes: c.codes, strings: c.dictionary.strings)
+            case .string(let c): self = .string(codes: c.codes, strings: c.dictionary.strings, slots: c.dictionary.imageParts.slots)
             case .list(let c): self = .list(codes: c.codes, lists: c.lists.lists, items: c.lists.items.strings)
             case .integer(let c): self = .integer(c.values)
             case .number(let c): self = .number(c.values)
@@ -65,6 +68,7 @@ struct SnapshotView: @unchecked Sendable {
     init(_ store: Store, rowsPerPiece: Int = SnapshotCodec.rowsPerPiece) {
         self.rowsPerPiece = rowsPerPiece
         head = SnapshotCodec.head(store)
+        imageHead = SnapshotCodec.head(store, counts: false)
         sequence = store.sequence
         func view(_ table: Table, last: Bool) -> TableView {
             var opening = ByteWriter()
@@ -198,7 +202,7 @@ struct SnapshotView: @unchecked Sendable {
             var firstField = true
             for p in columns.indices {
                 switch columns[p] {
-                case .string(let codes, let strings):
+                case .string(let codes, let strings, _):
                     let code = codes[row]
                     if code == 0 { continue }
                     if !firstField { out.byte(44) }
