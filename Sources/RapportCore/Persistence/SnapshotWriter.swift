@@ -148,14 +148,15 @@ struct SnapshotView: @unchecked Sendable {
                 defer { ready[i].signal() }
                 guard !stopped.load(ordering: .relaxed) else { return }
                 switch parts[i] {
-                case .text(let t): bytes[i] = t
+                case .text(let t):
+                    bytes[i] = t
+                    crcs[i] = CRC32.checksum(t)
                 case .rows(let t, let rows):
                     var w = ByteWriter()
                     w.reserve(rows.count * 192)
-                    SnapshotView.writeRows(view.tables[t], rows, &w)
+                    crcs[i] = SnapshotView.writeRows(view.tables[t], rows, &w)
                     bytes[i] = w.bytes
                 }
-                crcs[i] = CRC32.checksum(bytes[i])
             }
         }
         let pieces = Pieces(self, parts)
@@ -192,22 +193,63 @@ struct SnapshotView: @unchecked Sendable {
         return size + trailer.count
     }
 
-    /// The live rows in `rows`, each but the table's first after ",\n": the members in
-    /// schema order, nulls left out.
-    private static func writeRows(_ table: TableView, _ rows: Range<Int>, _ out: inout ByteWriter) {
-        let names = table.memberNames, columns = table.columns, isLive = table.isLive
+    /// A column's arrays as bare pointers, taken once per piece, so that reading a cell
+    /// retains nothing (binding the view's enum payloads retained every array once a cell).
+    /// Valid while the view lives: it holds the arrays and never changes them.
+    private enum Cells {
+        case string(codes: UnsafePointer<UInt32>, arena: UnsafePointer<UInt8>, ends: UnsafePointer<UInt32>)
+        case list(codes: UnsafePointer<UInt32>, lists: [[UInt32]], items: InternedStrings)
+        case integer(UnsafePointer<Int64>)
+        case number(UnsafePointer<Double>)
+        case date(UnsafePointer<Int32>)
+        case instant(UnsafePointer<Int64>)
+        case boolean(UnsafePointer<Int8>)
+
+        init(_ column: ColumnView) {
+            switch column {
+            case .string(let codes, let strings, _):
+                self = .string(codes: Cells.base(codes), arena: Cells.base(strings.bytes), ends: Cells.base(strings.ends))
+            case .list(let codes, let lists, let items): self = .list(codes: Cells.base(ColumnStorage(codes)), lists: lists, items: items)
+            case .integer(let v): self = .integer(Cells.base(v))
+            case .number(let v): self = .number(Cells.base(v))
+            case .date(let v): self = .date(Cells.base(v))
+            case .instant(let v): self = .instant(Cells.base(v))
+            case .boolean(let v): self = .boolean(Cells.base(v))
+            }
+        }
+
+        /// Where the values start (a pointer to one dummy value for none: nothing reads it).
+        private static func base<T>(_ values: ColumnStorage<T>) -> UnsafePointer<T> {
+            values.withUnsafeBufferPointer { $0.baseAddress } ?? UnsafeRawPointer(Cells.nothing).assumingMemoryBound(to: T.self)
+        }
+        nonisolated(unsafe) private static let nothing = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
+    }
+
+    /// Writes the live rows in `rows`, each but the table's first after ",\n": the members
+    /// in schema order, nulls left out. Returns their CRC-32, computed a chunk at a time
+    /// while the bytes just written are still in the cache, rather than in a pass after.
+    private static func writeRows(_ table: TableView, _ rows: Range<Int>, _ out: inout ByteWriter) -> UInt32 {
+        let names = table.memberNames, isLive = table.isLive
+        let columns = table.columns.map(Cells.init)
+        let start = out.bytes.count
+        var crc: UInt32 = 0, checked = start
+        func checksum(through end: Int) {
+            out.bytes.withUnsafeBytes { crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[checked..<end]), seed: crc) }
+            checked = end
+        }
         for row in rows where isLive[row] {
             if row != table.firstLive { out.byte(44); out.byte(10) }
             out.byte(123)
             var firstField = true
             for p in columns.indices {
                 switch columns[p] {
-                case .string(let codes, let strings, _):
-                    let code = codes[row]
+                case .string(let codes, let arena, let ends):
+                    let code = Int(codes[row])
                     if code == 0 { continue }
                     if !firstField { out.byte(44) }
                     out.append(names[p])
-                    strings.withUTF8(code) { out.string(utf8: $0) }
+                    let from = code == 1 ? 0 : Int(ends[code - 1])
+                    out.string(utf8: UnsafeBufferPointer(start: arena + from, count: Int(ends[code]) - from))
                 case .list(let codes, let lists, let items):
                     let code = codes[row]
                     if code == 0 { continue }
@@ -255,7 +297,10 @@ struct SnapshotView: @unchecked Sendable {
                 firstField = false
             }
             out.byte(125)
+            if out.bytes.count - checked >= 1 << 14 { checksum(through: out.bytes.count) }
         }
+        checksum(through: out.bytes.count)
+        return crc
     }
 }
 
