@@ -3,8 +3,9 @@ import XCTest
 import RapportTestSupport
 
 /// The column image (`snapshot.columns`) through the real binary: a store opened from it
-/// answers exactly as one opened from the JSON, and a damaged, truncated, stale or
-/// newer image is ignored without a word on stdout, then written again.
+/// answers exactly as one opened from the JSON, a snapshot (`save`, in the background too,
+/// and a bulk import's) writes the image a reading of it would write, and a damaged,
+/// truncated, stale or newer image is ignored without a word on stdout, then written again.
 final class ColumnImageTests: XCTestCase {
     var store: TemporaryStore!
     var image: String { store.path + "/snapshot.columns" }
@@ -64,10 +65,21 @@ final class ColumnImageTests: XCTestCase {
         return r.stderr.split(separator: "\n").first { $0.hasPrefix("column image:") }.map(String.init) ?? r.stderr
     }
 
+    /// The image as it is now, and the one an opening that parses the JSON writes in its
+    /// place: a snapshot's image must be the latter's bytes (deleted rows and the strings
+    /// of overwritten values left out, strings coded in the order they are read).
+    func imageAndParsedImage() throws -> (written: Data, parsed: Data) {
+        let written = try Data(contentsOf: URL(fileURLWithPath: image))
+        try FileManager.default.removeItem(atPath: image)
+        XCTAssertEqual(imageNote(), "column image: not used (there is none); written again")
+        return (written, try Data(contentsOf: URL(fileURLWithPath: image)))
+    }
+
     func testStoreOpenedFromTheImageAnswersAsFromTheJSON() throws {
         seed()
-        XCTAssertFalse(FileManager.default.fileExists(atPath: image), "written by an opening that parsed the JSON")
-        XCTAssertEqual(imageNote(), "column image: not used (there is none); written again")
+        XCTAssertEqual(imageNote(), "column image: read", "the save wrote it: no opening parses the JSON")
+        let images = try imageAndParsedImage()
+        XCTAssertEqual(images.written, images.parsed, "the save's image is the one a reading of its snapshot gives")
         XCTAssertEqual(imageNote(), "column image: read")
         let fromImage = answers()
         try FileManager.default.removeItem(atPath: image)
@@ -113,9 +125,12 @@ final class ColumnImageTests: XCTestCase {
         try Data(String(repeating: "not an image ", count: 20).utf8).write(to: URL(fileURLWithPath: image))
         XCTAssertEqual(imageNote(), "column image: not used (it is not a column image); written again")
 
-        // Stale: another snapshot replaced the one the image was made from.
+        // Stale: another snapshot replaced the one the image was made from (its own image
+        // lost, as after a crash between the two).
+        try good.write(to: URL(fileURLWithPath: image))
         r = rapport([#"add customer id: "C9", name: "Later""#, "save"])
         XCTAssertEqual(r.status, 0, r.stderr)
+        try good.write(to: URL(fileURLWithPath: image))
         XCTAssertEqual(imageNote(), "column image: not used (it was made from another snapshot); written again")
         XCTAssertEqual(rapport(["find customers where id = C9 show name"]).stdout, "name\nLater\n")
         XCTAssertEqual(imageNote(), "column image: read")
@@ -158,7 +173,7 @@ final class ColumnImageTests: XCTestCase {
     /// save, and the image's file is never written through its mapping.
     func testChangesAndSaveFromTheImageAnswerAsFromTheJSON() throws {
         seed()
-        XCTAssertEqual(imageNote(), "column image: not used (there is none); written again")
+        XCTAssertEqual(imageNote(), "column image: read")
         let parsed = TemporaryStore("image-json")
         try FileManager.default.copyItem(atPath: store.path, toPath: parsed.path)
         try FileManager.default.removeItem(atPath: parsed.path + "/snapshot.columns")
@@ -180,12 +195,15 @@ final class ColumnImageTests: XCTestCase {
         XCTAssertEqual(answers(), questions.map { q in "\(q)\n\(fromJSON([q]).stdout)" }.joined(separator: "\n"))
         XCTAssertEqual(rapport(["save"]).status, 0)
         XCTAssertEqual(fromJSON(["save"]).status, 0)
+        XCTAssertEqual(imageNote(), "column image: read", "the save from a store viewing the image wrote a new one")
         XCTAssertEqual(answers(), questions.map { q in "\(q)\n\(fromJSON([q]).stdout)" }.joined(separator: "\n"))
+        let images = try imageAndParsedImage()
+        XCTAssertEqual(images.written, images.parsed)
     }
 
     func testSnapshotDamagedInPlaceIsFoundDespiteTheImage() throws {
         seed()
-        XCTAssertEqual(imageNote(), "column image: not used (there is none); written again")
+        XCTAssertEqual(imageNote(), "column image: read")
         let snapshot = store.path + "/snapshot.json"
         var bytes = try Data(contentsOf: URL(fileURLWithPath: snapshot))
         bytes[bytes.count / 2] ^= 0x20
@@ -197,11 +215,107 @@ final class ColumnImageTests: XCTestCase {
 
     func testReadOnlyDirectoryOpensWithoutAnImage() throws {
         seed()
+        try FileManager.default.removeItem(atPath: image)
         chmod(store.path, 0o500)
         defer { chmod(store.path, 0o700) }
         guard access(store.path, W_OK) != 0 else { throw XCTSkip("running as a user who may write anywhere") }
         let r = rapport(["count customers"], extra: ["--timer"])
         XCTAssertEqual(r.stdout, "count\n4\n")
         XCTAssertTrue(r.stderr.contains("column image: not used (there is none); could not be written"), r.stderr)
+    }
+
+    /// Customers as a bulk import reads them (over `import.bulkRows`): Latin and Chinese
+    /// names, repeated cities and tiers, tags, numbers and dates, some fields missing.
+    func customersFile(_ count: Int) throws -> String {
+        let cities = ["上海", "London", "Paris", "北京"], tiers = ["gold", "silver", "bronze"]
+        let lines = (1...count).map { n -> String in
+            let name = n % 3 == 0 ? "王芳\(n)" : "Ann \(n)"
+            var fields = [#""id":"K\#(String(format: "%05d", n))""#, #""name":"\#(name)""#,
+                          #""city":"\#(cities[n % cities.count])""#, #""tier":"\#(tiers[n % tiers.count])""#]
+            if n % 4 != 0 { fields.append(#""email":"c\#(n)@example.com""#) }
+            if n % 5 == 0 { fields.append(#""tags":["tea","t\#(n % 7)"]"#) }
+            if n % 2 == 0 { fields.append(#""birthday":"19\#(50 + n % 50)-0\#(1 + n % 9)-1\#(n % 9)""#) }
+            return "{" + fields.joined(separator: ",") + "}"
+        }
+        return try store.file("customers.jsonl", lines.joined(separator: "\n") + "\n")
+    }
+
+    let importQuestions = [
+        "count customers by tier", "count customers by city", "find customers where id = k00042 show *",
+        "find customers where name contains 芳 and city = 上海 show id, email limit 5",
+        "find customers where tags has t3 show id, tags limit 5", "count customers where birthday within 200d",
+        "find deleted customers show id, name",
+    ]
+
+    func importAnswers() -> String {
+        importQuestions.map { q in
+            let r = rapport([q])
+            XCTAssertEqual(r.status, 0, "\(q): \(r.stderr)")
+            return "\(q)\n\(r.stdout)"
+        }.joined(separator: "\n")
+    }
+
+    /// A bulk import writes its records into a snapshot, and the image with it: the next
+    /// one-shot process reads the image, not the JSON.
+    func testBulkImportWritesTheImage() throws {
+        let file = try customersFile(1500)
+        let r = rapport(["import customers from \"\(file)\""])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(imageNote(), "column image: read")
+        let fromImage = importAnswers()
+        XCTAssertTrue(fromImage.contains("K00042"), fromImage)
+        let images = try imageAndParsedImage()
+        XCTAssertEqual(images.written, images.parsed, "the import's image is the one a reading of its snapshot gives")
+        try FileManager.default.removeItem(atPath: image)
+        XCTAssertEqual(importAnswers(), fromImage)
+
+        // Deleted rows, overwritten strings and a second import into a living store.
+        let more = try store.file("more.jsonl", #"{"id":"K09999","name":"Late","city":"Rome"}"# + "\n")
+        let changes = rapport(["delete customers where city = London", "update customers where tier = gold set city = \"新城\"",
+                               "import customers from \"\(more)\"", "save"])
+        XCTAssertEqual(changes.status, 0, changes.stderr)
+        XCTAssertEqual(imageNote(), "column image: read")
+        let afterChanges = importAnswers()
+        XCTAssertTrue(afterChanges.contains("新城"), afterChanges)
+        let again = try imageAndParsedImage()
+        XCTAssertEqual(again.written, again.parsed)
+        try FileManager.default.removeItem(atPath: image)
+        XCTAssertEqual(importAnswers(), afterChanges)
+    }
+
+    /// A save in the background installs its image when it puts its snapshot in place.
+    func testBackgroundSaveWritesTheImage() throws {
+        seed()
+        let r = RapportRunner.run(["--data", store.path, "--now", "2026-11-24", "--timezone", "UTC", "--format", "csv",
+                                   "-c", #"update customers where id = C1 set city = "北京""#, "-c", "delete customers where id = C3",
+                                   "-c", "save", "-c", "count customers"],
+                                  environment: ["RAPPORT_SAVE": "background"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(imageNote(), "column image: read")
+        XCTAssertEqual(rapport(["find customers where id = C1 show city"]).stdout, "city\n北京\n")
+        let images = try imageAndParsedImage()
+        XCTAssertEqual(images.written, images.parsed)
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: store.path).contains { $0.contains(".tmp-") },
+                       "no temporary file left")
+    }
+
+    /// The snapshot is the record and the image a cache written after it: a crash between
+    /// the two leaves the previous snapshot's image, which is stale and not read; a failure
+    /// to write the image is not the save's.
+    func testCrashOrFailureBetweenSnapshotAndImageLeavesACorrectStore() throws {
+        seed()
+        XCTAssertEqual(imageNote(), "column image: read")
+        var r = store.run(["--format", "csv", "-c", #"update customers where id = C1 set city = "北京""#, "-c", "save"],
+                          now: "2026-11-24", faults: "rename:snapshot.columns:1:KILL")
+        XCTAssertNotEqual(r.status, 0, "killed after the snapshot, before the image")
+        XCTAssertEqual(imageNote(), "column image: not used (it was made from another snapshot); written again")
+        XCTAssertEqual(rapport(["find customers where id = C1 show city"]).stdout, "city\n北京\n")
+
+        r = store.run(["--format", "csv", "-c", #"update customers where id = C2 set city = "Oslo""#, "-c", "save"],
+                      now: "2026-11-24", faults: "open:snapshot.columns:1:EIO")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "updated 1 customer (C2)\nsaved a snapshot of 4 customers\n", "no word of the image")
+        XCTAssertEqual(imageNote(), "column image: not used (it was made from another snapshot); written again")
+        XCTAssertEqual(rapport(["find customers where id = C2 show city"]).stdout, "city\nOslo\n")
     }
 }

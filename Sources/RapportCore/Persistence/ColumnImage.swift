@@ -72,11 +72,47 @@ enum ColumnImage {
     /// image, which its hash finds.
     @discardableResult
     static func write(_ store: Store, snapshot identity: SnapshotIdentity, directory: String) -> Bool {
+        prepare(store, directory: directory)?.install(snapshot: identity) ?? false
+    }
+
+    /// An image written to its temporary file but for the snapshot's identity in its
+    /// header, which only the snapshot's final place gives (a rename changes its change
+    /// time): `install` writes it and renames the image into place, `discard` drops it.
+    struct Pending: Sendable {
+        let temp: String
+        let path: String
+        let payloadLength: Int
+        /// The sequence of the store it holds: it names no snapshot of another.
+        let sequence: Int64
+
+        /// Writes the header naming the snapshot and renames the image into place.
+        func install(snapshot identity: SnapshotIdentity) -> Bool {
+            guard identity.sequence == sequence, FaultInjection.failure("rename", path) == nil else { discard(); return false }
+            let fd = open(temp, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { return false }
+            var header = [UInt64](repeating: 0, count: headerSize / 8)
+            header[0] = magic
+            header[1] = UInt64(version) | UInt64(byteOrderMark) << 32
+            for (i, v) in identity.headerWords { header[i] = v }
+            header[5] = UInt64(payloadLength)
+            let ok = header.withUnsafeBytes { raw in pwrite(fd, raw.baseAddress!, headerSize, 0) == headerSize }
+            if close(fd) != 0 || !ok || rename(temp, path) != 0 { discard(); return false }
+            return true
+        }
+
+        /// Removes the temporary file (nothing when it was installed).
+        func discard() { unlink(temp) }
+    }
+
+    /// Writes `store`'s payload to a temporary file in `directory` (its header zero until
+    /// `install`: a file left behind by a crash names no snapshot). Nil when it cannot.
+    static func prepare(_ store: Store, directory: String, tempSuffix: String = "") -> Pending? {
         let path = directory + "/" + fileName
-        let temp = path + ".tmp-\(getpid())"
+        let temp = path + ".tmp-\(getpid())" + tempSuffix
+        guard FaultInjection.failure("open", temp) == nil else { return nil }
         let mode = FileSystem.creationMode(0o600, in: directory)
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return nil }
         _ = fchmod(fd, mode)
         var writer = Writer(fd: fd)
         writer.skipHeader()
@@ -86,17 +122,8 @@ enum ColumnImage {
         for e in Entity.stored { writer.table(store[e]) }
         for e in Entity.stored { writer.table(store.bin[e]) }
         writer.flush()
-        // The payload's length is known last: the header is written after it.
-        var header = [UInt64](repeating: 0, count: headerSize / 8)
-        header[0] = magic
-        header[1] = UInt64(version) | UInt64(byteOrderMark) << 32
-        for (i, v) in identity.headerWords { header[i] = v }
-        header[5] = UInt64(writer.length - headerSize)
-        let ok = writer.failed == false && header.withUnsafeBytes { raw in
-            pwrite(fd, raw.baseAddress!, headerSize, 0) == headerSize
-        }
-        if close(fd) != 0 || !ok || rename(temp, path) != 0 { unlink(temp); return false }
-        return true
+        if close(fd) != 0 || writer.failed { unlink(temp); return nil }
+        return Pending(temp: temp, path: path, payloadLength: writer.length - headerSize, sequence: store.sequence)
     }
 
     /// Streams the payload to the file through a buffer, hashing each region on the way.

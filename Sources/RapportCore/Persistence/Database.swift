@@ -497,8 +497,16 @@ public final class Database {
                 try FileSystem.replaceWithLink(to: snapshotPath, at: directory + "/" + Database.previousSnapshotFile)
             }
             let progress = SnapshotProgress(report: snapshotProgress, isCancelled: isCancelled)
-            snapshotBytes = try StoreCipher.writeSnapshot(store, to: snapshotPath, cipher: cipher, progress: progress)
-            snapshotIdentity = FileSystem.identity(snapshotPath)
+            if cipher == nil {
+                let view = SnapshotView(store)
+                snapshotBytes = try SnapshotCodec.write(view, to: snapshotPath, progress: progress)
+                snapshotIdentity = FileSystem.identity(snapshotPath)
+                // Once the snapshot is durable; a failure leaves the next opening to parse.
+                ColumnImage.write(from: view, directory: directory)
+            } else {
+                snapshotBytes = try StoreCipher.writeSnapshot(store, to: snapshotPath, cipher: cipher, progress: progress)
+                snapshotIdentity = FileSystem.identity(snapshotPath)
+            }
         } catch let d as Diagnostic {
             throw d
         } catch is SnapshotCancelled {
@@ -533,6 +541,8 @@ public final class Database {
         let written = DispatchGroup()
         /// Set by the worker before it leaves `written`; read after `written` only.
         var result: Result<Int, Error> = .success(0)
+        /// The column image, installed once the snapshot is in place (same rule as `result`).
+        var image: ColumnImage.Pending?
         init(sequence: Int64, temp: String) { self.sequence = sequence; self.temp = temp }
         var isWritten: Bool { written.wait(timeout: .now()) == .success }
     }
@@ -562,6 +572,9 @@ public final class Database {
                 try FileSystem.writeDurably(job.temp) { write in size = try view.encode(emit: write) }
                 return size
             }
+            if case .success = job.result {
+                job.image = ColumnImage.prepare(from: view, directory: directory, tempSuffix: "-background")
+            }
         }
         backgroundSnapshot = job
         return true
@@ -584,7 +597,7 @@ public final class Database {
         }
         // Gone in every case: renamed into place, or dropped (the old snapshot and the
         // journal as they were).
-        defer { unlink(job.temp) }
+        defer { unlink(job.temp); job.image?.discard() }
         try withWriteLock {
             let pairing = SnapshotLock.hold(directory: directory, exclusive: true)
             defer { withExtendedLifetime(pairing) {} }
@@ -600,6 +613,7 @@ public final class Database {
             } catch {
                 throw Diagnostic.runtime(.snapshotIncomplete, "\(error)")
             }
+            _ = job.image?.install(snapshotIn: directory)
             snapshotBytes = size
             snapshotIdentity = FileSystem.identity(snapshotPath)
             guard store.sequence == job.sequence else { return }

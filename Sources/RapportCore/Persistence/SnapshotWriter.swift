@@ -20,11 +20,13 @@ struct SnapshotCancelled: Error {}
 struct SnapshotView: @unchecked Sendable {
     /// Every member is an immutable value; the arrays' storage is shared read-only.
     let head: [UInt8]
+    /// The head as the column image holds it (without the counts).
+    let imageHead: [UInt8]
     let sequence: Int64
-    fileprivate let tables: [TableView]
+    let tables: [TableView]
     let rowsPerPiece: Int
 
-    fileprivate struct TableView {
+    struct TableView {
         /// `"name":` of each stored field, in schema order.
         let memberNames: [[UInt8]]
         let isLive: [Bool]
@@ -35,10 +37,11 @@ struct SnapshotView: @unchecked Sendable {
         let closing: [UInt8]
     }
 
-    fileprivate enum ColumnView {
+    enum ColumnView {
         // Column storage, not arrays: a column may be a view of the mapped column image
-        // (`ColumnStorage`), which is a value all the same.
-        case string(codes: ColumnStorage<UInt32>, strings: InternedStrings)
+        // (`ColumnStorage`), which is a value all the same. A string column's slot table
+        // comes along for the column image (Persistence/SnapshotImage.swift).
+        case string(codes: ColumnStorage<UInt32>, strings: InternedStrings, slots: ColumnStorage<UInt32>)
         case list(codes: [UInt32], lists: [[UInt32]], items: InternedStrings)
         case integer(ColumnStorage<Int64>)
         case number(ColumnStorage<Double>)
@@ -48,7 +51,7 @@ struct SnapshotView: @unchecked Sendable {
 
         init(_ column: Column) {
             switch column {
-            case .string(let c): self = .string(codes: c.codes, strings: c.dictionary.strings)
+            case .string(let c): self = .string(codes: c.codes, strings: c.dictionary.strings, slots: c.dictionary.imageParts.slots)
             case .list(let c): self = .list(codes: c.codes, lists: c.lists.lists, items: c.lists.items.strings)
             case .integer(let c): self = .integer(c.values)
             case .number(let c): self = .number(c.values)
@@ -65,6 +68,7 @@ struct SnapshotView: @unchecked Sendable {
     init(_ store: Store, rowsPerPiece: Int = SnapshotCodec.rowsPerPiece) {
         self.rowsPerPiece = rowsPerPiece
         head = SnapshotCodec.head(store)
+        imageHead = SnapshotCodec.head(store, counts: false)
         sequence = store.sequence
         func view(_ table: Table, last: Bool) -> TableView {
             var opening = ByteWriter()
@@ -144,14 +148,15 @@ struct SnapshotView: @unchecked Sendable {
                 defer { ready[i].signal() }
                 guard !stopped.load(ordering: .relaxed) else { return }
                 switch parts[i] {
-                case .text(let t): bytes[i] = t
+                case .text(let t):
+                    bytes[i] = t
+                    crcs[i] = CRC32.checksum(t)
                 case .rows(let t, let rows):
                     var w = ByteWriter()
                     w.reserve(rows.count * 192)
-                    SnapshotView.writeRows(view.tables[t], rows, &w)
+                    crcs[i] = SnapshotView.writeRows(view.tables[t], rows, &w)
                     bytes[i] = w.bytes
                 }
-                crcs[i] = CRC32.checksum(bytes[i])
             }
         }
         let pieces = Pieces(self, parts)
@@ -188,22 +193,63 @@ struct SnapshotView: @unchecked Sendable {
         return size + trailer.count
     }
 
-    /// The live rows in `rows`, each but the table's first after ",\n": the members in
-    /// schema order, nulls left out.
-    private static func writeRows(_ table: TableView, _ rows: Range<Int>, _ out: inout ByteWriter) {
-        let names = table.memberNames, columns = table.columns, isLive = table.isLive
+    /// A column's arrays as bare pointers, taken once per piece, so that reading a cell
+    /// retains nothing (binding the view's enum payloads retained every array once a cell).
+    /// Valid while the view lives: it holds the arrays and never changes them.
+    private enum Cells {
+        case string(codes: UnsafePointer<UInt32>, arena: UnsafePointer<UInt8>, ends: UnsafePointer<UInt32>)
+        case list(codes: UnsafePointer<UInt32>, lists: [[UInt32]], items: InternedStrings)
+        case integer(UnsafePointer<Int64>)
+        case number(UnsafePointer<Double>)
+        case date(UnsafePointer<Int32>)
+        case instant(UnsafePointer<Int64>)
+        case boolean(UnsafePointer<Int8>)
+
+        init(_ column: ColumnView) {
+            switch column {
+            case .string(let codes, let strings, _):
+                self = .string(codes: Cells.base(codes), arena: Cells.base(strings.bytes), ends: Cells.base(strings.ends))
+            case .list(let codes, let lists, let items): self = .list(codes: Cells.base(ColumnStorage(codes)), lists: lists, items: items)
+            case .integer(let v): self = .integer(Cells.base(v))
+            case .number(let v): self = .number(Cells.base(v))
+            case .date(let v): self = .date(Cells.base(v))
+            case .instant(let v): self = .instant(Cells.base(v))
+            case .boolean(let v): self = .boolean(Cells.base(v))
+            }
+        }
+
+        /// Where the values start (a pointer to one dummy value for none: nothing reads it).
+        private static func base<T>(_ values: ColumnStorage<T>) -> UnsafePointer<T> {
+            values.withUnsafeBufferPointer { $0.baseAddress } ?? UnsafeRawPointer(Cells.nothing).assumingMemoryBound(to: T.self)
+        }
+        nonisolated(unsafe) private static let nothing = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
+    }
+
+    /// Writes the live rows in `rows`, each but the table's first after ",\n": the members
+    /// in schema order, nulls left out. Returns their CRC-32, computed a chunk at a time
+    /// while the bytes just written are still in the cache, rather than in a pass after.
+    private static func writeRows(_ table: TableView, _ rows: Range<Int>, _ out: inout ByteWriter) -> UInt32 {
+        let names = table.memberNames, isLive = table.isLive
+        let columns = table.columns.map(Cells.init)
+        let start = out.bytes.count
+        var crc: UInt32 = 0, checked = start
+        func checksum(through end: Int) {
+            out.bytes.withUnsafeBytes { crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[checked..<end]), seed: crc) }
+            checked = end
+        }
         for row in rows where isLive[row] {
             if row != table.firstLive { out.byte(44); out.byte(10) }
             out.byte(123)
             var firstField = true
             for p in columns.indices {
                 switch columns[p] {
-                case .string(let codes, let strings):
-                    let code = codes[row]
+                case .string(let codes, let arena, let ends):
+                    let code = Int(codes[row])
                     if code == 0 { continue }
                     if !firstField { out.byte(44) }
                     out.append(names[p])
-                    strings.withUTF8(code) { out.string(utf8: $0) }
+                    let from = code == 1 ? 0 : Int(ends[code - 1])
+                    out.string(utf8: UnsafeBufferPointer(start: arena + from, count: Int(ends[code]) - from))
                 case .list(let codes, let lists, let items):
                     let code = codes[row]
                     if code == 0 { continue }
@@ -251,7 +297,10 @@ struct SnapshotView: @unchecked Sendable {
                 firstField = false
             }
             out.byte(125)
+            if out.bytes.count - checked >= 1 << 14 { checksum(through: out.bytes.count) }
         }
+        checksum(through: out.bytes.count)
+        return crc
     }
 }
 
