@@ -98,6 +98,26 @@ final class Connection {
         return true
     }
 
+    /// Runs, inside a transaction, a statement that another session may be making true at
+    /// the same moment: roles and memberships belong to the whole server, so two `init`s of
+    /// two databases race there, and the later one's insert meets the earlier's row. Under a
+    /// savepoint; a duplicate (unique_violation, duplicate_object) is then success.
+    func executeUnlessDone(_ sql: String) throws {
+        try execute("SAVEPOINT rapport_unless_done")
+        guard let result = PQexec(connection, sql) else {
+            throw Diagnostic.runtime(.postgresFailed, Connection.trimmed(String(cString: PQerrorMessage(connection))))
+        }
+        defer { PQclear(result) }
+        if PQresultStatus(result) == PGRES_COMMAND_OK {
+            try execute("RELEASE SAVEPOINT rapport_unless_done")
+            return
+        }
+        let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+        let message = String(cString: PQresultErrorMessage(result))
+        try execute("ROLLBACK TO SAVEPOINT rapport_unless_done")
+        guard state == "23505" || state == "42710" else { throw Diagnostic.runtime(.postgresFailed, Connection.trimmed(message)) }
+    }
+
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     /// Inside another (a delivery claim's commit), it is part of that one.
     func transaction<T>(_ body: () throws -> T) throws -> T {

@@ -28,18 +28,19 @@ extension PostgresBackend {
         }
     }
 
-    /// Makes the group roles (once per server: roles belong to the cluster), grants them
+    /// Makes the group roles (once per server: roles belong to the cluster, so an `init` of
+    /// another database may be making them at the same moment), grants them
     /// this database's tables, makes whoever runs `init` an admin. Part of `init`'s transaction.
     func setUpRoles() throws {
         let existing = Set(try connection.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])",
                                                   [SQLTranslation.arrayLiteral(Self.groupRoles)]).compactMap { $0[0] })
         for role in Role.allCases where !existing.contains(Self.groupRole(role)) {
             // An admin grants and revokes Rapport's roles: CREATEROLE, which only a SET ROLE to it uses.
-            try connection.execute("CREATE ROLE \(SQLTranslation.quoted(Self.groupRole(role))) NOLOGIN\(role == .admin ? " CREATEROLE" : "")")
+            try connection.executeUnlessDone("CREATE ROLE \(SQLTranslation.quoted(Self.groupRole(role))) NOLOGIN\(role == .admin ? " CREATEROLE" : "")")
         }
         // Each group a member of the one below, so that a session may `SET ROLE` lower (`--role`).
         for (lower, higher) in zip(Role.allCases, Role.allCases.dropFirst()) {
-            try connection.execute("GRANT \(SQLTranslation.quoted(Self.groupRole(lower))) TO \(SQLTranslation.quoted(Self.groupRole(higher)))")
+            try connection.executeUnlessDone("GRANT \(SQLTranslation.quoted(Self.groupRole(lower))) TO \(SQLTranslation.quoted(Self.groupRole(higher)))")
         }
         let tables = Entity.stored.map(SQLTranslation.table).joined(separator: ", ")
         let bins = Entity.stored.map { Self.table($0, inBin: true) }.joined(separator: ", ")
@@ -53,7 +54,7 @@ extension PostgresBackend {
         // Every session reads the schema version and the last sequence before it takes its role.
         try connection.execute("GRANT SELECT ON rapport_meta, rapport_policy TO PUBLIC")
         try connection.execute("GRANT SELECT (seq) ON rapport_audit TO PUBLIC")
-        try connection.execute("GRANT \(SQLTranslation.quoted(Self.groupRole(.admin))) TO CURRENT_USER")
+        try connection.executeUnlessDone("GRANT \(SQLTranslation.quoted(Self.groupRole(.admin))) TO CURRENT_USER")
         try connection.execute("INSERT INTO rapport_meta VALUES ($1, '1') ON CONFLICT (key) DO NOTHING", [Self.rolesMetaKey])
     }
 

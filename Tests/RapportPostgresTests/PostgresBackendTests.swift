@@ -5,41 +5,18 @@ import XCTest
 /// The PostgreSQL backend through the real binary (`--db URL`), on the throwaway server
 /// scripts/test starts and names in $RAPPORT_TEST_PG. Each test makes a database of its own.
 final class PostgresBackendTests: XCTestCase {
+    private var server: PostgresTestServer!
+
+    override func setUpWithError() throws { server = try PostgresTestServer() }
+
     static let now = "2026-11-01"
-
-    /// A new, empty database on the test server; its URL.
-    func freshDatabase() throws -> String {
-        guard let server = ProcessInfo.processInfo.environment["RAPPORT_TEST_PG"], !server.isEmpty else {
-            throw XCTSkip("needs a PostgreSQL server: run scripts/test, or scripts/pg-server start and export RAPPORT_TEST_PG=<the URL it prints>")
-        }
-        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try psql(server, "CREATE DATABASE \(name)")
-        guard let range = server.range(of: "/rapport?") else { throw XCTSkip("RAPPORT_TEST_PG should name the database rapport: \(server)") }
-        return server.replacingCharacters(in: range, with: "/\(name)?")
-    }
-
-    /// Runs one SQL statement with psql (the server's own client): set-up and looking behind the binary's back.
-    @discardableResult
-    func psql(_ url: String, _ sql: String) throws -> String {
-        let bin = try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql").sorted().last.map { "/usr/lib/postgresql/\($0)/bin/psql" }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bin ?? "psql")
-        process.arguments = ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", url, "-c", sql]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "psql failed on: \(sql)")
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
 
     func run(_ url: String, _ commands: [String]) -> RapportRunner.Result {
         RapportRunner.run(["--db", url, "--now", Self.now, "--timezone", "UTC"] + commands.flatMap { ["-c", $0] })
     }
 
     func testInitCreatesTheSchemaAndTwiceChangesNothing() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase()
         let before = run(url, ["find customers"])
         XCTAssertEqual(before.status, 1)
         XCTAssertTrue(before.stderr.contains("has no Rapport schema"), before.stderr)
@@ -48,9 +25,9 @@ final class PostgresBackendTests: XCTestCase {
         let first = run(url, ["init"])
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertTrue(first.stdout.contains("created the Rapport schema (version 2)"), first.stdout)
-        XCTAssertEqual(try psql(url, "SELECT value FROM rapport_meta WHERE key = 'schemaVersion'"), "2")
-        XCTAssertEqual(try psql(url, "SELECT data_type FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'tags'"), "ARRAY")
-        XCTAssertEqual(try psql(url, "SELECT data_type FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'birthday'"), "date")
+        XCTAssertEqual(try server.psql(url, "SELECT value FROM rapport_meta WHERE key = 'schemaVersion'"), "2")
+        XCTAssertEqual(try server.psql(url, "SELECT data_type FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'tags'"), "ARRAY")
+        XCTAssertEqual(try server.psql(url, "SELECT data_type FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'birthday'"), "date")
 
         XCTAssertEqual(run(url, ["add customer name: \"Ada\""]).status, 0)
         let second = run(url, ["init", "count customers"])
@@ -68,7 +45,7 @@ final class PostgresBackendTests: XCTestCase {
 
     /// The same commands on the embedded store and on PostgreSQL print the same bytes.
     func testSameOutputAsTheEmbeddedStore() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase()
         XCTAssertEqual(run(url, ["init"]).status, 0)
         let store = TemporaryStore("pg-differential")
         let setup = [
@@ -135,11 +112,11 @@ final class PostgresBackendTests: XCTestCase {
             XCTAssertEqual(pg.status, embedded.status, query)
         }
         // The audit rows: one per change set, in order.
-        XCTAssertEqual(try psql(url, "SELECT count(*) FROM rapport_audit"), String(setup.count + 3))
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM rapport_audit"), String(setup.count + 3))
     }
 
     func testAnUntranslatedQueryIsRefusedNotAnsweredWrongly() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase()
         XCTAssertEqual(run(url, ["init", "add customer name: \"Ada\""]).status, 0)
         let derived = run(url, ["find customers where churnRisk = high"])
         XCTAssertEqual(derived.status, 1)
@@ -148,7 +125,7 @@ final class PostgresBackendTests: XCTestCase {
         let update = run(url, ["update customers where churnRisk = low set tier: gold"])
         XCTAssertEqual(update.status, 1)
         XCTAssertTrue(update.stderr.contains("is not yet supported on PostgreSQL"), update.stderr)
-        XCTAssertEqual(try psql(url, "SELECT count(*) FROM customers WHERE tier IS NOT NULL"), "0", "nothing was updated")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM customers WHERE tier IS NOT NULL"), "0", "nothing was updated")
         let command = run(url, ["report kpi"])
         XCTAssertEqual(command.status, 1)
         XCTAssertTrue(command.stderr.contains("'report' is not yet supported on PostgreSQL"), command.stderr)
@@ -156,15 +133,16 @@ final class PostgresBackendTests: XCTestCase {
 
     /// A change set whose second statement fails leaves nothing: not the first statement, not an audit row.
     func testAChangeIsAllOrNothing() throws {
-        let url = try freshDatabase()
-        XCTAssertEqual(run(url, ["init", "add customer name: \"Ada\"", "add customer name: \"Bo\""]).status, 0)
-        try psql(url, "ALTER TABLE customers ADD CONSTRAINT not_bo_in_nowhere CHECK (id <> 'C000002' OR city IS DISTINCT FROM 'Nowhere')")
+        let url = try server.freshDatabase()
+        let made = run(url, ["init", "add customer name: \"Ada\"", "add customer name: \"Bo\""])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        try server.psql(url, "ALTER TABLE customers ADD CONSTRAINT not_bo_in_nowhere CHECK (id <> 'C000002' OR city IS DISTINCT FROM 'Nowhere')")
         let r = run(url, ["update all customers set city: Nowhere"])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("PostgreSQL refused the statement"), r.stderr)
         XCTAssertTrue(r.stderr.contains("nothing changed"), r.stderr)
-        XCTAssertEqual(try psql(url, "SELECT count(*) FROM customers WHERE city IS NOT NULL"), "0")
-        XCTAssertEqual(try psql(url, "SELECT count(*) FROM rapport_audit"), "2")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM customers WHERE city IS NOT NULL"), "0")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM rapport_audit"), "2")
         XCTAssertEqual(run(url, ["add customer name: \"Cy\""]).stdout, "added customer C000003\n", "ids continue after the failure")
     }
 }

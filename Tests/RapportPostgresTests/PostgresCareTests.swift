@@ -6,38 +6,11 @@ import XCTest
 /// `deliver` print what they print on the embedded store, byte for byte; two schedulers or
 /// two deliverers racing each other touch a customer once and hand a message over once.
 final class PostgresCareTests: XCTestCase {
+    private var server: PostgresTestServer!
+
+    override func setUpWithError() throws { server = try PostgresTestServer() }
+
     static let now = "2026-03-01T09:00:00Z"
-
-    /// A new database with the Rapport schema on the test server; its URL.
-    func freshDatabase() throws -> String {
-        guard let server = ProcessInfo.processInfo.environment["RAPPORT_TEST_PG"], !server.isEmpty else {
-            throw XCTSkip("needs a PostgreSQL server: run scripts/test, or scripts/pg-server start and export RAPPORT_TEST_PG=<the URL it prints>")
-        }
-        let name = "c_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try psql(server, "CREATE DATABASE \(name)")
-        guard let range = server.range(of: "/rapport?") else { throw XCTSkip("RAPPORT_TEST_PG should name the database rapport: \(server)") }
-        let url = server.replacingCharacters(in: range, with: "/\(name)?")
-        let created = RapportRunner.run(["--db", url, "-c", "init"])
-        XCTAssertEqual(created.status, 0, created.stderr)
-        return url
-    }
-
-    /// One SQL statement through psql: looking behind the binary's back, or writing as a hand-made connection.
-    @discardableResult
-    func psql(_ url: String, _ sql: String, expectFailure: Bool = false) throws -> String {
-        let bin = try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql").sorted().last.map { "/usr/lib/postgresql/\($0)/bin/psql" }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bin ?? "psql")
-        process.arguments = ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", url, "-c", sql]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = Pipe()
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus != 0, expectFailure, "psql on: \(sql)")
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
 
     func onPostgres(_ url: String, _ arguments: [String]) -> RapportRunner.Result { Self.onPostgres(url, arguments) }
 
@@ -75,7 +48,7 @@ final class PostgresCareTests: XCTestCase {
     /// The embedded store runs as the database's login (`--user`): on PostgreSQL the session's
     /// user is the connection's, and records name who made them.
     func assertSameOnBothBackends(_ steps: [[String]], url: String, store: TemporaryStore, file: StaticString = #filePath, line: UInt = #line) {
-        let login = (try? psql(url, "SELECT session_user")) ?? ""
+        let login = (try? server.psql(url, "SELECT session_user")) ?? ""
         XCTAssertFalse(login.isEmpty, "the test server's login", file: file, line: line)
         for step in steps {
             let embedded = store.run(["--user", login] + step, now: Self.now)
@@ -87,7 +60,7 @@ final class PostgresCareTests: XCTestCase {
     }
 
     func testCampaignsAndDeliveryPrintWhatTheEmbeddedStorePrints() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase(initialised: true)
         let store = TemporaryStore("pg-care")
         let script = try store.file("care.rapport", Self.greeting + "\n")
         let received = store.files + "/received.jsonl"
@@ -112,13 +85,13 @@ final class PostgresCareTests: XCTestCase {
         // On PostgreSQL the messages table is the outbox: no directory named after the URL appears.
         XCTAssertFalse(FileManager.default.fileExists(atPath: "postgres:"))
         // Each customer touched once per campaign and window; the block with two messages' one customer once.
-        XCTAssertEqual(try psql(url, "SELECT campaign || ':' || customer FROM rapport_touches ORDER BY 1"),
+        XCTAssertEqual(try server.psql(url, "SELECT campaign || ':' || customer FROM rapport_touches ORDER BY 1"),
                        "preferred:C1\npreferred:C2\npreferred:C3\nrevisit:C3\nrevisit:C5\nspring greeting:C1\nspring greeting:C2")
     }
 
     /// Tickets, tasks and points: the commands whose builders read only stored records.
     func testTicketsTasksAndPointsPrintWhatTheEmbeddedStorePrints() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase(initialised: true)
         let store = TemporaryStore("pg-tickets")
         let steps: [String] = Self.customers + [
             #"open ticket C1 complaint via phone "the scarf arrived torn" priority high"#,
@@ -143,13 +116,13 @@ final class PostgresCareTests: XCTestCase {
                         "find tasks", "find points", "find contacts", "find purchases", "find customers show id, lastContact, satisfaction"]
         assertSameOnBothBackends(steps.map { ["-c", $0] } + readBack.map { ["--format", "csv", "-c", $0] }, url: url, store: store)
         // The steps did what they say, not merely failed alike.
-        XCTAssertEqual(try psql(url, "SELECT id || ' ' || status FROM tickets ORDER BY id"), "T000001 open\nT000002 pending")
-        XCTAssertEqual(try psql(url, "SELECT sum(change) FROM points WHERE customer = 'C1'"), "50")
+        XCTAssertEqual(try server.psql(url, "SELECT id || ' ' || status FROM tickets ORDER BY id"), "T000001 open\nT000002 pending")
+        XCTAssertEqual(try server.psql(url, "SELECT sum(change) FROM points WHERE customer = 'C1'"), "50")
     }
 
     /// `recompute` reads every customer and the year's purchases (`segmentationInputs`).
     func testRecomputePrintsWhatTheEmbeddedStorePrints() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase(initialised: true)
         let store = TemporaryStore("pg-recompute")
         var steps: [String] = Self.customers
         // Spend of the 12 months and the purchase count decide the tier; one purchase too old to count, one in the future.
@@ -163,12 +136,12 @@ final class PostgresCareTests: XCTestCase {
             ["-c", "recompute tiers --dry-run"], ["-c", "recompute tiers"], ["-c", "recompute tiers"],
             ["-c", "recompute grades"], ["-c", "recompute stages"],
         ] + readBack.map { ["--format", "csv", "-c", $0] }, url: url, store: store)
-        XCTAssertEqual(try psql(url, "SELECT id || ' ' || tier FROM customers ORDER BY id"), "C1 silver\nC2 silver\nC3 bronze\nC4 bronze\nC5 bronze")
+        XCTAssertEqual(try server.psql(url, "SELECT id || ' ' || tier FROM customers ORDER BY id"), "C1 silver\nC2 silver\nC3 bronze\nC4 bronze\nC5 bronze")
     }
 
     /// `delete` moves records to the bin; `find deleted`, `restore` and `purge` read and empty it.
     func testTheBinWorksAsOnTheEmbeddedStore() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase(initialised: true)
         let store = TemporaryStore("pg-bin")
         let steps: [String] = Self.customers + [
             "log contact C1 via phone", "log contact C2 via email",
@@ -187,12 +160,12 @@ final class PostgresCareTests: XCTestCase {
             ["-c", "purge older than 30d"], ["--format", "csv", "-c", "find deleted customers"],
             ["-c", "purge"], ["--format", "csv", "-c", "find deleted customers"], ["-c", "restore C3"],
         ], url: url, store: store)
-        XCTAssertEqual(try psql(url, "SELECT count(*) FROM customers_bin"), "0")
-        XCTAssertEqual(try psql(url, "SELECT id FROM customers ORDER BY id"), "C2\nC4\nC5")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM customers_bin"), "0")
+        XCTAssertEqual(try server.psql(url, "SELECT id FROM customers ORDER BY id"), "C2\nC4\nC5")
     }
 
     func testTwoSchedulersRacingTouchEachCustomerOnce() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase(initialised: true)
         let store = TemporaryStore("pg-race")
         var adds: [String] = []
         for n in 1...40 { adds += ["-c", "add customer id: C\(n), name: \"Customer \(n)\", phone: \"1380000\(1000 + n)\""] }
@@ -215,23 +188,23 @@ final class PostgresCareTests: XCTestCase {
             } else {
                 XCTAssertEqual(outputs, Array(repeating: "race: targeted 40, skipped 40 (touched within 7d: 40), sent 0\n", count: 2))
             }
-            XCTAssertEqual(try psql(url, "SELECT count(*), count(DISTINCT customer) FROM messages"), "40|40")
-            XCTAssertEqual(try psql(url, "SELECT count(*) FROM contacts"), "40")
+            XCTAssertEqual(try server.psql(url, "SELECT count(*), count(DISTINCT customer) FROM messages"), "40|40")
+            XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM contacts"), "40")
         }
         // A writer that skips the advisory lock still cannot touch a customer twice in the window.
-        let window = try psql(url, "SELECT window_key FROM rapport_touches WHERE customer = 'C1'")
-        try psql(url, "INSERT INTO rapport_touches VALUES ('race', 'C1', \(window))", expectFailure: true)
+        let window = try server.psql(url, "SELECT window_key FROM rapport_touches WHERE customer = 'C1'")
+        try server.psql(url, "INSERT INTO rapport_touches VALUES ('race', 'C1', \(window))", expectFailure: true)
         // A run whose touches collide is refused whole: nothing of it is left.
-        try psql(url, "DELETE FROM messages WHERE customer = 'C2'")
+        try server.psql(url, "DELETE FROM messages WHERE customer = 'C2'")
         let refused = onPostgres(url, [script])
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("nothing changed"), refused.stderr)
-        XCTAssertEqual(try psql(url, "SELECT count(*) FROM messages"), "39")
-        XCTAssertEqual(try psql(url, "SELECT count(*) FROM contacts"), "40")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM messages"), "39")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM contacts"), "40")
     }
 
     func testTwoDeliverersHandEachMessageOverOnce() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase(initialised: true)
         let store = TemporaryStore("pg-deliver")
         var adds: [String] = []
         for n in 1...30 { adds += ["-c", "add customer id: C\(n), name: \"Customer \(n)\", phone: \"1380000\(1000 + n)\""] }
@@ -255,31 +228,31 @@ final class PostgresCareTests: XCTestCase {
         }
         XCTAssertEqual(lines.count, 30)
         XCTAssertEqual(Set(lines).count, 30, "a message handed over twice")
-        XCTAssertEqual(try psql(url, "SELECT status, count(*) FROM messages GROUP BY status"), "sent|30")
+        XCTAssertEqual(try server.psql(url, "SELECT status, count(*) FROM messages GROUP BY status"), "sent|30")
         XCTAssertEqual(onPostgres(url, ["-c", "deliver via \"exit 1\""]).stdout, "delivered 0, failed 0, waiting 0\n")
     }
 
     func testAnOlderSchemaIsRefusedUntilInitBringsItForward() throws {
-        let url = try freshDatabase()
-        try psql(url, "DROP TABLE rapport_touches; DROP TABLE rapport_policy; UPDATE rapport_meta SET value = '1'")
+        let url = try server.freshDatabase(initialised: true)
+        try server.psql(url, "DROP TABLE rapport_touches; DROP TABLE rapport_policy; UPDATE rapport_meta SET value = '1'")
         let refused = onPostgres(url, ["-c", "find customers"])
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("schema version 1, older than this Rapport's (2)"), refused.stderr)
         let migrated = onPostgres(url, ["-c", "init"])
         XCTAssertEqual(migrated.status, 0, migrated.stderr)
         XCTAssertTrue(migrated.stdout.contains("migrated the Rapport schema from version 1 to 2"), migrated.stdout)
-        XCTAssertEqual(try psql(url, "SELECT value FROM rapport_meta WHERE key = 'schemaVersion'"), "2")
+        XCTAssertEqual(try server.psql(url, "SELECT value FROM rapport_meta WHERE key = 'schemaVersion'"), "2")
         XCTAssertEqual(onPostgres(url, ["-c", "set policy campaign.weeklyCap = 3"]).status, 0)
-        XCTAssertEqual(try psql(url, "SELECT key, value FROM rapport_policy"), "campaign.weeklyCap|3")
+        XCTAssertEqual(try server.psql(url, "SELECT key, value FROM rapport_policy"), "campaign.weeklyCap|3")
     }
 
     func testACampaignWhoseTargetPostgresCannotAnswerIsRefusedNotAnsweredWrongly() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase(initialised: true)
         XCTAssertEqual(onPostgres(url, ["-c", Self.customers[0]]).status, 0)
         let r = onPostgres(url, ["-c", "campaign \"x\"\n target customers where churnRisk = high\n send sms \"hi\"\nend"])
         XCTAssertEqual(r.status, 1, r.stdout)
         XCTAssertTrue(r.stderr.contains("is not yet supported on PostgreSQL"), r.stderr)
-        XCTAssertEqual(try psql(url, "SELECT count(*) FROM messages"), "0")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM messages"), "0")
     }
 
     /// Runs `count` copies of `body` at once, on threads of their own; their results in order.

@@ -5,50 +5,17 @@ import XCTest
 /// Roles as PostgreSQL roles, bulk import and export on PostgreSQL (docs/postgres.md
 /// "Roles", "Import and export"), through the binary on the test server ($RAPPORT_TEST_PG).
 final class PostgresTrustTests: XCTestCase {
+    private var server: PostgresTestServer!
+
+    override func setUpWithError() throws { server = try PostgresTestServer() }
+
     static let now = "2026-11-01"
-
-    func server() throws -> String {
-        guard let server = ProcessInfo.processInfo.environment["RAPPORT_TEST_PG"], !server.isEmpty else {
-            throw XCTSkip("needs a PostgreSQL server: run scripts/test, or scripts/pg-server start and export RAPPORT_TEST_PG=<the URL it prints>")
-        }
-        return server
-    }
-
-    func freshDatabase() throws -> String {
-        let server = try server()
-        let name = "t_" + Self.unique()
-        try psql(server, "CREATE DATABASE \(name)")
-        return server.replacingOccurrences(of: "/rapport?", with: "/\(name)?")
-    }
 
     static func unique() -> String { UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12).description }
 
     /// The same database as `url`, connected as `user`.
     static func url(_ url: String, as user: String) -> String {
         url.replacingOccurrences(of: "user=postgres", with: "user=\(user)")
-    }
-
-    /// psql on `url`: its exit status, output and errors (a refusal is a result here).
-    func psqlResult(_ url: String, _ sql: String) throws -> (status: Int32, output: String, errors: String) {
-        let bin = try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql").sorted().last.map { "/usr/lib/postgresql/\($0)/bin/psql" }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bin ?? "psql")
-        process.arguments = ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", url, "-c", sql]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines), errors)
-    }
-
-    @discardableResult
-    func psql(_ url: String, _ sql: String) throws -> String {
-        let r = try psqlResult(url, sql)
-        XCTAssertEqual(r.status, 0, "psql failed on: \(sql): \(r.errors)")
-        return r.output
     }
 
     func run(_ url: String, _ commands: [String], _ options: [String] = []) -> RapportRunner.Result {
@@ -62,20 +29,20 @@ final class PostgresTrustTests: XCTestCase {
     // MARK: Roles
 
     func testATraineeLoginIsHeldToTraineeByRapportAndByTheServer() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase()
         XCTAssertEqual(run(url, ["init", #"add customer name: "Ada", city: Berlin"#]).status, 0)
-        XCTAssertEqual(try psql(url, "SELECT pg_has_role('postgres', 'rapport_admin', 'MEMBER')"), "t", "init makes its runner an admin")
+        XCTAssertEqual(try server.psql(url, "SELECT pg_has_role('postgres', 'rapport_admin', 'MEMBER')"), "t", "init makes its runner an admin")
         let clerk = "clerk_" + Self.unique()
-        try psql(url, "CREATE ROLE \(clerk) LOGIN")
+        try server.psql(url, "CREATE ROLE \(clerk) LOGIN")
 
         // An admin that is no superuser: grants through its group's CREATEROLE.
         let boss = "boss_" + Self.unique()
-        try psql(url, "CREATE ROLE \(boss) LOGIN")
+        try server.psql(url, "CREATE ROLE \(boss) LOGIN")
         XCTAssertEqual(run(url, ["grant \(boss) admin"]).status, 0)
         let asBoss = Self.url(url, as: boss)
         let granted = run(asBoss, ["grant \(clerk) trainee"])
         XCTAssertEqual(granted.status, 0, granted.stderr)
-        XCTAssertEqual(try psql(url, directGroups(of: clerk)), "rapport_trainee")
+        XCTAssertEqual(try server.psql(url, directGroups(of: clerk)), "rapport_trainee")
 
         let asClerk = Self.url(url, as: clerk)
         let reads = run(asClerk, ["find customers show name"])
@@ -89,23 +56,23 @@ final class PostgresTrustTests: XCTestCase {
         XCTAssertTrue(above.stderr.contains(clerk), above.stderr)
 
         // A hand-made connection as the clerk: the server itself refuses the write.
-        let direct = try psqlResult(asClerk, "INSERT INTO customers (id, name) VALUES ('C000099', 'Eve')")
+        let direct = try server.psqlResult(asClerk, "INSERT INTO customers (id, name) VALUES ('C000099', 'Eve')")
         XCTAssertNotEqual(direct.status, 0)
         XCTAssertTrue(direct.errors.contains("permission denied for table customers"), direct.errors)
-        XCTAssertEqual(try psqlResult(asClerk, "SELECT count(*) FROM rapport_audit WHERE command <> ''").status, 1,
+        XCTAssertEqual(try server.psqlResult(asClerk, "SELECT count(*) FROM rapport_audit WHERE command <> ''").status, 1,
                        "the audit trail is a manager's to read")
         // An admin may lower the role: the session is SET ROLE to the lower group.
         let lowered = run(asBoss, ["find customers show name", "set show"], ["--role", "trainee"])
         XCTAssertEqual(lowered.status, 0, lowered.stderr)
         XCTAssertTrue(lowered.stdout.contains("Ada") && lowered.stdout.contains("trainee"), lowered.stdout)
-        XCTAssertEqual(try psql(url, "SELECT count(*) FROM customers"), "1", "nothing changed")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM customers"), "1", "nothing changed")
 
         // Raised, the clerk may add; revoked, the clerk may not even open a session.
         XCTAssertEqual(run(asBoss, ["grant \(clerk) agent"]).status, 0)
         let added = run(asClerk, [#"add customer name: "Eve""#])
         XCTAssertEqual(added.status, 0, added.stderr)
-        XCTAssertEqual(try psql(url, "SELECT \"user\", role FROM rapport_audit ORDER BY seq DESC LIMIT 1"), "\(clerk)|agent")
-        XCTAssertEqual(try psql(url, directGroups(of: clerk)), "rapport_agent", "one group at a time")
+        XCTAssertEqual(try server.psql(url, "SELECT \"user\", role FROM rapport_audit ORDER BY seq DESC LIMIT 1"), "\(clerk)|agent")
+        XCTAssertEqual(try server.psql(url, directGroups(of: clerk)), "rapport_agent", "one group at a time")
         let revoked = run(asBoss, ["revoke \(clerk)"])
         XCTAssertEqual(revoked.status, 0, revoked.stderr)
         let refused = run(asClerk, ["find customers"])
@@ -119,11 +86,11 @@ final class PostgresTrustTests: XCTestCase {
 
     /// A database made before the roles lets everyone take admin, until `init` sets them up.
     func testInitSetsUpTheRolesInADatabaseMadeBeforeThem() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase()
         XCTAssertEqual(run(url, ["init"]).status, 0)
-        try psql(url, "DELETE FROM rapport_meta WHERE key = 'roles'")
+        try server.psql(url, "DELETE FROM rapport_meta WHERE key = 'roles'")
         let clerk = "old_" + Self.unique()
-        try psql(url, "CREATE ROLE \(clerk) LOGIN")
+        try server.psql(url, "CREATE ROLE \(clerk) LOGIN")
         let before = run(Self.url(url, as: clerk), ["set show"])
         XCTAssertEqual(before.status, 0, before.stderr)
         XCTAssertTrue(before.stdout.contains("admin"), "no roles yet: everyone may take admin, as before: \(before.stdout)")
@@ -131,7 +98,7 @@ final class PostgresTrustTests: XCTestCase {
         let again = run(url, ["init"])
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertTrue(again.stdout.contains("gave the tables to the group roles"), again.stdout)
-        XCTAssertEqual(try psql(url, "SELECT value FROM rapport_meta WHERE key = 'roles'"), "1")
+        XCTAssertEqual(try server.psql(url, "SELECT value FROM rapport_meta WHERE key = 'roles'"), "1")
         let after = run(Self.url(url, as: clerk), ["set show"])
         XCTAssertEqual(after.status, 1)
         XCTAssertTrue(after.stderr.contains("is not a member of rapport_trainee"), after.stderr)
@@ -158,7 +125,7 @@ final class PostgresTrustTests: XCTestCase {
     """
 
     func testImportAndExportAreTheEmbeddedStoresByteForByte() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase()
         XCTAssertEqual(run(url, ["init"]).status, 0)
         let store = TemporaryStore("pg-import")
         let file = try store.file("customers.jsonl", Self.customersFile)
@@ -169,7 +136,7 @@ final class PostgresTrustTests: XCTestCase {
             XCTAssertEqual(postgres.stderr, embedded.stderr)
             XCTAssertEqual(postgres.status, 0, postgres.stderr)
         }
-        XCTAssertEqual(try psql(url, "SELECT count(*) FROM rapport_audit"), "2", "one audit row per import")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM rapport_audit"), "2", "one audit row per import")
         for format in ["jsonl", "csv", "json"] {
             let fromStore = store.path + "/../store-export-\(Self.unique()).\(format)"
             let fromPostgres = store.path + "/../pg-export-\(Self.unique()).\(format)"
@@ -187,14 +154,14 @@ final class PostgresTrustTests: XCTestCase {
         // Exported, then imported into a new database: the same rows again.
         let exported = store.path + "/../roundtrip-\(Self.unique()).jsonl"
         XCTAssertEqual(run(url, [#"export customers to "\#(exported)""#]).status, 0)
-        let second = try freshDatabase()
+        let second = try server.freshDatabase()
         XCTAssertEqual(run(second, ["init", #"import customers from "\#(exported)""#]).status, 0)
         XCTAssertEqual(run(second, ["find customers"]).stdout, run(url, ["find customers"]).stdout)
         try? FileManager.default.removeItem(atPath: exported)
     }
 
     func testABadFileLeavesNothingOnPostgres() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase()
         XCTAssertEqual(run(url, ["init", #"add customer name: "Ada""#]).status, 0)
         let store = TemporaryStore("pg-bad-import")
         let file = try store.file("bad.jsonl", """
@@ -209,19 +176,19 @@ final class PostgresTrustTests: XCTestCase {
         XCTAssertEqual(postgres.status, embedded.status)
         XCTAssertEqual(postgres.stderr, embedded.stderr, "the importer's own message, with its line")
         XCTAssertTrue(postgres.stderr.contains("line 2") || postgres.stderr.contains(":2:"), postgres.stderr)
-        XCTAssertEqual(try psql(url, "SELECT count(*) FROM customers"), "1")
-        XCTAssertEqual(try psql(url, "SELECT count(*) FROM rapport_audit"), "1")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM customers"), "1")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM rapport_audit"), "1")
 
         // A row the server refuses inside the COPY (here: an id taken behind Rapport's back,
         // so the primary key fails) rolls back the whole import, audit row and id mark too.
-        try psql(url, "INSERT INTO customers (id, name) VALUES ('C000003', 'Sneaked in')")
+        try server.psql(url, "INSERT INTO customers (id, name) VALUES ('C000003', 'Sneaked in')")
         let good = try store.file("good.jsonl", "{\"name\":\"One\"}\n{\"name\":\"Two\"}\n{\"name\":\"Three\"}\n")
         let refused = run(url, [#"import customers from "\#(good)""#])
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("PostgreSQL refused the statement, so nothing changed"), refused.stderr)
-        XCTAssertEqual(try psql(url, "SELECT count(*) FROM customers"), "2")
-        XCTAssertEqual(try psql(url, "SELECT count(*) FROM rapport_audit"), "1")
-        XCTAssertEqual(try psql(url, "SELECT highest FROM rapport_ids WHERE entity = 'customers'"), "1")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM customers"), "2")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM rapport_audit"), "1")
+        XCTAssertEqual(try server.psql(url, "SELECT highest FROM rapport_ids WHERE entity = 'customers'"), "1")
     }
 }
 
@@ -229,7 +196,7 @@ extension PostgresTrustTests {
     // MARK: A whole store between the backends
 
     func testAStoreMovesFromTheEmbeddedStoreToPostgresAndBack() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase()
         let work = TemporaryStore("pg-transfer")
         let demo = ["--demo", "--demo-size", "200", "--now", Self.now, "--timezone", "UTC"]
         let fromDemo = work.files + "/from-demo"
@@ -259,13 +226,13 @@ extension PostgresTrustTests {
         }
 
         // A bad directory leaves a database untouched; so does a database that holds records.
-        let other = try freshDatabase()
+        let other = try server.freshDatabase()
         XCTAssertEqual(run(other, ["init"]).status, 0)
         try "{}\n".write(toFile: fromDemo + "/tasks.jsonl", atomically: true, encoding: .utf8)
         let damaged = run(other, [#"import store from "\#(fromDemo)""#])
         XCTAssertEqual(damaged.status, 1)
         XCTAssertTrue(damaged.stderr.contains("tasks.jsonl does not match its SHA-256"), damaged.stderr)
-        XCTAssertEqual(try psql(other, "SELECT count(*) FROM customers"), "0")
+        XCTAssertEqual(try server.psql(other, "SELECT count(*) FROM customers"), "0")
         let full = run(url, [#"import store from "\#(fromPostgres)""#])
         XCTAssertEqual(full.status, 1)
         XCTAssertTrue(full.stderr.contains("import store fills an empty store"), full.stderr)
@@ -273,7 +240,7 @@ extension PostgresTrustTests {
 
     /// The id marks travel: a customer deleted before the move keeps its number taken.
     func testIdMarksTravelToPostgres() throws {
-        let url = try freshDatabase()
+        let url = try server.freshDatabase()
         let store = TemporaryStore("pg-marks")
         XCTAssertEqual(store.run(["-c", #"add customer name: "A""#, "-c", #"add customer name: "B""#,
                                   "-c", "delete customers where id = C000002"], now: Self.now).status, 0)
