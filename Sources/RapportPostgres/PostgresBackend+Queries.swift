@@ -65,7 +65,7 @@ extension PostgresBackend {
     }
 
     public func find(_ q: CheckedFind, clock: Clock) -> ResultSet {
-        guard let (sql, parameters, shown, _) = try? select(q, today: clock.today) else { return ResultSet(columns: q.columns.map(\.name), rows: []) }
+        guard let (sql, parameters, shown, _) = translated({ try select(q, today: clock.today) }) else { return ResultSet(columns: q.columns.map(\.name), rows: []) }
         let values = rows(sql, parameters).map { row in
             shown.indices.map { i -> Value in
                 switch shown[i] {
@@ -207,7 +207,7 @@ extension PostgresBackend {
     }
 
     public func aggregate(_ q: CheckedAggregate, clock: Clock) -> ResultSet {
-        guard let (sql, parameters, label, _) = try? aggregateSQL(q, clock: clock) else { return ResultSet(columns: [q.valueColumn], rows: []) }
+        guard let (sql, parameters, label, _) = translated({ try aggregateSQL(q, clock: clock) }) else { return ResultSet(columns: [q.valueColumn], rows: []) }
         let result = rows(sql, parameters)
         guard let group = q.groupColumn else {
             return ResultSet(columns: [q.valueColumn], rows: [[aggregateValue(q, result.first?[0])]])

@@ -155,6 +155,18 @@ public final class PostgresBackend: Backend {
 
     private var readFailure: Diagnostic?
 
+    /// A query's translation inside a read that cannot throw: a refusal there (a caller
+    /// that skipped `checkSupported`) is kept like a failed read, so the session reports it
+    /// and `commit` refuses, instead of an empty answer that reads as "no records".
+    func translated<T>(_ translate: () throws -> T) -> T? {
+        do {
+            return try translate()
+        } catch {
+            if readFailure == nil { readFailure = error as? Diagnostic ?? Diagnostic.runtime(.postgresReadFailed, "\(error)") }
+            return nil
+        }
+    }
+
     public func takeReadFailure() -> Diagnostic? {
         defer { readFailure = nil }
         return readFailure
@@ -185,7 +197,7 @@ public final class PostgresBackend: Backend {
         unpaged.sort = []
         unpaged.limit = nil
         unpaged.offset = 0
-        guard let (sql, parameters, _, _) = try? select(unpaged, today: clock.today, fields: []) else { return [] }
+        guard let (sql, parameters, _, _) = translated({ try select(unpaged, today: clock.today, fields: []) }) else { return [] }
         // The FROM onwards of the translated find, under the wanted columns.
         let tail = sql[sql.range(of: " FROM ")!.lowerBound...]
         // In id order, as the seam promises (a campaign's messages are numbered in it).
