@@ -71,9 +71,15 @@ extension PostgresBackend {
 
     /// Whether `init` has set up the roles in this database (one made before them has not:
     /// everyone may take admin there, as in a store without grants, until `init` runs again).
-    var usesRoles: Bool {
-        (try? connection.execute("SELECT 1 FROM rapport_meta WHERE key = $1", [Self.rolesMetaKey]).isEmpty == false) ?? false
+    /// A failed read (no right to read the meta table, a lost connection) is an error here,
+    /// not "no roles": `enforce` would otherwise leave the session on its login, unchecked.
+    func rolesAreSetUp() throws -> Bool {
+        guard try connection.execute("SELECT to_regclass('rapport_meta') IS NOT NULL").first?[0] == "t" else { return false }
+        return try !connection.execute("SELECT 1 FROM rapport_meta WHERE key = $1", [Self.rolesMetaKey]).isEmpty
     }
+
+    /// For reads that list or show (grants, the user): nothing to list when the check fails.
+    var usesRoles: Bool { (try? rolesAreSetUp()) ?? false }
 
     /// Each login role that is a member of a group role, with the highest it holds.
     func grantsInDatabase() -> [String: Role] {
@@ -98,7 +104,7 @@ extension PostgresBackend {
 
     /// `SET ROLE` to the session's group: the database holds the session to its role.
     public func enforce(_ role: Role) throws {
-        guard usesRoles else { return }
+        guard try rolesAreSetUp() else { return }
         do {
             try connection.execute("SET ROLE \(SQLTranslation.quoted(Self.groupRole(role)))")
             enforcedRole = role

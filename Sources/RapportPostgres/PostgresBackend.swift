@@ -55,7 +55,7 @@ public final class PostgresBackend: Backend {
 
     private func schemaVersionInDatabase() throws -> Int? {
         guard try connection.execute("SELECT to_regclass('rapport_meta') IS NOT NULL").first?[0] == "t" else { return nil }
-        return try connection.execute("SELECT value FROM rapport_meta WHERE key = 'schemaVersion'").first?[0].flatMap { Int($0 ?? "") }
+        return try connection.execute("SELECT value FROM rapport_meta WHERE key = 'schemaVersion'").first?[0].flatMap { Int($0) }
     }
 
     // MARK: What runs here
@@ -82,7 +82,7 @@ public final class PostgresBackend: Backend {
             if found > Self.schemaVersion { throw Diagnostic.runtime(.postgresSchemaNewer, String(found), String(Self.schemaVersion)) }
             if found == Self.schemaVersion {
                 // A database made before the roles: `init` sets them up (docs/postgres.md "Roles").
-                if !usesRoles {
+                if try !rolesAreSetUp() {
                     try asSessionUser { try connection.transaction { try setUpRoles() } }
                     return "gave the tables to the group roles rapport_trainee ... rapport_admin"
                 }
