@@ -507,10 +507,11 @@ public struct Importer {
 
         let matched = targets.compactMap { $0 }
         let stored = matched.isEmpty ? [:] : backend.records(entity, ids: matched, fields: nil)
-        var ids = Set<String>()
+        // Sized for the file at once: growing them by doubling rehashed every key.
+        var ids = Set<String>(minimumCapacity: rows.count)
         var generator = backend.highestGeneratedNumber(entity)
         var ledgerNumber = backend.highestGeneratedNumber(.points)
-        var seenKeys = FileContactKeys()
+        var seenKeys = FileContactKeys(capacity: entity == .customers ? rows.count : 0)
         let lotExpiry = Loyalty.expiry(earnedOn: clock.today, policy: backend.policy)
         for (index, row) in rows.enumerated() where !refused[index] {
             if let target = targets[index] {
@@ -627,8 +628,12 @@ public struct Importer {
 
     /// The first row holding each normalised phone and email, as the rows are walked.
     struct FileContactKeys {
-        var firstWithEmail: [String: Int] = [:]
-        var firstWithPhone: [String: Int] = [:]
+        var firstWithEmail: [String: Int]
+        var firstWithPhone: [String: Int]
+        init(capacity: Int) {
+            firstWithEmail = Dictionary(minimumCapacity: capacity)
+            firstWithPhone = Dictionary(minimumCapacity: capacity)
+        }
         /// The earlier row with this key, or nil (and this row is now its first).
         mutating func first(_ key: ImportKey, _ normal: String, index: Int) -> Int? {
             switch key {
