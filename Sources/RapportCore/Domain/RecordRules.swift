@@ -60,7 +60,22 @@ public enum RecordRules {
         let domain = bytes[bytes.index(after: at)...]
         guard !domain.contains(UInt8(ascii: "@")), let dot = domain.firstIndex(of: UInt8(ascii: ".")),
               dot != domain.startIndex, domain.last != UInt8(ascii: ".") else { return false }
-        return !text.unicodeScalars.contains { $0.properties.isWhitespace }
+        return !containsWhitespace(text)
+    }
+
+    /// Whether `text` has a character with Unicode's White_Space property. In ASCII those
+    /// are tab to carriage return and space: ASCII text is answered byte by byte.
+    static func containsWhitespace(_ text: String) -> Bool {
+        var text = text
+        if let ascii = text.withUTF8({ bytes -> Bool? in
+            var found = false
+            for b in bytes {
+                if b >= 0x80 { return nil }
+                if b == 32 || (b >= 9 && b <= 13) { found = true }
+            }
+            return found
+        }) { return ascii }
+        return text.unicodeScalars.contains { $0.properties.isWhitespace }
     }
 
     private static func storedForm(_ value: Value, for field: Field, in entity: Entity) throws -> Value {
@@ -129,6 +144,9 @@ public enum RecordRules {
     /// no one can name.
     public static func checkID(_ text: String, what: String = "an id") throws {
         if text.isEmpty { throw RuleViolation(.idEmpty, what) }
+        // Visible ASCII only (most ids): no space, no control character.
+        var text = text
+        if text.withUTF8({ $0.allSatisfy { $0 > 32 && $0 < 127 } }) { return }
         if let first = text.unicodeScalars.first, let last = text.unicodeScalars.last,
            first.properties.isWhitespace || last.properties.isWhitespace {
             throw RuleViolation(.idPadded, what)

@@ -16,6 +16,8 @@ public struct Vocabulary: Sendable {
     /// The stored spelling of `text` (any case, or an alias), or nil when it is not a word
     /// of this vocabulary.
     public func canonical(_ text: String) -> String? {
+        // Most values are given in their stored spelling (no two words differ only by case).
+        if words.contains(text) { return text }
         let lower = text.lowercased()
         if let w = words.first(where: { $0.lowercased() == lower }) { return w }
         return aliases[lower]

@@ -16,18 +16,51 @@ public enum InterchangeFormat: String, Sendable {
     }
 }
 
-/// One cell of an imported row, before conversion to a field's type.
+/// One cell of an imported row, before conversion to a field's type. A JSON scalar is a
+/// case of its own (a `JSONValue` boxes each one: an allocation per cell).
 enum RawCell {
+    case jsonString(String)
+    case jsonInteger(Int64)
+    case jsonDouble(Double)
+    case jsonBool(Bool)
+    case jsonNull
+    /// An array or an object.
     case json(JSONValue)
+    /// A CSV cell.
     case text(String)
+
+    init(json value: JSONValue) {
+        switch value {
+        case .string(let s): self = .jsonString(s)
+        case .integer(let i): self = .jsonInteger(i)
+        case .double(let d): self = .jsonDouble(d)
+        case .bool(let b): self = .jsonBool(b)
+        case .null: self = .jsonNull
+        case .array, .object: self = .json(value)
+        }
+    }
 
     var isNull: Bool {
         switch self {
+        case .jsonNull: return true
         case .json(let v):
-            if case .null = v { return true }
             if case .array(let a) = v { return a.isEmpty }
             return false
         case .text(let t): return t.isEmpty
+        default: return false
+        }
+    }
+
+    /// The cell as the file wrote it (for messages).
+    var shown: String {
+        switch self {
+        case .text(let t): return t
+        case .jsonString(let s): return String(decoding: JSONWriter.encode(.string(s)), as: UTF8.self)
+        case .jsonInteger(let i): return String(decoding: JSONWriter.encode(.integer(i)), as: UTF8.self)
+        case .jsonDouble(let d): return String(decoding: JSONWriter.encode(.double(d)), as: UTF8.self)
+        case .jsonBool(let b): return String(decoding: JSONWriter.encode(.bool(b)), as: UTF8.self)
+        case .jsonNull: return "null"
+        case .json(let v): return String(decoding: JSONWriter.encode(v), as: UTF8.self)
         }
     }
 }
@@ -474,10 +507,11 @@ public struct Importer {
 
         let matched = targets.compactMap { $0 }
         let stored = matched.isEmpty ? [:] : backend.records(entity, ids: matched, fields: nil)
-        var ids = Set<String>()
+        // Sized for the file at once: growing them by doubling rehashed every key.
+        var ids = Set<String>(minimumCapacity: rows.count)
         var generator = backend.highestGeneratedNumber(entity)
         var ledgerNumber = backend.highestGeneratedNumber(.points)
-        var seenKeys = FileContactKeys()
+        var seenKeys = FileContactKeys(capacity: entity == .customers ? rows.count : 0)
         let lotExpiry = Loyalty.expiry(earnedOn: clock.today, policy: backend.policy)
         for (index, row) in rows.enumerated() where !refused[index] {
             if let target = targets[index] {
@@ -594,8 +628,12 @@ public struct Importer {
 
     /// The first row holding each normalised phone and email, as the rows are walked.
     struct FileContactKeys {
-        var firstWithEmail: [String: Int] = [:]
-        var firstWithPhone: [String: Int] = [:]
+        var firstWithEmail: [String: Int]
+        var firstWithPhone: [String: Int]
+        init(capacity: Int) {
+            firstWithEmail = Dictionary(minimumCapacity: capacity)
+            firstWithPhone = Dictionary(minimumCapacity: capacity)
+        }
         /// The earlier row with this key, or nil (and this row is now its first).
         mutating func first(_ key: ImportKey, _ normal: String, index: Int) -> Int? {
             switch key {
@@ -755,6 +793,8 @@ public struct Importer {
     }
 
     private func object(_ bytes: UnsafeBufferPointer<UInt8>, line: Int, keysChecked: inout RowKeys?) throws -> Row {
+        if let row = try Importer.cells(of: bytes, line: line, keysChecked: &keysChecked) { return row }
+        // Not a plain object: the full reader says what is wrong (or reads escaped keys).
         let value: JSONValue
         do {
             var s = JSONScanner(bytes: bytes)
@@ -771,18 +811,82 @@ public struct Importer {
     /// Objects mostly repeat the previous one's keys in the same order: those were checked,
     /// and the row shares their list.
     private func row(_ members: [(key: String, value: JSONValue)], line: Int, keysChecked: inout RowKeys?) throws -> Row {
-        let values = members.map { RawCell.json($0.value) }
+        let values = members.map { RawCell(json: $0.value) }
         if let previous = keysChecked, members.count == previous.names.count,
            zip(members, previous.names).allSatisfy({ $0.key == $1 }) {
             return Row(line: line, keys: previous, values: values)
         }
+        return try Importer.row(newKeys: members.map(\.key), values, line: line, keysChecked: &keysChecked)
+    }
+
+    /// A row whose keys differ from the previous row's: checked for a key given twice.
+    private static func row(newKeys names: [String], _ values: [RawCell], line: Int, keysChecked: inout RowKeys?) throws -> Row {
         var seen = Set<String>()
-        for m in members where !seen.insert(m.key.lowercased()).inserted {
-            throw ImportFailure(line: line, message: "key '\(m.key)' appears twice")
+        for key in names where !seen.insert(key.lowercased()).inserted {
+            throw ImportFailure(line: line, message: "key '\(key)' appears twice")
         }
-        let keys = RowKeys(members.map(\.key))
+        let keys = RowKeys(names)
         keysChecked = keys
         return Row(line: line, keys: keys, values: values)
+    }
+
+    /// A JSON line read straight into cells: the line's UTF-8 checked once, keys compared
+    /// with the previous row's as bytes, scalars made without a tree. Nil when the line is
+    /// anything but a well-formed object whose keys have no escapes: the full reader then
+    /// reads it, with the same result, or reports what is wrong as it always did.
+    static func cells(of bytes: UnsafeBufferPointer<UInt8>, line: Int, keysChecked: inout RowKeys?) throws -> Row? {
+        guard JSONScanner.isValidUTF8(bytes) else { return nil }
+        var scanner = JSONScanner(bytes: bytes)
+        scanner.utf8IsValidated = true
+        scanner.depth = 1
+        guard scanner.consume(UInt8(ascii: "{")) else { return nil }
+        let previous = keysChecked?.names ?? []
+        var values: [RawCell] = []
+        values.reserveCapacity(previous.count)
+        // Stays nil while the keys are the previous row's, in order.
+        var newKeys: [String]?
+        if !scanner.consume(UInt8(ascii: "}")) {
+            while true {
+                scanner.skipWhitespace()
+                guard let key = scanner.plainStringBytes() else { return nil }
+                let k = values.count
+                if newKeys == nil, k < previous.count, Importer.utf8(of: previous[k], equals: key) {
+                } else {
+                    if newKeys == nil { newKeys = Array(previous.prefix(k)) }
+                    newKeys!.append(String(decoding: key, as: UTF8.self))
+                }
+                guard scanner.consume(UInt8(ascii: ":")) else { return nil }
+                scanner.skipWhitespace()
+                do {
+                    switch scanner.currentByte {
+                    case UInt8(ascii: "\""): values.append(.jsonString(try scanner.readString()))
+                    case UInt8(ascii: "t"): try scanner.literal("true"); values.append(.jsonBool(true))
+                    case UInt8(ascii: "f"): try scanner.literal("false"); values.append(.jsonBool(false))
+                    case UInt8(ascii: "n"): try scanner.literal("null"); values.append(.jsonNull)
+                    case UInt8(ascii: "["), UInt8(ascii: "{"): values.append(.json(try scanner.readValue()))
+                    default:
+                        switch try scanner.readScalarNumber() {
+                        case .integer(let i): values.append(.jsonInteger(i))
+                        case .double(let d): values.append(.jsonDouble(d))
+                        }
+                    }
+                } catch is JSONSyntaxError { return nil }
+                if scanner.consume(UInt8(ascii: ",")) { continue }
+                if scanner.consume(UInt8(ascii: "}")) { break }
+                return nil
+            }
+        }
+        guard scanner.isAtEnd else { return nil }
+        if newKeys == nil, let known = keysChecked, values.count == previous.count {
+            return Row(line: line, keys: known, values: values)
+        }
+        return try row(newKeys: newKeys ?? Array(previous.prefix(values.count)), values, line: line, keysChecked: &keysChecked)
+    }
+
+    /// Whether `text`'s UTF-8 is `bytes`, without a `String` for the bytes.
+    static func utf8(of text: String, equals bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var text = text
+        return text.withUTF8 { $0.count == bytes.count && ($0.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, $0.count) == 0) }
     }
 
     static func topLevelElementLines(_ bytes: [UInt8]) -> [Int] {
@@ -823,15 +927,13 @@ public struct Importer {
         var types = Set<FieldType>()
         for cell in cells where !cell.isNull {
             switch cell {
+            case .jsonBool: types.insert(.boolean)
+            case .jsonInteger: types.insert(.integer)
+            case .jsonDouble: types.insert(.number)
+            case .jsonString(let s): types.insert(Day(iso: s) != nil ? .date : .string)
             case .json(let v):
-                switch v {
-                case .bool: types.insert(.boolean)
-                case .integer: types.insert(.integer)
-                case .double: types.insert(.number)
-                case .string(let s): types.insert(Day(iso: s) != nil ? .date : .string)
-                case .array: types.insert(.list)
-                default: types.insert(.string)
-                }
+                if case .array = v { types.insert(.list) } else { types.insert(.string) }
+            case .jsonNull: break
             case .text(let t):
                 if Int64(t) != nil { types.insert(.integer) }
                 else if let d = Double(t), d.isFinite { types.insert(.number) }
@@ -882,40 +984,36 @@ public struct Importer {
     private func typedValue(_ cell: RawCell, to field: Field) throws -> Value {
         if cell.isNull { return .null }
         func fail(_ expected: String) -> ConversionError {
-            let shown: String
-            switch cell {
-            case .text(let t): shown = t
-            case .json(let v): shown = String(decoding: JSONWriter.encode(v), as: UTF8.self)
-            }
+            let shown = cell.shown
             return ConversionError(text: "expected \(expected), found \(shown.count > 40 ? String(shown.prefix(40)) + "…" : shown)")
         }
         switch (field.type, cell) {
         case (.string, .text(let t)): return .string(t)
-        case (.string, .json(.string(let s))): return .string(s)
-        case (.string, .json(.integer(let i))): return .string(String(i))
-        case (.string, .json(.double(let d))): return .string(String(d))
-        case (.string, .json(.bool(let b))): return .string(String(b))
-        case (.integer, .json(.integer(let i))):
+        case (.string, .jsonString(let s)): return .string(s)
+        case (.string, .jsonInteger(let i)): return .string(String(i))
+        case (.string, .jsonDouble(let d)): return .string(String(d))
+        case (.string, .jsonBool(let b)): return .string(String(b))
+        case (.integer, .jsonInteger(let i)):
             return .integer(i)
-        case (.integer, .json(.double(let d))) where d == d.rounded() && abs(d) < 9e15:
+        case (.integer, .jsonDouble(let d)) where d == d.rounded() && abs(d) < 9e15:
             return .integer(Int64(d))
         case (.integer, .text(let t)):
             guard let i = Int64(Importer.trimmed(t)) else { throw fail("a whole number") }
             return .integer(i)
-        case (.number, .json(.integer(let i))): return .number(Double(i))
-        case (.number, .json(.double(let d))): return .number(d)
+        case (.number, .jsonInteger(let i)): return .number(Double(i))
+        case (.number, .jsonDouble(let d)): return .number(d)
         case (.number, .text(let t)):
             guard let d = Double(Importer.trimmed(t)), d.isFinite else { throw fail("a number") }
             return .number(d)
-        case (.date, .json(.string(let s))), (.date, .text(let s)):
+        case (.date, .jsonString(let s)), (.date, .text(let s)):
             guard let d = Day(iso: Importer.trimmed(s)) else { throw fail("a date (YYYY-MM-DD)") }
             return .date(d)
-        case (.instant, .json(.string(let s))), (.instant, .text(let s)):
+        case (.instant, .jsonString(let s)), (.instant, .text(let s)):
             if let t = Clock.parseISO8601(s, defaultZone: clock.timeZone) { return .instant(t) }
             if let d = Day(iso: s), let t = Clock.checkedInstant(Clock(now: 0, timeZone: clock.timeZone).startOfDay(d)) { return .instant(t) }
             if let t = Int64(s).flatMap(Clock.checkedInstant) { return .instant(t) }
             throw fail("a time (2026-11-01T09:30:00+08:00)")
-        case (.instant, .json(.integer(let t))) where Clock.instantRange.contains(t): return .instant(t)
+        case (.instant, .jsonInteger(let t)) where Clock.instantRange.contains(t): return .instant(t)
         case (.list, .json(.array(let items))):
             var strings: [String] = []
             for item in items {
@@ -926,10 +1024,10 @@ public struct Importer {
                 }
             }
             return strings.isEmpty ? .null : .list(strings)
-        case (.list, .json(.string(let s))), (.list, .text(let s)):
+        case (.list, .jsonString(let s)), (.list, .text(let s)):
             let items = ListCell.split(s)
             return items.isEmpty ? .null : .list(items)
-        case (.boolean, .json(.bool(let b))): return .boolean(b)
+        case (.boolean, .jsonBool(let b)): return .boolean(b)
         case (.boolean, .text(let t)):
             switch t.lowercased() {
             case "true", "yes", "1": return .boolean(true)

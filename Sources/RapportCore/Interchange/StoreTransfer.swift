@@ -129,7 +129,7 @@ public struct StoreTransfer {
                 var after: [String: Value] = [:]
                 for (key, json) in members {
                     guard let field = schema.field(named: key) else { throw damaged("\(where_): \(name) has no field '\(key)'") }
-                    do { let v = try importer.convert(.json(json), to: field, entity: entity); if !v.isNull { after[field.name] = v } } catch {
+                    do { let v = try importer.convert(RawCell(json: json), to: field, entity: entity); if !v.isNull { after[field.name] = v } } catch {
                         throw damaged("\(where_): the value of '\(key)' does not fit its type \(field.type.rawValue)")
                     }
                 }

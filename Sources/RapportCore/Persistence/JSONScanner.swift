@@ -37,7 +37,12 @@ public struct JSONSyntaxError: Error, CustomStringConvertible {
 public struct JSONScanner {
     private let bytes: UnsafeBufferPointer<UInt8>
     public private(set) var offset = 0
-    private var depth = 0
+    /// How deep the reader is in objects and arrays (a caller reading an object's members
+    /// itself sets it, so nesting is limited as `readValue` limits it).
+    var depth = 0
+    /// Set when the caller has checked that all the bytes are UTF-8 (`isValidUTF8`): strings
+    /// are then made without checking each one again.
+    var utf8IsValidated = false
     public static let maximumDepth = 512
 
     public init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
@@ -120,7 +125,7 @@ public struct JSONScanner {
         }
     }
 
-    private mutating func literal(_ word: StaticString) throws {
+    mutating func literal(_ word: StaticString) throws {
         let n = word.utf8CodeUnitCount
         guard offset + n <= bytes.count else { throw error("unexpected end of input") }
         for i in 0..<n where bytes[offset + i] != word.utf8Start[i] { throw error("unexpected character") }
@@ -140,9 +145,11 @@ public struct JSONScanner {
                 offset += 1
                 if var o = out {
                     o.append(contentsOf: run)
+                    if utf8IsValidated { return String(decoding: o, as: UTF8.self) }
                     guard let s = String(validating: o, as: UTF8.self) else { throw error("invalid UTF-8 in a string", at: start) }
                     return s
                 }
+                if utf8IsValidated { return String(decoding: run, as: UTF8.self) }
                 guard let s = String(validating: run, as: UTF8.self) else { throw error("invalid UTF-8 in a string", at: start) }
                 return s
             }
@@ -202,7 +209,18 @@ public struct JSONScanner {
         return v
     }
 
+    /// A number as `readValue` reads it, without the tree's boxing: a whole number that fits
+    /// `Int64` is an integer, anything else a finite double.
+    enum Number { case integer(Int64), double(Double) }
+
     public mutating func readNumber() throws -> JSONValue {
+        switch try readScalarNumber() {
+        case .integer(let i): return .integer(i)
+        case .double(let d): return .double(d)
+        }
+    }
+
+    mutating func readScalarNumber() throws -> Number {
         let start = offset
         if offset < bytes.count, bytes[offset] == UInt8(ascii: "-") { offset += 1 }
         let intStart = offset
@@ -226,9 +244,82 @@ public struct JSONScanner {
             while offset < bytes.count, (48...57).contains(bytes[offset]) { offset += 1 }
             guard offset > e else { throw error("digits expected in the exponent") }
         }
+        // Up to 18 digits always fit: summed here instead of through a `String`.
+        if isInteger, intDigits <= 18 {
+            var n: Int64 = 0
+            for i in intStart..<offset { n = n * 10 + Int64(bytes[i] - 48) }
+            return .integer(intStart > start ? -n : n)
+        }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
         if isInteger, let i = Int64(text) { return .integer(i) }
         guard let d = Double(text), d.isFinite else { throw error("number out of range", at: start) }
         return .double(d)
+    }
+
+    /// The next byte, nil at the end.
+    var currentByte: UInt8? { offset < bytes.count ? bytes[offset] : nil }
+
+    /// Steps over `byte` when it is next (after white space).
+    mutating func consume(_ byte: UInt8) -> Bool {
+        skipWhitespace()
+        guard offset < bytes.count, bytes[offset] == byte else { return false }
+        offset += 1
+        return true
+    }
+
+    /// The bytes of the string at the reader when it has no escape and no control
+    /// character, the reader then past it; otherwise nil and the reader unmoved (`readString`
+    /// decodes it or says what is wrong).
+    mutating func plainStringBytes() -> UnsafeBufferPointer<UInt8>? {
+        guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { return nil }
+        var end = offset + 1
+        while end < bytes.count {
+            let b = bytes[end]
+            if b == UInt8(ascii: "\"") {
+                let run = UnsafeBufferPointer(rebasing: bytes[(offset + 1)..<end])
+                offset = end + 1
+                return run
+            }
+            if b < 0x20 || b == UInt8(ascii: "\\") { return nil }
+            end += 1
+        }
+        return nil
+    }
+
+    /// Whether `bytes` are well-formed UTF-8 (the same answer as `String(validating:)`),
+    /// eight ASCII bytes at a time.
+    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let n = bytes.count
+        var i = 0
+        while i < n {
+            if i + 8 <= n, UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                i += 8
+                continue
+            }
+            let c = base[i]
+            if c < 0x80 { i += 1; continue }
+            func continuation(_ k: Int) -> Bool { i + k < n && base[i + k] & 0xC0 == 0x80 }
+            switch c {
+            case 0xC2...0xDF:
+                guard continuation(1) else { return false }
+                i += 2
+            case 0xE0...0xEF:
+                guard continuation(1), continuation(2) else { return false }
+                let c1 = base[i + 1]
+                if c == 0xE0, c1 < 0xA0 { return false } // overlong
+                if c == 0xED, c1 >= 0xA0 { return false } // a surrogate
+                i += 3
+            case 0xF0...0xF4:
+                guard continuation(1), continuation(2), continuation(3) else { return false }
+                let c1 = base[i + 1]
+                if c == 0xF0, c1 < 0x90 { return false } // overlong
+                if c == 0xF4, c1 >= 0x90 { return false } // beyond U+10FFFF
+                i += 4
+            default:
+                return false
+            }
+        }
+        return true
     }
 }

@@ -1,0 +1,215 @@
+import Foundation
+import XCTest
+@testable import RapportCore
+
+/// The import's byte-level fast paths against the general code they stand in for: the
+/// same cells, keys and answers on tricky input, or the general code taking over.
+final class ImportFastPathTests: XCTestCase {
+    // MARK: UTF-8
+
+    func testUTF8CheckAgreesWithTheStandardLibrary() {
+        let edges: [[UInt8]] = [
+            [], Array("plain ascii, longer than eight bytes".utf8), Array("王芳 ＠ 全角".utf8),
+            [0xC0, 0x80], [0xC1, 0xBF], [0xC2, 0x80], [0xDF, 0xBF], [0xE0, 0x9F, 0x80], [0xE0, 0xA0, 0x80],
+            [0xED, 0x9F, 0xBF], [0xED, 0xA0, 0x80], [0xEF, 0xBF, 0xBF], [0xF0, 0x8F, 0xBF, 0xBF],
+            [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80],
+            [0x80], [0xBF], [0xFE], [0xFF], [0xE4, 0xB8], [0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0xE4, 0xB8],
+            Array("abcdefgh".utf8) + [0xFF] + Array("abcdefgh".utf8),
+        ]
+        for bytes in edges { assertUTF8CheckAgrees(bytes) }
+        // Random sequences, mostly high bytes so that every branch is taken.
+        var generator = SplitMix64(seed: 16)
+        for _ in 0..<20_000 {
+            let count = Int(generator.next() % 13)
+            let bytes = (0..<count).map { _ -> UInt8 in
+                let r = generator.next()
+                return r & 1 == 0 ? UInt8(0x80 | (r >> 8) & 0x7F) : UInt8((r >> 8) & 0x7F)
+            }
+            assertUTF8CheckAgrees(bytes)
+        }
+        // Valid multi-byte text cut at every byte.
+        let text = Array("a王b😀c ü\u{10FFFF}".utf8)
+        for end in 0...text.count { assertUTF8CheckAgrees(Array(text[0..<end])) }
+    }
+
+    private func assertUTF8CheckAgrees(_ bytes: [UInt8], file: StaticString = #filePath, line: UInt = #line) {
+        let fast = bytes.withUnsafeBufferPointer { JSONScanner.isValidUTF8($0) }
+        XCTAssertEqual(fast, String(validating: bytes, as: UTF8.self) != nil, "\(bytes)", file: file, line: line)
+    }
+
+    // MARK: JSON lines
+
+    func testJSONLineCellsAreTheFullReadersCells() throws {
+        let lines = [
+            #"{"id":"C1","name":"王芳","city":"上海","tags":["vip","新客"],"points":12,"totalSpent":451.78,"satisfaction":null}"#,
+            #"{ "id" : "C2" , "name" : "Zoë \"Z\" Ng\u00e9\ud83d\ude00" , "ok" : true , "no" : false }"#,
+            #"{"n":-0,"a":999999999999999999,"b":9223372036854775807,"c":-9223372036854775808,"d":9223372036854775808,"e":1e3,"f":-1.5E-2,"g":12345678901234567890}"#,
+            #"{"nested":{"a":[1,[2,{"b":null}]]},"empty":[],"o":{}}"#,
+            #"{}"#,
+            "{\"name\":\"\u{3000}全角\u{3000}\",\"email\":\"a.b+tag@example.com\"}\r",
+        ]
+        for line in lines {
+            let bytes = Array(line.utf8)
+            var keysChecked: Importer.RowKeys?
+            let row = try bytes.withUnsafeBufferPointer { try Importer.cells(of: $0, line: 7, keysChecked: &keysChecked) }
+            let fast = try XCTUnwrap(row, line)
+            guard case .object(let members) = try JSONScanner.withScanner(bytes, { try $0.readValue() }) else { return XCTFail(line) }
+            XCTAssertEqual(fast.keys.names, members.map(\.key), line)
+            XCTAssertEqual(fast.values.map(describe), members.map { describe(RawCell(json: $0.value)) }, line)
+            XCTAssertEqual(fast.line, 7)
+        }
+    }
+
+    func testRowsRepeatingTheKeysShareTheirListAndOthersGetTheirOwn() throws {
+        var keysChecked: Importer.RowKeys?
+        func read(_ line: String) throws -> Importer.Row? {
+            try Array(line.utf8).withUnsafeBufferPointer { try Importer.cells(of: $0, line: 1, keysChecked: &keysChecked) }
+        }
+        let first = try XCTUnwrap(try read(#"{"id":"C1","name":"a"}"#))
+        let second = try XCTUnwrap(try read(#"{"id":"C2","name":"b"}"#))
+        XCTAssertTrue(first.keys === second.keys)
+        let shorter = try XCTUnwrap(try read(#"{"id":"C3"}"#))
+        XCTAssertFalse(shorter.keys === second.keys)
+        XCTAssertEqual(shorter.keys.names, ["id"])
+        let longer = try XCTUnwrap(try read(#"{"id":"C4","name":"d"}"#))
+        XCTAssertEqual(longer.keys.names, ["id", "name"])
+        let renamed = try XCTUnwrap(try read(#"{"id":"C5","Name":"e"}"#))
+        XCTAssertEqual(renamed.keys.names, ["id", "Name"])
+        XCTAssertThrowsError(try read(#"{"id":"C6","ID":"f"}"#)) { error in
+            XCTAssertEqual((error as? Importer.ImportFailure)?.message, "key 'ID' appears twice")
+        }
+    }
+
+    func testLinesTheFastPathDoesNotReadAreLeftToTheFullReader() throws {
+        let lines: [[UInt8]] = [
+            Array(#"{"na\u006de":"escaped key"}"#.utf8),
+            Array(#"{"name":"a"} x"#.utf8), Array(#"{"name":"a",}"#.utf8), Array(#"{"n":01}"#.utf8),
+            Array("{\"name\":\"tab\there\"}".utf8), Array(#"["not an object"]"#.utf8), Array(#"{"name" "a"}"#.utf8),
+            Array(#"{"name":"a""#.utf8), Array(#"{"n":1.}"#.utf8), Array(#"{"n":tru}"#.utf8),
+            Array(#"{"name":""#.utf8) + [0xFF] + Array(#""}"#.utf8),
+        ]
+        for bytes in lines {
+            var keysChecked: Importer.RowKeys?
+            let row = try bytes.withUnsafeBufferPointer { try Importer.cells(of: $0, line: 1, keysChecked: &keysChecked) }
+            XCTAssertNil(row, String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    func testBadLinesReportTheirLineAndColumnAsTheFullReaderDoes() throws {
+        let importer = Importer(backend: InMemoryBackend(store: Store()), clock: Clock(now: 1_790_000_000, timeZone: TimeZone(identifier: "UTC")!))
+        let cases: [(String, String)] = [
+            (#"{"id":"C2","totalSpent":01}"#, "line 2: invalid JSON at column 25: leading zero in a number"),
+            ("{\"id\":\"C2\",\"name\":\"a\u{1}\"}", "line 2: invalid JSON at column 21: control character in a string"),
+            (#"{"id":"C2","name":"a"} {"#, "line 2: unexpected text after the object"),
+            (#"{"id":"C2","birthday":"2023-02-29"}"#, #"line 2: 'birthday': expected a date (YYYY-MM-DD), found "2023-02-29""#),
+            (#"{"id":"C2","birthday":"２０２４-02-29"}"#, #"line 2: 'birthday': expected a date (YYYY-MM-DD), found "２０２４-02-29""#),
+        ]
+        for (bad, expected) in cases {
+            let file = #"{"id":"C1","name":"王芳","birthday":"2024-02-29"}"# + "\n" + bad + "\n"
+            XCTAssertThrowsError(try importer.read(bytes: Array(file.utf8), format: .jsonl, into: .customers), bad) { error in
+                guard let failure = error as? Importer.ImportFailure else { return XCTFail("\(error)") }
+                XCTAssertEqual("line \(failure.line): \(failure.message)", expected)
+            }
+        }
+        var invalid = Array(#"{"id":"C1"}"#.utf8) + [10]
+        invalid += Array(#"{"id":"C2","name":"a"#.utf8) + [0xC3] + Array(#""}"#.utf8)
+        XCTAssertThrowsError(try importer.read(bytes: invalid, format: .jsonl, into: .customers)) { error in
+            XCTAssertEqual((error as? Importer.ImportFailure)?.line, 2)
+            XCTAssertEqual((error as? Importer.ImportFailure)?.message, "invalid JSON at column 20: invalid UTF-8 in a string")
+        }
+        let good = #"{"id":"C1","name":"王芳","birthday":"2024-02-29","email":" Wang.Fang+VIP@Example.COM "}"#
+        let result = try importer.read(bytes: Array(good.utf8), format: .jsonl, into: .customers)
+        let record = try XCTUnwrap(result.changes.first?.after)
+        XCTAssertEqual(record["birthday"], .date(Day(year: 2024, month: 2, day: 29)!))
+        XCTAssertEqual(record["name"], .string("王芳"))
+    }
+
+    private func describe(_ cell: RawCell) -> String {
+        switch cell {
+        case .jsonString(let s): return "string \(s.unicodeScalars.map { String($0.value, radix: 16) })"
+        case .jsonInteger(let i): return "integer \(i)"
+        case .jsonDouble(let d): return "double \(d.bitPattern)"
+        case .jsonBool(let b): return "bool \(b)"
+        case .jsonNull: return "null"
+        case .json(let v): return "json \(String(decoding: JSONWriter.encode(v), as: UTF8.self))"
+        case .text(let t): return "text \(t)"
+        }
+    }
+
+    // MARK: Rules
+
+    /// Tricky spellings: full-width and no-break spaces, Chinese, `+` tags and dots, case.
+    static let tricky = [
+        "", " ", "\t", "wang@example.com", " Wang.Fang+VIP@Example.COM ", "\tA.B.C@EXAMPLE.CO.UK\t", "王芳@例子.中国",
+        "\u{3000}wang@example.com\u{3000}", "wang@example.com\u{A0}", "İSTANBUL@EXAMPLE.COM", "ẞ@X.DE", "a b@example.com",
+        "a@b", "@example.com", "a@@b.c", "a@b.c.", "a@.bc", "a\n@b.c", "a\u{B}b@c.d", "a\u{85}b@c.d", "a\u{2028}b@c.d",
+        "ZOË@EXAMPLE.COM", "C000001", " C1", "C1 ", "C\u{7F}1", "C\u{1}1", "C\u{85}1", "客户1", "C\u{3000}1",
+        "138 0013 8000", "+86 138-0013-8000", "0086 13800138000", " +8613800138000", "010 6552 9988", "00", "0",
+        "+", "n/a", "８６１３８", "86 1234 5678 9", "8612345678901", "\t0044 20 7946 0958", "1-800-FLOWERS",
+    ]
+
+    func testEmailKeysAreFoundationsOnTrickyInput() {
+        for text in Self.tricky {
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            XCTAssertEqual(ContactKeys.email(text), trimmed.isEmpty ? nil : trimmed.lowercased(), text)
+        }
+    }
+
+    func testPhoneKeysAreTheCharacterByCharacterOnesOnTrickyInput() {
+        func reference(_ text: String) -> String? {
+            let trimmed = text.drop { $0 == " " || $0 == "\t" }
+            var digits = String(trimmed.unicodeScalars.filter { $0.value >= 48 && $0.value <= 57 })
+            guard !digits.isEmpty else { return nil }
+            if trimmed.first == "+" { return digits }
+            if digits.hasPrefix("00") { return String(digits.dropFirst(2)) }
+            if digits.hasPrefix("86") && digits.count > 11 { return digits }
+            if digits.hasPrefix("0") { digits.removeFirst() }
+            return "86" + digits
+        }
+        for text in Self.tricky { XCTAssertEqual(ContactKeys.phone(text), reference(text), text) }
+    }
+
+    func testWhiteSpaceAndIDChecksAreTheScalarOnesOnTrickyInput() {
+        for text in Self.tricky {
+            XCTAssertEqual(RecordRules.containsWhitespace(text), text.unicodeScalars.contains { $0.properties.isWhitespace }, text)
+            var expected: DiagnosticID?
+            if text.isEmpty { expected = .idEmpty }
+            else if text.unicodeScalars.first!.properties.isWhitespace || text.unicodeScalars.last!.properties.isWhitespace { expected = .idPadded }
+            else if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) { expected = .idControlCharacters }
+            do {
+                try RecordRules.checkID(text)
+                XCTAssertNil(expected, text)
+            } catch let violation as RuleViolation {
+                XCTAssertEqual(violation.id, expected, text)
+            } catch { XCTFail("\(error)") }
+        }
+        XCTAssertTrue(RecordRules.isEmailAddress("wang.fang+vip@example.com"))
+        XCTAssertFalse(RecordRules.isEmailAddress("wang\u{3000}fang@example.com"))
+        XCTAssertFalse(RecordRules.isEmailAddress("wang fang@example.com"))
+    }
+
+    func testDatesFromBytesIncludingLeapDays() {
+        XCTAssertEqual(Day(iso: "2024-02-29"), Day(year: 2024, month: 2, day: 29))
+        XCTAssertEqual(Day(iso: "2000-02-29"), Day(year: 2000, month: 2, day: 29))
+        for bad in ["2023-02-29", "1900-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "2026-4-01", "２０２６-01-01",
+                    "2026-01-01 ", "2026/01/01", "", "2026-01-0x"] {
+            XCTAssertNil(Day(iso: bad), bad)
+            XCTAssertEqual(Day(iso: bad), Day(iso: Substring(bad)), bad)
+        }
+        XCTAssertEqual(Day(iso: Substring("x2026-11-30").dropFirst()), Day(iso: "2026-11-30"))
+    }
+
+    func testVocabularyWordsDifferByMoreThanCaseSoTheGivenSpellingIsTheStoredOne() {
+        let all: [Vocabulary] = [.tier, .grade, .stage, .lostReason, .channel, .optOut, .ticketKind, .priority,
+                                 .ticketStatus, .ticketStep, .taskStatus]
+        for vocabulary in all {
+            XCTAssertEqual(Set(vocabulary.words.map { $0.lowercased() }).count, vocabulary.words.count, "\(vocabulary.words)")
+            for word in vocabulary.words {
+                XCTAssertEqual(vocabulary.canonical(word), word)
+                XCTAssertEqual(vocabulary.canonical(word.uppercased()), word)
+            }
+        }
+        XCTAssertEqual(Vocabulary.channel.canonical("微信"), "wechat")
+        XCTAssertNil(Vocabulary.tier.canonical("gold "))
+    }
+}
