@@ -201,11 +201,14 @@ final class ScriptAndSegmentTests: XCTestCase {
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/bash")
         shell.arguments = ["-c", """
-            exec 3< <(echo 'save segment "lapsing gold" as customers where lastContact > 90d'; sleep 30)
+            exec 3< <(echo 'save segment "lapsing gold" as customers where lastContact > 90d'; exec sleep 30)
+            feeder=$!
             "$0" --data "$1" --now 2026-11-01 --timezone UTC - <&3 > "$1.out" 2>&1 &
             pid=$!
             for i in $(seq 100); do grep -q saved "$1.out" 2>/dev/null && break; sleep 0.1; done
             kill -9 $pid
+            # The sleep only kept rapport's input open; left running, it held the test's output for 30 s.
+            kill $feeder
             """, RapportRunner.binary.path, store.path]
         try shell.run()
         shell.waitUntilExit()
