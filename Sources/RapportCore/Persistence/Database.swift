@@ -499,10 +499,17 @@ public final class Database {
             let progress = SnapshotProgress(report: snapshotProgress, isCancelled: isCancelled)
             if cipher == nil {
                 let view = SnapshotView(store)
-                snapshotBytes = try SnapshotCodec.write(view, to: snapshotPath, progress: progress)
+                // Written beside the snapshot, installed only once the snapshot is durable;
+                // a failure leaves the next opening to parse.
+                let image = ColumnImage.Preparing(from: view, directory: directory)
+                do {
+                    snapshotBytes = try SnapshotCodec.write(view, to: snapshotPath, progress: progress)
+                } catch {
+                    image.wait()?.discard()
+                    throw error
+                }
                 snapshotIdentity = FileSystem.identity(snapshotPath)
-                // Once the snapshot is durable; a failure leaves the next opening to parse.
-                ColumnImage.write(from: view, directory: directory)
+                _ = image.wait()?.install(snapshotIn: directory)
             } else {
                 snapshotBytes = try StoreCipher.writeSnapshot(store, to: snapshotPath, cipher: cipher, progress: progress)
                 snapshotIdentity = FileSystem.identity(snapshotPath)
@@ -567,14 +574,13 @@ public final class Database {
         let job = BackgroundSnapshot(sequence: view.sequence,
                                      temp: directory + "/" + Database.snapshotFile + ".tmp-\(getpid())-background")
         DispatchQueue.global().async(group: job.written) {
+            let image = ColumnImage.Preparing(from: view, directory: directory, tempSuffix: "-background")
             job.result = Result {
                 var size = 0
                 try FileSystem.writeDurably(job.temp) { write in size = try view.encode(emit: write) }
                 return size
             }
-            if case .success = job.result {
-                job.image = ColumnImage.prepare(from: view, directory: directory, tempSuffix: "-background")
-            }
+            if case .success = job.result { job.image = image.wait() } else { image.wait()?.discard() }
         }
         backgroundSnapshot = job
         return true

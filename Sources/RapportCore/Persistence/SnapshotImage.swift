@@ -150,6 +150,25 @@ extension ColumnImage {
         prepare(from: view, directory: directory)?.install(snapshotIn: directory) ?? false
     }
 
+    /// `prepare` started on a thread of its own, to run while the snapshot of the same view
+    /// is encoded and written (its fsync is mostly waiting): `wait` gives its result.
+    final class Preparing: @unchecked Sendable {
+        private let done = DispatchGroup()
+        /// Set by the worker before it leaves `done`; read after `done` only.
+        private var pending: Pending?
+
+        init(from view: SnapshotView, directory: String, tempSuffix: String = "") {
+            DispatchQueue.global().async(group: done) {
+                self.pending = ColumnImage.prepare(from: view, directory: directory, tempSuffix: tempSuffix)
+            }
+        }
+
+        func wait() -> Pending? {
+            done.wait()
+            return pending
+        }
+    }
+
     /// The image of `view` written to a temporary file, to install once the snapshot is in
     /// its place (a background save renames it there later).
     static func prepare(from view: SnapshotView, directory: String, tempSuffix: String = "") -> Pending? {

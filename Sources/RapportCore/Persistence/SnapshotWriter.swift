@@ -115,9 +115,9 @@ struct SnapshotView: @unchecked Sendable {
 
     /// Hands the snapshot's bytes to `emit` in order and returns their count. The pieces
     /// are encoded on every core, each with its own CRC-32, while this thread emits them
-    /// as they come and joins their checksums (`CRC32.combine`); a piece is dropped once
-    /// emitted. Throws `SnapshotCancelled` when `progress.isCancelled()` says so, or what
-    /// `emit` throws, after the encoders have stopped.
+    /// as they come and joins their checksums (`CRC32.combine`); a piece's buffer goes
+    /// back to a pool once emitted, for a later piece. Throws `SnapshotCancelled` when
+    /// `progress.isCancelled()` says so, or what `emit` throws, after the encoders have stopped.
     func encode(progress: SnapshotProgress = SnapshotProgress(),
                 emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
         let parts = self.parts
@@ -126,22 +126,25 @@ struct SnapshotView: @unchecked Sendable {
         final class Pieces: @unchecked Sendable {
             let view: SnapshotView
             let parts: [Part]
-            let bytes: UnsafeMutablePointer<[UInt8]>
+            let buffers: UnsafeMutablePointer<PieceBuffer?>
             let crcs: UnsafeMutablePointer<UInt32>
             let ready: [DispatchSemaphore]
             let stopped = Atomic<Bool>(false)
+            /// Buffers already emitted, for the next pieces: their pages are mapped already
+            /// (a fresh 30 MB buffer per piece cost a page fault every 4 KB written).
+            let pool = Mutex<[PieceBuffer]>([])
             init(_ view: SnapshotView, _ parts: [Part]) {
                 self.view = view
                 self.parts = parts
-                bytes = .allocate(capacity: parts.count)
-                bytes.initialize(repeating: [], count: parts.count)
+                buffers = .allocate(capacity: parts.count)
+                buffers.initialize(repeating: nil, count: parts.count)
                 crcs = .allocate(capacity: parts.count)
                 crcs.initialize(repeating: 0, count: parts.count)
                 ready = parts.map { _ in DispatchSemaphore(value: 0) }
             }
             deinit {
-                bytes.deinitialize(count: parts.count)
-                bytes.deallocate()
+                buffers.deinitialize(count: parts.count)
+                buffers.deallocate()
                 crcs.deallocate()
             }
             func encode(_ i: Int) {
@@ -149,13 +152,12 @@ struct SnapshotView: @unchecked Sendable {
                 guard !stopped.load(ordering: .relaxed) else { return }
                 switch parts[i] {
                 case .text(let t):
-                    bytes[i] = t
                     crcs[i] = CRC32.checksum(t)
                 case .rows(let t, let rows):
-                    var w = ByteWriter()
-                    w.reserve(rows.count * 192)
-                    crcs[i] = SnapshotView.writeRows(view.tables[t], rows, &w)
-                    bytes[i] = w.bytes
+                    let buffer = pool.withLock { $0.popLast() } ?? PieceBuffer(capacity: rows.count * 512)
+                    buffer.count = 0
+                    crcs[i] = SnapshotView.writeRows(view.tables[t], rows, buffer)
+                    buffers[i] = buffer
                 }
             }
         }
@@ -177,13 +179,22 @@ struct SnapshotView: @unchecked Sendable {
         var rowsDone = 0
         for i in parts.indices {
             pieces.ready[i].wait()
-            let piece = pieces.bytes[i]
-            pieces.bytes[i] = []
-            try piece.withUnsafeBytes { try emit($0) }
-            crc = CRC32.combine(crc, pieces.crcs[i], secondLength: piece.count)
-            size += piece.count
-            if case .rows(_, let rows) = parts[i] {
+            let length: Int
+            switch parts[i] {
+            case .text(let t):
+                try t.withUnsafeBytes { try emit($0) }
+                length = t.count
+            case .rows(_, let rows):
+                guard let buffer = pieces.buffers[i] else { continue }
+                pieces.buffers[i] = nil
+                try emit(buffer.bytes)
+                length = buffer.count
+                pieces.pool.withLock { $0.append(buffer) }
                 rowsDone += rows.count
+            }
+            crc = CRC32.combine(crc, pieces.crcs[i], secondLength: length)
+            size += length
+            if case .rows = parts[i] {
                 progress.report?(rowsDone, totalRows)
                 if progress.isCancelled() { throw SnapshotCancelled() }
             }
@@ -193,115 +204,358 @@ struct SnapshotView: @unchecked Sendable {
         return size + trailer.count
     }
 
-    /// A column's arrays as bare pointers, taken once per piece, so that reading a cell
-    /// retains nothing (binding the view's enum payloads retained every array once a cell).
-    /// Valid while the view lives: it holds the arrays and never changes them.
-    private enum Cells {
-        case string(codes: UnsafePointer<UInt32>, arena: UnsafePointer<UInt8>, ends: UnsafePointer<UInt32>)
-        case list(codes: UnsafePointer<UInt32>, lists: [[UInt32]], items: InternedStrings)
-        case integer(UnsafePointer<Int64>)
-        case number(UnsafePointer<Double>)
-        case date(UnsafePointer<Int32>)
-        case instant(UnsafePointer<Int64>)
-        case boolean(UnsafePointer<Int8>)
+    /// A column's arrays and member name as bare pointers, taken once per piece, so that
+    /// reading a cell retains nothing (binding enum payloads that hold arrays retained
+    /// every array once a cell). Valid while the view lives: it holds the arrays and never
+    /// changes them. A list column's arrays of arrays stay in `ListCells`, by index.
+    private struct Cells {
+        enum Values {
+            case string(codes: UnsafePointer<UInt32>, arena: UnsafePointer<UInt8>, ends: UnsafePointer<UInt32>)
+            case list(codes: UnsafePointer<UInt32>, index: Int)
+            case integer(UnsafePointer<Int64>)
+            case number(UnsafePointer<Double>)
+            case date(UnsafePointer<Int32>)
+            case instant(UnsafePointer<Int64>)
+            case boolean(UnsafePointer<Int8>)
+        }
+        let values: Values
+        /// `"name":`
+        let name: UnsafePointer<UInt8>
+        let nameCount: Int
 
-        init(_ column: ColumnView) {
+        init(_ column: ColumnView, name: [UInt8], lists: inout [ListCells]) {
             switch column {
             case .string(let codes, let strings, _):
-                self = .string(codes: Cells.base(codes), arena: Cells.base(strings.bytes), ends: Cells.base(strings.ends))
-            case .list(let codes, let lists, let items): self = .list(codes: Cells.base(ColumnStorage(codes)), lists: lists, items: items)
-            case .integer(let v): self = .integer(Cells.base(v))
-            case .number(let v): self = .number(Cells.base(v))
-            case .date(let v): self = .date(Cells.base(v))
-            case .instant(let v): self = .instant(Cells.base(v))
-            case .boolean(let v): self = .boolean(Cells.base(v))
+                values = .string(codes: Cells.base(codes), arena: Cells.base(strings.bytes), ends: Cells.base(strings.ends))
+            case .list(let codes, let l, let items):
+                values = .list(codes: Cells.base(ColumnStorage(codes)), index: lists.count)
+                lists.append(ListCells(lists: l, items: items))
+            case .integer(let v): values = .integer(Cells.base(v))
+            case .number(let v): values = .number(Cells.base(v))
+            case .date(let v): values = .date(Cells.base(v))
+            case .instant(let v): values = .instant(Cells.base(v))
+            case .boolean(let v): values = .boolean(Cells.base(v))
             }
+            self.name = Cells.base(ColumnStorage(name))
+            nameCount = name.count
         }
 
         /// Where the values start (a pointer to one dummy value for none: nothing reads it).
-        private static func base<T>(_ values: ColumnStorage<T>) -> UnsafePointer<T> {
+        static func base<T>(_ values: ColumnStorage<T>) -> UnsafePointer<T> {
             values.withUnsafeBufferPointer { $0.baseAddress } ?? UnsafeRawPointer(Cells.nothing).assumingMemoryBound(to: T.self)
         }
         nonisolated(unsafe) private static let nothing = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
     }
 
-    /// Writes the live rows in `rows`, each but the table's first after ",\n": the members
-    /// in schema order, nulls left out. Returns their CRC-32, computed a chunk at a time
-    /// while the bytes just written are still in the cache, rather than in a pass after.
-    private static func writeRows(_ table: TableView, _ rows: Range<Int>, _ out: inout ByteWriter) -> UInt32 {
-        let names = table.memberNames, isLive = table.isLive
-        let columns = table.columns.map(Cells.init)
-        let start = out.bytes.count
-        var crc: UInt32 = 0, checked = start
-        func checksum(through end: Int) {
-            out.bytes.withUnsafeBytes { crc = CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[checked..<end]), seed: crc) }
-            checked = end
+    private struct ListCells {
+        let lists: [[UInt32]]
+        let items: InternedStrings
+    }
+
+    /// Writes the live rows in `rows` into `buffer`, each but the table's first after ",\n":
+    /// the members in schema order, nulls left out. Returns their CRC-32, computed a chunk
+    /// at a time while the bytes just written are still in the cache, rather than in a pass after.
+    private static func writeRows(_ table: TableView, _ rows: Range<Int>, _ buffer: PieceBuffer) -> UInt32 {
+        var lists: [ListCells] = []
+        let columns = table.columns.indices.map { Cells(table.columns[$0], name: table.memberNames[$0], lists: &lists) }
+        let isLive = Cells.base(ColumnStorage(table.isLive))
+        let firstLive = table.firstLive
+        var out = PieceWriter(buffer)
+        var crc: UInt32 = 0, checked = 0
+        func checksum() {
+            crc = CRC32.checksum(UnsafeRawBufferPointer(start: out.base + checked, count: out.count - checked), seed: crc)
+            checked = out.count
         }
-        for row in rows where isLive[row] {
-            if row != table.firstLive { out.byte(44); out.byte(10) }
-            out.byte(123)
-            var firstField = true
-            for p in columns.indices {
-                switch columns[p] {
-                case .string(let codes, let arena, let ends):
-                    let code = Int(codes[row])
-                    if code == 0 { continue }
-                    if !firstField { out.byte(44) }
-                    out.append(names[p])
-                    let from = code == 1 ? 0 : Int(ends[code - 1])
-                    out.string(utf8: UnsafeBufferPointer(start: arena + from, count: Int(ends[code]) - from))
-                case .list(let codes, let lists, let items):
-                    let code = codes[row]
-                    if code == 0 { continue }
-                    if !firstField { out.byte(44) }
-                    out.append(names[p])
-                    out.byte(91)
-                    for (i, item) in lists[Int(code)].enumerated() {
-                        if i > 0 { out.byte(44) }
-                        items.withUTF8(item) { out.string(utf8: $0) }
+        columns.withUnsafeBufferPointer { columns in
+            for row in rows where isLive[row] {
+                // The fixed bytes of a row: ",\n{" and "}" and the members' names and commas.
+                out.room(8)
+                if row != firstLive { out.byte(44); out.byte(10) }
+                out.byte(123)
+                var firstField = true
+                for cell in columns {
+                    switch cell.values {
+                    case .string(let codes, let arena, let ends):
+                        let code = Int(codes[row])
+                        if code == 0 { continue }
+                        out.member(cell.name, cell.nameCount, first: firstField)
+                        let from = code == 1 ? 0 : Int(ends[code - 1])
+                        out.string(arena + from, count: Int(ends[code]) - from)
+                    case .list(let codes, let index):
+                        let code = codes[row]
+                        if code == 0 { continue }
+                        out.member(cell.name, cell.nameCount, first: firstField)
+                        let list = lists[index]
+                        out.room(2)
+                        out.byte(91)
+                        for (i, item) in list.lists[Int(code)].enumerated() {
+                            if i > 0 { out.room(1); out.byte(44) }
+                            list.items.withUTF8(item) { out.string($0.baseAddress ?? arenaNothing, count: $0.count) }
+                        }
+                        out.room(1)
+                        out.byte(93)
+                    case .integer(let values):
+                        let v = values[row]
+                        if v == NullSentinel.integer { continue }
+                        out.member(cell.name, cell.nameCount, first: firstField)
+                        out.integer(v)
+                    case .number(let values):
+                        let v = values[row]
+                        if v.isNaN { continue }
+                        out.member(cell.name, cell.nameCount, first: firstField)
+                        out.number(v)
+                    case .date(let values):
+                        let v = values[row]
+                        if v == NullSentinel.date { continue }
+                        out.member(cell.name, cell.nameCount, first: firstField)
+                        out.date(v)
+                    case .instant(let values):
+                        let v = values[row]
+                        if v == NullSentinel.instant { continue }
+                        out.member(cell.name, cell.nameCount, first: firstField)
+                        out.instant(v)
+                    case .boolean(let values):
+                        let v = values[row]
+                        if v < 0 { continue }
+                        out.member(cell.name, cell.nameCount, first: firstField)
+                        out.room(5)
+                        if v != 0 { out.copy(trueText, 4) } else { out.copy(falseText, 5) }
                     }
-                    out.byte(93)
-                case .integer(let values):
-                    let v = values[row]
-                    if v == NullSentinel.integer { continue }
-                    if !firstField { out.byte(44) }
-                    out.append(names[p])
-                    out.integer(v)
-                case .number(let values):
-                    let v = values[row]
-                    if v.isNaN { continue }
-                    if !firstField { out.byte(44) }
-                    out.append(names[p])
-                    out.number(v)
-                case .date(let values):
-                    let v = values[row]
-                    if v == NullSentinel.date { continue }
-                    if !firstField { out.byte(44) }
-                    out.append(names[p])
-                    out.byte(34)
-                    out.day(Day(daysSinceEpoch: v))
-                    out.byte(34)
-                case .instant(let values):
-                    let v = values[row]
-                    if v == NullSentinel.instant { continue }
-                    if !firstField { out.byte(44) }
-                    out.append(names[p])
-                    out.instant(v)
-                case .boolean(let values):
-                    let v = values[row]
-                    if v < 0 { continue }
-                    if !firstField { out.byte(44) }
-                    out.append(names[p])
-                    out.ascii(v != 0 ? "true" : "false")
+                    firstField = false
                 }
-                firstField = false
+                out.room(1)
+                out.byte(125)
+                if out.count - checked >= 1 << 14 { checksum() }
             }
-            out.byte(125)
-            if out.bytes.count - checked >= 1 << 14 { checksum(through: out.bytes.count) }
         }
-        checksum(through: out.bytes.count)
+        checksum()
+        out.finish()
         return crc
     }
+}
+
+nonisolated(unsafe) private let arenaNothing = UnsafePointer<UInt8>(bitPattern: 1)!
+nonisolated(unsafe) private let trueText: UnsafePointer<UInt8> = Array("true".utf8).withUnsafeBufferPointer {
+    let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 4); p.initialize(from: $0.baseAddress!, count: 4); return UnsafePointer(p)
+}
+nonisolated(unsafe) private let falseText: UnsafePointer<UInt8> = Array("false".utf8).withUnsafeBufferPointer {
+    let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 5); p.initialize(from: $0.baseAddress!, count: 5); return UnsafePointer(p)
+}
+
+/// The bytes of one piece of a snapshot: raw memory of its own, grown by doubling, kept
+/// across pieces (the encoder takes one from the pool and gives it back once emitted).
+final class PieceBuffer: @unchecked Sendable {
+    fileprivate(set) var base: UnsafeMutablePointer<UInt8>
+    fileprivate(set) var capacity: Int
+    var count = 0
+
+    init(capacity: Int) {
+        let bytes = max(capacity, 64)
+        self.capacity = bytes
+        base = malloc(bytes)!.assumingMemoryBound(to: UInt8.self)
+    }
+    deinit { free(base) }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    fileprivate func grow(toAtLeast needed: Int) {
+        capacity = max(capacity * 2, needed)
+        base = realloc(base, capacity)!.assumingMemoryBound(to: UInt8.self)
+    }
+}
+
+/// Writes snapshot text into a `PieceBuffer` through a pointer held in a local value (so
+/// the hot loop keeps it in registers): `room(n)` first, then up to n bytes unchecked.
+/// The same bytes as `ByteWriter` writes for the same values.
+private struct PieceWriter {
+    let buffer: PieceBuffer
+    var base: UnsafeMutablePointer<UInt8>
+    var count: Int
+    var capacity: Int
+
+    init(_ buffer: PieceBuffer) {
+        self.buffer = buffer
+        base = buffer.base
+        count = buffer.count
+        capacity = buffer.capacity
+    }
+
+    /// Hands the count back to the buffer.
+    func finish() { buffer.count = count }
+
+    @inline(__always) mutating func room(_ n: Int) {
+        if count + n > capacity { grow(n) }
+    }
+
+    @inline(never) private mutating func grow(_ n: Int) {
+        buffer.count = count
+        buffer.grow(toAtLeast: count + n)
+        base = buffer.base
+        capacity = buffer.capacity
+    }
+
+    @inline(__always) mutating func byte(_ b: UInt8) {
+        base[count] = b
+        count += 1
+    }
+
+    @inline(__always) mutating func copy(_ from: UnsafePointer<UInt8>, _ n: Int) {
+        (base + count).update(from: from, count: n)
+        count += n
+    }
+
+    /// `,` unless first, then `"name":`.
+    @inline(__always) mutating func member(_ name: UnsafePointer<UInt8>, _ n: Int, first: Bool) {
+        room(n + 1)
+        if !first { byte(44) }
+        copy(name, n)
+    }
+
+    /// A string given by its UTF-8 bytes, quoted and escaped like `ByteWriter.string(_:)`:
+    /// copied whole when no byte needs an escape (found eight bytes at a time).
+    mutating func string(_ utf8: UnsafePointer<UInt8>, count n: Int) {
+        if PieceWriter.needsEscape(utf8, n) {
+            var w = ByteWriter()
+            w.string(utf8: UnsafeBufferPointer(start: utf8, count: n))
+            room(w.bytes.count)
+            w.bytes.withUnsafeBufferPointer { copy($0.baseAddress!, $0.count) }
+            return
+        }
+        room(n + 2)
+        byte(34)
+        copy(utf8, n)
+        byte(34)
+    }
+
+    /// Whether any byte is below 32, `"` or `\`.
+    @inline(__always) static func needsEscape(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var i = 0
+        let raw = UnsafeRawPointer(p)
+        while i + 8 <= n {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let quote = w ^ (ones &* 34), backslash = w ^ (ones &* 92)
+            // Any byte below 32, or any zero byte in `quote` or `backslash` (exact tests).
+            let found = ((w &- ones &* 32) & ~w) | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+            if found & highs != 0 { return true }
+            i += 8
+        }
+        while i < n {
+            let b = p[i]
+            if b < 32 || b == 34 || b == 92 { return true }
+            i += 1
+        }
+        return false
+    }
+
+    mutating func integer(_ v: Int64) {
+        room(20)
+        if v == 0 { byte(48); return }
+        if v < 0 { byte(45) }
+        var n = v.magnitude
+        var digits = 1, limit: UInt64 = 10
+        while digits < 19, n >= limit { digits += 1; limit &*= 10 }
+        var at = count + digits - 1
+        while n > 0 {
+            base[at] = UInt8(truncatingIfNeeded: 48 + n % 10)
+            n /= 10
+            at -= 1
+        }
+        count += digits
+    }
+
+    /// Like `ByteWriter.number`: integral values without ".0"; a value with at most two
+    /// decimals (money) written from its hundredths; the rest by `description`.
+    mutating func number(_ d: Double) {
+        if d == d.rounded(), abs(d) < 1e15 { integer(Int64(d)); return }
+        if let cents = PieceWriter.hundredths(d) {
+            room(24)
+            if cents < 0 { byte(45) }
+            let m = cents.magnitude
+            integer(Int64(m / 100))
+            let fraction = Int(m % 100)
+            byte(46)
+            byte(UInt8(48 + fraction / 10))
+            if fraction % 10 != 0 { byte(UInt8(48 + fraction % 10)) }
+            return
+        }
+        let text = d.description
+        room(text.utf8.count)
+        for b in text.utf8 { byte(b) }
+    }
+
+    /// `d` as a whole number of hundredths when its shortest round-tripping text has at
+    /// most two decimals and no exponent (`description` writes 0.01 to below 2^53 plainly;
+    /// the bound here is far inside both): the hundredths divided by 100 give back `d`
+    /// exactly, and doubles this small are closer together than 0.005, so no shorter text
+    /// reads back as `d` either.
+    @inline(__always) static func hundredths(_ d: Double) -> Int64? {
+        guard abs(d) >= 0.01, abs(d) < 1e12 else { return nil }
+        let scaled = (d * 100).rounded()
+        guard scaled / 100 == d else { return nil }
+        return Int64(scaled)
+    }
+
+    mutating func date(_ days: Int32) {
+        room(12)
+        byte(34)
+        let index = Int(days) - DayTexts.first
+        if index >= 0, index < DayTexts.count {
+            copy(DayTexts.bytes + index * 10, 10)
+        } else {
+            var w = ByteWriter()
+            w.day(Day(daysSinceEpoch: days))
+            w.bytes.withUnsafeBufferPointer { copy($0.baseAddress!, $0.count) }
+        }
+        byte(34)
+    }
+
+    /// `"YYYY-MM-DDTHH:MM:SSZ"`, the bytes `RecordCodec.isoUTC` makes.
+    mutating func instant(_ t: Int64) {
+        let days = Int32(clamping: (t - (t < 0 ? 86399 : 0)) / 86400)
+        let index = Int(days) - DayTexts.first
+        guard index >= 0, index < DayTexts.count else {
+            var w = ByteWriter()
+            w.string(RecordCodec.isoUTC(t))
+            room(w.bytes.count)
+            w.bytes.withUnsafeBufferPointer { copy($0.baseAddress!, $0.count) }
+            return
+        }
+        let secs = Int(t - Int64(days) * 86400)
+        room(22)
+        byte(34)
+        copy(DayTexts.bytes + index * 10, 10)
+        byte(84)
+        two(secs / 3600); byte(58); two(secs / 60 % 60); byte(58); two(secs % 60)
+        byte(90)
+        byte(34)
+    }
+
+    @inline(__always) private mutating func two(_ n: Int) {
+        byte(UInt8(48 + n / 10))
+        byte(UInt8(48 + n % 10))
+    }
+}
+
+/// `YYYY-MM-DD` of every day from 1900 to 2099, ten bytes each (730 KB), made once per
+/// process (a few ms): a date cell becomes one copy instead of a calendar computation.
+/// Days outside are computed.
+private enum DayTexts {
+    static let first = Int(Day(year: 1900, month: 1, day: 1)!.daysSinceEpoch)
+    static let count = Int(Day(year: 2100, month: 1, day: 1)!.daysSinceEpoch) - first
+    nonisolated(unsafe) static let bytes: UnsafePointer<UInt8> = {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: count * 10)
+        for i in 0..<count {
+            let (y, m, d) = Day(daysSinceEpoch: Int32(first + i)).parts
+            let text = p + i * 10
+            for (k, digit) in [y / 1000 % 10, y / 100 % 10, y / 10 % 10, y % 10].enumerated() { text[k] = UInt8(48 + digit) }
+            text[4] = 45
+            text[5] = UInt8(48 + m / 10); text[6] = UInt8(48 + m % 10)
+            text[7] = 45
+            text[8] = UInt8(48 + d / 10); text[9] = UInt8(48 + d % 10)
+        }
+        return UnsafePointer(p)
+    }()
 }
 
 extension InternedStrings {
@@ -311,23 +565,5 @@ extension InternedStrings {
         let c = Int(code)
         let start = c == 0 ? 0 : Int(ends[c - 1]), end = Int(ends[c])
         return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
-    }
-}
-
-extension ByteWriter {
-    /// `"YYYY-MM-DDTHH:MM:SSZ"`, the bytes `RecordCodec.isoUTC` makes, without building
-    /// strings for years of four digits (the others go through it).
-    mutating func instant(_ t: Int64) {
-        let day = Day(daysSinceEpoch: Int32((t - (t < 0 ? 86399 : 0)) / 86400))
-        let year = day.parts.year
-        guard year >= 0, year <= 9999 else { string(RecordCodec.isoUTC(t)); return }
-        let secs = Int(t - Int64(day.daysSinceEpoch) * 86400)
-        func two(_ n: Int) { byte(UInt8(48 + n / 10)); byte(UInt8(48 + n % 10)) }
-        byte(34)
-        self.day(day)
-        byte(84)
-        two(secs / 3600); byte(58); two(secs / 60 % 60); byte(58); two(secs % 60)
-        byte(90)
-        byte(34)
     }
 }
