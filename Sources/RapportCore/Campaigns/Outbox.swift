@@ -16,6 +16,9 @@ struct Outbox {
 
     static let fields = ["id", "campaign", "customer", "channel", "to", "text", "at", "status"]
 
+    /// From how many messages a run's lines are made on another thread during its commit.
+    static let linesWorthAThread = 1_000
+
     func file(of day: Day) -> String { directory + "/" + day.description + ".jsonl" }
 
     /// The mark of what the outbox holds (see `Mark`); not a day file, so readers of
@@ -88,25 +91,61 @@ struct Outbox {
     /// their lengths after. `fresh`: none of these messages can be in a file yet (they were
     /// committed after the outbox was known complete), so a file is not read for their
     /// ids, only its last byte looked at for a torn line.
+    /// `prepared`: the fresh messages' lines by day (`lines(of:)`), made ahead of the
+    /// write; used where a file ends with a whole line, as then exactly they are appended.
     @discardableResult
-    func write<Record: NamedValues>(_ messages: [(id: String, record: Record)], fresh: Bool = false) throws -> [(name: String, length: Int)] {
+    func write<Record: NamedValues>(_ messages: [(id: String, record: Record)], fresh: Bool = false,
+                                    prepared: [Day: [UInt8]]? = nil) throws -> [(name: String, length: Int)] {
         guard !messages.isEmpty else { return [] }
-        var byDay: [Day: [(id: String, record: Record)]] = [:]
-        for m in messages {
-            guard case .instant(let at)? = m.record["at"] else { continue }
-            byDay[clock.day(of: at), default: []].append(m)
-        }
+        let byDay = byDay(messages)
         try FileSystem.createDirectory(directory)
         var files: [(name: String, length: Int)] = []
         for (day, dayMessages) in byDay.sorted(by: { $0.key < $1.key }) {
-            let length = try write(dayMessages, to: file(of: day), fresh: fresh)
+            let length = try write(dayMessages, to: file(of: day), fresh: fresh, prepared: prepared?[day])
             files.append((day.description + ".jsonl", length))
         }
         return files
     }
 
+    private func byDay<Record: NamedValues>(_ messages: [(id: String, record: Record)]) -> [Day: [(id: String, record: Record)]] {
+        var byDay: [Day: [(id: String, record: Record)]] = [:]
+        for m in messages {
+            guard case .instant(let at)? = m.record["at"] else { continue }
+            byDay[clock.day(of: at), default: []].append(m)
+        }
+        return byDay
+    }
+
+    /// Every message's line (with its newline), by day: what `write(_:fresh:)` appends to a
+    /// day file that ends with a whole line. A campaign makes them on another thread while
+    /// its run is committed; nothing here reads or writes a file.
+    func lines<Record: NamedValues>(of messages: [(id: String, record: Record)]) -> [Day: [UInt8]] {
+        byDay(messages).mapValues { Self.lines(of: $0[...], clock: clock) }
+    }
+
+    /// The lines of `messages` (each with its newline), all written.
+    private static func lines<Record: NamedValues>(of messages: ArraySlice<(id: String, record: Record)>, clock: Clock,
+                                                   skipping written: Set<String> = []) -> [UInt8] {
+        var writer = ByteWriter()
+        let formatter = ValueFormatter(timeZone: clock.timeZone)
+        // A run stamps all its messages with one instant: its text is made once.
+        var instants: (Int64, String)?
+        var sized = false
+        for m in messages where !written.contains(m.id) {
+            Self.writeLine(of: m.record, clock: clock, formatter, &writer, instants: &instants)
+            writer.byte(10)
+            // The first line's length sizes the rest: one allocation, not doublings that copy them.
+            if !sized {
+                sized = true
+                writer.reserve(writer.bytes.count * messages.count * 9 / 8 + 4096)
+            }
+        }
+        return writer.bytes
+    }
+
     /// Returns the file's length after the write.
-    private func write<Record: NamedValues>(_ messages: [(id: String, record: Record)], to path: String, fresh: Bool) throws -> Int {
+    private func write<Record: NamedValues>(_ messages: [(id: String, record: Record)], to path: String, fresh: Bool,
+                                            prepared: [UInt8]?) throws -> Int {
         let existed = FileSystem.fileExists(path)
         let fd = FileSystem.openCreating(path, flags: O_RDWR, mode: 0o600)
         guard fd >= 0 else { throw FileSystemError(path: path, operation: "open") }
@@ -123,22 +162,10 @@ struct Outbox {
         if !appendOnly, complete < bytes.count {
             guard ftruncate(fd, off_t(complete)) == 0 else { throw FileSystemError(path: path, operation: "truncate the torn last line of") }
         }
-        let written = appendOnly ? [] : Self.ids(in: bytes[..<complete])
-        var writer = ByteWriter()
-        let formatter = ValueFormatter(timeZone: clock.timeZone)
-        // A run stamps all its messages with one instant: its text is made once.
-        var instants: (Int64, String)?
-        var sized = false
-        for m in messages where !written.contains(m.id) {
-            Self.writeLine(of: m.record, clock: clock, formatter, &writer, instants: &instants)
-            writer.byte(10)
-            // The first line's length sizes the rest: one allocation, not doublings that copy them.
-            if !sized {
-                sized = true
-                writer.reserve(writer.bytes.count * messages.count * 9 / 8 + 4096)
-            }
+        let out: [UInt8]
+        if appendOnly, let prepared { out = prepared } else {
+            out = Self.lines(of: messages[...], clock: clock, skipping: appendOnly ? [] : Self.ids(in: bytes[..<complete]))
         }
-        let out = writer.bytes
         guard !out.isEmpty || complete < bytes.count else { return complete }
         guard lseek(fd, off_t(complete), SEEK_SET) >= 0 else { throw FileSystemError(path: path, operation: "seek in") }
         try out.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
@@ -188,4 +215,10 @@ struct Outbox {
         }
         return ids
     }
+}
+
+/// The outbox lines a campaign makes on another thread while its run is committed (read
+/// only after waiting for that thread).
+final class PreparedLines: @unchecked Sendable {
+    var byDay: [Day: [UInt8]]?
 }

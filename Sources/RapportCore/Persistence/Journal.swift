@@ -1,3 +1,5 @@
+import Foundation
+
 /// The append-only journal: one change set per line, `JSON<TAB>crc32-hex`, fsync'ed
 /// before the command returns. A torn last line (a crash mid-write) is dropped on
 /// open; a bad line before the end means the file was damaged, and opening stops.
@@ -39,45 +41,31 @@ enum JournalCodec {
         out.ascii("],\"changes\":[")
         // Each entity's schema once, not once per change.
         var orders: [Entity: [Field]] = [:]
-        // A positional record's field list in the order `objectKeepingNulls` writes it, once per list.
-        var writeOrders: [ObjectIdentifier: [Int]] = [:]
-        // By index, fields read in place: a copy of each `RecordChange` would retain every reference in it.
-        for i in set.changes.indices {
-            if i == Self.sizingSample, set.changes.count > 2 * Self.sizingSample {
-                // The first changes' length foretells the rest: one allocation of the whole
-                // line instead of doublings that copy it and touch twice its pages.
-                let perChange = out.bytes.count / Self.sizingSample
-                out.reserve(out.bytes.count + perChange * (set.changes.count - i) * 9 / 8 + 4096)
+        for i in set.changes.indices where orders[set.changes[i].entity] == nil {
+            orders[set.changes[i].entity] = schemas(set.changes[i].entity).fields
+        }
+        // A large entry's second half is written on another core meanwhile; the halves are
+        // joined as one line, byte for byte what one pass writes.
+        let count = set.changes.count
+        // The checksum of the line's bytes so far, when worked out on the way.
+        var checked: (crc: UInt32, through: Int)?
+        if count >= Self.changesWorthSplitting, ProcessInfo.processInfo.activeProcessorCount > 1 {
+            let half = count / 2
+            let secondHalf = EncodedHalf()
+            let done = DispatchGroup()
+            DispatchQueue.global().async(group: done) { [orders] in
+                var second = ByteWriter()
+                writeChanges(set, half..<count, orders, &second)
+                secondHalf.bytes = second.bytes
             }
-            let entity = set.changes[i].entity
-            let order: [Field]
-            if let known = orders[entity] { order = known } else { order = schemas(entity).fields; orders[entity] = order }
-            if i > 0 { out.byte(44) }
-            out.ascii("{\"op\":")
-            out.string(set.changes[i].kind.rawValue)
-            out.ascii(",\"entity\":")
-            out.string(entity.rawValue)
-            out.ascii(",\"id\":")
-            out.string(set.changes[i].id)
-            if let positional = set.changes[i].positionalBefore {
-                if !positional.values.isEmpty {
-                    out.ascii(",\"before\":")
-                    positionalObject(positional, order, &writeOrders, &out)
-                }
-            } else if !set.changes[i].beforeIsEmpty {
-                out.ascii(",\"before\":")
-                objectKeepingNulls(set.changes[i].before, order, &out)
-            }
-            if let positional = set.changes[i].positionalAfter {
-                if !positional.values.isEmpty {
-                    out.ascii(",\"after\":")
-                    positionalObject(positional, order, &writeOrders, &out)
-                }
-            } else if !set.changes[i].afterIsEmpty {
-                out.ascii(",\"after\":")
-                objectKeepingNulls(set.changes[i].after, order, &out)
-            }
-            out.byte(125)
+            writeChanges(set, 0..<half, orders, &out)
+            // The first half's checksum while the second is still being written.
+            let firstCRC = CRC32.checksum(out.bytes)
+            done.wait()
+            checked = (CRC32.checksum(secondHalf.bytes, seed: firstCRC), out.bytes.count + secondHalf.bytes.count)
+            out.append(secondHalf.bytes)
+        } else {
+            writeChanges(set, 0..<count, orders, &out)
         }
         out.byte(93)
         if !set.policyChanges.isEmpty {
@@ -107,7 +95,7 @@ enum JournalCodec {
         }
         out.byte(125)
         var bytes = out.bytes
-        let crc = CRC32.checksum(bytes)
+        let crc = checked.map { CRC32.checksum(bytes[$0.through...], seed: $0.crc) } ?? CRC32.checksum(bytes)
         bytes.append(9)
         bytes.append(contentsOf: hex(crc).utf8)
         bytes.append(10)
@@ -116,6 +104,55 @@ enum JournalCodec {
 
     /// How many changes are written before the rest of a large entry is sized from them.
     static let sizingSample = 1024
+
+    /// From how many changes an entry's two halves are written on two cores: below it,
+    /// starting a thread costs about what it saves.
+    static let changesWorthSplitting = 20_000
+
+    /// The changes `range` of `set`, each preceded by a comma except the set's first. A
+    /// range past `sizingSample` changes reserves room for every change after them (the
+    /// second half's too, appended to the first) from their average length, so a large
+    /// line is one allocation instead of doublings that copy it and touch twice its pages.
+    private static func writeChanges(_ set: ChangeSet, _ range: Range<Int>, _ orders: [Entity: [Field]], _ out: inout ByteWriter) {
+        // A positional record's field list in the order `objectKeepingNulls` writes it, once per list.
+        var writeOrders: [ObjectIdentifier: [Int]] = [:]
+        let sizedAt = range.lowerBound + Self.sizingSample, startLength = out.bytes.count
+        // By index, fields read in place: a copy of each `RecordChange` would retain every reference in it.
+        for i in range {
+            if i == sizedAt, range.count > 2 * Self.sizingSample {
+                let perChange = (out.bytes.count - startLength) / Self.sizingSample
+                out.reserve(out.bytes.count + perChange * (set.changes.count - i) * 9 / 8 + 4096)
+            }
+            let entity = set.changes[i].entity
+            let order = orders[entity]!
+            if i > 0 { out.byte(44) }
+            out.ascii("{\"op\":")
+            out.string(set.changes[i].kind.rawValue)
+            out.ascii(",\"entity\":")
+            out.string(entity.rawValue)
+            out.ascii(",\"id\":")
+            out.string(set.changes[i].id)
+            if let positional = set.changes[i].positionalBefore {
+                if !positional.values.isEmpty {
+                    out.ascii(",\"before\":")
+                    positionalObject(positional, order, &writeOrders, &out)
+                }
+            } else if !set.changes[i].beforeIsEmpty {
+                out.ascii(",\"before\":")
+                objectKeepingNulls(set.changes[i].before, order, &out)
+            }
+            if let positional = set.changes[i].positionalAfter {
+                if !positional.values.isEmpty {
+                    out.ascii(",\"after\":")
+                    positionalObject(positional, order, &writeOrders, &out)
+                }
+            } else if !set.changes[i].afterIsEmpty {
+                out.ascii(",\"after\":")
+                objectKeepingNulls(set.changes[i].after, order, &out)
+            }
+            out.byte(125)
+        }
+    }
 
     /// `[{"op":"restore","entity":"customers","id":"C1"}, ...]`.
     static func binChanges(_ changes: [BinChange]) -> JSONValue {
@@ -588,4 +625,10 @@ struct JournalReplay {
         }
         return replay
     }
+}
+
+/// The second half of a large entry's changes, written on another thread (`JournalCodec.encode`
+/// reads it only after waiting for that thread).
+private final class EncodedHalf: @unchecked Sendable {
+    var bytes: [UInt8] = []
 }

@@ -361,13 +361,25 @@ public final class Session {
             note(run.summary(dryRun: true), into: &outcome)
             return
         }
+        // The outbox lines are made on another core while the run is committed: they read
+        // only the messages, which the commit does not change.
+        let lines = PreparedLines()
+        let linesMade = DispatchGroup()
+        if outbox != nil, outboxMark != nil, run.messages.count >= Outbox.linesWorthAThread {
+            let messages = run.messages
+            DispatchQueue.global().async(group: linesMade) { lines.byDay = outbox?.lines(of: messages) }
+        }
         if !run.changes.isEmpty {
-            try backend.commit(&run.changes, by: author)
+            do { try backend.commit(&run.changes, by: author) } catch {
+                linesMade.wait()
+                throw error
+            }
         }
         note(run.summary(dryRun: false), into: &outcome)
+        linesMade.wait()
         if let outbox, let mark = outboxMark, !run.messages.isEmpty {
             // Numbered after the mark, so in no file yet: appended without reading the files.
-            let files = try outboxStep { try outbox.write(run.messages, fresh: true) }
+            let files = try outboxStep { try outbox.write(run.messages, fresh: true, prepared: lines.byDay) }
             outbox.writeMark(Outbox.Mark(through: backend.highestGeneratedNumber(.messages), files: files.isEmpty ? mark.files : files))
         }
     }

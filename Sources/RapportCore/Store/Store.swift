@@ -1,3 +1,5 @@
+import Foundation
+
 /// The in-memory store: one table per entity. Changes arrive as checked change sets.
 public final class Store {
     public internal(set) var tables: [Entity: Table] = [:]
@@ -71,60 +73,100 @@ public final class Store {
         }
         for change in set.segmentChanges { segments[SavedSegment.key(change.name)] = change.after }
         for change in set.grantChanges { grants[change.user] = change.after }
-        // Field positions by name as written in the changes: a campaign's set names the
-        // same few fields 100,000s of times, and `position(of:)` folds case on every call.
-        var positions: [Entity: [String: Int]] = [:]
-        func position(_ name: String, _ table: Table) -> Int? {
+        if let groups = Store.tableGroups(of: set) {
+            // Each table's changes in their order, two tables at a time: a table's
+            // columns, dictionaries, indexes and id map are its own, shared with no other.
+            let work = ParallelApply(store: self, set: set, groups: groups)
+            DispatchQueue.concurrentPerform(iterations: groups.count) { worker in
+                var places = FieldPlaces()
+                for c in work.groups[worker] { work.store.applyChange(work.set, c, &places) }
+            }
+        } else {
+            var places = FieldPlaces()
+            for c in set.changes.indices { applyChange(set, c, &places) }
+        }
+        if set.sequence > sequence { sequence = set.sequence }
+    }
+
+    /// From how many changes a set's tables are changed on two cores at once.
+    static let changesWorthSplitting = 20_000
+
+    /// The indices of `set`'s changes as two groups of whole tables (each table's changes
+    /// in their order), about equal in size; nil when the set is applied on one thread:
+    /// small, of one table, or with deletes (which write to the bin, another store).
+    static func tableGroups(of set: ChangeSet) -> [[Int]]? {
+        guard set.changes.count >= changesWorthSplitting, ProcessInfo.processInfo.activeProcessorCount > 1 else { return nil }
+        var byEntity: [Entity: [Int]] = [:]
+        for c in set.changes.indices {
+            if set.changes[c].kind == .delete { return nil }
+            byEntity[set.changes[c].entity, default: []].append(c)
+        }
+        guard byEntity.count > 1 else { return nil }
+        var groups: [[Int]] = [[], []]
+        for (_, indices) in byEntity.sorted(by: { ($0.value.count, $0.key.rawValue) > ($1.value.count, $1.key.rawValue) }) {
+            let lighter = groups[0].count <= groups[1].count ? 0 : 1
+            groups[lighter] += indices
+        }
+        return groups
+    }
+
+    /// Field positions by name as written in the changes, and a positional record's field
+    /// list mapped to the table's positions (-1: none), each worked out once per set: a
+    /// campaign's set names the same few fields 100,000s of times, and `position(of:)`
+    /// folds case on every call. One per thread applying.
+    struct FieldPlaces {
+        private var positions: [Entity: [String: Int]] = [:]
+        private var placesOfList: [ObjectIdentifier: [Int]] = [:]
+
+        mutating func position(_ name: String, _ table: Table) -> Int? {
             if let p = positions[table.entity]?[name] { return p }
             guard let p = table.schema.position(of: name) else { return nil }
             positions[table.entity, default: [:]][name] = p
             return p
         }
-        // A positional record's field list, mapped to the table's positions (-1: none) once.
-        var placesOfList: [ObjectIdentifier: [Int]] = [:]
-        func places(of list: FieldList, _ table: Table) -> [Int] {
+
+        mutating func places(of list: FieldList, _ table: Table) -> [Int] {
             if let known = placesOfList[ObjectIdentifier(list)] { return known }
             let places = list.names.map { position($0, table) ?? -1 }
             placesOfList[ObjectIdentifier(list)] = places
             return places
         }
-        // By index, fields read in place: a copy of each `RecordChange` would retain every reference in it.
-        for c in set.changes.indices {
-            let table = self[set.changes[c].entity]
-            switch set.changes[c].kind {
-            case .insert:
-                var record = [Value](repeating: .null, count: table.schema.fields.count)
-                if let positional = set.changes[c].positionalAfter {
-                    let places = places(of: positional.fields, table)
-                    for (i, value) in positional.values.enumerated() where places[i] >= 0 { record[places[i]] = value }
-                    record[Table.idPosition] = .string(set.changes[c].id)
-                    table.append(record)
-                    continue
-                }
+    }
+
+    /// Applies change `c` of `set`, its fields read in place: a copy of each `RecordChange`
+    /// would retain every reference in it.
+    private func applyChange(_ set: ChangeSet, _ c: Int, _ fieldPlaces: inout FieldPlaces) {
+        let table = self[set.changes[c].entity]
+        switch set.changes[c].kind {
+        case .insert:
+            var record = [Value](repeating: .null, count: table.schema.fields.count)
+            if let positional = set.changes[c].positionalAfter {
+                let places = fieldPlaces.places(of: positional.fields, table)
+                for (i, value) in positional.values.enumerated() where places[i] >= 0 { record[places[i]] = value }
+            } else {
                 for (name, value) in set.changes[c].after {
-                    if let p = position(name, table) { record[p] = value }
+                    if let p = fieldPlaces.position(name, table) { record[p] = value }
                 }
-                record[Table.idPosition] = .string(set.changes[c].id)
-                table.append(record)
-            case .update:
-                guard let row = table.row(ofID: set.changes[c].id) else { continue }
-                if let positional = set.changes[c].positionalAfter {
-                    let places = places(of: positional.fields, table)
-                    for (i, value) in positional.values.enumerated() where places[i] >= 0 && places[i] != Table.idPosition {
-                        table.set(row: row, field: places[i], to: value)
-                    }
-                    continue
-                }
-                for (name, value) in set.changes[c].after {
-                    if let p = position(name, table), p != Table.idPosition { table.set(row: row, field: p, to: value) }
-                }
-            case .delete:
-                guard let row = table.row(ofID: set.changes[c].id) else { continue }
-                if set.deletesGoToBin && !isBin { keepInBin(table, row: row, set) }
-                table.delete(row: row)
             }
+            record[Table.idPosition] = .string(set.changes[c].id)
+            table.append(record)
+        case .update:
+            guard let row = table.row(ofID: set.changes[c].id) else { return }
+            if let positional = set.changes[c].positionalAfter {
+                let places = fieldPlaces.places(of: positional.fields, table)
+                for (i, value) in positional.values.enumerated() where places[i] >= 0 && places[i] != Table.idPosition {
+                    table.set(row: row, field: places[i], to: value)
+                }
+                return
+            }
+            for (name, value) in set.changes[c].after {
+                if let p = fieldPlaces.position(name, table), p != Table.idPosition { table.set(row: row, field: p, to: value) }
+            }
+        case .delete:
+            guard let row = table.row(ofID: set.changes[c].id) else { return }
+            if set.deletesGoToBin && !isBin { keepInBin(table, row: row, set) }
+            table.delete(row: row)
         }
-        if set.sequence > sequence { sequence = set.sequence }
     }
 
     /// Copies a live row into the bin with when (the business clock: the pinned time if
@@ -154,4 +196,17 @@ public enum BinField {
     public static let deletedIn = "deletedIn"
 
     public static let fields = [Field(deletedAt, .instant), Field(deletedBy, .string), Field(deletedIn, .integer)]
+}
+
+/// What the threads of a parallel `Store.apply` share: each changes only the tables of its
+/// own group, and `concurrentPerform` returns after all have.
+private final class ParallelApply: @unchecked Sendable {
+    let store: Store
+    let set: ChangeSet
+    let groups: [[Int]]
+    init(store: Store, set: ChangeSet, groups: [[Int]]) {
+        self.store = store
+        self.set = set
+        self.groups = groups
+    }
 }

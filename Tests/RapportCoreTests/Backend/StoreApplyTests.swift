@@ -100,4 +100,59 @@ final class StoreApplyTests: XCTestCase {
         XCTAssertEqual(a[.contacts].id(ofRow: 4), "K4", "the id is the change's, not the list's")
         XCTAssertEqual(a[.contacts].highestGeneratedNumber, 299)
     }
+
+    /// A set of `changesWorthSplitting` changes or more over several tables is applied two
+    /// tables at a time: every table ends as the same changes applied one set per change
+    /// (one thread) leave it: inserts of three entities, updates of customers inserted in
+    /// the same set (a table's changes keep their order), indexes built before kept in step.
+    func testALargeSetOverSeveralTablesEndsAsItsChangesOneByOne() throws {
+        let messageFields = FieldList([RecordField.id, "campaign", RecordField.customer, "text"])
+        let contactFields = FieldList([RecordField.customer, RecordField.date, "note"])
+        let lastContact = FieldList([CustomerField.lastContact])
+        var big = ChangeSet(at: 0, user: "u", command: "x")
+        big.sequence = 1
+        let customers = Store.changesWorthSplitting / 3
+        for i in 0..<customers {
+            big.changes.append(RecordChange(kind: .insert, entity: .customers, id: "C\(i)",
+                                            after: [CustomerField.name: .string("客户\(i % 50)"), "city": .string(i % 2 == 0 ? "上海" : "北京")]))
+        }
+        for i in 0..<customers {
+            big.changes.append(RecordChange(insert: .messages, id: "M\(i)", record: PositionalRecord(messageFields, [
+                .string("M\(i)"), .string("member day"), .string("C\(i)"), .string("会员日 \(i)"),
+            ])))
+            big.changes.append(RecordChange(insert: .contacts, id: "K\(i)", record: PositionalRecord(contactFields, [
+                .string("C\(i)"), .date(Day(daysSinceEpoch: 20_000)), .string("member day"),
+            ])))
+            big.changes.append(RecordChange(update: .customers, id: "C\(i)", fields: lastContact, before: [.null],
+                                            after: [.date(Day(daysSinceEpoch: 20_000 + Int32(i % 3)))]))
+        }
+        XCTAssertNotNil(Store.tableGroups(of: big), "the set is applied on two threads")
+        let parallel = Store(), serial = Store()
+        for store in [parallel, serial] {
+            let customer = try XCTUnwrap(store[.contacts].schema.position(of: RecordField.customer))
+            XCTAssertNotNil(store[.contacts].hashIndex(field: customer))
+        }
+        parallel.apply(big)
+        for (n, change) in big.changes.enumerated() {
+            var one = ChangeSet(at: 0, user: "u", command: "x")
+            one.sequence = Int64(n + 1)
+            one.changes = [change]
+            serial.apply(one)
+        }
+        for entity in [Entity.customers, .messages, .contacts] {
+            let a = parallel[entity], b = serial[entity]
+            XCTAssertEqual(a.liveCount, b.liveCount, "\(entity)")
+            XCTAssertEqual(a.rowsInIDOrder, b.rowsInIDOrder, "\(entity)")
+            XCTAssertEqual(a.highestGeneratedNumber, b.highestGeneratedNumber, "\(entity)")
+            for row in 0..<a.rowCount { XCTAssertEqual(a.record(row: row), b.record(row: row), "\(entity) row \(row)") }
+        }
+        XCTAssertEqual(parallel[.messages].liveCount, customers)
+        let row = try XCTUnwrap(parallel.customers.row(ofID: "C5"))
+        let position = try XCTUnwrap(parallel.customers.schema.position(of: CustomerField.lastContact))
+        XCTAssertEqual(parallel.customers.value(row: row, field: position), .date(Day(daysSinceEpoch: 20_002)))
+        let contacts = parallel[.contacts]
+        let customer = try XCTUnwrap(contacts.schema.position(of: RecordField.customer))
+        guard case .string(let column) = contacts.columns[customer] else { return XCTFail("customer is a string column") }
+        XCTAssertEqual(try XCTUnwrap(contacts.hashIndex(field: customer)).count(code: try XCTUnwrap(column.dictionary.code(of: "C7"))), 1)
+    }
 }

@@ -196,6 +196,40 @@ final class JournalEncodingTests: XCTestCase {
         XCTAssertEqual(try JournalCodec.decode(bytes.dropLast(), store: Store()), named)
     }
 
+    /// An entry of `changesWorthSplitting` changes or more is written in two halves on two
+    /// threads: the line (the checksum over both halves and what follows them included) is
+    /// still the generic one and reads back. Inserts, positional updates and named changes
+    /// of three entities fall on both sides of the middle, and a policy change follows.
+    func testAnEntryWrittenInTwoHalvesIsStillTheGenericLine() throws {
+        let messageFields = FieldList([RecordField.id, RecordField.customer, "text"])
+        let customerFields = FieldList([CustomerField.lastContact])
+        var positional = ChangeSet(at: 1_800_000_000, user: "u", command: "campaign \"x\"")
+        positional.sequence = 9
+        let count = JournalCodec.changesWorthSplitting + 1_001
+        for i in 0..<count {
+            switch i % 3 {
+            case 0:
+                positional.changes.append(RecordChange(insert: .messages, id: "M\(i)", record: PositionalRecord(messageFields, [
+                    .string("M\(i)"), .string("C\(i)"), .string(i % 7 == 0 ? "会员日 \"\(i)\"\n" : "t\(i)"),
+                ])))
+            case 1:
+                positional.changes.append(RecordChange(update: .customers, id: "C\(i)", fields: customerFields,
+                                                       before: [i % 2 == 0 ? .null : .date(Day(daysSinceEpoch: Int32(i)))],
+                                                       after: [.date(Day(daysSinceEpoch: 20_000))]))
+            default:
+                positional.changes.append(RecordChange(kind: .insert, entity: .contacts, id: "K\(i)",
+                                                       after: [RecordField.customer: .string("C\(i)"), "note": .string("n\(i % 5)")]))
+            }
+        }
+        positional.policyChanges = [PolicyChange(key: "campaign.weeklyCap", before: 3, after: 4)]
+        var named = positional
+        named.changes = positional.changes.map { c in RecordChange(kind: c.kind, entity: c.entity, id: c.id, before: c.before, after: c.after) }
+        let schemas = { (e: Entity) in Store()[e].schema }
+        let bytes = JournalCodec.encode(positional, schemas: schemas)
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), String(decoding: Self.genericLine(named, schemas: schemas), as: UTF8.self))
+        XCTAssertEqual(try JournalCodec.decode(bytes.dropLast(), store: Store()), named)
+    }
+
     /// Positional updates (the rollup's, one per customer a campaign contacts) are written
     /// as the same updates as dictionaries, byte for byte, nulls kept on both sides, and
     /// read back as dictionaries.
