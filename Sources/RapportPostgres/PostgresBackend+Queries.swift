@@ -14,10 +14,12 @@ extension PostgresBackend {
 
     /// The SELECT of a checked find: id, its shown columns, condition, order, limit.
     /// `fields`: read these stored columns instead of the shown ones.
-    func select(_ q: CheckedFind, today: Day, fields: [Field]? = nil) throws -> (sql: String, parameters: [String?], shown: [Shown], readsPointsBalance: Bool) {
+    func select(_ q: CheckedFind, today: Day, now: Int64 = 0, fields: [Field]? = nil) throws -> (sql: String, parameters: [String?], shown: [Shown], readsPointsBalance: Bool) {
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
         var t = SQLTranslation(entity: q.entity, today: today)
+        t.now = now
         t.policy = policy
+        t.inBin = q.inBin
         var list = ["\(t.scope).\(SQLTranslation.quoted(RecordField.id))"]
         var shown: [Shown] = []
         if let fields {
@@ -34,8 +36,8 @@ extension PostgresBackend {
                 }
             }
         }
-        var sql = "SELECT " + list.joined(separator: ", ") + " FROM " + Self.from(q.entity, inBin: q.inBin)
-        if let p = q.predicate { sql += " WHERE " + (try t.condition(p)) }
+        let condition = try q.predicate.map { " WHERE " + (try t.condition($0)) } ?? ""
+        var order = ""
         if fields == nil {
             var keys: [String] = []
             for key in q.sort {
@@ -51,10 +53,12 @@ extension PostgresBackend {
                 keys.append((f.type == .string ? c + " COLLATE \"C\"" : c) + direction)
             }
             keys.append("\(t.scope).\(SQLTranslation.quoted(RecordField.id)) COLLATE \"C\"")
-            sql += " ORDER BY " + keys.joined(separator: ", ")
-            if let limit = q.limit { sql += " LIMIT \(t.parameter(String(limit)))::bigint" }
-            if q.offset > 0 { sql += " OFFSET \(t.parameter(String(q.offset)))::bigint" }
+            order = " ORDER BY " + keys.joined(separator: ", ")
+            if let limit = q.limit { order += " LIMIT \(t.parameter(String(limit)))::bigint" }
+            if q.offset > 0 { order += " OFFSET \(t.parameter(String(q.offset)))::bigint" }
         }
+        // The table last: what the translation read decides whether the value columns join.
+        let sql = "SELECT " + list.joined(separator: ", ") + " FROM " + t.from(q.entity, inBin: q.inBin) + condition + order
         return (sql, t.parameters, shown, t.readsPointsBalance)
     }
 
@@ -65,7 +69,7 @@ extension PostgresBackend {
     }
 
     public func find(_ q: CheckedFind, clock: Clock) -> ResultSet {
-        guard let (sql, parameters, shown, _) = translated({ try select(q, today: clock.today) }) else { return ResultSet(columns: q.columns.map(\.name), rows: []) }
+        guard let (sql, parameters, shown, _) = translated({ try select(q, today: clock.today, now: clock.now) }) else { return ResultSet(columns: q.columns.map(\.name), rows: []) }
         let values = rows(sql, parameters).map { row in
             shown.indices.map { i -> Value in
                 switch shown[i] {
@@ -80,9 +84,11 @@ extension PostgresBackend {
     public func count(matching q: CheckedFind, clock: Clock) -> Int {
         guard q.entity.isStored else { return 0 }
         var t = SQLTranslation(entity: q.entity, today: clock.today)
+        t.now = clock.now
         t.policy = policy
+        t.inBin = q.inBin
         guard let condition = try? q.predicate.map({ " WHERE " + (try t.condition($0)) }) ?? "" else { return 0 }
-        return Int(rows("SELECT count(*) FROM \(Self.from(q.entity, inBin: q.inBin))\(condition)", t.parameters).first?[0] ?? "0") ?? 0
+        return Int(rows("SELECT count(*) FROM \(t.from(q.entity, inBin: q.inBin))\(condition)", t.parameters).first?[0] ?? "0") ?? 0
     }
 
     /// The points balance is the ledger's sum only while no lot expires (`SQLTranslation`):
@@ -109,8 +115,10 @@ extension PostgresBackend {
     func aggregateSQL(_ q: CheckedAggregate, clock: Clock?) throws -> (sql: String, parameters: [String?], group: GroupLabel, readsPointsBalance: Bool) {
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
         var t = SQLTranslation(entity: q.entity, today: clock?.today ?? Day(daysSinceEpoch: 0))
+        t.now = clock?.now ?? 0
         t.policy = policy
-        var from = Self.from(q.entity, inBin: q.inBin)
+        t.inBin = q.inBin
+        var joins = ""
         var groupKey: String?
         var label = GroupLabel.none
         if let by = q.groupBy {
@@ -135,7 +143,7 @@ extension PostgresBackend {
                 label = .period(period)
             } else if by.type == .list {
                 // One group per distinct item; a record with no items in the null group.
-                from += " LEFT JOIN LATERAL (SELECT DISTINCT item FROM unnest(\(try t.column(by))) item) g ON true"
+                joins += " LEFT JOIN LATERAL (SELECT DISTINCT item FROM unnest(\(try t.column(by))) item) g ON true"
                 groupKey = "g.item"
                 label = .field(.string)
             } else {
@@ -145,6 +153,7 @@ extension PostgresBackend {
         }
         let value = try aggregateValue(q, &t)
         let condition = try q.predicate.map { " WHERE " + (try t.condition($0)) } ?? ""
+        let from = t.from(q.entity, inBin: q.inBin) + joins
         guard let groupKey, let by = q.groupBy else { return ("SELECT \(value) FROM \(from)\(condition)", t.parameters, label, t.readsPointsBalance) }
         let isText = by.type == .string || (by.type == .list && q.groupPeriod == nil)
         let shownKey: String

@@ -197,7 +197,7 @@ public final class PostgresBackend: Backend {
         unpaged.sort = []
         unpaged.limit = nil
         unpaged.offset = 0
-        guard let (sql, parameters, _, _) = translated({ try select(unpaged, today: clock.today, fields: []) }) else { return [] }
+        guard let (sql, parameters, _, _) = translated({ try select(unpaged, today: clock.today, now: clock.now, fields: []) }) else { return [] }
         // The FROM onwards of the translated find, under the wanted columns.
         let tail = sql[sql.range(of: " FROM ")!.lowerBound...]
         // In id order, as the seam promises (a campaign's messages are numbered in it).

@@ -11,6 +11,8 @@ struct SQLTranslation {
     private(set) var parameters: [String?] = []
     /// The clock's today: what derived fields and `within` are relative to.
     var today: Day
+    /// The clock's instant: what the ticket service targets are relative to.
+    var now: Int64 = 0
     /// The table fields are read from: the query's own, or a relation's inside its subquery.
     private(set) var scope: String
     private var subqueries = 0
@@ -19,6 +21,11 @@ struct SQLTranslation {
     private(set) var readsPointsBalance = false
     /// The store's policy: the thresholds derived fields read, sent as parameters.
     var policy = Policy()
+    /// Whether the query reads the bin: the value fields, ranked over the live store, are refused there.
+    var inBin = false
+    /// The query reads rfm, rfmSegment or ltv: `from` joins their columns, computed once
+    /// for the whole store (`PostgresBackend+Value.swift`).
+    private(set) var readsCustomerValues = false
 
     init(entity: Entity, today: Day) {
         self.today = today
@@ -186,6 +193,16 @@ struct SQLTranslation {
             let afterPurchase = "\(parameter(String(Int32(clamping: policy.days("revisit.afterPurchase")))))::int"
             return "(SELECT CASE WHEN lp IS NOT NULL AND (\(lastContact) IS NULL OR lp > \(lastContact)) THEN LEAST(\(base) + \(revisit), lp + \(afterPurchase))"
                 + " ELSE \(base) + \(revisit) END FROM (SELECT \(lastPurchase) AS lp) due)"
+        case "rfm", "rfmSegment", "ltv":
+            // Ranked over every customer: one join for the statement (`from`), so only at
+            // the query's own level, not inside a relation's subquery.
+            guard scope == Self.table(.customers), !inBin else {
+                throw Self.unsupported("the derived field '\(f.name)' inside a relation or in the bin")
+            }
+            readsCustomerValues = true
+            return "\(scope).\(Self.quoted(Self.valueColumn(f.name)))"
+        case "respondBy", "resolveBy", "overdue", "sla":
+            return try serviceTarget(f.name)
         case "openTickets":
             // Open unless the status is closed in any case; a missing status counts.
             return "(SELECT count(*) FROM \(Self.table(.tickets)) t WHERE t.customer = \(scope).id AND lower(COALESCE(t.status, '')) <> 'closed')"
