@@ -14,10 +14,11 @@ extension PostgresBackend {
 
     /// The SELECT of a checked find: id, its shown columns, condition, order, limit.
     /// `fields`: read these stored columns instead of the shown ones.
-    func select(_ q: CheckedFind, today: Day, now: Int64 = 0, fields: [Field]? = nil) throws -> (sql: String, parameters: [String?], shown: [Shown], readsPointsBalance: Bool) {
+    func select(_ q: CheckedFind, clock: Clock?, fields: [Field]? = nil) throws -> (sql: String, parameters: [String?], shown: [Shown], readsPointsBalance: Bool) {
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
-        var t = SQLTranslation(entity: q.entity, today: today)
-        t.now = now
+        var t = SQLTranslation(entity: q.entity, today: clock?.today ?? Day(daysSinceEpoch: 0))
+        t.now = clock?.now ?? 0
+        if let clock { t.timeZone = clock.timeZone }
         t.policy = policy
         t.inBin = q.inBin
         var list = ["\(t.scope).\(SQLTranslation.quoted(RecordField.id))"]
@@ -69,7 +70,7 @@ extension PostgresBackend {
     }
 
     public func find(_ q: CheckedFind, clock: Clock) -> ResultSet {
-        guard let (sql, parameters, shown, _) = translated({ try select(q, today: clock.today, now: clock.now) }) else { return ResultSet(columns: q.columns.map(\.name), rows: []) }
+        guard let (sql, parameters, shown, _) = translated({ try select(q, clock: clock) }) else { return ResultSet(columns: q.columns.map(\.name), rows: []) }
         let values = rows(sql, parameters).map { row in
             shown.indices.map { i -> Value in
                 switch shown[i] {
@@ -85,6 +86,7 @@ extension PostgresBackend {
         guard q.entity.isStored else { return 0 }
         var t = SQLTranslation(entity: q.entity, today: clock.today)
         t.now = clock.now
+        t.timeZone = clock.timeZone
         t.policy = policy
         t.inBin = q.inBin
         guard let condition = try? q.predicate.map({ " WHERE " + (try t.condition($0)) }) ?? "" else { return 0 }
@@ -116,6 +118,7 @@ extension PostgresBackend {
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
         var t = SQLTranslation(entity: q.entity, today: clock?.today ?? Day(daysSinceEpoch: 0))
         t.now = clock?.now ?? 0
+        if let clock { t.timeZone = clock.timeZone }
         t.policy = policy
         t.inBin = q.inBin
         var joins = ""
@@ -130,13 +133,7 @@ extension PostgresBackend {
                     // The local day in the clock's zone, as `LocalDays` counts it. A zone
                     // Foundation names by its offset (GMT+0800) PostgreSQL would read the
                     // POSIX way (west of Greenwich), or not at all: it goes as its offset.
-                    let zone = clock?.timeZone ?? TimeZone(identifier: "UTC")!
-                    let c = try t.column(by)
-                    if zone.identifier.range(of: #"^(GMT|UTC)[+-]"#, options: .regularExpression) != nil {
-                        day = "(date '1970-01-01' + floor((extract(epoch from \(c)) + \(t.parameter(String(zone.secondsFromGMT())))::int) / 86400)::int)"
-                    } else {
-                        day = "(\(c) AT TIME ZONE \(t.parameter(zone.identifier)))::date"
-                    }
+                    day = t.localDay(try t.column(by))
                 default: throw SQLTranslation.unsupported("a period of '\(by.name)'")
                 }
                 groupKey = Self.periodKey(period, day)

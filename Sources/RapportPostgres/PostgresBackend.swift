@@ -70,7 +70,7 @@ public final class PostgresBackend: Backend {
         }
     }
 
-    public func checkSupported(_ q: CheckedFind) throws { try checkPointsBalance(try select(q, today: Day(daysSinceEpoch: 0)).readsPointsBalance) }
+    public func checkSupported(_ q: CheckedFind) throws { try checkPointsBalance(try select(q, clock: nil).readsPointsBalance) }
 
     public func checkSupported(_ q: CheckedAggregate) throws { try checkPointsBalance(try aggregateSQL(q, clock: nil).readsPointsBalance) }
 
@@ -197,7 +197,7 @@ public final class PostgresBackend: Backend {
         unpaged.sort = []
         unpaged.limit = nil
         unpaged.offset = 0
-        guard let (sql, parameters, _, _) = translated({ try select(unpaged, today: clock.today, now: clock.now, fields: []) }) else { return [] }
+        guard let (sql, parameters, _, _) = translated({ try select(unpaged, clock: clock, fields: []) }) else { return [] }
         // The FROM onwards of the translated find, under the wanted columns.
         let tail = sql[sql.range(of: " FROM ")!.lowerBound...]
         // In id order, as the seam promises (a campaign's messages are numbered in it).

@@ -13,6 +13,8 @@ struct SQLTranslation {
     var today: Day
     /// The clock's instant: what the ticket service targets are relative to.
     var now: Int64 = 0
+    /// The clock's zone: the local day of an instant (`localDay`).
+    var timeZone = TimeZone(identifier: "UTC")!
     /// The table fields are read from: the query's own, or a relation's inside its subquery.
     private(set) var scope: String
     private var subqueries = 0
@@ -180,19 +182,9 @@ struct SQLTranslation {
             return "COALESCE((SELECT sum(\(p).\(Self.quoted(PointsField.change))) FROM \(points) \(p) WHERE \(p).customer = \(scope).id"
                 + " AND (\(p).\(Self.quoted(RecordField.date)) IS NULL OR \(p).\(Self.quoted(RecordField.date)) <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))), 0)::bigint"
         case "nextContactDue":
-            // `ValueRules.nextContactDue`: (lastContact or createdAt) + the grade's revisit
-            // interval, or sooner the last purchase (up to today) + revisit.afterPurchase
-            // when it is later than the last contact. LEAST skips a null as the rule does.
-            let grade = "upper(\(scope).\(Self.quoted(CustomerField.grade)))"
-            let revisit = "CASE " + ["A", "B", "C", "D"].map { g in
-                "WHEN \(grade) = '\(g)' THEN \(parameter(String(ValueRules.revisitDays(grade: g, policy: policy))))::int"
-            }.joined(separator: " ") + " ELSE \(parameter(String(ValueRules.revisitDays(grade: nil, policy: policy))))::int END"
-            let lastContact = "\(scope).\(Self.quoted(CustomerField.lastContact))"
-            let base = "COALESCE(\(lastContact), \(scope).\(Self.quoted(CustomerField.createdAt)))"
-            let lastPurchase = "(SELECT max(b.date) FROM \(Self.table(.purchases)) b WHERE b.customer = \(scope).id AND b.date <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))"
-            let afterPurchase = "\(parameter(String(Int32(clamping: policy.days("revisit.afterPurchase")))))::int"
-            return "(SELECT CASE WHEN lp IS NOT NULL AND (\(lastContact) IS NULL OR lp > \(lastContact)) THEN LEAST(\(base) + \(revisit), lp + \(afterPurchase))"
-                + " ELSE \(base) + \(revisit) END FROM (SELECT \(lastPurchase) AS lp) due)"
+            return nextContactDue()
+        case "churnRisk":
+            return churnRisk()
         case "rfm", "rfmSegment", "ltv":
             // Ranked over every customer: one join for the statement (`from`), so only at
             // the query's own level, not inside a relation's subquery.
@@ -209,6 +201,33 @@ struct SQLTranslation {
         default:
             throw Self.unsupported("the derived field '\(f.name)'")
         }
+    }
+
+    /// `ValueRules.nextContactDue` of the customer in scope.
+    mutating func nextContactDue() -> String {
+        // `ValueRules.nextContactDue`: (lastContact or createdAt) + the grade's revisit
+        // interval, or sooner the last purchase (up to today) + revisit.afterPurchase
+        // when it is later than the last contact. LEAST skips a null as the rule does.
+        let grade = "upper(\(scope).\(Self.quoted(CustomerField.grade)))"
+        let revisit = "CASE " + ["A", "B", "C", "D"].map { g in
+            "WHEN \(grade) = '\(g)' THEN \(parameter(String(ValueRules.revisitDays(grade: g, policy: policy))))::int"
+        }.joined(separator: " ") + " ELSE \(parameter(String(ValueRules.revisitDays(grade: nil, policy: policy))))::int END"
+        let lastContact = "\(scope).\(Self.quoted(CustomerField.lastContact))"
+        let base = "COALESCE(\(lastContact), \(scope).\(Self.quoted(CustomerField.createdAt)))"
+        let lastPurchase = "(SELECT max(b.date) FROM \(Self.table(.purchases)) b WHERE b.customer = \(scope).id AND b.date <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))"
+        let afterPurchase = "\(parameter(String(Int32(clamping: policy.days("revisit.afterPurchase")))))::int"
+        return "(SELECT CASE WHEN lp IS NOT NULL AND (\(lastContact) IS NULL OR lp > \(lastContact)) THEN LEAST(\(base) + \(revisit), lp + \(afterPurchase))"
+            + " ELSE \(base) + \(revisit) END FROM (SELECT \(lastPurchase) AS lp) due)"
+    }
+
+    /// The local day of an instant column in the clock's zone, as `LocalDays` counts it. A
+    /// zone Foundation names by its offset (GMT+0800) PostgreSQL would read the POSIX way
+    /// (west of Greenwich), or not at all: it goes as its offset.
+    mutating func localDay(_ c: String) -> String {
+        if timeZone.identifier.range(of: #"^(GMT|UTC)[+-]"#, options: .regularExpression) != nil {
+            return "(date '1970-01-01' + floor((extract(epoch from \(c)) + \(parameter(String(timeZone.secondsFromGMT())))::int) / 86400)::int)"
+        }
+        return "(\(c) AT TIME ZONE \(parameter(timeZone.identifier)))::date"
     }
 
     // MARK: Expressions

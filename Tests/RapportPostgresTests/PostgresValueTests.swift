@@ -166,4 +166,57 @@ final class PostgresValueTests: XCTestCase {
         }
         XCTAssertEqual(answers.count, 3, "the targets move with now")
     }
+
+    /// churnRisk from each signal (lapse, one-time buyer, low and falling satisfaction with a
+    /// same-day pair of surveys, complaints on the day boundary of the clock's zone, one after
+    /// today, an overdue revisit), in four zones and with the policy's weights changed.
+    func testChurnRiskAsTheEmbeddedStore() throws {
+        let (url, store) = try twoBackends("pg-churn", [
+            #"add customer id: C1, name: "Lapse", lastContact: 2027-02-01"#,
+            #"add customer id: C2, name: "Once", lastContact: 2027-02-01"#,
+            #"add customer id: C3, name: "Unhappy", satisfaction: 2, lastContact: 2027-02-01"#,
+            #"add customer id: C4, name: "Falling", satisfaction: 4, lastContact: 2027-02-01"#,
+            #"add customer id: C5, name: "Edge", lastContact: 2027-02-01"#,
+            #"add customer id: C6, name: "Later", lastContact: 2027-02-01"#,
+            #"add customer id: C7, name: "Overdue", grade: A, lastContact: 2026-06-01"#,
+            #"add customer id: C8, name: "Quiet""#,
+            "add purchase customer: C1, date: 2026-01-01, amount: 10, product: \"x\"",
+            "add purchase customer: C1, date: 2026-02-01, amount: 10, product: \"x\"",
+            "add purchase customer: C1, date: 2026-03-01, amount: 10, product: \"x\"",
+            "add purchase customer: C2, date: 2026-05-01, amount: 10, product: \"x\"",
+            "add purchase customer: C2, date: 2026-05-01, amount: 20, product: \"y\"",
+            "add purchase customer: C3, date: 2027-03-01, amount: 10, product: \"x\"",
+            "add survey customer: C4, date: 2027-01-01, score: 5",
+            "add survey customer: C4, date: 2027-02-01, score: 4",
+            "add survey customer: C4, date: 2027-02-01, score: 3",
+            "add survey customer: C3, date: 2027-02-01, score: 5",
+            "add survey customer: C3, date: 2027-02-10, score: 5",
+            #"add ticket customer: C5, kind: Complaint, text: "late", status: closed, openedAt: "2026-11-21T20:30:00Z""#,
+            #"add ticket customer: C6, kind: complaint, text: "soon", status: open, openedAt: "2027-03-01T00:00:00Z""#,
+            #"add ticket customer: C1, kind: complaint, text: "open", status: OPEN"#,
+        ])
+        let queries = [
+            "find customers show id, churnRisk",
+            "count customers by churnRisk",
+            "find customers where churnRisk in (medium, high) sort by churnRisk show id",
+            "find tickets where customer.churnRisk = high show id",
+            "find customers where any tickets(kind = complaint) and churnRisk != low show id",
+        ]
+        var answers: Set<String> = []
+        for zone in ["UTC", "Asia/Shanghai", "GMT+8", "America/New_York"] {
+            let script = queries.joined(separator: "\n") + "\n"
+            let embedded = store.run(["--timezone", zone, "--format", "csv", "--bail", "-"], stdin: script, now: Self.now)
+            let pg = RapportRunner.run(["--db", url, "--now", Self.now, "--timezone", zone, "--format", "csv", "-"], stdin: script)
+            XCTAssertEqual(embedded.status, 0, embedded.stderr)
+            XCTAssertEqual(pg.stderr, "", zone)
+            XCTAssertEqual(pg.rawStdout, embedded.rawStdout, zone)
+            answers.insert(embedded.stdout)
+        }
+        XCTAssertEqual(answers.count, 2, "the complaint on the day boundary counts east of Greenwich only")
+        for command in ["set policy churn.weight.complaint = 5", "set policy churn.high = 3", "set policy churn.gapFactor = 1.5"] {
+            XCTAssertEqual(store.run(["--role", "admin", "-c", command], now: Self.now).status, 0, command)
+            XCTAssertEqual(RapportRunner.run(["--db", url, "--role", "admin", "-c", command]).status, 0, command)
+        }
+        assertSameAnswers(url, store, queries)
+    }
 }
