@@ -14,13 +14,16 @@ extension PostgresBackend {
 
     /// The SELECT of a checked find: id, its shown columns, condition, order, limit.
     /// `fields`: read these stored columns instead of the shown ones.
-    func select(_ q: CheckedFind, clock: Clock?, fields: [Field]? = nil) throws -> (sql: String, parameters: [String?], shown: [Shown], readsPointsBalance: Bool) {
+    /// `ledgerExpires`: translate the points balances as FIFO over the ledger (asked of the
+    /// database when the query reads them).
+    func select(_ q: CheckedFind, clock: Clock?, fields: [Field]? = nil, ledgerExpires: Bool = false) throws -> (sql: String, parameters: [String?], shown: [Shown], readsPointsBalance: Bool) {
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
         var t = SQLTranslation(entity: q.entity, today: clock?.today ?? Day(daysSinceEpoch: 0))
         t.now = clock?.now ?? 0
         if let clock { t.timeZone = clock.timeZone }
         t.policy = policy
         t.inBin = q.inBin
+        t.ledgerExpires = ledgerExpires
         var list = ["\(t.scope).\(SQLTranslation.quoted(RecordField.id))"]
         var shown: [Shown] = []
         if let fields {
@@ -59,7 +62,9 @@ extension PostgresBackend {
             if q.offset > 0 { order += " OFFSET \(t.parameter(String(q.offset)))::bigint" }
         }
         // The table last: what the translation read decides whether the value columns join.
+        if t.readsPointsBalance, !ledgerExpires, try expiringLots() { return try select(q, clock: clock, fields: fields, ledgerExpires: true) }
         let sql = "SELECT " + list.joined(separator: ", ") + " FROM " + t.from(q.entity, inBin: q.inBin) + condition + order
+        try fillLedger(&t, clock: clock)
         return (sql, t.parameters, shown, t.readsPointsBalance)
     }
 
@@ -84,22 +89,24 @@ extension PostgresBackend {
 
     public func count(matching q: CheckedFind, clock: Clock) -> Int {
         guard q.entity.isStored else { return 0 }
-        var t = SQLTranslation(entity: q.entity, today: clock.today)
-        t.now = clock.now
-        t.timeZone = clock.timeZone
-        t.policy = policy
-        t.inBin = q.inBin
-        guard let condition = try? q.predicate.map({ " WHERE " + (try t.condition($0)) }) ?? "" else { return 0 }
-        return Int(rows("SELECT count(*) FROM \(t.from(q.entity, inBin: q.inBin))\(condition)", t.parameters).first?[0] ?? "0") ?? 0
-    }
-
-    /// The points balance is the ledger's sum only while no lot expires (`SQLTranslation`):
-    /// refused otherwise, asked right before the query runs.
-    func checkPointsBalance(_ reads: Bool) throws {
-        guard reads else { return }
-        let expiring = try connection.execute("SELECT EXISTS (SELECT 1 FROM \(SQLTranslation.table(.points)) WHERE \(SQLTranslation.quoted(PointsField.expiresAt)) IS NOT NULL)",
-                                              failure: .postgresReadFailed)
-        if expiring.first?[0] == "t" { throw SQLTranslation.unsupported("the derived field 'points' once points lots expire") }
+        func counting(ledgerExpires: Bool) throws -> (sql: String, parameters: [String?], readsPointsBalance: Bool) {
+            var t = SQLTranslation(entity: q.entity, today: clock.today)
+            t.now = clock.now
+            t.timeZone = clock.timeZone
+            t.policy = policy
+            t.inBin = q.inBin
+            t.ledgerExpires = ledgerExpires
+            let condition = try q.predicate.map { " WHERE " + (try t.condition($0)) } ?? ""
+            let sql = "SELECT count(*) FROM \(t.from(q.entity, inBin: q.inBin))\(condition)"
+            try fillLedger(&t, clock: clock)
+            return (sql, t.parameters, t.readsPointsBalance)
+        }
+        guard var counted = try? counting(ledgerExpires: false) else { return 0 }
+        if counted.readsPointsBalance, (try? expiringLots()) == true {
+            guard let again = try? counting(ledgerExpires: true) else { return 0 }
+            counted = again
+        }
+        return Int(rows(counted.sql, counted.parameters).first?[0] ?? "0") ?? 0
     }
 
     // MARK: Aggregates
@@ -114,13 +121,14 @@ extension PostgresBackend {
 
     /// The SELECT of an aggregate: the group (when `by`), then the value. `clock` nil:
     /// only checking whether it translates.
-    func aggregateSQL(_ q: CheckedAggregate, clock: Clock?) throws -> (sql: String, parameters: [String?], group: GroupLabel, readsPointsBalance: Bool) {
+    func aggregateSQL(_ q: CheckedAggregate, clock: Clock?, ledgerExpires: Bool = false) throws -> (sql: String, parameters: [String?], group: GroupLabel, readsPointsBalance: Bool) {
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
         var t = SQLTranslation(entity: q.entity, today: clock?.today ?? Day(daysSinceEpoch: 0))
         t.now = clock?.now ?? 0
         if let clock { t.timeZone = clock.timeZone }
         t.policy = policy
         t.inBin = q.inBin
+        t.ledgerExpires = ledgerExpires
         var joins = ""
         var groupKey: String?
         var label = GroupLabel.none
@@ -150,7 +158,9 @@ extension PostgresBackend {
         }
         let value = try aggregateValue(q, &t)
         let condition = try q.predicate.map { " WHERE " + (try t.condition($0)) } ?? ""
+        if t.readsPointsBalance, !ledgerExpires, try expiringLots() { return try aggregateSQL(q, clock: clock, ledgerExpires: true) }
         let from = t.from(q.entity, inBin: q.inBin) + joins
+        try fillLedger(&t, clock: clock)
         guard let groupKey, let by = q.groupBy else { return ("SELECT \(value) FROM \(from)\(condition)", t.parameters, label, t.readsPointsBalance) }
         let isText = by.type == .string || (by.type == .list && q.groupPeriod == nil)
         let shownKey: String

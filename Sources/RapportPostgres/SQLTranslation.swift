@@ -25,6 +25,11 @@ struct SQLTranslation {
     var policy = Policy()
     /// Whether the query reads the bin: the value fields, ranked over the live store, are refused there.
     var inBin = false
+    /// A points lot expires: the balances are computed in Swift (`PostgresBackend.fillLedger`)
+    /// and joined (`from`), not summed in SQL.
+    var ledgerExpires = false
+    /// The first of the four parameters that carry those balances, once read.
+    var ledgerSlot: Int?
     /// The query reads rfm, rfmSegment or ltv: `from` joins their columns, computed once
     /// for the whole store (`PostgresBackend+Value.swift`).
     private(set) var readsCustomerValues = false
@@ -36,6 +41,9 @@ struct SQLTranslation {
 
     static func table(_ entity: Entity) -> String { quoted(entity.rawValue) }
     static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
+    /// Sets a value reserved earlier (`parameter(nil)`), once what it carries is known.
+    mutating func setParameter(_ index: Int, _ text: String?) { parameters[index] = text }
 
     /// Adds a value; its placeholder.
     mutating func parameter(_ text: String?) -> String {
@@ -174,8 +182,14 @@ struct SQLTranslation {
             return "(\(parameter(String(today.daysSinceEpoch)))::bigint - (\(scope).\(Self.quoted(stored)) - date '1970-01-01'))"
         case "contactCount":
             return "(SELECT count(*) FROM \(Self.table(.contacts)) c WHERE c.customer = \(scope).id)"
-        case CustomerField.points:
-            // Without expiring lots, `Loyalty.balance` is the sum of the entries dated
+        case CustomerField.points, "nextPointsExpiry", "pointsExpiringNext":
+            readsPointsBalance = true
+            if ledgerExpires { return try ledgerColumn(f.name) }
+            // Without expiring lots no lot has a next expiry,
+            if f.name == "nextPointsExpiry" { return "NULL::date" }
+            if f.name == "pointsExpiringNext" { return "0::bigint" }
+            // and `Loyalty.balance` is the sum of the entries dated
+            // today or before (undated ones too): FIFO and debts cancel out. `Loyalty.balance` is the sum of the entries dated
             // today or before (undated ones too): FIFO and debts cancel out.
             readsPointsBalance = true
             let p = "p", points = Self.table(.points)

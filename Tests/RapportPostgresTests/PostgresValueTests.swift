@@ -219,4 +219,46 @@ final class PostgresValueTests: XCTestCase {
         }
         assertSameAnswers(url, store, queries)
     }
+
+    /// Points once lots expire: FIFO over the ledger as the store computes it (a redemption
+    /// takes the oldest valid lot first, a lot lapses on its expiry day, the next expiry and
+    /// what it takes at most the balance), asked on and around the expiry days.
+    func testPointsWithExpiringLotsAsTheEmbeddedStore() throws {
+        let server = try PostgresTestServer()
+        let url = try server.freshDatabase(initialised: true)
+        let store = TemporaryStore("pg-points")
+        let steps: [(String, String)] = [
+            ("2027-01-01", "set policy points.expiry = 30d"),
+            ("2027-01-01", #"add customer id: C1, name: "Ada""#), ("2027-01-01", #"add customer id: C2, name: "Bo""#),
+            ("2027-01-01", #"add customer id: C3, name: "Cy""#),
+            ("2027-01-01", #"add points C1 100 "welcome""#), ("2027-01-20", #"add points C1 50 "more""#),
+            ("2027-01-25", #"redeem C1 30 "voucher""#), ("2027-02-01", #"add points C2 10 "hello""#),
+            ("2027-02-01", #"add points C2 5 "again""#), ("2027-02-02", #"redeem C2 15 "all""#),
+            ("2027-02-05", #"add points C3 7 "late""#),
+        ]
+        for (now, command) in steps {
+            let embedded = store.run(["--role", "admin", "-c", command], now: now)
+            let pg = RapportRunner.run(["--db", url, "--now", now, "--timezone", "UTC", "--role", "admin", "-c", command])
+            XCTAssertEqual(embedded.status, 0, embedded.stderr)
+            XCTAssertEqual(pg.stdout, embedded.stdout, command)
+            XCTAssertEqual(pg.status, 0, pg.stderr)
+        }
+        let queries = [
+            "find customers show id, points, nextPointsExpiry, pointsExpiringNext",
+            "find customers where points > 0 sort by nextPointsExpiry desc show id",
+            "count customers by nextPointsExpiry",
+            "sum pointsExpiringNext of customers",
+        ]
+        let script = queries.joined(separator: "\n") + "\n"
+        var answers: Set<String> = []
+        for now in ["2027-01-30", "2027-01-31", "2027-02-19", "2027-02-20", "2027-03-10"] {
+            let embedded = store.run(["--format", "csv", "--bail", "-"], stdin: script, now: now)
+            let pg = RapportRunner.run(["--db", url, "--now", now, "--timezone", "UTC", "--format", "csv", "-"], stdin: script)
+            XCTAssertEqual(embedded.status, 0, embedded.stderr)
+            XCTAssertEqual(pg.stderr, "", now)
+            XCTAssertEqual(pg.rawStdout, embedded.rawStdout, now)
+            answers.insert(embedded.stdout)
+        }
+        XCTAssertGreaterThanOrEqual(answers.count, 4, "lots lapse between the days asked")
+    }
 }
