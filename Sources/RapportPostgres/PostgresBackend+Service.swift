@@ -97,3 +97,11 @@ extension SQLTranslation {
         }
     }
 }
+
+extension PostgresBackend {
+    /// Schema version 3: the timeline indexed by ticket, so the service targets' pauses
+    /// (a correlated subquery per ticket) read the ticket's own steps, not the whole table.
+    static func indexTimelines(_ connection: Connection) throws {
+        try connection.execute("CREATE INDEX IF NOT EXISTS events_ticket ON \(SQLTranslation.table(.events)) (\(SQLTranslation.quoted(EventField.ticket)))")
+    }
+}

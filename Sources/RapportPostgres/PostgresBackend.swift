@@ -8,12 +8,13 @@ import RapportCore
 /// diagnostic before it runs, never answered wrongly.
 public final class PostgresBackend: Backend {
     /// The schema this Rapport writes; `init` migrates older ones forward.
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
 
     /// The steps that bring an older schema forward, each with the version it makes; `init`
     /// runs those above the database's version, in order, in its transaction.
     static let migrations: [(version: Int, step: @Sendable (Connection) throws -> Void)] = [
         (2, PostgresBackend.addCareTables),
+        (3, PostgresBackend.indexTimelines),
     ]
 
     let connection: Connection
