@@ -61,7 +61,7 @@ extension PostgresBackend {
             if let limit = q.limit { order += " LIMIT \(t.parameter(String(limit)))::bigint" }
             if q.offset > 0 { order += " OFFSET \(t.parameter(String(q.offset)))::bigint" }
         }
-        // The table last: what the translation read decides whether the value columns join.
+        // The table last: what the translation read decides what joins it (value columns, ledger).
         if t.readsPointsBalance, !ledgerExpires, try expiringLots() { return try select(q, clock: clock, fields: fields, ledgerExpires: true) }
         let sql = "SELECT " + list.joined(separator: ", ") + " FROM " + t.from(q.entity, inBin: q.inBin) + condition + order
         try fillLedger(&t, clock: clock)
@@ -138,9 +138,6 @@ extension PostgresBackend {
                 switch by.type {
                 case .date: day = try t.column(by)
                 case .instant:
-                    // The local day in the clock's zone, as `LocalDays` counts it. A zone
-                    // Foundation names by its offset (GMT+0800) PostgreSQL would read the
-                    // POSIX way (west of Greenwich), or not at all: it goes as its offset.
                     day = t.localDay(try t.column(by))
                 default: throw SQLTranslation.unsupported("a period of '\(by.name)'")
                 }
