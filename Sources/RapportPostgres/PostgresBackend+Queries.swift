@@ -14,10 +14,16 @@ extension PostgresBackend {
 
     /// The SELECT of a checked find: id, its shown columns, condition, order, limit.
     /// `fields`: read these stored columns instead of the shown ones.
-    func select(_ q: CheckedFind, today: Day, fields: [Field]? = nil) throws -> (sql: String, parameters: [String?], shown: [Shown], readsPointsBalance: Bool) {
+    /// `ledgerExpires`: translate the points balances as FIFO over the ledger (asked of the
+    /// database when the query reads them).
+    func select(_ q: CheckedFind, clock: Clock?, fields: [Field]? = nil, ledgerExpires: Bool = false) throws -> (sql: String, parameters: [String?], shown: [Shown], readsPointsBalance: Bool) {
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
-        var t = SQLTranslation(entity: q.entity, today: today)
+        var t = SQLTranslation(entity: q.entity, today: clock?.today ?? Day(daysSinceEpoch: 0))
+        t.now = clock?.now ?? 0
+        if let clock { t.timeZone = clock.timeZone }
         t.policy = policy
+        t.inBin = q.inBin
+        t.ledgerExpires = ledgerExpires
         var list = ["\(t.scope).\(SQLTranslation.quoted(RecordField.id))"]
         var shown: [Shown] = []
         if let fields {
@@ -34,8 +40,8 @@ extension PostgresBackend {
                 }
             }
         }
-        var sql = "SELECT " + list.joined(separator: ", ") + " FROM " + Self.from(q.entity, inBin: q.inBin)
-        if let p = q.predicate { sql += " WHERE " + (try t.condition(p)) }
+        let condition = try q.predicate.map { " WHERE " + (try t.condition($0)) } ?? ""
+        var order = ""
         if fields == nil {
             var keys: [String] = []
             for key in q.sort {
@@ -51,10 +57,14 @@ extension PostgresBackend {
                 keys.append((f.type == .string ? c + " COLLATE \"C\"" : c) + direction)
             }
             keys.append("\(t.scope).\(SQLTranslation.quoted(RecordField.id)) COLLATE \"C\"")
-            sql += " ORDER BY " + keys.joined(separator: ", ")
-            if let limit = q.limit { sql += " LIMIT \(t.parameter(String(limit)))::bigint" }
-            if q.offset > 0 { sql += " OFFSET \(t.parameter(String(q.offset)))::bigint" }
+            order = " ORDER BY " + keys.joined(separator: ", ")
+            if let limit = q.limit { order += " LIMIT \(t.parameter(String(limit)))::bigint" }
+            if q.offset > 0 { order += " OFFSET \(t.parameter(String(q.offset)))::bigint" }
         }
+        // The table last: what the translation read decides what joins it (value columns, ledger).
+        if t.readsPointsBalance, !ledgerExpires, try expiringLots() { return try select(q, clock: clock, fields: fields, ledgerExpires: true) }
+        let sql = "SELECT " + list.joined(separator: ", ") + " FROM " + t.from(q.entity, inBin: q.inBin) + condition + order
+        try fillLedger(&t, clock: clock)
         return (sql, t.parameters, shown, t.readsPointsBalance)
     }
 
@@ -65,7 +75,7 @@ extension PostgresBackend {
     }
 
     public func find(_ q: CheckedFind, clock: Clock) -> ResultSet {
-        guard let (sql, parameters, shown, _) = translated({ try select(q, today: clock.today) }) else { return ResultSet(columns: q.columns.map(\.name), rows: []) }
+        guard let (sql, parameters, shown, _) = translated({ try select(q, clock: clock) }) else { return ResultSet(columns: q.columns.map(\.name), rows: []) }
         let values = rows(sql, parameters).map { row in
             shown.indices.map { i -> Value in
                 switch shown[i] {
@@ -79,19 +89,24 @@ extension PostgresBackend {
 
     public func count(matching q: CheckedFind, clock: Clock) -> Int {
         guard q.entity.isStored else { return 0 }
-        var t = SQLTranslation(entity: q.entity, today: clock.today)
-        t.policy = policy
-        guard let condition = try? q.predicate.map({ " WHERE " + (try t.condition($0)) }) ?? "" else { return 0 }
-        return Int(rows("SELECT count(*) FROM \(Self.from(q.entity, inBin: q.inBin))\(condition)", t.parameters).first?[0] ?? "0") ?? 0
-    }
-
-    /// The points balance is the ledger's sum only while no lot expires (`SQLTranslation`):
-    /// refused otherwise, asked right before the query runs.
-    func checkPointsBalance(_ reads: Bool) throws {
-        guard reads else { return }
-        let expiring = try connection.execute("SELECT EXISTS (SELECT 1 FROM \(SQLTranslation.table(.points)) WHERE \(SQLTranslation.quoted(PointsField.expiresAt)) IS NOT NULL)",
-                                              failure: .postgresReadFailed)
-        if expiring.first?[0] == "t" { throw SQLTranslation.unsupported("the derived field 'points' once points lots expire") }
+        func counting(ledgerExpires: Bool) throws -> (sql: String, parameters: [String?], readsPointsBalance: Bool) {
+            var t = SQLTranslation(entity: q.entity, today: clock.today)
+            t.now = clock.now
+            t.timeZone = clock.timeZone
+            t.policy = policy
+            t.inBin = q.inBin
+            t.ledgerExpires = ledgerExpires
+            let condition = try q.predicate.map { " WHERE " + (try t.condition($0)) } ?? ""
+            let sql = "SELECT count(*) FROM \(t.from(q.entity, inBin: q.inBin))\(condition)"
+            try fillLedger(&t, clock: clock)
+            return (sql, t.parameters, t.readsPointsBalance)
+        }
+        guard var counted = try? counting(ledgerExpires: false) else { return 0 }
+        if counted.readsPointsBalance, (try? expiringLots()) == true {
+            guard let again = try? counting(ledgerExpires: true) else { return 0 }
+            counted = again
+        }
+        return Int(rows(counted.sql, counted.parameters).first?[0] ?? "0") ?? 0
     }
 
     // MARK: Aggregates
@@ -106,11 +121,15 @@ extension PostgresBackend {
 
     /// The SELECT of an aggregate: the group (when `by`), then the value. `clock` nil:
     /// only checking whether it translates.
-    func aggregateSQL(_ q: CheckedAggregate, clock: Clock?) throws -> (sql: String, parameters: [String?], group: GroupLabel, readsPointsBalance: Bool) {
+    func aggregateSQL(_ q: CheckedAggregate, clock: Clock?, ledgerExpires: Bool = false) throws -> (sql: String, parameters: [String?], group: GroupLabel, readsPointsBalance: Bool) {
         if !q.entity.isStored { throw SQLTranslation.unsupported("the audit trail") }
         var t = SQLTranslation(entity: q.entity, today: clock?.today ?? Day(daysSinceEpoch: 0))
+        t.now = clock?.now ?? 0
+        if let clock { t.timeZone = clock.timeZone }
         t.policy = policy
-        var from = Self.from(q.entity, inBin: q.inBin)
+        t.inBin = q.inBin
+        t.ledgerExpires = ledgerExpires
+        var joins = ""
         var groupKey: String?
         var label = GroupLabel.none
         if let by = q.groupBy {
@@ -119,23 +138,14 @@ extension PostgresBackend {
                 switch by.type {
                 case .date: day = try t.column(by)
                 case .instant:
-                    // The local day in the clock's zone, as `LocalDays` counts it. A zone
-                    // Foundation names by its offset (GMT+0800) PostgreSQL would read the
-                    // POSIX way (west of Greenwich), or not at all: it goes as its offset.
-                    let zone = clock?.timeZone ?? TimeZone(identifier: "UTC")!
-                    let c = try t.column(by)
-                    if zone.identifier.range(of: #"^(GMT|UTC)[+-]"#, options: .regularExpression) != nil {
-                        day = "(date '1970-01-01' + floor((extract(epoch from \(c)) + \(t.parameter(String(zone.secondsFromGMT())))::int) / 86400)::int)"
-                    } else {
-                        day = "(\(c) AT TIME ZONE \(t.parameter(zone.identifier)))::date"
-                    }
+                    day = t.localDay(try t.column(by))
                 default: throw SQLTranslation.unsupported("a period of '\(by.name)'")
                 }
                 groupKey = Self.periodKey(period, day)
                 label = .period(period)
             } else if by.type == .list {
                 // One group per distinct item; a record with no items in the null group.
-                from += " LEFT JOIN LATERAL (SELECT DISTINCT item FROM unnest(\(try t.column(by))) item) g ON true"
+                joins += " LEFT JOIN LATERAL (SELECT DISTINCT item FROM unnest(\(try t.column(by))) item) g ON true"
                 groupKey = "g.item"
                 label = .field(.string)
             } else {
@@ -145,6 +155,9 @@ extension PostgresBackend {
         }
         let value = try aggregateValue(q, &t)
         let condition = try q.predicate.map { " WHERE " + (try t.condition($0)) } ?? ""
+        if t.readsPointsBalance, !ledgerExpires, try expiringLots() { return try aggregateSQL(q, clock: clock, ledgerExpires: true) }
+        let from = t.from(q.entity, inBin: q.inBin) + joins
+        try fillLedger(&t, clock: clock)
         guard let groupKey, let by = q.groupBy else { return ("SELECT \(value) FROM \(from)\(condition)", t.parameters, label, t.readsPointsBalance) }
         let isText = by.type == .string || (by.type == .list && q.groupPeriod == nil)
         let shownKey: String

@@ -11,6 +11,10 @@ struct SQLTranslation {
     private(set) var parameters: [String?] = []
     /// The clock's today: what derived fields and `within` are relative to.
     var today: Day
+    /// The clock's instant: what the ticket service targets are relative to.
+    var now: Int64 = 0
+    /// The clock's zone: the local day of an instant (`localDay`).
+    var timeZone = TimeZone(identifier: "UTC")!
     /// The table fields are read from: the query's own, or a relation's inside its subquery.
     private(set) var scope: String
     private var subqueries = 0
@@ -19,6 +23,16 @@ struct SQLTranslation {
     private(set) var readsPointsBalance = false
     /// The store's policy: the thresholds derived fields read, sent as parameters.
     var policy = Policy()
+    /// Whether the query reads the bin: the value fields, ranked over the live store, are refused there.
+    var inBin = false
+    /// A points lot expires: the balances are computed in Swift (`PostgresBackend.fillLedger`)
+    /// and joined (`from`), not summed in SQL.
+    var ledgerExpires = false
+    /// The first of the four parameters that carry those balances, once read.
+    var ledgerSlot: Int?
+    /// The query reads rfm, rfmSegment or ltv: `from` joins their columns, computed once
+    /// for the whole store (`PostgresBackend+Value.swift`).
+    private(set) var readsCustomerValues = false
 
     init(entity: Entity, today: Day) {
         self.today = today
@@ -27,6 +41,9 @@ struct SQLTranslation {
 
     static func table(_ entity: Entity) -> String { quoted(entity.rawValue) }
     static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
+    /// Sets a value reserved earlier (`parameter(nil)`), once what it carries is known.
+    mutating func setParameter(_ index: Int, _ text: String?) { parameters[index] = text }
 
     /// Adds a value; its placeholder.
     mutating func parameter(_ text: String?) -> String {
@@ -165,33 +182,66 @@ struct SQLTranslation {
             return "(\(parameter(String(today.daysSinceEpoch)))::bigint - (\(scope).\(Self.quoted(stored)) - date '1970-01-01'))"
         case "contactCount":
             return "(SELECT count(*) FROM \(Self.table(.contacts)) c WHERE c.customer = \(scope).id)"
-        case CustomerField.points:
-            // Without expiring lots, `Loyalty.balance` is the sum of the entries dated
+        case CustomerField.points, "nextPointsExpiry", "pointsExpiringNext":
+            readsPointsBalance = true
+            if ledgerExpires { return try ledgerColumn(f.name) }
+            // Without expiring lots no lot has a next expiry,
+            if f.name == "nextPointsExpiry" { return "NULL::date" }
+            if f.name == "pointsExpiringNext" { return "0::bigint" }
+            // and `Loyalty.balance` is the sum of the entries dated
+            // today or before (undated ones too): FIFO and debts cancel out. `Loyalty.balance` is the sum of the entries dated
             // today or before (undated ones too): FIFO and debts cancel out.
             readsPointsBalance = true
             let p = "p", points = Self.table(.points)
             return "COALESCE((SELECT sum(\(p).\(Self.quoted(PointsField.change))) FROM \(points) \(p) WHERE \(p).customer = \(scope).id"
                 + " AND (\(p).\(Self.quoted(RecordField.date)) IS NULL OR \(p).\(Self.quoted(RecordField.date)) <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))), 0)::bigint"
         case "nextContactDue":
-            // `ValueRules.nextContactDue`: (lastContact or createdAt) + the grade's revisit
-            // interval, or sooner the last purchase (up to today) + revisit.afterPurchase
-            // when it is later than the last contact. LEAST skips a null as the rule does.
-            let grade = "upper(\(scope).\(Self.quoted(CustomerField.grade)))"
-            let revisit = "CASE " + ["A", "B", "C", "D"].map { g in
-                "WHEN \(grade) = '\(g)' THEN \(parameter(String(ValueRules.revisitDays(grade: g, policy: policy))))::int"
-            }.joined(separator: " ") + " ELSE \(parameter(String(ValueRules.revisitDays(grade: nil, policy: policy))))::int END"
-            let lastContact = "\(scope).\(Self.quoted(CustomerField.lastContact))"
-            let base = "COALESCE(\(lastContact), \(scope).\(Self.quoted(CustomerField.createdAt)))"
-            let lastPurchase = "(SELECT max(b.date) FROM \(Self.table(.purchases)) b WHERE b.customer = \(scope).id AND b.date <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))"
-            let afterPurchase = "\(parameter(String(Int32(clamping: policy.days("revisit.afterPurchase")))))::int"
-            return "(SELECT CASE WHEN lp IS NOT NULL AND (\(lastContact) IS NULL OR lp > \(lastContact)) THEN LEAST(\(base) + \(revisit), lp + \(afterPurchase))"
-                + " ELSE \(base) + \(revisit) END FROM (SELECT \(lastPurchase) AS lp) due)"
+            return nextContactDue()
+        case "churnRisk":
+            return churnRisk()
+        case "rfm", "rfmSegment", "ltv":
+            // Ranked over every customer: one join for the statement (`from`), so only at
+            // the query's own level, not inside a relation's subquery.
+            guard scope == Self.table(.customers), !inBin else {
+                throw Self.unsupported("the derived field '\(f.name)' inside a relation or in the bin")
+            }
+            readsCustomerValues = true
+            return "\(scope).\(Self.quoted(Self.valueColumn(f.name)))"
+        case "respondBy", "resolveBy", "overdue", "sla":
+            return try serviceTarget(f.name)
         case "openTickets":
             // Open unless the status is closed in any case; a missing status counts.
             return "(SELECT count(*) FROM \(Self.table(.tickets)) t WHERE t.customer = \(scope).id AND lower(COALESCE(t.status, '')) <> 'closed')"
         default:
             throw Self.unsupported("the derived field '\(f.name)'")
         }
+    }
+
+    /// `ValueRules.nextContactDue` of the customer in scope.
+    mutating func nextContactDue() -> String {
+        // `ValueRules.nextContactDue`: (lastContact or createdAt) + the grade's revisit
+        // interval, or sooner the last purchase (up to today) + revisit.afterPurchase
+        // when it is later than the last contact. LEAST skips a null as the rule does.
+        let grade = "upper(\(scope).\(Self.quoted(CustomerField.grade)))"
+        let revisit = "CASE " + ["A", "B", "C", "D"].map { g in
+            "WHEN \(grade) = '\(g)' THEN \(parameter(String(ValueRules.revisitDays(grade: g, policy: policy))))::int"
+        }.joined(separator: " ") + " ELSE \(parameter(String(ValueRules.revisitDays(grade: nil, policy: policy))))::int END"
+        let lastContact = "\(scope).\(Self.quoted(CustomerField.lastContact))"
+        let base = "COALESCE(\(lastContact), \(scope).\(Self.quoted(CustomerField.createdAt)))"
+        let lastPurchase = "(SELECT max(b.date) FROM \(Self.table(.purchases)) b WHERE b.customer = \(scope).id AND b.date <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))"
+        let afterPurchase = "\(parameter(String(Int32(clamping: policy.days("revisit.afterPurchase")))))::int"
+        return "(SELECT CASE WHEN lp IS NOT NULL AND (\(lastContact) IS NULL OR lp > \(lastContact)) THEN LEAST(\(base) + \(revisit), lp + \(afterPurchase))"
+            + " ELSE \(base) + \(revisit) END FROM (SELECT \(lastPurchase) AS lp) due)"
+    }
+
+    /// The local day of an instant column in the clock's zone, as `LocalDays` counts it. A
+    /// zone Foundation names by its offset (GMT+0800) PostgreSQL would read the POSIX way
+    /// (west of Greenwich), or not at all: it goes as its offset.
+    mutating func localDay(_ c: String) -> String {
+        if timeZone.identifier.range(of: #"^(GMT|UTC)[+-]"#, options: .regularExpression) != nil {
+            return "(date '1970-01-01' + floor((extract(epoch from \(c)) + \(parameter(String(timeZone.secondsFromGMT())))::int) / 86400)::int)"
+        }
+        return "(\(c) AT TIME ZONE \(parameter(timeZone.identifier)))::date"
     }
 
     // MARK: Expressions

@@ -234,14 +234,15 @@ final class PostgresCareTests: XCTestCase {
 
     func testAnOlderSchemaIsRefusedUntilInitBringsItForward() throws {
         let url = try server.freshDatabase(initialised: true)
-        try server.psql(url, "DROP TABLE rapport_touches; DROP TABLE rapport_policy; UPDATE rapport_meta SET value = '1'")
+        try server.psql(url, "DROP TABLE rapport_touches; DROP TABLE rapport_policy; DROP INDEX events_ticket; UPDATE rapport_meta SET value = '1'")
         let refused = onPostgres(url, ["-c", "find customers"])
         XCTAssertEqual(refused.status, 1)
-        XCTAssertTrue(refused.stderr.contains("schema version 1, older than this Rapport's (2)"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("schema version 1, older than this Rapport's (3)"), refused.stderr)
         let migrated = onPostgres(url, ["-c", "init"])
         XCTAssertEqual(migrated.status, 0, migrated.stderr)
-        XCTAssertTrue(migrated.stdout.contains("migrated the Rapport schema from version 1 to 2"), migrated.stdout)
-        XCTAssertEqual(try server.psql(url, "SELECT value FROM rapport_meta WHERE key = 'schemaVersion'"), "2")
+        XCTAssertTrue(migrated.stdout.contains("migrated the Rapport schema from version 1 to 3"), migrated.stdout)
+        XCTAssertEqual(try server.psql(url, "SELECT value FROM rapport_meta WHERE key = 'schemaVersion'"), "3")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'events_ticket'"), "1", "version 3's index")
         XCTAssertEqual(onPostgres(url, ["-c", "set policy campaign.weeklyCap = 3"]).status, 0)
         XCTAssertEqual(try server.psql(url, "SELECT key, value FROM rapport_policy"), "campaign.weeklyCap|3")
     }
