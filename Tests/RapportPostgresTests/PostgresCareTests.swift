@@ -250,7 +250,7 @@ final class PostgresCareTests: XCTestCase {
     func testACampaignWhoseTargetPostgresCannotAnswerIsRefusedNotAnsweredWrongly() throws {
         let url = try server.freshDatabase(initialised: true)
         XCTAssertEqual(onPostgres(url, ["-c", Self.customers[0]]).status, 0)
-        let r = onPostgres(url, ["-c", "campaign \"x\"\n target customers where churnRisk = high\n send sms \"hi\"\nend"])
+        let r = onPostgres(url, ["-c", "campaign \"x\"\n target customers where any tickets(customer.rfm = \"555\")\n send sms \"hi\"\nend"])
         XCTAssertEqual(r.status, 1, r.stdout)
         XCTAssertTrue(r.stderr.contains("is not yet supported on PostgreSQL"), r.stderr)
         XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM messages"), "0")
