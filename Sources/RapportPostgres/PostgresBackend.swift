@@ -275,7 +275,7 @@ public final class PostgresBackend: Backend {
             }
             try connection.execute("INSERT INTO rapport_audit VALUES ($1::bigint, $2::bigint, $3::bigint, $4, $5, $6, $7)",
                                    [String(committed.sequence), String(committed.at), committed.pinnedNow.map { String($0) },
-                                    committed.user, committed.role?.rawValue, committed.command, AuditEntry.changes(committed.changes)])
+                                    committed.user, committed.role?.rawValue, committed.command, AuditEntry.changes(committed, bulkRows: Int(policyRead["import.bulkRows"]))])
         }
         set = committed
         sequence = committed.sequence
@@ -346,29 +346,5 @@ public final class PostgresBackend: Backend {
     public func check() -> MaintenanceReport? { nil }
     public func backup(to target: String, encryptedWith key: EncryptionKey?) throws -> String {
         throw SQLTranslation.unsupported("'backup' (use pg_dump)")
-    }
-}
-
-/// The audit row's `changes`: each record change as JSON (kind, entity, id, before, after).
-enum AuditEntry {
-    static func changes(_ changes: [RecordChange]) -> String {
-        func json(_ v: Value) -> Any {
-            switch v {
-            case .null: return NSNull()
-            case .string(let s): return s
-            case .integer(let i): return i
-            case .number(let d): return d
-            case .date(let d): return d.description
-            case .instant(let t): return t
-            case .list(let items): return items
-            case .boolean(let b): return b
-            }
-        }
-        let objects: [[String: Any]] = changes.map { c in
-            ["kind": c.kind.rawValue, "entity": c.entity.rawValue, "id": c.id,
-             "before": c.before.mapValues(json), "after": c.after.mapValues(json)]
-        }
-        let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys])) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -47,6 +47,20 @@ final class StoreTransferTests: XCTestCase {
         for query in ["find customers sort by id", "show policy resolution", "show fields customers", "find contacts"] {
             XCTAssertEqual(target.run(["-c", query]).stdout, source.run(["-c", query]).stdout, query)
         }
+
+        // At the policy's import.bulkRows the move is a bulk import: the same store, and the
+        // audit entry names the manifest and the ids instead of copying every record.
+        let bulkTarget = TemporaryStore("transfer-bulk")
+        XCTAssertEqual(bulkTarget.run(["-c", "set policy import.bulkRows = 2"]).status, 0)
+        let bulk = bulkTarget.run(["-c", #"import store from "\#(first)""#])
+        XCTAssertEqual(bulk.status, 0, bulk.stderr)
+        for query in ["find customers sort by id", "show policy resolution", "show fields customers", "find contacts"] {
+            XCTAssertEqual(bulkTarget.run(["-c", query]).stdout, source.run(["-c", query]).stdout, query)
+        }
+        let audit = bulkTarget.run(["--format", "csv", "-c", #"find audit where command starts with "import store" and field = import show entity, after"#])
+        XCTAssertTrue(audit.stdout.contains("customers,\"added 3 customers (C000001..C000002, C000004) from \(first)/manifest.json, sha256 "), audit.stdout)
+        let copied = bulkTarget.run(["-c", #"count audit where command starts with "import store" and entity = customers and field = name"#])
+        XCTAssertTrue(copied.stdout.contains(" 0\n"), "no record copied into the audit: " + copied.stdout)
     }
 
     func testADamagedOrUnfinishedDirectoryIsRefusedAndChangesNothing() throws {

@@ -124,6 +124,36 @@ final class PostgresTrustTests: XCTestCase {
 
     """
 
+    /// A bulk import's audit row names the file and its ids (as the embedded store's summary
+    /// does) instead of copying every record again; a smaller one keeps each record whole;
+    /// both rows are valid JSON whatever the values hold (quotes, tabs, Chinese).
+    func testABulkImportIsAuditedAsASummaryAndASmallOneRecordByRecord() throws {
+        let url = try server.freshDatabase()
+        XCTAssertEqual(run(url, ["init"]).status, 0)
+        XCTAssertEqual(run(url, ["set policy import.bulkRows = 3"]).status, 0)
+        let store = TemporaryStore("pg-import-audit")
+        let file = try store.file("customers.jsonl", Self.customersFile)
+        let csvFile = try store.file("more.csv", "name,city,totalSpent\nBo,Paris,5\n\"Quote \"\"q\"\"\",,7.25\n")
+        XCTAssertEqual(run(url, [#"import customers from "\#(file)""#]).status, 0)
+        XCTAssertEqual(run(url, [#"import customers from "\#(csvFile)""#]).status, 0)
+        let rows = try server.psql(url, "SELECT changes FROM rapport_audit WHERE command LIKE 'import%' ORDER BY seq").split(separator: "\n").map(String.init)
+        XCTAssertEqual(rows.count, 2, rows.joined(separator: "\n"))
+        guard rows.count == 2 else { return }
+        let bulk = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(rows[0].utf8)) as? [[String: Any]])
+        XCTAssertEqual(bulk.count, 1, "no updates: the summary alone")
+        XCTAssertEqual(bulk.first?["kind"] as? String, "import")
+        XCTAssertEqual(bulk.first?["file"] as? String, file)
+        XCTAssertEqual((bulk.first?["sha256"] as? String)?.count, 64)
+        let added = try XCTUnwrap(bulk.first?["added"] as? [[String: Any]])
+        XCTAssertEqual(added.first?["entity"] as? String, "customers")
+        XCTAssertEqual(added.first?["count"] as? Int, 4)
+        XCTAssertFalse(rows[0].contains("张伟"), "the records are not copied into the audit row")
+        let small = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(rows[1].utf8)) as? [[String: Any]])
+        XCTAssertEqual(small.map { $0["kind"] as? String }, ["insert", "insert"])
+        let names = small.compactMap { ($0["after"] as? [String: Any])?["name"] as? String }
+        XCTAssertEqual(Set(names), ["Bo", "Quote \"q\""])
+    }
+
     func testImportAndExportAreTheEmbeddedStoresByteForByte() throws {
         let url = try server.freshDatabase()
         XCTAssertEqual(run(url, ["init"]).status, 0)

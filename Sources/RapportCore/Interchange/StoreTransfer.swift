@@ -98,6 +98,10 @@ public struct StoreTransfer {
         }
 
         var set = ChangeSet(at: clock.now, user: user, command: command)
+        // The manifest stands for the whole directory (it holds every file's SHA-256): a large
+        // store then goes the way of a bulk import, its records into the snapshot (or the
+        // tables) and one summary into the audit, not a second copy of every record.
+        set.importSource = ImportSource(file: directory + "/" + Self.manifestName, sha256: Importer.sha256(manifestBytes))
         let importer = Importer(backend: backend, clock: clock)
         var counts: [String] = []
         var seen = Set<Entity>()

@@ -200,7 +200,7 @@ public struct ImportSummary: Sendable, Equatable {
 
     /// The inserts of `changes` grouped by entity (in order of first appearance), their
     /// ids joined into runs of consecutive numbers with one prefix and width.
-    static func of(_ changes: [RecordChange], source: ImportSource) -> ImportSummary {
+    public static func of(_ changes: [RecordChange], source: ImportSource) -> ImportSummary {
         var order: [Entity] = []
         var ids: [Entity: [String]] = [:]
         for c in changes where c.kind == .insert {
