@@ -15,7 +15,7 @@ enum AuditEntry {
             if !first { out += "," }
             first = false
         }
-        if let source = set.importSource, isBulkImport(set, least: bulkRows) {
+        if let source = set.importSource, set.isBulkImport(least: bulkRows) {
             let summary = ImportSummary.of(set.changes, source: source)
             separate()
             out += "{\"added\":["
@@ -47,16 +47,6 @@ enum AuditEntry {
         }
         out += "]"
         return out
-    }
-
-    static func isBulkImport(_ set: ChangeSet, least: Int) -> Bool {
-        guard set.importSource != nil else { return false }
-        var inserts = 0
-        for change in set.changes where change.kind == .insert {
-            inserts += 1
-            if inserts >= least { return true }
-        }
-        return false
     }
 
     private static func record(_ change: RecordChange, _ out: inout String) {

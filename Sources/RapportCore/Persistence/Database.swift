@@ -395,14 +395,7 @@ public final class Database {
     /// new snapshot rather than the journal and then the audit log (docs/storage.md
     /// "Bulk imports").
     private func isBulkImport(_ set: ChangeSet) -> Bool {
-        guard set.importSource != nil, set.importSummary == nil else { return false }
-        let least = Int(store.policy["import.bulkRows"])
-        var inserts = 0
-        for c in set.changes where c.kind == .insert {
-            inserts += 1
-            if inserts >= least { return true }
-        }
-        return false
+        set.isBulkImport(least: Int(store.policy["import.bulkRows"]))
     }
 
     /// The journal first gets the import's summary entry (its updates whole, its inserts

@@ -174,6 +174,18 @@ public struct ChangeSet: Sendable, Equatable {
         self.command = command
     }
 
+    /// An import adding at least `least` records (the policy's `import.bulkRows`), not yet
+    /// summarised: every backend audits it as a summary (docs/storage.md "Bulk imports").
+    public func isBulkImport(least: Int) -> Bool {
+        guard importSource != nil, importSummary == nil else { return false }
+        var inserts = 0
+        for c in changes where c.kind == .insert {
+            inserts += 1
+            if inserts >= least { return true }
+        }
+        return false
+    }
+
     public var isEmpty: Bool { changes.isEmpty && fieldAdditions.isEmpty && policyChanges.isEmpty && segmentChanges.isEmpty && grantChanges.isEmpty && binChanges.isEmpty }
 }
 
