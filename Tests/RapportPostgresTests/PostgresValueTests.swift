@@ -14,13 +14,19 @@ final class PostgresValueTests: XCTestCase {
         let server = try PostgresTestServer()
         let url = try server.freshDatabase(initialised: true)
         let store = TemporaryStore(name)
-        let script = commands.joined(separator: "\n") + "\n"
-        let embedded = store.run(["--timezone", "UTC", "--role", "admin", "--bail", "-"], stdin: script, now: Self.now)
-        let pg = RapportRunner.run(["--db", url, "--now", Self.now, "--timezone", "UTC", "--role", "admin", "--bail", "-"], stdin: script)
-        XCTAssertEqual(embedded.status, 0, embedded.stderr)
-        XCTAssertEqual(pg.stdout, embedded.stdout)
-        XCTAssertEqual(pg.status, 0, pg.stderr)
+        assertSameChanges(url, store, commands, now: Self.now)
         return (url, store)
+    }
+
+    /// Changing commands as admin on both backends at `now`, as one script: both succeed and print the same.
+    private func assertSameChanges(_ url: String, _ store: TemporaryStore, _ commands: [String], now: String,
+                                   file: StaticString = #filePath, line: UInt = #line) {
+        let script = commands.joined(separator: "\n") + "\n"
+        let embedded = store.run(["--timezone", "UTC", "--role", "admin", "--bail", "-"], stdin: script, now: now)
+        let pg = RapportRunner.run(["--db", url, "--now", now, "--timezone", "UTC", "--role", "admin", "--bail", "-"], stdin: script)
+        XCTAssertEqual(embedded.status, 0, embedded.stderr, file: file, line: line)
+        XCTAssertEqual(pg.stdout, embedded.stdout, "\(now): \(commands)", file: file, line: line)
+        XCTAssertEqual(pg.status, 0, pg.stderr, file: file, line: line)
     }
 
     /// Each query on both backends, in one process per backend and format: the same bytes.
@@ -134,14 +140,7 @@ final class PostgresValueTests: XCTestCase {
             ("2027-02-12T10:00:00Z", [#"reply T000002 "back""#, #"reopen T000003 "again""#, #"close T000005 "gone""#]),
             ("2027-02-13T08:00:00Z", [#"wait T000003 "asked""#, #"resolve T000006 "done""#, #"resolve T000004 "done""#]),
         ]
-        for (now, commands) in steps {
-            let script = commands.joined(separator: "\n") + "\n"
-            let embedded = store.run(["--timezone", "UTC", "--role", "admin", "--bail", "-"], stdin: script, now: now)
-            let pg = RapportRunner.run(["--db", url, "--now", now, "--timezone", "UTC", "--role", "admin", "--bail", "-"], stdin: script)
-            XCTAssertEqual(embedded.status, 0, embedded.stderr)
-            XCTAssertEqual(pg.stdout, embedded.stdout, now)
-            XCTAssertEqual(pg.status, 0, pg.stderr)
-        }
+        for (now, commands) in steps { assertSameChanges(url, store, commands, now: now) }
         let queries = [
             "find tickets show id, status, respondBy, resolveBy, overdue, sla",
             "find tickets where overdue show id",
@@ -236,13 +235,7 @@ final class PostgresValueTests: XCTestCase {
             ("2027-02-01", #"add points C2 5 "again""#), ("2027-02-02", #"redeem C2 15 "all""#),
             ("2027-02-05", #"add points C3 7 "late""#),
         ]
-        for (now, command) in steps {
-            let embedded = store.run(["--role", "admin", "-c", command], now: now)
-            let pg = RapportRunner.run(["--db", url, "--now", now, "--timezone", "UTC", "--role", "admin", "-c", command])
-            XCTAssertEqual(embedded.status, 0, embedded.stderr)
-            XCTAssertEqual(pg.stdout, embedded.stdout, command)
-            XCTAssertEqual(pg.status, 0, pg.stderr)
-        }
+        for (now, command) in steps { assertSameChanges(url, store, [command], now: now) }
         let queries = [
             "find customers show id, points, nextPointsExpiry, pointsExpiringNext",
             "find customers where points > 0 sort by nextPointsExpiry desc show id",
