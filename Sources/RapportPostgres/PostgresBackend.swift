@@ -32,7 +32,8 @@ public final class PostgresBackend: Backend {
     static let supportedCommands: Set<String> = ["find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log",
                                                  "init", "help", "set", "let", "include", "edit", "history", "exit",
                                                  "campaign", "deliver", "open", "reply", "assign", "wait", "resolve", "close", "reopen",
-                                                 "done", "redeem", "recompute", "restore", "purge", "grant", "revoke", "import", "export"]
+                                                 "done", "redeem", "recompute", "restore", "purge", "grant", "revoke", "import", "export",
+                                                 "report", "merge", "tutorial"]
 
     /// Connects; a database without the schema opens too, so that `init` can make it.
     public init(url: String) throws {
@@ -219,12 +220,8 @@ public final class PostgresBackend: Backend {
                        [SQLTranslation.arrayLiteral(customers)], fields: fields)
     }
 
-    // Commands that read these are refused by `checkSupported(_ spec:)` for now.
-    public func kpiColumns(groupBy: String?, clock: Clock) -> KPIColumns { KPIColumns() }
+    // `kpiColumns`: PostgresBackend+Reports.swift; `textColumns`: PostgresBackend+Duplicates.swift.
     public func loadAuditTrail() throws { throw SQLTranslation.unsupported("the audit trail") }
-    public func textColumns(_ entity: Entity, fields: [String]) -> [TextColumn] {
-        fields.map { _ in TextColumn(values: [""], codes: []) }
-    }
 
     // MARK: Changes
 
