@@ -56,7 +56,7 @@ final class PostgresLessonTests: XCTestCase {
         "find customers where tier = silver", "hint",
         "find customers where tier = gold",
         "delete customers where id = C000003",
-        "count customers", "tutorial", "tutorial report",
+        "count customers", "tutorial",
     ]
 
     override func setUpWithError() throws {
@@ -111,5 +111,10 @@ final class PostgresLessonTests: XCTestCase {
         // the trainee did in the sandbox (an update, a delete as admin) reached the database.
         XCTAssertTrue(pg.stdout.contains("count\n-----\n    1\n"), pg.stdout)
         XCTAssertEqual(try teamData(url), before)
+
+        // The trainee is the database login (as the session's user is), and the progress is theirs.
+        let report = RapportRunner.run(["--db", asTrainee, "--format", "csv", "-c", "tutorial report"], environment: environment("pg"))
+        XCTAssertEqual(report.status, 0, report.stderr)
+        XCTAssertTrue(report.stdout.contains("\n\(trainee),drill-team,done,"), report.stdout)
     }
 }

@@ -42,7 +42,10 @@ extension ChangeBuilder {
         if !after.isEmpty { changes.append(RecordChange(kind: .update, entity: .customers, id: kept.id, before: before, after: after)) }
 
         for entity in Self.entitiesOwnedByCustomers {
-            for (id, _) in backend.records(entity, ofCustomers: [merged.id], fields: [RecordField.customer]) {
+            // In code-point order of the ids whatever order the backend reads them in, so the
+            // journal entry and PostgreSQL's audit row list the moves alike.
+            let owned = backend.records(entity, ofCustomers: [merged.id], fields: [RecordField.customer])
+            for (id, _) in owned.sorted(by: { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }) {
                 changes.append(RecordChange(kind: .update, entity: entity, id: id,
                                             before: [RecordField.customer: .string(merged.id)],
                                             after: [RecordField.customer: .string(kept.id)]))
