@@ -50,16 +50,15 @@ extension PostgresBackend {
     }
 
     /// Every live record of `entity` with the named fields (stored or derived), in id
-    /// order, through the same translation as `find`; nil after a refusal or a failed read
-    /// (kept for `takeReadFailure`, so the session reports it instead of a wrong report).
+    /// order, through the same translation as `find`; a refusal or a failed read is kept for
+    /// `takeReadFailure`, so the session reports it instead of a wrong report.
     func shownRows(_ entity: Entity, _ names: [String], clock: Clock) -> [(id: String, values: [Value])]? {
         let checker = Checker(schema: schema(of: entity), clock: clock)
         let here = SourceSpan(start: SourceLocation(line: 1, column: 1), length: 1)
         guard let fields = translated({ try names.map { try checker.resolve(FieldName($0, span: here)) } }) else { return nil }
         guard let idField = translated({ try checker.resolve(FieldName(RecordField.id, span: here)) }) else { return nil }
         let q = CheckedFind(entity: entity, predicate: nil, sort: [], limit: nil, offset: 0, shown: [idField] + fields)
-        guard translated({ try checkSupported(q) }) != nil else { return nil }
-        // A failed read leaves no rows and its failure kept: the session reports that.
+        // A refused translation or a failed read leaves no rows and its failure kept: the session reports that.
         return find(q, clock: clock).rows.map { row in
             guard case .string(let id) = row[0] else { return ("", Array(row.dropFirst())) }
             return (id, Array(row.dropFirst()))

@@ -96,4 +96,22 @@ final class PostgresReportTests: XCTestCase {
         let found = RapportRunner.run(["--db", url, "--format", "csv", "-c", "find duplicates"])
         XCTAssertEqual(found.stdout.split(separator: "\n").count, 7, found.stdout)
     }
+
+    /// A report whose last read fails (the tickets, after the customers and purchases were
+    /// read) prints nothing and fails with the server's message, never a report without tickets.
+    func testAReportOrDuplicatesWhoseReadFailsPrintNothing() throws {
+        let url = try server.freshDatabase(initialised: true)
+        let seed = PostgresMergeTests.mergeSeed.joined(separator: "\n") + "\n"
+        XCTAssertEqual(RapportRunner.run(["--db", url, "--now", Self.now, "--bail", "-"], stdin: seed).status, 0)
+        for (table, command) in [("tickets", "report kpi"), ("customers", "find duplicates")] {
+            let holder = try server.openSession(url)
+            holder.send("BEGIN; LOCK TABLE \(table) IN ACCESS EXCLUSIVE MODE; SELECT 'locked';")
+            XCTAssertTrue(holder.waitFor("locked"))
+            let r = RapportRunner.run(["--db", url, "--now", Self.now, "-c", command], environment: ["PGOPTIONS": "-c lock_timeout=200"])
+            holder.end()
+            XCTAssertEqual(r.status, 1, command)
+            XCTAssertEqual(r.stdout, "", command)
+            XCTAssertTrue(r.stderr.contains("the PostgreSQL database could not answer, so nothing is shown"), r.stderr)
+        }
+    }
 }
