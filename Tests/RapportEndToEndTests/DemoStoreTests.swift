@@ -44,7 +44,7 @@ final class DemoStoreTests: XCTestCase {
     }
 
     func testPointsBalancesNeverGoBelowZeroAndSomePointsAreRedeemed() {
-        let demo = ["--demo-size", "3000", "--now", "2026-11-24"]
+        let demo = SharedDemoStore.arguments(size: 3000, now: "2026-11-24")
         // A redemption larger than the balance would leave a debt from its day on.
         let days = ["2022-06-30", "2025-01-01", "2026-05-24", "2026-11-24"]
         let n = counts(demo, ["count points where change < 0", "count customers where points > 0"]
@@ -102,7 +102,8 @@ final class DemoStoreTests: XCTestCase {
 
     // MARK: The service side (issue 12)
 
-    let service = ["--demo-size", "3000", "--now", "2026-11-24"]
+    /// Generated once per run and opened read-only (SharedDemoStore): these tests only read it.
+    let service = SharedDemoStore.arguments(size: 3000, now: "2026-11-24")
 
     /// Every status occurs, the times a status implies are there and no others, and the
     /// targets give met, breached (some answered late) and due, with a few overdue lately.

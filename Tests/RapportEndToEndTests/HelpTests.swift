@@ -93,10 +93,10 @@ final class HelpTests: XCTestCase {
     // MARK: Examples
 
     /// Every example of every page runs on a fresh demo store, in the page's order: exit 0,
-    /// no error; queries return rows, changes change something. The demo is generated once
-    /// and opened once (the first opening of a copy parses its snapshot, seconds in a debug
-    /// build); pages that only read run on that store itself, each page that may change
-    /// something on a copy of its own. The pages that change are split over two tests so
+    /// no error; queries return rows, changes change something. The demo is generated and
+    /// opened once for the whole run (SharedDemoStore; the first opening of a copy parses its
+    /// snapshot, seconds in a debug build); pages that only read run on that store itself,
+    /// read-only, each page that may change something on a copy of its own. The pages that change are split over two tests so
     /// the parallel runner runs them side by side.
     func testEveryExampleRunsOnTheDemoStore() throws {
         try runExamples(ofChangingPages: { $0 % 2 == 0 }, readingPagesToo: true)
@@ -113,12 +113,11 @@ final class HelpTests: XCTestCase {
     /// Runs the examples of the reading pages (when `readingPagesToo`) and of the changing
     /// pages whose index among the changing ones `takes`; the counts are over every page.
     func runExamples(ofChangingPages takes: (Int) -> Bool, readingPagesToo: Bool) throws {
-        let demoStore = work.appendingPathComponent("demo-store")
-        let saved = try rapport(HelpTests.demo + ["-c", "backup to \"\(demoStore.path)\""])
-        XCTAssertEqual(saved.status, 0, saved.stderr)
-        let demoData = ["--data", demoStore.path, "--now", "2026-11-01"]
-        let opened = try rapport(demoData + ["-c", "count customers"])
-        XCTAssertEqual(opened.status, 0, opened.stderr)
+        // The demo store saved once per run and opened read-only (SharedDemoStore), in this
+        // process's zone as `--demo` alone would be: a reading page that tried to change it fails.
+        let zone = TimeZone.current.identifier
+        let demoStore = URL(fileURLWithPath: SharedDemoStore.path(now: "2026-11-01", timezone: zone))
+        let demoData = ["--data", demoStore.path, "--read-only", "--now", "2026-11-01", "--timezone", zone]
         let before = try FileManager.default.contentsOfDirectory(atPath: demoStore.path).sorted()
         let snapshotDate = try FileManager.default.attributesOfItem(atPath: demoStore.appendingPathComponent("snapshot.json").path)[.modificationDate] as? Date
         let pages = try pages(store: demoData)
@@ -150,12 +149,13 @@ final class HelpTests: XCTestCase {
             guard reads ? readingPagesToo : takes(changingIndex) else { continue }
             let dir = work.appendingPathComponent("page-\(page.words[0].unicodeScalars.map { String($0.value) }.joined())")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            var store = demoStore
+            var store = demoData
             if !reads {
-                store = dir.appendingPathComponent("store")
-                try FileManager.default.copyItem(at: demoStore, to: store)
+                let copy = dir.appendingPathComponent("store")
+                try FileManager.default.copyItem(at: demoStore, to: copy)
+                store = ["--data", copy.path, "--now", "2026-11-01", "--timezone", zone]
             }
-            let (run, parts) = try echoed(script, store: ["--data", store.path, "--now", "2026-11-01"], in: dir)
+            let (run, parts) = try echoed(script, store: store, in: dir)
             let context = "help \(page.words[0]):\n\(examples.joined(separator: "\n"))\nstderr:\n\(run.stderr)"
             XCTAssertEqual(run.status, 0, context)
             XCTAssertFalse(run.stderr.lowercased().contains("error"), context)

@@ -5,8 +5,9 @@ import RapportTestSupport
 /// Through the real binary: a word outside a vocabulary warns on standard error and the
 /// query still answers; `within` on a past event is a usage error.
 final class QuerySurpriseEndToEndTests: XCTestCase {
+    /// On the demo store, saved once and opened read-only (SharedDemoStore): every command here only reads.
     func rapport(_ args: [String], stdin: String? = nil) -> (status: Int32, stdout: String, stderr: String) {
-        let r = RapportRunner.run(["--now", "2026-11-24", "--timezone", "UTC"] + args, stdin: stdin)
+        let r = RapportRunner.run(SharedDemoStore.arguments(now: "2026-11-24") + args, stdin: stdin)
         return (r.status, r.stdout, r.stderr)
     }
 
@@ -16,7 +17,7 @@ final class QuerySurpriseEndToEndTests: XCTestCase {
     }
 
     func testWordOutsideVocabularyWarnsAndStillAnswers() {
-        let r = rapport(["--demo", "--format", "csv", "-c", "count customers where tier = goldd"])
+        let r = rapport(["--format", "csv", "-c", "count customers where tier = goldd"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(lines(r.stdout), ["count", "0"])
         XCTAssertEqual(r.stderr, """
@@ -30,7 +31,7 @@ final class QuerySurpriseEndToEndTests: XCTestCase {
     }
 
     func testWarningInAScriptNamesItsLine() {
-        let r = rapport(["--demo", "--format", "csv", "-"], stdin: "count customers where tier = gold\nfind customers where stage in (lost, lots) limit 1 show id\n")
+        let r = rapport(["--format", "csv", "-"], stdin: "count customers where tier = gold\nfind customers where stage in (lost, lots) limit 1 show id\n")
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.hasPrefix("warning: 'lots' is not a stage at 2:38\n"), r.stderr)
         XCTAssertEqual(lines(r.stdout).count, 4, r.stdout)
@@ -38,7 +39,7 @@ final class QuerySurpriseEndToEndTests: XCTestCase {
     }
 
     func testAliasFindsWhatTheLogStored() {
-        let r = rapport(["--demo", "--format", "csv", "-c", "count contacts where channel = call", "-c", "count contacts where channel = phone"])
+        let r = rapport(["--format", "csv", "-c", "count contacts where channel = call", "-c", "count contacts where channel = phone"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stderr, "")
         let counts = lines(r.stdout).filter { Int($0) != nil }
@@ -48,7 +49,7 @@ final class QuerySurpriseEndToEndTests: XCTestCase {
     }
 
     func testWithinOnAPastEventIsAUsageError() {
-        let r = rapport(["--demo", "-c", "find customers where lastContact within 30d"])
+        let r = rapport(["-c", "find customers where lastContact within 30d"])
         XCTAssertEqual(r.status, 2)
         XCTAssertEqual(r.stdout, "")
         XCTAssertEqual(r.stderr, """
@@ -59,6 +60,6 @@ final class QuerySurpriseEndToEndTests: XCTestCase {
               lastContact <= 30d holds where it was at most 30d ago
 
             """)
-        XCTAssertEqual(rapport(["--demo", "-c", "count customers where birthday within 30d"]).status, 0)
+        XCTAssertEqual(rapport(["-c", "count customers where birthday within 30d"]).status, 0)
     }
 }

@@ -2,11 +2,14 @@ import XCTest
 import RapportTestSupport
 
 /// The contract's relation examples through the binary on the demo store, each checked
-/// against the same answer computed here from plain `find`s of the records.
+/// against the same answer computed here from plain `find`s of the records. Every command
+/// only reads, so all ask the one saved demo store (SharedDemoStore).
 final class RelationEndToEndTests: XCTestCase {
+    static let demo = SharedDemoStore.arguments(now: "2026-11-01")
+
     /// The first column of each row of a `--format csv` answer.
     func column(_ command: String, file: StaticString = #filePath, line: UInt = #line) -> [String] {
-        let r = RapportRunner.run(["--demo", "--now", "2026-11-01", "--timezone", "UTC", "--format", "csv", "-c", command])
+        let r = RapportRunner.run(Self.demo + ["--format", "csv", "-c", command])
         XCTAssertEqual(r.status, 0, "\(command): \(r.stderr)", file: file, line: line)
         return r.stdout.split(separator: "\n").dropFirst().map { String($0.split(separator: ",").first ?? "") }
     }
@@ -37,7 +40,7 @@ final class RelationEndToEndTests: XCTestCase {
 
     func testCustomerFieldOnTickets() {
         let gold = Set(column("find customers where tier = gold show id"))
-        let r = RapportRunner.run(["--demo", "--now", "2026-11-01", "--timezone", "UTC", "--format", "csv", "-c", "find tickets where status != closed show id, customer"])
+        let r = RapportRunner.run(Self.demo + ["--format", "csv", "-c", "find tickets where status != closed show id, customer"])
         let expected = Set(r.stdout.split(separator: "\n").dropFirst().compactMap { row -> String? in
             let cells = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             return gold.contains(cells[1]) ? cells[0] : nil
@@ -47,7 +50,7 @@ final class RelationEndToEndTests: XCTestCase {
     }
 
     func testMisuseIsAUsageError() {
-        let r = RapportRunner.run(["--demo", "--now", "2026-11-01", "-c", "find customers where any purchase(amout > 5)"])
+        let r = RapportRunner.run(Self.demo + ["-c", "find customers where any purchase(amout > 5)"])
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("did you mean 'amount'"), r.stderr)
     }

@@ -4,8 +4,9 @@ import RapportTestSupport
 
 /// `report kpi` and `--format chart` through the real binary, checked against `count` queries.
 final class ReportEndToEndTests: XCTestCase {
+    /// On a 2,000-customer demo store saved once and opened read-only (SharedDemoStore): reports only read.
     func rapport(_ args: [String], environment: [String: String] = [:]) -> (status: Int32, stdout: String, stderr: String) {
-        let r = RapportRunner.run(["--now", "2026-11-24", "--timezone", "UTC", "--demo-size", "2000"] + args, environment: environment)
+        let r = RapportRunner.run(SharedDemoStore.arguments(size: 2000, now: "2026-11-24") + args, environment: environment)
         return (r.status, r.stdout, r.stderr)
     }
 

@@ -128,13 +128,13 @@ final class SampleCampaignTests: XCTestCase {
 
     // MARK: Helpers
 
-    /// A store directory holding the demo data generated around `now` (`backup to`).
+    /// A store directory holding the demo data generated around `now`: a copy of the one
+    /// saved for the run (SharedDemoStore, `backup to`), most samples sharing a moment and size.
     func demoCopy(now: String, size: String = "2000") throws -> TemporaryStore {
         let store = TemporaryStore("samples")
         try FileManager.default.createDirectory(atPath: store.files, withIntermediateDirectories: true)
-        let backup = RapportRunner.run(["--demo", "--demo-size", size, "--now", now, "--timezone", "Asia/Shanghai",
-                                        "-c", "backup to \"\(store.path)\""])
-        XCTAssertEqual(backup.status, 0, backup.stderr)
+        let saved = SharedDemoStore.path(size: try XCTUnwrap(Int(size)), now: now, timezone: "Asia/Shanghai")
+        try FileManager.default.copyItem(atPath: saved, toPath: store.path)
         return store
     }
 

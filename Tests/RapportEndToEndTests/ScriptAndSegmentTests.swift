@@ -6,6 +6,9 @@ import XCTest
 /// segments, through the real binary.
 final class ScriptAndSegmentTests: XCTestCase {
     static let demo = ["--demo", "--now", "2026-11-01", "--timezone", "UTC", "--format", "csv"]
+    /// The same demo store saved once and opened read-only (SharedDemoStore), for the tests
+    /// whose scripts only read it; those that save segments or log changes take `demo`.
+    static let reading = SharedDemoStore.arguments(now: "2026-11-01") + ["--format", "csv"]
 
     private func rapport(_ arguments: [String], stdin: String? = nil, in store: TemporaryStore) -> RapportRunner.Result {
         RapportRunner.run(arguments, stdin: stdin, directory: store.files)
@@ -23,10 +26,10 @@ final class ScriptAndSegmentTests: XCTestCase {
     func testLetIsADefaultThatParamOverrides() throws {
         let store = TemporaryStore("let")
         try store.file("care.rapport", "let window = 7d\ncount customers where lastContact > $window\n")
-        let byLet = rapport(Self.demo + ["care.rapport"], in: store)
-        let byParam = rapport(Self.demo + ["care.rapport", "--param", "window=300d"], in: store)
-        let direct7 = rapport(Self.demo + ["-c", "count customers where lastContact > 7d"], in: store)
-        let direct300 = rapport(Self.demo + ["-c", "count customers where lastContact > 300d"], in: store)
+        let byLet = rapport(Self.reading + ["care.rapport"], in: store)
+        let byParam = rapport(Self.reading + ["care.rapport", "--param", "window=300d"], in: store)
+        let direct7 = rapport(Self.reading + ["-c", "count customers where lastContact > 7d"], in: store)
+        let direct300 = rapport(Self.reading + ["-c", "count customers where lastContact > 300d"], in: store)
         XCTAssertEqual(byLet.status, 0, byLet.stderr)
         XCTAssertEqual(count(byLet), count(direct7))
         XCTAssertEqual(count(byParam), count(direct300))
@@ -36,15 +39,15 @@ final class ScriptAndSegmentTests: XCTestCase {
     func testLetTakesTextAndDoesNotLeakIntoTheNextInput() throws {
         let store = TemporaryStore("let-scope")
         try store.file("a.rapport", "let place = \"上海\"\ncount customers where city = $place\n")
-        let r = rapport(Self.demo + ["a.rapport", "-c", "count customers where city = $place"], in: store)
+        let r = rapport(Self.reading + ["a.rapport", "-c", "count customers where city = $place"], in: store)
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("unknown parameter '$place' at 1:30"), r.stderr)
-        let direct = rapport(Self.demo + ["-c", "count customers where city = 上海"], in: store)
+        let direct = rapport(Self.reading + ["-c", "count customers where city = 上海"], in: store)
         XCTAssertTrue(r.stdout.hasPrefix(direct.stdout), r.stdout)
     }
 
     func testLetRefusesAMissingName() throws {
-        let r = RapportRunner.run(Self.demo + ["-c", "let 7 = 3"])
+        let r = RapportRunner.run(Self.reading + ["-c", "let 7 = 3"])
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("let needs a name"), r.stderr)
     }
@@ -57,8 +60,8 @@ final class ScriptAndSegmentTests: XCTestCase {
         try store.file("lib/window.rapport", "let window = 300d\n")
         try store.file("care.rapport", "include \"lib/window.rapport\"\ncount customers where lastContact > $window\n")
         // Run from another directory: the include is relative to the script, not the working directory.
-        let r = RapportRunner.run(Self.demo + [store.files + "/care.rapport"], directory: NSTemporaryDirectory())
-        let direct = RapportRunner.run(Self.demo + ["-c", "count customers where lastContact > 300d"])
+        let r = RapportRunner.run(Self.reading + [store.files + "/care.rapport"], directory: NSTemporaryDirectory())
+        let direct = RapportRunner.run(Self.reading + ["-c", "count customers where lastContact > 300d"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(count(r), count(direct))
     }
@@ -67,7 +70,7 @@ final class ScriptAndSegmentTests: XCTestCase {
         let store = TemporaryStore("cycle")
         try store.file("a.rapport", "include \"b.rapport\"\n")
         try store.file("b.rapport", "count customers\ninclude \"a.rapport\"\n")
-        let r = rapport(Self.demo + ["a.rapport"], in: store)
+        let r = rapport(Self.reading + ["a.rapport"], in: store)
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("the scripts include each other: a.rapport → b.rapport → a.rapport at b.rapport:2:9"), r.stderr)
         XCTAssertEqual(r.stdout.components(separatedBy: "count\n").count, 2, "b's count ran once: \(r.stdout)")
@@ -76,7 +79,7 @@ final class ScriptAndSegmentTests: XCTestCase {
     func testMissingIncludeNamesTheFile() throws {
         let store = TemporaryStore("missing")
         try store.file("a.rapport", "# care\ninclude \"nope.rapport\"\n")
-        let r = rapport(Self.demo + ["a.rapport"], in: store)
+        let r = rapport(Self.reading + ["a.rapport"], in: store)
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("cannot include 'nope.rapport': No such file or directory at a.rapport:2:9"), r.stderr)
     }
@@ -85,7 +88,7 @@ final class ScriptAndSegmentTests: XCTestCase {
         let store = TemporaryStore("included-error")
         try store.file("inner.rapport", "\n\nfind customers where lastcontct > 90d\n")
         try store.file("outer.rapport", "include \"inner.rapport\"\n")
-        let r = rapport(Self.demo + ["outer.rapport"], in: store)
+        let r = rapport(Self.reading + ["outer.rapport"], in: store)
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("""
             error: unknown field 'lastcontct' at inner.rapport:3:22
@@ -99,7 +102,7 @@ final class ScriptAndSegmentTests: XCTestCase {
     func testScriptErrorsNameTheFileAndCommandErrorsDoNot() throws {
         let store = TemporaryStore("named")
         try store.file("care.rapport", "#!/usr/bin/env rapport\ncount customers\nfind customers where lastcontct > 90d\n")
-        let r = rapport(Self.demo + ["care.rapport", "-c", "find customers where lastcontct > 90d"], in: store)
+        let r = rapport(Self.reading + ["care.rapport", "-c", "find customers where lastcontct > 90d"], in: store)
         XCTAssertTrue(r.stderr.contains("error: unknown field 'lastcontct' at care.rapport:3:22\n  find customers where lastcontct > 90d\n"), r.stderr)
         XCTAssertTrue(r.stderr.contains("error: unknown field 'lastcontct' at 1:22\n"), r.stderr)
     }

@@ -86,7 +86,7 @@ final class ValueEndToEndTests: XCTestCase {
     }
 
     func testWhyChurnAgreesWithChurnRiskForEveryDemoCustomer() throws {
-        let args = ["--demo", "--now", "2026-11-24", "--timezone", "UTC"]
+        let args = SharedDemoStore.arguments(now: "2026-11-24")
         let column = RapportRunner.run(args + ["--format", "csv", "-c", "find customers where id <= C000400 show id, churnRisk"])
         XCTAssertEqual(column.status, 0, column.stderr)
         let expected = column.stdout.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").dropFirst().map { line -> (String, String) in
