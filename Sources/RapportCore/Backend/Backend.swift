@@ -48,7 +48,10 @@ public protocol Backend: AnyObject {
     /// 100,000s of targets, without a dictionary each.
     func columns(matching q: CheckedFind, fields: [String], clock: Clock) -> (ids: [String], columns: [[Value]])
     /// A customer's related records (contacts, purchases, tickets): those of `entity`
-    /// whose `customer` is one of `customers` (exactly, case kept), in id order.
+    /// whose `customer` is one of `customers` (exactly, case kept). The order is the
+    /// backend's: a store gives each customer's records in the order they were added,
+    /// PostgreSQL in id order (the same unless ids were imported out of order); a caller
+    /// whose answer depends on the order sorts (as `CustomerMerge` does).
     func records(_ entity: Entity, ofCustomers customers: [String], fields: [String]?) -> [(id: String, record: [String: Value])]
     /// What `recompute` reads of every live customer (in any order), with the purchase
     /// figures of the 12 months ending the clock's today (`Segmentation.windowStart`):
