@@ -51,6 +51,7 @@ extension PostgresBackend {
                 }
             }
         }
+        try grantSegmentTable()
         // Every session reads the schema version and the last sequence before it takes its role.
         try connection.execute("GRANT SELECT ON rapport_meta, rapport_policy TO PUBLIC")
         try connection.execute("GRANT SELECT (seq) ON rapport_audit TO PUBLIC")

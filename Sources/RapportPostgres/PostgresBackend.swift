@@ -8,22 +8,25 @@ import RapportCore
 /// diagnostic before it runs, never answered wrongly.
 public final class PostgresBackend: Backend {
     /// The schema this Rapport writes; `init` migrates older ones forward.
-    public static let schemaVersion = 3
+    public static let schemaVersion = 4
 
     /// The steps that bring an older schema forward, each with the version it makes; `init`
     /// runs those above the database's version, in order, in its transaction.
     static let migrations: [(version: Int, step: @Sendable (Connection) throws -> Void)] = [
         (2, PostgresBackend.addCareTables),
         (3, PostgresBackend.indexTimelines),
+        (4, PostgresBackend.addSegmentTable),
     ]
 
     let connection: Connection
-    private var hasSchema = false
+    private(set) var hasSchema = false
     var hasSchemaForBin: Bool { hasSchema && (versionFound ?? 0) >= 2 }
     /// The schema version found at the last `readState`.
     private var versionFound: Int?
     /// The policy as of the last `readState` or commit (`rapport_policy`).
     var policyRead = Policy()
+    /// The saved segments, read when first asked for after the last `readState` or commit.
+    var segmentsRead: [SavedSegment]?
     public private(set) var sequence: Int64 = 0
     /// The Rapport role this session `SET ROLE`d to (`enforce`), taken again after a reconnect.
     var enforcedRole: Role?
@@ -32,7 +35,8 @@ public final class PostgresBackend: Backend {
     static let supportedCommands: Set<String> = ["find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log",
                                                  "init", "help", "set", "let", "include", "edit", "history", "exit",
                                                  "campaign", "deliver", "open", "reply", "assign", "wait", "resolve", "close", "reopen",
-                                                 "done", "redeem", "recompute", "restore", "purge", "grant", "revoke", "import", "export"]
+                                                 "done", "redeem", "recompute", "restore", "purge", "grant", "revoke", "import", "export",
+                                                 "save", "show"]
 
     /// Connects; a database without the schema opens too, so that `init` can make it.
     public init(url: String) throws {
@@ -45,6 +49,7 @@ public final class PostgresBackend: Backend {
         let version = try schemaVersionInDatabase()
         hasSchema = version != nil
         versionFound = version
+        segmentsRead = nil
         if let version, version > Self.schemaVersion {
             throw Diagnostic.runtime(.postgresSchemaNewer, String(version), String(Self.schemaVersion))
         }
@@ -133,7 +138,12 @@ public final class PostgresBackend: Backend {
     }
 
     public var policy: Policy { policyRead }
-    public var segments: [SavedSegment] { [] }
+    public var segments: [SavedSegment] {
+        if let segmentsRead { return segmentsRead }
+        let read = readSegments()
+        segmentsRead = read
+        return read
+    }
     public var grants: [String: Role] { grantsInDatabase() }
 
     // MARK: Queries
@@ -247,7 +257,6 @@ public final class PostgresBackend: Backend {
         // Before values or ids read in part would make a wrong change.
         if let failure = takeReadFailure() { throw failure }
         if !set.fieldAdditions.isEmpty { throw SQLTranslation.unsupported("adding a custom field") }
-        if !set.segmentChanges.isEmpty { throw SQLTranslation.unsupported("saved segments") }
         var committed = set
         committed.at = Int64(Date().timeIntervalSince1970.rounded(.down))
         committed.pinnedNow = author.pinnedNow
@@ -268,6 +277,7 @@ public final class PostgresBackend: Backend {
                 }
             }
             try writeCare(committed)
+            try writeSegments(committed)
             for (entity, n) in committed.highestGeneratedNumbers { highest[entity] = max(highest[entity] ?? 0, n) }
             for (entity, n) in highest {
                 try connection.execute("INSERT INTO rapport_ids VALUES ($1, $2::bigint) ON CONFLICT (entity) DO UPDATE SET highest = greatest(rapport_ids.highest, excluded.highest)",
@@ -279,6 +289,7 @@ public final class PostgresBackend: Backend {
         }
         set = committed
         sequence = committed.sequence
+        if !committed.segmentChanges.isEmpty { segmentsRead = nil }
         for change in committed.policyChanges { policyRead.set(change.key, to: change.after) }
     }
 
@@ -342,7 +353,7 @@ public final class PostgresBackend: Backend {
     // MARK: Upkeep
 
     public var location: String? { connection.shownURL }
-    public func checkpoint() throws {}
+    public func checkpoint() throws { throw SQLTranslation.unsupported("'save' (a snapshot: the server keeps its own files)") }
     public func check() -> MaintenanceReport? { nil }
     public func backup(to target: String, encryptedWith key: EncryptionKey?) throws -> String {
         throw SQLTranslation.unsupported("'backup' (use pg_dump)")
