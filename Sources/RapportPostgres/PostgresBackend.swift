@@ -33,7 +33,7 @@ public final class PostgresBackend: Backend {
 
     /// The commands that run on PostgreSQL today; every other one is refused by name.
     static let supportedCommands: Set<String> = ["find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log",
-                                                 "init", "help", "set", "let", "include", "edit", "history", "exit",
+                                                 "init", "help", "set", "let", "include", "edit", "history", "exit", "why",
                                                  "campaign", "deliver", "open", "reply", "assign", "wait", "resolve", "close", "reopen",
                                                  "done", "redeem", "recompute", "restore", "purge", "grant", "revoke", "import", "export",
                                                  "save", "show"]
