@@ -1,7 +1,8 @@
 import RapportCore
 
 /// The audit row's `changes` (docs/postgres.md "Schema"): a JSON array with one object per
-/// record change, keys in order (`after`, `before`, `entity`, `id`, `kind`). An import adding
+/// record change, keys in order (`after`, `before`, `entity`, `id`, `kind`), then one per
+/// segment saved or deleted (`after`, `before`, `kind`: "segment", `name`). An import adding
 /// at least the policy's `import.bulkRows` records is audited as the embedded store audits
 /// it (docs/storage.md "Bulk imports"): one `import` object naming the file, its SHA-256 and
 /// per entity the count and the ids as runs, then its updates whole; its inserts are in the
@@ -45,6 +46,10 @@ enum AuditEntry {
                 record(change, &out)
             }
         }
+        for change in set.segmentChanges {
+            separate()
+            segment(change, &out)
+        }
         out += "]"
         return out
     }
@@ -60,6 +65,30 @@ enum AuditEntry {
         string(change.id, &out)
         out += ",\"kind\":"
         string(change.kind.rawValue, &out)
+        out += "}"
+    }
+
+    /// A segment saved, replaced or deleted: `{"after", "before", "kind": "segment", "name"}`,
+    /// each side the segment (`condition`, `entity`, `name`, `savedAt`, `savedBy`) or null.
+    private static func segment(_ change: SegmentChange, _ out: inout String) {
+        func side(_ segment: SavedSegment?) {
+            guard let segment else { out += "null"; return }
+            out += "{\"condition\":"
+            string(segment.condition, &out)
+            out += ",\"entity\":"
+            string(segment.entity.rawValue, &out)
+            out += ",\"name\":"
+            string(segment.name, &out)
+            out += ",\"savedAt\":\(segment.savedAt),\"savedBy\":"
+            string(segment.savedBy, &out)
+            out += "}"
+        }
+        out += "{\"after\":"
+        side(change.after)
+        out += ",\"before\":"
+        side(change.before)
+        out += ",\"kind\":\"segment\",\"name\":"
+        string(change.name, &out)
         out += "}"
     }
 

@@ -84,6 +84,16 @@ final class PostgresSegmentTests: XCTestCase {
                        "lapsing gold|Lapsing Gold|customers|tier = silver")
         // Audited as a change set of its own, with the command.
         XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM rapport_audit WHERE command LIKE 'save segment%' OR command LIKE 'delete segment%'"), "4")
+        // The audit row holds the segment before and after, as the store's audit trail does.
+        let login = try login(url)
+        let deleted = try server.psql(url, "SELECT changes FROM rapport_audit WHERE command = 'delete segment vips'")
+        let savedAt = try XCTUnwrap(deleted.range(of: #"(?<="savedAt":)[0-9]+"#, options: .regularExpression).map { String(deleted[$0]) })
+        XCTAssertEqual(deleted, """
+            [{"after":null,"before":{"condition":"tier = platinum or any purchases ( amount > 10 )","entity":"customers","name":"vips",\
+            "savedAt":\(savedAt),"savedBy":"\(login)"},"kind":"segment","name":"vips"}]
+            """)
+        let replaced = try server.psql(url, "SELECT changes::jsonb -> 0 -> 'after' ->> 'condition', changes::jsonb -> 0 -> 'before' ->> 'name' FROM rapport_audit WHERE command LIKE '%replace%'")
+        XCTAssertEqual(replaced, "tier = silver|Lapsing Gold")
     }
 
     func testADryRunSavesNoSegment() throws {
