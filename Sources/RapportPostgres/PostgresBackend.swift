@@ -15,18 +15,20 @@ public final class PostgresBackend: Backend {
     static let migrations: [(version: Int, step: @Sendable (Connection) throws -> Void)] = [
         (2, PostgresBackend.addCareTables),
         (3, PostgresBackend.indexTimelines),
-        (4, PostgresBackend.addSegmentTable),
+        (4, { try PostgresBackend.addSegmentTable($0); try PostgresBackend.addFieldTable($0) }),
     ]
 
     let connection: Connection
     private(set) var hasSchema = false
     var hasSchemaForBin: Bool { hasSchema && (versionFound ?? 0) >= 2 }
     /// The schema version found at the last `readState`.
-    private var versionFound: Int?
+    private(set) var versionFound: Int?
     /// The policy as of the last `readState` or commit (`rapport_policy`).
     var policyRead = Policy()
     /// The saved segments, read when first asked for after the last `readState` or commit.
     var segmentsRead: [SavedSegment]?
+    /// The custom fields, read when first asked for after the last `readState` or commit.
+    var customFieldsRead: [Entity: [Field]]?
     public private(set) var sequence: Int64 = 0
     /// The Rapport role this session `SET ROLE`d to (`enforce`), taken again after a reconnect.
     var enforcedRole: Role?
@@ -50,6 +52,7 @@ public final class PostgresBackend: Backend {
         hasSchema = version != nil
         versionFound = version
         segmentsRead = nil
+        customFieldsRead = nil
         if let version, version > Self.schemaVersion {
             throw Diagnostic.runtime(.postgresSchemaNewer, String(version), String(Self.schemaVersion))
         }
@@ -130,7 +133,10 @@ public final class PostgresBackend: Backend {
 
     // MARK: Schema and counts
 
-    public func schema(of entity: Entity) -> EntitySchema { EntitySchema(entity: entity) }
+    public func schema(of entity: Entity) -> EntitySchema {
+        if customFieldsRead == nil { customFieldsRead = readCustomFields() }
+        return EntitySchema(entity: entity, customFields: customFieldsRead?[entity] ?? [])
+    }
 
     public func count(_ entity: Entity) -> Int {
         guard hasSchema, entity.isStored else { return 0 }
@@ -256,15 +262,17 @@ public final class PostgresBackend: Backend {
     public func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
         // Before values or ids read in part would make a wrong change.
         if let failure = takeReadFailure() { throw failure }
-        if !set.fieldAdditions.isEmpty { throw SQLTranslation.unsupported("adding a custom field") }
         var committed = set
         committed.at = Int64(Date().timeIntervalSince1970.rounded(.down))
         committed.pinnedNow = author.pinnedNow
         committed.user = author.user
         committed.role = author.role
+        // A field added in a transaction that rolls back is not there: read the fields again.
+        defer { if !set.fieldAdditions.isEmpty { customFieldsRead = nil } }
         try connection.transaction {
             try connection.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
             committed.sequence = (Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM rapport_audit").first?[0] ?? "0") ?? 0) + 1
+            try addFields(committed.fieldAdditions)
             // A delete that goes to the bin copies the live row there first (its own transaction).
             try write(committed.changes) { deleted in
                 if committed.deletesGoToBin { try keepInBin(deleted, committed) }

@@ -106,7 +106,7 @@ final class PostgresSegmentTests: XCTestCase {
 
     func testAVersion3DatabaseIsRefusedThenMigratedToKeepSegments() throws {
         let url = try server.freshDatabase(initialised: true)
-        try server.psql(url, "DROP TABLE rapport_segments; UPDATE rapport_meta SET value = '3' WHERE key = 'schemaVersion'")
+        try server.psql(url, "DROP TABLE rapport_segments, rapport_fields; UPDATE rapport_meta SET value = '3' WHERE key = 'schemaVersion'")
         let refused = RapportRunner.run(["--db", url, "-c", "show segments"])
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("schema version 3, older than this Rapport's (4)"), refused.stderr)
@@ -119,5 +119,12 @@ final class PostgresSegmentTests: XCTestCase {
         let listed = RapportRunner.run(["--db", url, "--role", "trainee", "--format", "csv", "-c", "show segments"])
         XCTAssertEqual(listed.status, 0, listed.stderr)
         XCTAssertTrue(listed.stdout.hasPrefix("segment,entity,condition,savedBy,savedAt\nvips,customers,tier = platinum,"), listed.stdout)
+        // And the custom fields' table (version 4 too): an import adds one, a trainee reads it.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("v4-\(UUID().uuidString).jsonl").path
+        try "{\"id\":\"C1\",\"name\":\"A\",\"shoe\":41}\n".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        XCTAssertEqual(RapportRunner.run(["--db", url, "-c", "import customers from \"\(file)\""]).status, 0)
+        let fields = RapportRunner.run(["--db", url, "--role", "trainee", "--format", "csv", "-c", "find customers where shoe = 41 show id, shoe"])
+        XCTAssertEqual(fields.stdout, "id,shoe\nC1,41\n", fields.stderr)
     }
 }
