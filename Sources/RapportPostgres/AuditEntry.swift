@@ -2,7 +2,8 @@ import RapportCore
 
 /// The audit row's `changes` (docs/postgres.md "Schema"): a JSON array with one object per
 /// record change, keys in order (`after`, `before`, `entity`, `id`, `kind`), then one per
-/// segment saved or deleted (`after`, `before`, `kind`: "segment", `name`). An import adding
+/// policy key set (`after`, `before`, `key`, `kind`: "policy") and segment saved or deleted
+/// (`after`, `before`, `kind`: "segment", `name`). An import adding
 /// at least the policy's `import.bulkRows` records is audited as the embedded store audits
 /// it (docs/storage.md "Bulk imports"): one `import` object naming the file, its SHA-256 and
 /// per entity the count and the ids as runs, then its updates whole; its inserts are in the
@@ -45,6 +46,12 @@ enum AuditEntry {
                 separate()
                 record(change, &out)
             }
+        }
+        for change in set.policyChanges {
+            separate()
+            out += "{\"after\":\(number(change.after)),\"before\":\(number(change.before)),\"key\":"
+            string(change.key, &out)
+            out += ",\"kind\":\"policy\"}"
         }
         for change in set.segmentChanges {
             separate()
@@ -102,6 +109,9 @@ enum AuditEntry {
         }
         out += "}"
     }
+
+    /// A policy value: never NaN or infinite (the catalogue's bounds); JSON has no other doubles.
+    private static func number(_ d: Double) -> String { d.isFinite ? d.description : "null" }
 
     static func value(_ v: Value, _ out: inout String) {
         switch v {

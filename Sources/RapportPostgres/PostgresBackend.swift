@@ -29,13 +29,16 @@ public final class PostgresBackend: Backend {
     var segmentsRead: [SavedSegment]?
     /// The custom fields, read when first asked for after the last `readState` or commit.
     var customFieldsRead: [Entity: [Field]]?
+    /// The audit trail as entity `audit`, read through this sequence, and the engine that answers on it (`+Audit.swift`).
+    var auditTrail: (store: Store, through: Int64)?
+    var auditEngine: InMemoryBackend?
     public private(set) var sequence: Int64 = 0
     /// The Rapport role this session `SET ROLE`d to (`enforce`), taken again after a reconnect.
     var enforcedRole: Role?
 
     /// The commands that run on PostgreSQL today; every other one is refused by name.
     static let supportedCommands: Set<String> = ["find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log",
-                                                 "init", "help", "set", "let", "include", "edit", "history", "exit", "why",
+                                                 "init", "help", "set", "let", "include", "edit", "history", "exit", "why", "audit",
                                                  "campaign", "deliver", "open", "reply", "assign", "wait", "resolve", "close", "reopen",
                                                  "done", "redeem", "recompute", "restore", "purge", "grant", "revoke", "import", "export",
                                                  "save", "show"]
@@ -79,9 +82,15 @@ public final class PostgresBackend: Backend {
         }
     }
 
-    public func checkSupported(_ q: CheckedFind) throws { _ = try select(q, clock: nil) }
+    public func checkSupported(_ q: CheckedFind) throws {
+        if q.entity == .audit, auditEngine != nil { return }
+        _ = try select(q, clock: nil)
+    }
 
-    public func checkSupported(_ q: CheckedAggregate) throws { _ = try aggregateSQL(q, clock: nil) }
+    public func checkSupported(_ q: CheckedAggregate) throws {
+        if q.entity == .audit, auditEngine != nil { return }
+        _ = try aggregateSQL(q, clock: nil)
+    }
 
     // MARK: init
 
@@ -210,6 +219,7 @@ public final class PostgresBackend: Backend {
     }
 
     public func records(matching q: CheckedFind, fields: [String]?, clock: Clock) -> [(id: String, record: [String: Value])] {
+        if q.entity == .audit, let auditEngine { return auditEngine.records(matching: q, fields: fields, clock: clock) }
         var unpaged = q
         unpaged.sort = []
         unpaged.limit = nil
@@ -237,7 +247,6 @@ public final class PostgresBackend: Backend {
 
     // Commands that read these are refused by `checkSupported(_ spec:)` for now.
     public func kpiColumns(groupBy: String?, clock: Clock) -> KPIColumns { KPIColumns() }
-    public func loadAuditTrail() throws { throw SQLTranslation.unsupported("the audit trail") }
     public func textColumns(_ entity: Entity, fields: [String]) -> [TextColumn] {
         fields.map { _ in TextColumn(values: [""], codes: []) }
     }
