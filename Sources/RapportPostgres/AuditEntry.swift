@@ -1,7 +1,9 @@
 import RapportCore
 
 /// The audit row's `changes` (docs/postgres.md "Schema"): a JSON array with one object per
-/// record change, keys in order (`after`, `before`, `entity`, `id`, `kind`). An import adding
+/// record change, keys in order (`after`, `before`, `entity`, `id`, `kind`), then one per
+/// policy key set (`after`, `before`, `key`, `kind`: "policy") and segment saved or deleted
+/// (`after`, `before`, `kind`: "segment", `name`). An import adding
 /// at least the policy's `import.bulkRows` records is audited as the embedded store audits
 /// it (docs/storage.md "Bulk imports"): one `import` object naming the file, its SHA-256 and
 /// per entity the count and the ids as runs, then its updates whole; its inserts are in the
@@ -45,6 +47,16 @@ enum AuditEntry {
                 record(change, &out)
             }
         }
+        for change in set.policyChanges {
+            separate()
+            out += "{\"after\":\(number(change.after)),\"before\":\(number(change.before)),\"key\":"
+            string(change.key, &out)
+            out += ",\"kind\":\"policy\"}"
+        }
+        for change in set.segmentChanges {
+            separate()
+            segment(change, &out)
+        }
         out += "]"
         return out
     }
@@ -63,6 +75,30 @@ enum AuditEntry {
         out += "}"
     }
 
+    /// A segment saved, replaced or deleted: `{"after", "before", "kind": "segment", "name"}`,
+    /// each side the segment (`condition`, `entity`, `name`, `savedAt`, `savedBy`) or null.
+    private static func segment(_ change: SegmentChange, _ out: inout String) {
+        func side(_ segment: SavedSegment?) {
+            guard let segment else { out += "null"; return }
+            out += "{\"condition\":"
+            string(segment.condition, &out)
+            out += ",\"entity\":"
+            string(segment.entity.rawValue, &out)
+            out += ",\"name\":"
+            string(segment.name, &out)
+            out += ",\"savedAt\":\(segment.savedAt),\"savedBy\":"
+            string(segment.savedBy, &out)
+            out += "}"
+        }
+        out += "{\"after\":"
+        side(change.after)
+        out += ",\"before\":"
+        side(change.before)
+        out += ",\"kind\":\"segment\",\"name\":"
+        string(change.name, &out)
+        out += "}"
+    }
+
     private static func object(_ record: [String: Value], _ out: inout String) {
         out += "{"
         for (i, key) in record.keys.sorted().enumerated() {
@@ -73,6 +109,9 @@ enum AuditEntry {
         }
         out += "}"
     }
+
+    /// A policy value: never NaN or infinite (the catalogue's bounds); JSON has no other doubles.
+    private static func number(_ d: Double) -> String { d.isFinite ? d.description : "null" }
 
     static func value(_ v: Value, _ out: inout String) {
         switch v {

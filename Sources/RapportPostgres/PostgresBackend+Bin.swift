@@ -32,7 +32,7 @@ extension PostgresBackend {
     /// with when (the pinned time when pinned), by whom and in which change set; an id
     /// deleted again replaces its older copy.
     func keepInBin(_ change: RecordChange, _ set: ChangeSet) throws {
-        let columns = EntitySchema(entity: change.entity).fields.map { SQLTranslation.quoted($0.name) }.joined(separator: ", ")
+        let columns = schema(of: change.entity).fields.map { SQLTranslation.quoted($0.name) }.joined(separator: ", ")
         let bin = Self.table(change.entity, inBin: true)
         try connection.execute("DELETE FROM \(bin) WHERE id = $1", [change.id])
         try connection.execute("""

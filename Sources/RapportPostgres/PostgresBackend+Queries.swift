@@ -75,6 +75,7 @@ extension PostgresBackend {
     }
 
     public func find(_ q: CheckedFind, clock: Clock) -> ResultSet {
+        if q.entity == .audit, let auditEngine { return auditEngine.find(q, clock: clock) }
         guard let (sql, parameters, shown, _) = translated({ try select(q, clock: clock) }) else { return ResultSet(columns: q.columns.map(\.name), rows: []) }
         let values = rows(sql, parameters).map { row in
             shown.indices.map { i -> Value in
@@ -88,6 +89,7 @@ extension PostgresBackend {
     }
 
     public func count(matching q: CheckedFind, clock: Clock) -> Int {
+        if q.entity == .audit, let auditEngine { return auditEngine.count(matching: q, clock: clock) }
         guard q.entity.isStored else { return 0 }
         func counting(ledgerExpires: Bool) throws -> (sql: String, parameters: [String?], readsPointsBalance: Bool) {
             var t = SQLTranslation(entity: q.entity, today: clock.today)
@@ -220,6 +222,7 @@ extension PostgresBackend {
     }
 
     public func aggregate(_ q: CheckedAggregate, clock: Clock) -> ResultSet {
+        if q.entity == .audit, let auditEngine { return auditEngine.aggregate(q, clock: clock) }
         guard let (sql, parameters, label, _) = translated({ try aggregateSQL(q, clock: clock) }) else { return ResultSet(columns: [q.valueColumn], rows: []) }
         let result = rows(sql, parameters)
         guard let group = q.groupColumn else {

@@ -51,6 +51,8 @@ extension PostgresBackend {
                 }
             }
         }
+        try grantSegmentTable()
+        try grantFieldTable()
         // Every session reads the schema version and the last sequence before it takes its role.
         try connection.execute("GRANT SELECT ON rapport_meta, rapport_policy TO PUBLIC")
         try connection.execute("GRANT SELECT (seq) ON rapport_audit TO PUBLIC")

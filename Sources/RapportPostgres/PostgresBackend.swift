@@ -8,32 +8,40 @@ import RapportCore
 /// diagnostic before it runs, never answered wrongly.
 public final class PostgresBackend: Backend {
     /// The schema this Rapport writes; `init` migrates older ones forward.
-    public static let schemaVersion = 3
+    public static let schemaVersion = 4
 
     /// The steps that bring an older schema forward, each with the version it makes; `init`
     /// runs those above the database's version, in order, in its transaction.
     static let migrations: [(version: Int, step: @Sendable (Connection) throws -> Void)] = [
         (2, PostgresBackend.addCareTables),
         (3, PostgresBackend.indexTimelines),
+        (4, { try PostgresBackend.addSegmentTable($0); try PostgresBackend.addFieldTable($0) }),
     ]
 
     let connection: Connection
-    private var hasSchema = false
+    private(set) var hasSchema = false
     var hasSchemaForBin: Bool { hasSchema && (versionFound ?? 0) >= 2 }
     /// The schema version found at the last `readState`.
-    private var versionFound: Int?
+    private(set) var versionFound: Int?
     /// The policy as of the last `readState` or commit (`rapport_policy`).
     var policyRead = Policy()
+    /// The saved segments, read when first asked for after the last `readState` or commit.
+    var segmentsRead: [SavedSegment]?
+    /// The custom fields, read when first asked for after the last `readState` or commit.
+    var customFieldsRead: [Entity: [Field]]?
+    /// The audit trail as entity `audit`, read through this sequence, and the engine that answers on it (`+Audit.swift`).
+    var auditTrail: (store: Store, through: Int64)?
+    var auditEngine: InMemoryBackend?
     public private(set) var sequence: Int64 = 0
     /// The Rapport role this session `SET ROLE`d to (`enforce`), taken again after a reconnect.
     var enforcedRole: Role?
 
     /// The commands that run on PostgreSQL today; every other one is refused by name.
     static let supportedCommands: Set<String> = ["find", "count", "sum", "avg", "min", "max", "add", "update", "delete", "log",
-                                                 "init", "help", "set", "let", "include", "edit", "history", "exit",
+                                                 "init", "help", "set", "let", "include", "edit", "history", "exit", "why", "audit",
                                                  "campaign", "deliver", "open", "reply", "assign", "wait", "resolve", "close", "reopen",
                                                  "done", "redeem", "recompute", "restore", "purge", "grant", "revoke", "import", "export",
-                                                 "report", "merge", "tutorial"]
+                                                 "report", "merge", "tutorial", "save", "show"]
 
     /// Connects; a database without the schema opens too, so that `init` can make it.
     public init(url: String) throws {
@@ -46,6 +54,8 @@ public final class PostgresBackend: Backend {
         let version = try schemaVersionInDatabase()
         hasSchema = version != nil
         versionFound = version
+        segmentsRead = nil
+        customFieldsRead = nil
         if let version, version > Self.schemaVersion {
             throw Diagnostic.runtime(.postgresSchemaNewer, String(version), String(Self.schemaVersion))
         }
@@ -72,9 +82,15 @@ public final class PostgresBackend: Backend {
         }
     }
 
-    public func checkSupported(_ q: CheckedFind) throws { _ = try select(q, clock: nil) }
+    public func checkSupported(_ q: CheckedFind) throws {
+        if q.entity == .audit, auditEngine != nil { return }
+        _ = try select(q, clock: nil)
+    }
 
-    public func checkSupported(_ q: CheckedAggregate) throws { _ = try aggregateSQL(q, clock: nil) }
+    public func checkSupported(_ q: CheckedAggregate) throws {
+        if q.entity == .audit, auditEngine != nil { return }
+        _ = try aggregateSQL(q, clock: nil)
+    }
 
     // MARK: init
 
@@ -126,7 +142,10 @@ public final class PostgresBackend: Backend {
 
     // MARK: Schema and counts
 
-    public func schema(of entity: Entity) -> EntitySchema { EntitySchema(entity: entity) }
+    public func schema(of entity: Entity) -> EntitySchema {
+        if customFieldsRead == nil { customFieldsRead = readCustomFields() }
+        return EntitySchema(entity: entity, customFields: customFieldsRead?[entity] ?? [])
+    }
 
     public func count(_ entity: Entity) -> Int {
         guard hasSchema, entity.isStored else { return 0 }
@@ -134,7 +153,12 @@ public final class PostgresBackend: Backend {
     }
 
     public var policy: Policy { policyRead }
-    public var segments: [SavedSegment] { [] }
+    public var segments: [SavedSegment] {
+        if let segmentsRead { return segmentsRead }
+        let read = readSegments()
+        segmentsRead = read
+        return read
+    }
     public var grants: [String: Role] { grantsInDatabase() }
 
     // MARK: Queries
@@ -195,6 +219,7 @@ public final class PostgresBackend: Backend {
     }
 
     public func records(matching q: CheckedFind, fields: [String]?, clock: Clock) -> [(id: String, record: [String: Value])] {
+        if q.entity == .audit, let auditEngine { return auditEngine.records(matching: q, fields: fields, clock: clock) }
         var unpaged = q
         unpaged.sort = []
         unpaged.limit = nil
@@ -220,8 +245,7 @@ public final class PostgresBackend: Backend {
                        [SQLTranslation.arrayLiteral(customers)], fields: fields)
     }
 
-    // `kpiColumns`: PostgresBackend+Reports.swift; `textColumns`: PostgresBackend+Duplicates.swift.
-    public func loadAuditTrail() throws { throw SQLTranslation.unsupported("the audit trail") }
+    // `kpiColumns`: +Reports.swift; `textColumns`: +Duplicates.swift; `loadAuditTrail`: +Audit.swift.
 
     // MARK: Changes
 
@@ -243,16 +267,17 @@ public final class PostgresBackend: Backend {
     public func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
         // Before values or ids read in part would make a wrong change.
         if let failure = takeReadFailure() { throw failure }
-        if !set.fieldAdditions.isEmpty { throw SQLTranslation.unsupported("adding a custom field") }
-        if !set.segmentChanges.isEmpty { throw SQLTranslation.unsupported("saved segments") }
         var committed = set
         committed.at = Int64(Date().timeIntervalSince1970.rounded(.down))
         committed.pinnedNow = author.pinnedNow
         committed.user = author.user
         committed.role = author.role
+        // A field added in a transaction that rolls back is not there: read the fields again.
+        defer { if !set.fieldAdditions.isEmpty { customFieldsRead = nil } }
         try connection.transaction {
             try connection.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
             committed.sequence = (Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM rapport_audit").first?[0] ?? "0") ?? 0) + 1
+            try addFields(committed.fieldAdditions)
             // A delete that goes to the bin copies the live row there first (its own transaction).
             try write(committed.changes) { deleted in
                 if committed.deletesGoToBin { try keepInBin(deleted, committed) }
@@ -265,6 +290,7 @@ public final class PostgresBackend: Backend {
                 }
             }
             try writeCare(committed)
+            try writeSegments(committed)
             for (entity, n) in committed.highestGeneratedNumbers { highest[entity] = max(highest[entity] ?? 0, n) }
             for (entity, n) in highest {
                 try connection.execute("INSERT INTO rapport_ids VALUES ($1, $2::bigint) ON CONFLICT (entity) DO UPDATE SET highest = greatest(rapport_ids.highest, excluded.highest)",
@@ -276,6 +302,7 @@ public final class PostgresBackend: Backend {
         }
         set = committed
         sequence = committed.sequence
+        if !committed.segmentChanges.isEmpty { segmentsRead = nil }
         for change in committed.policyChanges { policyRead.set(change.key, to: change.after) }
     }
 
@@ -339,7 +366,7 @@ public final class PostgresBackend: Backend {
     // MARK: Upkeep
 
     public var location: String? { connection.shownURL }
-    public func checkpoint() throws {}
+    public func checkpoint() throws { throw SQLTranslation.unsupported("'save' (a snapshot: the server keeps its own files)") }
     public func check() -> MaintenanceReport? { nil }
     public func backup(to target: String, encryptedWith key: EncryptionKey?) throws -> String {
         throw SQLTranslation.unsupported("'backup' (use pg_dump)")

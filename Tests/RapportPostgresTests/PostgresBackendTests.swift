@@ -24,8 +24,8 @@ final class PostgresBackendTests: XCTestCase {
 
         let first = run(url, ["init"])
         XCTAssertEqual(first.status, 0, first.stderr)
-        XCTAssertTrue(first.stdout.contains("created the Rapport schema (version 3)"), first.stdout)
-        XCTAssertEqual(try server.psql(url, "SELECT value FROM rapport_meta WHERE key = 'schemaVersion'"), "3")
+        XCTAssertTrue(first.stdout.contains("created the Rapport schema (version 4)"), first.stdout)
+        XCTAssertEqual(try server.psql(url, "SELECT value FROM rapport_meta WHERE key = 'schemaVersion'"), "4")
         XCTAssertEqual(try server.psql(url, "SELECT data_type FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'tags'"), "ARRAY")
         XCTAssertEqual(try server.psql(url, "SELECT data_type FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'birthday'"), "date")
 
