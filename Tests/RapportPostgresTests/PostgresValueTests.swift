@@ -245,12 +245,12 @@ final class PostgresValueTests: XCTestCase {
             #"add contact customer: C1, channel: phone, date: 2027-02-01"#,
             #"add contact customer: C2, channel: phone, date: 2026-01-01"#,
             #"add contact customer: C5, channel: phone, date: 2026-01-01"#,
-            "delete customer C4",
+            "delete customers where id = C4",
         ])
         assertSameAnswers(url, store, [
             "find customers show id, churnRisk, nextContactDue",
             "find customers sort by nextContactDue desc, churnRisk limit 3 show id, nextContactDue, churnRisk",
-            "count customers by churnRisk where nextContactDue < 2027-06-01",
+            "count customers where nextContactDue < 2027-06-01 by churnRisk",
             "count customers by nextContactDue",
             "find contacts where customer.churnRisk != low or customer.nextContactDue < 2027-02-20 show id, customer",
             "find customers where churnRisk = high and rfm is null show id",
