@@ -56,35 +56,52 @@ final class Connection {
     /// How many `transaction` calls are running: one inside another joins the outer one.
     private var transactionDepth = 0
 
-    /// `COPY ... FROM STDIN` with `data` (text format) as its input: one round trip for a
-    /// whole batch of rows (PQputCopyData/PQputCopyEnd). A refused row fails the statement.
-    func copyIn(_ sql: String, data: [UInt8]) throws {
+    /// `COPY ... FROM STDIN` (text format), its input made piece by piece: `produce` appends
+    /// rows to the buffer and says whether more follow. Each piece is sent before the next is
+    /// made, so the server parses one while the client encodes the next, and a load of
+    /// millions of rows never holds all its COPY text at once. A refused row fails the
+    /// statement; a piece that cannot be made (`produce` throws) ends the COPY as failed.
+    func copyIn(_ sql: String, produce: (inout [UInt8]) throws -> Bool) throws {
         guard let started = PQexec(connection, sql) else { throw Diagnostic.runtime(.postgresFailed, Connection.trimmed(String(cString: PQerrorMessage(connection)))) }
         let status = PQresultStatus(started)
         let startMessage = String(cString: PQresultErrorMessage(started))
         PQclear(started)
         guard status == PGRES_COPY_IN else { throw Diagnostic.runtime(.postgresFailed, Connection.trimmed(startMessage)) }
-        var sent = true
-        data.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                // libpq takes an Int32 length: the data goes in pieces of at most 1 MB.
-                var offset = 0
-                while sent, offset < chars.count {
-                    let length = min(1 << 20, chars.count - offset)
-                    sent = PQputCopyData(connection, chars.baseAddress! + offset, Int32(length)) == 1
-                    offset += length
+        var sent = true, more = true
+        var produceError: Error?
+        var piece: [UInt8] = []
+        piece.reserveCapacity(Self.copyPieceBytes + (64 << 10))
+        while sent, more {
+            piece.removeAll(keepingCapacity: true)
+            do { more = try produce(&piece) } catch {
+                produceError = error
+                break
+            }
+            piece.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { chars in
+                    // libpq takes an Int32 length: a piece goes in parts of at most 1 MB.
+                    var offset = 0
+                    while sent, offset < chars.count {
+                        let length = min(1 << 20, chars.count - offset)
+                        sent = PQputCopyData(connection, chars.baseAddress! + offset, Int32(length)) == 1
+                        offset += length
+                    }
                 }
             }
         }
-        let ended = PQputCopyEnd(connection, sent ? nil : "the client could not send the rows") == 1
+        let ended = PQputCopyEnd(connection, sent && produceError == nil ? nil : "the client could not send the rows") == 1
         var failure: String? = sent && ended ? nil : String(cString: PQerrorMessage(connection))
         // Every result of the COPY is read, so that the connection is ready for the next statement.
         while let result = PQgetResult(connection) {
             if PQresultStatus(result) != PGRES_COMMAND_OK, failure == nil { failure = String(cString: PQresultErrorMessage(result)) }
             PQclear(result)
         }
+        if let produceError { throw produceError }
         if let failure { throw Diagnostic.runtime(.postgresFailed, Connection.trimmed(failure)) }
     }
+
+    /// About how much COPY text `copyIn` makes before sending it.
+    static let copyPieceBytes = 4 << 20
 
     /// A connection the server closed (restarted, terminated) is opened again, so a
     /// long-lived session recovers at its next command; one that cannot be says why.

@@ -3,8 +3,9 @@ import RapportCore
 
 /// The ticket service targets on PostgreSQL (respondBy, resolveBy, overdue, sla), computed
 /// as `ServiceTargets` rules them (Domain/ServiceTargets.swift), instants in seconds since
-/// 1970 as bigint, the policy's targets and now as parameters. Row by row: the pauses of
-/// the resolve clock come from a correlated subquery over the ticket's own timeline.
+/// 1970 as bigint, the policy's targets and now as parameters. The pauses of the resolve
+/// clock come from the timeline: for every ticket at once at the query's own level (joined),
+/// from a correlated subquery over the ticket's own steps inside a relation or in the bin.
 extension SQLTranslation {
     private func ticketColumn(_ name: String) -> String { "\(scope).\(Self.quoted(name))" }
 
@@ -34,17 +35,41 @@ extension SQLTranslation {
     /// the store takes them in the order they were added) as a row (before, since): a pause
     /// starts at a step out of open/responded after a running one (or first), ends at the
     /// next running step, adding max(0, end - start); `since` is the start of the last
-    /// pause when the last step leaves the clock stopped.
-    private func pauses() -> String {
+    /// pause when the last step leaves the clock stopped. At the query's own level a joined
+    /// column of every ticket's pauses (`joinTicketPauses`), else a correlated subquery.
+    private mutating func pauses() -> String {
+        guard scope == Self.table(.tickets), !inBin else { return "(\(pausesQuery(of: "\(scope).id")))" }
+        readsTicketPauses = true
+        return "(SELECT COALESCE(\(scope).\(Self.quoted(Self.pausesColumn("before"))), 0)::bigint AS before,"
+            + " \(scope).\(Self.quoted(Self.pausesColumn("since"))) AS since)"
+    }
+
+    private static func pausesColumn(_ name: String) -> String { "rapport_pauses_\(name)" }
+
+    /// The pauses of the ticket whose id is `ticket`, or (nil) of every ticket with a
+    /// timeline, its id as `ticket`: the same window functions partitioned by ticket.
+    private func pausesQuery(of ticket: String?) -> String {
         let e = "e", status = "lower(\(e).\(Self.quoted(EventField.status)))"
+        let ticketOfStep = "\(e).\(Self.quoted(EventField.ticket))"
         let runs = "(\(e).\(Self.quoted(EventField.status)) IS NULL OR \(status) IN ('open', 'responded'))"
-        let steps = "SELECT \(e).id, \(seconds("\(e).\(Self.quoted(EventField.at))")) AS at, \(runs) AS runs,"
-            + " COALESCE(lag(\(runs)) OVER (ORDER BY \(e).id COLLATE \"C\"), true) AS ran"
-            + " FROM \(Self.table(.events)) \(e) WHERE \(e).\(Self.quoted(EventField.ticket)) = \(scope).id AND \(e).\(Self.quoted(EventField.at)) IS NOT NULL"
-        let numbered = "SELECT id, at, runs, ran, count(CASE WHEN NOT runs AND ran THEN 1 END) OVER (ORDER BY id COLLATE \"C\" ROWS UNBOUNDED PRECEDING) AS pause FROM (\(steps)) steps"
-        let started = "SELECT id, at, runs, ran, max(CASE WHEN NOT runs AND ran THEN at END) OVER (PARTITION BY pause) AS start FROM (\(numbered)) numbered"
-        return "(SELECT COALESCE(sum(CASE WHEN runs AND NOT ran THEN GREATEST(0, at - start) ELSE 0 END), 0)::bigint AS before,"
-            + " (array_agg(CASE WHEN NOT runs THEN start END ORDER BY id COLLATE \"C\" DESC))[1] AS since FROM (\(started)) started)"
+        let key = ticket == nil ? "ticket, " : ""
+        let partition = ticket == nil ? "PARTITION BY ticket " : ""
+        let steps = "SELECT \(ticketOfStep) AS ticket, \(e).id, \(seconds("\(e).\(Self.quoted(EventField.at))")) AS at, \(runs) AS runs,"
+            + " COALESCE(lag(\(runs)) OVER (\(ticket == nil ? "PARTITION BY \(ticketOfStep) " : "")ORDER BY \(e).id COLLATE \"C\"), true) AS ran"
+            + " FROM \(Self.table(.events)) \(e) WHERE \(e).\(Self.quoted(EventField.at)) IS NOT NULL"
+            + (ticket.map { " AND \(ticketOfStep) = \($0)" } ?? "")
+        let numbered = "SELECT ticket, id, at, runs, ran, count(CASE WHEN NOT runs AND ran THEN 1 END) OVER (\(partition)ORDER BY id COLLATE \"C\" ROWS UNBOUNDED PRECEDING) AS pause FROM (\(steps)) steps"
+        let started = "SELECT ticket, id, at, runs, ran, max(CASE WHEN NOT runs AND ran THEN at END) OVER (PARTITION BY \(ticket == nil ? "ticket, " : "")pause) AS start FROM (\(numbered)) numbered"
+        return "SELECT \(key)COALESCE(sum(CASE WHEN runs AND NOT ran THEN GREATEST(0, at - start) ELSE 0 END), 0)::bigint AS before,"
+            + " (array_agg(CASE WHEN NOT runs THEN start END ORDER BY id COLLATE \"C\" DESC))[1] AS since FROM (\(started)) started"
+            + (ticket == nil ? " GROUP BY ticket" : "")
+    }
+
+    /// The join of every ticket's pauses, for `from` (tickets as `b`) when the query read them.
+    mutating func joinTicketPauses(columns: inout [String], joins: inout String) {
+        guard readsTicketPauses else { return }
+        columns += ["before", "since"].map { "tp.\($0) AS \(Self.quoted(Self.pausesColumn($0)))" }
+        joins += " LEFT JOIN (\(pausesQuery(of: nil))) tp ON tp.ticket = b.id"
     }
 
     /// The ticket's facts as one row, for the rules below: opened, responded, done (resolved,

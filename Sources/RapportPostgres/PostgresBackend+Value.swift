@@ -10,11 +10,14 @@ extension SQLTranslation {
     static func valueColumn(_ field: String) -> String { "rapport_" + field }
 
     /// The table a query reads: the entity's own (the bin's under the live name), or the
-    /// customers with their value columns joined when the query reads them.
+    /// customers (tickets) with the columns joined that the query reads: value fields,
+    /// balances, churn facts (the tickets' pauses).
     mutating func from(_ entity: Entity, inBin: Bool) -> String {
         let plain = PostgresBackend.from(entity, inBin: inBin)
-        guard readsCustomerValues || ledgerSlot != nil, entity == .customers, !inBin else { return plain }
+        guard !inBin, entity == .customers || entity == .tickets else { return plain }
         var columns: [String] = [], joins = ""
+        joinChurnFacts(columns: &columns, joins: &joins)
+        joinTicketPauses(columns: &columns, joins: &joins)
         if readsCustomerValues {
             columns += ["rfm", "rfmSegment"].map { "v.\(Self.quoted(Self.valueColumn($0)))" }
                 + ["COALESCE(v.\(Self.quoted(Self.valueColumn("ltv"))), \(ltv("0::float8"))) AS \(Self.quoted(Self.valueColumn("ltv")))"]
@@ -28,7 +31,8 @@ extension SQLTranslation {
             joins += " LEFT JOIN unnest($\(slot + 1)::text[], $\(slot + 2)::bigint[], $\(slot + 3)::int[], $\(slot + 4)::bigint[])"
                 + " AS l(id, points, next_day, next_points) ON l.id = b.id"
         }
-        return "(SELECT b.*, \(columns.joined(separator: ", ")) FROM \(Self.table(.customers)) b\(joins)) \(Self.table(.customers))"
+        guard !columns.isEmpty else { return plain }
+        return "(SELECT b.*, \(columns.joined(separator: ", ")) FROM \(Self.table(entity)) b\(joins)) \(Self.table(entity))"
     }
 
     /// A ledger field once lots expire: a joined column (`from`), so at the query's own level only.

@@ -33,6 +33,12 @@ struct SQLTranslation {
     /// The query reads rfm, rfmSegment or ltv: `from` joins their columns, computed once
     /// for the whole store (`PostgresBackend+Value.swift`).
     private(set) var readsCustomerValues = false
+    /// The query reads churnRisk or nextContactDue at its own level: `from` joins each
+    /// customer's facts, aggregated once for the statement (`PostgresBackend+Churn.swift`).
+    var churnFactsRead = Set<ChurnFacts>()
+    /// The query reads a service target at its own level: `from` joins each ticket's
+    /// pauses, computed once for the statement (`PostgresBackend+Service.swift`).
+    var readsTicketPauses = false
 
     init(entity: Entity, today: Day) {
         self.today = today
@@ -228,7 +234,8 @@ struct SQLTranslation {
         }.joined(separator: " ") + " ELSE \(parameter(String(ValueRules.revisitDays(grade: nil, policy: policy))))::int END"
         let lastContact = "\(scope).\(Self.quoted(CustomerField.lastContact))"
         let base = "COALESCE(\(lastContact), \(scope).\(Self.quoted(CustomerField.createdAt)))"
-        let lastPurchase = "(SELECT max(b.date) FROM \(Self.table(.purchases)) b WHERE b.customer = \(scope).id AND b.date <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))"
+        let lastPurchase = joinsChurnFacts ? churnFact(.purchases, "last")
+            : "(SELECT max(b.date) FROM \(Self.table(.purchases)) b WHERE b.customer = \(scope).id AND b.date <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))"
         let afterPurchase = "\(parameter(String(Int32(clamping: policy.days("revisit.afterPurchase")))))::int"
         return "(SELECT CASE WHEN lp IS NOT NULL AND (\(lastContact) IS NULL OR lp > \(lastContact)) THEN LEAST(\(base) + \(revisit), lp + \(afterPurchase))"
             + " ELSE \(base) + \(revisit) END FROM (SELECT \(lastPurchase) AS lp) due)"

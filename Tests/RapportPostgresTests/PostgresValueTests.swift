@@ -219,6 +219,45 @@ final class PostgresValueTests: XCTestCase {
         assertSameAnswers(url, store, queries)
     }
 
+    /// churnRisk and nextContactDue read at the query's own level come from facts aggregated
+    /// once per customer and joined; inside a relation, from subqueries per customer. Both
+    /// agree with the store where the join could differ: a customer with no facts at all or
+    /// only ones after today, a survey without a score, purchases of a deleted customer (in
+    /// the bin, so not joined), sorted, limited, counted by group and filtered in one statement.
+    func testChurnFactsJoinedAgreeWithTheRelationsAndTheStore() throws {
+        let (url, store) = try twoBackends("pg-churn-joined", [
+            #"add customer id: C1, name: "Lapse", grade: B, lastContact: 2027-02-01"#,
+            #"add customer id: C2, name: "Future", lastContact: 2026-01-01"#,
+            #"add customer id: C3, name: "NoScore", satisfaction: 4"#,
+            #"add customer id: C4, name: "Gone""#,
+            #"add customer id: C5, name: "Nothing", grade: D"#,
+            "add purchase customer: C1, date: 2026-01-01, amount: 10, product: \"x\"",
+            "add purchase customer: C1, date: 2026-02-01, amount: 10, product: \"x\"",
+            "add purchase customer: C1, date: 2026-04-01, amount: 10, product: \"x\"",
+            "add purchase customer: C2, date: 2027-05-01, amount: 10, product: \"x\"",
+            "add purchase customer: C4, date: 2027-02-01, amount: 10, product: \"x\"",
+            "add survey customer: C3, date: 2027-02-01, score: 2",
+            "add survey customer: C3, date: 2027-02-10, comment: \"no score\"",
+            "add survey customer: C3, date: 2027-02-11, score: 1",
+            "add survey customer: C2, date: 2027-03-01, score: 1",
+            #"add ticket customer: C2, kind: complaint, text: "later", status: open, openedAt: "2027-04-01T00:00:00Z""#,
+            #"add ticket customer: C4, kind: complaint, text: "gone", status: open"#,
+            #"add contact customer: C1, channel: phone, date: 2027-02-01"#,
+            #"add contact customer: C2, channel: phone, date: 2026-01-01"#,
+            #"add contact customer: C5, channel: phone, date: 2026-01-01"#,
+            "delete customers where id = C4",
+        ])
+        assertSameAnswers(url, store, [
+            "find customers show id, churnRisk, nextContactDue",
+            "find customers sort by nextContactDue desc, churnRisk limit 3 show id, nextContactDue, churnRisk",
+            "count customers where nextContactDue < 2027-06-01 by churnRisk",
+            "count customers by nextContactDue",
+            "find contacts where customer.churnRisk != low or customer.nextContactDue < 2027-02-20 show id, customer",
+            "find customers where churnRisk = high and rfm is null show id",
+            "min nextContactDue of customers where churnRisk != low",
+        ])
+    }
+
     /// Points once lots expire: FIFO over the ledger as the store computes it (a redemption
     /// takes the oldest valid lot first, a lot lapses on its expiry day, the next expiry and
     /// what it takes at most the balance), asked on and around the expiry days.
