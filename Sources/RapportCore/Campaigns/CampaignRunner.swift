@@ -1,3 +1,5 @@
+import Foundation
+
 /// Runs a checked campaign block (docs/campaigns.md): finds its targets in one query,
 /// skips those touched within `every` or without an address, and builds ONE change set
 /// of every message, every action's records (through `ChangeBuilder`, the commands' own
@@ -155,14 +157,11 @@ public struct CampaignRunner {
         run.targeted = targetIDs.count
         var skipCounts: [SkipReason: Int] = [:]
         var numbers = IDNumbers(backend: backend)
-        var acted: [String] = []
-        let formatter = ValueFormatter(timeZone: clock.timeZone)
-        let at = Value.instant(clock.now)
-        let messageAt = Value.instant(messageTime)
-        let campaign = Value.string(block.name)
-        let pending = Value.string("pending")
+        // The customers acted on (places in the targets) and, per send, each one's route:
+        // decided first, then their records built (`actions`), on two cores when large.
+        var actedPlaces: [Int] = []
+        var routes: [(channel: String, to: String)] = []
         let sendCount = block.actions.reduce(0) { if case .send = $1 { $0 + 1 } else { $0 } }
-        let holidayValues = holiday.window.map { Self.holidayValues($0, today: clock.today) } ?? [:]
         var decided = 0
         progress?(0, targetIDs.count)
         for place in targetIDs.indices {
@@ -172,8 +171,8 @@ public struct CampaignRunner {
             if decided % Self.progressInterval == 0 { progress?(decided, targetIDs.count) }
             if touched.contains(customerID) { skipCounts[.touched(within: block.everyText), default: 0] += 1; continue }
             // A customer any send of the block cannot reach gets none of its actions.
-            var routes: [(channel: String, to: String)] = []
             var skip: RapportCore.SkipReason?
+            let firstRoute = routes.count
             for case .send(let channel, _) in block.actions {
                 switch Self.decide(channel, record) {
                 case .send(let c, let to): routes.append((c, to))
@@ -184,43 +183,24 @@ public struct CampaignRunner {
             if skip == nil, sendCount > 0, cap.cap > 0, Self.overCap(cap, recentMessages[customerID] ?? [], sendCount, messageTime) {
                 skip = .overWeeklyCap
             }
-            if let skip { skipCounts[.rule(skip), default: 0] += 1; continue }
-            acted.append(customerID)
-            var sendIndex = 0
-            for (actionIndex, action) in block.actions.enumerated() {
-                switch action {
-                case .send(_, let template):
-                    let route = routes[sendIndex]
-                    sendIndex += 1
-                    let id = numbers.next(.messages)
-                    let text = holidayValues.isEmpty ? template.render(record, names: fieldNames, formatter: formatter)
-                        : template.render(targets.dictionary(place).merging(holidayValues) { _, holiday in holiday }, names: fieldNames, formatter: formatter)
-                    let message = PositionalRecord(Self.messageFields, [
-                        .string(id), campaign, .string(customerID), .string(route.channel), .string(route.to), .string(text), messageAt, pending,
-                    ])
-                    run.changes.changes.append(RecordChange(insert: .messages, id: id, record: message))
-                    run.messages.append((id, message))
-                case .command(let written):
-                    if let contact = contactTemplates[actionIndex] {
-                        run.changes.changes.append(contact.insert(customer: customerID, id: numbers.next(.contacts)))
-                    } else {
-                        run.changes.changes += numbers.renumbered(try builder.recordChanges(CampaignAction.command(written, forCustomer: customerID)))
-                    }
-                case .assign(let owner, let text, let due, let span):
-                    let task = try taskCommand(customerID, record: record, owner: owner, text: text, due: due, span: span)
-                    run.changes.changes += numbers.renumbered(try builder.recordChanges(task))
-                case .set:
-                    break
-                }
+            if let skip {
+                routes.removeSubrange(firstRoute...)
+                skipCounts[.rule(skip), default: 0] += 1
+                continue
             }
-            if !block.sends {
-                let id = numbers.next(.touchpoints)
-                run.changes.changes.append(RecordChange(kind: .insert, entity: .touchpoints, id: id, after: [
-                    RecordField.id: .string(id), "campaign": campaign, RecordField.customer: .string(customerID), "at": at,
-                ]))
-            }
+            actedPlaces.append(place)
         }
         progress?(targetIDs.count, targetIDs.count)
+        let plan = ActedPlan(block: block, targets: targets, targetIDs: targetIDs, actedPlaces: actedPlaces, routes: routes,
+                             sendCount: sendCount, fieldNames: fieldNames, contactTemplates: contactTemplates,
+                             holidayValues: holiday.window.map { Self.holidayValues($0, today: clock.today) } ?? [:],
+                             formatter: ValueFormatter(timeZone: clock.timeZone), at: .instant(clock.now), messageAt: .instant(messageTime))
+        let built = try actions(plan, numbers: &numbers, builder: builder)
+        run.changes.changes = built.changes
+        run.messages = built.messages
+        let acted = actedPlaces.map { targetIDs[$0] }
+        let campaign = Value.string(block.name)
+        let at = Value.instant(clock.now)
         run.applied = acted.count
         run.skips = ([SkipReason.touched(within: block.everyText)] + RapportCore.SkipReason.allCases.filter { $0 != .touchedWithinEvery }.map(SkipReason.rule)).compactMap { r in skipCounts[r].map { (r, $0) } }
         // `set` once for all the customers acted on, as one `update` (its validation, one query).
@@ -245,6 +225,160 @@ public struct CampaignRunner {
             throw Diagnostic(first.kind, first.id, first.arguments, at: block.nameSpan)
         }
         return run
+    }
+
+    /// From how many customers acted on a run's records are built on two cores at once.
+    /// A test sets it to compare the split with one thread.
+    var customersWorthSplitting = 10_000
+
+    /// What building the acted-on customers' records reads, shared read-only by the threads.
+    final class ActedPlan: @unchecked Sendable {
+        let block: CampaignBlock
+        let targets: Targets
+        let targetIDs: [String]
+        /// Places in the targets of the customers acted on, in target order.
+        let actedPlaces: [Int]
+        /// `sendCount` routes per customer acted on, in the same order.
+        let routes: [(channel: String, to: String)]
+        let sendCount: Int
+        let fieldNames: [String: String]
+        let contactTemplates: [Int: ChangeBuilder.ContactTemplate]
+        let holidayValues: [String: Value]
+        let formatter: ValueFormatter
+        let at: Value
+        let messageAt: Value
+
+        init(block: CampaignBlock, targets: Targets, targetIDs: [String], actedPlaces: [Int], routes: [(channel: String, to: String)],
+             sendCount: Int, fieldNames: [String: String], contactTemplates: [Int: ChangeBuilder.ContactTemplate],
+             holidayValues: [String: Value], formatter: ValueFormatter, at: Value, messageAt: Value) {
+            self.block = block
+            self.targets = targets
+            self.targetIDs = targetIDs
+            self.actedPlaces = actedPlaces
+            self.routes = routes
+            self.sendCount = sendCount
+            self.fieldNames = fieldNames
+            self.contactTemplates = contactTemplates
+            self.holidayValues = holidayValues
+            self.formatter = formatter
+            self.at = at
+            self.messageAt = messageAt
+        }
+
+        /// Whether every action is a send, a `log contact` (stamped from its template) or a
+        /// `set` (after the loop): then each customer's records need no builder and a known
+        /// number of new ids, so halves of the customers can be built apart.
+        var splits: Bool {
+            block.actions.indices.allSatisfy { i in
+                switch block.actions[i] {
+                case .send, .set: true
+                case .command: contactTemplates[i] != nil
+                case .assign: false
+                }
+            }
+        }
+
+        /// The new ids each customer acted on takes, by entity (for a plan that `splits`).
+        var idsPerCustomer: [(Entity, Int)] {
+            [(.messages, sendCount), (.contacts, contactTemplates.count), (.touchpoints, block.sends ? 0 : 1)]
+        }
+    }
+
+    typealias Built = (changes: [RecordChange], messages: [(id: String, record: PositionalRecord)])
+
+    /// The records of every customer acted on, in their order: on two threads when the plan
+    /// splits and is large (the second half's ids numbered after the first's), the same
+    /// changes, ids and order as one thread makes.
+    private func actions(_ plan: ActedPlan, numbers: inout IDNumbers, builder: ChangeBuilder) throws -> Built {
+        let count = plan.actedPlaces.count
+        guard plan.splits, count >= customersWorthSplitting, count >= 2, ProcessInfo.processInfo.activeProcessorCount > 1 else {
+            return try actions(plan, 0..<count, numbers: &numbers, builder: builder)
+        }
+        let middle = count / 2
+        // Every entity's next number is read from the backend here, on this thread.
+        for (entity, _) in plan.idsPerCustomer { numbers.advance(entity, by: 0) }
+        var second = numbers
+        for (entity, perCustomer) in plan.idsPerCustomer { second.advance(entity, by: perCustomer * middle) }
+        let halves = [HalfBuild(runner: self, builder: builder, plan: plan, range: 0..<middle, numbers: numbers),
+                      HalfBuild(runner: self, builder: builder, plan: plan, range: middle..<count, numbers: second)]
+        DispatchQueue.concurrentPerform(iterations: 2) { half in halves[half].build() }
+        numbers = halves[1].numbers
+        var first = try halves[0].result!.get()
+        let rest = try halves[1].result!.get()
+        first.changes += rest.changes
+        first.messages += rest.messages
+        return first
+    }
+
+    /// The records of the customers acted on at `range` of the plan's, in order.
+    private func actions(_ plan: ActedPlan, _ range: Range<Int>, numbers: inout IDNumbers, builder: ChangeBuilder) throws -> Built {
+        var built: Built = ([], [])
+        built.changes.reserveCapacity(range.count * (plan.sendCount + plan.contactTemplates.count + (plan.block.sends ? 0 : 1)))
+        built.messages.reserveCapacity(range.count * plan.sendCount)
+        let campaign = Value.string(plan.block.name)
+        let pending = Value.string("pending")
+        for k in range {
+            let place = plan.actedPlaces[k]
+            let customerID = plan.targetIDs[place]
+            let record = Target(read: plan.targets, place: place)
+            var sendIndex = k * plan.sendCount
+            for (actionIndex, action) in plan.block.actions.enumerated() {
+                switch action {
+                case .send(_, let template):
+                    let route = plan.routes[sendIndex]
+                    sendIndex += 1
+                    let id = numbers.next(.messages)
+                    let text = plan.holidayValues.isEmpty ? template.render(record, names: plan.fieldNames, formatter: plan.formatter)
+                        : template.render(plan.targets.dictionary(place).merging(plan.holidayValues) { _, holiday in holiday },
+                                          names: plan.fieldNames, formatter: plan.formatter)
+                    let message = PositionalRecord(Self.messageFields, [
+                        .string(id), campaign, .string(customerID), .string(route.channel), .string(route.to), .string(text), plan.messageAt, pending,
+                    ])
+                    built.changes.append(RecordChange(insert: .messages, id: id, record: message))
+                    built.messages.append((id, message))
+                case .command(let written):
+                    if let contact = plan.contactTemplates[actionIndex] {
+                        built.changes.append(contact.insert(customer: customerID, id: numbers.next(.contacts)))
+                    } else {
+                        built.changes += numbers.renumbered(try builder.recordChanges(CampaignAction.command(written, forCustomer: customerID)))
+                    }
+                case .assign(let owner, let text, let due, let span):
+                    let task = try taskCommand(customerID, record: record, owner: owner, text: text, due: due, span: span)
+                    built.changes += numbers.renumbered(try builder.recordChanges(task))
+                case .set:
+                    break
+                }
+            }
+            if !plan.block.sends {
+                let id = numbers.next(.touchpoints)
+                built.changes.append(RecordChange(kind: .insert, entity: .touchpoints, id: id, after: [
+                    RecordField.id: .string(id), "campaign": campaign, RecordField.customer: .string(customerID), "at": plan.at,
+                ]))
+            }
+        }
+        return built
+    }
+
+    /// One half of a split build: what its thread reads, and where it leaves its ids and records.
+    private final class HalfBuild: @unchecked Sendable {
+        let runner: CampaignRunner
+        let builder: ChangeBuilder
+        let plan: ActedPlan
+        let range: Range<Int>
+        var numbers: IDNumbers
+        var result: Result<Built, any Error>?
+
+        init(runner: CampaignRunner, builder: ChangeBuilder, plan: ActedPlan, range: Range<Int>, numbers: IDNumbers) {
+            self.runner = runner
+            self.builder = builder
+            self.plan = plan
+            self.range = range
+            self.numbers = numbers
+        }
+
+        func build() {
+            result = Result { try runner.actions(plan, range, numbers: &numbers, builder: builder) }
+        }
     }
 
     /// The channel and address of one send for one customer: the consent rules only.
@@ -443,6 +577,11 @@ struct IDNumbers {
         let n = next[entity] ?? backend.highestGeneratedNumber(entity) + 1
         next[entity] = n + 1
         return IDGenerator.id(entity, number: n)
+    }
+
+    /// Passes over `count` numbers of `entity`, as that many `next` would.
+    mutating func advance(_ entity: Entity, by count: Int) {
+        next[entity] = (next[entity] ?? backend.highestGeneratedNumber(entity) + 1) + count
     }
 
     /// One command's changes with fresh ids for its inserts, and every mention of an

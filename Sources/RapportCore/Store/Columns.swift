@@ -338,6 +338,18 @@ public final class StringDictionary {
         for c in 1..<max(ends.count, 1) where test(string(UInt32(c))) { m[c] = true }
         return m
     }
+
+    /// The same over each string's UTF-8 bytes, read in place (valid only during the call).
+    public func mask(utf8 test: (UnsafeBufferPointer<UInt8>) -> Bool) -> [Bool] {
+        imageCheck?.ensure()
+        var m = [Bool](repeating: false, count: ends.count)
+        bytes.withUnsafeBufferPointer { arena in
+            ends.withUnsafeBufferPointer { ends in
+                for c in 1..<max(ends.count, 1) where test(UnsafeBufferPointer(rebasing: arena[Int(ends[c - 1])..<Int(ends[c])])) { m[c] = true }
+            }
+        }
+        return m
+    }
 }
 
 /// A dictionary's strings by code, read from a copy of its arena (copy-on-write, so

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Runs checked queries against a `Table`: plans with the table's indexes, tests each
 /// candidate row with a predicate compiled to closures over the typed columns, then
 /// orders, pages and projects.
@@ -247,13 +249,16 @@ public struct QueryExecutor {
             switch op {
             case .equal: return codeTest(f, [s], negated: false)
             case .notEqual: return codeTest(f, [s], negated: true)
-            default: return stringTest(f) { QueryExecutor.compareCodePoints($0, op, s) }
+            default:
+                let bound = Array(s.utf8)
+                return bytesTest(f) { QueryExecutor.compare(QueryExecutor.byteOrder($0, bound), op) }
             }
         case .memberString(let f, let values, let negated):
             return codeTest(f, values, negated: negated)
         case .betweenString(let f, let low, let high, let negated):
-            return stringTest(f) {
-                (!$0.utf8.lexicographicallyPrecedes(low.utf8) && !high.utf8.lexicographicallyPrecedes($0.utf8)) != negated
+            let lowBytes = Array(low.utf8), highBytes = Array(high.utf8)
+            return bytesTest(f) {
+                (QueryExecutor.byteOrder($0, lowBytes) >= 0 && QueryExecutor.byteOrder($0, highBytes) <= 0) != negated
             }
         case .text(let f, let op, let s, let negated):
             let needle = s.lowercased()
@@ -506,6 +511,36 @@ public struct QueryExecutor {
         let mask = c.dictionary.mask(test)
         let codes = c.codes
         return { mask[Int(codes[$0])] }
+    }
+
+    /// A test on a string column's UTF-8 bytes, evaluated once per distinct value without
+    /// making a string of it: a range over a million ids reads the dictionary's arena.
+    private func bytesTest(_ f: ResolvedField, _ test: (UnsafeBufferPointer<UInt8>) -> Bool) -> RowTest {
+        guard case .string(let c) = column(f) else { return { _ in false } }
+        let mask = c.dictionary.mask(utf8: test)
+        let codes = c.codes
+        return { mask[Int(codes[$0])] }
+    }
+
+    /// The code-point (UTF-8 byte) order of `a` against `b`: negative, zero or positive.
+    static func byteOrder(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Int {
+        b.withUnsafeBufferPointer { b in
+            let n = min(a.count, b.count)
+            let d = n == 0 ? 0 : Int(memcmp(a.baseAddress!, b.baseAddress!, n))
+            return d != 0 ? d : a.count - b.count
+        }
+    }
+
+    /// Whether an order (`byteOrder`) passes the comparison `op` against zero.
+    static func compare(_ order: Int, _ op: ComparisonOperator) -> Bool {
+        switch op {
+        case .equal: return order == 0
+        case .notEqual: return order != 0
+        case .less: return order < 0
+        case .lessOrEqual: return order <= 0
+        case .greater: return order > 0
+        case .greaterOrEqual: return order >= 0
+        }
     }
 
     /// A test on the key of a numeric, temporal or boolean column; null never passes.

@@ -115,11 +115,12 @@ public final class Table {
         for (i, c) in columns.enumerated() { c.append(i < record.count ? record[i] : .null) }
         isLive.append(true)
         liveCount += 1
-        let newID = id(ofRow: row)
+        // The id's order and number read from its bytes in the dictionary: no string made per row.
+        let ids = idColumn, newCode = ids.codes[row]
         // The audit trail's rows come in the log's order ("9.1" before "10.1"): that order stands for id order.
-        if rowsInIDOrder, entity != .audit, row > 0, !id(ofRow: row - 1).utf8.lexicographicallyPrecedes(newID.utf8) { rowsInIDOrder = false }
-        setRow(Int32(row), forIDCode: idColumn.codes[row])
-        noteGeneratedNumber(of: newID)
+        if rowsInIDOrder, entity != .audit, row > 0, !ids.dictionary.precedes(ids.codes[row - 1], newCode) { rowsInIDOrder = false }
+        setRow(Int32(row), forIDCode: newCode)
+        if let known = knownHighestNumber, let n = ids.dictionary.withUTF8(newCode, generatedNumber), n > known { knownHighestNumber = n }
         for (field, index) in hashIndexes { for code in codes(row: row, field: field) { index.insert(row: Int32(row), code: code) } }
         for (field, index) in orderedIndexes { index.insert(row: Int32(row), key: key(row: row, field: field)) }
         version += 1
@@ -225,8 +226,13 @@ public final class Table {
 
     /// Read from the UTF-8 bytes without making a string.
     private func generatedNumber(_ id: String) -> Int? {
+        var id = id
+        return id.withUTF8(generatedNumber)
+    }
+
+    private func generatedNumber(_ utf8: UnsafeBufferPointer<UInt8>) -> Int? {
         var n = 0, digits = 0, index = 0
-        for b in id.utf8 {
+        for b in utf8 {
             if index < idPrefixBytes.count {
                 guard b == idPrefixBytes[index] else { return nil }
             } else {
