@@ -80,7 +80,7 @@ let package = Package(
         // scripts/test starts ($RAPPORT_TEST_PG); skipped without it.
         .testTarget(
             name: "RapportPostgresTests",
-            dependencies: ["RapportCore", "RapportTestSupport"]
+            dependencies: ["RapportCore", "RapportPostgres", "RapportTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -352,8 +352,7 @@ public final class PostgresBackend: Backend {
     // MARK: Planning and completion
 
     public func statistics(_ entity: Entity) -> PlanStatistics { Statistics(liveRowCount: 0) }
-    public func distinctValues(_ entity: Entity, field: String, limit: Int) -> [String]? { nil }
-    public func ids(_ entity: Entity, prefix: String, limit: Int) -> [String] { [] }
+    // `distinctValues` and `ids` (tab completion): PostgresBackend+Completion.swift.
 
     /// PostgreSQL plans for itself: the core's planner sees no indexes.
     struct Statistics: PlanStatistics {
