@@ -19,7 +19,7 @@ extension PostgresBackend {
     func readCareState() throws {
         var overrides: [String: Double] = [:]
         for row in try connection.execute("SELECT key, value FROM rapport_policy") {
-            if let key = row[0], let value = row[1].flatMap({ Double($0 ?? "") }) { overrides[key] = value }
+            if let key = row[0], let value = row[1].flatMap({ Double($0) }) { overrides[key] = value }
         }
         policyRead = Policy(overrides: overrides)
     }
