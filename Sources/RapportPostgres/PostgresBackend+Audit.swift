@@ -64,14 +64,14 @@ extension PostgresBackend {
             row("policy", object["key"] as? String, "value", number("before"), number("after"))
         }
         for object in objects where object["kind"] as? String == "import" {
-            let file = object["file"] as? String ?? "", sha256 = object["sha256"] as? String ?? ""
+            let file = object["file"] as? String ?? ""
+            let summary = ImportSummary(source: ImportSource(file: file, sha256: object["sha256"] as? String ?? ""), added: [])
             for added in object["added"] as? [[String: Any]] ?? [] {
                 guard let entity = (added["entity"] as? String).flatMap(Entity.init(rawValue:)) else { continue }
                 let count = (added["count"] as? NSNumber)?.intValue ?? 0
-                let ids = (added["ids"] as? [String] ?? []).joined(separator: ", ")
-                // As `ImportSummary.line` words it.
+                // Worded by the store's own `ImportSummary.line`, so both trails say the same.
                 row(entity.rawValue, file, "import", nil,
-                    "added \(count) \(count == 1 ? entity.singular : entity.rawValue) (\(ids)) from \(file), sha256 \(sha256)")
+                    summary.line(ImportSummary.Added(entity: entity, count: count, ids: added["ids"] as? [String] ?? [])))
             }
         }
         for object in objects where object["kind"] as? String == "segment" {

@@ -206,9 +206,19 @@ public struct ImportSummary: Sendable, Equatable {
         public var entity: Entity
         public var count: Int
         public var ids: [String]
+        public init(entity: Entity, count: Int, ids: [String]) {
+            self.entity = entity
+            self.count = count
+            self.ids = ids
+        }
     }
     public var source: ImportSource
     public var added: [Added]
+
+    public init(source: ImportSource, added: [Added]) {
+        self.source = source
+        self.added = added
+    }
 
     /// The inserts of `changes` grouped by entity (in order of first appearance), their
     /// ids joined into runs of consecutive numbers with one prefix and width.
@@ -251,7 +261,7 @@ public struct ImportSummary: Sendable, Equatable {
     }
 
     /// The audit row's text for one entity: what was added, from which file.
-    func line(_ added: Added) -> String {
+    public func line(_ added: Added) -> String {
         "added \(added.count) \(added.count == 1 ? added.entity.singular : added.entity.rawValue) (\(added.ids.joined(separator: ", "))) from \(source.file), sha256 \(source.sha256)"
     }
 }
