@@ -65,19 +65,19 @@ extension SQLTranslation {
         let grouped = customer == nil ? " GROUP BY customer" : ""
         switch group {
         case .purchases:
-            return "SELECT \(key)count(*) AS n, min(b.date) AS first, max(b.date) AS last FROM \(Self.table(.purchases)) b"
+            return "SELECT \(key)count(*) AS n, min(b.date) AS first, max(b.date) AS last FROM \(source(.purchases)) b"
                 + " WHERE b.date <= \(todayDate)\(owner("b"))\(grouped)"
         case .surveys:
             let score = "v.\(Self.quoted(SurveyField.score))"
             let partition = customer == nil ? "PARTITION BY v.customer " : ""
             let ranked = "SELECT v.customer, \(score) AS score, v.date AS day, row_number() OVER (\(partition)ORDER BY v.date DESC, v.id COLLATE \"C\" DESC) AS nth"
-                + " FROM \(Self.table(.surveys)) v WHERE v.date <= \(todayDate) AND \(score) IS NOT NULL\(owner("v"))"
+                + " FROM \(source(.surveys)) v WHERE v.date <= \(todayDate) AND \(score) IS NOT NULL\(owner("v"))"
             return "SELECT \(key)max(CASE WHEN nth = 1 THEN score END) AS latest, max(CASE WHEN nth = 2 THEN score END) AS previous,"
                 + " max(CASE WHEN nth = 1 THEN day END) AS latest_day FROM (\(ranked)) ranked WHERE nth <= 2\(grouped)"
         case .complaints:
             let opened = localDay("k.\(Self.quoted(TicketField.openedAt))")
             return "SELECT \(key)count(CASE WHEN lower(COALESCE(k.status, '')) <> 'closed' THEN 1 END) AS open, max(\(opened)) AS latest_complaint"
-                + " FROM \(Self.table(.tickets)) k WHERE lower(k.kind) = 'complaint'"
+                + " FROM \(source(.tickets)) k WHERE lower(k.kind) = 'complaint'"
                 + " AND (k.\(Self.quoted(TicketField.openedAt)) IS NULL OR \(opened) <= \(todayDate))\(owner("k"))\(grouped)"
         }
     }

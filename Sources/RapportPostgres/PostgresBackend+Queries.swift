@@ -62,7 +62,7 @@ extension PostgresBackend {
             if q.offset > 0 { order += " OFFSET \(t.parameter(String(q.offset)))::bigint" }
         }
         // The table last: what the translation read decides what joins it (value columns, ledger).
-        if t.readsPointsBalance, !ledgerExpires, try expiringLots() { return try select(q, clock: clock, fields: fields, ledgerExpires: true) }
+        if t.readsPointsBalance, !ledgerExpires, try expiringLots(inBin: q.inBin) { return try select(q, clock: clock, fields: fields, ledgerExpires: true) }
         let sql = "SELECT " + list.joined(separator: ", ") + " FROM " + t.from(q.entity, inBin: q.inBin) + condition + order
         try fillLedger(&t, clock: clock)
         return (sql, t.parameters, shown, t.readsPointsBalance)
@@ -104,7 +104,7 @@ extension PostgresBackend {
             return (sql, t.parameters, t.readsPointsBalance)
         }
         guard var counted = try? counting(ledgerExpires: false) else { return 0 }
-        if counted.readsPointsBalance, (try? expiringLots()) == true {
+        if counted.readsPointsBalance, (try? expiringLots(inBin: q.inBin)) == true {
             guard let again = try? counting(ledgerExpires: true) else { return 0 }
             counted = again
         }
@@ -157,7 +157,7 @@ extension PostgresBackend {
         }
         let value = try aggregateValue(q, &t)
         let condition = try q.predicate.map { " WHERE " + (try t.condition($0)) } ?? ""
-        if t.readsPointsBalance, !ledgerExpires, try expiringLots() { return try aggregateSQL(q, clock: clock, ledgerExpires: true) }
+        if t.readsPointsBalance, !ledgerExpires, try expiringLots(inBin: q.inBin) { return try aggregateSQL(q, clock: clock, ledgerExpires: true) }
         let from = t.from(q.entity, inBin: q.inBin) + joins
         try fillLedger(&t, clock: clock)
         guard let groupKey, let by = q.groupBy else { return ("SELECT \(value) FROM \(from)\(condition)", t.parameters, label, t.readsPointsBalance) }

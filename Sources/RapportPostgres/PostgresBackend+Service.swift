@@ -56,7 +56,7 @@ extension SQLTranslation {
         let partition = ticket == nil ? "PARTITION BY ticket " : ""
         let steps = "SELECT \(ticketOfStep) AS ticket, \(e).id, \(seconds("\(e).\(Self.quoted(EventField.at))")) AS at, \(runs) AS runs,"
             + " COALESCE(lag(\(runs)) OVER (\(ticket == nil ? "PARTITION BY \(ticketOfStep) " : "")ORDER BY \(e).id COLLATE \"C\"), true) AS ran"
-            + " FROM \(Self.table(.events)) \(e) WHERE \(e).\(Self.quoted(EventField.at)) IS NOT NULL"
+            + " FROM \(source(.events)) \(e) WHERE \(e).\(Self.quoted(EventField.at)) IS NOT NULL"
             + (ticket.map { " AND \(ticketOfStep) = \($0)" } ?? "")
         let numbered = "SELECT ticket, id, at, runs, ran, count(CASE WHEN NOT runs AND ran THEN 1 END) OVER (\(partition)ORDER BY id COLLATE \"C\" ROWS UNBOUNDED PRECEDING) AS pause FROM (\(steps)) steps"
         let started = "SELECT ticket, id, at, runs, ran, max(CASE WHEN NOT runs AND ran THEN at END) OVER (PARTITION BY \(ticket == nil ? "ticket, " : "")pause) AS start FROM (\(numbered)) numbered"

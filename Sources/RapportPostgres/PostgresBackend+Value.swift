@@ -9,19 +9,19 @@ extension SQLTranslation {
     /// The column a value field is read from in the joined table.
     static func valueColumn(_ field: String) -> String { "rapport_" + field }
 
-    /// The table a query reads: the entity's own (the bin's under the live name), or the
-    /// customers (tickets) with the columns joined that the query reads: value fields,
-    /// balances, churn facts (the tickets' pauses).
+    /// The table a query reads: the entity's own (the bin's under the live name), with the
+    /// columns joined that the query reads: value fields and balances of each row's customer
+    /// (a customer's own, a record's by its `customer`), churn facts (the tickets' pauses).
     mutating func from(_ entity: Entity, inBin: Bool) -> String {
         let plain = PostgresBackend.from(entity, inBin: inBin)
-        guard !inBin, entity == .customers || entity == .tickets else { return plain }
         var columns: [String] = [], joins = ""
         joinChurnFacts(columns: &columns, joins: &joins)
         joinTicketPauses(columns: &columns, joins: &joins)
+        let customer = entity == .customers ? "b.id" : "b.customer"
         if readsCustomerValues {
             columns += ["rfm", "rfmSegment"].map { "v.\(Self.quoted(Self.valueColumn($0)))" }
                 + ["COALESCE(v.\(Self.quoted(Self.valueColumn("ltv"))), \(ltv("0::float8"))) AS \(Self.quoted(Self.valueColumn("ltv")))"]
-            joins += " LEFT JOIN (\(customerValues())) v ON v.id = b.id"
+            joins += " LEFT JOIN (\(customerValues())) v ON v.id = \(customer)"
         }
         if let slot = ledgerSlot {
             // A customer without ledger entries: balance 0, no next expiry.
@@ -29,22 +29,20 @@ extension SQLTranslation {
                         "(date '1970-01-01' + l.next_day) AS \(Self.quoted(Self.valueColumn("nextPointsExpiry")))",
                         "COALESCE(l.next_points, 0)::bigint AS \(Self.quoted(Self.valueColumn("pointsExpiringNext")))"]
             joins += " LEFT JOIN unnest($\(slot + 1)::text[], $\(slot + 2)::bigint[], $\(slot + 3)::int[], $\(slot + 4)::bigint[])"
-                + " AS l(id, points, next_day, next_points) ON l.id = b.id"
+                + " AS l(id, points, next_day, next_points) ON l.id = \(customer)"
         }
         guard !columns.isEmpty else { return plain }
-        return "(SELECT b.*, \(columns.joined(separator: ", ")) FROM \(Self.table(entity)) b\(joins)) \(Self.table(entity))"
+        return "(SELECT b.*, \(columns.joined(separator: ", ")) FROM \(source(entity)) b\(joins)) \(Self.table(entity))"
     }
 
-    /// A ledger field once lots expire: a joined column (`from`), so at the query's own level only.
+    /// A ledger field once lots expire: a joined column (`from`, `joinedCustomerColumn`).
     mutating func ledgerColumn(_ name: String) throws -> String {
-        guard scope == Self.table(.customers), !inBin else {
-            throw Self.unsupported("the derived field '\(name)' once points lots expire, inside a relation or in the bin,")
-        }
+        let column = try joinedCustomerColumn(name)
         if ledgerSlot == nil {
             ledgerSlot = parameters.count
             for _ in 0..<4 { _ = parameter(nil) }
         }
-        return "\(scope).\(Self.quoted(Self.valueColumn(name)))"
+        return column
     }
 
     /// The balances (`Loyalty.balance` of each customer with entries) as the four parameters.
@@ -66,7 +64,16 @@ extension SQLTranslation {
         return "((trunc(\(x)) + CASE WHEN abs(\(x) - trunc(\(x))) >= 0.5 THEN sign(\(x)) ELSE 0 END) / 100::float8)"
     }
 
-    /// One row per customer with a purchase up to today: id, rfm, rfmSegment, ltv.
+    /// The order the store added the records of the table read as `alias`: by id (the
+    /// store's ids grow as it adds them), in the bin by the change set that deleted them first
+    /// (the bin is a store of its own that receives records as they are deleted).
+    func addedOrder(_ alias: String) -> String {
+        (inBin ? "\(alias).\(Self.quoted(BinField.deletedIn)), " : "") + "\(alias).id COLLATE \"C\""
+    }
+
+    /// One row per customer with a purchase up to today: id, rfm, rfmSegment, ltv; in the
+    /// bin, of the customers in the bin over the purchases in the bin, as the store's bin
+    /// (a store of its own) ranks them.
     private mutating func customerValues() -> String {
         let todayDate = "(date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int)"
         let windowStart = "(date '1970-01-01' + \(parameter(String(Segmentation.windowStart(today: today).daysSinceEpoch)))::int)"
@@ -75,10 +82,10 @@ extension SQLTranslation {
         // store's sums start at +0, so a sum of negative zeros is +0 there.
         let amount = "COALESCE(NULLIF(p.amount, 'NaN'::float8), 0::float8)"
         let facts = "SELECT p.customer AS id, count(*) AS n, max(p.date) AS last,"
-            + " sum(\(amount) ORDER BY p.id COLLATE \"C\") + 0::float8 AS total,"
-            + " sum(CASE WHEN p.date >= \(windowStart) THEN \(amount) ELSE 0::float8 END ORDER BY p.id COLLATE \"C\") + 0::float8 AS recent"
-            + " FROM \(Self.table(.purchases)) p WHERE p.date <= \(todayDate)"
-            + " AND p.customer IN (SELECT id FROM \(Self.table(.customers))) GROUP BY p.customer"
+            + " sum(\(amount) ORDER BY \(addedOrder("p"))) + 0::float8 AS total,"
+            + " sum(CASE WHEN p.date >= \(windowStart) THEN \(amount) ELSE 0::float8 END ORDER BY \(addedOrder("p"))) + 0::float8 AS recent"
+            + " FROM \(source(.purchases)) p WHERE p.date <= \(todayDate)"
+            + " AND p.customer IN (SELECT id FROM \(source(.customers))) GROUP BY p.customer"
         // `ValueRules.quintileScores`: b values below, e equal (itself counted), n buyers:
         // 1 + (10b + 5e) / 2n in integers.
         func score(_ v: String) -> String {
@@ -96,21 +103,23 @@ extension SQLTranslation {
 }
 
 extension PostgresBackend {
-    /// Whether any points lot expires: then the balances are FIFO over the ledger (`fillLedger`).
-    func expiringLots() throws -> Bool {
-        try connection.execute("SELECT EXISTS (SELECT 1 FROM \(SQLTranslation.table(.points)) WHERE \(SQLTranslation.quoted(PointsField.expiresAt)) IS NOT NULL)",
+    /// Whether any points lot of the live records (or of the bin's) expires: then the
+    /// balances are FIFO over the ledger (`fillLedger`).
+    func expiringLots(inBin: Bool) throws -> Bool {
+        try connection.execute("SELECT EXISTS (SELECT 1 FROM \(Self.table(.points, inBin: inBin)) WHERE \(SQLTranslation.quoted(PointsField.expiresAt)) IS NOT NULL)",
                                failure: .postgresReadFailed).first?[0] == "t"
     }
 
     /// The points balances as `DerivedRules.ledgerBalances` computes them, for a translation
-    /// that reads them once lots expire: the ledger of the live customers read in id order
-    /// (the order the store added them), each customer's `Loyalty.balance` as of today.
+    /// that reads them once lots expire: the ledger of the live customers (in the bin: the
+    /// bin's ledger of the customers in the bin) read in the order the store added it,
+    /// each customer's `Loyalty.balance` as of today.
     func fillLedger(_ t: inout SQLTranslation, clock: Clock?) throws {
         guard t.ledgerSlot != nil, let clock else { return }
         let p = SQLTranslation.quoted
         let ledger = try connection.execute(
-            "SELECT customer, \(p(RecordField.date)) - date '1970-01-01', \(p(PointsField.change)), \(p(PointsField.expiresAt)) - date '1970-01-01'"
-                + " FROM \(SQLTranslation.table(.points)) WHERE customer IN (SELECT id FROM \(SQLTranslation.table(.customers))) ORDER BY id COLLATE \"C\"",
+            "SELECT l.customer, l.\(p(RecordField.date)) - date '1970-01-01', l.\(p(PointsField.change)), l.\(p(PointsField.expiresAt)) - date '1970-01-01'"
+                + " FROM \(t.source(.points)) l WHERE l.customer IN (SELECT id FROM \(t.source(.customers))) ORDER BY \(t.addedOrder("l"))",
             failure: .postgresReadFailed)
         var entries: [String: [Loyalty.Entry]] = [:], order: [String] = []
         func day(_ text: String?) -> Day? { text.flatMap { Int32($0) }.map { Day(daysSinceEpoch: $0) } }

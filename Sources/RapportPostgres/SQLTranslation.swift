@@ -23,7 +23,8 @@ struct SQLTranslation {
     private(set) var readsPointsBalance = false
     /// The store's policy: the thresholds derived fields read, sent as parameters.
     var policy = Policy()
-    /// Whether the query reads the bin: the value fields, ranked over the live store, are refused there.
+    /// Whether the query reads the bin: every table it reads, relations and derived fields
+    /// included, is then the bin's (`source`).
     var inBin = false
     /// A points lot expires: the balances are computed in Swift (`PostgresBackend.fillLedger`)
     /// and joined (`from`), not summed in SQL.
@@ -31,7 +32,7 @@ struct SQLTranslation {
     /// The first of the four parameters that carry those balances, once read.
     var ledgerSlot: Int?
     /// The query reads rfm, rfmSegment or ltv: `from` joins their columns, computed once
-    /// for the whole store (`PostgresBackend+Value.swift`).
+    /// for the whole store (`PostgresBackend+Value.swift`), to each row's customer.
     private(set) var readsCustomerValues = false
     /// The query reads churnRisk or nextContactDue at its own level: `from` joins each
     /// customer's facts, aggregated once for the statement (`PostgresBackend+Churn.swift`).
@@ -42,10 +43,36 @@ struct SQLTranslation {
 
     init(entity: Entity, today: Day) {
         self.today = today
+        self.entity = entity
         scope = Self.table(entity)
     }
 
+    /// The entity the statement reads at its own level.
+    let entity: Entity
+    /// The aliases whose scope is a customer: `customer.FIELD`'s subqueries. Each is the
+    /// customer of the statement's own row (a record's customer, or inside a relation on
+    /// customers the customer whose records it counts), so it reads the columns `from`
+    /// joins to that row (`joinedCustomerColumn`).
+    private var customerAliases: Set<String> = []
+    /// The aliases of relations on the records of the statement's own customer.
+    private var relationsOnOwnRow: Set<String> = []
+
+    /// A column `from` joins to the statement's own row for its customer (value fields,
+    /// points balances): read at the own level of customers, or in a `customer.FIELD`
+    /// subquery of that row's customer. Anywhere else (no such form today) refused.
+    mutating func joinedCustomerColumn(_ name: String) throws -> String {
+        let column = Self.quoted(Self.valueColumn(name))
+        if entity == .customers, scope == Self.table(.customers) { return "\(scope).\(column)" }
+        guard customerAliases.contains(scope) else { throw Self.unsupported("the derived field '\(name)' here") }
+        return "\(Self.table(entity)).\(column)"
+    }
+
     static func table(_ entity: Entity) -> String { quoted(entity.rawValue) }
+
+    /// The table the statement reads an entity's records from: the live one, or in the bin
+    /// the bin's, so that relations and derived fields there see the bin's records only, as
+    /// the store's bin (a store of its own) does.
+    func source(_ entity: Entity) -> String { PostgresBackend.table(entity, inBin: inBin) }
     static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
     /// Sets a value reserved earlier (`parameter(nil)`), once what it carries is known.
@@ -139,8 +166,10 @@ struct SQLTranslation {
         case .relation(let entity, let inner, let op, let n):
             guard Self.relatedEntities.contains(entity) else { throw Self.unsupported("a relation to \(entity.rawValue)") }
             let owner = "\(scope).id"
+            let ownCustomers = self.entity == .customers && scope == Self.table(.customers)
             let related = try within(entity) { t, alias in
-                "FROM \(Self.table(entity)) \(alias) WHERE \(alias).customer = \(owner)" + (try inner.map { " AND " + (try t.condition($0)) } ?? "")
+                if ownCustomers { t.relationsOnOwnRow.insert(alias) }
+                return "FROM \(t.source(entity)) \(alias) WHERE \(alias).customer = \(owner)" + (try inner.map { " AND " + (try t.condition($0)) } ?? "")
             }
             // Whether any record matches, as EXISTS: the server stops at the first one.
             switch (op, n) {
@@ -151,8 +180,10 @@ struct SQLTranslation {
         case .ofCustomer(let p):
             let link = "\(scope).customer"
             // No such customer: the test as on a record whose every field is missing.
+            let linksOwnRow = scope == Self.table(entity) || relationsOnOwnRow.contains(scope)
             let test = try within(.customers) { t, alias in
-                "SELECT COALESCE(\(try t.condition(p)), false) FROM \(Self.table(.customers)) \(alias) WHERE \(alias).id = \(link)"
+                if linksOwnRow { t.customerAliases.insert(alias) }
+                return "SELECT COALESCE(\(try t.condition(p)), false) FROM \(t.source(.customers)) \(alias) WHERE \(alias).id = \(link)"
             }
             return "COALESCE((\(test)), \(p.holdsWhereAllMissing))"
         }
@@ -179,26 +210,23 @@ struct SQLTranslation {
         return "\(scope).\(Self.quoted(f.name))"
     }
 
-    /// The derived fields computed in SQL exactly as `DerivedFields` rules them; the rest
-    /// (the points ledger, rfm, ltv, churn risk, service targets) are refused.
+    /// The derived fields computed in SQL exactly as `DerivedFields` rules them.
     private mutating func derived(_ f: ResolvedField) throws -> String {
         switch f.name {
         case "daysSinceContact", "daysSincePurchase":
             let stored = f.name == "daysSinceContact" ? CustomerField.lastContact : CustomerField.lastPurchase
             return "(\(parameter(String(today.daysSinceEpoch)))::bigint - (\(scope).\(Self.quoted(stored)) - date '1970-01-01'))"
         case "contactCount":
-            return "(SELECT count(*) FROM \(Self.table(.contacts)) c WHERE c.customer = \(scope).id)"
+            return "(SELECT count(*) FROM \(source(.contacts)) c WHERE c.customer = \(scope).id)"
         case CustomerField.points, "nextPointsExpiry", "pointsExpiringNext":
             readsPointsBalance = true
             if ledgerExpires { return try ledgerColumn(f.name) }
             // Without expiring lots no lot has a next expiry,
             if f.name == "nextPointsExpiry" { return "NULL::date" }
             if f.name == "pointsExpiringNext" { return "0::bigint" }
-            // and `Loyalty.balance` is the sum of the entries dated
-            // today or before (undated ones too): FIFO and debts cancel out. `Loyalty.balance` is the sum of the entries dated
-            // today or before (undated ones too): FIFO and debts cancel out.
-            readsPointsBalance = true
-            let p = "p", points = Self.table(.points)
+            // and `Loyalty.balance` is the sum of the entries dated today or before
+            // (undated ones too): FIFO and debts cancel out.
+            let p = "p", points = source(.points)
             return "COALESCE((SELECT sum(\(p).\(Self.quoted(PointsField.change))) FROM \(points) \(p) WHERE \(p).customer = \(scope).id"
                 + " AND (\(p).\(Self.quoted(RecordField.date)) IS NULL OR \(p).\(Self.quoted(RecordField.date)) <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))), 0)::bigint"
         case "nextContactDue":
@@ -206,18 +234,14 @@ struct SQLTranslation {
         case "churnRisk":
             return churnRisk()
         case "rfm", "rfmSegment", "ltv":
-            // Ranked over every customer: one join for the statement (`from`), so only at
-            // the query's own level, not inside a relation's subquery.
-            guard scope == Self.table(.customers), !inBin else {
-                throw Self.unsupported("the derived field '\(f.name)' inside a relation or in the bin")
-            }
+            // Ranked over every customer: one join for the statement (`from`).
             readsCustomerValues = true
-            return "\(scope).\(Self.quoted(Self.valueColumn(f.name)))"
+            return try joinedCustomerColumn(f.name)
         case "respondBy", "resolveBy", "overdue", "sla":
             return try serviceTarget(f.name)
         case "openTickets":
             // Open unless the status is closed in any case; a missing status counts.
-            return "(SELECT count(*) FROM \(Self.table(.tickets)) t WHERE t.customer = \(scope).id AND lower(COALESCE(t.status, '')) <> 'closed')"
+            return "(SELECT count(*) FROM \(source(.tickets)) t WHERE t.customer = \(scope).id AND lower(COALESCE(t.status, '')) <> 'closed')"
         default:
             throw Self.unsupported("the derived field '\(f.name)'")
         }
@@ -235,7 +259,7 @@ struct SQLTranslation {
         let lastContact = "\(scope).\(Self.quoted(CustomerField.lastContact))"
         let base = "COALESCE(\(lastContact), \(scope).\(Self.quoted(CustomerField.createdAt)))"
         let lastPurchase = joinsChurnFacts ? churnFact(.purchases, "last")
-            : "(SELECT max(b.date) FROM \(Self.table(.purchases)) b WHERE b.customer = \(scope).id AND b.date <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))"
+            : "(SELECT max(b.date) FROM \(source(.purchases)) b WHERE b.customer = \(scope).id AND b.date <= (date '1970-01-01' + \(parameter(String(today.daysSinceEpoch)))::int))"
         let afterPurchase = "\(parameter(String(Int32(clamping: policy.days("revisit.afterPurchase")))))::int"
         return "(SELECT CASE WHEN lp IS NOT NULL AND (\(lastContact) IS NULL OR lp > \(lastContact)) THEN LEAST(\(base) + \(revisit), lp + \(afterPurchase))"
             + " ELSE \(base) + \(revisit) END FROM (SELECT \(lastPurchase) AS lp) due)"
