@@ -103,18 +103,59 @@ final class PostgresValueTests: XCTestCase {
         XCTAssertEqual(half.stdout, "ltv\n0.13\n")
     }
 
-    /// Ranked over the live store, so not inside a relation's subquery nor in the bin: refused by name.
-    func testValueFieldsInsideARelationOrTheBinAreRefusedByName() throws {
-        let server = try PostgresTestServer()
-        let url = try server.freshDatabase(initialised: true)
-        let args = ["--db", url, "--now", Self.now, "--role", "admin"]
-        XCTAssertEqual(RapportRunner.run(args + ["-c", #"add customer id: C1, name: "Ada""#]).status, 0)
-        for query in ["find purchases where customer.rfm = \"555\"", "find deleted customers where ltv > 0"] {
-            let refused = RapportRunner.run(args + ["-c", query])
-            XCTAssertEqual(refused.status, 1, query)
-            XCTAssertEqual(refused.stdout, "", query)
-            XCTAssertTrue(refused.stderr.contains("inside a relation or in the bin is not yet supported on PostgreSQL"), refused.stderr)
-        }
+    /// rfm, rfmSegment and ltv inside `customer.FIELD` (on records, and inside a relation on
+    /// customers) and in the bin, where the store ranks the customers in the bin over the
+    /// purchases in the bin (a store of its own): ties, customers without purchases, 29 February
+    /// purchases before the window and after today, a purchase of a live customer in the bin
+    /// (it counts for nobody there), a customer in the bin without purchases.
+    func testValueFieldsInsideRelationsAndInTheBinAsTheEmbeddedStore() throws {
+        let (url, store) = try twoBackends("pg-value-related", Self.valueSetup + [
+            #"add customer id: C40, name: "Leap""#,
+            #"add purchase customer: C40, date: 2024-02-29, amount: 29, product: "leap""#,
+            #"add purchase customer: C40, date: 2028-02-29, amount: 29, product: "leap""#,
+            #"add purchase customer: C40, date: 2026-10-01, amount: 11, product: "x""#,
+            #"add customer id: C41, name: "Gone""#,
+            #"add purchase customer: C41, date: 2024-02-29, amount: 70, product: "leap""#,
+            #"add purchase customer: C41, date: 2026-09-09, amount: 0.1, product: "tea""#,
+            #"add purchase customer: C41, date: 2026-09-09, amount: 0.2, product: "tea""#,
+            #"add customer id: C42, name: "Never""#,
+            #"add ticket customer: C1, kind: inquiry, text: "a", status: open"#,
+            #"add ticket customer: C10, kind: inquiry, text: "b", status: open"#,
+            #"add ticket customer: C40, kind: complaint, text: "c", status: closed"#,
+            #"add ticket customer: C41, kind: complaint, text: "d", status: open"#,
+            #"add contact customer: C2, channel: phone, date: 2027-01-01"#,
+            #"add contact customer: C6, channel: email, date: 2027-01-02"#,
+            #"add contact customer: C12, channel: email, date: 2027-01-02"#,
+            #"add contact customer: C41, channel: email, date: 2027-01-02"#,
+            "delete customers where id in (C41, C42)",
+            "delete purchases where customer = C10 and amount > 2",
+        ])
+        assertSameAnswers(url, store, [
+            "find purchases where customer.rfmSegment = champions show id, customer",
+            "find purchases where customer.rfm is null or customer.ltv = 0 show id, customer",
+            "count tickets where customer.ltv > 1 by customer",
+            "find contacts where not (customer.rfmSegment in (lost, hibernating)) show id, customer",
+            "sum amount of purchases where customer.rfm > \"300\" by customer",
+            "count customers where any purchases(customer.rfm starts with \"5\" and amount > 1)",
+            "find customers where count purchases(customer.ltv >= 10) >= 2 show id, ltv",
+            "find customers where no tickets(customer.rfmSegment = loyal) show id",
+            "find deleted customers show id, rfm, rfmSegment, ltv",
+            "count deleted customers by rfmSegment",
+            "find deleted customers where ltv >= 0 sort by rfm desc, ltv show id, ltv",
+            "find deleted purchases show id, customer",
+            "find deleted purchases where customer.rfm is not null show id, customer",
+            "count deleted tickets where customer.rfmSegment is null",
+            "find deleted customers where any purchases(customer.ltv > 0) show id",
+            "avg ltv of deleted customers",
+            // Relations and derived fields in the bin read the bin's records, not the live ones.
+            "find deleted customers where any contacts or any tickets show id, contactCount, openTickets, daysSincePurchase",
+            "find deleted tickets where customer.name = Gone and customer.openTickets = 1 show id",
+        ])
+        // Not vacuous: the bin ranks its two buyers among themselves (the same last day: R 3;
+        // C41's three purchases and 70.3 over C9's one and 70), C10's purchases in the bin
+        // counting for nobody.
+        let bin = RapportRunner.run(["--db", url, "--now", Self.now, "--format", "csv", "-c", "find deleted customers show id, rfm"])
+        XCTAssertEqual(bin.stdout, "id,rfm\nC41,344\nC42,\nC9,322\n", bin.stderr)
     }
 
     /// The service targets through the lifecycle (pauses while pending, a reopen, a resolve
@@ -260,7 +301,8 @@ final class PostgresValueTests: XCTestCase {
 
     /// Points once lots expire: FIFO over the ledger as the store computes it (a redemption
     /// takes the oldest valid lot first, a lot lapses on its expiry day, the next expiry and
-    /// what it takes at most the balance), asked on and around the expiry days.
+    /// what it takes at most the balance), asked on and around the expiry days, at the
+    /// query's own level, inside `customer.FIELD` and in the bin (over the bin's ledger).
     func testPointsWithExpiringLotsAsTheEmbeddedStore() throws {
         let server = try PostgresTestServer()
         let url = try server.freshDatabase(initialised: true)
@@ -273,6 +315,10 @@ final class PostgresValueTests: XCTestCase {
             ("2027-01-25", #"redeem C1 30 "voucher""#), ("2027-02-01", #"add points C2 10 "hello""#),
             ("2027-02-01", #"add points C2 5 "again""#), ("2027-02-02", #"redeem C2 15 "all""#),
             ("2027-02-05", #"add points C3 7 "late""#),
+            // A customer in the bin with its ledger: balanced over the bin's ledger.
+            ("2027-01-01", #"add customer id: C4, name: "Di""#), ("2027-01-01", #"add points C4 20 "a""#),
+            ("2027-01-15", #"add points C4 40 "b""#), ("2027-01-20", #"redeem C4 10 "c""#),
+            ("2027-02-06", "delete customers where id = C4"),
         ]
         for (now, command) in steps { assertSameChanges(url, store, [command], now: now) }
         let queries = [
@@ -280,6 +326,10 @@ final class PostgresValueTests: XCTestCase {
             "find customers where points > 0 sort by nextPointsExpiry desc show id",
             "count customers by nextPointsExpiry",
             "sum pointsExpiringNext of customers",
+            "find points where customer.points > 0 and customer.nextPointsExpiry is not null show id, customer",
+            "count customers where any points(customer.pointsExpiringNext > 0)",
+            "find deleted customers show id, points, nextPointsExpiry, pointsExpiringNext",
+            "find deleted points where customer.points > 0 show id",
         ]
         let script = queries.joined(separator: "\n") + "\n"
         var answers: Set<String> = []
