@@ -158,6 +158,24 @@ final class PostgresValueTests: XCTestCase {
         XCTAssertEqual(bin.stdout, "id,rfm\nC41,344\nC42,\nC9,322\n", bin.stderr)
     }
 
+    /// Whether the balances are FIFO over the ledger is asked of the ledger the query reads:
+    /// here only the bin's has a lot that expires (the live one has no entries at all).
+    func testTheBinsExpiringLotsAreSeenWhenTheLiveLedgerHasNone() throws {
+        let (url, store) = try twoBackends("pg-bin-ledger", [
+            "set policy points.expiry = 30d",
+            #"add customer id: C1, name: "Ada""#, #"add customer id: C2, name: "Bo""#,
+            #"add points C1 100 "welcome""#, #"redeem C1 30 "voucher""#,
+            "delete customers where id = C1",
+        ])
+        assertSameAnswers(url, store, [
+            "find deleted customers show id, points, nextPointsExpiry, pointsExpiringNext",
+            "find deleted points where customer.nextPointsExpiry is not null show id, customer",
+            "find customers show id, points, nextPointsExpiry",
+        ])
+        let bin = RapportRunner.run(["--db", url, "--now", Self.now, "--format", "csv", "-c", "find deleted customers show points, nextPointsExpiry"])
+        XCTAssertEqual(bin.stdout, "points,nextPointsExpiry\n70,2027-03-22\n", bin.stderr)
+    }
+
     /// The service targets through the lifecycle (pauses while pending, a reopen, a resolve
     /// while pending), tickets without a channel, without openedAt, in capitals, asked at
     /// three instants: the same bytes on both backends.
