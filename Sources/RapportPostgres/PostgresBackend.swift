@@ -365,9 +365,10 @@ public final class PostgresBackend: Backend {
     // MARK: Upkeep
 
     public var location: String? { connection.shownURL }
-    public func checkpoint() throws { throw SQLTranslation.unsupported("'save' (a snapshot: the server keeps its own files)") }
+    // By design, not "not yet": the server keeps its own files, and backups are the server's (pg_dump, base backups).
+    public func checkpoint() throws { throw Diagnostic.runtime(.notOnPostgres, "'save'", "the server writes its own files durably at every commit") }
     public func check() -> MaintenanceReport? { nil }
     public func backup(to target: String, encryptedWith key: EncryptionKey?) throws -> String {
-        throw SQLTranslation.unsupported("'backup' (use pg_dump)")
+        throw Diagnostic.runtime(.notOnPostgres, "'backup'", "the database is backed up by the server's tools")
     }
 }

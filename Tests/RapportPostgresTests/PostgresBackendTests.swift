@@ -124,7 +124,8 @@ final class PostgresBackendTests: XCTestCase {
         XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM customers WHERE tier = 'gold'"), "1", "Ada has no tickets")
         let command = run(url, [#"backup to "/tmp/never""#])
         XCTAssertEqual(command.status, 1)
-        XCTAssertTrue(command.stderr.contains("'backup' is not yet supported on PostgreSQL"), command.stderr)
+        XCTAssertTrue(command.stderr.contains("'backup' does not apply on PostgreSQL: the database is backed up by the server's tools"), command.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/never"), "nothing written")
     }
 
     /// A change set whose second statement fails leaves nothing: not the first statement, not an audit row.

@@ -94,7 +94,8 @@ final class PostgresShowTests: XCTestCase {
         for command in ["save", "checkpoint"] {
             let r = RapportRunner.run(["--db", url, "-c", command])
             XCTAssertEqual(r.status, 1)
-            XCTAssertTrue(r.stderr.contains("'save' (a snapshot: the server keeps its own files) is not yet supported on PostgreSQL"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("'save' does not apply on PostgreSQL: the server writes its own files durably at every commit"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("pg_dump"), r.stderr)
             XCTAssertEqual(r.stdout, "")
         }
     }

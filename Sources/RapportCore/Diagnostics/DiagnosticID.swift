@@ -120,6 +120,7 @@ public enum DiagnosticID: String, CaseIterable, Sendable {
     case notAMessageChannel
     case notInBin
     case notInVocabulary
+    case notOnPostgres
     case notYetOnPostgres
     case npsOutOfRange
     case nullComparison
