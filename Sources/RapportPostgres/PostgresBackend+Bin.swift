@@ -28,17 +28,19 @@ extension PostgresBackend {
         return schema
     }
 
-    /// Inside the commit's transaction, before the delete: the live row copied into the bin
-    /// with when (the pinned time when pinned), by whom and in which change set; an id
-    /// deleted again replaces its older copy.
-    func keepInBin(_ change: RecordChange, _ set: ChangeSet) throws {
-        let columns = schema(of: change.entity).fields.map { SQLTranslation.quoted($0.name) }.joined(separator: ", ")
-        let bin = Self.table(change.entity, inBin: true)
-        try connection.execute("DELETE FROM \(bin) WHERE id = $1", [change.id])
+    /// Inside the commit's transaction, before the delete of these rows of one entity: the
+    /// live rows copied into the bin with when (the pinned time when pinned), by whom and in
+    /// which change set; an id deleted again replaces its older copy.
+    func keepInBin(_ deletes: [RecordChange], _ set: ChangeSet) throws {
+        guard let entity = deletes.first?.entity else { return }
+        let columns = schema(of: entity).fields.map { SQLTranslation.quoted($0.name) }.joined(separator: ", ")
+        let bin = Self.table(entity, inBin: true)
+        let ids = SQLTranslation.arrayLiteral(deletes.map(\.id))
+        try connection.execute("DELETE FROM \(bin) WHERE id = ANY($1::text[])", [ids])
         try connection.execute("""
             INSERT INTO \(bin) (\(columns), "\(BinField.deletedAt)", "\(BinField.deletedBy)", "\(BinField.deletedIn)")
-            SELECT \(columns), to_timestamp($2::bigint), $3, $4::bigint FROM \(SQLTranslation.table(change.entity)) WHERE id = $1
-            """, [change.id, String(set.pinnedNow ?? set.at), set.user, String(set.sequence)])
+            SELECT \(columns), to_timestamp($2::bigint), $3, $4::bigint FROM \(SQLTranslation.table(entity)) WHERE id = ANY($1::text[])
+            """, [ids, String(set.pinnedNow ?? set.at), set.user, String(set.sequence)])
     }
 
     /// Inside the commit's transaction: the records restored or purged leave the bin.

@@ -1,34 +1,15 @@
 import Foundation
 import RapportCore
 
-/// Writing a change set's records: each run of inserts into one entity goes as one
-/// `COPY ... FROM STDIN` (an import of 100,000 customers is one statement, not 100,000),
-/// updates and deletes one statement each, in the set's order.
+/// The inserts of one batch (`PostgresBackend+Write.swift`) as one `COPY ... FROM STDIN`:
+/// an import of 100,000 customers is one statement, not 100,000.
 extension PostgresBackend {
-    /// `beforeDelete` runs just before each delete (the bin's copy of the row).
-    func write(_ changes: [RecordChange], beforeDelete: (RecordChange) throws -> Void = { _ in }) throws {
-        var start = changes.startIndex
-        while start < changes.endIndex {
-            let change = changes[start]
-            guard change.kind == .insert else {
-                if change.kind == .delete { try beforeDelete(change) }
-                try write(change)
-                start += 1
-                continue
-            }
-            var end = start + 1
-            while end < changes.endIndex, changes[end].kind == .insert, changes[end].entity == change.entity { end += 1 }
-            try copyInserts(changes[start..<end], into: change.entity)
-            start = end
-        }
-    }
-
     /// The inserts as COPY text rows over the fields any of them sets (the others null),
     /// made and sent a piece at a time (`Connection.copyIn`).
-    private func copyInserts(_ inserts: ArraySlice<RecordChange>, into entity: Entity) throws {
+    func copyInserts(_ inserts: [RecordChange], into entity: Entity) throws {
         let schema = schema(of: entity)
         var names = Set<String>()
-        for insert in inserts { names.formUnion(insert.after.keys) }
+        for insert in inserts { names.formUnion(Self.fieldNames(of: insert)) }
         names.remove(RecordField.id)
         let fields = try names.sorted().map { name -> String in
             guard schema.field(named: name) != nil else { throw SQLTranslation.unsupported("the custom field '\(name)'") }
@@ -42,7 +23,7 @@ extension PostgresBackend {
                 Self.appendCopyText(.string(insert.id), to: &piece)
                 for name in fields {
                     piece.append(UInt8(ascii: "\t"))
-                    Self.appendCopyText(insert.after[name] ?? .null, to: &piece)
+                    Self.appendCopyText(insert.after(name) ?? .null, to: &piece)
                 }
                 piece.append(UInt8(ascii: "\n"))
                 next += 1

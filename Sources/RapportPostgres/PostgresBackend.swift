@@ -278,7 +278,8 @@ public final class PostgresBackend: Backend {
             try connection.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
             committed.sequence = (Int64(try connection.execute("SELECT coalesce(max(seq), 0) FROM rapport_audit").first?[0] ?? "0") ?? 0) + 1
             try addFields(committed.fieldAdditions)
-            // A delete that goes to the bin copies the live row there first (its own transaction).
+            // The records in a few statements (+Write.swift); a delete that goes to the bin copies
+            // the live rows there first, in this transaction.
             try write(committed.changes) { deleted in
                 if committed.deletesGoToBin { try keepInBin(deleted, committed) }
             }
@@ -304,31 +305,6 @@ public final class PostgresBackend: Backend {
         sequence = committed.sequence
         if !committed.segmentChanges.isEmpty { segmentsRead = nil }
         for change in committed.policyChanges { policyRead.set(change.key, to: change.after) }
-    }
-
-    func write(_ change: RecordChange) throws {
-        let schema = schema(of: change.entity)
-        let table = SQLTranslation.table(change.entity)
-        var t = SQLTranslation(entity: change.entity, today: Day(daysSinceEpoch: 0))
-        func assignment(_ name: String, _ value: Value) throws -> (column: String, value: String) {
-            guard let f = schema.field(named: name) else { throw SQLTranslation.unsupported("the custom field '\(name)'") }
-            return (SQLTranslation.quoted(f.name), SQLTranslation.written(t.parameter(SQLTranslation.parameterText(value)), f.type))
-        }
-        switch change.kind {
-        case .insert:
-            var pairs = [try assignment(RecordField.id, .string(change.id))]
-            for (name, value) in change.after.sorted(by: { $0.key < $1.key }) where name != RecordField.id {
-                pairs.append(try assignment(name, value))
-            }
-            try connection.execute("INSERT INTO \(table) (\(pairs.map(\.column).joined(separator: ", "))) VALUES (\(pairs.map(\.value).joined(separator: ", ")))", t.parameters)
-        case .update:
-            let pairs = try change.after.sorted(by: { $0.key < $1.key }).map { try assignment($0.key, $0.value) }
-            guard !pairs.isEmpty else { return }
-            let id = t.parameter(change.id)
-            try connection.execute("UPDATE \(table) SET \(pairs.map { "\($0.column) = \($0.value)" }.joined(separator: ", ")) WHERE id = \(id)", t.parameters)
-        case .delete:
-            try connection.execute("DELETE FROM \(table) WHERE id = $1", [change.id])
-        }
     }
 
     /// `C000123` → 123 for customers: an id Rapport generated (`Entity.idPrefix`, digits).

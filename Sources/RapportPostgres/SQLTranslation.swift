@@ -341,8 +341,16 @@ struct SQLTranslation {
 
     /// A text[] literal: every item double-quoted, `"` and `\` escaped.
     static func arrayLiteral(_ items: [String]) -> String {
-        "{" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-            .joined(separator: ",") + "}"
+        "{" + items.map(arrayElement).joined(separator: ",") + "}"
+    }
+
+    /// The same with missing values: nil as an unquoted NULL (a quoted "NULL" is that text).
+    static func arrayLiteral(_ items: [String?]) -> String {
+        "{" + items.map { $0.map(arrayElement) ?? "NULL" }.joined(separator: ",") + "}"
+    }
+
+    private static func arrayElement(_ item: String) -> String {
+        "\"" + item.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     // MARK: Reading values
