@@ -42,6 +42,12 @@ public final class PostgresBackend: Backend {
                                                  "campaign", "deliver", "open", "reply", "assign", "wait", "resolve", "close", "reopen",
                                                  "done", "redeem", "recompute", "restore", "purge", "grant", "revoke", "import", "export",
                                                  "report", "merge", "tutorial", "save", "show"]
+    /// Commands about the store's own files, which on PostgreSQL are the server's: refused by
+    /// design, with what stands in for them (`save` without a segment: `checkpoint()`).
+    static let serverOwnedCommands: [String: String] = [
+        "backup": "the database is backed up by the server's tools",
+        "check": "the server checks its own files (amcheck, pg_checksums)",
+    ]
 
     /// Connects; a database without the schema opens too, so that `init` can make it.
     public init(url: String) throws {
@@ -73,6 +79,7 @@ public final class PostgresBackend: Backend {
     // MARK: What runs here
 
     public func checkSupported(_ spec: CommandSpec) throws {
+        if let reason = Self.serverOwnedCommands[spec.word] { throw Diagnostic.runtime(.notOnPostgres, "'\(spec.word)'", reason) }
         guard Self.supportedCommands.contains(spec.word) else { throw SQLTranslation.unsupported("'\(spec.word)'") }
         if !hasSchema, spec.word != "init", spec.word != "help" {
             throw Diagnostic.runtime(.postgresSchemaMissing, connection.shownURL)
@@ -345,6 +352,6 @@ public final class PostgresBackend: Backend {
     public func checkpoint() throws { throw Diagnostic.runtime(.notOnPostgres, "'save'", "the server writes its own files durably at every commit") }
     public func check() -> MaintenanceReport? { nil }
     public func backup(to target: String, encryptedWith key: EncryptionKey?) throws -> String {
-        throw Diagnostic.runtime(.notOnPostgres, "'backup'", "the database is backed up by the server's tools")
+        throw Diagnostic.runtime(.notOnPostgres, "'backup'", Self.serverOwnedCommands["backup"]!)
     }
 }

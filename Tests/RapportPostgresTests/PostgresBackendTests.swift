@@ -126,6 +126,9 @@ final class PostgresBackendTests: XCTestCase {
         XCTAssertEqual(command.status, 1)
         XCTAssertTrue(command.stderr.contains("'backup' does not apply on PostgreSQL: the database is backed up by the server's tools"), command.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/never"), "nothing written")
+        let check = run(url, ["check"])
+        XCTAssertEqual(check.status, 1)
+        XCTAssertTrue(check.stderr.contains("'check' does not apply on PostgreSQL: the server checks its own files"), check.stderr)
     }
 
     /// A change set whose second statement fails leaves nothing: not the first statement, not an audit row.

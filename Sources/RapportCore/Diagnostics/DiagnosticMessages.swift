@@ -169,7 +169,7 @@ public enum DiagnosticMessages {
         case .notInBin: Wording("no record with id '\(a[0])' in the bin", notes: ["find deleted ENTITY lists what the bin holds"])
         case .notInVocabulary: Wording("'\(a[0])' is not a \(a[1])",
                            notes: ["\(a[1]) is one of: \(a[2])"])
-        case .notOnPostgres: Wording("\(a[0]) does not apply on PostgreSQL: \(a[1])", notes: ["back up the database with pg_dump or the server's own backups (docs/postgres.md, \"Backups\"); export store to \"DIR\" writes a copy Rapport can open"])
+        case .notOnPostgres: Wording("\(a[0]) does not apply on PostgreSQL: \(a[1])", notes: ["docs/postgres.md, \"Backups and the server's files\", says what stands in for it (pg_dump, export store to \"DIR\")"])
         case .notYetOnPostgres: Wording("\(a[0]) is not yet supported on PostgreSQL", notes: ["docs/postgres.md lists what works today; the embedded store (--data) runs everything"])
         case .npsOutOfRange: Wording("nps is from 0 to 10, found \(a[0])")
         case .nullComparison: Wording("compare with null using 'is null' or 'is not null'")
