@@ -116,12 +116,13 @@ public struct CustomerRollup {
         for i in set.changes.indices where set.changes[i].entity.belongsToACustomer {
             let kind = set.changes[i].kind, entity = set.changes[i].entity
             // The named customer's place, found once for the check and the tally below.
-            var namedPlace: Int?
+            var namedPlace: Int?, namedID: String?
             if kind != .delete, let named = set.changes[i].after(RecordField.customer) ?? (kind == .insert ? .null : nil) {
                 guard case .string(let id) = named else {
                     problems.append(Problem(changeIndex: i, id: .customerRequired, arguments: [entity.singular], kind: .usage))
                     continue
                 }
+                namedID = id
                 namedPlace = customers.namedPlace(of: id)
                 guard exists(id, namedPlace) else {
                     problems.append(Problem(changeIndex: i, id: .customerNotFound, arguments: [id], kind: .runtime))
@@ -134,7 +135,9 @@ public struct CustomerRollup {
             let old: Facts? = kind == .insert ? nil : (finalByID[slot][changeID] ?? stored[entity]?[changeID])
             var new: Facts?
             switch kind {
-            case .insert: new = facts(set.changes[i])
+            // An insert's customer is the one just checked (`facts(_:)` read in place: no copy of the change).
+            case .insert: new = Facts(customer: namedID, date: set.changes[i].after(RecordField.date)?.dayValue,
+                                      amount: set.changes[i].after(RecordField.amount)?.doubleValue)
             case .update:
                 guard var f = old else { continue }
                 if let v = set.changes[i].after(RecordField.customer) { f.customer = v.stringValue }
@@ -451,11 +454,6 @@ public struct CustomerRollup {
     /// The customer fields the rollup reads and writes for purchases; beside them, lastContact for contacts.
     static let purchaseDerivedFields = [CustomerField.totalSpent, CustomerField.purchaseCount, CustomerField.lastPurchase, CustomerField.tier]
 
-    private func facts(_ insert: RecordChange) -> Facts {
-        Facts(customer: insert.after(RecordField.customer)?.stringValue, date: insert.after(RecordField.date)?.dayValue,
-              amount: insert.after(RecordField.amount)?.doubleValue)
-    }
-
     private func facts(_ record: [String: Value]) -> Facts {
         Facts(customer: record[RecordField.customer]?.stringValue, date: record[RecordField.date]?.dayValue,
               amount: record[RecordField.amount]?.doubleValue)
@@ -536,6 +534,9 @@ public struct CustomerRollup {
     /// the set can move: a campaign's contacts need lastContact alone. One backend call.
     private func storedCustomers(named set: ChangeSet, owners: [Entity: [String: Facts]]) -> StoredCustomers {
         var ids: [String] = [], places: [String: Int] = [:]
+        // A customer is named by a message and a contact or more: sized for half the changes, not grown 17 times.
+        places.reserveCapacity(set.changes.count / 2)
+        ids.reserveCapacity(set.changes.count / 2)
         var lastNamed = ""
         // One probe per id (the dictionary's default inserts), none for the id just named.
         func name(_ id: String) {
