@@ -123,7 +123,7 @@ public struct CustomerRollup {
                     continue
                 }
                 namedID = id
-                namedPlace = customers.namedPlace(of: id)
+                namedPlace = customers.namedPlace(ofChange: i)
                 guard exists(id, namedPlace) else {
                     problems.append(Problem(changeIndex: i, id: .customerNotFound, arguments: [id], kind: .runtime))
                     continue
@@ -244,6 +244,8 @@ public struct CustomerRollup {
         var movedFieldLists: [Int: FieldList] = [:]
         // One customer's moved values by position in `movedFields`: one array for the whole loop.
         var moved = [Value?](repeating: nil, count: Self.movedFields.count)
+        // Room for one update per customer: the set's array moved once, not at each doubling.
+        set.changes.reserveCapacity(set.changes.count + order.count)
         for place in order {
             let id = customers.ids[place]
             if !deletedCustomers.isEmpty, deletedCustomers.contains(id) { continue }
@@ -483,7 +485,8 @@ public struct CustomerRollup {
         /// Per name in `fields`, by place.
         private(set) var columns: [[Value]]
 
-        init(ids: [String], places: [String: Int], isStored: [Bool], fields: [String], columns: [[Value]]) {
+        init(ids: [String], places: [String: Int], isStored: [Bool], fields: [String], columns: [[Value]], placeOfChange: [Int32]) {
+            self.placeOfChange = placeOfChange
             self.ids = ids
             self.places = places
             self.isStored = isStored
@@ -491,17 +494,13 @@ public struct CustomerRollup {
             self.columns = columns
         }
 
-        /// The last id looked up and its place: a campaign names each customer in a message
-        /// and a contact one after the other, so the second is found without hashing.
-        private var lastID = "", lastPlace = -1
+        /// By change index: the place of the customer the change's `after` names (-1: none),
+        /// found while the set was read, so the rollup's loop hashes no id again.
+        let placeOfChange: [Int32]
 
-        /// The place of a customer the set names, nil when it was not named.
-        mutating func namedPlace(of id: String) -> Int? {
-            if lastPlace >= 0, id == lastID { return lastPlace }
-            guard let p = places[id] else { return nil }
-            lastID = id
-            lastPlace = p
-            return p
+        /// The place of the customer change `i` names, nil when it names none.
+        func namedPlace(ofChange i: Int) -> Int? {
+            i < placeOfChange.count && placeOfChange[i] >= 0 ? Int(placeOfChange[i]) : nil
         }
 
         /// The customer's place, given one (as not stored) if it was not named.
@@ -537,25 +536,31 @@ public struct CustomerRollup {
         // A customer is named by a message and a contact or more: sized for half the changes, not grown 17 times.
         places.reserveCapacity(set.changes.count / 2)
         ids.reserveCapacity(set.changes.count / 2)
-        var lastNamed = ""
+        var lastNamed = "", lastPlace = -1
         // One probe per id (the dictionary's default inserts), none for the id just named.
-        func name(_ id: String) {
-            if !ids.isEmpty, id == lastNamed { return }
-            lastNamed = id
+        @discardableResult func name(_ id: String) -> Int {
+            if lastPlace >= 0, id == lastNamed { return lastPlace }
             let next = ids.count
-            if Self.place(&places[id, default: next]) == next { ids.append(id) }
+            let place = Self.place(&places[id, default: next])
+            if place == next { ids.append(id) }
+            lastNamed = id
+            lastPlace = place
+            return place
         }
+        var placeOfChange = [Int32](repeating: -1, count: set.changes.count)
         var touchesPurchases = false, touchesContacts = false
         for i in set.changes.indices where set.changes[i].entity != .customers {
-            if case .string(let id)? = set.changes[i].after(RecordField.customer) { name(id) }
+            if case .string(let id)? = set.changes[i].after(RecordField.customer) { placeOfChange[i] = Int32(name(id)) }
             let entity = set.changes[i].entity
             if entity == .purchases { touchesPurchases = true } else if entity == .contacts { touchesContacts = true }
         }
         for facts in owners.values { for f in facts.values { if let c = f.customer { name(c) } } }
         let fields = (touchesPurchases ? Self.purchaseDerivedFields : []) + (touchesContacts ? [CustomerField.lastContact] : [])
-        guard !ids.isEmpty else { return StoredCustomers(ids: [], places: [:], isStored: [], fields: fields, columns: fields.map { _ in [] }) }
+        guard !ids.isEmpty else {
+            return StoredCustomers(ids: [], places: [:], isStored: [], fields: fields, columns: fields.map { _ in [] }, placeOfChange: [])
+        }
         let read = backend.columns(.customers, ids: ids, fields: fields)
-        return StoredCustomers(ids: ids, places: places, isStored: read.stored, fields: fields, columns: read.columns)
+        return StoredCustomers(ids: ids, places: places, isStored: read.stored, fields: fields, columns: read.columns, placeOfChange: placeOfChange)
     }
 
     /// Reads a dictionary entry through its `_modify` accessor (`places[id, default: n]`

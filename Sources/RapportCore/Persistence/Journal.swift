@@ -118,7 +118,7 @@ enum JournalCodec {
         // its keys' bytes, once per list; a set has a few lists, searched by identity.
         var writeOrders: [PositionalKeys] = []
         // `{"op":"insert","entity":"messages","id":` once per kind and entity, not per change.
-        var openings: [(kind: RecordChange.Kind, entity: Entity, bytes: [UInt8])] = []
+        var openings: [(kind: RecordChange.Kind, entity: Entity, bytes: [UInt8], order: [Field])] = []
         let sizedAt = range.lowerBound + Self.sizingSample, startLength = out.bytes.count
         // By index, fields read in place: a copy of each `RecordChange` would retain every reference in it.
         for i in range {
@@ -128,58 +128,65 @@ enum JournalCodec {
             }
             let entity = set.changes[i].entity, kind = set.changes[i].kind
             if i > 0 { out.byte(44) }
+            let opening: Int
             if let known = openings.firstIndex(where: { $0.kind == kind && $0.entity == entity }) {
+                opening = known
                 out.append(openings[known].bytes)
             } else {
-                var opening = ByteWriter()
-                opening.ascii("{\"op\":")
-                opening.string(kind.rawValue)
-                opening.ascii(",\"entity\":")
-                opening.string(entity.rawValue)
-                opening.ascii(",\"id\":")
-                openings.append((kind, entity, opening.bytes))
-                out.append(opening.bytes)
+                var text = ByteWriter()
+                text.ascii("{\"op\":")
+                text.string(kind.rawValue)
+                text.ascii(",\"entity\":")
+                text.string(entity.rawValue)
+                text.ascii(",\"id\":")
+                openings.append((kind, entity, text.bytes, orders[entity]!))
+                out.append(text.bytes)
+                opening = openings.count - 1
             }
             out.string(set.changes[i].id)
             if let positional = set.changes[i].positionalBefore {
                 if !positional.values.isEmpty {
                     out.ascii(",\"before\":")
-                    positionalObject(positional, orders[entity]!, &writeOrders, &out)
+                    positionalObject(positional, openings[opening].order, &writeOrders, &out)
                 }
             } else if !set.changes[i].beforeIsEmpty {
                 out.ascii(",\"before\":")
-                objectKeepingNulls(set.changes[i].before, orders[entity]!, &out)
+                objectKeepingNulls(set.changes[i].before, openings[opening].order, &out)
             }
             if let positional = set.changes[i].positionalAfter {
                 if !positional.values.isEmpty {
                     out.ascii(",\"after\":")
-                    positionalObject(positional, orders[entity]!, &writeOrders, &out)
+                    positionalObject(positional, openings[opening].order, &writeOrders, &out)
                 }
             } else if !set.changes[i].afterIsEmpty {
                 out.ascii(",\"after\":")
-                objectKeepingNulls(set.changes[i].after, orders[entity]!, &out)
+                objectKeepingNulls(set.changes[i].after, openings[opening].order, &out)
             }
             out.byte(125)
         }
     }
 
     /// A field list's write order (`writeOrder`) and each written field's key as bytes:
-    /// `{"id":` for the first, then `,"campaign":` and so on.
+    /// `{"id":` for the first, then `,"campaign":` and so on, end to end in one array
+    /// (`keyEnds[n]`: where the n-th ends), read without a retain per key.
     private struct PositionalKeys {
         let list: FieldList
         let written: [Int]
-        let keys: [[UInt8]]
+        let keys: [UInt8]
+        let keyEnds: [Int]
 
         init(_ list: FieldList, _ order: [Field]) {
             self.list = list
             written = writeOrder(of: list, order)
-            keys = written.enumerated().map { n, i in
-                var key = ByteWriter()
+            var key = ByteWriter(), ends: [Int] = []
+            for (n, i) in written.enumerated() {
                 key.byte(n == 0 ? 123 : 44)
                 key.string(list.names[i])
                 key.byte(58)
-                return key.bytes
+                ends.append(key.bytes.count)
             }
+            keys = key.bytes
+            keyEnds = ends
         }
     }
 
@@ -249,11 +256,15 @@ enum JournalCodec {
             k = writeOrders.count
             writeOrders.append(PositionalKeys(record.fields, order))
         }
-        let written = writeOrders[k].written
-        if written.isEmpty { out.byte(123) }
-        for (n, i) in written.enumerated() {
-            out.append(writeOrders[k].keys[n])
-            value(record.values[i], &out)
+        let list = writeOrders[k]
+        if list.written.isEmpty { out.byte(123) }
+        list.keys.withUnsafeBufferPointer { keys in
+            var start = 0
+            for (n, i) in list.written.enumerated() {
+                out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: keys[start..<list.keyEnds[n]]))
+                start = list.keyEnds[n]
+                value(record.values[i], &out)
+            }
         }
         out.byte(125)
     }
