@@ -131,8 +131,15 @@ struct Outbox {
         // A run stamps all its messages with one instant: its text is made once.
         var instants: (Int64, String)?
         var sized = false
-        for m in messages where !written.contains(m.id) {
-            Self.writeLine(of: m.record, clock: clock, formatter, &writer, instants: &instants)
+        // A run's messages share one field list: each line field's position in it is found once.
+        var positions: (list: FieldList, of: [Int?])?
+        for m in messages where written.isEmpty || !written.contains(m.id) {
+            if let record = m.record as? PositionalRecord {
+                if positions?.list !== record.fields { positions = (record.fields, fields.map { record.fields.names.firstIndex(of: $0) }) }
+                Self.writeLine(of: LineFields(record: record, positions: positions!.of), clock: clock, formatter, &writer, instants: &instants)
+            } else {
+                Self.writeLine(of: m.record, clock: clock, formatter, &writer, instants: &instants)
+            }
             writer.byte(10)
             // The first line's length sizes the rest: one allocation, not doublings that copy them.
             if !sized {
@@ -183,26 +190,56 @@ struct Outbox {
         return out.bytes
     }
 
+    /// A positional message read by the line's field positions (`fields`), found once per
+    /// list: the values `PositionalRecord`'s search by name gives.
+    private struct LineFields {
+        let record: PositionalRecord
+        let positions: [Int?]
+        func value(_ i: Int) -> Value { positions[i].map { record.values[$0] } ?? .null }
+    }
+
+    /// Each line field's key as written: `{"id":`, then `,"campaign":` and so on.
+    private static let keys: [[UInt8]] = fields.indices.map { i in
+        var key = ByteWriter()
+        key.byte(i == 0 ? 123 : 44)
+        key.string(fields[i])
+        key.byte(58)
+        return key.bytes
+    }
+
+    private static func writeLine(of record: LineFields, clock: Clock, _ formatter: ValueFormatter, _ out: inout ByteWriter,
+                                  instants: inout (Int64, String)?) {
+        for i in fields.indices {
+            out.append(keys[i])
+            writeValue(record.value(i), clock: clock, formatter, &out, instants: &instants)
+        }
+        out.byte(125)
+    }
+
     /// The line as `JSONWriter` writes an object of the fields' texts (null for a missing
     /// value); `instants` keeps the last instant's text.
     private static func writeLine<Record: NamedValues>(of record: Record, clock: Clock, _ formatter: ValueFormatter, _ out: inout ByteWriter,
                                   instants: inout (Int64, String)?) {
-        out.byte(123)
         for (i, name) in fields.enumerated() {
-            if i > 0 { out.byte(44) }
-            out.string(name)
-            out.byte(58)
-            switch record[name] ?? .null {
-            case .null: out.ascii("null")
-            case .instant(let t):
-                if let (known, text) = instants, known == t { out.string(text); continue }
-                let text = clock.isoString(t)
-                instants = (t, text)
-                out.string(text)
-            case let value: out.string(formatter.text(value))
-            }
+            out.append(keys[i])
+            writeValue(record[name] ?? .null, clock: clock, formatter, &out, instants: &instants)
         }
         out.byte(125)
+    }
+
+    private static func writeValue(_ value: Value, clock: Clock, _ formatter: ValueFormatter, _ out: inout ByteWriter,
+                                   instants: inout (Int64, String)?) {
+        switch value {
+        case .null: out.ascii("null")
+        // `formatter.text` of a string is the string.
+        case .string(let s): out.string(s)
+        case .instant(let t):
+            if let (known, text) = instants, known == t { out.string(text); return }
+            let text = clock.isoString(t)
+            instants = (t, text)
+            out.string(text)
+        case let value: out.string(formatter.text(value))
+        }
     }
 
     /// The ids of the messages in complete lines; a line that does not read is skipped.

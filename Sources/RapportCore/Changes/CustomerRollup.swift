@@ -82,10 +82,11 @@ public struct CustomerRollup {
             if !customerChange.isEmpty, let i = customerChange[id], let v = Self.changedValue(set.changes[i], name) { return v.dayValue }
             return customers.value(id, name).dayValue
         }
-        func exists(_ id: String) -> Bool {
+        /// `place`: the customer's place in `customers`, nil when the set names it nowhere else.
+        func exists(_ id: String, _ place: Int?) -> Bool {
             if !deletedCustomers.isEmpty, deletedCustomers.contains(id) { return false }
             if !customerChange.isEmpty, let i = customerChange[id], set.changes[i].kind == .insert { return true }
-            return customers.isStored(id)
+            return place.map { customers.isStored[$0] } ?? false
         }
 
         var problems = binnedIDsTaken(set)
@@ -94,29 +95,49 @@ public struct CustomerRollup {
         var tallyOfPlace = [Int](repeating: -1, count: customers.ids.count)
         var tallies: [Tally] = []
         var order: [Int] = []
-        // The facts of each record as the set leaves it (nil: deleted), for recomputation.
-        var finalFacts: [Entity: [String: Facts?]] = [.purchases: [:], .contacts: [:]]
+        // The facts of each purchase (slot 0) and contact (slot 1) as the set leaves it (nil:
+        // deleted), in change order, for recomputation and points. Kept by id as the loop
+        // goes only for an entity the set also updates or deletes (an update reads what an
+        // earlier change left): a campaign's 100,000s of inserted contacts are not hashed.
+        var finalList: [[(id: String, facts: Facts?)]] = [[], []]
+        var finalByID: [[String: Facts?]] = [[:], [:]]
+        let keptByID = [stored[.purchases] != nil, stored[.contacts] != nil]
+        var finalCache: [[String: Facts?]?] = [nil, nil]
+        func finalFacts(_ slot: Int) -> [String: Facts?] {
+            if keptByID[slot] { return finalByID[slot] }
+            if let known = finalCache[slot] { return known }
+            let built = Dictionary(finalList[slot].lazy.map { ($0.id, $0.facts) }, uniquingKeysWith: { _, last in last })
+            finalCache[slot] = built
+            return built
+        }
         // The purchases whose customer, date or amount the set changes: their points follow.
         var movedPurchases = Set<String>()
 
         for i in set.changes.indices where set.changes[i].entity.belongsToACustomer {
             let kind = set.changes[i].kind, entity = set.changes[i].entity
+            // The named customer's place, found once for the check and the tally below.
+            var namedPlace: Int?, namedID: String?
             if kind != .delete, let named = set.changes[i].after(RecordField.customer) ?? (kind == .insert ? .null : nil) {
                 guard case .string(let id) = named else {
                     problems.append(Problem(changeIndex: i, id: .customerRequired, arguments: [entity.singular], kind: .usage))
                     continue
                 }
-                guard exists(id) else {
+                namedID = id
+                namedPlace = customers.namedPlace(ofChange: i)
+                guard exists(id, namedPlace) else {
                     problems.append(Problem(changeIndex: i, id: .customerNotFound, arguments: [id], kind: .runtime))
                     continue
                 }
             }
             guard entity == .purchases || entity == .contacts else { continue }
+            let slot = entity == .purchases ? 0 : 1
             let changeID = set.changes[i].id
-            let old: Facts? = kind == .insert ? nil : (finalFacts[entity]![changeID] ?? stored[entity]?[changeID])
+            let old: Facts? = kind == .insert ? nil : (finalByID[slot][changeID] ?? stored[entity]?[changeID])
             var new: Facts?
             switch kind {
-            case .insert: new = facts(set.changes[i])
+            // An insert's customer is the one just checked (`facts(_:)` read in place: no copy of the change).
+            case .insert: new = Facts(customer: namedID, date: set.changes[i].after(RecordField.date)?.dayValue,
+                                      amount: set.changes[i].after(RecordField.amount)?.doubleValue)
             case .update:
                 guard var f = old else { continue }
                 if let v = set.changes[i].after(RecordField.customer) { f.customer = v.stringValue }
@@ -125,12 +146,14 @@ public struct CustomerRollup {
                 new = f
             case .delete: new = nil
             }
-            finalFacts[entity]![changeID] = .some(new)
+            finalList[slot].append((changeID, new))
+            if keptByID[slot] { finalByID[slot][changeID] = .some(new) }
             guard old != new else { continue }
             if entity == .purchases { movedPurchases.insert(changeID) }
             let isPurchase = entity == .purchases
             func touch(_ id: String, _ body: (inout Tally) -> Void) {
-                let place = customers.place(of: id)
+                // The customer this change names was found above; a former owner is looked up.
+                let place = namedPlace != nil && id == new?.customer ? namedPlace! : customers.place(of: id)
                 if place == tallyOfPlace.count { tallyOfPlace.append(-1) }
                 if tallyOfPlace[place] < 0 {
                     tallyOfPlace[place] = tallies.count
@@ -179,7 +202,7 @@ public struct CustomerRollup {
             }
         }
         if !problems.isEmpty { throw Failure(problems: problems) }
-        earnPoints(&set, purchases: finalFacts[.purchases]!.filter { movedPurchases.contains($0.key) })
+        earnPoints(&set, purchases: movedPurchases.isEmpty ? [:] : finalFacts(0).filter { movedPurchases.contains($0.key) })
 
         // The stored records of the customers whose latest dates are recomputed: one call per entity.
         var storedByCustomer: [Entity: [String: [(String, Facts)]]] = [:]
@@ -203,13 +226,13 @@ public struct CustomerRollup {
         // Records grouped by the customer the set leaves them with, for recomputation.
         var touchedByCustomer: [Entity: [String: [Facts]]] = [:]
         func recordsOf(_ entity: Entity, _ customer: String) -> [Facts] {
+            let touched = finalFacts(entity == .purchases ? 0 : 1)
             if touchedByCustomer[entity] == nil {
                 var grouped: [String: [Facts]] = [:]
-                for case let (_, facts?) in finalFacts[entity]! { if let c = facts.customer { grouped[c, default: []].append(facts) } }
+                for case let (_, facts?) in touched { if let c = facts.customer { grouped[c, default: []].append(facts) } }
                 touchedByCustomer[entity] = grouped
             }
             var out = touchedByCustomer[entity]![customer] ?? []
-            let touched = finalFacts[entity]!
             for (id, facts) in storedByCustomer[entity]?[customer] ?? [] where touched[id] == nil { out.append(facts) }
             return out
         }
@@ -221,6 +244,8 @@ public struct CustomerRollup {
         var movedFieldLists: [Int: FieldList] = [:]
         // One customer's moved values by position in `movedFields`: one array for the whole loop.
         var moved = [Value?](repeating: nil, count: Self.movedFields.count)
+        // Room for one update per customer: the set's array moved once, not at each doubling.
+        set.changes.reserveCapacity(set.changes.count + order.count)
         for place in order {
             let id = customers.ids[place]
             if !deletedCustomers.isEmpty, deletedCustomers.contains(id) { continue }
@@ -431,11 +456,6 @@ public struct CustomerRollup {
     /// The customer fields the rollup reads and writes for purchases; beside them, lastContact for contacts.
     static let purchaseDerivedFields = [CustomerField.totalSpent, CustomerField.purchaseCount, CustomerField.lastPurchase, CustomerField.tier]
 
-    private func facts(_ insert: RecordChange) -> Facts {
-        Facts(customer: insert.after(RecordField.customer)?.stringValue, date: insert.after(RecordField.date)?.dayValue,
-              amount: insert.after(RecordField.amount)?.doubleValue)
-    }
-
     private func facts(_ record: [String: Value]) -> Facts {
         Facts(customer: record[RecordField.customer]?.stringValue, date: record[RecordField.date]?.dayValue,
               amount: record[RecordField.amount]?.doubleValue)
@@ -465,7 +485,8 @@ public struct CustomerRollup {
         /// Per name in `fields`, by place.
         private(set) var columns: [[Value]]
 
-        init(ids: [String], places: [String: Int], isStored: [Bool], fields: [String], columns: [[Value]]) {
+        init(ids: [String], places: [String: Int], isStored: [Bool], fields: [String], columns: [[Value]], placeOfChange: [Int32]) {
+            self.placeOfChange = placeOfChange
             self.ids = ids
             self.places = places
             self.isStored = isStored
@@ -473,7 +494,14 @@ public struct CustomerRollup {
             self.columns = columns
         }
 
-        func isStored(_ id: String) -> Bool { places[id].map { isStored[$0] } ?? false }
+        /// By change index: the place of the customer the change's `after` names (-1: none),
+        /// found while the set was read, so the rollup's loop hashes no id again.
+        let placeOfChange: [Int32]
+
+        /// The place of the customer change `i` names, nil when it names none.
+        func namedPlace(ofChange i: Int) -> Int? {
+            i < placeOfChange.count && placeOfChange[i] >= 0 ? Int(placeOfChange[i]) : nil
+        }
 
         /// The customer's place, given one (as not stored) if it was not named.
         mutating func place(of id: String) -> Int {
@@ -505,21 +533,39 @@ public struct CustomerRollup {
     /// the set can move: a campaign's contacts need lastContact alone. One backend call.
     private func storedCustomers(named set: ChangeSet, owners: [Entity: [String: Facts]]) -> StoredCustomers {
         var ids: [String] = [], places: [String: Int] = [:]
-        func name(_ id: String) {
-            if places[id] == nil { places[id] = ids.count; ids.append(id) }
+        // A customer is named by a message and a contact or more: sized for half the changes, not grown 17 times.
+        places.reserveCapacity(set.changes.count / 2)
+        ids.reserveCapacity(set.changes.count / 2)
+        var lastNamed = "", lastPlace = -1
+        // One probe per id (the dictionary's default inserts), none for the id just named.
+        @discardableResult func name(_ id: String) -> Int {
+            if lastPlace >= 0, id == lastNamed { return lastPlace }
+            let next = ids.count
+            let place = Self.place(&places[id, default: next])
+            if place == next { ids.append(id) }
+            lastNamed = id
+            lastPlace = place
+            return place
         }
+        var placeOfChange = [Int32](repeating: -1, count: set.changes.count)
         var touchesPurchases = false, touchesContacts = false
         for i in set.changes.indices where set.changes[i].entity != .customers {
-            if case .string(let id)? = set.changes[i].after(RecordField.customer) { name(id) }
+            if case .string(let id)? = set.changes[i].after(RecordField.customer) { placeOfChange[i] = Int32(name(id)) }
             let entity = set.changes[i].entity
             if entity == .purchases { touchesPurchases = true } else if entity == .contacts { touchesContacts = true }
         }
         for facts in owners.values { for f in facts.values { if let c = f.customer { name(c) } } }
         let fields = (touchesPurchases ? Self.purchaseDerivedFields : []) + (touchesContacts ? [CustomerField.lastContact] : [])
-        guard !ids.isEmpty else { return StoredCustomers(ids: [], places: [:], isStored: [], fields: fields, columns: fields.map { _ in [] }) }
+        guard !ids.isEmpty else {
+            return StoredCustomers(ids: [], places: [:], isStored: [], fields: fields, columns: fields.map { _ in [] }, placeOfChange: [])
+        }
         let read = backend.columns(.customers, ids: ids, fields: fields)
-        return StoredCustomers(ids: ids, places: places, isStored: read.stored, fields: fields, columns: read.columns)
+        return StoredCustomers(ids: ids, places: places, isStored: read.stored, fields: fields, columns: read.columns, placeOfChange: placeOfChange)
     }
+
+    /// Reads a dictionary entry through its `_modify` accessor (`places[id, default: n]`
+    /// inserts `n` when absent): one hash of the key for "find, or add as the next".
+    private static func place(_ entry: inout Int) -> Int { entry }
 
     /// The fields the rollup moves on a customer, in the order of the positions below.
     static let movedFields = [CustomerField.totalSpent, CustomerField.purchaseCount, CustomerField.lastPurchase, CustomerField.lastContact, CustomerField.tier]

@@ -114,8 +114,11 @@ enum JournalCodec {
     /// second half's too, appended to the first) from their average length, so a large
     /// line is one allocation instead of doublings that copy it and touch twice its pages.
     private static func writeChanges(_ set: ChangeSet, _ range: Range<Int>, _ orders: [Entity: [Field]], _ out: inout ByteWriter) {
-        // A positional record's field list in the order `objectKeepingNulls` writes it, once per list.
-        var writeOrders: [ObjectIdentifier: [Int]] = [:]
+        // A positional record's field list in the order `objectKeepingNulls` writes it, with
+        // its keys' bytes, once per list; a set has a few lists, searched by identity.
+        var writeOrders: [PositionalKeys] = []
+        // `{"op":"insert","entity":"messages","id":` once per kind and entity, not per change.
+        var openings: [(kind: RecordChange.Kind, entity: Entity, bytes: [UInt8], order: [Field])] = []
         let sizedAt = range.lowerBound + Self.sizingSample, startLength = out.bytes.count
         // By index, fields read in place: a copy of each `RecordChange` would retain every reference in it.
         for i in range {
@@ -123,34 +126,67 @@ enum JournalCodec {
                 let perChange = (out.bytes.count - startLength) / Self.sizingSample
                 out.reserve(out.bytes.count + perChange * (set.changes.count - i) * 9 / 8 + 4096)
             }
-            let entity = set.changes[i].entity
-            let order = orders[entity]!
+            let entity = set.changes[i].entity, kind = set.changes[i].kind
             if i > 0 { out.byte(44) }
-            out.ascii("{\"op\":")
-            out.string(set.changes[i].kind.rawValue)
-            out.ascii(",\"entity\":")
-            out.string(entity.rawValue)
-            out.ascii(",\"id\":")
+            let opening: Int
+            if let known = openings.firstIndex(where: { $0.kind == kind && $0.entity == entity }) {
+                opening = known
+                out.append(openings[known].bytes)
+            } else {
+                var text = ByteWriter()
+                text.ascii("{\"op\":")
+                text.string(kind.rawValue)
+                text.ascii(",\"entity\":")
+                text.string(entity.rawValue)
+                text.ascii(",\"id\":")
+                openings.append((kind, entity, text.bytes, orders[entity]!))
+                out.append(text.bytes)
+                opening = openings.count - 1
+            }
             out.string(set.changes[i].id)
             if let positional = set.changes[i].positionalBefore {
                 if !positional.values.isEmpty {
                     out.ascii(",\"before\":")
-                    positionalObject(positional, order, &writeOrders, &out)
+                    positionalObject(positional, openings[opening].order, &writeOrders, &out)
                 }
             } else if !set.changes[i].beforeIsEmpty {
                 out.ascii(",\"before\":")
-                objectKeepingNulls(set.changes[i].before, order, &out)
+                objectKeepingNulls(set.changes[i].before, openings[opening].order, &out)
             }
             if let positional = set.changes[i].positionalAfter {
                 if !positional.values.isEmpty {
                     out.ascii(",\"after\":")
-                    positionalObject(positional, order, &writeOrders, &out)
+                    positionalObject(positional, openings[opening].order, &writeOrders, &out)
                 }
             } else if !set.changes[i].afterIsEmpty {
                 out.ascii(",\"after\":")
-                objectKeepingNulls(set.changes[i].after, order, &out)
+                objectKeepingNulls(set.changes[i].after, openings[opening].order, &out)
             }
             out.byte(125)
+        }
+    }
+
+    /// A field list's write order (`writeOrder`) and each written field's key as bytes:
+    /// `{"id":` for the first, then `,"campaign":` and so on, end to end in one array
+    /// (`keyEnds[n]`: where the n-th ends), read without a retain per key.
+    private struct PositionalKeys {
+        let list: FieldList
+        let written: [Int]
+        let keys: [UInt8]
+        let keyEnds: [Int]
+
+        init(_ list: FieldList, _ order: [Field]) {
+            self.list = list
+            written = writeOrder(of: list, order)
+            var key = ByteWriter(), ends: [Int] = []
+            for (n, i) in written.enumerated() {
+                key.byte(n == 0 ? 123 : 44)
+                key.string(list.names[i])
+                key.byte(58)
+                ends.append(key.bytes.count)
+            }
+            keys = key.bytes
+            keyEnds = ends
         }
     }
 
@@ -213,19 +249,22 @@ enum JournalCodec {
 
     /// A positional record as `objectKeepingNulls` writes its dictionary; each field
     /// list's write order worked out once (`writeOrders`).
-    private static func positionalObject(_ record: PositionalRecord, _ order: [Field], _ writeOrders: inout [ObjectIdentifier: [Int]],
+    private static func positionalObject(_ record: PositionalRecord, _ order: [Field], _ writeOrders: inout [PositionalKeys],
                                          _ out: inout ByteWriter) {
-        let written: [Int]
-        if let known = writeOrders[ObjectIdentifier(record.fields)] { written = known } else {
-            written = writeOrder(of: record.fields, order)
-            writeOrders[ObjectIdentifier(record.fields)] = written
+        let k: Int
+        if let known = writeOrders.firstIndex(where: { $0.list === record.fields }) { k = known } else {
+            k = writeOrders.count
+            writeOrders.append(PositionalKeys(record.fields, order))
         }
-        out.byte(123)
-        for (n, i) in written.enumerated() {
-            if n > 0 { out.byte(44) }
-            out.string(record.fields.names[i])
-            out.byte(58)
-            value(record.values[i], &out)
+        let list = writeOrders[k]
+        if list.written.isEmpty { out.byte(123) }
+        list.keys.withUnsafeBufferPointer { keys in
+            var start = 0
+            for (n, i) in list.written.enumerated() {
+                out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: keys[start..<list.keyEnds[n]]))
+                start = list.keyEnds[n]
+                value(record.values[i], &out)
+            }
         }
         out.byte(125)
     }
