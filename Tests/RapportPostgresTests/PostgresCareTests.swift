@@ -203,6 +203,30 @@ final class PostgresCareTests: XCTestCase {
         XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM contacts"), "40")
     }
 
+    /// Two writers on two connections, each change its own transaction: no id handed out
+    /// twice, no update lost, one audit row per change set with its own sequence number.
+    func testTwoWritersRacingOnChangesLoseNothing() throws {
+        let url = try server.freshDatabase(initialised: true)
+        XCTAssertEqual(onPostgres(url, ["-c", #"add customer id: C1, name: "王芳", phone: "13800000001""#]).status, 0)
+        let perWriter = 20
+        let results = racing(2) { writer in
+            var commands: [String] = []
+            for n in 1...perWriter {
+                commands += ["-c", "add customer name: \"Writer \(writer) 客户 \(n)\"", "-c", "add points C1 \(writer + 1) \"race \(writer)\""]
+            }
+            return Self.onPostgres(url, commands)
+        }
+        for r in results { XCTAssertEqual(r.status, 0, r.stderr) }
+        XCTAssertEqual(try server.psql(url, "SELECT count(*), count(DISTINCT id) FROM customers"), "\(2 * perWriter + 1)|\(2 * perWriter + 1)")
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM customers WHERE name LIKE 'Writer 0 客户 %'"), String(perWriter))
+        XCTAssertEqual(try server.psql(url, "SELECT count(*), sum(change) FROM points WHERE customer = 'C1'"), "\(2 * perWriter)|\(perWriter * 1 + perWriter * 2)")
+        XCTAssertEqual(onPostgres(url, ["--format", "csv", "-c", "find customers where id = C1 show points"]).stdout, "points\n\(perWriter * 3)\n")
+        // One audit row per change set: the first add, then every change of both writers, numbered without a gap.
+        XCTAssertEqual(try server.psql(url, "SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM rapport_audit WHERE command IS DISTINCT FROM 'init'"),
+                       try server.psql(url, "SELECT count(*), count(*), min(seq), min(seq) + count(*) - 1 FROM rapport_audit WHERE command IS DISTINCT FROM 'init'"))
+        XCTAssertEqual(try server.psql(url, "SELECT count(*) FROM rapport_audit WHERE command LIKE 'add points C1%'"), String(2 * perWriter))
+    }
+
     func testTwoDeliverersHandEachMessageOverOnce() throws {
         let url = try server.freshDatabase(initialised: true)
         let store = TemporaryStore("pg-deliver")
