@@ -65,7 +65,7 @@ public struct Lexer {
     }
 
     public mutating func next() throws -> Token {
-        while let c = current, c.isWhitespace || c == "#" {
+        while let c = current, Lexer.isSpace(c) || c == "#" {
             if c == "#" {
                 while let d = current, d != "\n" { advance() }
             } else {
@@ -106,8 +106,22 @@ public struct Lexer {
         throw Diagnostic.usage(.unexpectedCharacter, String(c), at: SourceSpan(start: start, length: 1))
     }
 
-    static func isWordStart(_ c: Character) -> Bool { c == "_" || c.isLetter || (!c.isASCII && !c.isWhitespace && !c.isPunctuation && !c.isSymbol) }
-    static func isWordPart(_ c: Character) -> Bool { isWordStart(c) || (c.isASCII && c.isNumber) || c == "." || c == "@" }
+    // ASCII answered from the byte: Unicode's property tables cost a lookup a character,
+    // a good part of reading a short command such as a lookup by id.
+    static func isSpace(_ c: Character) -> Bool {
+        if let a = c.asciiValue { return a == 0x20 || (0x09...0x0D).contains(a) }
+        return c.isWhitespace
+    }
+
+    static func isWordStart(_ c: Character) -> Bool {
+        if let a = c.asciiValue { return a == 0x5F || (0x61...0x7A).contains(a | 0x20) }
+        return c.isLetter || (!c.isWhitespace && !c.isPunctuation && !c.isSymbol)
+    }
+
+    static func isWordPart(_ c: Character) -> Bool {
+        if let a = c.asciiValue { return a == 0x5F || a == 0x2E || a == 0x40 || (0x30...0x39).contains(a) || (0x61...0x7A).contains(a | 0x20) }
+        return isWordStart(c)
+    }
 
     /// A parameter name: a letter or `_`, then letters, digits and `_`.
     public static func isParameterName(_ name: String) -> Bool {
