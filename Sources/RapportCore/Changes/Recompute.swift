@@ -46,8 +46,9 @@ public struct Recompute {
         }
         switch target {
         case .tiers:
+            let thresholds = Segmentation.TierThresholds(policy)
             for i in 0..<inputs.count {
-                move(i, target.field, inputs.tiers[i], Segmentation.tier(spend: inputs.spend[i], purchases: inputs.purchases[i], policy: policy))
+                move(i, target.field, inputs.tiers[i], thresholds.tier(spend: inputs.spend[i], purchases: inputs.purchases[i]))
             }
         case .grades:
             let grades = Segmentation.grades(values: Recompute.gradeValues(inputs, policy: policy), policy: policy)

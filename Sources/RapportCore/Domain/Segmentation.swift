@@ -17,10 +17,25 @@ public enum Segmentation {
     /// The highest tier whose 12-month spend and 12-month purchase count thresholds are both
     /// reached; bronze otherwise.
     public static func tier(spend: Double, purchases: Int, policy: Policy) -> String {
-        for tier in tiers.dropFirst().reversed() {
-            if spend >= policy["tier.\(tier).spend"], Double(purchases) >= policy["tier.\(tier).purchases"] { return tier }
+        TierThresholds(policy).tier(spend: spend, purchases: purchases)
+    }
+
+    /// The policy's tier thresholds read once, highest tier first: `recompute tiers` asks
+    /// for a million customers' tiers, and each policy read builds and looks up a key.
+    public struct TierThresholds {
+        let steps: [(tier: String, spend: Double, purchases: Double)]
+
+        public init(_ policy: Policy) {
+            steps = Segmentation.tiers.dropFirst().reversed().map { tier in
+                (tier, policy["tier.\(tier).spend"], policy["tier.\(tier).purchases"])
+            }
         }
-        return tiers[0]
+
+        /// As `Segmentation.tier(spend:purchases:policy:)`.
+        public func tier(spend: Double, purchases: Int) -> String {
+            for step in steps where spend >= step.spend && Double(purchases) >= step.purchases { return step.tier }
+            return Segmentation.tiers[0]
+        }
     }
 
     /// The position of `tier` among the tiers (bronze 0); -1 for none or an unknown word.

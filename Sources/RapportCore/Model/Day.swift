@@ -91,6 +91,20 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// `YYYY-MM-DD`.
     public var description: String {
         let (y, m, d) = parts
+        if (0...9999).contains(y) {
+            // Ten ASCII digits and dashes written in place: a table of 100,000 dates
+            // makes one small string each, not five joined.
+            return String(unsafeUninitializedCapacity: 10) { out in
+                func two(_ v: Int, at i: Int) { out[i] = UInt8(0x30 + v / 10); out[i + 1] = UInt8(0x30 + v % 10) }
+                two(y / 100, at: 0)
+                two(y % 100, at: 2)
+                out[4] = 0x2D
+                two(m, at: 5)
+                out[7] = 0x2D
+                two(d, at: 8)
+                return 10
+            }
+        }
         var s = String(y)
         while s.utf8.count < 4 { s = "0" + s }
         return s + (m < 10 ? "-0" : "-") + String(m) + (d < 10 ? "-0" : "-") + String(d)

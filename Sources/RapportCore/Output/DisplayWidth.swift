@@ -10,6 +10,31 @@ public enum DisplayWidth {
         0x1B000...0x1B2FF, 0x1F200...0x1F265, 0x20000...0x2FFFD, 0x30000...0x3FFFD,
     ]
 
+    /// The cells of plain text, or nil when the bytes hold anything else. Plain is
+    /// printable ASCII (one cell each) and CJK ideographs U+4E00 to U+9FFF (UTF-8 lead
+    /// byte E4 with a second byte from B8, or E5 to E9; two cells each): each such
+    /// character is a grapheme of its own and no control character, so tables take
+    /// their width, and text search its bytes, without decoding characters.
+    public static func plainWidth<C: Collection>(utf8 bytes: C) -> Int? where C.Element == UInt8, C.Index == Int {
+        var i = bytes.startIndex, cells = 0
+        let end = bytes.endIndex
+        while i < end {
+            let b = bytes[i]
+            if b >= 0x20 && b <= 0x7E { i += 1; cells += 1; continue }
+            guard end - i >= 3 else { return nil }
+            guard b == 0xE4 ? bytes[i + 1] >= 0xB8 : (b >= 0xE5 && b <= 0xE9) else { return nil }
+            i += 3
+            cells += 2
+        }
+        return cells
+    }
+
+    /// The same for a string (nil also where its bytes are not contiguous).
+    public static func plainWidth(_ s: String) -> Int? {
+        var s = s
+        return s.withUTF8 { plainWidth(utf8: $0) }
+    }
+
     /// The cells of a string, summed over its characters.
     public static func of(_ s: String) -> Int {
         var ascii = true

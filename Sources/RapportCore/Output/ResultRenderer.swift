@@ -73,6 +73,7 @@ public struct ResultRenderer {
         var textual = [Bool](repeating: false, count: count)
         // Every cell's text and width once, row after row in one flat array: a result of
         // 100,000 rows is mostly this loop and the one writing bytes below.
+        let percent = columns.indices.map { result.percentColumns.contains($0) }
         var cells: [String] = []
         var cellWidths: [Int32] = []
         cells.reserveCapacity(result.rows.count * count)
@@ -86,9 +87,19 @@ public struct ResultRenderer {
                 case .null: break
                 default: textual[c] = true
                 }
-                var text = tableCell(formatter.text(value, forCSV: false))
-                if result.percentColumns.contains(c), let percent = value.numeric { text = String(format: "%.1f%%", percent) }
-                let width = DisplayWidth.of(text)
+                var text = formatter.text(value, forCSV: false)
+                var width: Int
+                if let plain = DisplayWidth.plainWidth(text) {
+                    // Plain text (ASCII, CJK) holds no control character: nothing to clean.
+                    width = plain
+                } else {
+                    text = tableCell(text)
+                    width = DisplayWidth.of(text)
+                }
+                if percent[c], let number = value.numeric {
+                    text = String(format: "%.1f%%", number)
+                    width = DisplayWidth.of(text)
+                }
                 widths[c] = max(widths[c], width)
                 cells.append(text)
                 cellWidths.append(Int32(width))
@@ -98,15 +109,17 @@ public struct ResultRenderer {
 
         var out: [UInt8] = []
         out.reserveCapacity(result.rows.count * (widths.reduce(0, +) + 2 * count + 1) + 256)
-        func spaces(_ n: Int) { if n > 0 { out.append(contentsOf: repeatElement(0x20, count: n)) } }
+        func spaces(_ n: Int) { for _ in 0..<max(n, 0) { out.append(0x20) } }
         // A line as `DisplayWidth.pad` and a join by two spaces make it, trailing spaces cut.
         func emit(_ texts: ArraySlice<String>, _ textWidths: ArraySlice<Int32>) {
             let lineStart = out.count
-            for (c, (text, width)) in zip(texts, textWidths).enumerated() {
+            let first = texts.startIndex, firstWidth = textWidths.startIndex
+            for c in 0..<texts.count {
                 if c > 0 { spaces(2) }
-                let missing = widths[c] - Int(width)
+                let missing = widths[c] - Int(textWidths[firstWidth + c])
                 if right[c] { spaces(missing) }
-                out.append(contentsOf: text.utf8)
+                var text = texts[first + c]
+                text.withUTF8 { out.append(contentsOf: $0) }
                 if !right[c] { spaces(missing) }
             }
             while out.count > lineStart, out.last == 0x20 { out.removeLast() }

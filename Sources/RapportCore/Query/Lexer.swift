@@ -34,17 +34,37 @@ public struct Token: Sendable {
 /// `#` outside quotes starts a comment to the end of the line. `$NAME` outside quotes
 /// is the script parameter NAME (`--param NAME=VALUE`), read as one token of its own.
 public struct Lexer {
+    private let source: String
     private let chars: [Character]
+    /// Where each character starts in `source` (and its end last): a token's text is
+    /// copied from there, not joined character by character (a third of a lookup by id).
+    private let starts: [String.Index]
     private var index = 0
     private var line: Int
     private var column = 1
     private let parameters: [String: String]
 
     public init(_ text: String, firstLine: Int = 1, parameters: [String: String] = [:]) {
-        self.chars = Array(text)
+        source = text
+        var chars: [Character] = [], starts: [String.Index] = []
+        chars.reserveCapacity(text.utf8.count)
+        starts.reserveCapacity(text.utf8.count + 1)
+        var i = text.startIndex
+        while i < text.endIndex {
+            let next = text.index(after: i)
+            starts.append(i)
+            chars.append(text[i])
+            i = next
+        }
+        starts.append(text.endIndex)
+        self.chars = chars
+        self.starts = starts
         self.line = firstLine
         self.parameters = parameters
     }
+
+    /// The text of characters `range` as written.
+    private func text(_ range: Range<Int>) -> String { String(source[starts[range.lowerBound]..<starts[range.upperBound]]) }
 
     public static func tokenize(_ text: String, firstLine: Int = 1, parameters: [String: String] = [:]) throws -> [Token] {
         var lexer = Lexer(text, firstLine: firstLine, parameters: parameters)
@@ -65,7 +85,7 @@ public struct Lexer {
     }
 
     public mutating func next() throws -> Token {
-        while let c = current, c.isWhitespace || c == "#" {
+        while let c = current, Lexer.isSpace(c) || c == "#" {
             if c == "#" {
                 while let d = current, d != "\n" { advance() }
             } else {
@@ -75,7 +95,7 @@ public struct Lexer {
         let start = SourceLocation(line: line, column: column)
         let startIndex = index
         func token(_ kind: Token.Kind) -> Token {
-            let text = String(chars[startIndex..<index])
+            let text = self.text(startIndex..<index)
             return Token(kind: kind, span: SourceSpan(start: start, length: max(1, index - startIndex)), text: text)
         }
         guard let c = current else { return Token(kind: .end, span: SourceSpan(start: start, length: 1), text: "") }
@@ -88,7 +108,7 @@ public struct Lexer {
         }
         if Lexer.isWordStart(c) {
             while let d = current, Lexer.isWordPart(d) || (d == "-" && peek().map(Lexer.isWordPart) == true) { advance() }
-            return token(.word(String(chars[startIndex..<index])))
+            return token(.word(text(startIndex..<index)))
         }
         let two = peek().map { String([c, $0]) }
         if let two, ["!=", "<=", ">=", "<>", "=="].contains(two) {
@@ -106,8 +126,22 @@ public struct Lexer {
         throw Diagnostic.usage(.unexpectedCharacter, String(c), at: SourceSpan(start: start, length: 1))
     }
 
-    static func isWordStart(_ c: Character) -> Bool { c == "_" || c.isLetter || (!c.isASCII && !c.isWhitespace && !c.isPunctuation && !c.isSymbol) }
-    static func isWordPart(_ c: Character) -> Bool { isWordStart(c) || (c.isASCII && c.isNumber) || c == "." || c == "@" }
+    // ASCII answered from the byte: Unicode's property tables cost a lookup a character,
+    // a good part of reading a short command such as a lookup by id.
+    static func isSpace(_ c: Character) -> Bool {
+        if let a = c.asciiValue { return a == 0x20 || (0x09...0x0D).contains(a) }
+        return c.isWhitespace
+    }
+
+    static func isWordStart(_ c: Character) -> Bool {
+        if let a = c.asciiValue { return a == 0x5F || (0x61...0x7A).contains(a | 0x20) }
+        return c.isLetter || (!c.isWhitespace && !c.isPunctuation && !c.isSymbol)
+    }
+
+    static func isWordPart(_ c: Character) -> Bool {
+        if let a = c.asciiValue { return a == 0x5F || a == 0x2E || a == 0x40 || (0x30...0x39).contains(a) || (0x61...0x7A).contains(a | 0x20) }
+        return isWordStart(c)
+    }
 
     /// A parameter name: a letter or `_`, then letters, digits and `_`.
     public static func isParameterName(_ name: String) -> Bool {
@@ -122,7 +156,7 @@ public struct Lexer {
         advance()
         while let d = current, d == "_" || (d.isASCII && (d.isLetter || d.isNumber)) { advance() }
         let span = SourceSpan(start: start, length: index - startIndex)
-        let written = String(chars[startIndex..<index])
+        let written = text(startIndex..<index)
         let name = String(written.dropFirst())
         guard !name.isEmpty else {
             throw Diagnostic.usage(.parameterNameMissing, at: span)
@@ -191,13 +225,13 @@ public struct Lexer {
 
     private mutating func readNumeric(start: SourceLocation, startIndex: Int) throws -> Token {
         func span() -> SourceSpan { SourceSpan(start: start, length: max(1, index - startIndex)) }
-        func token(_ kind: Token.Kind) -> Token { Token(kind: kind, span: span(), text: String(chars[startIndex..<index])) }
+        func token(_ kind: Token.Kind) -> Token { Token(kind: kind, span: span(), text: text(startIndex..<index)) }
         if current == "-" || current == "+" { advance() }
         while let c = current, c.isASCII, c.isNumber { advance() }
         // A date: 2026-11-01
         if current == "-", index - startIndex == 4, peek()?.isNumber == true, chars[startIndex] != "-" {
             while let c = current, c.isASCII, c.isNumber || c == "-" { advance() }
-            let text = String(chars[startIndex..<index])
+            let text = self.text(startIndex..<index)
             guard let day = Day(iso: text) else {
                 throw Diagnostic.usage(.invalidDate, text, at: span())
             }
@@ -219,12 +253,12 @@ public struct Lexer {
                 while let c = current, c.isASCII, c.isNumber { advance() }
             }
         }
-        let numberText = String(chars[startIndex..<index])
+        let numberText = text(startIndex..<index)
         // A duration: 90d, 36h, 2w, 3mo, 1y, 30min, 10s
         if let c = current, c.isLetter {
             let unitStart = index
             while let d = current, d.isLetter { advance() }
-            let unit = String(chars[unitStart..<index]).lowercased()
+            let unit = text(unitStart..<index).lowercased()
             // One table of duration words for queries and policy values (`set policy ... = 3min`).
             let perUnit = PolicyKey.durationUnits.first { $0.words.contains(unit) }.map { $0.seconds / 86_400 }
             guard let perUnit, let amount = Double(numberText) else {
@@ -234,7 +268,7 @@ public struct Lexer {
         }
         if let c = current, Lexer.isWordStart(c) || c == "_" {
             while let d = current, Lexer.isWordPart(d) { advance() }
-            return token(.word(String(chars[startIndex..<index])))
+            return token(.word(text(startIndex..<index)))
         }
         if !isFraction, let i = Int64(numberText) { return token(.integer(i)) }
         guard let d = Double(numberText), d.isFinite else {

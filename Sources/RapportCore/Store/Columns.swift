@@ -350,6 +350,28 @@ public final class StringDictionary {
         }
         return m
     }
+
+    /// The same with the codes split between two threads when there are enough of them
+    /// to pay for it (a million distinct names); `test` must only read its argument.
+    public func mask(utf8InParallel test: @escaping @Sendable (UnsafeBufferPointer<UInt8>) -> Bool) -> [Bool] {
+        let n = ends.count
+        guard n > 65_536 else { return mask(utf8: test) }
+        imageCheck?.ensure()
+        var m = [Bool](repeating: false, count: n)
+        bytes.withUnsafeBufferPointer { arena in
+            ends.withUnsafeBufferPointer { ends in
+                m.withUnsafeMutableBufferPointer { out in
+                    // Each half reads the arena and writes only its own codes' slots.
+                    nonisolated(unsafe) let arena = arena, ends = ends, out = out
+                    DispatchQueue.concurrentPerform(iterations: 2) { half in
+                        let codes = half == 0 ? 1..<(n / 2) : (n / 2)..<n
+                        for c in codes where test(UnsafeBufferPointer(rebasing: arena[Int(ends[c - 1])..<Int(ends[c])])) { out[c] = true }
+                    }
+                }
+            }
+        }
+        return m
+    }
 }
 
 /// A dictionary's strings by code, read from a copy of its arena (copy-on-write, so

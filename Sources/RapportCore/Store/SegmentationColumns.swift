@@ -11,8 +11,14 @@ extension Store {
             guard let p = customers.schema.position(of: name), case .string(let c) = customers.columns[p] else {
                 return [String?](repeating: nil, count: rows.count)
             }
-            let strings = c.dictionary.strings
-            return rows.map { r in let code = c.codes[r]; return code == 0 ? nil : strings[Int(code)] }
+            let strings = c.dictionary.strings, codes = c.codes
+            // A field of few values (tier, grade, stage): each value's string made once, not
+            // once a customer (a million UTF-8 checks were most of `recompute tiers`).
+            if strings.count * 2 < rows.count {
+                let byCode: [String?] = strings.indices.map { $0 == 0 ? nil : strings[$0] }
+                return rows.map { byCode[Int(codes[$0])] }
+            }
+            return rows.map { r in let code = codes[r]; return code == 0 ? nil : strings[Int(code)] }
         }
         out.ids = strings(CustomerField.id).map { $0 ?? "" }
         out.names = strings(CustomerField.name)
