@@ -531,6 +531,39 @@ public enum Column {
         }
     }
 
+    /// Appends the batch's values of the field at `position`, each as `append` would, in
+    /// one pass (`Table.appendInserts`).
+    func append(_ batch: InsertBatch, position: Int) {
+        func fill<Element>(_ null: Element, _ convert: (Value) -> Element) -> [Element] {
+            var values: [Element] = []
+            values.reserveCapacity(batch.count)
+            batch.forEachValue(at: position) { values.append($0.map(convert) ?? null) }
+            return values
+        }
+        switch self {
+        case .string(let c):
+            let d = c.dictionary
+            c.codes.append(contentsOf: fill(0) { Column.stringCode($0, d) })
+        case .list(let c):
+            let l = c.lists
+            c.codes.append(contentsOf: fill(0) { Column.listCode($0, l) })
+        case .integer(let c): c.values.append(contentsOf: fill(NullSentinel.integer, Column.integer))
+        case .number(let c): c.values.append(contentsOf: fill(Double.nan) { $0.doubleValue ?? .nan })
+        case .date(let c): c.values.append(contentsOf: fill(NullSentinel.date, Column.date))
+        case .instant(let c): c.values.append(contentsOf: fill(NullSentinel.instant, Column.instant))
+        case .boolean(let c): c.values.append(contentsOf: fill(NullSentinel.boolean, Column.boolean))
+        }
+    }
+
+    /// How much a batch's append of this column costs, roughly: strings and lists are
+    /// interned (hashed and probed), the rest copied.
+    var appendCost: Int {
+        switch self {
+        case .string, .list: return 1
+        default: return 0
+        }
+    }
+
     func set(_ value: Value, at row: Int) {
         switch self {
         case .string(let c): c.codes[row] = Column.stringCode(value, c.dictionary)

@@ -79,11 +79,11 @@ public final class Store {
             let work = ParallelApply(store: self, set: set, groups: groups)
             DispatchQueue.concurrentPerform(iterations: groups.count) { worker in
                 var places = FieldPlaces()
-                for c in work.groups[worker] { work.store.applyChange(work.set, c, &places) }
+                work.store.applyChanges(work.set, work.groups[worker], &places)
             }
         } else {
             var places = FieldPlaces()
-            for c in set.changes.indices { applyChange(set, c, &places) }
+            applyChanges(set, set.changes.indices, &places)
         }
         if set.sequence > sequence { sequence = set.sequence }
     }
@@ -131,6 +131,28 @@ public final class Store {
             placesOfList[ObjectIdentifier(list)] = places
             return places
         }
+    }
+
+    /// Applies `set`'s changes at `indices`, in order; a run of positional inserts into one
+    /// table goes in as one batch (`Table.appendInserts`), column by column.
+    private func applyChanges<Indices: Collection<Int>>(_ set: ChangeSet, _ indices: Indices, _ places: inout FieldPlaces) {
+        var run: [Int] = []
+        func flush() {
+            guard let first = run.first else { return }
+            if run.count == 1 { applyChange(set, first, &places) } else { self[set.changes[first].entity].appendInserts(of: set, run) }
+            run.removeAll(keepingCapacity: true)
+        }
+        for c in indices {
+            let change = (kind: set.changes[c].kind, entity: set.changes[c].entity, isPositional: set.changes[c].positionalAfter != nil)
+            if change.kind == .insert, change.isPositional {
+                if let first = run.first, set.changes[first].entity != change.entity { flush() }
+                run.append(c)
+            } else {
+                flush()
+                applyChange(set, c, &places)
+            }
+        }
+        flush()
     }
 
     /// Applies change `c` of `set`, its fields read in place: a copy of each `RecordChange`

@@ -1,3 +1,5 @@
+import Foundation
+
 /// All records of one entity, held column by column, with an id map and indexes built
 /// on first use and kept in step with every change afterwards.
 ///
@@ -126,6 +128,47 @@ public final class Table {
         version += 1
         return row
     }
+
+    /// Appends the inserts `changes` of `set` (each into this table, positional, its id
+    /// new) as `append` would one by one, but column by column: each column's values for
+    /// the whole batch in one pass, a large batch's columns shared out between the cores
+    /// (a column's array and dictionary are its own), then the rows' id map and indexes.
+    /// No `[Value]` record per insert, no switch on the column's kind per cell.
+    func appendInserts(of set: ChangeSet, _ changes: [Int]) {
+        guard !changes.isEmpty else { return }
+        let batch = InsertBatch(set: set, changes: changes, schema: schema)
+        let start = rowCount
+        // Costliest first: the cores take columns in this order as each finishes one.
+        let order = columns.indices.sorted { (columns[$0].appendCost, $1) > (columns[$1].appendCost, $0) }
+        if changes.count >= Table.insertsWorthSplitting, ProcessInfo.processInfo.activeProcessorCount > 1 {
+            let work = ParallelColumns(table: self, batch: batch, order: order)
+            DispatchQueue.concurrentPerform(iterations: order.count) { i in
+                work.table.columns[work.order[i]].append(work.batch, position: work.order[i])
+            }
+        } else {
+            for p in order { columns[p].append(batch, position: p) }
+        }
+        let end = start + changes.count
+        isLive.append(contentsOf: repeatElement(true, count: changes.count))
+        liveCount += changes.count
+        let ids = idColumn
+        ids.codes.withUnsafeBufferPointer { codes in
+            for row in start..<end {
+                let newCode = codes[row]
+                if rowsInIDOrder, entity != .audit, row > 0, !ids.dictionary.precedes(codes[row - 1], newCode) { rowsInIDOrder = false }
+                setRow(Int32(row), forIDCode: newCode)
+                if let known = knownHighestNumber, let n = ids.dictionary.withUTF8(newCode, generatedNumber), n > known { knownHighestNumber = n }
+            }
+        }
+        for (field, index) in hashIndexes {
+            for row in start..<end { for code in codes(row: row, field: field) { index.insert(row: Int32(row), code: code) } }
+        }
+        for (field, index) in orderedIndexes { index.insert(rows: start..<end) { key(row: $0, field: field) } }
+        version += 1
+    }
+
+    /// From how many inserts a batch's columns are filled on two cores at once.
+    static let insertsWorthSplitting = 4_096
 
     /// Registers a row whose values a loader has appended to every column directly.
     /// Indexes must not be built yet.
@@ -291,4 +334,76 @@ public final class Table {
 
     /// The ordering key of a numeric, temporal or boolean (false 0, true 1) value; nil for null.
     func key(row: Int, field: Int) -> Double? { columns[field].key(at: row) }
+}
+
+/// A batch of positional inserts into one table, read in place from the change set: for
+/// each row, its change and where each of the table's fields is in its values (-1: null).
+struct InsertBatch: @unchecked Sendable {
+    let set: ChangeSet
+    let changes: [Int]
+    /// The table's field count: the width of one list's row of `slots`.
+    let width: Int
+    /// Per distinct field list, per table position, the index in the record's values (-1: none).
+    let slots: [Int32]
+    /// Per row of the batch, the start of its list's row in `slots`.
+    let slotRow: [Int32]
+
+    init(set: ChangeSet, changes: [Int], schema: EntitySchema) {
+        self.set = set
+        self.changes = changes
+        width = schema.fields.count
+        var slots: [Int32] = [], slotRow: [Int32] = []
+        slotRow.reserveCapacity(changes.count)
+        var rowOfList: [ObjectIdentifier: Int32] = [:]
+        var lastList: ObjectIdentifier?, lastRow: Int32 = 0
+        for c in changes {
+            let list = set.changes[c].positionalAfter!.fields
+            let key = ObjectIdentifier(list)
+            if key != lastList {
+                if let known = rowOfList[key] { lastRow = known } else {
+                    lastRow = Int32(slots.count)
+                    var row = [Int32](repeating: -1, count: width)
+                    // A name given twice: the last one counts, as in `Store.applyChange`.
+                    for (i, name) in list.names.enumerated() { if let p = schema.position(of: name) { row[p] = Int32(i) } }
+                    slots += row
+                    rowOfList[key] = lastRow
+                }
+                lastList = key
+            }
+            slotRow.append(lastRow)
+        }
+        self.slots = slots
+        self.slotRow = slotRow
+    }
+
+    var count: Int { changes.count }
+
+    /// Calls `body` with each row's value of the field at `position`, nil for none,
+    /// the id at `Table.idPosition`; values are read in place.
+    @inline(__always)
+    func forEachValue(at position: Int, _ body: (Value?) -> Void) {
+        if position == Table.idPosition {
+            for c in changes { body(.string(set.changes[c].id)) }
+            return
+        }
+        slots.withUnsafeBufferPointer { slots in
+            for (r, c) in changes.enumerated() {
+                let slot = Int(slots[Int(slotRow[r]) + position])
+                body(slot < 0 ? nil : set.changes[c].positionalAfter!.values[slot])
+            }
+        }
+    }
+}
+
+/// What the threads filling a batch's columns share: each appends to the columns it takes,
+/// and `concurrentPerform` returns after all have.
+private final class ParallelColumns: @unchecked Sendable {
+    let table: Table
+    let batch: InsertBatch
+    let order: [Int]
+    init(table: Table, batch: InsertBatch, order: [Int]) {
+        self.table = table
+        self.batch = batch
+        self.order = order
+    }
 }
