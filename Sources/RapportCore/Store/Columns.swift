@@ -223,6 +223,8 @@ public final class StringDictionary {
 
     /// The code of `s`, adding it when new.
     public func intern(_ s: String) -> UInt32 {
+        // A native string's bytes in place; a copy made contiguous only for a bridged one.
+        if let code = s.utf8.withContiguousStorageIfAvailable({ intern(utf8: UnsafeRawBufferPointer($0)) }) { return code }
         var s = s
         return s.withUTF8 { intern(utf8: UnsafeRawBufferPointer($0)) }
     }
@@ -534,24 +536,24 @@ public enum Column {
     /// Appends the batch's values of the field at `position`, each as `append` would, in
     /// one pass (`Table.appendInserts`).
     func append(_ batch: InsertBatch, position: Int) {
-        func fill<Element>(_ null: Element, _ convert: (Value) -> Element) -> [Element] {
-            var values: [Element] = []
-            values.reserveCapacity(batch.count)
-            batch.forEachValue(at: position) { values.append($0.map(convert) ?? null) }
-            return values
+        if position == Table.idPosition {
+            guard case .string(let c) = self else { preconditionFailure("id is a string column") }
+            let d = c.dictionary
+            c.codes.append(contentsOf: batch.ids { d.intern($0) })
+            return
         }
         switch self {
         case .string(let c):
             let d = c.dictionary
-            c.codes.append(contentsOf: fill(0) { Column.stringCode($0, d) })
+            c.codes.append(contentsOf: batch.column(at: position, null: 0) { Column.stringCode($0, d) })
         case .list(let c):
             let l = c.lists
-            c.codes.append(contentsOf: fill(0) { Column.listCode($0, l) })
-        case .integer(let c): c.values.append(contentsOf: fill(NullSentinel.integer, Column.integer))
-        case .number(let c): c.values.append(contentsOf: fill(Double.nan) { $0.doubleValue ?? .nan })
-        case .date(let c): c.values.append(contentsOf: fill(NullSentinel.date, Column.date))
-        case .instant(let c): c.values.append(contentsOf: fill(NullSentinel.instant, Column.instant))
-        case .boolean(let c): c.values.append(contentsOf: fill(NullSentinel.boolean, Column.boolean))
+            c.codes.append(contentsOf: batch.column(at: position, null: 0) { Column.listCode($0, l) })
+        case .integer(let c): c.values.append(contentsOf: batch.column(at: position, null: NullSentinel.integer, Column.integer))
+        case .number(let c): c.values.append(contentsOf: batch.column(at: position, null: Double.nan) { $0.doubleValue ?? .nan })
+        case .date(let c): c.values.append(contentsOf: batch.column(at: position, null: NullSentinel.date, Column.date))
+        case .instant(let c): c.values.append(contentsOf: batch.column(at: position, null: NullSentinel.instant, Column.instant))
+        case .boolean(let c): c.values.append(contentsOf: batch.column(at: position, null: NullSentinel.boolean, Column.boolean))
         }
     }
 

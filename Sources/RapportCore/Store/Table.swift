@@ -337,7 +337,7 @@ public final class Table {
 }
 
 /// A batch of positional inserts into one table, read in place from the change set: for
-/// each row, its change and where each of the table's fields is in its values (-1: null).
+/// each row, its change, its values and where each of the table's fields is in them.
 struct InsertBatch: @unchecked Sendable {
     let set: ChangeSet
     let changes: [Int]
@@ -347,24 +347,32 @@ struct InsertBatch: @unchecked Sendable {
     let slots: [Int32]
     /// Per row of the batch, the start of its list's row in `slots`.
     let slotRow: [Int32]
+    /// Each row's values, held here so that `rowValues` stays valid (nothing changes a
+    /// change set's records while it is applied).
+    private let values: [[Value]]
+    /// Where each row's values are: cells are read through these, not by copying each
+    /// record (which retains its list and values, shared by every row, on both cores at once).
+    private let rowValues: [UnsafePointer<Value>?]
 
     init(set: ChangeSet, changes: [Int], schema: EntitySchema) {
         self.set = set
         self.changes = changes
         width = schema.fields.count
-        var slots: [Int32] = [], slotRow: [Int32] = []
+        var slots: [Int32] = [], slotRow: [Int32] = [], values: [[Value]] = []
         slotRow.reserveCapacity(changes.count)
+        values.reserveCapacity(changes.count)
         var rowOfList: [ObjectIdentifier: Int32] = [:]
         var lastList: ObjectIdentifier?, lastRow: Int32 = 0
         for c in changes {
-            let list = set.changes[c].positionalAfter!.fields
-            let key = ObjectIdentifier(list)
+            let record = set.changes[c].positionalAfter!
+            values.append(record.values)
+            let key = ObjectIdentifier(record.fields)
             if key != lastList {
                 if let known = rowOfList[key] { lastRow = known } else {
                     lastRow = Int32(slots.count)
                     var row = [Int32](repeating: -1, count: width)
                     // A name given twice: the last one counts, as in `Store.applyChange`.
-                    for (i, name) in list.names.enumerated() { if let p = schema.position(of: name) { row[p] = Int32(i) } }
+                    for (i, name) in record.fields.names.enumerated() { if let p = schema.position(of: name) { row[p] = Int32(i) } }
                     slots += row
                     rowOfList[key] = lastRow
                 }
@@ -374,24 +382,39 @@ struct InsertBatch: @unchecked Sendable {
         }
         self.slots = slots
         self.slotRow = slotRow
+        self.values = values
+        // An array's elements stay where they are while it is neither changed nor freed.
+        rowValues = values.map { $0.withUnsafeBufferPointer { $0.baseAddress } }
     }
 
     var count: Int { changes.count }
 
-    /// Calls `body` with each row's value of the field at `position`, nil for none,
-    /// the id at `Table.idPosition`; values are read in place.
+    /// Each row's id (the change's, whatever its record holds at `Table.idPosition`).
+    func ids<Element>(_ convert: (String) -> Element) -> [Element] {
+        var out: [Element] = []
+        out.reserveCapacity(changes.count)
+        for c in changes { out.append(convert(set.changes[c].id)) }
+        return out
+    }
+
+    /// Each row's value of the field at `position` (not the id's), converted in place:
+    /// `null` where the row's record has no such field.
     @inline(__always)
-    func forEachValue(at position: Int, _ body: (Value?) -> Void) {
-        if position == Table.idPosition {
-            for c in changes { body(.string(set.changes[c].id)) }
-            return
-        }
+    func column<Element>(at position: Int, null: Element, _ convert: (Value) -> Element) -> [Element] {
+        precondition(position != Table.idPosition, "ids come from the changes")
+        var out: [Element] = []
+        out.reserveCapacity(changes.count)
         slots.withUnsafeBufferPointer { slots in
-            for (r, c) in changes.enumerated() {
-                let slot = Int(slots[Int(slotRow[r]) + position])
-                body(slot < 0 ? nil : set.changes[c].positionalAfter!.values[slot])
+            slotRow.withUnsafeBufferPointer { slotRow in
+                rowValues.withUnsafeBufferPointer { rowValues in
+                    for r in 0..<slotRow.count {
+                        let slot = Int(slots[Int(slotRow[r]) + position])
+                        out.append(slot < 0 ? null : convert(rowValues[r]![slot]))
+                    }
+                }
             }
         }
+        return out
     }
 }
 
