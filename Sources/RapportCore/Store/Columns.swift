@@ -533,27 +533,27 @@ public enum Column {
         }
     }
 
-    /// Appends the batch's values of the field at `position`, each as `append` would, in
-    /// one pass (`Table.appendInserts`).
-    func append(_ batch: InsertBatch, position: Int) {
+    /// Appends the values of the field at `position` of the batch's `rows`, each as `append`
+    /// would (`Table.appendInserts`).
+    func append(_ batch: InsertBatch, position: Int, rows: Range<Int>) {
         if position == Table.idPosition {
             guard case .string(let c) = self else { preconditionFailure("id is a string column") }
             let d = c.dictionary
-            c.codes.append(contentsOf: batch.ids { d.intern($0) })
+            c.codes.append(contentsOf: batch.ids(rows: rows) { d.intern($0) })
             return
         }
         switch self {
         case .string(let c):
             let d = c.dictionary
-            c.codes.append(contentsOf: batch.column(at: position, null: 0) { Column.stringCode($0, d) })
+            c.codes.append(contentsOf: batch.column(at: position, rows: rows, null: 0) { Column.stringCode($0, d) })
         case .list(let c):
             let l = c.lists
-            c.codes.append(contentsOf: batch.column(at: position, null: 0) { Column.listCode($0, l) })
-        case .integer(let c): c.values.append(contentsOf: batch.column(at: position, null: NullSentinel.integer, Column.integer))
-        case .number(let c): c.values.append(contentsOf: batch.column(at: position, null: Double.nan) { $0.doubleValue ?? .nan })
-        case .date(let c): c.values.append(contentsOf: batch.column(at: position, null: NullSentinel.date, Column.date))
-        case .instant(let c): c.values.append(contentsOf: batch.column(at: position, null: NullSentinel.instant, Column.instant))
-        case .boolean(let c): c.values.append(contentsOf: batch.column(at: position, null: NullSentinel.boolean, Column.boolean))
+            c.codes.append(contentsOf: batch.column(at: position, rows: rows, null: 0) { Column.listCode($0, l) })
+        case .integer(let c): c.values.append(contentsOf: batch.column(at: position, rows: rows, null: NullSentinel.integer, Column.integer))
+        case .number(let c): c.values.append(contentsOf: batch.column(at: position, rows: rows, null: Double.nan) { $0.doubleValue ?? .nan })
+        case .date(let c): c.values.append(contentsOf: batch.column(at: position, rows: rows, null: NullSentinel.date, Column.date))
+        case .instant(let c): c.values.append(contentsOf: batch.column(at: position, rows: rows, null: NullSentinel.instant, Column.instant))
+        case .boolean(let c): c.values.append(contentsOf: batch.column(at: position, rows: rows, null: NullSentinel.boolean, Column.boolean))
         }
     }
 
@@ -561,8 +561,8 @@ public enum Column {
     /// interned (hashed and probed), the rest copied.
     var appendCost: Int {
         switch self {
-        case .string, .list: return 1
-        default: return 0
+        case .string, .list: return 3
+        default: return 1
         }
     }
 
