@@ -93,15 +93,20 @@ public final class Store {
 
     /// The indices of `set`'s changes as two groups of whole tables (each table's changes
     /// in their order), about equal in size; nil when the set is applied on one thread:
-    /// small, of one table, or with deletes (which write to the bin, another store).
+    /// small, of one table, with deletes (which write to the bin, another store), or made
+    /// mostly of positional inserts, whose batches share their columns out between the
+    /// cores themselves (`Table.appendInserts`: nested in a table's thread, they would run
+    /// on that one thread, and a million customers' 20 columns outweigh their ledger's 6).
     static func tableGroups(of set: ChangeSet) -> [[Int]]? {
         guard set.changes.count >= changesWorthSplitting, ProcessInfo.processInfo.activeProcessorCount > 1 else { return nil }
         var byEntity: [Entity: [Int]] = [:]
+        var oneByOne = 0
         for c in set.changes.indices {
             if set.changes[c].kind == .delete { return nil }
+            if set.changes[c].kind != .insert || set.changes[c].positionalAfter == nil { oneByOne += 1 }
             byEntity[set.changes[c].entity, default: []].append(c)
         }
-        guard byEntity.count > 1 else { return nil }
+        guard byEntity.count > 1, oneByOne >= changesWorthSplitting / 2 else { return nil }
         var groups: [[Int]] = [[], []]
         for (_, indices) in byEntity.sorted(by: { ($0.value.count, $0.key.rawValue) > ($1.value.count, $1.key.rawValue) }) {
             let lighter = groups[0].count <= groups[1].count ? 0 : 1
