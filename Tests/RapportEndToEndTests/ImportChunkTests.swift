@@ -78,4 +78,68 @@ final class ImportChunkTests: XCTestCase {
         XCTAssertEqual(store.run(["--format", "csv", "-c", "count customers where vip = yes"]).stdout, "count\n2000\n")
         XCTAssertEqual(store.run(["--format", "csv", "-c", "count customers where email is null"]).stdout, "count\n2000\n")
     }
+
+    /// The commit appends a file's rows column by column (`Table.appendInserts`, on two
+    /// cores for a large batch): read back through `export`, every row's every cell must be
+    /// its own line's, whatever the line's key order, empty cells, lists, Chinese text and
+    /// custom fields, with an upsert of a stored customer among the inserts.
+    func testEveryCellOfEveryRowLandsInItsOwnColumn() throws {
+        let store = TemporaryStore("chunks-columns")
+        let seed = try store.file("seed.jsonl", "{\"name\":\"Stored\",\"email\":\"seed@example.cn\",\"city\":\"杭州\"}\n")
+        XCTAssertEqual(store.run(["-c", "import customers from \"\(seed)\""]).status, 0)
+        let cities = ["上海", "北京", "Shenzhen", "成都"]
+        var expected: [String: [String: Any]] = [:]
+        let lines = (1...6_000).map { n -> String in
+            var row: [(String, Any)]
+            switch n % 3 {
+            case 0:
+                row = [("name", "王芳 \(n)"), ("city", n % 4 == 0 ? NSNull() : cities[n % 4]), ("tags", n % 5 == 0 ? [String]() : ["会员", "t\(n % 7)"]),
+                       ("totalSpent", n % 6 == 0 ? NSNull() : Double(n) / 4), ("会员卡", "卡\(n % 11)"), ("email", "w\(n)@example.cn")]
+            case 1:
+                row = [("email", "l\(n)@example.com"), ("visits", n * 3), ("tags", ["vip"]), ("CITY", cities[(n + 1) % 4]),
+                       ("satisfaction", n % 4 == 1 ? NSNull() : n % 5 + 1), ("name", "Li Na \(n)"), ("birthday", "1980-01-\(String(format: "%02d", n % 28 + 1))")]
+            default:
+                row = [("name", "赵磊 \(n)"), ("optOut", ["email", "sms"]), ("email", n == 3_002 ? "SEED@example.cn" : "z\(n)@example.cn"),
+                       ("会员卡", n % 4 == 2 ? NSNull() : "卡\(n)")]
+            }
+            var fields: [String: Any] = [:]
+            for (key, value) in row { fields[key.lowercased() == "city" ? "city" : key] = value }
+            expected[fields["name"] as! String] = fields
+            let members = row.map { key, value -> String in
+                let json = try! JSONSerialization.data(withJSONObject: [key: value], options: [.fragmentsAllowed])
+                return String(String(decoding: json, as: UTF8.self).dropFirst().dropLast())
+            }
+            return "{" + members.joined(separator: ",") + "}"
+        }
+        let file = try store.file("columns.jsonl", lines.joined(separator: "\n") + "\n")
+        let r = store.run(["-c", "import customers from \"\(file)\" update by email"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("imported 6000 customers: added 5999, updated 1"), r.stdout)
+        let out = store.path + "/../columns-export.jsonl"
+        XCTAssertEqual(store.run(["-c", "export customers to \"\(out)\""]).status, 0)
+        let exported = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        XCTAssertEqual(exported.count, 6_000)
+        func text(_ value: Any) -> String {
+            if let list = value as? [Any] { return "[" + list.map { "\($0)" }.joined(separator: "|") + "]" }
+            return value is NSNull ? "null" : "\(value)"
+        }
+        var seen = 0
+        for record in exported {
+            let name = try XCTUnwrap(record["name"] as? String)
+            guard let fields = expected[name] else { XCTFail("unexpected row \(name)"); continue }
+            seen += 1
+            if name == "赵磊 3002" { XCTAssertEqual(record["id"] as? String, "C000001", "the upsert updates the stored customer") }
+            for (key, value) in fields where key != "email" || name != "赵磊 3002" {
+                // An empty list is stored as null (`Value.isNull`).
+                let want: Any = (value as? [String])?.isEmpty == true ? NSNull() : value
+                XCTAssertEqual(text(record[key] ?? NSNull()), text(want), "\(name): \(key)")
+            }
+            for key in ["会员卡", "visits", "city", "tags", "totalSpent", "satisfaction", "optOut", "birthday"] where fields[key] == nil && name != "赵磊 3002" {
+                XCTAssertTrue(record[key] is NSNull, "\(name): \(key) is \(record[key] ?? "missing")")
+            }
+        }
+        XCTAssertEqual(seen, 6_000)
+    }
 }

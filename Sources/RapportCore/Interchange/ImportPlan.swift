@@ -19,12 +19,20 @@ public struct ImportPlan {
     /// How many rows a dry run shows of each kind, and how many warnings are listed.
     static let previewRows = 5
 
-    var added: [RecordChange] { self.set.changes.filter { $0.entity == entity && $0.kind == .insert } }
-    var updated: [RecordChange] { self.set.changes.filter { $0.entity == entity && $0.kind == .update } }
+    /// How many records of the entity it adds and updates, counted in place: a filtered
+    /// copy of a million changes retains every reference in each.
+    var addedCount: Int { count(.insert) }
+    var updatedCount: Int { count(.update) }
+
+    private func count(_ kind: RecordChange.Kind) -> Int {
+        var n = 0
+        for c in set.changes.indices where set.changes[c].entity == entity && set.changes[c].kind == kind { n += 1 }
+        return n
+    }
 
     /// "imported 5 customers", or "imported 5 customers: added 3, updated 2 (1 unchanged)".
     public var summary: String {
-        let (added, updated) = (self.added.count, self.updated.count)
+        let (added, updated) = (addedCount, updatedCount)
         func records(_ n: Int) -> String { "\(n) \(n == 1 ? entity.singular : entity.rawValue)" }
         if updated == 0 && unchanged == 0 {
             if added == 0 { return set.fieldAdditions.isEmpty ? "nothing to change" : "added \(set.fieldAdditions.count) field(s)" }
@@ -37,7 +45,7 @@ public struct ImportPlan {
 
     /// "dry run: would add 3 customers, update 2 and refuse 1; nothing changed".
     public var dryRunSummary: String {
-        let (added, updated) = (self.added.count, self.updated.count)
+        let (added, updated) = (addedCount, updatedCount)
         var text = "dry run: would add \(added) \(added == 1 ? entity.singular : entity.rawValue), update \(updated)"
         if unchanged > 0 { text += " (\(unchanged) more already up to date)" }
         text += " and refuse \(refused.count); nothing changed"

@@ -405,7 +405,7 @@ public final class Database {
     /// dropped (nothing imported); after it the snapshot's sequence covers it.
     private func commitBulkImport(_ set: ChangeSet, directory: String) throws {
         var summary = set
-        summary.changes = set.changes.filter { $0.kind != .insert }
+        summary.changes = Array(set.changes.indices.lazy.filter { set.changes[$0].kind != .insert }.map { set.changes[$0] })
         summary.importSummary = ImportSummary.of(set.changes, source: set.importSource!)
         let journalPath = directory + "/" + Database.journalFile
         let pairing = SnapshotLock.hold(directory: directory, exclusive: true)

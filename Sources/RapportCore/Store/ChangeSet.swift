@@ -181,7 +181,7 @@ public struct ChangeSet: Sendable, Equatable {
     public func isBulkImport(least: Int) -> Bool {
         guard importSource != nil, importSummary == nil else { return false }
         var inserts = 0
-        for c in changes where c.kind == .insert {
+        for c in changes.indices where changes[c].kind == .insert {
             inserts += 1
             if inserts >= least { return true }
         }
@@ -227,9 +227,11 @@ public struct ImportSummary: Sendable, Equatable {
     public static func of(_ changes: [RecordChange], source: ImportSource) -> ImportSummary {
         var order: [Entity] = []
         var ids: [Entity: [String]] = [:]
-        for c in changes where c.kind == .insert {
-            if ids[c.entity] == nil { order.append(c.entity) }
-            ids[c.entity, default: []].append(c.id)
+        // By index: a copy of each change would retain every reference in it.
+        for c in changes.indices where changes[c].kind == .insert {
+            let entity = changes[c].entity
+            if ids[entity] == nil { order.append(entity) }
+            ids[entity, default: []].append(changes[c].id)
         }
         return ImportSummary(source: source, added: order.map { Added(entity: $0, count: ids[$0]!.count, ids: runs(ids[$0]!)) })
     }

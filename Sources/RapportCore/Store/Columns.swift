@@ -223,6 +223,8 @@ public final class StringDictionary {
 
     /// The code of `s`, adding it when new.
     public func intern(_ s: String) -> UInt32 {
+        // A native string's bytes in place; a copy made contiguous only for a bridged one.
+        if let code = s.utf8.withContiguousStorageIfAvailable({ intern(utf8: UnsafeRawBufferPointer($0)) }) { return code }
         var s = s
         return s.withUTF8 { intern(utf8: UnsafeRawBufferPointer($0)) }
     }
@@ -550,6 +552,39 @@ public enum Column {
         case .date(let c): c.values.append(Column.date(value))
         case .instant(let c): c.values.append(Column.instant(value))
         case .boolean(let c): c.values.append(Column.boolean(value))
+        }
+    }
+
+    /// Appends the values of the field at `position` of the batch's `rows`, each as `append`
+    /// would (`Table.appendInserts`).
+    func append(_ batch: InsertBatch, position: Int, rows: Range<Int>) {
+        if position == Table.idPosition {
+            guard case .string(let c) = self else { preconditionFailure("id is a string column") }
+            let d = c.dictionary
+            c.codes.append(contentsOf: batch.ids(rows: rows) { d.intern($0) })
+            return
+        }
+        switch self {
+        case .string(let c):
+            let d = c.dictionary
+            c.codes.append(contentsOf: batch.column(at: position, rows: rows, null: 0) { Column.stringCode($0, d) })
+        case .list(let c):
+            let l = c.lists
+            c.codes.append(contentsOf: batch.column(at: position, rows: rows, null: 0) { Column.listCode($0, l) })
+        case .integer(let c): c.values.append(contentsOf: batch.column(at: position, rows: rows, null: NullSentinel.integer, Column.integer))
+        case .number(let c): c.values.append(contentsOf: batch.column(at: position, rows: rows, null: Double.nan) { $0.doubleValue ?? .nan })
+        case .date(let c): c.values.append(contentsOf: batch.column(at: position, rows: rows, null: NullSentinel.date, Column.date))
+        case .instant(let c): c.values.append(contentsOf: batch.column(at: position, rows: rows, null: NullSentinel.instant, Column.instant))
+        case .boolean(let c): c.values.append(contentsOf: batch.column(at: position, rows: rows, null: NullSentinel.boolean, Column.boolean))
+        }
+    }
+
+    /// How much a batch's append of this column costs, roughly: strings and lists are
+    /// interned (hashed and probed), the rest copied.
+    var appendCost: Int {
+        switch self {
+        case .string, .list: return 3
+        default: return 1
         }
     }
 

@@ -113,6 +113,32 @@ public final class OrderedIndex {
         rows.insert(row, at: p)
     }
 
+    /// Inserts many rows at once, as `insert(row:key:)` one by one would: sorted, then merged
+    /// in one pass (one by one, each insert moves every entry after its place).
+    func insert(rows newRows: Range<Int>, key: (Int) -> Double?) {
+        var pairs: [(key: Double, row: Int32)] = []
+        for row in newRows { if let k = key(row) { pairs.append((k, Int32(row))) } }
+        guard !pairs.isEmpty else { return }
+        pairs.sort { $0.key < $1.key || ($0.key == $1.key && $0.row < $1.row) }
+        var mergedKeys: [Double] = [], mergedRows: [Int32] = []
+        mergedKeys.reserveCapacity(keys.count + pairs.count)
+        mergedRows.reserveCapacity(keys.count + pairs.count)
+        var i = 0
+        for pair in pairs {
+            while i < keys.count, keys[i] < pair.key || (keys[i] == pair.key && rows[i] < pair.row) {
+                mergedKeys.append(keys[i])
+                mergedRows.append(rows[i])
+                i += 1
+            }
+            mergedKeys.append(pair.key)
+            mergedRows.append(pair.row)
+        }
+        mergedKeys.append(contentsOf: keys[i...])
+        mergedRows.append(contentsOf: rows[i...])
+        keys = mergedKeys
+        rows = mergedRows
+    }
+
     func remove(row: Int32, key: Double?) {
         guard let key else { return }
         let p = slot(key: key, row: row)

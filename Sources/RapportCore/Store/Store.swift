@@ -79,11 +79,11 @@ public final class Store {
             let work = ParallelApply(store: self, set: set, groups: groups)
             DispatchQueue.concurrentPerform(iterations: groups.count) { worker in
                 var places = FieldPlaces()
-                for c in work.groups[worker] { work.store.applyChange(work.set, c, &places) }
+                work.store.applyChanges(work.set, work.groups[worker], &places)
             }
         } else {
             var places = FieldPlaces()
-            for c in set.changes.indices { applyChange(set, c, &places) }
+            applyChanges(set, set.changes.indices, &places)
         }
         if set.sequence > sequence { sequence = set.sequence }
     }
@@ -93,15 +93,20 @@ public final class Store {
 
     /// The indices of `set`'s changes as two groups of whole tables (each table's changes
     /// in their order), about equal in size; nil when the set is applied on one thread:
-    /// small, of one table, or with deletes (which write to the bin, another store).
+    /// small, of one table, with deletes (which write to the bin, another store), or made
+    /// mostly of positional inserts, whose batches share their columns out between the
+    /// cores themselves (`Table.appendInserts`: nested in a table's thread, they would run
+    /// on that one thread, and a million customers' 20 columns outweigh their ledger's 6).
     static func tableGroups(of set: ChangeSet) -> [[Int]]? {
         guard set.changes.count >= changesWorthSplitting, ProcessInfo.processInfo.activeProcessorCount > 1 else { return nil }
         var byEntity: [Entity: [Int]] = [:]
+        var oneByOne = 0
         for c in set.changes.indices {
             if set.changes[c].kind == .delete { return nil }
+            if set.changes[c].kind != .insert || set.changes[c].positionalAfter == nil { oneByOne += 1 }
             byEntity[set.changes[c].entity, default: []].append(c)
         }
-        guard byEntity.count > 1 else { return nil }
+        guard byEntity.count > 1, oneByOne >= changesWorthSplitting / 2 else { return nil }
         var groups: [[Int]] = [[], []]
         for (_, indices) in byEntity.sorted(by: { ($0.value.count, $0.key.rawValue) > ($1.value.count, $1.key.rawValue) }) {
             let lighter = groups[0].count <= groups[1].count ? 0 : 1
@@ -131,6 +136,28 @@ public final class Store {
             placesOfList[ObjectIdentifier(list)] = places
             return places
         }
+    }
+
+    /// Applies `set`'s changes at `indices`, in order; a run of positional inserts into one
+    /// table goes in as one batch (`Table.appendInserts`), column by column.
+    private func applyChanges<Indices: Collection<Int>>(_ set: ChangeSet, _ indices: Indices, _ places: inout FieldPlaces) {
+        var run: [Int] = []
+        func flush() {
+            guard let first = run.first else { return }
+            if run.count == 1 { applyChange(set, first, &places) } else { self[set.changes[first].entity].appendInserts(of: set, run) }
+            run.removeAll(keepingCapacity: true)
+        }
+        for c in indices {
+            let change = (kind: set.changes[c].kind, entity: set.changes[c].entity, isPositional: set.changes[c].positionalAfter != nil)
+            if change.kind == .insert, change.isPositional {
+                if let first = run.first, set.changes[first].entity != change.entity { flush() }
+                run.append(c)
+            } else {
+                flush()
+                applyChange(set, c, &places)
+            }
+        }
+        flush()
     }
 
     /// Applies change `c` of `set`, its fields read in place: a copy of each `RecordChange`

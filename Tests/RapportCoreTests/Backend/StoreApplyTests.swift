@@ -101,6 +101,138 @@ final class StoreApplyTests: XCTestCase {
         XCTAssertEqual(a[.contacts].highestGeneratedNumber, 299)
     }
 
+    /// A batch of positional inserts goes into the columns one column at a time (on two
+    /// cores from `Table.insertsWorthSplitting`): every row must still hold its own values
+    /// in every column, as the same changes applied one set per change leave them. Field
+    /// lists in different orders and cases, a name outside the schema, missing fields and
+    /// explicit nulls, empty and full lists, Chinese text, custom fields of every kind
+    /// added by the same set, an update of a stored customer and of an inserted one between
+    /// two runs, another table's run between them, and indexes built before the set.
+    func testABatchOfInsertsEndsAsTheSameInsertsOneByOne() throws {
+        let runLength = Table.insertsWorthSplitting + 904
+        let lists = [
+            FieldList([RecordField.id, CustomerField.name, "city", "tags", "totalSpent", "会员卡", "vip"]),
+            FieldList(["CITY", CustomerField.name, "birthday", "satisfaction", "Visits", "joinedAt", "tags", "notInSchema", RecordField.id]),
+            FieldList([CustomerField.name, CustomerField.email, "optOut", RecordField.id]),
+        ]
+        let cities = ["上海", "北京", "Shenzhen", "成都"]
+        func customer(_ i: Int) -> RecordChange {
+            let id = "C\(i)", n = Int64(i)
+            let record: PositionalRecord
+            switch i % 3 {
+            case 0:
+                record = PositionalRecord(lists[0], [
+                    .string(id), .string("王芳 \(i)"), i % 4 == 0 ? .null : .string(cities[i % 4]),
+                    i % 5 == 0 ? .list([]) : .list(["会员", "tag\(i % 7)"]), i % 6 == 0 ? .null : .number(Double(i) / 4),
+                    .string("卡\(i % 11)"), i % 9 == 0 ? .null : .boolean(i % 2 == 0),
+                ])
+            case 1:
+                record = PositionalRecord(lists[1], [
+                    .string(cities[(i + 1) % 4]), .string("Li Na \(i)"), .date(Day(daysSinceEpoch: Int32(i % 20_000))),
+                    i % 4 == 1 ? .null : .integer(n % 5 + 1), .integer(n * 3), .instant(1_700_000_000 + n),
+                    .list(["vip"]), .string("dropped"), .string(id),
+                ])
+            default:
+                record = PositionalRecord(lists[2], [
+                    .string("赵磊"), i % 4 == 2 ? .null : .string("z\(i)@例子.com"), .list(["email", "短信"]), .string(id),
+                ])
+            }
+            return RecordChange(insert: .customers, id: id, record: record)
+        }
+        var set = ChangeSet(at: 0, user: "u", command: "x")
+        set.sequence = 2
+        set.fieldAdditions = [FieldAddition(entity: .customers, field: Field("会员卡", .string)),
+                              FieldAddition(entity: .customers, field: Field("vip", .boolean)),
+                              FieldAddition(entity: .customers, field: Field("visits", .integer)),
+                              FieldAddition(entity: .customers, field: Field("joinedAt", .instant))]
+        for i in 1...runLength { set.changes.append(customer(i)) }
+        set.changes.append(RecordChange(kind: .update, entity: .customers, id: "C0", before: ["city": .string("杭州")], after: ["city": .string("上海")]))
+        set.changes.append(RecordChange(update: .customers, id: "C10", fields: FieldList(["tags", "name"]),
+                                        before: [.list(["vip"]), .string("Li Na 10")], after: [.list(["改"]), .string("王芳 改")]))
+        let points = FieldList([RecordField.customer, "change", RecordField.date, "reason"])
+        for i in 1...runLength {
+            set.changes.append(RecordChange(insert: .points, id: "P\(i)", record: PositionalRecord(points, [
+                .string("C\(i)"), .integer(Int64(i % 500) - 100), .date(Day(daysSinceEpoch: 20_000)), i % 2 == 0 ? .null : .string("开户"),
+            ])))
+        }
+        for i in runLength + 1...2 * runLength { set.changes.append(customer(i)) }
+        XCTAssertNil(Store.tableGroups(of: set), "the runs are batches on one thread's walk")
+
+        let batched = Store(), oneByOne = Store()
+        for store in [batched, oneByOne] {
+            var seed = ChangeSet(at: 0, user: "u", command: "seed")
+            seed.sequence = 1
+            seed.changes = [RecordChange(kind: .insert, entity: .customers, id: "C0",
+                                         after: [CustomerField.name: .string("Stored"), "city": .string("杭州"), "totalSpent": .number(7)])]
+            store.apply(seed)
+            let table = store.customers
+            for name in ["city", "tags"] { XCTAssertNotNil(table.hashIndex(field: try XCTUnwrap(table.schema.position(of: name)))) }
+            for name in ["totalSpent", "birthday"] { XCTAssertNotNil(table.orderedIndex(field: try XCTUnwrap(table.schema.position(of: name)))) }
+        }
+        batched.apply(set)
+        var additions = set
+        additions.changes = []
+        oneByOne.apply(additions)
+        for (n, change) in set.changes.enumerated() {
+            var one = ChangeSet(at: 0, user: "u", command: "x")
+            one.sequence = Int64(n + 3)
+            one.changes = [change]
+            oneByOne.apply(one)
+        }
+
+        for entity in [Entity.customers, .points] {
+            let a = batched[entity], b = oneByOne[entity]
+            XCTAssertEqual(a.schema.fields.map(\.name), b.schema.fields.map(\.name), "\(entity)")
+            XCTAssertEqual(a.rowCount, b.rowCount, "\(entity)")
+            XCTAssertEqual(a.liveCount, b.liveCount, "\(entity)")
+            XCTAssertEqual(a.rowsInIDOrder, b.rowsInIDOrder, "\(entity)")
+            XCTAssertEqual(a.highestGeneratedNumber, b.highestGeneratedNumber, "\(entity)")
+            for row in 0..<a.rowCount {
+                XCTAssertEqual(a.record(row: row), b.record(row: row), "\(entity) row \(row)")
+                XCTAssertEqual(a.row(ofID: a.id(ofRow: row)), row, "\(entity) row \(row)")
+            }
+        }
+        XCTAssertEqual(batched.customers.liveCount, 2 * runLength + 1)
+        let a = batched.customers, b = oneByOne.customers
+        for name in ["city", "tags"] {
+            let p = try XCTUnwrap(a.schema.position(of: name))
+            XCTAssertEqual(try XCTUnwrap(a.hashIndex(field: p)).postings, try XCTUnwrap(b.hashIndex(field: p)).postings, name)
+        }
+        for name in ["totalSpent", "birthday"] {
+            let p = try XCTUnwrap(a.schema.position(of: name))
+            let (x, y) = (try XCTUnwrap(a.orderedIndex(field: p)), try XCTUnwrap(b.orderedIndex(field: p)))
+            XCTAssertEqual(x.keys, y.keys, name)
+            XCTAssertEqual(x.rows, y.rows, name)
+        }
+        // Spot checks against the changes themselves, so both stores cannot be wrong alike.
+        func value(_ id: String, _ field: String) throws -> Value {
+            a.value(row: try XCTUnwrap(a.row(ofID: id)), field: try XCTUnwrap(a.schema.position(of: field)))
+        }
+        XCTAssertEqual(try value("C0", "city"), .string("上海"))
+        XCTAssertEqual(try value("C10", "tags"), .list(["改"]))
+        XCTAssertEqual(try value("C10", "name"), .string("王芳 改"))
+        XCTAssertEqual(try value("C10", "city"), .string("成都"))
+        XCTAssertEqual(try value("C12", "city"), .null)
+        XCTAssertEqual(try value("C15", "tags"), .null)
+        XCTAssertEqual(try value("C6", "totalSpent"), .null)
+        XCTAssertEqual(try value("C9", "vip"), .null)
+        XCTAssertEqual(try value("C6", "vip"), .boolean(true))
+        XCTAssertEqual(try value("C3", "vip"), .boolean(false))
+        XCTAssertEqual(try value("C7", "visits"), .integer(21))
+        XCTAssertEqual(try value("C7", "joinedAt"), .instant(1_700_000_007))
+        XCTAssertEqual(try value("C7", "satisfaction"), .integer(3))
+        XCTAssertEqual(try value("C1", "satisfaction"), .null)
+        XCTAssertEqual(try value("C1", "city"), .string("Shenzhen"))
+        XCTAssertEqual(try value("C8", "email"), .string("z8@例子.com"))
+        XCTAssertEqual(try value("C2", "email"), .null)
+        XCTAssertEqual(try value("C8", "optOut"), .list(["email", "短信"]))
+        let last = 2 * runLength - 1
+        XCTAssertEqual(last % 3, 0)
+        XCTAssertEqual(try value("C\(last)", "会员卡"), .string("卡\(last % 11)"))
+        XCTAssertEqual(batched[.points].value(row: 1, field: try XCTUnwrap(batched[.points].schema.position(of: "reason"))), .null)
+        XCTAssertEqual(batched[.points].value(row: 0, field: try XCTUnwrap(batched[.points].schema.position(of: "change"))), .integer(-99))
+    }
+
     /// A set of `changesWorthSplitting` changes or more over several tables is applied two
     /// tables at a time: every table ends as the same changes applied one set per change
     /// (one thread) leave it: inserts of three entities, updates of customers inserted in
