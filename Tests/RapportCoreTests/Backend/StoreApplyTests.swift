@@ -173,12 +173,7 @@ final class StoreApplyTests: XCTestCase {
         var additions = set
         additions.changes = []
         oneByOne.apply(additions)
-        for (n, change) in set.changes.enumerated() {
-            var one = ChangeSet(at: 0, user: "u", command: "x")
-            one.sequence = Int64(n + 3)
-            one.changes = [change]
-            oneByOne.apply(one)
-        }
+        Self.applyOneByOne(set.changes, to: oneByOne, firstSequence: 3)
 
         for entity in [Entity.customers, .points] {
             let a = batched[entity], b = oneByOne[entity]
@@ -265,12 +260,7 @@ final class StoreApplyTests: XCTestCase {
             XCTAssertNotNil(store[.contacts].hashIndex(field: customer))
         }
         parallel.apply(big)
-        for (n, change) in big.changes.enumerated() {
-            var one = ChangeSet(at: 0, user: "u", command: "x")
-            one.sequence = Int64(n + 1)
-            one.changes = [change]
-            serial.apply(one)
-        }
+        Self.applyOneByOne(big.changes, to: serial, firstSequence: 1)
         for entity in [Entity.customers, .messages, .contacts] {
             let a = parallel[entity], b = serial[entity]
             XCTAssertEqual(a.liveCount, b.liveCount, "\(entity)")
@@ -286,5 +276,15 @@ final class StoreApplyTests: XCTestCase {
         let customer = try XCTUnwrap(contacts.schema.position(of: RecordField.customer))
         guard case .string(let column) = contacts.columns[customer] else { return XCTFail("customer is a string column") }
         XCTAssertEqual(try XCTUnwrap(contacts.hashIndex(field: customer)).count(code: try XCTUnwrap(column.dictionary.code(of: "C7"))), 1)
+    }
+
+    /// The reference the batched paths are held to: each change a set of its own.
+    static func applyOneByOne(_ changes: [RecordChange], to store: Store, firstSequence: Int64) {
+        for (n, change) in changes.enumerated() {
+            var one = ChangeSet(at: 0, user: "u", command: "x")
+            one.sequence = firstSequence + Int64(n)
+            one.changes = [change]
+            store.apply(one)
+        }
     }
 }
