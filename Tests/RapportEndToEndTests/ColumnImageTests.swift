@@ -167,6 +167,24 @@ final class ColumnImageTests: XCTestCase {
         XCTAssertEqual(change.status, 1)
         XCTAssertTrue(change.stderr.contains("customers.vipNote does not match its checksum"), change.stderr)
         XCTAssertEqual(rapport(["find customers where id = C1 show city"]).stdout, "city\n上海\n", "nothing changed")
+
+        // A campaign has the columns checked on another core while it plans
+        // (`Database.checkColumnImageAhead`); its commit still refuses the damage.
+        try damaged.write(to: URL(fileURLWithPath: image))
+        let block = try store.file("call.rapport", """
+            campaign "gold call"
+              target customers where tier = gold
+              log contact via phone "gold call"
+            end
+
+            """)
+        let run = store.run(["--format", "csv", block], now: "2026-11-24")
+        XCTAssertEqual(run.status, 1)
+        XCTAssertTrue(run.stderr.contains("customers.vipNote does not match its checksum"), run.stderr)
+        XCTAssertEqual(rapport(["count contacts"]).stdout, "count\n1\n", "nothing changed")
+        let again = store.run(["--format", "csv", block], now: "2026-11-24")
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(rapport(["count contacts where note = \"gold call\""]).stdout, "count\n2\n", "from the JSON, both gold customers")
     }
 
     /// A store viewing the image answers as one parsed from the JSON through a change and a

@@ -78,6 +78,46 @@ final class ReliabilityTests: XCTestCase {
         }
     }
 
+    /// A set of 1,800 changes (600 customers messaged: messages, contacts, lastContact) is
+    /// applied in memory while its entry is written and fsynced on another thread
+    /// (`Database.changesWorthApplyingDuringTheFsync`): when the write or fsync fails, the
+    /// store is read again, so the same process sees none of it, and its next run (on the
+    /// store read again) sends to all 600 and lasts after a restart.
+    func testFailedJournalWriteOfALargeSetAppliedMeanwhileChangesNothing() throws {
+        var lines: [String] = []
+        for i in 1...600 { lines.append(#"{"id":"D\#(i)","name":"客户 \#(i)","phone":"1390000\#(i)"}"#) }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: root + "/many.jsonl", atomically: true, encoding: .utf8)
+        let campaign = """
+            campaign "welcome"
+              target customers where id starts with D
+              send sms "欢迎 {name}"
+              log contact via sms "welcome"
+            end
+            """
+        for (n, fault) in ["write:journal.jsonl:1", "fsync:journal.jsonl:1", "write:journal.jsonl:1:ENOSPC"].enumerated() {
+            // A store of its own per fault: a second week's run would meet the weekly cap.
+            let store = root + "/large-\(n)"
+            XCTAssertEqual(rapport(["-c", "import customers from \"\(root!)/many.jsonl\""], store: store).status, 0)
+            let r = rapport(["--format", "csv", "--role", "admin", "-"], stdin: """
+                \(campaign)
+                count messages
+                count contacts
+                count customers where lastContact = 2026-11-01
+                \(campaign)
+                count messages
+                count contacts
+                """, faults: fault, store: store)
+            XCTAssertEqual(r.status, 1, fault)
+            XCTAssertTrue(r.stderr.contains("the change was not saved"), "\(fault): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("nothing changed"), r.stderr)
+            XCTAssertTrue(r.stdout.hasPrefix("count\n0\ncount\n0\ncount\n0\n"), "\(fault): none of the failed run is in memory: \(r.stdout)")
+            XCTAssertTrue(r.stdout.hasSuffix("count\n600\ncount\n600\n"), "\(fault): the next run sends to all: \(r.stdout)")
+            XCTAssertEqual(csv("count messages", store: store), "count\n600\n", "\(fault): after a restart")
+            XCTAssertEqual(csv("count contacts", store: store), "count\n600\n", fault)
+            XCTAssertEqual(csv("count customers where lastContact = 2026-11-01", store: store), "count\n600\n", fault)
+        }
+    }
+
     func testFailedSnapshotKeepsTheOldOneAndTheJournal() {
         makeStore()
         for fault in ["write:snapshot.json:1", "fsync:snapshot.json:1", "rename:snapshot.json:1", "write:snapshot.json:1:ENOSPC"] {

@@ -85,6 +85,9 @@ public protocol Backend: AnyObject {
     /// Makes a checked change set durable, then visible; on failure nothing changed.
     /// Assigns the set's sequence and audit metadata (time, user, role, pinned clock).
     func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws
+    /// Told by a command that will commit a large set after a long build (a campaign run),
+    /// so that checks the commit would make first can run meanwhile on another core.
+    func expectLargeCommit()
     /// The highest number among the entity's generated ids (`C000123` → 123), 0 when
     /// none: new ids continue from it (`IDGenerator`).
     func highestGeneratedNumber(_ entity: Entity) -> Int
@@ -189,6 +192,8 @@ public struct BinnedRecord: Sendable {
 
 extension Backend {
     public var connectedUser: String? { nil }
+    /// Nothing to check ahead.
+    public func expectLargeCommit() {}
     public func enforce(_ role: Role) throws {}
 
     /// A backend that runs every command and answers every checked query.

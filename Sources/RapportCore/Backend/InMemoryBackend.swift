@@ -187,6 +187,8 @@ public final class InMemoryBackend: Backend {
         try database.commit(&set, by: author)
     }
 
+    public func expectLargeCommit() { database.checkColumnImageAhead() }
+
     /// Above the bin's too: a deleted id is not given to a new record while it can be restored.
     public func highestGeneratedNumber(_ entity: Entity) -> Int {
         max(store[entity].highestGeneratedNumber, store.bin[entity].highestGeneratedNumber)

@@ -442,13 +442,21 @@ enum ColumnImage {
     /// Checks every column of `store` still viewing an image that was not read yet; a
     /// change or a snapshot does this first, so that nothing damaged is ever written.
     static func checkEveryColumn(_ store: Store) throws {
+        for check in regionChecks(store) where !check.check() { throw damage(check) }
+    }
+
+    /// The checks of every column of `store` still viewing an image, in the order
+    /// `checkEveryColumn` makes them.
+    static func regionChecks(_ store: Store) -> [ImageRegionCheck] {
+        var checks: [ImageRegionCheck] = []
         for e in Entity.stored {
             for table in [store[e], store.bin[e]] {
                 for column in table.columns {
-                    if let check = column.imageCheck, !check.check() { throw damage(check) }
+                    if let check = column.imageCheck { checks.append(check) }
                 }
             }
         }
+        return checks
     }
 }
 

@@ -366,8 +366,12 @@ public final class Database {
             try commitBulkImport(set, directory: directory)
             return
         }
-        if let journal { try append(set, to: journal) }
-        store.apply(set)
+        if let journal, set.changes.count >= Database.changesWorthApplyingDuringTheFsync {
+            try appendApplying(set, to: journal)
+        } else {
+            if let journal { try append(set, to: journal) }
+            store.apply(set)
+        }
         if auditLoaded {
             AuditTrail.append(set, to: store[.audit]) { self.store[$0].schema }
         } else if directory == nil {
@@ -375,20 +379,82 @@ public final class Database {
         }
     }
 
+    /// Hashes, on another core, the column image's regions the next commit checks first
+    /// (`ColumnImage.checkEveryColumn`: every column of the image, 2.2 GB at a million
+    /// customers, most of them not read by the command), so that a campaign's commit finds
+    /// them checked while its plan runs here. Only the checks are touched there (each
+    /// holds its mapping and computes once, under its own lock); a damaged region is
+    /// still reported by the commit, which waits for a check under way.
+    public func checkColumnImageAhead() {
+        guard !isReadOnly else { return }
+        let checks = RegionChecks(ColumnImage.regionChecks(store), of: store)
+        guard !checks.all.isEmpty else { return }
+        DispatchQueue.global().async { for check in checks.all { _ = check.check() } }
+    }
+
     /// Journals one entry (fsync'ed) and notes how far the journal now goes.
     private func append(_ set: ChangeSet, to journal: AppendOnlyFile) throws {
-        var bytes = JournalCodec.encode(set) { e in
+        let bytes = try journalEntry(set)
+        do { try journal.append(bytes) } catch {
+            throw Diagnostic.runtime(.changeNotSaved, "\(error)")
+        }
+        noteAppended(bytes, to: journal)
+    }
+
+    /// The set's journal line, sealed for an encrypted store. Read before the set is
+    /// applied: a set that adds fields writes them from the schemas as they were.
+    private func journalEntry(_ set: ChangeSet) throws -> [UInt8] {
+        let bytes = JournalCodec.encode(set) { e in
             var schema = self.store[e].schema
             for a in set.fieldAdditions where a.entity == e { schema.append(a.field) }
             return schema
         }
-        if let cipher { bytes = try cipher.sealEntry(bytes) }
-        do { try journal.append(bytes) } catch {
-            throw Diagnostic.runtime(.changeNotSaved, "\(error)")
-        }
+        return try cipher?.sealEntry(bytes) ?? bytes
+    }
+
+    private func noteAppended(_ bytes: [UInt8], to journal: AppendOnlyFile) {
         journalIdentity = FileSystem.identity(journal.path)
         journalOffset += bytes.count
         journalTail = Array(bytes.suffix(9))
+    }
+
+    /// From how many changes a set is applied in memory while its entry is written and
+    /// fsynced on another thread: a campaign's 100,000s of changes take as long to apply
+    /// as the disk takes to make them durable. Below it, applying takes microseconds
+    /// and the set keeps the plain order (journal, then apply).
+    static let changesWorthApplyingDuringTheFsync = 1_000
+
+    /// `append` then `apply`, the two at once: the entry is encoded first (from the store
+    /// as it was), then written and fsynced on another thread while this one applies it.
+    /// Nothing is seen meanwhile: the session waits for the commit. If the write or fsync
+    /// fails (the journal cut back to where it was), the store is read again from its
+    /// files, so nothing of the set stays, as when the set was never applied.
+    private func appendApplying(_ set: ChangeSet, to journal: AppendOnlyFile) throws {
+        let bytes = try journalEntry(set)
+        let written = JournalWrite(journal, bytes)
+        let done = DispatchGroup()
+        DispatchQueue.global().async(group: done) { written.run() }
+        store.apply(set)
+        done.wait()
+        if let failure = written.failure {
+            forgetApplied()
+            throw Diagnostic.runtime(.changeNotSaved, "\(failure)")
+        }
+        noteAppended(bytes, to: journal)
+    }
+
+    /// After a set was applied but not journalled: the store as its files hold it. Should
+    /// even that reading fail, the store is emptied and every identity forgotten, so the
+    /// next command's catch-up reads it all again rather than build on the lost set.
+    private func forgetApplied() {
+        auditLoaded = false
+        do { try reload(holdingLock: true) } catch {
+            store = Store()
+            snapshotIdentity = nil
+            journalIdentity = nil
+            journalOffset = 0
+            journalTail = []
+        }
     }
 
     /// An import adding at least the policy's `import.bulkRows` records: they go into a
@@ -641,4 +707,34 @@ public final class Database {
     private var isJournalLarge: Bool { journalOffset > max(1 << 20, snapshotBytes / 4) }
 
     deinit { close() }
+}
+
+/// One entry written and fsynced on another thread; the committing thread reads
+/// `failure` only after waiting for it, and touches neither the file nor the bytes meanwhile.
+private final class JournalWrite: @unchecked Sendable {
+    let file: AppendOnlyFile
+    let bytes: [UInt8]
+    var failure: Error?
+
+    init(_ file: AppendOnlyFile, _ bytes: [UInt8]) {
+        self.file = file
+        self.bytes = bytes
+    }
+
+    func run() {
+        do { try file.append(bytes) } catch { failure = error }
+    }
+}
+
+/// The region checks handed to the thread that runs them ahead of a commit. The store is
+/// kept alive with them: a string column's check reads its dictionary (held unowned),
+/// and the store may be replaced meanwhile (read again after another process's snapshot).
+/// Nothing else of the store is touched there.
+private final class RegionChecks: @unchecked Sendable {
+    let all: [ImageRegionCheck]
+    let store: Store
+    init(_ all: [ImageRegionCheck], of store: Store) {
+        self.all = all
+        self.store = store
+    }
 }

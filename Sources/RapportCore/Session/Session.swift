@@ -355,6 +355,7 @@ public final class Session {
         if !dryRun, let outbox {
             outboxMark = try outboxStep { try runner.reconcile(outbox) }
         }
+        if !dryRun { backend.expectLargeCommit() }
         var run = try runner.plan(block)
         if dryRun {
             if !run.messages.isEmpty || settings.format != .table { emit(run.preview, into: &outcome) }

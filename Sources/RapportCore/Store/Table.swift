@@ -271,9 +271,29 @@ public final class Table {
     /// then one scan of its ids, deleted rows' included.
     public var highestGeneratedNumber: Int {
         if let known = knownHighestNumber { return known }
-        var highest = 0
-        for row in 0..<rowCount { if let n = generatedNumber(id(ofRow: row)), n > highest { highest = n } }
+        let highest = highestNumberAmongIDs()
         knownHighestNumber = highest
+        return highest
+    }
+
+    /// The scan: each row's id read as bytes in the id dictionary, the prefix read once, as
+    /// `generatedNumber` reads an id (a string per row and a retain of the prefix per byte
+    /// made this 100 ms for the contacts of 200,000 customers, on a campaign's critical path).
+    private func highestNumberAmongIDs() -> Int {
+        let prefix = idPrefixBytes, dictionary = idColumn.dictionary, codes = idColumn.codes
+        var highest = 0
+        for row in 0..<rowCount {
+            dictionary.withUTF8(codes[row]) { id in
+                guard id.count > prefix.count, id.count - prefix.count <= 17 else { return }
+                for i in 0..<prefix.count where id[i] != prefix[i] { return }
+                var n = 0
+                for i in prefix.count..<id.count {
+                    guard id[i] >= 48, id[i] <= 57 else { return }
+                    n = n * 10 + Int(id[i] - 48)
+                }
+                if n > highest { highest = n }
+            }
+        }
         return highest
     }
     private var knownHighestNumber: Int? = 0

@@ -63,4 +63,34 @@ final class GeneratedNumberTests: XCTestCase {
         XCTAssertEqual(read.bin[.contacts].highestGeneratedNumber, 90)
         XCTAssertEqual(InMemoryBackend(store: read).highestGeneratedNumber(.contacts), 90)
     }
+
+    /// A table taken whole from a column image does not know its highest number until first
+    /// asked; then it scans its ids' bytes (`highestNumberAmongIDs`) and finds what the
+    /// loader would have kept: only the prefix and 1 to 17 digits, deleted rows' too.
+    func testATableFromAColumnImageScansItsIDsToTheSameNumber() throws {
+        let store = Store()
+        for id in ["K0000012", "K0000003", "K99x", "k9000", "KX", "K", "X500", "K１２３", "K-700", "K 800",
+                   "K123456789012345678", "K000000000000000002", "K0000009"] {
+            var record = [Value](repeating: .null, count: store[.contacts].schema.fields.count)
+            record[Table.idPosition] = .string(id)
+            store[.contacts].append(record)
+        }
+        store[.contacts].delete(row: store[.contacts].row(ofID: "K0000012")!)
+        for id in ["M0000004", "M99999999999999999"] {
+            var record = [Value](repeating: .null, count: store[.messages].schema.fields.count)
+            record[Table.idPosition] = .string(id)
+            store[.messages].append(record)
+        }
+        let directory = NSTemporaryDirectory() + "generated-numbers-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let snapshot = directory + "/" + Database.snapshotFile
+        try Data(SnapshotCodec.encode(store)).write(to: URL(fileURLWithPath: snapshot))
+        let identity = try XCTUnwrap(ColumnImage.SnapshotIdentity(snapshotAt: snapshot))
+        XCTAssertTrue(ColumnImage.write(store, snapshot: identity, directory: directory))
+        let read = try ColumnImage.read(directory: directory, snapshot: identity).get()
+        XCTAssertEqual(read[.contacts].highestGeneratedNumber, 12, "the deleted K0000012 counts")
+        XCTAssertEqual(read[.messages].highestGeneratedNumber, 99_999_999_999_999_999)
+        XCTAssertEqual(read[.customers].highestGeneratedNumber, 0)
+    }
 }
