@@ -445,11 +445,28 @@ enum ColumnImage {
         for check in regionChecks(store) where !check.check() { throw damage(check) }
     }
 
-    /// The checks of every column of `store` still viewing an image, in the order
-    /// `checkEveryColumn` makes them.
-    static func regionChecks(_ store: Store) -> [ImageRegionCheck] {
+    /// Checks the columns `set` writes (its tables, live and bin, still viewing an image)
+    /// before it is journaled or applied: a written column leaves the image, so a damage
+    /// copied into memory would never be found again. The rest are checked when first read
+    /// or before a snapshot, which writes them all (`checkEveryColumn`); a campaign at a
+    /// million customers hashed 2.2 GB here, its purchases and ledger included.
+    static func checkColumns(writtenBy set: ChangeSet, in store: Store) throws {
+        var written = Set(set.fieldAdditions.map(\.entity))
+        for change in set.binChanges { written.insert(change.entity) }
+        // Most sets name one to three entities: a run of one entity is looked at once.
+        var last: Entity?
+        for change in set.changes where change.entity != last {
+            last = change.entity
+            written.insert(change.entity)
+        }
+        for check in regionChecks(store, of: written) where !check.check() { throw damage(check) }
+    }
+
+    /// The checks of every column of `store` still viewing an image (of the `entities`
+    /// given, if any), in the order `checkEveryColumn` makes them.
+    static func regionChecks(_ store: Store, of entities: Set<Entity>? = nil) -> [ImageRegionCheck] {
         var checks: [ImageRegionCheck] = []
-        for e in Entity.stored {
+        for e in Entity.stored where entities?.contains(e) ?? true {
             for table in [store[e], store.bin[e]] {
                 for column in table.columns {
                     if let check = column.imageCheck { checks.append(check) }

@@ -29,6 +29,8 @@ public final class Database {
     private var auditLoaded = false
     /// A store in memory only keeps its change sets here until the audit trail is read.
     private var unfiledAudit: [ChangeSet] = []
+    /// The column image's checks running ahead of a large commit (`checkColumnImageAhead`).
+    private var aheadChecks: RegionChecks?
     /// How far this process has read the journal: the bytes of its complete entries
     /// applied, the file they are in, and the last 9 bytes of the last one (checksum and
     /// newline), to tell the journal it read from one emptied and written again.
@@ -355,8 +357,12 @@ public final class Database {
     }
 
     private func commitHoldingLock(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
-        // Nothing is journaled or applied over a damaged column image.
-        try ColumnImage.checkEveryColumn(store)
+        // Nothing is journaled or applied over a damaged column image: the columns the set
+        // writes are checked here (those it read were checked on their first read). The
+        // checks still running ahead are stopped, so they do not compete with the commit.
+        aheadChecks?.cancel()
+        aheadChecks = nil
+        try ColumnImage.checkColumns(writtenBy: set, in: store)
         set.sequence = store.sequence + 1
         set.at = Int64(Date().timeIntervalSince1970.rounded(.down))
         set.pinnedNow = author.pinnedNow
@@ -387,9 +393,18 @@ public final class Database {
     /// still reported by the commit, which waits for a check under way.
     public func checkColumnImageAhead() {
         guard !isReadOnly else { return }
-        let checks = RegionChecks(ColumnImage.regionChecks(store), of: store)
+        // A campaign writes customers, messages and contacts: those first.
+        let first: Set<Entity> = [.customers, .messages, .contacts]
+        let checks = RegionChecks(ColumnImage.regionChecks(store, of: first) + ColumnImage.regionChecks(store, of: Set(Entity.stored).subtracting(first)),
+                                  of: store)
         guard !checks.all.isEmpty else { return }
-        DispatchQueue.global().async { for check in checks.all { _ = check.check() } }
+        aheadChecks = checks
+        DispatchQueue.global().async {
+            for check in checks.all {
+                if checks.isCancelled { return }
+                _ = check.check()
+            }
+        }
     }
 
     /// Journals one entry (fsync'ed) and notes how far the journal now goes.
@@ -733,8 +748,14 @@ private final class JournalWrite: @unchecked Sendable {
 private final class RegionChecks: @unchecked Sendable {
     let all: [ImageRegionCheck]
     let store: Store
+    private let lock = NSLock()
+    private var cancelled = false
     init(_ all: [ImageRegionCheck], of store: Store) {
         self.all = all
         self.store = store
     }
+    /// The commit has begun: the checks not yet started are left to their first read or
+    /// the next snapshot.
+    func cancel() { lock.withLock { cancelled = true } }
+    var isCancelled: Bool { lock.withLock { cancelled } }
 }
