@@ -133,6 +133,9 @@ public final class Database {
             }
         }
         store = loaded
+        // Checks ahead of a commit belong to the store just replaced: stopped, let go.
+        aheadChecks?.cancel()
+        aheadChecks = nil
         snapshotBytes = bytes
         snapshotIdentity = identity
         journalOffset = 0
@@ -398,6 +401,7 @@ public final class Database {
         let checks = RegionChecks(ColumnImage.regionChecks(store, of: first) + ColumnImage.regionChecks(store, of: Set(Entity.stored).subtracting(first)),
                                   of: store)
         guard !checks.all.isEmpty else { return }
+        aheadChecks?.cancel()
         aheadChecks = checks
         DispatchQueue.global().async {
             for check in checks.all {
