@@ -59,6 +59,18 @@ final class ColumnImageTests: XCTestCase {
     }
 
     /// The `column image:` line `--timer` prints.
+    /// Flips `bits` of the image's byte `offset` bytes into the first occurrence of `text`
+    /// (a column's string arena) and writes it back; the image before and after.
+    @discardableResult
+    func damageImage(inside text: String, at offset: Int, flipping bits: UInt8, _ what: String) throws -> (good: Data, damaged: Data) {
+        let good = try Data(contentsOf: URL(fileURLWithPath: image))
+        let target = try XCTUnwrap(good.range(of: Data(text.utf8)), what)
+        var damaged = good
+        damaged[target.lowerBound + offset] ^= bits
+        try damaged.write(to: URL(fileURLWithPath: image))
+        return (good, damaged)
+    }
+
     func imageNote() -> String {
         let r = rapport(["count customers"], extra: ["--timer"])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -145,11 +157,7 @@ final class ColumnImageTests: XCTestCase {
         let noteQuestion = "find customers show id, vipNote"
         let gold = rapport([goldQuestion]).stdout, notes = rapport([noteQuestion]).stdout
         XCTAssertEqual(imageNote(), "column image: read")
-        let good = try Data(contentsOf: URL(fileURLWithPath: image))
-        let target = try XCTUnwrap(good.range(of: Data("likes tea".utf8)), "the custom field's arena")
-        var damaged = good
-        damaged[target.lowerBound + 2] ^= 0x20
-        try damaged.write(to: URL(fileURLWithPath: image))
+        let (good, damaged) = try damageImage(inside: "likes tea", at: 2, flipping: 0x20, "the custom field's arena")
 
         XCTAssertEqual(rapport([goldQuestion]).stdout, gold, "another column is not read, nor checked")
         let r = rapport([noteQuestion])
@@ -194,11 +202,7 @@ final class ColumnImageTests: XCTestCase {
     func testAChangeChecksTheColumnsItWritesAndASnapshotEveryColumn() throws {
         seed()
         XCTAssertEqual(imageNote(), "column image: read")
-        let good = try Data(contentsOf: URL(fileURLWithPath: image))
-        let target = try XCTUnwrap(good.range(of: Data("丝巾".utf8)), "the purchases' product arena")
-        var damaged = good
-        damaged[target.lowerBound + 1] ^= 0x01
-        try damaged.write(to: URL(fileURLWithPath: image))
+        try damageImage(inside: "丝巾", at: 1, flipping: 0x01, "the purchases' product arena")
 
         let change = rapport([#"update customers where id = C2 set city = "北京""#])
         XCTAssertEqual(change.status, 0, change.stderr)
