@@ -68,7 +68,10 @@ public struct ResultRenderer {
     private func table(_ result: ResultSet) -> String? {
         let columns = result.columns
         let count = columns.count
-        var widths = columns.map { DisplayWidth.of(tableCell($0)) }
+        // Each header's text and width once (plain names need no cleaning).
+        let header = columns.map { DisplayWidth.plainWidth($0) == nil ? tableCell($0) : $0 }
+        let headerWidths = header.map { Int32(DisplayWidth.plainWidth($0) ?? DisplayWidth.of($0)) }
+        var widths = headerWidths.map { Int($0) }
         var numeric = [Bool](repeating: false, count: count)
         var textual = [Bool](repeating: false, count: count)
         // Every cell's text and width once, row after row in one flat array: a result of
@@ -110,32 +113,36 @@ public struct ResultRenderer {
         var out: [UInt8] = []
         out.reserveCapacity(result.rows.count * (widths.reduce(0, +) + 2 * count + 1) + 256)
         func spaces(_ n: Int) { for _ in 0..<max(n, 0) { out.append(0x20) } }
-        // A line as `DisplayWidth.pad` and a join by two spaces make it, trailing spaces cut.
-        func emit(_ texts: ArraySlice<String>, _ textWidths: ArraySlice<Int32>) {
+        // A line as `DisplayWidth.pad` and a join by two spaces make it, trailing spaces cut;
+        // `write(c)` appends cell c's bytes, `width(c)` is its display width.
+        func emit(_ width: (Int) -> Int, _ write: (Int) -> Void) {
             let lineStart = out.count
-            let first = texts.startIndex, firstWidth = textWidths.startIndex
-            for c in 0..<texts.count {
+            for c in 0..<count {
                 if c > 0 { spaces(2) }
-                let missing = widths[c] - Int(textWidths[firstWidth + c])
+                let missing = widths[c] - width(c)
                 if right[c] { spaces(missing) }
-                var text = texts[first + c]
-                text.withUTF8 { out.append(contentsOf: $0) }
+                write(c)
                 if !right[c] { spaces(missing) }
             }
             while out.count > lineStart, out.last == 0x20 { out.removeLast() }
             out.append(0x0A)
         }
+        func append(_ text: String) {
+            var text = text
+            text.withUTF8 { out.append(contentsOf: $0) }
+        }
         let (bold, dim, reset) = colour ? ("\u{1B}[1m", "\u{1B}[2m", "\u{1B}[0m") : ("", "", "")
         out.append(contentsOf: bold.utf8)
-        let header = columns.map(tableCell)
-        emit(header[...], header.map { Int32(DisplayWidth.of($0)) }[...])
+        emit({ Int(headerWidths[$0]) }, { append(header[$0]) })
         out.removeLast()
-        out.append(contentsOf: (reset + "\n").utf8)
-        let rules = widths.map { String(repeating: "-", count: $0) }
-        emit(rules[...], widths.map { Int32($0) }[...])
+        out.append(contentsOf: reset.utf8)
+        out.append(0x0A)
+        // The rule under each header, as wide as its column.
+        emit({ widths[$0] }, { for _ in 0..<widths[$0] { out.append(0x2D) } })
         for i in 0..<result.rows.count {
             if stop(i) { return nil }
-            emit(cells[i * count..<(i + 1) * count], cellWidths[i * count..<(i + 1) * count])
+            let first = i * count
+            emit({ Int(cellWidths[first + $0]) }, { append(cells[first + $0]) })
         }
         let n = result.rows.count
         out.append(contentsOf: (dim + (n == 1 ? "(1 row)" : "(\(n) rows)") + reset + "\n").utf8)

@@ -37,6 +37,8 @@ public final class Database {
     private var journalOffset = 0
     private var journalIdentity: FileIdentity?
     private var journalTail: [UInt8] = []
+    /// The first, cheap test of whether another process committed (`catchUp`).
+    private var watch: StoreWatch?
     /// The snapshot file as it was when this process last caught up: another process's
     /// snapshot (or `--recover`) puts a new one in place.
     private var snapshotIdentity: FileIdentity?
@@ -237,10 +239,10 @@ public final class Database {
     }
 
     /// Brings the store up to what other processes have committed since this one last
-    /// looked. Cheap when nothing changed (two `stat`s); otherwise it reads only the
-    /// journal's new complete entries. When another process's snapshot emptied the journal,
-    /// the entries it moved are read from the end of the audit log; the snapshot is read
-    /// again only when that fails. Never waits for a writer's lock, except, in that last
+    /// looked. Cheap when nothing changed (two `fstat`s, `StoreWatch`); otherwise it reads
+    /// only the journal's new complete entries. When another process's snapshot emptied the
+    /// journal, the entries it moved are read from the end of the audit log; the snapshot is
+    /// read again only when that fails. Never waits for a writer's lock, except, in that last
     /// case, for a snapshot being written. Returns the warnings not yet shown.
     public func catchUp() throws -> [Diagnostic] {
         if lockDepth == 0 {
@@ -256,6 +258,27 @@ public final class Database {
 
     private func catchUp(holdingLock: Bool) throws {
         guard let directory else { return }
+        // The cheap test first (`StoreWatch`): two `fstat`s of files kept open, taken before
+        // the full look so that anything changed after them is seen by the next command.
+        let watch = self.watch ?? StoreWatch(directory: directory)
+        self.watch = watch
+        guard !holdingLock, let look = watch.look() else {
+            watch.forget()
+            try catchUpFromFiles(directory, holdingLock: holdingLock)
+            return
+        }
+        if watch.showsNoChange(look, journalOffset: journalOffset) { return }
+        try catchUpFromFiles(directory, holdingLock: false)
+        watch.fullLookDone(after: look, journal: journalIdentity, journalOffset: journalOffset)
+    }
+
+    /// Whether the last look at the files was trusted, so that the next command takes
+    /// the cheap test (for tests).
+    var isTrustingItsLook: Bool { watch?.isTrusting == true }
+
+    /// The full look: the snapshot's and the journal's identities by path, and what they
+    /// hold that this process has not read.
+    private func catchUpFromFiles(_ directory: String, holdingLock: Bool) throws {
         // Entries other processes committed are in the files the audit trail is read from:
         // once read, the trail is read again at its next use rather than patched here.
         let sequenceBefore = store.sequence

@@ -36,35 +36,62 @@ public struct Token: Sendable {
 public struct Lexer {
     private let source: String
     private let chars: [Character]
-    /// Where each character starts in `source` (and its end last): a token's text is
-    /// copied from there, not joined character by character (a third of a lookup by id).
+    /// Each character's byte when it is one ASCII byte, else `Lexer.notASCII`: the tests a
+    /// command's characters go through most (spaces, word characters, quotes, symbols)
+    /// compare bytes, not `Character`s (string comparisons, a fifth of a lookup by id).
+    private let units: [UInt8]
+    /// The text's bytes when each is a character of its own (ASCII without a carriage
+    /// return, which joins the line feed after it): a token's text is copied from them.
+    private let asciiBytes: [UInt8]?
+    /// Otherwise where each character starts in `source` (and its end last): a token's text
+    /// is copied from there, not joined character by character.
     private let starts: [String.Index]
     private var index = 0
     private var line: Int
     private var column = 1
     private let parameters: [String: String]
 
+    static let notASCII: UInt8 = 0x80
+
     public init(_ text: String, firstLine: Int = 1, parameters: [String: String] = [:]) {
         source = text
-        var chars: [Character] = [], starts: [String.Index] = []
-        chars.reserveCapacity(text.utf8.count)
-        starts.reserveCapacity(text.utf8.count + 1)
-        var i = text.startIndex
-        while i < text.endIndex {
-            let next = text.index(after: i)
-            starts.append(i)
-            chars.append(text[i])
-            i = next
+        let bytes = Array(text.utf8)
+        if bytes.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) {
+            // One character a byte: no grapheme breaking, no index per character.
+            chars = bytes.map { Character(Unicode.Scalar($0)) }
+            units = bytes
+            asciiBytes = bytes
+            starts = []
+        } else {
+            var chars: [Character] = [], starts: [String.Index] = [], units: [UInt8] = []
+            chars.reserveCapacity(bytes.count)
+            units.reserveCapacity(bytes.count)
+            starts.reserveCapacity(bytes.count + 1)
+            var i = text.startIndex
+            while i < text.endIndex {
+                let next = text.index(after: i)
+                starts.append(i)
+                let c = text[i]
+                chars.append(c)
+                // "\r\n" is one character of two bytes: not one ASCII byte.
+                units.append(c.utf8.count == 1 ? c.utf8.first! : Lexer.notASCII)
+                i = next
+            }
+            starts.append(text.endIndex)
+            self.chars = chars
+            self.units = units
+            self.starts = starts
+            asciiBytes = nil
         }
-        starts.append(text.endIndex)
-        self.chars = chars
-        self.starts = starts
         self.line = firstLine
         self.parameters = parameters
     }
 
     /// The text of characters `range` as written.
-    private func text(_ range: Range<Int>) -> String { String(source[starts[range.lowerBound]..<starts[range.upperBound]]) }
+    private func text(_ range: Range<Int>) -> String {
+        if let asciiBytes { return String(decoding: asciiBytes[range], as: UTF8.self) }
+        return String(source[starts[range.lowerBound]..<starts[range.upperBound]])
+    }
 
     public static func tokenize(_ text: String, firstLine: Int = 1, parameters: [String: String] = [:]) throws -> [Token] {
         var lexer = Lexer(text, firstLine: firstLine, parameters: parameters)
@@ -78,16 +105,35 @@ public struct Lexer {
 
     private var current: Character? { index < chars.count ? chars[index] : nil }
     private func peek(_ k: Int = 1) -> Character? { index + k < chars.count ? chars[index + k] : nil }
+    /// The unit (`units`) at `index + k`, `notASCII` past the end.
+    private func unit(_ k: Int = 0) -> UInt8 { index + k < units.count ? units[index + k] : Lexer.notASCII }
 
     private mutating func advance() {
-        if chars[index] == "\n" { line += 1; column = 1 } else { column += 1 }
+        if units[index] == 0x0A { line += 1; column = 1 } else { column += 1 }
         index += 1
     }
 
+    private func isSpace(at i: Int) -> Bool {
+        let u = units[i]
+        return u == Lexer.notASCII ? chars[i].isWhitespace : u == 0x20 || (0x09...0x0D).contains(u)
+    }
+
+    private func isWordStart(at i: Int) -> Bool {
+        let u = units[i]
+        return u == Lexer.notASCII ? Lexer.isWordStart(chars[i]) : Lexer.isWordStartByte(u)
+    }
+
+    private func isWordPart(at i: Int) -> Bool {
+        let u = units[i]
+        return u == Lexer.notASCII ? Lexer.isWordPart(chars[i]) : Lexer.isWordPartByte(u)
+    }
+
+    private static func isDigit(_ u: UInt8) -> Bool { (0x30...0x39).contains(u) }
+
     public mutating func next() throws -> Token {
-        while let c = current, Lexer.isSpace(c) || c == "#" {
-            if c == "#" {
-                while let d = current, d != "\n" { advance() }
+        while index < units.count, isSpace(at: index) || units[index] == 0x23 {
+            if units[index] == 0x23 {
+                while index < units.count, units[index] != 0x0A { advance() }
             } else {
                 advance()
             }
@@ -98,27 +144,39 @@ public struct Lexer {
             let text = self.text(startIndex..<index)
             return Token(kind: kind, span: SourceSpan(start: start, length: max(1, index - startIndex)), text: text)
         }
-        guard let c = current else { return Token(kind: .end, span: SourceSpan(start: start, length: 1), text: "") }
+        guard index < units.count else { return Token(kind: .end, span: SourceSpan(start: start, length: 1), text: "") }
+        let u = units[index]
 
-        if c == "\"" || c == "“" || c == "'" { return token(.string(try readString(start: start))) }
-        if c == "$" { return try readParameter(start: start, startIndex: startIndex) }
-        if c == "`" { return token(.quotedName(try readQuotedName(start: start))) }
-        if c.isASCII, c.isNumber || ((c == "-" || c == "+") && (peek()?.isASCII ?? false) && (peek()?.isNumber ?? false)) {
+        if u == 0x22 || u == 0x27 || (u == Lexer.notASCII && chars[index] == "“") { return token(.string(try readString(start: start))) }
+        if u == 0x24 { return try readParameter(start: start, startIndex: startIndex) }
+        if u == 0x60 { return token(.quotedName(try readQuotedName(start: start))) }
+        if Lexer.isDigit(u) || ((u == 0x2D || u == 0x2B) && Lexer.isDigit(unit(1))) {
             return try readNumeric(start: start, startIndex: startIndex)
         }
-        if Lexer.isWordStart(c) {
-            while let d = current, Lexer.isWordPart(d) || (d == "-" && peek().map(Lexer.isWordPart) == true) { advance() }
-            return token(.word(text(startIndex..<index)))
+        if isWordStart(at: index) {
+            while index < units.count, isWordPart(at: index) || (units[index] == 0x2D && index + 1 < units.count && isWordPart(at: index + 1)) {
+                advance()
+            }
+            let word = text(startIndex..<index)
+            return Token(kind: .word(word), span: SourceSpan(start: start, length: max(1, index - startIndex)), text: word)
         }
-        let two = peek().map { String([c, $0]) }
-        if let two, ["!=", "<=", ">=", "<>", "=="].contains(two) {
+        let two: String? = switch (u, unit(1)) {
+        case (0x21, 0x3D): "!="
+        case (0x3C, 0x3D): "<="
+        case (0x3E, 0x3D): ">="
+        case (0x3C, 0x3E): "!="
+        case (0x3D, 0x3D): "="
+        default: nil
+        }
+        if let two {
             advance(); advance()
-            return token(.symbol(two == "<>" ? "!=" : two == "==" ? "=" : two))
+            return token(.symbol(two))
         }
-        if "=<>(),:*+-/".contains(c) {
+        if u != Lexer.notASCII, "=<>(),:*+-/".utf8.contains(u) {
             advance()
-            return token(.symbol(String(c)))
+            return token(.symbol(String(UnicodeScalar(u))))
         }
+        let c = chars[index]
         if c == "（" || c == "）" || c == "，" {
             advance()
             return token(.symbol(c == "（" ? "(" : c == "）" ? ")" : ","))
@@ -134,13 +192,18 @@ public struct Lexer {
     }
 
     static func isWordStart(_ c: Character) -> Bool {
-        if let a = c.asciiValue { return a == 0x5F || (0x61...0x7A).contains(a | 0x20) }
+        if let a = c.asciiValue { return isWordStartByte(a) }
         return c.isLetter || (!c.isWhitespace && !c.isPunctuation && !c.isSymbol)
     }
 
     static func isWordPart(_ c: Character) -> Bool {
-        if let a = c.asciiValue { return a == 0x5F || a == 0x2E || a == 0x40 || (0x30...0x39).contains(a) || (0x61...0x7A).contains(a | 0x20) }
+        if let a = c.asciiValue { return isWordPartByte(a) }
         return isWordStart(c)
+    }
+
+    private static func isWordStartByte(_ a: UInt8) -> Bool { a == 0x5F || (0x61...0x7A).contains(a | 0x20) }
+    private static func isWordPartByte(_ a: UInt8) -> Bool {
+        a == 0x5F || a == 0x2E || a == 0x40 || (0x30...0x39).contains(a) || (0x61...0x7A).contains(a | 0x20)
     }
 
     /// A parameter name: a letter or `_`, then letters, digits and `_`.
