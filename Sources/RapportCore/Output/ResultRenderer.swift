@@ -81,10 +81,14 @@ public struct ResultRenderer {
         var cellWidths: [Int32] = []
         cells.reserveCapacity(result.rows.count * count)
         cellWidths.reserveCapacity(result.rows.count * count)
-        for (i, row) in result.rows.enumerated() {
+        // Rows read in place (`rows[i][c]`), not copied out of the array one by one (a
+        // retain and a release a row).
+        let rows = result.rows
+        for i in rows.indices {
             if stop(i) { return nil }
+            let rowCount = rows[i].count
             for c in 0..<count {
-                let value = c < row.count ? row[c] : .null
+                let value = c < rowCount ? rows[i][c] : .null
                 switch value {
                 case .integer, .number: numeric[c] = true
                 case .null: break
@@ -113,36 +117,38 @@ public struct ResultRenderer {
         var out: [UInt8] = []
         out.reserveCapacity(result.rows.count * (widths.reduce(0, +) + 2 * count + 1) + 256)
         func spaces(_ n: Int) { for _ in 0..<max(n, 0) { out.append(0x20) } }
-        // A line as `DisplayWidth.pad` and a join by two spaces make it, trailing spaces cut;
-        // `write(c)` appends cell c's bytes, `width(c)` is its display width.
-        func emit(_ width: (Int) -> Int, _ write: (Int) -> Void) {
+        // A line as `DisplayWidth.pad` and a join by two spaces make it, trailing spaces cut.
+        func emit(_ texts: ArraySlice<String>, _ textWidths: ArraySlice<Int32>) {
             let lineStart = out.count
-            for c in 0..<count {
+            let first = texts.startIndex, firstWidth = textWidths.startIndex
+            for c in 0..<texts.count {
                 if c > 0 { spaces(2) }
-                let missing = widths[c] - width(c)
+                let missing = widths[c] - Int(textWidths[firstWidth + c])
                 if right[c] { spaces(missing) }
-                write(c)
+                var text = texts[first + c]
+                text.withUTF8 { out.append(contentsOf: $0) }
                 if !right[c] { spaces(missing) }
             }
             while out.count > lineStart, out.last == 0x20 { out.removeLast() }
             out.append(0x0A)
         }
-        func append(_ text: String) {
-            var text = text
-            text.withUTF8 { out.append(contentsOf: $0) }
-        }
         let (bold, dim, reset) = colour ? ("\u{1B}[1m", "\u{1B}[2m", "\u{1B}[0m") : ("", "", "")
         out.append(contentsOf: bold.utf8)
-        emit({ Int(headerWidths[$0]) }, { append(header[$0]) })
+        emit(header[...], headerWidths[...])
         out.removeLast()
         out.append(contentsOf: reset.utf8)
         out.append(0x0A)
-        // The rule under each header, as wide as its column.
-        emit({ widths[$0] }, { for _ in 0..<widths[$0] { out.append(0x2D) } })
-        for i in 0..<result.rows.count {
+        // The rule under each header, as wide as its column, written as bytes (no string a
+        // column); dashes leave no trailing space to cut.
+        for c in 0..<count {
+            if c > 0 { spaces(2) }
+            for _ in 0..<widths[c] { out.append(0x2D) }
+        }
+        while out.last == 0x20 { out.removeLast() }
+        out.append(0x0A)
+        for i in 0..<rows.count {
             if stop(i) { return nil }
-            let first = i * count
-            emit({ Int(cellWidths[first + $0]) }, { append(cells[first + $0]) })
+            emit(cells[i * count..<(i + 1) * count], cellWidths[i * count..<(i + 1) * count])
         }
         let n = result.rows.count
         out.append(contentsOf: (dim + (n == 1 ? "(1 row)" : "(\(n) rows)") + reset + "\n").utf8)
