@@ -24,7 +24,10 @@ public struct Checker {
             let f = schema.fields[p]
             return ResolvedField(position: p, name: f.name, type: f.type)
         }
-        return Checker.derivedFields(of: schema).first { $0.name.lowercased() == name.name.lowercased() }
+        // Most words asked about are values, not fields (`id = C000123`): the derived fields
+        // are resolved only once one is named (building them all was a twentieth of a lookup).
+        guard let derived = DerivedFields.named(name.name, of: schema.entity) else { return nil }
+        return Checker.derivedFields(of: schema).first { $0.name == derived.name }
     }
 
     public func resolve(_ name: FieldName) throws -> ResolvedField {
