@@ -45,6 +45,33 @@ final class SnapshotWriterTests: XCTestCase {
         XCTAssertNotEqual(SnapshotCodec.encode(store), before, "the store itself did change")
     }
 
+    /// The encoders emit their own pieces in turn: for any number of rows per piece the
+    /// bytes are those of one piece, each emitted once and in order; an `emit` that fails
+    /// stops every encoder (no call after it) and its error is the one thrown.
+    func testPiecesEmittedInTurnFromEveryEncoderAndAFailedEmitStopsThemAll() throws {
+        let store = bigStore()
+        let whole = try SnapshotView(store, rowsPerPiece: 1 << 20).encode { _ in }
+        let reference = SnapshotCodec.encode(store)
+        XCTAssertEqual(whole, reference.count)
+        for rows in [1, 3, piece, 1000] {
+            var streamed: [UInt8] = []
+            var calls = 0
+            let size = try SnapshotView(store, rowsPerPiece: rows).encode { streamed.append(contentsOf: $0); calls += 1 }
+            XCTAssertEqual(streamed, reference, "\(rows) rows a piece")
+            XCTAssertEqual(size, reference.count)
+            if rows == 1 { XCTAssertGreaterThan(calls, store.customers.rowCount, "a call per piece") }
+        }
+        struct DiskFull: Error {}
+        for failing in [1, 2, 7, 40] {
+            var calls = 0
+            XCTAssertThrowsError(try SnapshotView(store, rowsPerPiece: 3).encode { _ in
+                calls += 1
+                if calls == failing { throw DiskFull() }
+            }) { error in XCTAssertTrue(error is DiskFull, "\(error)") }
+            XCTAssertEqual(calls, failing, "nothing emitted after the failure")
+        }
+    }
+
     func testWrittenFileIsTheEncodedBytesAndReportsEveryRow() throws {
         let dir = try directory()
         let store = bigStore()
