@@ -41,7 +41,8 @@ enum SnapshotCodec {
     /// dropped once written, so no joined copy of the whole text is ever made.
     static func write(_ view: SnapshotView, to path: String, progress: SnapshotProgress = SnapshotProgress()) throws -> Int {
         var size = 0
-        try FileSystem.writeAtomically(to: path, mode: 0o600) { write in
+        // Written once, read back seldom (an opening reads the column image): past the page cache.
+        try FileSystem.writeAtomically(to: path, mode: 0o600, bypassingCache: true) { write in
             size = try view.encode(progress: progress) { try write($0) }
         }
         return size

@@ -72,6 +72,39 @@ final class SnapshotWriterTests: XCTestCase {
         }
     }
 
+    /// A file written past the page cache (`DirectWrites`: aligned blocks by `O_DIRECT`,
+    /// the last partial block through the page cache) holds exactly the bytes appended, in
+    /// appends of every size across its buffers' edges, on a file system that takes
+    /// `O_DIRECT` and on one that refuses it (tmpfs), and an empty file stays empty.
+    func testFileWrittenPastThePageCacheHoldsEveryByteAppended() throws {
+        var generator = SystemRandomNumberGenerator()
+        let total = DirectWrites.capacity * 2 + DirectWrites.alignment * 3 + 123
+        let bytes = (0..<total).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var places = [try directory()]
+        if FileManager.default.isWritableFile(atPath: "/dev/shm") {
+            let shm = "/dev/shm/rapport-direct-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: shm, withIntermediateDirectories: true)
+            addTeardownBlock { try? FileManager.default.removeItem(atPath: shm) }
+            places.append(shm)
+        }
+        for dir in places {
+            let path = dir + "/snapshot.json"
+            try FileSystem.writeAtomically(to: path, bypassingCache: true) { write in
+                var at = 0
+                for size in [1, 4095, 4096, 4097, 17, DirectWrites.capacity - 3, 5, DirectWrites.capacity + 9] where at < total {
+                    let n = min(size, total - at)
+                    try bytes[at..<(at + n)].withUnsafeBytes { try write($0) }
+                    at += n
+                }
+                try bytes[at...].withUnsafeBytes { try write($0) }
+            }
+            XCTAssertEqual(try FileSystem.readFile(path), bytes, dir)
+            try FileSystem.writeAtomically(to: path, bypassingCache: true) { _ in }
+            XCTAssertEqual(try FileSystem.readFile(path), [], dir)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["snapshot.json"])
+        }
+    }
+
     func testWrittenFileIsTheEncodedBytesAndReportsEveryRow() throws {
         let dir = try directory()
         let store = bigStore()
