@@ -64,36 +64,50 @@ public enum CRC32 {
 
 extension CRC32 {
     /// The CRC of A followed by B, from A's CRC, B's CRC and B's length (zlib's
-    /// crc32_combine): lets pieces of one file be checksummed on different cores.
+    /// crc32_combine, as zlib 1.2.12 computes it: A's CRC times x^(8 * length) modulo the
+    /// polynomial, from a table of x^(2^k)): lets pieces of one file be checksummed on
+    /// different cores. About a thousand bit steps and no allocation, so joining the
+    /// checksums of thousands of small pieces costs nothing beside writing them.
     public static func combine(_ first: UInt32, _ second: UInt32, secondLength: Int) -> UInt32 {
         guard secondLength > 0 else { return first }
-        func times(_ matrix: [UInt32], _ vector: UInt32) -> UInt32 {
-            var sum: UInt32 = 0, v = vector, i = 0
-            while v != 0 {
-                if v & 1 != 0 { sum ^= matrix[i] }
-                v >>= 1
-                i += 1
-            }
-            return sum
-        }
-        func square(_ matrix: [UInt32]) -> [UInt32] { (0..<32).map { times(matrix, matrix[$0]) } }
-        // The operator for one zero bit, then squared to two and four zero bits.
-        var odd = [UInt32](repeating: 0, count: 32)
-        odd[0] = 0xEDB8_8320
-        for n in 1..<32 { odd[n] = 1 << UInt32(n - 1) }
-        var even = square(odd)
-        odd = square(even)
-        var crc = first, length = secondLength
+        return multiplyModP(xToThe8nModP(secondLength), first) ^ second
+    }
+
+    /// a times b modulo the polynomial, both reflected (bit 31 is x^0). `a` is never 0 here.
+    private static func multiplyModP(_ a: UInt32, _ b: UInt32) -> UInt32 {
+        var m: UInt32 = 1 << 31, p: UInt32 = 0, b = b
         while true {
-            even = square(odd)
-            if length & 1 != 0 { crc = times(even, crc) }
-            length >>= 1
-            if length == 0 { break }
-            odd = square(even)
-            if length & 1 != 0 { crc = times(odd, crc) }
-            length >>= 1
-            if length == 0 { break }
+            if a & m != 0 {
+                p ^= b
+                if a & (m &- 1) == 0 { break }
+            }
+            m >>= 1
+            b = b & 1 != 0 ? (b >> 1) ^ 0xEDB8_8320 : b >> 1
         }
-        return crc ^ second
+        return p
+    }
+
+    /// x^(2^k) modulo the polynomial for k in 0..<32 (x^(2^k) repeats with a period dividing 2^32 - 1).
+    private static let powersOfX: [UInt32] = {
+        var table = [UInt32](repeating: 0, count: 32)
+        var p: UInt32 = 1 << 30 // x^1
+        table[0] = p
+        for k in 1..<32 {
+            p = multiplyModP(p, p)
+            table[k] = p
+        }
+        return table
+    }()
+
+    /// x^(8n) modulo the polynomial: n bytes of zeros appended.
+    private static func xToThe8nModP(_ n: Int) -> UInt32 {
+        var p: UInt32 = 1 << 31 // x^0
+        var n = n, k = 3
+        while n != 0 {
+            if n & 1 != 0 { p = multiplyModP(powersOfX[k & 31], p) }
+            n >>= 1
+            k += 1
+        }
+        return p
     }
 }

@@ -678,7 +678,7 @@ public final class Database {
             let image = ColumnImage.Preparing(from: view, directory: directory, tempSuffix: "-background")
             job.result = Result {
                 var size = 0
-                try FileSystem.writeDurably(job.temp) { write in size = try view.encode(emit: write) }
+                try FileSystem.writeDurably(job.temp, bypassingCache: true) { write in size = try view.encode(emit: write) }
                 return size
             }
             if case .success = job.result { job.image = image.wait() } else { image.wait()?.discard() }

@@ -154,23 +154,31 @@ public enum FileSystem {
     /// The same, the bytes handed over piece by piece by `body` (calling `write` for each
     /// in order), so that a large file need never be joined in memory. An error `body`
     /// throws (a cancellation too) leaves no temporary file and the old file as it was.
-    static func writeAtomically(to path: String, mode: mode_t = 0o600,
+    static func writeAtomically(to path: String, mode: mode_t = 0o600, bypassingCache: Bool = false,
                                 _ body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let temp = path + ".tmp-\(getpid())"
-        try writeDurably(temp, mode: mode, body)
+        try writeDurably(temp, mode: mode, bypassingCache: bypassingCache, body)
         try moveIntoPlace(temp, over: path)
     }
 
     /// The first half of `writeAtomically`: `temp` written by `body` and fsync'ed, removed
-    /// again on any error.
-    static func writeDurably(_ temp: String, mode: mode_t = 0o600,
+    /// again on any error. `bypassingCache`: for a large file written once and seldom read
+    /// back (a snapshot), the bytes go to the disk with `O_DIRECT` where the file system
+    /// takes it (`DirectWrites`), not copied into the page cache first.
+    static func writeDurably(_ temp: String, mode: mode_t = 0o600, bypassingCache: Bool = false,
                              _ body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let wanted = creationMode(mode, in: Path.parent(temp))
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, wanted)
         guard fd >= 0 else { throw FileSystemError(path: temp, operation: "create") }
         do {
             if wanted != mode { _ = fchmod(fd, wanted) }
-            try body { try writeAll(fd, $0, path: temp) }
+            if bypassingCache {
+                let direct = DirectWrites(fd: fd, path: temp)
+                try body { try direct.append($0) }
+                try direct.finish()
+            } else {
+                try body { try writeAll(fd, $0, path: temp) }
+            }
             try sync(fd, path: temp)
             guard close(fd) == 0 else { throw FileSystemError(path: temp, operation: "close") }
         } catch {
@@ -270,6 +278,10 @@ public enum FileSystem {
 
     /// Makes `path` a second name of `target`'s current content (a hard link), replacing
     /// whatever `path` was, atomically; falls back to a copy where links are refused.
+    /// The file `path` named before is let go on another thread: held open across the
+    /// rename, so that the rename does not wait for the kernel to drop its pages and free
+    /// its blocks (124 ms for the 480 MB `snapshot.prev.json` of a million customers,
+    /// ahead of writing the next snapshot); that happens when it is closed.
     public static func replaceWithLink(to target: String, at path: String) throws {
         let temp = path + ".tmp-\(getpid())"
         unlink(temp)
@@ -277,11 +289,128 @@ public enum FileSystem {
             try writeAtomically(try readFile(target), to: path)
             return
         }
+        let replaced = open(path, O_RDONLY | O_CLOEXEC)
+        defer { if replaced >= 0 { DispatchQueue.global(qos: .utility).async { close(replaced) } } }
         // When both names already lead to the same file, rename does nothing: unlink
         // the temporary name in every case.
         defer { unlink(temp) }
         guard rename(temp, path) == 0 else { throw FileSystemError(path: path, operation: "rename") }
         try fsyncDirectory(Path.parent(path))
+    }
+}
+
+/// Appends to a new file through `O_DIRECT`: the bytes are gathered in an aligned buffer
+/// whose whole blocks are written straight to the disk, so the kernel neither copies them
+/// into the page cache nor takes fresh pages for them (at a million customers that copy of
+/// the 480 MB snapshot cost 0.3 to 0.9 s of CPU, more than encoding it). Two buffers: one
+/// is written on a thread of its own while the other fills, so the caller does not wait
+/// for the disk. The last partial block goes through the ordinary descriptor `fd`, as
+/// everything does where the file system refuses `O_DIRECT` (tmpfs, some network file
+/// systems). A failure injected for "write" counts each `append`, as `writeAll` counts its
+/// calls. The caller fsyncs `fd`.
+final class DirectWrites: @unchecked Sendable {
+    static let alignment = 4096
+    static let capacity = 4 << 20
+    private let fd: Int32
+    private let path: String
+    /// -1 once the file system has refused direct writes. Changed only by a write, which
+    /// runs after the previous one ended (`idle`).
+    private var directFD: Int32
+    private var buffers: [UnsafeMutableRawPointer] = []
+    /// The buffer being filled (the other may be in flight).
+    private var current = 0
+    private var filled = 0
+    /// Where the current buffer's first byte goes in the file.
+    private var offset = 0
+    /// Signalled when no write is in flight; `failure` is the last one's error.
+    private let idle = DispatchSemaphore(value: 1)
+    private let writer = DispatchQueue(label: "rapport.direct-writes")
+    private var failure: Error?
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+        directFD = DirectWrites.openFlag.map { open(path, O_WRONLY | $0 | O_CLOEXEC) } ?? -1
+        for _ in 0..<2 {
+            var memory: UnsafeMutableRawPointer?
+            if posix_memalign(&memory, DirectWrites.alignment, DirectWrites.capacity) != 0 { memory = malloc(DirectWrites.capacity) }
+            buffers.append(memory!)
+        }
+    }
+
+    deinit {
+        idle.wait()
+        idle.signal()
+        if directFD >= 0 { close(directFD) }
+        buffers.forEach { free($0) }
+    }
+
+    /// `O_DIRECT`, which Swift's Glibc module does not bring (it needs `_GNU_SOURCE`).
+    private static var openFlag: Int32? {
+        #if os(Linux) && arch(x86_64)
+        return 0o40000
+        #elseif os(Linux) && arch(arm64)
+        return 0o200000
+        #else
+        return nil
+        #endif
+    }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        if let code = FaultInjection.failure("write", path) { throw FileSystemError(path: path, operation: "write", code: code) }
+        var done = 0
+        while done < bytes.count {
+            let n = min(DirectWrites.capacity - filled, bytes.count - done)
+            (buffers[current] + filled).copyMemory(from: bytes.baseAddress! + done, byteCount: n)
+            filled += n
+            done += n
+            if filled == DirectWrites.capacity { try handOver() }
+        }
+    }
+
+    /// Everything appended is in the file (the caller fsyncs).
+    func finish() throws {
+        idle.wait()
+        defer { idle.signal() }
+        if let failure { throw failure }
+        let whole = filled & ~(DirectWrites.alignment - 1)
+        try write(buffers[current], count: whole, at: offset, through: directFD >= 0 ? directFD : fd)
+        try write(buffers[current] + whole, count: filled - whole, at: offset + whole, through: fd)
+        offset += filled
+        filled = 0
+    }
+
+    /// The full buffer's whole blocks (all of it: its capacity is a multiple of a block)
+    /// go to the writing thread once the previous write has ended; filling goes on in the other.
+    private func handOver() throws {
+        idle.wait()
+        if let failure { idle.signal(); throw failure }
+        let full = current, at = offset, count = filled
+        writer.async {
+            do { try self.write(self.buffers[full], count: count, at: at, through: self.directFD >= 0 ? self.directFD : self.fd) } catch {
+                self.failure = error
+            }
+            self.idle.signal()
+        }
+        current = 1 - current
+        offset += count
+        filled = 0
+    }
+
+    private func write(_ from: UnsafeMutableRawPointer, count: Int, at start: Int, through descriptor: Int32) throws {
+        var done = 0
+        while done < count {
+            let n = pwrite(descriptor, from + done, count - done, off_t(start + done))
+            if n >= 0 { done += n; continue }
+            if errno == EINTR { continue }
+            if descriptor == directFD, errno == EINVAL {
+                // Refused after all: the rest through the page cache.
+                close(directFD)
+                directFD = -1
+                return try write(from + done, count: count - done, at: start + done, through: fd)
+            }
+            throw FileSystemError(path: path, operation: "write")
+        }
     }
 }
 

@@ -35,10 +35,11 @@ extension SnapshotView {
         // Nil: every row is live, and a column can be taken whole.
         let liveRows: [Int32]? = liveCount == view.isLive.count ? nil
             : view.isLive.indices.compactMap { view.isLive[$0] ? Int32($0) : nil }
-        let columns = view.columns.map { column -> Column in
-            switch column {
-            case .string(let codes, let strings, let slots):
-                return .string(readString(codes, strings, slots, liveRows))
+        let columns = view.columns.indices.map { position -> Column in
+            switch view.columns[position] {
+            case .string(let codes, let strings, let slots, let folded):
+                // Only the id column's folded table goes into the image (`ColumnImage`).
+                return .string(readString(codes, strings, slots, position == Table.idPosition ? folded : [], liveRows))
             case .list(let codes, let lists, let items):
                 return .list(readList(codes, lists, items, liveRows))
             case .integer(let values): return .integer(TypedColumn(gather(values, liveRows), check: nil))
@@ -81,7 +82,8 @@ extension SnapshotView {
     /// The codes of the live rows, renumbered in the order each string first appears, and
     /// a dictionary holding those strings in that order (interned as the parser interns).
     private static func readString(_ codes: ColumnStorage<UInt32>, _ strings: InternedStrings,
-                                   _ slots: ColumnStorage<UInt32>, _ liveRows: [Int32]?) -> StringColumn {
+                                   _ slots: ColumnStorage<UInt32>, _ folded: ColumnStorage<UInt64>,
+                                   _ liveRows: [Int32]?) -> StringColumn {
         var newCode = [UInt32](repeating: 0, count: strings.count)
         var firstSeen: [UInt32] = []
         var inOrder = true
@@ -103,9 +105,14 @@ extension SnapshotView {
             }
         }
         // Already as read: the dictionary's own arrays are the parser's (its slot table
-        // depends only on the strings in code order). The folded table is left to the image.
+        // depends only on the strings in code order). So is a complete folded table of the
+        // size a first build gives (built in code order too): kept, not built again (the
+        // id column's, from the image this store was opened from, when no id changed).
+        var freshFoldedSize = 16
+        while freshFoldedSize < strings.count * 4 { freshFoldedSize *= 2 }
+        let sameFolded = folded.count == freshFoldedSize ? folded : []
         if liveRows == nil, inOrder, firstSeen.count == strings.count - 1,
-           let same = StringDictionary(imageBytes: strings.bytes, ends: strings.ends, slots: slots, folded: [], checkedLater: false) {
+           let same = StringDictionary(imageBytes: strings.bytes, ends: strings.ends, slots: slots, folded: sameFolded, checkedLater: false) {
             return StringColumn(codes: codes, dictionary: same)
         }
         let dictionary = StringDictionary()

@@ -39,9 +39,10 @@ struct SnapshotView: @unchecked Sendable {
 
     enum ColumnView {
         // Column storage, not arrays: a column may be a view of the mapped column image
-        // (`ColumnStorage`), which is a value all the same. A string column's slot table
-        // comes along for the column image (Persistence/SnapshotImage.swift).
-        case string(codes: ColumnStorage<UInt32>, strings: InternedStrings, slots: ColumnStorage<UInt32>)
+        // (`ColumnStorage`), which is a value all the same. A string column's slot tables
+        // come along for the column image (Persistence/SnapshotImage.swift): the folded
+        // one (empty unless complete) spares building the id column's again.
+        case string(codes: ColumnStorage<UInt32>, strings: InternedStrings, slots: ColumnStorage<UInt32>, folded: ColumnStorage<UInt64>)
         case list(codes: [UInt32], lists: [[UInt32]], items: InternedStrings)
         case integer(ColumnStorage<Int64>)
         case number(ColumnStorage<Double>)
@@ -51,7 +52,9 @@ struct SnapshotView: @unchecked Sendable {
 
         init(_ column: Column) {
             switch column {
-            case .string(let c): self = .string(codes: c.codes, strings: c.dictionary.strings, slots: c.dictionary.imageParts.slots)
+            case .string(let c):
+                let parts = c.dictionary.imageParts
+                self = .string(codes: c.codes, strings: c.dictionary.strings, slots: parts.slots, folded: parts.folded)
             case .list(let c): self = .list(codes: c.codes, lists: c.lists.lists, items: c.lists.items.strings)
             case .integer(let c): self = .integer(c.values)
             case .number(let c): self = .number(c.values)
@@ -113,95 +116,103 @@ struct SnapshotView: @unchecked Sendable {
         return parts
     }
 
-    /// Hands the snapshot's bytes to `emit` in order and returns their count. The pieces
-    /// are encoded on every core, each with its own CRC-32, while this thread emits them
-    /// as they come and joins their checksums (`CRC32.combine`); a piece's buffer goes
-    /// back to a pool once emitted, for a later piece. Throws `SnapshotCancelled` when
-    /// `progress.isCancelled()` says so, or what `emit` throws, after the encoders have stopped.
+    /// Hands the snapshot's bytes to `emit` in order and returns their count. Every core
+    /// encodes pieces, taken in order, each into a buffer of its own with its own CRC-32,
+    /// and emits its piece itself as soon as the piece before it has been emitted (the
+    /// checksums joined by `CRC32.combine` under the same turn). So a piece's bytes are
+    /// copied into the file while they are still in the encoding core's cache, and only
+    /// one piece per core is ever in memory. `emit`, `progress.report` and
+    /// `progress.isCancelled` are called from those threads, one call at a time and in
+    /// order (each turn begins after the previous one ended). Throws `SnapshotCancelled`
+    /// when `progress.isCancelled()` says so, or what `emit` throws, after every encoder
+    /// has stopped.
     func encode(progress: SnapshotProgress = SnapshotProgress(),
                 emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
         let parts = self.parts
-        /// Each piece's slot is written by one encoder, then read by the emitting thread
-        /// after the piece's semaphore: no slot is touched by two threads at once.
-        final class Pieces: @unchecked Sendable {
-            let view: SnapshotView
-            let parts: [Part]
-            let buffers: UnsafeMutablePointer<PieceBuffer?>
-            let crcs: UnsafeMutablePointer<UInt32>
-            let ready: [DispatchSemaphore]
-            let stopped = Atomic<Bool>(false)
-            /// Buffers already emitted, for the next pieces: their pages are mapped already
-            /// (a fresh 30 MB buffer per piece cost a page fault every 4 KB written).
-            let pool = Mutex<[PieceBuffer]>([])
-            init(_ view: SnapshotView, _ parts: [Part]) {
-                self.view = view
-                self.parts = parts
-                buffers = .allocate(capacity: parts.count)
-                buffers.initialize(repeating: nil, count: parts.count)
-                crcs = .allocate(capacity: parts.count)
-                crcs.initialize(repeating: 0, count: parts.count)
-                ready = parts.map { _ in DispatchSemaphore(value: 0) }
-            }
-            deinit {
-                buffers.deinitialize(count: parts.count)
-                buffers.deallocate()
-                crcs.deallocate()
-            }
-            func encode(_ i: Int) {
-                defer { ready[i].signal() }
-                guard !stopped.load(ordering: .relaxed) else { return }
-                switch parts[i] {
-                case .text(let t):
-                    crcs[i] = CRC32.checksum(t)
-                case .rows(let t, let rows):
-                    let buffer = pool.withLock { $0.popLast() } ?? PieceBuffer(capacity: rows.count * 512)
-                    buffer.count = 0
-                    crcs[i] = SnapshotView.writeRows(view.tables[t], rows, buffer)
-                    buffers[i] = buffer
+        let totalRows = parts.reduce(0) { if case .rows(_, let r) = $1 { return $0 + r.count }; return $0 }
+        progress.report?(0, totalRows)
+        defer { progress.report?(totalRows, totalRows) }
+        try head.withUnsafeBytes { try emit($0) }
+        return try withoutActuallyEscaping(emit) { emit in
+            /// What the encoders share. `next` hands out the parts in order; `turns[i]` is
+            /// signalled once part i - 1 is emitted (or skipped after a failure). The rest
+            /// is touched only by the thread holding the turn.
+            final class Writing: @unchecked Sendable {
+                let view: SnapshotView
+                let parts: [Part]
+                let emit: (UnsafeRawBufferPointer) throws -> Void
+                let progress: SnapshotProgress
+                let totalRows: Int
+                let next = Atomic<Int>(0)
+                let stopped = Atomic<Bool>(false)
+                let turns: [DispatchSemaphore]
+                var crc: UInt32
+                var size: Int
+                var rowsDone = 0
+                var failure: Error?
+                init(_ view: SnapshotView, _ parts: [Part], _ emit: @escaping (UnsafeRawBufferPointer) throws -> Void,
+                     _ progress: SnapshotProgress, totalRows: Int) {
+                    self.view = view
+                    self.parts = parts
+                    self.emit = emit
+                    self.progress = progress
+                    self.totalRows = totalRows
+                    // All at 0, the first signalled once: each ends at the value it was made
+                    // with, as libdispatch requires of a semaphore it disposes of.
+                    turns = parts.indices.map { _ in DispatchSemaphore(value: 0) }
+                    turns.first?.signal()
+                    crc = CRC32.checksum(view.head)
+                    size = view.head.count
+                }
+
+                /// One encoder: takes the next part, encodes it, waits for its turn, emits it.
+                func run() {
+                    let buffer = PieceBuffer(capacity: view.rowsPerPiece * 512)
+                    while true {
+                        let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                        guard i < parts.count else { return }
+                        var crcOfPart: UInt32 = 0
+                        if !stopped.load(ordering: .relaxed) {
+                            switch parts[i] {
+                            case .text(let t): crcOfPart = CRC32.checksum(t)
+                            case .rows(let t, let rows):
+                                buffer.count = 0
+                                crcOfPart = SnapshotView.writeRows(view.tables[t], rows, buffer)
+                            }
+                        }
+                        turns[i].wait()
+                        defer { if i + 1 < parts.count { turns[i + 1].signal() } }
+                        guard !stopped.load(ordering: .relaxed) else { continue }
+                        do {
+                            let length: Int
+                            switch parts[i] {
+                            case .text(let t):
+                                try t.withUnsafeBytes { try emit($0) }
+                                length = t.count
+                            case .rows(_, let rows):
+                                try emit(buffer.bytes)
+                                length = buffer.count
+                                rowsDone += rows.count
+                                progress.report?(rowsDone, totalRows)
+                                if progress.isCancelled() { throw SnapshotCancelled() }
+                            }
+                            crc = CRC32.combine(crc, crcOfPart, secondLength: length)
+                            size += length
+                        } catch {
+                            failure = error
+                            stopped.store(true, ordering: .relaxed)
+                        }
+                    }
                 }
             }
+            let writing = Writing(self, parts, emit, progress, totalRows: totalRows)
+            let encoders = max(1, min(ProcessInfo.processInfo.activeProcessorCount, parts.count))
+            DispatchQueue.concurrentPerform(iterations: encoders) { _ in writing.run() }
+            if let failure = writing.failure { throw failure }
+            let trailer = Array("\"checksum\":\"\(JournalCodec.hex(writing.crc))\"}\n".utf8)
+            try trailer.withUnsafeBytes { try emit($0) }
+            return writing.size + trailer.count
         }
-        let pieces = Pieces(self, parts)
-        let totalRows = parts.reduce(0) { if case .rows(_, let r) = $1 { return $0 + r.count }; return $0 }
-        let encoded = DispatchGroup()
-        DispatchQueue.global().async(group: encoded) {
-            DispatchQueue.concurrentPerform(iterations: parts.count) { pieces.encode($0) }
-        }
-        progress.report?(0, totalRows)
-        defer {
-            pieces.stopped.store(true, ordering: .relaxed)
-            encoded.wait()
-            progress.report?(totalRows, totalRows)
-        }
-        try head.withUnsafeBytes { try emit($0) }
-        var crc = CRC32.checksum(head)
-        var size = head.count
-        var rowsDone = 0
-        for i in parts.indices {
-            pieces.ready[i].wait()
-            let length: Int
-            switch parts[i] {
-            case .text(let t):
-                try t.withUnsafeBytes { try emit($0) }
-                length = t.count
-            case .rows(_, let rows):
-                guard let buffer = pieces.buffers[i] else { continue }
-                pieces.buffers[i] = nil
-                try emit(buffer.bytes)
-                length = buffer.count
-                pieces.pool.withLock { $0.append(buffer) }
-                rowsDone += rows.count
-            }
-            crc = CRC32.combine(crc, pieces.crcs[i], secondLength: length)
-            size += length
-            if case .rows = parts[i] {
-                progress.report?(rowsDone, totalRows)
-                if progress.isCancelled() { throw SnapshotCancelled() }
-            }
-        }
-        let trailer = Array("\"checksum\":\"\(JournalCodec.hex(crc))\"}\n".utf8)
-        try trailer.withUnsafeBytes { try emit($0) }
-        return size + trailer.count
     }
 
     /// A column's arrays and member name as bare pointers, taken once per piece, so that
@@ -225,7 +236,7 @@ struct SnapshotView: @unchecked Sendable {
 
         init(_ column: ColumnView, name: [UInt8], lists: inout [ListCells]) {
             switch column {
-            case .string(let codes, let strings, _):
+            case .string(let codes, let strings, _, _):
                 values = .string(codes: Cells.base(codes), arena: Cells.base(strings.bytes), ends: Cells.base(strings.ends))
             case .list(let codes, let l, let items):
                 values = .list(codes: Cells.base(ColumnStorage(codes)), index: lists.count)

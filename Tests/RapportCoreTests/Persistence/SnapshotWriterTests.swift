@@ -45,6 +45,66 @@ final class SnapshotWriterTests: XCTestCase {
         XCTAssertNotEqual(SnapshotCodec.encode(store), before, "the store itself did change")
     }
 
+    /// The encoders emit their own pieces in turn: for any number of rows per piece the
+    /// bytes are those of one piece, each emitted once and in order; an `emit` that fails
+    /// stops every encoder (no call after it) and its error is the one thrown.
+    func testPiecesEmittedInTurnFromEveryEncoderAndAFailedEmitStopsThemAll() throws {
+        let store = bigStore()
+        let whole = try SnapshotView(store, rowsPerPiece: 1 << 20).encode { _ in }
+        let reference = SnapshotCodec.encode(store)
+        XCTAssertEqual(whole, reference.count)
+        for rows in [1, 3, piece, 1000] {
+            var streamed: [UInt8] = []
+            var calls = 0
+            let size = try SnapshotView(store, rowsPerPiece: rows).encode { streamed.append(contentsOf: $0); calls += 1 }
+            XCTAssertEqual(streamed, reference, "\(rows) rows a piece")
+            XCTAssertEqual(size, reference.count)
+            if rows == 1 { XCTAssertGreaterThan(calls, store.customers.rowCount, "a call per piece") }
+        }
+        struct DiskFull: Error {}
+        for failing in [1, 2, 7, 40] {
+            var calls = 0
+            XCTAssertThrowsError(try SnapshotView(store, rowsPerPiece: 3).encode { _ in
+                calls += 1
+                if calls == failing { throw DiskFull() }
+            }) { error in XCTAssertTrue(error is DiskFull, "\(error)") }
+            XCTAssertEqual(calls, failing, "nothing emitted after the failure")
+        }
+    }
+
+    /// A file written past the page cache (`DirectWrites`: aligned blocks by `O_DIRECT`,
+    /// the last partial block through the page cache) holds exactly the bytes appended, in
+    /// appends of every size across its buffers' edges, on a file system that takes
+    /// `O_DIRECT` and on one that refuses it (tmpfs), and an empty file stays empty.
+    func testFileWrittenPastThePageCacheHoldsEveryByteAppended() throws {
+        var generator = SystemRandomNumberGenerator()
+        let total = DirectWrites.capacity * 2 + DirectWrites.alignment * 3 + 123
+        let bytes = (0..<total).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var places = [try directory()]
+        if FileManager.default.isWritableFile(atPath: "/dev/shm") {
+            let shm = "/dev/shm/rapport-direct-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: shm, withIntermediateDirectories: true)
+            addTeardownBlock { try? FileManager.default.removeItem(atPath: shm) }
+            places.append(shm)
+        }
+        for dir in places {
+            let path = dir + "/snapshot.json"
+            try FileSystem.writeAtomically(to: path, bypassingCache: true) { write in
+                var at = 0
+                for size in [1, 4095, 4096, 4097, 17, DirectWrites.capacity - 3, 5, DirectWrites.capacity + 9] where at < total {
+                    let n = min(size, total - at)
+                    try bytes[at..<(at + n)].withUnsafeBytes { try write($0) }
+                    at += n
+                }
+                try bytes[at...].withUnsafeBytes { try write($0) }
+            }
+            XCTAssertEqual(try FileSystem.readFile(path), bytes, dir)
+            try FileSystem.writeAtomically(to: path, bypassingCache: true) { _ in }
+            XCTAssertEqual(try FileSystem.readFile(path), [], dir)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["snapshot.json"])
+        }
+    }
+
     func testWrittenFileIsTheEncodedBytesAndReportsEveryRow() throws {
         let dir = try directory()
         let store = bigStore()
