@@ -69,6 +69,10 @@ public struct CustomerRollup {
     public func reconcile(_ set: inout ChangeSet) throws {
         var customerChange: [String: Int] = [:]
         var deletedCustomers = Set<String>()
+        // Sized at once: an import's million customers rehashed it at every doubling.
+        var customerChanges = 0
+        for i in set.changes.indices where set.changes[i].entity == .customers { customerChanges += 1 }
+        customerChange.reserveCapacity(customerChanges)
         // Every loop over the set's changes goes by index and reads fields in place: a
         // copy of a `RecordChange` retains each reference in it, 100,000s of times.
         for i in set.changes.indices where set.changes[i].entity == .customers {
@@ -245,7 +249,9 @@ public struct CustomerRollup {
         // One customer's moved values by position in `movedFields`: one array for the whole loop.
         var moved = [Value?](repeating: nil, count: Self.movedFields.count)
         // Room for one update per customer: the set's array moved once, not at each doubling.
-        set.changes.reserveCapacity(set.changes.count + order.count)
+        // Only when there are updates: reserving on an array shared with the caller copies
+        // every change (an import's two million, each copy retaining its references).
+        if !order.isEmpty { set.changes.reserveCapacity(set.changes.count + order.count) }
         for place in order {
             let id = customers.ids[place]
             if !deletedCustomers.isEmpty, deletedCustomers.contains(id) { continue }

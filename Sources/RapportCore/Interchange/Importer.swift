@@ -323,6 +323,7 @@ public struct Importer {
                     if let k = plan.emailKey { pendingRow.emailKey = Importer.contactKey(values[k], .email) }
                     if let k = plan.phoneKey { pendingRow.phoneKey = Importer.contactKey(values[k], .phone) }
                 }
+                pendingRow.hashKeys()
                 chunk.pending.append(pendingRow)
             }
             return [chunk]
@@ -422,6 +423,15 @@ public struct Importer {
         /// A customer row's email and phone in `ContactKeys`' normal form, worked out once.
         var emailKey: String?
         var phoneKey: String?
+        /// The hashes of the given id, `emailKey` and `phoneKey` (0 without one), worked out
+        /// here in the parallel pass so that resolve's walk on one thread hashes nothing.
+        var idHash: Int = 0, emailHash: Int = 0, phoneHash: Int = 0
+
+        mutating func hashKeys() {
+            if let id = givenID { idHash = id.hashValue }
+            if let emailKey { emailHash = emailKey.hashValue }
+            if let phoneKey { phoneHash = phoneKey.hashValue }
+        }
 
         var givenID: String? {
             guard idIsGiven, case .string(let id) = record.values[idSlot] else { return nil }
@@ -508,11 +518,18 @@ public struct Importer {
         let matched = targets.compactMap { $0 }
         let stored = matched.isEmpty ? [:] : backend.records(entity, ids: matched, fields: nil)
         // Sized for the file at once: growing them by doubling rehashed every key.
-        var ids = Set<String>(minimumCapacity: rows.count)
+        var ids = FirstIndexTable(capacity: rows.count)
+        var acceptedIDs: [String] = []
+        acceptedIDs.reserveCapacity(rows.count)
         var generator = backend.highestGeneratedNumber(entity)
         var ledgerNumber = backend.highestGeneratedNumber(.points)
         var seenKeys = FileContactKeys(capacity: entity == .customers ? rows.count : 0)
         let lotExpiry = Loyalty.expiry(earnedOn: clock.today, policy: backend.policy)
+        // A change per row and one per opening balance: sized at once, not copied at each doubling.
+        var balances = 0
+        for row in rows where row.openingPoints != 0 { balances += 1 }
+        result.changes.reserveCapacity(rows.count + balances)
+        result.lines.reserveCapacity(rows.count + balances)
         for (index, row) in rows.enumerated() where !refused[index] {
             if let target = targets[index] {
                 var before: [String: Value] = [:], after: [String: Value] = [:]
@@ -539,10 +556,12 @@ public struct Importer {
                 id = IDGenerator.id(entity, number: generator)
                 record.values[row.idSlot] = .string(id)
             }
-            guard ids.insert(id).inserted else {
+            let idHash = row.idIsGiven ? row.idHash : id.hashValue
+            guard ids.first(hash: idHash, index: acceptedIDs.count, isSameKey: { acceptedIDs[$0] == id }) == nil else {
                 result.problems.append(Problem(line: row.line, message: "id \(id) appears twice in the file"))
                 continue
             }
+            acceptedIDs.append(id)
             if entity == .customers { duplicateWarnings(row, index: index, rows, updating: nil, contacts, &seenKeys, into: &result) }
             result.changes.append(RecordChange(insert: entity, id: id, record: record))
             result.lines.append(row.line)
@@ -563,7 +582,7 @@ public struct Importer {
             guard let normal = row.contactKey(key), let value = row.value(key.rawValue) else { continue }
             if let other = contacts.ids(key, normal).first(where: { $0 != target }) {
                 result.duplicateWarnings.append(Problem(line: row.line, message: "\(key.rawValue) \(Importer.shown(value)) is also customer \(other)'s"))
-            } else if let earlier = seen.first(key, normal, index: index) {
+            } else if let earlier = seen.first(key, of: row, normal, index: index, rows) {
                 result.duplicateWarnings.append(Problem(line: row.line, message: "\(key.rawValue) \(Importer.shown(value)) is also on line \(rows[earlier].line)"))
             }
         }
@@ -626,27 +645,23 @@ public struct Importer {
         }
     }
 
-    /// The first row holding each normalised phone and email, as the rows are walked.
+    /// The first row holding each normalised phone and email, as the rows are walked, by
+    /// the hashes the conversion pass worked out (`PendingRow.hashKeys`): a dictionary of
+    /// `String` keys hashed and retained each key again on one thread.
     struct FileContactKeys {
-        var firstWithEmail: [String: Int]
-        var firstWithPhone: [String: Int]
+        var firstWithEmail: FirstIndexTable
+        var firstWithPhone: FirstIndexTable
         init(capacity: Int) {
-            firstWithEmail = Dictionary(minimumCapacity: capacity)
-            firstWithPhone = Dictionary(minimumCapacity: capacity)
+            firstWithEmail = FirstIndexTable(capacity: capacity)
+            firstWithPhone = FirstIndexTable(capacity: capacity)
         }
-        /// The earlier row with this key, or nil (and this row is now its first).
-        mutating func first(_ key: ImportKey, _ normal: String, index: Int) -> Int? {
+        /// The earlier row with `row`'s key `normal`, or nil (and this row is now its first).
+        mutating func first(_ key: ImportKey, of row: PendingRow, _ normal: String, index: Int, _ rows: [PendingRow]) -> Int? {
             switch key {
-            case .email: return Self.first(normal, index, &firstWithEmail)
-            case .phone: return Self.first(normal, index, &firstWithPhone)
+            case .email: return firstWithEmail.first(hash: row.emailHash, index: index) { rows[$0].emailKey == normal }
+            case .phone: return firstWithPhone.first(hash: row.phoneHash, index: index) { rows[$0].phoneKey == normal }
             case .id: return nil
             }
-        }
-
-        private static func first(_ normal: String, _ index: Int, _ firstRow: inout [String: Int]) -> Int? {
-            if let earlier = firstRow[normal] { return earlier }
-            firstRow[normal] = index
-            return nil
         }
     }
 
