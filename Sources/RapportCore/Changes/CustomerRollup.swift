@@ -565,7 +565,10 @@ public struct CustomerRollup {
         guard !ids.isEmpty else {
             return StoredCustomers(ids: [], places: [:], isStored: [], fields: fields, columns: fields.map { _ in [] }, placeOfChange: [])
         }
-        let read = backend.columns(.customers, ids: ids, fields: fields)
+        // An empty store holds none of them: an import's million new customers are not looked up.
+        let read = backend.count(.customers) == 0
+            ? (stored: [Bool](repeating: false, count: ids.count), columns: fields.map { _ in [Value](repeating: .null, count: ids.count) })
+            : backend.columns(.customers, ids: ids, fields: fields)
         return StoredCustomers(ids: ids, places: places, isStored: read.stored, fields: fields, columns: read.columns, placeOfChange: placeOfChange)
     }
 

@@ -145,9 +145,7 @@ public struct Importer {
         // The bar is wiped however reading ends.
         defer { progress?(1, 1) }
         do {
-            var result = try readRows(bytes: bytes, format: format, into: entity)
-            result.sha256 = Importer.sha256(bytes)
-            return result
+            return try readRows(bytes: bytes, format: format, into: entity)
         } catch let missing as MissingColumn {
             throw Diagnostic.runtime(.importMapColumnMissing, missing.column, missing.field, file, at: span)
         } catch let failure as ImportFailure {
@@ -240,7 +238,7 @@ public struct Importer {
 
         // Rows convert independently: one chunk of them per core, joined in file order.
         let checksContacts = entity == .customers
-        let converted = try Importer.inChunks(rows.count) { range, checksCancel -> [ConvertedChunk] in
+        var converted = try Importer.inChunks(rows.count) { range, checksCancel -> [ConvertedChunk] in
             var chunk = ConvertedChunk()
             chunk.pending.reserveCapacity(range.count)
             // Rows with the same keys and the same empty cells share the field list of their records.
@@ -335,10 +333,33 @@ public struct Importer {
             result.problems.append(contentsOf: chunk.problems)
             result.formatWarnings.append(contentsOf: chunk.formatWarnings)
         }
+        converted = []
+        // Resolve walks the rows on one core: meanwhile the other frees the parsed rows (a
+        // million arrays of cells) and hashes the file for the audit trail, which this
+        // thread did before and after it.
+        let aside = WorkAside(rows: rows, bytes: bytes)
         rows = []
+        let digest = DispatchGroup()
+        DispatchQueue.global().async(group: digest) { aside.run() }
+        defer { digest.wait() }
         try resolve(pending, entity, into: &result)
         result.problems.sort { $0.line < $1.line }
+        digest.wait()
+        result.sha256 = aside.sha256
         return result
+    }
+
+    /// What runs beside resolve: the only references left to the parsed rows, dropped
+    /// there, and the file's SHA-256. Read `sha256` after the group has finished.
+    private final class WorkAside: @unchecked Sendable {
+        private var rows: [Row]
+        private let bytes: [UInt8]
+        private(set) var sha256 = ""
+        init(rows: [Row], bytes: [UInt8]) { self.rows = rows; self.bytes = bytes }
+        func run() {
+            rows = []
+            sha256 = Importer.sha256(bytes)
+        }
     }
 
     /// What each key of a key list fills.
