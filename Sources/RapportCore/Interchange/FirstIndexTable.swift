@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The first index that held each key, as indices are walked in order: open addressing on
 /// hashes the caller worked out beforehand (`String.hashValue`, seeded per process), the
 /// keys themselves left where they are and compared through `isSameKey` only when two
@@ -53,5 +55,19 @@ struct FirstIndexTable {
     private static func tag(_ hash: Int) -> UInt64 {
         let bits = UInt64(UInt(bitPattern: hash))
         return (bits ^ (bits >> 32)) & 0xFFFF_FFFF
+    }
+}
+
+/// Drops the last reference to a large value on another thread: freeing a million
+/// records' arrays and strings is work nobody waits for.
+enum ReleasedAside {
+    static func release<T>(_ value: T) {
+        let box = Box(value)
+        DispatchQueue.global(qos: .utility).async { box.value = nil }
+    }
+
+    private final class Box<T>: @unchecked Sendable {
+        var value: T?
+        init(_ value: T) { self.value = value }
     }
 }

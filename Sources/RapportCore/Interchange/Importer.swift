@@ -326,14 +326,17 @@ public struct Importer {
             }
             return [chunk]
         }
-        var pending: [PendingRow] = []
-        pending.reserveCapacity(rows.count)
-        for chunk in converted {
-            pending.append(contentsOf: chunk.pending)
-            result.problems.append(contentsOf: chunk.problems)
-            result.formatWarnings.append(contentsOf: chunk.formatWarnings)
+        var pendingChunks: [[PendingRow]] = []
+        for c in converted.indices {
+            // Moved out, not copied: the chunk's array is left empty.
+            pendingChunks.append(converted[c].pending)
+            converted[c].pending = []
+            result.problems.append(contentsOf: converted[c].problems)
+            result.formatWarnings.append(contentsOf: converted[c].formatWarnings)
         }
         converted = []
+        let pending = PendingRows(pendingChunks)
+        pendingChunks = []
         // Resolve walks the rows on one core: meanwhile the other frees the parsed rows (a
         // million arrays of cells) and hashes the file for the audit trail, which this
         // thread did before and after it.
@@ -432,6 +435,33 @@ public struct Importer {
         }
     }
 
+    /// The converted rows in file order, chunk after chunk as the parallel pass left them:
+    /// joined into one array, every row was copied (and each reference in it retained) and
+    /// the chunks' copies then freed, a million of each on one thread.
+    struct PendingRows: RandomAccessCollection {
+        private let chunks: [[PendingRow]]
+        /// Where each chunk starts, then the count of rows.
+        private let starts: [Int]
+
+        init(_ chunks: [[PendingRow]]) {
+            self.chunks = chunks
+            var starts = [0]
+            for chunk in chunks { starts.append(starts.last! + chunk.count) }
+            self.starts = starts
+        }
+
+        var startIndex: Int { 0 }
+        var endIndex: Int { starts[starts.count - 1] }
+
+        subscript(index: Int) -> PendingRow {
+            _read {
+                var c = 0
+                while starts[c + 1] <= index { c += 1 }
+                yield chunks[c][index - starts[c]]
+            }
+        }
+    }
+
     /// A row read and checked, before it is known to add a record or update one.
     struct PendingRow {
         var line: Int
@@ -474,7 +504,7 @@ public struct Importer {
     /// Turns the checked rows into inserts and (`update by`) updates, with one question to
     /// the store for the file's ids, one for the matched customers and, for customers,
     /// one for the stored phones and emails the file's rows share.
-    private func resolve(_ rows: [PendingRow], _ entity: Entity, into result: inout Result) throws {
+    private func resolve(_ rows: PendingRows, _ entity: Entity, into result: inout Result) throws {
         let givenIDs = rows.compactMap(\.givenID)
         // An empty table holds none of them: a first import of a million rows asks nothing.
         let existingIDs = givenIDs.isEmpty || backend.count(entity) == 0 ? [:] : backend.records(entity, ids: givenIDs, fields: [])
@@ -597,7 +627,7 @@ public struct Importer {
 
     /// Warns when a customer row's phone or email (in `ContactKeys`' normal form) is also
     /// another stored customer's or an earlier row's; not for the key rows are matched by.
-    private func duplicateWarnings(_ row: PendingRow, index: Int, _ rows: [PendingRow], updating target: String?,
+    private func duplicateWarnings(_ row: PendingRow, index: Int, _ rows: PendingRows, updating target: String?,
                                    _ contacts: StoredContactKeys, _ seen: inout FileContactKeys, into result: inout Result) {
         for key in [ImportKey.email, .phone] where key != updateBy {
             guard let normal = row.contactKey(key), let value = row.value(key.rawValue) else { continue }
@@ -613,7 +643,7 @@ public struct Importer {
     /// one read of every customer's phone and email. When the file has more rows than the
     /// store has customers, every stored key is kept (no set of the file's keys to build:
     /// a first import of a million rows reads nothing); otherwise only the file's.
-    private func storedContactKeys(of rows: [PendingRow]) -> StoredContactKeys {
+    private func storedContactKeys(of rows: PendingRows) -> StoredContactKeys {
         var wanted = StoredContactKeys()
         let storedCount = backend.count(.customers)
         guard storedCount > 0 else { return wanted }
@@ -677,7 +707,7 @@ public struct Importer {
             firstWithPhone = FirstIndexTable(capacity: capacity)
         }
         /// The earlier row with `row`'s key `normal`, or nil (and this row is now its first).
-        mutating func first(_ key: ImportKey, of row: PendingRow, _ normal: String, index: Int, _ rows: [PendingRow]) -> Int? {
+        mutating func first(_ key: ImportKey, of row: PendingRow, _ normal: String, index: Int, _ rows: PendingRows) -> Int? {
             switch key {
             case .email: return firstWithEmail.first(hash: row.emailHash, index: index) { rows[$0].emailKey == normal }
             case .phone: return firstWithPhone.first(hash: row.phoneHash, index: index) { rows[$0].phoneKey == normal }
