@@ -46,6 +46,33 @@ final class ImportChunkTests: XCTestCase {
         XCTAssertEqual(store.run(["--format", "csv", "-c", "count customers"]).stdout, "count\n0\n")
     }
 
+    /// The resolve pass's checks across chunks: a given id equal to one generated for an
+    /// earlier row, an id given twice, and emails and phones of earlier rows in another
+    /// spelling, each reported on its line and naming the first line; nothing stored.
+    func testIDsAndContactsSeenEarlierInTheFileAreFoundAcrossChunks() throws {
+        let store = TemporaryStore("chunks-resolve")
+        let lines = (1...6_000).map { n -> String in
+            switch n {
+            case 5_001: return "{\"id\":\"C000001\",\"name\":\"Takes a generated id\"}"
+            case 5_002: return "{\"id\":\"G7\",\"name\":\"Given twice\"}"
+            case 5_003: return "{\"name\":\"Phone again\",\"phone\":\"+86 138 0000 0010\"}"
+            case 5_004: return "{\"name\":\"Email again\",\"email\":\"Row20@EXAMPLE.com\"}"
+            case 7: return "{\"id\":\"G7\",\"name\":\"Given first\"}"
+            default: return "{\"name\":\"Row \(n)\",\"email\":\"row\(n)@example.com\",\"phone\":\"+86 138 \(String(format: "%08d", n))\"}"
+            }
+        }
+        let file = try store.file("resolve.jsonl", lines.joined(separator: "\n") + "\n")
+        let dry = store.run(["-c", "import customers from \"\(file)\" --dry-run"])
+        XCTAssertTrue(dry.stdout.contains("line 5003: phone '+86 138 0000 0010' is also on line 10")
+                      || dry.stderr.contains("line 5003: phone '+86 138 0000 0010' is also on line 10"), dry.stdout + dry.stderr)
+        XCTAssertTrue((dry.stdout + dry.stderr).contains("line 5004: email 'Row20@EXAMPLE.com' is also on line 20"), dry.stdout + dry.stderr)
+        let r = store.run(["-c", "import customers from \"\(file)\""])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("line 5001: id C000001 appears twice in the file"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("line 5002: id G7 appears twice in the file"), r.stderr)
+        XCTAssertEqual(store.run(["--format", "csv", "-c", "count customers"]).stdout, "count\n0\n")
+    }
+
     /// Rows share a record layout per key list and set of empty cells: every row must still
     /// store its own values, empty cells stay empty, given and generated ids mix, and the
     /// duplicate checks name the right lines in a file read in chunks.

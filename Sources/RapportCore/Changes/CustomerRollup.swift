@@ -69,6 +69,10 @@ public struct CustomerRollup {
     public func reconcile(_ set: inout ChangeSet) throws {
         var customerChange: [String: Int] = [:]
         var deletedCustomers = Set<String>()
+        // Sized at once: an import's million customers rehashed it at every doubling.
+        var customerChanges = 0
+        for i in set.changes.indices where set.changes[i].entity == .customers { customerChanges += 1 }
+        customerChange.reserveCapacity(customerChanges)
         // Every loop over the set's changes goes by index and reads fields in place: a
         // copy of a `RecordChange` retains each reference in it, 100,000s of times.
         for i in set.changes.indices where set.changes[i].entity == .customers {
@@ -76,7 +80,10 @@ public struct CustomerRollup {
             if set.changes[i].kind == .delete { deletedCustomers.insert(set.changes[i].id) }
         }
         let stored = storedFacts(of: set)
-        var customers = storedCustomers(named: set, owners: stored)
+        var customers = storedCustomers(named: set, owners: stored, insertedBySet: { id in
+            if !customerChange.isEmpty, let i = customerChange[id] { return set.changes[i].kind == .insert }
+            return false
+        })
         // A customer's date as the set leaves it before the rollup: its own change's, or the store's.
         func customerDay(_ id: String, _ name: String) -> Day? {
             if !customerChange.isEmpty, let i = customerChange[id], let v = Self.changedValue(set.changes[i], name) { return v.dayValue }
@@ -124,7 +131,8 @@ public struct CustomerRollup {
                 }
                 namedID = id
                 namedPlace = customers.namedPlace(ofChange: i)
-                guard exists(id, namedPlace) else {
+                let inserted = customers.namesACustomerTheSetInserts(change: i)
+                guard inserted ? !deletedCustomers.contains(id) : exists(id, namedPlace) else {
                     problems.append(Problem(changeIndex: i, id: .customerNotFound, arguments: [id], kind: .runtime))
                     continue
                 }
@@ -245,7 +253,9 @@ public struct CustomerRollup {
         // One customer's moved values by position in `movedFields`: one array for the whole loop.
         var moved = [Value?](repeating: nil, count: Self.movedFields.count)
         // Room for one update per customer: the set's array moved once, not at each doubling.
-        set.changes.reserveCapacity(set.changes.count + order.count)
+        // Only when there are updates: reserving on an array shared with the caller copies
+        // every change (an import's two million, each copy retaining its references).
+        if !order.isEmpty { set.changes.reserveCapacity(set.changes.count + order.count) }
         for place in order {
             let id = customers.ids[place]
             if !deletedCustomers.isEmpty, deletedCustomers.contains(id) { continue }
@@ -498,10 +508,21 @@ public struct CustomerRollup {
         /// found while the set was read, so the rollup's loop hashes no id again.
         let placeOfChange: [Int32]
 
-        /// The place of the customer change `i` names, nil when it names none.
+        /// The place of the customer change `i` names, nil when it names none (or one the
+        /// set inserts, for a change that is neither a purchase nor a contact).
         func namedPlace(ofChange i: Int) -> Int? {
             i < placeOfChange.count && placeOfChange[i] >= 0 ? Int(placeOfChange[i]) : nil
         }
+
+        /// Whether change `i`, neither a purchase nor a contact, names a customer the set
+        /// inserts: it needs no place (it moves no derived field), only that customer's
+        /// existence, which the insert gives (unless the set also deletes it).
+        func namesACustomerTheSetInserts(change i: Int) -> Bool {
+            i < placeOfChange.count && placeOfChange[i] == Self.insertedBySet
+        }
+
+        /// `placeOfChange`'s mark for `namesACustomerTheSetInserts`.
+        static let insertedBySet: Int32 = -2
 
         /// The customer's place, given one (as not stored) if it was not named.
         mutating func place(of id: String) -> Int {
@@ -531,7 +552,11 @@ public struct CustomerRollup {
 
     /// The stored customers every record of the set names or belonged to, with the fields
     /// the set can move: a campaign's contacts need lastContact alone. One backend call.
-    private func storedCustomers(named set: ChangeSet, owners: [Entity: [String: Facts]]) -> StoredCustomers {
+    /// A change that is neither a purchase nor a contact and names a customer the set
+    /// inserts (`insertedBySet`) is not named: an import's million opening balances name
+    /// the million customers it adds, which the store cannot hold.
+    private func storedCustomers(named set: ChangeSet, owners: [Entity: [String: Facts]],
+                                 insertedBySet: (String) -> Bool) -> StoredCustomers {
         var ids: [String] = [], places: [String: Int] = [:]
         // A customer is named by a message and a contact or more: sized for half the changes, not grown 17 times.
         places.reserveCapacity(set.changes.count / 2)
@@ -550,16 +575,22 @@ public struct CustomerRollup {
         var placeOfChange = [Int32](repeating: -1, count: set.changes.count)
         var touchesPurchases = false, touchesContacts = false
         for i in set.changes.indices where set.changes[i].entity != .customers {
-            if case .string(let id)? = set.changes[i].after(RecordField.customer) { placeOfChange[i] = Int32(name(id)) }
             let entity = set.changes[i].entity
+            if case .string(let id)? = set.changes[i].after(RecordField.customer) {
+                let movesDerivedFields = entity == .purchases || entity == .contacts
+                placeOfChange[i] = !movesDerivedFields && insertedBySet(id) ? StoredCustomers.insertedBySet : Int32(name(id))
+            }
             if entity == .purchases { touchesPurchases = true } else if entity == .contacts { touchesContacts = true }
         }
         for facts in owners.values { for f in facts.values { if let c = f.customer { name(c) } } }
         let fields = (touchesPurchases ? Self.purchaseDerivedFields : []) + (touchesContacts ? [CustomerField.lastContact] : [])
         guard !ids.isEmpty else {
-            return StoredCustomers(ids: [], places: [:], isStored: [], fields: fields, columns: fields.map { _ in [] }, placeOfChange: [])
+            return StoredCustomers(ids: [], places: [:], isStored: [], fields: fields, columns: fields.map { _ in [] }, placeOfChange: placeOfChange)
         }
-        let read = backend.columns(.customers, ids: ids, fields: fields)
+        // An empty store holds none of them: an import's million new customers are not looked up.
+        let read = backend.count(.customers) == 0
+            ? (stored: [Bool](repeating: false, count: ids.count), columns: fields.map { _ in [Value](repeating: .null, count: ids.count) })
+            : backend.columns(.customers, ids: ids, fields: fields)
         return StoredCustomers(ids: ids, places: places, isStored: read.stored, fields: fields, columns: read.columns, placeOfChange: placeOfChange)
     }
 

@@ -160,9 +160,12 @@ extension ChangeBuilder {
 
         var set = ChangeSet(at: clock.now, user: user, command: command)
         // Bad rows come back as problems; only a file that cannot be read at all throws here.
-        let imported = try importer.read(file: file, into: entity.entity, span: path.span)
+        var imported = try importer.read(file: file, into: entity.entity, span: path.span)
         set.fieldAdditions = imported.fieldAdditions
+        // Moved, not shared: the rollup and the commit then change the set's array in place
+        // instead of copying a million changes the first time they touch it.
         set.changes = imported.changes
+        imported.changes = []
         set.importSource = ImportSource(file: file, sha256: imported.sha256)
         var problems = imported.problems
         do {

@@ -145,9 +145,7 @@ public struct Importer {
         // The bar is wiped however reading ends.
         defer { progress?(1, 1) }
         do {
-            var result = try readRows(bytes: bytes, format: format, into: entity)
-            result.sha256 = Importer.sha256(bytes)
-            return result
+            return try readRows(bytes: bytes, format: format, into: entity)
         } catch let missing as MissingColumn {
             throw Diagnostic.runtime(.importMapColumnMissing, missing.column, missing.field, file, at: span)
         } catch let failure as ImportFailure {
@@ -240,7 +238,7 @@ public struct Importer {
 
         // Rows convert independently: one chunk of them per core, joined in file order.
         let checksContacts = entity == .customers
-        let converted = try Importer.inChunks(rows.count) { range, checksCancel -> [ConvertedChunk] in
+        var converted = try Importer.inChunks(rows.count) { range, checksCancel -> [ConvertedChunk] in
             var chunk = ConvertedChunk()
             chunk.pending.reserveCapacity(range.count)
             // Rows with the same keys and the same empty cells share the field list of their records.
@@ -323,21 +321,48 @@ public struct Importer {
                     if let k = plan.emailKey { pendingRow.emailKey = Importer.contactKey(values[k], .email) }
                     if let k = plan.phoneKey { pendingRow.phoneKey = Importer.contactKey(values[k], .phone) }
                 }
+                pendingRow.hashKeys()
                 chunk.pending.append(pendingRow)
             }
             return [chunk]
         }
-        var pending: [PendingRow] = []
-        pending.reserveCapacity(rows.count)
-        for chunk in converted {
-            pending.append(contentsOf: chunk.pending)
-            result.problems.append(contentsOf: chunk.problems)
-            result.formatWarnings.append(contentsOf: chunk.formatWarnings)
+        var pendingChunks: [[PendingRow]] = []
+        for c in converted.indices {
+            // Moved out, not copied: the chunk's array is left empty.
+            pendingChunks.append(converted[c].pending)
+            converted[c].pending = []
+            result.problems.append(contentsOf: converted[c].problems)
+            result.formatWarnings.append(contentsOf: converted[c].formatWarnings)
         }
+        converted = []
+        let pending = PendingRows(pendingChunks)
+        pendingChunks = []
+        // Resolve walks the rows on one core: meanwhile the other frees the parsed rows (a
+        // million arrays of cells) and hashes the file for the audit trail, which this
+        // thread did before and after it.
+        let aside = WorkAside(rows: rows, bytes: bytes)
         rows = []
+        let digest = DispatchGroup()
+        DispatchQueue.global().async(group: digest) { aside.run() }
+        defer { digest.wait() }
         try resolve(pending, entity, into: &result)
         result.problems.sort { $0.line < $1.line }
+        digest.wait()
+        result.sha256 = aside.sha256
         return result
+    }
+
+    /// What runs beside resolve: the only references left to the parsed rows, dropped
+    /// there, and the file's SHA-256. Read `sha256` after the group has finished.
+    private final class WorkAside: @unchecked Sendable {
+        private var rows: [Row]
+        private let bytes: [UInt8]
+        private(set) var sha256 = ""
+        init(rows: [Row], bytes: [UInt8]) { self.rows = rows; self.bytes = bytes }
+        func run() {
+            rows = []
+            sha256 = Importer.sha256(bytes)
+        }
     }
 
     /// What each key of a key list fills.
@@ -410,6 +435,33 @@ public struct Importer {
         }
     }
 
+    /// The converted rows in file order, chunk after chunk as the parallel pass left them:
+    /// joined into one array, every row was copied (and each reference in it retained) and
+    /// the chunks' copies then freed, a million of each on one thread.
+    struct PendingRows: RandomAccessCollection {
+        private let chunks: [[PendingRow]]
+        /// Where each chunk starts, then the count of rows.
+        private let starts: [Int]
+
+        init(_ chunks: [[PendingRow]]) {
+            self.chunks = chunks
+            var starts = [0]
+            for chunk in chunks { starts.append(starts.last! + chunk.count) }
+            self.starts = starts
+        }
+
+        var startIndex: Int { 0 }
+        var endIndex: Int { starts[starts.count - 1] }
+
+        subscript(index: Int) -> PendingRow {
+            _read {
+                var c = 0
+                while starts[c + 1] <= index { c += 1 }
+                yield chunks[c][index - starts[c]]
+            }
+        }
+    }
+
     /// A row read and checked, before it is known to add a record or update one.
     struct PendingRow {
         var line: Int
@@ -422,6 +474,15 @@ public struct Importer {
         /// A customer row's email and phone in `ContactKeys`' normal form, worked out once.
         var emailKey: String?
         var phoneKey: String?
+        /// The hashes of the given id, `emailKey` and `phoneKey` (0 without one), worked out
+        /// here in the parallel pass so that resolve's walk on one thread hashes nothing.
+        var idHash: Int = 0, emailHash: Int = 0, phoneHash: Int = 0
+
+        mutating func hashKeys() {
+            if let id = givenID { idHash = id.hashValue }
+            if let emailKey { emailHash = emailKey.hashValue }
+            if let phoneKey { phoneHash = phoneKey.hashValue }
+        }
 
         var givenID: String? {
             guard idIsGiven, case .string(let id) = record.values[idSlot] else { return nil }
@@ -443,7 +504,7 @@ public struct Importer {
     /// Turns the checked rows into inserts and (`update by`) updates, with one question to
     /// the store for the file's ids, one for the matched customers and, for customers,
     /// one for the stored phones and emails the file's rows share.
-    private func resolve(_ rows: [PendingRow], _ entity: Entity, into result: inout Result) throws {
+    private func resolve(_ rows: PendingRows, _ entity: Entity, into result: inout Result) throws {
         let givenIDs = rows.compactMap(\.givenID)
         // An empty table holds none of them: a first import of a million rows asks nothing.
         let existingIDs = givenIDs.isEmpty || backend.count(entity) == 0 ? [:] : backend.records(entity, ids: givenIDs, fields: [])
@@ -508,11 +569,18 @@ public struct Importer {
         let matched = targets.compactMap { $0 }
         let stored = matched.isEmpty ? [:] : backend.records(entity, ids: matched, fields: nil)
         // Sized for the file at once: growing them by doubling rehashed every key.
-        var ids = Set<String>(minimumCapacity: rows.count)
+        var ids = FirstIndexTable(capacity: rows.count)
+        var acceptedIDs: [String] = []
+        acceptedIDs.reserveCapacity(rows.count)
         var generator = backend.highestGeneratedNumber(entity)
         var ledgerNumber = backend.highestGeneratedNumber(.points)
         var seenKeys = FileContactKeys(capacity: entity == .customers ? rows.count : 0)
         let lotExpiry = Loyalty.expiry(earnedOn: clock.today, policy: backend.policy)
+        // A change per row and one per opening balance: sized at once, not copied at each doubling.
+        var balances = 0
+        for row in rows where row.openingPoints != 0 { balances += 1 }
+        result.changes.reserveCapacity(rows.count + balances)
+        result.lines.reserveCapacity(rows.count + balances)
         for (index, row) in rows.enumerated() where !refused[index] {
             if let target = targets[index] {
                 var before: [String: Value] = [:], after: [String: Value] = [:]
@@ -539,10 +607,12 @@ public struct Importer {
                 id = IDGenerator.id(entity, number: generator)
                 record.values[row.idSlot] = .string(id)
             }
-            guard ids.insert(id).inserted else {
+            let idHash = row.idIsGiven ? row.idHash : id.hashValue
+            guard ids.first(hash: idHash, index: acceptedIDs.count, isSameKey: { acceptedIDs[$0] == id }) == nil else {
                 result.problems.append(Problem(line: row.line, message: "id \(id) appears twice in the file"))
                 continue
             }
+            acceptedIDs.append(id)
             if entity == .customers { duplicateWarnings(row, index: index, rows, updating: nil, contacts, &seenKeys, into: &result) }
             result.changes.append(RecordChange(insert: entity, id: id, record: record))
             result.lines.append(row.line)
@@ -557,13 +627,13 @@ public struct Importer {
 
     /// Warns when a customer row's phone or email (in `ContactKeys`' normal form) is also
     /// another stored customer's or an earlier row's; not for the key rows are matched by.
-    private func duplicateWarnings(_ row: PendingRow, index: Int, _ rows: [PendingRow], updating target: String?,
+    private func duplicateWarnings(_ row: PendingRow, index: Int, _ rows: PendingRows, updating target: String?,
                                    _ contacts: StoredContactKeys, _ seen: inout FileContactKeys, into result: inout Result) {
         for key in [ImportKey.email, .phone] where key != updateBy {
             guard let normal = row.contactKey(key), let value = row.value(key.rawValue) else { continue }
             if let other = contacts.ids(key, normal).first(where: { $0 != target }) {
                 result.duplicateWarnings.append(Problem(line: row.line, message: "\(key.rawValue) \(Importer.shown(value)) is also customer \(other)'s"))
-            } else if let earlier = seen.first(key, normal, index: index) {
+            } else if let earlier = seen.first(key, of: row, normal, index: index, rows) {
                 result.duplicateWarnings.append(Problem(line: row.line, message: "\(key.rawValue) \(Importer.shown(value)) is also on line \(rows[earlier].line)"))
             }
         }
@@ -573,7 +643,7 @@ public struct Importer {
     /// one read of every customer's phone and email. When the file has more rows than the
     /// store has customers, every stored key is kept (no set of the file's keys to build:
     /// a first import of a million rows reads nothing); otherwise only the file's.
-    private func storedContactKeys(of rows: [PendingRow]) -> StoredContactKeys {
+    private func storedContactKeys(of rows: PendingRows) -> StoredContactKeys {
         var wanted = StoredContactKeys()
         let storedCount = backend.count(.customers)
         guard storedCount > 0 else { return wanted }
@@ -626,27 +696,23 @@ public struct Importer {
         }
     }
 
-    /// The first row holding each normalised phone and email, as the rows are walked.
+    /// The first row holding each normalised phone and email, as the rows are walked, by
+    /// the hashes the conversion pass worked out (`PendingRow.hashKeys`): a dictionary of
+    /// `String` keys hashed and retained each key again on one thread.
     struct FileContactKeys {
-        var firstWithEmail: [String: Int]
-        var firstWithPhone: [String: Int]
+        var firstWithEmail: FirstIndexTable
+        var firstWithPhone: FirstIndexTable
         init(capacity: Int) {
-            firstWithEmail = Dictionary(minimumCapacity: capacity)
-            firstWithPhone = Dictionary(minimumCapacity: capacity)
+            firstWithEmail = FirstIndexTable(capacity: capacity)
+            firstWithPhone = FirstIndexTable(capacity: capacity)
         }
-        /// The earlier row with this key, or nil (and this row is now its first).
-        mutating func first(_ key: ImportKey, _ normal: String, index: Int) -> Int? {
+        /// The earlier row with `row`'s key `normal`, or nil (and this row is now its first).
+        mutating func first(_ key: ImportKey, of row: PendingRow, _ normal: String, index: Int, _ rows: PendingRows) -> Int? {
             switch key {
-            case .email: return Self.first(normal, index, &firstWithEmail)
-            case .phone: return Self.first(normal, index, &firstWithPhone)
+            case .email: return firstWithEmail.first(hash: row.emailHash, index: index) { rows[$0].emailKey == normal }
+            case .phone: return firstWithPhone.first(hash: row.phoneHash, index: index) { rows[$0].phoneKey == normal }
             case .id: return nil
             }
-        }
-
-        private static func first(_ normal: String, _ index: Int, _ firstRow: inout [String: Int]) -> Int? {
-            if let earlier = firstRow[normal] { return earlier }
-            firstRow[normal] = index
-            return nil
         }
     }
 

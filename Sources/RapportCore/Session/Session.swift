@@ -645,6 +645,12 @@ public final class Session {
             note(plan.summary, into: &outcome)
         }
         for warning in plan.warnings(span: path.span) { outcome.report(warning, source: source(), colour: settings.colour) }
+        // Two changes a row of a million-customer file: freed on another core, so that the
+        // command's answer (and a one-shot process's exit) does not wait for it.
+        if plan.set.changes.count >= Importer.rowsWorthSplitting {
+            ReleasedAside.release(plan.set.changes)
+            plan.set.changes = []
+        }
     }
 
     // MARK: Merge

@@ -138,26 +138,52 @@ public final class Store {
         }
     }
 
-    /// Applies `set`'s changes at `indices`, in order; a run of positional inserts into one
-    /// table goes in as one batch (`Table.appendInserts`), column by column.
+    /// Applies `set`'s changes at `indices` as `applySteps` orders them.
     private func applyChanges<Indices: Collection<Int>>(_ set: ChangeSet, _ indices: Indices, _ places: inout FieldPlaces) {
-        var run: [Int] = []
+        for step in Store.applySteps(of: set, indices) {
+            switch step {
+            case .one(let c): applyChange(set, c, &places)
+            case .batch(let entity, let changes): self[entity].appendInserts(of: set, changes)
+            }
+        }
+    }
+
+    /// One change applied alone, or a batch of positional inserts into one table.
+    enum ApplyStep: Equatable {
+        case one(Int)
+        case batch(Entity, [Int])
+    }
+
+    /// `set`'s changes at `indices`, in order, except that the positional inserts between
+    /// two changes of another kind go in as one batch per table (`Table.appendInserts`,
+    /// column by column), each table's in their order. Inserts into different tables touch
+    /// nothing in common, so a run that interleaves tables (an import's customers, each
+    /// followed by its opening balance on the points ledger) still makes one batch per
+    /// table: split at every change of table, it went in one record at a time.
+    static func applySteps<Indices: Collection<Int>>(of set: ChangeSet, _ indices: Indices) -> [ApplyStep] {
+        var steps: [ApplyStep] = []
+        var runs: [(entity: Entity, changes: [Int])] = []
+        var lastRun = -1
         func flush() {
-            guard let first = run.first else { return }
-            if run.count == 1 { applyChange(set, first, &places) } else { self[set.changes[first].entity].appendInserts(of: set, run) }
-            run.removeAll(keepingCapacity: true)
+            for run in runs { steps.append(run.changes.count == 1 ? .one(run.changes[0]) : .batch(run.entity, run.changes)) }
+            runs.removeAll(keepingCapacity: true)
+            lastRun = -1
         }
         for c in indices {
-            let change = (kind: set.changes[c].kind, entity: set.changes[c].entity, isPositional: set.changes[c].positionalAfter != nil)
-            if change.kind == .insert, change.isPositional {
-                if let first = run.first, set.changes[first].entity != change.entity { flush() }
-                run.append(c)
+            if set.changes[c].kind == .insert, set.changes[c].positionalAfter != nil {
+                let entity = set.changes[c].entity
+                if lastRun < 0 || runs[lastRun].entity != entity {
+                    lastRun = runs.firstIndex { $0.entity == entity } ?? -1
+                    if lastRun < 0 { runs.append((entity, [])); lastRun = runs.count - 1 }
+                }
+                runs[lastRun].changes.append(c)
             } else {
                 flush()
-                applyChange(set, c, &places)
+                steps.append(.one(c))
             }
         }
         flush()
+        return steps
     }
 
     /// Applies change `c` of `set`, its fields read in place: a copy of each `RecordChange`

@@ -278,6 +278,59 @@ final class StoreApplyTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(contacts.hashIndex(field: customer)).count(code: try XCTUnwrap(column.dictionary.code(of: "C7"))), 1)
     }
 
+    /// An import with opening balances interleaves its inserts: a customer, its balance on
+    /// the points ledger, the next customer... Each table's inserts between two other
+    /// changes must still go in as one batch (split at every change of table, a million
+    /// customers went in one record at a time), in their order, and end as one by one.
+    func testInterleavedInsertsIntoTwoTablesGoInAsOneBatchPerTable() throws {
+        let customerFields = FieldList([RecordField.id, CustomerField.name, "city"])
+        let balanceFields = FieldList([RecordField.id, RecordField.customer, RecordField.date, "change", "reason"])
+        var set = ChangeSet(at: 0, user: "u", command: "import")
+        set.sequence = 1
+        func addCustomers(_ range: ClosedRange<Int>) {
+            for i in range {
+                set.changes.append(RecordChange(insert: .customers, id: "C\(i)", record: PositionalRecord(customerFields, [
+                    .string("C\(i)"), .string("客户 \(i)"), i % 3 == 0 ? .null : .string(i % 2 == 0 ? "上海" : "Berlin"),
+                ])))
+                guard i % 4 != 1 else { continue }
+                set.changes.append(RecordChange(insert: .points, id: "P\(i)", record: PositionalRecord(balanceFields, [
+                    .string("P\(i)"), .string("C\(i)"), .date(Day(daysSinceEpoch: 20_000)), .integer(Int64(i)), .string("opening balance (import)"),
+                ])))
+            }
+        }
+        let run = Table.insertsWorthSplitting + 100
+        addCustomers(1...run)
+        let update = set.changes.count
+        set.changes.append(RecordChange(kind: .update, entity: .customers, id: "C2", before: ["city": .string("上海")], after: ["city": .string("杭州")]))
+        addCustomers(run + 1...run + 10)
+
+        let steps = Store.applySteps(of: set, set.changes.indices)
+        func indices(_ entity: Entity, _ range: Range<Int>) -> [Int] { range.filter { set.changes[$0].entity == entity } }
+        XCTAssertEqual(steps, [
+            .batch(.customers, indices(.customers, 0..<update)), .batch(.points, indices(.points, 0..<update)),
+            .one(update),
+            .batch(.customers, indices(.customers, update + 1..<set.changes.count)),
+            .batch(.points, indices(.points, update + 1..<set.changes.count)),
+        ])
+
+        let batched = Store(), oneByOne = Store()
+        batched.apply(set)
+        Self.applyOneByOne(set.changes, to: oneByOne, firstSequence: 1)
+        for entity in [Entity.customers, .points] {
+            let a = batched[entity], b = oneByOne[entity]
+            XCTAssertEqual(a.rowCount, b.rowCount, "\(entity)")
+            XCTAssertEqual(a.highestGeneratedNumber, b.highestGeneratedNumber, "\(entity)")
+            for row in 0..<a.rowCount {
+                XCTAssertEqual(a.record(row: row), b.record(row: row), "\(entity) row \(row)")
+                XCTAssertEqual(a.row(ofID: a.id(ofRow: row)), row, "\(entity) row \(row)")
+            }
+        }
+        let customers = batched.customers, city = try XCTUnwrap(customers.schema.position(of: "city"))
+        XCTAssertEqual(customers.value(row: try XCTUnwrap(customers.row(ofID: "C2")), field: city), .string("杭州"))
+        XCTAssertEqual(customers.id(ofRow: run), "C\(run + 1)", "the second run follows the first in file order")
+        XCTAssertEqual(batched[.points].liveCount, (1...run + 10).filter { $0 % 4 != 1 }.count)
+    }
+
     /// The reference the batched paths are held to: each change a set of its own.
     static func applyOneByOne(_ changes: [RecordChange], to store: Store, firstSequence: Int64) {
         for (n, change) in changes.enumerated() {

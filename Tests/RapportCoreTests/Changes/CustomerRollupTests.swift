@@ -20,6 +20,42 @@ final class CustomerRollupTests: XCTestCase {
         return t.value(row: t.row(ofID: id)!, field: t.schema.position(of: name)!)
     }
 
+    /// An import's opening balances name the customers the same set inserts, which the
+    /// rollup takes as existing without looking them up; a customer the set inserts and
+    /// deletes, or one neither stored nor inserted, is still refused, and a purchase of an
+    /// inserted customer still moves its derived fields.
+    func testRecordsNamingCustomersTheSetInsertsNeedNoStoredCustomer() throws {
+        let store = Store()
+        store.customers.append(QueryFixtures.customer("C1", [:]))
+        let backend = InMemoryBackend(store: store)
+        let balanceFields = FieldList([RecordField.id, RecordField.customer, RecordField.date, PointsField.change, PointsField.reason])
+        func balance(_ id: String, _ customer: String) -> RecordChange {
+            RecordChange(insert: .points, id: id, record: PositionalRecord(balanceFields, [
+                .string(id), .string(customer), .date(clock.today), .integer(10), .string("opening balance (import)"),
+            ]))
+        }
+        func customer(_ id: String) -> RecordChange {
+            RecordChange(kind: .insert, entity: .customers, id: id, after: [RecordField.id: .string(id), CustomerField.name: .string(id)])
+        }
+        var set = ChangeSet(at: 0, user: "t", command: "import")
+        set.changes = [customer("N1"), balance("L1", "N1"), balance("L2", "C1"), customer("N2"), balance("L3", "N2"),
+                       RecordChange(kind: .insert, entity: .purchases, id: "P1", after: [
+                           RecordField.id: .string("P1"), RecordField.customer: .string("N2"), RecordField.date: .date(clock.today),
+                           RecordField.amount: .number(12.5)])]
+        try CustomerRollup(backend: backend).reconcile(&set)
+        let n2 = try XCTUnwrap(set.changes.first { $0.entity == .customers && $0.id == "N2" })
+        XCTAssertEqual(n2.after(CustomerField.totalSpent), .number(12.5), "the purchase still moves an inserted customer's fields")
+
+        var refused = ChangeSet(at: 0, user: "t", command: "x")
+        refused.changes = [customer("N3"), RecordChange(kind: .delete, entity: .customers, id: "N3", before: [:]),
+                           balance("L4", "N3"), balance("L5", "NOPE"), customer("N4"), balance("L6", "N4")]
+        XCTAssertThrowsError(try CustomerRollup(backend: backend).reconcile(&refused)) { error in
+            let problems = (error as? CustomerRollup.Failure)?.problems ?? []
+            XCTAssertEqual(problems.map(\.changeIndex), [2, 3])
+            XCTAssertEqual(problems.map(\.id), [.customerNotFound, .customerNotFound])
+        }
+    }
+
     func testOpeningBalanceIsKeptAndDifferencesApplied() {
         let s = session()
         XCTAssertEqual(s.run("add purchase id: P1, customer: \"C1\", date: 2026-03-01, amount: 20.5").status, .success)
