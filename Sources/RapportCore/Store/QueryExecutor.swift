@@ -43,17 +43,36 @@ public struct QueryExecutor {
         return Array(rows[start..<end])
     }
 
+    /// The rows are not built here: the result holds the row numbers and the shown
+    /// columns, and a table reads its cells from them in place (rows of values and a
+    /// `String` a cell were most of listing 100,000 rows).
     public func find(_ q: CheckedFind) -> ResultSet {
         let rows = self.rows(q)
-        let cells: [(Int) -> Value] = q.columns.map { column in
-            if let f = column.value.field { return QueryExecutor.valueReader(self.column(f)) }
-            let value = compile(column.value)
-            return { column.value.value(ofKey: value($0)) }
+        var readers: [(Int) -> Value] = []
+        var strings: [(codes: ColumnStorage<UInt32>, strings: InternedStrings)?] = []
+        // Reading later is safe only from copies of the values taken now (copy-on-write
+        // storage): lists, booleans and computed columns read their table when asked,
+        // so a result showing one is built here, as it was.
+        var readLater = true
+        for column in q.columns {
+            if let f = column.value.field {
+                let read = self.column(f)
+                readers.append(QueryExecutor.valueReader(read))
+                switch read {
+                case .string(let c): strings.append((c.codes, c.dictionary.strings))
+                case .date, .number, .integer, .instant: strings.append(nil)
+                case .list, .boolean: strings.append(nil); readLater = false
+                }
+            } else {
+                let value = compile(column.value)
+                readers.append { column.value.value(ofKey: value($0)) }
+                strings.append(nil)
+                readLater = false
+            }
         }
-        if cells.count == 1, let only = cells.first {
-            return ResultSet(columns: q.columns.map(\.name), rows: rows.map { [only(Int($0))] })
-        }
-        return ResultSet(columns: q.columns.map(\.name), rows: rows.map { r in cells.map { $0(Int(r)) } })
+        let cells = ResultCells(rowNumbers: rows, readers: readers, strings: strings)
+        let names = q.columns.map(\.name)
+        return readLater ? ResultSet(columns: names, cells: cells) : ResultSet(columns: names, rows: cells.rows)
     }
 
     /// Reads a column's values with its storage taken out once: `Column.value(at:)`
