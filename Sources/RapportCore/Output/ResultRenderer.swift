@@ -95,57 +95,63 @@ public struct ResultRenderer {
             arena.append(contentsOf: cleaned.utf8)
             return DisplayWidth.of(cleaned)
         }
-        for i in 0..<n {
-            if stop(i) { return nil }
-            let row = source.map { Int($0.rowNumbers[i]) } ?? i
-            // Rows read in place (`rows[i][c]`), not copied out of the array one by one
-            // (a retain and a release a row).
-            let rowCount = source == nil ? rows[i].count : count
-            for c in 0..<count {
-                var width: Int
-                if let strings = source?.strings[c] {
-                    let code = Int(strings.codes[row])
-                    if code == 0 {
-                        width = 0 // null
-                    } else {
-                        textual[c] = true
-                        let start = Int(strings.strings.ends[code - 1]), end = Int(strings.strings.ends[code])
-                        // Plain text (ASCII, CJK) holds no control character: nothing to clean.
-                        width = strings.strings.bytes.withUnsafeBufferPointer { all -> Int in
-                            let bytes = UnsafeBufferPointer(rebasing: all[start..<end])
+        // The string columns' codes and bytes as unsafe pointers, taken once for the whole
+        // loop: copying a column's storage out a cell is a dozen retains and releases.
+        let rowNumbers = source?.rowNumbers ?? []
+        let readers = source?.readers ?? []
+        let completed = ResultCells.withStringPointers(source) { strings -> Bool in
+            for i in 0..<n {
+                if stop(i) { return false }
+                let row = source == nil ? i : Int(rowNumbers[i])
+                // Rows read in place (`rows[i][c]`), not copied out of the array one by
+                // one (a retain and a release a row).
+                let rowCount = source == nil ? rows[i].count : count
+                for c in 0..<count {
+                    var width: Int
+                    if c < strings.count, let column = strings[c] {
+                        let code = Int(column.codes[row])
+                        if code == 0 {
+                            width = 0 // null
+                        } else {
+                            textual[c] = true
+                            let bytes = UnsafeBufferPointer(rebasing: column.bytes[Int(column.ends[code - 1])..<Int(column.ends[code])])
+                            // Plain text (ASCII, CJK) holds no control character: nothing to clean.
                             if let plain = DisplayWidth.plainWidth(utf8: bytes) {
+                                arena.append(contentsOf: bytes)
+                                width = plain
+                            } else {
+                                width = appendCleaned(String(decoding: bytes, as: UTF8.self))
+                            }
+                        }
+                    } else {
+                        let value = source == nil ? (c < rowCount ? rows[i][c] : .null) : readers[c](row)
+                        switch value {
+                        case .integer, .number: numeric[c] = true
+                        case .null: break
+                        default: textual[c] = true
+                        }
+                        if percent[c], let number = value.numeric {
+                            let text = String(format: "%.1f%%", number)
+                            width = DisplayWidth.of(text)
+                            arena.append(contentsOf: text.utf8)
+                        } else {
+                            var text = formatter.text(value, forCSV: false)
+                            let plain = text.withUTF8 { bytes -> Int? in
+                                guard let plain = DisplayWidth.plainWidth(utf8: bytes) else { return nil }
                                 arena.append(contentsOf: bytes)
                                 return plain
                             }
-                            return appendCleaned(String(decoding: bytes, as: UTF8.self))
+                            width = plain ?? appendCleaned(text)
                         }
                     }
-                } else {
-                    let value = source.map { $0.readers[c](row) } ?? (c < rowCount ? rows[i][c] : .null)
-                    switch value {
-                    case .integer, .number: numeric[c] = true
-                    case .null: break
-                    default: textual[c] = true
-                    }
-                    if percent[c], let number = value.numeric {
-                        let text = String(format: "%.1f%%", number)
-                        width = DisplayWidth.of(text)
-                        arena.append(contentsOf: text.utf8)
-                    } else {
-                        var text = formatter.text(value, forCSV: false)
-                        let plain = text.withUTF8 { bytes -> Int? in
-                            guard let plain = DisplayWidth.plainWidth(utf8: bytes) else { return nil }
-                            arena.append(contentsOf: bytes)
-                            return plain
-                        }
-                        width = plain ?? appendCleaned(text)
-                    }
+                    widths[c] = max(widths[c], width)
+                    cellEnds.append(arena.count)
+                    cellWidths.append(Int32(width))
                 }
-                widths[c] = max(widths[c], width)
-                cellEnds.append(arena.count)
-                cellWidths.append(Int32(width))
             }
+            return true
         }
+        if !completed { return nil }
         let right = columns.indices.map { numeric[$0] && !textual[$0] }
 
         var head: [UInt8] = []

@@ -73,6 +73,32 @@ public final class ResultCells: @unchecked Sendable {
         self.strings = strings
     }
 
+    /// A string column's codes, its dictionary's bytes and each string's end, valid
+    /// while the cells are held.
+    struct StringPointers {
+        let codes: UnsafeBufferPointer<UInt32>
+        let bytes: UnsafeBufferPointer<UInt8>
+        let ends: UnsafeBufferPointer<UInt32>
+    }
+
+    /// Calls `body` with each column's pointers (nil for a column that is not a stored
+    /// string column, and for every column when there are no cells).
+    static func withStringPointers<R>(_ cells: ResultCells?, _ body: ([StringPointers?]) -> R) -> R {
+        guard let cells else { return body([]) }
+        func nest(_ c: Int, _ taken: [StringPointers?]) -> R {
+            guard c < cells.strings.count else { return body(taken) }
+            guard let column = cells.strings[c] else { return nest(c + 1, taken + [nil]) }
+            return column.codes.withUnsafeBufferPointer { codes in
+                column.strings.bytes.withUnsafeBufferPointer { bytes in
+                    column.strings.ends.withUnsafeBufferPointer { ends in
+                        nest(c + 1, taken + [StringPointers(codes: codes, bytes: bytes, ends: ends)])
+                    }
+                }
+            }
+        }
+        return nest(0, [])
+    }
+
     /// The rows as values, built once (a result may be shared between threads).
     var rows: [[Value]] {
         lock.lock()
