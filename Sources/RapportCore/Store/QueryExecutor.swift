@@ -35,7 +35,7 @@ public struct QueryExecutor {
         if case .ordered(let field, let descending) = plan.access, let wanted, let index = table.orderedIndex(field: field.position) {
             rows = walk(index, descending: descending, wanted: wanted, test: test, sortField: field)
         } else {
-            rows = matching(plan.access, test)
+            rows = matching(plan.access, test, rangeIsWholePredicate: QueryExecutor.isWholePredicate(plan.access, q.predicate))
         }
         order(&rows, by: q.sort, limit: wanted)
         let start = min(q.offset, rows.count)
@@ -100,8 +100,25 @@ public struct QueryExecutor {
         }
     }
 
-    /// Rows an access path yields that pass the test, in row order.
-    public func matching(_ access: AccessPath, _ test: RowTest?) -> [Int32] {
+    /// Whether a range is the whole predicate (`lastContact <= 90d`): its rows then need no
+    /// test, since the ordered index holds exactly the live rows with a value and the
+    /// range's bounds are the comparison's, on the same `Double` keys the test compares.
+    static func isWholePredicate(_ access: AccessPath, _ predicate: Predicate?) -> Bool {
+        guard case .range(let f, _, _) = access, !f.isDerived, let predicate else { return false }
+        switch predicate {
+        case .compareKey(let g, let op, let key):
+            return g == f && op != .notEqual && key.isFinite
+        case .betweenKey(let g, let low, let high, negated: false):
+            return g == f && low.isFinite && high.isFinite
+        default:
+            return false
+        }
+    }
+
+    /// Rows an access path yields that pass the test, in row order. With
+    /// `rangeIsWholePredicate`, a range's rows from the index are taken untested (a scan,
+    /// when the index is off, still tests every row).
+    public func matching(_ access: AccessPath, _ test: RowTest?, rangeIsWholePredicate: Bool = false) -> [Int32] {
         var out: [Int32] = []
         switch access {
         case .scan, .ordered:
@@ -117,7 +134,7 @@ public struct QueryExecutor {
         case .range(let f, let lower, let upper):
             guard let index = table.orderedIndex(field: f.position) else { return matching(.scan, test) }
             let range = index.range(lower: lower.map { ($0.key, $0.inclusive) }, upper: upper.map { ($0.key, $0.inclusive) })
-            out = QueryExecutor.inRowOrder(index.rows[range], rowCount: table.rowCount, test)
+            out = QueryExecutor.inRowOrder(index.rows[range], rowCount: table.rowCount, rangeIsWholePredicate ? nil : test)
         }
         return out
     }
