@@ -83,10 +83,14 @@ public struct ResultRenderer {
         let source = result.cells
         let rows = source == nil ? result.rows : []
         let n = result.rowCount
+        // A cell's bytes are where they lie: a plain string of a column read in place in its
+        // dictionary's arena (its start stored as -(start + 1)), any other in `arena`.
         var arena: [UInt8] = []
+        var cellStarts: [Int] = []
         var cellEnds: [Int] = []
         var cellWidths: [Int32] = []
-        arena.reserveCapacity(n * count * 8)
+        var cellBytes = 0
+        cellStarts.reserveCapacity(n * count)
         cellEnds.reserveCapacity(n * count)
         cellWidths.reserveCapacity(n * count)
         // The text of a cell that is not plain, cleaned for a terminal, and its width.
@@ -96,12 +100,12 @@ public struct ResultRenderer {
             return DisplayWidth.of(cleaned)
         }
         // The string columns' codes and bytes as unsafe pointers, taken once for the whole
-        // loop: copying a column's storage out a cell is a dozen retains and releases.
+        // table: copying a column's storage out a cell is a dozen retains and releases.
         let rowNumbers = source?.rowNumbers ?? []
         let readers = source?.readers ?? []
-        let completed = ResultCells.withStringPointers(source) { strings -> Bool in
+        return ResultCells.withStringPointers(source) { strings -> String? in
             for i in 0..<n {
-                if stop(i) { return false }
+                if stop(i) { return nil }
                 let row = source == nil ? i : Int(rowNumbers[i])
                 // Rows read in place (`rows[i][c]`), not copied out of the array one by
                 // one (a retain and a release a row).
@@ -112,18 +116,27 @@ public struct ResultRenderer {
                         let code = Int(column.codes[row])
                         if code == 0 {
                             width = 0 // null
+                            cellStarts.append(arena.count)
                         } else {
                             textual[c] = true
-                            let bytes = UnsafeBufferPointer(rebasing: column.bytes[Int(column.ends[code - 1])..<Int(column.ends[code])])
-                            // Plain text (ASCII, CJK) holds no control character: nothing to clean.
+                            let start = Int(column.ends[code - 1]), end = Int(column.ends[code])
+                            let bytes = UnsafeBufferPointer(rebasing: column.bytes[start..<end])
+                            // Plain text (ASCII, CJK) holds no control character: nothing to
+                            // clean, and its bytes are copied from the dictionary.
                             if let plain = DisplayWidth.plainWidth(utf8: bytes) {
-                                arena.append(contentsOf: bytes)
                                 width = plain
-                            } else {
-                                width = appendCleaned(String(decoding: bytes, as: UTF8.self))
+                                cellStarts.append(-(start + 1))
+                                cellEnds.append(end)
+                                cellBytes += end - start
+                                widths[c] = max(widths[c], width)
+                                cellWidths.append(Int32(width))
+                                continue
                             }
+                            cellStarts.append(arena.count)
+                            width = appendCleaned(String(decoding: bytes, as: UTF8.self))
                         }
                     } else {
+                        cellStarts.append(arena.count)
                         let value = source == nil ? (c < rowCount ? rows[i][c] : .null) : readers[c](row)
                         switch value {
                         case .integer, .number: numeric[c] = true
@@ -149,86 +162,88 @@ public struct ResultRenderer {
                     cellWidths.append(Int32(width))
                 }
             }
-            return true
-        }
-        if !completed { return nil }
-        let right = columns.indices.map { numeric[$0] && !textual[$0] }
+            let right = columns.indices.map { numeric[$0] && !textual[$0] }
 
-        var head: [UInt8] = []
-        func spaces(_ n: Int) { for _ in 0..<max(n, 0) { head.append(0x20) } }
-        // The header line as `DisplayWidth.pad` and a join by two spaces make it, trailing spaces cut.
-        do {
-            let lineStart = head.count
+            var head: [UInt8] = []
+            func spaces(_ n: Int) { for _ in 0..<max(n, 0) { head.append(0x20) } }
+            // The header line as `DisplayWidth.pad` and a join by two spaces make it, trailing spaces cut.
+            do {
+                let lineStart = head.count
+                for c in 0..<count {
+                    if c > 0 { spaces(2) }
+                    let missing = widths[c] - Int(headerWidths[c])
+                    if right[c] { spaces(missing) }
+                    head.append(contentsOf: header[c].utf8)
+                    if !right[c] { spaces(missing) }
+                }
+                while head.count > lineStart, head.last == 0x20 { head.removeLast() }
+            }
+            let (bold, dim, reset) = colour ? ("\u{1B}[1m", "\u{1B}[2m", "\u{1B}[0m") : ("", "", "")
+            head.insert(contentsOf: bold.utf8, at: 0)
+            head.append(contentsOf: reset.utf8)
+            head.append(0x0A)
+            // The rule under each header, as wide as its column, written as bytes (no string a
+            // column); dashes leave no trailing space to cut.
             for c in 0..<count {
                 if c > 0 { spaces(2) }
-                let missing = widths[c] - Int(headerWidths[c])
-                if right[c] { spaces(missing) }
-                head.append(contentsOf: header[c].utf8)
-                if !right[c] { spaces(missing) }
+                for _ in 0..<widths[c] { head.append(0x2D) }
             }
-            while head.count > lineStart, head.last == 0x20 { head.removeLast() }
-        }
-        let (bold, dim, reset) = colour ? ("\u{1B}[1m", "\u{1B}[2m", "\u{1B}[0m") : ("", "", "")
-        head.insert(contentsOf: bold.utf8, at: 0)
-        head.append(contentsOf: reset.utf8)
-        head.append(0x0A)
-        // The rule under each header, as wide as its column, written as bytes (no string a
-        // column); dashes leave no trailing space to cut.
-        for c in 0..<count {
-            if c > 0 { spaces(2) }
-            for _ in 0..<widths[c] { head.append(0x2D) }
-        }
-        while head.last == 0x20 { head.removeLast() }
-        head.append(0x0A)
-        let footer = Array((dim + (n == 1 ? "(1 row)" : "(\(n) rows)") + reset + "\n").utf8)
+            while head.last == 0x20 { head.removeLast() }
+            head.append(0x0A)
+            let footer = Array((dim + (n == 1 ? "(1 row)" : "(\(n) rows)") + reset + "\n").utf8)
 
-        // Each row's line straight into the string's storage: a cell's bytes plus its
-        // padding take at most its column's width plus its bytes beyond its cells, so the
-        // lines take at most the arena's bytes plus a full-width line a row.
-        let lineMost = widths.reduce(0, +) + 2 * max(count - 1, 0) + 1
-        let capacity = head.count + arena.count + n * lineMost + footer.count
-        var cancelled = false
-        var text = String(unsafeUninitializedCapacity: capacity) { out -> Int in
-            guard let base = out.baseAddress else { return 0 }
-            var at = 0
-            func copy(_ from: UnsafePointer<UInt8>?, _ length: Int) {
-                guard length > 0, let from else { return }
-                (base + at).update(from: from, count: length)
-                at += length
-            }
-            func pad(_ length: Int) {
-                guard length > 0 else { return }
-                (base + at).update(repeating: 0x20, count: length)
-                at += length
-            }
-            head.withUnsafeBufferPointer { copy($0.baseAddress, $0.count) }
-            arena.withUnsafeBufferPointer { bytes in
-                var start = 0, k = 0
-                for i in 0..<n {
-                    if stop(i) { cancelled = true; return }
-                    let lineStart = at
-                    for c in 0..<count {
-                        if c > 0 { pad(2) }
-                        let end = cellEnds[k]
-                        let missing = widths[c] - Int(cellWidths[k])
-                        k += 1
-                        if right[c] { pad(missing) }
-                        copy(bytes.baseAddress.map { $0 + start }, end - start)
-                        start = end
-                        if !right[c] { pad(missing) }
-                    }
-                    // Trailing spaces cut, as the header's.
-                    while at > lineStart, base[at - 1] == 0x20 { at -= 1 }
-                    base[at] = 0x0A
-                    at += 1
+            // Each row's line straight into the string's storage: a cell's bytes plus its
+            // padding take at most its column's width plus its bytes beyond its cells, so
+            // the lines take at most the cells' bytes plus a full-width line a row.
+            let lineMost = widths.reduce(0, +) + 2 * max(count - 1, 0) + 1
+            let capacity = head.count + arena.count + cellBytes + n * lineMost + footer.count
+            var cancelled = false
+            var text = String(unsafeUninitializedCapacity: capacity) { out -> Int in
+                guard let base = out.baseAddress else { return 0 }
+                var at = 0
+                func copy(_ from: UnsafePointer<UInt8>?, _ length: Int) {
+                    guard length > 0, let from else { return }
+                    (base + at).update(from: from, count: length)
+                    at += length
                 }
+                func pad(_ length: Int) {
+                    guard length > 0 else { return }
+                    (base + at).update(repeating: 0x20, count: length)
+                    at += length
+                }
+                head.withUnsafeBufferPointer { copy($0.baseAddress, $0.count) }
+                arena.withUnsafeBufferPointer { bytes in
+                    var k = 0
+                    for i in 0..<n {
+                        if stop(i) { cancelled = true; return }
+                        let lineStart = at
+                        for c in 0..<count {
+                            if c > 0 { pad(2) }
+                            let start = cellStarts[k], end = cellEnds[k]
+                            let missing = widths[c] - Int(cellWidths[k])
+                            k += 1
+                            if right[c] { pad(missing) }
+                            if start >= 0 {
+                                copy(bytes.baseAddress.map { $0 + start }, end - start)
+                            } else if let column = strings[c] {
+                                let from = -start - 1
+                                copy(column.bytes.baseAddress.map { $0 + from }, end - from)
+                            }
+                            if !right[c] { pad(missing) }
+                        }
+                        // Trailing spaces cut, as the header's.
+                        while at > lineStart, base[at - 1] == 0x20 { at -= 1 }
+                        base[at] = 0x0A
+                        at += 1
+                    }
+                }
+                footer.withUnsafeBufferPointer { copy($0.baseAddress, $0.count) }
+                return at
             }
-            footer.withUnsafeBufferPointer { copy($0.baseAddress, $0.count) }
-            return at
+            if cancelled { return nil }
+            if result.showsTrend, n > 1 { text += trends(result) }
+            return text
         }
-        if cancelled { return nil }
-        if result.showsTrend, n > 1 { text += trends(result) }
-        return text
     }
 
     /// A sparkline of each numeric column over the rows (periods, oldest first).
