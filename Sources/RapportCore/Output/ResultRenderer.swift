@@ -74,87 +74,176 @@ public struct ResultRenderer {
         var widths = headerWidths.map { Int($0) }
         var numeric = [Bool](repeating: false, count: count)
         var textual = [Bool](repeating: false, count: count)
-        // Every cell's text and width once, row after row in one flat array: a result of
-        // 100,000 rows is mostly this loop and the one writing bytes below.
+        // Every cell's UTF-8 bytes once, row after row, in one byte arena beside its end
+        // and its width: no `String` kept a cell. A result of 100,000 rows is mostly this
+        // loop and the one copying the bytes out below.
         let percent = columns.indices.map { result.percentColumns.contains($0) }
-        var cells: [String] = []
+        // A find's result is read from its columns in place (`ResultSet.cells`): a string
+        // column's bytes straight from its dictionary, other columns a value a cell.
+        let source = result.cells
+        let rows = source == nil ? result.rows : []
+        let n = result.rowCount
+        // A cell's bytes are where they lie: a plain string of a column read in place in its
+        // dictionary's arena (its start stored as -(start + 1)), any other in `arena`.
+        var arena: [UInt8] = []
+        var cellStarts: [Int] = []
+        var cellEnds: [Int] = []
         var cellWidths: [Int32] = []
-        cells.reserveCapacity(result.rows.count * count)
-        cellWidths.reserveCapacity(result.rows.count * count)
-        // Rows read in place (`rows[i][c]`), not copied out of the array one by one (a
-        // retain and a release a row).
-        let rows = result.rows
-        for i in rows.indices {
-            if stop(i) { return nil }
-            let rowCount = rows[i].count
-            for c in 0..<count {
-                let value = c < rowCount ? rows[i][c] : .null
-                switch value {
-                case .integer, .number: numeric[c] = true
-                case .null: break
-                default: textual[c] = true
-                }
-                var text = formatter.text(value, forCSV: false)
-                var width: Int
-                if let plain = DisplayWidth.plainWidth(text) {
-                    // Plain text (ASCII, CJK) holds no control character: nothing to clean.
-                    width = plain
-                } else {
-                    text = tableCell(text)
-                    width = DisplayWidth.of(text)
-                }
-                if percent[c], let number = value.numeric {
-                    text = String(format: "%.1f%%", number)
-                    width = DisplayWidth.of(text)
-                }
-                widths[c] = max(widths[c], width)
-                cells.append(text)
-                cellWidths.append(Int32(width))
-            }
+        var cellBytes = 0
+        cellStarts.reserveCapacity(n * count)
+        cellEnds.reserveCapacity(n * count)
+        cellWidths.reserveCapacity(n * count)
+        // The text of a cell that is not plain, cleaned for a terminal, and its width.
+        func appendCleaned(_ text: String) -> Int {
+            let cleaned = tableCell(text)
+            arena.append(contentsOf: cleaned.utf8)
+            return DisplayWidth.of(cleaned)
         }
-        let right = columns.indices.map { numeric[$0] && !textual[$0] }
+        // The string columns' codes and bytes as unsafe pointers, taken once for the whole
+        // table: copying a column's storage out a cell is a dozen retains and releases.
+        let rowNumbers = source?.rowNumbers ?? []
+        let readers = source?.readers ?? []
+        return ResultCells.withStringPointers(source) { strings -> String? in
+            for i in 0..<n {
+                if stop(i) { return nil }
+                let row = source == nil ? i : Int(rowNumbers[i])
+                // Rows read in place (`rows[i][c]`), not copied out of the array one by
+                // one (a retain and a release a row).
+                let rowCount = source == nil ? rows[i].count : count
+                for c in 0..<count {
+                    var width: Int
+                    if c < strings.count, let column = strings[c] {
+                        let code = Int(column.codes[row])
+                        if code == 0 {
+                            width = 0 // null
+                            cellStarts.append(arena.count)
+                        } else {
+                            textual[c] = true
+                            let start = Int(column.ends[code - 1]), end = Int(column.ends[code])
+                            let bytes = UnsafeBufferPointer(rebasing: column.bytes[start..<end])
+                            // Plain text (ASCII, CJK) holds no control character: nothing to
+                            // clean, and its bytes are copied from the dictionary.
+                            if let plain = DisplayWidth.plainWidth(utf8: bytes) {
+                                width = plain
+                                cellStarts.append(-(start + 1))
+                                cellEnds.append(end)
+                                cellBytes += end - start
+                                widths[c] = max(widths[c], width)
+                                cellWidths.append(Int32(width))
+                                continue
+                            }
+                            cellStarts.append(arena.count)
+                            width = appendCleaned(String(decoding: bytes, as: UTF8.self))
+                        }
+                    } else {
+                        cellStarts.append(arena.count)
+                        let value = source == nil ? (c < rowCount ? rows[i][c] : .null) : readers[c](row)
+                        switch value {
+                        case .integer, .number: numeric[c] = true
+                        case .null: break
+                        default: textual[c] = true
+                        }
+                        if percent[c], let number = value.numeric {
+                            let text = String(format: "%.1f%%", number)
+                            width = DisplayWidth.of(text)
+                            arena.append(contentsOf: text.utf8)
+                        } else {
+                            var text = formatter.text(value, forCSV: false)
+                            let plain = text.withUTF8 { bytes -> Int? in
+                                guard let plain = DisplayWidth.plainWidth(utf8: bytes) else { return nil }
+                                arena.append(contentsOf: bytes)
+                                return plain
+                            }
+                            width = plain ?? appendCleaned(text)
+                        }
+                    }
+                    widths[c] = max(widths[c], width)
+                    cellEnds.append(arena.count)
+                    cellWidths.append(Int32(width))
+                }
+            }
+            let right = columns.indices.map { numeric[$0] && !textual[$0] }
 
-        var out: [UInt8] = []
-        out.reserveCapacity(result.rows.count * (widths.reduce(0, +) + 2 * count + 1) + 256)
-        func spaces(_ n: Int) { for _ in 0..<max(n, 0) { out.append(0x20) } }
-        // A line as `DisplayWidth.pad` and a join by two spaces make it, trailing spaces cut.
-        func emit(_ texts: ArraySlice<String>, _ textWidths: ArraySlice<Int32>) {
-            let lineStart = out.count
-            let first = texts.startIndex, firstWidth = textWidths.startIndex
-            for c in 0..<texts.count {
-                if c > 0 { spaces(2) }
-                let missing = widths[c] - Int(textWidths[firstWidth + c])
-                if right[c] { spaces(missing) }
-                var text = texts[first + c]
-                text.withUTF8 { out.append(contentsOf: $0) }
-                if !right[c] { spaces(missing) }
+            var head: [UInt8] = []
+            func spaces(_ n: Int) { for _ in 0..<max(n, 0) { head.append(0x20) } }
+            // The header line as `DisplayWidth.pad` and a join by two spaces make it, trailing spaces cut.
+            do {
+                let lineStart = head.count
+                for c in 0..<count {
+                    if c > 0 { spaces(2) }
+                    let missing = widths[c] - Int(headerWidths[c])
+                    if right[c] { spaces(missing) }
+                    head.append(contentsOf: header[c].utf8)
+                    if !right[c] { spaces(missing) }
+                }
+                while head.count > lineStart, head.last == 0x20 { head.removeLast() }
             }
-            while out.count > lineStart, out.last == 0x20 { out.removeLast() }
-            out.append(0x0A)
+            let (bold, dim, reset) = colour ? ("\u{1B}[1m", "\u{1B}[2m", "\u{1B}[0m") : ("", "", "")
+            head.insert(contentsOf: bold.utf8, at: 0)
+            head.append(contentsOf: reset.utf8)
+            head.append(0x0A)
+            // The rule under each header, as wide as its column, written as bytes (no string a
+            // column); dashes leave no trailing space to cut.
+            for c in 0..<count {
+                if c > 0 { spaces(2) }
+                for _ in 0..<widths[c] { head.append(0x2D) }
+            }
+            while head.last == 0x20 { head.removeLast() }
+            head.append(0x0A)
+            let footer = Array((dim + (n == 1 ? "(1 row)" : "(\(n) rows)") + reset + "\n").utf8)
+
+            // Each row's line straight into the string's storage: a cell's bytes plus its
+            // padding take at most its column's width plus its bytes beyond its cells, so
+            // the lines take at most the cells' bytes plus a full-width line a row.
+            let lineMost = widths.reduce(0, +) + 2 * max(count - 1, 0) + 1
+            let capacity = head.count + arena.count + cellBytes + n * lineMost + footer.count
+            var cancelled = false
+            var text = String(unsafeUninitializedCapacity: capacity) { out -> Int in
+                guard let base = out.baseAddress else { return 0 }
+                var at = 0
+                func copy(_ from: UnsafePointer<UInt8>?, _ length: Int) {
+                    guard length > 0, let from else { return }
+                    (base + at).update(from: from, count: length)
+                    at += length
+                }
+                func pad(_ length: Int) {
+                    guard length > 0 else { return }
+                    (base + at).update(repeating: 0x20, count: length)
+                    at += length
+                }
+                head.withUnsafeBufferPointer { copy($0.baseAddress, $0.count) }
+                arena.withUnsafeBufferPointer { bytes in
+                    var k = 0
+                    for i in 0..<n {
+                        if stop(i) { cancelled = true; return }
+                        let lineStart = at
+                        for c in 0..<count {
+                            if c > 0 { pad(2) }
+                            let start = cellStarts[k], end = cellEnds[k]
+                            let missing = widths[c] - Int(cellWidths[k])
+                            k += 1
+                            if right[c] { pad(missing) }
+                            if start >= 0 {
+                                copy(bytes.baseAddress.map { $0 + start }, end - start)
+                            } else if let column = strings[c] {
+                                let from = -start - 1
+                                copy(column.bytes.baseAddress.map { $0 + from }, end - from)
+                            }
+                            if !right[c] { pad(missing) }
+                        }
+                        // Trailing spaces cut, as the header's.
+                        while at > lineStart, base[at - 1] == 0x20 { at -= 1 }
+                        base[at] = 0x0A
+                        at += 1
+                    }
+                }
+                footer.withUnsafeBufferPointer { copy($0.baseAddress, $0.count) }
+                return at
+            }
+            if cancelled { return nil }
+            if result.showsTrend, n > 1 { text += trends(result) }
+            return text
         }
-        let (bold, dim, reset) = colour ? ("\u{1B}[1m", "\u{1B}[2m", "\u{1B}[0m") : ("", "", "")
-        out.append(contentsOf: bold.utf8)
-        emit(header[...], headerWidths[...])
-        out.removeLast()
-        out.append(contentsOf: reset.utf8)
-        out.append(0x0A)
-        // The rule under each header, as wide as its column, written as bytes (no string a
-        // column); dashes leave no trailing space to cut.
-        for c in 0..<count {
-            if c > 0 { spaces(2) }
-            for _ in 0..<widths[c] { out.append(0x2D) }
-        }
-        while out.last == 0x20 { out.removeLast() }
-        out.append(0x0A)
-        for i in 0..<rows.count {
-            if stop(i) { return nil }
-            emit(cells[i * count..<(i + 1) * count], cellWidths[i * count..<(i + 1) * count])
-        }
-        let n = result.rows.count
-        out.append(contentsOf: (dim + (n == 1 ? "(1 row)" : "(\(n) rows)") + reset + "\n").utf8)
-        var text = String(decoding: out, as: UTF8.self)
-        if result.showsTrend, n > 1 { text += trends(result) }
-        return text
     }
 
     /// A sparkline of each numeric column over the rows (periods, oldest first).

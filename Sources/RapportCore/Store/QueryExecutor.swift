@@ -35,7 +35,7 @@ public struct QueryExecutor {
         if case .ordered(let field, let descending) = plan.access, let wanted, let index = table.orderedIndex(field: field.position) {
             rows = walk(index, descending: descending, wanted: wanted, test: test, sortField: field)
         } else {
-            rows = matching(plan.access, test)
+            rows = matching(plan.access, test, rangeIsWholePredicate: QueryExecutor.isWholePredicate(plan.access, q.predicate))
         }
         order(&rows, by: q.sort, limit: wanted)
         let start = min(q.offset, rows.count)
@@ -43,17 +43,36 @@ public struct QueryExecutor {
         return Array(rows[start..<end])
     }
 
+    /// The rows are not built here: the result holds the row numbers and the shown
+    /// columns, and a table reads its cells from them in place (rows of values and a
+    /// `String` a cell were most of listing 100,000 rows).
     public func find(_ q: CheckedFind) -> ResultSet {
         let rows = self.rows(q)
-        let cells: [(Int) -> Value] = q.columns.map { column in
-            if let f = column.value.field { return QueryExecutor.valueReader(self.column(f)) }
-            let value = compile(column.value)
-            return { column.value.value(ofKey: value($0)) }
+        var readers: [(Int) -> Value] = []
+        var strings: [(codes: ColumnStorage<UInt32>, strings: InternedStrings)?] = []
+        // Reading later is safe only from copies of the values taken now (copy-on-write
+        // storage): lists, booleans and computed columns read their table when asked,
+        // so a result showing one is built here, as it was.
+        var readLater = true
+        for column in q.columns {
+            if let f = column.value.field {
+                let read = self.column(f)
+                readers.append(QueryExecutor.valueReader(read))
+                switch read {
+                case .string(let c): strings.append((c.codes, c.dictionary.strings))
+                case .date, .number, .integer, .instant: strings.append(nil)
+                case .list, .boolean: strings.append(nil); readLater = false
+                }
+            } else {
+                let value = compile(column.value)
+                readers.append { column.value.value(ofKey: value($0)) }
+                strings.append(nil)
+                readLater = false
+            }
         }
-        if cells.count == 1, let only = cells.first {
-            return ResultSet(columns: q.columns.map(\.name), rows: rows.map { [only(Int($0))] })
-        }
-        return ResultSet(columns: q.columns.map(\.name), rows: rows.map { r in cells.map { $0(Int(r)) } })
+        let cells = ResultCells(rowNumbers: rows, readers: readers, strings: strings)
+        let names = q.columns.map(\.name)
+        return readLater ? ResultSet(columns: names, cells: cells) : ResultSet(columns: names, rows: cells.rows)
     }
 
     /// Reads a column's values with its storage taken out once: `Column.value(at:)`
@@ -81,8 +100,25 @@ public struct QueryExecutor {
         }
     }
 
-    /// Rows an access path yields that pass the test, in row order.
-    public func matching(_ access: AccessPath, _ test: RowTest?) -> [Int32] {
+    /// Whether a range is the whole predicate (`lastContact <= 90d`): its rows then need no
+    /// test, since the ordered index holds exactly the live rows with a value and the
+    /// range's bounds are the comparison's, on the same `Double` keys the test compares.
+    static func isWholePredicate(_ access: AccessPath, _ predicate: Predicate?) -> Bool {
+        guard case .range(let f, _, _) = access, !f.isDerived, let predicate else { return false }
+        switch predicate {
+        case .compareKey(let g, let op, let key):
+            return g == f && op != .notEqual && key.isFinite
+        case .betweenKey(let g, let low, let high, negated: false):
+            return g == f && low.isFinite && high.isFinite
+        default:
+            return false
+        }
+    }
+
+    /// Rows an access path yields that pass the test, in row order. With
+    /// `rangeIsWholePredicate`, a range's rows from the index are taken untested (a scan,
+    /// when the index is off, still tests every row).
+    public func matching(_ access: AccessPath, _ test: RowTest?, rangeIsWholePredicate: Bool = false) -> [Int32] {
         var out: [Int32] = []
         switch access {
         case .scan, .ordered:
@@ -98,7 +134,7 @@ public struct QueryExecutor {
         case .range(let f, let lower, let upper):
             guard let index = table.orderedIndex(field: f.position) else { return matching(.scan, test) }
             let range = index.range(lower: lower.map { ($0.key, $0.inclusive) }, upper: upper.map { ($0.key, $0.inclusive) })
-            out = QueryExecutor.inRowOrder(index.rows[range], rowCount: table.rowCount, test)
+            out = QueryExecutor.inRowOrder(index.rows[range], rowCount: table.rowCount, rangeIsWholePredicate ? nil : test)
         }
         return out
     }
