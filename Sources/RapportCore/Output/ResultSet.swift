@@ -61,6 +61,8 @@ public struct ResultSet: Sendable, Equatable {
 /// table do not show through.
 public final class ResultCells: @unchecked Sendable {
     public let rowNumbers: [Int32]
+    /// Below this many rows a find builds its rows at once (`QueryExecutor.find`).
+    static let fewestRowsReadInPlace = 64
     let readers: [(Int) -> Value]
     /// Per column: its codes and strings when it is a stored string column, else nil.
     let strings: [(codes: ColumnStorage<UInt32>, strings: InternedStrings)?]
