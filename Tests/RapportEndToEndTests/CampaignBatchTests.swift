@@ -83,6 +83,49 @@ final class CampaignBatchTests: XCTestCase {
         XCTAssertEqual(["id"] + ids, messages.stdout.split(separator: "\n").map(String.init))
     }
 
+    /// A run of 1,200 changes (400 customers: messages, contacts, lastContact) is applied
+    /// while its journal entry is fsynced, and its outbox lines are written as soon as the
+    /// journal is durable, beside the apply (`Database.changesWorthApplyingDuringTheFsync`):
+    /// the mark comes from the run's own message numbers, a failed outbox write still says
+    /// so after the commit, and the next run repairs it.
+    func testALargeRunsOutboxIsWrittenOnceTheJournalIsDurable() throws {
+        // Groups of 400 (1,200 changes a run), then 10.
+        let group = ["甲", "乙", "丙"]
+        let store = try store(importing: (1...810).map { #"{"id":"D\#($0)","name":"\#(group[($0 - 1) / 400]) \#($0)","phone":"1390000\#($0)"}"# }
+            .joined(separator: "\n") + "\n")
+        func block(_ name: String, _ first: String) throws -> String {
+            try store.file("\(name).rapport", "campaign \"\(name)\"\n  target customers where name starts with \"\(first)\"\n  send sms \"hi {name}\"\n  log contact via sms \"\(name)\"\nend\n")
+        }
+        let outbox = store.path + "/outbox/2026-03-01.jsonl"
+        func lineIDs() throws -> [String] {
+            try String(contentsOfFile: outbox, encoding: .utf8).split(separator: "\n").map { line in
+                let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+                return try XCTUnwrap(object["id"])
+            }
+        }
+        func messageIDs() -> [String] {
+            Array(store.run(["--format", "csv", "-c", "find messages show id sort by id"], now: Self.now).stdout
+                .split(separator: "\n").dropFirst().map(String.init))
+        }
+        let first = store.run([try block("first", "甲")], now: Self.now)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertEqual(try lineIDs(), messageIDs())
+        XCTAssertEqual(try lineIDs().count, 400)
+        let mark = try String(contentsOfFile: store.path + "/outbox/written.mark", encoding: .utf8)
+        XCTAssertTrue(mark.hasPrefix("400\n"), "the mark is the run's highest message number: \(mark)")
+        // The outbox write fails (on the journal's thread): the commit stands, the run says so.
+        let failed = store.run([try block("second", "乙")], now: Self.now, faults: "write:2026-03-01.jsonl:1")
+        XCTAssertEqual(failed.status, 1, failed.stderr)
+        XCTAssertTrue(failed.stderr.contains("the messages are recorded but the outbox file was not written"), failed.stderr)
+        XCTAssertEqual(try lineIDs().count, 400)
+        XCTAssertEqual(messageIDs().count, 800)
+        let third = store.run([try block("third", "丙")], now: Self.now)
+        XCTAssertEqual(third.status, 0, third.stderr)
+        XCTAssertEqual(try lineIDs(), messageIDs())
+        XCTAssertEqual(try lineIDs().count, 810)
+        XCTAssertTrue(try String(contentsOfFile: store.path + "/outbox/written.mark", encoding: .utf8).hasPrefix("810\n"))
+    }
+
     /// The outbox's mark: after a normal run the next run reads no old message; a run
     /// killed between its commit and its outbox write is still repaired by the next run,
     /// and an outbox file changed behind Rapport's back voids the mark.

@@ -115,6 +115,12 @@ final class ReliabilityTests: XCTestCase {
             XCTAssertEqual(csv("count messages", store: store), "count\n600\n", "\(fault): after a restart")
             XCTAssertEqual(csv("count contacts", store: store), "count\n600\n", fault)
             XCTAssertEqual(csv("count customers where lastContact = 2026-11-01", store: store), "count\n600\n", fault)
+            // The outbox is written only once the journal is durable: the failed run left no line.
+            let outbox = store + "/outbox"
+            let files = try FileManager.default.contentsOfDirectory(atPath: outbox).filter { $0.hasSuffix(".jsonl") }
+            let outboxLines = try files.map { try String(contentsOfFile: outbox + "/" + $0, encoding: .utf8) }.joined().split(separator: "\n")
+            XCTAssertEqual(outboxLines.count, 600, "\(fault): only the saved run's messages, each once")
+            XCTAssertEqual(Set(outboxLines).count, 600, fault)
         }
     }
 

@@ -85,6 +85,10 @@ public protocol Backend: AnyObject {
     /// Makes a checked change set durable, then visible; on failure nothing changed.
     /// Assigns the set's sequence and audit metadata (time, user, role, pinned clock).
     func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws
+    /// `commit`, running `whenDurable` as soon as the set is durable, perhaps before it is
+    /// visible and on another thread (so it must not read the store); not run when the
+    /// commit fails. Default: after `commit`.
+    func commit(_ set: inout ChangeSet, by author: ChangeAuthor, whenDurable: @escaping @Sendable () -> Void) throws
     /// Told by a command that will commit a large set after a long build (a campaign run),
     /// so that checks the commit would make first can run meanwhile on another core.
     func expectLargeCommit()
@@ -194,6 +198,11 @@ extension Backend {
     public var connectedUser: String? { nil }
     /// Nothing to check ahead.
     public func expectLargeCommit() {}
+    /// Durable and visible at once: `whenDurable` after the commit.
+    public func commit(_ set: inout ChangeSet, by author: ChangeAuthor, whenDurable: @escaping @Sendable () -> Void) throws {
+        try commit(&set, by: author)
+        whenDurable()
+    }
     public func enforce(_ role: Role) throws {}
 
     /// A backend that runs every command and answers every checked query.

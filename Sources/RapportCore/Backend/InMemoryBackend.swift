@@ -187,6 +187,11 @@ public final class InMemoryBackend: Backend {
         try database.commit(&set, by: author)
     }
 
+    /// The journal's fsync is the durable point: `whenDurable` runs beside the apply.
+    public func commit(_ set: inout ChangeSet, by author: ChangeAuthor, whenDurable: @escaping @Sendable () -> Void) throws {
+        try database.commit(&set, by: author, whenDurable: whenDurable)
+    }
+
     public func expectLargeCommit() { database.checkColumnImageAhead() }
 
     /// Above the bin's too: a deleted id is not given to a new record while it can be restored.

@@ -21,6 +21,19 @@ struct Outbox {
 
     func file(of day: Day) -> String { directory + "/" + day.description + ".jsonl" }
 
+    /// The highest generated number among the messages' ids (`M000123` → 123), 0 when none:
+    /// what the store's highest becomes once a run's messages, numbered after it, are in.
+    static func highestNumber<Record>(of messages: [(id: String, record: Record)]) -> Int {
+        let prefix = Entity.messages.idPrefix
+        var highest = 0
+        for m in messages where m.id.hasPrefix(prefix) {
+            let digits = m.id.utf8.dropFirst(prefix.utf8.count)
+            guard !digits.isEmpty, digits.count < 18, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { continue }
+            highest = max(highest, digits.reduce(0) { $0 * 10 + Int($1 - 48) })
+        }
+        return highest
+    }
+
     /// The mark of what the outbox holds (see `Mark`); not a day file, so readers of
     /// `*.jsonl` never see it.
     var markFile: String { directory + "/written.mark" }
@@ -256,6 +269,18 @@ struct Outbox {
 
 /// The outbox lines a campaign makes on another thread while its run is committed (read
 /// only after waiting for that thread).
+/// A run's outbox write, handed to the commit to run once the journal is durable (on the
+/// journal's thread); the session reads `failure` after the commit has returned.
+final class OutboxWrite: @unchecked Sendable {
+    var job: (() throws -> Void)?
+    private(set) var failure: Error?
+
+    func run() {
+        do { try job?() } catch { failure = error }
+        job = nil
+    }
+}
+
 final class PreparedLines: @unchecked Sendable {
     var byDay: [Day: [UInt8]]?
 }

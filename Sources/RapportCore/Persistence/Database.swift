@@ -377,12 +377,15 @@ public final class Database {
     /// metadata is set: the real time (a pinned clock cannot backdate it), the pinned
     /// clock beside it, the user and the role. Outside `withWriteLock` it takes the lock
     /// for itself (the set was then built against what this process had seen).
-    public func commit(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
+    /// `whenDurable` runs once the set's journal entry is fsynced, and only then: for a large
+    /// set on the journal's thread while the set is still being applied here (it must not
+    /// read the store), otherwise once the commit is done. Not run when the commit fails.
+    public func commit(_ set: inout ChangeSet, by author: ChangeAuthor, whenDurable: (@Sendable () -> Void)? = nil) throws {
         guard !isReadOnly else { throw Diagnostic.runtime(.storeReadOnly) }
-        try withWriteLock { try commitHoldingLock(&set, by: author) }
+        try withWriteLock { try commitHoldingLock(&set, by: author, whenDurable: whenDurable) }
     }
 
-    private func commitHoldingLock(_ set: inout ChangeSet, by author: ChangeAuthor) throws {
+    private func commitHoldingLock(_ set: inout ChangeSet, by author: ChangeAuthor, whenDurable: (@Sendable () -> Void)?) throws {
         // Nothing is journaled or applied over a damaged column image: the columns the set
         // writes are checked here (those it read were checked on their first read), from
         // the last back, while the checks still running ahead go on from the first: the two
@@ -399,10 +402,13 @@ public final class Database {
         set.role = author.role
         if let directory, journal != nil, isBulkImport(set) {
             try commitBulkImport(set, directory: directory)
+            whenDurable?()
             return
         }
+        var durableRun = false
         if let journal, set.changes.count >= Database.changesWorthApplyingDuringTheFsync {
-            try appendApplying(set, to: journal)
+            try appendApplying(set, to: journal, whenDurable: whenDurable)
+            durableRun = true
         } else {
             if let journal { try append(set, to: journal) }
             store.apply(set)
@@ -412,6 +418,7 @@ public final class Database {
         } else if directory == nil {
             unfiledAudit.append(set)
         }
+        if !durableRun { whenDurable?() }
     }
 
     /// Hashes, on another core, the column image's regions a campaign's commit checks
@@ -474,11 +481,16 @@ public final class Database {
     /// Nothing is seen meanwhile: the session waits for the commit. If the write or fsync
     /// fails (the journal cut back to where it was), the store is read again from its
     /// files, so nothing of the set stays, as when the set was never applied.
-    private func appendApplying(_ set: ChangeSet, to journal: AppendOnlyFile) throws {
+    /// `whenDurable` runs on the journal's thread right after a successful fsync, beside
+    /// the apply's remainder.
+    private func appendApplying(_ set: ChangeSet, to journal: AppendOnlyFile, whenDurable: (@Sendable () -> Void)?) throws {
         let bytes = try journalEntry(set)
         let written = JournalWrite(journal, bytes)
         let done = DispatchGroup()
-        DispatchQueue.global().async(group: done) { written.run() }
+        DispatchQueue.global().async(group: done) {
+            written.run()
+            if written.failure == nil { whenDurable?() }
+        }
         store.apply(set)
         done.wait()
         if let failure = written.failure {

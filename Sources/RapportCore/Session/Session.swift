@@ -370,19 +370,31 @@ public final class Session {
             let messages = run.messages
             DispatchQueue.global().async(group: linesMade) { lines.byDay = outbox?.lines(of: messages) }
         }
+        // The lines are appended (and fsynced) as soon as the journal holds the run, beside
+        // the rest of its apply: from the run's messages only, the mark through their own
+        // highest number, nothing read from the store being applied.
+        let written = OutboxWrite()
+        if let outbox, let mark = outboxMark, !run.messages.isEmpty {
+            let messages = run.messages
+            written.job = {
+                linesMade.wait()
+                // Numbered after the mark, so in no file yet: appended without reading the files.
+                let files = try outbox.write(messages, fresh: true, prepared: lines.byDay)
+                let through = max(mark.through, Outbox.highestNumber(of: messages))
+                outbox.writeMark(Outbox.Mark(through: through, files: files.isEmpty ? mark.files : files))
+            }
+        }
         if !run.changes.isEmpty {
-            do { try backend.commit(&run.changes, by: author) } catch {
+            do { try backend.commit(&run.changes, by: author, whenDurable: { written.run() }) } catch {
                 linesMade.wait()
                 throw error
             }
+        } else {
+            written.run()
         }
         note(run.summary(dryRun: false), into: &outcome)
         linesMade.wait()
-        if let outbox, let mark = outboxMark, !run.messages.isEmpty {
-            // Numbered after the mark, so in no file yet: appended without reading the files.
-            let files = try outboxStep { try outbox.write(run.messages, fresh: true, prepared: lines.byDay) }
-            outbox.writeMark(Outbox.Mark(through: backend.highestGeneratedNumber(.messages), files: files.isEmpty ? mark.files : files))
-        }
+        if let failure = written.failure { throw Diagnostic.runtime(.outboxNotWritten, "\(failure)") }
     }
 
     /// `deliver via "COMMAND"` (docs/campaigns.md, "Delivery"): each due message handed to

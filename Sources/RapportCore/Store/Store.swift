@@ -73,14 +73,8 @@ public final class Store {
         }
         for change in set.segmentChanges { segments[SavedSegment.key(change.name)] = change.after }
         for change in set.grantChanges { grants[change.user] = change.after }
-        if let groups = Store.tableGroups(of: set) {
-            // Each table's changes in their order, two tables at a time: a table's
-            // columns, dictionaries, indexes and id map are its own, shared with no other.
-            let work = ParallelApply(store: self, set: set, groups: groups)
-            DispatchQueue.concurrentPerform(iterations: groups.count) { worker in
-                var places = FieldPlaces()
-                work.store.applyChanges(work.set, work.groups[worker], &places)
-            }
+        if let plan = applyPlan(of: set) {
+            apply(set, by: plan)
         } else {
             var places = FieldPlaces()
             applyChanges(set, set.changes.indices, &places)
@@ -91,29 +85,92 @@ public final class Store {
     /// From how many changes a set's tables are changed on two cores at once.
     static let changesWorthSplitting = 20_000
 
-    /// The indices of `set`'s changes as two groups of whole tables (each table's changes
-    /// in their order), about equal in size; nil when the set is applied on one thread:
-    /// small, of one table, with deletes (which write to the bin, another store), or made
-    /// mostly of positional inserts, whose batches share their columns out between the
-    /// cores themselves (`Table.appendInserts`: nested in a table's thread, they would run
-    /// on that one thread, and a million customers' 20 columns outweigh their ledger's 6).
-    static func tableGroups(of set: ChangeSet) -> [[Int]]? {
-        guard set.changes.count >= changesWorthSplitting, ProcessInfo.processInfo.activeProcessorCount > 1 else { return nil }
-        var byEntity: [Entity: [Int]] = [:]
-        var oneByOne = 0
-        for c in set.changes.indices {
-            if set.changes[c].kind == .delete { return nil }
-            if set.changes[c].kind != .insert || set.changes[c].positionalAfter == nil { oneByOne += 1 }
-            byEntity[set.changes[c].entity, default: []].append(c)
+    /// How a large set's changes are shared out between the cores: the tables whose
+    /// changes are all positional inserts (a campaign's messages and contacts, an import's
+    /// customers and ledger) go in as one batch each, their columns filled in groups, each
+    /// group a work item; every other table's changes are one item, in their order. The
+    /// items, costliest first, go to whichever thread is free; then each batch's rows are
+    /// registered (id map, indexes), a table per thread.
+    /// (Two tables a time, with each batch sharing its columns out within its table's
+    /// thread, put a campaign's messages and contacts on one thread: a batch's own split
+    /// nested there ran on that one thread, while the other only updated customers.)
+    struct ApplyPlan {
+        enum Item: Equatable {
+            /// One table's changes, in their order.
+            case changes(Entity, [Int])
+            /// The columns at these positions of `batches[batch]`'s table.
+            case columns(batch: Int, positions: [Int])
         }
-        guard byEntity.count > 1, oneByOne >= changesWorthSplitting / 2 else { return nil }
-        var groups: [[Int]] = [[], []]
-        for (_, indices) in byEntity.sorted(by: { ($0.value.count, $0.key.rawValue) > ($1.value.count, $1.key.rawValue) }) {
-            let lighter = groups[0].count <= groups[1].count ? 0 : 1
-            groups[lighter] += indices
-        }
-        return groups
+        /// The insert-only tables, each with its changes (in their order).
+        var batches: [(entity: Entity, changes: [Int])] = []
+        /// Costliest first.
+        var items: [(item: Item, cost: Int)] = []
     }
+
+    /// The plan for `set`, nil when it is applied on one thread: small, with deletes (which
+    /// write to the bin, another store), or when the tables that take other changes too
+    /// hold most of its positional inserts (there, on one thread, each batch shares its
+    /// columns out between the cores itself, `Table.appendInserts`).
+    func applyPlan(of set: ChangeSet) -> ApplyPlan? {
+        guard set.changes.count >= Store.changesWorthSplitting, ProcessInfo.processInfo.activeProcessorCount > 1 else { return nil }
+        var byEntity: [Entity: [Int]] = [:]
+        var positionalInserts: [Entity: Int] = [:]
+        for c in set.changes.indices {
+            // Read in place: a copy of each change would retain every reference in it.
+            if set.changes[c].kind == .delete { return nil }
+            let entity = set.changes[c].entity
+            byEntity[entity, default: []].append(c)
+            if set.changes[c].kind == .insert, set.changes[c].positionalAfter != nil { positionalInserts[entity, default: 0] += 1 }
+        }
+        var plan = ApplyPlan()
+        var insertsBeside = 0, othersBeside = 0
+        for (entity, changes) in byEntity.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let inserts = positionalInserts[entity] ?? 0
+            if inserts == changes.count {
+                plan.batches.append((entity, changes))
+            } else {
+                insertsBeside += inserts
+                othersBeside += changes.count - inserts
+                plan.items.append((.changes(entity, changes), changes.count * Store.oneByOneCost))
+            }
+        }
+        guard insertsBeside <= othersBeside else { return nil }
+        for (b, batch) in plan.batches.enumerated() {
+            let table = self[batch.entity]
+            let splits = batch.changes.count >= Table.insertsWorthSplitting ? 2 : 1
+            for positions in table.columnGroups(splits) where !positions.isEmpty {
+                let cost = batch.changes.count * positions.reduce(0) { $0 + table.columns[$1].appendCost }
+                plan.items.append((.columns(batch: b, positions: positions), cost))
+            }
+        }
+        guard plan.items.count > 1 else { return nil }
+        // Costliest first: the last items to start are small, so the threads end together.
+        plan.items.sort { $0.cost > $1.cost }
+        return plan
+    }
+
+    /// Applies `set`'s changes as `plan` shares them out (each item touches one table's
+    /// columns, dictionaries, indexes and id map, or only some columns of one table).
+    private func apply(_ set: ChangeSet, by plan: ApplyPlan) {
+        let batches = plan.batches.map { InsertBatch(set: set, changes: $0.changes, schema: self[$0.entity].schema) }
+        let work = ParallelApply(store: self, set: set, plan: plan, batches: batches)
+        DispatchQueue.concurrentPerform(iterations: plan.items.count) { i in
+            switch work.plan.items[i].item {
+            case .changes(_, let changes):
+                var places = FieldPlaces()
+                work.store.applyChanges(work.set, changes, &places)
+            case .columns(let b, let positions):
+                work.store[work.plan.batches[b].entity].fillColumns(positions, from: work.batches[b])
+            }
+        }
+        DispatchQueue.concurrentPerform(iterations: plan.batches.count) { b in
+            work.store[work.plan.batches[b].entity].registerInsertedRows(work.batches[b].count)
+        }
+    }
+
+    /// A change applied alone against one cell of a batch's column (`Column.appendCost`,
+    /// 1 to 3): it finds its row by id and sets its fields through the indexes.
+    static let oneByOneCost = 6
 
     /// Field positions by name as written in the changes, and a positional record's field
     /// list mapped to the table's positions (-1: none), each worked out once per set: a
@@ -251,15 +308,18 @@ public enum BinField {
     public static let fields = [Field(deletedAt, .instant), Field(deletedBy, .string), Field(deletedIn, .integer)]
 }
 
-/// What the threads of a parallel `Store.apply` share: each changes only the tables of its
-/// own group, and `concurrentPerform` returns after all have.
+/// What the threads of a parallel `Store.apply` share: each item changes only its own
+/// table's state, or only its own columns of a table, and `concurrentPerform` returns
+/// after all have.
 private final class ParallelApply: @unchecked Sendable {
     let store: Store
     let set: ChangeSet
-    let groups: [[Int]]
-    init(store: Store, set: ChangeSet, groups: [[Int]]) {
+    let plan: Store.ApplyPlan
+    let batches: [InsertBatch]
+    init(store: Store, set: ChangeSet, plan: Store.ApplyPlan, batches: [InsertBatch]) {
         self.store = store
         self.set = set
-        self.groups = groups
+        self.plan = plan
+        self.batches = batches
     }
 }

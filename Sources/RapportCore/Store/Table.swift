@@ -137,21 +137,34 @@ public final class Table {
     func appendInserts(of set: ChangeSet, _ changes: [Int]) {
         guard !changes.isEmpty else { return }
         let batch = InsertBatch(set: set, changes: changes, schema: schema)
-        let start = rowCount
         let splits = changes.count >= Table.insertsWorthSplitting && ProcessInfo.processInfo.activeProcessorCount > 1
         let work = ParallelColumns(table: self, batch: batch, groups: columnGroups(splits ? 2 : 1))
         DispatchQueue.concurrentPerform(iterations: work.groups.count) { g in
-            // A block of rows at a time, each of the group's columns in turn: the block's
-            // records stay in cache while every column reads them (a whole column's pass over
-            // a million scattered records missed the cache at nearly every cell).
-            for block in stride(from: 0, to: work.batch.count, by: Table.insertBlockRows) {
-                let rows = block..<min(block + Table.insertBlockRows, work.batch.count)
-                for p in work.groups[g] { work.table.columns[p].append(work.batch, position: p, rows: rows) }
-            }
+            work.table.fillColumns(work.groups[g], from: work.batch)
         }
-        let end = start + changes.count
-        isLive.append(contentsOf: repeatElement(true, count: changes.count))
-        liveCount += changes.count
+        registerInsertedRows(batch.count)
+    }
+
+    /// The first half of `appendInserts`: the batch's values appended to the columns at
+    /// `positions` only. Columns of one table may be filled on several threads at once
+    /// (each column's array and dictionary are its own); `registerInsertedRows` follows
+    /// once every column has the batch.
+    func fillColumns(_ positions: [Int], from batch: InsertBatch) {
+        // A block of rows at a time, each of the group's columns in turn: the block's
+        // records stay in cache while every column reads them (a whole column's pass over
+        // a million scattered records missed the cache at nearly every cell).
+        for block in stride(from: 0, to: batch.count, by: Table.insertBlockRows) {
+            let rows = block..<min(block + Table.insertBlockRows, batch.count)
+            for p in positions { columns[p].append(batch, position: p, rows: rows) }
+        }
+    }
+
+    /// The second half of `appendInserts`: the `count` rows every column has gained are
+    /// made live, put in the id map and the indexes.
+    func registerInsertedRows(_ count: Int) {
+        let start = rowCount, end = start + count
+        isLive.append(contentsOf: repeatElement(true, count: count))
+        liveCount += count
         let ids = idColumn
         ids.codes.withUnsafeBufferPointer { codes in
             for row in start..<end {
@@ -176,7 +189,7 @@ public final class Table {
 
     /// The columns in `count` groups of about equal cost (strings and lists are interned,
     /// the rest copied), costliest first.
-    private func columnGroups(_ count: Int) -> [[Int]] {
+    func columnGroups(_ count: Int) -> [[Int]] {
         var groups = [[Int]](repeating: [], count: count), costs = [Int](repeating: 0, count: count)
         for p in columns.indices.sorted(by: { (columns[$0].appendCost, $1) > (columns[$1].appendCost, $0) }) {
             let lightest = costs.indices.min { costs[$0] < costs[$1] }!

@@ -156,7 +156,7 @@ final class StoreApplyTests: XCTestCase {
             ])))
         }
         for i in runLength + 1...2 * runLength { set.changes.append(customer(i)) }
-        XCTAssertNil(Store.tableGroups(of: set), "the runs are batches on one thread's walk")
+        XCTAssertNil(Store().applyPlan(of: set), "the runs are batches on one thread's walk")
 
         let batched = Store(), oneByOne = Store()
         for store in [batched, oneByOne] {
@@ -253,7 +253,24 @@ final class StoreApplyTests: XCTestCase {
             big.changes.append(RecordChange(update: .customers, id: "C\(i)", fields: lastContact, before: [.null],
                                             after: [.date(Day(daysSinceEpoch: 20_000 + Int32(i % 3)))]))
         }
-        XCTAssertNotNil(Store.tableGroups(of: big), "the set is applied on two threads")
+        let plan = try XCTUnwrap(Store().applyPlan(of: big), "the set is applied on two threads")
+        // The inserted tables' columns are items of their own beside the customers' changes,
+        // so that neither thread takes both tables' inserts (a campaign's apply ran on one
+        // thread while the other only updated customers): shared out costliest first to the
+        // less loaded of two threads, neither takes more than 60% of the work.
+        XCTAssertEqual(plan.batches.map(\.entity), [.contacts, .messages])
+        XCTAssertEqual(plan.items.filter { $0.item == .changes(.customers, Array(0..<customers) + (0..<customers).map { customers + 3 * $0 + 2 }) }.count, 1)
+        for b in plan.batches.indices {
+            let groups = plan.items.compactMap { item -> [Int]? in
+                if case .columns(b, let positions) = item.item { return positions } else { return nil }
+            }
+            XCTAssertEqual(groups.count, 2, "\(plan.batches[b].entity)'s columns in two items")
+            XCTAssertEqual(groups.flatMap { $0 }.sorted(), Array(Store()[plan.batches[b].entity].columns.indices), "every column once")
+        }
+        XCTAssertEqual(plan.items.map(\.cost), plan.items.map(\.cost).sorted(by: >), "costliest first")
+        var load = [0, 0]
+        for item in plan.items { load[load[0] <= load[1] ? 0 : 1] += item.cost }
+        XCTAssertLessThanOrEqual(Double(load.max()!), 0.6 * Double(load[0] + load[1]))
         let parallel = Store(), serial = Store()
         for store in [parallel, serial] {
             let customer = try XCTUnwrap(store[.contacts].schema.position(of: RecordField.customer))
