@@ -29,6 +29,20 @@ final class CampaignBatchTests: XCTestCase {
         return store
     }
 
+    /// The message ids of an outbox file's lines, in the file's order.
+    func outboxIDs(_ outbox: String) throws -> [String] {
+        try String(contentsOfFile: outbox, encoding: .utf8).split(separator: "\n").map { line in
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+            return try XCTUnwrap(object["id"])
+        }
+    }
+
+    /// The store's message ids, sorted.
+    func storedMessageIDs(_ store: TemporaryStore) -> [String] {
+        Array(store.run(["--format", "csv", "-c", "find messages show id sort by id"], now: Self.now).stdout
+            .split(separator: "\n").dropFirst().map(String.init))
+    }
+
     func export(_ store: TemporaryStore, _ entity: String) -> String {
         let r = store.run(["--format", "csv", "-c", "find \(entity) sort by id"], now: Self.now)
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -97,16 +111,8 @@ final class CampaignBatchTests: XCTestCase {
             try store.file("\(name).rapport", "campaign \"\(name)\"\n  target customers where name starts with \"\(first)\"\n  send sms \"hi {name}\"\n  log contact via sms \"\(name)\"\nend\n")
         }
         let outbox = store.path + "/outbox/2026-03-01.jsonl"
-        func lineIDs() throws -> [String] {
-            try String(contentsOfFile: outbox, encoding: .utf8).split(separator: "\n").map { line in
-                let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
-                return try XCTUnwrap(object["id"])
-            }
-        }
-        func messageIDs() -> [String] {
-            Array(store.run(["--format", "csv", "-c", "find messages show id sort by id"], now: Self.now).stdout
-                .split(separator: "\n").dropFirst().map(String.init))
-        }
+        func lineIDs() throws -> [String] { try outboxIDs(outbox) }
+        func messageIDs() -> [String] { storedMessageIDs(store) }
         let first = store.run([try block("first", "甲")], now: Self.now)
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertEqual(try lineIDs(), messageIDs())
@@ -136,16 +142,8 @@ final class CampaignBatchTests: XCTestCase {
             try store.file("\(name).rapport", "campaign \"\(name)\"\n  target customers where \(condition)\n  send sms \"hi {name}\"\nend\n")
         }
         let outbox = store.path + "/outbox/2026-03-01.jsonl"
-        func lineIDs() throws -> [String] {
-            try String(contentsOfFile: outbox, encoding: .utf8).split(separator: "\n").map { line in
-                let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
-                return try XCTUnwrap(object["id"])
-            }
-        }
-        func messageIDs() -> [String] {
-            Array(store.run(["--format", "csv", "-c", "find messages show id sort by id"], now: Self.now).stdout
-                .split(separator: "\n").dropFirst().map(String.init))
-        }
+        func lineIDs() throws -> [String] { try outboxIDs(outbox) }
+        func messageIDs() -> [String] { storedMessageIDs(store) }
         XCTAssertEqual(store.run([try block("first", "id in (D1, D2, D3)")], now: Self.now).status, 0)
         let mark = try String(contentsOfFile: store.path + "/outbox/written.mark", encoding: .utf8)
         XCTAssertTrue(mark.hasPrefix("3\n"), mark)

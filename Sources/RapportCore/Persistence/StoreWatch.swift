@@ -37,26 +37,22 @@ final class StoreWatch {
         if journalFD >= 0 { close(journalFD) }
     }
 
-    /// What `fstat` says of a file: which it is, its size and links, its status-change time.
+    /// What `fstat` says of a file: which it is, its size and status-change time
+    /// (`FileIdentity`), and its links (none once it is removed).
     struct Stamp: Equatable {
-        var device: UInt64
-        var inode: UInt64
-        var size: Int
+        var file: FileIdentity
         var links: UInt64
-        var changed: Int64
-        var changedNanoseconds: Int
         init(_ st: stat) {
-            device = UInt64(st.st_dev)
-            inode = UInt64(st.st_ino)
-            size = Int(st.st_size)
+            file = FileIdentity(st)
             links = UInt64(st.st_nlink)
-            changed = Int64(st.st_ctim.tv_sec)
-            changedNanoseconds = Int(st.st_ctim.tv_nsec)
         }
-        func isSameFile(as identity: FileIdentity) -> Bool { device == identity.device && inode == identity.inode }
+        var device: UInt64 { file.device }
+        var inode: UInt64 { file.inode }
+        var size: Int { file.size }
+        func isSameFile(as identity: FileIdentity) -> Bool { file.isSameFile(as: identity) }
         /// Changed at least `nanoseconds` before `now`.
         func isSettled(before now: timespec, by nanoseconds: Int64) -> Bool {
-            (Int64(now.tv_sec) - changed) * 1_000_000_000 + Int64(now.tv_nsec) - Int64(changedNanoseconds) >= nanoseconds
+            (Int64(now.tv_sec) - file.changed) * 1_000_000_000 + Int64(now.tv_nsec) - Int64(file.changedNanoseconds) >= nanoseconds
         }
     }
 
