@@ -32,4 +32,29 @@ final class ScriptReaderTests: XCTestCase {
         XCTAssertEqual(commands[1].text, "find customers where (tier = gold\n  or tier = silver)")
         XCTAssertTrue(commands[2].text.hasSuffix("end"))
     }
+
+    /// The reader's own trimming is Foundation's `trimmingCharacters(in: .whitespaces)`:
+    /// the same blanks for every Unicode scalar, the same result on lines mixing them with
+    /// combining marks, other line and paragraph separators and Chinese text.
+    func testTrimmingBlanksIsFoundationsWhitespaceTrimming() {
+        for value in UInt32(0)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            XCTAssertEqual(ScriptReader.isBlank(scalar), CharacterSet.whitespaces.contains(scalar), "U+\(String(value, radix: 16))")
+        }
+        let pieces = [" ", "\t", "\u{3000}", "\u{A0}", "\u{2009}", "\u{301}", "\r", "\u{85}", "\u{2028}", "\u{200B}",
+                      "a", "客户", "#", "--", "e\u{301}", "\u{FEFF}", "🙂", "end"]
+        var generator = SystemRandomNumberGenerator()
+        var lines = pieces + ["", "  ", " \u{301}x", "x \u{301}", "\t end \u{3000}"]
+        for _ in 0..<3000 {
+            lines.append((0..<Int.random(in: 1...6, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined())
+        }
+        for line in lines {
+            XCTAssertEqual(String(ScriptReader.trimmingBlanks(Substring(line))), line.trimmingCharacters(in: .whitespaces),
+                           line.unicodeScalars.map { String($0.value, radix: 16) }.joined(separator: " "))
+        }
+        // A block is still found whatever the case of its first word, and only there.
+        XCTAssertTrue(ScriptReader.isUnfinished("\u{3000}CampaiGN \"x\"\n  every 7d"))
+        XCTAssertFalse(ScriptReader.isUnfinished("find customers where name = \"campaign\""))
+        XCTAssertFalse(ScriptReader.isUnfinished("campaigns"))
+    }
 }
