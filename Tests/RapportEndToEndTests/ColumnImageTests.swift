@@ -187,13 +187,7 @@ final class ColumnImageTests: XCTestCase {
         // A campaign has the columns checked on another core while it plans
         // (`Database.checkColumnImageAhead`); its commit still refuses the damage.
         try damaged.write(to: URL(fileURLWithPath: image))
-        let block = try store.file("call.rapport", """
-            campaign "gold call"
-              target customers where tier = gold
-              log contact via phone "gold call"
-            end
-
-            """)
+        let block = try callCampaign(tier: "gold")
         let run = store.run(["--format", "csv", block], now: "2026-11-24")
         XCTAssertEqual(run.status, 1)
         XCTAssertTrue(run.stderr.contains("customers.vipNote does not match its checksum"), run.stderr)
@@ -201,6 +195,18 @@ final class ColumnImageTests: XCTestCase {
         let again = store.run(["--format", "csv", block], now: "2026-11-24")
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertEqual(rapport(["count contacts where note = \"gold call\""]).stdout, "count\n2\n", "from the JSON, both gold customers")
+    }
+
+    /// A campaign file logging a phone call (note "TIER call") to every customer of `tier`:
+    /// it reads and writes the customers' and contacts' columns only.
+    private func callCampaign(tier: String) throws -> String {
+        try store.file("call.rapport", """
+            campaign "\(tier) call"
+              target customers where tier = \(tier)
+              log contact via phone "\(tier) call"
+            end
+
+            """)
     }
 
     /// A change checks the columns it writes, not every column (a campaign at a million
@@ -216,13 +222,7 @@ final class ColumnImageTests: XCTestCase {
         XCTAssertEqual(change.status, 0, change.stderr)
         // A campaign's checks ahead (on another core) and its commit hash the customers',
         // messages' and contacts' columns only: the damaged purchases do not stop it.
-        let block = try store.file("call.rapport", """
-            campaign "silver call"
-              target customers where tier = silver
-              log contact via phone "silver call"
-            end
-
-            """)
+        let block = try callCampaign(tier: "silver")
         let run = store.run(["--format", "csv", block], now: "2026-11-24")
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(rapport(["count contacts where note = \"silver call\""]).stdout, "count\n1\n")

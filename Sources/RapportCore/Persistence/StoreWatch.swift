@@ -46,10 +46,6 @@ final class StoreWatch {
             file = FileIdentity(st)
             links = UInt64(st.st_nlink)
         }
-        var device: UInt64 { file.device }
-        var inode: UInt64 { file.inode }
-        var size: Int { file.size }
-        func isSameFile(as identity: FileIdentity) -> Bool { file.isSameFile(as: identity) }
         /// Changed at least `nanoseconds` before `now`.
         func isSettled(before now: timespec, by nanoseconds: Int64) -> Bool {
             (Int64(now.tv_sec) - file.changed) * 1_000_000_000 + Int64(now.tv_nsec) - Int64(file.changedNanoseconds) >= nanoseconds
@@ -101,18 +97,18 @@ final class StoreWatch {
     func fullLookDone(after look: Look, journal: FileIdentity?, journalOffset: Int) {
         trusted = nil
         if let journal {
-            guard journalFD >= 0, let seen = look.seen.journal, seen.isSameFile(as: journal) else {
+            guard journalFD >= 0, let seen = look.seen.journal, seen.file.isSameFile(as: journal) else {
                 reopenJournal()
                 return
             }
-            guard seen.size == journalOffset, seen.links > 0 else { return }
+            guard seen.file.size == journalOffset, seen.links > 0 else { return }
         } else if journalFD >= 0 || journalOffset != 0 {
             reopenJournal()
             return
         }
         if directoryFoundAtPath != look.seen.directory {
             var st = stat()
-            guard stat(directory, &st) == 0, st.st_dev == dev_t(look.seen.directory.device), st.st_ino == ino_t(look.seen.directory.inode) else {
+            guard stat(directory, &st) == 0, st.st_dev == dev_t(look.seen.directory.file.device), st.st_ino == ino_t(look.seen.directory.file.inode) else {
                 close(directoryFD)
                 directoryFD = -1
                 directoryFoundAtPath = nil
