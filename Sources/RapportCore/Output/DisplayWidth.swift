@@ -29,6 +29,32 @@ public enum DisplayWidth {
         return cells
     }
 
+    /// The cells of text a table prints as it is, or nil: `plainWidth`'s plain text and
+    /// also the letters of U+00A0 to U+02FF (Latin-1's and Latin Extended's: é, ñ, ß, ł;
+    /// two bytes, lead C2 to CB, one cell each, no control among them). Realistic names
+    /// (García, Müller) otherwise went the slow way of decoding characters. Not for text
+    /// search: these letters fold case beyond ASCII.
+    public static func tableWidth(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var i = 0, cells = 0
+        let end = bytes.count
+        while i < end {
+            let b = bytes[i]
+            if b >= 0x20 && b <= 0x7E { i += 1; cells += 1; continue }
+            if b >= 0xC2 && b <= 0xCB {
+                // C2 80 to C2 9F are the C1 controls, which a table cleans.
+                guard end - i >= 2, b != 0xC2 || bytes[i + 1] >= 0xA0 else { return nil }
+                i += 2
+                cells += 1
+                continue
+            }
+            guard end - i >= 3 else { return nil }
+            guard b == 0xE4 ? bytes[i + 1] >= 0xB8 : (b >= 0xE5 && b <= 0xE9) else { return nil }
+            i += 3
+            cells += 2
+        }
+        return cells
+    }
+
     /// The same for a string (nil also where its bytes are not contiguous).
     public static func plainWidth(_ s: String) -> Int? {
         var s = s

@@ -121,9 +121,9 @@ public struct ResultRenderer {
                             textual[c] = true
                             let start = Int(column.ends[code - 1]), end = Int(column.ends[code])
                             let bytes = UnsafeBufferPointer(rebasing: column.bytes[start..<end])
-                            // Plain text (ASCII, CJK) holds no control character: nothing to
+                            // Plain text (ASCII, Latin letters, CJK) holds no control character: nothing to
                             // clean, and its bytes are copied from the dictionary.
-                            if let plain = DisplayWidth.plainWidth(utf8: bytes) {
+                            if let plain = DisplayWidth.tableWidth(utf8: bytes) {
                                 width = plain
                                 cellStarts.append(-(start + 1))
                                 cellEnds.append(end)
@@ -150,7 +150,7 @@ public struct ResultRenderer {
                         } else {
                             var text = formatter.text(value, forCSV: false)
                             let plain = text.withUTF8 { bytes -> Int? in
-                                guard let plain = DisplayWidth.plainWidth(utf8: bytes) else { return nil }
+                                guard let plain = DisplayWidth.tableWidth(utf8: bytes) else { return nil }
                                 arena.append(contentsOf: bytes)
                                 return plain
                             }

@@ -297,9 +297,21 @@ public final class StringDictionary {
             place(UInt32(foldedThrough), h, in: &foldedSlots)
             foldedThrough += 1
         }
-        var query = Array(s.lowercased().utf8)
-        query = query.withUnsafeBufferPointer { StringDictionary.folded($0) }
-        let h = query.withUnsafeBytes { StringDictionary.hash($0) }
+        var text = s
+        return text.withUTF8 { utf8 -> [UInt32] in
+            // An ASCII word (an id, a tier) is folded as it is compared: a lookup by id
+            // asks this two or three times, and building the folded copies cost more
+            // than the probe.
+            if utf8.allSatisfy({ $0 < 0x80 }) {
+                return codes(foldedHash: StringDictionary.foldedHash(utf8)) { StringDictionary.foldsEqual($0, toASCII: utf8) }
+            }
+            let query = StringDictionary.folded(utf8)
+            return codes(foldedHash: query.withUnsafeBytes { StringDictionary.hash($0) }) { StringDictionary.folded($0) == query }
+        }
+    }
+
+    /// The codes in the folded table under `h` whose strings `matches` accepts, in order.
+    private func codes(foldedHash h: UInt64, _ matches: (UnsafeBufferPointer<UInt8>) -> Bool) -> [UInt32] {
         let tag = h & 0xFFFF_FFFF_0000_0000
         let mask = foldedSlots.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
@@ -307,10 +319,22 @@ public final class StringDictionary {
         while foldedSlots[i] != 0 {
             let slot = foldedSlots[i]
             let c = UInt32(truncatingIfNeeded: slot)
-            if slot & 0xFFFF_FFFF_0000_0000 == tag, withUTF8(c, { StringDictionary.folded($0) }) == query { found.append(c) }
+            if slot & 0xFFFF_FFFF_0000_0000 == tag, withUTF8(c, matches) { found.append(c) }
             i = (i + 1) & mask
         }
-        return found.sorted()
+        if found.count > 1 { found.sort() }
+        return found
+    }
+
+    /// Whether `utf8` folds to what the ASCII `query` folds to.
+    static func foldsEqual(_ utf8: UnsafeBufferPointer<UInt8>, toASCII query: UnsafeBufferPointer<UInt8>) -> Bool {
+        func lower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b | 0x20 : b }
+        // Anything not ASCII goes through `lowercased()`, which may fold it to ASCII (the
+        // Kelvin sign K is k).
+        if utf8.contains(where: { $0 >= 0x80 }) { return folded(utf8).elementsEqual(query.lazy.map(lower)) }
+        guard utf8.count == query.count else { return false }
+        for k in 0..<utf8.count where lower(utf8[k]) != lower(query[k]) { return false }
+        return true
     }
 
     /// Each code's position in code-point order of the strings (rank 0 for null).

@@ -31,8 +31,8 @@ public struct QueryExecutor {
 
     /// The rows a `find` returns, in order.
     public func rows(_ q: CheckedFind) -> [Int32] {
-        let test = q.predicate.map(compile)
         let plan = self.plan(q)
+        let test = lookupIsWholePredicate(plan.access, q.predicate) ? nil : q.predicate.map(compile)
         let wanted = q.limit.map { q.offset + $0 }
         var rows: [Int32]
         if case .ordered(let field, let descending) = plan.access, let wanted, let index = table.orderedIndex(field: field.position) {
@@ -51,6 +51,20 @@ public struct QueryExecutor {
     /// `String` a cell were most of listing 100,000 rows).
     public func find(_ q: CheckedFind) -> ResultSet {
         let rows = self.rows(q)
+        let names = q.columns.map(\.name)
+        // A few rows are cheaper read cell by cell than through readers made for every
+        // column (their closures were a tenth of a lookup by id).
+        if rows.count < fewestRowsReadInPlace {
+            var built: [[Value]] = []
+            built.reserveCapacity(rows.count)
+            let read = q.columns.map { column -> (Int) -> Value in
+                if let f = column.value.field { let c = self.column(f); return { c.value(at: $0) } }
+                let value = compile(column.value)
+                return { column.value.value(ofKey: value($0)) }
+            }
+            for r in rows { built.append(read.map { $0(Int(r)) }) }
+            return ResultSet(columns: names, rows: built)
+        }
         var readers: [(Int) -> Value] = []
         var strings: [(codes: ColumnStorage<UInt32>, strings: InternedStrings)?] = []
         // Reading later is safe only from copies of the values taken now (copy-on-write
@@ -74,11 +88,7 @@ public struct QueryExecutor {
             }
         }
         let cells = ResultCells(rowNumbers: rows, readers: readers, strings: strings)
-        let names = q.columns.map(\.name)
-        // A few rows are cheaper built at once: taking every string column's pointers for
-        // the renderer cost a lookup by id 9 µs more than its rows (10 against 19 µs).
-        let worthReadingInPlace = rows.count >= fewestRowsReadInPlace
-        return readLater && worthReadingInPlace ? ResultSet(columns: names, cells: cells) : ResultSet(columns: names, rows: cells.rows)
+        return readLater ? ResultSet(columns: names, cells: cells) : ResultSet(columns: names, rows: cells.rows)
     }
 
     /// Reads a column's values with its storage taken out once: `Column.value(at:)`
@@ -118,6 +128,21 @@ public struct QueryExecutor {
             return g == f && low.isFinite && high.isFinite
         default:
             return false
+        }
+    }
+
+    /// Whether a lookup is the whole predicate (`id = C000123`, `city in (...)`): the id
+    /// map and the hash indexes hold a string column's rows by the same case-ignoring codes
+    /// the test would compare, so its rows need no test (compiling it was a tenth of a
+    /// lookup by id).
+    func lookupIsWholePredicate(_ access: AccessPath, _ predicate: Predicate?) -> Bool {
+        guard case .lookup(let f, let values) = access, !f.isDerived, let predicate,
+              f.position == Table.idPosition || table.hashIndex(field: f.position) != nil,
+              case .string = column(f) else { return false }
+        switch predicate {
+        case .compareString(let g, .equal, let v): return g == f && values == [v]
+        case .memberString(let g, let wanted, negated: false): return g == f && values == wanted
+        default: return false
         }
     }
 

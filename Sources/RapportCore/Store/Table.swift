@@ -59,6 +59,15 @@ public final class Table {
 
     /// The live rows whose ids equal one of `ids`, ignoring case, sorted.
     public func rows(ofIDs ids: [String]) -> [Int32] {
+        // One id (a lookup): its rows are already distinct and in order, no set needed.
+        if ids.count == 1 {
+            var rows: [Int32] = []
+            for code in idColumn.dictionary.codes(ignoringCase: ids[0]) where Int(code) < rowOfIDCode.count && rowOfIDCode[Int(code)] >= 0 {
+                rows.append(rowOfIDCode[Int(code)])
+            }
+            if rows.count > 1 { rows.sort() }
+            return rows
+        }
         var rows = Set<Int32>()
         for id in ids {
             for code in idColumn.dictionary.codes(ignoringCase: id) where Int(code) < rowOfIDCode.count && rowOfIDCode[Int(code)] >= 0 {
