@@ -35,7 +35,9 @@ public struct Token: Sendable {
 /// is the script parameter NAME (`--param NAME=VALUE`), read as one token of its own.
 public struct Lexer {
     private let source: String
-    private let chars: [Character]
+    /// The characters, when some is not one ASCII byte (otherwise each is made from its
+    /// byte when asked: an array of them cost a tenth of lexing a lookup).
+    private let nonASCIIChars: [Character]
     /// Each character's byte when it is one ASCII byte, else `Lexer.notASCII`: the tests a
     /// command's characters go through most (spaces, word characters, quotes, symbols)
     /// compare bytes, not `Character`s (string comparisons, a fifth of a lookup by id).
@@ -58,7 +60,7 @@ public struct Lexer {
         let bytes = Array(text.utf8)
         if bytes.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) {
             // One character a byte: no grapheme breaking, no index per character.
-            chars = bytes.map { Character(Unicode.Scalar($0)) }
+            nonASCIIChars = []
             units = bytes
             asciiBytes = bytes
             starts = []
@@ -78,7 +80,7 @@ public struct Lexer {
                 i = next
             }
             starts.append(text.endIndex)
-            self.chars = chars
+            self.nonASCIIChars = chars
             self.units = units
             self.starts = starts
             asciiBytes = nil
@@ -103,8 +105,9 @@ public struct Lexer {
         }
     }
 
-    private var current: Character? { index < chars.count ? chars[index] : nil }
-    private func peek(_ k: Int = 1) -> Character? { index + k < chars.count ? chars[index + k] : nil }
+    private func char(_ i: Int) -> Character { asciiBytes == nil ? nonASCIIChars[i] : Character(Unicode.Scalar(units[i])) }
+    private var current: Character? { index < units.count ? char(index) : nil }
+    private func peek(_ k: Int = 1) -> Character? { index + k < units.count ? char(index + k) : nil }
     /// The unit (`units`) at `index + k`, `notASCII` past the end.
     private func unit(_ k: Int = 0) -> UInt8 { index + k < units.count ? units[index + k] : Lexer.notASCII }
 
@@ -115,17 +118,17 @@ public struct Lexer {
 
     private func isSpace(at i: Int) -> Bool {
         let u = units[i]
-        return u == Lexer.notASCII ? chars[i].isWhitespace : u == 0x20 || (0x09...0x0D).contains(u)
+        return u == Lexer.notASCII ? char(i).isWhitespace : u == 0x20 || (0x09...0x0D).contains(u)
     }
 
     private func isWordStart(at i: Int) -> Bool {
         let u = units[i]
-        return u == Lexer.notASCII ? Lexer.isWordStart(chars[i]) : Lexer.isWordStartByte(u)
+        return u == Lexer.notASCII ? Lexer.isWordStart(char(i)) : Lexer.isWordStartByte(u)
     }
 
     private func isWordPart(at i: Int) -> Bool {
         let u = units[i]
-        return u == Lexer.notASCII ? Lexer.isWordPart(chars[i]) : Lexer.isWordPartByte(u)
+        return u == Lexer.notASCII ? Lexer.isWordPart(char(i)) : Lexer.isWordPartByte(u)
     }
 
     private static func isDigit(_ u: UInt8) -> Bool { (0x30...0x39).contains(u) }
@@ -147,7 +150,7 @@ public struct Lexer {
         guard index < units.count else { return Token(kind: .end, span: SourceSpan(start: start, length: 1), text: "") }
         let u = units[index]
 
-        if u == 0x22 || u == 0x27 || (u == Lexer.notASCII && chars[index] == "“") { return token(.string(try readString(start: start))) }
+        if u == 0x22 || u == 0x27 || (u == Lexer.notASCII && char(index) == "“") { return token(.string(try readString(start: start))) }
         if u == 0x24 { return try readParameter(start: start, startIndex: startIndex) }
         if u == 0x60 { return token(.quotedName(try readQuotedName(start: start))) }
         if Lexer.isDigit(u) || ((u == 0x2D || u == 0x2B) && Lexer.isDigit(unit(1))) {
@@ -176,7 +179,7 @@ public struct Lexer {
             advance()
             return token(.symbol(String(UnicodeScalar(u))))
         }
-        let c = chars[index]
+        let c = char(index)
         if c == "（" || c == "）" || c == "，" {
             advance()
             return token(.symbol(c == "（" ? "(" : c == "）" ? ")" : ","))
@@ -292,7 +295,7 @@ public struct Lexer {
         if current == "-" || current == "+" { advance() }
         while let c = current, c.isASCII, c.isNumber { advance() }
         // A date: 2026-11-01
-        if current == "-", index - startIndex == 4, peek()?.isNumber == true, chars[startIndex] != "-" {
+        if current == "-", index - startIndex == 4, peek()?.isNumber == true, char(startIndex) != "-" {
             while let c = current, c.isASCII, c.isNumber || c == "-" { advance() }
             let text = self.text(startIndex..<index)
             guard let day = Day(iso: text) else {

@@ -13,6 +13,23 @@ final class ScriptReaderTests: XCTestCase {
         XCTAssertTrue(ScriptReader.isUnfinished("campaign \"history\""))
     }
 
+    /// ASCII text is counted byte by byte; it must agree with counting characters on
+    /// every mix of quotes, escapes, comments, parentheses and lines (and refuse the rest).
+    func testParenthesesCountedAsBytesAgreeWithCountingCharacters() {
+        let alphabet: [UInt8] = Array("()\"'\\#\n a=".utf8)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let bytes = (0..<Int.random(in: 0...14, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            let text = String(decoding: bytes, as: UTF8.self)
+            XCTAssertEqual(bytes.withUnsafeBufferPointer { ScriptReader.asciiParenthesisDepth($0) }, ScriptReader.parenthesisDepth(text), text)
+        }
+        for other in ["(\r\n", "（", "\u{201C}(", "é("] {
+            XCTAssertNil(Array(other.utf8).withUnsafeBufferPointer { ScriptReader.asciiParenthesisDepth($0) }, other)
+        }
+        XCTAssertTrue(ScriptReader.isUnfinished("find customers where name = \u{201C}x\u{201D} and (tier = gold"))
+        XCTAssertFalse(ScriptReader.isUnfinished("find customers where name = \u{201C})\u{201D} and (tier = gold)"))
+    }
+
     func testScriptSplitsIntoCommandsWithTheirLines() {
         let source = """
         #!/usr/bin/env rapport
