@@ -109,6 +109,31 @@ final class ColumnImageTests: XCTestCase {
         XCTAssertEqual(mode, 0o600)
     }
 
+    /// The image holds each table's highest generated number (no scan of its ids on the
+    /// first insert): the ids generated after it are those generated after the JSON, the
+    /// highest-numbered customer and contact in the bin, the bin's own tables too.
+    func testIDsGeneratedAfterTheImageAreThoseGeneratedAfterTheJSON() throws {
+        let r = rapport([
+            #"add customer name: "A""#, #"add customer name: "B""#, #"add customer name: "C""#,
+            #"log contact C000001 via phone "one""#, #"log contact C000002 via phone "two""#,
+            "delete customers where id = C000003", "delete contacts where id = K0000002", "save",
+        ])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let parsed = TemporaryStore("image-ids")
+        try FileManager.default.copyItem(atPath: store.path, toPath: parsed.path)
+        try FileManager.default.removeItem(atPath: parsed.path + "/snapshot.columns")
+        let changes = [#"add customer name: "D""#, #"log contact C000001 via phone "three""#, "log purchase C000002 amount 5",
+                       "find customers show id", "find contacts show id", "find purchases show id",
+                       "find deleted customers show id", "find deleted contacts show id"]
+        XCTAssertEqual(imageNote(), "column image: read")
+        let fromImage = rapport(changes)
+        let fromJSON = parsed.run(["--format", "csv"] + changes.flatMap { ["-c", $0] }, now: "2026-11-24")
+        XCTAssertEqual(fromImage.status, 0, fromImage.stderr)
+        XCTAssertEqual(fromImage.stdout, fromJSON.stdout)
+        XCTAssertTrue(fromImage.stdout.contains("C000004"), "after the bin's C000003: \(fromImage.stdout)")
+        XCTAssertTrue(fromImage.stdout.contains("K0000003"), "after the bin's K0000002: \(fromImage.stdout)")
+    }
+
     func testDamagedTruncatedStaleAndNewerImagesAreIgnoredAndWrittenAgain() throws {
         seed()
         let expected = answers()
@@ -131,7 +156,7 @@ final class ColumnImageTests: XCTestCase {
         var newer = good
         newer[8] = 99
         try newer.write(to: URL(fileURLWithPath: image))
-        XCTAssertEqual(imageNote(), "column image: not used (it is of version 99, this program writes 3); written again")
+        XCTAssertEqual(imageNote(), "column image: not used (it is of version 99, this program writes 4); written again")
         XCTAssertEqual(answers(), expected)
 
         // Version 2 hashed its regions in one lane: its hashes are not this program's, so
@@ -139,7 +164,14 @@ final class ColumnImageTests: XCTestCase {
         var older = good
         older[8] = 2
         try older.write(to: URL(fileURLWithPath: image))
-        XCTAssertEqual(imageNote(), "column image: not used (it is of version 2, this program writes 3); written again")
+        XCTAssertEqual(imageNote(), "column image: not used (it is of version 2, this program writes 4); written again")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: image)), good, "written again, as it was")
+
+        // Version 3 lacked each table's highest generated number: not read, written again.
+        var three = good
+        three[8] = 3
+        try three.write(to: URL(fileURLWithPath: image))
+        XCTAssertEqual(imageNote(), "column image: not used (it is of version 3, this program writes 4); written again")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: image)), good, "written again, as it was")
 
         try Data(String(repeating: "not an image ", count: 20).utf8).write(to: URL(fileURLWithPath: image))

@@ -63,7 +63,7 @@ extension SnapshotView {
         var rowOfIDCode = [Int32](repeating: -1, count: liveCount + 1)
         for r in 0..<liveCount { rowOfIDCode[r + 1] = Int32(r) }
         return table.adoptImage(columns: columns, isLive: [Bool](repeating: true, count: liveCount),
-                                rowOfIDCode: rowOfIDCode, rowsInIDOrder: rowsInIDOrder)
+                                rowOfIDCode: rowOfIDCode, rowsInIDOrder: rowsInIDOrder, highestGeneratedNumber: nil)
     }
 
     private static func gather<T>(_ values: ColumnStorage<T>, _ liveRows: [Int32]?) -> ColumnStorage<T> {

@@ -226,7 +226,9 @@ public final class Table {
 
     /// Takes a column image's rows whole, in place of an empty table's. False (and nothing
     /// taken) when they do not fit the schema: a column's type or length, the id map's length.
-    func adoptImage(columns image: [Column], isLive: [Bool], rowOfIDCode: [Int32], rowsInIDOrder: Bool) -> Bool {
+    /// `highestGeneratedNumber`: the image's record of it (what a scan of its ids finds);
+    /// nil: found by that scan when first asked.
+    func adoptImage(columns image: [Column], isLive: [Bool], rowOfIDCode: [Int32], rowsInIDOrder: Bool, highestGeneratedNumber: Int?) -> Bool {
         precondition(rowCount == 0 && hashIndexes.isEmpty && orderedIndexes.isEmpty)
         guard image.count == columns.count, zip(image, columns).allSatisfy({ $0.type == $1.type }),
               image.allSatisfy({ $0.count == isLive.count }), !rowOfIDCode.isEmpty,
@@ -237,7 +239,7 @@ public final class Table {
         liveCount = isLive.reduce(0) { $0 + ($1 ? 1 : 0) }
         self.rowOfIDCode = rowOfIDCode
         self.rowsInIDOrder = rowsInIDOrder
-        knownHighestNumber = nil
+        knownHighestNumber = highestGeneratedNumber
         version += 1
         return true
     }
@@ -289,8 +291,9 @@ public final class Table {
     /// every append and at load, where the ids pass by anyway, instead of a scan of every id
     /// on the first insert. Audit rows ("SEQ.N") never have the audit prefix, so
     /// `adoptAuditRows` skips it.
-    /// A table taken whole from a column image does not know it (nil) until first asked:
-    /// then one scan of its ids, deleted rows' included.
+    /// A table taken whole from a column image takes it from the image (its writer took it
+    /// from here); one taken from a snapshot's view does not know it (nil) until first
+    /// asked: then one scan of its ids, deleted rows' included.
     public var highestGeneratedNumber: Int {
         if let known = knownHighestNumber { return known }
         let highest = highestNumberAmongIDs()
