@@ -65,6 +65,16 @@ final class StringArenaTests: XCTestCase {
         XCTAssertEqual(a.bytes.array, b.bytes.array)
         XCTAssertEqual(a.ends.array, b.ends.array)
         XCTAssertEqual(a.slots.array, b.slots.array)
+        // And the table a plain linear probe of every code in order gives, whatever the
+        // growths on the way (column images written before hold such tables).
+        var probed = [UInt32](repeating: 0, count: a.slots.count)
+        for c in 1..<a.ends.count {
+            let h = blockwise.withUTF8(UInt32(c)) { StringDictionary.hash(UnsafeRawBufferPointer($0)) }
+            var i = Int(truncatingIfNeeded: h) & (probed.count - 1)
+            while probed[i] != 0 { i = (i + 1) & (probed.count - 1) }
+            probed[i] = UInt32(c)
+        }
+        XCTAssertEqual(a.slots.array, probed)
         for (s, c) in zip(strings, blockCodes) { XCTAssertEqual(blockwise.string(c), s ?? "") }
     }
 
