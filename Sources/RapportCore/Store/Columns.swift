@@ -58,6 +58,11 @@ public struct ColumnStorage<Element>: RandomAccessCollection, ExpressibleByArray
         owned.append(contentsOf: values)
     }
     public mutating func reserveCapacity(_ n: Int) { makeOwned(); owned.reserveCapacity(n) }
+    /// Appends `count` values written in place by `fill` (the new tail, `initial` until written).
+    mutating func append(count: Int, initial: Element, _ fill: (UnsafeMutableBufferPointer<Element>) -> Void) {
+        makeOwned()
+        owned.appendFilled(count: count, initial: initial, fill)
+    }
 
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
         if let view { return try body(view) }
@@ -75,6 +80,16 @@ public struct ColumnStorage<Element>: RandomAccessCollection, ExpressibleByArray
 }
 
 extension ColumnStorage: @unchecked Sendable where Element: Sendable {}
+
+extension Array {
+    /// Appends `count` values written in place by `fill` (the new tail, `initial` until
+    /// written): no array of them made first and freed after.
+    mutating func appendFilled(count: Int, initial: Element, _ fill: (UnsafeMutableBufferPointer<Element>) -> Void) {
+        let start = self.count
+        append(contentsOf: repeatElement(initial, count: count))
+        withUnsafeMutableBufferPointer { fill(UnsafeMutableBufferPointer(rebasing: $0[start...])) }
+    }
+}
 
 /// Interned strings: each distinct string gets a code, 1 and up; 0 stands for null.
 /// The strings live end to end in one byte arena (`bytes`, with each string's end in
@@ -231,34 +246,46 @@ public final class StringDictionary {
     /// miss, then its code's end's, in turn (a million distinct ids, emails and phones:
     /// 70% of `find`'s time on the slot's load, 22% on the end's).
     func intern<Block: StringBlock>(block strings: Block) -> [UInt32] {
+        var scratch = InternScratch()
+        var codes = [UInt32](repeating: 0, count: strings.count)
+        codes.withUnsafeMutableBufferPointer { intern(block: strings, into: $0, scratch: &scratch) }
+        return codes
+    }
+
+    /// `intern(block:)` writing the codes into `codes` (one per string), its working arrays
+    /// in `scratch`, reused from block to block.
+    func intern<Block: StringBlock>(block strings: Block, into codes: UnsafeMutableBufferPointer<UInt32>, scratch: inout InternScratch) {
         imageCheck?.ensure()
         let n = strings.count
+        precondition(codes.count == n, "one code per string")
         var touched: UInt32 = 0
         for i in 0..<n { touched &+= strings.withString(at: i, StringDictionary.firstByte(of:)) ?? 0 }
         // A null keeps 0: its slot is read for nothing, and it is skipped below.
-        var hashes = [UInt64](repeating: 0, count: n)
-        for i in 0..<n { hashes[i] = strings.withString(at: i, StringDictionary.hash(of:)) ?? 0 }
-        var found = [UInt32](repeating: 0, count: n)
-        slots.withUnsafeBufferPointer { slots in
-            let mask = slots.count - 1
-            for i in 0..<n { found[i] = slots[Int(truncatingIfNeeded: hashes[i]) & mask] }
+        scratch.hashes.removeAll(keepingCapacity: true)
+        scratch.found.removeAll(keepingCapacity: true)
+        for i in 0..<n { scratch.hashes.append(strings.withString(at: i, StringDictionary.hash(of:)) ?? 0) }
+        scratch.hashes.withUnsafeBufferPointer { hashes in
+            slots.withUnsafeBufferPointer { slots in
+                let mask = slots.count - 1
+                for i in 0..<n { scratch.found.append(slots[Int(truncatingIfNeeded: hashes[i]) & mask]) }
+            }
         }
-        ends.withUnsafeBufferPointer { ends in
-            bytes.withUnsafeBufferPointer { arena in
-                for i in 0..<n where found[i] != 0 {
-                    let start = Int(ends[Int(found[i]) - 1])
-                    if start < arena.count { touched &+= UInt32(arena[start]) }
+        scratch.found.withUnsafeBufferPointer { found in
+            ends.withUnsafeBufferPointer { ends in
+                bytes.withUnsafeBufferPointer { arena in
+                    for i in 0..<n where found[i] != 0 {
+                        let start = Int(ends[Int(found[i]) - 1])
+                        if start < arena.count { touched &+= UInt32(arena[start]) }
+                    }
                 }
             }
         }
         // Stored so that the reads above are not optimised away. Only read, to have the
         // lines in cache: the table changes as the block's new strings are added.
         touchedSink = touched
-        var codes = found
-        for i in 0..<n {
-            codes[i] = strings.withString(at: i) { intern($0, hash: hashes[i]) } ?? 0
+        scratch.hashes.withUnsafeBufferPointer { hashes in
+            for i in 0..<n { codes[i] = strings.withString(at: i) { intern($0, hash: hashes[i]) } ?? 0 }
         }
-        return codes
     }
 
     /// A string's first UTF-8 byte (0 when empty), read only to have its bytes in cache.
@@ -470,6 +497,26 @@ extension Array: StringBlock where Element == String? {
     }
 }
 
+/// The working arrays of `StringDictionary.intern(block:into:scratch:)`, and the cells of
+/// a batch's block, kept from block to block by the thread filling a group of columns.
+/// Made anew for each block and column (a few arrays of 2 to 4 KB), every one of them went
+/// through glibc's consolidation of freed small chunks (`malloc_consolidate`, a request
+/// of 1 KB or more), a tenth of the apply's time on a core while the import's rows were
+/// being freed beside it.
+struct InternScratch {
+    var hashes: [UInt64] = []
+    var found: [UInt32] = []
+    var cells: [UnsafePointer<Value>?] = []
+}
+
+/// The ids of a block of a batch's rows (each change's id), read in place.
+struct BatchIDs: StringBlock {
+    let batch: InsertBatch
+    let rows: Range<Int>
+    var count: Int { rows.count }
+    func withString<R>(at i: Int, _ body: (String) -> R) -> R? { batch.withID(row: rows.lowerBound + i, body) }
+}
+
 /// A block of cells of a batch's records (nil: no such field), anything but a string
 /// read as null. Each string is read in place, not copied out of its `Value` (which
 /// retained it, and released it after, once per cell).
@@ -663,24 +710,28 @@ public enum Column {
 
     /// Appends the values of the field at `position` of the batch's `rows`, each as `append`
     /// would (`Table.appendInserts`).
-    func append(_ batch: InsertBatch, position: Int, rows: Range<Int>) {
+    func append(_ batch: InsertBatch, position: Int, rows: Range<Int>, scratch: inout InternScratch) {
+        // Each block's values written straight into the column's new tail: an array per
+        // block and column, made and freed, cost more than the copy (see `InternScratch`).
         if position == Table.idPosition {
             guard case .string(let c) = self else { preconditionFailure("id is a string column") }
-            c.codes.append(contentsOf: c.dictionary.intern(block: batch.ids(rows: rows) { Optional($0) }))
+            c.codes.append(count: rows.count, initial: 0) { c.dictionary.intern(block: BatchIDs(batch: batch, rows: rows), into: $0, scratch: &scratch) }
             return
         }
         switch self {
         case .string(let c):
             // The block's strings interned together: their cache misses overlap (`intern(block:)`).
-            c.codes.append(contentsOf: c.dictionary.intern(block: ValueCells(cells: batch.cells(at: position, rows: rows))))
+            batch.cells(at: position, rows: rows, into: &scratch.cells)
+            let cells = ValueCells(cells: scratch.cells)
+            c.codes.append(count: rows.count, initial: 0) { c.dictionary.intern(block: cells, into: $0, scratch: &scratch) }
         case .list(let c):
             let l = c.lists
-            c.codes.append(contentsOf: batch.column(at: position, rows: rows, null: 0) { Column.listCode($0, l) })
-        case .integer(let c): c.values.append(contentsOf: batch.column(at: position, rows: rows, null: NullSentinel.integer, Column.integer))
-        case .number(let c): c.values.append(contentsOf: batch.column(at: position, rows: rows, null: Double.nan) { $0.doubleValue ?? .nan })
-        case .date(let c): c.values.append(contentsOf: batch.column(at: position, rows: rows, null: NullSentinel.date, Column.date))
-        case .instant(let c): c.values.append(contentsOf: batch.column(at: position, rows: rows, null: NullSentinel.instant, Column.instant))
-        case .boolean(let c): c.values.append(contentsOf: batch.column(at: position, rows: rows, null: NullSentinel.boolean, Column.boolean))
+            c.codes.appendFilled(count: rows.count, initial: 0) { batch.fill($0, at: position, rows: rows) { Column.listCode($0, l) } }
+        case .integer(let c): c.values.append(count: rows.count, initial: NullSentinel.integer) { batch.fill($0, at: position, rows: rows, Column.integer) }
+        case .number(let c): c.values.append(count: rows.count, initial: Double.nan) { batch.fill($0, at: position, rows: rows) { $0.doubleValue ?? .nan } }
+        case .date(let c): c.values.append(count: rows.count, initial: NullSentinel.date) { batch.fill($0, at: position, rows: rows, Column.date) }
+        case .instant(let c): c.values.append(count: rows.count, initial: NullSentinel.instant) { batch.fill($0, at: position, rows: rows, Column.instant) }
+        case .boolean(let c): c.values.append(count: rows.count, initial: NullSentinel.boolean) { batch.fill($0, at: position, rows: rows, Column.boolean) }
         }
     }
 

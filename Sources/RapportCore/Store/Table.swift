@@ -157,9 +157,10 @@ public final class Table {
         // doubling block after block (not for a smaller one: sized exactly, every later
         // batch would copy the whole column again).
         for p in positions where batch.count >= columns[p].count { columns[p].reserve(columns[p].count + batch.count) }
+        var scratch = InternScratch()
         for block in stride(from: 0, to: batch.count, by: Table.insertBlockRows) {
             let rows = block..<min(block + Table.insertBlockRows, batch.count)
-            for p in positions { columns[p].append(batch, position: p, rows: rows) }
+            for p in positions { columns[p].append(batch, position: p, rows: rows, scratch: &scratch) }
         }
     }
 
@@ -451,45 +452,37 @@ struct InsertBatch: @unchecked Sendable {
 
     var count: Int { changes.count }
 
-    /// Each row's id (the change's, whatever its record holds at `Table.idPosition`).
-    func ids<Element>(rows: Range<Int>, _ convert: (String) -> Element) -> [Element] {
-        var out: [Element] = []
-        out.reserveCapacity(rows.count)
-        for r in rows { out.append(convert(set.changes[changes[r]].id)) }
-        return out
-    }
+    /// `body` of a row's id (the change's, whatever its record holds at `Table.idPosition`).
+    @inline(__always)
+    func withID<R>(row: Int, _ body: (String) -> R) -> R { body(set.changes[changes[row]].id) }
 
     /// Where each row's value of the field at `position` (not the id's) is, nil where the
-    /// row's record has no such field: read in place by `ValueCells`.
-    func cells(at position: Int, rows: Range<Int>) -> [UnsafePointer<Value>?] {
+    /// row's record has no such field, into `cells` (emptied first): read in place by `ValueCells`.
+    func cells(at position: Int, rows: Range<Int>, into cells: inout [UnsafePointer<Value>?]) {
         precondition(position != Table.idPosition, "ids come from the changes")
-        var out: [UnsafePointer<Value>?] = []
-        out.reserveCapacity(rows.count)
+        cells.removeAll(keepingCapacity: true)
         for r in rows {
             let slot = Int(slots[Int(slotRow[r]) + position])
-            out.append(slot < 0 ? nil : rowValues[r]! + slot)
+            cells.append(slot < 0 ? nil : rowValues[r]! + slot)
         }
-        return out
     }
 
-    /// Each row's value of the field at `position` (not the id's), converted in place:
-    /// `null` where the row's record has no such field.
+    /// Each row's value of the field at `position` (not the id's), converted in place, into
+    /// `out` (one element per row, left as it is where the row's record has no such field).
     @inline(__always)
-    func column<Element>(at position: Int, rows: Range<Int>, null: Element, _ convert: (Value) -> Element) -> [Element] {
+    func fill<Element>(_ out: UnsafeMutableBufferPointer<Element>, at position: Int, rows: Range<Int>, _ convert: (Value) -> Element) {
         precondition(position != Table.idPosition, "ids come from the changes")
-        var out: [Element] = []
-        out.reserveCapacity(rows.count)
+        precondition(out.count == rows.count, "one element per row")
         slots.withUnsafeBufferPointer { slots in
             slotRow.withUnsafeBufferPointer { slotRow in
                 rowValues.withUnsafeBufferPointer { rowValues in
                     for r in rows {
                         let slot = Int(slots[Int(slotRow[r]) + position])
-                        out.append(slot < 0 ? null : convert(rowValues[r]![slot]))
+                        if slot >= 0 { out[r - rows.lowerBound] = convert(rowValues[r]![slot]) }
                     }
                 }
             }
         }
-        return out
     }
 }
 
