@@ -162,9 +162,14 @@ public final class Table {
         // A block of rows at a time, each of the group's columns in turn: the block's
         // records stay in cache while every column reads them (a whole column's pass over
         // a million scattered records missed the cache at nearly every cell).
+        // Each column's array sized for a batch that at least doubles it once, not grown by
+        // doubling block after block (not for a smaller one: sized exactly, every later
+        // batch would copy the whole column again).
+        for p in positions where batch.count >= columns[p].count { columns[p].reserve(columns[p].count + batch.count) }
+        var scratch = InternScratch()
         for block in stride(from: 0, to: batch.count, by: Table.insertBlockRows) {
             let rows = block..<min(block + Table.insertBlockRows, batch.count)
-            for p in positions { columns[p].append(batch, position: p, rows: rows) }
+            for p in positions { columns[p].append(batch, position: p, rows: rows, scratch: &scratch) }
         }
     }
 
@@ -193,8 +198,12 @@ public final class Table {
     /// From how many inserts a batch's columns are filled on two cores at once.
     static let insertsWorthSplitting = 4_096
 
-    /// How many rows of a batch each column takes at a time.
-    static let insertBlockRows = 2_048
+    /// How many rows of a batch each column takes at a time: few enough that the block's
+    /// records (about 20 values of 24 bytes each for a customer, each column reading its
+    /// own cache line of them) stay in a core's 1 MB cache from the first column to the
+    /// last. At 2,048 they did not: two thirds of the batch's own time was one
+    /// instruction, the load of each cell's tag.
+    static let insertBlockRows = 512
 
     /// The columns in `count` groups of about equal cost (strings and lists are interned,
     /// the rest copied), costliest first.
@@ -335,10 +344,13 @@ public final class Table {
     }
 
     private func generatedNumber(_ utf8: UnsafeBufferPointer<UInt8>) -> Int? {
+        // Read once: the lazy property's getter retained the array at every byte (a
+        // million ids on the import's serial path, `registerInsertedRows`).
+        let prefix = idPrefixBytes
         var n = 0, digits = 0, index = 0
         for b in utf8 {
-            if index < idPrefixBytes.count {
-                guard b == idPrefixBytes[index] else { return nil }
+            if index < prefix.count {
+                guard b == prefix[index] else { return nil }
             } else {
                 guard b >= 48, b <= 57, digits < 17 else { return nil }
                 n = n * 10 + Int(b - 48)
@@ -408,10 +420,8 @@ struct InsertBatch: @unchecked Sendable {
     let slots: [Int32]
     /// Per row of the batch, the start of its list's row in `slots`.
     let slotRow: [Int32]
-    /// Each row's values, held here so that `rowValues` stays valid (nothing changes a
-    /// change set's records while it is applied).
-    private let values: [[Value]]
-    /// Where each row's values are: cells are read through these, not by copying each
+    /// Where each row's values are, in `set`'s records (nothing changes a change set's
+    /// records while it is applied): cells are read through these, not by copying each
     /// record (which retains its list and values, shared by every row, on both cores at once).
     private let rowValues: [UnsafePointer<Value>?]
 
@@ -419,21 +429,27 @@ struct InsertBatch: @unchecked Sendable {
         self.set = set
         self.changes = changes
         width = schema.fields.count
-        var slots: [Int32] = [], slotRow: [Int32] = [], values: [[Value]] = []
+        var slots: [Int32] = [], slotRow: [Int32] = []
         slotRow.reserveCapacity(changes.count)
-        values.reserveCapacity(changes.count)
         var rowOfList: [ObjectIdentifier: Int32] = [:]
         var lastList: ObjectIdentifier?, lastRow: Int32 = 0
+        var rowValues: [UnsafePointer<Value>?] = []
+        rowValues.reserveCapacity(changes.count)
         for c in changes {
-            let record = set.changes[c].positionalAfter!
-            values.append(record.values)
-            let key = ObjectIdentifier(record.fields)
+            // Read in place: a copy of the record (or of its values, to hold them) retained
+            // its list and values, a million times on one thread before the columns start.
+            // The set, held here, keeps every record's values where they are while it is
+            // applied: an array's elements stay put while it is neither changed nor freed.
+            rowValues.append(set.changes[c].positionalAfter!.values.withUnsafeBufferPointer { $0.baseAddress })
+            let key = ObjectIdentifier(set.changes[c].positionalAfter!.fields)
             if key != lastList {
                 if let known = rowOfList[key] { lastRow = known } else {
                     lastRow = Int32(slots.count)
                     var row = [Int32](repeating: -1, count: width)
                     // A name given twice: the last one counts, as in `Store.applyChange`.
-                    for (i, name) in record.fields.names.enumerated() { if let p = schema.position(of: name) { row[p] = Int32(i) } }
+                    for (i, name) in set.changes[c].positionalAfter!.fields.names.enumerated() {
+                        if let p = schema.position(of: name) { row[p] = Int32(i) }
+                    }
                     slots += row
                     rowOfList[key] = lastRow
                 }
@@ -443,39 +459,42 @@ struct InsertBatch: @unchecked Sendable {
         }
         self.slots = slots
         self.slotRow = slotRow
-        self.values = values
-        // An array's elements stay where they are while it is neither changed nor freed.
-        rowValues = values.map { $0.withUnsafeBufferPointer { $0.baseAddress } }
+        self.rowValues = rowValues
     }
 
     var count: Int { changes.count }
 
-    /// Each row's id (the change's, whatever its record holds at `Table.idPosition`).
-    func ids<Element>(rows: Range<Int>, _ convert: (String) -> Element) -> [Element] {
-        var out: [Element] = []
-        out.reserveCapacity(rows.count)
-        for r in rows { out.append(convert(set.changes[changes[r]].id)) }
-        return out
+    /// `body` of a row's id (the change's, whatever its record holds at `Table.idPosition`).
+    @inline(__always)
+    func withID<R>(row: Int, _ body: (String) -> R) -> R { body(set.changes[changes[row]].id) }
+
+    /// Where each row's value of the field at `position` (not the id's) is, nil where the
+    /// row's record has no such field, into `cells` (emptied first): read in place by `ValueCells`.
+    func cells(at position: Int, rows: Range<Int>, into cells: inout [UnsafePointer<Value>?]) {
+        precondition(position != Table.idPosition, "ids come from the changes")
+        cells.removeAll(keepingCapacity: true)
+        for r in rows {
+            let slot = Int(slots[Int(slotRow[r]) + position])
+            cells.append(slot < 0 ? nil : rowValues[r]! + slot)
+        }
     }
 
-    /// Each row's value of the field at `position` (not the id's), converted in place:
-    /// `null` where the row's record has no such field.
+    /// Each row's value of the field at `position` (not the id's), converted in place, into
+    /// `out` (one element per row, left as it is where the row's record has no such field).
     @inline(__always)
-    func column<Element>(at position: Int, rows: Range<Int>, null: Element, _ convert: (Value) -> Element) -> [Element] {
+    func fill<Element>(_ out: UnsafeMutableBufferPointer<Element>, at position: Int, rows: Range<Int>, _ convert: (Value) -> Element) {
         precondition(position != Table.idPosition, "ids come from the changes")
-        var out: [Element] = []
-        out.reserveCapacity(rows.count)
+        precondition(out.count == rows.count, "one element per row")
         slots.withUnsafeBufferPointer { slots in
             slotRow.withUnsafeBufferPointer { slotRow in
                 rowValues.withUnsafeBufferPointer { rowValues in
                     for r in rows {
                         let slot = Int(slots[Int(slotRow[r]) + position])
-                        out.append(slot < 0 ? null : convert(rowValues[r]![slot]))
+                        if slot >= 0 { out[r - rows.lowerBound] = convert(rowValues[r]![slot]) }
                     }
                 }
             }
         }
-        return out
     }
 }
 

@@ -186,6 +186,12 @@ final class StoreApplyTests: XCTestCase {
                 XCTAssertEqual(a.record(row: row), b.record(row: row), "\(entity) row \(row)")
                 XCTAssertEqual(a.row(ofID: a.id(ofRow: row)), row, "\(entity) row \(row)")
             }
+            // The same codes in the same order: the snapshot and the column image write them.
+            for (x, y) in zip(a.columns, b.columns) {
+                guard case .string(let s) = x, case .string(let t) = y else { continue }
+                XCTAssertEqual(s.codes.array, t.codes.array, "\(entity)")
+                XCTAssertEqual(Array(s.dictionary.strings), Array(t.dictionary.strings), "\(entity)")
+            }
         }
         XCTAssertEqual(batched.customers.liveCount, 2 * runLength + 1)
         let a = batched.customers, b = oneByOne.customers

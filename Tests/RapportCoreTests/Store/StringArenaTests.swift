@@ -35,6 +35,49 @@ final class StringArenaTests: XCTestCase {
         XCTAssertEqual(d.string(0), "", "code 0 is the null")
     }
 
+    /// `intern(block:)` reads a block's slots before it probes them: it must hand out the
+    /// codes `intern` one by one does and leave the same arena, ends and slot table (the
+    /// column image writes them raw): nulls, the empty string, repeats within a block and
+    /// of earlier blocks, blocks that grow the table midway, a block larger than the table.
+    func testABlockInternsAsOneByOneAndLeavesTheSameTable() {
+        var strings: [String?] = []
+        for (i, s) in Self.samples.enumerated() {
+            strings.append(s)
+            if i % 7 == 0 { strings.append(nil) }
+            if i % 11 == 0 { strings.append(Self.samples[i / 2]) }
+            if i % 13 == 0 { strings.append("") }
+            if i % 17 == 0 { strings.append("a much longer string than fits inline \(i % 40) 地址") }
+        }
+        let blockwise = StringDictionary(), oneByOne = StringDictionary()
+        var blockCodes: [UInt32] = []
+        var start = 0
+        for size in [1, 3, 40, 512, 2_000, 9_000] {
+            let end = min(strings.count, start + size)
+            blockCodes += blockwise.intern(block: Array(strings[start..<end]))
+            start = end
+        }
+        XCTAssertEqual(start, strings.count, "every string in some block")
+        XCTAssertEqual(blockwise.intern(block: [String?]()), [])
+        let expected = strings.map { $0.map { oneByOne.intern($0) } ?? 0 }
+        XCTAssertEqual(blockCodes, expected)
+        XCTAssertEqual(blockCodes.filter { $0 == 0 }.count, strings.filter { $0 == nil }.count, "code 0 only for nulls")
+        let a = blockwise.imageParts, b = oneByOne.imageParts
+        XCTAssertEqual(a.bytes.array, b.bytes.array)
+        XCTAssertEqual(a.ends.array, b.ends.array)
+        XCTAssertEqual(a.slots.array, b.slots.array)
+        // And the table a plain linear probe of every code in order gives, whatever the
+        // growths on the way (column images written before hold such tables).
+        var probed = [UInt32](repeating: 0, count: a.slots.count)
+        for c in 1..<a.ends.count {
+            let h = blockwise.withUTF8(UInt32(c)) { StringDictionary.hash(UnsafeRawBufferPointer($0)) }
+            var i = Int(truncatingIfNeeded: h) & (probed.count - 1)
+            while probed[i] != 0 { i = (i + 1) & (probed.count - 1) }
+            probed[i] = UInt32(c)
+        }
+        XCTAssertEqual(a.slots.array, probed)
+        for (s, c) in zip(strings, blockCodes) { XCTAssertEqual(blockwise.string(c), s ?? "") }
+    }
+
     func testStringsTakenBeforeMoreInterningStayAsTheyWere() {
         let d = StringDictionary()
         _ = d.intern("a")
