@@ -346,6 +346,8 @@ public struct Importer {
         DispatchQueue.global().async(group: digest) { aside.run() }
         defer { digest.wait() }
         try resolve(pending, entity, into: &result)
+        // A million converted rows are freed on another core, not on this one.
+        ReleasedAside.release(consume pending)
         result.problems.sort { $0.line < $1.line }
         digest.wait()
         result.sha256 = aside.sha256
@@ -504,36 +506,139 @@ public struct Importer {
     /// Turns the checked rows into inserts and (`update by`) updates, with one question to
     /// the store for the file's ids, one for the matched customers and, for customers,
     /// one for the stored phones and emails the file's rows share.
+    ///
+    /// The rows are read in place by index (`rows[index].field`): a copy of a row retained
+    /// its record's list and values and its keys, a million times per walk. The duplicate
+    /// warnings run on another core beside the inserts (`DuplicateWarnings`).
     private func resolve(_ rows: PendingRows, _ entity: Entity, into result: inout Result) throws {
-        let givenIDs = rows.compactMap(\.givenID)
-        // An empty table holds none of them: a first import of a million rows asks nothing.
-        let existingIDs = givenIDs.isEmpty || backend.count(entity) == 0 ? [:] : backend.records(entity, ids: givenIDs, fields: [])
+        // An empty table holds none of them: a first import of a million rows asks nothing
+        // (and collects no list of its ids).
+        var existingIDs: [String: [String: Value]] = [:]
+        if backend.count(entity) > 0 {
+            var givenIDs: [String] = []
+            for index in rows.indices { if let id = rows[index].givenID { givenIDs.append(id) } }
+            if !givenIDs.isEmpty { existingIDs = backend.records(entity, ids: givenIDs, fields: []) }
+        }
         let contacts = entity == .customers ? storedContactKeys(of: rows) : StoredContactKeys()
 
         // Which stored record each row updates (nil: it adds one).
         var targets = [String?](repeating: nil, count: rows.count)
         var refused = [Bool](repeating: false, count: rows.count)
-        var rowMatching: [String: Int] = [:]
-        var rowWithKey: [String: Int] = [:]
         func refuse(_ index: Int, _ message: String) {
             refused[index] = true
             result.problems.append(Problem(line: rows[index].line, message: message))
         }
-        for (index, row) in rows.enumerated() {
+        // Rows can match stored records only with `update by` or ids the store holds.
+        let matches = updateBy != nil || !existingIDs.isEmpty
+        if matches {
+            try matchStored(rows, entity, existingIDs: existingIDs, contacts: contacts, targets: &targets, refuse: refuse)
+        }
+
+        let matched = targets.compactMap { $0 }
+        let stored = matched.isEmpty ? [:] : backend.records(entity, ids: matched, fields: nil)
+        // Sized for the file at once: growing them by doubling rehashed every key.
+        var ids = FirstIndexTable(capacity: rows.count)
+        var acceptedIDs: [String] = []
+        acceptedIDs.reserveCapacity(rows.count)
+        var generator = backend.highestGeneratedNumber(entity)
+        var ledgerNumber = backend.highestGeneratedNumber(.points)
+        let lotExpiry = Loyalty.expiry(earnedOn: clock.today, policy: backend.policy)
+        // A change per row and one per opening balance: sized at once, not copied at each doubling.
+        var balances = 0
+        for index in rows.indices where rows[index].openingPoints != 0 { balances += 1 }
+        result.changes.reserveCapacity(rows.count + balances)
+        result.lines.reserveCapacity(rows.count + balances)
+
+        // The warnings on another core, for the rows not refused so far; a row whose id
+        // turns out to be given twice is refused below, and then they are worked out again
+        // without it (rare: the import fails anyway, and only a dry run lists them).
+        let warnings = entity == .customers ? DuplicateWarnings(importer: self, rows: rows, contacts: contacts, targets: targets, refused: refused) : nil
+        let warned = DispatchGroup()
+        if let warnings { DispatchQueue.global().async(group: warned) { warnings.run() } }
+        defer { warned.wait() }
+
+        var idGivenTwice = false
+        for index in rows.indices where !refused[index] {
+            if !matches, index & 1023 == 1023 {
+                if isCancelled() { throw Cancelled() }
+                report(pass: 2, index, 0..<rows.count, of: rows.count)
+            }
+            if let target = targets[index] {
+                var before: [String: Value] = [:], after: [String: Value] = [:]
+                let record = stored[target] ?? [:]
+                for (name, value) in zip(rows[index].record.fields.names, rows[index].record.values)
+                where name != RecordField.id && CustomerField.keptFromRecords[name] == nil {
+                    let old = record[name] ?? .null
+                    // The key matched in its normal form: another spelling of it is no change.
+                    if let key = updateBy, name == key.rawValue, Importer.contactKey(old, key) == Importer.contactKey(value, key) { continue }
+                    if old != value { before[name] = old; after[name] = value }
+                }
+                if after.isEmpty { result.unchanged += 1; continue }
+                result.changes.append(RecordChange(kind: .update, entity: entity, id: target, before: before, after: after))
+                result.lines.append(rows[index].line)
+                continue
+            }
+            var record = rows[index].record
+            let id: String
+            let idHash: Int
+            if let given = rows[index].givenID {
+                id = given
+                idHash = rows[index].idHash
+            } else {
+                generator += 1
+                id = IDGenerator.id(entity, number: generator)
+                idHash = id.hashValue
+                record.values[rows[index].idSlot] = .string(id)
+            }
+            guard ids.first(hash: idHash, index: acceptedIDs.count, isSameKey: { acceptedIDs[$0] == id }) == nil else {
+                result.problems.append(Problem(line: rows[index].line, message: "id \(id) appears twice in the file"))
+                refused[index] = true
+                idGivenTwice = true
+                continue
+            }
+            acceptedIDs.append(id)
+            result.changes.append(RecordChange(insert: entity, id: id, record: record))
+            result.lines.append(rows[index].line)
+            let openingPoints = rows[index].openingPoints
+            if openingPoints != 0 {
+                ledgerNumber += 1
+                result.changes.append(openingBalance(openingPoints, customer: id, ledgerID: IDGenerator.id(.points, number: ledgerNumber),
+                                                     expiry: lotExpiry))
+                result.lines.append(rows[index].line)
+            }
+        }
+        guard let warnings else { return }
+        warned.wait()
+        if idGivenTwice {
+            let again = DuplicateWarnings(importer: self, rows: rows, contacts: contacts, targets: targets, refused: refused)
+            again.run()
+            result.duplicateWarnings = again.found
+        } else {
+            result.duplicateWarnings = warnings.found
+        }
+    }
+
+    /// Which stored record each row updates (`update by`, or a given id the store holds),
+    /// and the rows refused for matching one wrongly.
+    private func matchStored(_ rows: PendingRows, _ entity: Entity, existingIDs: [String: [String: Value]], contacts: StoredContactKeys,
+                             targets: inout [String?], refuse: (Int, String) -> Void) throws {
+        var rowMatching: [String: Int] = [:]
+        var rowWithKey: [String: Int] = [:]
+        for index in rows.indices {
             if index & 1023 == 1023 {
                 if isCancelled() { throw Cancelled() }
                 report(pass: 2, index, 0..<rows.count, of: rows.count)
             }
-            let givenID = row.givenID
+            let givenID = rows[index].givenID
             switch updateBy {
             case .id?:
                 if let givenID, existingIDs[givenID] != nil { targets[index] = givenID }
             case .email?, .phone?:
                 let key = updateBy!
-                guard let normal = row.contactKey(key) else { break }
+                guard let normal = rows[index].contactKey(key) else { break }
                 let matches = contacts.ids(key, normal)
                 if matches.count > 1 {
-                    refuse(index, "\(key.rawValue) \(Importer.shown(row.value(key.rawValue)!)) matches \(matches.count) customers (\(matches.prefix(5).joined(separator: ", "))): update them one by one or merge them first")
+                    refuse(index, "\(key.rawValue) \(Importer.shown(rows[index].value(key.rawValue)!)) matches \(matches.count) customers (\(matches.prefix(5).joined(separator: ", "))): update them one by one or merge them first")
                     continue
                 }
                 if let match = matches.first {
@@ -543,7 +648,7 @@ public struct Importer {
                     }
                     targets[index] = match
                 } else if let earlier = rowWithKey[normal] {
-                    refuse(index, "\(key.rawValue) \(Importer.shown(row.value(key.rawValue)!)) is also on line \(rows[earlier].line): update by \(key.rawValue) takes one row per \(key.rawValue)")
+                    refuse(index, "\(key.rawValue) \(Importer.shown(rows[index].value(key.rawValue)!)) is also on line \(rows[earlier].line): update by \(key.rawValue) takes one row per \(key.rawValue)")
                     continue
                 } else {
                     rowWithKey[normal] = index
@@ -558,83 +663,52 @@ public struct Importer {
                     continue
                 }
                 rowMatching[target] = index
-                if row.openingPoints != 0 {
+                if rows[index].openingPoints != 0 {
                     refuse(index, "'\(CustomerField.points)': customer \(target)'s points come from its ledger (add points, redeem); leave the column empty on rows that update")
                 }
             } else if let givenID, existingIDs[givenID] != nil {
                 refuse(index, "\(entity.singular) \(givenID) already exists")
             }
         }
+    }
 
-        let matched = targets.compactMap { $0 }
-        let stored = matched.isEmpty ? [:] : backend.records(entity, ids: matched, fields: nil)
-        // Sized for the file at once: growing them by doubling rehashed every key.
-        var ids = FirstIndexTable(capacity: rows.count)
-        var acceptedIDs: [String] = []
-        acceptedIDs.reserveCapacity(rows.count)
-        var generator = backend.highestGeneratedNumber(entity)
-        var ledgerNumber = backend.highestGeneratedNumber(.points)
-        var seenKeys = FileContactKeys(capacity: entity == .customers ? rows.count : 0)
-        let lotExpiry = Loyalty.expiry(earnedOn: clock.today, policy: backend.policy)
-        // A change per row and one per opening balance: sized at once, not copied at each doubling.
-        var balances = 0
-        for row in rows where row.openingPoints != 0 { balances += 1 }
-        result.changes.reserveCapacity(rows.count + balances)
-        result.lines.reserveCapacity(rows.count + balances)
-        for (index, row) in rows.enumerated() where !refused[index] {
-            if let target = targets[index] {
-                var before: [String: Value] = [:], after: [String: Value] = [:]
-                let record = stored[target] ?? [:]
-                for (name, value) in zip(row.record.fields.names, row.record.values)
-                where name != RecordField.id && CustomerField.keptFromRecords[name] == nil {
-                    let old = record[name] ?? .null
-                    // The key matched in its normal form: another spelling of it is no change.
-                    if let key = updateBy, name == key.rawValue, Importer.contactKey(old, key) == Importer.contactKey(value, key) { continue }
-                    if old != value { before[name] = old; after[name] = value }
-                }
-                if entity == .customers { duplicateWarnings(row, index: index, rows, updating: target, contacts, &seenKeys, into: &result) }
-                if after.isEmpty { result.unchanged += 1; continue }
-                result.changes.append(RecordChange(kind: .update, entity: entity, id: target, before: before, after: after))
-                result.lines.append(row.line)
-                continue
-            }
-            var record = row.record
-            let id: String
-            if let given = row.givenID {
-                id = given
-            } else {
-                generator += 1
-                id = IDGenerator.id(entity, number: generator)
-                record.values[row.idSlot] = .string(id)
-            }
-            let idHash = row.idIsGiven ? row.idHash : id.hashValue
-            guard ids.first(hash: idHash, index: acceptedIDs.count, isSameKey: { acceptedIDs[$0] == id }) == nil else {
-                result.problems.append(Problem(line: row.line, message: "id \(id) appears twice in the file"))
-                continue
-            }
-            acceptedIDs.append(id)
-            if entity == .customers { duplicateWarnings(row, index: index, rows, updating: nil, contacts, &seenKeys, into: &result) }
-            result.changes.append(RecordChange(insert: entity, id: id, record: record))
-            result.lines.append(row.line)
-            if row.openingPoints != 0 {
-                ledgerNumber += 1
-                result.changes.append(openingBalance(row.openingPoints, customer: id, ledgerID: IDGenerator.id(.points, number: ledgerNumber),
-                                                     expiry: lotExpiry))
-                result.lines.append(row.line)
+    /// The duplicate warnings of a customer file, worked out on their own thread: each row
+    /// not refused, in file order, its email then its phone (`duplicateWarnings`). Read
+    /// `found` after `run` has returned.
+    private final class DuplicateWarnings: @unchecked Sendable {
+        let importer: Importer
+        let rows: PendingRows
+        let contacts: StoredContactKeys
+        let targets: [String?]
+        let refused: [Bool]
+        private(set) var found: [Problem] = []
+
+        init(importer: Importer, rows: PendingRows, contacts: StoredContactKeys, targets: [String?], refused: [Bool]) {
+            self.importer = importer
+            self.rows = rows
+            self.contacts = contacts
+            self.targets = targets
+            self.refused = refused
+        }
+
+        func run() {
+            var seen = FileContactKeys(capacity: rows.count)
+            for index in rows.indices where !refused[index] {
+                importer.duplicateWarnings(index: index, rows, updating: targets[index], contacts, &seen, into: &found)
             }
         }
     }
 
     /// Warns when a customer row's phone or email (in `ContactKeys`' normal form) is also
     /// another stored customer's or an earlier row's; not for the key rows are matched by.
-    private func duplicateWarnings(_ row: PendingRow, index: Int, _ rows: PendingRows, updating target: String?,
-                                   _ contacts: StoredContactKeys, _ seen: inout FileContactKeys, into result: inout Result) {
+    private func duplicateWarnings(index: Int, _ rows: PendingRows, updating target: String?,
+                                   _ contacts: StoredContactKeys, _ seen: inout FileContactKeys, into warnings: inout [Problem]) {
         for key in [ImportKey.email, .phone] where key != updateBy {
-            guard let normal = row.contactKey(key), let value = row.value(key.rawValue) else { continue }
+            guard let normal = rows[index].contactKey(key), rows[index].value(key.rawValue) != nil else { continue }
             if let other = contacts.ids(key, normal).first(where: { $0 != target }) {
-                result.duplicateWarnings.append(Problem(line: row.line, message: "\(key.rawValue) \(Importer.shown(value)) is also customer \(other)'s"))
-            } else if let earlier = seen.first(key, of: row, normal, index: index, rows) {
-                result.duplicateWarnings.append(Problem(line: row.line, message: "\(key.rawValue) \(Importer.shown(value)) is also on line \(rows[earlier].line)"))
+                warnings.append(Problem(line: rows[index].line, message: "\(key.rawValue) \(Importer.shown(rows[index].value(key.rawValue) ?? .null)) is also customer \(other)'s"))
+            } else if let earlier = seen.first(key, of: index, normal, rows) {
+                warnings.append(Problem(line: rows[index].line, message: "\(key.rawValue) \(Importer.shown(rows[index].value(key.rawValue) ?? .null)) is also on line \(rows[earlier].line)"))
             }
         }
     }
@@ -706,11 +780,11 @@ public struct Importer {
             firstWithEmail = FirstIndexTable(capacity: capacity)
             firstWithPhone = FirstIndexTable(capacity: capacity)
         }
-        /// The earlier row with `row`'s key `normal`, or nil (and this row is now its first).
-        mutating func first(_ key: ImportKey, of row: PendingRow, _ normal: String, index: Int, _ rows: PendingRows) -> Int? {
+        /// The earlier row with row `index`'s key `normal`, or nil (and this row is now its first).
+        mutating func first(_ key: ImportKey, of index: Int, _ normal: String, _ rows: PendingRows) -> Int? {
             switch key {
-            case .email: return firstWithEmail.first(hash: row.emailHash, index: index) { rows[$0].emailKey == normal }
-            case .phone: return firstWithPhone.first(hash: row.phoneHash, index: index) { rows[$0].phoneKey == normal }
+            case .email: return firstWithEmail.first(hash: rows[index].emailHash, index: index) { rows[$0].emailKey == normal }
+            case .phone: return firstWithPhone.first(hash: rows[index].phoneHash, index: index) { rows[$0].phoneKey == normal }
             case .id: return nil
             }
         }
