@@ -94,17 +94,18 @@ public enum FileSystem {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw FileSystemError(path: path, operation: "stat") }
-        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
-        var done = 0
-        try bytes.withUnsafeMutableBytes { buffer in
+        // Read straight into the array's new memory: zeroing it first wrote every byte
+        // once more before `read` wrote it.
+        var bytes = try [UInt8](unsafeUninitializedCapacity: Int(st.st_size)) { buffer, initialized in
+            var done = 0
             while done < buffer.count {
                 let n = read(fd, buffer.baseAddress! + done, buffer.count - done)
                 if n < 0 { if errno == EINTR { continue }; throw FileSystemError(path: path, operation: "read") }
                 if n == 0 { break }
                 done += n
             }
+            initialized = done
         }
-        if done < bytes.count { bytes.removeLast(bytes.count - done) }
         // The file may have grown since fstat.
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
