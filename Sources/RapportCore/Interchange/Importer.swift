@@ -104,8 +104,14 @@ public struct Importer {
         public var duplicateWarnings: [Problem] = []
         /// Rows that matched a customer (`update by`) and had its values already.
         public var unchanged = 0
-        /// The file's SHA-256 in hex, for the audit trail.
-        public var sha256 = ""
+        /// The file's SHA-256 in hex, for the audit trail: worked out on another core while
+        /// the rows are resolved, and waited for here.
+        public var sha256: String {
+            get { digest?.sha256 ?? givenSHA256 }
+            set { digest = nil; givenSHA256 = newValue }
+        }
+        var digest: WorkAside?
+        private var givenSHA256 = ""
     }
 
     public struct Problem: Sendable, Equatable {
@@ -339,31 +345,35 @@ public struct Importer {
         pendingChunks = []
         // Resolve walks the rows on one core: meanwhile the other frees the parsed rows (a
         // million arrays of cells) and hashes the file for the audit trail, which this
-        // thread did before and after it.
+        // thread did before and after it. Nobody waits for it here: the hash is waited for
+        // when it is read (`Result.sha256`, after the rollup), so it goes on beside that too.
         let aside = WorkAside(rows: rows, bytes: bytes)
         rows = []
-        let digest = DispatchGroup()
-        DispatchQueue.global().async(group: digest) { aside.run() }
-        defer { digest.wait() }
+        DispatchQueue.global().async(group: aside.done) { aside.run() }
         try resolve(pending, entity, into: &result)
         // A million converted rows are freed on another core, not on this one.
         ReleasedAside.release(consume pending)
         result.problems.sort { $0.line < $1.line }
-        digest.wait()
-        result.sha256 = aside.sha256
+        result.digest = aside
         return result
     }
 
-    /// What runs beside resolve: the only references left to the parsed rows, dropped
-    /// there, and the file's SHA-256. Read `sha256` after the group has finished.
-    private final class WorkAside: @unchecked Sendable {
+    /// What runs beside resolve and the rollup: the only references left to the parsed
+    /// rows, dropped there, and the file's SHA-256, read through `sha256`, which waits.
+    final class WorkAside: @unchecked Sendable {
         private var rows: [Row]
-        private let bytes: [UInt8]
-        private(set) var sha256 = ""
+        private var bytes: [UInt8]
+        private var digest = ""
+        let done = DispatchGroup()
         init(rows: [Row], bytes: [UInt8]) { self.rows = rows; self.bytes = bytes }
         func run() {
             rows = []
-            sha256 = Importer.sha256(bytes)
+            digest = Importer.sha256(bytes)
+            bytes = []
+        }
+        var sha256: String {
+            done.wait()
+            return digest
         }
     }
 
