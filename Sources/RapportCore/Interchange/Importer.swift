@@ -199,10 +199,18 @@ public struct Importer {
         var schema = backend.schema(of: entity)
         var result = Result()
 
-        // Each distinct key list once, in the order rows first use it.
+        // Each distinct key list once, in the order rows first use it. Rows are read in
+        // place (a copy of each retained its cells), and a row with the previous row's
+        // list, as nearly every row has, is not looked up.
         var keyLists: [RowKeys] = []
         var seenLists = Set<ObjectIdentifier>()
-        for row in rows where seenLists.insert(ObjectIdentifier(row.keys)).inserted { keyLists.append(row.keys) }
+        var previousList: ObjectIdentifier?
+        for r in rows.indices {
+            let list = ObjectIdentifier(rows[r].keys)
+            if list == previousList { continue }
+            previousList = list
+            if seenLists.insert(list).inserted { keyLists.append(rows[r].keys) }
+        }
 
         // Custom fields: keys the schema lacks, typed from all their values.
         var newKeys: [String] = []
