@@ -54,7 +54,9 @@ final class ImportChunkTests: XCTestCase {
         let lines = (1...6_000).map { n -> String in
             switch n {
             case 5_001: return "{\"id\":\"C000001\",\"name\":\"Takes a generated id\"}"
-            case 5_002: return "{\"id\":\"G7\",\"name\":\"Given twice\"}"
+            case 5_002: return "{\"id\":\"G7\",\"name\":\"Given twice\",\"email\":\"refused@example.com\"}"
+            // The row with G7 again is refused: its email is no earlier row's for this one.
+            case 5_005: return "{\"name\":\"After the refused row\",\"email\":\"Refused@example.com\"}"
             case 5_003: return "{\"name\":\"Phone again\",\"phone\":\"+86 138 0000 0010\"}"
             case 5_004: return "{\"name\":\"Email again\",\"email\":\"Row20@EXAMPLE.com\"}"
             case 7: return "{\"id\":\"G7\",\"name\":\"Given first\"}"
@@ -66,6 +68,7 @@ final class ImportChunkTests: XCTestCase {
         XCTAssertTrue(dry.stdout.contains("line 5003: phone '+86 138 0000 0010' is also on line 10")
                       || dry.stderr.contains("line 5003: phone '+86 138 0000 0010' is also on line 10"), dry.stdout + dry.stderr)
         XCTAssertTrue((dry.stdout + dry.stderr).contains("line 5004: email 'Row20@EXAMPLE.com' is also on line 20"), dry.stdout + dry.stderr)
+        XCTAssertFalse((dry.stdout + dry.stderr).contains("line 5005"), dry.stdout + dry.stderr)
         let r = store.run(["-c", "import customers from \"\(file)\""])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("line 5001: id C000001 appears twice in the file"), r.stderr)

@@ -67,32 +67,52 @@ public struct CustomerRollup {
     }
 
     public func reconcile(_ set: inout ChangeSet) throws {
-        var customerChange: [String: Int] = [:]
         var deletedCustomers = Set<String>()
-        // Sized at once: an import's million customers rehashed it at every doubling.
         var customerChanges = 0
-        for i in set.changes.indices where set.changes[i].entity == .customers { customerChanges += 1 }
-        customerChange.reserveCapacity(customerChanges)
+        // Whether the customers' changes come in increasing order of id, so that each id
+        // has one (an import's, in the order of its file or of generated ids).
+        var idsIncrease = true
+        var previous = -1
         // Every loop over the set's changes goes by index and reads fields in place: a
         // copy of a `RecordChange` retains each reference in it, 100,000s of times.
         for i in set.changes.indices where set.changes[i].entity == .customers {
-            customerChange[set.changes[i].id] = i
+            customerChanges += 1
             if set.changes[i].kind == .delete { deletedCustomers.insert(set.changes[i].id) }
+            if idsIncrease, previous >= 0, !(set.changes[previous].id < set.changes[i].id) { idsIncrease = false }
+            previous = i
+        }
+        // Each customer's last change in the set, by id: built the first time it is asked
+        // (before the set changes), which an import of a million customers may never do.
+        var customerChangeMap: [String: Int]?
+        func customerChange(_ id: String) -> Int? {
+            guard customerChanges > 0 else { return nil }
+            if customerChangeMap == nil {
+                // Sized at once: an import's million customers rehashed it at every doubling.
+                var map: [String: Int] = [:]
+                map.reserveCapacity(customerChanges)
+                for i in set.changes.indices where set.changes[i].entity == .customers { map[set.changes[i].id] = i }
+                customerChangeMap = map
+            }
+            return customerChangeMap![id]
         }
         let stored = storedFacts(of: set)
-        var customers = storedCustomers(named: set, owners: stored, insertedBySet: { id in
-            if !customerChange.isEmpty, let i = customerChange[id] { return set.changes[i].kind == .insert }
+        var customers = storedCustomers(named: set, owners: stored, insertedBySet: { i, id in
+            // An import's opening balance follows its customer's insert: with each id
+            // changed once, that insert is the customer's last change. No map of ids needed.
+            if idsIncrease, i > 0, set.changes[i - 1].entity == .customers, set.changes[i - 1].kind == .insert,
+               set.changes[i - 1].id == id { return true }
+            if let c = customerChange(id) { return set.changes[c].kind == .insert }
             return false
         })
         // A customer's date as the set leaves it before the rollup: its own change's, or the store's.
         func customerDay(_ id: String, _ name: String) -> Day? {
-            if !customerChange.isEmpty, let i = customerChange[id], let v = Self.changedValue(set.changes[i], name) { return v.dayValue }
+            if let i = customerChange(id), let v = Self.changedValue(set.changes[i], name) { return v.dayValue }
             return customers.value(id, name).dayValue
         }
         /// `place`: the customer's place in `customers`, nil when the set names it nowhere else.
         func exists(_ id: String, _ place: Int?) -> Bool {
             if !deletedCustomers.isEmpty, deletedCustomers.contains(id) { return false }
-            if !customerChange.isEmpty, let i = customerChange[id], set.changes[i].kind == .insert { return true }
+            if let i = customerChange(id), set.changes[i].kind == .insert { return true }
             return place.map { customers.isStored[$0] } ?? false
         }
 
@@ -121,6 +141,9 @@ public struct CustomerRollup {
         var movedPurchases = Set<String>()
 
         for i in set.changes.indices where set.changes[i].entity.belongsToACustomer {
+            // A change naming a customer the set inserts and moving no derived field (an
+            // import's opening balance) needs only that the set deletes no customer.
+            if deletedCustomers.isEmpty, customers.namesACustomerTheSetInserts(change: i) { continue }
             let kind = set.changes[i].kind, entity = set.changes[i].entity
             // The named customer's place, found once for the check and the tally below.
             var namedPlace: Int?, namedID: String?
@@ -210,6 +233,9 @@ public struct CustomerRollup {
             }
         }
         if !problems.isEmpty { throw Failure(problems: problems) }
+        // The map holds the changes as they were: built now, before the set changes, if
+        // the updates below will ask it.
+        if !order.isEmpty { _ = customerChange("") }
         earnPoints(&set, purchases: movedPurchases.isEmpty ? [:] : finalFacts(0).filter { movedPurchases.contains($0.key) })
 
         // The stored records of the customers whose latest dates are recomputed: one call per entity.
@@ -261,7 +287,7 @@ public struct CustomerRollup {
             if !deletedCustomers.isEmpty, deletedCustomers.contains(id) { continue }
             let t = tallies[tallyOfPlace[place]]
             for k in moved.indices { moved[k] = nil }
-            let changeIndex = customerChange.isEmpty ? nil : customerChange[id]
+            let changeIndex = customerChange(id)
             let problemIndex = t.changeIndex
             func current(_ k: Int) -> Value {
                 if let changeIndex, let v = Self.changedValue(set.changes[changeIndex], Self.movedFields[k]) { return v }
@@ -556,7 +582,7 @@ public struct CustomerRollup {
     /// inserts (`insertedBySet`) is not named: an import's million opening balances name
     /// the million customers it adds, which the store cannot hold.
     private func storedCustomers(named set: ChangeSet, owners: [Entity: [String: Facts]],
-                                 insertedBySet: (String) -> Bool) -> StoredCustomers {
+                                 insertedBySet: (_ change: Int, _ customer: String) -> Bool) -> StoredCustomers {
         var ids: [String] = [], places: [String: Int] = [:]
         // A customer is named by a message and a contact or more: sized for half the changes, not grown 17 times.
         places.reserveCapacity(set.changes.count / 2)
@@ -578,7 +604,7 @@ public struct CustomerRollup {
             let entity = set.changes[i].entity
             if case .string(let id)? = set.changes[i].after(RecordField.customer) {
                 let movesDerivedFields = entity == .purchases || entity == .contacts
-                placeOfChange[i] = !movesDerivedFields && insertedBySet(id) ? StoredCustomers.insertedBySet : Int32(name(id))
+                placeOfChange[i] = !movesDerivedFields && insertedBySet(i, id) ? StoredCustomers.insertedBySet : Int32(name(id))
             }
             if entity == .purchases { touchesPurchases = true } else if entity == .contacts { touchesContacts = true }
         }

@@ -166,7 +166,6 @@ extension ChangeBuilder {
         // instead of copying a million changes the first time they touch it.
         set.changes = imported.changes
         imported.changes = []
-        set.importSource = ImportSource(file: file, sha256: imported.sha256)
         var problems = imported.problems
         do {
             try CustomerRollup(backend: backend, today: clock.today).reconcile(&set)
@@ -175,6 +174,8 @@ extension ChangeBuilder {
                 Importer.Problem(line: $0.changeIndex < imported.lines.count ? imported.lines[$0.changeIndex] : 1, message: $0.message)
             }
         }
+        // Read after the rollup: the file's hash is worked out beside it (`Importer.Result.sha256`).
+        set.importSource = ImportSource(file: file, sha256: imported.sha256)
         problems.sort { $0.line < $1.line }
         if !problems.isEmpty && !dryRun { throw Importer.failure(file: file, problems, span: path.span) }
         var plan = ImportPlan(set: set, entity: entity.entity, file: file, timeZone: clock.timeZone)

@@ -225,20 +225,30 @@ public struct ImportSummary: Sendable, Equatable {
     /// The inserts of `changes` grouped by entity (in order of first appearance), their
     /// ids joined into runs of consecutive numbers with one prefix and width.
     public static func of(_ changes: [RecordChange], source: ImportSource) -> ImportSummary {
-        var order: [Entity] = []
-        var ids: [Entity: [String]] = [:]
+        // A few entities, each change's found by a look at the previous one's first: a
+        // dictionary keyed by entity hashed it twice per change, a million times.
+        var groups: [(entity: Entity, ids: [String])] = []
+        var group = -1
         // By index: a copy of each change would retain every reference in it.
         for c in changes.indices where changes[c].kind == .insert {
             let entity = changes[c].entity
-            if ids[entity] == nil { order.append(entity) }
-            ids[entity, default: []].append(changes[c].id)
+            if group < 0 || groups[group].entity != entity {
+                if let known = groups.firstIndex(where: { $0.entity == entity }) { group = known } else {
+                    groups.append((entity, []))
+                    group = groups.count - 1
+                }
+            }
+            groups[group].ids.append(changes[c].id)
         }
-        return ImportSummary(source: source, added: order.map { Added(entity: $0, count: ids[$0]!.count, ids: runs(ids[$0]!)) })
+        return ImportSummary(source: source, added: groups.map { Added(entity: $0.entity, count: $0.ids.count, ids: runs($0.ids)) })
     }
 
     /// `["C000001", "C000002", "C000003", "X"]` → `["C000001..C000003", "X"]`.
     static func runs(_ ids: [String]) -> [String] {
         func split(_ id: String) -> (prefix: Substring, number: Int, width: Int)? {
+            // An ASCII id is split by its bytes: each byte is a character. Any other is
+            // split by characters, as a digit may join the character before it.
+            if let key = splitASCII(id) { return key.number < 0 ? nil : key }
             let digits = id.utf8.reversed().prefix { $0 >= 48 && $0 <= 57 }.count
             guard digits > 0, digits <= 18, let n = Int(id.suffix(digits)) else { return nil }
             return (id.dropLast(digits), n, digits)
@@ -262,6 +272,25 @@ public struct ImportSummary: Sendable, Equatable {
         }
         close()
         return out
+    }
+
+    /// An all-ASCII id's prefix, number and width (number -1: no number of 1 to 18 digits
+    /// ends it); nil for any other id, or one whose bytes are not at hand.
+    private static func splitASCII(_ id: String) -> (prefix: Substring, number: Int, width: Int)? {
+        let utf8 = id.utf8
+        let counted = utf8.withContiguousStorageIfAvailable { bytes -> (digits: Int, number: Int)? in
+            for byte in bytes where byte >= 0x80 { return nil }
+            var end = bytes.count
+            while end > 0, bytes[end - 1] >= 48, bytes[end - 1] <= 57 { end -= 1 }
+            let digits = bytes.count - end
+            guard digits > 0, digits <= 18 else { return (digits, -1) }
+            var number = 0
+            for byte in bytes[end...] { number = number * 10 + Int(byte - 48) }
+            return (digits, number)
+        }
+        guard let found = counted, let (digits, number) = found else { return nil }
+        guard number >= 0 else { return (Substring(id), -1, digits) }
+        return (Substring(utf8.dropLast(digits)), number, digits)
     }
 
     /// The audit row's text for one entity: what was added, from which file.

@@ -56,6 +56,48 @@ final class CustomerRollupTests: XCTestCase {
         }
     }
 
+    /// A balance right after its customer's insert, in a set whose customers come in
+    /// increasing id order, is taken as inserted without a map of ids; any other order or
+    /// place goes through the map, with the same answers.
+    func testBalancesFindTheCustomersTheSetInsertsInAnyOrder() throws {
+        let backend = InMemoryBackend(store: Store())
+        let balanceFields = FieldList([RecordField.id, RecordField.customer, RecordField.date, PointsField.change, PointsField.reason])
+        func balance(_ id: String, _ customer: String) -> RecordChange {
+            RecordChange(insert: .points, id: id, record: PositionalRecord(balanceFields, [
+                .string(id), .string(customer), .date(clock.today), .integer(10), .string("opening balance (import)"),
+            ]))
+        }
+        func customer(_ id: String) -> RecordChange {
+            RecordChange(kind: .insert, entity: .customers, id: id, after: [RecordField.id: .string(id), CustomerField.name: .string(id)])
+        }
+        let accepted: [[RecordChange]] = [
+            [customer("N1"), balance("L1", "N1"), customer("N2"), balance("L2", "N2")],
+            [customer("N2"), balance("L1", "N2"), customer("N1"), balance("L2", "N1")],
+            [customer("N1"), customer("N2"), balance("L1", "N1"), balance("L2", "N2")],
+        ]
+        for changes in accepted {
+            var set = ChangeSet(at: 0, user: "t", command: "import")
+            set.changes = changes
+            XCTAssertNoThrow(try CustomerRollup(backend: backend).reconcile(&set))
+            XCTAssertEqual(set.changes.count, 4, "\(changes.map(\.id))")
+        }
+        let refused: [[RecordChange]] = [
+            [customer("N1"), balance("L1", "N1"), customer("N2"), balance("L2", "N3")],
+            [customer("N2"), balance("L1", "N2"), customer("N1"), balance("L2", "N3")],
+            [customer("N1"), balance("L1", "N1"), RecordChange(kind: .delete, entity: .customers, id: "N1", before: [:]), balance("L2", "N3")],
+        ]
+        for changes in refused {
+            var set = ChangeSet(at: 0, user: "t", command: "import")
+            set.changes = changes
+            XCTAssertThrowsError(try CustomerRollup(backend: backend).reconcile(&set)) { error in
+                let problems = (error as? CustomerRollup.Failure)?.problems ?? []
+                let expected = changes[2].kind == .delete ? [1, 3] : [3]
+                XCTAssertEqual(problems.map(\.changeIndex), expected, "\(changes.map(\.id))")
+                XCTAssertEqual(Set(problems.map(\.id)), [.customerNotFound])
+            }
+        }
+    }
+
     func testOpeningBalanceIsKeptAndDifferencesApplied() {
         let s = session()
         XCTAssertEqual(s.run("add purchase id: P1, customer: \"C1\", date: 2026-03-01, amount: 20.5").status, .success)

@@ -39,6 +39,47 @@ final class ImportFastPathTests: XCTestCase {
 
     // MARK: JSON lines
 
+    func testPiecesEndAtLineEndsAndCoverTheFile() {
+        let line = Array("{\"name\":\"a\"}\n".utf8)
+        let big = Array(repeating: line, count: Importer.bytesWorthSplitting / line.count + 10).flatMap { $0 }
+        for bytes in [big, big + Array("{\"name\":\"no newline\"}".utf8), Array(repeating: 32, count: Importer.bytesWorthSplitting * 2),
+                      Array(line), []] as [[UInt8]] {
+            let pieces = bytes.withUnsafeBufferPointer { Importer.piecesAtLineEnds($0) }
+            XCTAssertEqual(pieces.first?.lowerBound, 0)
+            XCTAssertEqual(pieces.last?.upperBound, bytes.count)
+            for (a, b) in zip(pieces, pieces.dropFirst()) {
+                XCTAssertEqual(a.upperBound, b.lowerBound)
+                XCTAssertEqual(bytes[a.upperBound - 1], 10, "a piece ends just after a newline")
+            }
+            XCTAssertEqual(pieces.reduce(0) { $0 + bytes[$1].filter { $0 == 10 }.count },
+                           bytes.withUnsafeBufferPointer { Importer.newlines(in: $0) })
+        }
+        XCTAssertGreaterThan(big.withUnsafeBufferPointer { Importer.piecesAtLineEnds($0) }.count,
+                             ProcessInfo.processInfo.activeProcessorCount > 1 ? 1 : 0)
+    }
+
+    /// Rows read in pieces keep their file's line numbers, blank and CRLF lines counted.
+    func testRowsReadInPiecesKeepTheirLineNumbers() throws {
+        var text = ""
+        var expected: [Int] = []
+        var line = 0
+        for n in 0..<9_000 {
+            line += 1
+            switch n % 7 {
+            case 3: text += "\n"
+            case 5: text += "  \t \r\n"
+            case 6: text += "{\"name\":\"Row \(n)\"}\r\n"; expected.append(line)
+            default: text += "{\"name\":\"Row \(n)\",\"city\":\"上海\"}\n"; expected.append(line)
+            }
+        }
+        text += "{\"name\":\"Last, no newline\"}"
+        expected.append(line + 1)
+        XCTAssertGreaterThan(text.utf8.count, Importer.bytesWorthSplitting)
+        let importer = Importer(backend: InMemoryBackend(store: Store()), clock: QueryFixtures.clock)
+        let result = try importer.read(bytes: Array(text.utf8), format: .jsonl, into: .customers)
+        XCTAssertEqual(result.lines, expected)
+    }
+
     func testJSONLineCellsAreTheFullReadersCells() throws {
         let lines = [
             #"{"id":"C1","name":"王芳","city":"上海","tags":["vip","新客"],"points":12,"totalSpent":451.78,"satisfaction":null}"#,
