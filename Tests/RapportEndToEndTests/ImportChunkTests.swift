@@ -26,6 +26,32 @@ final class ImportChunkTests: XCTestCase {
         XCTAssertEqual(gold.stdout, "count\n\(rowCount / 3)\n")
     }
 
+    /// Each parsed row's cells are dropped as soon as the row is converted (on the thread
+    /// that converts it): what reports the rows later (a dry run's listing and its
+    /// refusals, from every chunk) must read the converted rows.
+    func testADryRunListsEveryChunksRowsAndRefusalsAfterTheirCellsAreGone() throws {
+        let store = TemporaryStore("chunks-dry-run")
+        let file = try store.file("many.jsonl", jsonLines(badLines: [2, 5_001, 9_999]))
+        let r = store.run(["--dry-run", "-c", "import customers from \"\(file)\""])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // The first rows added, then every refused row, each from its converted row.
+        XCTAssertEqual(r.stdout, """
+            line  action  id       name        phone             email  detail
+            ----  ------  -------  ----------  ----------------  -----  -------------------------------
+               1  add     C000001  Customer 1  +86 138 00000001
+               3  add     C000002  Customer 3  +86 138 00000003
+               4  add     C000003  Customer 4  +86 138 00000004
+               5  add     C000004  Customer 5  +86 138 00000005
+               6  add     C000005  Customer 6  +86 138 00000006
+               2  refuse                                                'tier': 'diamond' is not a tier
+            5001  refuse                                                'tier': 'diamond' is not a tier
+            9999  refuse                                                'tier': 'diamond' is not a tier
+            (8 rows)
+            dry run: would add 9997 customers, update 0 and refuse 3; nothing changed
+
+            """)
+    }
+
     func testBadRowsInEveryChunkAreAllReportedByLineAndNothingIsStored() throws {
         let store = TemporaryStore("chunks-bad")
         let file = try store.file("bad.jsonl", jsonLines(badLines: [17, 9_500]))
