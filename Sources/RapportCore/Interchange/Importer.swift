@@ -252,11 +252,12 @@ public struct Importer {
 
         // Rows convert independently: one chunk of them per core, joined in file order.
         let checksContacts = entity == .customers
-        // Each parsed row's cells are dropped by the thread that converts it, right after:
-        // the next row's record takes the freed block from that thread's cache. Freed later
-        // on another thread, a million arrays of cells met resolve's allocations in glibc's
-        // arenas (a third of resolve's samples in `_int_malloc` and `malloc_consolidate`).
-        // Nothing reads a row's cells after its conversion; the chunks' ranges are disjoint.
+        // Each parsed row's cells are dropped by the thread that converts it, right after.
+        // Freed later on another thread, a million arrays of cells met resolve's allocations
+        // in glibc's arenas (a third of resolve's samples in `_int_malloc` and
+        // `malloc_consolidate`); freed here, peak memory is lower too (measured in
+        // docs/performance.md, branch pimport8). Nothing reads a row's cells after its
+        // conversion; the chunks' ranges are disjoint.
         var converted = try rows.withUnsafeMutableBufferPointer { parsed in
           nonisolated(unsafe) let parsed = parsed
           return try Importer.inChunks(parsed.count) { range, checksCancel -> [ConvertedChunk] in
