@@ -259,96 +259,96 @@ public struct Importer {
         // docs/performance.md, branch pimport8). Nothing reads a row's cells after its
         // conversion; the chunks' ranges are disjoint.
         var converted = try rows.withUnsafeMutableBufferPointer { parsed in
-          nonisolated(unsafe) let parsed = parsed
-          return try Importer.inChunks(parsed.count) { range, checksCancel -> [ConvertedChunk] in
-            var chunk = ConvertedChunk()
-            chunk.pending.reserveCapacity(range.count)
-            // Rows with the same keys and the same empty cells share the field list of their records.
-            var fieldLists: [FieldListKey: FieldList] = [:]
-            var values: [Value] = []
-            var present: [UInt64] = []
-            for index in range {
-                if checksCancel, index & 1023 == 1023 {
-                    if isCancelled() { throw Cancelled() }
-                    report(pass: 1, index, range, of: parsed.count)
-                }
-                let row = parsed[index]
-                defer { parsed[index].values = [] }
-                let plan = plans[ObjectIdentifier(row.keys)]!
-                var rowProblem: String?
-                var openingPoints: Int64 = 0
-                values.removeAll(keepingCapacity: true)
-                present.removeAll(keepingCapacity: true)
-                present.append(contentsOf: repeatElement(0, count: (row.values.count + 63) / 64 + 1))
-                var hasID = false
-                for (k, cell) in row.values.enumerated() {
-                    values.append(.null)
-                    switch plan.targets[k] {
-                    case .ignored: continue
-                    case .openingPoints:
-                        do {
-                            if case .integer(let n) = try convert(cell, to: Field(CustomerField.points, .integer), entity: entity) {
-                                guard n.magnitude <= Loyalty.maximumEntry else {
-                                    rowProblem = rowProblem ?? "'\(CustomerField.points)': \(n) is beyond ±\(Loyalty.maximumEntry)"
-                                    continue
+            nonisolated(unsafe) let parsed = parsed
+            return try Importer.inChunks(parsed.count) { range, checksCancel -> [ConvertedChunk] in
+                var chunk = ConvertedChunk()
+                chunk.pending.reserveCapacity(range.count)
+                // Rows with the same keys and the same empty cells share the field list of their records.
+                var fieldLists: [FieldListKey: FieldList] = [:]
+                var values: [Value] = []
+                var present: [UInt64] = []
+                for index in range {
+                    if checksCancel, index & 1023 == 1023 {
+                        if isCancelled() { throw Cancelled() }
+                        report(pass: 1, index, range, of: parsed.count)
+                    }
+                    let row = parsed[index]
+                    defer { parsed[index].values = [] }
+                    let plan = plans[ObjectIdentifier(row.keys)]!
+                    var rowProblem: String?
+                    var openingPoints: Int64 = 0
+                    values.removeAll(keepingCapacity: true)
+                    present.removeAll(keepingCapacity: true)
+                    present.append(contentsOf: repeatElement(0, count: (row.values.count + 63) / 64 + 1))
+                    var hasID = false
+                    for (k, cell) in row.values.enumerated() {
+                        values.append(.null)
+                        switch plan.targets[k] {
+                        case .ignored: continue
+                        case .openingPoints:
+                            do {
+                                if case .integer(let n) = try convert(cell, to: Field(CustomerField.points, .integer), entity: entity) {
+                                    guard n.magnitude <= Loyalty.maximumEntry else {
+                                        rowProblem = rowProblem ?? "'\(CustomerField.points)': \(n) is beyond ±\(Loyalty.maximumEntry)"
+                                        continue
+                                    }
+                                    openingPoints = n
                                 }
-                                openingPoints = n
+                            } catch let message as ConversionError {
+                                rowProblem = rowProblem ?? "'\(CustomerField.points)': \(message.text)"
                             }
-                        } catch let message as ConversionError {
-                            rowProblem = rowProblem ?? "'\(CustomerField.points)': \(message.text)"
-                        }
-                    case .field(let field):
-                        do {
-                            var formatWarning: RuleViolation?
-                            let value = try convert(cell, to: field, entity: entity, formatWarning: &formatWarning)
-                            if !value.isNull {
-                                values[k] = value
-                                present[k >> 6] |= 1 << UInt64(k & 63)
-                                if k == plan.idKey { hasID = true }
+                        case .field(let field):
+                            do {
+                                var formatWarning: RuleViolation?
+                                let value = try convert(cell, to: field, entity: entity, formatWarning: &formatWarning)
+                                if !value.isNull {
+                                    values[k] = value
+                                    present[k >> 6] |= 1 << UInt64(k & 63)
+                                    if k == plan.idKey { hasID = true }
+                                }
+                                if let formatWarning { chunk.formatWarnings.append(Problem(line: row.line, message: formatWarning.message)) }
+                            } catch let message as ConversionError {
+                                rowProblem = rowProblem ?? "'\(field.name)': \(message.text)"
                             }
-                            if let formatWarning { chunk.formatWarnings.append(Problem(line: row.line, message: formatWarning.message)) }
-                        } catch let message as ConversionError {
-                            rowProblem = rowProblem ?? "'\(field.name)': \(message.text)"
                         }
                     }
-                }
-                if let rowProblem {
-                    chunk.problems.append(Problem(line: row.line, message: rowProblem))
-                    continue
-                }
-                // The last word says whether the id is given; without one, the list ends
-                // with `id`, filled when the id is generated.
-                if hasID { present[present.count - 1] = 1 }
-                let listKey = FieldListKey(keys: ObjectIdentifier(row.keys), present: present)
-                let list: FieldList
-                if let known = fieldLists[listKey] { list = known } else {
-                    var names: [String] = []
+                    if let rowProblem {
+                        chunk.problems.append(Problem(line: row.line, message: rowProblem))
+                        continue
+                    }
+                    // The last word says whether the id is given; without one, the list ends
+                    // with `id`, filled when the id is generated.
+                    if hasID { present[present.count - 1] = 1 }
+                    let listKey = FieldListKey(keys: ObjectIdentifier(row.keys), present: present)
+                    let list: FieldList
+                    if let known = fieldLists[listKey] { list = known } else {
+                        var names: [String] = []
+                        for k in values.indices where present[k >> 6] & (1 << UInt64(k & 63)) != 0 {
+                            if case .field(let field) = plan.targets[k] { names.append(field.name) }
+                        }
+                        if !hasID { names.append(RecordField.id) }
+                        list = FieldList(names)
+                        fieldLists[listKey] = list
+                    }
+                    var record: [Value] = []
+                    record.reserveCapacity(list.names.count)
+                    var idSlot = -1
                     for k in values.indices where present[k >> 6] & (1 << UInt64(k & 63)) != 0 {
-                        if case .field(let field) = plan.targets[k] { names.append(field.name) }
+                        if k == plan.idKey { idSlot = record.count }
+                        record.append(values[k])
                     }
-                    if !hasID { names.append(RecordField.id) }
-                    list = FieldList(names)
-                    fieldLists[listKey] = list
+                    if !hasID { idSlot = record.count; record.append(.null) }
+                    var pendingRow = PendingRow(line: row.line, record: PositionalRecord(list, record), idSlot: idSlot,
+                                                idIsGiven: hasID, openingPoints: openingPoints)
+                    if checksContacts {
+                        if let k = plan.emailKey { pendingRow.emailKey = Importer.contactKey(values[k], .email) }
+                        if let k = plan.phoneKey { pendingRow.phoneKey = Importer.contactKey(values[k], .phone) }
+                    }
+                    pendingRow.hashKeys()
+                    chunk.pending.append(pendingRow)
                 }
-                var record: [Value] = []
-                record.reserveCapacity(list.names.count)
-                var idSlot = -1
-                for k in values.indices where present[k >> 6] & (1 << UInt64(k & 63)) != 0 {
-                    if k == plan.idKey { idSlot = record.count }
-                    record.append(values[k])
-                }
-                if !hasID { idSlot = record.count; record.append(.null) }
-                var pendingRow = PendingRow(line: row.line, record: PositionalRecord(list, record), idSlot: idSlot,
-                                            idIsGiven: hasID, openingPoints: openingPoints)
-                if checksContacts {
-                    if let k = plan.emailKey { pendingRow.emailKey = Importer.contactKey(values[k], .email) }
-                    if let k = plan.phoneKey { pendingRow.phoneKey = Importer.contactKey(values[k], .phone) }
-                }
-                pendingRow.hashKeys()
-                chunk.pending.append(pendingRow)
+                return [chunk]
             }
-            return [chunk]
-          }
         }
         var pendingChunks: [[PendingRow]] = []
         for c in converted.indices {
