@@ -444,6 +444,23 @@ public final class Database {
         }
     }
 
+    /// Starts writing a large set's first changes (`parts`, joined) as journal text on
+    /// another core (`JournalPrefix`), in the store's schemas as they are now; nil for a
+    /// store without a journal, or when a part holds a customer's change (the rollup may
+    /// still merge into those).
+    public func encodeJournalAhead(_ parts: [[RecordChange]]) -> JournalPrefix? {
+        guard journal != nil, !isReadOnly else { return nil }
+        var orders: [Entity: [Field]] = [:]
+        for part in parts {
+            for i in part.indices {
+                let entity = part[i].entity
+                if entity == .customers { return nil }
+                if orders[entity] == nil { orders[entity] = store[entity].schema.fields }
+            }
+        }
+        return JournalPrefix(parts, orders: orders)
+    }
+
     /// Journals one entry (fsync'ed) and notes how far the journal now goes.
     private func append(_ set: ChangeSet, to journal: AppendOnlyFile) throws {
         let bytes = try journalEntry(set)

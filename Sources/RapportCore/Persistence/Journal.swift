@@ -49,23 +49,37 @@ enum JournalCodec {
         let count = set.changes.count
         // The checksum of the line's bytes so far, when worked out on the way.
         var checked: (crc: UInt32, through: Int)?
-        if count >= Self.changesWorthSplitting, ProcessInfo.processInfo.activeProcessorCount > 1 {
+        if let prefix = set.journalPrefix, prefix.count <= count,
+           prefix.orders.allSatisfy({ orders[$0.key] == $0.value }) {
+            // The first changes were written on another core ahead of the commit (a campaign's
+            // messages and contacts while its rollup ran): the rest are written here meanwhile.
+            let headerCRC = CRC32.checksum(out.bytes)
+            var rest = ByteWriter()
+            writeChanges(set.changes, prefix.count..<count, leadingComma: prefix.count > 0, sizedFor: count - prefix.count, orders, &rest)
+            let restCRC = CRC32.checksum(rest.bytes)
+            let (prefixBytes, prefixCRC) = prefix.result()
+            out.reserve(out.bytes.count + prefixBytes.count + rest.bytes.count + 4096)
+            out.append(prefixBytes)
+            out.append(rest.bytes)
+            let crc = CRC32.combine(CRC32.combine(headerCRC, prefixCRC, secondLength: prefixBytes.count), restCRC, secondLength: rest.bytes.count)
+            checked = (crc, out.bytes.count)
+        } else if count >= Self.changesWorthSplitting, ProcessInfo.processInfo.activeProcessorCount > 1 {
             let half = count / 2
             let secondHalf = EncodedHalf()
             let done = DispatchGroup()
             DispatchQueue.global().async(group: done) { [orders] in
                 var second = ByteWriter()
-                writeChanges(set, half..<count, orders, &second)
+                writeChanges(set.changes, half..<count, leadingComma: true, sizedFor: count - half, orders, &second)
                 secondHalf.bytes = second.bytes
             }
-            writeChanges(set, 0..<half, orders, &out)
+            writeChanges(set.changes, 0..<half, leadingComma: false, sizedFor: count, orders, &out)
             // The first half's checksum while the second is still being written.
             let firstCRC = CRC32.checksum(out.bytes)
             done.wait()
             checked = (CRC32.checksum(secondHalf.bytes, seed: firstCRC), out.bytes.count + secondHalf.bytes.count)
             out.append(secondHalf.bytes)
         } else {
-            writeChanges(set, 0..<count, orders, &out)
+            writeChanges(set.changes, 0..<count, leadingComma: false, sizedFor: count, orders, &out)
         }
         out.byte(93)
         if !set.policyChanges.isEmpty {
@@ -109,11 +123,13 @@ enum JournalCodec {
     /// starting a thread costs about what it saves.
     static let changesWorthSplitting = 20_000
 
-    /// The changes `range` of `set`, each preceded by a comma except the set's first. A
-    /// range past `sizingSample` changes reserves room for every change after them (the
-    /// second half's too, appended to the first) from their average length, so a large
-    /// line is one allocation instead of doublings that copy it and touch twice its pages.
-    private static func writeChanges(_ set: ChangeSet, _ range: Range<Int>, _ orders: [Entity: [Field]], _ out: inout ByteWriter) {
+    /// The changes `range` of `changes`, each preceded by a comma except the line's first
+    /// (the range's first when not `leadingComma`). A range past `sizingSample` changes
+    /// reserves room for the `sizedFor` changes from its start on (the second half's too,
+    /// appended to the first) from their average length, so a large line is one
+    /// allocation instead of doublings that copy it and touch twice its pages.
+    static func writeChanges(_ changes: [RecordChange], _ range: Range<Int>, leadingComma: Bool, sizedFor: Int,
+                             _ orders: [Entity: [Field]], _ out: inout ByteWriter) {
         // A positional record's field list in the order `objectKeepingNulls` writes it, with
         // its keys' bytes, once per list; a set has a few lists, searched by identity.
         var writeOrders: [PositionalKeys] = []
@@ -124,10 +140,10 @@ enum JournalCodec {
         for i in range {
             if i == sizedAt, range.count > 2 * Self.sizingSample {
                 let perChange = (out.bytes.count - startLength) / Self.sizingSample
-                out.reserve(out.bytes.count + perChange * (set.changes.count - i) * 9 / 8 + 4096)
+                out.reserve(out.bytes.count + perChange * (sizedFor - (i - range.lowerBound)) * 9 / 8 + 4096)
             }
-            let entity = set.changes[i].entity, kind = set.changes[i].kind
-            if i > 0 { out.byte(44) }
+            let entity = changes[i].entity, kind = changes[i].kind
+            if i > range.lowerBound || leadingComma { out.byte(44) }
             let opening: Int
             if let known = openings.firstIndex(where: { $0.kind == kind && $0.entity == entity }) {
                 opening = known
@@ -143,24 +159,24 @@ enum JournalCodec {
                 out.append(text.bytes)
                 opening = openings.count - 1
             }
-            out.string(set.changes[i].id)
-            if let positional = set.changes[i].positionalBefore {
+            out.string(changes[i].id)
+            if let positional = changes[i].positionalBefore {
                 if !positional.values.isEmpty {
                     out.ascii(",\"before\":")
                     positionalObject(positional, openings[opening].order, &writeOrders, &out)
                 }
-            } else if !set.changes[i].beforeIsEmpty {
+            } else if !changes[i].beforeIsEmpty {
                 out.ascii(",\"before\":")
-                objectKeepingNulls(set.changes[i].before, openings[opening].order, &out)
+                objectKeepingNulls(changes[i].before, openings[opening].order, &out)
             }
-            if let positional = set.changes[i].positionalAfter {
+            if let positional = changes[i].positionalAfter {
                 if !positional.values.isEmpty {
                     out.ascii(",\"after\":")
                     positionalObject(positional, openings[opening].order, &writeOrders, &out)
                 }
-            } else if !set.changes[i].afterIsEmpty {
+            } else if !changes[i].afterIsEmpty {
                 out.ascii(",\"after\":")
-                objectKeepingNulls(set.changes[i].after, openings[opening].order, &out)
+                objectKeepingNulls(changes[i].after, openings[opening].order, &out)
             }
             out.byte(125)
         }
@@ -670,4 +686,49 @@ struct JournalReplay {
 /// reads it only after waiting for that thread).
 private final class EncodedHalf: @unchecked Sendable {
     var bytes: [UInt8] = []
+}
+
+/// A set's first changes written as journal text on another core ahead of its commit (a
+/// campaign's messages and contacts, two thirds of its entry, while its rollup runs on the
+/// committing thread), so that `JournalCodec.encode` writes only the rest and joins the
+/// bytes and checksums. Those changes must stay as they were written: a campaign's rollup
+/// only appends changes and merges into customers' own changes, and the changes written
+/// ahead hold no customer's (`Database.encodeJournalAhead`). `encode` uses the bytes only
+/// when the set still has at least `count` changes and its schemas order each entity's
+/// fields as they were written with (`orders`); otherwise the entry is written whole.
+public final class JournalPrefix: @unchecked Sendable, Equatable {
+    /// The set's changes `0..<count` are written.
+    let count: Int
+    let orders: [Entity: [Field]]
+    private var bytes: [UInt8] = []
+    private var crc: UInt32 = 0
+    private let done = DispatchGroup()
+
+    /// Writes `parts` joined (the set's first changes, in order) on another thread; the
+    /// arrays are only read there, so the set's own array is not shared with that thread
+    /// (no copy of it when the rollup appends).
+    init(_ parts: [[RecordChange]], orders: [Entity: [Field]]) {
+        let count = parts.reduce(0) { $0 + $1.count }
+        self.count = count
+        self.orders = orders
+        DispatchQueue.global().async(group: done) { [self] in
+            var out = ByteWriter()
+            var written = 0
+            for part in parts {
+                JournalCodec.writeChanges(part, part.indices, leadingComma: written > 0, sizedFor: count - written, orders, &out)
+                written += part.count
+            }
+            crc = CRC32.checksum(out.bytes)
+            bytes = out.bytes
+        }
+    }
+
+    /// The bytes and their checksum, once written.
+    func result() -> (bytes: [UInt8], crc: UInt32) {
+        done.wait()
+        return (bytes, crc)
+    }
+
+    /// Not part of a set's value: the same text as its changes make.
+    public static func == (a: JournalPrefix, b: JournalPrefix) -> Bool { true }
 }
