@@ -8,6 +8,19 @@ enum JournalCodec {
     /// changes, and a `JSONValue` tree of them cost more than the rest of the commit. The
     /// text is what `JSONWriter` makes of `RecordCodec.json` values (JournalEncodingTests).
     static func encode(_ set: ChangeSet, schemas: (Entity) -> EntitySchema) -> [UInt8] {
+        let parts = encodeParts(set, schemas: schemas)
+        if parts.count == 1 { return parts[0] }
+        var line: [UInt8] = []
+        line.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for part in parts { line += part }
+        return line
+    }
+
+    /// The entry's line in consecutive parts, to be written one after the other: one part,
+    /// or, for a set whose first changes were written ahead (`JournalPrefix`), the header,
+    /// those changes' bytes as written on the other core, and the rest (not joined: a copy
+    /// of a campaign's 50 MB line into fresh pages cost as much as writing a third of it).
+    static func encodeParts(_ set: ChangeSet, schemas: (Entity) -> EntitySchema) -> [[UInt8]] {
         var out = ByteWriter()
         out.reserve(256 + set.command.utf8.count + set.changes.count * 192)
         // "seq" comes first: a torn last line is recognised by how an entry starts.
@@ -56,13 +69,15 @@ enum JournalCodec {
             let headerCRC = CRC32.checksum(out.bytes)
             var rest = ByteWriter()
             writeChanges(set.changes, prefix.count..<count, leadingComma: prefix.count > 0, sizedFor: count - prefix.count, orders, &rest)
+            rest.byte(93)
+            writeAfterChanges(set, &rest)
             let restCRC = CRC32.checksum(rest.bytes)
             let (prefixBytes, prefixCRC) = prefix.result()
-            out.reserve(out.bytes.count + prefixBytes.count + rest.bytes.count + 4096)
-            out.append(prefixBytes)
-            out.append(rest.bytes)
             let crc = CRC32.combine(CRC32.combine(headerCRC, prefixCRC, secondLength: prefixBytes.count), restCRC, secondLength: rest.bytes.count)
-            checked = (crc, out.bytes.count)
+            rest.byte(9)
+            rest.ascii(hex(crc))
+            rest.byte(10)
+            return [out.bytes, prefixBytes, rest.bytes]
         } else if count >= Self.changesWorthSplitting, ProcessInfo.processInfo.activeProcessorCount > 1 {
             let half = count / 2
             let secondHalf = EncodedHalf()
@@ -82,6 +97,17 @@ enum JournalCodec {
             writeChanges(set.changes, 0..<count, leadingComma: false, sizedFor: count, orders, &out)
         }
         out.byte(93)
+        writeAfterChanges(set, &out)
+        var bytes = out.bytes
+        let crc = checked.map { CRC32.checksum(bytes[$0.through...], seed: $0.crc) } ?? CRC32.checksum(bytes)
+        bytes.append(9)
+        bytes.append(contentsOf: hex(crc).utf8)
+        bytes.append(10)
+        return [bytes]
+    }
+
+    /// What follows the changes: policy, segments, grants, bin, import, and the closing brace.
+    private static func writeAfterChanges(_ set: ChangeSet, _ out: inout ByteWriter) {
         if !set.policyChanges.isEmpty {
             // Values in the key's canonical unit (seconds for a duration), exactly as applied.
             out.ascii(",\"policy\":")
@@ -108,12 +134,6 @@ enum JournalCodec {
             out.append(JSONWriter.encode(importSummary(summary)))
         }
         out.byte(125)
-        var bytes = out.bytes
-        let crc = checked.map { CRC32.checksum(bytes[$0.through...], seed: $0.crc) } ?? CRC32.checksum(bytes)
-        bytes.append(9)
-        bytes.append(contentsOf: hex(crc).utf8)
-        bytes.append(10)
-        return bytes
     }
 
     /// How many changes are written before the rest of a large entry is sized from them.

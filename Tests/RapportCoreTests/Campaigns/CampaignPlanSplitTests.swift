@@ -87,6 +87,7 @@ final class CampaignPlanSplitTests: XCTestCase {
             let prefix = try XCTUnwrap(run.changes.journalPrefix)
             XCTAssertEqual(prefix.count, 2 * run.applied, "a message and a contact per customer")
             XCTAssertTrue(run.changes.changes.count > prefix.count, "the rollup's updates follow")
+            XCTAssertEqual(JournalCodec.encodeParts(run.changes) { database.store[$0].schema }.count, 3, "the text written ahead is used")
             try backend.commit(&run.changes, by: ChangeAuthor(user: "tester", role: .admin, pinnedNow: nil))
             return run
         }

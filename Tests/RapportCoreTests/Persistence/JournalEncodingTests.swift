@@ -257,12 +257,16 @@ final class JournalEncodingTests: XCTestCase {
             ahead.journalPrefix = JournalPrefix([Array(set.changes[0..<cut]), Array(set.changes[cut..<written])], orders: orders)
             XCTAssertEqual(String(decoding: JournalCodec.encode(ahead, schemas: schemas), as: UTF8.self),
                            String(decoding: plain, as: UTF8.self), "cut at \(cut)")
+            // Written as the header, the bytes written ahead, and the rest: the prefix was used.
+            let parts = JournalCodec.encodeParts(ahead, schemas: schemas)
+            XCTAssertEqual(parts.count, 3, "cut at \(cut)")
+            XCTAssertEqual(Array(parts.joined()), plain, "cut at \(cut)")
         }
         // Written in another order of the contacts' fields: the bytes differ, so not used.
         var otherOrder = set
         otherOrder.journalPrefix = JournalPrefix([Array(set.changes[0..<written])],
                                                  orders: [.messages: schemas(.messages).fields, .contacts: schemas(.contacts).fields.reversed()])
-        XCTAssertEqual(JournalCodec.encode(otherOrder, schemas: schemas), plain)
+        XCTAssertEqual(JournalCodec.encodeParts(otherOrder, schemas: schemas), [plain])
         XCTAssertEqual(try JournalCodec.decode(plain.dropLast(), store: Store()).changes.count, set.changes.count)
     }
 
