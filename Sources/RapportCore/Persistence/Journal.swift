@@ -54,8 +54,11 @@ enum JournalCodec {
         out.ascii("],\"changes\":[")
         // Each entity's schema once, not once per change.
         var orders: [Entity: [Field]] = [:]
-        for i in set.changes.indices where orders[set.changes[i].entity] == nil {
-            orders[set.changes[i].entity] = schemas(set.changes[i].entity).fields
+        // Not hashed per change: a run of one entity's changes is looked up once.
+        var previous: Entity?
+        for i in set.changes.indices where set.changes[i].entity != previous {
+            previous = set.changes[i].entity
+            if orders[set.changes[i].entity] == nil { orders[set.changes[i].entity] = schemas(set.changes[i].entity).fields }
         }
         // A large entry's second half is written on another core meanwhile; the halves are
         // joined as one line, byte for byte what one pass writes.
@@ -180,19 +183,21 @@ enum JournalCodec {
                 opening = openings.count - 1
             }
             out.string(changes[i].id)
-            if let positional = changes[i].positionalBefore {
-                if !positional.values.isEmpty {
+            // The positional records read through the optional in place: `if let` copied each
+            // (a retain and release of its list and values per change).
+            if changes[i].positionalBefore != nil {
+                if !changes[i].positionalBefore!.values.isEmpty {
                     out.ascii(",\"before\":")
-                    positionalObject(positional, openings[opening].order, &writeOrders, &out)
+                    positionalObject(changes[i].positionalBefore!, openings[opening].order, &writeOrders, &out)
                 }
             } else if !changes[i].beforeIsEmpty {
                 out.ascii(",\"before\":")
                 objectKeepingNulls(changes[i].before, openings[opening].order, &out)
             }
-            if let positional = changes[i].positionalAfter {
-                if !positional.values.isEmpty {
+            if changes[i].positionalAfter != nil {
+                if !changes[i].positionalAfter!.values.isEmpty {
                     out.ascii(",\"after\":")
-                    positionalObject(positional, openings[opening].order, &writeOrders, &out)
+                    positionalObject(changes[i].positionalAfter!, openings[opening].order, &writeOrders, &out)
                 }
             } else if !changes[i].afterIsEmpty {
                 out.ascii(",\"after\":")
@@ -223,6 +228,20 @@ enum JournalCodec {
             }
             keys = key.bytes
             keyEnds = ends
+        }
+
+        /// `values` (the record's, in its list's order) as `objectKeepingNulls` writes them.
+        func write(_ values: [Value], _ out: inout ByteWriter) {
+            if written.isEmpty { out.byte(123) }
+            keys.withUnsafeBufferPointer { keys in
+                var start = 0
+                for n in written.indices {
+                    out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: keys[start..<keyEnds[n]]))
+                    start = keyEnds[n]
+                    JournalCodec.value(values[written[n]], &out)
+                }
+            }
+            out.byte(125)
         }
     }
 
@@ -285,24 +304,17 @@ enum JournalCodec {
 
     /// A positional record as `objectKeepingNulls` writes its dictionary; each field
     /// list's write order worked out once (`writeOrders`).
-    private static func positionalObject(_ record: PositionalRecord, _ order: [Field], _ writeOrders: inout [PositionalKeys],
-                                         _ out: inout ByteWriter) {
+    /// `order` is read only for a list not met before.
+    private static func positionalObject(_ record: PositionalRecord, _ order: @autoclosure () -> [Field],
+                                         _ writeOrders: inout [PositionalKeys], _ out: inout ByteWriter) {
         let k: Int
         if let known = writeOrders.firstIndex(where: { $0.list === record.fields }) { k = known } else {
             k = writeOrders.count
-            writeOrders.append(PositionalKeys(record.fields, order))
+            writeOrders.append(PositionalKeys(record.fields, order()))
         }
-        let list = writeOrders[k]
-        if list.written.isEmpty { out.byte(123) }
-        list.keys.withUnsafeBufferPointer { keys in
-            var start = 0
-            for (n, i) in list.written.enumerated() {
-                out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: keys[start..<list.keyEnds[n]]))
-                start = list.keyEnds[n]
-                value(record.values[i], &out)
-            }
-        }
-        out.byte(125)
+        // In place: a copy of the keys (`let list = writeOrders[k]`) retained and released
+        // its four references per record.
+        writeOrders[k].write(record.values, &out)
     }
 
     private static func objectKeepingNulls(_ record: [String: Value], _ order: [Field], _ out: inout ByteWriter) {
