@@ -92,6 +92,9 @@ public protocol Backend: AnyObject {
     /// Told by a command that will commit a large set after a long build (a campaign run),
     /// so that checks the commit would make first can run meanwhile on another core.
     func expectLargeCommit()
+    /// The journal text of a large set's first changes (`parts`, joined, which the set will
+    /// begin with, unaltered), started on another core; nil for a backend without a journal.
+    func encodeJournalAhead(_ parts: [[RecordChange]]) -> JournalPrefix?
     /// The highest number among the entity's generated ids (`C000123` → 123), 0 when
     /// none: new ids continue from it (`IDGenerator`).
     func highestGeneratedNumber(_ entity: Entity) -> Int
@@ -198,6 +201,8 @@ extension Backend {
     public var connectedUser: String? { nil }
     /// Nothing to check ahead.
     public func expectLargeCommit() {}
+    /// No journal written here.
+    public func encodeJournalAhead(_ parts: [[RecordChange]]) -> JournalPrefix? { nil }
     /// Durable and visible at once: `whenDurable` after the commit.
     public func commit(_ set: inout ChangeSet, by author: ChangeAuthor, whenDurable: @escaping @Sendable () -> Void) throws {
         try commit(&set, by: author)

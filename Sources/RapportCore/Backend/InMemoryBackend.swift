@@ -194,6 +194,8 @@ public final class InMemoryBackend: Backend {
 
     public func expectLargeCommit() { database.checkColumnImageAhead() }
 
+    public func encodeJournalAhead(_ parts: [[RecordChange]]) -> JournalPrefix? { database.encodeJournalAhead(parts) }
+
     /// Above the bin's too: a deleted id is not given to a new record while it can be restored.
     public func highestGeneratedNumber(_ entity: Entity) -> Int {
         max(store[entity].highestGeneratedNumber, store.bin[entity].highestGeneratedNumber)

@@ -24,6 +24,11 @@ public struct CampaignRunner {
     public var progress: (@Sendable (Int, Int) -> Void)?
     public static let progressInterval = 1_000
 
+    /// Set for a run that will be committed (not a preview): a large run's messages and
+    /// contacts are written as journal text on another core while the rollup runs here
+    /// (`Backend.encodeJournalAhead`).
+    public var encodesJournalAhead = false
+
     /// The fields of every message a run inserts, in the order its records give them.
     static let messageFields = FieldList([RecordField.id, "campaign", RecordField.customer, "channel", "to", "text", "at", "status"])
 
@@ -241,8 +246,10 @@ public struct CampaignRunner {
                              sendCount: sendCount, fieldNames: fieldNames, contactTemplates: contactTemplates,
                              holidayValues: holiday.window.map { Self.holidayValues($0, today: clock.today) } ?? [:],
                              formatter: ValueFormatter(timeZone: clock.timeZone), at: .instant(clock.now), messageAt: .instant(messageTime))
-        let built = try actions(plan, numbers: &numbers, builder: builder)
+        var journalPrefix: JournalPrefix?
+        let built = try actions(plan, numbers: &numbers, builder: builder, journalPrefix: &journalPrefix)
         run.changes.changes = built.changes
+        run.changes.journalPrefix = journalPrefix
         run.messages = built.messages
         let acted = actedPlaces.map { targetIDs[$0] }
         let campaign = Value.string(block.name)
@@ -335,7 +342,10 @@ public struct CampaignRunner {
     /// The records of every customer acted on, in their order: on two threads when the plan
     /// splits and is large (the second half's ids numbered after the first's), the same
     /// changes, ids and order as one thread makes.
-    private func actions(_ plan: ActedPlan, numbers: inout IDNumbers, builder: ChangeBuilder) throws -> Built {
+    /// `journalPrefix`: the built changes' journal text, started on another core when the
+    /// build is split and `encodesJournalAhead`.
+    private func actions(_ plan: ActedPlan, numbers: inout IDNumbers, builder: ChangeBuilder,
+                         journalPrefix: inout JournalPrefix?) throws -> Built {
         let count = plan.actedPlaces.count
         guard plan.splits, count >= customersWorthSplitting, count >= 2, ProcessInfo.processInfo.activeProcessorCount > 1 else {
             return try actions(plan, 0..<count, numbers: &numbers, builder: builder)
@@ -351,7 +361,14 @@ public struct CampaignRunner {
         numbers = halves[1].numbers
         var first = try halves[0].result!.get()
         let rest = try halves[1].result!.get()
-        first.changes += rest.changes
+        if encodesJournalAhead { journalPrefix = backend.encodeJournalAhead([first.changes, rest.changes]) }
+        // A new array for the set (the halves are read by the journal's writer meanwhile),
+        // with room for what follows: the run's record and a customer's update each.
+        var joined: [RecordChange] = []
+        joined.reserveCapacity(first.changes.count + rest.changes.count + count + 1)
+        joined += first.changes
+        joined += rest.changes
+        first.changes = joined
         first.messages += rest.messages
         return first
     }

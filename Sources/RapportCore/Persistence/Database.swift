@@ -444,30 +444,52 @@ public final class Database {
         }
     }
 
-    /// Journals one entry (fsync'ed) and notes how far the journal now goes.
-    private func append(_ set: ChangeSet, to journal: AppendOnlyFile) throws {
-        let bytes = try journalEntry(set)
-        do { try journal.append(bytes) } catch {
-            throw Diagnostic.runtime(.changeNotSaved, "\(error)")
+    /// Starts writing a large set's first changes (`parts`, joined) as journal text on
+    /// another core (`JournalPrefix`), in the store's schemas as they are now; nil for a
+    /// store without a journal, or when a part holds a customer's change (the rollup may
+    /// still merge into those).
+    public func encodeJournalAhead(_ parts: [[RecordChange]]) -> JournalPrefix? {
+        guard journal != nil, !isReadOnly else { return nil }
+        var orders: [Entity: [Field]] = [:]
+        for part in parts {
+            for i in part.indices {
+                let entity = part[i].entity
+                if entity == .customers { return nil }
+                if orders[entity] == nil { orders[entity] = store[entity].schema.fields }
+            }
         }
-        noteAppended(bytes, to: journal)
+        return JournalPrefix(parts, orders: orders)
     }
 
-    /// The set's journal line, sealed for an encrypted store. Read before the set is
-    /// applied: a set that adds fields writes them from the schemas as they were.
-    private func journalEntry(_ set: ChangeSet) throws -> [UInt8] {
-        let bytes = JournalCodec.encode(set) { e in
+    /// Journals one entry (fsync'ed) and notes how far the journal now goes.
+    private func append(_ set: ChangeSet, to journal: AppendOnlyFile) throws {
+        let parts = try journalEntry(set)
+        do { try journal.append(parts: parts) } catch {
+            throw Diagnostic.runtime(.changeNotSaved, "\(error)")
+        }
+        noteAppended(parts, to: journal)
+    }
+
+    /// The set's journal line in consecutive parts (`JournalCodec.encodeParts`), sealed
+    /// whole for an encrypted store. Read before the set is applied: a set that adds fields
+    /// writes them from the schemas as they were.
+    private func journalEntry(_ set: ChangeSet) throws -> [[UInt8]] {
+        let parts = JournalCodec.encodeParts(set) { e in
             var schema = self.store[e].schema
             for a in set.fieldAdditions where a.entity == e { schema.append(a.field) }
             return schema
         }
-        return try cipher?.sealEntry(bytes) ?? bytes
+        guard let cipher else { return parts }
+        return [try cipher.sealEntry(parts.count == 1 ? parts[0] : Array(parts.joined()))]
     }
 
-    private func noteAppended(_ bytes: [UInt8], to journal: AppendOnlyFile) {
+    private func noteAppended(_ parts: [[UInt8]], to journal: AppendOnlyFile) {
         journalIdentity = FileSystem.identity(journal.path)
-        journalOffset += bytes.count
-        journalTail = Array(bytes.suffix(9))
+        journalOffset += parts.reduce(0) { $0 + $1.count }
+        // The line's last 9 bytes, from its last parts (the last holds them all but in tests).
+        var tail: [UInt8] = []
+        for part in parts.reversed() where tail.count < 9 { tail = Array(part.suffix(9 - tail.count)) + tail }
+        journalTail = tail
     }
 
     /// From how many changes a set is applied in memory while its entry is written and
@@ -484,8 +506,8 @@ public final class Database {
     /// `whenDurable` runs on the journal's thread right after a successful fsync, beside
     /// the apply's remainder.
     private func appendApplying(_ set: ChangeSet, to journal: AppendOnlyFile, whenDurable: (@Sendable () -> Void)?) throws {
-        let bytes = try journalEntry(set)
-        let written = JournalWrite(journal, bytes)
+        let parts = try journalEntry(set)
+        let written = JournalWrite(journal, parts)
         let done = DispatchGroup()
         DispatchQueue.global().async(group: done) {
             written.run()
@@ -497,7 +519,7 @@ public final class Database {
             forgetApplied()
             throw Diagnostic.runtime(.changeNotSaved, "\(failure)")
         }
-        noteAppended(bytes, to: journal)
+        noteAppended(parts, to: journal)
     }
 
     /// After a set was applied but not journalled: the store as its files hold it. Should
@@ -770,16 +792,16 @@ public final class Database {
 /// `failure` only after waiting for it, and touches neither the file nor the bytes meanwhile.
 private final class JournalWrite: @unchecked Sendable {
     let file: AppendOnlyFile
-    let bytes: [UInt8]
+    let parts: [[UInt8]]
     var failure: Error?
 
-    init(_ file: AppendOnlyFile, _ bytes: [UInt8]) {
+    init(_ file: AppendOnlyFile, _ parts: [[UInt8]]) {
         self.file = file
-        self.bytes = bytes
+        self.parts = parts
     }
 
     func run() {
-        do { try file.append(bytes) } catch { failure = error }
+        do { try file.append(parts: parts) } catch { failure = error }
     }
 }
 

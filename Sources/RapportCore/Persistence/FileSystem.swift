@@ -457,11 +457,17 @@ public final class AppendOnlyFile {
         guard fd >= 0 else { throw FileSystemError(path: path, operation: "open") }
     }
 
-    public func append(_ bytes: [UInt8]) throws {
+    public func append(_ bytes: [UInt8]) throws { try append(parts: [bytes]) }
+
+    /// The parts one after the other, then one fsync; on failure the file is cut back to
+    /// where it was, whichever part failed.
+    public func append(parts: [[UInt8]]) throws {
         guard fd >= 0 else { throw FileSystemError(path: path, operation: "append to a closed", code: EBADF) }
         let before = lseek(fd, 0, SEEK_END)
         do {
-            try bytes.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
+            for part in parts {
+                try part.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: path) }
+            }
             try FileSystem.sync(fd, path: path, dataOnly: true)
         } catch {
             if before >= 0 { _ = ftruncate(fd, before) }

@@ -8,6 +8,19 @@ enum JournalCodec {
     /// changes, and a `JSONValue` tree of them cost more than the rest of the commit. The
     /// text is what `JSONWriter` makes of `RecordCodec.json` values (JournalEncodingTests).
     static func encode(_ set: ChangeSet, schemas: (Entity) -> EntitySchema) -> [UInt8] {
+        let parts = encodeParts(set, schemas: schemas)
+        if parts.count == 1 { return parts[0] }
+        var line: [UInt8] = []
+        line.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for part in parts { line += part }
+        return line
+    }
+
+    /// The entry's line in consecutive parts, to be written one after the other: one part,
+    /// or, for a set whose first changes were written ahead (`JournalPrefix`), the header,
+    /// those changes' bytes as written on the other core, and the rest (not joined: a copy
+    /// of a campaign's 50 MB line into fresh pages cost as much as writing a third of it).
+    static func encodeParts(_ set: ChangeSet, schemas: (Entity) -> EntitySchema) -> [[UInt8]] {
         var out = ByteWriter()
         out.reserve(256 + set.command.utf8.count + set.changes.count * 192)
         // "seq" comes first: a torn last line is recognised by how an entry starts.
@@ -41,33 +54,63 @@ enum JournalCodec {
         out.ascii("],\"changes\":[")
         // Each entity's schema once, not once per change.
         var orders: [Entity: [Field]] = [:]
-        for i in set.changes.indices where orders[set.changes[i].entity] == nil {
-            orders[set.changes[i].entity] = schemas(set.changes[i].entity).fields
+        // Not hashed per change: a run of one entity's changes is looked up once.
+        var previous: Entity?
+        for i in set.changes.indices where set.changes[i].entity != previous {
+            previous = set.changes[i].entity
+            if orders[set.changes[i].entity] == nil { orders[set.changes[i].entity] = schemas(set.changes[i].entity).fields }
         }
         // A large entry's second half is written on another core meanwhile; the halves are
         // joined as one line, byte for byte what one pass writes.
         let count = set.changes.count
         // The checksum of the line's bytes so far, when worked out on the way.
         var checked: (crc: UInt32, through: Int)?
-        if count >= Self.changesWorthSplitting, ProcessInfo.processInfo.activeProcessorCount > 1 {
+        if let prefix = set.journalPrefix, prefix.count <= count,
+           prefix.orders.allSatisfy({ orders[$0.key] == $0.value }) {
+            // The first changes were written on another core ahead of the commit (a campaign's
+            // messages and contacts while its rollup ran): the rest are written here meanwhile.
+            let headerCRC = CRC32.checksum(out.bytes)
+            var rest = ByteWriter()
+            writeChanges(set.changes, prefix.count..<count, leadingComma: prefix.count > 0, sizedFor: count - prefix.count, orders, &rest)
+            rest.byte(93)
+            writeAfterChanges(set, &rest)
+            let restCRC = CRC32.checksum(rest.bytes)
+            let (prefixBytes, prefixCRC) = prefix.result()
+            let crc = CRC32.combine(CRC32.combine(headerCRC, prefixCRC, secondLength: prefixBytes.count), restCRC, secondLength: rest.bytes.count)
+            rest.byte(9)
+            rest.ascii(hex(crc))
+            rest.byte(10)
+            return [out.bytes, prefixBytes, rest.bytes]
+        } else if count >= Self.changesWorthSplitting, ProcessInfo.processInfo.activeProcessorCount > 1 {
             let half = count / 2
             let secondHalf = EncodedHalf()
             let done = DispatchGroup()
             DispatchQueue.global().async(group: done) { [orders] in
                 var second = ByteWriter()
-                writeChanges(set, half..<count, orders, &second)
+                writeChanges(set.changes, half..<count, leadingComma: true, sizedFor: count - half, orders, &second)
                 secondHalf.bytes = second.bytes
             }
-            writeChanges(set, 0..<half, orders, &out)
+            writeChanges(set.changes, 0..<half, leadingComma: false, sizedFor: count, orders, &out)
             // The first half's checksum while the second is still being written.
             let firstCRC = CRC32.checksum(out.bytes)
             done.wait()
             checked = (CRC32.checksum(secondHalf.bytes, seed: firstCRC), out.bytes.count + secondHalf.bytes.count)
             out.append(secondHalf.bytes)
         } else {
-            writeChanges(set, 0..<count, orders, &out)
+            writeChanges(set.changes, 0..<count, leadingComma: false, sizedFor: count, orders, &out)
         }
         out.byte(93)
+        writeAfterChanges(set, &out)
+        var bytes = out.bytes
+        let crc = checked.map { CRC32.checksum(bytes[$0.through...], seed: $0.crc) } ?? CRC32.checksum(bytes)
+        bytes.append(9)
+        bytes.append(contentsOf: hex(crc).utf8)
+        bytes.append(10)
+        return [bytes]
+    }
+
+    /// What follows the changes: policy, segments, grants, bin, import, and the closing brace.
+    private static func writeAfterChanges(_ set: ChangeSet, _ out: inout ByteWriter) {
         if !set.policyChanges.isEmpty {
             // Values in the key's canonical unit (seconds for a duration), exactly as applied.
             out.ascii(",\"policy\":")
@@ -94,12 +137,6 @@ enum JournalCodec {
             out.append(JSONWriter.encode(importSummary(summary)))
         }
         out.byte(125)
-        var bytes = out.bytes
-        let crc = checked.map { CRC32.checksum(bytes[$0.through...], seed: $0.crc) } ?? CRC32.checksum(bytes)
-        bytes.append(9)
-        bytes.append(contentsOf: hex(crc).utf8)
-        bytes.append(10)
-        return bytes
     }
 
     /// How many changes are written before the rest of a large entry is sized from them.
@@ -109,11 +146,13 @@ enum JournalCodec {
     /// starting a thread costs about what it saves.
     static let changesWorthSplitting = 20_000
 
-    /// The changes `range` of `set`, each preceded by a comma except the set's first. A
-    /// range past `sizingSample` changes reserves room for every change after them (the
-    /// second half's too, appended to the first) from their average length, so a large
-    /// line is one allocation instead of doublings that copy it and touch twice its pages.
-    private static func writeChanges(_ set: ChangeSet, _ range: Range<Int>, _ orders: [Entity: [Field]], _ out: inout ByteWriter) {
+    /// The changes `range` of `changes`, each preceded by a comma except the line's first
+    /// (the range's first when not `leadingComma`). A range past `sizingSample` changes
+    /// reserves room for the `sizedFor` changes from its start on (the second half's too,
+    /// appended to the first) from their average length, so a large line is one
+    /// allocation instead of doublings that copy it and touch twice its pages.
+    static func writeChanges(_ changes: [RecordChange], _ range: Range<Int>, leadingComma: Bool, sizedFor: Int,
+                             _ orders: [Entity: [Field]], _ out: inout ByteWriter) {
         // A positional record's field list in the order `objectKeepingNulls` writes it, with
         // its keys' bytes, once per list; a set has a few lists, searched by identity.
         var writeOrders: [PositionalKeys] = []
@@ -124,10 +163,10 @@ enum JournalCodec {
         for i in range {
             if i == sizedAt, range.count > 2 * Self.sizingSample {
                 let perChange = (out.bytes.count - startLength) / Self.sizingSample
-                out.reserve(out.bytes.count + perChange * (set.changes.count - i) * 9 / 8 + 4096)
+                out.reserve(out.bytes.count + perChange * (sizedFor - (i - range.lowerBound)) * 9 / 8 + 4096)
             }
-            let entity = set.changes[i].entity, kind = set.changes[i].kind
-            if i > 0 { out.byte(44) }
+            let entity = changes[i].entity, kind = changes[i].kind
+            if i > range.lowerBound || leadingComma { out.byte(44) }
             let opening: Int
             if let known = openings.firstIndex(where: { $0.kind == kind && $0.entity == entity }) {
                 opening = known
@@ -143,24 +182,26 @@ enum JournalCodec {
                 out.append(text.bytes)
                 opening = openings.count - 1
             }
-            out.string(set.changes[i].id)
-            if let positional = set.changes[i].positionalBefore {
-                if !positional.values.isEmpty {
+            out.string(changes[i].id)
+            // The positional records read through the optional in place: `if let` copied each
+            // (a retain and release of its list and values per change).
+            if changes[i].positionalBefore != nil {
+                if !changes[i].positionalBefore!.values.isEmpty {
                     out.ascii(",\"before\":")
-                    positionalObject(positional, openings[opening].order, &writeOrders, &out)
+                    positionalObject(changes[i].positionalBefore!, openings[opening].order, &writeOrders, &out)
                 }
-            } else if !set.changes[i].beforeIsEmpty {
+            } else if !changes[i].beforeIsEmpty {
                 out.ascii(",\"before\":")
-                objectKeepingNulls(set.changes[i].before, openings[opening].order, &out)
+                objectKeepingNulls(changes[i].before, openings[opening].order, &out)
             }
-            if let positional = set.changes[i].positionalAfter {
-                if !positional.values.isEmpty {
+            if changes[i].positionalAfter != nil {
+                if !changes[i].positionalAfter!.values.isEmpty {
                     out.ascii(",\"after\":")
-                    positionalObject(positional, openings[opening].order, &writeOrders, &out)
+                    positionalObject(changes[i].positionalAfter!, openings[opening].order, &writeOrders, &out)
                 }
-            } else if !set.changes[i].afterIsEmpty {
+            } else if !changes[i].afterIsEmpty {
                 out.ascii(",\"after\":")
-                objectKeepingNulls(set.changes[i].after, openings[opening].order, &out)
+                objectKeepingNulls(changes[i].after, openings[opening].order, &out)
             }
             out.byte(125)
         }
@@ -187,6 +228,20 @@ enum JournalCodec {
             }
             keys = key.bytes
             keyEnds = ends
+        }
+
+        /// `values` (the record's, in its list's order) as `objectKeepingNulls` writes them.
+        func write(_ values: [Value], _ out: inout ByteWriter) {
+            if written.isEmpty { out.byte(123) }
+            keys.withUnsafeBufferPointer { keys in
+                var start = 0
+                for n in written.indices {
+                    out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: keys[start..<keyEnds[n]]))
+                    start = keyEnds[n]
+                    JournalCodec.value(values[written[n]], &out)
+                }
+            }
+            out.byte(125)
         }
     }
 
@@ -249,24 +304,17 @@ enum JournalCodec {
 
     /// A positional record as `objectKeepingNulls` writes its dictionary; each field
     /// list's write order worked out once (`writeOrders`).
-    private static func positionalObject(_ record: PositionalRecord, _ order: [Field], _ writeOrders: inout [PositionalKeys],
-                                         _ out: inout ByteWriter) {
+    /// `order` is read only for a list not met before.
+    private static func positionalObject(_ record: PositionalRecord, _ order: @autoclosure () -> [Field],
+                                         _ writeOrders: inout [PositionalKeys], _ out: inout ByteWriter) {
         let k: Int
         if let known = writeOrders.firstIndex(where: { $0.list === record.fields }) { k = known } else {
             k = writeOrders.count
-            writeOrders.append(PositionalKeys(record.fields, order))
+            writeOrders.append(PositionalKeys(record.fields, order()))
         }
-        let list = writeOrders[k]
-        if list.written.isEmpty { out.byte(123) }
-        list.keys.withUnsafeBufferPointer { keys in
-            var start = 0
-            for (n, i) in list.written.enumerated() {
-                out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: keys[start..<list.keyEnds[n]]))
-                start = list.keyEnds[n]
-                value(record.values[i], &out)
-            }
-        }
-        out.byte(125)
+        // In place: a copy of the keys (`let list = writeOrders[k]`) retained and released
+        // its four references per record.
+        writeOrders[k].write(record.values, &out)
     }
 
     private static func objectKeepingNulls(_ record: [String: Value], _ order: [Field], _ out: inout ByteWriter) {
@@ -670,4 +718,49 @@ struct JournalReplay {
 /// reads it only after waiting for that thread).
 private final class EncodedHalf: @unchecked Sendable {
     var bytes: [UInt8] = []
+}
+
+/// A set's first changes written as journal text on another core ahead of its commit (a
+/// campaign's messages and contacts, two thirds of its entry, while its rollup runs on the
+/// committing thread), so that `JournalCodec.encode` writes only the rest and joins the
+/// bytes and checksums. Those changes must stay as they were written: a campaign's rollup
+/// only appends changes and merges into customers' own changes, and the changes written
+/// ahead hold no customer's (`Database.encodeJournalAhead`). `encode` uses the bytes only
+/// when the set still has at least `count` changes and its schemas order each entity's
+/// fields as they were written with (`orders`); otherwise the entry is written whole.
+public final class JournalPrefix: @unchecked Sendable, Equatable {
+    /// The set's changes `0..<count` are written.
+    let count: Int
+    let orders: [Entity: [Field]]
+    private var bytes: [UInt8] = []
+    private var crc: UInt32 = 0
+    private let done = DispatchGroup()
+
+    /// Writes `parts` joined (the set's first changes, in order) on another thread; the
+    /// arrays are only read there, so the set's own array is not shared with that thread
+    /// (no copy of it when the rollup appends).
+    init(_ parts: [[RecordChange]], orders: [Entity: [Field]]) {
+        let count = parts.reduce(0) { $0 + $1.count }
+        self.count = count
+        self.orders = orders
+        DispatchQueue.global().async(group: done) { [self] in
+            var out = ByteWriter()
+            var written = 0
+            for part in parts {
+                JournalCodec.writeChanges(part, part.indices, leadingComma: written > 0, sizedFor: count - written, orders, &out)
+                written += part.count
+            }
+            crc = CRC32.checksum(out.bytes)
+            bytes = out.bytes
+        }
+    }
+
+    /// The bytes and their checksum, once written.
+    func result() -> (bytes: [UInt8], crc: UInt32) {
+        done.wait()
+        return (bytes, crc)
+    }
+
+    /// Not part of a set's value: the same text as its changes make.
+    public static func == (a: JournalPrefix, b: JournalPrefix) -> Bool { true }
 }

@@ -346,6 +346,7 @@ public final class Session {
         }
         var runner = CampaignRunner(backend: backend, clock: clock, user: settings.user, command: text)
         runner.progress = campaignProgress
+        runner.encodesJournalAhead = !dryRun
         let outbox = backend.outboxDirectory.map { Outbox(storeDirectory: $0, clock: clock) }
         func outboxStep<T>(_ body: () throws -> T) throws -> T {
             do { return try body() } catch { throw Diagnostic.runtime(.outboxNotWritten, "\(error)") }

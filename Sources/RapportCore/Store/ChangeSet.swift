@@ -169,6 +169,9 @@ public struct ChangeSet: Sendable, Equatable {
     /// (`every`; infinity without one). Not journalled: read at commit by a backend that
     /// keys each touch by its window (PostgreSQL's unique `rapport_touches`).
     public var campaignEvery: Double?
+    /// The first changes' journal text, written ahead on another core (a campaign run's
+    /// messages and contacts); nil: `JournalCodec.encode` writes every change.
+    public var journalPrefix: JournalPrefix?
 
     public init(at: Int64, user: String, command: String) {
         self.at = at

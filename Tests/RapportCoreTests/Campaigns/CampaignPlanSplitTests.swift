@@ -63,4 +63,43 @@ final class CampaignPlanSplitTests: XCTestCase {
         let quiet = try plan(blocks[2], splitFrom: 2, on: backend)
         XCTAssertEqual(numbers(quiet, .touchpoints).count, quiet.applied)
     }
+
+    /// A run committed to a store with a journal has its messages and contacts written as
+    /// journal text on another core while the rollup runs (`JournalPrefix`): the line in the
+    /// journal is byte for byte the one written from the whole set, and reads back to the
+    /// run's changes. A preview (no `encodesJournalAhead`) starts nothing.
+    func testTheJournalTextWrittenAheadIsTheLineWrittenWhole() throws {
+        let dir = NSTemporaryDirectory() + "rapport-prefix-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        let database = try Database.open(directory: dir)
+        DemoGenerator(size: 700, today: clock.today).generate { entity, record in _ = database.store[entity].append(record) }
+        let backend = InMemoryBackend(database: database)
+        let text = "campaign \"member day\"\n  target customers where id <= C000600\n  send sms \"{name}您好，{city}门店会员日。\"\n  log contact via sms \"member day\"\nend"
+        guard case .campaign(let block) = try Parser.parse(text) else { return XCTFail("not a campaign") }
+        var runner = CampaignRunner(backend: backend, clock: clock, user: "tester", command: text)
+        runner.customersWorthSplitting = 2
+        XCTAssertNil(try runner.plan(block).changes.journalPrefix, "a preview writes no journal text")
+        runner.encodesJournalAhead = true
+        // The journal is open under the write lock, as for a session's run.
+        var run = try backend.withWriteLock {
+            var run = try runner.plan(block)
+            let prefix = try XCTUnwrap(run.changes.journalPrefix)
+            XCTAssertEqual(prefix.count, 2 * run.applied, "a message and a contact per customer")
+            XCTAssertTrue(run.changes.changes.count > prefix.count, "the rollup's updates follow")
+            XCTAssertEqual(JournalCodec.encodeParts(run.changes) { database.store[$0].schema }.count, 3, "the text written ahead is used")
+            try backend.commit(&run.changes, by: ChangeAuthor(user: "tester", role: .admin, pinnedNow: nil))
+            return run
+        }
+        XCTAssertGreaterThan(run.applied, 500)
+        var whole = run.changes
+        whole.journalPrefix = nil
+        let expected = JournalCodec.encode(whole) { database.store[$0].schema }
+        let journal = try FileSystem.readFile(dir + "/" + Database.journalFile)
+        let line = Array(journal.split(separator: 10, omittingEmptySubsequences: true).last ?? []) + [10]
+        XCTAssertEqual(line.count, expected.count)
+        XCTAssertEqual(String(decoding: line, as: UTF8.self), String(decoding: expected, as: UTF8.self))
+        let read = try JournalCodec.decode(line.dropLast(), store: Store())
+        XCTAssertEqual(read.changes.map(\.id), run.changes.changes.map(\.id))
+    }
 }

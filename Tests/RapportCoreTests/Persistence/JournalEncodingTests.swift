@@ -230,6 +230,46 @@ final class JournalEncodingTests: XCTestCase {
         XCTAssertEqual(try JournalCodec.decode(bytes.dropLast(), store: Store()), named)
     }
 
+    /// A set whose first changes were written ahead (`JournalPrefix`, from two arrays, as a
+    /// campaign's halves) is written as the same line as without them; a prefix written
+    /// in other field orders than the schemas' is not used, and the line is still the same.
+    func testChangesWrittenAheadMakeTheSameLine() throws {
+        let messageFields = FieldList([RecordField.id, RecordField.customer, "text"])
+        var set = ChangeSet(at: 1_800_000_000, user: "u", command: "campaign \"x\"")
+        set.sequence = 12
+        for i in 0..<3_000 {
+            set.changes.append(RecordChange(insert: .messages, id: "M\(i)", record: PositionalRecord(messageFields, [
+                .string("M\(i)"), .string("C\(i)"), .string(i % 7 == 0 ? "会员日 \"\(i)\"\n" : "t\(i)"),
+            ])))
+            set.changes.append(RecordChange(kind: .insert, entity: .contacts, id: "K\(i)",
+                                            after: [RecordField.customer: .string("C\(i)"), "note": .string("n\(i % 5)")]))
+        }
+        let written = set.changes.count
+        for i in 0..<500 {
+            set.changes.append(RecordChange(update: .customers, id: "C\(i)", fields: FieldList([CustomerField.lastContact]),
+                                            before: [.null], after: [.date(Day(daysSinceEpoch: 20_000))]))
+        }
+        let schemas = { (e: Entity) in Store()[e].schema }
+        let plain = JournalCodec.encode(set, schemas: schemas)
+        let orders = [Entity.messages: schemas(.messages).fields, .contacts: schemas(.contacts).fields]
+        for cut in [0, 1, 1_001, written] {
+            var ahead = set
+            ahead.journalPrefix = JournalPrefix([Array(set.changes[0..<cut]), Array(set.changes[cut..<written])], orders: orders)
+            XCTAssertEqual(String(decoding: JournalCodec.encode(ahead, schemas: schemas), as: UTF8.self),
+                           String(decoding: plain, as: UTF8.self), "cut at \(cut)")
+            // Written as the header, the bytes written ahead, and the rest: the prefix was used.
+            let parts = JournalCodec.encodeParts(ahead, schemas: schemas)
+            XCTAssertEqual(parts.count, 3, "cut at \(cut)")
+            XCTAssertEqual(Array(parts.joined()), plain, "cut at \(cut)")
+        }
+        // Written in another order of the contacts' fields: the bytes differ, so not used.
+        var otherOrder = set
+        otherOrder.journalPrefix = JournalPrefix([Array(set.changes[0..<written])],
+                                                 orders: [.messages: schemas(.messages).fields, .contacts: schemas(.contacts).fields.reversed()])
+        XCTAssertEqual(JournalCodec.encodeParts(otherOrder, schemas: schemas), [plain])
+        XCTAssertEqual(try JournalCodec.decode(plain.dropLast(), store: Store()).changes.count, set.changes.count)
+    }
+
     /// Positional updates (the rollup's, one per customer a campaign contacts) are written
     /// as the same updates as dictionaries, byte for byte, nulls kept on both sides, and
     /// read back as dictionaries.
