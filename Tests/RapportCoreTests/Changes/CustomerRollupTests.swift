@@ -28,15 +28,6 @@ final class CustomerRollupTests: XCTestCase {
         let store = Store()
         store.customers.append(QueryFixtures.customer("C1", [:]))
         let backend = InMemoryBackend(store: store)
-        let balanceFields = FieldList([RecordField.id, RecordField.customer, RecordField.date, PointsField.change, PointsField.reason])
-        func balance(_ id: String, _ customer: String) -> RecordChange {
-            RecordChange(insert: .points, id: id, record: PositionalRecord(balanceFields, [
-                .string(id), .string(customer), .date(clock.today), .integer(10), .string("opening balance (import)"),
-            ]))
-        }
-        func customer(_ id: String) -> RecordChange {
-            RecordChange(kind: .insert, entity: .customers, id: id, after: [RecordField.id: .string(id), CustomerField.name: .string(id)])
-        }
         var set = ChangeSet(at: 0, user: "t", command: "import")
         set.changes = [customer("N1"), balance("L1", "N1"), balance("L2", "C1"), customer("N2"), balance("L3", "N2"),
                        RecordChange(kind: .insert, entity: .purchases, id: "P1", after: [
@@ -61,15 +52,6 @@ final class CustomerRollupTests: XCTestCase {
     /// place goes through the map, with the same answers.
     func testBalancesFindTheCustomersTheSetInsertsInAnyOrder() throws {
         let backend = InMemoryBackend(store: Store())
-        let balanceFields = FieldList([RecordField.id, RecordField.customer, RecordField.date, PointsField.change, PointsField.reason])
-        func balance(_ id: String, _ customer: String) -> RecordChange {
-            RecordChange(insert: .points, id: id, record: PositionalRecord(balanceFields, [
-                .string(id), .string(customer), .date(clock.today), .integer(10), .string("opening balance (import)"),
-            ]))
-        }
-        func customer(_ id: String) -> RecordChange {
-            RecordChange(kind: .insert, entity: .customers, id: id, after: [RecordField.id: .string(id), CustomerField.name: .string(id)])
-        }
         let accepted: [[RecordChange]] = [
             [customer("N1"), balance("L1", "N1"), customer("N2"), balance("L2", "N2")],
             [customer("N2"), balance("L1", "N2"), customer("N1"), balance("L2", "N1")],
@@ -223,4 +205,18 @@ final class CustomerRollupTests: XCTestCase {
         XCTAssertEqual(s.run("add points C1 7 \"goodwill\"").status, .success)
         XCTAssertEqual(s.store.sequence, 2)
     }
+}
+
+/// An import's opening balance of 10 points for `customer`, as a positional insert.
+private func balance(_ id: String, _ customer: String) -> RecordChange {
+    RecordChange(insert: .points, id: id, record: PositionalRecord(openingBalanceFields, [
+        .string(id), .string(customer), .date(QueryFixtures.clock.today), .integer(10), .string("opening balance (import)"),
+    ]))
+}
+
+private let openingBalanceFields = FieldList([RecordField.id, RecordField.customer, RecordField.date, PointsField.change, PointsField.reason])
+
+/// The insert of a customer named after its id.
+private func customer(_ id: String) -> RecordChange {
+    RecordChange(kind: .insert, entity: .customers, id: id, after: [RecordField.id: .string(id), CustomerField.name: .string(id)])
 }
