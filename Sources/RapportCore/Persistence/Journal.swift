@@ -65,7 +65,7 @@ enum JournalCodec {
         let count = set.changes.count
         // The checksum of the line's bytes so far, when worked out on the way.
         var checked: (crc: UInt32, through: Int)?
-        if let prefix = set.journalPrefix, prefix.count <= count,
+        if let prefix = set.journalPrefix, prefix.begins(set.changes),
            prefix.orders.allSatisfy({ orders[$0.key] == $0.value }) {
             // The first changes were written on another core ahead of the commit (a campaign's
             // messages and contacts while its rollup ran): the rest are written here meanwhile.
@@ -732,6 +732,8 @@ public final class JournalPrefix: @unchecked Sendable, Equatable {
     /// The set's changes `0..<count` are written.
     let count: Int
     let orders: [Entity: [Field]]
+    /// The changes written, kept to check that the set still begins with them.
+    private let parts: [[RecordChange]]
     private var bytes: [UInt8] = []
     private var crc: UInt32 = 0
     private let done = DispatchGroup()
@@ -743,6 +745,7 @@ public final class JournalPrefix: @unchecked Sendable, Equatable {
         let count = parts.reduce(0) { $0 + $1.count }
         self.count = count
         self.orders = orders
+        self.parts = parts
         DispatchQueue.global().async(group: done) { [self] in
             var out = ByteWriter()
             var written = 0
@@ -753,6 +756,22 @@ public final class JournalPrefix: @unchecked Sendable, Equatable {
             crc = CRC32.checksum(out.bytes)
             bytes = out.bytes
         }
+    }
+
+    /// Whether `changes` begin with the changes written, in their order (the same ids,
+    /// entities and kinds). Nothing between the build and the commit may reorder, remove
+    /// or put changes before them; if something did, the whole line is written instead of
+    /// one that is not what is applied. The ids share their storage: cheap to compare.
+    func begins(_ changes: [RecordChange]) -> Bool {
+        guard count <= changes.count else { return false }
+        var i = 0
+        for part in parts {
+            for j in part.indices {
+                guard changes[i].entity == part[j].entity, changes[i].kind == part[j].kind, changes[i].id == part[j].id else { return false }
+                i += 1
+            }
+        }
+        return true
     }
 
     /// The bytes and their checksum, once written.

@@ -267,6 +267,18 @@ final class JournalEncodingTests: XCTestCase {
         otherOrder.journalPrefix = JournalPrefix([Array(set.changes[0..<written])],
                                                  orders: [.messages: schemas(.messages).fields, .contacts: schemas(.contacts).fields.reversed()])
         XCTAssertEqual(JournalCodec.encodeParts(otherOrder, schemas: schemas), [plain])
+        // A set that no longer begins with the changes written (two swapped, or one put
+        // before them) writes its own changes whole, not the text written ahead.
+        var swapped = set
+        swapped.changes.swapAt(10, 11)
+        var insertedBefore = set
+        insertedBefore.changes.insert(set.changes[written], at: 0)
+        for var moved in [swapped, insertedBefore] {
+            let whole = JournalCodec.encodeParts(moved, schemas: schemas)
+            moved.journalPrefix = JournalPrefix([Array(set.changes[0..<written])], orders: orders)
+            XCTAssertEqual(whole.count, 1)
+            XCTAssertEqual(JournalCodec.encodeParts(moved, schemas: schemas), whole)
+        }
         XCTAssertEqual(try JournalCodec.decode(plain.dropLast(), store: Store()).changes.count, set.changes.count)
     }
 
