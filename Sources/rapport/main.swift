@@ -21,4 +21,7 @@ if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
 }
 #endif
 
-exit(Rapport.main(Array(CommandLine.arguments.dropFirst())))
+let status = Rapport.main(Array(CommandLine.arguments.dropFirst()))
+// Frees and hashes still running on another core would crash in exit's teardown.
+Rapport.waitForBackgroundWork()
+exit(status)

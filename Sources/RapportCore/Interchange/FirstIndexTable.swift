@@ -63,11 +63,35 @@ struct FirstIndexTable {
 enum ReleasedAside {
     static func release<T>(_ value: T) {
         let box = Box(value)
-        DispatchQueue.global(qos: .utility).async { box.value = nil }
+        BackgroundWork.async(qos: .utility) { box.value = nil }
     }
 
     private final class Box<T>: @unchecked Sendable {
         var value: T?
         init(_ value: T) { self.value = value }
     }
+}
+
+/// Work started on another core that nobody waits for at once (frees, a file's hash).
+/// A process must not exit while it runs: exit tears down the Swift runtime and the C
+/// library under it, and a thread still freeing or hashing then crashes (seen as a
+/// SIGSEGV in `pthread_rwlock_unlock` after an import's test had passed). The program
+/// waits for it before exiting (`waitForAll`, in `rapport`'s main).
+public enum BackgroundWork {
+    private static let group = DispatchGroup()
+
+    static func async(qos: DispatchQoS.QoSClass = .default, _ body: @escaping @Sendable () -> Void) {
+        DispatchQueue.global(qos: qos).async(group: group, execute: body)
+    }
+
+    /// Work of `group` (a caller's own group) that is also background work.
+    static func async(group own: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
+        group.enter()
+        DispatchQueue.global().async(group: own) {
+            body()
+            group.leave()
+        }
+    }
+
+    public static func waitForAll() { group.wait() }
 }

@@ -189,7 +189,10 @@ public struct Importer {
     /// Reads everything or throws every bad row.
     func read(bytes: [UInt8], format: InterchangeFormat, into entity: Entity) throws -> Result {
         let result = try readRows(bytes: bytes, format: format, into: entity)
-        if !result.problems.isEmpty { throw ImportFailure(result.problems) }
+        if !result.problems.isEmpty {
+            result.digest?.done.wait()
+            throw ImportFailure(result.problems)
+        }
         return result
     }
 
@@ -367,8 +370,12 @@ public struct Importer {
         // when it is read (`Result.sha256`, after the rollup), so it goes on beside that too.
         let aside = WorkAside(rows: rows, bytes: bytes)
         rows = []
-        DispatchQueue.global().async(group: aside.done) { aside.run() }
-        try resolve(pending, entity, into: &result)
+        BackgroundWork.async(group: aside.done) { aside.run() }
+        do { try resolve(pending, entity, into: &result) } catch {
+            // Nobody will read the hash: not left running behind a failed import.
+            aside.done.wait()
+            throw error
+        }
         // A million converted rows are freed on another core, not on this one.
         ReleasedAside.release(consume pending)
         result.problems.sort { $0.line < $1.line }
