@@ -21,7 +21,7 @@ final class ImportProgressTests: XCTestCase {
         let shown = t.waitFor(" s left", timeout: 120)
         let bar = try XCTUnwrap(shown.split(separator: "\n").first { $0.contains(" s left") })
         XCTAssertNotNil(bar.range(of: #"\] \d+/600000 rows, \d+/s, \d+ s left"#, options: .regularExpression), String(bar))
-        t.press("C-c")
+        t.pressWhileRunning("C-c")
         let after = t.waitFor("import cancelled", timeout: 60)
         XCTAssertFalse(after.contains(" s left"), "the bar is wiped: \(after)")
         t.type("count customers", then: "Enter")

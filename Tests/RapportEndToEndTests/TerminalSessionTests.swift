@@ -87,7 +87,7 @@ final class TerminalSessionTests: XCTestCase {
         t.type("set pager off", then: "Enter")
         t.type("find customers show *", then: "Enter")
         usleep(700_000)
-        t.press("C-c")
+        t.pressWhileRunning("C-c")
         let screen = t.waitFor("cancelled", timeout: 60)
         XCTAssertFalse(screen.contains("(20000 rows)"), screen)
         t.type("show customer C000001", then: "Enter")

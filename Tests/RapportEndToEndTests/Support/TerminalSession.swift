@@ -32,15 +32,55 @@ final class TerminalSession {
 
     static func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
-    /// Types `text` literally, then the named keys (Enter, Tab, C-c, Up...).
-    func type(_ text: String, then keys: String...) {
+    /// Types `text` literally, then the named keys (Enter, Tab, C-c, Up...), once the
+    /// program is reading keys (see `waitUntilReading`).
+    func type(_ text: String, then keys: String..., file: StaticString = #filePath, line: UInt = #line) {
+        waitUntilReading(file: file, line: line)
         if !text.isEmpty { _ = try? tmux(["send-keys", "-t", name, "-l", text]) }
         if !keys.isEmpty { _ = try? tmux(["send-keys", "-t", name] + keys) }
     }
 
-    /// Presses keys: Enter, Tab, C-c, C-d, C-r, Up, Escape, q...
-    func press(_ keys: String...) {
+    /// Presses keys (Enter, Tab, C-c, C-d, C-r, Up, Escape, q...) once the program is
+    /// reading keys (see `waitUntilReading`).
+    func press(_ keys: String..., file: StaticString = #filePath, line: UInt = #line) {
+        waitUntilReading(file: file, line: line)
         _ = try? tmux(["send-keys", "-t", name] + keys)
+    }
+
+    /// Presses keys at once, while a command runs: Ctrl-C to stop it.
+    func pressWhileRunning(_ keys: String...) {
+        _ = try? tmux(["send-keys", "-t", name] + keys)
+    }
+
+    /// Waits until the program in the terminal reads keys one at a time (the terminal out of
+    /// canonical mode), as the line editor, the pager and a lesson's prompt do. While a
+    /// command runs the terminal is in canonical mode, and its line discipline takes
+    /// Ctrl-R, Ctrl-U, Ctrl-W and Ctrl-C for itself: a test that pressed Ctrl-R as soon as
+    /// the last command's output showed, before the editor read again, lost the key and
+    /// ran what it typed next as a command (a CI failure on a loaded machine).
+    func waitUntilReading(timeout: Double = 20, file: StaticString = #filePath, line: UInt = #line) {
+        let deadline = Date().addingTimeInterval(timeout)
+        var tty = ""
+        while Date() < deadline {
+            if tty.isEmpty {
+                tty = ((try? tmux(["display-message", "-p", "-t", name, "#{pane_tty}"])) ?? "")
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            if !tty.isEmpty, TerminalSession.readsKeyByKey(tty) { return }
+            usleep(20_000)
+        }
+        XCTFail("the program in the terminal never read keys (\(tty.isEmpty ? "no terminal" : tty) stayed in canonical mode); it shows:\n\(screen())",
+                file: file, line: line)
+    }
+
+    /// Whether the terminal at `path` is out of canonical mode.
+    static func readsKeyByKey(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var settings = termios()
+        guard tcgetattr(fd, &settings) == 0 else { return false }
+        return settings.c_lflag & tcflag_t(ICANON) == 0
     }
 
     /// What the screen shows now; with `escapes`, colours included.
