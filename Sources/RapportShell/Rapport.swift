@@ -10,10 +10,6 @@ public enum Rapport {
 
     /// Runs the program and returns its exit status: 0 success, 1 a command failed at
     /// run time, 2 a usage or parse error.
-    /// Waits for work left running on other cores (frees, hashes): the process must not
-    /// exit under it (`BackgroundWork`).
-    public static func waitForBackgroundWork() { BackgroundWork.waitForAll() }
-
     public static func main(_ arguments: [String]) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         // A size-limited file (ulimit -f) makes write() fail with EFBIG instead of killing us.

@@ -164,7 +164,7 @@ enum ColumnImage {
             // The image replaced is let go on another thread: held open across the rename,
             // which then does not wait for its pages to be dropped (75 ms at a million).
             let replaced = open(path, O_RDONLY | O_CLOEXEC)
-            defer { if replaced >= 0 { DispatchQueue.global(qos: .utility).async { close(replaced) } } }
+            defer { if replaced >= 0 { BackgroundWork.async(qos: .utility) { close(replaced) } } }
             if close(fd) != 0 || !ok || rename(temp, path) != 0 { discard(); return false }
             return true
         }

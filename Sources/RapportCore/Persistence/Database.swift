@@ -436,9 +436,9 @@ public final class Database {
         guard !checks.all.isEmpty else { return }
         aheadChecks?.cancel()
         aheadChecks = checks
-        DispatchQueue.global().async {
+        BackgroundWork.async {
             for check in checks.all {
-                if checks.isCancelled { return }
+                if checks.isCancelled || BackgroundWork.isExiting { return }
                 _ = check.check()
             }
         }
@@ -711,7 +711,7 @@ public final class Database {
         }
         let job = BackgroundSnapshot(sequence: view.sequence,
                                      temp: directory + "/" + Database.snapshotFile + ".tmp-\(getpid())-background")
-        DispatchQueue.global().async(group: job.written) {
+        BackgroundWork.async(group: job.written) {
             let image = ColumnImage.Preparing(from: view, directory: directory, tempSuffix: "-background")
             job.result = Result {
                 var size = 0

@@ -319,7 +319,7 @@ public enum FileSystem {
             return
         }
         let replaced = open(path, O_RDONLY | O_CLOEXEC)
-        defer { if replaced >= 0 { DispatchQueue.global(qos: .utility).async { close(replaced) } } }
+        defer { if replaced >= 0 { BackgroundWork.async(qos: .utility) { close(replaced) } } }
         // When both names already lead to the same file, rename does nothing: unlink
         // the temporary name in every case.
         defer { unlink(temp) }
