@@ -789,24 +789,27 @@ public struct Importer {
     /// another stored customer's or an earlier row's; not for the key rows are matched by.
     ///
     /// By the keys the convert worked out (`PendingRow.emailKey`, `phoneKey`: a row has one
-    /// only when its record holds the value): reading the value by name went through the
-    /// record's field list and values, cold in memory, twice per row of a million. The
-    /// value itself is read only for a warning's text.
+    /// only when its record holds the value) and their hashes, read in place: reading the
+    /// value by name went through the record's field list and values, and a copy of a key
+    /// retained it, each cold in memory, for every row of a million. A key is read only to
+    /// ask the stored customers' keys (none in a first import) or when an earlier row's
+    /// hash matches; the value only for a warning's text.
     private func duplicateWarnings(index: Int, _ rows: PendingRows, updating target: String?,
                                    _ contacts: StoredContactKeys, _ seen: inout FileContactKeys, into warnings: inout [Problem]) {
-        if updateBy != .email, let normal = rows[index].emailKey {
-            duplicateWarning(.email, normal, index: index, rows, updating: target, contacts, &seen, into: &warnings)
+        if updateBy != .email, rows[index].emailKey != nil {
+            duplicateWarning(.email, index: index, rows, updating: target, contacts, &seen, into: &warnings)
         }
-        if updateBy != .phone, let normal = rows[index].phoneKey {
-            duplicateWarning(.phone, normal, index: index, rows, updating: target, contacts, &seen, into: &warnings)
+        if updateBy != .phone, rows[index].phoneKey != nil {
+            duplicateWarning(.phone, index: index, rows, updating: target, contacts, &seen, into: &warnings)
         }
     }
 
-    private func duplicateWarning(_ key: ImportKey, _ normal: String, index: Int, _ rows: PendingRows, updating target: String?,
+    private func duplicateWarning(_ key: ImportKey, index: Int, _ rows: PendingRows, updating target: String?,
                                   _ contacts: StoredContactKeys, _ seen: inout FileContactKeys, into warnings: inout [Problem]) {
-        if let other = contacts.ids(key, normal).first(where: { $0 != target }) {
+        let stored = contacts.holdsNone(key) ? [] : contacts.ids(key, rows[index].contactKey(key)!)
+        if let other = stored.first(where: { $0 != target }) {
             warnings.append(Problem(line: rows[index].line, message: "\(key.rawValue) \(Importer.shown(rows[index].value(key.rawValue) ?? .null)) is also customer \(other)'s"))
-        } else if let earlier = seen.first(key, of: index, normal, rows) {
+        } else if let earlier = seen.first(key, of: index, rows) {
             warnings.append(Problem(line: rows[index].line, message: "\(key.rawValue) \(Importer.shown(rows[index].value(key.rawValue) ?? .null)) is also on line \(rows[earlier].line)"))
         }
     }
@@ -868,6 +871,14 @@ public struct Importer {
             case .id: return []
             }
         }
+        /// True when no stored customer has a key of this kind (a first import).
+        func holdsNone(_ key: ImportKey) -> Bool {
+            switch key {
+            case .email: return byEmail.isEmpty
+            case .phone: return byPhone.isEmpty
+            case .id: return true
+            }
+        }
     }
 
     /// The first row holding each normalised phone and email, as the rows are walked, by
@@ -880,11 +891,12 @@ public struct Importer {
             firstWithEmail = FirstIndexTable(capacity: capacity)
             firstWithPhone = FirstIndexTable(capacity: capacity)
         }
-        /// The earlier row with row `index`'s key `normal`, or nil (and this row is now its first).
-        mutating func first(_ key: ImportKey, of index: Int, _ normal: String, _ rows: PendingRows) -> Int? {
+        /// The earlier row with row `index`'s key, or nil (and this row is now its first).
+        /// The keys are compared only when their hashes meet.
+        mutating func first(_ key: ImportKey, of index: Int, _ rows: PendingRows) -> Int? {
             switch key {
-            case .email: return firstWithEmail.first(hash: rows[index].emailHash, index: index) { rows[$0].emailKey == normal }
-            case .phone: return firstWithPhone.first(hash: rows[index].phoneHash, index: index) { rows[$0].phoneKey == normal }
+            case .email: return firstWithEmail.first(hash: rows[index].emailHash, index: index) { rows[$0].emailKey == rows[index].emailKey }
+            case .phone: return firstWithPhone.first(hash: rows[index].phoneHash, index: index) { rows[$0].phoneKey == rows[index].phoneKey }
             case .id: return nil
             }
         }
