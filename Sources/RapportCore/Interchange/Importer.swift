@@ -625,7 +625,10 @@ public struct Importer {
         acceptedIDs.reserveCapacity(rows.count)
         var generator = backend.highestGeneratedNumber(entity)
         var ledgerNumber = backend.highestGeneratedNumber(.points)
-        let lotExpiry = Loyalty.expiry(earnedOn: clock.today, policy: backend.policy)
+        // Worked out once: `clock.today` asks the time zone its offset (ICU, under a lock),
+        // and an import of a million customers has as many opening balances.
+        let today = clock.today
+        let lotExpiry = Loyalty.expiry(earnedOn: today, policy: backend.policy)
         // A change per row and one per opening balance: sized at once, not copied at each doubling.
         var balances = 0
         for index in rows.indices where rows[index].openingPoints != 0 { balances += 1 }
@@ -686,7 +689,7 @@ public struct Importer {
             if openingPoints != 0 {
                 ledgerNumber += 1
                 result.changes.append(openingBalance(openingPoints, customer: id, ledgerID: IDGenerator.id(.points, number: ledgerNumber),
-                                                     expiry: lotExpiry))
+                                                     today: today, expiry: lotExpiry))
                 result.lines.append(rows[index].line)
             }
         }
@@ -784,15 +787,30 @@ public struct Importer {
 
     /// Warns when a customer row's phone or email (in `ContactKeys`' normal form) is also
     /// another stored customer's or an earlier row's; not for the key rows are matched by.
+    ///
+    /// By the keys the convert worked out (`PendingRow.emailKey`, `phoneKey`: a row has one
+    /// only when its record holds the value) and their hashes, read in place: reading the
+    /// value by name went through the record's field list and values, and a copy of a key
+    /// retained it, each cold in memory, for every row of a million. A key is read only to
+    /// ask the stored customers' keys (none in a first import) or when an earlier row's
+    /// hash matches; the value only for a warning's text.
     private func duplicateWarnings(index: Int, _ rows: PendingRows, updating target: String?,
                                    _ contacts: StoredContactKeys, _ seen: inout FileContactKeys, into warnings: inout [Problem]) {
-        for key in [ImportKey.email, .phone] where key != updateBy {
-            guard let normal = rows[index].contactKey(key), rows[index].value(key.rawValue) != nil else { continue }
-            if let other = contacts.ids(key, normal).first(where: { $0 != target }) {
-                warnings.append(Problem(line: rows[index].line, message: "\(key.rawValue) \(Importer.shown(rows[index].value(key.rawValue) ?? .null)) is also customer \(other)'s"))
-            } else if let earlier = seen.first(key, of: index, normal, rows) {
-                warnings.append(Problem(line: rows[index].line, message: "\(key.rawValue) \(Importer.shown(rows[index].value(key.rawValue) ?? .null)) is also on line \(rows[earlier].line)"))
-            }
+        if updateBy != .email, rows[index].emailKey != nil {
+            duplicateWarning(.email, index: index, rows, updating: target, contacts, &seen, into: &warnings)
+        }
+        if updateBy != .phone, rows[index].phoneKey != nil {
+            duplicateWarning(.phone, index: index, rows, updating: target, contacts, &seen, into: &warnings)
+        }
+    }
+
+    private func duplicateWarning(_ key: ImportKey, index: Int, _ rows: PendingRows, updating target: String?,
+                                  _ contacts: StoredContactKeys, _ seen: inout FileContactKeys, into warnings: inout [Problem]) {
+        let stored = contacts.holdsNone(key) ? [] : contacts.ids(key, rows[index].contactKey(key)!)
+        if let other = stored.first(where: { $0 != target }) {
+            warnings.append(Problem(line: rows[index].line, message: "\(key.rawValue) \(Importer.shown(rows[index].value(key.rawValue) ?? .null)) is also customer \(other)'s"))
+        } else if let earlier = seen.first(key, of: index, rows) {
+            warnings.append(Problem(line: rows[index].line, message: "\(key.rawValue) \(Importer.shown(rows[index].value(key.rawValue) ?? .null)) is also on line \(rows[earlier].line)"))
         }
     }
 
@@ -844,11 +862,21 @@ public struct Importer {
         /// A normalised email or phone ("wang@example.com", "8613800138000") → the customers holding it.
         var byEmail: [String: [String]] = [:]
         var byPhone: [String: [String]] = [:]
+        /// An empty store's (a first import's) lists are not asked: a look-up hashes the key
+        /// even in an empty dictionary.
         func ids(_ key: ImportKey, _ normal: String) -> [String] {
             switch key {
-            case .email: return byEmail[normal] ?? []
-            case .phone: return byPhone[normal] ?? []
+            case .email: return byEmail.isEmpty ? [] : byEmail[normal] ?? []
+            case .phone: return byPhone.isEmpty ? [] : byPhone[normal] ?? []
             case .id: return []
+            }
+        }
+        /// True when no stored customer has a key of this kind (a first import).
+        func holdsNone(_ key: ImportKey) -> Bool {
+            switch key {
+            case .email: return byEmail.isEmpty
+            case .phone: return byPhone.isEmpty
+            case .id: return true
             }
         }
     }
@@ -863,11 +891,12 @@ public struct Importer {
             firstWithEmail = FirstIndexTable(capacity: capacity)
             firstWithPhone = FirstIndexTable(capacity: capacity)
         }
-        /// The earlier row with row `index`'s key `normal`, or nil (and this row is now its first).
-        mutating func first(_ key: ImportKey, of index: Int, _ normal: String, _ rows: PendingRows) -> Int? {
+        /// The earlier row with row `index`'s key, or nil (and this row is now its first).
+        /// The keys are compared only when their hashes meet.
+        mutating func first(_ key: ImportKey, of index: Int, _ rows: PendingRows) -> Int? {
             switch key {
-            case .email: return firstWithEmail.first(hash: rows[index].emailHash, index: index) { rows[$0].emailKey == normal }
-            case .phone: return firstWithPhone.first(hash: rows[index].phoneHash, index: index) { rows[$0].phoneKey == normal }
+            case .email: return firstWithEmail.first(hash: rows[index].emailHash, index: index) { rows[$0].emailKey == rows[index].emailKey }
+            case .phone: return firstWithPhone.first(hash: rows[index].phoneHash, index: index) { rows[$0].phoneKey == rows[index].phoneKey }
             case .id: return nil
             }
         }
@@ -912,14 +941,21 @@ public struct Importer {
     /// The ledger entry of an imported balance: dated the import day; a positive balance
     /// is a lot that expires the policy's period later, like points earned that day.
     /// Positional: a file of a million customers with balances makes a million of them.
-    private func openingBalance(_ points: Int64, customer: String, ledgerID: String, expiry: Day) -> RecordChange {
-        var values: [Value] = [.string(ledgerID), .string(customer), .date(clock.today), .integer(points),
-                               .string("opening balance (import)")]
+    private func openingBalance(_ points: Int64, customer: String, ledgerID: String, today: Day, expiry: Day) -> RecordChange {
+        // Sized at once: appending the lot's expiry grew the array (a second allocation).
+        var values: [Value] = []
+        values.reserveCapacity(points > 0 ? 6 : 5)
+        values.append(.string(ledgerID))
+        values.append(.string(customer))
+        values.append(.date(today))
+        values.append(.integer(points))
+        values.append(Importer.openingBalanceReason)
         if points > 0 { values.append(.date(expiry)) }
         let fields = points > 0 ? Importer.lotFields : Importer.openingBalanceFields
         return RecordChange(insert: .points, id: ledgerID, record: PositionalRecord(fields, values))
     }
 
+    private static let openingBalanceReason = Value.string("opening balance (import)")
     private static let openingBalanceFields = FieldList([RecordField.id, RecordField.customer, RecordField.date,
                                                          PointsField.change, PointsField.reason])
     private static let lotFields = FieldList(openingBalanceFields.names + [PointsField.expiresAt])

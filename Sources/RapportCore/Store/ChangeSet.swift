@@ -247,6 +247,11 @@ public struct ImportSummary: Sendable, Equatable {
     }
 
     /// `["C000001", "C000002", "C000003", "X"]` → `["C000001..C000003", "X"]`.
+    ///
+    /// Two ASCII ids in a row are compared by their bytes (the prefix kept as bytes while
+    /// the run goes on): a key per id as a `Substring` made and compared a string per id,
+    /// a million times on one thread at an import's commit. Any other pair is compared
+    /// as before, by characters (`split`).
     static func runs(_ ids: [String]) -> [String] {
         func split(_ id: String) -> (prefix: Substring, number: Int, width: Int)? {
             // An ASCII id is split by its bytes: each byte is a character. Any other is
@@ -257,40 +262,70 @@ public struct ImportSummary: Sendable, Equatable {
             return (id.dropLast(digits), n, digits)
         }
         var out: [String] = []
-        var first = "", last = "", lastKey: (prefix: Substring, number: Int, width: Int)?
+        var first = "", last = ""
+        // The previous id's number and width (number -1: none) and the bytes before its
+        // number, when it is all ASCII.
+        var lastASCII: (number: Int, width: Int)?
+        var lastPrefix: [UInt8] = []
         func close() {
             guard !first.isEmpty else { return }
             out.append(first == last ? first : first + ".." + last)
         }
-        for id in ids {
-            let key = split(id)
-            if let k = key, let l = lastKey, k.prefix == l.prefix, k.width == l.width, k.number == l.number + 1 {
+        for (i, id) in ids.enumerated() {
+            var continues = false
+            var ascii: (number: Int, width: Int)?
+            let read: Void? = id.utf8.withContiguousStorageIfAvailable { bytes in
+                guard let (digits, number) = asciiNumber(bytes) else { return }
+                ascii = (number, digits)
+                let prefix = bytes[..<(bytes.count - digits)]
+                if i > 0, let previous = lastASCII {
+                    continues = number >= 0 && previous.number >= 0 && digits == previous.width && number == previous.number + 1
+                        && prefix.elementsEqual(lastPrefix)
+                }
+                if !continues {
+                    lastPrefix.removeAll(keepingCapacity: true)
+                    lastPrefix.append(contentsOf: prefix)
+                }
+            }
+            if read == nil || ascii == nil || (i > 0 && lastASCII == nil) {
+                // Either id is not ASCII (or its bytes are not at hand): by characters.
+                if i > 0, let k = split(id), let l = split(last) {
+                    continues = k.prefix == l.prefix && k.width == l.width && k.number == l.number + 1
+                } else {
+                    continues = false
+                }
+            }
+            if continues {
                 last = id
             } else {
                 close()
                 first = id
                 last = id
             }
-            lastKey = key
+            lastASCII = read == nil ? nil : ascii
         }
         close()
         return out
+    }
+
+    /// An all-ASCII id's count of final digits and their number (-1: not 1 to 18 digits),
+    /// or nil when a byte is not ASCII.
+    private static func asciiNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> (digits: Int, number: Int)? {
+        for byte in bytes where byte >= 0x80 { return nil }
+        var end = bytes.count
+        while end > 0, bytes[end - 1] >= 48, bytes[end - 1] <= 57 { end -= 1 }
+        let digits = bytes.count - end
+        guard digits > 0, digits <= 18 else { return (digits, -1) }
+        var number = 0
+        for byte in bytes[end...] { number = number * 10 + Int(byte - 48) }
+        return (digits, number)
     }
 
     /// An all-ASCII id's prefix, number and width (number -1: no number of 1 to 18 digits
     /// ends it); nil for any other id, or one whose bytes are not at hand.
     private static func splitASCII(_ id: String) -> (prefix: Substring, number: Int, width: Int)? {
         let utf8 = id.utf8
-        let counted = utf8.withContiguousStorageIfAvailable { bytes -> (digits: Int, number: Int)? in
-            for byte in bytes where byte >= 0x80 { return nil }
-            var end = bytes.count
-            while end > 0, bytes[end - 1] >= 48, bytes[end - 1] <= 57 { end -= 1 }
-            let digits = bytes.count - end
-            guard digits > 0, digits <= 18 else { return (digits, -1) }
-            var number = 0
-            for byte in bytes[end...] { number = number * 10 + Int(byte - 48) }
-            return (digits, number)
-        }
+        let counted = utf8.withContiguousStorageIfAvailable { asciiNumber($0) }
         guard let found = counted, let (digits, number) = found else { return nil }
         guard number >= 0 else { return (Substring(id), -1, digits) }
         return (Substring(utf8.dropLast(digits)), number, digits)

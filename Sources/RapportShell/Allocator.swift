@@ -1,0 +1,72 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The program's settings of glibc's allocator, made once at start (`rapport`'s main),
+/// before the first command.
+public enum Allocator {
+    /// `mallopt`'s parameters (malloc.h; `mallopt` is not in the Glibc module).
+    static let fastBinLimit: Int32 = 1        // M_MXFAST
+    static let trimThreshold: Int32 = -1      // M_TRIM_THRESHOLD
+    static let mapThreshold: Int32 = -3       // M_MMAP_THRESHOLD
+
+    /// Sets the allocator up; false when a setting was refused (or there is no glibc).
+    ///
+    /// - Fixed thresholds: glibc maps each block over its threshold (128 KB at first, then
+    ///   moving with what is freed) on its own and unmaps it when freed, so the buffers of a
+    ///   large answer (its rows, cells and text: tens of MB for a few hundred thousand rows)
+    ///   could be faulted in again page by page at every command: 14,000 page faults a run
+    ///   of `find customers where lastContact <= 90d show id` at a million, a quarter of its
+    ///   time. Fixed thresholds keep them in the heap for the next command (docs/performance.md,
+    ///   branch plookup).
+    /// - No fast bins: a freed small block waited in a fast bin, unmerged, until a request
+    ///   of 1 KB or more swept every such bin (`malloc_consolidate`, `unlink_chunk`). An
+    ///   import of a million customers frees millions of small blocks (cells, keys, rows)
+    ///   while other threads grow arrays: 5% of its CPU went to those sweeps. Without fast
+    ///   bins a freed block is merged as it is freed (the per-thread cache still serves the
+    ///   commonest sizes first): 0.49 s less CPU in six pairs of runs (docs/performance.md,
+    ///   branch pimport9).
+    @discardableResult
+    public static func configure() -> Bool {
+        #if canImport(Glibc)
+        guard let mallopt = Allocator.mallopt else { return false }
+        let settings: [(Int32, Int32)] = [(mapThreshold, 32 << 20), (trimThreshold, 128 << 20), (fastBinLimit, 0)]
+        var accepted = true
+        for (parameter, value) in settings where mallopt(parameter, value) != 1 { accepted = false }
+        return accepted
+        #else
+        return false
+        #endif
+    }
+
+    #if canImport(Glibc)
+    private typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+    private static var mallopt: Mallopt? {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return nil }
+        return unsafeBitCast(symbol, to: Mallopt.self)
+    }
+
+    /// How many freed blocks wait in the fast bins of every arena (`malloc_info`'s last
+    /// `<total type="fast" count="N"`), written into `buffer`; nil when it cannot be read.
+    /// The buffer is the caller's, allocated beforehand, and the stream unbuffered: a
+    /// request of 1 KB or more made here (a stream's buffer) would sweep the fast bins
+    /// before they are counted.
+    static func fastBinBlocks(writingInto buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        typealias MallocInfo = @convention(c) (Int32, UnsafeMutablePointer<FILE>?) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_info"), let base = buffer.baseAddress,
+              buffer.count > 1 else { return nil }
+        let mallocInfo = unsafeBitCast(symbol, to: MallocInfo.self)
+        memset(base, 0, buffer.count)
+        guard let stream = fmemopen(base, buffer.count - 1, "w") else { return nil }
+        setvbuf(stream, nil, _IONBF, 0)
+        let status = mallocInfo(0, stream)
+        fclose(stream)
+        guard status == 0 else { return nil }
+        let xml = String(cString: base.assumingMemoryBound(to: CChar.self))
+        // The totals of all arenas come last, after each arena's own.
+        guard let range = xml.range(of: "<total type=\"fast\" count=\"", options: .backwards) else { return nil }
+        return Int(xml[range.upperBound...].prefix { $0.isNumber })
+    }
+    #endif
+}
