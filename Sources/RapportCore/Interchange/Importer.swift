@@ -527,6 +527,54 @@ public struct Importer {
         }
     }
 
+    /// `inParts` for parts that know how many elements they make at most (`bounds`): each
+    /// part's elements are written straight into the one array returned, in a region of its
+    /// own, then moved down over the gaps. Joining arrays copied every element (a parsed row
+    /// retained its key list and its cells, and the part's copy released them again: two
+    /// million atomic operations on one thread for a million rows). The first part that
+    /// throws, in order, is the error; a part appending past its bound is a bug (trapped).
+    static func inPartsInPlace<T>(_ bounds: [Int], _ body: (Int, (T) -> Void) throws -> Void) throws -> [T] {
+        var offsets = [0]
+        for bound in bounds { offsets.append(offsets[offsets.count - 1] + bound) }
+        return try withoutActuallyEscaping(body) { body in try [T](unsafeUninitializedCapacity: offsets[offsets.count - 1]) { out, count in
+            count = 0
+            guard let base = out.baseAddress else {
+                for p in bounds.indices { try body(p) { _ in preconditionFailure("a part appended past its bound") } }
+                return
+            }
+            var filled = [Int](repeating: 0, count: bounds.count)
+            var failures = [(any Error)?](repeating: nil, count: bounds.count)
+            filled.withUnsafeMutableBufferPointer { filled in
+                failures.withUnsafeMutableBufferPointer { failures in
+                    nonisolated(unsafe) let filled = filled, failures = failures, base = base
+                    let run = { (p: Int) in
+                        let region = base + offsets[p]
+                        var made = 0
+                        do {
+                            try body(p) { element in
+                                precondition(made < bounds[p], "a part appended past its bound")
+                                (region + made).initialize(to: element)
+                                made += 1
+                            }
+                        } catch { failures[p] = error }
+                        filled[p] = made
+                    }
+                    if bounds.count == 1 { run(0) } else {
+                        nonisolated(unsafe) let run = run
+                        DispatchQueue.concurrentPerform(iterations: bounds.count) { run($0) }
+                    }
+                }
+            }
+            // Every part's elements moved down to follow the previous part's (bitwise moves:
+            // nothing retained or released); the array then owns exactly `count` of them.
+            for p in bounds.indices {
+                if count != offsets[p] { (base + count).moveInitialize(from: base + offsets[p], count: filled[p]) }
+                count += filled[p]
+            }
+            if let failure = failures.first(where: { $0 != nil }) { throw failure! }
+        } }
+    }
+
     /// Files smaller than this are read as one piece (about `rowsWorthSplitting` short lines).
     static let bytesWorthSplitting = rowsWorthSplitting * 32
 
@@ -1028,9 +1076,9 @@ public struct Importer {
                 for count in newlines.dropLast() { firstLine.append(firstLine[firstLine.count - 1] + count) }
                 // For the progress bar: the file's lines, as near as the newlines tell.
                 let lineCount = max(1, newlines.reduce(0, +))
-                return try Importer.inParts(pieces.count) { p in
-                    var rows: [Row] = []
-                    rows.reserveCapacity(newlines[p] + 1)
+                // A piece holds at most its newlines and one more line: its rows are written
+                // straight into the file's array (no array per piece copied into it).
+                return try Importer.inPartsInPlace(newlines.map { $0 + 1 }) { (p, append: (Row) -> Void) in
                     var keysChecked: RowKeys?
                     var lineNumber = firstLine[p] - 1
                     var start = pieces[p].lowerBound
@@ -1043,12 +1091,11 @@ public struct Importer {
                         }
                         let end = Importer.lineEnd(buffer, from: start, to: pieceEnd)
                         if buffer[start..<end].contains(where: { $0 != 32 && $0 != 9 && $0 != 13 }) {
-                            rows.append(try object(UnsafeBufferPointer(rebasing: buffer[start..<end]), line: lineNumber,
-                                                   keysChecked: &keysChecked))
+                            append(try object(UnsafeBufferPointer(rebasing: buffer[start..<end]), line: lineNumber,
+                                              keysChecked: &keysChecked))
                         }
                         start = end + 1
                     }
-                    return rows
                 }
             }
         case .json:

@@ -208,6 +208,38 @@ final class ImportFastPathTests: XCTestCase {
         XCTAssertEqual(result.duplicateWarnings.map(\.line), [8_000])
     }
 
+    /// The parse's join: parts write into one array, in regions of their own, moved down
+    /// over the gaps a part leaves below its bound. Every element once, in order, each
+    /// freed once when the array goes (or, when a part throws, when the join gives up),
+    /// and the first part's error in order.
+    func testPartsWrittenInPlaceJoinInOrderAndFreeEachElementOnce() throws {
+        final class Counted {
+            static let lock = NSLock()
+            nonisolated(unsafe) static var alive = 0
+            let value: Int
+            init(_ value: Int) { self.value = value; Counted.lock.withLock { Counted.alive += 1 } }
+            deinit { Counted.lock.withLock { Counted.alive -= 1 } }
+        }
+        struct PartFailed: Error, Equatable { var part: Int }
+        let bounds = [5, 0, 7, 3, 1]
+        let made = [5, 0, 2, 0, 1]
+        do {
+            let joined = try Importer.inPartsInPlace(bounds) { (p, append: (Counted) -> Void) in
+                for i in 0..<made[p] { append(Counted(p * 100 + i)) }
+            }
+            XCTAssertEqual(joined.map(\.value), [0, 1, 2, 3, 4, 200, 201, 400])
+            XCTAssertEqual(Counted.alive, 8)
+        }
+        XCTAssertEqual(Counted.alive, 0)
+        XCTAssertThrowsError(try Importer.inPartsInPlace(bounds) { (p, append: (Counted) -> Void) in
+            for i in 0..<made[p] { append(Counted(p * 100 + i)) }
+            if p >= 2 { throw PartFailed(part: p) }
+        }) { error in XCTAssertEqual(error as? PartFailed, PartFailed(part: 2)) }
+        XCTAssertEqual(Counted.alive, 0)
+        XCTAssertEqual(try Importer.inPartsInPlace([0]) { (_, _: (Int) -> Void) in }, [])
+        XCTAssertEqual(try Importer.inPartsInPlace([3]) { (_, append: (Int) -> Void) in append(7); append(8) }, [7, 8])
+    }
+
     func testLinesTheFastPathDoesNotReadAreLeftToTheFullReader() throws {
         let lines: [[UInt8]] = [
             Array(#"{"na\u006de":"escaped key"}"#.utf8),
