@@ -379,12 +379,12 @@ public struct Importer {
                         initialized = count
                     }
                     scratchCount = 0
-                    var pendingRow = PendingRow(line: line, record: PositionalRecord(list, record), idSlot: idSlot,
-                                                idIsGiven: hasID, openingPoints: openingPoints)
-                    pendingRow.emailKey = emailKey
-                    pendingRow.phoneKey = phoneKey
-                    pendingRow.hashKeys()
-                    chunk.pending.append(pendingRow)
+                    // Made in the chunk's array and hashed there: a local row appended was copied
+                    // (its record's list and values and its keys retained) and then released.
+                    chunk.pending.append(PendingRow(line: line, record: PositionalRecord(list, record), idSlot: idSlot,
+                                                    idIsGiven: hasID, openingPoints: openingPoints,
+                                                    emailKey: emailKey, phoneKey: phoneKey))
+                    chunk.pending[chunk.pending.count - 1].hashKeys()
                 }
                 return [chunk]
             }
