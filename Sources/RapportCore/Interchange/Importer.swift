@@ -261,6 +261,8 @@ public struct Importer {
         // `malloc_consolidate`); freed here, peak memory is lower too (measured in
         // docs/performance.md, branch pimport8). Nothing reads a row's cells after its
         // conversion; the chunks' ranges are disjoint.
+        // The longest key list bounds a row's values (and its id when generated).
+        let mostValues = (keyLists.map(\.names.count).max() ?? 0) + 1
         var converted = try rows.withUnsafeMutableBufferPointer { parsed in
             nonisolated(unsafe) let parsed = parsed
             return try Importer.inChunks(parsed.count) { range, checksCancel -> [ConvertedChunk] in
@@ -268,29 +270,51 @@ public struct Importer {
                 chunk.pending.reserveCapacity(range.count)
                 // Rows with the same keys and the same empty cells share the field list of their records.
                 var fieldLists: [FieldListKey: FieldList] = [:]
-                var values: [Value] = []
+                var previousList: (key: FieldListKey, list: FieldList)?
+                // A row's values, empty cells left out, are converted into this scratch and then
+                // moved (not copied) into the record: copying retained each value's text and
+                // clearing the scratch released it again, in every row.
+                let scratch = UnsafeMutablePointer<Value>.allocate(capacity: mostValues)
+                var scratchCount = 0
+                defer {
+                    scratch.deinitialize(count: scratchCount)
+                    scratch.deallocate()
+                }
                 var present: [UInt64] = []
+                // The previous row's plan: nearly every row has the same key list, so the
+                // plan is neither looked up nor retained again.
+                var planKeys: ObjectIdentifier?
+                var plan = KeyPlan([])
                 for index in range {
                     if checksCancel, index & 1023 == 1023 {
                         if isCancelled() { throw Cancelled() }
                         report(pass: 1, index, range, of: parsed.count)
                     }
-                    let row = parsed[index]
-                    defer { parsed[index].values = [] }
-                    let plan = plans[ObjectIdentifier(row.keys)]!
+                    let line = parsed[index].line
+                    let keys = ObjectIdentifier(parsed[index].keys)
+                    if keys != planKeys {
+                        plan = plans[keys]!
+                        planKeys = keys
+                    }
+                    // The cells are moved out of the row, not copied, and dropped at the end of
+                    // this iteration (branch pimport8: freed here, by the thread that converts them).
+                    var cells: [RawCell] = []
+                    swap(&cells, &parsed[index].values)
                     var rowProblem: String?
                     var openingPoints: Int64 = 0
-                    values.removeAll(keepingCapacity: true)
+                    scratch.deinitialize(count: scratchCount)
+                    scratchCount = 0
                     present.removeAll(keepingCapacity: true)
-                    present.append(contentsOf: repeatElement(0, count: (row.values.count + 63) / 64 + 1))
+                    present.append(contentsOf: repeatElement(0, count: (cells.count + 63) / 64 + 1))
                     var hasID = false
-                    for (k, cell) in row.values.enumerated() {
-                        values.append(.null)
+                    var idSlot = -1
+                    var emailKey: String?, phoneKey: String?
+                    for k in cells.indices {
                         switch plan.targets[k] {
                         case .ignored: continue
                         case .openingPoints:
                             do {
-                                if case .integer(let n) = try convert(cell, to: Field(CustomerField.points, .integer), entity: entity) {
+                                if case .integer(let n) = try convert(cells[k], to: Field(CustomerField.points, .integer), entity: entity) {
                                     guard n.magnitude <= Loyalty.maximumEntry else {
                                         rowProblem = rowProblem ?? "'\(CustomerField.points)': \(n) is beyond ±\(Loyalty.maximumEntry)"
                                         continue
@@ -303,52 +327,64 @@ public struct Importer {
                         case .field(let field):
                             do {
                                 var formatWarning: RuleViolation?
-                                let value = try convert(cell, to: field, entity: entity, formatWarning: &formatWarning)
+                                let value = try convert(cells[k], to: field, entity: entity, formatWarning: &formatWarning)
                                 if !value.isNull {
-                                    values[k] = value
+                                    if checksContacts {
+                                        if k == plan.emailKey { emailKey = Importer.contactKey(value, .email) }
+                                        if k == plan.phoneKey { phoneKey = Importer.contactKey(value, .phone) }
+                                    }
+                                    if k == plan.idKey { hasID = true; idSlot = scratchCount }
+                                    (scratch + scratchCount).initialize(to: value)
+                                    scratchCount += 1
                                     present[k >> 6] |= 1 << UInt64(k & 63)
-                                    if k == plan.idKey { hasID = true }
                                 }
-                                if let formatWarning { chunk.formatWarnings.append(Problem(line: row.line, message: formatWarning.message)) }
+                                if let formatWarning { chunk.formatWarnings.append(Problem(line: line, message: formatWarning.message)) }
                             } catch let message as ConversionError {
                                 rowProblem = rowProblem ?? "'\(field.name)': \(message.text)"
                             }
                         }
                     }
                     if let rowProblem {
-                        chunk.problems.append(Problem(line: row.line, message: rowProblem))
+                        chunk.problems.append(Problem(line: line, message: rowProblem))
                         continue
                     }
                     // The last word says whether the id is given; without one, the list ends
                     // with `id`, filled when the id is generated.
                     if hasID { present[present.count - 1] = 1 }
-                    let listKey = FieldListKey(keys: ObjectIdentifier(row.keys), present: present)
+                    let listKey = FieldListKey(keys: keys, present)
                     let list: FieldList
-                    if let known = fieldLists[listKey] { list = known } else {
+                    if let previousList, previousList.key == listKey {
+                        list = previousList.list
+                    } else if let known = fieldLists[listKey] {
+                        list = known
+                        previousList = (listKey, known)
+                    } else {
                         var names: [String] = []
-                        for k in values.indices where present[k >> 6] & (1 << UInt64(k & 63)) != 0 {
+                        for k in cells.indices where present[k >> 6] & (1 << UInt64(k & 63)) != 0 {
                             if case .field(let field) = plan.targets[k] { names.append(field.name) }
                         }
                         if !hasID { names.append(RecordField.id) }
                         list = FieldList(names)
                         fieldLists[listKey] = list
+                        previousList = (listKey, list)
                     }
-                    var record: [Value] = []
-                    record.reserveCapacity(list.names.count)
-                    var idSlot = -1
-                    for k in values.indices where present[k >> 6] & (1 << UInt64(k & 63)) != 0 {
-                        if k == plan.idKey { idSlot = record.count }
-                        record.append(values[k])
+                    if !hasID {
+                        idSlot = scratchCount
+                        (scratch + scratchCount).initialize(to: .null)
+                        scratchCount += 1
                     }
-                    if !hasID { idSlot = record.count; record.append(.null) }
-                    var pendingRow = PendingRow(line: row.line, record: PositionalRecord(list, record), idSlot: idSlot,
-                                                idIsGiven: hasID, openingPoints: openingPoints)
-                    if checksContacts {
-                        if let k = plan.emailKey { pendingRow.emailKey = Importer.contactKey(values[k], .email) }
-                        if let k = plan.phoneKey { pendingRow.phoneKey = Importer.contactKey(values[k], .phone) }
+                    let count = scratchCount
+                    let record = [Value](unsafeUninitializedCapacity: count) { values, initialized in
+                        values.baseAddress!.moveInitialize(from: scratch, count: count)
+                        initialized = count
                     }
-                    pendingRow.hashKeys()
-                    chunk.pending.append(pendingRow)
+                    scratchCount = 0
+                    // Made in the chunk's array and hashed there: a local row appended was copied
+                    // (its record's list and values and its keys retained) and then released.
+                    chunk.pending.append(PendingRow(line: line, record: PositionalRecord(list, record), idSlot: idSlot,
+                                                    idIsGiven: hasID, openingPoints: openingPoints,
+                                                    emailKey: emailKey, phoneKey: phoneKey))
+                    chunk.pending[chunk.pending.count - 1].hashKeys()
                 }
                 return [chunk]
             }
@@ -424,9 +460,20 @@ public struct Importer {
     }
 
     /// A key list and which of its cells hold a value (one bit a key, then a word for a given id).
+    /// The first two words are held inline: a list of up to 64 keys (nearly every file) makes
+    /// no array for the key of each row, and hashes no array.
     struct FieldListKey: Hashable {
         var keys: ObjectIdentifier
-        var present: [UInt64]
+        var first: UInt64, second: UInt64
+        /// The words after the second; empty for up to 64 keys.
+        var rest: [UInt64]
+
+        init(keys: ObjectIdentifier, _ present: [UInt64]) {
+            self.keys = keys
+            first = present[0]
+            second = present.count > 1 ? present[1] : 0
+            rest = present.count > 2 ? Array(present[2...]) : []
+        }
     }
 
     /// What converting one chunk of rows came to.
@@ -478,6 +525,54 @@ public struct Importer {
             for part in parts { joined.append(contentsOf: part) }
             return joined
         }
+    }
+
+    /// `inParts` for parts that know how many elements they make at most (`bounds`): each
+    /// part's elements are written straight into the one array returned, in a region of its
+    /// own, then moved down over the gaps. Joining arrays copied every element (a parsed row
+    /// retained its key list and its cells, and the part's copy released them again: two
+    /// million atomic operations on one thread for a million rows). The first part that
+    /// throws, in order, is the error; a part appending past its bound is a bug (trapped).
+    static func inPartsInPlace<T>(_ bounds: [Int], _ body: (Int, (T) -> Void) throws -> Void) throws -> [T] {
+        var offsets = [0]
+        for bound in bounds { offsets.append(offsets[offsets.count - 1] + bound) }
+        return try withoutActuallyEscaping(body) { body in try [T](unsafeUninitializedCapacity: offsets[offsets.count - 1]) { out, count in
+            count = 0
+            guard let base = out.baseAddress else {
+                for p in bounds.indices { try body(p) { _ in preconditionFailure("a part appended past its bound") } }
+                return
+            }
+            var filled = [Int](repeating: 0, count: bounds.count)
+            var failures = [(any Error)?](repeating: nil, count: bounds.count)
+            filled.withUnsafeMutableBufferPointer { filled in
+                failures.withUnsafeMutableBufferPointer { failures in
+                    nonisolated(unsafe) let filled = filled, failures = failures, base = base
+                    let run = { (p: Int) in
+                        let region = base + offsets[p]
+                        var made = 0
+                        do {
+                            try body(p) { element in
+                                precondition(made < bounds[p], "a part appended past its bound")
+                                (region + made).initialize(to: element)
+                                made += 1
+                            }
+                        } catch { failures[p] = error }
+                        filled[p] = made
+                    }
+                    if bounds.count == 1 { run(0) } else {
+                        nonisolated(unsafe) let run = run
+                        DispatchQueue.concurrentPerform(iterations: bounds.count) { run($0) }
+                    }
+                }
+            }
+            // Every part's elements moved down to follow the previous part's (bitwise moves:
+            // nothing retained or released); the array then owns exactly `count` of them.
+            for p in bounds.indices {
+                if count != offsets[p] { (base + count).moveInitialize(from: base + offsets[p], count: filled[p]) }
+                count += filled[p]
+            }
+            if let failure = failures.first(where: { $0 != nil }) { throw failure! }
+        } }
     }
 
     /// Files smaller than this are read as one piece (about `rowsWorthSplitting` short lines).
@@ -1017,9 +1112,9 @@ public struct Importer {
                 for count in newlines.dropLast() { firstLine.append(firstLine[firstLine.count - 1] + count) }
                 // For the progress bar: the file's lines, as near as the newlines tell.
                 let lineCount = max(1, newlines.reduce(0, +))
-                return try Importer.inParts(pieces.count) { p in
-                    var rows: [Row] = []
-                    rows.reserveCapacity(newlines[p] + 1)
+                // A piece holds at most its newlines and one more line: its rows are written
+                // straight into the file's array (no array per piece copied into it).
+                return try Importer.inPartsInPlace(newlines.map { $0 + 1 }) { (p, append: (Row) -> Void) in
                     var keysChecked: RowKeys?
                     var lineNumber = firstLine[p] - 1
                     var start = pieces[p].lowerBound
@@ -1032,12 +1127,11 @@ public struct Importer {
                         }
                         let end = Importer.lineEnd(buffer, from: start, to: pieceEnd)
                         if buffer[start..<end].contains(where: { $0 != 32 && $0 != 9 && $0 != 13 }) {
-                            rows.append(try object(UnsafeBufferPointer(rebasing: buffer[start..<end]), line: lineNumber,
-                                                   keysChecked: &keysChecked))
+                            append(try object(UnsafeBufferPointer(rebasing: buffer[start..<end]), line: lineNumber,
+                                              keysChecked: &keysChecked))
                         }
                         start = end + 1
                     }
-                    return rows
                 }
             }
         case .json:

@@ -121,6 +121,125 @@ final class ImportFastPathTests: XCTestCase {
         }
     }
 
+    /// The convert's row loop: values converted into a scratch and moved into each record,
+    /// the plan and field list of the previous row reused, the field-list key held inline up
+    /// to 64 keys. Rows of several key lists (one of 70 keys), nulls in changing places,
+    /// bad rows between good ones, given and generated ids, in two chunks: every record
+    /// holds its own row's values, rows alike share one field list, and the contact keys
+    /// still find a row's email given again.
+    func testEveryConvertedRecordHoldsItsOwnRowsValuesWhateverTheRowsBeforeIt() throws {
+        let importer = Importer(backend: InMemoryBackend(store: Store()), clock: Clock(now: 1_790_000_000, timeZone: TimeZone(identifier: "UTC")!))
+        let wide = (0..<70).map { "k\($0)" }
+        var lines: [String] = []
+        var expected: [Int: [String: Value]] = [:]
+        var givenIDs: [Int: String] = [:]
+        var badLines: [Int] = []
+        for i in 0..<9_000 {
+            let line = i + 1
+            var record: [String: Value] = [:]
+            var members: [String] = []
+            let id = "C\(i)"
+            // The key list changes every 40 rows (rows share a key list while it repeats).
+            switch i / 40 % 5 {
+            case 0, 1:
+                // The common list, its nulls moving from row to row.
+                members.append(#""id":"\#(id)""#)
+                members.append(i % 3 == 0 ? #""name":null"# : #""name":"name \#(i) of a longer text""#)
+                if i % 3 != 0 { record["name"] = .string("name \(i) of a longer text") }
+                members.append(#""email":"person\#(i)@example.com""#)
+                record["email"] = .string("person\(i)@example.com")
+                members.append(i % 7 == 0 ? #""tier":null"# : #""tier":"Gold""#)
+                if i % 7 != 0 { record["tier"] = .string("gold") }
+                members.append(i % 2 == 0 ? #""purchaseCount":\#(i)"# : #""purchaseCount":null"#)
+                if i % 2 == 0 { record["purchaseCount"] = .integer(Int64(i)) }
+                if i % 11 == 0 {
+                    members.append(#""birthday":"1990-02-30""#)
+                    badLines.append(line)
+                } else {
+                    members.append(#""birthday":"1990-01-\#(String(format: "%02d", i % 28 + 1))""#)
+                    record["birthday"] = .date(Day(iso: String(format: "1990-01-%02d", i % 28 + 1))!)
+                }
+                givenIDs[line] = id
+            case 2:
+                // The same keys in another order, no id (generated).
+                members.append(#""tier":"silver""#)
+                record["tier"] = .string("silver")
+                members.append(#""name":"\#(i)""#)
+                record["name"] = .string("\(i)")
+            default:
+                // Seventy custom keys: the field-list key's words past the inline two.
+                members.append(#""id":"\#(id)""#)
+                givenIDs[line] = id
+                for (k, key) in wide.enumerated() {
+                    if (k + i) % 9 == 0 { members.append(#""\#(key)":null"#); continue }
+                    members.append(#""\#(key)":"v\#(k)-\#(i % 4)""#)
+                    record[key] = .string("v\(k)-\(i % 4)")
+                }
+            }
+            // Row 8,000 gives the email of row 11 again, in other case: a duplicate warning.
+            if i == 7_999 { members = [#""id":"C7999""#, #""email":"Person10@Example.com""#]; record = ["email": .string("Person10@Example.com")]; givenIDs[line] = "C7999" }
+            lines.append("{" + members.joined(separator: ",") + "}")
+            if !badLines.contains(line) { expected[line] = record }
+        }
+        let result = try importer.readRows(bytes: Array((lines.joined(separator: "\n") + "\n").utf8), format: .jsonl, into: .customers)
+        XCTAssertEqual(result.problems.map(\.line), badLines)
+        XCTAssertEqual(result.changes.count, expected.count)
+        // Rows alike in a run of one key list share one field list. Each piece the parse
+        // reads (one per core) makes its own key lists and each chunk the convert reads
+        // (one per core, at most eight) its own field lists: a run across a piece's or a
+        // chunk's end has two or three.
+        var listsOfShape: [String: Set<ObjectIdentifier>] = [:]
+        for (change, line) in zip(result.changes, result.lines) {
+            var after = change.after
+            let id = after.removeValue(forKey: "id")
+            XCTAssertEqual(after, expected[line], "line \(line)")
+            if let given = givenIDs[line] { XCTAssertEqual(id, .string(given), "line \(line)") } else {
+                guard case .string(let generated)? = id, !generated.isEmpty else { return XCTFail("line \(line): no id generated") }
+            }
+            let fields = try XCTUnwrap(change.positionalAfter).fields
+            let shape = fields.names.joined(separator: ",")
+            listsOfShape["\((line - 1) / 40): " + shape, default: []].insert(ObjectIdentifier(fields))
+        }
+        XCTAssertGreaterThan(listsOfShape.count, 200)
+        let parts = min(8, ProcessInfo.processInfo.activeProcessorCount)
+        XCTAssertLessThanOrEqual(listsOfShape.values.map(\.count).max() ?? 0, 3, "rows alike share their list")
+        let runsCut = Set(listsOfShape.filter { $0.value.count > 1 }.keys.map { $0.prefix { $0 != ":" } })
+        XCTAssertLessThanOrEqual(runsCut.count, 2 * (parts - 1), "rows alike share their list")
+        XCTAssertEqual(result.duplicateWarnings.map(\.line), [8_000])
+    }
+
+    /// The parse's join: parts write into one array, in regions of their own, moved down
+    /// over the gaps a part leaves below its bound. Every element once, in order, each
+    /// freed once when the array goes (or, when a part throws, when the join gives up),
+    /// and the first part's error in order.
+    func testPartsWrittenInPlaceJoinInOrderAndFreeEachElementOnce() throws {
+        final class Counted {
+            static let lock = NSLock()
+            nonisolated(unsafe) static var alive = 0
+            let value: Int
+            init(_ value: Int) { self.value = value; Counted.lock.withLock { Counted.alive += 1 } }
+            deinit { Counted.lock.withLock { Counted.alive -= 1 } }
+        }
+        struct PartFailed: Error, Equatable { var part: Int }
+        let bounds = [5, 0, 7, 3, 1]
+        let made = [5, 0, 2, 0, 1]
+        do {
+            let joined = try Importer.inPartsInPlace(bounds) { (p, append: (Counted) -> Void) in
+                for i in 0..<made[p] { append(Counted(p * 100 + i)) }
+            }
+            XCTAssertEqual(joined.map(\.value), [0, 1, 2, 3, 4, 200, 201, 400])
+            XCTAssertEqual(Counted.alive, 8)
+        }
+        XCTAssertEqual(Counted.alive, 0)
+        XCTAssertThrowsError(try Importer.inPartsInPlace(bounds) { (p, append: (Counted) -> Void) in
+            for i in 0..<made[p] { append(Counted(p * 100 + i)) }
+            if p >= 2 { throw PartFailed(part: p) }
+        }) { error in XCTAssertEqual(error as? PartFailed, PartFailed(part: 2)) }
+        XCTAssertEqual(Counted.alive, 0)
+        XCTAssertEqual(try Importer.inPartsInPlace([0]) { (_, _: (Int) -> Void) in }, [])
+        XCTAssertEqual(try Importer.inPartsInPlace([3]) { (_, append: (Int) -> Void) in append(7); append(8) }, [7, 8])
+    }
+
     func testLinesTheFastPathDoesNotReadAreLeftToTheFullReader() throws {
         let lines: [[UInt8]] = [
             Array(#"{"na\u006de":"escaped key"}"#.utf8),
