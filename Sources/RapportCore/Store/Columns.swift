@@ -218,7 +218,7 @@ public final class StringDictionary {
                         let c = Int(slots[i])
                         if c == 0 { return nil }
                         let start = Int(ends[c - 1]), length = Int(ends[c]) - start
-                        if length == query.count && (length == 0 || memcmp(arena.baseAddress! + start, query.baseAddress!, length) == 0) {
+                        if length == query.count && StringDictionary.equal(arena.baseAddress! + start, query.baseAddress, length) {
                             return UInt32(c)
                         }
                         i = (i + 1) & mask
@@ -226,6 +226,16 @@ public final class StringDictionary {
                 }
             }
         }
+    }
+
+    /// Whether `length` bytes at `a` and `b` are the same. Their first 8 bytes are compared
+    /// here: a probe passing a slot of another string of the same length (emails, phones)
+    /// nearly always differs there, and `memcmp`'s call cost more than the compare.
+    @inline(__always)
+    private static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafeRawPointer?, _ length: Int) -> Bool {
+        guard length > 0, let b else { return true }
+        if length >= 8, UnsafeRawPointer(a).loadUnaligned(as: UInt64.self) != b.loadUnaligned(as: UInt64.self) { return false }
+        return memcmp(a, b, length) == 0
     }
 
     /// The code of the string with these UTF-8 bytes (valid UTF-8), adding it when new.
@@ -352,8 +362,22 @@ public final class StringDictionary {
     /// Codes are placed in their order, as before: the same table as adding them one by one.
     /// A block of codes at a time, hashed and their slots read first, so that the slots'
     /// cache misses overlap (placing a million codes one by one waited for each in turn).
-    private func grow() {
-        slots = ColumnStorage(repeating: 0, count: slots.count * 2)
+    private func grow() { rebuildSlots(count: slots.count * 2) }
+
+    /// Sizes the slot table at once for `n` more strings, as large as adding them one by
+    /// one would make it (the same table then: codes are placed in order either way), so
+    /// that a batch of new strings (a million emails) is not re-placed at every doubling.
+    func reserve(adding n: Int) {
+        var size = slots.count
+        while (ends.count + n) * 2 > size { size *= 2 }
+        guard size > slots.count else { return }
+        imageCheck?.ensure()
+        rebuildSlots(count: size)
+    }
+
+    /// The slot table made anew with `count` slots, every code placed in order.
+    private func rebuildSlots(count: Int) {
+        slots = ColumnStorage(repeating: 0, count: count)
         let mask = slots.count - 1, blockSize = 512
         var hashes = [UInt64](repeating: 0, count: blockSize)
         var touched: UInt32 = 0

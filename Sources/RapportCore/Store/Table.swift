@@ -167,9 +167,23 @@ public final class Table {
         // batch would copy the whole column again).
         for p in positions where batch.count >= columns[p].count { columns[p].reserve(columns[p].count + batch.count) }
         var scratch = InternScratch()
+        // A string column whose first block's rows were each a new string (ids, emails,
+        // phones) has its dictionary's slot table sized for the whole batch at once, as
+        // large as adding every row one by one would make it; rebuilt at each doubling,
+        // it placed each string again about twice (perf: `grow`, `place`).
+        let dictionaries = positions.map { p -> StringDictionary? in
+            if case .string(let c) = columns[p] { return c.dictionary }
+            return nil
+        }
+        let countsBefore = dictionaries.map { $0?.count ?? 0 }
         for block in stride(from: 0, to: batch.count, by: Table.insertBlockRows) {
             let rows = block..<min(block + Table.insertBlockRows, batch.count)
             for p in positions { columns[p].append(batch, position: p, rows: rows, scratch: &scratch) }
+            if block == 0, rows.count < batch.count {
+                for (k, dictionary) in dictionaries.enumerated() where dictionary.map({ $0.count - countsBefore[k] == rows.count }) == true {
+                    dictionary!.reserve(adding: batch.count - rows.count)
+                }
+            }
         }
     }
 

@@ -78,6 +78,38 @@ final class StringArenaTests: XCTestCase {
         for (s, c) in zip(strings, blockCodes) { XCTAssertEqual(blockwise.string(c), s ?? "") }
     }
 
+    /// A slot table sized at once for the strings to come (`reserve(adding:)`, a batch's
+    /// unique column) must be the table adding them one by one leaves when they are all
+    /// new, and still find every string when fewer come or some repeat. Strings of the
+    /// same length sharing their first 8 bytes, or differing only there or only after
+    /// them, are told apart (`find` compares the first 8 bytes before `memcmp`).
+    func testAReservedTableIsTheGrownOneAndSamePrefixesStayApart() {
+        let unique = (0..<3_000).map { "customer\($0 % 10)@example.com-\($0)" }
+            + ["12345678", "12345679", "02345678", "1234567", "", "abcdefgh-ijk", "abcdefgh-ijl", "bbcdefgh-ijk"]
+        for (before, reserved) in [(0, unique.count), (100, unique.count - 100), (7, 20), (2_000, unique.count - 2_000)] {
+            let grown = StringDictionary(), sized = StringDictionary()
+            for s in unique[..<before] { _ = grown.intern(s); _ = sized.intern(s) }
+            sized.reserve(adding: reserved)
+            let rest = Array(unique[before...]).map(Optional.some)
+            XCTAssertEqual(sized.intern(block: rest), grown.intern(block: rest))
+            if before + reserved == unique.count {
+                XCTAssertEqual(sized.imageParts.slots.array, grown.imageParts.slots.array, "all new: the same table")
+            }
+            XCTAssertEqual(sized.imageParts.ends.array, grown.imageParts.ends.array)
+            for (i, s) in unique.enumerated() {
+                XCTAssertEqual(sized.code(of: s), UInt32(i + 1), s)
+                XCTAssertEqual(sized.string(UInt32(i + 1)), s)
+            }
+            XCTAssertNil(sized.code(of: "12345670"))
+            XCTAssertNil(sized.code(of: "customer0@example.com-1"))
+        }
+        let small = StringDictionary()
+        _ = small.intern("a")
+        let slots = small.imageParts.slots.array
+        small.reserve(adding: 3)
+        XCTAssertEqual(small.imageParts.slots.array, slots, "room enough: unchanged")
+    }
+
     func testStringsTakenBeforeMoreInterningStayAsTheyWere() {
         let d = StringDictionary()
         _ = d.intern("a")
