@@ -31,18 +31,16 @@ public enum RecordRules {
     /// import resolves it per key list, not per cell (looking up a field's vocabulary and
     /// comparing its name for every cell was a tenth of the convert, branch pimport12).
     /// Every check goes through one, so a command and an import apply the same rules.
+    /// Plain values only: passed for every cell, it retains nothing.
     public struct Rule: Sendable {
-        enum Kind: Sendable { case free, vocabulary, id, customerID, amount, satisfaction, surveyScore, nps, email, phone }
-        /// The field's name, for messages.
-        let name: String
+        enum Kind: UInt8, Sendable { case free, vocabulary, id, customerID, amount, satisfaction, surveyScore, nps, email, phone }
         let kind: Kind
         /// Set for `.vocabulary` only.
-        let vocabulary: Vocabulary?
+        let vocabulary: Vocabulary.Closed?
 
         public init(for field: Field, in entity: Entity) {
-            name = field.name
             // Custom fields are checked only for what every value must be (finite, in range).
-            let vocabulary = field.isCustom ? nil : Vocabulary.of(field.name, in: entity)
+            let vocabulary = field.isCustom ? nil : Vocabulary.Closed.of(field.name, in: entity)
             self.vocabulary = vocabulary
             if field.isCustom { kind = .free; return }
             if vocabulary != nil { kind = .vocabulary; return }
@@ -64,7 +62,7 @@ public enum RecordRules {
     /// phone included.
     public static func check(_ value: Value, for field: Field, in entity: Entity) throws -> Value {
         let rule = Rule(for: field, in: entity)
-        let checked = try storedForm(value, rule)
+        let checked = try storedForm(value, rule, field.name)
         if let problem = formatProblem(checked, rule) { throw problem }
         return checked
     }
@@ -72,13 +70,13 @@ public enum RecordRules {
     /// Import: the same rules, but a malformed email or phone is stored as given and
     /// handed back in `formatWarning` (another system's rows are kept, and listed).
     public static func check(_ value: Value, for field: Field, in entity: Entity, formatWarning: inout RuleViolation?) throws -> Value {
-        try check(value, Rule(for: field, in: entity), formatWarning: &formatWarning)
+        try check(value, Rule(for: field, in: entity), field.name, formatWarning: &formatWarning)
     }
 
     /// The same with the field's rule worked out already (`value` is consumed: a text
     /// kept as it is moves into the result without another reference to it).
-    static func check(_ value: __owned Value, _ rule: Rule, formatWarning: inout RuleViolation?) throws -> Value {
-        let checked = try storedForm(value, rule)
+    static func check(_ value: __owned Value, _ rule: Rule, _ name: String, formatWarning: inout RuleViolation?) throws -> Value {
+        let checked = try storedForm(value, rule, name)
         formatWarning = formatProblem(checked, rule)
         return checked
     }
@@ -102,12 +100,16 @@ public enum RecordRules {
     }
 
     static func isEmailAddress(_ text: String) -> Bool {
-        let bytes = text.utf8
-        guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at != bytes.startIndex else { return false }
-        let domain = bytes[bytes.index(after: at)...]
-        guard !domain.contains(UInt8(ascii: "@")), let dot = domain.firstIndex(of: UInt8(ascii: ".")),
-              dot != domain.startIndex, domain.last != UInt8(ascii: ".") else { return false }
-        return !containsWhitespace(text)
+        // On the UTF-8 buffer: asked of every imported email, the string's own view was slow.
+        var text = text
+        let shaped = text.withUTF8 { bytes -> Bool in
+            guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at != 0 else { return false }
+            let domain = bytes[(at + 1)...]
+            guard !domain.contains(UInt8(ascii: "@")), let dot = domain.firstIndex(of: UInt8(ascii: ".")),
+                  dot != at + 1, domain.last != UInt8(ascii: ".") else { return false }
+            return true
+        }
+        return shaped && !containsWhitespace(text)
     }
 
     /// Whether `text` has a character with Unicode's White_Space property. In ASCII those
@@ -125,21 +127,21 @@ public enum RecordRules {
         return text.unicodeScalars.contains { $0.properties.isWhitespace }
     }
 
-    private static func storedForm(_ value: __owned Value, _ rule: Rule) throws -> Value {
+    private static func storedForm(_ value: __owned Value, _ rule: Rule, _ name: String) throws -> Value {
         switch value {
         case .null:
             return value
         case .number(let d):
-            guard d.isFinite else { throw RuleViolation(.nonFiniteNumber, rule.name) }
+            guard d.isFinite else { throw RuleViolation(.nonFiniteNumber, name) }
             if rule.kind == .amount { return .number(try amount(d)) }
             return value
         case .date(let day):
             guard day >= earliestDay, day <= latestDay else {
-                throw RuleViolation(.dateOutOfRange, rule.name)
+                throw RuleViolation(.dateOutOfRange, name)
             }
             return value
         case .instant(let t):
-            guard Clock.instantRange.contains(t) else { throw RuleViolation(.instantOutOfRange, rule.name) }
+            guard Clock.instantRange.contains(t) else { throw RuleViolation(.instantOutOfRange, name) }
             return value
         case .integer(let i):
             switch rule.kind {
@@ -153,11 +155,11 @@ public enum RecordRules {
         case .string(let text):
             switch rule.kind {
             case .vocabulary:
-                let vocabulary = rule.vocabulary!
                 // Most values are given in their stored spelling: kept, not made again.
-                if vocabulary.words.contains(text) { return value }
+                if rule.vocabulary!.holdsAsStored(text) { return value }
+                let vocabulary = rule.vocabulary!.vocabulary
                 guard let canonical = vocabulary.canonical(text) else {
-                    throw RuleViolation(.notInVocabulary, text, rule.name, vocabulary.words.joined(separator: ", "),
+                    throw RuleViolation(.notInVocabulary, text, name, vocabulary.words.joined(separator: ", "),
                                         suggestion: nearestName(to: text, among: vocabulary.words))
                 }
                 return .string(canonical)
@@ -168,7 +170,7 @@ public enum RecordRules {
             return value
         case .list(let items):
             guard rule.kind == .vocabulary, let vocabulary = rule.vocabulary else { return value }
-            return .list(try words(items, of: vocabulary, field: rule.name))
+            return .list(try words(items, of: vocabulary.vocabulary, field: name))
         case .boolean:
             return value
         }

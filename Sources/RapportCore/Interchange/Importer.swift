@@ -1346,7 +1346,7 @@ public struct Importer {
             default: break
             }
         }
-        do { return try RecordRules.check(typed, rule, formatWarning: &formatWarning) } catch let violation as RuleViolation {
+        do { return try RecordRules.check(typed, rule, field.name, formatWarning: &formatWarning) } catch let violation as RuleViolation {
             var text = violation.message
             if let suggestion = violation.suggestion { text += " (did you mean '\(suggestion)'?)" }
             throw ConversionError(text: text)

@@ -348,6 +348,18 @@ final class ImportFastPathTests: XCTestCase {
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             XCTAssertEqual(ContactKeys.email(text), trimmed.isEmpty ? nil : trimmed.lowercased(), text)
         }
+        // The address check on UTF-8 bytes against the same rule on the string's view.
+        func isAddress(_ text: String) -> Bool {
+            let bytes = text.utf8
+            guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at != bytes.startIndex else { return false }
+            let domain = bytes[bytes.index(after: at)...]
+            guard !domain.contains(UInt8(ascii: "@")), let dot = domain.firstIndex(of: UInt8(ascii: ".")),
+                  dot != domain.startIndex, domain.last != UInt8(ascii: ".") else { return false }
+            return !text.unicodeScalars.contains { $0.properties.isWhitespace }
+        }
+        for text in Self.tricky + ["a@b.", "a@.", "a@b..c", "王@.中国", "a@b.c@", "x@y.z"] {
+            XCTAssertEqual(RecordRules.isEmailAddress(text), isAddress(text), text)
+        }
     }
 
     func testPhoneKeysAreTheCharacterByCharacterOnesOnTrickyInput() {
