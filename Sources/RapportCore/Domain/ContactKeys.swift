@@ -46,6 +46,13 @@ public enum ContactKeys {
         }
     }
 
+    /// Whether `phone(text)` has a number: an ASCII digit anywhere (leading blanks are not
+    /// digits). Asked of every imported phone, it makes no string.
+    public static func hasDigit(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { $0.contains { $0 >= 48 && $0 <= 57 } }
+    }
+
     /// The `index`th ASCII digit of `bytes` from `start`, nil when there are fewer.
     private static func digit(_ index: Int, from start: Int, of bytes: UnsafeBufferPointer<UInt8>) -> UInt8? {
         var seen = 0

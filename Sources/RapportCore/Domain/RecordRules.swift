@@ -27,40 +27,89 @@ public enum RecordRules {
     static let earliestDay = Day(year: 1, month: 1, day: 1)!
     static let latestDay = Day(year: 9999, month: 12, day: 31)!
 
+    /// What the rules ask of one field of one entity, told by its name and worked out once:
+    /// import resolves it per key list, not per cell (looking up a field's vocabulary and
+    /// comparing its name for every cell was a tenth of the convert, branch pimport12).
+    /// Every check goes through one, so a command and an import apply the same rules.
+    /// Plain values only: passed for every cell, it retains nothing.
+    public struct Rule: Sendable {
+        enum Kind: UInt8, Sendable { case free, vocabulary, id, customerID, amount, satisfaction, surveyScore, nps, email, phone }
+        let kind: Kind
+        /// Set for `.vocabulary` only.
+        let vocabulary: Vocabulary.Closed?
+
+        public init(for field: Field, in entity: Entity) {
+            // Custom fields are checked only for what every value must be (finite, in range).
+            let vocabulary = field.isCustom ? nil : Vocabulary.Closed.of(field.name, in: entity)
+            self.vocabulary = vocabulary
+            if field.isCustom { kind = .free; return }
+            if vocabulary != nil { kind = .vocabulary; return }
+            switch (entity, field.name) {
+            case (_, RecordField.id): kind = .id
+            case (.purchases, RecordField.amount): kind = .amount
+            case (.customers, CustomerField.satisfaction): kind = .satisfaction
+            case (.customers, CustomerField.email): kind = .email
+            case (.customers, CustomerField.phone): kind = .phone
+            case (.surveys, SurveyField.score): kind = .surveyScore
+            case (.surveys, SurveyField.nps): kind = .nps
+            case (_, RecordField.customer) where entity != .customers: kind = .customerID
+            default: kind = .free
+            }
+        }
+    }
+
     /// `add`, `update`, `log`: a value breaking any rule is refused, a malformed email or
     /// phone included.
     public static func check(_ value: Value, for field: Field, in entity: Entity) throws -> Value {
-        let checked = try storedForm(value, for: field, in: entity)
-        if let problem = formatProblem(checked, for: field, in: entity) { throw problem }
+        let rule = Rule(for: field, in: entity)
+        let checked = try storedForm(value, rule, field.name)
+        if let problem = formatProblem(checked, rule) { throw problem }
         return checked
     }
 
     /// Import: the same rules, but a malformed email or phone is stored as given and
     /// handed back in `formatWarning` (another system's rows are kept, and listed).
     public static func check(_ value: Value, for field: Field, in entity: Entity, formatWarning: inout RuleViolation?) throws -> Value {
-        let checked = try storedForm(value, for: field, in: entity)
-        formatWarning = formatProblem(checked, for: field, in: entity)
+        try check(value, Rule(for: field, in: entity), field.name, formatWarning: &formatWarning)
+    }
+
+    /// The same with the field's rule worked out already (`value` is consumed: a text
+    /// kept as it is moves into the result without another reference to it).
+    static func check(_ value: __owned Value, _ rule: Rule, _ name: String, formatWarning: inout RuleViolation?) throws -> Value {
+        let checked = try storedForm(value, rule, name)
+        formatWarning = formatProblem(checked, rule)
         return checked
     }
 
     /// A customer's email that is not an address (one `@`, something before it, a dot
     /// inside the domain, no spaces) or a phone without a digit; nil when fine.
     public static func formatProblem(_ value: Value, for field: Field, in entity: Entity) -> RuleViolation? {
-        guard entity == .customers, !field.isCustom, case .string(let text) = value else { return nil }
-        switch field.name {
-        case CustomerField.email: return isEmailAddress(text) ? nil : RuleViolation(.emailNotAnAddress, text, kind: .runtime)
-        case CustomerField.phone: return ContactKeys.phone(text) != nil ? nil : RuleViolation(.phoneWithoutDigits, text, kind: .runtime)
+        formatProblem(value, Rule(for: field, in: entity))
+    }
+
+    static func formatProblem(_ value: Value, _ rule: Rule) -> RuleViolation? {
+        switch rule.kind {
+        case .email:
+            guard case .string(let text) = value else { return nil }
+            return isEmailAddress(text) ? nil : RuleViolation(.emailNotAnAddress, text, kind: .runtime)
+        case .phone:
+            guard case .string(let text) = value else { return nil }
+            return ContactKeys.hasDigit(text) ? nil : RuleViolation(.phoneWithoutDigits, text, kind: .runtime)
         default: return nil
         }
     }
 
     static func isEmailAddress(_ text: String) -> Bool {
-        let bytes = text.utf8
-        guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at != bytes.startIndex else { return false }
-        let domain = bytes[bytes.index(after: at)...]
-        guard !domain.contains(UInt8(ascii: "@")), let dot = domain.firstIndex(of: UInt8(ascii: ".")),
-              dot != domain.startIndex, domain.last != UInt8(ascii: ".") else { return false }
-        return !containsWhitespace(text)
+        // On the UTF-8 buffer: asked of every imported email, the string's own view was slow.
+        var text = text
+        let shaped = text.withUTF8 { bytes -> Bool in
+            guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at != 0 else { return false }
+            let domain = bytes[(at + 1)...]
+            guard !domain.contains(UInt8(ascii: "@")), let dot = domain.firstIndex(of: UInt8(ascii: ".")),
+                  dot != at + 1, domain.last != UInt8(ascii: ".") else { return false }
+            return true
+        }
+        return shaped && !containsWhitespace(text)
     }
 
     /// Whether `text` has a character with Unicode's White_Space property. In ASCII those
@@ -78,49 +127,50 @@ public enum RecordRules {
         return text.unicodeScalars.contains { $0.properties.isWhitespace }
     }
 
-    private static func storedForm(_ value: Value, for field: Field, in entity: Entity) throws -> Value {
+    private static func storedForm(_ value: __owned Value, _ rule: Rule, _ name: String) throws -> Value {
         switch value {
         case .null:
             return value
         case .number(let d):
-            guard d.isFinite else { throw RuleViolation(.nonFiniteNumber, field.name) }
-            if !field.isCustom, entity == .purchases, field.name == RecordField.amount { return .number(try amount(d)) }
+            guard d.isFinite else { throw RuleViolation(.nonFiniteNumber, name) }
+            if rule.kind == .amount { return .number(try amount(d)) }
             return value
         case .date(let day):
             guard day >= earliestDay, day <= latestDay else {
-                throw RuleViolation(.dateOutOfRange, field.name)
+                throw RuleViolation(.dateOutOfRange, name)
             }
             return value
         case .instant(let t):
-            guard Clock.instantRange.contains(t) else { throw RuleViolation(.instantOutOfRange, field.name) }
+            guard Clock.instantRange.contains(t) else { throw RuleViolation(.instantOutOfRange, name) }
             return value
         case .integer(let i):
-            if !field.isCustom, entity == .customers, field.name == CustomerField.satisfaction, !(1...5).contains(i) {
-                throw RuleViolation(.satisfactionOutOfRange, String(i))
-            }
-            if !field.isCustom, entity == .surveys, field.name == SurveyField.score, !(1...5).contains(i) {
-                throw RuleViolation(.satisfactionOutOfRange, String(i))
-            }
-            if !field.isCustom, entity == .surveys, field.name == SurveyField.nps, !(0...10).contains(i) {
-                throw RuleViolation(.npsOutOfRange, String(i))
+            switch rule.kind {
+            case .satisfaction, .surveyScore:
+                if !(1...5).contains(i) { throw RuleViolation(.satisfactionOutOfRange, String(i)) }
+            case .nps:
+                if !(0...10).contains(i) { throw RuleViolation(.npsOutOfRange, String(i)) }
+            default: break
             }
             return value
         case .string(let text):
-            guard !field.isCustom else { return value }
-            if let vocabulary = Vocabulary.of(field.name, in: entity) {
+            switch rule.kind {
+            case .vocabulary:
+                // Most values are given in their stored spelling: kept, not made again.
+                if rule.vocabulary!.holdsAsStored(text) { return value }
+                let vocabulary = rule.vocabulary!.vocabulary
                 guard let canonical = vocabulary.canonical(text) else {
-                    throw RuleViolation(.notInVocabulary, text, field.name, vocabulary.words.joined(separator: ", "),
+                    throw RuleViolation(.notInVocabulary, text, name, vocabulary.words.joined(separator: ", "),
                                         suggestion: nearestName(to: text, among: vocabulary.words))
                 }
                 return .string(canonical)
-            }
-            if field.name == RecordField.id || (entity != .customers && field.name == RecordField.customer) {
-                try checkID(text, what: field.name == RecordField.id ? "an id" : "a customer id")
+            case .id: try checkID(text, what: "an id")
+            case .customerID: try checkID(text, what: "a customer id")
+            default: break
             }
             return value
         case .list(let items):
-            guard !field.isCustom, let vocabulary = Vocabulary.of(field.name, in: entity) else { return value }
-            return .list(try words(items, of: vocabulary, field: field.name))
+            guard rule.kind == .vocabulary, let vocabulary = rule.vocabulary else { return value }
+            return .list(try words(items, of: vocabulary.vocabulary, field: name))
         case .boolean:
             return value
         }

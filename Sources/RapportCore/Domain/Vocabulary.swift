@@ -26,24 +26,68 @@ public struct Vocabulary: Sendable {
     /// The vocabulary of a built-in field of an entity; nil for free-text and custom fields.
     /// On a list field (`optOut`) it is the vocabulary of each item.
     public static func of(_ field: String, in entity: Entity) -> Vocabulary? {
-        switch (entity, field) {
-        case (.customers, "tier"): return tier
-        case (.customers, "grade"): return grade
-        case (.customers, "stage"): return stage
-        case (.customers, "lostReason"): return lostReason
-        case (.customers, "preferredChannel"): return channel
-        case (.customers, "optOut"): return optOut
-        case (.contacts, "channel"): return channel
-        case (.tickets, "kind"): return ticketKind
-        case (.tickets, "priority"): return priority
-        case (.tickets, "status"): return ticketStatus
-        case (.tickets, "channel"): return channel
-        case (.events, "kind"): return ticketStep
-        case (.events, "channel"): return channel
-        case (.events, "status"): return ticketStatus
-        case (.surveys, "channel"): return channel
-        case (.tasks, "status"): return taskStatus
-        default: return nil
+        Closed.of(field, in: entity)?.vocabulary
+    }
+
+    /// The closed vocabularies by name: a plain value (no arrays to retain) that a field's
+    /// `RecordRules.Rule` holds, resolved once instead of for every value.
+    public enum Closed: UInt8, Sendable {
+        case tier, grade, stage, lostReason, channel, optOut, ticketKind, priority, ticketStatus, ticketStep, taskStatus
+
+        public static func of(_ field: String, in entity: Entity) -> Closed? {
+            switch (entity, field) {
+            case (.customers, "tier"): return .tier
+            case (.customers, "grade"): return .grade
+            case (.customers, "stage"): return .stage
+            case (.customers, "lostReason"): return .lostReason
+            case (.customers, "preferredChannel"): return .channel
+            case (.customers, "optOut"): return .optOut
+            case (.contacts, "channel"): return .channel
+            case (.tickets, "kind"): return .ticketKind
+            case (.tickets, "priority"): return .priority
+            case (.tickets, "status"): return .ticketStatus
+            case (.tickets, "channel"): return .channel
+            case (.events, "kind"): return .ticketStep
+            case (.events, "channel"): return .channel
+            case (.events, "status"): return .ticketStatus
+            case (.surveys, "channel"): return .channel
+            case (.tasks, "status"): return .taskStatus
+            default: return nil
+            }
+        }
+
+        public var vocabulary: Vocabulary {
+            switch self {
+            case .tier: return Vocabulary.tier
+            case .grade: return Vocabulary.grade
+            case .stage: return Vocabulary.stage
+            case .lostReason: return Vocabulary.lostReason
+            case .channel: return Vocabulary.channel
+            case .optOut: return Vocabulary.optOut
+            case .ticketKind: return Vocabulary.ticketKind
+            case .priority: return Vocabulary.priority
+            case .ticketStatus: return Vocabulary.ticketStatus
+            case .ticketStep: return Vocabulary.ticketStep
+            case .taskStatus: return Vocabulary.taskStatus
+            }
+        }
+
+        /// Whether `text` is a word in its stored spelling, as most given values are: read
+        /// in place from the vocabulary (a copy of it retained both its arrays, per value).
+        func holdsAsStored(_ text: String) -> Bool {
+            switch self {
+            case .tier: return Vocabulary.tier.words.contains(text)
+            case .grade: return Vocabulary.grade.words.contains(text)
+            case .stage: return Vocabulary.stage.words.contains(text)
+            case .lostReason: return Vocabulary.lostReason.words.contains(text)
+            case .channel: return Vocabulary.channel.words.contains(text)
+            case .optOut: return Vocabulary.optOut.words.contains(text)
+            case .ticketKind: return Vocabulary.ticketKind.words.contains(text)
+            case .priority: return Vocabulary.priority.words.contains(text)
+            case .ticketStatus: return Vocabulary.ticketStatus.words.contains(text)
+            case .ticketStep: return Vocabulary.ticketStep.words.contains(text)
+            case .taskStatus: return Vocabulary.taskStatus.words.contains(text)
+            }
         }
     }
 

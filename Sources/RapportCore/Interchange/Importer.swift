@@ -250,7 +250,7 @@ public struct Importer {
             plans[ObjectIdentifier(keys)] = KeyPlan(keys.names.map { key -> KeyPlan.Target in
                 if isOpeningPoints(key, entity) { return .openingPoints }
                 return schema.field(named: key).map(KeyPlan.Target.field) ?? .ignored
-            })
+            }, entity: entity)
         }
 
         // Rows convert independently: one chunk of them per core, joined in file order.
@@ -284,7 +284,7 @@ public struct Importer {
                 // The previous row's plan: nearly every row has the same key list, so the
                 // plan is neither looked up nor retained again.
                 var planKeys: ObjectIdentifier?
-                var plan = KeyPlan([])
+                var plan = KeyPlan([], entity: entity)
                 for index in range {
                     if checksCancel, index & 1023 == 1023 {
                         if isCancelled() { throw Cancelled() }
@@ -327,7 +327,11 @@ public struct Importer {
                         case .field(let field):
                             do {
                                 var formatWarning: RuleViolation?
-                                let value = try convert(cells[k], to: field, entity: entity, formatWarning: &formatWarning)
+                                // Moved out of the row, not copied: its text becomes the value's
+                                // without a retain here and a release when the cells are dropped.
+                                var cell = RawCell.jsonNull
+                                swap(&cell, &cells[k])
+                                let value = try convert(cell, to: field, plan.rules[k], formatWarning: &formatWarning)
                                 if !value.isNull {
                                     if checksContacts {
                                         if k == plan.emailKey { emailKey = Importer.contactKey(value, .email) }
@@ -438,15 +442,22 @@ public struct Importer {
         }
     }
 
-    /// What each key of a key list fills.
+    /// What each key of a key list fills, and the rules its values meet.
     struct KeyPlan {
         enum Target { case ignored, openingPoints, field(Field) }
         var targets: [Target]
+        /// Each field's `RecordRules.Rule`, beside its target (a placeholder for other keys):
+        /// worked out once per key list instead of from the field's name in every cell.
+        var rules: [RecordRules.Rule]
         /// The keys that fill `id`, `email` and `phone`.
         var idKey: Int?, emailKey: Int?, phoneKey: Int?
 
-        init(_ targets: [Target]) {
+        init(_ targets: [Target], entity: Entity) {
             self.targets = targets
+            rules = targets.map { target in
+                guard case .field(let field) = target else { return RecordRules.Rule(for: Field("", .string, isCustom: true), in: entity) }
+                return RecordRules.Rule(for: field, in: entity)
+            }
             for (k, target) in targets.enumerated() {
                 guard case .field(let field) = target else { continue }
                 switch field.name {
@@ -1321,6 +1332,12 @@ public struct Importer {
 
     /// The same, with a malformed email or phone kept and handed back as a warning.
     func convert(_ cell: RawCell, to field: Field, entity: Entity, formatWarning: inout RuleViolation?) throws -> Value {
+        try convert(cell, to: field, RecordRules.Rule(for: field, in: entity), formatWarning: &formatWarning)
+    }
+
+    /// The same with the field's rule worked out already (once per key list). The cell is
+    /// consumed: a text cell's string moves into the value.
+    func convert(_ cell: __owned RawCell, to field: Field, _ rule: RecordRules.Rule, formatWarning: inout RuleViolation?) throws -> Value {
         var typed = try typedValue(cell, to: field)
         if !valueAliases.isEmpty, let aliases = valueAliases[field.name.lowercased()] {
             switch typed {
@@ -1329,7 +1346,7 @@ public struct Importer {
             default: break
             }
         }
-        do { return try RecordRules.check(typed, for: field, in: entity, formatWarning: &formatWarning) } catch let violation as RuleViolation {
+        do { return try RecordRules.check(typed, rule, field.name, formatWarning: &formatWarning) } catch let violation as RuleViolation {
             var text = violation.message
             if let suggestion = violation.suggestion { text += " (did you mean '\(suggestion)'?)" }
             throw ConversionError(text: text)
@@ -1344,7 +1361,7 @@ public struct Importer {
         return text.trimmingCharacters(in: .whitespaces)
     }
 
-    private func typedValue(_ cell: RawCell, to field: Field) throws -> Value {
+    private func typedValue(_ cell: __owned RawCell, to field: Field) throws -> Value {
         if cell.isNull { return .null }
         func fail(_ expected: String) -> ConversionError {
             let shown = cell.shown

@@ -95,4 +95,74 @@ final class RecordRulesTests: XCTestCase {
         XCTAssertEqual(warning?.id, .phoneWithoutDigits)
         XCTAssertEqual(warning?.kind, .runtime)
     }
+
+    /// Each field's rule is worked out once from its name and entity (import: once per key
+    /// list). Every built-in field of every entity, and a custom field of each name, against
+    /// the rules as they read when they were decided per value by the field's name: the
+    /// same stored value, or the same refusal, and the same format warning.
+    func testEachFieldsRuleIsWhatItsNameAndEntityCallFor() throws {
+        func reference(_ value: Value, _ field: Field, _ entity: Entity) throws -> (Value, DiagnosticID?) {
+            var checked = value
+            if !field.isCustom {
+                let vocabulary = Vocabulary.of(field.name, in: entity)
+                switch value {
+                case .number(let d):
+                    guard d.isFinite else { throw RuleViolation(.nonFiniteNumber, field.name) }
+                    if entity == .purchases, field.name == "amount" { checked = .number(try RecordRules.amount(d)) }
+                case .integer(let i):
+                    if entity == .customers, field.name == "satisfaction", !(1...5).contains(i) { throw RuleViolation(.satisfactionOutOfRange, String(i)) }
+                    if entity == .surveys, field.name == "score", !(1...5).contains(i) { throw RuleViolation(.satisfactionOutOfRange, String(i)) }
+                    if entity == .surveys, field.name == "nps", !(0...10).contains(i) { throw RuleViolation(.npsOutOfRange, String(i)) }
+                case .string(let text):
+                    if let vocabulary {
+                        guard let word = vocabulary.canonical(text) else { throw RuleViolation(.notInVocabulary, text, field.name, "") }
+                        checked = .string(word)
+                    } else if field.name == "id" || (entity != .customers && field.name == "customer") {
+                        try RecordRules.checkID(text, what: field.name == "id" ? "an id" : "a customer id")
+                    }
+                case .list(let items):
+                    if let vocabulary { checked = .list(try RecordRules.words(items, of: vocabulary, field: field.name)) }
+                default: break
+                }
+            } else if case .number(let d) = value, !d.isFinite {
+                throw RuleViolation(.nonFiniteNumber, field.name)
+            }
+            var warning: DiagnosticID?
+            if entity == .customers, !field.isCustom, case .string(let text) = checked {
+                if field.name == "email", !RecordRules.isEmailAddress(text) { warning = .emailNotAnAddress }
+                if field.name == "phone", ContactKeys.phone(text) == nil { warning = .phoneWithoutDigits }
+            }
+            return (checked, warning)
+        }
+        let values: [Value] = [
+            .null, .string("gold"), .string("GOLD"), .string("call"), .string("Open"), .string("diamond"), .string(""),
+            .string(" C1"), .string("C\u{7}1"), .string("wang@example.com"), .string("wang.example.com"),
+            .string("call me"), .string("+86 138 0013 8000"), .integer(0), .integer(3), .integer(6), .integer(11),
+            .number(0), .number(12.345), .number(.infinity), .list(["SMS", "sms", "all"]), .list(["fax"]), .boolean(true),
+        ]
+        var fieldsChecked = 0
+        for entity in Entity.stored {
+            for builtIn in EntitySchema(entity: entity).fields {
+                for field in [builtIn, Field(builtIn.name, builtIn.type, isCustom: true)] {
+                    fieldsChecked += 1
+                    for value in values {
+                        let what = "\(entity).\(field.name)\(field.isCustom ? " (custom)" : "") = \(value)"
+                        var warning: RuleViolation?
+                        let got = Result { try RecordRules.check(value, for: field, in: entity, formatWarning: &warning) }
+                        switch (got, Result { try reference(value, field, entity) }) {
+                        case (.success(let stored), .success(let expected)):
+                            XCTAssertEqual(stored, expected.0, what)
+                            XCTAssertEqual(warning?.id, expected.1, what)
+                        case (.failure(let error), .failure(let expected)):
+                            XCTAssertEqual((error as? RuleViolation)?.id, (expected as? RuleViolation)?.id, what)
+                            XCTAssertEqual((error as? RuleViolation)?.arguments.prefix(2), (expected as? RuleViolation)?.arguments.prefix(2), what)
+                        default:
+                            XCTFail("\(what): \(got) against \(Result { try reference(value, field, entity) })")
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(fieldsChecked, 60)
+    }
 }

@@ -208,6 +208,41 @@ final class ImportFastPathTests: XCTestCase {
         XCTAssertEqual(result.duplicateWarnings.map(\.line), [8_000])
     }
 
+    /// Each key's rules are worked out once per key list: they must follow the key, not its
+    /// place, when lists put the same keys in other orders, leave some out or add keys no
+    /// field takes. A tier checked as an email, or a satisfaction as a tier, would show here.
+    func testEachKeysRulesFollowItsKeyInEveryKeyList() throws {
+        let importer = Importer(backend: InMemoryBackend(store: Store()), clock: Clock(now: 1_790_000_000, timeZone: TimeZone(identifier: "UTC")!))
+        let lines = [
+            #"{"id":"A1","tier":"GOLD","email":"a1@example.com","phone":"138 0013 8001"}"#,
+            #"{"id":"A2","tier":"diamond","email":"a2@example.com","phone":"138 0013 8002"}"#,
+            #"{"phone":"none","satisfaction":4,"email":"a3@example.com","tier":"Silver","id":"A3"}"#,
+            #"{"phone":"138 0013 8004","satisfaction":9,"email":"a4@example.com","tier":"silver","id":"A4"}"#,
+            #"{"email":"not-an-address","points":12,"tier":"platinum","id":"A5","satisfaction":2}"#,
+            #"{"satisfaction":"x","id":"A6"}"#,
+            #"{"tier":"bronze","email":"A7@Example.com","id":"A7","phone":"+86 138 0013 8007"}"#,
+        ]
+        let result = try importer.readRows(bytes: Array((lines.joined(separator: "\n") + "\n").utf8), format: .jsonl, into: .customers)
+        XCTAssertEqual(result.problems.map(\.line), [2, 4, 6])
+        XCTAssertEqual(result.problems.dropFirst().map(\.message), [
+            "'satisfaction': satisfaction is from 1 to 5, found 9",
+            "'satisfaction': expected a whole number, found \"x\"",
+        ])
+        XCTAssertTrue(result.problems[0].message.hasPrefix("'tier': 'diamond' is not a tier"), result.problems[0].message)
+        XCTAssertEqual(result.formatWarnings.map(\.line), [3, 5])
+        XCTAssertEqual(result.formatWarnings.map(\.message), ["phone 'none' has no digits", "email 'not-an-address' is not an address"])
+        var stored: [String: [String: Value]] = [:]
+        for change in result.changes where change.entity == .customers { stored[change.id] = change.after }
+        XCTAssertEqual(Set(stored.keys), ["A1", "A3", "A5", "A7"])
+        XCTAssertEqual(stored["A1"]?["tier"], .string("gold"))
+        XCTAssertEqual(stored["A3"]?["tier"], .string("silver"))
+        XCTAssertEqual(stored["A3"]?["satisfaction"], .integer(4))
+        XCTAssertEqual(stored["A5"]?["email"], .string("not-an-address"))
+        XCTAssertEqual(stored["A5"]?["satisfaction"], .integer(2))
+        XCTAssertEqual(stored["A7"]?["email"], .string("A7@Example.com"))
+        XCTAssertEqual(stored["A7"]?["phone"], .string("+86 138 0013 8007"))
+    }
+
     /// The parse's join: parts write into one array, in regions of their own, moved down
     /// over the gaps a part leaves below its bound. Every element once, in order, each
     /// freed once when the array goes (or, when a part throws, when the join gives up),
@@ -313,6 +348,18 @@ final class ImportFastPathTests: XCTestCase {
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             XCTAssertEqual(ContactKeys.email(text), trimmed.isEmpty ? nil : trimmed.lowercased(), text)
         }
+        // The address check on UTF-8 bytes against the same rule on the string's view.
+        func isAddress(_ text: String) -> Bool {
+            let bytes = text.utf8
+            guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at != bytes.startIndex else { return false }
+            let domain = bytes[bytes.index(after: at)...]
+            guard !domain.contains(UInt8(ascii: "@")), let dot = domain.firstIndex(of: UInt8(ascii: ".")),
+                  dot != domain.startIndex, domain.last != UInt8(ascii: ".") else { return false }
+            return !text.unicodeScalars.contains { $0.properties.isWhitespace }
+        }
+        for text in Self.tricky + ["a@b.", "a@.", "a@b..c", "王@.中国", "a@b.c@", "x@y.z"] {
+            XCTAssertEqual(RecordRules.isEmailAddress(text), isAddress(text), text)
+        }
     }
 
     func testPhoneKeysAreTheCharacterByCharacterOnesOnTrickyInput() {
@@ -327,6 +374,10 @@ final class ImportFastPathTests: XCTestCase {
             return "86" + digits
         }
         for text in Self.tricky { XCTAssertEqual(ContactKeys.phone(text), reference(text), text) }
+        // The format check asks only whether there is a number, without making it.
+        for text in Self.tricky + ["", "call me", "  +", "０１２", "tel: 1"] {
+            XCTAssertEqual(ContactKeys.hasDigit(text), ContactKeys.phone(text) != nil, text)
+        }
     }
 
     func testWhiteSpaceAndIDChecksAreTheScalarOnesOnTrickyInput() {
