@@ -2,10 +2,11 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import RapportCore
 import RapportShell
 
 // glibc's allocator set up before anything is allocated for a command: fixed thresholds
-// for large blocks, no fast bins (`Allocator.configure`, why there).
+// for large blocks (`Allocator.configure`, why there).
 Allocator.configure()
 
 let status = Rapport.main(Array(CommandLine.arguments.dropFirst()))

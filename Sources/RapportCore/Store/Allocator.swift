@@ -3,41 +3,51 @@ import Foundation
 import Glibc
 #endif
 
-/// The program's settings of glibc's allocator, made once at start (`rapport`'s main),
-/// before the first command.
+/// The program's settings of glibc's allocator: fixed thresholds made once at start
+/// (`rapport`'s main, before the first command), fast bins off while a bulk import runs.
 public enum Allocator {
     /// `mallopt`'s parameters (malloc.h; `mallopt` is not in the Glibc module).
     static let fastBinLimit: Int32 = 1        // M_MXFAST
     static let trimThreshold: Int32 = -1      // M_TRIM_THRESHOLD
     static let mapThreshold: Int32 = -3       // M_MMAP_THRESHOLD
+    /// glibc's own fast-bin limit (DEFAULT_MXFAST: 64 * sizeof(size_t) / 4).
+    static let defaultFastBinLimit = Int32(64 * MemoryLayout<Int>.size / 4)
 
-    /// Sets the allocator up; false when a setting was refused (or there is no glibc).
+    /// Sets the allocator's thresholds; false when a setting was refused (or there is no glibc).
     ///
-    /// - Fixed thresholds: glibc maps each block over its threshold (128 KB at first, then
+    /// Fixed thresholds: glibc maps each block over its threshold (128 KB at first, then
     ///   moving with what is freed) on its own and unmaps it when freed, so the buffers of a
     ///   large answer (its rows, cells and text: tens of MB for a few hundred thousand rows)
     ///   could be faulted in again page by page at every command: 14,000 page faults a run
     ///   of `find customers where lastContact <= 90d show id` at a million, a quarter of its
     ///   time. Fixed thresholds keep them in the heap for the next command (docs/performance.md,
     ///   branch plookup).
-    /// - No fast bins: a freed small block waited in a fast bin, unmerged, until a request
-    ///   of 1 KB or more swept every such bin (`malloc_consolidate`, `unlink_chunk`). An
-    ///   import of a million customers frees millions of small blocks (cells, keys, rows)
-    ///   while other threads grow arrays: 5% of its CPU went to those sweeps. Without fast
-    ///   bins a freed block is merged as it is freed (the per-thread cache still serves the
-    ///   commonest sizes first): 0.49 s less CPU in six pairs of runs (docs/performance.md,
-    ///   branch pimport9).
     @discardableResult
     public static func configure() -> Bool {
         #if canImport(Glibc)
         guard let mallopt = Allocator.mallopt else { return false }
-        let settings: [(Int32, Int32)] = [(mapThreshold, 32 << 20), (trimThreshold, 128 << 20), (fastBinLimit, 0)]
+        let settings: [(Int32, Int32)] = [(mapThreshold, 32 << 20), (trimThreshold, 128 << 20)]
         var accepted = true
         for (parameter, value) in settings where mallopt(parameter, value) != 1 { accepted = false }
         return accepted
         #else
         return false
         #endif
+    }
+
+    /// Runs `body` with glibc's fast bins off, and turns them back on (glibc's default
+    /// limit) after. A freed small block waits in a fast bin, unmerged, until a request of
+    /// 1 KB or more sweeps every such bin (`malloc_consolidate`, `unlink_chunk`). An import
+    /// of a million customers frees millions of small blocks (cells, keys, rows) while other
+    /// threads grow arrays: 5% of its CPU went to those sweeps, 0.49 s less CPU without fast
+    /// bins in six pairs of runs (docs/performance.md, branch pimport9). Only there: a
+    /// campaign at a million, which frees little, took 13% longer without them (lead, stop 30).
+    public static func withoutFastBins<T>(_ body: () throws -> T) rethrows -> T {
+        #if canImport(Glibc)
+        guard let mallopt = Allocator.mallopt, mallopt(fastBinLimit, 0) == 1 else { return try body() }
+        defer { _ = mallopt(fastBinLimit, defaultFastBinLimit) }
+        #endif
+        return try body()
     }
 
     #if canImport(Glibc)

@@ -2,10 +2,11 @@ import XCTest
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import RapportShell
+@testable import RapportCore
 
-/// The allocator as `rapport` sets it up: every setting accepted, and small blocks freed
-/// beyond the per-thread cache merged at once, never left waiting in fast bins for a sweep.
+/// The allocator as `rapport` sets it up: every setting accepted; during a bulk import, small
+/// blocks freed beyond the per-thread cache merged at once, never left waiting in fast bins
+/// for a sweep, and fast bins back on after it.
 final class AllocatorTests: XCTestCase {
     #if canImport(Glibc)
     /// Allocates a thousand blocks of each small size, frees them, and counts the blocks
@@ -26,19 +27,16 @@ final class AllocatorTests: XCTestCase {
         return (before, after)
     }
 
-    func testSmallBlocksFreedAfterConfiguringWaitInNoFastBin() throws {
+    func testSmallBlocksFreedDuringABulkImportWaitInNoFastBin() throws {
         XCTAssertTrue(Allocator.configure(), "a setting was refused")
-        let counts = try fastBinBlocksAfterFreeingSmallBlocks(sizes: Array(stride(from: 16, through: 112, by: 16)))
+        let counts = try Allocator.withoutFastBins { try fastBinBlocksAfterFreeingSmallBlocks(sizes: Array(stride(from: 16, through: 112, by: 16))) }
         XCTAssertLessThanOrEqual(counts.after, counts.before, "\(counts.after - counts.before) freed blocks wait in fast bins")
     }
 
-    func testTheCountSeesFastBinsWhenTheyAreOn() throws {
-        // The count itself: with fast bins back on (glibc's default limit, 128 bytes on
-        // 64 bits), the same frees leave about a thousand in them. Set back off after.
-        defer { Allocator.configure() }
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        let mallopt = unsafeBitCast(try XCTUnwrap(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt")), to: Mallopt.self)
-        XCTAssertEqual(mallopt(Allocator.fastBinLimit, 128), 1)
+    func testFastBinsAreBackAfterwards() throws {
+        // The count itself too: with fast bins on (glibc's default limit, 128 bytes on 64
+        // bits), the same frees leave about a thousand in them.
+        Allocator.withoutFastBins {}
         let counts = try fastBinBlocksAfterFreeingSmallBlocks(sizes: [48])
         XCTAssertGreaterThan(counts.after, counts.before + 500)
     }
