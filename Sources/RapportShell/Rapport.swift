@@ -11,6 +11,7 @@ public enum Rapport {
     /// Runs the program and returns its exit status: 0 success, 1 a command failed at
     /// run time, 2 a usage or parse error.
     public static func main(_ arguments: [String]) -> Int32 {
+        CryptoLibrary.initialise()
         signal(SIGPIPE, SIG_IGN)
         // A size-limited file (ulimit -f) makes write() fail with EFBIG instead of killing us.
         signal(SIGXFSZ, SIG_IGN)

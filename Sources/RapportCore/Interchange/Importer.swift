@@ -162,6 +162,7 @@ public struct Importer {
     }
 
     static func sha256(_ bytes: [UInt8]) -> String {
+        CryptoLibrary.initialise()
         var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
         _ = SHA256(bytes, bytes.count, &digest)
         return SealedFile.hex(digest)

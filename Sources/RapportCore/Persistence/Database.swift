@@ -438,7 +438,7 @@ public final class Database {
         aheadChecks = checks
         BackgroundWork.async {
             for check in checks.all {
-                if checks.isCancelled || BackgroundWork.isExiting { return }
+                if checks.isCancelled { return }
                 _ = check.check()
             }
         }

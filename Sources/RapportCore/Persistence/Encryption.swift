@@ -228,3 +228,13 @@ public enum SealedFile {
         return high == nil ? out : nil
     }
 }
+
+/// libcrypto, initialised once without its exit-time cleanup. The cleanup frees the
+/// library's locks when the process exits, and an import's file hash, which runs on
+/// another core and may still run then (`BackgroundWork`), crashed on them (SIGSEGV in
+/// `pthread_rwlock_*`) or waited on them forever. Called before the first use.
+public enum CryptoLibrary {
+    private static let initialised: Bool = rapport_crypto_init_without_cleanup() == 1
+
+    public static func initialise() { _ = initialised }
+}

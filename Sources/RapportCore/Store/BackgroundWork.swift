@@ -1,6 +1,4 @@
 import Dispatch
-import Glibc
-import Synchronization
 
 /// Drops the last reference to a large value on another thread: freeing a million
 /// records' arrays and strings is work nobody waits for.
@@ -19,33 +17,20 @@ enum ReleasedAside {
 /// Work started on another core that nobody waits for at once (frees, a file's hash, the
 /// column image's checks ahead of a commit, a background snapshot).
 ///
-/// A process must not tear down while it runs: `exit` destroys the C library's and the
-/// Swift runtime's state under it, and a thread still freeing or hashing then crashes (a
-/// SIGSEGV in `pthread_rwlock_*`, seen twice in test processes whose import had passed).
-/// So the first work registers an `atexit` handler that stops what can stop (`isExiting`)
-/// and waits for the rest: registered after the libraries' own teardown, it runs before
-/// it. `rapport` itself ends with `_exit` (no teardown at all, so nothing to wait for).
+/// A process may exit while it runs: nothing it does must last (what must is waited for
+/// by its owner: `Database.close` waits for a background snapshot), and nothing at exit
+/// tears down what it uses. `rapport` ends with `_exit` (no teardown at all); libcrypto,
+/// used by the file hash, is initialised without its exit-time cleanup (`CryptoLibrary`),
+/// which crashed test processes whose import had passed while the hash still ran.
 public enum BackgroundWork {
     private static let group = DispatchGroup()
-    private static let exiting = Atomic<Bool>(false)
-    private static let waitsAtExit: Void = {
-        atexit {
-            BackgroundWork.exiting.store(true, ordering: .relaxed)
-            BackgroundWork.group.wait()
-        }
-    }()
-
-    /// True once the process exits: long work stops at its next step.
-    static var isExiting: Bool { exiting.load(ordering: .relaxed) }
 
     static func async(qos: DispatchQoS.QoSClass = .default, _ body: @escaping @Sendable () -> Void) {
-        _ = waitsAtExit
         DispatchQueue.global(qos: qos).async(group: group, execute: body)
     }
 
     /// Work of `group` (a caller's own group) that is also background work.
     static func async(group own: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
-        _ = waitsAtExit
         group.enter()
         DispatchQueue.global().async(group: own) {
             body()
