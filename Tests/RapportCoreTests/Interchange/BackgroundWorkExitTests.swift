@@ -32,6 +32,10 @@ final class BackgroundWorkExitTests: XCTestCase {
         let result = try Importer(store: Store(), clock: Clock(now: 1_793_491_200, timeZone: TimeZone(identifier: "UTC")!))
             .read(bytes: Array(lines.utf8), format: .jsonl, into: .customers)
         XCTAssertEqual(result.changes.count, 20_000)
+        // A large file's hash left running as the process exits, as an import leaves it
+        // when nobody reads it.
+        let file = [UInt8](repeating: 0x61, count: 256 << 20)
+        BackgroundWork.async { _ = Importer.sha256(file) }
     }
 
     func testAProcessExitingBesideBackgroundWorkEndsWithItsStatus() throws {
