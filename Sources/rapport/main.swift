@@ -12,8 +12,8 @@ Allocator.configure()
 let status = Rapport.main(Array(CommandLine.arguments.dropFirst()))
 // Everything the program must finish (the journal, the snapshot, the outbox) is done and
 // synced when `main` returns; what may still run on other cores is frees, hashes and checks
-// nobody will read (`BackgroundWork`). `exit` would wait for them (its teardown would crash
-// under them): a one-shot import of a million customers would free its rows for nothing.
-// The standard streams are flushed and the process ends without a teardown.
+// nobody will read (`BackgroundWork`). `exit` would run the libraries' teardown under them
+// (libcrypto's crashed a test process's hash; `CryptoLibrary`), so the standard streams are
+// flushed and the process ends without a teardown.
 fflush(nil)
 _exit(status)

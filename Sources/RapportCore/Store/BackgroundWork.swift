@@ -22,22 +22,13 @@ enum ReleasedAside {
 /// tears down what it uses. `rapport` ends with `_exit` (no teardown at all); libcrypto,
 /// used by the file hash, is initialised without its exit-time cleanup (`CryptoLibrary`),
 /// which crashed test processes whose import had passed while the hash still ran.
-public enum BackgroundWork {
-    private static let group = DispatchGroup()
-
+enum BackgroundWork {
     static func async(qos: DispatchQoS.QoSClass = .default, _ body: @escaping @Sendable () -> Void) {
-        DispatchQueue.global(qos: qos).async(group: group, execute: body)
+        DispatchQueue.global(qos: qos).async(execute: body)
     }
 
-    /// Work of `group` (a caller's own group) that is also background work.
+    /// Work of `group`, the caller's own, which waits for it when it needs its result.
     static func async(group own: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
-        group.enter()
-        DispatchQueue.global().async(group: own) {
-            body()
-            group.leave()
-        }
+        DispatchQueue.global().async(group: own, execute: body)
     }
-
-    /// Waits for every background work started so far.
-    public static func waitForAll() { group.wait() }
 }
