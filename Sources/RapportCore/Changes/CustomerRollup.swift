@@ -378,24 +378,14 @@ public struct CustomerRollup {
     /// One call per entity the set inserts.
     private func binnedIDsTaken(_ set: ChangeSet) -> [Problem] {
         let restored = Set(set.binChanges.filter { $0.kind == .restore }.map { "\($0.entity.rawValue)/\($0.id)" })
-        // Per entity, found by a look at the previous insert's first: a dictionary keyed by
-        // entity hashed it per insert, and an import alternates customers and ledger entries.
-        var inserted: [(entity: Entity, ids: [String])] = []
-        var group = -1
+        var inserted = EntityGroups<String>()
         // The key is made only when something is restored: a campaign inserts 100,000s.
         for i in set.changes.indices where set.changes[i].kind == .insert {
             let entity = set.changes[i].entity, id = set.changes[i].id
-            guard restored.isEmpty || !restored.contains("\(entity.rawValue)/\(id)") else { continue }
-            if group < 0 || inserted[group].entity != entity {
-                if let known = inserted.firstIndex(where: { $0.entity == entity }) { group = known } else {
-                    inserted.append((entity, []))
-                    group = inserted.count - 1
-                }
-            }
-            inserted[group].ids.append(id)
+            if restored.isEmpty || !restored.contains("\(entity.rawValue)/\(id)") { inserted.append(id, to: entity) }
         }
         var problems: [Problem] = []
-        for (entity, ids) in inserted.sorted(by: { $0.entity.rawValue < $1.entity.rawValue }) {
+        for (entity, ids, _) in inserted.groups.sorted(by: { $0.entity.rawValue < $1.entity.rawValue }) {
             let binned = Set(backend.binned(.ids(entity, ids)).map(\.id))
             guard !binned.isEmpty else { continue }
             for i in set.changes.indices where set.changes[i].kind == .insert && set.changes[i].entity == entity && binned.contains(set.changes[i].id) {

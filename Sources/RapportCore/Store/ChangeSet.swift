@@ -365,3 +365,24 @@ public struct BinChange: Sendable, Equatable {
         self.id = id
     }
 }
+
+/// Items grouped by entity, the groups in the order their entities are first met. A set
+/// names a few entities, often alternating (an import's customers and their opening
+/// balances, two million changes): each item's group is found by a look at the previous
+/// item's first, then among the few groups, never by hashing the entity per item.
+struct EntityGroups<Item> {
+    /// Each entity's items in the order appended, and how many of them came `flagged`.
+    private(set) var groups: [(entity: Entity, items: [Item], flagged: Int)] = []
+    private var current = -1
+
+    mutating func append(_ item: Item, to entity: Entity, flagged: Bool = false) {
+        if current < 0 || groups[current].entity != entity {
+            if let known = groups.firstIndex(where: { $0.entity == entity }) { current = known } else {
+                groups.append((entity, [], 0))
+                current = groups.count - 1
+            }
+        }
+        groups[current].items.append(item)
+        if flagged { groups[current].flagged += 1 }
+    }
+}

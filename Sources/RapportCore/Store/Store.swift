@@ -113,27 +113,17 @@ public final class Store {
     /// columns out between the cores itself, `Table.appendInserts`).
     func applyPlan(of set: ChangeSet) -> ApplyPlan? {
         guard set.changes.count >= Store.changesWorthSplitting, ProcessInfo.processInfo.activeProcessorCount > 1 else { return nil }
-        // A few tables, each change's found by a look at the previous change's first: two
-        // dictionaries keyed by entity hashed it three times per change, and an import's
-        // customers and opening balances alternate, two million changes.
-        var groups: [(entity: Entity, changes: [Int], positionalInserts: Int)] = []
-        var group = -1
+        // Each table's changes, its positional inserts flagged.
+        var groups = EntityGroups<Int>()
         for c in set.changes.indices {
             // Read in place: a copy of each change would retain every reference in it.
             if set.changes[c].kind == .delete { return nil }
-            let entity = set.changes[c].entity
-            if group < 0 || groups[group].entity != entity {
-                if let known = groups.firstIndex(where: { $0.entity == entity }) { group = known } else {
-                    groups.append((entity, [], 0))
-                    group = groups.count - 1
-                }
-            }
-            groups[group].changes.append(c)
-            if set.changes[c].kind == .insert, set.changes[c].positionalAfter != nil { groups[group].positionalInserts += 1 }
+            groups.append(c, to: set.changes[c].entity,
+                          flagged: set.changes[c].kind == .insert && set.changes[c].positionalAfter != nil)
         }
         var plan = ApplyPlan()
         var insertsBeside = 0, othersBeside = 0
-        for (entity, changes, inserts) in groups.sorted(by: { $0.entity.rawValue < $1.entity.rawValue }) {
+        for (entity, changes, inserts) in groups.groups.sorted(by: { $0.entity.rawValue < $1.entity.rawValue }) {
             if inserts == changes.count {
                 plan.batches.append((entity, changes))
             } else {
