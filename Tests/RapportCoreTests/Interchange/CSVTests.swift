@@ -144,4 +144,21 @@ final class CSVTests: XCTestCase {
         XCTAssertEqual(ListCell.split("a\\;b; c"), ["a;b", "c"])
         XCTAssertEqual(ListCell.split("trailing\\"), ["trailing\\"])
     }
+
+    /// The byte-wise split of ASCII cells (the fast one) gives what the scalar-wise split
+    /// gives, for cells of separators, every ASCII space and control, and letters.
+    func testListCellASCIISplitAgreesWithTheScalarSplit() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [Character] = [";", " ", "\t", "\n", "\u{0B}", "\u{0C}", "\r", "\u{1C}", "\u{1F}", "\u{7F}", "a", "Z", "-", "0"]
+        for _ in 0..<5_000 {
+            let cell = String((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            XCTAssertEqual(ListCell.splitASCII(cell), ListCell.splitScalars(cell), cell.debugDescription)
+        }
+        XCTAssertEqual(ListCell.splitASCII("vip"), ["vip"])
+        XCTAssertEqual(ListCell.splitASCII(""), [])
+        // Not for the fast split: escapes and anything beyond ASCII go scalar by scalar.
+        XCTAssertNil(ListCell.splitASCII("a\\;b"))
+        XCTAssertNil(ListCell.splitASCII("老客户"))
+        XCTAssertEqual(ListCell.split("\u{3000}vip\u{3000}"), ["vip"])
+    }
 }
