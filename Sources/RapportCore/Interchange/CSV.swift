@@ -84,13 +84,34 @@ public struct CSVReader {
                         lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
 
     static func parse(bytes b: UnsafeBufferPointer<UInt8>) throws -> [(line: Int, fields: [String])] {
-        let n = b.count
         var records: [(line: Int, fields: [String])] = []
+        _ = try forEachRecord(in: b, field: { $0 }) { line, fields in
+            records.append((line, fields))
+            return true
+        }
+        return records
+    }
+
+    /// A field of bytes that are not UTF-8 (`forEachRecord`, when it checks).
+    struct InvalidUTF8: Error {}
+
+    /// Calls `body` with each record of `b` in order, its line (counted from `firstLine`)
+    /// and its fields, each made by `field` from the field's text, until `body` returns
+    /// false; returns where reading stopped (just past that record), else `b.count`.
+    /// With `checkingUTF8`, a field of bytes that are not UTF-8 throws `InvalidUTF8`
+    /// (without, it is read with replacement characters); every byte outside fields is
+    /// ASCII, so a whole file read without it is valid UTF-8. A byte order mark is skipped
+    /// at `b`'s start only with `skippingByteOrderMark`.
+    static func forEachRecord<Field>(in b: UnsafeBufferPointer<UInt8>, firstLine: Int = 1, skippingByteOrderMark: Bool = true,
+                                     checkingUTF8: Bool = false, field make: (String) -> Field,
+                                     _ body: (Int, [Field]) throws -> Bool) throws -> Int {
+        let n = b.count
         var i = 0
-        if n >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF { i = 3 }
-        var line = 1
+        if skippingByteOrderMark, n >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF { i = 3 }
+        var line = firstLine
         var lineStart = i
         var scratch: [UInt8] = []
+        var width = 0
 
         func column(_ at: Int) -> Int {
             var c = 1
@@ -104,6 +125,12 @@ public struct CSVReader {
             if b[k] == cr { return k + 1 < n && b[k + 1] == lf ? 2 : 1 }
             return 0
         }
+        /// The text of bytes read as a field; `high` has bit 7 set when one of them is not ASCII.
+        @inline(__always) func text(_ bytes: UnsafeBufferPointer<UInt8>, high: UInt8) throws -> String {
+            guard checkingUTF8, high & 0x80 != 0 else { return String(decoding: bytes, as: UTF8.self) }
+            guard let valid = String(validating: bytes, as: UTF8.self) else { throw InvalidUTF8() }
+            return valid
+        }
 
         while i < n {
             let brk = lineBreak(i)
@@ -114,19 +141,23 @@ public struct CSVReader {
                 continue
             }
             let recordLine = line
-            var fields: [String] = []
+            var fields: [Field] = []
+            // Most records are as wide as the one before.
+            fields.reserveCapacity(width)
             record: while true {
                 if i < n, b[i] == quote {
                     let openLine = line, openColumn = column(i)
                     i += 1
                     let start = i
                     var simple = true
+                    var high: UInt8 = 0
                     scratch.removeAll(keepingCapacity: true)
                     while true {
                         guard i < n else {
                             throw CSVError(line: openLine, column: openColumn, message: "unterminated quoted field")
                         }
                         let c = b[i]
+                        high |= c
                         if c == quote {
                             if i + 1 < n, b[i + 1] == quote {
                                 if simple { scratch.append(contentsOf: b[start..<i]); simple = false }
@@ -140,20 +171,25 @@ public struct CSVReader {
                         if !simple { scratch.append(c) }
                         i += 1
                     }
-                    fields.append(simple ? String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
-                                         : String(decoding: scratch, as: UTF8.self))
+                    if simple {
+                        fields.append(make(try text(UnsafeBufferPointer(rebasing: b[start..<i]), high: high)))
+                    } else {
+                        fields.append(make(try scratch.withUnsafeBufferPointer { try text($0, high: high) }))
+                    }
                     i += 1
                     if i < n, b[i] != comma, lineBreak(i) == 0 {
                         throw CSVError(line: line, column: column(i), message: "unexpected character after a closing quote")
                     }
                 } else {
                     let start = i
+                    var high: UInt8 = 0
                     while i < n {
                         let c = b[i]
                         if c == comma || c == lf || c == cr { break }
+                        high |= c
                         i += 1
                     }
-                    fields.append(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self))
+                    fields.append(make(try text(UnsafeBufferPointer(rebasing: b[start..<i]), high: high)))
                 }
                 if i >= n { break record }
                 if b[i] == comma { i += 1; continue record }
@@ -162,9 +198,30 @@ public struct CSVReader {
                 lineStart = i
                 break record
             }
-            records.append((recordLine, fields))
+            width = fields.count
+            guard try body(recordLine, fields) else { return i }
         }
-        return records
+        return n
+    }
+
+    /// How many line breaks `b` holds (LF, CRLF and a lone CR count one each), as
+    /// `forEachRecord` counts lines.
+    static func lineBreaks(in b: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let base = b.baseAddress else { return 0 }
+        var count = 0
+        var at = 0
+        while at < b.count, let found = memchr(base + at, Int32(lf), b.count - at) {
+            count += 1
+            at = base.distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1
+        }
+        // Lone CRs (old Mac files); a CR before an LF is the same break.
+        at = 0
+        while at < b.count, let found = memchr(base + at, Int32(cr), b.count - at) {
+            let k = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            if k + 1 == b.count || b[k + 1] != lf { count += 1 }
+            at = k + 1
+        }
+        return count
     }
 }
 

@@ -58,6 +58,58 @@ final class ImportFastPathTests: XCTestCase {
                              ProcessInfo.processInfo.activeProcessorCount > 1 ? 1 : 0)
     }
 
+    /// A customers CSV over `Importer.bytesWorthSplitting` with every line end, quoted line
+    /// breaks (`breaksPerRecord` in each record's name: with several, most line feeds are
+    /// inside quotes, so a piece may start inside a quoted field), Chinese text and `bad`
+    /// lines swapped in at the given records.
+    func bigCustomersCSV(breaksPerRecord: Int, bad: [Int: [UInt8]] = [:]) -> [UInt8] {
+        var bytes = Array("id,name,city,tags\n".utf8)
+        var i = 0
+        while bytes.count < Importer.bytesWorthSplitting * 3 {
+            i += 1
+            if let line = bad[i] { bytes += line; continue }
+            let name = (0..<breaksPerRecord).map { "王\($0), \"\"芳\"\"" }.joined(separator: i % 3 == 0 ? "\r\n" : "\n")
+            let end = i % 7 == 0 ? "\r\n" : i % 11 == 0 ? "\r" : "\n"
+            bytes += Array("C\(i),\"\(name) \(i)\",上海,vip; north\(end)".utf8)
+            if i % 13 == 0 { bytes += Array("\n".utf8) }
+        }
+        return bytes
+    }
+
+    /// A large CSV read in pieces into rows gives what one reading of the whole file gives:
+    /// the rows, their lines and values, and the first error, the file's encoding first.
+    func testCSVRowsReadInPiecesAreOneReadingsRowsAndErrors() throws {
+        let importer = Importer(backend: InMemoryBackend(store: Store()), clock: QueryFixtures.clock)
+        for breaks in [1, 6] {
+            let bytes = bigCustomersCSV(breaksPerRecord: breaks)
+            let records = try CSVReader.parse(String(decoding: bytes, as: UTF8.self)).dropFirst()
+            let result = try importer.read(bytes: bytes, format: .csv, into: .customers)
+            XCTAssertEqual(result.lines, records.map(\.line), "\(breaks) breaks a record")
+            XCTAssertEqual(result.changes.map { $0.after[CustomerField.name] }, records.map { .string($0.fields[1]) })
+            XCTAssertEqual(result.changes.map { $0.after["tags"] }, records.map { _ in .list(["vip", "north"]) })
+        }
+        func failure(_ bad: [Int: String], invalidAt: Int? = nil) -> [Importer.Problem] {
+            var lines = bad.mapValues { Array($0.utf8) }
+            if let invalidAt { lines[invalidAt] = Array("C0,\"bad ".utf8) + [0xE4, 0xB8] + Array("\",x,y\n".utf8) }
+            do {
+                _ = try importer.read(bytes: bigCustomersCSV(breaksPerRecord: 1, bad: lines), format: .csv, into: .customers)
+                return []
+            } catch let failure as Importer.ImportFailure { return failure.problems } catch { return [] }
+        }
+        // Records 2000 and 5000 are in different pieces (line 1 is the header, each record a line or two).
+        let wide = failure([5_000: "C1,a,b,c,d\n"])
+        XCTAssertEqual(wide.map(\.message), ["expected 4 fields, found 5"])
+        let wideLine = try XCTUnwrap(wide.first?.line)
+        XCTAssertGreaterThan(wideLine, 5_000)
+        XCTAssertEqual(failure([2_000: "C1,a\n", 5_000: "C1,a,b,c,d\n"]).map(\.message), ["expected 4 fields, found 2"])
+        XCTAssertEqual(failure([2_000: "C1,\"open\"x,y,z\n"]).map(\.message), ["unexpected character after a closing quote"])
+        // Invalid UTF-8 late in the file is reported before an earlier malformed record.
+        let invalid = failure([2_000: "C1,\"open\"x,y,z\n"], invalidAt: 5_000)
+        XCTAssertEqual(invalid.map(\.message), ["the file is not valid UTF-8"])
+        // Its line counts lone CRs, as the records' lines do.
+        XCTAssertEqual(invalid.map(\.line), [wideLine])
+    }
+
     /// Rows read in pieces keep their file's line numbers, blank and CRLF lines counted.
     func testRowsReadInPiecesKeepTheirLineNumbers() throws {
         var text = ""
