@@ -68,15 +68,19 @@ public enum ContactKeys {
     /// practice; the local part's dots and `+tags` are kept (only some providers ignore them).
     public static func email(_ text: String) -> String? {
         var text = text
-        if let ascii = text.withUTF8({ asciiEmail($0) }) { return ascii }
+        var unchanged = false
+        if let ascii = text.withUTF8({ asciiEmail($0, unchanged: &unchanged) }) { return unchanged ? text : ascii }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         return trimmed.isEmpty ? nil : trimmed.lowercased()
     }
 
     /// `email` for ASCII text, byte by byte: space and tab are the only ASCII characters of
     /// Foundation's `.whitespaces`, and ASCII case-folding is `lowercased()`'s on ASCII.
-    /// The outer nil when a byte is not ASCII (Foundation decides then).
-    private static func asciiEmail(_ bytes: UnsafeBufferPointer<UInt8>) -> String?? {
+    /// The outer nil when a byte is not ASCII (Foundation decides then). `unchanged` is set
+    /// (and nothing made) when the text is its own key, as nearly every stored address is:
+    /// the caller hands back the text itself, not a copy of it (an allocation per customer
+    /// in a million-row import).
+    private static func asciiEmail(_ bytes: UnsafeBufferPointer<UInt8>, unchanged: inout Bool) -> String?? {
         var hasUpper = false
         for b in bytes {
             if b >= 0x80 { return .none }
@@ -87,7 +91,13 @@ public enum ContactKeys {
         while end > start, bytes[end - 1] == 32 || bytes[end - 1] == 9 { end -= 1 }
         guard start < end else { return .some(nil) }
         let kept = UnsafeBufferPointer(rebasing: bytes[start..<end])
-        guard hasUpper else { return .some(String(decoding: kept, as: UTF8.self)) }
+        guard hasUpper else {
+            if start == 0, end == bytes.count {
+                unchanged = true
+                return .some(nil)
+            }
+            return .some(String(decoding: kept, as: UTF8.self))
+        }
         return .some(String(unsafeUninitializedCapacity: kept.count) { out in
             for (i, b) in kept.enumerated() { out[i] = b >= 65 && b <= 90 ? b + 32 : b }
             return kept.count
