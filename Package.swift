@@ -21,6 +21,9 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // CRC-32 by carry-less multiplication (PCLMULQDQ), our own header-only C: Swift has no
+        // intrinsic for it. Persistence/CRC32.swift chooses it at run time.
+        .systemLibrary(name: "CChecksum"),
         // libpq, PostgreSQL's client library, through a system-library target (Debian: libpq-dev).
         .systemLibrary(
             name: "CLibPQ",
@@ -31,7 +34,7 @@ let package = Package(
         // and the session that runs commands. Knows nothing of terminals.
         .target(
             name: "RapportCore",
-            dependencies: ["CCrypto"],
+            dependencies: ["CCrypto", "CChecksum"],
             // Exclusivity checks cost the core's hot loops (columns and indexes are class
             // storage mutated in place) 53% more instructions: 2.09 G against 1.37 G for
             // loading 20,000 demo customers and seven queries (callgrind, release, Swift 6.3,

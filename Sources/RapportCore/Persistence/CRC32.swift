@@ -1,5 +1,11 @@
+import CChecksum
+
 /// CRC-32 (IEEE 802.3, as zlib's crc32): `"123456789"` gives 0xCBF43926.
 public enum CRC32 {
+    /// Whether this processor runs the carry-less-multiplication CRC (Sources/CChecksum:
+    /// x86-64 with PCLMULQDQ and SSE4.1, about 16 GB/s against the tables' 2): asked once.
+    static let carrylessAvailable: Bool = rapport_crc32_clmul_available() != 0
+
     /// Slicing-by-16 tables: tables[k][b] is the CRC of byte b followed by k zero bytes
     /// (16 KB: sixteen bytes a step, against eight, took about a third off a snapshot's checksum).
     private static let tables: [UInt32] = {
@@ -23,6 +29,18 @@ public enum CRC32 {
     }
 
     public static func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+        guard carrylessAvailable, bytes.count >= 64, let base = bytes.baseAddress else {
+            return tableChecksum(bytes, seed: seed)
+        }
+        // The C function takes whole 16-byte blocks; the tables finish the rest.
+        var consumed = 0
+        let c = rapport_crc32_clmul(~seed, base.assumingMemoryBound(to: UInt8.self), bytes.count, &consumed)
+        return tableChecksum(UnsafeRawBufferPointer(rebasing: bytes[consumed...]), seed: ~c)
+    }
+
+    /// The table-driven CRC: the fallback on other processors, short pieces and tails,
+    /// and what the tests hold the carry-less version to.
+    static func tableChecksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
         var c = ~seed
         tables.withUnsafeBufferPointer { t in
             var i = 0

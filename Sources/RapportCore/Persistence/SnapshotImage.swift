@@ -51,15 +51,12 @@ extension SnapshotView {
         }
         // Read in order, the ids (unique) get codes 1, 2, 3, …: row r has code r + 1.
         guard case .string(let ids) = columns[Table.idPosition] else { return false }
-        var rowsInIDOrder = true
         let unique = ids.codes.withUnsafeBufferPointer { codes -> Bool in
-            for r in codes.indices {
-                guard codes[r] == UInt32(r + 1) else { return false }
-                if rowsInIDOrder, r > 0, !ids.dictionary.precedes(codes[r - 1], codes[r]) { rowsInIDOrder = false }
-            }
+            for r in codes.indices where codes[r] != UInt32(r + 1) { return false }
             return true
         }
         guard unique else { return false }
+        let rowsInIDOrder = ids.codes.withUnsafeBufferPointer { ids.dictionary.ascending($0) }
         var rowOfIDCode = [Int32](repeating: -1, count: liveCount + 1)
         for r in 0..<liveCount { rowOfIDCode[r + 1] = Int32(r) }
         return table.adoptImage(columns: columns, isLive: [Bool](repeating: true, count: liveCount),

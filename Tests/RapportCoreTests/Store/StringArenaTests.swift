@@ -132,6 +132,42 @@ final class StringArenaTests: XCTestCase {
         XCTAssertEqual(d.codes(ignoringCase: "nowhere"), [])
     }
 
+    /// The folded table is placed a block of codes at a time: built in one go it is the
+    /// table built in two steps (its second one starting inside a block), slot for slot;
+    /// the column image writes it raw, so a different placement would change its bytes.
+    func testFoldedTableBuiltAtOnceIsTheOneBuiltInSteps() {
+        let all = Self.samples + (0..<1_000).map { "Later-\($0)@Example.COM" }
+        let atOnce = StringDictionary(), inSteps = StringDictionary()
+        for s in all { _ = atOnce.intern(s) }
+        atOnce.buildFoldedSlots()
+        for s in Self.samples { _ = inSteps.intern(s) }
+        inSteps.buildFoldedSlots()
+        for s in all.dropFirst(Self.samples.count) { _ = inSteps.intern(s) }
+        inSteps.buildFoldedSlots()
+        let a = Array(atOnce.imageParts.folded), b = Array(inSteps.imageParts.folded)
+        XCTAssertEqual(a.count, 32_768, "both tables of one size, so that they can be the same")
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(inSteps.codes(ignoringCase: "later-999@example.com"), [inSteps.code(of: "Later-999@Example.COM")!])
+    }
+
+    /// `ascending` (the image's check that rows are in id order) is `precedes` for every
+    /// neighbouring pair: prefixes, equal strings, shared first 8 bytes, multi-byte text.
+    func testAscendingIsPrecedesForEveryNeighbour() {
+        let d = StringDictionary()
+        let words = ["", "a", "ab", "abc", "abcdefgh", "abcdefgh1", "abcdefgi", "abcdefgh0zz", "b",
+                     "C-0000001", "C-0000002", "C-00000010", "王芳", "王芳1", "école", "ecole", "x"]
+        let codes = words.map { d.intern($0) }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let sequence = (0..<Int.random(in: 0...5, using: &generator)).map { _ in codes.randomElement(using: &generator)! }
+            let expected = zip(sequence, sequence.dropFirst()).allSatisfy { d.precedes($0, $1) }
+            XCTAssertEqual(sequence.withUnsafeBufferPointer { d.ascending($0) }, expected, "\(sequence.map { d.string($0) })")
+        }
+        let sorted = codes.sorted { d.precedes($0, $1) }
+        XCTAssertTrue(sorted.withUnsafeBufferPointer { d.ascending($0) })
+        XCTAssertFalse(sorted.reversed().withUnsafeBufferPointer { d.ascending($0) })
+    }
+
     func testRanksAndOrderFollowCodePoints() {
         let d = StringDictionary()
         for s in Self.samples.shuffled() { _ = d.intern(s) }
