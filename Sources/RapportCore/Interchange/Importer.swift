@@ -198,6 +198,10 @@ public struct Importer {
     }
 
     func readRows(bytes: [UInt8], format: InterchangeFormat, into entity: Entity) throws -> Result {
+        // A column map renames keys first; a JSON array is one value read whole.
+        if columnMap.isEmpty, format != .json, let converted = try readConverting(bytes, format, entity) {
+            return try resolveConverted(converted, rows: [], bytes: bytes, entity, into: Result())
+        }
         var rows = try parse(bytes, format)
         if !columnMap.isEmpty { try applyColumnMap(&rows) }
         var schema = backend.schema(of: entity)
@@ -255,145 +259,38 @@ public struct Importer {
         }
 
         // Rows convert independently: one chunk of them per core, joined in file order.
-        let checksContacts = entity == .customers
         // Each parsed row's cells are dropped by the thread that converts it, right after.
         // Freed later on another thread, a million arrays of cells met resolve's allocations
         // in glibc's arenas (a third of resolve's samples in `_int_malloc` and
         // `malloc_consolidate`); freed here, peak memory is lower too (measured in
         // docs/performance.md, branch pimport8). Nothing reads a row's cells after its
         // conversion; the chunks' ranges are disjoint.
-        // The longest key list bounds a row's values (and its id when generated).
-        let mostValues = (keyLists.map(\.names.count).max() ?? 0) + 1
-        var converted = try rows.withUnsafeMutableBufferPointer { parsed in
+        let knownPlans = RowConverter.Plans(keyLists.map { ($0, plans[ObjectIdentifier($0)]!) })
+        let converted = try rows.withUnsafeMutableBufferPointer { parsed in
             nonisolated(unsafe) let parsed = parsed
             return try Importer.inChunks(parsed.count) { range, checksCancel -> [ConvertedChunk] in
-                var chunk = ConvertedChunk()
-                chunk.pending.reserveCapacity(range.count)
-                // Rows with the same keys and the same empty cells share the field list of their records.
-                var fieldLists: [FieldListKey: FieldList] = [:]
-                var previousList: (key: FieldListKey, list: FieldList)?
-                // A row's values, empty cells left out, are converted into this scratch and then
-                // moved (not copied) into the record: copying retained each value's text and
-                // clearing the scratch released it again, in every row.
-                let scratch = UnsafeMutablePointer<Value>.allocate(capacity: mostValues)
-                var scratchCount = 0
-                defer {
-                    scratch.deinitialize(count: scratchCount)
-                    scratch.deallocate()
-                }
-                var present: [UInt64] = []
-                // The previous row's plan: nearly every row has the same key list, so the
-                // plan is neither looked up nor retained again.
-                var planKeys: ObjectIdentifier?
-                var plan = KeyPlan([], entity: entity)
+                let converter = RowConverter(importer: self, entity: entity, plans: knownPlans)
                 for index in range {
                     if checksCancel, index & 1023 == 1023 {
                         if isCancelled() { throw Cancelled() }
                         report(pass: 1, index, range, of: parsed.count)
                     }
-                    let line = parsed[index].line
-                    let keys = ObjectIdentifier(parsed[index].keys)
-                    if keys != planKeys {
-                        plan = plans[keys]!
-                        planKeys = keys
-                    }
-                    // The cells are moved out of the row, not copied, and dropped at the end of
-                    // this iteration (branch pimport8: freed here, by the thread that converts them).
-                    var cells: [RawCell] = []
-                    swap(&cells, &parsed[index].values)
-                    var rowProblem: String?
-                    var openingPoints: Int64 = 0
-                    scratch.deinitialize(count: scratchCount)
-                    scratchCount = 0
-                    present.removeAll(keepingCapacity: true)
-                    present.append(contentsOf: repeatElement(0, count: (cells.count + 63) / 64 + 1))
-                    var hasID = false
-                    var idSlot = -1
-                    var emailKey: String?, phoneKey: String?
-                    for k in cells.indices {
-                        switch plan.targets[k] {
-                        case .ignored: continue
-                        case .openingPoints:
-                            do {
-                                if case .integer(let n) = try convert(cells[k], to: Field(CustomerField.points, .integer), entity: entity) {
-                                    guard n.magnitude <= Loyalty.maximumEntry else {
-                                        rowProblem = rowProblem ?? "'\(CustomerField.points)': \(n) is beyond ±\(Loyalty.maximumEntry)"
-                                        continue
-                                    }
-                                    openingPoints = n
-                                }
-                            } catch let message as ConversionError {
-                                rowProblem = rowProblem ?? "'\(CustomerField.points)': \(message.text)"
-                            }
-                        case .field(let field):
-                            do {
-                                var formatWarning: RuleViolation?
-                                // Moved out of the row, not copied: its text becomes the value's
-                                // without a retain here and a release when the cells are dropped.
-                                var cell = RawCell.jsonNull
-                                swap(&cell, &cells[k])
-                                let value = try convert(cell, to: field, plan.rules[k], formatWarning: &formatWarning)
-                                if !value.isNull {
-                                    if checksContacts {
-                                        if k == plan.emailKey { emailKey = Importer.contactKey(value, .email) }
-                                        if k == plan.phoneKey { phoneKey = Importer.contactKey(value, .phone) }
-                                    }
-                                    if k == plan.idKey { hasID = true; idSlot = scratchCount }
-                                    (scratch + scratchCount).initialize(to: value)
-                                    scratchCount += 1
-                                    present[k >> 6] |= 1 << UInt64(k & 63)
-                                }
-                                if let formatWarning { chunk.formatWarnings.append(Problem(line: line, message: formatWarning.message)) }
-                            } catch let message as ConversionError {
-                                rowProblem = rowProblem ?? "'\(field.name)': \(message.text)"
-                            }
-                        }
-                    }
-                    if let rowProblem {
-                        chunk.problems.append(Problem(line: line, message: rowProblem))
-                        continue
-                    }
-                    // The last word says whether the id is given; without one, the list ends
-                    // with `id`, filled when the id is generated.
-                    if hasID { present[present.count - 1] = 1 }
-                    let listKey = FieldListKey(keys: keys, present)
-                    let list: FieldList
-                    if let previousList, previousList.key == listKey {
-                        list = previousList.list
-                    } else if let known = fieldLists[listKey] {
-                        list = known
-                        previousList = (listKey, known)
-                    } else {
-                        var names: [String] = []
-                        for k in cells.indices where present[k >> 6] & (1 << UInt64(k & 63)) != 0 {
-                            if case .field(let field) = plan.targets[k] { names.append(field.name) }
-                        }
-                        if !hasID { names.append(RecordField.id) }
-                        list = FieldList(names)
-                        fieldLists[listKey] = list
-                        previousList = (listKey, list)
-                    }
-                    if !hasID {
-                        idSlot = scratchCount
-                        (scratch + scratchCount).initialize(to: .null)
-                        scratchCount += 1
-                    }
-                    let count = scratchCount
-                    let record = [Value](unsafeUninitializedCapacity: count) { values, initialized in
-                        values.baseAddress!.moveInitialize(from: scratch, count: count)
-                        initialized = count
-                    }
-                    scratchCount = 0
-                    // Made in the chunk's array and hashed there: a local row appended was copied
-                    // (its record's list and values and its keys retained) and then released.
-                    chunk.pending.append(PendingRow(line: line, record: PositionalRecord(list, record), idSlot: idSlot,
-                                                    idIsGiven: hasID, openingPoints: openingPoints,
-                                                    emailKey: emailKey, phoneKey: phoneKey))
-                    chunk.pending[chunk.pending.count - 1].hashKeys()
+                    try converter.convert(line: parsed[index].line, keys: parsed[index].keys, cells: &parsed[index].values)
                 }
-                return [chunk]
+                return [converter.chunk]
             }
         }
+        // Handed over, not copied, so that they are freed where resolve lets them go.
+        var parsedRows: [Row] = []
+        swap(&parsedRows, &rows)
+        return try resolveConverted(converted, rows: consume parsedRows, bytes: bytes, entity, into: result)
+    }
+
+    /// The rest of reading a file once its rows are converted: the chunks' rows joined (in
+    /// place, not copied), resolved into changes, the problems in line order. `rows` are
+    /// the parsed rows still held (none when they were converted as they were read).
+    private func resolveConverted(_ converted: consuming [ConvertedChunk], rows: consuming [Row], bytes: [UInt8], _ entity: Entity,
+                                  into result: consuming Result) throws -> Result {
         var pendingChunks: [[PendingRow]] = []
         for c in converted.indices {
             // Moved out, not copied: the chunk's array is left empty.
@@ -493,6 +390,185 @@ public struct Importer {
         var pending: [PendingRow] = []
         var problems: [Problem] = []
         var formatWarnings: [Problem] = []
+    }
+
+    /// A file's key list is known to the schema when every key is a field of it or the
+    /// opening points (`KeyPlan`); otherwise the file adds custom fields, typed from all
+    /// their values, and its rows cannot be converted as they are read.
+    struct NeedsTwoPasses: Error {}
+
+    /// Converts parsed rows into pending rows, one after another on one thread (one
+    /// converter per chunk or piece): each row's values, empty cells left out, become a
+    /// record, its problems and format warnings are kept in `chunk`, and its cells are
+    /// dropped right after.
+    final class RowConverter {
+        /// The plan of each key list, by the list's identity. The lists are held here, so
+        /// that a list freed meanwhile cannot lend its identity to another.
+        final class Plans {
+            fileprivate var byList: [ObjectIdentifier: (list: RowKeys, plan: KeyPlan)] = [:]
+            /// Where plans of lists not met before come from (nil: every list is given).
+            fileprivate let schema: EntitySchema?
+            init(_ plans: [(RowKeys, KeyPlan)]) {
+                for (list, plan) in plans { byList[ObjectIdentifier(list)] = (list, plan) }
+                schema = nil
+            }
+            init(schema: EntitySchema) { self.schema = schema }
+        }
+
+        let importer: Importer
+        let entity: Entity
+        let checksContacts: Bool
+        private let plans: Plans
+        private(set) var chunk = ConvertedChunk()
+        /// Rows with the same keys and the same empty cells share the field list of their records.
+        private var fieldLists: [FieldListKey: FieldList] = [:]
+        private var previousList: (key: FieldListKey, list: FieldList)?
+        /// A row's values, empty cells left out, are converted into this scratch and then
+        /// moved (not copied) into the record: copying retained each value's text and
+        /// clearing the scratch released it again, in every row. Room for the longest key
+        /// list's values and an id.
+        private var scratch: UnsafeMutablePointer<Value>
+        private var scratchCapacity: Int
+        private var present: [UInt64] = []
+        /// The previous row's plan: nearly every row has the same key list, so the plan is
+        /// neither looked up nor retained again.
+        private var planKeys: ObjectIdentifier?
+        private var plan: KeyPlan
+
+        init(importer: Importer, entity: Entity, plans: Plans) {
+            self.importer = importer
+            self.entity = entity
+            self.plans = plans
+            checksContacts = entity == .customers
+            plan = KeyPlan([], entity: entity)
+            scratchCapacity = (plans.byList.values.map(\.list.names.count).max() ?? 0) + 1
+            scratch = UnsafeMutablePointer<Value>.allocate(capacity: scratchCapacity)
+        }
+
+        deinit { scratch.deallocate() }
+
+        /// The plan of `keys` (made from the schema when first met, if the plans allow).
+        private func plan(of keys: RowKeys) throws -> KeyPlan {
+            if let known = plans.byList[ObjectIdentifier(keys)] { return known.plan }
+            guard let schema = plans.schema else { preconditionFailure("every key list has its plan") }
+            let targets = try keys.names.map { key -> KeyPlan.Target in
+                if importer.isOpeningPoints(key, entity) { return .openingPoints }
+                guard let position = schema.position(of: key) else { throw NeedsTwoPasses() }
+                return .field(schema.fields[position])
+            }
+            let made = KeyPlan(targets, entity: entity)
+            plans.byList[ObjectIdentifier(keys)] = (keys, made)
+            if keys.names.count + 1 > scratchCapacity {
+                // Only between rows: nothing is in the scratch.
+                scratch.deallocate()
+                scratchCapacity = keys.names.count + 1
+                scratch = UnsafeMutablePointer<Value>.allocate(capacity: scratchCapacity)
+            }
+            return made
+        }
+
+        /// Converts one row; its cells are taken (`cells` is left empty) and dropped here.
+        func convert(line: Int, keys rowKeys: RowKeys, cells given: inout [RawCell]) throws {
+            let keys = ObjectIdentifier(rowKeys)
+            if keys != planKeys {
+                plan = try plan(of: rowKeys)
+                planKeys = keys
+            }
+            // The cells are moved out of the row, not copied, and dropped at the end of
+            // this call (branch pimport8: freed here, by the thread that converts them).
+            var cells: [RawCell] = []
+            swap(&cells, &given)
+            var rowProblem: String?
+            var openingPoints: Int64 = 0
+            var scratchCount = 0
+            defer { scratch.deinitialize(count: scratchCount) }
+            present.removeAll(keepingCapacity: true)
+            present.append(contentsOf: repeatElement(0, count: (cells.count + 63) / 64 + 1))
+            var hasID = false
+            var idSlot = -1
+            var emailKey: String?, phoneKey: String?
+            for k in cells.indices {
+                switch plan.targets[k] {
+                case .ignored: continue
+                case .openingPoints:
+                    do {
+                        if case .integer(let n) = try importer.convert(cells[k], to: Field(CustomerField.points, .integer), entity: entity) {
+                            guard n.magnitude <= Loyalty.maximumEntry else {
+                                rowProblem = rowProblem ?? "'\(CustomerField.points)': \(n) is beyond ±\(Loyalty.maximumEntry)"
+                                continue
+                            }
+                            openingPoints = n
+                        }
+                    } catch let message as ConversionError {
+                        rowProblem = rowProblem ?? "'\(CustomerField.points)': \(message.text)"
+                    }
+                case .field(let field):
+                    do {
+                        var formatWarning: RuleViolation?
+                        // Moved out of the row, not copied: its text becomes the value's
+                        // without a retain here and a release when the cells are dropped.
+                        var cell = RawCell.jsonNull
+                        swap(&cell, &cells[k])
+                        let value = try importer.convert(cell, to: field, plan.rules[k], formatWarning: &formatWarning)
+                        if !value.isNull {
+                            if checksContacts {
+                                if k == plan.emailKey { emailKey = Importer.contactKey(value, .email) }
+                                if k == plan.phoneKey { phoneKey = Importer.contactKey(value, .phone) }
+                            }
+                            if k == plan.idKey { hasID = true; idSlot = scratchCount }
+                            (scratch + scratchCount).initialize(to: value)
+                            scratchCount += 1
+                            present[k >> 6] |= 1 << UInt64(k & 63)
+                        }
+                        if let formatWarning { chunk.formatWarnings.append(Problem(line: line, message: formatWarning.message)) }
+                    } catch let message as ConversionError {
+                        rowProblem = rowProblem ?? "'\(field.name)': \(message.text)"
+                    }
+                }
+            }
+            if let rowProblem {
+                chunk.problems.append(Problem(line: line, message: rowProblem))
+                return
+            }
+            // The last word says whether the id is given; without one, the list ends
+            // with `id`, filled when the id is generated.
+            if hasID { present[present.count - 1] = 1 }
+            let listKey = FieldListKey(keys: keys, present)
+            let list: FieldList
+            if let previousList, previousList.key == listKey {
+                list = previousList.list
+            } else if let known = fieldLists[listKey] {
+                list = known
+                previousList = (listKey, known)
+            } else {
+                var names: [String] = []
+                for k in cells.indices where present[k >> 6] & (1 << UInt64(k & 63)) != 0 {
+                    if case .field(let field) = plan.targets[k] { names.append(field.name) }
+                }
+                if !hasID { names.append(RecordField.id) }
+                list = FieldList(names)
+                fieldLists[listKey] = list
+                previousList = (listKey, list)
+            }
+            if !hasID {
+                idSlot = scratchCount
+                (scratch + scratchCount).initialize(to: .null)
+                scratchCount += 1
+            }
+            let count = scratchCount
+            let scratch = scratch
+            let record = [Value](unsafeUninitializedCapacity: count) { values, initialized in
+                values.baseAddress!.moveInitialize(from: scratch, count: count)
+                initialized = count
+            }
+            scratchCount = 0
+            // Made in the chunk's array and hashed there: a local row appended was copied
+            // (its record's list and values and its keys retained) and then released.
+            chunk.pending.append(PendingRow(line: line, record: PositionalRecord(list, record), idSlot: idSlot,
+                                            idIsGiven: hasID, openingPoints: openingPoints,
+                                            emailKey: emailKey, phoneKey: phoneKey))
+            chunk.pending[chunk.pending.count - 1].hashKeys()
+        }
     }
 
     /// Progress at `index` of pass `pass` (of 3) in the first chunk `range` of `total` rows:
@@ -1041,7 +1117,7 @@ public struct Importer {
 
     /// A customer's `points` column: the balance from another system, which becomes an
     /// opening-balance entry on the ledger (the customer's points are derived from it).
-    private func isOpeningPoints(_ key: String, _ entity: Entity) -> Bool {
+    func isOpeningPoints(_ key: String, _ entity: Entity) -> Bool {
         entity == .customers && key.lowercased() == CustomerField.points.lowercased()
     }
 
@@ -1090,44 +1166,14 @@ public struct Importer {
                 }
             }
         case .jsonl:
-            // Each line is an object of its own. The file is cut at line ends into one
-            // piece per core, and each piece finds its lines and parses them, numbered
-            // from the newlines before it (counted first, on every core): a million lines
-            // found on one thread left the other core idle for a fifth of a second.
+            // Each line is an object of its own, read in one piece per core (`PieceLayout`);
+            // a piece's rows are written straight into the file's array (no array per piece
+            // copied into it).
             return try bytes.withUnsafeBufferPointer { buffer in
-                let pieces = Importer.piecesAtLineEnds(buffer)
-                var newlines = [Int](repeating: 0, count: pieces.count)
-                newlines.withUnsafeMutableBufferPointer { counts in
-                    nonisolated(unsafe) let counts = counts
-                    nonisolated(unsafe) let buffer = buffer
-                    DispatchQueue.concurrentPerform(iterations: pieces.count) { p in
-                        counts[p] = Importer.newlines(in: UnsafeBufferPointer(rebasing: buffer[pieces[p]]))
-                    }
-                }
-                var firstLine = [1]
-                for count in newlines.dropLast() { firstLine.append(firstLine[firstLine.count - 1] + count) }
-                // For the progress bar: the file's lines, as near as the newlines tell.
-                let lineCount = max(1, newlines.reduce(0, +))
-                // A piece holds at most its newlines and one more line: its rows are written
-                // straight into the file's array (no array per piece copied into it).
-                return try Importer.inPartsInPlace(newlines.map { $0 + 1 }) { (p, append: (Row) -> Void) in
-                    var keysChecked: RowKeys?
-                    var lineNumber = firstLine[p] - 1
-                    var start = pieces[p].lowerBound
-                    let pieceEnd = pieces[p].upperBound
-                    while start < pieceEnd {
-                        lineNumber += 1
-                        if p == 0, lineNumber & 1023 == 1023 {
-                            if isCancelled() { throw Cancelled() }
-                            report(pass: 0, lineNumber, 0..<max(1, newlines[0]), of: lineCount)
-                        }
-                        let end = Importer.lineEnd(buffer, from: start, to: pieceEnd)
-                        if buffer[start..<end].contains(where: { $0 != 32 && $0 != 9 && $0 != 13 }) {
-                            append(try object(UnsafeBufferPointer(rebasing: buffer[start..<end]), line: lineNumber,
-                                              keysChecked: &keysChecked))
-                        }
-                        start = end + 1
-                    }
+                guard let layout = try pieceLayout(buffer, .jsonl) else { return [] }
+                nonisolated(unsafe) let buffer = buffer
+                return try Importer.inPartsInPlace(layout.bounds) { (p, append: (Row) -> Void) in
+                    try readPiece(p, of: layout, in: buffer, passes: 1) { append($0) }
                 }
             }
         case .json:
@@ -1195,43 +1241,132 @@ public struct Importer {
     /// an array of strings, then copying each into a row of cells on one thread, left the
     /// other core idle for a third of a second in a million-row file.
     private func csvRowsInPieces(_ buffer: UnsafeBufferPointer<UInt8>) throws -> [Row] {
-        var header: (line: Int, fields: [String])?
-        let headerEnd = try CSVReader.forEachRecord(in: buffer, checkingUTF8: true, field: { $0 }) { line, fields in
-            header = (line, fields)
-            return false
+        guard let layout = try pieceLayout(buffer, .csv) else { return [] }
+        nonisolated(unsafe) let buffer = buffer
+        return try Importer.inPartsInPlace(layout.bounds) { (p, append: (Row) -> Void) in
+            try readPiece(p, of: layout, in: buffer, passes: 1) { append($0) }
         }
-        guard let header else { return [] }
-        let keys = try Importer.csvKeys(header.fields, line: header.line)
-        let rest = UnsafeBufferPointer(rebasing: buffer[headerEnd...])
-        let pieces = Importer.piecesAtLineEnds(rest)
-        var breaks = [Int](repeating: 0, count: pieces.count + 1)
+    }
+
+    /// A JSON Lines file, or a CSV file's records after its header, cut at line feeds into
+    /// one piece per core (`piecesAtLineEnds`), each numbered from the line breaks before
+    /// it, counted first on every core: a million lines found on one thread left the other
+    /// core idle for a fifth of a second.
+    struct PieceLayout {
+        let format: InterchangeFormat
+        /// Where each piece is in the file's bytes.
+        var pieces: [Range<Int>]
+        var firstLine: [Int]
+        /// The most rows a piece can hold: its line breaks and one more.
+        var bounds: [Int]
+        /// For the progress bar: the file's lines, as near as the line breaks tell.
+        var lineCount: Int
+        /// A CSV file's header.
+        var csvKeys: RowKeys?
+    }
+
+    /// `buffer`'s pieces; nil for a CSV file without a header (it has no rows). A CSV
+    /// file's header is read (its fields checked as UTF-8) and checked here.
+    private func pieceLayout(_ buffer: UnsafeBufferPointer<UInt8>, _ format: InterchangeFormat) throws -> PieceLayout? {
+        var start = 0
+        var keys: RowKeys?
+        var linesBefore = 0
+        if format == .csv {
+            var header: (line: Int, fields: [String])?
+            start = try CSVReader.forEachRecord(in: buffer, checkingUTF8: true, field: { $0 }) { line, fields in
+                header = (line, fields)
+                return false
+            }
+            guard let header else { return nil }
+            keys = try Importer.csvKeys(header.fields, line: header.line)
+            linesBefore = CSVReader.lineBreaks(in: UnsafeBufferPointer(rebasing: buffer[..<start]))
+        }
+        let pieces = Importer.piecesAtLineEnds(UnsafeBufferPointer(rebasing: buffer[start...])).map { ($0.lowerBound + start)..<($0.upperBound + start) }
+        var breaks = [Int](repeating: 0, count: pieces.count)
         breaks.withUnsafeMutableBufferPointer { counts in
             nonisolated(unsafe) let counts = counts
-            nonisolated(unsafe) let rest = rest
-            counts[pieces.count] = CSVReader.lineBreaks(in: UnsafeBufferPointer(rebasing: buffer[..<headerEnd]))
+            nonisolated(unsafe) let buffer = buffer
             DispatchQueue.concurrentPerform(iterations: pieces.count) { p in
-                counts[p] = CSVReader.lineBreaks(in: UnsafeBufferPointer(rebasing: rest[pieces[p]]))
+                let piece = UnsafeBufferPointer(rebasing: buffer[pieces[p]])
+                // JSON Lines count line feeds alone; CSV a lone CR too.
+                counts[p] = format == .csv ? CSVReader.lineBreaks(in: piece) : Importer.newlines(in: piece)
             }
         }
-        var firstLine = [1 + breaks[pieces.count]]
-        for p in pieces.indices.dropLast() { firstLine.append(firstLine[p] + breaks[p]) }
-        let lineCount = max(1, breaks.reduce(0, +))
-        // A piece holds at most one record more than it has line breaks.
-        return try Importer.inPartsInPlace(breaks.dropLast().map { $0 + 1 }) { (p, append: (Row) -> Void) in
-            var records = 0
-            _ = try CSVReader.forEachRecord(in: UnsafeBufferPointer(rebasing: rest[pieces[p]]), firstLine: firstLine[p],
+        var firstLine = [1 + linesBefore]
+        for count in breaks.dropLast() { firstLine.append(firstLine[firstLine.count - 1] + count) }
+        return PieceLayout(format: format, pieces: pieces, firstLine: firstLine, bounds: breaks.map { $0 + 1 },
+                           lineCount: max(1, linesBefore + breaks.reduce(0, +)), csvKeys: keys)
+    }
+
+    /// Reads piece `p`'s rows in file order, each handed to `take`. The first piece asks
+    /// `isCancelled` and tells the progress (`passes`: the thirds of the import this
+    /// reading stands for).
+    private func readPiece(_ p: Int, of layout: PieceLayout, in buffer: UnsafeBufferPointer<UInt8>, passes: Int,
+                           _ take: (consuming Row) throws -> Void) throws {
+        let piece = layout.pieces[p]
+        var rows = 0
+        func checkpoint() throws {
+            rows += 1
+            guard p == 0, rows & 1023 == 1023 else { return }
+            if isCancelled() { throw Cancelled() }
+            if let progress { progress(passes * min(rows, layout.bounds[0]) * layout.lineCount / layout.bounds[0] / 3, layout.lineCount) }
+        }
+        switch layout.format {
+        case .csv:
+            let keys = layout.csvKeys!
+            _ = try CSVReader.forEachRecord(in: UnsafeBufferPointer(rebasing: buffer[piece]), firstLine: layout.firstLine[p],
                                             skippingByteOrderMark: false, checkingUTF8: true, field: RawCell.text) { line, cells in
-                records += 1
-                if p == 0, records & 1023 == 1023 {
-                    if isCancelled() { throw Cancelled() }
-                    report(pass: 0, min(records, breaks[0]), 0..<max(1, breaks[0]), of: lineCount)
-                }
+                try checkpoint()
                 guard cells.count == keys.names.count else {
                     throw ImportFailure(line: line, message: "expected \(keys.names.count) fields, found \(cells.count)")
                 }
-                append(Row(line: line, keys: keys, values: cells))
+                try take(Row(line: line, keys: keys, values: cells))
                 return true
             }
+        case .jsonl, .json:
+            var keysChecked: RowKeys?
+            var lineNumber = layout.firstLine[p] - 1
+            var start = piece.lowerBound
+            while start < piece.upperBound {
+                lineNumber += 1
+                try checkpoint()
+                let end = Importer.lineEnd(buffer, from: start, to: piece.upperBound)
+                if buffer[start..<end].contains(where: { $0 != 32 && $0 != 9 && $0 != 13 }) {
+                    try take(try object(UnsafeBufferPointer(rebasing: buffer[start..<end]), line: lineNumber, keysChecked: &keysChecked))
+                }
+                start = end + 1
+            }
+        }
+    }
+
+    /// The rows of a JSON Lines or CSV file converted as each piece reads them: no array of
+    /// parsed rows is made, and each row's cells are converted while in cache and dropped
+    /// at once, their memory taken again by the next row's (the parsed rows of a million
+    /// customers were half a gigabyte of fresh pages, faulted in, written, read back from
+    /// memory and freed). Nil when the file adds custom fields, whose types come from all
+    /// their values, or when reading fails anywhere: the two passes (parse, then convert)
+    /// then read the file again, and report the first error as they always did.
+    private func readConverting(_ bytes: [UInt8], _ format: InterchangeFormat, _ entity: Entity) throws -> [ConvertedChunk]? {
+        let schema = backend.schema(of: entity)
+        do {
+            return try bytes.withUnsafeBufferPointer { whole -> [ConvertedChunk]? in
+                // Windows tools start UTF-8 files with a byte-order mark; it is not data.
+                nonisolated(unsafe) let buffer = whole.starts(with: [0xEF, 0xBB, 0xBF]) ? UnsafeBufferPointer(rebasing: whole[3...]) : whole
+                guard let layout = try pieceLayout(buffer, format) else { return nil }
+                return try Importer.inParts(layout.pieces.count) { p -> [ConvertedChunk] in
+                    // A converter per piece, and the plans it makes its own: nothing shared is written.
+                    let converter = RowConverter(importer: self, entity: entity, plans: RowConverter.Plans(schema: schema))
+                    try readPiece(p, of: layout, in: buffer, passes: 2) { row in
+                        var row = row
+                        try converter.convert(line: row.line, keys: row.keys, cells: &row.values)
+                    }
+                    return [converter.chunk]
+                }
+            }
+        } catch is Cancelled {
+            throw Cancelled()
+        } catch {
+            return nil
         }
     }
 

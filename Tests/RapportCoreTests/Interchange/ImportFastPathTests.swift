@@ -110,6 +110,46 @@ final class ImportFastPathTests: XCTestCase {
         XCTAssertEqual(invalid.map(\.line), [wideLine])
     }
 
+    /// Rows converted as each piece reads them give what the two passes (every row parsed,
+    /// then converted) give: the changes and their lines, the problems, the format and
+    /// duplicate warnings, for JSON Lines and CSV files read in pieces, with bad rows,
+    /// shared contacts, opening points, a second key list and a byte order mark. A column
+    /// map (here one that renames nothing) takes the two passes.
+    func testRowsConvertedAsTheyAreReadAreTheTwoPassesRows() throws {
+        var jsonl = "\u{FEFF}", csv = "\u{FEFF}id,name,email,tier,points,birthday\r\n"
+        for n in 1...9_000 {
+            let tier = n % 997 == 0 ? "platinum" : ["gold", "silver", "bronze"][n % 3]
+            let email = n % 501 == 0 ? "not-an-address" : n % 7 == 0 ? "Shared.\(n % 5)@Example.com" : "u\(n)@example.com"
+            let birthday = n % 1_499 == 0 ? "1990-02-30" : "1990-02-\(n % 28 + 1 < 10 ? "0" : "")\(n % 28 + 1)"
+            let points = n % 4 == 0 ? "" : "\(n % 300)"
+            if n % 13 == 0 {
+                jsonl += "{\"name\":\"王\(n)\",\"tier\":\"\(tier)\"}\n\n"
+            } else {
+                jsonl += "{\"id\":\"C\(n)\",\"name\":\"Name \(n)\",\"email\":\"\(email)\",\"tier\":\"\(tier)\",\"points\":\(points.isEmpty ? "null" : points),\"birthday\":\"\(birthday)\"}\n"
+            }
+            csv += "\(n % 13 == 0 ? "" : "C\(n)"),\"王 \(n)\",\(email),\(tier),\(points),\(birthday)\r\n"
+        }
+        let importer = Importer(backend: InMemoryBackend(store: Store()), clock: QueryFixtures.clock)
+        var twoPasses = importer
+        twoPasses.columnMap = ["name": "name"]
+        for (format, text) in [(InterchangeFormat.jsonl, jsonl), (.csv, csv)] {
+            XCTAssertGreaterThan(text.utf8.count, Importer.bytesWorthSplitting)
+            let converted = try importer.readRows(bytes: Array(text.utf8), format: format, into: .customers)
+            let expected = try twoPasses.readRows(bytes: Array(text.utf8), format: format, into: .customers)
+            // Compared whole, reported by count (thousands of records do not read as a message).
+            XCTAssertTrue(converted.changes == expected.changes, "\(format): \(converted.changes.count) changes against \(expected.changes.count)")
+            XCTAssertTrue(converted.lines == expected.lines, "\(format): lines differ")
+            XCTAssertEqual(converted.problems, expected.problems, "\(format)")
+            XCTAssertEqual(converted.formatWarnings, expected.formatWarnings, "\(format)")
+            XCTAssertEqual(converted.duplicateWarnings, expected.duplicateWarnings, "\(format)")
+            // What the file holds shows: refused rows, warnings, opening balances.
+            XCTAssertFalse(expected.problems.isEmpty, "\(format)")
+            XCTAssertFalse(expected.formatWarnings.isEmpty, "\(format)")
+            XCTAssertFalse(expected.duplicateWarnings.isEmpty, "\(format)")
+            XCTAssertTrue(expected.changes.contains { $0.entity == .points }, "\(format)")
+        }
+    }
+
     /// Rows read in pieces keep their file's line numbers, blank and CRLF lines counted.
     func testRowsReadInPiecesKeepTheirLineNumbers() throws {
         var text = ""
