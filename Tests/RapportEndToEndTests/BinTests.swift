@@ -137,6 +137,30 @@ final class BinTests: XCTestCase {
         XCTAssertEqual(rapport(["count contacts"]).stdout, "count\n4\n")
     }
 
+    /// An import's inserts are checked against the bin only where it holds records
+    /// (`CustomerRollup.binnedIDsTaken` skips an entity whose bin is empty): a binned
+    /// customer's id is refused; with the bins emptied the same file imports, its opening
+    /// balances beside the customers.
+    func testAnImportMeetsTheBinOnlyWhereItHoldsRecords() throws {
+        seed()
+        XCTAssertEqual(rapport(["delete customers where id = C2"]).status, 0)
+        let file = try store.file("back.jsonl", """
+            {"id":"C9","name":"新客","points":40}
+            {"id":"C2","name":"回来","points":10}
+            {"name":"无号","points":5}
+
+            """)
+        var r = rapport(["import customers from \"\(file)\""])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("customer C2 is in the bin (deleted)"), r.stderr)
+        XCTAssertEqual(rapport(["count customers"]).stdout, "count\n1\n")
+        XCTAssertEqual(rapport(["purge"]).status, 0)
+        XCTAssertEqual(rapport(["count deleted customers", "count deleted points"]).stdout, "count\n0\ncount\n0\n")
+        r = rapport(["import customers from \"\(file)\"", "count customers", "find customers where id in (C9, C2) show id, points"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasSuffix("count\n4\nid,points\nC2,10\nC9,40\n"), r.stdout)
+    }
+
     func testRestoreIsRefusedWhileTheCustomerIsInTheBin() {
         seed()
         XCTAssertEqual(rapport(["delete contacts where customer = C1"]).status, 0)

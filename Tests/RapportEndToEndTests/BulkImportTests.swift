@@ -153,6 +153,28 @@ final class BulkImportTests: XCTestCase {
         XCTAssertEqual(rapport(["--check"]).status, 0)
     }
 
+    /// The summary entry is written beside the apply (`Database.commitBulkImport`): when its
+    /// write or fsync fails, the records already applied in memory go too, the journal keeps
+    /// only the entries before it, and the same session goes on (a small change, then the
+    /// import again) as if the failed import had never been tried.
+    func testAFailedSummaryWriteImportsNothingAndTheSessionGoesOn() throws {
+        makeStore()
+        let journalBefore = try Data(contentsOf: URL(fileURLWithPath: data + "/journal.jsonl"))
+        let r = rapport(["--format", "csv", "-c", "import customers from \"\(file)\"", "-c", "count customers",
+                         "-c", "find customers where id = K00600 show email", "-c", "count audit where field = import"],
+                        faults: "fsync:journal.jsonl:1")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("not saved"), r.stderr)
+        XCTAssertEqual(r.stdout, "count\n2\nemail\ncount\n0\n", "nothing of it stays in memory")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: data + "/journal.jsonl")), journalBefore)
+        XCTAssertEqual(csv("count customers"), "count\n2\n")
+        XCTAssertEqual(rapport(["--check"]).status, 0)
+        let again = rapport(["--format", "csv", "-c", "add customer id: \"C3\", name: \"丙\"", "-c", "import customers from \"\(file)\"",
+                             "-c", "count customers", "-c", "count audit where field = import"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stdout.hasSuffix("count\n\(rows + 3)\ncount\n1\n"), again.stdout)
+    }
+
     func testEncryptedStoreTakesABulkImport() throws {
         let key = root + "/key"
         XCTAssertTrue(FileManager.default.createFile(atPath: key, contents: Data((0..<32).map { UInt8(($0 * 53 + 7) % 256) }),

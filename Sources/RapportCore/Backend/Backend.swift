@@ -113,6 +113,10 @@ public protocol Backend: AnyObject {
     func binSchema(of entity: Entity) -> EntitySchema
     /// The deleted records a selection names, in entity then id order, with their bin fields.
     func binned(_ selection: BinSelection) -> [BinnedRecord]
+    /// True only when the entity's bin is known to hold nothing, so that a set's inserts
+    /// need not be checked against it (an import's million ids not gathered). Default:
+    /// false (the check asks `binned`).
+    func binIsEmpty(_ entity: Entity) -> Bool
 
     // MARK: Planning and completion
 
@@ -198,6 +202,8 @@ public struct BinnedRecord: Sendable {
 }
 
 extension Backend {
+    public func binIsEmpty(_ entity: Entity) -> Bool { false }
+
     public var connectedUser: String? { nil }
     /// Nothing to check ahead.
     public func expectLargeCommit() {}

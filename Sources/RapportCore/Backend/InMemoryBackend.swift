@@ -244,6 +244,8 @@ public final class InMemoryBackend: Backend {
 extension InMemoryBackend {
     public func binSchema(of entity: Entity) -> EntitySchema { store.bin[entity].schema }
 
+    public func binIsEmpty(_ entity: Entity) -> Bool { store.bin[entity].liveCount == 0 }
+
     public func binned(_ selection: BinSelection) -> [BinnedRecord] {
         let bin = store.bin
         func records(_ table: Table, _ rows: [Int]) -> [BinnedRecord] {

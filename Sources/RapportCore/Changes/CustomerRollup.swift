@@ -379,9 +379,23 @@ public struct CustomerRollup {
     private func binnedIDsTaken(_ set: ChangeSet) -> [Problem] {
         let restored = Set(set.binChanges.filter { $0.kind == .restore }.map { "\($0.entity.rawValue)/\($0.id)" })
         var inserted = EntityGroups<String>()
+        // An entity whose bin is empty takes any id: a first import's million customers and
+        // opening balances are not gathered (each a retained id on the one thread between
+        // resolve and the apply). Asked once per entity, found again by a look at the previous
+        // change's first (an import alternates customers and their opening balances).
+        var emptyBins: [(entity: Entity, isEmpty: Bool)] = []
+        var last = -1
         // The key is made only when something is restored: a campaign inserts 100,000s.
         for i in set.changes.indices where set.changes[i].kind == .insert {
-            let entity = set.changes[i].entity, id = set.changes[i].id
+            let entity = set.changes[i].entity
+            if last < 0 || emptyBins[last].entity != entity {
+                if let known = emptyBins.firstIndex(where: { $0.entity == entity }) { last = known } else {
+                    emptyBins.append((entity, backend.binIsEmpty(entity)))
+                    last = emptyBins.count - 1
+                }
+            }
+            if emptyBins[last].isEmpty { continue }
+            let id = set.changes[i].id
             if restored.isEmpty || !restored.contains("\(entity.rawValue)/\(id)") { inserted.append(id, to: entity) }
         }
         var problems: [Problem] = []
