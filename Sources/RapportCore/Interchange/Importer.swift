@@ -269,7 +269,7 @@ public struct Importer {
         let converted = try rows.withUnsafeMutableBufferPointer { parsed in
             nonisolated(unsafe) let parsed = parsed
             return try Importer.inChunks(parsed.count) { range, checksCancel -> [ConvertedChunk] in
-                let converter = RowConverter(importer: self, entity: entity, plans: knownPlans)
+                let converter = RowConverter(importer: self, entity: entity, plans: knownPlans, rows: range.count)
                 for index in range {
                     if checksCancel, index & 1023 == 1023 {
                         if isCancelled() { throw Cancelled() }
@@ -435,10 +435,14 @@ public struct Importer {
         private var planKeys: ObjectIdentifier?
         private var plan: KeyPlan
 
-        init(importer: Importer, entity: Entity, plans: Plans) {
+        /// `rows`: the most rows it will convert, room for which is made at once (grown by
+        /// doubling, the pending rows of a million-row file were copied and their fresh
+        /// pages faulted in twice over).
+        init(importer: Importer, entity: Entity, plans: Plans, rows: Int) {
             self.importer = importer
             self.entity = entity
             self.plans = plans
+            chunk.pending.reserveCapacity(rows)
             checksContacts = entity == .customers
             plan = KeyPlan([], entity: entity)
             scratchCapacity = (plans.byList.values.map(\.list.names.count).max() ?? 0) + 1
@@ -1355,7 +1359,8 @@ public struct Importer {
                 guard let layout = try pieceLayout(buffer, format) else { return nil }
                 return try Importer.inParts(layout.pieces.count) { p -> [ConvertedChunk] in
                     // A converter per piece, and the plans it makes its own: nothing shared is written.
-                    let converter = RowConverter(importer: self, entity: entity, plans: RowConverter.Plans(schema: schema))
+                    let converter = RowConverter(importer: self, entity: entity, plans: RowConverter.Plans(schema: schema),
+                                                 rows: layout.bounds[p])
                     try readPiece(p, of: layout, in: buffer, passes: 2) { row in
                         var row = row
                         try converter.convert(line: row.line, keys: row.keys, cells: &row.values)
