@@ -183,6 +183,7 @@ public struct CSVReader {
                 } else {
                     let start = i
                     var high: UInt8 = 0
+                    i = CSVReader.plainFieldEnd(b, from: i, high: &high)
                     while i < n {
                         let c = b[i]
                         if c == comma || c == lf || c == cr { break }
@@ -205,6 +206,33 @@ public struct CSVReader {
     }
 
     /// How many line breaks `b` holds (LF, CRLF and a lone CR count one each), as
+    /// Where an unquoted field's plain run from `start` ends, eight bytes at a time (SWAR):
+    /// at its first comma, LF or CR, or where fewer than eight bytes are left (the byte loop
+    /// goes on from there). `high` gets bit 7 when a byte before that is not ASCII. In each
+    /// word the lowest flagged byte is exact (a borrow only flags bytes after a true match).
+    @inline(__always)
+    static func plainFieldEnd(_ b: UnsafeBufferPointer<UInt8>, from start: Int, high: inout UInt8) -> Int {
+        guard let base = b.baseAddress else { return start }
+        let ones: UInt64 = 0x0101_0101_0101_0101, top: UInt64 = 0x8080_8080_8080_8080
+        var i = start
+        var seen: UInt64 = 0
+        while i + 8 <= b.count {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+            let c = word ^ (ones &* UInt64(comma)), l = word ^ (ones &* UInt64(lf)), r = word ^ (ones &* UInt64(cr))
+            let flagged = ((c &- ones) & ~c | (l &- ones) & ~l | (r &- ones) & ~r) & top
+            if flagged != 0 {
+                let k = flagged.trailingZeroBitCount >> 3
+                seen |= word & ((1 << UInt64(k * 8)) &- 1)
+                i += k
+                break
+            }
+            seen |= word
+            i += 8
+        }
+        if seen & top != 0 { high |= 0x80 }
+        return i
+    }
+
     /// `forEachRecord` counts lines.
     static func lineBreaks(in b: UnsafeBufferPointer<UInt8>) -> Int {
         guard let base = b.baseAddress else { return 0 }

@@ -128,7 +128,52 @@ public struct Importer {
     /// keys): what depends only on the keys is worked out once per list, not per row.
     final class RowKeys {
         let names: [String]
-        init(_ names: [String]) { self.names = names }
+        /// The names' UTF-8 one after another, and where each ends: a JSON line's keys are
+        /// compared with these bytes directly (reaching each name's own UTF-8 was a copy and a
+        /// retain per cell).
+        private let utf8: UnsafeMutablePointer<UInt8>
+        private let ends: UnsafeMutablePointer<Int>
+
+        init(_ names: [String]) {
+            self.names = names
+            let total = names.reduce(0) { $0 + $1.utf8.count }
+            utf8 = .allocate(capacity: max(1, total))
+            ends = .allocate(capacity: max(1, names.count))
+            var end = 0
+            for (k, name) in names.enumerated() {
+                for byte in name.utf8 { utf8[end] = byte; end += 1 }
+                ends[k] = end
+            }
+        }
+
+        deinit {
+            utf8.deallocate()
+            ends.deallocate()
+        }
+
+        /// Whether name `k`'s UTF-8 is `bytes`.
+        @inline(__always)
+        func name(_ k: Int, is bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            let start = k == 0 ? 0 : ends[k - 1]
+            let count = ends[k] - start
+            guard count == bytes.count else { return false }
+            // Keys are short: compared here a word, then a byte at a time (a call to
+            // `memcmp` per cell cost more than the comparison).
+            let name = UnsafeRawPointer(utf8 + start)
+            var i = 0
+            if count >= 8 {
+                let given = UnsafeRawPointer(bytes.baseAddress!)
+                while i + 8 <= count {
+                    guard name.loadUnaligned(fromByteOffset: i, as: UInt64.self) == given.loadUnaligned(fromByteOffset: i, as: UInt64.self) else { return false }
+                    i += 8
+                }
+            }
+            while i < count {
+                guard utf8[start + i] == bytes[i] else { return false }
+                i += 1
+            }
+            return true
+        }
     }
 
     struct Row {
@@ -1423,7 +1468,8 @@ public struct Importer {
         scanner.utf8IsValidated = true
         scanner.depth = 1
         guard scanner.consume(UInt8(ascii: "{")) else { return nil }
-        let previous = keysChecked?.names ?? []
+        let previousKeys = keysChecked
+        let previous = previousKeys?.names ?? []
         var values: [RawCell] = []
         values.reserveCapacity(previous.count)
         // Stays nil while the keys are the previous row's, in order.
@@ -1433,7 +1479,7 @@ public struct Importer {
                 scanner.skipWhitespace()
                 guard let key = scanner.plainStringBytes() else { return nil }
                 let k = values.count
-                if newKeys == nil, k < previous.count, Importer.utf8(of: previous[k], equals: key) {
+                if newKeys == nil, k < previous.count, previousKeys!.name(k, is: key) {
                 } else {
                     if newKeys == nil { newKeys = Array(previous.prefix(k)) }
                     newKeys!.append(String(decoding: key, as: UTF8.self))
@@ -1464,12 +1510,6 @@ public struct Importer {
             return Row(line: line, keys: known, values: values)
         }
         return try row(newKeys: newKeys ?? Array(previous.prefix(values.count)), values, line: line, keysChecked: &keysChecked)
-    }
-
-    /// Whether `text`'s UTF-8 is `bytes`, without a `String` for the bytes.
-    static func utf8(of text: String, equals bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var text = text
-        return text.withUTF8 { $0.count == bytes.count && ($0.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, $0.count) == 0) }
     }
 
     static func topLevelElementLines(_ bytes: [UInt8]) -> [Int] {
@@ -1601,6 +1641,10 @@ public struct Importer {
         case (.number, .jsonInteger(let i)): return .number(Double(i))
         case (.number, .jsonDouble(let d)): return .number(d)
         case (.number, .text(let t)):
+            // Most cells are short decimals, read from their bytes (`Double(String)` copies
+            // the text for `strtod`).
+            var text = t
+            if let d = text.withUTF8({ JSONScanner.shortDecimal($0) }) { return .number(d) }
             guard let d = Double(Importer.trimmed(t)), d.isFinite else { throw fail("a number") }
             return .number(d)
         case (.date, .jsonString(let s)), (.date, .text(let s)):

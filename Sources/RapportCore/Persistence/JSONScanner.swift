@@ -138,7 +138,11 @@ public struct JSONScanner {
         let start = offset
         var out: [UInt8]?
         var runStart = start
-        while offset < bytes.count {
+        while true {
+            // Plain text is stepped over eight bytes at a time, to the next byte that ends
+            // it or needs a look (a quote, a backslash, a control character).
+            offset = JSONScanner.stringStop(bytes, from: offset)
+            guard offset < bytes.count else { break }
             let b = bytes[offset]
             if b == UInt8(ascii: "\"") {
                 let run = UnsafeBufferPointer(rebasing: bytes[runStart..<offset])
@@ -186,7 +190,6 @@ public struct JSONScanner {
                 runStart = offset
                 continue
             }
-            offset += 1
         }
         throw error("unterminated string", at: start - 1)
     }
@@ -250,11 +253,43 @@ public struct JSONScanner {
             for i in intStart..<offset { n = n * 10 + Int64(bytes[i] - 48) }
             return .integer(intStart > start ? -n : n)
         }
+        if !isInteger, let d = JSONScanner.shortDecimal(UnsafeBufferPointer(rebasing: bytes[start..<offset])) { return .double(d) }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
         if isInteger, let i = Int64(text) { return .integer(i) }
         guard let d = Double(text), d.isFinite else { throw error("number out of range", at: start) }
         return .double(d)
     }
+
+    /// `-?DIGITS(.DIGITS)?` with at most 15 digits in all, as a `Double` without a `String`
+    /// or `strtod`; nil for anything else (the caller then parses it as before). The digits
+    /// make an integer below 2^53 and 10^k (k ≤ 15) is exact, so the one division rounds
+    /// correctly: the same `Double` as `strtod`, -0 included.
+    static func shortDecimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        var i = 0
+        let negative = text.first == UInt8(ascii: "-")
+        if negative { i = 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0, fractionDigits = 0
+        var seenPoint = false
+        while i < text.count {
+            let c = text[i]
+            if c &- 48 < 10 {
+                mantissa = mantissa &* 10 &+ UInt64(c &- 48)
+                digits += 1
+                if seenPoint { fractionDigits += 1 }
+            } else if c == UInt8(ascii: "."), !seenPoint, digits > 0 {
+                seenPoint = true
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        guard digits > 0, digits <= 15, !seenPoint || fractionDigits > 0 else { return nil }
+        let value = Double(mantissa) / exactPowersOfTen[fractionDigits]
+        return negative ? -value : value
+    }
+
+    private static let exactPowersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
 
     /// The next byte, nil at the end.
     var currentByte: UInt8? { offset < bytes.count ? bytes[offset] : nil }
@@ -272,18 +307,36 @@ public struct JSONScanner {
     /// decodes it or says what is wrong).
     mutating func plainStringBytes() -> UnsafeBufferPointer<UInt8>? {
         guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { return nil }
-        var end = offset + 1
-        while end < bytes.count {
-            let b = bytes[end]
-            if b == UInt8(ascii: "\"") {
-                let run = UnsafeBufferPointer(rebasing: bytes[(offset + 1)..<end])
-                offset = end + 1
-                return run
-            }
-            if b < 0x20 || b == UInt8(ascii: "\\") { return nil }
-            end += 1
+        let end = JSONScanner.stringStop(bytes, from: offset + 1)
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return nil }
+        let run = UnsafeBufferPointer(rebasing: bytes[(offset + 1)..<end])
+        offset = end + 1
+        return run
+    }
+
+    /// The first position from `start` holding a quote, a backslash or a byte below 0x20
+    /// (the bytes a string's scan must stop at), `bytes.count` if none; eight bytes at a
+    /// time (SWAR). In each word the lowest flagged byte is exact (a borrow only flags
+    /// bytes after a true match), and the lowest is the one taken.
+    @inline(__always)
+    static func stringStop(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        let n = bytes.count
+        var i = start
+        let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+        while i + 8 <= n {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+            let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+            let flagged = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (word &- ones &* 0x20) & ~word) & high
+            if flagged != 0 { return i + flagged.trailingZeroBitCount >> 3 }
+            i += 8
         }
-        return nil
+        while i < n {
+            let b = base[i]
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { return i }
+            i += 1
+        }
+        return n
     }
 
     /// Whether `bytes` are well-formed UTF-8 (the same answer as `String(validating:)`),

@@ -37,6 +37,182 @@ final class ImportFastPathTests: XCTestCase {
         XCTAssertEqual(fast, String(validating: bytes, as: UTF8.self) != nil, "\(bytes)", file: file, line: line)
     }
 
+    // MARK: JSON strings
+
+    /// The word-at-a-time stop (quote, backslash, control byte) against a byte loop, from
+    /// every start, on bytes crowded with the bytes it must stop at and the bytes a borrow
+    /// could mistake for them (0x20, 0x21, 0x23, 0x5B, 0x5D, 0x80, 0xA2, 0xDC, 0xFF).
+    func testStringStopIsTheByteLoopsStop() {
+        let alphabet: [UInt8] = [0x22, 0x5C, 0x00, 0x01, 0x1F, 0x20, 0x21, 0x23, 0x5B, 0x5D, 0x61, 0x7F, 0x80, 0xA2, 0xDC, 0xFF]
+        var generator = SplitMix64(seed: 1616)
+        for _ in 0..<5_000 {
+            let count = Int(generator.next() % 40)
+            let plain = generator.next() % 4
+            let bytes = (0..<count).map { _ -> UInt8 in
+                let r = generator.next()
+                // Mostly plain text sometimes, so that whole words are stepped over.
+                return r % 4 < plain ? 0x61 : alphabet[Int((r >> 8) % UInt64(alphabet.count))]
+            }
+            bytes.withUnsafeBufferPointer { buffer in
+                for start in 0...count {
+                    let expected = (start..<count).first { bytes[$0] == 0x22 || bytes[$0] == 0x5C || bytes[$0] < 0x20 } ?? count
+                    XCTAssertEqual(JSONScanner.stringStop(buffer, from: start), expected, "\(bytes) from \(start)")
+                }
+            }
+        }
+    }
+
+    /// Strings read with the word-at-a-time scan are the byte loop's strings, and its errors
+    /// (message and offset) on bad ones: escapes, surrogates, control characters and
+    /// non-ASCII text at every place around an eight-byte word's edges.
+    func testStringsReadByWordsAreTheByteLoopsStrings() {
+        let pieces = [#"\""#, #"\\"#, #"\/"#, #"\n"#, #"\t"#, #"\u00e9"#, #"\ud83d\ude00"#, #"\ud83d"#, #"\ude00x"#, #"\ud83d\u0041"#,
+                      #"\x"#, #"\u12"#, #"\uzzzz"#, "é", "王", "😀", "\u{1}", "\t", "\u{1F}", " ", "\u{7F}", "\"", "\\"]
+        var inputs: [[UInt8]] = []
+        for piece in pieces {
+            for before in 0...9 {
+                for after in [0, 1, 7, 8, 9] {
+                    let text = String(repeating: "a", count: before) + piece + String(repeating: "b", count: after)
+                    inputs.append(Array(("\"" + text + "\"").utf8))
+                    inputs.append(Array(("\"" + text).utf8))
+                }
+            }
+        }
+        inputs.append(Array(#""abcdefgh"#.utf8) + [0xC3, 0x28] + Array(#"ijklmnop""#.utf8))
+        inputs.append(Array(#""abcdefg"#.utf8) + [0xE2, 0x82] + Array(#"""#.utf8))
+        for bytes in inputs {
+            for validated in [false, true] where !validated || bytes.withUnsafeBufferPointer({ JSONScanner.isValidUTF8($0) }) {
+                let fast: String = bytes.withUnsafeBufferPointer { buffer in
+                    var scanner = JSONScanner(bytes: buffer)
+                    scanner.utf8IsValidated = validated
+                    do {
+                        let s = try scanner.readString()
+                        return "string \(s.unicodeScalars.map(\.value)) to \(scanner.offset)"
+                    } catch let e as JSONSyntaxError {
+                        return "error \(e.message) at \(e.offset)"
+                    } catch { return "\(error)" }
+                }
+                XCTAssertEqual(fast, byteLoopString(bytes), String(decoding: bytes, as: UTF8.self))
+            }
+        }
+    }
+
+    /// The string reader as it was, a byte at a time (the reference for the scan above).
+    private func byteLoopString(_ bytes: [UInt8]) -> String {
+        var offset = 1
+        var out: [UInt8] = []
+        func hex4() -> UInt32? {
+            guard offset + 4 <= bytes.count else { return nil }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                guard let d = UInt32(String(UnicodeScalar(bytes[offset])), radix: 16) else { return nil }
+                v = v << 4 | d
+                offset += 1
+            }
+            return v
+        }
+        while offset < bytes.count {
+            let b = bytes[offset]
+            if b == 0x22 {
+                guard let s = String(validating: out, as: UTF8.self) else { return "error invalid UTF-8 in a string at 1" }
+                return "string \(s.unicodeScalars.map(\.value)) to \(offset + 1)"
+            }
+            if b < 0x20 { return "error control character in a string at \(offset)" }
+            offset += 1
+            guard b == 0x5C else { out.append(b); continue }
+            guard offset < bytes.count else { break }
+            let e = bytes[offset]
+            offset += 1
+            switch e {
+            case 0x22, 0x5C, 0x2F: out.append(e)
+            case UInt8(ascii: "n"): out.append(10)
+            case UInt8(ascii: "t"): out.append(9)
+            case UInt8(ascii: "r"): out.append(13)
+            case UInt8(ascii: "b"): out.append(8)
+            case UInt8(ascii: "f"): out.append(12)
+            case UInt8(ascii: "u"):
+                guard var scalar = hex4() else { return "error bad \\u escape at \(offset)" }
+                if (0xD800...0xDBFF).contains(scalar) {
+                    guard offset + 1 < bytes.count, bytes[offset] == 0x5C, bytes[offset + 1] == UInt8(ascii: "u") else {
+                        return "error lone surrogate in a string at \(offset)"
+                    }
+                    offset += 2
+                    guard let low = hex4() else { return "error bad \\u escape at \(offset)" }
+                    guard (0xDC00...0xDFFF).contains(low) else { return "error lone surrogate in a string at \(offset)" }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                }
+                guard let u = Unicode.Scalar(scalar) else { return "error lone surrogate in a string at \(offset)" }
+                out.append(contentsOf: Array(String(Character(u)).utf8))
+            default: return "error bad escape in a string at \(offset)"
+            }
+        }
+        return "error unterminated string at 0"
+    }
+
+    /// Short decimals read from bytes are `strtod`'s doubles bit for bit (-0, the 15-digit
+    /// edge, leading zeros, every place of the point), and anything else is left to it.
+    func testShortDecimalsAreStrtodsDoubles() {
+        var texts = ["0", "-0", "0.0", "-0.0", "1", "451.78", "-451.78", "0.1", "0.3", "00.5", "007", "999999999999999",
+                     "99999999999999.9", "0.000000000000001", "-9.99999999999999", "123456789012345", "1234567890123456",
+                     "1.", ".5", "-", "", "1e3", "1.5E-2", "+1", " 1", "1 ", "1.2.3", "--1", "0x10", "١٢", "12a", "-.5"]
+        var generator = SplitMix64(seed: 53)
+        for _ in 0..<50_000 {
+            let count = 1 + Int(generator.next() % 17)
+            var digits = String((0..<count).map { _ in Character(String(generator.next() % 10)) })
+            let point = Int(generator.next() % UInt64(count + 1))
+            if point > 0, point < count { digits.insert(".", at: digits.index(digits.startIndex, offsetBy: point)) }
+            texts.append(generator.next() % 3 == 0 ? "-" + digits : digits)
+        }
+        for text in texts {
+            let fast = Array(text.utf8).withUnsafeBufferPointer { JSONScanner.shortDecimal($0) }
+            let digitCount = text.filter(\.isNumber).count
+            let simple = text.range(of: #"^-?[0-9]+(\.[0-9]+)?$"#, options: .regularExpression) != nil
+            if simple, digitCount <= 15 {
+                XCTAssertEqual(fast?.bitPattern, Double(text)?.bitPattern, text)
+            } else {
+                XCTAssertNil(fast, text)
+            }
+        }
+    }
+
+    /// A CSV field's word-at-a-time end against the byte loop: where fewer than eight
+    /// bytes are left it may stop early (the byte loop goes on), never past a comma, LF or
+    /// CR, and with the same non-ASCII bit for the bytes it stepped over.
+    func testCSVPlainFieldEndIsTheByteLoopsEnd() {
+        let alphabet: [UInt8] = [0x2C, 0x0A, 0x0D, 0x61, 0x20, 0x2B, 0x2D, 0x0B, 0x0C, 0x8A, 0x8D, 0xAC, 0xE4, 0xFF, 0x00, 0x09]
+        var generator = SplitMix64(seed: 4180)
+        for _ in 0..<5_000 {
+            let count = Int(generator.next() % 40)
+            let plain = generator.next() % 4
+            let bytes = (0..<count).map { _ -> UInt8 in
+                let r = generator.next()
+                return r % 4 < plain ? 0x61 : alphabet[Int((r >> 8) % UInt64(alphabet.count))]
+            }
+            bytes.withUnsafeBufferPointer { buffer in
+                for start in 0...count {
+                    let end = (start..<count).first { [0x2C, 0x0A, 0x0D].contains(bytes[$0]) } ?? count
+                    var high: UInt8 = 0
+                    let fast = CSVReader.plainFieldEnd(buffer, from: start, high: &high)
+                    XCTAssertTrue(fast == end || (fast < end && count - fast < 8), "\(bytes) from \(start)")
+                    XCTAssertEqual(high, bytes[start..<fast].contains { $0 >= 0x80 } ? 0x80 : 0, "\(bytes) from \(start)")
+                }
+            }
+        }
+    }
+
+    /// A key list's names compared as bytes: equal exactly when the strings' UTF-8 is.
+    func testKeyNamesComparedAsBytes() {
+        let names = ["id", "", "name", "王芳", "Name", "naïve", "a much longer key than sixteen bytes"]
+        let keys = Importer.RowKeys(names)
+        let candidates = names + ["i", "idx", "NAME", "nam", "王", "naive", "a much longer key than sixteen byte"]
+        for (k, name) in names.enumerated() {
+            for candidate in candidates {
+                let bytes = Array(candidate.utf8)
+                XCTAssertEqual(bytes.withUnsafeBufferPointer { keys.name(k, is: $0) }, Array(name.utf8) == bytes, "\(name) \(candidate)")
+            }
+        }
+    }
+
     // MARK: JSON lines
 
     func testPiecesEndAtLineEndsAndCoverTheFile() {
