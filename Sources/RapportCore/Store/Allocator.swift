@@ -54,7 +54,7 @@ public enum Allocator {
     /// fresh zeroed ones in again (about 2.5 µs a page here). An import frees such blocks
     /// all along (the file's bytes once hashed, the converted chunks once resolved, arrays
     /// outgrown); taken from the heap instead, their memory is reused by what comes after:
-    /// 15% fewer page faults at a million (docs/performance.md, branch pmem). A worker
+    /// 14% fewer page faults at a million (docs/performance.md, branch pmem). A worker
     /// thread's arena cannot hold a block over 64 MB: glibc still maps that one.
     public static func forBulkImport<T>(_ body: () throws -> T) rethrows -> T {
         #if canImport(Glibc)
