@@ -647,8 +647,8 @@ public final class Session {
         if !dryRun { try requireWriteAccess() }
         var builder = ChangeBuilder(backend: backend, clock: clock, user: settings.user, command: text)
         builder.isCancelled = isCancelled
-        // Millions of small blocks freed while other threads allocate (`Allocator`, why).
-        var plan = try Allocator.withoutFastBins { () throws -> ImportPlan in
+        // Millions of small blocks and large arrays freed while more are made (`Allocator`, why).
+        var plan = try Allocator.forBulkImport { () throws -> ImportPlan in
             var plan = try builder.importPlan(entity, path: path, options: options, dryRun: dryRun, progress: importProgress)
             if !dryRun, !plan.set.isEmpty { try backend.commit(&plan.set, by: author) }
             return plan

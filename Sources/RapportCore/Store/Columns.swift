@@ -402,11 +402,24 @@ public final class StringDictionary {
     /// Sizes the slot table at once for `n` more strings, as large as adding them one by
     /// one would make it (the same table then: codes are placed in order either way), so
     /// that a batch of new strings (a million emails) is not re-placed at every doubling.
+    ///
+    /// The arena and the ends are sized for them too (the arena from the bytes a string
+    /// holds so far, an eighth more): grown by doubling, a million emails' arena was copied
+    /// into fresh memory at each step, about twice its size faulted in (docs/performance.md,
+    /// branch pmem). A guess short of the batch costs one doubling more; pages reserved and
+    /// never written are never faulted in.
     func reserve(adding n: Int) {
+        guard n > 0 else { return }
+        imageCheck?.ensure()
+        let strings = ends.count - 1
+        if strings > 0 {
+            let expectedBytes = bytes.count + (bytes.count / strings + 1) * n * 9 / 8
+            if expectedBytes <= Int(UInt32.max) { bytes.reserveCapacity(expectedBytes) }
+        }
+        ends.reserveCapacity(ends.count + n)
         var size = slots.count
         while (ends.count + n) * 2 > size { size *= 2 }
         guard size > slots.count else { return }
-        imageCheck?.ensure()
         rebuildSlots(count: size)
     }
 

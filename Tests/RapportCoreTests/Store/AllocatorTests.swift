@@ -6,7 +6,8 @@ import Glibc
 
 /// The allocator as `rapport` sets it up: every setting accepted; during a bulk import, small
 /// blocks freed beyond the per-thread cache merged at once, never left waiting in fast bins
-/// for a sweep, and fast bins back on after it.
+/// for a sweep, large blocks taken from the heap rather than mapped on their own, and both
+/// back as glibc has them after it.
 final class AllocatorTests: XCTestCase {
     #if canImport(Glibc)
     /// Allocates a thousand blocks of each small size, frees them, and counts the blocks
@@ -29,16 +30,40 @@ final class AllocatorTests: XCTestCase {
 
     func testSmallBlocksFreedDuringABulkImportWaitInNoFastBin() throws {
         XCTAssertTrue(Allocator.configure(), "a setting was refused")
-        let counts = try Allocator.withoutFastBins { try fastBinBlocksAfterFreeingSmallBlocks(sizes: Array(stride(from: 16, through: 112, by: 16))) }
+        let counts = try Allocator.forBulkImport { try fastBinBlocksAfterFreeingSmallBlocks(sizes: Array(stride(from: 16, through: 112, by: 16))) }
         XCTAssertLessThanOrEqual(counts.after, counts.before, "\(counts.after - counts.before) freed blocks wait in fast bins")
     }
 
     func testFastBinsAreBackAfterwards() throws {
         // The count itself too: with fast bins on (glibc's default limit, 128 bytes on 64
         // bits), the same frees leave about a thousand in them.
-        Allocator.withoutFastBins {}
+        Allocator.forBulkImport {}
         let counts = try fastBinBlocksAfterFreeingSmallBlocks(sizes: [48])
         XCTAssertGreaterThan(counts.after, counts.before + 500)
+    }
+
+    /// Whether a block of `size` bytes, allocated and freed on this thread, was mapped on
+    /// its own (`malloc_info`'s count of mapped blocks while it is held).
+    private func blockIsMapped(size: Int) throws -> Bool {
+        let report = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
+        defer { report.deallocate() }
+        let before = try XCTUnwrap(Allocator.mappedBlocks(writingInto: report), "malloc_info unreadable")
+        let block = try XCTUnwrap(malloc(size))
+        let held = try XCTUnwrap(Allocator.mappedBlocks(writingInto: report))
+        free(block)
+        return held > before
+    }
+
+    /// A large array freed during an import stays in the heap for the next one (its pages
+    /// not faulted in again): no block is mapped on its own there, and they are again after.
+    /// The last block is larger than any the heap has free by then (a free block that
+    /// fits is taken before any is mapped); none is written, so none is faulted in.
+    func testLargeBlocksComeFromTheHeapDuringABulkImportOnly() throws {
+        XCTAssertTrue(Allocator.configure(), "a setting was refused")
+        let large = 40 << 20
+        XCTAssertTrue(try blockIsMapped(size: large), "over the threshold, mapped as before")
+        XCTAssertFalse(try Allocator.forBulkImport { try blockIsMapped(size: large) }, "mapped during an import")
+        XCTAssertTrue(try blockIsMapped(size: 512 << 20), "mapped again after the import")
     }
     #endif
 }
