@@ -3,9 +3,14 @@ import Dispatch
 /// Drops the last reference to a large value on another thread: freeing a million
 /// records' arrays and strings is work nobody waits for.
 enum ReleasedAside {
-    static func release<T>(_ value: T) {
+    /// `thenReturningMemory`: the heap's free memory is then given back to the kernel
+    /// (`Allocator.returnFreeMemory`), for the last large value a command lets go.
+    static func release<T>(_ value: T, thenReturningMemory: Bool = false) {
         let box = Box(value)
-        BackgroundWork.async(qos: .utility) { box.value = nil }
+        BackgroundWork.async(qos: .utility) {
+            box.value = nil
+            if thenReturningMemory { Allocator.returnFreeMemory() }
+        }
     }
 
     private final class Box<T>: @unchecked Sendable {

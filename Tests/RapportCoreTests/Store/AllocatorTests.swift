@@ -65,5 +65,33 @@ final class AllocatorTests: XCTestCase {
         XCTAssertFalse(try Allocator.forBulkImport { try blockIsMapped(size: large) }, "mapped during an import")
         XCTAssertTrue(try blockIsMapped(size: 512 << 20), "mapped again after the import")
     }
+    /// Resident pages of this process, from /proc/self/statm.
+    private func residentBytes() throws -> Int {
+        let statm = try String(contentsOfFile: "/proc/self/statm", encoding: .utf8).split(separator: " ")
+        return try XCTUnwrap(Int(statm[1])) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// 256 MB of heap blocks freed below a block still held stay resident (glibc trims only
+    /// the top of the heap on its own) until `returnFreeMemory` gives them back, as it does
+    /// after a bulk import.
+    func testReturnFreeMemoryGivesTheFreedHeapBack() throws {
+        XCTAssertTrue(Allocator.configure(), "a setting was refused")
+        let block = 64 << 10
+        var blocks: [UnsafeMutableRawPointer] = []
+        blocks.reserveCapacity(4096)
+        for _ in 0..<4096 {
+            let b = malloc(block)!
+            memset(b, 1, block)
+            blocks.append(b)
+        }
+        // Held: the freed blocks are not the heap's top.
+        let pin = malloc(block)!
+        defer { free(pin) }
+        for b in blocks { free(b) }
+        let freed = try residentBytes()
+        XCTAssertTrue(Allocator.returnFreeMemory())
+        let returned = try residentBytes()
+        XCTAssertGreaterThan(freed - returned, 128 << 20, "\((freed - returned) >> 20) MB given back")
+    }
     #endif
 }
