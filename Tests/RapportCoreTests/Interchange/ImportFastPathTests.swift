@@ -39,6 +39,17 @@ final class ImportFastPathTests: XCTestCase {
 
     // MARK: JSON strings
 
+    /// Up to 39 bytes drawn from `alphabet`, or in some runs mostly plain text (`a`), so that
+    /// word-at-a-time scans step over whole words too.
+    private func crowdedBytes(_ generator: inout SplitMix64, from alphabet: [UInt8]) -> [UInt8] {
+        let count = Int(generator.next() % 40)
+        let plain = generator.next() % 4
+        return (0..<count).map { _ -> UInt8 in
+            let r = generator.next()
+            return r % 4 < plain ? 0x61 : alphabet[Int((r >> 8) % UInt64(alphabet.count))]
+        }
+    }
+
     /// The word-at-a-time stop (quote, backslash, control byte) against a byte loop, from
     /// every start, on bytes crowded with the bytes it must stop at and the bytes a borrow
     /// could mistake for them (0x20, 0x21, 0x23, 0x5B, 0x5D, 0x80, 0xA2, 0xDC, 0xFF).
@@ -46,13 +57,8 @@ final class ImportFastPathTests: XCTestCase {
         let alphabet: [UInt8] = [0x22, 0x5C, 0x00, 0x01, 0x1F, 0x20, 0x21, 0x23, 0x5B, 0x5D, 0x61, 0x7F, 0x80, 0xA2, 0xDC, 0xFF]
         var generator = SplitMix64(seed: 1616)
         for _ in 0..<5_000 {
-            let count = Int(generator.next() % 40)
-            let plain = generator.next() % 4
-            let bytes = (0..<count).map { _ -> UInt8 in
-                let r = generator.next()
-                // Mostly plain text sometimes, so that whole words are stepped over.
-                return r % 4 < plain ? 0x61 : alphabet[Int((r >> 8) % UInt64(alphabet.count))]
-            }
+            let bytes = crowdedBytes(&generator, from: alphabet)
+            let count = bytes.count
             bytes.withUnsafeBufferPointer { buffer in
                 for start in 0...count {
                     let expected = (start..<count).first { bytes[$0] == 0x22 || bytes[$0] == 0x5C || bytes[$0] < 0x20 } ?? count
@@ -182,12 +188,8 @@ final class ImportFastPathTests: XCTestCase {
         let alphabet: [UInt8] = [0x2C, 0x0A, 0x0D, 0x61, 0x20, 0x2B, 0x2D, 0x0B, 0x0C, 0x8A, 0x8D, 0xAC, 0xE4, 0xFF, 0x00, 0x09]
         var generator = SplitMix64(seed: 4180)
         for _ in 0..<5_000 {
-            let count = Int(generator.next() % 40)
-            let plain = generator.next() % 4
-            let bytes = (0..<count).map { _ -> UInt8 in
-                let r = generator.next()
-                return r % 4 < plain ? 0x61 : alphabet[Int((r >> 8) % UInt64(alphabet.count))]
-            }
+            let bytes = crowdedBytes(&generator, from: alphabet)
+            let count = bytes.count
             bytes.withUnsafeBufferPointer { buffer in
                 for start in 0...count {
                     let end = (start..<count).first { [0x2C, 0x0A, 0x0D].contains(bytes[$0]) } ?? count
