@@ -181,6 +181,44 @@ final class ImportFastPathTests: XCTestCase {
         }
     }
 
+    /// Short whole numbers read from bytes are `Int64(String)`'s values (-0, leading zeros,
+    /// the 18-digit edge), and anything else is left to it.
+    func testShortIntegersAreInt64sValues() {
+        var texts = ["0", "-0", "1", "-1", "007", "-007", "569", "999999999999999999", "-999999999999999999",
+                     "1000000000000000000", "9223372036854775807", "-9223372036854775808", "9223372036854775808",
+                     "", "-", "+1", " 1", "1 ", "1.0", "1e3", "--1", "0x10", "١٢", "12a", "-+1", "1-"]
+        var generator = SplitMix64(seed: 61)
+        for _ in 0..<50_000 {
+            let count = 1 + Int(generator.next() % 20)
+            let digits = String((0..<count).map { _ in Character(String(generator.next() % 10)) })
+            texts.append(generator.next() % 3 == 0 ? "-" + digits : digits)
+        }
+        for text in texts {
+            let fast = Array(text.utf8).withUnsafeBufferPointer { Importer.shortInteger($0) }
+            let simple = text.range(of: #"^-?[0-9]{1,18}$"#, options: .regularExpression) != nil
+            if simple {
+                XCTAssertEqual(fast, Int64(text), text)
+            } else {
+                XCTAssertNil(fast, text)
+            }
+        }
+    }
+
+    /// The id table's first slot for a hash, read ahead by resolve, is the slot `first`
+    /// looks in: empty before the key is held, holding it after.
+    func testFirstSlotIsWhereTheKeyIsLookedFor() {
+        var table = FirstIndexTable(capacity: 1_000)
+        var generator = SplitMix64(seed: 67)
+        for index in 0..<1_000 {
+            let hash = Int(bitPattern: UInt(generator.next()))
+            let before = table.firstSlot(hash: hash)
+            XCTAssertNil(table.first(hash: hash, index: index, isSameKey: { _ in false }))
+            // Empty before (or another key's), and then not empty.
+            if before == 0 { XCTAssertEqual(table.firstSlot(hash: hash) & 0xFFFF_FFFF, UInt64(index + 1)) }
+            XCTAssertNotEqual(table.firstSlot(hash: hash), 0)
+        }
+    }
+
     /// A CSV field's word-at-a-time end against the byte loop: where fewer than eight
     /// bytes are left it may stop early (the byte loop goes on), never past a comma, LF or
     /// CR, and with the same non-ASCII bit for the bytes it stepped over.
