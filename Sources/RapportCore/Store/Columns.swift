@@ -231,6 +231,23 @@ public final class StringDictionary {
         }
     }
 
+    /// The largest of `body`'s answers for the UTF-8 bytes of each of `codes` (0 when
+    /// none), the arena and ends read through one buffer each for the whole walk.
+    func largestAnswer(amongCodes codes: UnsafeBufferPointer<UInt32>, _ body: (UnsafeBufferPointer<UInt8>) -> Int) -> Int {
+        imageCheck?.ensure()
+        return ends.withUnsafeBufferPointer { ends in
+            bytes.withUnsafeBufferPointer { arena in
+                var highest = 0
+                for code in codes {
+                    let c = Int(code), start = c == 0 ? 0 : Int(ends[c - 1])
+                    let n = body(UnsafeBufferPointer(rebasing: arena[start..<Int(ends[c])]))
+                    if n > highest { highest = n }
+                }
+                return highest
+            }
+        }
+    }
+
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }

@@ -94,3 +94,60 @@ final class GeneratedNumberTests: XCTestCase {
         XCTAssertEqual(read[.customers].highestGeneratedNumber, 0)
     }
 }
+
+/// A batch of inserts (`Table.appendInserts`, as an import's) registers its rows as
+/// appending them one by one does: the id order checked across the stored rows' last id
+/// and the batch's first and within the batch, every id's row, the highest number.
+final class BatchRegistrationTests: XCTestCase {
+    private func insert(_ ids: [String], into table: Table, sequence: Int64) {
+        var set = ChangeSet(at: 0, user: "u", command: "x")
+        set.sequence = sequence
+        let fields = FieldList([RecordField.customer])
+        set.changes = ids.map { RecordChange(insert: table.entity, id: $0, record: PositionalRecord(fields, [.string("C1")])) }
+        table.appendInserts(of: set, Array(set.changes.indices))
+    }
+
+    private func oneByOne(_ ids: [String], into table: Table) {
+        for id in ids {
+            var record = [Value](repeating: .null, count: table.schema.fields.count)
+            record[Table.idPosition] = .string(id)
+            record[try! XCTUnwrap(table.schema.position(of: RecordField.customer))] = .string("C1")
+            table.append(record)
+        }
+    }
+
+    func testABatchRegistersItsRowsAsAppendingThemOneByOne() {
+        // (stored before, the batch, rows in id order after, highest number after)
+        let cases: [([String], [String], Bool, Int)] = [
+            ([], ["K0000001", "K0000002", "K0000003"], true, 3),
+            (["K0000001"], ["K0000002", "K0000010"], true, 10),
+            (["K0000005"], ["K0000004", "K0000006"], false, 6),                 // the batch's first precedes the stored last
+            (["K0000001"], ["K0000003", "K0000002", "K0000004"], false, 4),     // out of order within the batch
+            ([], ["K1", "K10", "K2"], true, 10),                                // byte order, not number order
+            ([], ["K9", "K10"], false, 10),
+            (["K0000050"], ["K7", "X1", "K123456789012345678"], false, 50),     // none of the batch's is a generated number above 50
+            (["A"], ["B", "K99999999999999999", "k5"], true, 99_999_999_999_999_999),
+            ([], ["K0000002"], true, 2),
+        ]
+        for (stored, batch, inOrder, highest) in cases {
+            let batched = Table(entity: .contacts), single = Table(entity: .contacts)
+            oneByOne(stored, into: batched)
+            oneByOne(stored, into: single)
+            insert(batch, into: batched, sequence: 2)
+            oneByOne(batch, into: single)
+            let label = "\(stored) then \(batch)"
+            XCTAssertEqual(batched.rowsInIDOrder, inOrder, label)
+            XCTAssertEqual(single.rowsInIDOrder, inOrder, label)
+            XCTAssertEqual(batched.highestGeneratedNumber, highest, label)
+            XCTAssertEqual(single.highestGeneratedNumber, highest, label)
+            XCTAssertEqual(batched.rowCount, stored.count + batch.count, label)
+            XCTAssertEqual(batched.liveCount, stored.count + batch.count, label)
+            for (row, id) in (stored + batch).enumerated() {
+                XCTAssertEqual(batched.row(ofID: id), row, "\(label): \(id)")
+                XCTAssertEqual(batched.id(ofRow: row), id, label)
+            }
+            XCTAssertNil(batched.row(ofID: "K0000999"), label)
+            XCTAssertEqual(batched.imageParts.rowOfIDCode, single.imageParts.rowOfIDCode, label)
+        }
+    }
+}
