@@ -42,12 +42,14 @@ final class ReliabilityTests: XCTestCase {
     // MARK: Crashes
 
     func testSigkillDuringChangesLosesNothingAcknowledged() throws {
-        let (status, text) = try RapportRunner.runScript("crashtest", ["--kills", "30", "--seed", "20261101", "--bin", RapportRunner.binary.path])
+        let (status, text) = try RapportRunner.runScript("crashtest", ["--kills", "30", "--seed", "20261101", "--bulk-kills", "6",
+                                                                       "--bulk-rows", "3000", "--bin", RapportRunner.binary.path])
         XCTAssertEqual(status, 0, text)
         XCTAssertTrue(text.contains("30 kills survived"), text)
         XCTAssertTrue(text.contains("0 lost"), text)
+        XCTAssertTrue(text.contains("6 kills of bulk imports of 3000 customers survived"), text)
         // Longer rounds, so that the ticket steps, surveys, tasks and policy changes are acknowledged before the kill.
-        let (longStatus, longText) = try RapportRunner.runScript("crashtest", ["--kills", "3", "--max-delay", "1.5", "--seed", "7",
+        let (longStatus, longText) = try RapportRunner.runScript("crashtest", ["--kills", "3", "--max-delay", "1.5", "--seed", "7", "--bulk-kills", "0",
                                                                                "--bin", RapportRunner.binary.path])
         XCTAssertEqual(longStatus, 0, longText)
         let service = longText.range(of: #"\((\d+) on tickets"#, options: .regularExpression)
