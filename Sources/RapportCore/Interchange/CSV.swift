@@ -205,7 +205,6 @@ public struct CSVReader {
         return n
     }
 
-    /// How many line breaks `b` holds (LF, CRLF and a lone CR count one each), as
     /// Where an unquoted field's plain run from `start` ends, eight bytes at a time (SWAR):
     /// at its first comma, LF or CR, or where fewer than eight bytes are left (the byte loop
     /// goes on from there). `high` gets bit 7 when a byte before that is not ASCII. In each
@@ -233,6 +232,7 @@ public struct CSVReader {
         return i
     }
 
+    /// How many line breaks `b` holds (LF, CRLF and a lone CR count one each), as
     /// `forEachRecord` counts lines.
     static func lineBreaks(in b: UnsafeBufferPointer<UInt8>) -> Int {
         guard let base = b.baseAddress else { return 0 }

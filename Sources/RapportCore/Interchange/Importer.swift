@@ -1265,23 +1265,15 @@ public struct Importer {
         switch format {
         case .csv:
             return try bytes.withUnsafeBufferPointer { buffer in
-                do { return try csvRowsInPieces(buffer) } catch is Cancelled { throw Cancelled() } catch {
+                do { return try rowsInPieces(buffer, .csv) } catch is Cancelled { throw Cancelled() } catch {
                     // Any error, or a piece that started inside a quoted field: read again
                     // on one thread, the file checked first, which finds the first error.
                     return try csvRows(bytes)
                 }
             }
         case .jsonl:
-            // Each line is an object of its own, read in one piece per core (`PieceLayout`);
-            // a piece's rows are written straight into the file's array (no array per piece
-            // copied into it).
-            return try bytes.withUnsafeBufferPointer { buffer in
-                guard let layout = try pieceLayout(buffer, .jsonl) else { return [] }
-                nonisolated(unsafe) let buffer = buffer
-                return try Importer.inPartsInPlace(layout.bounds) { (p, append: (Row) -> Void) in
-                    try readPiece(p, of: layout, in: buffer, passes: 1) { append($0) }
-                }
-            }
+            // Each line is an object of its own.
+            return try bytes.withUnsafeBufferPointer { try rowsInPieces($0, .jsonl) }
         case .json:
             let value: JSONValue
             do { value = try JSONScanner.withScanner(bytes) { s -> JSONValue in
@@ -1337,17 +1329,16 @@ public struct Importer {
         return RowKeys(keys)
     }
 
-    /// `csvRows` on every core, for a file that reads without error: the rows after the
-    /// header are cut at line feeds into one piece per core, and each piece reads its
-    /// records straight into the file's array of rows as cells, numbered from the line
-    /// breaks before it (counted first, on every core), each field checked as UTF-8 as it is
-    /// read. Any error throws, and the caller reads the file again with `csvRows`: a piece
-    /// may have started inside a quoted field (then the piece before it ended inside one),
-    /// and the first error is the one the single reading finds. Reading every record into
-    /// an array of strings, then copying each into a row of cells on one thread, left the
-    /// other core idle for a third of a second in a million-row file.
-    private func csvRowsInPieces(_ buffer: UnsafeBufferPointer<UInt8>) throws -> [Row] {
-        guard let layout = try pieceLayout(buffer, .csv) else { return [] }
+    /// The rows of a JSON Lines file, or of a CSV file after its header, read on every core
+    /// (`PieceLayout`): each piece writes its rows straight into the file's array (no array
+    /// per piece copied into it). A CSV piece checks each field as UTF-8 as it reads it; any
+    /// error throws, and the caller reads the file again with `csvRows`: a piece may have
+    /// started inside a quoted field (then the piece before it ended inside one), and the
+    /// first error is the one the single reading finds. Reading every record into an array
+    /// of strings, then copying each into a row of cells on one thread, left the other core
+    /// idle for a third of a second in a million-row file.
+    private func rowsInPieces(_ buffer: UnsafeBufferPointer<UInt8>, _ format: InterchangeFormat) throws -> [Row] {
+        guard let layout = try pieceLayout(buffer, format) else { return [] }
         nonisolated(unsafe) let buffer = buffer
         return try Importer.inPartsInPlace(layout.bounds) { (p, append: (Row) -> Void) in
             try readPiece(p, of: layout, in: buffer, passes: 1) { append($0) }

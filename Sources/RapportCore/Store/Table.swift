@@ -334,29 +334,19 @@ public final class Table {
         return highest
     }
 
-    /// The scan: each row's id read as bytes in the id dictionary, the prefix read once, as
-    /// `generatedNumber` reads an id (a string per row and a retain of the prefix per byte
-    /// made this 100 ms for the contacts of 200,000 customers, on a campaign's critical path).
+    /// The scan: each row's id read as bytes in the id dictionary, the prefix bound once (a
+    /// string per row and a retain of the prefix per byte made this 100 ms for the contacts
+    /// of 200,000 customers, on a campaign's critical path).
     private func highestNumberAmongIDs() -> Int {
         idColumn.codes.withUnsafeBufferPointer { highestNumber(amongCodes: $0) }
     }
 
-    /// The largest generated number among the ids of `codes` (0 if none), each read as
-    /// `generatedNumber` reads an id, through the dictionary's raw buffers: one
-    /// `withUTF8` per id retained and released the arena's storage every time.
+    /// The largest generated number among the ids of `codes` (0 if none), through the
+    /// dictionary's raw buffers (one `withUTF8` per id retained and released the arena's
+    /// storage every time) and the prefix's, bound once.
     private func highestNumber(amongCodes codes: UnsafeBufferPointer<UInt32>) -> Int {
-        let prefix = idPrefixBytes
-        return prefix.withUnsafeBufferPointer { prefix in
-            idColumn.dictionary.largestAnswer(amongCodes: codes) { id in
-                guard id.count > prefix.count, id.count - prefix.count <= 17 else { return 0 }
-                for i in 0..<prefix.count where id[i] != prefix[i] { return 0 }
-                var n = 0
-                for i in prefix.count..<id.count {
-                    guard id[i] >= 48, id[i] <= 57 else { return 0 }
-                    n = n * 10 + Int(id[i] - 48)
-                }
-                return n
-            }
+        idPrefixBytes.withUnsafeBufferPointer { prefix in
+            idColumn.dictionary.largestAnswer(amongCodes: codes) { Table.generatedNumber($0, prefix: prefix) ?? 0 }
         }
     }
     private var knownHighestNumber: Int? = 0
@@ -373,21 +363,19 @@ public final class Table {
     }
 
     private func generatedNumber(_ utf8: UnsafeBufferPointer<UInt8>) -> Int? {
-        // Read once: the lazy property's getter retained the array at every byte (a
-        // million ids on the import's serial path, `registerInsertedRows`).
-        let prefix = idPrefixBytes
-        var n = 0, digits = 0, index = 0
-        for b in utf8 {
-            if index < prefix.count {
-                guard b == prefix[index] else { return nil }
-            } else {
-                guard b >= 48, b <= 57, digits < 17 else { return nil }
-                n = n * 10 + Int(b - 48)
-                digits += 1
-            }
-            index += 1
+        idPrefixBytes.withUnsafeBufferPointer { Table.generatedNumber(utf8, prefix: $0) }
+    }
+
+    /// The number of a generated id (`prefix` and 1 to 17 digits), nil for any other id.
+    private static func generatedNumber(_ utf8: UnsafeBufferPointer<UInt8>, prefix: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard utf8.count > prefix.count, utf8.count - prefix.count <= 17 else { return nil }
+        for i in 0..<prefix.count where utf8[i] != prefix[i] { return nil }
+        var n = 0
+        for i in prefix.count..<utf8.count {
+            guard utf8[i] >= 48, utf8[i] <= 57 else { return nil }
+            n = n * 10 + Int(utf8[i] - 48)
         }
-        return digits > 0 ? n : nil
+        return n
     }
 
     private lazy var idPrefixBytes = Array(entity.idPrefix.utf8)

@@ -55,15 +55,20 @@ final class ImportFastPathTests: XCTestCase {
     /// could mistake for them (0x20, 0x21, 0x23, 0x5B, 0x5D, 0x80, 0xA2, 0xDC, 0xFF).
     func testStringStopIsTheByteLoopsStop() {
         let alphabet: [UInt8] = [0x22, 0x5C, 0x00, 0x01, 0x1F, 0x20, 0x21, 0x23, 0x5B, 0x5D, 0x61, 0x7F, 0x80, 0xA2, 0xDC, 0xFF]
-        var generator = SplitMix64(seed: 1616)
+        forEveryStart(inCrowdedBytes: alphabet, seed: 1616) { bytes, buffer, start in
+            let expected = (start..<bytes.count).first { bytes[$0] == 0x22 || bytes[$0] == 0x5C || bytes[$0] < 0x20 } ?? bytes.count
+            XCTAssertEqual(JSONScanner.stringStop(buffer, from: start), expected, "\(bytes) from \(start)")
+        }
+    }
+
+    /// `body` for every start (the end included) of 5,000 runs of `crowdedBytes`.
+    private func forEveryStart(inCrowdedBytes alphabet: [UInt8], seed: UInt64,
+                               _ body: (_ bytes: [UInt8], _ buffer: UnsafeBufferPointer<UInt8>, _ start: Int) -> Void) {
+        var generator = SplitMix64(seed: seed)
         for _ in 0..<5_000 {
             let bytes = crowdedBytes(&generator, from: alphabet)
-            let count = bytes.count
             bytes.withUnsafeBufferPointer { buffer in
-                for start in 0...count {
-                    let expected = (start..<count).first { bytes[$0] == 0x22 || bytes[$0] == 0x5C || bytes[$0] < 0x20 } ?? count
-                    XCTAssertEqual(JSONScanner.stringStop(buffer, from: start), expected, "\(bytes) from \(start)")
-                }
+                for start in 0...bytes.count { body(bytes, buffer, start) }
             }
         }
     }
@@ -224,19 +229,13 @@ final class ImportFastPathTests: XCTestCase {
     /// CR, and with the same non-ASCII bit for the bytes it stepped over.
     func testCSVPlainFieldEndIsTheByteLoopsEnd() {
         let alphabet: [UInt8] = [0x2C, 0x0A, 0x0D, 0x61, 0x20, 0x2B, 0x2D, 0x0B, 0x0C, 0x8A, 0x8D, 0xAC, 0xE4, 0xFF, 0x00, 0x09]
-        var generator = SplitMix64(seed: 4180)
-        for _ in 0..<5_000 {
-            let bytes = crowdedBytes(&generator, from: alphabet)
+        forEveryStart(inCrowdedBytes: alphabet, seed: 4180) { bytes, buffer, start in
             let count = bytes.count
-            bytes.withUnsafeBufferPointer { buffer in
-                for start in 0...count {
-                    let end = (start..<count).first { [0x2C, 0x0A, 0x0D].contains(bytes[$0]) } ?? count
-                    var high: UInt8 = 0
-                    let fast = CSVReader.plainFieldEnd(buffer, from: start, high: &high)
-                    XCTAssertTrue(fast == end || (fast < end && count - fast < 8), "\(bytes) from \(start)")
-                    XCTAssertEqual(high, bytes[start..<fast].contains { $0 >= 0x80 } ? 0x80 : 0, "\(bytes) from \(start)")
-                }
-            }
+            let end = (start..<count).first { [0x2C, 0x0A, 0x0D].contains(bytes[$0]) } ?? count
+            var high: UInt8 = 0
+            let fast = CSVReader.plainFieldEnd(buffer, from: start, high: &high)
+            XCTAssertTrue(fast == end || (fast < end && count - fast < 8), "\(bytes) from \(start)")
+            XCTAssertEqual(high, bytes[start..<fast].contains { $0 >= 0x80 } ? 0x80 : 0, "\(bytes) from \(start)")
         }
     }
 
